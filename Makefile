@@ -1,0 +1,97 @@
+# Muster: hand-written Makefile.  See README.md.
+#
+#   make            build the programs into build/bin
+#   make check      install missing Debian packages (as root), build, run
+#                   every test, also under ASan+UBSan; ends "N passed, N failed"
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make demo       the whole story on loopback (arrives with the server)
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+VERSION := 0.1.0
+
+B       ?= build
+V       ?=
+Q       := $(if $(V),,@)
+SAN     ?=
+CC      ?= cc
+
+PKGS     := libsodium libconfig openssl libcurl jansson cmocka
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+ifeq ($(SAN),)
+HARDEN  := -fstack-protector-strong -D_FORTIFY_SOURCE=2
+else
+HARDEN  := -fstack-protector-strong -fsanitize=address,undefined \
+           -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE \
+              $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
+              -DMUSTER_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
+ALL_LDFLAGS = -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(HARDEN) $(LDFLAGS)
+
+LIBS_CORE   := $(shell pkg-config --libs libsodium libconfig jansson 2>/dev/null)
+LIBS_ENROLL := $(LIBS_CORE) $(shell pkg-config --libs libcrypto 2>/dev/null)
+LIBS_TEST   := $(LIBS_ENROLL) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+LIB_SRC     := $(wildcard lib/*.c)
+ENROLL_SRC  := $(filter-out enroll/main.c,$(wildcard enroll/*.c))
+LIB_OBJ     := $(LIB_SRC:%.c=$(B)/%.o)
+ENROLL_OBJ  := $(ENROLL_SRC:%.c=$(B)/%.o)
+
+PROGS       := $(B)/bin/muster-enroll
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all check test deps install demo clean bench
+all: $(PROGS)
+
+$(B)/%.o: %.c $(wildcard include/muster/*.h */*.h) Makefile
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libmuster.a: $(LIB_OBJ)
+	$(Q)rm -f $@; ar rcs $@ $^
+
+$(B)/enroll.a: $(ENROLL_OBJ)
+	$(Q)rm -f $@; ar rcs $@ $^
+
+$(B)/bin/muster-enroll: $(B)/enroll/main.o $(B)/enroll.a $(B)/libmuster.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_ENROLL)
+
+# Unit tests link every module archive; archives pull in only what is used.
+$(B)/tests/%: tests/unit/%.c $(B)/enroll.a $(B)/libmuster.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/enroll.a \
+	    $(B)/libmuster.a $(LIBS_TEST)
+
+test: $(PROGS) $(UNIT_BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+# The plain build first, then the sanitizer build of the same tests; one
+# runner counts both and prints the closing "N passed, N failed" line.
+check: deps
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory test B=build-san SAN=1
+	@sh tests/run.sh build build-san
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+
+demo:
+	@echo "make demo arrives with the server (issue 5)."
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,321 @@
+/*
+ * profcmd: `muster-enroll lint`, `sign` and `verify` of policy profiles.
+ *
+ * verify checks the signature over the exact bytes read, then parses the
+ * same buffer; sign refuses a profile that does not lint and writes only a
+ * signature that it has verified itself.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "muster/fs.h"
+#include "muster/profile.h"
+#include "muster/sig.h"
+#include "enroll.h"
+
+#define SIG_SUFFIX	".minisig"
+#define TC_PREFIX	"muster-profile "
+
+static const char lint_usage[] =
+"usage: muster-enroll lint PROFILE.cfg\n"
+"\n"
+"Checks a profile against the format of profiles/README.md without\n"
+"signing it: fields, rule kinds, ids, CIDRs, dates, size.  Prints one\n"
+"line per error as FILE:LINE: what is wrong.\n"
+"\n"
+"options:\n"
+"  --help   this text\n";
+
+static const char sign_usage[] =
+"usage: muster-enroll sign [--org DIR | --key SECKEY] PROFILE.cfg\n"
+"\n"
+"Lints the profile, signs it with the org key and writes\n"
+"PROFILE.cfg.minisig (minisign format, prehashed Ed25519) with the\n"
+"trusted comment \"muster-profile id=... serial=... scope=... "
+"expires=...\".\n"
+"\n"
+"options:\n"
+"  --org DIR     organisation directory holding org.key\n"
+"                (default: $MUSTER_ORG, else .)\n"
+"  --key SECKEY  sign with this minisign secret key file instead\n"
+"  -o, --output FILE  write the signature to FILE\n"
+"  --help        this text\n";
+
+static const char verify_usage[] =
+"usage: muster-enroll verify [--pub ORG.pub | --org DIR] [--sig FILE] "
+"PROFILE.cfg\n"
+"\n"
+"Verifies PROFILE.cfg.minisig against the org public key over the\n"
+"exact bytes of the profile, then parses them and prints the profile's\n"
+"id, serial, scope, expiry and the signing key id.  Exits 77 when the\n"
+"signature, key or trusted comment does not verify or the profile has\n"
+"expired.\n"
+"\n"
+"options:\n"
+"  --pub FILE   the trusted public key (minisign format)\n"
+"  --org DIR    use DIR/org.pub (default: $MUSTER_ORG, else .)\n"
+"  --sig FILE   the signature (default: PROFILE.cfg.minisig)\n"
+"  --help       this text\n";
+
+/* Reads and parses a profile; *buf keeps the bytes for signing. */
+static int
+load_profile(const char *path, char **buf, size_t *len, struct profile **p,
+    struct muster_err *e)
+{
+	int rc;
+
+	*p = NULL;
+	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, buf, len, e)) != 0)
+		return rc;
+	return profile_parse(path, *buf, *len, p, e);
+}
+
+static int
+check_unexpired(const char *path, const struct profile *p,
+    struct muster_err *e)
+{
+	if (p->expires <= time(NULL))
+		return err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" expired "
+		    "on %s", path, p->id, p->expires_str);
+	return 0;
+}
+
+#define OPTS_END	{ NULL, 0, NULL, 0 }
+
+int
+profcmd_lint(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' }, OPTS_END,
+	};
+	struct muster_err e = { 0 };
+	struct profile *p = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int c, rc;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(lint_usage, stdout);
+			return 0;
+		}
+		return cli_usage("lint", "bad option \"%s\" (see "
+		    "muster-enroll lint --help)", argv[optind - 1]);
+	}
+	if (argc - optind != 1)
+		return cli_usage("lint", "expected one PROFILE.cfg");
+	if ((rc = load_profile(argv[optind], &buf, &len, &p, &e)) == 0 &&
+	    p->expires <= time(NULL))
+		rc = err_set(&e, MUSTER_EDATA, "%s: \"expires\" (%s) is in the "
+		    "past", argv[optind], p->expires_str);
+	if (rc == 0)
+		printf("%s: ok: profile \"%s\" serial %lld, scope %s, %zu "
+		    "rule%s, expires %s\n", argv[optind], p->id,
+		    (long long)p->serial, profile_scope_name(p->scope),
+		    p->nrules, p->nrules == 1 ? "" : "s", p->expires_str);
+	profile_free(p);
+	free(buf);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
+}
+
+int
+profcmd_sign(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "org", required_argument, NULL, 'O' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		OPTS_END,
+	};
+	struct muster_err e = { 0 };
+	struct profile *p = NULL;
+	struct sig_seckey *sk = NULL;
+	struct sig_pubkey orgpk, skpk;
+	const char *org = NULL, *key = NULL, *out = NULL, *path;
+	char *buf = NULL, *sig = NULL, *keypath = NULL, *pubpath = NULL;
+	char *sigpath = NULL, tc[SIG_TRUSTED_MAX], hex[SIG_KEYID_HEX];
+	size_t len = 0, siglen = 0;
+	int c, rc;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'O': org = optarg; break;
+		case 'o': out = optarg; break;
+		case 'k': key = optarg; break;
+		case 'h': fputs(sign_usage, stdout); return 0;
+		default:
+			return cli_usage("sign", "bad option \"%s\" (see "
+			    "muster-enroll sign --help)", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("sign", "expected one PROFILE.cfg");
+	if (org != NULL && key != NULL)
+		return cli_usage("sign", "--org and --key exclude each other");
+	path = argv[optind];
+	if ((rc = load_profile(path, &buf, &len, &p, &e)) != 0)
+		goto out;
+	if (p->expires <= time(NULL)) {
+		rc = err_set(&e, MUSTER_EDATA, "%s: \"expires\" (%s) is in the "
+		    "past; refusing to sign", path, p->expires_str);
+		goto out;
+	}
+	if (key == NULL) {
+		if (org == NULL)
+			org = org_default_dir();
+		if ((keypath = fs_path(org, ORG_KEY)) == NULL ||
+		    (pubpath = fs_path(org, ORG_PUB)) == NULL) {
+			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		key = keypath;
+	}
+	if ((rc = org_seckey_load(key, &sk, &e)) != 0)
+		goto out;
+	/* A key that is not the org's would sign what no device trusts. */
+	if (pubpath != NULL) {
+		if ((rc = sig_pubkey_load(pubpath, &orgpk, &e)) != 0)
+			goto out;
+		sig_seckey_pubkey(sk, &skpk);
+		if (memcmp(&orgpk, &skpk, sizeof orgpk) != 0) {
+			rc = err_set(&e, MUSTER_ECONFIG, "%s does not belong "
+			    "to %s", key, pubpath);
+			goto out;
+		}
+	}
+	if (profile_trusted_comment(p, tc, sizeof tc) != 0) {
+		rc = err_set(&e, MUSTER_EDATA, "%s: id too long for a trusted "
+		    "comment", path);
+		goto out;
+	}
+	if ((rc = sig_sign(sk, buf, len, tc, NULL, &sig, &siglen, &e)) != 0)
+		goto out;
+	if (out == NULL && asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
+		sigpath = NULL;
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = fs_write_atomic(out != NULL ? out : sigpath, sig, siglen,
+	    0644, &e)) != 0)
+		goto out;
+	sig_keyid_hex(sk->keyid, hex);
+	printf("%s: signed by key %s: %s\n", out != NULL ? out : sigpath, hex,
+	    tc);
+out:
+	sig_seckey_free(sk);
+	profile_free(p);
+	free(buf);
+	free(sig);
+	free(keypath);
+	free(pubpath);
+	free(sigpath);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
+}
+
+int
+profcmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pub", required_argument, NULL, 'p' },
+		{ "org", required_argument, NULL, 'o' },
+		{ "sig", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		OPTS_END,
+	};
+	struct muster_err e = { 0 };
+	struct profile *p = NULL;
+	struct sig_pubkey pk;
+	struct sig_signature s;
+	const char *pub = NULL, *org = NULL, *sigarg = NULL, *path;
+	char *buf = NULL, *sigbuf = NULL, *pubpath = NULL, *sigpath = NULL;
+	char tc[SIG_TRUSTED_MAX], hex[SIG_KEYID_HEX];
+	size_t len = 0, siglen = 0;
+	int c, rc;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pub = optarg; break;
+		case 'o': org = optarg; break;
+		case 's': sigarg = optarg; break;
+		case 'h': fputs(verify_usage, stdout); return 0;
+		default:
+			return cli_usage("verify", "bad option \"%s\" (see "
+			    "muster-enroll verify --help)", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("verify", "expected one PROFILE.cfg");
+	if (pub != NULL && org != NULL)
+		return cli_usage("verify", "--pub and --org exclude each other");
+	path = argv[optind];
+	if (pub == NULL) {
+		if ((pubpath = fs_path(org != NULL ? org : org_default_dir(),
+		    ORG_PUB)) == NULL) {
+			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		pub = pubpath;
+	}
+	if (sigarg == NULL) {
+		if (asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
+			sigpath = NULL;
+			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		sigarg = sigpath;
+	}
+	if ((rc = sig_pubkey_load(pub, &pk, &e)) != 0)
+		goto out;
+	/* Verify over the exact bytes, then parse that same buffer. */
+	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0)
+		goto out;
+	if ((rc = fs_read_file(sigarg, SIG_FILE_MAX, &sigbuf, &siglen, &e))
+	    != 0 || (rc = sig_parse(sigarg, sigbuf, siglen, &s, &e)) != 0)
+		goto out;
+	if ((rc = sig_verify(&s, &pk, buf, len, &e)) != 0) {
+		char msg[ERR_MSG_MAX];
+
+		snprintf(msg, sizeof msg, "%s", e.msg);
+		rc = err_set(&e, rc, "%s: %s", path, msg);
+		goto out;
+	}
+	if ((rc = profile_parse(path, buf, len, &p, &e)) != 0)
+		goto out;
+	/* A Muster signature names the profile; it must be this one. */
+	if (strncmp(s.trusted, TC_PREFIX, strlen(TC_PREFIX)) == 0 &&
+	    (profile_trusted_comment(p, tc, sizeof tc) != 0 ||
+	    strcmp(tc, s.trusted) != 0)) {
+		rc = err_set(&e, MUSTER_ETRUST, "%s: the signed trusted comment "
+		    "\"%s\" does not describe this profile", path, s.trusted);
+		goto out;
+	}
+	sig_keyid_hex(s.keyid, hex);
+	printf("%s: signature ok\n"
+	    "id:       %s\n"
+	    "serial:   %lld\n"
+	    "scope:    %s\n"
+	    "expires:  %s\n"
+	    "key id:   %s\n"
+	    "rules:    %zu\n"
+	    "trusted comment: %s\n", path, p->id, (long long)p->serial,
+	    profile_scope_name(p->scope), p->expires_str, hex, p->nrules,
+	    s.trusted);
+	rc = check_unexpired(path, p, &e);
+out:
+	profile_free(p);
+	free(buf);
+	free(sigbuf);
+	free(pubpath);
+	free(sigpath);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
+}

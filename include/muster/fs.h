@@ -1,0 +1,62 @@
+/*
+ * fs: the file habits of DESIGN.md in one place: capped reads, key files
+ * created exclusively with mode 0600, state written by temp file + fsync +
+ * rename + fsync of the directory, and refusal of files or directories that
+ * others can read or write.
+ */
+#ifndef MUSTER_FS_H
+#define MUSTER_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "muster/err.h"
+
+/*
+ * Reads the whole of path, refusing files larger than max bytes (without
+ * reading past max+1).  On success *buf is a malloc'd buffer of *len bytes
+ * followed by a NUL byte the caller does not count; the caller frees it.
+ * Returns MUSTER_ENOINPUT when path cannot be opened, MUSTER_EDATA when it
+ * is too large or not a regular file, MUSTER_EIO on a read error.
+ */
+int	fs_read_file(const char *path, size_t max, char **buf, size_t *len,
+	    struct muster_err *e);
+
+/*
+ * Writes len bytes to path atomically: a temporary file in the same
+ * directory, created O_EXCL with the given mode, fsync'd, renamed over path,
+ * then the directory fsync'd.  Never leaves a partial path behind.
+ */
+int	fs_write_atomic(const char *path, const void *buf, size_t len,
+	    mode_t mode, struct muster_err *e);
+
+/*
+ * Creates path with O_CREAT|O_EXCL|O_NOFOLLOW and the given mode, writes
+ * len bytes, fsyncs the file and its directory.  Fails with
+ * MUSTER_ECANTCREAT if path exists.  Used for keys, which are never
+ * replaced.
+ */
+int	fs_create_excl(const char *path, const void *buf, size_t len,
+	    mode_t mode, struct muster_err *e);
+
+/*
+ * Returns 0 when path (a file or directory, not followed if a symlink) is
+ * owned by the effective user or root and gives no permission to group or
+ * others, MUSTER_ECONFIG naming the problem otherwise, MUSTER_ENOINPUT if it
+ * does not exist.
+ */
+int	fs_check_private(const char *path, struct muster_err *e);
+
+/*
+ * Creates directory path with mode 0700 if it does not exist (the parent
+ * must exist), then checks it with fs_check_private.
+ */
+int	fs_mkdir_private(const char *path, struct muster_err *e);
+
+/* fsyncs the directory that contains path (or path itself if a directory). */
+int	fs_sync_dir(const char *path, struct muster_err *e);
+
+/* Joins dir and name into a malloc'd "dir/name"; NULL if out of memory. */
+char	*fs_path(const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,51 @@
+/* err: error values and messages; see include/muster/err.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "muster/err.h"
+
+int
+err_set(struct muster_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return code;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+err_sys(struct muster_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+	size_t n;
+
+	if (e == NULL)
+		return code;
+	e->code = code;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	if (n < sizeof e->msg)
+		snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(saved));
+	errno = saved;
+	return code;
+}
+
+int
+err_exit_code(int rc)
+{
+	if (rc >= 0)
+		return rc;
+	if (rc < -78 || rc > -64)
+		return 70;
+	return -rc;
+}

@@ -1,0 +1,250 @@
+/* fs: capped reads, exclusive key files, atomic state writes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "muster/fs.h"
+
+int
+fs_read_file(const char *path, size_t max, char **buf, size_t *len,
+    struct muster_err *e)
+{
+	struct stat st;
+	char *p = NULL;
+	size_t n = 0, cap;
+	ssize_t r;
+	int fd, rc;
+
+	*buf = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return err_sys(e, MUSTER_ENOINPUT, "%s", path);
+	if (fstat(fd, &st) == -1) {
+		rc = err_sys(e, MUSTER_EIO, "%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = err_set(e, MUSTER_EDATA, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		rc = err_set(e, MUSTER_EDATA, "%s: file too large "
+		    "(%lld bytes, limit %zu)", path, (long long)st.st_size, max);
+		goto out;
+	}
+	/* The size may change under us: read until EOF, never past max+1. */
+	cap = (size_t)st.st_size + 1;
+	if ((p = malloc(cap + 1)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *np;
+
+			if (cap > max) {
+				rc = err_set(e, MUSTER_EDATA, "%s: file too "
+				    "large (limit %zu bytes)", path, max);
+				goto out;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			if ((np = realloc(p, cap + 1)) == NULL) {
+				rc = err_set(e, MUSTER_EINTERNAL,
+				    "%s: out of memory", path);
+				goto out;
+			}
+			p = np;
+		}
+		r = read(fd, p + n, cap - n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			rc = err_sys(e, MUSTER_EIO, "%s", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > max) {
+		rc = err_set(e, MUSTER_EDATA, "%s: file too large "
+		    "(limit %zu bytes)", path, max);
+		goto out;
+	}
+	p[n] = '\0';
+	*buf = p;
+	*len = n;
+	p = NULL;
+	rc = 0;
+out:
+	free(p);
+	close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+fs_sync_dir(const char *path, struct muster_err *e)
+{
+	struct stat st;
+	char *copy = NULL;
+	const char *dir;
+	int fd, rc = 0;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		dir = path;
+	else {
+		if ((copy = strdup(path)) == NULL)
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		dir = dirname(copy);
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		rc = err_sys(e, MUSTER_EIO, "%s", dir);
+		goto out;
+	}
+	if (fsync(fd) == -1)
+		rc = err_sys(e, MUSTER_EIO, "%s: fsync", dir);
+	close(fd);
+out:
+	free(copy);
+	return rc;
+}
+
+int
+fs_create_excl(const char *path, const void *buf, size_t len, mode_t mode,
+    struct muster_err *e)
+{
+	int fd, rc;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1)
+		return err_sys(e, MUSTER_ECANTCREAT, "%s", path);
+	/* The umask may have narrowed mode; it must never widen it. */
+	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
+	    fsync(fd) == -1) {
+		rc = err_sys(e, MUSTER_EIO, "%s", path);
+		close(fd);
+		unlink(path);
+		return rc;
+	}
+	if (close(fd) == -1) {
+		rc = err_sys(e, MUSTER_EIO, "%s", path);
+		unlink(path);
+		return rc;
+	}
+	return fs_sync_dir(path, e);
+}
+
+int
+fs_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+    struct muster_err *e)
+{
+	char *tmp = NULL;
+	unsigned char rnd[8];
+	int fd = -1, rc;
+	size_t n;
+
+	n = strlen(path) + sizeof ".tmp." + 2 * sizeof rnd;
+	if ((tmp = malloc(n)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	randombytes_buf(rnd, sizeof rnd);
+	snprintf(tmp, n, "%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", path,
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1) {
+		rc = err_sys(e, MUSTER_ECANTCREAT, "%s", tmp);
+		goto out;
+	}
+	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1) {
+		rc = err_sys(e, MUSTER_EIO, "%s: write", path);
+		goto fail;
+	}
+	if (fsync(fd) == -1) {
+		rc = err_sys(e, MUSTER_EIO, "%s: fsync", path);
+		goto fail;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		rc = err_sys(e, MUSTER_EIO, "%s: close", path);
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		rc = err_sys(e, MUSTER_EIO, "%s: rename", path);
+		goto fail;
+	}
+	rc = fs_sync_dir(path, e);
+	goto out;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	return rc;
+}
+
+int
+fs_check_private(const char *path, struct muster_err *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return err_sys(e, errno == ENOENT ? MUSTER_ENOINPUT :
+		    MUSTER_EIO, "%s", path);
+	if (S_ISLNK(st.st_mode))
+		return err_set(e, MUSTER_ECONFIG, "%s: is a symbolic link; "
+		    "refusing it", path);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return err_set(e, MUSTER_ECONFIG, "%s: owned by uid %u, not by "
+		    "this user; refusing it", path, (unsigned)st.st_uid);
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return err_set(e, MUSTER_ECONFIG, "%s: mode %04o lets others "
+		    "in; chmod %s it", path, (unsigned)(st.st_mode & 07777),
+		    S_ISDIR(st.st_mode) ? "0700" : "0600");
+	return 0;
+}
+
+int
+fs_mkdir_private(const char *path, struct muster_err *e)
+{
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return err_sys(e, MUSTER_ECANTCREAT, "%s", path);
+	return fs_check_private(path, e);
+}
+
+char *
+fs_path(const char *dir, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", dir, name) == -1)
+		return NULL;
+	return p;
+}

@@ -1,0 +1,1335 @@
+/*
+ * profile: the policy profile format and its loader; see
+ * include/muster/profile.h and profiles/README.md.
+ *
+ * The input is untrusted until its signature is checked and still parsed
+ * defensively after: it is capped (size, NUL bytes, @include, nesting,
+ * integer range) before libconfig sees it, then every field is checked
+ * against the schema below.  libconfig 1.5 would process @include while
+ * reading a string and silently truncates integers that do not fit an int,
+ * which is why the raw bytes are scanned first.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libconfig.h>
+
+#include "muster/err.h"
+#include "muster/profile.h"
+
+#define QUOTE_SHOW	40	/* bytes of a bad value shown in a message */
+#define QUOTE_SIZE	(QUOTE_SHOW * 4 + 8)
+#define TIME_LEN	20	/* YYYY-MM-DDTHH:MM:SSZ */
+#define VERSION_DIGITS	9	/* per component, so it fits an int */
+
+struct ctx {
+	const char		*name;	/* for messages */
+	struct muster_err	*e;
+};
+
+enum field_type {
+	FT_STRING,
+	FT_INT,		/* int or int64 */
+	FT_ARRAY,	/* [ ... ] */
+	FT_LIST,	/* ( ... ) */
+};
+
+enum str_check {
+	SC_TEXT,	/* printable, non-empty */
+	SC_TEXT0,	/* printable, may be empty */
+	SC_ID,
+	SC_KEY,
+	SC_PACKAGE,
+	SC_VERSION,
+};
+
+static const char *const scope_names[] = {
+	[SCOPE_PERSONNEL] = "personnel",
+	[SCOPE_FAMILY] = "family",
+};
+
+static const char *const kind_names[] = {
+	[RULE_MODEL_BAN] = "model-ban",
+	[RULE_SETTING] = "setting",
+	[RULE_PACKAGE_BAN] = "package-ban",
+	[RULE_OS_MIN] = "os-min",
+	[RULE_EGRESS_DENY] = "egress-deny",
+};
+
+static const char *const severity_names[] = {
+	[SEV_LOW] = "low",
+	[SEV_MEDIUM] = "medium",
+	[SEV_HIGH] = "high",
+	[SEV_CRITICAL] = "critical",
+};
+
+static const char *const action_names[] = {
+	[ACTION_REPORT] = "report",
+	[ACTION_REMEDIATE] = "remediate",
+	[ACTION_DISABLE] = "disable",
+};
+
+static const char *const namespace_names[] = {
+	"system", "secure", "global",
+};
+
+static const char *const top_fields[] = {
+	"id", "serial", "expires", "scope", "title", "report_interval",
+	"rules", NULL,
+};
+
+static const char *const common_fields[] = {
+	"id", "kind", "severity", "title", "action", NULL,
+};
+
+static const char *const model_ban_fields[] = {
+	"manufacturer", "models", "min_build", NULL,
+};
+static const char *const setting_fields[] = {
+	"namespace", "key", "expect", NULL,
+};
+static const char *const package_ban_fields[] = { "packages", NULL };
+static const char *const os_min_fields[] = { "min_version", NULL };
+static const char *const egress_deny_fields[] = { "cidrs", NULL };
+
+#define ACT(a)	(1u << (a))
+
+static const struct kind_spec {
+	const char *const	*fields;	/* besides common_fields */
+	unsigned		 actions;	/* ACT() bits allowed */
+	const char		*want;		/* the same, for messages */
+} kind_specs[] = {
+	[RULE_MODEL_BAN] = { model_ban_fields, ACT(ACTION_REPORT), "report" },
+	[RULE_SETTING] = { setting_fields,
+	    ACT(ACTION_REMEDIATE) | ACT(ACTION_REPORT), "remediate or report" },
+	[RULE_PACKAGE_BAN] = { package_ban_fields,
+	    ACT(ACTION_DISABLE) | ACT(ACTION_REPORT), "disable or report" },
+	[RULE_OS_MIN] = { os_min_fields, ACT(ACTION_REPORT), "report" },
+	[RULE_EGRESS_DENY] = { egress_deny_fields, ACT(ACTION_REPORT),
+	    "report" },
+};
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int	perr(struct ctx *, int, const char *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Records "name:line: label: message" (label may be NULL) as MUSTER_EDATA
+ * and returns MUSTER_EDATA.
+ */
+static int
+perr(struct ctx *c, int line, const char *label, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (label != NULL)
+		return err_set(c->e, MUSTER_EDATA, "%s:%d: %s: %s", c->name,
+		    line, label, msg);
+	return err_set(c->e, MUSTER_EDATA, "%s:%d: %s", c->name, line, msg);
+}
+
+static int
+oom(struct ctx *c)
+{
+	return err_set(c->e, MUSTER_EINTERNAL, "%s: out of memory", c->name);
+}
+
+/*
+ * Writes s into q as a double-quoted string safe to log: at most QUOTE_SHOW
+ * bytes of it, anything but printable ASCII escaped.  Returns q.
+ */
+static const char *
+quote(const char *s, size_t n, char q[QUOTE_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+	unsigned char ch;
+
+	q[o++] = '"';
+	for (i = 0; i < n && i < QUOTE_SHOW; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			q[o++] = '\\';
+			q[o++] = (char)ch;
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			q[o++] = '\\';
+			q[o++] = 'x';
+			q[o++] = hex[ch >> 4];
+			q[o++] = hex[ch & 0xf];
+		} else
+			q[o++] = (char)ch;
+	}
+	q[o++] = '"';
+	if (i < n) {
+		memcpy(q + o, "...", 3);
+		o += 3;
+	}
+	q[o] = '\0';
+	return q;
+}
+
+static const char *
+quotes(const char *s, char q[QUOTE_SIZE])
+{
+	return quote(s, strlen(s), q);
+}
+
+static int
+lookup(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+in_list(const char *const *names, const char *s)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(*names, s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_digit(int ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static int
+is_lower_alnum(int ch)
+{
+	return is_digit(ch) || (ch >= 'a' && ch <= 'z');
+}
+
+static int
+is_alnum(int ch)
+{
+	return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
+}
+
+/*
+ * Returns 1 if s is well-formed UTF-8 with no control character (C0, DEL,
+ * C1) and no bidirectional formatting character that would let a title
+ * display as something other than what it says; 0 otherwise.
+ */
+static int
+str_printable(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp, min;
+	size_t i, n;
+
+	while (*u != '\0') {
+		if (*u < 0x80) {
+			if (*u < 0x20 || *u == 0x7f)
+				return 0;
+			u++;
+			continue;
+		}
+		if ((*u & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *u & 0x1f;
+			min = 0x80;
+		} else if ((*u & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *u & 0x0f;
+			min = 0x800;
+		} else if ((*u & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *u & 0x07;
+			min = 0x10000;
+		} else
+			return 0;
+		/* The terminating NUL fails this test, so no overrun. */
+		for (i = 1; i <= n; i++) {
+			if ((u[i] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (u[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f) ||
+		    cp == 0x200e || cp == 0x200f ||
+		    (cp >= 0x2028 && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			return 0;
+		u += n + 1;
+	}
+	return 1;
+}
+
+static int
+id_ok(const char *s)
+{
+	size_t i;
+
+	if (!is_lower_alnum((unsigned char)s[0]))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= PROFILE_ID_MAX)
+			return 0;
+		if (!is_lower_alnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+static int
+charset_ok(const char *s, const char *extra)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!is_alnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+version_ok(const char *s)
+{
+	size_t digits = 0;
+
+	for (;; s++) {
+		if (is_digit((unsigned char)*s)) {
+			if (++digits > VERSION_DIGITS)
+				return 0;
+			continue;
+		}
+		if (digits == 0 || (*s != '.' && *s != '\0'))
+			return 0;
+		if (*s == '\0')
+			return 1;
+		digits = 0;
+	}
+}
+
+/* Returns NULL if s passes check, or why it does not. */
+static const char *
+str_check(const char *s, enum str_check check)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 && check != SC_TEXT0)
+		return "must not be empty";
+	if (len > PROFILE_STR_MAX)
+		return "is longer than 256 bytes";
+	switch (check) {
+	case SC_TEXT:
+	case SC_TEXT0:
+		if (!str_printable(s))
+			return "contains a control character or bad UTF-8";
+		break;
+	case SC_ID:
+		if (!id_ok(s))
+			return "is not an id (1 to 64 of a-z 0-9 . _ -, "
+			    "starting with a-z or 0-9)";
+		break;
+	case SC_KEY:
+		if (!charset_ok(s, "._-"))
+			return "is not a settings key (A-Z a-z 0-9 . _ -)";
+		break;
+	case SC_PACKAGE:
+		if (!charset_ok(s, "._"))
+			return "is not a package name (A-Z a-z 0-9 . _)";
+		break;
+	case SC_VERSION:
+		if (!version_ok(s))
+			return "is not a version (dot-separated numbers "
+			    "such as 4.4.4)";
+		break;
+	}
+	return NULL;
+}
+
+static int
+line_of(const config_setting_t *s)
+{
+	unsigned line = config_setting_source_line(s);
+
+	/* The root group has no line; point at the top of the file. */
+	return line == 0 ? 1 : (int)line;
+}
+
+static int
+type_ok(const config_setting_t *s, enum field_type type)
+{
+	switch (type) {
+	case FT_STRING:
+		return config_setting_type(s) == CONFIG_TYPE_STRING;
+	case FT_INT:
+		return config_setting_type(s) == CONFIG_TYPE_INT ||
+		    config_setting_type(s) == CONFIG_TYPE_INT64;
+	case FT_ARRAY:
+		return config_setting_type(s) == CONFIG_TYPE_ARRAY;
+	case FT_LIST:
+		return config_setting_type(s) == CONFIG_TYPE_LIST;
+	}
+	return 0;
+}
+
+static const char *
+type_want(enum field_type type)
+{
+	switch (type) {
+	case FT_STRING:
+		return "a string";
+	case FT_INT:
+		return "an integer";
+	case FT_ARRAY:
+		return "an array [ \"...\", ... ]";
+	case FT_LIST:
+		return "a list ( { ... }, ... )";
+	}
+	return "?";
+}
+
+/*
+ * Looks up field in group g and checks its type.  Returns 1 with *out set
+ * if present, 0 if absent and optional, or MUSTER_EDATA.
+ */
+static int
+field(struct ctx *c, const config_setting_t *g, const char *label,
+    const char *name, enum field_type type, int required,
+    config_setting_t **out)
+{
+	config_setting_t *s;
+
+	*out = NULL;
+	s = config_setting_get_member(g, name);
+	if (s == NULL) {
+		if (required)
+			return perr(c, line_of(g), label,
+			    "missing required field \"%s\"", name);
+		return 0;
+	}
+	if (!type_ok(s, type))
+		return perr(c, line_of(s), label, "field \"%s\" must be %s",
+		    name, type_want(type));
+	*out = s;
+	return 1;
+}
+
+/*
+ * Reads string field name of g into *out (a copy the caller frees), checked
+ * with check.  Returns 1, 0 if absent and optional, or a negative error.
+ */
+static int
+str_field(struct ctx *c, const config_setting_t *g, const char *label,
+    const char *name, enum str_check check, int required, char **out)
+{
+	config_setting_t *s;
+	const char *v, *why;
+	char q[QUOTE_SIZE];
+	int rc;
+
+	if ((rc = field(c, g, label, name, FT_STRING, required, &s)) <= 0)
+		return rc;
+	v = config_setting_get_string(s);
+	if ((why = str_check(v, check)) != NULL)
+		return perr(c, line_of(s), label, "field \"%s\": %s %s",
+		    name, quotes(v, q), why);
+	if ((*out = strdup(v)) == NULL)
+		return oom(c);
+	return 1;
+}
+
+/*
+ * Reads a name from a fixed set (kind, severity...) into *out as its index.
+ * Returns 1, 0 if absent and optional, or MUSTER_EDATA.
+ */
+static int
+enum_field(struct ctx *c, const config_setting_t *g, const char *label,
+    const char *name, const char *const *names, size_t n, const char *want,
+    int required, int *out)
+{
+	config_setting_t *s;
+	const char *v;
+	char q[QUOTE_SIZE];
+	int rc;
+
+	if ((rc = field(c, g, label, name, FT_STRING, required, &s)) <= 0)
+		return rc;
+	v = config_setting_get_string(s);
+	if ((*out = lookup(names, n, v)) < 0)
+		return perr(c, line_of(s), label, "unknown %s %s (want %s)",
+		    name, quotes(v, q), want);
+	return 1;
+}
+
+/*
+ * Checks that array field name of g is present, not empty and within
+ * PROFILE_MAX_LIST entries of strings.  Returns its length or MUSTER_EDATA.
+ */
+static int
+array_field(struct ctx *c, const config_setting_t *g, const char *label,
+    const char *name, config_setting_t **out)
+{
+	config_setting_t *s;
+	int i, n, rc;
+
+	if ((rc = field(c, g, label, name, FT_ARRAY, 1, &s)) < 0)
+		return rc;
+	n = config_setting_length(s);
+	if (n == 0)
+		return perr(c, line_of(s), label, "field \"%s\" is empty",
+		    name);
+	if (n > PROFILE_MAX_LIST)
+		return perr(c, line_of(s), label,
+		    "field \"%s\" has more than %d entries", name,
+		    PROFILE_MAX_LIST);
+	for (i = 0; i < n; i++)
+		if (config_setting_type(config_setting_get_elem(s, i)) !=
+		    CONFIG_TYPE_STRING)
+			return perr(c, line_of(s), label,
+			    "field \"%s\" must be an array of strings", name);
+	*out = s;
+	return n;
+}
+
+/*
+ * Reads array-of-strings field name of g, each entry checked with check,
+ * into a new vector *out of *n copies; on failure *out holds the entries
+ * read so far (so the caller's free releases them).  Returns 0 or an error.
+ */
+static int
+strv_field(struct ctx *c, const config_setting_t *g, const char *label,
+    const char *name, enum str_check check, char ***out, size_t *nout)
+{
+	config_setting_t *s, *el;
+	const char *v, *why;
+	char q[QUOTE_SIZE];
+	int i, n;
+
+	if ((n = array_field(c, g, label, name, &s)) < 0)
+		return n;
+	if ((*out = calloc((size_t)n, sizeof **out)) == NULL)
+		return oom(c);
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, i);
+		v = config_setting_get_string(el);
+		if ((why = str_check(v, check)) != NULL)
+			return perr(c, line_of(el), label,
+			    "field \"%s\" entry %d: %s %s", name, i + 1,
+			    quotes(v, q), why);
+		if (((*out)[i] = strdup(v)) == NULL)
+			return oom(c);
+		(*nout)++;
+	}
+	return 0;
+}
+
+static int
+cidrs_field(struct ctx *c, const config_setting_t *g, const char *label,
+    struct rule *r)
+{
+	config_setting_t *s, *el;
+	const char *v;
+	char q[QUOTE_SIZE];
+	int i, n;
+
+	if ((n = array_field(c, g, label, "cidrs", &s)) < 0)
+		return n;
+	if ((r->cidrs = calloc((size_t)n, sizeof *r->cidrs)) == NULL)
+		return oom(c);
+	for (i = 0; i < n; i++) {
+		el = config_setting_get_elem(s, i);
+		v = config_setting_get_string(el);
+		if (profile_cidr_parse(v, &r->cidrs[i]) == -1)
+			return perr(c, line_of(el), label,
+			    "field \"cidrs\" entry %d: bad CIDR %s (want "
+			    "ADDRESS/PREFIX with no host bits set)", i + 1,
+			    quotes(v, q));
+		r->ncidrs++;
+	}
+	return 0;
+}
+
+/* The fields of r its kind uses; r->kind is set. */
+static int
+parse_kind_fields(struct ctx *c, const config_setting_t *g,
+    const char *label, struct rule *r)
+{
+	int rc, ns;
+
+	switch (r->kind) {
+	case RULE_MODEL_BAN:
+		if ((rc = str_field(c, g, label, "manufacturer", SC_TEXT, 1,
+		    &r->manufacturer)) < 0)
+			return rc;
+		if ((rc = strv_field(c, g, label, "models", SC_TEXT,
+		    &r->models, &r->nmodels)) < 0)
+			return rc;
+		if ((rc = str_field(c, g, label, "min_build", SC_TEXT, 0,
+		    &r->min_build)) < 0)
+			return rc;
+		break;
+	case RULE_SETTING:
+		if ((rc = enum_field(c, g, label, "namespace", namespace_names,
+		    NELEM(namespace_names), "system, secure or global", 1,
+		    &ns)) < 0)
+			return rc;
+		if ((r->namespace = strdup(namespace_names[ns])) == NULL)
+			return oom(c);
+		if ((rc = str_field(c, g, label, "key", SC_KEY, 1,
+		    &r->key)) < 0)
+			return rc;
+		if ((rc = str_field(c, g, label, "expect", SC_TEXT0, 1,
+		    &r->expect)) < 0)
+			return rc;
+		break;
+	case RULE_PACKAGE_BAN:
+		if ((rc = strv_field(c, g, label, "packages", SC_PACKAGE,
+		    &r->packages, &r->npackages)) < 0)
+			return rc;
+		break;
+	case RULE_OS_MIN:
+		if ((rc = str_field(c, g, label, "min_version", SC_VERSION, 1,
+		    &r->min_version)) < 0)
+			return rc;
+		break;
+	case RULE_EGRESS_DENY:
+		if ((rc = cidrs_field(c, g, label, r)) < 0)
+			return rc;
+		break;
+	}
+	return 0;
+}
+
+/* Returns 1 if name is a field of some rule kind. */
+static int
+other_kind_field(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < NELEM(kind_specs); k++)
+		if (in_list(kind_specs[k].fields, name))
+			return 1;
+	return 0;
+}
+
+/* Parses rule number idx (from 0) of the rules list, group g, into r. */
+static int
+parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
+{
+	const struct kind_spec *ks;
+	config_setting_t *s;
+	const char *fname;
+	char label[PROFILE_ID_MAX + 16];
+	int i, n, rc, v;
+
+	r->line = line_of(g);
+	snprintf(label, sizeof label, "rule #%d", idx + 1);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return perr(c, r->line, label, "must be a group { ... }");
+	if ((rc = str_field(c, g, label, "id", SC_ID, 1, &r->id)) < 0)
+		return rc;
+	snprintf(label, sizeof label, "rule \"%s\"", r->id);
+
+	if ((rc = enum_field(c, g, label, "kind", kind_names,
+	    NELEM(kind_names), "model-ban, setting, package-ban, os-min or "
+	    "egress-deny", 1, &v)) < 0)
+		return rc;
+	r->kind = (enum rule_kind)v;
+	ks = &kind_specs[r->kind];
+
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, i);
+		fname = config_setting_name(s);
+		if (in_list(common_fields, fname) ||
+		    in_list(ks->fields, fname))
+			continue;
+		if (other_kind_field(fname))
+			return perr(c, line_of(s), label, "unknown field "
+			    "\"%s\" (not used by %s rules)", fname,
+			    kind_names[r->kind]);
+		return perr(c, line_of(s), label, "unknown field \"%s\"",
+		    fname);
+	}
+
+	if ((rc = enum_field(c, g, label, "severity", severity_names,
+	    NELEM(severity_names), "low, medium, high or critical", 1,
+	    &v)) < 0)
+		return rc;
+	r->severity = (enum rule_severity)v;
+	if ((rc = str_field(c, g, label, "title", SC_TEXT, 1,
+	    &r->title)) < 0)
+		return rc;
+
+	r->action = ACTION_REPORT;
+	if ((rc = enum_field(c, g, label, "action", action_names,
+	    NELEM(action_names), "report, remediate or disable", 0,
+	    &v)) < 0)
+		return rc;
+	if (rc == 1) {
+		if ((ks->actions & ACT(v)) == 0) {
+			s = config_setting_get_member(g, "action");
+			return perr(c, line_of(s), label,
+			    "action \"%s\" is not allowed for a %s rule "
+			    "(want %s)", action_names[v], kind_names[r->kind],
+			    ks->want);
+		}
+		r->action = (enum rule_action)v;
+	}
+	return parse_kind_fields(c, g, label, r);
+}
+
+static int
+parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
+{
+	config_setting_t *list;
+	size_t i, j;
+	int n, rc;
+
+	if ((rc = field(c, root, NULL, "rules", FT_LIST, 1, &list)) < 0)
+		return rc;
+	n = config_setting_length(list);
+	if (n == 0)
+		return perr(c, line_of(list), NULL, "field \"rules\" is empty");
+	if (n > PROFILE_MAX_RULES)
+		return perr(c, line_of(list), NULL,
+		    "more than %d rules", PROFILE_MAX_RULES);
+	if ((p->rules = calloc((size_t)n, sizeof *p->rules)) == NULL)
+		return oom(c);
+	p->nrules = (size_t)n;
+
+	for (i = 0; i < p->nrules; i++) {
+		rc = parse_rule(c, config_setting_get_elem(list, (int)i),
+		    (int)i, &p->rules[i]);
+		if (rc < 0)
+			return rc;
+		/* Quadratic, but bounded by PROFILE_MAX_RULES. */
+		for (j = 0; j < i; j++)
+			if (strcmp(p->rules[j].id, p->rules[i].id) == 0)
+				return perr(c, p->rules[i].line, NULL,
+				    "rule \"%s\": duplicate rule id (first "
+				    "used at line %d)", p->rules[i].id,
+				    p->rules[j].line);
+	}
+	return 0;
+}
+
+static int
+parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
+{
+	config_setting_t *s;
+	const char *v;
+	char q[QUOTE_SIZE];
+	int i, n, rc, sc;
+
+	n = config_setting_length(root);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(root, i);
+		if (!in_list(top_fields, config_setting_name(s)))
+			return perr(c, line_of(s), NULL,
+			    "unknown field \"%s\"", config_setting_name(s));
+	}
+
+	if ((rc = str_field(c, root, NULL, "id", SC_ID, 1, &p->id)) < 0)
+		return rc;
+
+	if ((rc = field(c, root, NULL, "serial", FT_INT, 1, &s)) < 0)
+		return rc;
+	p->serial = config_setting_get_int64(s);
+	if (p->serial < 1)
+		return perr(c, line_of(s), NULL,
+		    "serial %" PRId64 " is less than 1", p->serial);
+
+	if ((rc = field(c, root, NULL, "expires", FT_STRING, 1, &s)) < 0)
+		return rc;
+	v = config_setting_get_string(s);
+	if (profile_time_parse(v, &p->expires) == -1)
+		return perr(c, line_of(s), NULL, "bad expires %s (want "
+		    "YYYY-MM-DDTHH:MM:SSZ, UTC)", quotes(v, q));
+	if ((p->expires_str = strdup(v)) == NULL)
+		return oom(c);
+
+	if ((rc = enum_field(c, root, NULL, "scope", scope_names,
+	    NELEM(scope_names), "personnel or family", 1, &sc)) < 0)
+		return rc;
+	p->scope = (enum profile_scope)sc;
+
+	if ((rc = str_field(c, root, NULL, "title", SC_TEXT, 0,
+	    &p->title)) < 0)
+		return rc;
+
+	p->report_interval = PROFILE_DEFAULT_REPORT_INTERVAL;
+	if ((rc = field(c, root, NULL, "report_interval", FT_INT, 0, &s)) < 0)
+		return rc;
+	if (rc == 1) {
+		p->report_interval = config_setting_get_int64(s);
+		if (p->report_interval < PROFILE_MIN_REPORT_INTERVAL ||
+		    p->report_interval > PROFILE_MAX_REPORT_INTERVAL)
+			return perr(c, line_of(s), NULL,
+			    "report_interval %" PRId64 " is out of range "
+			    "(%d to %d seconds)", p->report_interval,
+			    PROFILE_MIN_REPORT_INTERVAL,
+			    PROFILE_MAX_REPORT_INTERVAL);
+	}
+
+	return parse_rules(c, root, p);
+}
+
+/* Refuses NUL bytes and any line starting (after blanks) with '@'. */
+static int
+prescan_lines(struct ctx *c, const char *buf, size_t len)
+{
+	const char *nul;
+	size_t i;
+	int line = 1, bol = 1;
+
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (i = 0; buf + i < nul; i++)
+			if (buf[i] == '\n')
+				line++;
+		return perr(c, line, NULL, "NUL byte in profile");
+	}
+	for (i = 0; i < len; i++) {
+		switch (buf[i]) {
+		case '\n':
+			line++;
+			bol = 1;
+			break;
+		case ' ': case '\t': case '\r': case '\f': case '\v':
+			break;
+		case '@':
+			if (bol)
+				return perr(c, line, NULL, "directive \"@\" "
+				    "not allowed (profiles cannot @include)");
+			break;
+		default:
+			bol = 0;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+is_tokchar(int ch)
+{
+	return is_alnum(ch) || ch == '_' || ch == '*' || ch == '.' ||
+	    ch == '+' || ch == '-';
+}
+
+static int
+hexval(int ch)
+{
+	if (is_digit(ch))
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Checks one word of the file (a name, a number or junk).  libconfig 1.5
+ * truncates an integer that does not fit its type without a word; refuse
+ * it instead.  Returns 0 or MUSTER_EDATA.
+ */
+static int
+check_number(struct ctx *c, const char *t, size_t n, int line)
+{
+	uint64_t v = 0, lim;
+	size_t i = 0;
+	int neg = 0, hex = 0, big = 0, over = 0, d, base = 10;
+	char q[QUOTE_SIZE];
+
+	if (t[i] == '+' || t[i] == '-')
+		neg = t[i++] == '-';
+	if (i >= n || !is_digit((unsigned char)t[i]))
+		return 0;	/* a name, a float like .5, or junk */
+	if (t[i] == '0' && i + 1 < n && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
+		hex = 1;
+		base = 16;
+		i += 2;
+	}
+	for (; i < n; i++) {
+		d = hex ? hexval((unsigned char)t[i]) :
+		    (is_digit((unsigned char)t[i]) ? t[i] - '0' : -1);
+		if (d < 0)
+			break;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			over = 1;
+		else
+			v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (!hex && i < n && (t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
+		return 0;	/* a float */
+	if ((n - i == 1 && t[i] == 'L') ||
+	    (n - i == 2 && t[i] == 'L' && t[i + 1] == 'L'))
+		big = 1;
+	/* Anything else after the digits is a libconfig syntax error. */
+	if (hex)
+		lim = big ? INT64_MAX : INT32_MAX;
+	else if (big)
+		lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+	else
+		lim = neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX;
+	if (over || v > lim)
+		return perr(c, line, NULL, "integer %s out of range%s",
+		    quote(t, n, q), big ? "" :
+		    " (write a 64-bit integer with an L suffix)");
+	return 0;
+}
+
+/* What came before a string, for prescan_tokens. */
+enum prev_token {
+	PT_NONE,
+	PT_ASSIGN,	/* = : */
+	PT_OPEN,	/* ( { [ */
+	PT_COMMA,
+	PT_STRING,
+	PT_OTHER,
+};
+
+/*
+ * Follows libconfig's comments and strings far enough to refuse nesting
+ * deeper than PROFILE_MAX_DEPTH, integers libconfig would truncate, and
+ * unterminated strings and comments.  It also refuses a string where the
+ * grammar cannot take one (after a value, a ';', a '{', or a ',' outside
+ * [ ] and ( )): libconfig 1.5 refuses that too but leaks the string, and
+ * the agent is a long-lived process.
+ */
+static int
+prescan_tokens(struct ctx *c, const char *buf, size_t len)
+{
+	char stack[PROFILE_MAX_DEPTH];
+	enum prev_token prev = PT_NONE;
+	size_t i = 0, start;
+	int line = 1, depth = 0, first, rc;
+
+	while (i < len) {
+		switch (buf[i]) {
+		case '\n':
+			line++;
+			i++;
+			break;
+		case ' ': case '\t': case '\r': case '\f': case '\v':
+			i++;
+			break;
+		case '#':
+			while (i < len && buf[i] != '\n')
+				i++;
+			break;
+		case '/':
+			if (i + 1 < len && buf[i + 1] == '/') {
+				while (i < len && buf[i] != '\n')
+					i++;
+				break;
+			}
+			if (i + 1 < len && buf[i + 1] == '*') {
+				first = line;
+				for (i += 2; i < len; i++) {
+					if (buf[i] == '\n')
+						line++;
+					else if (buf[i] == '*' &&
+					    i + 1 < len && buf[i + 1] == '/')
+						break;
+				}
+				if (i >= len)
+					return perr(c, first, NULL,
+					    "unterminated comment");
+				i += 2;
+				break;
+			}
+			prev = PT_OTHER;
+			i++;
+			break;
+		case '"':
+			if (prev != PT_ASSIGN && prev != PT_STRING &&
+			    !(prev == PT_OPEN && depth > 0 &&
+			    stack[depth - 1] != '{') &&
+			    !(prev == PT_COMMA && depth > 0 &&
+			    stack[depth - 1] != '{'))
+				return perr(c, line, NULL,
+				    "syntax error (unexpected string)");
+			first = line;
+			for (i++; i < len && buf[i] != '"'; i++) {
+				if (buf[i] == '\\' && i + 1 < len)
+					i++;
+				if (buf[i] == '\n')
+					line++;
+			}
+			if (i >= len)
+				return perr(c, first, NULL,
+				    "unterminated string");
+			i++;
+			prev = PT_STRING;
+			break;
+		case '(': case '{': case '[':
+			if (depth >= PROFILE_MAX_DEPTH)
+				return perr(c, line, NULL, "nested deeper "
+				    "than %d levels", PROFILE_MAX_DEPTH);
+			stack[depth++] = buf[i++];
+			prev = PT_OPEN;
+			break;
+		case ')': case '}': case ']':
+			if (depth > 0)
+				depth--;
+			i++;
+			prev = PT_OTHER;
+			break;
+		case '=': case ':':
+			i++;
+			prev = PT_ASSIGN;
+			break;
+		case ',':
+			i++;
+			prev = PT_COMMA;
+			break;
+		default:
+			prev = PT_OTHER;
+			if (!is_tokchar((unsigned char)buf[i])) {
+				i++;
+				break;
+			}
+			for (start = i; i < len &&
+			    is_tokchar((unsigned char)buf[i]); i++)
+				;
+			if ((rc = check_number(c, buf + start, i - start,
+			    line)) < 0)
+				return rc;
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+profile_parse(const char *name, const char *buf, size_t len,
+    struct profile **out, struct muster_err *e)
+{
+	struct ctx c;
+	struct profile *p = NULL;
+	config_t cfg;
+	char *text = NULL;
+	int cfg_live = 0, rc;
+
+	c.name = name != NULL ? name : "profile";
+	c.e = e;
+	if (out == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "%s: no place for the "
+		    "profile", c.name);
+		goto out;
+	}
+	*out = NULL;
+	if (len > PROFILE_MAX_BYTES) {
+		rc = err_set(e, MUSTER_EDATA, "%s: %zu bytes, more than the "
+		    "limit of %d", c.name, len, PROFILE_MAX_BYTES);
+		goto out;
+	}
+	if (buf == NULL) {
+		if (len != 0) {
+			rc = err_set(e, MUSTER_EINTERNAL, "%s: no buffer",
+			    c.name);
+			goto out;
+		}
+		buf = "";
+	}
+	if ((rc = prescan_lines(&c, buf, len)) < 0 ||
+	    (rc = prescan_tokens(&c, buf, len)) < 0)
+		goto out;
+
+	if ((text = malloc(len + 1)) == NULL) {
+		rc = oom(&c);
+		goto out;
+	}
+	memcpy(text, buf, len);
+	text[len] = '\0';
+
+	config_init(&cfg);
+	cfg_live = 1;
+	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
+		rc = perr(&c, config_error_line(&cfg), NULL, "%s",
+		    config_error_text(&cfg) != NULL ?
+		    config_error_text(&cfg) : "syntax error");
+		goto out;
+	}
+
+	if ((p = calloc(1, sizeof *p)) == NULL) {
+		rc = oom(&c);
+		goto out;
+	}
+	if ((rc = parse_top(&c, config_root_setting(&cfg), p)) < 0)
+		goto out;
+	*out = p;
+	p = NULL;
+	rc = 0;
+out:
+	profile_free(p);
+	if (cfg_live)
+		config_destroy(&cfg);
+	free(text);
+	return rc;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+profile_free(struct profile *p)
+{
+	struct rule *r;
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nrules; i++) {
+		r = &p->rules[i];
+		free(r->id);
+		free(r->title);
+		free(r->manufacturer);
+		strv_free(r->models, r->nmodels);
+		free(r->min_build);
+		free(r->namespace);
+		free(r->key);
+		free(r->expect);
+		strv_free(r->packages, r->npackages);
+		free(r->min_version);
+		free(r->cidrs);
+	}
+	free(p->rules);
+	free(p->id);
+	free(p->expires_str);
+	free(p->title);
+	free(p);
+}
+
+const char *
+profile_scope_name(enum profile_scope s)
+{
+	if ((size_t)s >= NELEM(scope_names))
+		return "unknown";
+	return scope_names[s];
+}
+
+const char *
+profile_kind_name(enum rule_kind k)
+{
+	if ((size_t)k >= NELEM(kind_names))
+		return "unknown";
+	return kind_names[k];
+}
+
+const char *
+profile_severity_name(enum rule_severity s)
+{
+	if ((size_t)s >= NELEM(severity_names))
+		return "unknown";
+	return severity_names[s];
+}
+
+const char *
+profile_action_name(enum rule_action a)
+{
+	if ((size_t)a >= NELEM(action_names))
+		return "unknown";
+	return action_names[a];
+}
+
+int
+profile_scope_parse(const char *s, enum profile_scope *out)
+{
+	int i;
+
+	if (s == NULL || out == NULL ||
+	    (i = lookup(scope_names, NELEM(scope_names), s)) < 0)
+		return -1;
+	*out = (enum profile_scope)i;
+	return 0;
+}
+
+static int
+days_in_month(int year, int mon)
+{
+	static const int days[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+	};
+
+	if (mon == 2 && ((year % 4 == 0 && year % 100 != 0) ||
+	    year % 400 == 0))
+		return 29;
+	return days[mon - 1];
+}
+
+/* Years 1970 to 9999; seconds 00 to 59 (no leap second). */
+int
+profile_time_parse(const char *s, time_t *t)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+	struct tm tm;
+	int year, mon, day, hour, min, sec;
+	time_t r;
+	size_t i;
+
+	if (s == NULL || t == NULL || strlen(s) != TIME_LEN)
+		return -1;
+	for (i = 0; i < TIME_LEN; i++) {
+		if (form[i] == 'd' ? !is_digit((unsigned char)s[i]) :
+		    s[i] != form[i])
+			return -1;
+	}
+#define NUM2(o)	((s[o] - '0') * 10 + (s[(o) + 1] - '0'))
+	year = NUM2(0) * 100 + NUM2(2);
+	mon = NUM2(5);
+	day = NUM2(8);
+	hour = NUM2(11);
+	min = NUM2(14);
+	sec = NUM2(17);
+#undef NUM2
+	if (year < 1970 || mon < 1 || mon > 12 || day < 1 ||
+	    day > days_in_month(year, mon) || hour > 23 || min > 59 ||
+	    sec > 59)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	/* -1 is 1969-12-31T23:59:59Z, below the range accepted above. */
+	if ((r = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*t = r;
+	return 0;
+}
+
+/* Writes v (0 <= v < 10^n) as n decimal digits at p. */
+static void
+put_digits(char *p, int n, int v)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * A time outside years 0000 to 9999 (which profile_time_parse never
+ * returns) is written as "0000-00-00T00:00:00Z", which it refuses.
+ */
+void
+profile_time_format(time_t t, char buf[21])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900) {
+		memcpy(buf, "0000-00-00T00:00:00Z", TIME_LEN + 1);
+		return;
+	}
+	memcpy(buf, "0000-00-00T00:00:00Z", TIME_LEN + 1);
+	put_digits(buf, 4, tm.tm_year + 1900);
+	put_digits(buf + 5, 2, tm.tm_mon + 1);
+	put_digits(buf + 8, 2, tm.tm_mday);
+	put_digits(buf + 11, 2, tm.tm_hour);
+	put_digits(buf + 14, 2, tm.tm_min);
+	put_digits(buf + 17, 2, tm.tm_sec);
+}
+
+int
+profile_cidr_parse(const char *s, struct cidr *c)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash, *pfx;
+	struct cidr r;
+	unsigned prefix = 0, bits, i;
+	size_t alen;
+
+	if (s == NULL || c == NULL || (slash = strchr(s, '/')) == NULL)
+		return -1;
+	alen = (size_t)(slash - s);
+	if (alen == 0 || alen >= sizeof addr)
+		return -1;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+
+	/* Decimal, no sign, no leading zero, at most three digits. */
+	pfx = slash + 1;
+	if (pfx[0] == '\0' || strlen(pfx) > 3 ||
+	    (pfx[0] == '0' && pfx[1] != '\0'))
+		return -1;
+	for (i = 0; pfx[i] != '\0'; i++) {
+		if (!is_digit((unsigned char)pfx[i]))
+			return -1;
+		prefix = prefix * 10 + (unsigned)(pfx[i] - '0');
+	}
+
+	memset(&r, 0, sizeof r);
+	if (strchr(addr, ':') != NULL) {
+		r.family = AF_INET6;
+		bits = 128;
+	} else {
+		r.family = AF_INET;
+		bits = 32;
+	}
+	if (inet_pton(r.family, addr, r.addr) != 1 || prefix > bits)
+		return -1;
+	r.prefix = prefix;
+
+	/* Host bits: the partial byte, then every byte after it. */
+	if (prefix % 8 != 0 &&
+	    (r.addr[prefix / 8] & (0xffu >> (prefix % 8))) != 0)
+		return -1;
+	for (i = (prefix + 7) / 8; i < bits / 8; i++)
+		if (r.addr[i] != 0)
+			return -1;
+	*c = r;
+	return 0;
+}
+
+int
+profile_trusted_comment(const struct profile *p, char *buf, size_t size)
+{
+	char when[TIME_LEN + 1];
+	int n;
+
+	if (buf == NULL || size == 0)
+		return -1;
+	buf[0] = '\0';
+	if (p == NULL || p->id == NULL)
+		return -1;
+	profile_time_format(p->expires, when);
+	n = snprintf(buf, size, "muster-profile id=%s serial=%" PRId64
+	    " scope=%s expires=%s", p->id, p->serial,
+	    profile_scope_name(p->scope), when);
+	if (n < 0 || (size_t)n >= size) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}

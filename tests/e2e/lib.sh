@@ -1,0 +1,57 @@
+# Sourced by every tests/e2e/test_*.sh: TAP output and small assertions.
+# MUSTER_BIN names the directory holding the programs under test.
+set -u
+: "${MUSTER_BIN:?set MUSTER_BIN to the bin directory of a build}"
+MUSTER_BIN=$(cd "$MUSTER_BIN" && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/muster-e2e.XXXXXX")
+chmod 700 "$T"
+trap 'rm -rf "$T"' EXIT
+T_N=0
+ENROLL="$MUSTER_BIN/muster-enroll"
+
+t_ok()   { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+t_fail() { T_N=$((T_N + 1)); echo "not ok $T_N - $*"; }
+t_done() { echo "1..$T_N"; }
+
+# t_check NAME COND...: passes when the command COND succeeds.
+t_check() {
+	local name=$1; shift
+	if "$@"; then t_ok "$name"; else t_fail "$name"; fi
+}
+
+# t_exit CODE NAME CMD...: runs CMD with stdout in $T/out and stderr in
+# $T/err; passes when it exits CODE.  A failure shows stderr as comments.
+t_exit() {
+	local want=$1 name=$2 rc; shift 2
+	"$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		t_ok "$name"
+	else
+		t_fail "$name (exit $rc, wanted $want)"
+		sed 's/^/# err: /' "$T/err" | head -n 20
+		sed 's/^/# out: /' "$T/out" | head -n 20
+	fi
+}
+
+# t_err_line NAME REGEX: the last command wrote exactly one line to stderr,
+# matching REGEX.
+t_err_line() {
+	local name=$1 re=$2 n
+	n=$(wc -l <"$T/err")
+	if [ "$n" -eq 1 ] && grep -Eq -- "$re" "$T/err"; then
+		t_ok "$name"
+	else
+		t_fail "$name (stderr had $n lines, wanted one matching /$re/)"
+		sed 's/^/# err: /' "$T/err" | head -n 20
+	fi
+}
+
+# t_grep NAME REGEX FILE: FILE has a line matching REGEX.
+t_grep() {
+	if grep -Eq -- "$2" "$3"; then t_ok "$1"; else
+		t_fail "$1 (no /$2/ in $(basename "$3"))"
+		sed 's/^/# /' "$3" | head -n 20
+	fi
+}
