@@ -41,17 +41,20 @@ LIBS_TEST   := $(LIBS_ENROLL) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC     := $(wildcard lib/*.c)
 ENROLL_SRC  := $(filter-out enroll/main.c,$(wildcard enroll/*.c))
+AGENT_SRC   := $(filter-out agent/main.c,$(wildcard agent/*.c agent/device/*.c))
 LIB_OBJ     := $(LIB_SRC:%.c=$(B)/%.o)
 ENROLL_OBJ  := $(ENROLL_SRC:%.c=$(B)/%.o)
+AGENT_OBJ   := $(AGENT_SRC:%.c=$(B)/%.o)
+ARCHIVES    := $(B)/enroll.a $(B)/agent.a $(B)/libmuster.a
 
-PROGS       := $(B)/bin/muster-enroll
+PROGS       := $(B)/bin/muster-enroll $(if $(wildcard agent/main.c),$(B)/bin/muster-agent)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all check test deps install demo clean bench
 all: $(PROGS)
 
-$(B)/%.o: %.c $(wildcard include/muster/*.h */*.h) Makefile
+$(B)/%.o: %.c $(wildcard include/muster/*.h */*.h */*/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -61,17 +64,29 @@ $(B)/libmuster.a: $(LIB_OBJ)
 $(B)/enroll.a: $(ENROLL_OBJ)
 	$(Q)rm -f $@; ar rcs $@ $^
 
+$(B)/agent.a: $(AGENT_OBJ)
+	$(Q)rm -f $@; ar rcs $@ $^
+
 $(B)/bin/muster-enroll: $(B)/enroll/main.o $(B)/enroll.a $(B)/libmuster.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_ENROLL)
 
-# Unit tests link every module archive; archives pull in only what is used.
-$(B)/tests/%: tests/unit/%.c $(B)/enroll.a $(B)/libmuster.a
+$(B)/bin/muster-agent: $(B)/agent/main.o $(B)/agent.a $(B)/libmuster.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/enroll.a \
-	    $(B)/libmuster.a $(LIBS_TEST)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CORE)
 
-test: $(PROGS) $(UNIT_BIN)
+# Unit tests link every module archive; archives pull in only what is used.
+$(B)/tests/%: tests/unit/%.c $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS_TEST)
+
+TOOLS       := $(B)/tests/tools/tcphold $(B)/tests/tools/rusage
+
+$(B)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+test: $(PROGS) $(UNIT_BIN) $(TOOLS)
 
 deps:
 	@sh scripts/deps.sh
@@ -89,6 +104,11 @@ install: $(PROGS)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+
+# Benchmarks print figures and ratios to a baseline measured in the same
+# run; they are not pass/fail tests.
+bench: $(PROGS) $(TOOLS)
+	@for b in tests/bench/*.sh; do MUSTER_BIN=$(B)/bin bash $$b || exit 1; done
 
 demo:
 	@echo "make demo arrives with the server (issue 5)."

@@ -17,7 +17,6 @@
 #include "enroll.h"
 
 #define SIG_SUFFIX	".minisig"
-#define TC_PREFIX	"muster-profile "
 
 static const char lint_usage[] =
 "usage: muster-enroll lint PROFILE.cfg\n"
@@ -236,7 +235,7 @@ profcmd_verify(int argc, char **argv)
 	struct sig_signature s;
 	const char *pub = NULL, *org = NULL, *sigarg = NULL, *path;
 	char *buf = NULL, *sigbuf = NULL, *pubpath = NULL, *sigpath = NULL;
-	char tc[SIG_TRUSTED_MAX], hex[SIG_KEYID_HEX];
+	char hex[SIG_KEYID_HEX];
 	size_t len = 0, siglen = 0;
 	int c, rc;
 
@@ -280,25 +279,9 @@ profcmd_verify(int argc, char **argv)
 	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0)
 		goto out;
 	if ((rc = fs_read_file(sigarg, SIG_FILE_MAX, &sigbuf, &siglen, &e))
-	    != 0 || (rc = sig_parse(sigarg, sigbuf, siglen, &s, &e)) != 0)
+	    != 0 || (rc = profile_verify(path, buf, len, sigarg, sigbuf,
+	    siglen, &pk, &p, &s, &e)) != 0)
 		goto out;
-	if ((rc = sig_verify(&s, &pk, buf, len, &e)) != 0) {
-		char msg[ERR_MSG_MAX];
-
-		snprintf(msg, sizeof msg, "%s", e.msg);
-		rc = err_set(&e, rc, "%s: %s", path, msg);
-		goto out;
-	}
-	if ((rc = profile_parse(path, buf, len, &p, &e)) != 0)
-		goto out;
-	/* A Muster signature names the profile; it must be this one. */
-	if (strncmp(s.trusted, TC_PREFIX, strlen(TC_PREFIX)) == 0 &&
-	    (profile_trusted_comment(p, tc, sizeof tc) != 0 ||
-	    strcmp(tc, s.trusted) != 0)) {
-		rc = err_set(&e, MUSTER_ETRUST, "%s: the signed trusted comment "
-		    "\"%s\" does not describe this profile", path, s.trusted);
-		goto out;
-	}
 	sig_keyid_hex(s.keyid, hex);
 	printf("%s: signature ok\n"
 	    "id:       %s\n"

@@ -147,4 +147,24 @@ int	profile_cidr_parse(const char *s, struct cidr *c);
 int	profile_trusted_comment(const struct profile *p, char *buf,
 	    size_t size);
 
+struct sig_pubkey;
+struct sig_signature;
+
+/*
+ * Verify, then parse: checks the minisign signature file sig (siglen
+ * bytes, named signame in messages) over exactly the len bytes at buf with
+ * pk, and only then parses that same buffer as a profile.  A Muster
+ * trusted comment ("muster-profile ...") must describe the parsed profile;
+ * any other trusted comment (stock minisign's) is accepted as it is.
+ * Returns 0 with a new profile in *out (and the parsed signature in *s if
+ * s is not NULL); MUSTER_EDATA for a malformed signature file or profile;
+ * MUSTER_ETRUST when the key id, signature or trusted comment does not
+ * verify.  Expiry, scope and rollback are the caller's to judge.
+ */
+int	profile_verify(const char *name, const char *buf, size_t len,
+	    const char *signame, const char *sig, size_t siglen,
+	    const struct sig_pubkey *pk, struct profile **out,
+	    struct sig_signature *s, struct muster_err *e)
+	    __attribute__((warn_unused_result));
+
 #endif

@@ -1,0 +1,123 @@
+/*
+ * muster-agent: the on-device agent.  main.c parses the global options
+ * (--state, --device) and dispatches to one function per command; each
+ * returns the process exit code.
+ */
+#ifndef MUSTER_AGENT_H
+#define MUSTER_AGENT_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "muster/err.h"
+#include "muster/profile.h"
+#include "muster/sig.h"
+
+#define AGENT_PROG		"muster-agent"
+#define AGENT_STATE_DEFAULT	"/var/lib/muster"
+#define AGENT_DEVICE_DEFAULT	"android"
+#define AGENT_CFG		"agent.cfg"
+#define AGENT_ANCHOR		"org.pub"
+#define AGENT_PROFILES		"profiles"
+#define AGENT_LASTCHECK		"last-check.cfg"
+#define AGENT_CFG_MAX		(64 * 1024)
+#define AGENT_MAX_PROFILES	64
+
+struct agent_opts {
+	const char	*state;		/* --state DIR */
+	const char	*device;	/* --device SPEC */
+};
+
+/* The trust anchor and what was set with it. */
+struct state_anchor {
+	struct sig_pubkey	pk;
+	enum profile_scope	scope;
+};
+
+/* An installed profile, verified again each time it is loaded. */
+struct state_profile {
+	struct profile	*p;
+	char		*bytes;		/* the signed profile bytes */
+	size_t		 len;
+};
+
+struct state_lastcheck {
+	time_t		time;
+	int		compliant;
+	unsigned	pass, fail, remediated, error;
+};
+
+/*
+ * Commands (argv[0] is the command's name).  --state and --device are
+ * accepted before the command and after it alike.
+ */
+int	cmd_trust(struct agent_opts *o, int argc, char **argv);
+int	cmd_install(struct agent_opts *o, int argc, char **argv);
+int	cmd_check(struct agent_opts *o, int argc, char **argv);
+int	cmd_status(struct agent_opts *o, int argc, char **argv);
+int	cmd_explain(struct agent_opts *o, int argc, char **argv);
+
+/* The getopt_long entries every command accepts, and their handler. */
+#define AGENT_COMMON_OPTS \
+	{ "state", required_argument, NULL, 'S' }, \
+	{ "device", required_argument, NULL, 'D' }, \
+	{ "help", no_argument, NULL, 'h' }
+int	agent_common_opt(struct agent_opts *o, int c);
+
+/*
+ * Parses a command's options with getopt_long: common ones go to o, others
+ * to fn (which returns 0, or -1 for a bad option).  Returns -1 and sets
+ * *exitcode (0 after --help, 64 after a usage error) when the command
+ * should stop; otherwise the index of the first operand.
+ */
+int	agent_getopt(struct agent_opts *o, int argc, char **argv,
+	    const char *shortopts, const struct option *opts,
+	    const char *usage, int (*fn)(void *, int, const char *),
+	    void *arg, int *exitcode);
+
+/* Prints "muster-agent: MSG" on stderr; returns the exit code for rc. */
+int	agent_fail(int rc, const struct muster_err *e);
+int	agent_usage(const char *cmd, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/*
+ * state: the agent's directory (0700, files 0600, every write temp + fsync
+ * + rename).  state_open creates dir when missing (its parent must exist)
+ * and refuses one that others can read or write (MUSTER_ECONFIG).
+ */
+int	state_open(const char *dir, int create, struct muster_err *e);
+
+/* Reads the anchor; MUSTER_ECONFIG "no trust anchor" when none is set. */
+int	state_anchor_load(const char *dir, struct state_anchor *a,
+	    struct muster_err *e);
+
+/* Sets the anchor once; MUSTER_ETRUST if one is already set. */
+int	state_anchor_set(const char *dir, const struct sig_pubkey *pk,
+	    enum profile_scope scope, struct muster_err *e);
+
+/*
+ * Loads every installed profile, each verified against a->pk again
+ * (a state file that no longer verifies is MUSTER_ETRUST).  *list is a
+ * malloc'd array of *n entries sorted by id (state_profiles_free).
+ */
+int	state_profiles_load(const char *dir, const struct state_anchor *a,
+	    struct state_profile **list, size_t *n, struct muster_err *e);
+void	state_profiles_free(struct state_profile *list, size_t n);
+
+/*
+ * Installs a verified profile: the signature file and the profile bytes
+ * are written together as one file, so a crash leaves either the old or
+ * the new profile, never a mix.
+ */
+int	state_profile_store(const char *dir, const struct profile *p,
+	    const char *bytes, size_t len, const char *sig, size_t siglen,
+	    struct muster_err *e);
+
+int	state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
+	    struct muster_err *e);
+/* Returns 0 and *l, or MUSTER_ENOINPUT when no check has run. */
+int	state_lastcheck_load(const char *dir, struct state_lastcheck *l,
+	    struct muster_err *e);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * check: `muster-agent check [--json] [--remediate]`.
+ *
+ * Every installed profile is verified again, then each rule evaluated.
+ * The device is read only for what the rules need: identity facts only if
+ * a model-ban or os-min rule exists, the socket table only if an
+ * egress-deny rule does.  Without --remediate nothing on the device
+ * changes.  Exit 0 when every rule passed or was remediated, 1 otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "muster/profile.h"
+#include "agent.h"
+#include "device/device.h"
+#include "netscan.h"
+#include "rules.h"
+
+#define PROC_NET	"/proc/net"
+
+static const char check_usage[] =
+"usage: muster-agent [--state DIR] [--device BACKEND] check [--json] "
+"[--remediate]\n"
+"\n"
+"Evaluates every installed profile on the device and prints, per rule,\n"
+"its severity, result (pass, fail, remediated, error) and the reason.\n"
+"Exit 0 when compliant (every rule passed or was remediated), 1 when not.\n"
+"\n"
+"options:\n"
+"  --json        print JSON instead of a table (see docs/check-json.md)\n"
+"  --remediate   set settings and disable packages where the profile says\n"
+"                so; without it the device is not changed\n"
+"  --device B    sim:FILE, android or android:BINDIR (default android)\n"
+"  --state DIR   the agent's state (default /var/lib/muster)\n"
+"  --help        this text\n";
+
+struct check_args {
+	int	json;
+	int	remediate;
+};
+
+struct outcome {
+	const struct profile	*p;
+	const struct rule	*r;
+	struct rule_outcome	 o;
+};
+
+static int
+check_opt(void *arg, int c, const char *val)
+{
+	struct check_args *a = arg;
+
+	(void)val;
+	if (c == 'j')
+		a->json = 1;
+	else if (c == 'r')
+		a->remediate = 1;
+	else
+		return -1;
+	return 0;
+}
+
+static void
+print_table(const char *device, const struct state_profile *list, size_t n,
+    const struct outcome *out, size_t nout, const struct state_lastcheck *l)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct profile *p = list[i].p;
+
+		printf("profile %s serial %lld (%s, expires %s%s) on %s\n",
+		    p->id, (long long)p->serial,
+		    profile_scope_name(p->scope), p->expires_str,
+		    p->expires <= l->time ? ", EXPIRED" : "", device);
+		printf("  %-28s %-9s %-11s %s\n", "RULE", "SEVERITY", "RESULT",
+		    "REASON");
+		for (; j < nout && out[j].p == p; j++)
+			printf("  %-28s %-9s %-11s %s\n", out[j].r->id,
+			    profile_severity_name(out[j].r->severity),
+			    rules_result_name(out[j].o.result),
+			    out[j].o.reason);
+	}
+	if (n == 0)
+		printf("no profile installed: nothing to check\n");
+	printf("status: %s (%u pass, %u fail, %u remediated, %u error)\n",
+	    l->compliant ? "compliant" : "noncompliant", l->pass, l->fail,
+	    l->remediated, l->error);
+}
+
+static int
+print_json(const char *device, const struct state_profile *list, size_t n,
+    const struct outcome *out, size_t nout, const struct state_lastcheck *l)
+{
+	json_t *root, *profiles, *rules;
+	char t[21];
+	size_t i;
+	int rc;
+
+	profile_time_format(l->time, t);
+	profiles = json_array();
+	rules = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(profiles, json_pack("{s:s,s:I,s:s,s:s,"
+		    "s:b}", "id", list[i].p->id, "serial",
+		    (json_int_t)list[i].p->serial, "scope",
+		    profile_scope_name(list[i].p->scope), "expires",
+		    list[i].p->expires_str, "expired",
+		    list[i].p->expires <= l->time));
+	for (i = 0; i < nout; i++)
+		json_array_append_new(rules, json_pack("{s:s,s:s,s:s,s:s,s:s,"
+		    "s:s,s:s}", "profile", out[i].p->id, "id", out[i].r->id,
+		    "kind", profile_kind_name(out[i].r->kind), "severity",
+		    profile_severity_name(out[i].r->severity), "title",
+		    out[i].r->title, "result",
+		    rules_result_name(out[i].o.result), "reason",
+		    out[i].o.reason));
+	root = json_pack("{s:s,s:s,s:s,s:o,s:{s:I,s:I,s:I,s:I},s:o}",
+	    "status", l->compliant ? "compliant" : "noncompliant",
+	    "time", t, "device", device, "profiles", profiles, "counts",
+	    "pass", (json_int_t)l->pass, "fail", (json_int_t)l->fail,
+	    "remediated", (json_int_t)l->remediated, "error",
+	    (json_int_t)l->error, "rules", rules);
+	if (root == NULL)
+		return -1;
+	rc = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(root);
+	return rc;
+}
+
+int
+cmd_check(struct agent_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		AGENT_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "remediate", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_args ca = { 0, 0 };
+	struct muster_err e = { 0 }, de = { 0 };
+	struct state_anchor a;
+	struct state_profile *list = NULL;
+	struct state_lastcheck l;
+	struct outcome *out = NULL;
+	struct rules_ctx ctx;
+	struct netscan ns = { NULL, 0 };
+	struct device *dev = NULL;
+	size_t n = 0, nout = 0, total = 0, i, j;
+	int k, ex, rc, need_facts = 0, need_net = 0;
+
+	if ((k = agent_getopt(o, argc, argv, "", opts, check_usage, check_opt,
+	    &ca, &ex)) < 0)
+		return ex;
+	if (k != argc)
+		return agent_usage("check", "unexpected argument \"%s\"",
+		    argv[k]);
+	memset(&ctx, 0, sizeof ctx);
+	memset(&l, 0, sizeof l);
+	if ((rc = state_open(o->state, 0, &e)) != 0 ||
+	    (rc = state_anchor_load(o->state, &a, &e)) != 0 ||
+	    (rc = state_profiles_load(o->state, &a, &list, &n, &e)) != 0)
+		goto out;
+	if ((rc = device_open(o->device, &dev, &e)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		total += list[i].p->nrules;
+		for (j = 0; j < list[i].p->nrules; j++) {
+			enum rule_kind kd = list[i].p->rules[j].kind;
+
+			need_facts |= kd == RULE_MODEL_BAN || kd == RULE_OS_MIN;
+			need_net |= kd == RULE_EGRESS_DENY;
+		}
+	}
+	if (total > 0 && (out = calloc(total, sizeof *out)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	ctx.dev = dev;
+	ctx.remediate = ca.remediate;
+	if (need_facts) {
+		if (device_facts(dev, &ctx.facts, &de) == 0)
+			ctx.facts_ok = 1;
+		else
+			snprintf(ctx.facts_err, sizeof ctx.facts_err, "%.*s",
+			    (int)sizeof ctx.facts_err - 1, de.msg);
+	}
+	if (need_net) {
+		if (netscan_load(PROC_NET, &ns, &de) == 0)
+			ctx.net = &ns;
+		else
+			snprintf(ctx.net_err, sizeof ctx.net_err, "%.*s",
+			    (int)sizeof ctx.net_err - 1, de.msg);
+	}
+	l.time = time(NULL);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < list[i].p->nrules; j++, nout++) {
+			out[nout].p = list[i].p;
+			out[nout].r = &list[i].p->rules[j];
+			rules_eval(out[nout].r, &ctx, &out[nout].o);
+			switch (out[nout].o.result) {
+			case RESULT_PASS: l.pass++; break;
+			case RESULT_FAIL: l.fail++; break;
+			case RESULT_REMEDIATED: l.remediated++; break;
+			case RESULT_ERROR: l.error++; break;
+			}
+		}
+	l.compliant = l.fail == 0 && l.error == 0;
+	if ((rc = state_lastcheck_store(o->state, &l, &e)) != 0)
+		goto out;
+	if (ca.json) {
+		if (print_json(device_name(dev), list, n, out, nout, &l) != 0) {
+			rc = err_set(&e, MUSTER_EINTERNAL, "JSON output failed");
+			goto out;
+		}
+	} else
+		print_table(device_name(dev), list, n, out, nout, &l);
+	rc = 0;
+out:
+	netscan_free(&ns);
+	device_close(dev);
+	free(out);
+	state_profiles_free(list, n);
+	if (rc != 0)
+		return agent_fail(rc, &e);
+	return l.compliant ? 0 : 1;
+}

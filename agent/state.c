@@ -1,0 +1,413 @@
+/*
+ * state: the agent's state directory.
+ *
+ *	agent.cfg		scope and trust anchor key id (libconfig)
+ *	org.pub			the trust anchor (minisign public key)
+ *	profiles/ID.profile	an installed profile: its minisign signature
+ *				(four lines) followed by the exact signed bytes
+ *	last-check.cfg		time and outcome of the last check
+ *
+ * The directory and its subdirectories are 0700 and every file 0600,
+ * written by temp file + fsync + rename.  Nothing here is trusted because
+ * it is on disk: installed profiles are verified again on every load.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libconfig.h>
+
+#include "muster/fs.h"
+#include "muster/profile.h"
+#include "muster/sig.h"
+#include "agent.h"
+
+#define PROFILE_SUFFIX	".profile"
+
+static char *
+path2(const char *dir, const char *a, const char *b)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s%s%s", dir, a, b != NULL ? "/" : "",
+	    b != NULL ? b : "") == -1)
+		return NULL;
+	return p;
+}
+
+int
+state_open(const char *dir, int create, struct muster_err *e)
+{
+	char *sub;
+	int rc;
+
+	if (create) {
+		if ((rc = fs_mkdir_private(dir, e)) != 0)
+			return rc;
+		if ((sub = path2(dir, AGENT_PROFILES, NULL)) == NULL)
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		rc = fs_mkdir_private(sub, e);
+		free(sub);
+		return rc;
+	}
+	if ((rc = fs_check_private(dir, e)) == MUSTER_ENOINPUT)
+		return err_set(e, MUSTER_ECONFIG, "%s: no agent state here; "
+		    "run muster-agent trust or enroll first", dir);
+	return rc;
+}
+
+/* Reads a small private state file (refusing loose permissions). */
+static int
+read_private(const char *path, size_t max, char **buf, size_t *len,
+    struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = fs_check_private(path, e)) != 0)
+		return rc;
+	return fs_read_file(path, max, buf, len, e);
+}
+
+/* Parses buf into cfg, which the caller has config_init'ed. */
+static int
+cfg_parse(config_t *cfg, const char *path, const char *buf,
+    struct muster_err *e)
+{
+	if (config_read_string(cfg, buf) != CONFIG_TRUE)
+		return err_set(e, MUSTER_ECONFIG, "%s:%d: %s", path,
+		    config_error_line(cfg), config_error_text(cfg));
+	return 0;
+}
+
+int
+state_anchor_load(const char *dir, struct state_anchor *a,
+    struct muster_err *e)
+{
+	config_t cfg;
+	const char *scope = NULL, *keyid = NULL;
+	char *cpath = NULL, *ppath = NULL, *buf = NULL, hex[SIG_KEYID_HEX];
+	size_t len;
+	int rc;
+
+	config_init(&cfg);
+	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL ||
+	    (ppath = path2(dir, AGENT_ANCHOR, NULL)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = read_private(ppath, SIG_KEYFILE_MAX, &buf, &len, e)) != 0) {
+		if (rc == MUSTER_ENOINPUT)
+			rc = err_set(e, MUSTER_ECONFIG, "%s: no trust anchor; "
+			    "run muster-agent trust ORG.pub or enroll", dir);
+		goto out;
+	}
+	if ((rc = sig_pubkey_parse(ppath, buf, len, &a->pk, e)) != 0) {
+		rc = MUSTER_ECONFIG;
+		goto out;
+	}
+	free(buf);
+	buf = NULL;
+	if ((rc = read_private(cpath, AGENT_CFG_MAX, &buf, &len, e)) != 0)
+		goto out;
+	if ((rc = cfg_parse(&cfg, cpath, buf, e)) != 0)
+		goto out;
+	if (config_lookup_string(&cfg, "scope", &scope) != CONFIG_TRUE ||
+	    profile_scope_parse(scope, &a->scope) != 0) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: missing or bad \"scope\"",
+		    cpath);
+		goto out;
+	}
+	sig_keyid_hex(a->pk.keyid, hex);
+	if (config_lookup_string(&cfg, "key_id", &keyid) != CONFIG_TRUE ||
+	    strcmp(keyid, hex) != 0) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: \"key_id\" does not match "
+		    "the anchor %s (%s)", cpath, ppath, hex);
+		goto out;
+	}
+	rc = 0;
+out:
+	config_destroy(&cfg);
+	free(buf);
+	free(cpath);
+	free(ppath);
+	return rc;
+}
+
+int
+state_anchor_set(const char *dir, const struct sig_pubkey *pk,
+    enum profile_scope scope, struct muster_err *e)
+{
+	struct stat st;
+	char *cpath = NULL, *ppath = NULL, *pub = NULL, *cfg = NULL;
+	char hex[SIG_KEYID_HEX];
+	int rc;
+
+	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL ||
+	    (ppath = path2(dir, AGENT_ANCHOR, NULL)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (lstat(ppath, &st) == 0) {
+		rc = err_set(e, MUSTER_ETRUST, "%s: a trust anchor is already "
+		    "set; it is never replaced (unenroll first)", ppath);
+		goto out;
+	}
+	sig_keyid_hex(pk->keyid, hex);
+	if ((rc = sig_pubkey_format(pk, &pub, e)) != 0)
+		goto out;
+	if (asprintf(&cfg, "# muster-agent state: written by muster-agent, "
+	    "do not edit.\nscope = \"%s\";\nkey_id = \"%s\";\n",
+	    profile_scope_name(scope), hex) == -1) {
+		cfg = NULL;
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	/* agent.cfg first: an anchor without its config is refused. */
+	if ((rc = fs_write_atomic(cpath, cfg, strlen(cfg), 0600, e)) != 0)
+		goto out;
+	rc = fs_create_excl(ppath, pub, strlen(pub), 0600, e);
+out:
+	free(pub);
+	free(cfg);
+	free(cpath);
+	free(ppath);
+	return rc;
+}
+
+/* Splits a stored profile into its signature (4 lines) and its bytes. */
+static int
+split_stored(const char *buf, size_t len, size_t *siglen)
+{
+	size_t i;
+	int lines = 0;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\n' && ++lines == 4) {
+			*siglen = i + 1;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+profile_cmp(const void *a, const void *b)
+{
+	const struct state_profile *x = a, *y = b;
+
+	return strcmp(x->p->id, y->p->id);
+}
+
+void
+state_profiles_free(struct state_profile *list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		profile_free(list[i].p);
+		free(list[i].bytes);
+	}
+	free(list);
+}
+
+/* Loads and verifies one stored profile file. */
+static int
+load_one(const char *path, const struct state_anchor *a,
+    struct state_profile *sp, struct muster_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0, siglen;
+	int rc;
+
+	memset(sp, 0, sizeof *sp);
+	if ((rc = read_private(path, PROFILE_MAX_BYTES + SIG_FILE_MAX, &buf,
+	    &len, e)) != 0)
+		return rc;
+	if (split_stored(buf, len, &siglen) != 0) {
+		free(buf);
+		return err_set(e, MUSTER_ETRUST, "%s: damaged installed "
+		    "profile (no signature)", path);
+	}
+	if ((rc = profile_verify(path, buf + siglen, len - siglen, path, buf,
+	    siglen, &a->pk, &sp->p, NULL, e)) != 0) {
+		free(buf);
+		return rc == MUSTER_EINTERNAL ? rc : err_set(e, MUSTER_ETRUST,
+		    "installed profile no longer verifies: %s", e->msg);
+	}
+	sp->len = len - siglen;
+	if ((sp->bytes = malloc(sp->len + 1)) == NULL) {
+		profile_free(sp->p);
+		sp->p = NULL;
+		free(buf);
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	}
+	memcpy(sp->bytes, buf + siglen, sp->len);
+	sp->bytes[sp->len] = '\0';
+	free(buf);
+	return 0;
+}
+
+int
+state_profiles_load(const char *dir, const struct state_anchor *a,
+    struct state_profile **listp, size_t *np, struct muster_err *e)
+{
+	struct state_profile *list = NULL;
+	struct dirent *de;
+	DIR *d = NULL;
+	char *pdir = NULL, *path = NULL;
+	size_t n = 0, nl;
+	int rc = 0;
+
+	*listp = NULL;
+	*np = 0;
+	if ((pdir = path2(dir, AGENT_PROFILES, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = fs_check_private(pdir, e)) != 0) {
+		if (rc == MUSTER_ENOINPUT)
+			rc = 0;		/* nothing installed yet */
+		goto out;
+	}
+	if ((d = opendir(pdir)) == NULL) {
+		rc = err_sys(e, MUSTER_EIO, "%s", pdir);
+		goto out;
+	}
+	if ((list = calloc(AGENT_MAX_PROFILES, sizeof *list)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		nl = strlen(de->d_name);
+		if (nl <= strlen(PROFILE_SUFFIX) || strcmp(de->d_name + nl -
+		    strlen(PROFILE_SUFFIX), PROFILE_SUFFIX) != 0)
+			continue;	/* temp files of an interrupted write */
+		if (n == AGENT_MAX_PROFILES) {
+			rc = err_set(e, MUSTER_ECONFIG, "%s: more than %d "
+			    "profiles installed", pdir, AGENT_MAX_PROFILES);
+			goto out;
+		}
+		if ((path = path2(pdir, de->d_name, NULL)) == NULL) {
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		rc = load_one(path, a, &list[n], e);
+		free(path);
+		path = NULL;
+		if (rc != 0)
+			goto out;
+		n++;
+	}
+	qsort(list, n, sizeof *list, profile_cmp);
+	*listp = list;
+	*np = n;
+	list = NULL;
+	rc = 0;
+out:
+	state_profiles_free(list, n);
+	if (d != NULL)
+		closedir(d);
+	free(pdir);
+	return rc;
+}
+
+int
+state_profile_store(const char *dir, const struct profile *p,
+    const char *bytes, size_t len, const char *sig, size_t siglen,
+    struct muster_err *e)
+{
+	char *path = NULL, *name = NULL, *buf = NULL;
+	size_t n = 0;
+	int nl, rc;
+
+	if ((rc = state_open(dir, 1, e)) != 0)
+		return rc;
+	nl = siglen > 0 && sig[siglen - 1] != '\n';
+	if (asprintf(&name, "%s%s", p->id, PROFILE_SUFFIX) == -1 ||
+	    (path = path2(dir, AGENT_PROFILES, name)) == NULL ||
+	    (buf = malloc(siglen + 1 + len)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(buf, sig, siglen);
+	n = siglen;
+	if (nl)
+		buf[n++] = '\n';
+	memcpy(buf + n, bytes, len);
+	n += len;
+	rc = fs_write_atomic(path, buf, n, 0600, e);
+out:
+	free(buf);
+	free(path);
+	free(name);
+	return rc;
+}
+
+int
+state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
+    struct muster_err *e)
+{
+	char *path = NULL, *buf = NULL, t[21];
+	int rc;
+
+	profile_time_format(l->time, t);
+	if ((path = path2(dir, AGENT_LASTCHECK, NULL)) == NULL ||
+	    asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
+	    "fail = %u;\nremediated = %u;\nerror = %u;\n", t,
+	    l->compliant ? "compliant" : "noncompliant", l->pass, l->fail,
+	    l->remediated, l->error) == -1) {
+		free(path);
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	}
+	rc = fs_write_atomic(path, buf, strlen(buf), 0600, e);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+state_lastcheck_load(const char *dir, struct state_lastcheck *l,
+    struct muster_err *e)
+{
+	config_t cfg;
+	const char *t = NULL, *status = NULL;
+	char *path = NULL, *buf = NULL;
+	size_t len;
+	int rc, v[4], i;
+	static const char *names[] = { "pass", "fail", "remediated", "error" };
+
+	memset(l, 0, sizeof *l);
+	config_init(&cfg);
+	if ((path = path2(dir, AGENT_LASTCHECK, NULL)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = read_private(path, AGENT_CFG_MAX, &buf, &len, e)) != 0 ||
+	    (rc = cfg_parse(&cfg, path, buf, e)) != 0)
+		goto out;
+	if (config_lookup_string(&cfg, "time", &t) != CONFIG_TRUE ||
+	    profile_time_parse(t, &l->time) != 0 ||
+	    config_lookup_string(&cfg, "status", &status) != CONFIG_TRUE) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged", path);
+		goto out;
+	}
+	for (i = 0; i < 4; i++)
+		if (config_lookup_int(&cfg, names[i], &v[i]) != CONFIG_TRUE ||
+		    v[i] < 0) {
+			rc = err_set(e, MUSTER_ECONFIG, "%s: damaged", path);
+			goto out;
+		}
+	l->compliant = strcmp(status, "compliant") == 0;
+	l->pass = (unsigned)v[0];
+	l->fail = (unsigned)v[1];
+	l->remediated = (unsigned)v[2];
+	l->error = (unsigned)v[3];
+	rc = 0;
+out:
+	config_destroy(&cfg);
+	free(buf);
+	free(path);
+	return rc;
+}
