@@ -18,7 +18,8 @@ Q       := $(if $(V),,@)
 SAN     ?=
 CC      ?= cc
 
-PKGS     := libsodium libconfig openssl libcurl jansson cmocka
+PKGS     := libsodium libconfig openssl libcurl jansson cmocka libmicrohttpd \
+            sqlite3 libqrencode libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -32,22 +33,35 @@ HARDEN  := -fstack-protector-strong -fsanitize=address,undefined \
 endif
 ALL_CFLAGS  = -std=c11 -D_GNU_SOURCE \
               $(WARN) $(HARDEN) $(CFLAGS) -Iinclude \
-              -DMUSTER_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
+              -DMUSTER_VERSION=\"$(VERSION)\" \
+              -DMUSTER_LIBEXECDIR=\"$(LIBEXECDIR)\" $(PKG_CFLAGS)
 ALL_LDFLAGS = -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(HARDEN) $(LDFLAGS)
 
 LIBS_CORE   := $(shell pkg-config --libs libsodium libconfig jansson 2>/dev/null)
-LIBS_ENROLL := $(LIBS_CORE) $(shell pkg-config --libs libcrypto 2>/dev/null)
-LIBS_TEST   := $(LIBS_ENROLL) $(shell pkg-config --libs cmocka 2>/dev/null)
+LIBS_ENROLL := $(LIBS_CORE) $(shell pkg-config --libs libcrypto libcurl libqrencode libpng 2>/dev/null)
+LIBS_SERVER := $(LIBS_CORE) $(shell pkg-config --libs libmicrohttpd sqlite3 2>/dev/null) -lpthread
+LIBS_REPORTER := $(shell pkg-config --libs libcurl 2>/dev/null)
+LIBS_TEST   := $(LIBS_ENROLL) $(LIBS_SERVER) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC     := $(wildcard lib/*.c)
 ENROLL_SRC  := $(filter-out enroll/main.c,$(wildcard enroll/*.c))
 AGENT_SRC   := $(filter-out agent/main.c,$(wildcard agent/*.c agent/device/*.c))
+SERVER_SRC  := $(filter-out server/main.c,$(wildcard server/*.c))
+REPORTER_SRC := $(filter-out agent/reporter/main.c,$(wildcard agent/reporter/*.c))
 LIB_OBJ     := $(LIB_SRC:%.c=$(B)/%.o)
 ENROLL_OBJ  := $(ENROLL_SRC:%.c=$(B)/%.o)
 AGENT_OBJ   := $(AGENT_SRC:%.c=$(B)/%.o)
-ARCHIVES    := $(B)/enroll.a $(B)/agent.a $(B)/libmuster.a
+SERVER_OBJ  := $(SERVER_SRC:%.c=$(B)/%.o)
+REPORTER_OBJ := $(REPORTER_SRC:%.c=$(B)/%.o)
+ARCHIVES    := $(B)/enroll.a $(B)/agent.a $(B)/server.a $(B)/reporter.a \
+               $(B)/libmuster.a
 
-PROGS       := $(B)/bin/muster-enroll $(if $(wildcard agent/main.c),$(B)/bin/muster-agent)
+# The agent's reporter is found beside muster-agent, else here.
+LIBEXECDIR  ?= $(PREFIX)/libexec/muster
+
+PROGS       := $(B)/bin/muster-enroll $(B)/bin/muster-agent \
+               $(if $(wildcard server/main.c),$(B)/bin/muster-server) \
+               $(if $(wildcard agent/reporter/main.c),$(B)/bin/muster-reporter)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -67,6 +81,12 @@ $(B)/enroll.a: $(ENROLL_OBJ)
 $(B)/agent.a: $(AGENT_OBJ)
 	$(Q)rm -f $@; ar rcs $@ $^
 
+$(B)/server.a: $(SERVER_OBJ)
+	$(Q)rm -f $@; ar rcs $@ $^
+
+$(B)/reporter.a: $(REPORTER_OBJ)
+	$(Q)rm -f $@; ar rcs $@ $^
+
 $(B)/bin/muster-enroll: $(B)/enroll/main.o $(B)/enroll.a $(B)/libmuster.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_ENROLL)
@@ -74,6 +94,15 @@ $(B)/bin/muster-enroll: $(B)/enroll/main.o $(B)/enroll.a $(B)/libmuster.a
 $(B)/bin/muster-agent: $(B)/agent/main.o $(B)/agent.a $(B)/libmuster.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_CORE)
+
+$(B)/bin/muster-server: $(B)/server/main.o $(B)/server.a $(B)/libmuster.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
+
+# The reporter links libcurl and nothing of the agent's secrets.
+$(B)/bin/muster-reporter: $(B)/agent/reporter/main.o $(B)/reporter.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_REPORTER)
 
 # Unit tests link every module archive; archives pull in only what is used.
 $(B)/tests/%: tests/unit/%.c $(ARCHIVES)
@@ -100,8 +129,9 @@ check: deps
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5
-	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(filter-out %/muster-reporter,$(PROGS)) $(DESTDIR)$(BINDIR)/
+	$(if $(filter %/muster-reporter,$(PROGS)),install -m 0755 $(B)/bin/muster-reporter $(DESTDIR)$(LIBEXECDIR)/)
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
 

@@ -24,6 +24,7 @@
 #include <libconfig.h>
 
 #include "muster/err.h"
+#include "muster/cfgscan.h"
 #include "muster/profile.h"
 
 #define QUOTE_SHOW	40	/* bytes of a bad value shown in a message */
@@ -791,234 +792,6 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	return parse_rules(c, root, p);
 }
 
-/* Refuses NUL bytes and any line starting (after blanks) with '@'. */
-static int
-prescan_lines(struct ctx *c, const char *buf, size_t len)
-{
-	const char *nul;
-	size_t i;
-	int line = 1, bol = 1;
-
-	if ((nul = memchr(buf, '\0', len)) != NULL) {
-		for (i = 0; buf + i < nul; i++)
-			if (buf[i] == '\n')
-				line++;
-		return perr(c, line, NULL, "NUL byte in profile");
-	}
-	for (i = 0; i < len; i++) {
-		switch (buf[i]) {
-		case '\n':
-			line++;
-			bol = 1;
-			break;
-		case ' ': case '\t': case '\r': case '\f': case '\v':
-			break;
-		case '@':
-			if (bol)
-				return perr(c, line, NULL, "directive \"@\" "
-				    "not allowed (profiles cannot @include)");
-			break;
-		default:
-			bol = 0;
-			break;
-		}
-	}
-	return 0;
-}
-
-static int
-is_tokchar(int ch)
-{
-	return is_alnum(ch) || ch == '_' || ch == '*' || ch == '.' ||
-	    ch == '+' || ch == '-';
-}
-
-static int
-hexval(int ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/*
- * Checks one word of the file (a name, a number or junk).  libconfig 1.5
- * truncates an integer that does not fit its type without a word; refuse
- * it instead.  Returns 0 or MUSTER_EDATA.
- */
-static int
-check_number(struct ctx *c, const char *t, size_t n, int line)
-{
-	uint64_t v = 0, lim;
-	size_t i = 0;
-	int neg = 0, hex = 0, big = 0, over = 0, d, base = 10;
-	char q[QUOTE_SIZE];
-
-	if (t[i] == '+' || t[i] == '-')
-		neg = t[i++] == '-';
-	if (i >= n || !is_digit((unsigned char)t[i]))
-		return 0;	/* a name, a float like .5, or junk */
-	if (t[i] == '0' && i + 1 < n && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
-		hex = 1;
-		base = 16;
-		i += 2;
-	}
-	for (; i < n; i++) {
-		d = hex ? hexval((unsigned char)t[i]) :
-		    (is_digit((unsigned char)t[i]) ? t[i] - '0' : -1);
-		if (d < 0)
-			break;
-		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			over = 1;
-		else
-			v = v * (uint64_t)base + (uint64_t)d;
-	}
-	if (!hex && i < n && (t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
-		return 0;	/* a float */
-	if ((n - i == 1 && t[i] == 'L') ||
-	    (n - i == 2 && t[i] == 'L' && t[i + 1] == 'L'))
-		big = 1;
-	/* Anything else after the digits is a libconfig syntax error. */
-	if (hex)
-		lim = big ? INT64_MAX : INT32_MAX;
-	else if (big)
-		lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
-	else
-		lim = neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX;
-	if (over || v > lim)
-		return perr(c, line, NULL, "integer %s out of range%s",
-		    quote(t, n, q), big ? "" :
-		    " (write a 64-bit integer with an L suffix)");
-	return 0;
-}
-
-/* What came before a string, for prescan_tokens. */
-enum prev_token {
-	PT_NONE,
-	PT_ASSIGN,	/* = : */
-	PT_OPEN,	/* ( { [ */
-	PT_COMMA,
-	PT_STRING,
-	PT_OTHER,
-};
-
-/*
- * Follows libconfig's comments and strings far enough to refuse nesting
- * deeper than PROFILE_MAX_DEPTH, integers libconfig would truncate, and
- * unterminated strings and comments.  It also refuses a string where the
- * grammar cannot take one (after a value, a ';', a '{', or a ',' outside
- * [ ] and ( )): libconfig 1.5 refuses that too but leaks the string, and
- * the agent is a long-lived process.
- */
-static int
-prescan_tokens(struct ctx *c, const char *buf, size_t len)
-{
-	char stack[PROFILE_MAX_DEPTH];
-	enum prev_token prev = PT_NONE;
-	size_t i = 0, start;
-	int line = 1, depth = 0, first, rc;
-
-	while (i < len) {
-		switch (buf[i]) {
-		case '\n':
-			line++;
-			i++;
-			break;
-		case ' ': case '\t': case '\r': case '\f': case '\v':
-			i++;
-			break;
-		case '#':
-			while (i < len && buf[i] != '\n')
-				i++;
-			break;
-		case '/':
-			if (i + 1 < len && buf[i + 1] == '/') {
-				while (i < len && buf[i] != '\n')
-					i++;
-				break;
-			}
-			if (i + 1 < len && buf[i + 1] == '*') {
-				first = line;
-				for (i += 2; i < len; i++) {
-					if (buf[i] == '\n')
-						line++;
-					else if (buf[i] == '*' &&
-					    i + 1 < len && buf[i + 1] == '/')
-						break;
-				}
-				if (i >= len)
-					return perr(c, first, NULL,
-					    "unterminated comment");
-				i += 2;
-				break;
-			}
-			prev = PT_OTHER;
-			i++;
-			break;
-		case '"':
-			if (prev != PT_ASSIGN && prev != PT_STRING &&
-			    !(prev == PT_OPEN && depth > 0 &&
-			    stack[depth - 1] != '{') &&
-			    !(prev == PT_COMMA && depth > 0 &&
-			    stack[depth - 1] != '{'))
-				return perr(c, line, NULL,
-				    "syntax error (unexpected string)");
-			first = line;
-			for (i++; i < len && buf[i] != '"'; i++) {
-				if (buf[i] == '\\' && i + 1 < len)
-					i++;
-				if (buf[i] == '\n')
-					line++;
-			}
-			if (i >= len)
-				return perr(c, first, NULL,
-				    "unterminated string");
-			i++;
-			prev = PT_STRING;
-			break;
-		case '(': case '{': case '[':
-			if (depth >= PROFILE_MAX_DEPTH)
-				return perr(c, line, NULL, "nested deeper "
-				    "than %d levels", PROFILE_MAX_DEPTH);
-			stack[depth++] = buf[i++];
-			prev = PT_OPEN;
-			break;
-		case ')': case '}': case ']':
-			if (depth > 0)
-				depth--;
-			i++;
-			prev = PT_OTHER;
-			break;
-		case '=': case ':':
-			i++;
-			prev = PT_ASSIGN;
-			break;
-		case ',':
-			i++;
-			prev = PT_COMMA;
-			break;
-		default:
-			prev = PT_OTHER;
-			if (!is_tokchar((unsigned char)buf[i])) {
-				i++;
-				break;
-			}
-			for (start = i; i < len &&
-			    is_tokchar((unsigned char)buf[i]); i++)
-				;
-			if ((rc = check_number(c, buf + start, i - start,
-			    line)) < 0)
-				return rc;
-			break;
-		}
-	}
-	return 0;
-}
-
 int
 profile_parse(const char *name, const char *buf, size_t len,
     struct profile **out, struct muster_err *e)
@@ -1026,7 +799,6 @@ profile_parse(const char *name, const char *buf, size_t len,
 	struct ctx c;
 	struct profile *p = NULL;
 	config_t cfg;
-	char *text = NULL;
 	int cfg_live = 0, rc;
 
 	c.name = name != NULL ? name : "profile";
@@ -1050,25 +822,11 @@ profile_parse(const char *name, const char *buf, size_t len,
 		}
 		buf = "";
 	}
-	if ((rc = prescan_lines(&c, buf, len)) < 0 ||
-	    (rc = prescan_tokens(&c, buf, len)) < 0)
-		goto out;
-
-	if ((text = malloc(len + 1)) == NULL) {
-		rc = oom(&c);
-		goto out;
-	}
-	memcpy(text, buf, len);
-	text[len] = '\0';
-
 	config_init(&cfg);
 	cfg_live = 1;
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		rc = perr(&c, config_error_line(&cfg), NULL, "%s",
-		    config_error_text(&cfg) != NULL ?
-		    config_error_text(&cfg) : "syntax error");
+	if ((rc = cfgscan_read(&cfg, c.name, "profile", buf, len,
+	    PROFILE_MAX_DEPTH, e)) < 0)
 		goto out;
-	}
 
 	if ((p = calloc(1, sizeof *p)) == NULL) {
 		rc = oom(&c);
@@ -1083,7 +841,6 @@ out:
 	profile_free(p);
 	if (cfg_live)
 		config_destroy(&cfg);
-	free(text);
 	return rc;
 }
 

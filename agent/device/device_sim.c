@@ -23,6 +23,7 @@
 #include <libconfig.h>
 
 #include "muster/err.h"
+#include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "device.h"
 #include "device_impl.h"
@@ -178,151 +179,6 @@ header_len(const char *buf, size_t len)
 			last = i;
 	}
 	return last;
-}
-
-/* Refuses NUL bytes and any line starting (after blanks) with '@'. */
-static int
-prescan_lines(struct ctx *c, const char *buf, size_t len)
-{
-	const char *nul;
-	size_t i;
-	int line = 1, bol = 1;
-
-	if ((nul = memchr(buf, '\0', len)) != NULL) {
-		for (i = 0; buf + i < nul; i++)
-			if (buf[i] == '\n')
-				line++;
-		return serr(c, line, "NUL byte in device file");
-	}
-	for (i = 0; i < len; i++) {
-		switch (buf[i]) {
-		case '\n':
-			line++;
-			bol = 1;
-			break;
-		case ' ': case '\t': case '\r': case '\f': case '\v':
-			break;
-		case '@':
-			if (bol)
-				return serr(c, line, "directive \"@\" not "
-				    "allowed (device files cannot @include)");
-			break;
-		default:
-			bol = 0;
-			break;
-		}
-	}
-	return 0;
-}
-
-enum prev_token {
-	PT_NONE,
-	PT_ASSIGN,	/* = : */
-	PT_OPEN,	/* ( { [ */
-	PT_COMMA,
-	PT_STRING,
-	PT_OTHER,
-};
-
-/*
- * Follows libconfig's comments and strings far enough to refuse nesting
- * deeper than SIM_MAX_DEPTH, unterminated strings and comments, and a
- * string where the grammar cannot take one (which libconfig 1.5 refuses
- * but leaks).
- */
-static int
-prescan_tokens(struct ctx *c, const char *buf, size_t len)
-{
-	char stack[SIM_MAX_DEPTH];
-	enum prev_token prev = PT_NONE;
-	size_t i = 0;
-	int line = 1, depth = 0, first;
-
-	while (i < len) {
-		switch (buf[i]) {
-		case '\n':
-			line++;
-			i++;
-			break;
-		case ' ': case '\t': case '\r': case '\f': case '\v':
-			i++;
-			break;
-		case '#':
-			while (i < len && buf[i] != '\n')
-				i++;
-			break;
-		case '/':
-			if (i + 1 < len && buf[i + 1] == '/') {
-				while (i < len && buf[i] != '\n')
-					i++;
-				break;
-			}
-			if (i + 1 < len && buf[i + 1] == '*') {
-				first = line;
-				for (i += 2; i < len; i++) {
-					if (buf[i] == '\n')
-						line++;
-					else if (buf[i] == '*' &&
-					    i + 1 < len && buf[i + 1] == '/')
-						break;
-				}
-				if (i >= len)
-					return serr(c, first,
-					    "unterminated comment");
-				i += 2;
-				break;
-			}
-			prev = PT_OTHER;
-			i++;
-			break;
-		case '"':
-			if (prev != PT_ASSIGN && prev != PT_STRING &&
-			    !(prev == PT_OPEN && depth > 0 &&
-			    stack[depth - 1] != '{') &&
-			    !(prev == PT_COMMA && depth > 0 &&
-			    stack[depth - 1] != '{'))
-				return serr(c, line,
-				    "syntax error (unexpected string)");
-			first = line;
-			for (i++; i < len && buf[i] != '"'; i++) {
-				if (buf[i] == '\\' && i + 1 < len)
-					i++;
-				if (buf[i] == '\n')
-					line++;
-			}
-			if (i >= len)
-				return serr(c, first, "unterminated string");
-			i++;
-			prev = PT_STRING;
-			break;
-		case '(': case '{': case '[':
-			if (depth >= SIM_MAX_DEPTH)
-				return serr(c, line, "nested deeper than %d "
-				    "levels", SIM_MAX_DEPTH);
-			stack[depth++] = buf[i++];
-			prev = PT_OPEN;
-			break;
-		case ')': case '}': case ']':
-			if (depth > 0)
-				depth--;
-			i++;
-			prev = PT_OTHER;
-			break;
-		case '=': case ':':
-			i++;
-			prev = PT_ASSIGN;
-			break;
-		case ',':
-			i++;
-			prev = PT_COMMA;
-			break;
-		default:
-			prev = PT_OTHER;
-			i++;
-			break;
-		}
-	}
-	return 0;
 }
 
 static int
@@ -605,7 +461,6 @@ sim_parse(const char *name, const char *buf, size_t len, struct sim_data *sd,
 {
 	struct ctx c = { name, e };
 	config_t cfg;
-	char *text = NULL;
 	size_t hl;
 	int live = 0, rc;
 
@@ -614,23 +469,11 @@ sim_parse(const char *name, const char *buf, size_t len, struct sim_data *sd,
 		    "limit of %d", name, len, SIM_MAX_BYTES);
 		goto out;
 	}
-	if ((rc = prescan_lines(&c, buf, len)) < 0 ||
-	    (rc = prescan_tokens(&c, buf, len)) < 0)
-		goto out;
-	if ((text = malloc(len + 1)) == NULL) {
-		rc = oom(&c);
-		goto out;
-	}
-	memcpy(text, buf, len);
-	text[len] = '\0';
 	config_init(&cfg);
 	live = 1;
-	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
-		rc = serr(&c, config_error_line(&cfg), "%s",
-		    config_error_text(&cfg) != NULL ?
-		    config_error_text(&cfg) : "syntax error");
+	if ((rc = cfgscan_read(&cfg, name, "device file", buf, len,
+	    SIM_MAX_DEPTH, e)) < 0)
 		goto out;
-	}
 	if ((rc = parse_root(&c, config_root_setting(&cfg), sd)) < 0)
 		goto out;
 	if ((hl = header_len(buf, len)) > 0) {
@@ -646,7 +489,6 @@ sim_parse(const char *name, const char *buf, size_t len, struct sim_data *sd,
 out:
 	if (live)
 		config_destroy(&cfg);
-	free(text);
 	return rc;
 }
 

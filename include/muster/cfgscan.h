@@ -1,0 +1,38 @@
+/*
+ * cfgscan: what every untrusted libconfig text (profiles, sim device
+ * files, bundles) goes through before libconfig 1.5 sees it.  libconfig
+ * would process an @include, silently truncate integers that do not fit,
+ * and leak memory on some syntax errors; cfgscan refuses all of those
+ * first, then parses.
+ */
+#ifndef MUSTER_CFGSCAN_H
+#define MUSTER_CFGSCAN_H
+
+#include <stddef.h>
+
+#include <libconfig.h>
+
+#include "muster/err.h"
+
+#define CFGSCAN_DEPTH_MAX	32
+
+/*
+ * Checks len bytes at buf: no NUL byte; no line whose first non-blank
+ * character is '@' (libconfig's @include); nesting of ( { [ at most
+ * max_depth (<= CFGSCAN_DEPTH_MAX); no unterminated string or comment; no
+ * string where the grammar cannot take one; no integer libconfig would
+ * truncate.  name is the file name and what the kind of file ("profile")
+ * for messages.  Returns 0 or MUSTER_EDATA "name:line: what is wrong".
+ */
+int	cfgscan_check(const char *name, const char *what, const char *buf,
+	    size_t len, int max_depth, struct muster_err *e);
+
+/*
+ * cfgscan_check, then config_read_string of a NUL-terminated copy into
+ * cfg, which the caller has config_init'ed and destroys whatever the
+ * result.  A libconfig syntax error is MUSTER_EDATA "name:line: error".
+ */
+int	cfgscan_read(config_t *cfg, const char *name, const char *what,
+	    const char *buf, size_t len, int max_depth, struct muster_err *e);
+
+#endif

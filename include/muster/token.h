@@ -1,0 +1,104 @@
+/*
+ * token: org-signed enrollment tokens and revocations, and enrollment
+ * bundles (docs/protocol.md).  A signed object is
+ * base64url(body) "." base64url(Ed25519 signature of body by the org key).
+ */
+#ifndef MUSTER_TOKEN_H
+#define MUSTER_TOKEN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "muster/err.h"
+#include "muster/profile.h"
+#include "muster/sig.h"
+#include "muster/url.h"
+
+#define TOKEN_ID_BYTES		8
+#define TOKEN_ID_HEX		(2 * TOKEN_ID_BYTES + 1)
+#define DEVICE_ID_BYTES		16
+#define DEVICE_ID_HEX		(2 * DEVICE_ID_BYTES + 1)
+#define TOKEN_FIELD_MAX		65	/* unit, person: 1..64 bytes + NUL */
+#define TOKEN_PIN_MAX		64
+#define TOKEN_BODY_MAX		1024
+#define TOKEN_MAX		2048	/* encoded token or revocation */
+#define BUNDLE_MAX		8192
+#define TOKEN_DEFAULT_TTL	(14 * 86400)
+
+struct token {
+	char			id[TOKEN_ID_HEX];
+	char			server[URL_MAX + 1];
+	char			pin[TOKEN_PIN_MAX];
+	enum profile_scope	scope;
+	char			unit[TOKEN_FIELD_MAX];
+	char			person[TOKEN_FIELD_MAX];
+	time_t			expires;
+	unsigned char		keyid[SIG_KEYID_BYTES];
+};
+
+struct revocation {
+	char			id[DEVICE_ID_HEX];	/* device or token id */
+	time_t			time;
+	unsigned char		keyid[SIG_KEYID_BYTES];
+};
+
+/*
+ * 1 if s is a valid unit (slash allowed) or person: 1-64 characters of
+ * A-Z a-z 0-9 . _ - @.
+ */
+int	token_field_ok(const char *s, int allow_slash);
+
+/* Fills id with a new random token id (16 lowercase hex digits). */
+void	token_new_id(char id[TOKEN_ID_HEX]);
+
+/*
+ * Signs t with sk (t->keyid is taken from sk) into a malloc'd
+ * NUL-terminated token string *out.  Validates every field first
+ * (MUSTER_EUSAGE naming it).
+ */
+int	token_sign(const struct token *t, const struct sig_seckey *sk,
+	    char **out, struct muster_err *e)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Verifies a token string (len bytes) with pk: key id, then signature,
+ * then a strict parse of the body into *t.  Returns 0, MUSTER_EDATA for a
+ * malformed token, MUSTER_ETRUST for another key or a bad signature.
+ * Expiry is the caller's to judge (token_expired).
+ */
+int	token_verify(const char *s, size_t len, const struct sig_pubkey *pk,
+	    struct token *t, struct muster_err *e)
+	    __attribute__((warn_unused_result));
+
+int	token_expired(const struct token *t, time_t now);
+
+/* The same for revocations. */
+int	revocation_sign(const struct revocation *r,
+	    const struct sig_seckey *sk, char **out, struct muster_err *e)
+	    __attribute__((warn_unused_result));
+int	revocation_verify(const char *s, size_t len,
+	    const struct sig_pubkey *pk, struct revocation *r,
+	    struct muster_err *e) __attribute__((warn_unused_result));
+
+/*
+ * Formats a bundle file (libconfig) holding pk and the token string, with
+ * a comment naming person, unit and scope.  *out is malloc'd.
+ */
+int	bundle_format(const struct sig_pubkey *pk, const char *token,
+	    const struct token *t, char **out, struct muster_err *e);
+
+/*
+ * Parses a bundle (len bytes, named name in messages) into pk and a
+ * malloc'd token string *token, then verifies the token with pk into *t.
+ * Returns MUSTER_EDATA for a malformed bundle, MUSTER_ETRUST when the
+ * token does not verify with the bundle's key.
+ */
+int	bundle_parse(const char *name, const char *buf, size_t len,
+	    struct sig_pubkey *pk, char **token, struct token *t,
+	    struct muster_err *e) __attribute__((warn_unused_result));
+
+/* The bundle as a muster://enroll?k=...&t=... URI; *out is malloc'd. */
+int	bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
+	    struct muster_err *e);
+
+#endif

@@ -1,0 +1,341 @@
+/* cfgscan: checks before libconfig parses untrusted text; see cfgscan.h. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muster/cfgscan.h"
+
+#define QUOTE_SHOW	40
+#define QUOTE_SIZE	(QUOTE_SHOW * 4 + 8)
+
+struct scan {
+	const char		*name;
+	const char		*what;
+	int			 max_depth;
+	struct muster_err	*e;
+};
+
+static int	serr(struct scan *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static int
+serr(struct scan *c, int line, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return err_set(c->e, MUSTER_EDATA, "%s:%d: %s", c->name, line, msg);
+}
+
+static int
+is_digit(int ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static int
+is_alnum(int ch)
+{
+	return is_digit(ch) || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z');
+}
+
+/* s[0..n) as a double-quoted string safe to show, cut at QUOTE_SHOW. */
+static const char *
+quote(const char *s, size_t n, char q[QUOTE_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+	unsigned char ch;
+
+	q[o++] = '"';
+	for (i = 0; i < n && i < QUOTE_SHOW; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			q[o++] = '\\';
+			q[o++] = (char)ch;
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			q[o++] = '\\';
+			q[o++] = 'x';
+			q[o++] = hex[ch >> 4];
+			q[o++] = hex[ch & 0xf];
+		} else
+			q[o++] = (char)ch;
+	}
+	q[o++] = '"';
+	if (i < n) {
+		memcpy(q + o, "...", 3);
+		o += 3;
+	}
+	q[o] = '\0';
+	return q;
+}
+
+/* Refuses NUL bytes and any line starting (after blanks) with '@'. */
+static int
+prescan_lines(struct scan *c, const char *buf, size_t len)
+{
+	const char *nul;
+	size_t i;
+	int line = 1, bol = 1;
+
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (i = 0; buf + i < nul; i++)
+			if (buf[i] == '\n')
+				line++;
+		return serr(c, line, "NUL byte in %s", c->what);
+	}
+	for (i = 0; i < len; i++) {
+		switch (buf[i]) {
+		case '\n':
+			line++;
+			bol = 1;
+			break;
+		case ' ': case '\t': case '\r': case '\f': case '\v':
+			break;
+		case '@':
+			if (bol)
+				return serr(c, line, "directive \"@\" not "
+				    "allowed (a %s cannot @include)", c->what);
+			break;
+		default:
+			bol = 0;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+is_tokchar(int ch)
+{
+	return is_alnum(ch) || ch == '_' || ch == '*' || ch == '.' ||
+	    ch == '+' || ch == '-';
+}
+
+static int
+hexval(int ch)
+{
+	if (is_digit(ch))
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Checks one word of the file (a name, a number or junk).  libconfig 1.5
+ * truncates an integer that does not fit its type without a word; refuse
+ * it instead.  Returns 0 or MUSTER_EDATA.
+ */
+static int
+check_number(struct scan *c, const char *t, size_t n, int line)
+{
+	uint64_t v = 0, lim;
+	size_t i = 0;
+	int neg = 0, hex = 0, big = 0, over = 0, d, base = 10;
+	char q[QUOTE_SIZE];
+
+	if (t[i] == '+' || t[i] == '-')
+		neg = t[i++] == '-';
+	if (i >= n || !is_digit((unsigned char)t[i]))
+		return 0;	/* a name, a float like .5, or junk */
+	if (t[i] == '0' && i + 1 < n && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
+		hex = 1;
+		base = 16;
+		i += 2;
+	}
+	for (; i < n; i++) {
+		d = hex ? hexval((unsigned char)t[i]) :
+		    (is_digit((unsigned char)t[i]) ? t[i] - '0' : -1);
+		if (d < 0)
+			break;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			over = 1;
+		else
+			v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (!hex && i < n && (t[i] == '.' || t[i] == 'e' || t[i] == 'E'))
+		return 0;	/* a float */
+	if ((n - i == 1 && t[i] == 'L') ||
+	    (n - i == 2 && t[i] == 'L' && t[i + 1] == 'L'))
+		big = 1;
+	/* Anything else after the digits is a libconfig syntax error. */
+	if (hex)
+		lim = big ? INT64_MAX : INT32_MAX;
+	else if (big)
+		lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
+	else
+		lim = neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX;
+	if (over || v > lim)
+		return serr(c, line, "integer %s out of range%s",
+		    quote(t, n, q), big ? "" :
+		    " (write a 64-bit integer with an L suffix)");
+	return 0;
+}
+
+/* What came before a string, for prescan_tokens. */
+enum prev_token {
+	PT_NONE,
+	PT_ASSIGN,	/* = : */
+	PT_OPEN,	/* ( { [ */
+	PT_COMMA,
+	PT_STRING,
+	PT_OTHER,
+};
+
+/*
+ * Follows libconfig's comments and strings far enough to refuse nesting
+ * deeper than the limit, integers libconfig would truncate, and
+ * unterminated strings and comments.  It also refuses a string where the
+ * grammar cannot take one (after a value, a ';', a '{', or a ',' outside
+ * [ ] and ( )): libconfig 1.5 refuses that too but leaks the string, and
+ * the agent is a long-lived process.
+ */
+static int
+prescan_tokens(struct scan *c, const char *buf, size_t len)
+{
+	char stack[CFGSCAN_DEPTH_MAX];
+	enum prev_token prev = PT_NONE;
+	size_t i = 0, start;
+	int line = 1, depth = 0, first, rc;
+
+	while (i < len) {
+		switch (buf[i]) {
+		case '\n':
+			line++;
+			i++;
+			break;
+		case ' ': case '\t': case '\r': case '\f': case '\v':
+			i++;
+			break;
+		case '#':
+			while (i < len && buf[i] != '\n')
+				i++;
+			break;
+		case '/':
+			if (i + 1 < len && buf[i + 1] == '/') {
+				while (i < len && buf[i] != '\n')
+					i++;
+				break;
+			}
+			if (i + 1 < len && buf[i + 1] == '*') {
+				first = line;
+				for (i += 2; i < len; i++) {
+					if (buf[i] == '\n')
+						line++;
+					else if (buf[i] == '*' &&
+					    i + 1 < len && buf[i + 1] == '/')
+						break;
+				}
+				if (i >= len)
+					return serr(c, first,
+					    "unterminated comment");
+				i += 2;
+				break;
+			}
+			prev = PT_OTHER;
+			i++;
+			break;
+		case '"':
+			if (prev != PT_ASSIGN && prev != PT_STRING &&
+			    !(prev == PT_OPEN && depth > 0 &&
+			    stack[depth - 1] != '{') &&
+			    !(prev == PT_COMMA && depth > 0 &&
+			    stack[depth - 1] != '{'))
+				return serr(c, line,
+				    "syntax error (unexpected string)");
+			first = line;
+			for (i++; i < len && buf[i] != '"'; i++) {
+				if (buf[i] == '\\' && i + 1 < len)
+					i++;
+				if (buf[i] == '\n')
+					line++;
+			}
+			if (i >= len)
+				return serr(c, first,
+				    "unterminated string");
+			i++;
+			prev = PT_STRING;
+			break;
+		case '(': case '{': case '[':
+			if (depth >= c->max_depth)
+				return serr(c, line, "nested deeper "
+				    "than %d levels", c->max_depth);
+			stack[depth++] = buf[i++];
+			prev = PT_OPEN;
+			break;
+		case ')': case '}': case ']':
+			if (depth > 0)
+				depth--;
+			i++;
+			prev = PT_OTHER;
+			break;
+		case '=': case ':':
+			i++;
+			prev = PT_ASSIGN;
+			break;
+		case ',':
+			i++;
+			prev = PT_COMMA;
+			break;
+		default:
+			prev = PT_OTHER;
+			if (!is_tokchar((unsigned char)buf[i])) {
+				i++;
+				break;
+			}
+			for (start = i; i < len &&
+			    is_tokchar((unsigned char)buf[i]); i++)
+				;
+			if ((rc = check_number(c, buf + start, i - start,
+			    line)) < 0)
+				return rc;
+			break;
+		}
+	}
+	return 0;
+}
+
+int
+cfgscan_check(const char *name, const char *what, const char *buf,
+    size_t len, int max_depth, struct muster_err *e)
+{
+	struct scan c = { name, what, max_depth, e };
+	int rc;
+
+	if (max_depth < 1 || max_depth > CFGSCAN_DEPTH_MAX)
+		return err_set(e, MUSTER_EINTERNAL, "%s: bad depth limit",
+		    name);
+	if ((rc = prescan_lines(&c, buf, len)) < 0)
+		return rc;
+	return prescan_tokens(&c, buf, len);
+}
+
+int
+cfgscan_read(config_t *cfg, const char *name, const char *what,
+    const char *buf, size_t len, int max_depth, struct muster_err *e)
+{
+	char *text;
+	int rc;
+
+	if ((rc = cfgscan_check(name, what, buf, len, max_depth, e)) < 0)
+		return rc;
+	if ((text = malloc(len + 1)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "%s: out of memory", name);
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	if (config_read_string(cfg, text) != CONFIG_TRUE)
+		rc = err_set(e, MUSTER_EDATA, "%s:%d: %s", name,
+		    config_error_line(cfg), config_error_text(cfg) != NULL ?
+		    config_error_text(cfg) : "syntax error");
+	free(text);
+	return rc;
+}

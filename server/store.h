@@ -1,0 +1,122 @@
+/*
+ * store: the server's storage, behind one interface so that another
+ * backend (PostgreSQL) can follow SQLite (store_sqlite.c).
+ *
+ * Not thread-safe: the server's single writer thread owns the write
+ * handle; readers open their own handle with store_open(..., readonly).
+ * Writes happen between store_begin and store_commit; the writer groups
+ * many requests in one transaction, each in its own savepoint, and answers
+ * none of them before the COMMIT has returned.
+ */
+#ifndef MUSTER_STORE_H
+#define MUSTER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "muster/err.h"
+#include "muster/profile.h"
+#include "muster/token.h"
+
+#define STORE_MODEL_MAX		129
+
+struct store;
+
+struct store_device {
+	char			id[DEVICE_ID_HEX];
+	unsigned char		pk[32];
+	enum profile_scope	scope;
+	char			unit[TOKEN_FIELD_MAX];
+	char			person[TOKEN_FIELD_MAX];
+	char			model[STORE_MODEL_MAX];	/* "" if unknown */
+	char			token_id[TOKEN_ID_HEX];
+	time_t			enrolled;
+	int			revoked;
+	int64_t			last_seq;		/* 0: none yet */
+};
+
+/* A verified, parsed report. */
+struct store_report {
+	const char		*device;
+	int64_t			 seq;
+	time_t			 time;
+	const char		*profile;
+	int64_t			 serial;
+	int			 compliant;
+	const char		*const *failing;	/* rule ids */
+	size_t			 nfailing;
+	const unsigned char	*body;			/* exact bytes */
+	size_t			 len;
+};
+
+enum store_put {
+	STORE_STORED,		/* new: 202 */
+	STORE_DUPLICATE,	/* same seq, same bytes: 200 */
+	STORE_REPLAY,		/* seq not above the newest, other bytes: 409 */
+};
+
+/*
+ * Opens (creating when missing, 0700 directory, 0600 files) the store in
+ * directory dir.  SQLite: WAL, synchronous=FULL, foreign keys on,
+ * busy_timeout, secure_delete on.  readonly opens a read handle.
+ */
+int	store_open(const char *dir, int readonly, struct store **st,
+	    struct muster_err *e);
+void	store_close(struct store *st);
+
+int	store_begin(struct store *st, struct muster_err *e);
+int	store_commit(struct store *st, struct muster_err *e);
+void	store_rollback(struct store *st);
+int	store_savepoint(struct store *st, struct muster_err *e);
+int	store_release(struct store *st, struct muster_err *e);
+void	store_rollback_savepoint(struct store *st);
+
+/*
+ * Enrolls d with token token_id (expiring at expires): MUSTER_ETRUST when
+ * the token was used or revoked; otherwise marks it used and stores d.
+ */
+int	store_device_add(struct store *st, const struct store_device *d,
+	    time_t expires, struct muster_err *e);
+
+/* Reads device id; MUSTER_ENOINPUT when unknown. */
+int	store_device_get(struct store *st, const char *id,
+	    struct store_device *d, struct muster_err *e);
+
+/*
+ * Stores a report unless it is a duplicate or a replay (*res says which),
+ * updating the device's latest status, its failing rules, and its status
+ * history when the status changed.
+ */
+int	store_report_put(struct store *st, const struct store_report *r,
+	    enum store_put *res, struct muster_err *e);
+
+/* Revokes a device or a token by id (either may be unknown yet). */
+int	store_revoke(struct store *st, const char *id, struct muster_err *e);
+int	store_token_revoked(struct store *st, const char *token_id,
+	    int *revoked, struct muster_err *e);
+
+/* Deletes a device, its reports, history and consent receipt. */
+int	store_device_delete(struct store *st, const char *id,
+	    struct muster_err *e);
+
+/* Publishes a profile; the server keeps the newest per scope. */
+int	store_profile_put(struct store *st, const struct profile *p,
+	    const char *bytes, size_t len, const char *sig, size_t siglen,
+	    struct muster_err *e);
+
+/*
+ * The newest published profile for scope: malloc'd copies of its bytes and
+ * signature, or MUSTER_ENOINPUT when none.
+ */
+int	store_profile_get(struct store *st, enum profile_scope scope,
+	    char **bytes, size_t *len, char **sig, size_t *siglen,
+	    struct muster_err *e);
+
+/* Counts for /metrics. */
+int	store_count_devices(struct store *st, int64_t *n,
+	    struct muster_err *e);
+int	store_count_reports(struct store *st, int64_t *n,
+	    struct muster_err *e);
+
+#endif
