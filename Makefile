@@ -115,6 +115,19 @@ $(B)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
+# Raw Ed25519 signing rate, the roster benchmark's baseline.
+TOOLS += $(B)/tests/tools/signrate
+$(B)/tests/tools/signrate: tests/tools/signrate.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS_CORE)
+
+# The ingest load tool signs like a device (libmuster) and posts (libcurl).
+TOOLS += $(B)/tests/tools/ingest
+$(B)/tests/tools/ingest: tests/tools/ingest.c $(B)/libmuster.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libmuster.a \
+	    $(LIBS_CORE) $(LIBS_REPORTER)
+
 test: $(PROGS) $(UNIT_BIN) $(TOOLS)
 
 deps:

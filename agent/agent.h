@@ -10,9 +10,13 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/token.h"
+#include "muster/url.h"
 
 #define AGENT_PROG		"muster-agent"
 #define AGENT_STATE_DEFAULT	"/var/lib/muster"
@@ -21,6 +25,8 @@
 #define AGENT_ANCHOR		"org.pub"
 #define AGENT_PROFILES		"profiles"
 #define AGENT_LASTCHECK		"last-check.cfg"
+#define AGENT_LOCK		"lock"
+#define AGENT_LEAVING		"leaving"
 #define AGENT_CFG_MAX		(64 * 1024)
 #define AGENT_MAX_PROFILES	64
 
@@ -42,6 +48,20 @@ struct state_profile {
 	size_t		 len;
 };
 
+/*
+ * agent.cfg: the anchor's scope and key id (set by trust or enroll), and
+ * after enrollment the server, its pin, the device id the server gave and
+ * the id of the profile the server manages ("" when unset).
+ */
+struct state_cfg {
+	enum profile_scope	scope;
+	char			key_id[SIG_KEYID_HEX];
+	char			server[URL_MAX + 1];
+	char			pin[TOKEN_PIN_MAX];
+	char			device_id[DEVICE_ID_HEX];
+	char			profile_id[PROFILE_ID_MAX + 1];
+};
+
 struct state_lastcheck {
 	time_t		time;
 	int		compliant;
@@ -57,6 +77,10 @@ int	cmd_install(struct agent_opts *o, int argc, char **argv);
 int	cmd_check(struct agent_opts *o, int argc, char **argv);
 int	cmd_status(struct agent_opts *o, int argc, char **argv);
 int	cmd_explain(struct agent_opts *o, int argc, char **argv);
+int	cmd_enroll(struct agent_opts *o, int argc, char **argv);
+int	cmd_run(struct agent_opts *o, int argc, char **argv);
+int	cmd_log(struct agent_opts *o, int argc, char **argv);
+int	cmd_unenroll(struct agent_opts *o, int argc, char **argv);
 
 /* The getopt_long entries every command accepts, and their handler. */
 #define AGENT_COMMON_OPTS \
@@ -114,10 +138,58 @@ int	state_profile_store(const char *dir, const struct profile *p,
 	    const char *bytes, size_t len, const char *sig, size_t siglen,
 	    struct muster_err *e);
 
+/*
+ * Reads agent.cfg, checking every field's form (a damaged or hand-edited
+ * file is MUSTER_ECONFIG); fields not set read as "".
+ */
+int	state_cfg_load(const char *dir, struct state_cfg *c,
+	    struct muster_err *e);
+
+/* Checks c's fields and rewrites agent.cfg atomically (0600). */
+int	state_cfg_store(const char *dir, const struct state_cfg *c,
+	    struct muster_err *e);
+
+/* 1 if s is 32 lowercase hex digits (a device id). */
+int	state_device_id_ok(const char *s);
+
+/*
+ * Takes the state's lock (STATE/lock, flock) so that two agents never
+ * use one state at once: *fd holds it until closed.  With wait 0 a held
+ * lock is MUSTER_ETEMP at once.
+ */
+int	state_lock(const char *dir, int wait, int *fd, struct muster_err *e);
+
 int	state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
 	    struct muster_err *e);
 /* Returns 0 and *l, or MUSTER_ENOINPUT when no check has run. */
 int	state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	    struct muster_err *e);
+
+/*
+ * Installs a profile given in memory (name and signame for messages) with
+ * every check of `muster-agent install`: size caps, the signature over
+ * these exact bytes against a's key, then parse, expiry, scope, and no
+ * rollback (an equal serial must be byte-identical).  Returns 0 when
+ * installed, 1 when the identical profile was already installed, or the
+ * refusal (MUSTER_ETRUST, MUSTER_EDATA); the installed profiles are kept
+ * on any refusal.  *out (if out is not NULL) gets the parsed profile on
+ * 0 or 1 (profile_free).
+ */
+int	install_profile(const char *dir, const struct state_anchor *a,
+	    const char *name, const char *buf, size_t len, const char *signame,
+	    const char *sig, size_t siglen, struct profile **out,
+	    struct muster_err *e);
+
+/*
+ * The same for a profile object from the server: {"id", "serial",
+ * "profile": base64 of the exact bytes, "signature": the .minisig text}.
+ * The unsigned id and serial must be the signed profile's (MUSTER_ETRUST).
+ */
+int	install_profile_json(const char *dir, const struct state_anchor *a,
+	    const char *name, json_t *obj, struct profile **out,
+	    struct muster_err *e);
+
+/* Prints what a compliance report of scope carries (explain's wording). */
+void	info_report_fields(enum profile_scope scope);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "muster/profile.h"
 #include "agent.h"
+#include "check.h"
 #include "device/device.h"
 #include "netscan.h"
 #include "rules.h"
@@ -43,12 +44,6 @@ struct check_args {
 	int	remediate;
 };
 
-struct outcome {
-	const struct profile	*p;
-	const struct rule	*r;
-	struct rule_outcome	 o;
-};
-
 static int
 check_opt(void *arg, int c, const char *val)
 {
@@ -66,7 +61,7 @@ check_opt(void *arg, int c, const char *val)
 
 static void
 print_table(const char *device, const struct state_profile *list, size_t n,
-    const struct outcome *out, size_t nout, const struct state_lastcheck *l)
+    const struct check_outcome *out, size_t nout, const struct state_lastcheck *l)
 {
 	size_t i, j = 0;
 
@@ -94,7 +89,7 @@ print_table(const char *device, const struct state_profile *list, size_t n,
 
 static int
 print_json(const char *device, const struct state_profile *list, size_t n,
-    const struct outcome *out, size_t nout, const struct state_lastcheck *l)
+    const struct check_outcome *out, size_t nout, const struct state_lastcheck *l)
 {
 	json_t *root, *profiles, *rules;
 	char t[21];
@@ -134,40 +129,19 @@ print_json(const char *device, const struct state_profile *list, size_t n,
 }
 
 int
-cmd_check(struct agent_opts *o, int argc, char **argv)
+check_eval(struct device *dev, const struct state_profile *list, size_t n,
+    int remediate, int want_facts, struct check_run *cr,
+    struct muster_err *e)
 {
-	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
-		{ "json", no_argument, NULL, 'j' },
-		{ "remediate", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct check_args ca = { 0, 0 };
-	struct muster_err e = { 0 }, de = { 0 };
-	struct state_anchor a;
-	struct state_profile *list = NULL;
-	struct state_lastcheck l;
-	struct outcome *out = NULL;
+	struct muster_err de = { 0 };
 	struct rules_ctx ctx;
 	struct netscan ns = { NULL, 0 };
-	struct device *dev = NULL;
-	size_t n = 0, nout = 0, total = 0, i, j;
-	int k, ex, rc, need_facts = 0, need_net = 0;
+	struct state_lastcheck *l = &cr->l;
+	size_t total = 0, i, j;
+	int need_facts = want_facts, need_net = 0;
 
-	if ((k = agent_getopt(o, argc, argv, "", opts, check_usage, check_opt,
-	    &ca, &ex)) < 0)
-		return ex;
-	if (k != argc)
-		return agent_usage("check", "unexpected argument \"%s\"",
-		    argv[k]);
+	memset(cr, 0, sizeof *cr);
 	memset(&ctx, 0, sizeof ctx);
-	memset(&l, 0, sizeof l);
-	if ((rc = state_open(o->state, 0, &e)) != 0 ||
-	    (rc = state_anchor_load(o->state, &a, &e)) != 0 ||
-	    (rc = state_profiles_load(o->state, &a, &list, &n, &e)) != 0)
-		goto out;
-	if ((rc = device_open(o->device, &dev, &e)) != 0)
-		goto out;
 	for (i = 0; i < n; i++) {
 		total += list[i].p->nrules;
 		for (j = 0; j < list[i].p->nrules; j++) {
@@ -177,16 +151,16 @@ cmd_check(struct agent_opts *o, int argc, char **argv)
 			need_net |= kd == RULE_EGRESS_DENY;
 		}
 	}
-	if (total > 0 && (out = calloc(total, sizeof *out)) == NULL) {
-		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
+	if (total > 0 && (cr->out = calloc(total, sizeof *cr->out)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	ctx.dev = dev;
-	ctx.remediate = ca.remediate;
+	ctx.remediate = remediate;
 	if (need_facts) {
-		if (device_facts(dev, &ctx.facts, &de) == 0)
+		if (device_facts(dev, &ctx.facts, &de) == 0) {
 			ctx.facts_ok = 1;
-		else
+			cr->facts = ctx.facts;
+			cr->facts_ok = 1;
+		} else
 			snprintf(ctx.facts_err, sizeof ctx.facts_err, "%.*s",
 			    (int)sizeof ctx.facts_err - 1, de.msg);
 	}
@@ -197,36 +171,87 @@ cmd_check(struct agent_opts *o, int argc, char **argv)
 			snprintf(ctx.net_err, sizeof ctx.net_err, "%.*s",
 			    (int)sizeof ctx.net_err - 1, de.msg);
 	}
-	l.time = time(NULL);
+	l->time = time(NULL);
 	for (i = 0; i < n; i++)
-		for (j = 0; j < list[i].p->nrules; j++, nout++) {
-			out[nout].p = list[i].p;
-			out[nout].r = &list[i].p->rules[j];
-			rules_eval(out[nout].r, &ctx, &out[nout].o);
-			switch (out[nout].o.result) {
-			case RESULT_PASS: l.pass++; break;
-			case RESULT_FAIL: l.fail++; break;
-			case RESULT_REMEDIATED: l.remediated++; break;
-			case RESULT_ERROR: l.error++; break;
+		for (j = 0; j < list[i].p->nrules; j++, cr->nout++) {
+			struct check_outcome *c = &cr->out[cr->nout];
+
+			c->p = list[i].p;
+			c->r = &list[i].p->rules[j];
+			rules_eval(c->r, &ctx, &c->o);
+			switch (c->o.result) {
+			case RESULT_PASS: l->pass++; break;
+			case RESULT_FAIL: l->fail++; break;
+			case RESULT_REMEDIATED: l->remediated++; break;
+			case RESULT_ERROR: l->error++; break;
 			}
 		}
-	l.compliant = l.fail == 0 && l.error == 0;
-	if ((rc = state_lastcheck_store(o->state, &l, &e)) != 0)
+	l->compliant = l->fail == 0 && l->error == 0;
+	netscan_free(&ns);
+	return 0;
+}
+
+void
+check_run_free(struct check_run *cr)
+{
+	if (cr == NULL)
+		return;
+	free(cr->out);
+	memset(cr, 0, sizeof *cr);
+}
+
+int
+cmd_check(struct agent_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		AGENT_COMMON_OPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "remediate", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_args ca = { 0, 0 };
+	struct muster_err e = { 0 };
+	struct state_anchor a;
+	struct state_profile *list = NULL;
+	struct check_run cr;
+	struct device *dev = NULL;
+	size_t n = 0;
+	int k, ex, rc;
+
+	if ((k = agent_getopt(o, argc, argv, "", opts, check_usage, check_opt,
+	    &ca, &ex)) < 0)
+		return ex;
+	if (k != argc)
+		return agent_usage("check", "unexpected argument \"%s\"",
+		    argv[k]);
+	memset(&cr, 0, sizeof cr);
+	if ((rc = state_open(o->state, 0, &e)) != 0 ||
+	    (rc = state_anchor_load(o->state, &a, &e)) != 0 ||
+	    (rc = state_profiles_load(o->state, &a, &list, &n, &e)) != 0)
+		goto out;
+	if ((rc = device_open(o->device, &dev, &e)) != 0)
+		goto out;
+	if ((rc = check_eval(dev, list, n, ca.remediate, 0, &cr, &e)) != 0)
+		goto out;
+	if ((rc = state_lastcheck_store(o->state, &cr.l, &e)) != 0)
 		goto out;
 	if (ca.json) {
-		if (print_json(device_name(dev), list, n, out, nout, &l) != 0) {
+		if (print_json(device_name(dev), list, n, cr.out, cr.nout,
+		    &cr.l) != 0) {
 			rc = err_set(&e, MUSTER_EINTERNAL, "JSON output failed");
 			goto out;
 		}
 	} else
-		print_table(device_name(dev), list, n, out, nout, &l);
+		print_table(device_name(dev), list, n, cr.out, cr.nout, &cr.l);
 	rc = 0;
 out:
-	netscan_free(&ns);
 	device_close(dev);
-	free(out);
 	state_profiles_free(list, n);
-	if (rc != 0)
+	if (rc != 0) {
+		check_run_free(&cr);
 		return agent_fail(rc, &e);
-	return l.compliant ? 0 : 1;
+	}
+	rc = cr.l.compliant ? 0 : 1;
+	check_run_free(&cr);
+	return rc;
 }

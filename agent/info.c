@@ -4,18 +4,37 @@
  * the device.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
+#include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "agent.h"
+#include "report.h"
+#include "spool.h"
 
 static const char status_usage[] =
 "usage: muster-agent [--state DIR] status\n"
 "\n"
-"Prints the trust anchor's key id, the device's scope, the installed\n"
-"profiles (id, serial, expiry) and the outcome of the last check.\n"
+"Prints the trust anchor's key id, the device's scope, the server and\n"
+"device id once enrolled, the installed profiles (id, serial, expiry),\n"
+"the outcome of the last check and how many reports wait to be sent.\n"
+"\n"
+"options:\n"
+"  --state DIR   the agent's state (default /var/lib/muster)\n"
+"  --help        this text\n";
+
+static const char log_usage[] =
+"usage: muster-agent [--state DIR] log\n"
+"\n"
+"Lists the compliance reports kept on this device: those waiting in the\n"
+"state's spool/ directory and the newest 32 delivered, in sent/, with\n"
+"seq, time, status and what the server answered.  Each is kept as the\n"
+"exact bytes that were signed and sent (STATE/sent/SEQ.json), so the\n"
+"device's owner can see what left the device.\n"
 "\n"
 "options:\n"
 "  --state DIR   the agent's state (default /var/lib/muster)\n"
@@ -56,8 +75,11 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 	struct state_anchor a;
 	struct state_profile *list = NULL;
 	struct state_lastcheck l;
-	char hex[SIG_KEYID_HEX], t[21];
-	size_t n = 0, i;
+	struct state_cfg c;
+	struct stat st;
+	char hex[SIG_KEYID_HEX], t[21], *lp = NULL;
+	size_t n = 0, i, pending = 0;
+	int64_t seq = 0, dropped = 0;
 	time_t now = time(NULL);
 	int k, ex, rc;
 
@@ -81,6 +103,22 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 		    list[i].p->expires_str,
 		    list[i].p->expires <= now ? " EXPIRED" : "",
 		    list[i].p->nrules);
+	if (state_cfg_load(o->state, &c, &e) == 0 && c.device_id[0] != '\0')
+		printf("server:       %s\n"
+		    "device id:    %s\n", c.server, c.device_id);
+	else
+		printf("server:       none (not enrolled)\n");
+	if (spool_pending(o->state, &pending, &e) == 0 &&
+	    spool_seq_get(o->state, &seq, &e) == 0 &&
+	    spool_dropped_get(o->state, &dropped, &e) == 0)
+		printf("reports:      %zu waiting in the spool, last seq %lld"
+		    "%s\n", pending, (long long)seq, dropped > 0 ?
+		    ", some dropped from a full spool" : "");
+	if ((lp = fs_path(o->state, AGENT_LEAVING)) != NULL &&
+	    lstat(lp, &st) == 0)
+		printf("leaving:      unenroll has not reached the server yet; "
+		    "run muster-agent unenroll\n");
+	free(lp);
 	rc = state_lastcheck_load(o->state, &l, &e);
 	if (rc == 0) {
 		profile_time_format(l.time, t);
@@ -93,6 +131,28 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 	}
 	state_profiles_free(list, n);
 	return rc == 0 ? 0 : agent_fail(rc, &e);
+}
+
+void
+info_report_fields(enum profile_scope scope)
+{
+	printf("A compliance report carries only:\n"
+	    "  device      the random device id the server gave at "
+	    "enrollment\n"
+	    "  seq         a counter that increases with every report\n"
+	    "  time        when the check ran\n"
+	    "  profile     the profile id and serial checked\n"
+	    "  status      compliant or noncompliant\n"
+	    "  dropped     how many reports a full spool dropped\n"
+	    "  results     per rule: its id and pass, fail, remediated or "
+	    "error\n");
+	if (scope == SCOPE_PERSONNEL)
+		printf("  detail      per rule, the short reason shown by "
+		    "`muster-agent check`\n"
+		    "  model       the device's manufacturer and model\n");
+	else
+		printf("  (family scope: no reasons or details, only rule ids "
+		    "and results)\n");
 }
 
 static void
@@ -179,21 +239,7 @@ cmd_explain(struct agent_opts *o, int argc, char **argv)
 			explain_rule(&list[i].p->rules[j]);
 		printf("\n");
 	}
-	printf("A compliance report carries only:\n"
-	    "  device      the random device id the server gave at "
-	    "enrollment\n"
-	    "  seq         a counter that increases with every report\n"
-	    "  time        when the check ran\n"
-	    "  profile     the profile id and serial checked\n"
-	    "  status      compliant or noncompliant\n"
-	    "  results     per rule: its id and pass, fail, remediated or "
-	    "error\n");
-	if (a.scope == SCOPE_PERSONNEL)
-		printf("  detail      per rule, the short reason shown by "
-		    "`muster-agent check`\n");
-	else
-		printf("  (family scope: no reasons or details, only rule ids "
-		    "and results)\n");
+	info_report_fields(a.scope);
 	printf("\nThe agent never reads the IMEI or other hardware ids, the "
 	    "phone number,\ncontacts, messages, call logs, location, files or "
 	    "the names of other apps\nthan those listed above.  Reports go "
@@ -201,4 +247,69 @@ cmd_explain(struct agent_opts *o, int argc, char **argv)
 	    "report sent is kept in the state's sent/ directory.\n");
 	state_profiles_free(list, n);
 	return 0;
+}
+
+/* Prints one line of `log` for report seq in which. */
+static void
+log_line(const char *dir, enum spool_which which, int64_t seq)
+{
+	struct report_summary sum;
+	char *json = NULL, sig[DEVKEY_SIG_B64], ack[SPOOL_ACK_MAX];
+	size_t len = 0;
+
+	if (spool_read(dir, which, seq, &json, &len, sig, NULL) != 0 ||
+	    report_summary(json, len, &sum, NULL) != 0) {
+		printf("%-8lld %-20s %-12s %s\n", (long long)seq, "?",
+		    "?", "damaged");
+		free(json);
+		return;
+	}
+	if (which == SPOOL_SENT)
+		spool_ack(dir, seq, ack, sizeof ack);
+	else
+		snprintf(ack, sizeof ack, "pending");
+	printf("%-8lld %-20s %-12s %s\n", (long long)seq, sum.time,
+	    sum.status, ack[0] != '\0' ? ack : "sent");
+	free(json);
+}
+
+int
+cmd_log(struct agent_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		AGENT_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct muster_err e = { 0 };
+	int64_t *sent = NULL, *pend = NULL, dropped = 0;
+	size_t ns = 0, np = 0, i;
+	int k, ex, rc;
+
+	if ((k = agent_getopt(o, argc, argv, "", opts, log_usage, NULL,
+	    NULL, &ex)) < 0)
+		return ex;
+	if (k != argc)
+		return agent_usage("log", "unexpected argument \"%s\"",
+		    argv[k]);
+	if ((rc = state_open(o->state, 0, &e)) != 0 ||
+	    (rc = spool_list(o->state, SPOOL_SENT, &sent, &ns, &e)) != 0 ||
+	    (rc = spool_list(o->state, SPOOL_PENDING, &pend, &np, &e)) != 0 ||
+	    (rc = spool_dropped_get(o->state, &dropped, &e)) != 0)
+		goto out;
+	printf("%-8s %-20s %-12s %s\n", "SEQ", "TIME", "STATUS", "STATE");
+	for (i = 0; i < ns; i++)
+		log_line(o->state, SPOOL_SENT, sent[i]);
+	for (i = 0; i < np; i++)
+		log_line(o->state, SPOOL_PENDING, pend[i]);
+	printf("%zu delivered report%s kept in %s/%s, %zu waiting in %s/%s",
+	    ns, ns == 1 ? "" : "s", o->state, SPOOL_SENT_DIR, np, o->state,
+	    SPOOL_PENDING_DIR);
+	if (dropped > 0)
+		printf(", %lld dropped from a full spool not yet reported",
+		    (long long)dropped);
+	printf("\n");
+out:
+	free(sent);
+	free(pend);
+	return rc == 0 ? 0 : agent_fail(rc, &e);
 }

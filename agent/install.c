@@ -12,6 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
@@ -129,6 +132,46 @@ judge(const struct profile *p, const char *bytes, size_t len,
 }
 
 int
+install_profile(const char *dir, const struct state_anchor *a,
+    const char *name, const char *buf, size_t len, const char *signame,
+    const char *sig, size_t siglen, struct profile **outp,
+    struct muster_err *e)
+{
+	struct state_profile *inst = NULL;
+	struct profile *p = NULL;
+	size_t ninst = 0;
+	int rc;
+
+	if (outp != NULL)
+		*outp = NULL;
+	/* Capped first, verified second, parsed third (one buffer). */
+	if (len > PROFILE_MAX_BYTES)
+		return err_set(e, MUSTER_EDATA, "%s: profile too large (%zu "
+		    "bytes, limit %d)", name, len, PROFILE_MAX_BYTES);
+	if (siglen > SIG_FILE_MAX)
+		return err_set(e, MUSTER_EDATA, "%s: signature too large",
+		    signame);
+	if ((rc = profile_verify(name, buf, len, signame, sig, siglen, &a->pk,
+	    &p, NULL, e)) != 0)
+		goto out;
+	if ((rc = state_profiles_load(dir, a, &inst, &ninst, e)) != 0)
+		goto out;
+	if ((rc = judge(p, buf, len, a, inst, ninst, name, e)) < 0)
+		goto out;
+	if (rc == 0 && (rc = state_profile_store(dir, p, buf, len, sig, siglen,
+	    e)) != 0)
+		goto out;
+	if (outp != NULL) {
+		*outp = p;
+		p = NULL;
+	}
+out:
+	state_profiles_free(inst, ninst);
+	profile_free(p);
+	return rc;
+}
+
+int
 cmd_install(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -137,11 +180,10 @@ cmd_install(struct agent_opts *o, int argc, char **argv)
 	};
 	struct muster_err e = { 0 };
 	struct state_anchor a;
-	struct state_profile *inst = NULL;
 	struct profile *p = NULL;
 	const char *path, *sigarg;
 	char *buf = NULL, *sig = NULL, *sigpath = NULL;
-	size_t len = 0, siglen = 0, ninst = 0;
+	size_t len = 0, siglen = 0;
 	int i, ex, rc;
 
 	if ((i = agent_getopt(o, argc, argv, "", opts, install_usage, NULL,
@@ -162,16 +204,11 @@ cmd_install(struct agent_opts *o, int argc, char **argv)
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
 	    (rc = state_anchor_load(o->state, &a, &e)) != 0)
 		goto out;
-	/* Capped reads; then verify these bytes and parse the same buffer. */
 	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0 ||
 	    (rc = fs_read_file(sigarg, SIG_FILE_MAX, &sig, &siglen, &e)) != 0)
 		goto out;
-	if ((rc = profile_verify(path, buf, len, sigarg, sig, siglen, &a.pk,
-	    &p, NULL, &e)) != 0)
-		goto out;
-	if ((rc = state_profiles_load(o->state, &a, &inst, &ninst, &e)) != 0)
-		goto out;
-	rc = judge(p, buf, len, &a, inst, ninst, path, &e);
+	rc = install_profile(o->state, &a, path, buf, len, sigarg, sig, siglen,
+	    &p, &e);
 	if (rc == 1) {
 		printf("profile \"%s\" serial %lld is already installed\n",
 		    p->id, (long long)p->serial);
@@ -180,17 +217,70 @@ cmd_install(struct agent_opts *o, int argc, char **argv)
 	}
 	if (rc != 0)
 		goto out;
-	if ((rc = state_profile_store(o->state, p, buf, len, sig, siglen,
-	    &e)) != 0)
-		goto out;
 	printf("installed profile \"%s\" serial %lld (scope %s, %zu rules, "
 	    "expires %s)\n", p->id, (long long)p->serial,
 	    profile_scope_name(p->scope), p->nrules, p->expires_str);
 out:
-	state_profiles_free(inst, ninst);
 	profile_free(p);
 	free(buf);
 	free(sig);
 	free(sigpath);
 	return rc == 0 ? 0 : agent_fail(rc, &e);
+}
+
+int
+install_profile_json(const char *dir, const struct state_anchor *a,
+    const char *name, json_t *obj, struct profile **outp,
+    struct muster_err *e)
+{
+	struct profile *p = NULL;
+	const char *b64 = NULL, *sig = NULL, *id = NULL;
+	json_int_t serial = 0;
+	unsigned char *bytes = NULL;
+	size_t b64len, max, len = 0;
+	int rc;
+
+	if (outp != NULL)
+		*outp = NULL;
+	if (!json_is_object(obj) || json_unpack(obj, "{s:s,s:I,s:s,s:s}",
+	    "id", &id, "serial", &serial, "profile", &b64, "signature",
+	    &sig) != 0)
+		return err_set(e, MUSTER_EDATA, "%s: not a profile object "
+		    "(id, serial, profile, signature)", name);
+	b64len = strlen(b64);
+	if (b64len > (PROFILE_MAX_BYTES / 3 + 1) * 4)
+		return err_set(e, MUSTER_EDATA, "%s: profile too large", name);
+	max = b64len / 4 * 3 + 3;
+	if ((bytes = malloc(max + 1)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if (sodium_base642bin(bytes, max, b64, b64len, NULL, &len, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0) {
+		rc = err_set(e, MUSTER_EDATA, "%s: profile is not base64", name);
+		goto out;
+	}
+	bytes[len] = '\0';
+	/* Unsigned labels that disagree with the signed bytes: refuse. */
+	if (len <= PROFILE_MAX_BYTES && strlen(sig) <= SIG_FILE_MAX &&
+	    profile_verify(name, (const char *)bytes, len, name, sig,
+	    strlen(sig), &a->pk, &p, NULL, NULL) == 0 &&
+	    (strcmp(id, p->id) != 0 || serial != p->serial)) {
+		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
+		    "%lld but the signed profile is \"%s\" serial %lld",
+		    name, id, (long long)serial, p->id, (long long)p->serial);
+		goto out;
+	}
+	profile_free(p);
+	p = NULL;
+	rc = install_profile(dir, a, name, (const char *)bytes, len, name, sig,
+	    strlen(sig), &p, e);
+	if (rc < 0)
+		goto out;
+	if (outp != NULL) {
+		*outp = p;
+		p = NULL;
+	}
+out:
+	profile_free(p);
+	free(bytes);
+	return rc;
 }

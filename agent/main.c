@@ -1,7 +1,9 @@
 /* muster-agent: global options, then dispatch; see agent/agent.h. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -17,6 +19,10 @@ static const struct {
 	{ "check",	cmd_check,	"evaluate the installed profiles: check [--json] [--remediate]" },
 	{ "status",	cmd_status,	"trust anchor, scope, installed profiles, last check" },
 	{ "explain",	cmd_explain,	"every fact read and every field a report carries" },
+	{ "enroll",	cmd_enroll,	"enroll with the org's server: enroll BUNDLE [--consent]" },
+	{ "run",	cmd_run,	"fetch, check, report; repeat: run [--once] [--foreground]" },
+	{ "log",	cmd_log,	"the reports kept on this device, sent and waiting" },
+	{ "unenroll",	cmd_unenroll,	"leave the org's server and wipe the state" },
 };
 
 static void
@@ -28,7 +34,7 @@ usage(FILE *f)
 	    "[OPTIONS] [ARGS]\n       %s COMMAND --help\n\ncommands:\n",
 	    AGENT_PROG, AGENT_PROG);
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].what);
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].what);
 	fprintf(f, "\noptions:\n"
 	    "  --state DIR       the agent's state (default %s)\n"
 	    "  --device BACKEND  sim:FILE, android or android:BINDIR "
@@ -37,7 +43,9 @@ usage(FILE *f)
 	    "  --version         the version\n\n"
 	    "exit codes: 0 ok/compliant, 1 non-compliant, 64 usage, 65 bad "
 	    "data,\n"
-	    "            66 missing input, 77 trust failure, 78 bad "
+	    "            66 missing input, 69 server unavailable, 75 queued "
+	    "(retry later),\n"
+	    "            77 trust failure (signature, pin, revoked), 78 bad "
 	    "configuration\n", AGENT_STATE_DEFAULT, AGENT_DEVICE_DEFAULT);
 }
 
@@ -112,6 +120,11 @@ main(int argc, char **argv)
 	size_t i;
 	int c;
 
+	/* Descriptors 0-2 open, so nothing we open lands on them. */
+	while ((c = open("/dev/null", O_RDWR)) >= 0 && c <= 2)
+		;
+	if (c > 2)
+		close(c);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "%s: libsodium failed to initialise\n",
 		    AGENT_PROG);

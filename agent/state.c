@@ -1,22 +1,32 @@
 /*
  * state: the agent's state directory.
  *
- *	agent.cfg		scope and trust anchor key id (libconfig)
+ *	agent.cfg		scope and trust anchor key id (libconfig); once
+ *				enrolled also server, pin, device_id and
+ *				profile_id (the profile the server manages)
  *	org.pub			the trust anchor (minisign public key)
  *	profiles/ID.profile	an installed profile: its minisign signature
  *				(four lines) followed by the exact signed bytes
  *	last-check.cfg		time and outcome of the last check
+ *	device.key		the device key (agent/devkey.h)
+ *	seq, dropped, spool/, sent/	reports (agent/spool.h)
+ *	lock			flock'd while run, enroll or unenroll works
+ *	leaving			unenroll could not reach the server yet
  *
  * The directory and its subdirectories are 0700 and every file 0600,
  * written by temp file + fsync + rename.  Nothing here is trusted because
  * it is on disk: installed profiles are verified again on every load.
  */
+#include <sys/file.h>
+
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -24,6 +34,7 @@
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "agent.h"
+#include "reporter/frame.h"
 
 #define PROFILE_SUFFIX	".profile"
 
@@ -140,13 +151,12 @@ int
 state_anchor_set(const char *dir, const struct sig_pubkey *pk,
     enum profile_scope scope, struct muster_err *e)
 {
+	struct state_cfg c;
 	struct stat st;
-	char *cpath = NULL, *ppath = NULL, *pub = NULL, *cfg = NULL;
-	char hex[SIG_KEYID_HEX];
+	char *ppath = NULL, *pub = NULL;
 	int rc;
 
-	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL ||
-	    (ppath = path2(dir, AGENT_ANCHOR, NULL)) == NULL) {
+	if ((ppath = path2(dir, AGENT_ANCHOR, NULL)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -155,25 +165,202 @@ state_anchor_set(const char *dir, const struct sig_pubkey *pk,
 		    "set; it is never replaced (unenroll first)", ppath);
 		goto out;
 	}
-	sig_keyid_hex(pk->keyid, hex);
+	memset(&c, 0, sizeof c);
+	c.scope = scope;
+	sig_keyid_hex(pk->keyid, c.key_id);
 	if ((rc = sig_pubkey_format(pk, &pub, e)) != 0)
 		goto out;
-	if (asprintf(&cfg, "# muster-agent state: written by muster-agent, "
-	    "do not edit.\nscope = \"%s\";\nkey_id = \"%s\";\n",
-	    profile_scope_name(scope), hex) == -1) {
-		cfg = NULL;
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
 	/* agent.cfg first: an anchor without its config is refused. */
-	if ((rc = fs_write_atomic(cpath, cfg, strlen(cfg), 0600, e)) != 0)
+	if ((rc = state_cfg_store(dir, &c, e)) != 0)
 		goto out;
 	rc = fs_create_excl(ppath, pub, strlen(pub), 0600, e);
 out:
 	free(pub);
-	free(cfg);
-	free(cpath);
 	free(ppath);
+	return rc;
+}
+
+int
+state_device_id_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < DEVICE_ID_HEX - 1; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return 0;
+	return s[i] == '\0';
+}
+
+/* 1 if s is a profile id: [a-z0-9][a-z0-9._-]*, shorter than the max. */
+static int
+profile_id_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= PROFILE_ID_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || (i > 0 &&
+		    strchr("._-", s[i]) != NULL)))
+			return 0;
+	return i > 0;
+}
+
+/* Checks the optional fields of c; NULL when good, else the bad one. */
+static const char *
+cfg_bad_field(const struct state_cfg *c)
+{
+	struct url u;
+
+	if (c->server[0] != '\0' && url_parse(c->server, &u, NULL) != 0)
+		return "server";
+	if (c->pin[0] != '\0' && !frame_pin_ok(c->pin))
+		return "pin";
+	if (c->device_id[0] != '\0' && !state_device_id_ok(c->device_id))
+		return "device_id";
+	if (c->profile_id[0] != '\0' && !profile_id_ok(c->profile_id))
+		return "profile_id";
+	return NULL;
+}
+
+/* Copies an optional string setting into buf (size bytes); -1 if too long. */
+static int
+cfg_opt(config_t *cfg, const char *name, char *buf, size_t size)
+{
+	const char *v;
+
+	buf[0] = '\0';
+	if (config_lookup_string(cfg, name, &v) != CONFIG_TRUE)
+		return config_lookup(cfg, name) == NULL ? 0 : -1;
+	if (strlen(v) >= size)
+		return -1;
+	memcpy(buf, v, strlen(v) + 1);
+	return 0;
+}
+
+int
+state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
+{
+	config_t cfg;
+	const char *scope = NULL, *bad;
+	char *cpath = NULL, *buf = NULL;
+	size_t len;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	config_init(&cfg);
+	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = read_private(cpath, AGENT_CFG_MAX, &buf, &len, e)) != 0) {
+		if (rc == MUSTER_ENOINPUT)
+			rc = err_set(e, MUSTER_ECONFIG, "%s: not set up; run "
+			    "muster-agent enroll or trust first", cpath);
+		goto out;
+	}
+	if ((rc = cfg_parse(&cfg, cpath, buf, e)) != 0)
+		goto out;
+	if (config_lookup_string(&cfg, "scope", &scope) != CONFIG_TRUE ||
+	    profile_scope_parse(scope, &c->scope) != 0) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: missing or bad \"scope\"",
+		    cpath);
+		goto out;
+	}
+	bad = NULL;
+	if (cfg_opt(&cfg, "key_id", c->key_id, sizeof c->key_id) != 0)
+		bad = "key_id";
+	else if (cfg_opt(&cfg, "server", c->server, sizeof c->server) != 0)
+		bad = "server";
+	else if (cfg_opt(&cfg, "pin", c->pin, sizeof c->pin) != 0)
+		bad = "pin";
+	else if (cfg_opt(&cfg, "device_id", c->device_id,
+	    sizeof c->device_id) != 0)
+		bad = "device_id";
+	else if (cfg_opt(&cfg, "profile_id", c->profile_id,
+	    sizeof c->profile_id) != 0)
+		bad = "profile_id";
+	else
+		bad = cfg_bad_field(c);
+	if (bad != NULL) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: bad \"%s\"", cpath, bad);
+		goto out;
+	}
+	rc = 0;
+out:
+	config_destroy(&cfg);
+	free(buf);
+	free(cpath);
+	return rc;
+}
+
+int
+state_cfg_store(const char *dir, const struct state_cfg *c,
+    struct muster_err *e)
+{
+	char *cpath = NULL, *buf = NULL;
+	const char *bad;
+	size_t i;
+	int rc;
+
+	for (i = 0; c->key_id[i] != '\0'; i++)
+		if (!((c->key_id[i] >= '0' && c->key_id[i] <= '9') ||
+		    (c->key_id[i] >= 'A' && c->key_id[i] <= 'F')))
+			return err_set(e, MUSTER_EINTERNAL, "agent.cfg: bad "
+			    "key_id");
+	if ((bad = cfg_bad_field(c)) != NULL)
+		return err_set(e, MUSTER_EINTERNAL, "agent.cfg: refusing to "
+		    "write a bad \"%s\"", bad);
+	/* Every value was checked: none can hold a quote or a backslash. */
+	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL ||
+	    asprintf(&buf, "# muster-agent state: written by muster-agent, "
+	    "do not edit.\nscope = \"%s\";\nkey_id = \"%s\";\n"
+	    "%s%s%s" "%s%s%s" "%s%s%s" "%s%s%s",
+	    profile_scope_name(c->scope), c->key_id,
+	    c->server[0] ? "server = \"" : "", c->server,
+	    c->server[0] ? "\";\n" : "",
+	    c->pin[0] ? "pin = \"" : "", c->pin, c->pin[0] ? "\";\n" : "",
+	    c->device_id[0] ? "device_id = \"" : "", c->device_id,
+	    c->device_id[0] ? "\";\n" : "",
+	    c->profile_id[0] ? "profile_id = \"" : "", c->profile_id,
+	    c->profile_id[0] ? "\";\n" : "") == -1) {
+		buf = NULL;
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	rc = fs_write_atomic(cpath, buf, strlen(buf), 0600, e);
+out:
+	free(buf);
+	free(cpath);
+	return rc;
+}
+
+int
+state_lock(const char *dir, int wait, int *fdp, struct muster_err *e)
+{
+	char *path;
+	int fd, rc = 0;
+
+	*fdp = -1;
+	if ((path = path2(dir, AGENT_LOCK, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		rc = err_sys(e, MUSTER_ECONFIG, "%s", path);
+		goto out;
+	}
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) == -1) {
+		if (errno == EINTR)
+			continue;
+		rc = errno == EWOULDBLOCK ? err_set(e, MUSTER_ETEMP, "%s: "
+		    "another muster-agent is using this state; try again",
+		    dir) : err_sys(e, MUSTER_EIO, "%s: flock", path);
+		close(fd);
+		goto out;
+	}
+	*fdp = fd;
+out:
+	free(path);
 	return rc;
 }
 

@@ -15,6 +15,10 @@ static const struct {
 	{ "lint",	profcmd_lint,	"check a profile without signing it" },
 	{ "sign",	profcmd_sign,	"sign a profile with the org key" },
 	{ "verify",	profcmd_verify,	"verify a signed profile and show what it says" },
+	{ "token",	tokcmd_token,	"make an enrollment bundle for one device" },
+	{ "roster",	tokcmd_roster,	"make enrollment bundles for every row of a CSV" },
+	{ "publish",	admin_publish,	"publish a signed profile to the server" },
+	{ "revoke",	admin_revoke,	"revoke a device or an unused token" },
 };
 
 static void
@@ -36,8 +40,10 @@ usage(FILE *f)
 	    "  MUSTER_PASSPHRASE_FILE  file holding the org key passphrase "
 	    "(else a prompt)\n\n"
 	    "exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, "
-	    "73 cannot create,\n"
-	    "            77 trust failure, 78 bad configuration\n");
+	    "69 server unavailable,\n"
+	    "            73 cannot create, 75 server error (try again), "
+	    "77 trust failure,\n"
+	    "            78 bad configuration\n");
 }
 
 int

@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/pass.h"
 #include "muster/profile.h"
@@ -38,6 +40,11 @@ static const char init_usage[] =
 "  server.key   the command server's TLS key (ECDSA P-256, 0600)\n"
 "  server.crt   its self-signed certificate for the URL's host\n"
 "  server.pin   the certificate's public key pin (sha256//BASE64)\n"
+"  admin.token  the administrator's bearer token for the server's\n"
+"               /v1/admin API (0600; publish and revoke send it)\n"
+"  server.cfg   a ready muster-server configuration (0600): listens on\n"
+"               the URL's host and port, holds only the admin token's\n"
+"               BLAKE2b-256 hash\n"
 "\n"
 "options:\n"
 "  --org DIR         the directory to create (required)\n"
@@ -93,6 +100,105 @@ out:
 	return rc;
 }
 
+int
+org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e)
+{
+	static const char *const keys[] = { "server", "pin" };
+	struct muster_err ue = { 0 };
+	char *path = NULL, *buf = NULL, *dst[2];
+	size_t len = 0, size[2], i;
+	config_t cfg;
+	config_setting_t *s;
+	const char *v;
+	int rc;
+
+	memset(c, 0, sizeof *c);
+	dst[0] = c->server;
+	size[0] = sizeof c->server;
+	dst[1] = c->pin;
+	size[1] = sizeof c->pin;
+	config_init(&cfg);
+	if ((path = fs_path(dir, ORG_CFG)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = fs_read_file(path, ORG_CFG_MAX, &buf, &len, e)) != 0)
+		goto out;
+	if ((rc = cfgscan_read(&cfg, path, "org.cfg", buf, len, 1, e)) != 0) {
+		rc = MUSTER_ECONFIG;
+		if (e != NULL)
+			e->code = rc;
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		s = config_setting_get_member(config_root_setting(&cfg),
+		    keys[i]);
+		if (s == NULL) {
+			rc = err_set(e, MUSTER_ECONFIG, "%s: missing \"%s\"",
+			    path, keys[i]);
+			goto out;
+		}
+		if ((v = config_setting_get_string(s)) == NULL ||
+		    strlen(v) >= size[i]) {
+			rc = err_set(e, MUSTER_ECONFIG, "%s:%d: \"%s\" must be "
+			    "a string of at most %zu bytes", path,
+			    config_setting_source_line(s), keys[i],
+			    size[i] - 1);
+			goto out;
+		}
+		memcpy(dst[i], v, strlen(v) + 1);
+	}
+	if (url_parse(c->server, &c->url, &ue) != 0) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: \"server\": %s", path,
+		    ue.msg);
+		goto out;
+	}
+	if (strncmp(c->pin, TLSCERT_PIN_PREFIX, strlen(TLSCERT_PIN_PREFIX))
+	    != 0) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: \"pin\" is not "
+		    "sha256//BASE64", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	config_destroy(&cfg);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+org_keys_load(const char *dir, struct sig_pubkey *pk, struct sig_seckey **sk,
+    struct muster_err *e)
+{
+	struct sig_pubkey mine;
+	char *keypath = NULL, *pubpath = NULL;
+	int rc;
+
+	*sk = NULL;
+	if ((keypath = fs_path(dir, ORG_KEY)) == NULL ||
+	    (pubpath = fs_path(dir, ORG_PUB)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = sig_pubkey_load(pubpath, pk, e)) != 0 ||
+	    (rc = org_seckey_load(keypath, sk, e)) != 0)
+		goto out;
+	sig_seckey_pubkey(*sk, &mine);
+	if (memcmp(&mine, pk, sizeof mine) != 0) {
+		sig_seckey_free(*sk);
+		*sk = NULL;
+		rc = err_set(e, MUSTER_ECONFIG, "%s does not belong to %s",
+		    keypath, pubpath);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(keypath);
+	free(pubpath);
+	return rc;
+}
+
 /* Writes name in dir with O_EXCL. */
 static int
 put(const char *dir, const char *name, const void *buf, size_t len,
@@ -113,7 +219,8 @@ static void
 cleanup(const char *tmp)
 {
 	static const char *names[] = { ORG_KEY, ORG_PUB, ORG_CFG,
-	    "server.key", "server.crt", "server.pin" };
+	    "server.key", "server.crt", "server.pin", ORG_ADMIN_TOKEN,
+	    ORG_SERVER_CFG };
 	char *p;
 	size_t i;
 
@@ -123,6 +230,69 @@ cleanup(const char *tmp)
 			free(p);
 		}
 	(void)rmdir(tmp);
+}
+
+/*
+ * Writes admin.token (32 random bytes as 64 lowercase hex digits and a
+ * newline, 0600) and server.cfg (0600), which holds only the token's
+ * BLAKE2b-256 hash, so that the server never stores the token itself.
+ */
+static int
+make_admin(const char *tmp, const struct url *u, struct muster_err *e)
+{
+	unsigned char rnd[ORG_ADMIN_TOKEN_BYTES], hash[ORG_ADMIN_HASH_BYTES];
+	char tok[2 * ORG_ADMIN_TOKEN_BYTES + 2];
+	char hex[2 * ORG_ADMIN_HASH_BYTES + 1];
+	const char *listen;
+	char *cfg = NULL;
+	size_t n;
+	int rc;
+
+	/* The server listens on an address literal; a name is the admin's. */
+	listen = u->is_ip ? u->host : "0.0.0.0";
+	randombytes_buf(rnd, sizeof rnd);
+	sodium_bin2hex(tok, sizeof tok, rnd, sizeof rnd);
+	n = 2 * ORG_ADMIN_TOKEN_BYTES;
+	/* The hash is over the token's hex text, without the newline. */
+	crypto_generichash(hash, sizeof hash, (unsigned char *)tok, n, NULL,
+	    0);
+	sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+	tok[n] = '\n';
+	tok[n + 1] = '\0';
+	if ((rc = put(tmp, ORG_ADMIN_TOKEN, tok, n + 1, 0600, e)) != 0)
+		goto out;
+	if (asprintf(&cfg,
+	    "# muster-server configuration, written by muster-enroll init.\n"
+	    "# Paths are relative to this file's directory.\n"
+	    "listen = \"%s\";%*s# %s\n"
+	    "port = %u;\n"
+	    "tls_cert = \"%s\";\n"
+	    "tls_key = \"%s\";\n"
+	    "org_key = \"%s\";\n"
+	    "data_dir = \"data\";\n"
+	    "# BLAKE2b-256 of admin.token's 64 hex digits (without newline).\n"
+	    "admin_token_hash = \"%s\";\n"
+	    "log = \"stderr\";              # or \"syslog\"\n"
+	    "log_level = \"info\";          # error, warn, info, debug\n"
+	    "limits = {\n"
+	    "  max_body = 65536; max_connections = 512; max_per_ip = 64;\n"
+	    "  connection_timeout = 15; connection_memory = 65536; "
+	    "threads = 4;\n"
+	    "};\n", listen, strlen(listen) < 16 ? (int)(16 - strlen(listen)) :
+	    1, "", u->is_ip ? "the URL's host" : "the URL's host is a name: "
+	    "every IPv4 address; write the name's address to narrow it",
+	    u->port, TLSCERT_CERT_FILE, TLSCERT_KEY_FILE, ORG_PUB, hex) == -1) {
+		cfg = NULL;
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	rc = put(tmp, ORG_SERVER_CFG, cfg, strlen(cfg), 0600, e);
+out:
+	sodium_memzero(rnd, sizeof rnd);
+	sodium_memzero(tok, sizeof tok);
+	sodium_memzero(hash, sizeof hash);
+	free(cfg);
+	return rc;
 }
 
 static int
@@ -148,6 +318,8 @@ make_org(const char *tmp, const char *server, const struct url *u,
 	    (rc = put(tmp, ORG_PUB, pkfile, strlen(pkfile), 0644, e)) != 0)
 		goto out;
 	if ((rc = tlscert_create(tmp, u->host, pin, e)) != 0)
+		goto out;
+	if ((rc = make_admin(tmp, u, e)) != 0)
 		goto out;
 	sig_keyid_hex(pk.keyid, hex);
 	profile_time_format(time(NULL), now);
@@ -242,9 +414,13 @@ org_init(int argc, char **argv)
 	    "  server:  %s\n"
 	    "  pin:     %s\n"
 	    "  org key: %s/%s (%s)\n"
+	    "  server:  %s/%s (with %s, %s, %s)\n"
+	    "  admin:   %s/%s (0600; publish and revoke send it)\n"
 	    "Keep org.key offline; devices and the server need only "
 	    "org.pub.\n", dir, server, pin, dir, ORG_KEY,
-	    no_pass ? "NOT encrypted" : "encrypted");
+	    no_pass ? "NOT encrypted" : "encrypted", dir, ORG_SERVER_CFG,
+	    TLSCERT_CERT_FILE, TLSCERT_KEY_FILE, ORG_PUB, dir,
+	    ORG_ADMIN_TOKEN);
 	rc = 0;
 out:
 	free(copy);

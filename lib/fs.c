@@ -89,8 +89,8 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
+int
+fs_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t w;
@@ -145,7 +145,7 @@ fs_create_excl(const char *path, const void *buf, size_t len, mode_t mode,
 	if (fd == -1)
 		return err_sys(e, MUSTER_ECANTCREAT, "%s", path);
 	/* The umask may have narrowed mode; it must never widen it. */
-	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1 ||
+	if (fchmod(fd, mode) == -1 || fs_write_all(fd, buf, len) == -1 ||
 	    fsync(fd) == -1) {
 		rc = err_sys(e, MUSTER_EIO, "%s", path);
 		close(fd);
@@ -181,7 +181,7 @@ fs_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 		rc = err_sys(e, MUSTER_ECANTCREAT, "%s", tmp);
 		goto out;
 	}
-	if (fchmod(fd, mode) == -1 || write_all(fd, buf, len) == -1) {
+	if (fchmod(fd, mode) == -1 || fs_write_all(fd, buf, len) == -1) {
 		rc = err_sys(e, MUSTER_EIO, "%s: write", path);
 		goto fail;
 	}

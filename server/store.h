@@ -106,6 +106,37 @@ int	store_profile_put(struct store *st, const struct profile *p,
 	    struct muster_err *e);
 
 /*
+ * store_profile_put telling what happened in *res: STORE_STORED when
+ * published, STORE_DUPLICATE when the newest published profile with p's id
+ * has exactly these bytes (nothing changes), STORE_REPLAY when its serial
+ * is not below p's (nothing changes).  store_profile_put returns
+ * MUSTER_ETRUST for the last case.
+ */
+int	store_profile_publish(struct store *st, const struct profile *p,
+	    const char *bytes, size_t len, const char *sig, size_t siglen,
+	    enum store_put *res, struct muster_err *e);
+
+/* What the server serves for a scope, as store_profile_current finds it. */
+struct store_profile {
+	char			id[PROFILE_ID_MAX + 1];
+	int64_t			serial;
+	time_t			expires;
+	time_t			published;
+	char			*bytes;		/* malloc'd, NUL-terminated */
+	size_t			len;
+	char			*sig;		/* malloc'd, NUL-terminated */
+	size_t			siglen;
+};
+
+/*
+ * The newest published profile for scope into *out, whose bytes and sig
+ * the caller releases with store_profile_clear; MUSTER_ENOINPUT when none.
+ */
+int	store_profile_current(struct store *st, enum profile_scope scope,
+	    struct store_profile *out, struct muster_err *e);
+void	store_profile_clear(struct store_profile *p);
+
+/*
  * The newest published profile for scope: malloc'd copies of its bytes and
  * signature, or MUSTER_ENOINPUT when none.
  */

@@ -53,6 +53,9 @@ int	fs_check_private(const char *path, struct muster_err *e);
  */
 int	fs_mkdir_private(const char *path, struct muster_err *e);
 
+/* Writes all len bytes to fd, retrying on EINTR; 0, or -1 with errno. */
+int	fs_write_all(int fd, const void *buf, size_t len);
+
 /* fsyncs the directory that contains path (or path itself if a directory). */
 int	fs_sync_dir(const char *path, struct muster_err *e);
 

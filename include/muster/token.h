@@ -21,7 +21,7 @@
 #define TOKEN_FIELD_MAX		65	/* unit, person: 1..64 bytes + NUL */
 #define TOKEN_PIN_MAX		64
 #define TOKEN_BODY_MAX		1024
-#define TOKEN_MAX		2048	/* encoded token or revocation */
+#define TOKEN_MAX		2048	/* encoded token or revocation, and a NUL */
 #define BUNDLE_MAX		8192
 #define TOKEN_DEFAULT_TTL	(14 * 86400)
 
@@ -100,5 +100,15 @@ int	bundle_parse(const char *name, const char *buf, size_t len,
 /* The bundle as a muster://enroll?k=...&t=... URI; *out is malloc'd. */
 int	bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
 	    struct muster_err *e);
+
+/*
+ * The reverse of bundle_uri: parses the len bytes at s (a
+ * muster://enroll?k=...&t=... URI, exactly as bundle_uri writes it) into
+ * pk and a malloc'd token string *token, then verifies the token with pk
+ * into *t.  Returns what bundle_parse returns.
+ */
+int	bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
+	    char **token, struct token *t, struct muster_err *e)
+	    __attribute__((warn_unused_result));
 
 #endif

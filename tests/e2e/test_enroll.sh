@@ -14,7 +14,7 @@ t_exit 0 "--version" "$ENROLL" --version
 for c in init lint sign verify; do
 	t_exit 0 "$c --help" "$ENROLL" "$c" --help
 done
-"$ENROLL" init --help >h; for o in --org --server --no-passphrase; do
+"$ENROLL" init --help >h; for o in --org --server --no-passphrase admin.token server.cfg; do
 	t_grep "init --help names $o" "$o" h; done
 "$ENROLL" sign --help >h; for o in --org --key --output; do
 	t_grep "sign --help names $o" "$o" h; done
@@ -47,6 +47,22 @@ t_check "server.pin matches openssl's SPKI hash" \
     test "$(cat org/server.pin)" = "sha256//$pin"
 t_check "certificate names 127.0.0.1" \
     sh -c 'openssl x509 -in org/server.crt -noout -ext subjectAltName | grep -q "IP Address:127.0.0.1"'
+t_check "admin.token is 0600" test "$(stat -c %a org/admin.token)" = 600
+t_check "admin.token is 64 lowercase hex and a newline" \
+    sh -c "grep -Eqx '[0-9a-f]{64}' org/admin.token && test \$(wc -c <org/admin.token) = 65"
+t_check "server.cfg is 0600" test "$(stat -c %a org/server.cfg)" = 600
+t_grep "server.cfg listens on the URL's host" '^listen = "127.0.0.1";' org/server.cfg
+t_grep "server.cfg has the URL's port" '^port = 8443;$' org/server.cfg
+for f in 'tls_cert = "server.crt";' 'tls_key = "server.key";' \
+    'org_key = "org.pub";' 'data_dir = "data";' 'log = "stderr";' \
+    'log_level = "info";' 'max_body = 65536;' 'threads = 4;'; do
+	t_grep "server.cfg: $f" "$f" org/server.cfg
+done
+h=$(tr -d '\n' <org/admin.token | b2sum -l 256 | cut -d' ' -f1)
+t_grep "server.cfg holds BLAKE2b-256 of the admin token" \
+    "^admin_token_hash = \"$h\";" org/server.cfg
+t_check "server.cfg does not hold the admin token" \
+    sh -c "! grep -qF \"\$(cat org/admin.token)\" org/server.cfg"
 sum=$(cat org/* | sha256sum)
 t_exit 73 "init refuses an existing org dir" "$ENROLL" init --org org \
     --server https://127.0.0.1:8443 --no-passphrase
@@ -60,6 +76,11 @@ t_check "empty dir stays empty" test -z "$(ls -A empty)"
 MUSTER_PASSPHRASE_FILE=$T/pass t_exit 0 "init with a passphrase file" \
     "$ENROLL" init --org enc --server https://[::1]:8443
 t_grep "encrypted key (scrypt)" '^RWRTY0Iy' enc/org.key
+t_grep "IPv6 host listened on without brackets" '^listen = "::1";' enc/server.cfg
+"$ENROLL" init --org dns --server https://muster.example.org --no-passphrase >/dev/null
+t_grep "a DNS name listens on every IPv4 address" '^listen = "0.0.0.0";' dns/server.cfg
+t_grep "default port 443" '^port = 443;$' dns/server.cfg
+t_check "two orgs, two admin tokens" test "$(cat org/admin.token)" != "$(cat dns/admin.token)"
 t_exit 64 "init with no passphrase source and no terminal" "$ENROLL" init \
     --org nopass --server https://127.0.0.1
 t_check "failed init leaves nothing" sh -c '! ls -d nopass* 2>/dev/null'

@@ -1,0 +1,61 @@
+/* call: signed device requests; see agent/call.h. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "muster/profile.h"
+#include "call.h"
+#include "devkey.h"
+#include "net.h"
+
+int
+call_post(const char *server, const char *pin, const char *device,
+    const struct sig_seckey *sk, const char *path, const char *body,
+    size_t len, struct net_response *rs, struct muster_err *e)
+{
+	struct net_request rq;
+	char sig[DEVKEY_SIG_B64], hdr[512];
+	int n;
+
+	devkey_sign(sk, body, len, sig);
+	n = snprintf(hdr, sizeof hdr, "Content-Type: application/json\n"
+	    "%s%s%sMuster-Signature: %s\n", device != NULL ?
+	    "Muster-Device: " : "", device != NULL ? device : "",
+	    device != NULL ? "\n" : "", sig);
+	if (n < 0 || (size_t)n >= sizeof hdr)
+		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
+	memset(&rq, 0, sizeof rq);
+	rq.method = "POST";
+	rq.server = server;
+	rq.path = path;
+	rq.pin = pin;
+	rq.headers = hdr;
+	rq.body = body;
+	rq.body_len = len;
+	return net_exchange(&rq, rs, e);
+}
+
+int
+call_get(const char *server, const char *pin, const char *device,
+    const struct sig_seckey *sk, const char *path, const char *extra,
+    struct net_response *rs, struct muster_err *e)
+{
+	struct net_request rq;
+	char t[21], hdr[1024];
+	size_t n;
+
+	profile_time_format(time(NULL), t);
+	if (devkey_get_headers(sk, device, path, t, hdr, sizeof hdr) != 0)
+		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
+	n = strlen(hdr);
+	if (extra != NULL && (size_t)snprintf(hdr + n, sizeof hdr - n, "%s",
+	    extra) >= sizeof hdr - n)
+		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
+	memset(&rq, 0, sizeof rq);
+	rq.method = "GET";
+	rq.server = server;
+	rq.path = path;
+	rq.pin = pin;
+	rq.headers = hdr;
+	return net_exchange(&rq, rs, e);
+}

@@ -1,0 +1,31 @@
+/*
+ * call: a signed request from this device to its server through the
+ * reporter (docs/protocol.md, "Requests from devices").
+ */
+#ifndef MUSTER_AGENT_CALL_H
+#define MUSTER_AGENT_CALL_H
+
+#include <stddef.h>
+
+#include "muster/err.h"
+#include "muster/sig.h"
+#include "net.h"
+
+/*
+ * POSTs len bytes of JSON at body to server+path, signed by sk over the
+ * exact bytes (Muster-Signature), with Muster-Device: device unless device
+ * is NULL (enrollment).  Returns as net_exchange.
+ */
+int	call_post(const char *server, const char *pin, const char *device,
+	    const struct sig_seckey *sk, const char *path, const char *body,
+	    size_t len, struct net_response *rs, struct muster_err *e);
+
+/*
+ * GETs server+path, signed over "muster-get-v1\n<path>\n<time>\n" with
+ * Muster-Time set to now; extra (NULL or "Name: value\n" lines) is added.
+ */
+int	call_get(const char *server, const char *pin, const char *device,
+	    const struct sig_seckey *sk, const char *path, const char *extra,
+	    struct net_response *rs, struct muster_err *e);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * check: the evaluation core shared by `muster-agent check` and `run`:
+ * every rule of the given profiles evaluated on a device, with the
+ * counts a status line and a report need.
+ */
+#ifndef MUSTER_AGENT_CHECK_H
+#define MUSTER_AGENT_CHECK_H
+
+#include <stddef.h>
+
+#include "muster/err.h"
+#include "agent.h"
+#include "device/device.h"
+#include "rules.h"
+
+struct check_outcome {
+	const struct profile	*p;
+	const struct rule	*r;
+	struct rule_outcome	 o;
+};
+
+struct check_run {
+	struct check_outcome	*out;	/* one per rule, profiles in order */
+	size_t			 nout;
+	struct state_lastcheck	 l;	/* time, counts, compliant */
+	struct device_facts	 facts;
+	int			 facts_ok;
+};
+
+/*
+ * Evaluates every rule of the n profiles in list on dev into *cr
+ * (check_run_free), changing the device only if remediate is set.  The
+ * device's identity facts are read when a rule needs them or want_facts is
+ * set; the socket table only when an egress-deny rule needs it.  Fails
+ * only for lack of memory: a fact that cannot be read is an "error"
+ * outcome of the rules that need it.  cr->out points into list, which
+ * must outlive it.
+ */
+int	check_eval(struct device *dev, const struct state_profile *list,
+	    size_t n, int remediate, int want_facts, struct check_run *cr,
+	    struct muster_err *e);
+void	check_run_free(struct check_run *cr);
+
+#endif

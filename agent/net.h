@@ -1,0 +1,77 @@
+/*
+ * net: the agent's half of its exchanges with muster-reporter.  The agent
+ * never links libcurl: for each HTTPS request it forks and executes the
+ * reporter (found beside its own executable, else in MUSTER_LIBEXECDIR)
+ * with a socket on the reporter's descriptor FRAME_FD, writes one request
+ * and reads one answer (format: agent/reporter/frame.h).  Whatever comes
+ * back is untrusted: lengths are capped before anything is allocated, and
+ * callers verify bodies (signatures, id formats) before using them.
+ */
+#ifndef MUSTER_AGENT_NET_H
+#define MUSTER_AGENT_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "muster/err.h"
+#include "reporter/frame.h"
+
+#define NET_REPORTER		"muster-reporter"
+#define NET_ANSWER_TIMEOUT_MS	90000	/* the reporter's own limit is 60 s */
+
+struct net_request {
+	const char	*method;	/* "GET" or "POST" */
+	const char	*server;	/* https://HOST[:PORT][/] from agent.cfg */
+	const char	*path;		/* "/v1/report" */
+	const char	*pin;		/* sha256//BASE64 */
+	const char	*headers;	/* "Name: value\n" lines, or NULL */
+	const void	*body;
+	size_t		 body_len;
+};
+
+struct net_response {
+	uint32_t	 outcome;	/* FRAME_OK or FRAME_E* */
+	uint32_t	 status;	/* HTTP status when FRAME_OK */
+	uint32_t	 uid;		/* the uid the reporter ran as */
+	char		 etag[FRAME_ETAG_MAX + 1];
+	char		 msg[FRAME_MSG_MAX + 1];
+	char		*body;		/* malloc'd, NUL-terminated */
+	size_t		 body_len;
+};
+
+/*
+ * Runs the reporter for rq and reads its answer into *rs (net_response_
+ * free).  Returns 0 when the reporter answered, whether with an HTTP
+ * status or a transport outcome (see net_outcome_rc); MUSTER_ECONFIG when
+ * no reporter is installed or it answered as root; MUSTER_ETEMP when it
+ * could not be run, died, timed out or sent a malformed answer.
+ */
+int	net_exchange(const struct net_request *rq, struct net_response *rs,
+	    struct muster_err *e);
+
+void	net_response_free(struct net_response *rs);
+
+/*
+ * The error a transport outcome stands for: MUSTER_ETRUST for a pin
+ * mismatch, MUSTER_ECONFIG when the reporter could not drop privileges,
+ * MUSTER_EINTERNAL when it refused our request, MUSTER_ETEMP otherwise
+ * (unreachable, timeout, TLS, oversized answer).  0 for FRAME_OK.
+ */
+int	net_outcome_rc(const struct net_response *rs, struct muster_err *e);
+
+/*
+ * The two halves of the framing, exposed for the tests.  net_request_write
+ * checks the request (method, https URL that fits, pin form, sizes) before
+ * writing anything: MUSTER_EUSAGE; MUSTER_EIO when the write fails.
+ * net_response_read reads one answer within timeout_ms: MUSTER_ETEMP for
+ * a truncated, oversized, malformed or late answer or bytes after it.
+ */
+int	net_request_write(int fd, const struct net_request *rq,
+	    struct muster_err *e);
+int	net_response_read(int fd, int timeout_ms, struct net_response *rs,
+	    struct muster_err *e);
+
+/* Where the reporter is: beside /proc/self/exe, else MUSTER_LIBEXECDIR. */
+int	net_reporter_path(char *buf, size_t size, struct muster_err *e);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * fetch: the reporter's one HTTPS exchange, with libcurl.  The pin is the
+ * only verification of the server and it cannot be switched off.
+ */
+#ifndef MUSTER_REPORTER_FETCH_H
+#define MUSTER_REPORTER_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+#define FETCH_CONNECT_TIMEOUT	10L	/* seconds */
+#define FETCH_TOTAL_TIMEOUT	60L	/* seconds */
+
+struct fetch_result {
+	uint32_t	 outcome;	/* FRAME_OK or FRAME_E* */
+	uint32_t	 status;	/* HTTP status when FRAME_OK */
+	char		 etag[FRAME_ETAG_MAX + 1];
+	char		 msg[FRAME_MSG_MAX + 1];	/* printable ASCII */
+	unsigned char	*body;		/* malloc'd, at most FRAME_RESP_BODY_MAX */
+	size_t		 body_len;
+};
+
+/*
+ * Performs rq (already checked by frame_request_read) and fills *res.
+ * Never fails as a whole: a failure is an outcome with a message.  The
+ * caller frees res->body.  Calls curl_global_init itself.
+ */
+void	fetch_run(const struct frame_request *rq, struct fetch_result *res);
+
+#endif

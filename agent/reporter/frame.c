@@ -1,0 +1,204 @@
+/*
+ * frame: the reporter's half of the agent <-> reporter exchange (read a
+ * request, write an answer); the format is in agent/reporter/frame.h.
+ * Linked into muster-reporter, which links libcurl and nothing else, so
+ * this file uses only libc.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frame.h"
+
+/* Reads exactly n bytes; FRAME_ERR_IO on error or early end of file. */
+static int
+read_full(int fd, void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	ssize_t r;
+
+	while (n > 0) {
+		r = read(fd, p, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return FRAME_ERR_IO;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+write_full(int fd, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return FRAME_ERR_IO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads a field of n bytes into a new NUL-terminated buffer. */
+static int
+read_field(int fd, size_t n, char **out)
+{
+	char *p;
+	int rc;
+
+	if ((p = malloc(n + 1)) == NULL)
+		return FRAME_ERR_NOMEM;
+	if ((rc = read_full(fd, p, n)) != 0) {
+		free(p);
+		return rc;
+	}
+	p[n] = '\0';
+	*out = p;
+	return 0;
+}
+
+/* 1 if the n bytes at s are printable ASCII without spaces. */
+static int
+printable_nospace(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* 1 if c may be in a header name (RFC 9110 token). */
+static int
+tchar(int c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Checks "Name: value\n" lines: no CR, no control bytes, bounded count. */
+static int
+headers_ok(const char *h, size_t n)
+{
+	size_t i = 0, lines = 0, name;
+
+	while (i < n) {
+		if (++lines > FRAME_HEADER_LINES_MAX)
+			return 0;
+		for (name = 0; i < n && tchar((unsigned char)h[i]); i++)
+			name++;
+		if (name == 0 || i + 1 >= n || h[i] != ':' || h[i + 1] != ' ')
+			return 0;
+		for (i += 2; i < n && h[i] != '\n'; i++)
+			if ((unsigned char)h[i] < 0x20 ||
+			    (unsigned char)h[i] >= 0x7f)
+				return 0;
+		if (i == n)
+			return 0;	/* the last line has no newline */
+		i++;
+	}
+	return 1;
+}
+
+void
+frame_request_free(struct frame_request *rq)
+{
+	if (rq == NULL)
+		return;
+	free(rq->method);
+	free(rq->url);
+	free(rq->pin);
+	free(rq->headers);
+	free(rq->body);
+	memset(rq, 0, sizeof *rq);
+}
+
+int
+frame_request_read(int fd, struct frame_request *rq)
+{
+	unsigned char hdr[FRAME_REQ_HEADER], extra;
+	uint32_t mlen, ulen, plen, hlen, blen;
+	ssize_t r;
+	int rc;
+
+	memset(rq, 0, sizeof *rq);
+	if ((rc = read_full(fd, hdr, sizeof hdr)) != 0)
+		return rc;
+	if (memcmp(hdr, FRAME_REQ_MAGIC, FRAME_MAGIC_BYTES) != 0)
+		return FRAME_ERR_MAGIC;
+	mlen = frame_get32(hdr + 4);
+	ulen = frame_get32(hdr + 8);
+	plen = frame_get32(hdr + 12);
+	hlen = frame_get32(hdr + 16);
+	blen = frame_get32(hdr + 20);
+	if (mlen < 1 || mlen > FRAME_METHOD_MAX || ulen < 1 ||
+	    ulen > FRAME_URL_MAX || plen < 1 || plen > FRAME_PIN_MAX ||
+	    hlen > FRAME_HEADERS_MAX || blen > FRAME_REQ_BODY_MAX)
+		return FRAME_ERR_LIMIT;
+	if ((rc = read_field(fd, mlen, &rq->method)) != 0 ||
+	    (rc = read_field(fd, ulen, &rq->url)) != 0 ||
+	    (rc = read_field(fd, plen, &rq->pin)) != 0 ||
+	    (rc = read_field(fd, hlen, &rq->headers)) != 0 ||
+	    (rc = read_field(fd, blen, (char **)&rq->body)) != 0)
+		goto fail;
+	rq->headers_len = hlen;
+	rq->body_len = blen;
+	/* The agent shut down its side: anything more is not ours. */
+	do
+		r = read(fd, &extra, 1);
+	while (r == -1 && errno == EINTR);
+	if (r != 0) {
+		rc = r == -1 ? FRAME_ERR_IO : FRAME_ERR_TRAILING;
+		goto fail;
+	}
+	if ((strcmp(rq->method, "GET") != 0 &&
+	    strcmp(rq->method, "POST") != 0) ||
+	    strlen(rq->url) != ulen || strncmp(rq->url, "https://", 8) != 0 ||
+	    !printable_nospace(rq->url, ulen) ||
+	    strlen(rq->pin) != plen || !frame_pin_ok(rq->pin) ||
+	    strlen(rq->headers) != hlen || !headers_ok(rq->headers, hlen) ||
+	    (strcmp(rq->method, "GET") == 0 && blen != 0)) {
+		rc = FRAME_ERR_FORMAT;
+		goto fail;
+	}
+	return 0;
+fail:
+	frame_request_free(rq);
+	return rc;
+}
+
+int
+frame_response_write(int fd, const struct frame_response *rs)
+{
+	unsigned char hdr[FRAME_RESP_HEADER];
+	int rc;
+
+	if (rs->outcome > FRAME_OUTCOME_MAX ||
+	    rs->etag_len > FRAME_ETAG_MAX || rs->msg_len > FRAME_MSG_MAX ||
+	    rs->body_len > FRAME_RESP_BODY_MAX)
+		return FRAME_ERR_LIMIT;
+	memcpy(hdr, FRAME_RESP_MAGIC, FRAME_MAGIC_BYTES);
+	frame_put32(hdr + 4, rs->outcome);
+	frame_put32(hdr + 8, rs->status);
+	frame_put32(hdr + 12, rs->uid);
+	frame_put32(hdr + 16, (uint32_t)rs->etag_len);
+	frame_put32(hdr + 20, (uint32_t)rs->msg_len);
+	frame_put32(hdr + 24, (uint32_t)rs->body_len);
+	if ((rc = write_full(fd, hdr, sizeof hdr)) != 0 ||
+	    (rc = write_full(fd, rs->etag, rs->etag_len)) != 0 ||
+	    (rc = write_full(fd, rs->msg, rs->msg_len)) != 0 ||
+	    (rc = write_full(fd, rs->body, rs->body_len)) != 0)
+		return rc;
+	return 0;
+}

@@ -1,0 +1,179 @@
+/*
+ * frame: the one request and one answer the agent and muster-reporter
+ * exchange over a socket on the reporter's descriptor FRAME_FD.  The
+ * whole wire format lives here; the agent's half (write a request, read
+ * an answer) is agent/net.c, the reporter's half (read a request, write
+ * an answer) is agent/reporter/frame.c.  Neither side trusts the other's
+ * lengths: every field is capped before anything is allocated, and a
+ * frame that is short, long, or has bytes after its end is refused.
+ *
+ * All integers are 32-bit unsigned, big-endian.
+ *
+ * Request, agent -> reporter (then the agent shuts down its writing side):
+ *	magic		"MUQ1"
+ *	method_len	1..FRAME_METHOD_MAX	("GET" or "POST")
+ *	url_len		1..FRAME_URL_MAX	(https://HOST[:PORT]/PATH)
+ *	pin_len		1..FRAME_PIN_MAX	(sha256//BASE64, exactly one)
+ *	headers_len	0..FRAME_HEADERS_MAX	("Name: value\n" lines)
+ *	body_len	0..FRAME_REQ_BODY_MAX
+ *	method, url, pin, headers, body bytes, in that order
+ *
+ * Answer, reporter -> agent (then the reporter closes the socket):
+ *	magic		"MUR1"
+ *	outcome		FRAME_OK, or a FRAME_E* transport failure
+ *	status		HTTP status 100..599 when FRAME_OK, else 0
+ *	uid		the reporter's real uid when it answered (after it
+ *			dropped root), so the agent can log and check it
+ *	etag_len	0..FRAME_ETAG_MAX
+ *	msg_len		0..FRAME_MSG_MAX	(printable ASCII: what failed)
+ *	body_len	0..FRAME_RESP_BODY_MAX
+ *	etag, msg, body bytes, in that order
+ */
+#ifndef MUSTER_FRAME_H
+#define MUSTER_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FRAME_FD		3	/* the reporter's end of the socket */
+
+#define FRAME_REQ_MAGIC		"MUQ1"
+#define FRAME_RESP_MAGIC	"MUR1"
+#define FRAME_MAGIC_BYTES	4
+#define FRAME_REQ_HEADER	(FRAME_MAGIC_BYTES + 5 * 4)
+#define FRAME_RESP_HEADER	(FRAME_MAGIC_BYTES + 6 * 4)
+
+#define FRAME_METHOD_MAX	7
+#define FRAME_URL_MAX		1024
+#define FRAME_PIN_MAX		128
+#define FRAME_HEADERS_MAX	4096
+#define FRAME_HEADER_LINES_MAX	16
+#define FRAME_REQ_BODY_MAX	(64 * 1024)	/* protocol.md: bodies <= 64 KiB */
+#define FRAME_ETAG_MAX		256
+#define FRAME_MSG_MAX		256
+#define FRAME_RESP_BODY_MAX	(1024 * 1024)
+
+/* Outcomes. */
+#define FRAME_OK		0	/* an HTTP answer, any status */
+#define FRAME_EUNREACH		1	/* connect, resolve, send, receive */
+#define FRAME_EPIN		2	/* the server's key is not the pin */
+#define FRAME_ETIMEOUT		3	/* connect or total time limit */
+#define FRAME_ETLS		4	/* TLS handshake or version */
+#define FRAME_EREQUEST		5	/* the reporter refused the request */
+#define FRAME_ETOOBIG		6	/* the answer exceeded its cap */
+#define FRAME_EPRIV		7	/* could not drop privileges */
+#define FRAME_EINTERNAL		8	/* out of memory, library failure */
+#define FRAME_OUTCOME_MAX	8
+
+/* Return values of the reporter's half (negative). */
+#define FRAME_ERR_IO		(-1)	/* read/write failed or short */
+#define FRAME_ERR_MAGIC		(-2)	/* not a frame of this version */
+#define FRAME_ERR_LIMIT		(-3)	/* a length over its cap */
+#define FRAME_ERR_FORMAT	(-4)	/* a field with bad content */
+#define FRAME_ERR_TRAILING	(-5)	/* bytes after the frame */
+#define FRAME_ERR_NOMEM		(-6)
+
+/* A request; every string is NUL-terminated and owned by the struct. */
+struct frame_request {
+	char		*method;
+	char		*url;
+	char		*pin;
+	char		*headers;	/* "Name: value\n" lines, may be "" */
+	size_t		 headers_len;
+	unsigned char	*body;
+	size_t		 body_len;
+};
+
+/* An answer, as the reporter writes it (nothing here is owned). */
+struct frame_response {
+	uint32_t		 outcome;
+	uint32_t		 status;
+	uint32_t		 uid;
+	const char		*etag;
+	size_t			 etag_len;
+	const char		*msg;
+	size_t			 msg_len;
+	const unsigned char	*body;
+	size_t			 body_len;
+};
+
+static inline void
+frame_put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+frame_get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/*
+ * The reporter's half.  frame_request_read reads one request from fd up
+ * to end of file, capping each length before it allocates, and checks
+ * every field's content: method GET or POST; url https:// and printable
+ * without spaces; pin exactly one "sha256//" followed by 44 base64
+ * characters; header lines "Name: value" of token characters and
+ * printable values, at most FRAME_HEADER_LINES_MAX.  Returns 0 and fills
+ * *rq (frame_request_free), or a FRAME_ERR_* value with *rq empty.
+ */
+int	frame_request_read(int fd, struct frame_request *rq);
+void	frame_request_free(struct frame_request *rq);
+
+
+/*
+ * Writes one answer to fd.  Returns 0, FRAME_ERR_LIMIT when a length is
+ * over its cap (nothing is written), or FRAME_ERR_IO.
+ */
+int	frame_response_write(int fd, const struct frame_response *rs);
+
+#define FRAME_PIN_PREFIX	"sha256//"
+#define FRAME_PIN_B64_LEN	44	/* base64 of a SHA-256, one '=' */
+
+/*
+ * 1 if pin is exactly one curl public key pin "sha256//" + the base64 of
+ * 32 bytes: no list, no other hash, no file name.  Both sides check it.
+ */
+static inline int
+frame_pin_ok(const char *pin)
+{
+	size_t i, n, p = sizeof FRAME_PIN_PREFIX - 1;
+	char c;
+
+	for (n = 0; pin[n] != '\0' && n <= p + FRAME_PIN_B64_LEN; n++)
+		;
+	if (n != p + FRAME_PIN_B64_LEN ||
+	    memcmp(pin, FRAME_PIN_PREFIX, p) != 0)
+		return 0;
+	for (i = p; i < n - 1; i++) {
+		c = pin[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return 0;
+	}
+	/* 32 bytes: the last digit before '=' carries 2 bits of zero pad. */
+	return pin[n - 1] == '=' && strchr("AEIMQUYcgkosw048", pin[n - 2])
+	    != NULL;
+}
+
+/* A short name of an outcome for messages ("server unreachable"). */
+static inline const char *
+frame_outcome_name(uint32_t outcome)
+{
+	static const char *const names[] = {
+		"ok", "server unreachable", "server key does not match the pin",
+		"timed out", "TLS handshake failed", "request refused by the "
+		"reporter", "answer too large", "reporter could not drop "
+		"privileges", "reporter internal error",
+	};
+
+	return outcome <= FRAME_OUTCOME_MAX ? names[outcome] : "unknown outcome";
+}
+
+#endif

@@ -1,0 +1,636 @@
+/*
+ * run: `muster-agent run [--once]`, the enrolled agent's loop.
+ *
+ * Each cycle: (a) fetch the server's profile (a signed GET, If-None-Match
+ * the installed id:serial) and install it with every check of `install`,
+ * a refusal keeping the old one; (b) check the managed profile with
+ * remediation where it says so; (c) take and persist the next seq, build
+ * the report, sign it, spool it; (d) send every spooled report in seq
+ * order.  A report is on disk before it is sent and moved to sent/ only
+ * once the server has it, so outages lose nothing (up to SPOOL_MAX).
+ *
+ * --once runs one cycle with a few quick retries and exits: 0 everything
+ * delivered, 75 reports still queued, 77 revoked or unknown device or pin
+ * mismatch (the spool is kept).  Without --once the cycle repeats every
+ * report_interval of the profile; failed sends are retried with
+ * exponential backoff and jitter up to RUN_BACKOFF_MAX.  SIGTERM (or
+ * SIGINT) ends the loop after the step under way (exit 0); SIGHUP starts
+ * a cycle now.  The loop never forks itself into the background.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "muster/fs.h"
+#include "muster/profile.h"
+#include "agent.h"
+#include "call.h"
+#include "check.h"
+#include "devkey.h"
+#include "device/device.h"
+#include "alog.h"
+#include "net.h"
+#include "report.h"
+#include "rules.h"
+#include "spool.h"
+
+#define PROFILE_PATH		"/v1/profile"
+#define REPORT_PATH		"/v1/report"
+#define RUN_ONCE_TRIES		3	/* sends per --once run */
+#define RUN_ONCE_BACKOFF	2	/* seconds before a --once retry */
+#define RUN_ONCE_BACKOFF_MAX	8	/* seconds, doubled per try up to this */
+#define RUN_BACKOFF_BASE	30	/* seconds, daemon */
+#define RUN_BACKOFF_MAX		3600	/* seconds, daemon */
+
+static const char run_usage[] =
+"usage: muster-agent [--state DIR] [--device BACKEND] run [--once] "
+"[--foreground] [--verbose]\n"
+"\n"
+"Runs the enrolled agent: fetches the server's profile (installed only\n"
+"if it passes every check of install), checks the device and remediates\n"
+"where the profile says so, writes a signed report to the spool, and\n"
+"sends every spooled report in order.  Reports that cannot be sent stay\n"
+"in the spool (at most 1000; beyond that the oldest are dropped and\n"
+"counted in the next report).  `muster-agent log` lists them.\n"
+"\n"
+"Without --once it repeats every report_interval of the profile, retries\n"
+"failed sends with exponential backoff (up to an hour), and logs to\n"
+"syslog; SIGTERM stops it after the step under way, SIGHUP runs a cycle\n"
+"now.  It does not fork: run it under a supervisor.\n"
+"\n"
+"Exit 0 all reports delivered; 75 reports queued (server unreachable);\n"
+"77 device revoked or unknown, or the server's key does not match the\n"
+"pin (reports kept); 78 not enrolled or bad state.\n"
+"\n"
+"options:\n"
+"  --once        one cycle, then exit; logs to stderr\n"
+"  --foreground  log to stderr instead of syslog\n"
+"  --verbose     log debug messages too\n"
+"  --device B    sim:FILE, android or android:BINDIR (default android)\n"
+"  --state DIR   the agent's state (default /var/lib/muster)\n"
+"  --help        this text\n";
+
+struct run_args {
+	int	once;
+	int	foreground;
+	int	verbose;
+};
+
+/* One cycle's view of the state; rebuilt every cycle. */
+struct runner {
+	const char		*dir;
+	const char		*device;
+	int			 once;
+	struct state_cfg	 c;
+	struct state_anchor	 a;
+	struct sig_seckey	*sk;
+	int64_t			 interval;	/* of the managed profile */
+};
+
+static volatile sig_atomic_t	got_term;
+static volatile sig_atomic_t	got_hup;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static int
+run_opt(void *arg, int c, const char *val)
+{
+	struct run_args *a = arg;
+
+	(void)val;
+	switch (c) {
+	case 'o': a->once = 1; return 0;
+	case 'f': a->foreground = 1; return 0;
+	case 'v': a->verbose = 1; return 0;
+	}
+	return -1;
+}
+
+static void
+runner_free(struct runner *r)
+{
+	sig_seckey_free(r->sk);
+	r->sk = NULL;
+}
+
+/* Loads what a cycle needs; MUSTER_ECONFIG when not enrolled. */
+static int
+runner_load(struct runner *r, struct muster_err *e)
+{
+	struct stat st;
+	char *p;
+	int rc, leaving;
+
+	if ((rc = state_open(r->dir, 0, e)) != 0 ||
+	    (rc = state_cfg_load(r->dir, &r->c, e)) != 0 ||
+	    (rc = state_anchor_load(r->dir, &r->a, e)) != 0)
+		return rc;
+	if (r->c.device_id[0] == '\0')
+		return err_set(e, MUSTER_ECONFIG, "%s: not enrolled with a "
+		    "server; run muster-agent enroll BUNDLE", r->dir);
+	if ((p = fs_path(r->dir, AGENT_LEAVING)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	leaving = lstat(p, &st) == 0;
+	free(p);
+	if (leaving)
+		return err_set(e, MUSTER_ETEMP, "%s: leaving: unenroll has not "
+		    "reached the server; run muster-agent unenroll", r->dir);
+	if ((rc = spool_init(r->dir, e)) != 0)
+		return rc;
+	return devkey_load(r->dir, &r->sk, e);
+}
+
+/* "Name: value\n" for If-None-Match of the managed profile, or "". */
+static void
+if_none_match(struct runner *r, const struct state_profile *list, size_t n,
+    char *buf, size_t size)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].p->id, r->c.profile_id) == 0) {
+			snprintf(buf, size, "If-None-Match: \"%s:%lld\"\n",
+			    list[i].p->id, (long long)list[i].p->serial);
+			r->interval = list[i].p->report_interval;
+		}
+}
+
+/* The error for an answer that says this device is not welcome. */
+static int
+revoked(unsigned status, struct muster_err *e)
+{
+	return err_set(e, MUSTER_ETRUST, "device revoked or unknown to the "
+	    "server (HTTP %u); reports are kept in the spool", status);
+}
+
+/*
+ * (a) Fetches and installs the server's profile.  A refused profile is
+ * logged and the old one kept (0).  Returns MUSTER_ETEMP when the server
+ * could not be reached, MUSTER_ETRUST when it refuses this device or its
+ * key is not the pin.
+ */
+static int
+fetch_profile(struct runner *r, struct muster_err *e)
+{
+	struct muster_err ie = { 0 };
+	struct state_profile *list = NULL;
+	struct net_response rs;
+	struct profile *p = NULL;
+	json_t *obj = NULL;
+	char inm[FRAME_ETAG_MAX + 32];
+	size_t n = 0;
+	int rc, irc;
+
+	memset(&rs, 0, sizeof rs);
+	if ((rc = state_profiles_load(r->dir, &r->a, &list, &n, e)) != 0)
+		goto out;
+	if_none_match(r, list, n, inm, sizeof inm);
+	state_profiles_free(list, n);
+	if ((rc = call_get(r->c.server, r->c.pin, r->c.device_id, r->sk,
+	    PROFILE_PATH, inm, &rs, e)) != 0 ||
+	    (rc = net_outcome_rc(&rs, e)) != 0)
+		goto out;
+	switch (rs.status) {
+	case 304:
+		alog_debug("profile \"%s\" is current", r->c.profile_id);
+		goto out;
+	case 404:
+		alog_info("no profile is published for this device's scope");
+		goto out;
+	case 401:
+	case 403:
+		rc = revoked(rs.status, e);
+		goto out;
+	case 200:
+		break;
+	default:
+		if (rs.status >= 500 || rs.status == 408 || rs.status == 429)
+			rc = err_set(e, MUSTER_ETEMP, "profile: server "
+			    "answered HTTP %u", rs.status);
+		else
+			alog_warnx("profile: server answered HTTP %u; keeping "
+			    "the installed profile", rs.status);
+		goto out;
+	}
+	if ((obj = json_loadb(rs.body, rs.body_len, JSON_REJECT_DUPLICATES,
+	    NULL)) == NULL) {
+		alog_warnx("profile: the server's answer is not JSON; keeping "
+		    "the installed profile");
+		goto out;
+	}
+	irc = install_profile_json(r->dir, &r->a, "server profile", obj, &p,
+	    &ie);
+	if (irc < 0) {
+		alog_errx("profile refused, keeping the installed one: %s",
+		    ie.msg);
+		goto out;
+	}
+	if (irc == 0)
+		alog_info("installed profile \"%s\" serial %lld", p->id,
+		    (long long)p->serial);
+	r->interval = p->report_interval;
+	if (strcmp(r->c.profile_id, p->id) != 0) {
+		snprintf(r->c.profile_id, sizeof r->c.profile_id, "%s", p->id);
+		rc = state_cfg_store(r->dir, &r->c, e);
+	}
+out:
+	json_decref(obj);
+	profile_free(p);
+	net_response_free(&rs);
+	return rc;
+}
+
+/*
+ * (b) and (c): checks the managed profile (remediating), then spools a
+ * signed report.  Nothing to do when no profile is installed yet.
+ */
+static int
+make_report(struct runner *r, struct muster_err *e)
+{
+	struct state_profile *list = NULL, *mine = NULL;
+	struct report_result *res = NULL;
+	struct device *dev = NULL;
+	struct check_run cr;
+	struct report_in in;
+	char *json = NULL, sig[DEVKEY_SIG_B64];
+	char model[2 * DEVICE_FACT_MAX + 2];
+	int64_t seq, dropped;
+	size_t n = 0, i, len = 0, ndropped = 0;
+	int rc, personnel = r->a.scope == SCOPE_PERSONNEL;
+
+	memset(&cr, 0, sizeof cr);
+	if ((rc = state_profiles_load(r->dir, &r->a, &list, &n, e)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].p->id, r->c.profile_id) == 0)
+			mine = &list[i];
+	if (mine == NULL) {
+		alog_info("no profile from the server is installed yet; "
+		    "nothing to check or report");
+		goto out;
+	}
+	r->interval = mine->p->report_interval;
+	if ((rc = device_open(r->device, &dev, e)) != 0 ||
+	    (rc = check_eval(dev, mine, 1, 1, personnel, &cr, e)) != 0 ||
+	    (rc = state_lastcheck_store(r->dir, &cr.l, e)) != 0)
+		goto out;
+	if (cr.nout > 0 && (res = calloc(cr.nout, sizeof *res)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < cr.nout; i++) {
+		res[i].rule = cr.out[i].r->id;
+		res[i].result = rules_result_name(cr.out[i].o.result);
+		res[i].detail = cr.out[i].o.reason;
+	}
+	if ((rc = spool_make_room(r->dir, SPOOL_MAX, &ndropped, e)) != 0)
+		goto out;
+	if (ndropped > 0)
+		alog_warnx("spool full: dropped the %zu oldest unsent "
+		    "report%s", ndropped, ndropped == 1 ? "" : "s");
+	/* The seq is on disk before anything is signed with it. */
+	if ((rc = spool_seq_next(r->dir, &seq, e)) != 0 ||
+	    (rc = spool_dropped_get(r->dir, &dropped, e)) != 0)
+		goto out;
+	memset(&in, 0, sizeof in);
+	in.scope = r->a.scope;
+	in.device = r->c.device_id;
+	in.seq = seq;
+	in.time = cr.l.time;
+	in.profile = mine->p->id;
+	in.serial = mine->p->serial;
+	in.compliant = cr.l.compliant;
+	in.dropped = dropped;
+	if (personnel && cr.facts_ok && cr.facts.model[0] != '\0') {
+		snprintf(model, sizeof model, "%s%s%s", cr.facts.manufacturer,
+		    cr.facts.manufacturer[0] != '\0' ? " " : "",
+		    cr.facts.model);
+		in.model = model;
+	}
+	in.results = res;
+	in.nresults = cr.nout;
+	if ((rc = report_build(&in, &json, &len, e)) != 0)
+		goto out;
+	devkey_sign(r->sk, json, len, sig);
+	if ((rc = spool_put(r->dir, seq, json, len, sig, e)) != 0)
+		goto out;
+	if (dropped > 0 && (rc = spool_dropped_set(r->dir, 0, e)) != 0)
+		goto out;
+	alog_info("report %lld: %s (%u pass, %u fail, %u remediated, %u "
+	    "error)", (long long)seq, cr.l.compliant ? "compliant" :
+	    "noncompliant", cr.l.pass, cr.l.fail, cr.l.remediated,
+	    cr.l.error);
+out:
+	free(json);
+	free(res);
+	check_run_free(&cr);
+	device_close(dev);
+	state_profiles_free(list, n);
+	return rc;
+}
+
+/* Moves a report to sent/ with what happened to it. */
+static int
+done(struct runner *r, int64_t seq, const char *what, unsigned status,
+    struct muster_err *e)
+{
+	char line[SPOOL_ACK_MAX], t[21];
+
+	profile_time_format(time(NULL), t);
+	if (status != 0)
+		snprintf(line, sizeof line, "%s %u %s", what, status, t);
+	else
+		snprintf(line, sizeof line, "%s %s", what, t);
+	return spool_done(r->dir, seq, line, e);
+}
+
+/*
+ * (d) Sends the spooled reports in seq order.  Returns 0 when none is
+ * left, MUSTER_ETEMP when the server could not take them now,
+ * MUSTER_ETRUST when it refuses the device or the pin does not match.
+ */
+static int
+send_spool(struct runner *r, struct muster_err *e)
+{
+	struct net_response rs;
+	int64_t *seqs = NULL;
+	char *json = NULL, sig[DEVKEY_SIG_B64];
+	size_t n = 0, i, len = 0, sent = 0;
+	int rc;
+
+	memset(&rs, 0, sizeof rs);
+	if ((rc = spool_list(r->dir, SPOOL_PENDING, &seqs, &n, e)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (got_term && !r->once) {
+			rc = err_set(e, MUSTER_ETEMP, "stopping");
+			goto out;
+		}
+		free(json);
+		json = NULL;
+		net_response_free(&rs);
+		if ((rc = spool_read(r->dir, SPOOL_PENDING, seqs[i], &json,
+		    &len, sig, e)) != 0 && rc != MUSTER_EDATA &&
+		    rc != MUSTER_ENOINPUT)
+			goto out;
+		/* A damaged report would look like a bad signature (401),
+		 * which means "revoked": never send one. */
+		if (rc != 0 || devkey_verify(r->sk, json, len, sig) != 0) {
+			alog_errx("report %lld is damaged; not sent",
+			    (long long)seqs[i]);
+			if ((rc = done(r, seqs[i], "damaged, not sent", 0,
+			    e)) != 0)
+				goto out;
+			continue;
+		}
+		if ((rc = call_post(r->c.server, r->c.pin, r->c.device_id,
+		    r->sk, REPORT_PATH, json, len, &rs, e)) != 0 ||
+		    (rc = net_outcome_rc(&rs, e)) != 0)
+			goto out;
+		switch (rs.status) {
+		case 200:
+		case 202:
+			rc = done(r, seqs[i], "delivered", rs.status, e);
+			sent++;
+			break;
+		case 401:
+		case 403:
+			rc = revoked(rs.status, e);
+			goto out;
+		case 409:
+			/* Never sent again: a later seq would not fix it. */
+			alog_warnx("report %lld refused as a replay (HTTP 409); "
+			    "kept in sent/ as rejected", (long long)seqs[i]);
+			rc = done(r, seqs[i], "rejected", rs.status, e);
+			break;
+		default:
+			if (rs.status >= 500 || rs.status == 404 ||
+			    rs.status == 408 || rs.status == 429) {
+				rc = err_set(e, MUSTER_ETEMP, "report %lld: "
+				    "server answered HTTP %u",
+				    (long long)seqs[i], rs.status);
+				goto out;
+			}
+			alog_errx("report %lld refused (HTTP %u); kept in sent/ "
+			    "as rejected", (long long)seqs[i], rs.status);
+			rc = done(r, seqs[i], "rejected", rs.status, e);
+			break;
+		}
+		if (rc != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (sent > 0)
+		alog_info("delivered %zu report%s", sent, sent == 1 ? "" : "s");
+	free(json);
+	free(seqs);
+	net_response_free(&rs);
+	return rc;
+}
+
+/*
+ * Sleeps up to secs seconds or until a signal; signals are blocked
+ * except inside ppoll, so none is lost between the check and the sleep.
+ */
+static void
+nap(long secs)
+{
+	sigset_t block, old;
+	struct timespec ts = { secs, 0 };
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (!got_term && !got_hup && secs > 0)
+		ppoll(NULL, 0, &ts, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Backoff before retry k (1, 2, ...): base * 2^(k-1), capped, jittered. */
+static long
+backoff(long base, long cap, unsigned k)
+{
+	long d = base;
+
+	while (--k > 0 && d < cap)
+		d *= 2;
+	if (d > cap)
+		d = cap;
+	/* Uniform in [d/2, d]: devices that lost the server together do
+	 * not come back together. */
+	return d / 2 + (long)randombytes_uniform((uint32_t)(d / 2 + 1));
+}
+
+/*
+ * One full cycle (fetch=1) or a retry of the sends only (fetch=0), under
+ * the state's lock.  Returns 0, MUSTER_ETEMP (queued) or an error.
+ */
+static int
+cycle(struct runner *r, int fetch, struct muster_err *e)
+{
+	struct muster_err fe = { 0 }, me = { 0 };
+	int rc, frc = 0, mrc = 0, lockfd = -1, tries;
+
+	if ((rc = state_lock(r->dir, !r->once, &lockfd, e)) != 0)
+		return rc;
+	if ((rc = runner_load(r, e)) != 0)
+		goto out;
+	if (fetch) {
+		frc = fetch_profile(r, &fe);
+		if (frc == MUSTER_ETRUST) {
+			*e = fe;
+			rc = frc;
+			goto out;
+		}
+		if (frc != 0)
+			alog_warnx("profile not fetched: %s", fe.msg);
+		/* A device that cannot be checked now does not hold back
+		 * the reports already waiting. */
+		if ((mrc = make_report(r, &me)) != 0)
+			alog_errx("no report this time: %s", me.msg);
+		if (frc == MUSTER_ETEMP) {
+			/* The server is away; the report waits with the rest. */
+			*e = fe;
+			rc = frc;
+			goto out;
+		}
+	}
+	for (tries = 1;; tries++) {
+		rc = send_spool(r, e);
+		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
+		    got_term)
+			break;
+		alog_warnx("%s; retrying", e->msg);
+		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
+		    (unsigned)tries));
+	}
+	if (rc == 0 && mrc != 0) {
+		*e = me;
+		rc = mrc;
+	}
+out:
+	runner_free(r);
+	if (lockfd != -1)
+		close(lockfd);
+	return rc;
+}
+
+/* The end of one cycle in words and in the exit code. */
+static int
+finish(struct runner *r, int rc, const struct muster_err *e)
+{
+	size_t pending = 0;
+
+	spool_pending(r->dir, &pending, NULL);
+	if (rc == 0) {
+		alog_debug("nothing waiting in the spool");
+		return 0;
+	}
+	if (rc == MUSTER_ETEMP)
+		alog_warnx("%s; %zu report%s queued", e->msg, pending,
+		    pending == 1 ? "" : "s");
+	else
+		alog_errx("%s", e->msg);
+	return err_exit_code(rc);
+}
+
+int
+cmd_run(struct agent_opts *o, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		AGENT_COMMON_OPTS,
+		{ "once", no_argument, NULL, 'o' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_args ra = { 0, 0, 0 };
+	struct muster_err e = { 0 };
+	struct sigaction sa;
+	struct runner r;
+	time_t now, next_cycle = 0, next_retry = 0;
+	unsigned fails = 0;
+	long wait;
+	int k, ex, rc, fetch;
+
+	if ((k = agent_getopt(o, argc, argv, "", opts, run_usage, run_opt,
+	    &ra, &ex)) < 0)
+		return ex;
+	if (k != argc)
+		return agent_usage("run", "unexpected argument \"%s\"",
+		    argv[k]);
+	alog_init(ra.once || ra.foreground ? ALOG_STDERR : ALOG_SYSLOG,
+	    ra.verbose);
+	memset(&r, 0, sizeof r);
+	r.dir = o->state;
+	r.device = o->device;
+	r.once = ra.once;
+	r.interval = PROFILE_DEFAULT_REPORT_INTERVAL;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (ra.once)
+		return finish(&r, cycle(&r, 1, &e), &e);
+	alog_info("started (state %s, device %s)", o->state, o->device);
+	while (!got_term) {
+		now = time(NULL);
+		fetch = got_hup || now >= next_cycle;
+		if (fetch || (next_retry != 0 && now >= next_retry)) {
+			got_hup = 0;
+			rc = cycle(&r, fetch, &e);
+			if (fetch)
+				next_cycle = time(NULL) + (time_t)r.interval;
+			if (rc == MUSTER_ETEMP) {
+				finish(&r, rc, &e);
+				next_retry = time(NULL) + backoff(
+				    RUN_BACKOFF_BASE, RUN_BACKOFF_MAX, ++fails);
+			} else if (rc == MUSTER_ETRUST ||
+			    rc == MUSTER_ECONFIG) {
+				/* Revoked, pin, not enrolled, bad state: a
+				 * supervisor that restarts us changes none. */
+				return finish(&r, rc, &e);
+			} else if (rc != 0) {
+				/* The device, say: try again next cycle. */
+				finish(&r, rc, &e);
+			} else {
+				fails = 0;
+				next_retry = 0;
+			}
+			/* Hand back what the cycle used before sleeping. */
+			malloc_trim(0);
+		}
+		now = time(NULL);
+		wait = (long)(next_cycle - now);
+		if (next_retry != 0 && next_retry - now < wait)
+			wait = (long)(next_retry - now);
+		if (wait > 0)
+			nap(wait);
+	}
+	alog_info("stopped");
+	return 0;
+}

@@ -1,0 +1,554 @@
+/*
+ * admin: `muster-enroll publish` and `revoke`, the administrator's calls
+ * to the server's /v1/admin API (docs/protocol.md).
+ *
+ * Every exchange is HTTPS with the server's key pinned to org.cfg's pin
+ * and its self-signed certificate (DIR/server.crt) as the only CA; peer
+ * and host verification are always on and nothing turns them off.  The
+ * admin token is read from a private DIR/admin.token, sent only in the
+ * Authorization header, and wiped (our copy and curl's) after the call.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "muster/fs.h"
+#include "muster/profile.h"
+#include "muster/sig.h"
+#include "muster/token.h"
+#include "admin.h"
+#include "enroll.h"
+#include "tlscert.h"
+
+#define OPTS_END		{ NULL, 0, NULL, 0 }
+#define SIG_SUFFIX		".minisig"
+#define ADMIN_PATH_PROFILE	"/v1/admin/profile"
+#define ADMIN_PATH_REVOKE	"/v1/admin/revoke"
+#define ADMIN_BEARER		"Authorization: Bearer "
+#define ADMIN_TOKEN_FILE_MAX	256
+#define ADMIN_SHOW_MAX		200	/* bytes of a server message shown */
+#define ADMIN_USER_AGENT	"muster-enroll/" MUSTER_VERSION
+
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "libcurl 7.85 or later is needed (CURLOPT_PROTOCOLS_STR)"
+#endif
+
+static const char publish_usage[] =
+"usage: muster-enroll publish [--org DIR] [--sig FILE] PROFILE.cfg\n"
+"\n"
+"Verifies PROFILE.cfg against DIR/org.pub with its signature\n"
+"(PROFILE.cfg.minisig), then sends both to the server's\n"
+"POST /v1/admin/profile, which verifies them again with the org key and\n"
+"serves the profile to the devices of its scope.  The server is the one\n"
+"in DIR/org.cfg, reached over HTTPS with its key pinned; the request\n"
+"carries the admin token from DIR/admin.token (which must be 0600).\n"
+"\n"
+"options:\n"
+"  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
+"  --sig FILE   the signature (default: PROFILE.cfg.minisig)\n"
+"  --help       this text\n"
+"\n"
+"exit codes: 0 published (or already published), 65 refused as malformed\n"
+"or not newer, 69 server unreachable, 75 server error, 77 signature,\n"
+"expiry, pin or admin token refused.\n";
+
+static const char revoke_usage[] =
+"usage: muster-enroll revoke [--org DIR] ID\n"
+"\n"
+"Signs a revocation of ID, a device id (32 hex digits) or a token id\n"
+"(16 hex digits, as `muster-enroll token` prints it), with the org key\n"
+"and sends it to the server's POST /v1/admin/revoke: the device's next\n"
+"request is refused and the token can no longer enroll.  The server is\n"
+"the one in DIR/org.cfg, reached over HTTPS with its key pinned; the\n"
+"request carries the admin token from DIR/admin.token (which must be\n"
+"0600).\n"
+"\n"
+"options:\n"
+"  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
+"  --help       this text\n"
+"\n"
+"exit codes: 0 revoked, 64 not an id, 65 refused as malformed, 69 server\n"
+"unreachable, 75 server error, 77 pin or admin token refused.\n";
+
+/* ---- results ---------------------------------------------------------- */
+
+/* Copies what the server said into out as one printable line. */
+static void
+admin_message(const char *body, size_t len, char *out, size_t size)
+{
+	json_t *j = NULL, *m;
+	json_error_t je;
+	const char *s = body;
+	size_t n = len, i, o = 0;
+
+	out[0] = '\0';
+	if (body == NULL || len == 0)
+		return;
+	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) != NULL &&
+	    json_is_object(j)) {
+		if ((m = json_object_get(j, "error")) == NULL)
+			m = json_object_get(j, "message");
+		if (json_is_string(m)) {
+			s = json_string_value(m);
+			n = json_string_length(m);
+		}
+	}
+	for (i = 0; i < n && o + 1 < size && o < ADMIN_SHOW_MAX; i++) {
+		if (s[i] == '\n' || s[i] == '\r')
+			break;
+		out[o++] = s[i] >= 0x20 && s[i] <= 0x7e ? s[i] : '?';
+	}
+	out[o] = '\0';
+	json_decref(j);
+}
+
+int
+admin_http_result(const char *url, long status, const char *body,
+    size_t len, struct muster_err *e)
+{
+	char msg[ADMIN_SHOW_MAX + 1];
+	const char *sep;
+	int code;
+
+	if (status >= 200 && status <= 299)
+		return 0;
+	admin_message(body, len, msg, sizeof msg);
+	sep = msg[0] != '\0' ? ": " : "";
+	if (status == 401 || status == 403)
+		code = MUSTER_ETRUST;
+	else if (status == 422)
+		code = MUSTER_ETRUST;
+	else if (status >= 500 && status <= 599)
+		code = MUSTER_ETEMP;
+	else if (status >= 400 && status <= 499)
+		code = MUSTER_EDATA;
+	else
+		code = MUSTER_EUNAVAIL;
+	if (status == 401)
+		return err_set(e, code, "%s: the server refused the admin "
+		    "token (401)%s%s", url, sep, msg);
+	return err_set(e, code, "%s: the server answered %ld%s%s", url, status,
+	    sep, msg);
+}
+
+int
+admin_curl_result(int cc, const char *url, const char *detail,
+    struct muster_err *e)
+{
+	const char *why = detail != NULL && detail[0] != '\0' ? detail :
+	    curl_easy_strerror((CURLcode)cc);
+
+	switch ((CURLcode)cc) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return err_set(e, MUSTER_ETRUST, "%s: the server's key does "
+		    "not match the pin in %s; refusing to talk to it", url,
+		    ORG_CFG);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return err_set(e, MUSTER_ETRUST, "%s: the server's "
+		    "certificate is not %s: %s", url, TLSCERT_CERT_FILE, why);
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		return err_set(e, MUSTER_ECONFIG, "%s: %s", url, why);
+	default:
+		return err_set(e, MUSTER_EUNAVAIL, "%s: server unavailable: %s",
+		    url, why);
+	}
+}
+
+/* ---- the admin token -------------------------------------------------- */
+
+/*
+ * Reads DIR/admin.token, which must be private and hold 64 lowercase hex
+ * digits and an optional newline, into a sodium_malloc'd header line
+ * "Authorization: Bearer HEX" (*hdr; sodium_free it).
+ */
+static int
+admin_token_header(const char *org, char **hdr, struct muster_err *e)
+{
+	char *path = NULL, *buf = NULL, *h = NULL;
+	size_t len = 0, i, blen = strlen(ADMIN_BEARER);
+	int rc;
+
+	*hdr = NULL;
+	if ((path = fs_path(org, ORG_ADMIN_TOKEN)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = fs_check_private(path, e)) != 0 ||
+	    (rc = fs_read_file(path, ADMIN_TOKEN_FILE_MAX, &buf, &len, e)) != 0)
+		goto out;
+	if (len == ORG_ADMIN_TOKEN_HEX + 1 && buf[len - 1] == '\n')
+		len--;
+	for (i = 0; i < len; i++)
+		if (!((buf[i] >= '0' && buf[i] <= '9') ||
+		    (buf[i] >= 'a' && buf[i] <= 'f')))
+			break;
+	if (len != ORG_ADMIN_TOKEN_HEX || i != len) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: not an admin token (%d "
+		    "lowercase hex digits)", path, ORG_ADMIN_TOKEN_HEX);
+		goto out;
+	}
+	if ((h = sodium_malloc(blen + len + 1)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(h, ADMIN_BEARER, blen);
+	memcpy(h + blen, buf, len);
+	h[blen + len] = '\0';
+	*hdr = h;
+	rc = 0;
+out:
+	if (buf != NULL) {
+		sodium_memzero(buf, len);
+		free(buf);
+	}
+	free(path);
+	return rc;
+}
+
+/* ---- HTTPS ------------------------------------------------------------ */
+
+struct resp {
+	char	*p;
+	size_t	 len;
+	int	 over;
+};
+
+static size_t
+admin_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct resp *r = arg;
+	size_t n = size * nmemb;
+	char *np;
+
+	if (r->over || n > ADMIN_RESP_MAX - r->len) {
+		r->over = 1;
+		return n;	/* keep reading, keep nothing more */
+	}
+	if ((np = realloc(r->p, r->len + n + 1)) == NULL)
+		return 0;	/* curl fails the transfer */
+	r->p = np;
+	memcpy(r->p + r->len, data, n);
+	r->len += n;
+	r->p[r->len] = '\0';
+	return n;
+}
+
+/* Wipes and frees a header list (the admin token is in it). */
+static void
+admin_headers_free(struct curl_slist *l)
+{
+	struct curl_slist *p;
+
+	for (p = l; p != NULL; p = p->next)
+		sodium_memzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+#define SETOPT(h, opt, val) do {					\
+	CURLcode sc_ = curl_easy_setopt((h), (opt), (val));		\
+	if (sc_ != CURLE_OK) {						\
+		rc = err_set(e, MUSTER_EINTERNAL, "curl: %s: %s", #opt,	\
+		    curl_easy_strerror(sc_));				\
+		goto out;						\
+	}								\
+} while (0)
+
+/*
+ * POSTs the JSON text body to path on the server of oc, pinned to oc->pin
+ * with DIR/server.crt as the only CA, with the admin token.  Returns 0
+ * after a 2xx answer (its body, if wanted, in *answer, malloc'd), or the
+ * MUSTER_E* of admin_http_result / admin_curl_result.
+ */
+static int
+admin_post(const char *org, const struct org_cfg *oc, const char *path,
+    const char *body, long *status, char **answer, struct muster_err *e)
+{
+	CURL *h = NULL;
+	CURLcode cc;
+	struct curl_slist *hdrs = NULL, *l;
+	struct resp r = { NULL, 0, 0 };
+	char *auth = NULL, *url = NULL, *ca = NULL;
+	char errbuf[CURL_ERROR_SIZE];
+	size_t slen;
+	int rc, global = 0;
+
+	*status = 0;
+	if (answer != NULL)
+		*answer = NULL;
+	errbuf[0] = '\0';
+	slen = strlen(oc->server);
+	if (slen > 0 && oc->server[slen - 1] == '/')
+		slen--;
+	if (asprintf(&url, "%.*s%s", (int)slen, oc->server, path) == -1) {
+		url = NULL;
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((ca = fs_path(org, TLSCERT_CERT_FILE)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = admin_token_header(org, &auth, e)) != 0)
+		goto out;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		rc = err_set(e, MUSTER_EINTERNAL, "curl: cannot initialise");
+		goto out;
+	}
+	global = 1;
+	if ((h = curl_easy_init()) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "curl: cannot initialise");
+		goto out;
+	}
+	if ((l = curl_slist_append(hdrs, "Content-Type: application/json"))
+	    == NULL || (hdrs = l, (l = curl_slist_append(hdrs, auth)) ==
+	    NULL) || (hdrs = l, (l = curl_slist_append(hdrs, "Expect:")) ==
+	    NULL)) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	hdrs = l;
+	SETOPT(h, CURLOPT_URL, url);
+	SETOPT(h, CURLOPT_PROTOCOLS_STR, "https");
+	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	/* The org's own certificate is the only CA, and the key is pinned. */
+	SETOPT(h, CURLOPT_CAINFO, ca);
+	SETOPT(h, CURLOPT_CAPATH, (char *)NULL);
+	SETOPT(h, CURLOPT_PINNEDPUBLICKEY, oc->pin);
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT, ADMIN_CONNECT_TIMEOUT);
+	SETOPT(h, CURLOPT_TIMEOUT, ADMIN_TIMEOUT);
+	SETOPT(h, CURLOPT_USERAGENT, ADMIN_USER_AGENT);
+	SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
+	SETOPT(h, CURLOPT_POST, 1L);
+	SETOPT(h, CURLOPT_POSTFIELDS, body);
+	SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	SETOPT(h, CURLOPT_WRITEFUNCTION, admin_write);
+	SETOPT(h, CURLOPT_WRITEDATA, &r);
+	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
+	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
+		rc = admin_curl_result(cc, url, errbuf, e);
+		goto out;
+	}
+	if ((cc = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status)) !=
+	    CURLE_OK) {
+		rc = err_set(e, MUSTER_EINTERNAL, "curl: %s",
+		    curl_easy_strerror(cc));
+		goto out;
+	}
+	if ((rc = admin_http_result(url, *status, r.p, r.len, e)) != 0)
+		goto out;
+	if (answer != NULL) {
+		*answer = r.p;
+		r.p = NULL;
+	}
+	rc = 0;
+out:
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	admin_headers_free(hdrs);
+	if (global)
+		curl_global_cleanup();
+	if (auth != NULL)
+		sodium_free(auth);	/* sodium_free wipes */
+	free(r.p);
+	free(url);
+	free(ca);
+	return rc;
+}
+
+/* ---- publish ---------------------------------------------------------- */
+
+int
+admin_publish(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "org", required_argument, NULL, 'O' },
+		{ "sig", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		OPTS_END,
+	};
+	struct muster_err e = { 0 };
+	struct org_cfg oc;
+	struct sig_pubkey pk;
+	struct profile *p = NULL;
+	json_t *j = NULL;
+	const char *org = NULL, *sigarg = NULL, *path;
+	char *buf = NULL, *sig = NULL, *b64 = NULL, *body = NULL;
+	char *pubpath = NULL, *sigpath = NULL;
+	size_t len = 0, siglen = 0, b64len;
+	long status = 0;
+	int c, rc;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'O': org = optarg; break;
+		case 's': sigarg = optarg; break;
+		case 'h': fputs(publish_usage, stdout); return 0;
+		default:
+			return cli_usage("publish", "bad option \"%s\" (see "
+			    "muster-enroll publish --help)", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("publish", "expected one PROFILE.cfg");
+	path = argv[optind];
+	if (org == NULL)
+		org = org_default_dir();
+	if (sigarg == NULL) {
+		if (asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
+			sigpath = NULL;
+			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		sigarg = sigpath;
+	}
+	if ((pubpath = fs_path(org, ORG_PUB)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = org_cfg_load(org, &oc, &e)) != 0 ||
+	    (rc = sig_pubkey_load(pubpath, &pk, &e)) != 0)
+		goto out;
+	/* The server's checks, made here first on the same bytes. */
+	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0 ||
+	    (rc = fs_read_file(sigarg, SIG_FILE_MAX, &sig, &siglen, &e)) != 0 ||
+	    (rc = profile_verify(path, buf, len, sigarg, sig, siglen, &pk, &p,
+	    NULL, &e)) != 0)
+		goto out;
+	if (p->expires <= time(NULL)) {
+		rc = err_set(&e, MUSTER_ETRUST, "%s: profile \"%s\" expired on "
+		    "%s", path, p->id, p->expires_str);
+		goto out;
+	}
+	b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	if ((b64 = malloc(b64len)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	sodium_bin2base64(b64, b64len, (const unsigned char *)buf, len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	if ((j = json_pack("{s:s, s:s#}", "profile", b64, "signature", sig,
+	    (int)siglen)) == NULL || (body = json_dumps(j, JSON_COMPACT)) ==
+	    NULL) {
+		rc = err_set(&e, MUSTER_EDATA, "%s: signature file is not "
+		    "UTF-8 text", sigarg);
+		goto out;
+	}
+	if ((rc = admin_post(org, &oc, ADMIN_PATH_PROFILE, body, &status,
+	    NULL, &e)) != 0)
+		goto out;
+	printf("%s: profile \"%s\" serial %lld (%s) %s\n", path, p->id,
+	    (long long)p->serial, profile_scope_name(p->scope),
+	    status == 200 ? "was already published" : "published");
+out:
+	profile_free(p);
+	json_decref(j);
+	free(buf);
+	free(sig);
+	free(b64);
+	free(body);
+	free(pubpath);
+	free(sigpath);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
+}
+
+/* ---- revoke ----------------------------------------------------------- */
+
+int
+admin_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "org", required_argument, NULL, 'O' },
+		{ "help", no_argument, NULL, 'h' },
+		OPTS_END,
+	};
+	struct muster_err e = { 0 };
+	struct org_cfg oc;
+	struct sig_pubkey pk;
+	struct sig_seckey *sk = NULL;
+	struct revocation rv, check;
+	json_t *j = NULL;
+	const char *org = NULL, *id;
+	char *rtext = NULL, *body = NULL, *auth = NULL;
+	size_t n, i;
+	long status = 0;
+	int c, rc;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'O': org = optarg; break;
+		case 'h': fputs(revoke_usage, stdout); return 0;
+		default:
+			return cli_usage("revoke", "bad option \"%s\" (see "
+			    "muster-enroll revoke --help)", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage("revoke", "expected one device or token id");
+	id = argv[optind];
+	n = strlen(id);
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)id[i]) ||
+		    isupper((unsigned char)id[i]))
+			break;
+	if (i != n || (n != DEVICE_ID_HEX - 1 && n != TOKEN_ID_HEX - 1))
+		return cli_usage("revoke", "\"%s\" is neither a device id (32 "
+		    "lowercase hex digits) nor a token id (16)", id);
+	if (org == NULL)
+		org = org_default_dir();
+	memset(&rv, 0, sizeof rv);
+	memcpy(rv.id, id, n + 1);
+	rv.time = time(NULL);
+	/* Every check that needs no passphrase before the prompt. */
+	if ((rc = org_cfg_load(org, &oc, &e)) != 0 ||
+	    (rc = admin_token_header(org, &auth, &e)) != 0)
+		goto out;
+	sodium_free(auth);
+	auth = NULL;
+	if ((rc = org_keys_load(org, &pk, &sk, &e)) != 0 ||
+	    (rc = revocation_sign(&rv, sk, &rtext, &e)) != 0)
+		goto out;
+	sig_seckey_free(sk);
+	sk = NULL;
+	if ((rc = revocation_verify(rtext, strlen(rtext), &pk, &check, &e)) !=
+	    0) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "the new revocation does "
+		    "not verify; nothing sent");
+		goto out;
+	}
+	if ((j = json_pack("{s:s}", "revocation", rtext)) == NULL ||
+	    (body = json_dumps(j, JSON_COMPACT)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = admin_post(org, &oc, ADMIN_PATH_REVOKE, body, &status, NULL,
+	    &e)) != 0)
+		goto out;
+	printf("revoked %s %s\n", n == DEVICE_ID_HEX - 1 ? "device" : "token",
+	    id);
+out:
+	if (auth != NULL)
+		sodium_free(auth);
+	sig_seckey_free(sk);
+	json_decref(j);
+	free(rtext);
+	free(body);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
+}

@@ -1,0 +1,33 @@
+/*
+ * admin: the administrator's calls to the server (publish, revoke) and
+ * how their outcomes map to exit codes, for tests to reach directly.
+ */
+#ifndef MUSTER_ADMIN_H
+#define MUSTER_ADMIN_H
+
+#include <stddef.h>
+
+#include "muster/err.h"
+
+#define ADMIN_CONNECT_TIMEOUT	10L	/* seconds */
+#define ADMIN_TIMEOUT		30L	/* seconds, the whole exchange */
+#define ADMIN_RESP_MAX		(64 * 1024)	/* bytes of an answer kept */
+
+/*
+ * Maps the server's HTTP status and answer from url (len bytes; a JSON object's
+ * "error" string is shown, else the first line) to 0 for 2xx, else
+ * MUSTER_ETRUST (401, 403, 422), MUSTER_EDATA (400 and other 4xx),
+ * MUSTER_ETEMP (5xx) or MUSTER_EUNAVAIL, with a one-line message in e.
+ */
+int	admin_http_result(const char *url, long status, const char *body,
+	    size_t len, struct muster_err *e);
+
+/*
+ * Maps a failed transfer (a CURLcode as int, with curl's error buffer as
+ * detail) to MUSTER_ETRUST for a pin or certificate mismatch, else
+ * MUSTER_EUNAVAIL (or MUSTER_ECONFIG when server.crt is unusable).
+ */
+int	admin_curl_result(int cc, const char *url, const char *detail,
+	    struct muster_err *e);
+
+#endif

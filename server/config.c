@@ -1,0 +1,318 @@
+/* config: the server's configuration file; see config.h. */
+#include <arpa/inet.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+#include <sodium.h>
+
+#include "muster/cfgscan.h"
+#include "muster/fs.h"
+#include "config.h"
+
+#define CONFIG_DEPTH	4
+
+enum ftype { F_STR, F_INT, F_GROUP };
+
+struct cctx {
+	const char		*path;
+	char			*dir;		/* malloc'd dirname of path */
+	struct config		*c;
+	struct muster_err	*e;
+};
+
+static int	cerr(struct cctx *, const config_setting_t *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* "FILE:LINE: message" as MUSTER_ECONFIG. */
+static int
+cerr(struct cctx *x, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+	int line = s != NULL ? (int)config_setting_source_line(s) : 0;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		return err_set(x->e, MUSTER_ECONFIG, "%s:%d: %s", x->path,
+		    line, msg);
+	return err_set(x->e, MUSTER_ECONFIG, "%s: %s", x->path, msg);
+}
+
+static int
+type_ok(const config_setting_t *s, enum ftype t)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_STRING:
+		return t == F_STR;
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return t == F_INT;
+	case CONFIG_TYPE_GROUP:
+		return t == F_GROUP;
+	default:
+		return 0;
+	}
+}
+
+static const char *
+type_name(enum ftype t)
+{
+	return t == F_STR ? "a string" : t == F_INT ? "an integer" :
+	    "a group { ... }";
+}
+
+static int
+get_str(struct cctx *x, const config_setting_t *s, const char **v)
+{
+	if (!type_ok(s, F_STR))
+		return cerr(x, s, "\"%s\" must be %s", config_setting_name(s),
+		    type_name(F_STR));
+	*v = config_setting_get_string(s);
+	if (**v == '\0')
+		return cerr(x, s, "\"%s\" is empty", config_setting_name(s));
+	return 0;
+}
+
+static int
+get_int(struct cctx *x, const config_setting_t *s, long long lo, long long hi,
+    long long *v)
+{
+	if (!type_ok(s, F_INT))
+		return cerr(x, s, "\"%s\" must be %s", config_setting_name(s),
+		    type_name(F_INT));
+	*v = config_setting_get_int64(s);
+	if (*v < lo || *v > hi)
+		return cerr(x, s, "\"%s\" = %lld is out of range (%lld..%lld)",
+		    config_setting_name(s), *v, lo, hi);
+	return 0;
+}
+
+/* A path from the file, made relative to the file's directory. */
+static int
+get_path(struct cctx *x, const config_setting_t *s, char **out)
+{
+	const char *v;
+	int rc;
+
+	if ((rc = get_str(x, s, &v)) != 0)
+		return rc;
+	free(*out);
+	*out = v[0] == '/' ? strdup(v) : fs_path(x->dir, v);
+	if (*out == NULL)
+		return err_set(x->e, MUSTER_EINTERNAL, "out of memory");
+	return 0;
+}
+
+static int
+parse_limits(struct cctx *x, const config_setting_t *g)
+{
+	struct config_limits *l = &x->c->limits;
+	config_setting_t *s;
+	long long v;
+	int i, n, rc;
+	const char *name;
+
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		name = config_setting_name(s);
+		if (name == NULL)
+			return cerr(x, s, "limits: unnamed value");
+		if (strcmp(name, "max_body") == 0) {
+			if ((rc = get_int(x, s, 1024, 16 << 20, &v)) != 0)
+				return rc;
+			l->max_body = (size_t)v;
+		} else if (strcmp(name, "max_connections") == 0) {
+			if ((rc = get_int(x, s, 1, 65536, &v)) != 0)
+				return rc;
+			l->max_connections = (unsigned)v;
+		} else if (strcmp(name, "max_per_ip") == 0) {
+			if ((rc = get_int(x, s, 0, 65536, &v)) != 0)
+				return rc;
+			l->max_per_ip = (unsigned)v;
+		} else if (strcmp(name, "connection_timeout") == 0) {
+			if ((rc = get_int(x, s, 1, 3600, &v)) != 0)
+				return rc;
+			l->connection_timeout = (unsigned)v;
+		} else if (strcmp(name, "connection_memory") == 0) {
+			if ((rc = get_int(x, s, 8192, 16 << 20, &v)) != 0)
+				return rc;
+			l->connection_memory = (size_t)v;
+		} else if (strcmp(name, "threads") == 0) {
+			if ((rc = get_int(x, s, 1, 256, &v)) != 0)
+				return rc;
+			l->threads = (unsigned)v;
+		} else
+			return cerr(x, s, "limits: unknown field \"%s\"",
+			    name);
+	}
+	return 0;
+}
+
+/* Required top-level fields, in the order init writes them. */
+static const char *const required[] = {
+	"listen", "port", "tls_cert", "tls_key", "org_key", "data_dir",
+	"admin_token_hash",
+};
+
+static int
+parse_root(struct cctx *x, const config_setting_t *root)
+{
+	struct config *c = x->c;
+	unsigned char addr[sizeof(struct in6_addr)];
+	config_setting_t *s;
+	const char *name, *v;
+	long long n;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < (size_t)config_setting_length(root); i++) {
+		s = config_setting_get_elem(root, (unsigned)i);
+		name = config_setting_name(s);
+		if (name == NULL)
+			return cerr(x, s, "unnamed value");
+		if (strcmp(name, "listen") == 0) {
+			if ((rc = get_str(x, s, &v)) != 0)
+				return rc;
+			if (strlen(v) >= sizeof c->listen ||
+			    (inet_pton(AF_INET, v, addr) != 1 &&
+			    inet_pton(AF_INET6, v, addr) != 1))
+				return cerr(x, s, "listen: \"%.64s\" is not an "
+				    "IPv4 or IPv6 address", v);
+			snprintf(c->listen, sizeof c->listen, "%s", v);
+		} else if (strcmp(name, "port") == 0) {
+			if ((rc = get_int(x, s, 1, 65535, &n)) != 0)
+				return rc;
+			c->port = (unsigned)n;
+		} else if (strcmp(name, "tls_cert") == 0)
+			rc = get_path(x, s, &c->tls_cert);
+		else if (strcmp(name, "tls_key") == 0)
+			rc = get_path(x, s, &c->tls_key);
+		else if (strcmp(name, "org_key") == 0)
+			rc = get_path(x, s, &c->org_key);
+		else if (strcmp(name, "data_dir") == 0)
+			rc = get_path(x, s, &c->data_dir);
+		else if (strcmp(name, "admin_token_hash") == 0) {
+			size_t bin;
+
+			if ((rc = get_str(x, s, &v)) != 0)
+				return rc;
+			if (strlen(v) != 2 * sizeof c->admin_hash ||
+			    strspn(v, "0123456789abcdef") != strlen(v) ||
+			    sodium_hex2bin(c->admin_hash, sizeof c->admin_hash,
+			    v, strlen(v), NULL, &bin, NULL) != 0 ||
+			    bin != sizeof c->admin_hash)
+				return cerr(x, s, "admin_token_hash must be "
+				    "%zu lowercase hex digits (BLAKE2b-256 of "
+				    "the admin token)",
+				    2 * sizeof c->admin_hash);
+		} else if (strcmp(name, "log") == 0) {
+			if ((rc = get_str(x, s, &v)) != 0)
+				return rc;
+			if (strcmp(v, "stderr") == 0)
+				c->log_syslog = 0;
+			else if (strcmp(v, "syslog") == 0)
+				c->log_syslog = 1;
+			else
+				return cerr(x, s, "log must be \"stderr\" or "
+				    "\"syslog\"");
+		} else if (strcmp(name, "log_level") == 0) {
+			if ((rc = get_str(x, s, &v)) != 0)
+				return rc;
+			if (log_level_parse(v, &c->log_level) != 0)
+				return cerr(x, s, "log_level must be "
+				    "\"error\", \"warn\", \"info\" or "
+				    "\"debug\"");
+		} else if (strcmp(name, "limits") == 0) {
+			if (!type_ok(s, F_GROUP))
+				return cerr(x, s, "\"limits\" must be %s",
+				    type_name(F_GROUP));
+			rc = parse_limits(x, s);
+		} else
+			return cerr(x, s, "unknown field \"%s\"", name);
+		if (rc != 0)
+			return rc;
+	}
+	for (i = 0; i < sizeof required / sizeof required[0]; i++)
+		if (config_setting_get_member(root, required[i]) == NULL)
+			return cerr(x, NULL, "missing field \"%s\"",
+			    required[i]);
+	return 0;
+}
+
+int
+config_load(const char *path, struct config **out, struct muster_err *e)
+{
+	struct cctx x = { path, NULL, NULL, e };
+	config_t cfg;
+	char *buf = NULL, *copy = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	config_init(&cfg);
+	if ((rc = fs_check_private(path, e)) != 0)
+		goto out;
+	if ((rc = fs_read_file(path, CONFIG_FILE_MAX, &buf, &len, e)) != 0)
+		goto out;
+	if ((x.c = calloc(1, sizeof *x.c)) == NULL ||
+	    (x.c->path = strdup(path)) == NULL ||
+	    (copy = strdup(path)) == NULL ||
+	    (x.dir = strdup(dirname(copy))) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	x.c->log_level = LOG_LVL_INFO;
+	x.c->limits = (struct config_limits){
+		.max_body = 65536,
+		.max_connections = 512,
+		.max_per_ip = 64,
+		.connection_timeout = 15,
+		.connection_memory = 65536,
+		.threads = 4,
+	};
+	if ((rc = cfgscan_read(&cfg, path, "server configuration", buf, len,
+	    CONFIG_DEPTH, e)) != 0) {
+		rc = MUSTER_ECONFIG;
+		if (e != NULL)
+			e->code = rc;
+		goto out;
+	}
+	if ((rc = parse_root(&x, config_root_setting(&cfg))) != 0)
+		goto out;
+	*out = x.c;
+	x.c = NULL;
+out:
+	if (rc == MUSTER_EDATA || rc == MUSTER_ENOINPUT || rc == MUSTER_EIO) {
+		/* Whatever is wrong with the file, it is bad configuration. */
+		if (e != NULL)
+			e->code = MUSTER_ECONFIG;
+		rc = MUSTER_ECONFIG;
+	}
+	config_destroy(&cfg);
+	config_free(x.c);
+	free(x.dir);
+	free(copy);
+	free(buf);
+	return rc;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->org_key);
+	free(c->data_dir);
+	sodium_memzero(c, sizeof *c);
+	free(c);
+}

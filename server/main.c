@@ -1,0 +1,93 @@
+/* muster-server: the command server; the work is in srv.c and friends. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "log.h"
+#include "srv.h"
+
+static const char usage_text[] =
+"usage: muster-server [--config FILE]\n"
+"\n"
+"Serves the Muster API (docs/protocol.md) over HTTPS: enrollment, signed\n"
+"profiles, compliance reports, administration, /healthz and /metrics.\n"
+"\n"
+"options:\n"
+"  --config FILE  the configuration (default " CONFIG_DEFAULT_PATH ");\n"
+"                 relative paths in it are relative to its directory\n"
+"  --help         this text\n"
+"  --version      the version\n"
+"\n"
+"signals: SIGHUP re-reads the org key and the published profiles;\n"
+"SIGTERM or SIGINT stop cleanly (every acknowledged write is committed).\n"
+"\n"
+"exit codes: 0 stopped cleanly, 64 usage, 69 cannot listen,\n"
+"            70 internal error, 74 storage error, 78 bad configuration\n";
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CONFIG_DEFAULT_PATH;
+	struct muster_err e;
+	struct config *cfg = NULL;
+	struct srv *s = NULL;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("%s %s\n", SRV_PROG, MUSTER_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "%s: bad option (see %s --help)\n",
+			    SRV_PROG, SRV_PROG);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\" (see %s "
+		    "--help)\n", SRV_PROG, argv[optind], SRV_PROG);
+		return 64;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "%s: libsodium failed to initialise\n",
+		    SRV_PROG);
+		return 70;
+	}
+	umask(077);
+	/* Before any thread starts, so that only sigwait sees them. */
+	if ((rc = srv_block_signals(&e)) != 0 ||
+	    (rc = config_load(path, &cfg, &e)) != 0) {
+		fprintf(stderr, "%s: %s\n", SRV_PROG, e.msg);
+		return err_exit_code(rc);
+	}
+	log_init(SRV_PROG, cfg->log_syslog, cfg->log_level);
+	if ((rc = srv_init(cfg, &s, &e)) != 0 ||
+	    (rc = srv_listen(s, &e)) != 0) {
+		log_error("%s", e.msg);
+		srv_free(s);
+		log_close();
+		return err_exit_code(rc);
+	}
+	srv_wait(s);
+	srv_free(s);
+	log_info("stopped");
+	log_close();
+	return 0;
+}

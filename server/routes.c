@@ -1,0 +1,985 @@
+/*
+ * routes: the API calls of docs/protocol.md.
+ *
+ * A device's request is checked in this order: its signature over the
+ * exact bytes with the key stored for it (or, to enroll, with the key it
+ * presents), and only then is the body parsed: by jansson, after a scan
+ * that bounds nesting, refusing duplicate keys, unknown fields and wrong
+ * types.  Every write goes through the writer and is answered only once it
+ * has committed.  Error bodies are short fixed strings; the details go to
+ * the log, never tokens, signatures, keys or report contents.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "muster/profile.h"
+#include "muster/sig.h"
+#include "muster/token.h"
+#include "log.h"
+#include "routes.h"
+#include "srv.h"
+#include "store.h"
+#include "writer.h"
+
+#define HDR_DEVICE		"Muster-Device"
+#define HDR_SIGNATURE		"Muster-Signature"
+#define HDR_TIME		"Muster-Time"
+#define GET_SIG_PREFIX		"muster-get-v1\n"
+#define SIG_B64_MAX		128	/* base64 of a 64-byte signature: 88 */
+#define ADMIN_TOKEN_MAX		256
+#define JSON_DEPTH_REPORT	3	/* { "results": [ { } ] } */
+#define JSON_DEPTH_FLAT		1
+#define JSON_DEPTH_ENROLL	3	/* consent may be an object */
+#define REPORT_DETAIL_MAX	1024
+#define TIME_STR_LEN		20	/* YYYY-MM-DDTHH:MM:SSZ */
+#define TEXT_PLAIN		"text/plain; charset=utf-8"
+#define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
+
+static const struct route routes[] = {
+	{ "/v1/enroll", MHD_HTTP_METHOD_POST, MR_ENROLL, 0, route_enroll },
+	{ "/v1/profile", MHD_HTTP_METHOD_GET, MR_PROFILE, 0, route_profile },
+	{ "/v1/report", MHD_HTTP_METHOD_POST, MR_REPORT, 0, route_report },
+	{ "/v1/unenroll", MHD_HTTP_METHOD_POST, MR_UNENROLL, 0,
+	    route_unenroll },
+	{ "/v1/admin/profile", MHD_HTTP_METHOD_POST, MR_ADMIN_PROFILE, 1,
+	    route_admin_profile },
+	{ "/v1/admin/revoke", MHD_HTTP_METHOD_POST, MR_ADMIN_REVOKE, 1,
+	    route_admin_revoke },
+	{ "/healthz", MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0, route_healthz },
+	{ "/metrics", MHD_HTTP_METHOD_GET, MR_METRICS, 0, route_metrics },
+};
+
+const struct route *
+route_find(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (strcmp(path, routes[i].path) == 0)
+			return &routes[i];
+	return NULL;
+}
+
+void
+reply_clear(struct reply *out)
+{
+	free(out->body);
+	out->body = NULL;
+}
+
+void
+reply_error(struct reply *out, unsigned status, const char *msg)
+{
+	reply_clear(out);
+	out->status = status;
+	out->ctype = NULL;
+	if (asprintf(&out->body, "{\"error\":\"%s\"}\n", msg) == -1) {
+		out->body = NULL;
+		out->sbody = "{\"error\":\"out of memory\"}\n";
+		out->len = strlen(out->sbody);
+	} else
+		out->len = strlen(out->body);
+}
+
+/* Sets out to the compact JSON of o (which it takes) with status. */
+static void
+reply_json(struct reply *out, unsigned status, json_t *o)
+{
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	if (s == NULL) {
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		return;
+	}
+	reply_clear(out);
+	out->status = status;
+	out->body = s;
+	out->len = strlen(s);
+}
+
+static void	reply_text(struct reply *, unsigned, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/* Sets out to a body formatted from fmt (JSON the caller vouches for). */
+static void
+reply_text(struct reply *out, unsigned status, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	reply_clear(out);
+	va_start(ap, fmt);
+	n = vasprintf(&out->body, fmt, ap);
+	va_end(ap);
+	if (n == -1) {
+		out->body = NULL;
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		return;
+	}
+	out->status = status;
+	out->len = (size_t)n;
+}
+
+/* The reply for a store or writer failure; logs its detail. */
+static void
+reply_store_error(struct reply *out, const char *what, int rc,
+    const struct muster_err *e)
+{
+	if (rc == MUSTER_ETEMP) {
+		log_warn("%s: %s", what, e->msg);
+		reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "temporarily unavailable");
+	} else {
+		log_error("%s: %s", what, e->msg);
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+	}
+}
+
+static const char *
+hdr(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+static int
+hex_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[len] == '\0';
+}
+
+static int
+device_id_ok(const char *s)
+{
+	return s != NULL && hex_ok(s, DEVICE_ID_HEX - 1);
+}
+
+/* A profile or rule id, as profiles/README.md defines it. */
+static int
+id_ok(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= PROFILE_ID_MAX)
+			return 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		    s[i] == '_' || s[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* No control characters (a model name or detail is shown to people). */
+static int
+text_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * Decodes standard padded base64 (all of in) into out; 0 when it decoded
+ * to exactly want bytes (any length up to max when want is 0).
+ */
+static int
+b64_decode(const char *in, size_t inlen, unsigned char *out, size_t max,
+    size_t want, size_t *outlen)
+{
+	const char *end = NULL;
+
+	if (sodium_base642bin(out, max, in, inlen, NULL, outlen, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != in + inlen)
+		return -1;
+	return want == 0 || *outlen == want ? 0 : -1;
+}
+
+/*
+ * Parses len bytes of JSON, refusing nesting deeper than depth before
+ * jansson sees them, duplicate keys, and anything but an object.
+ */
+static json_t *
+json_bounded(const char *buf, size_t len, int depth)
+{
+	json_error_t err;
+	json_t *o;
+	size_t i;
+	int d = 0, in_str = 0, esc = 0;
+
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (buf[i] == '\\')
+				esc = 1;
+			else if (buf[i] == '"')
+				in_str = 0;
+		} else if (buf[i] == '"')
+			in_str = 1;
+		else if (buf[i] == '{' || buf[i] == '[') {
+			if (++d > depth)
+				return NULL;
+		} else if (buf[i] == '}' || buf[i] == ']')
+			d--;
+	}
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	if (o != NULL && !json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* A string member's value, or NULL when absent or not a string. */
+static const char *
+jstr(json_t *o, const char *key, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		return NULL;
+	if (len != NULL)
+		*len = json_string_length(v);
+	/* An embedded NUL (\u0000) is refused by json_loadb already. */
+	return json_string_value(v);
+}
+
+/* 1 if every key of o is in the NULL-terminated list allowed. */
+static int
+keys_ok(json_t *o, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(o, key, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* An integer member in [lo, hi]; 0, or -1 when absent or not one. */
+static int
+jint(json_t *o, const char *key, json_int_t lo, json_int_t hi, json_int_t *v)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j))
+		return -1;
+	*v = json_integer_value(j);
+	return *v >= lo && *v <= hi ? 0 : -1;
+}
+
+static int
+admin_token_ok(struct srv *s, const char *v)
+{
+	unsigned char h[CONFIG_ADMIN_HASH_BYTES];
+	size_t n;
+	int ok;
+
+	if (v == NULL || strncmp(v, "Bearer ", 7) != 0)
+		return 0;
+	v += 7;
+	n = strlen(v);
+	if (n == 0 || n > ADMIN_TOKEN_MAX)
+		return 0;
+	crypto_generichash(h, sizeof h, (const unsigned char *)v, n, NULL, 0);
+	ok = sodium_memcmp(h, s->cfg->admin_hash, sizeof h) == 0;
+	sodium_memzero(h, sizeof h);
+	return ok;
+}
+
+int
+route_admin_ok(struct srv *s, struct MHD_Connection *c)
+{
+	return admin_token_ok(s, MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+}
+
+/* The Muster-Signature header, decoded; 0 or -1. */
+static int
+sig_header(const struct request *rq, unsigned char sig[crypto_sign_BYTES])
+{
+	const char *v = hdr(rq, HDR_SIGNATURE);
+	size_t n;
+
+	if (v == NULL || strlen(v) > SIG_B64_MAX)
+		return -1;
+	return b64_decode(v, strlen(v), sig, crypto_sign_BYTES,
+	    crypto_sign_BYTES, &n);
+}
+
+/*
+ * Authenticates a request from an enrolled device: the device is known,
+ * its signature over msg verifies with its stored key, and it is not
+ * revoked.  Returns 0 with the device in *d, or -1 with the answer in out.
+ */
+static int
+device_auth(const struct request *rq, const void *msg, size_t len,
+    struct store_device *d, struct reply *out)
+{
+	unsigned char sig[crypto_sign_BYTES];
+	struct muster_err e;
+	struct store *st;
+	const char *id = hdr(rq, HDR_DEVICE);
+	int rc;
+
+	if (id == NULL || sig_header(rq, sig) != 0) {
+		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed device signature");
+		return -1;
+	}
+	if (!device_id_ok(id)) {
+		reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
+		return -1;
+	}
+	if ((rc = srv_reader(rq->srv, &st, &e)) != 0 ||
+	    (rc = store_device_get(st, id, d, &e)) != 0) {
+		if (rc == MUSTER_ENOINPUT)
+			reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
+		else
+			reply_store_error(out, "device lookup", rc, &e);
+		return -1;
+	}
+	if (crypto_sign_verify_detached(sig, msg, len, d->pk) != 0) {
+		log_info("device %s: bad signature on %s", d->id, rq->path);
+		reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
+		return -1;
+	}
+	if (d->revoked) {
+		reply_error(out, MHD_HTTP_FORBIDDEN, "device revoked");
+		return -1;
+	}
+	return 0;
+}
+
+/* --- POST /v1/enroll ---------------------------------------------------- */
+
+struct enroll_job {
+	const struct store_device	*d;
+	time_t				 expires;
+};
+
+static int
+job_enroll(struct store *st, void *arg, struct muster_err *e)
+{
+	struct enroll_job *j = arg;
+
+	return store_device_add(st, j->d, j->expires, e);
+}
+
+void
+route_enroll(const struct request *rq, struct reply *out)
+{
+	static const char *const fields[] = { "token", "device_key", "model",
+	    "consent", NULL };
+	unsigned char sig[crypto_sign_BYTES], id[DEVICE_ID_BYTES];
+	struct store_device d;
+	struct enroll_job j;
+	struct sig_pubkey org;
+	struct token t;
+	struct muster_err e;
+	const char *tok, *key, *model;
+	char *prof = NULL, id_hex[DEVICE_ID_HEX];
+	json_t *o = NULL;
+	size_t toklen, keylen, n, proflen;
+	int rc;
+
+	if (hdr(rq, HDR_DEVICE) != NULL) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "enroll carries no Muster-Device");
+		goto out;
+	}
+	if (sig_header(rq, sig) != 0) {
+		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed device signature");
+		goto out;
+	}
+	/* The key that signed is inside the body: parse, then verify. */
+	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_ENROLL)) == NULL ||
+	    !keys_ok(o, fields) ||
+	    (tok = jstr(o, "token", &toklen)) == NULL ||
+	    (key = jstr(o, "device_key", &keylen)) == NULL ||
+	    (json_object_get(o, "model") != NULL &&
+	    jstr(o, "model", NULL) == NULL)) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed enrollment");
+		goto out;
+	}
+	memset(&d, 0, sizeof d);
+	if (b64_decode(key, keylen, d.pk, sizeof d.pk, sizeof d.pk, &n) != 0) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed device key");
+		goto out;
+	}
+	if (crypto_sign_verify_detached(sig, (const unsigned char *)rq->body,
+	    rq->len, d.pk) != 0) {
+		reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
+		goto out;
+	}
+	if (toklen > TOKEN_MAX) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed token");
+		goto out;
+	}
+	srv_org_key(rq->srv, &org);
+	if ((rc = token_verify(tok, toklen, &org, &t, &e)) != 0) {
+		log_info("enroll: token refused: %s", e.msg);
+		if (rc == MUSTER_EDATA)
+			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			    "malformed token");
+		else
+			reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
+		goto out;
+	}
+	if (token_expired(&t, time(NULL))) {
+		log_info("enroll: token %s expired", t.id);
+		reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
+		goto out;
+	}
+	model = jstr(o, "model", NULL);
+	if (model != NULL && (t.scope != SCOPE_PERSONNEL ||
+	    strlen(model) >= sizeof d.model || !text_ok(model))) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, t.scope ==
+		    SCOPE_PERSONNEL ? "malformed model" :
+		    "family devices send no model");
+		goto out;
+	}
+	if (json_object_get(o, "consent") != NULL && t.scope != SCOPE_FAMILY) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "consent is for family enrollment");
+		goto out;
+	}
+	randombytes_buf(id, sizeof id);
+	sodium_bin2hex(id_hex, sizeof id_hex, id, sizeof id);
+	memcpy(d.id, id_hex, sizeof d.id);
+	d.scope = t.scope;
+	snprintf(d.unit, sizeof d.unit, "%s", t.unit);
+	snprintf(d.person, sizeof d.person, "%s", t.person);
+	snprintf(d.model, sizeof d.model, "%s", model != NULL ? model : "");
+	snprintf(d.token_id, sizeof d.token_id, "%s", t.id);
+	d.enrolled = time(NULL);
+	j = (struct enroll_job){ &d, t.expires };
+	if ((rc = writer_run(rq->srv->writer, job_enroll, &j, &e)) != 0) {
+		if (rc == MUSTER_ETRUST) {
+			log_info("enroll: %s", e.msg);
+			reply_error(out, MHD_HTTP_FORBIDDEN,
+			    "token used or revoked");
+		} else
+			reply_store_error(out, "enroll", rc, &e);
+		goto out;
+	}
+	log_info("device %s enrolled with token %s (%s)", d.id, t.id,
+	    profile_scope_name(t.scope));
+	/*
+	 * Enrolled and committed: from here the answer is 201 whatever
+	 * happens, or the device would retry with its spent token.  Without
+	 * memory for the profile it gets null and fetches it later.
+	 */
+	if (srv_profile_copy(rq->srv, t.scope, &prof, &proflen, NULL,
+	    NULL) != 0)
+		prof = NULL;
+	reply_text(out, MHD_HTTP_CREATED, "{\"device\":\"%s\",\"profile\":%s}",
+	    d.id, prof != NULL ? prof : "null");
+out:
+	free(prof);
+	json_decref(o);
+}
+
+/* --- GET /v1/profile ---------------------------------------------------- */
+
+void
+route_profile(const struct request *rq, struct reply *out)
+{
+	struct store_device d;
+	const char *tstr = hdr(rq, HDR_TIME), *inm;
+	char *msg = NULL, *json = NULL, id[PROFILE_ID_MAX + 1], etag[128];
+	time_t t, now = time(NULL);
+	int64_t serial;
+	size_t len;
+	int n;
+
+	if (tstr == NULL || strlen(tstr) != TIME_STR_LEN ||
+	    profile_time_parse(tstr, &t) != 0) {
+		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed Muster-Time");
+		goto out;
+	}
+	if (t < now - SRV_GET_SKEW || t > now + SRV_GET_SKEW) {
+		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "Muster-Time too far from the server's clock");
+		goto out;
+	}
+	if ((n = asprintf(&msg, GET_SIG_PREFIX "%s\n%s\n", rq->path, tstr))
+	    == -1) {
+		msg = NULL;
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		goto out;
+	}
+	if (device_auth(rq, msg, (size_t)n, &d, out) != 0)
+		goto out;
+	if (srv_profile_copy(rq->srv, d.scope, &json, &len, id, &serial)
+	    != 0) {
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		goto out;
+	}
+	if (json == NULL) {
+		reply_error(out, MHD_HTTP_NOT_FOUND, "no profile published");
+		goto out;
+	}
+	snprintf(etag, sizeof etag, "\"%s:%lld\"", id, (long long)serial);
+	out->hname = MHD_HTTP_HEADER_ETAG;
+	snprintf(out->hvalue, sizeof out->hvalue, "%s", etag);
+	inm = hdr(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm != NULL && (strcmp(inm, etag) == 0 || (strlen(inm) ==
+	    strlen(etag) - 2 && strncmp(inm, etag + 1, strlen(inm)) == 0))) {
+		out->status = MHD_HTTP_NOT_MODIFIED;
+		goto out;
+	}
+	out->status = MHD_HTTP_OK;
+	out->body = json;
+	out->len = len;
+	json = NULL;
+out:
+	free(json);
+	free(msg);
+}
+
+/* --- POST /v1/report ---------------------------------------------------- */
+
+struct report_job {
+	struct store_report	r;
+	enum store_put		res;
+};
+
+static int
+job_report(struct store *st, void *arg, struct muster_err *e)
+{
+	struct report_job *j = arg;
+
+	return store_report_put(st, &j->r, &j->res, e);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * Checks a parsed report against docs/protocol.md for a device of scope
+ * and fills r (whose strings point into o).  *failing is a malloc'd list
+ * of the rules that fail or could not be evaluated.  Returns NULL, or
+ * what is wrong.
+ */
+static const char *
+report_check(json_t *o, const struct store_device *d, struct store_report *r,
+    const char ***failing)
+{
+	static const char *const personnel[] = { "device", "seq", "time",
+	    "profile", "serial", "status", "dropped", "model", "results",
+	    NULL };
+	static const char *const family[] = { "device", "seq", "time",
+	    "profile", "serial", "status", "dropped", "results", NULL };
+	static const char *const res_personnel[] = { "rule", "result",
+	    "detail", NULL };
+	static const char *const res_family[] = { "rule", "result", NULL };
+	int pers = d->scope == SCOPE_PERSONNEL;
+	const char *s, **rules = NULL, **fail = NULL;
+	const char *why = NULL;
+	json_t *results, *it;
+	json_int_t v;
+	size_t i, n, nfail = 0;
+
+	*failing = NULL;
+	if (!keys_ok(o, pers ? personnel : family))
+		return pers ? "unknown field" :
+		    "unknown field (family reports carry no details)";
+	if ((s = jstr(o, "device", NULL)) == NULL || strcmp(s, d->id) != 0)
+		return "device does not match Muster-Device";
+	r->device = d->id;
+	if (jint(o, "seq", 1, INT64_MAX, &v) != 0)
+		return "seq must be a positive integer";
+	r->seq = v;
+	if ((s = jstr(o, "time", NULL)) == NULL ||
+	    profile_time_parse(s, &r->time) != 0)
+		return "time must be YYYY-MM-DDTHH:MM:SSZ";
+	if ((s = jstr(o, "profile", NULL)) == NULL || !id_ok(s))
+		return "malformed profile id";
+	r->profile = s;
+	if (jint(o, "serial", 1, INT64_MAX, &v) != 0)
+		return "serial must be a positive integer";
+	r->serial = v;
+	if ((s = jstr(o, "status", NULL)) == NULL ||
+	    (strcmp(s, "compliant") != 0 && strcmp(s, "noncompliant") != 0))
+		return "status must be compliant or noncompliant";
+	r->compliant = strcmp(s, "compliant") == 0;
+	if (json_object_get(o, "dropped") != NULL &&
+	    jint(o, "dropped", 0, INT64_MAX, &v) != 0)
+		return "dropped must be a count";
+	if (json_object_get(o, "model") != NULL && ((s = jstr(o, "model",
+	    NULL)) == NULL || strlen(s) >= STORE_MODEL_MAX || !text_ok(s)))
+		return "malformed model";
+	results = json_object_get(o, "results");
+	if (!json_is_array(results) ||
+	    (n = json_array_size(results)) > PROFILE_MAX_RULES)
+		return "results must be a list of at most 4096";
+	if (n > 0 && ((rules = calloc(n, sizeof *rules)) == NULL ||
+	    (fail = calloc(n, sizeof *fail)) == NULL)) {
+		why = "out of memory";
+		goto out;
+	}
+	json_array_foreach(results, i, it) {
+		const char *res;
+
+		if (!json_is_object(it) ||
+		    !keys_ok(it, pers ? res_personnel : res_family)) {
+			why = pers ? "malformed result" :
+			    "malformed result (family results carry no detail)";
+			goto out;
+		}
+		if ((s = jstr(it, "rule", NULL)) == NULL || !id_ok(s)) {
+			why = "malformed rule id";
+			goto out;
+		}
+		if ((res = jstr(it, "result", NULL)) == NULL ||
+		    (strcmp(res, "pass") != 0 && strcmp(res, "fail") != 0 &&
+		    strcmp(res, "remediated") != 0 &&
+		    strcmp(res, "error") != 0)) {
+			why = "result must be pass, fail, remediated or error";
+			goto out;
+		}
+		if (json_object_get(it, "detail") != NULL &&
+		    ((s = jstr(it, "detail", NULL)) == NULL ||
+		    strlen(s) > REPORT_DETAIL_MAX)) {
+			why = "malformed detail";
+			goto out;
+		}
+		rules[i] = jstr(it, "rule", NULL);
+		if (strcmp(res, "fail") == 0 || strcmp(res, "error") == 0)
+			fail[nfail++] = rules[i];
+	}
+	if (n > 1) {
+		qsort(rules, n, sizeof *rules, cmp_str);
+		for (i = 1; i < n; i++)
+			if (strcmp(rules[i - 1], rules[i]) == 0) {
+				why = "a rule is reported twice";
+				goto out;
+			}
+	}
+	r->failing = fail;
+	r->nfailing = nfail;
+	*failing = fail;
+	fail = NULL;
+out:
+	free(rules);
+	free(fail);
+	return why;
+}
+
+void
+route_report(const struct request *rq, struct reply *out)
+{
+	struct report_job j;
+	struct store_device d;
+	struct muster_err e;
+	const char **failing = NULL, *why;
+	json_t *o = NULL;
+	int rc;
+
+	if (device_auth(rq, rq->body, rq->len, &d, out) != 0)
+		goto out;
+	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_REPORT)) == NULL) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed report");
+		goto out;
+	}
+	memset(&j, 0, sizeof j);
+	if ((why = report_check(o, &d, &j.r, &failing)) != NULL) {
+		log_debug("device %s: report refused: %s", d.id, why);
+		reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+		goto out;
+	}
+	j.r.body = (const unsigned char *)rq->body;
+	j.r.len = rq->len;
+	rc = writer_run(rq->srv->writer, job_report, &j, &e);
+	if (rc == MUSTER_ENOINPUT || rc == MUSTER_ETRUST) {
+		reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
+		    "unknown device" : "device revoked");
+		goto out;
+	}
+	if (rc != 0) {
+		reply_store_error(out, "report", rc, &e);
+		goto out;
+	}
+	switch (j.res) {
+	case STORE_STORED:
+		metrics_report_stored();
+		reply_text(out, MHD_HTTP_ACCEPTED, "{\"status\":\"stored\","
+		    "\"seq\":%lld}", (long long)j.r.seq);
+		break;
+	case STORE_DUPLICATE:
+		reply_text(out, MHD_HTTP_OK, "{\"status\":\"duplicate\","
+		    "\"seq\":%lld}", (long long)j.r.seq);
+		break;
+	case STORE_REPLAY:
+		log_warn("device %s: replayed report seq %lld with other "
+		    "bytes (a cloned device key?)", d.id, (long long)j.r.seq);
+		reply_error(out, MHD_HTTP_CONFLICT, "replay");
+		break;
+	}
+out:
+	free(failing);
+	json_decref(o);
+}
+
+/* --- POST /v1/unenroll -------------------------------------------------- */
+
+static int
+job_unenroll(struct store *st, void *arg, struct muster_err *e)
+{
+	return store_device_delete(st, arg, e);
+}
+
+void
+route_unenroll(const struct request *rq, struct reply *out)
+{
+	static const char *const fields[] = { "device", "time", NULL };
+	struct store_device d;
+	struct muster_err e;
+	const char *s;
+	json_t *o = NULL;
+	time_t t;
+	int rc;
+
+	if (device_auth(rq, rq->body, rq->len, &d, out) != 0)
+		goto out;
+	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
+	    !keys_ok(o, fields) || (s = jstr(o, "time", NULL)) == NULL ||
+	    profile_time_parse(s, &t) != 0) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed unenroll");
+		goto out;
+	}
+	if ((s = jstr(o, "device", NULL)) == NULL || strcmp(s, d.id) != 0) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "device does not match Muster-Device");
+		goto out;
+	}
+	rc = writer_run(rq->srv->writer, job_unenroll, d.id, &e);
+	if (rc == MUSTER_ENOINPUT) {
+		reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
+		goto out;
+	}
+	if (rc != 0) {
+		reply_store_error(out, "unenroll", rc, &e);
+		goto out;
+	}
+	log_info("device %s unenrolled; its data is deleted", d.id);
+	reply_json(out, MHD_HTTP_OK, json_pack("{s:s,s:s}", "device", d.id,
+	    "status", "unenrolled"));
+out:
+	json_decref(o);
+}
+
+/* --- POST /v1/admin/profile --------------------------------------------- */
+
+struct publish_job {
+	const struct profile	*p;
+	const char		*bytes, *sig;
+	size_t			 len, siglen;
+	enum store_put		 res;
+};
+
+static int
+job_publish(struct store *st, void *arg, struct muster_err *e)
+{
+	struct publish_job *j = arg;
+
+	return store_profile_publish(st, j->p, j->bytes, j->len, j->sig,
+	    j->siglen, &j->res, e);
+}
+
+void
+route_admin_profile(const struct request *rq, struct reply *out)
+{
+	static const char *const fields[] = { "profile", "signature", NULL };
+	struct publish_job j;
+	struct sig_pubkey org;
+	struct muster_err e;
+	struct profile *p = NULL;
+	unsigned char *bytes = NULL;
+	const char *b64, *sig;
+	json_t *o = NULL;
+	size_t b64len, siglen, len;
+	int rc;
+
+	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
+	    !keys_ok(o, fields) ||
+	    (b64 = jstr(o, "profile", &b64len)) == NULL ||
+	    (sig = jstr(o, "signature", &siglen)) == NULL) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		goto out;
+	}
+	if ((bytes = malloc(b64len / 4 * 3 + 3)) == NULL) {
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		goto out;
+	}
+	if (b64_decode(b64, b64len, bytes, b64len / 4 * 3 + 3, 0, &len) != 0) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "profile must be base64");
+		goto out;
+	}
+	srv_org_key(rq->srv, &org);
+	if ((rc = profile_verify("profile", (const char *)bytes, len,
+	    "signature", sig, siglen, &org, &p, NULL, &e)) != 0) {
+		log_info("publish refused: %s", e.msg);
+		reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    rc == MUSTER_ETRUST ? "signature refused" :
+		    "profile or signature malformed");
+		goto out;
+	}
+	if (p->expires <= time(NULL)) {
+		log_info("publish refused: profile %s serial %lld expired",
+		    p->id, (long long)p->serial);
+		reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    "profile expired");
+		goto out;
+	}
+	j = (struct publish_job){ p, (const char *)bytes, sig, len, siglen,
+	    STORE_STORED };
+	if ((rc = writer_run(rq->srv->writer, job_publish, &j, &e)) != 0) {
+		reply_store_error(out, "publish", rc, &e);
+		goto out;
+	}
+	if (j.res == STORE_REPLAY) {
+		log_info("publish refused: profile %s serial %lld is not "
+		    "above the published one", p->id, (long long)p->serial);
+		reply_error(out, MHD_HTTP_CONFLICT,
+		    "serial not above the published one");
+		goto out;
+	}
+	if (j.res == STORE_STORED) {
+		log_info("profile %s serial %lld published for %s", p->id,
+		    (long long)p->serial, profile_scope_name(p->scope));
+		if (srv_profile_reload(rq->srv, p->scope, &e) != 0)
+			log_error("profile cache: %s", e.msg);
+	}
+	reply_json(out, j.res == STORE_STORED ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+	    json_pack("{s:s,s:I,s:s,s:s}", "id", p->id, "serial",
+	    (json_int_t)p->serial, "scope", profile_scope_name(p->scope),
+	    "status", j.res == STORE_STORED ? "published" : "unchanged"));
+out:
+	profile_free(p);
+	free(bytes);
+	json_decref(o);
+}
+
+/* --- POST /v1/admin/revoke ---------------------------------------------- */
+
+static int
+job_revoke(struct store *st, void *arg, struct muster_err *e)
+{
+	return store_revoke(st, arg, e);
+}
+
+void
+route_admin_revoke(const struct request *rq, struct reply *out)
+{
+	static const char *const fields[] = { "revocation", NULL };
+	struct revocation rv;
+	struct sig_pubkey org;
+	struct muster_err e;
+	const char *s;
+	json_t *o = NULL;
+	size_t len;
+	int rc;
+
+	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
+	    !keys_ok(o, fields) ||
+	    (s = jstr(o, "revocation", &len)) == NULL || len > TOKEN_MAX) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		goto out;
+	}
+	srv_org_key(rq->srv, &org);
+	if ((rc = revocation_verify(s, len, &org, &rv, &e)) != 0) {
+		log_info("revocation refused: %s", e.msg);
+		if (rc == MUSTER_EDATA)
+			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			    "malformed revocation");
+		else
+			reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+			    "signature refused");
+		goto out;
+	}
+	if ((rc = writer_run(rq->srv->writer, job_revoke, rv.id, &e)) != 0) {
+		if (rc == MUSTER_EDATA)
+			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			    "not a device or token id");
+		else
+			reply_store_error(out, "revoke", rc, &e);
+		goto out;
+	}
+	log_info("revoked %s %s", strlen(rv.id) == TOKEN_ID_HEX - 1 ?
+	    "token" : "device", rv.id);
+	reply_json(out, MHD_HTTP_OK, json_pack("{s:s,s:s}", "id", rv.id,
+	    "status", "revoked"));
+out:
+	json_decref(o);
+}
+
+/* --- operator ----------------------------------------------------------- */
+
+void
+route_healthz(const struct request *rq, struct reply *out)
+{
+	(void)rq;
+	out->status = MHD_HTTP_OK;
+	out->ctype = TEXT_PLAIN;
+	out->sbody = "ok\n";
+	out->len = 3;
+}
+
+void
+route_metrics(const struct request *rq, struct reply *out)
+{
+	struct muster_err e;
+	struct store *st;
+	int64_t devices = -1;
+
+	if (srv_reader(rq->srv, &st, &e) != 0 ||
+	    store_count_devices(st, &devices, &e) != 0) {
+		log_error("metrics: %s", e.msg);
+		devices = -1;
+	}
+	if (metrics_format(devices, &out->body, &out->len) != 0) {
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		return;
+	}
+	out->status = MHD_HTTP_OK;
+	out->ctype = TEXT_METRICS;
+}

@@ -1,0 +1,67 @@
+/*
+ * routes: one function per API call of docs/protocol.md.  Each gets the
+ * request's headers (through its connection) and its whole body, already
+ * capped, and fills in a reply; http.c sends it.
+ */
+#ifndef MUSTER_SERVER_ROUTES_H
+#define MUSTER_SERVER_ROUTES_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+
+struct srv;
+struct MHD_Connection;
+
+#define REPLY_HEADER_MAX	160
+
+struct reply {
+	unsigned	 status;
+	const char	*ctype;		/* NULL: application/json */
+	char		*body;		/* malloc'd; NULL: sbody */
+	const char	*sbody;		/* static text */
+	size_t		 len;
+	const char	*hname;		/* one extra header, or NULL */
+	char		 hvalue[REPLY_HEADER_MAX];
+};
+
+struct request {
+	struct srv		*srv;
+	struct MHD_Connection	*conn;
+	const char		*path;
+	const char		*body;		/* NULL for a GET */
+	size_t			 len;
+};
+
+typedef void (*route_fn)(const struct request *rq, struct reply *out);
+
+struct route {
+	const char		*path;
+	const char		*method;
+	enum metrics_route	 metric;
+	int			 admin;		/* needs the admin token */
+	route_fn		 fn;
+};
+
+/* The route for path, or NULL. */
+const struct route *route_find(const char *path);
+
+/* Whether the Authorization header carries the admin token. */
+int	route_admin_ok(struct srv *s, struct MHD_Connection *c);
+
+/* Sets out to {"error":"msg"} with status; msg is a static string. */
+void	reply_error(struct reply *out, unsigned status, const char *msg);
+
+/* Frees what out owns. */
+void	reply_clear(struct reply *out);
+
+void	route_enroll(const struct request *, struct reply *);
+void	route_profile(const struct request *, struct reply *);
+void	route_report(const struct request *, struct reply *);
+void	route_unenroll(const struct request *, struct reply *);
+void	route_admin_profile(const struct request *, struct reply *);
+void	route_admin_revoke(const struct request *, struct reply *);
+void	route_healthz(const struct request *, struct reply *);
+void	route_metrics(const struct request *, struct reply *);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * writer: the one thread that writes the store.
+ *
+ * Request threads hand it a job (a function run against the write handle)
+ * with writer_run and block until the transaction holding that job has
+ * committed or failed.  The writer takes every job queued while it was
+ * busy into one transaction, each job in its own savepoint, so that a job
+ * that fails rolls back alone and the batch commits with one fsync.  No
+ * job's caller learns success before the COMMIT has returned.
+ */
+#ifndef MUSTER_SERVER_WRITER_H
+#define MUSTER_SERVER_WRITER_H
+
+#include "muster/err.h"
+#include "store.h"
+
+#define WRITER_BATCH_MAX	1024	/* jobs in one transaction */
+#define WRITER_GATHER_US	1000	/* longest wait for jobs on their way */
+
+struct writer;
+
+/*
+ * A job: runs inside the writer's transaction and savepoint; returns 0 to
+ * keep what it wrote, or a MUSTER_E* value to have its savepoint rolled
+ * back.  arg belongs to the caller, who reads any result from it once
+ * writer_run has returned.
+ */
+typedef int (*writer_fn)(struct store *st, void *arg, struct muster_err *e);
+
+/*
+ * Starts the writer thread on st, which it uses alone until writer_stop
+ * returns; st stays the caller's to close afterwards.
+ */
+int	writer_start(struct store *st, struct writer **w,
+	    struct muster_err *e);
+
+/*
+ * Group commit.  A request thread that is about to verify a request which
+ * will probably bring a job says so with writer_expect, and says
+ * writer_expect_done when it has answered (whether it ran a job or not).
+ * While jobs are expected, the writer waits up to WRITER_GATHER_US before
+ * it commits, so that they share the batch's fsync.
+ */
+void	writer_expect(struct writer *w);
+void	writer_expect_done(struct writer *w);
+
+/*
+ * Runs fn(st, arg) in the writer and waits until its transaction has
+ * committed.  Returns fn's result when the commit succeeded; the commit's
+ * error (fn's work undone) when it failed; MUSTER_ETEMP once the writer is
+ * stopping.
+ */
+int	writer_run(struct writer *w, writer_fn fn, void *arg,
+	    struct muster_err *e);
+
+/*
+ * Stops taking jobs, commits every job already queued, joins the thread
+ * and frees w.  NULL is a no-op.
+ */
+void	writer_stop(struct writer *w);
+
+/* Transactions committed and jobs run so far (for the debug log). */
+void	writer_stats(struct writer *w, unsigned long long *commits,
+	    unsigned long long *jobs);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * server config: the file `muster-enroll init` writes parses; unknown
+ * fields, wrong types, out-of-range values, missing fields and a file
+ * others can read are refused naming FILE:LINE; paths are taken relative
+ * to the file's directory; limits default.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../server/config.h"
+
+#define HASH	"0b3104a69f6f511e3e6afc027db5b42c8a02ddb4542b0d5b28d894fdb094f07f"
+
+static const char good[] =
+"# written by muster-enroll init\n"
+"listen = \"127.0.0.1\";\n"
+"port = 8443;\n"
+"tls_cert = \"server.crt\";\n"
+"tls_key = \"/etc/muster/server.key\";\n"
+"org_key = \"org.pub\";\n"
+"data_dir = \"data\";\n"
+"admin_token_hash = \"" HASH "\";\n"
+"log = \"syslog\";\n"
+"log_level = \"debug\";\n"
+"limits = {\n"
+"  max_body = 65536; max_connections = 512; max_per_ip = 64;\n"
+"  connection_timeout = 15; connection_memory = 65536; threads = 4;\n"
+"};\n";
+
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/muster-cfg.XXXXXX");
+	return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes text to dir/name with mode; returns the path (static). */
+static const char *
+put(const char *name, const char *text, mode_t mode)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	unlink(path);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+/* good with the line starting with `field` replaced by repl. */
+static const char *
+variant(const char *field, const char *repl)
+{
+	static char buf[2048];
+	const char *p = strstr(good, field), *end;
+
+	assert_non_null(p);
+	end = strchr(p, '\n');
+	snprintf(buf, sizeof buf, "%.*s%s%s", (int)(p - good), good, repl,
+	    end);
+	return buf;
+}
+
+static void
+parses_init_output(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char want[160];
+
+	(void)state;
+	assert_int_equal(config_load(put("s.cfg", good, 0600), &c, &e), 0);
+	assert_string_equal(c->listen, "127.0.0.1");
+	assert_int_equal(c->port, 8443);
+	snprintf(want, sizeof want, "%s/server.crt", dir);
+	assert_string_equal(c->tls_cert, want);
+	assert_string_equal(c->tls_key, "/etc/muster/server.key");
+	snprintf(want, sizeof want, "%s/data", dir);
+	assert_string_equal(c->data_dir, want);
+	assert_int_equal(c->admin_hash[0], 0x0b);
+	assert_int_equal(c->admin_hash[31], 0x7f);
+	assert_int_equal(c->log_syslog, 1);
+	assert_int_equal(c->log_level, LOG_LVL_DEBUG);
+	assert_int_equal(c->limits.threads, 4);
+	assert_int_equal(c->limits.max_body, 65536);
+	config_free(c);
+	config_free(NULL);
+}
+
+static void
+defaults(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof text, "listen = \"::1\"; port = 1; "
+	    "tls_cert = \"c\"; tls_key = \"k\"; org_key = \"o\"; "
+	    "data_dir = \"d\"; admin_token_hash = \"%s\";\n"
+	    "limits = { threads = 2; };\n", HASH);
+	assert_int_equal(config_load(put("d.cfg", text, 0600), &c, &e), 0);
+	assert_int_equal(c->log_syslog, 0);
+	assert_int_equal(c->log_level, LOG_LVL_INFO);
+	assert_int_equal(c->limits.threads, 2);
+	assert_int_equal(c->limits.max_connections, 512);
+	assert_int_equal(c->limits.max_per_ip, 64);
+	assert_int_equal(c->limits.connection_timeout, 15);
+	config_free(c);
+}
+
+/* Loading text fails with MUSTER_ECONFIG and a message matching want. */
+static void
+refused(const char *text, mode_t mode, const char *want)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+
+	memset(&e, 0, sizeof e);
+	assert_int_equal(config_load(put("bad.cfg", text, mode), &c, &e),
+	    MUSTER_ECONFIG);
+	assert_null(c);
+	if (strstr(e.msg, want) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", e.msg, want);
+}
+
+static void
+refusals(void **state)
+{
+	char text[2048];
+
+	(void)state;
+	refused(good, 0644, "chmod 0600");
+	refused(good, 0640, "lets others in");
+	refused(variant("log_level", "log_levle = \"info\";"), 0600,
+	    "bad.cfg:10: unknown field \"log_levle\"");
+	refused(variant("threads", "  threads = 4; spare = 1;"), 0600,
+	    "bad.cfg:13: limits: unknown field \"spare\"");
+	refused(variant("port", "port = \"8443\";"), 0600,
+	    "bad.cfg:3: \"port\" must be an integer");
+	refused(variant("port", "port = 70000;"), 0600,
+	    "bad.cfg:3: \"port\" = 70000 is out of range");
+	refused(variant("listen", "listen = \"localhost\";"), 0600,
+	    "bad.cfg:2: listen: \"localhost\" is not an IPv4 or IPv6");
+	refused(variant("admin_token_hash", "admin_token_hash = \"abc\";"),
+	    0600, "bad.cfg:8: admin_token_hash must be 64 lowercase hex");
+	refused(variant("log =", "log = \"file\";"), 0600,
+	    "bad.cfg:9: log must be");
+	refused(variant("data_dir", ""), 0600,
+	    "missing field \"data_dir\"");
+	snprintf(text, sizeof text, "%.*slimits = 3;\n",
+	    (int)(strstr(good, "limits") - good), good);
+	refused(text, 0600, "bad.cfg:11: \"limits\" must be a group");
+	refused(variant("data_dir", "@include \"/etc/passwd\""), 0600,
+	    "bad.cfg:7:");
+	refused(variant("port", "port = = 8443;"), 0600, "bad.cfg:3:");
+}
+
+static void
+missing(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/none.cfg", dir);
+	assert_int_equal(config_load(path, &c, &e), MUSTER_ECONFIG);
+	assert_non_null(strstr(e.msg, "none.cfg"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parses_init_output),
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(missing),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,141 @@
+/*
+ * server writer: jobs from many threads are committed in shared
+ * transactions, each visible to another handle the moment writer_run
+ * returns; a failing job rolls back alone; the batches are counted.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../../server/store.h"
+#include "../../server/writer.h"
+
+#define THREADS		8
+#define PER_THREAD	40
+
+static char dir[64];
+static struct writer *w;
+static struct store *wst;
+
+struct add {
+	struct store_device	d;
+	int			fail;	/* make the job fail after writing */
+};
+
+static int
+job_add(struct store *st, void *arg, struct muster_err *e)
+{
+	struct add *a = arg;
+	int rc;
+
+	if ((rc = store_device_add(st, &a->d, 1900000000, e)) != 0)
+		return rc;
+	/* Wrote, then failed: its savepoint must undo the write. */
+	return a->fail ? err_set(e, MUSTER_EDATA, "job failed") : 0;
+}
+
+static void
+device(struct store_device *d, unsigned t, unsigned i)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->id, sizeof d->id, "%08x%08x%016x", t, i, 0u);
+	snprintf(d->token_id, sizeof d->token_id, "%08x%08x", t, i);
+	randombytes_buf(d->pk, sizeof d->pk);
+	d->scope = SCOPE_PERSONNEL;
+	snprintf(d->unit, sizeof d->unit, "U");
+	snprintf(d->person, sizeof d->person, "P");
+	d->enrolled = 1700000000;
+}
+
+static void *
+worker(void *cls)
+{
+	unsigned t = (unsigned)(uintptr_t)cls, i;
+	struct store *ro = NULL;
+	struct store_device got;
+	struct muster_err e;
+	struct add a;
+	long bad = 0;
+
+	if (store_open(dir, 1, &ro, &e) != 0)
+		return (void *)1;
+	for (i = 0; i < PER_THREAD; i++) {
+		device(&a.d, t, i);
+		a.fail = i % 5 == 4;
+		writer_expect(w);
+		if (writer_run(w, job_add, &a, &e) != (a.fail ? MUSTER_EDATA :
+		    0))
+			bad++;
+		writer_expect_done(w);
+		/* Answered means committed: another handle sees it now. */
+		if (store_device_get(ro, a.d.id, &got, &e) !=
+		    (a.fail ? MUSTER_ENOINPUT : 0))
+			bad++;
+	}
+	store_close(ro);
+	return (void *)bad;
+}
+
+static void
+concurrent_jobs(void **state)
+{
+	pthread_t th[THREADS];
+	struct muster_err e;
+	unsigned long long commits, jobs;
+	unsigned t;
+	void *bad;
+	int64_t n;
+
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/muster-writer.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	strcat(dir, "/d");
+	assert_int_equal(store_open(dir, 0, &wst, &e), 0);
+	assert_int_equal(writer_start(wst, &w, &e), 0);
+	for (t = 0; t < THREADS; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, worker,
+		    (void *)(uintptr_t)t), 0);
+	for (t = 0; t < THREADS; t++) {
+		assert_int_equal(pthread_join(th[t], &bad), 0);
+		assert_int_equal((long)bad, 0);
+	}
+	writer_stats(w, &commits, &jobs);
+	assert_int_equal(jobs, THREADS * PER_THREAD);
+	assert_true(commits >= 1 && commits <= jobs);
+	print_message("# %llu jobs in %llu transactions\n", jobs, commits);
+	writer_stop(w);
+	writer_stop(NULL);
+	assert_int_equal(store_count_devices(wst, &n, &e), 0);
+	assert_int_equal(n, THREADS * PER_THREAD * 4 / 5);
+	store_close(wst);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(concurrent_jobs),
+	};
+	char cmd[128];
+	int rc;
+
+	if (sodium_init() < 0)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (dir[0] != '\0') {
+		dir[strlen(dir) - 2] = '\0';
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			rc = 1;
+	}
+	return rc;
+}

@@ -1,0 +1,479 @@
+/*
+ * store: the SQLite store behind server/store.h.  Files and modes,
+ * enrollment with fresh, used and revoked tokens, report dedup and replay,
+ * status history kept only as changes, cascading device deletion, and
+ * profile publication with rollback refused.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "muster/profile.h"
+#include "../../server/store.h"
+
+#define TOKEN_A		"0123456789abcdef"
+#define TOKEN_B		"fedcba9876543210"
+#define DEVICE_A	"00112233445566778899aabbccddeeff"
+#define DEVICE_B	"ffeeddccbbaa99887766554433221100"
+
+struct fx {
+	char		 dir[64];	/* the temporary directory */
+	char		 data[96];	/* dir/data, the store's */
+	struct store	*st;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct muster_err e;
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/muster-store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
+	if (store_open(f->data, 0, &f->st, &e) != 0) {
+		fprintf(stderr, "store_open: %s\n", e.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	store_close(f->st);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void
+tx_begin(struct store *st)
+{
+	struct muster_err e;
+
+	assert_int_equal(store_begin(st, &e), 0);
+}
+
+/* Commits when rc is 0, else rolls back, as the writer does; returns rc. */
+static int
+tx_end(struct store *st, int rc)
+{
+	struct muster_err e;
+
+	if (rc == 0)
+		assert_int_equal(store_commit(st, &e), 0);
+	else
+		store_rollback(st);
+	return rc;
+}
+
+/* call (a store function) in a transaction of its own. */
+#define IN_TX(st, call)	(tx_begin(st), tx_end((st), (call)))
+
+static void
+device_init(struct store_device *d, const char *id, const char *token,
+    enum profile_scope scope)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->id, sizeof d->id, "%s", id);
+	randombytes_buf(d->pk, sizeof d->pk);
+	d->scope = scope;
+	snprintf(d->unit, sizeof d->unit, "IAF/25-WING");
+	snprintf(d->person, sizeof d->person, "IAF-704512");
+	snprintf(d->model, sizeof d->model, "Xiaomi HM 1SW");
+	snprintf(d->token_id, sizeof d->token_id, "%s", token);
+	d->enrolled = 1700000000;
+}
+
+/* One integer from an SQL query on the store's file, read separately. */
+static long long
+query(struct fx *f, const char *sql)
+{
+	char path[128];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+enroll(struct fx *f, const char *id, const char *token)
+{
+	struct store_device d;
+	struct muster_err e;
+
+	device_init(&d, id, token, SCOPE_PERSONNEL);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d,
+	    1900000000, &e)), 0);
+}
+
+static void
+open_close(void **state)
+{
+	struct fx *f = *state;
+	struct store *ro = NULL, *again = NULL;
+	struct muster_err e;
+	struct stat sb;
+	char path[128];
+	int64_t n = -1;
+
+	assert_int_equal(stat(f->data, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(query(f, "SELECT count(*) FROM pragma_journal_mode "
+	    "WHERE journal_mode = 'wal'"), 1);
+	assert_int_equal(store_open(f->data, 1, &ro, &e), 0);
+	assert_int_equal(store_count_devices(ro, &n, &e), 0);
+	assert_int_equal(n, 0);
+	store_close(ro);
+	/* A second writer handle on the same files opens (schema kept). */
+	assert_int_equal(store_open(f->data, 0, &again, &e), 0);
+	store_close(again);
+	store_close(NULL);
+	/* A directory others can read is refused. */
+	assert_int_equal(chmod(f->data, 0755), 0);
+	assert_int_equal(store_open(f->data, 1, &ro, &e), MUSTER_ECONFIG);
+	assert_null(ro);
+	assert_int_equal(chmod(f->data, 0700), 0);
+}
+
+static void
+enroll_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d, got;
+	struct muster_err e;
+	int revoked = -1;
+
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d, 1900000000,
+	    &e)), 0);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &got, &e), 0);
+	assert_memory_equal(got.pk, d.pk, sizeof d.pk);
+	assert_string_equal(got.unit, "IAF/25-WING");
+	assert_string_equal(got.model, "Xiaomi HM 1SW");
+	assert_string_equal(got.token_id, TOKEN_A);
+	assert_int_equal(got.scope, SCOPE_PERSONNEL);
+	assert_int_equal(got.revoked, 0);
+	assert_int_equal(got.last_seq, 0);
+
+	/* The same token again: used. */
+	device_init(&d, DEVICE_B, TOKEN_A, SCOPE_PERSONNEL);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d, 1900000000,
+	    &e)), MUSTER_ETRUST);
+	assert_non_null(strstr(e.msg, "used"));
+	assert_int_equal(store_device_get(f->st, DEVICE_B, &got, &e),
+	    MUSTER_ENOINPUT);
+
+	/* A token revoked before it was ever seen cannot enroll. */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, TOKEN_B, &e)), 0);
+	assert_int_equal(store_token_revoked(f->st, TOKEN_B, &revoked, &e), 0);
+	assert_int_equal(revoked, 1);
+	assert_int_equal(store_token_revoked(f->st, TOKEN_A, &revoked, &e), 0);
+	assert_int_equal(revoked, 0);
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_FAMILY);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d, 1900000000,
+	    &e)), MUSTER_ETRUST);
+	assert_non_null(strstr(e.msg, "revoked"));
+
+	/* Revoking a device marks it; a bad id is refused. */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_A, &e)), 0);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &got, &e), 0);
+	assert_int_equal(got.revoked, 1);
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, "nothex", &e)),
+	    MUSTER_EDATA);
+	assert_int_equal(query(f, "SELECT count(*) FROM revocations"), 2);
+}
+
+static void
+report_init(struct store_report *r, const char *device, int64_t seq,
+    int compliant, const char *body, const char *const *failing,
+    size_t nfailing)
+{
+	memset(r, 0, sizeof *r);
+	r->device = device;
+	r->seq = seq;
+	r->time = 1800000000 + seq * 60;
+	r->profile = "iaf-personnel";
+	r->serial = 3;
+	r->compliant = compliant;
+	r->failing = failing;
+	r->nfailing = nfailing;
+	r->body = (const unsigned char *)body;
+	r->len = strlen(body);
+}
+
+static enum store_put
+put(struct fx *f, const struct store_report *r)
+{
+	struct muster_err e;
+	enum store_put res = (enum store_put)-1;
+
+	assert_int_equal(IN_TX(f->st, store_report_put(f->st, r, &res, &e)),
+	    0);
+	return res;
+}
+
+static void
+report_dedup_replay(void **state)
+{
+	struct fx *f = *state;
+	static const char *const fail1[] = { "redmi-1s-unfixed" };
+	struct store_report r;
+	struct store_device d;
+	struct muster_err e;
+	enum store_put res;
+	int64_t n;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	report_init(&r, DEVICE_A, 1, 0, "{\"seq\":1}", fail1, 1);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	/* The same seq and bytes: already stored. */
+	assert_int_equal(put(f, &r), STORE_DUPLICATE);
+	/* The same seq, other bytes: replay. */
+	report_init(&r, DEVICE_A, 1, 0, "{\"seq\":1,\"x\":1}", fail1, 1);
+	assert_int_equal(put(f, &r), STORE_REPLAY);
+	report_init(&r, DEVICE_A, 5, 1, "{\"seq\":5}", NULL, 0);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	/* Below the newest, never stored: replay too. */
+	report_init(&r, DEVICE_A, 3, 1, "{\"seq\":3}", NULL, 0);
+	assert_int_equal(put(f, &r), STORE_REPLAY);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &d, &e), 0);
+	assert_int_equal(d.last_seq, 5);
+	assert_int_equal(store_count_reports(f->st, &n, &e), 0);
+	assert_int_equal(n, 2);
+	/* An unknown device, a revoked one. */
+	report_init(&r, DEVICE_B, 1, 1, "{}", NULL, 0);
+	assert_int_equal(IN_TX(f->st, store_report_put(f->st, &r, &res, &e)),
+	    MUSTER_ENOINPUT);
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_A, &e)), 0);
+	report_init(&r, DEVICE_A, 6, 1, "{\"seq\":6}", NULL, 0);
+	assert_int_equal(IN_TX(f->st, store_report_put(f->st, &r, &res, &e)),
+	    MUSTER_ETRUST);
+	assert_int_equal(store_count_reports(f->st, &n, &e), 0);
+	assert_int_equal(n, 2);
+}
+
+static void
+history_on_change(void **state)
+{
+	struct fx *f = *state;
+	static const char *const a[] = { "cloud-sync-off", "redmi-1s-unfixed" };
+	static const char *const b[] = { "redmi-1s-unfixed" };
+	struct store_report r;
+	char body[32];
+	int64_t seq;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	/* noncompliant x3, compliant x2, noncompliant: three changes. */
+	for (seq = 1; seq <= 6; seq++) {
+		int ok = seq == 4 || seq == 5;
+
+		snprintf(body, sizeof body, "{\"seq\":%lld}", (long long)seq);
+		report_init(&r, DEVICE_A, seq, ok, body, ok ? NULL :
+		    seq == 6 ? b : a, ok ? 0 : seq == 6 ? 1 : 2);
+		assert_int_equal(put(f, &r), STORE_STORED);
+	}
+	assert_int_equal(query(f, "SELECT count(*) FROM status_history"), 3);
+	assert_int_equal(query(f, "SELECT group_concat(seq) = '1,4,6' FROM "
+	    "(SELECT seq FROM status_history ORDER BY seq)"), 1);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports"), 6);
+	/* The failing set now: redmi only; its changes were recorded. */
+	assert_int_equal(query(f, "SELECT count(*) FROM device_failing"), 1);
+	assert_int_equal(query(f, "SELECT count(*) FROM device_failing "
+	    "WHERE rule = 'redmi-1s-unfixed'"), 1);
+	/* cloud: on at 1, off at 4; redmi: on 1, off 4, on 6. */
+	assert_int_equal(query(f, "SELECT count(*) FROM failing_history"), 5);
+	assert_int_equal(query(f, "SELECT last_status = 'noncompliant' AND "
+	    "last_seq = 6 AND last_serial = 3 FROM devices"), 1);
+}
+
+static void
+delete_cascades(void **state)
+{
+	struct fx *f = *state;
+	static const char *const a[] = { "redmi-1s-unfixed" };
+	struct store_report r;
+	struct store_device d;
+	struct muster_err e;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	enroll(f, DEVICE_B, TOKEN_B);
+	report_init(&r, DEVICE_A, 1, 0, "{\"a\":1}", a, 1);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	report_init(&r, DEVICE_B, 1, 0, "{\"b\":1}", a, 1);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_A,
+	    &e)), 0);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &d, &e),
+	    MUSTER_ENOINPUT);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "device = '" DEVICE_A "'"), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM status_history WHERE "
+	    "device = '" DEVICE_A "'"), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM device_failing WHERE "
+	    "device = '" DEVICE_A "'"), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM failing_history "
+	    "WHERE device = '" DEVICE_A "'"), 0);
+	/* The other device is untouched; the used token stays used. */
+	assert_int_equal(query(f, "SELECT count(*) FROM reports"), 1);
+	assert_int_equal(query(f, "SELECT used IS NOT NULL FROM tokens WHERE "
+	    "id = '" TOKEN_A "'"), 1);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_A,
+	    &e)), MUSTER_ENOINPUT);
+}
+
+static void
+savepoint_isolates(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d;
+	struct muster_err e;
+
+	/* One transaction, two jobs: the failing one rolls back alone. */
+	enroll(f, DEVICE_A, TOKEN_A);
+	assert_int_equal(store_begin(f->st, &e), 0);
+	assert_int_equal(store_savepoint(f->st, &e), 0);
+	device_init(&d, DEVICE_B, TOKEN_A, SCOPE_PERSONNEL);
+	assert_int_equal(store_device_add(f->st, &d, 1900000000, &e),
+	    MUSTER_ETRUST);
+	store_rollback_savepoint(f->st);
+	assert_int_equal(store_savepoint(f->st, &e), 0);
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_FAMILY);
+	assert_int_equal(store_device_add(f->st, &d, 1900000000, &e), 0);
+	assert_int_equal(store_release(f->st, &e), 0);
+	assert_int_equal(store_commit(f->st, &e), 0);
+	assert_int_equal(store_device_get(f->st, DEVICE_B, &d, &e), 0);
+	assert_string_equal(d.token_id, TOKEN_B);
+	assert_int_equal(d.scope, SCOPE_FAMILY);
+}
+
+static struct profile *
+profile_make(const char *id, int64_t serial, const char *scope, char *buf,
+    size_t size)
+{
+	struct profile *p = NULL;
+	struct muster_err e;
+
+	snprintf(buf, size, "id = \"%s\";\nserial = %lld;\n"
+	    "expires = \"2030-01-01T00:00:00Z\";\nscope = \"%s\";\n"
+	    "rules = ( { id = \"os\"; kind = \"os-min\"; severity = \"low\"; "
+	    "title = \"os\"; min_version = \"4.4\"; } );\n", id,
+	    (long long)serial, scope);
+	if (profile_parse("t", buf, strlen(buf), &p, &e) != 0)
+		fail_msg("%s", e.msg);
+	return p;
+}
+
+static void
+profiles(void **state)
+{
+	struct fx *f = *state;
+	struct store_profile cur;
+	struct profile *p1, *p2, *p2b, *fam;
+	struct muster_err e;
+	enum store_put res;
+	char b1[512], b2[512], b2b[512], bf[512], *bytes, *sig;
+	size_t len, siglen;
+
+	assert_int_equal(store_profile_current(f->st, SCOPE_PERSONNEL, &cur,
+	    &e), MUSTER_ENOINPUT);
+	p1 = profile_make("iaf", 1, "personnel", b1, sizeof b1);
+	p2 = profile_make("iaf", 2, "personnel", b2, sizeof b2);
+	fam = profile_make("fam", 1, "family", bf, sizeof bf);
+	p2b = profile_make("iaf", 2, "personnel", b2b, sizeof b2b);
+	strcat(b2b, "# changed\n");
+
+	assert_int_equal(IN_TX(f->st, store_profile_publish(f->st, p1, b1,
+	    strlen(b1), "sig1", 4, &res, &e)), 0);
+	assert_int_equal(res, STORE_STORED);
+	assert_int_equal(IN_TX(f->st, store_profile_publish(f->st, p1, b1,
+	    strlen(b1), "sig1", 4, &res, &e)), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+	assert_int_equal(IN_TX(f->st, store_profile_publish(f->st, p2, b2,
+	    strlen(b2), "sig2", 4, &res, &e)), 0);
+	assert_int_equal(res, STORE_STORED);
+	/* Serial 1 again (rollback) and serial 2 with other bytes: refused. */
+	assert_int_equal(IN_TX(f->st, store_profile_publish(f->st, p1, b1,
+	    strlen(b1), "sig1", 4, &res, &e)), 0);
+	assert_int_equal(res, STORE_REPLAY);
+	assert_int_equal(IN_TX(f->st, store_profile_put(f->st, p2b, b2b,
+	    strlen(b2b), "sig3", 4, &e)), MUSTER_ETRUST);
+	assert_int_equal(IN_TX(f->st, store_profile_put(f->st, fam, bf,
+	    strlen(bf), "sigf", 4, &e)), 0);
+
+	assert_int_equal(store_profile_current(f->st, SCOPE_PERSONNEL, &cur,
+	    &e), 0);
+	assert_string_equal(cur.id, "iaf");
+	assert_int_equal(cur.serial, 2);
+	assert_int_equal(cur.len, strlen(b2));
+	assert_memory_equal(cur.bytes, b2, cur.len);
+	assert_string_equal(cur.sig, "sig2");
+	store_profile_clear(&cur);
+	assert_int_equal(store_profile_get(f->st, SCOPE_FAMILY, &bytes, &len,
+	    &sig, &siglen, &e), 0);
+	assert_int_equal(len, strlen(bf));
+	assert_memory_equal(bytes, bf, len);
+	assert_string_equal(sig, "sigf");
+	free(bytes);
+	free(sig);
+	profile_free(p1);
+	profile_free(p2);
+	profile_free(p2b);
+	profile_free(fam);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(open_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(enroll_tokens, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(report_dedup_replay, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(history_on_change, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(delete_cascades, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(savepoint_isolates, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(profiles, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
