@@ -121,6 +121,13 @@ $(B)/tests/tools/signrate: tests/tools/signrate.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS_CORE)
 
+# The roll-up benchmark's store generator writes through the real schema.
+TOOLS += $(B)/tests/tools/rollupgen
+$(B)/tests/tools/rollupgen: tests/tools/rollupgen.c $(B)/server.a $(B)/libmuster.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/server.a \
+	    $(B)/libmuster.a $(LIBS_SERVER)
+
 # The ingest load tool signs like a device (libmuster) and posts (libcurl).
 TOOLS += $(B)/tests/tools/ingest
 $(B)/tests/tools/ingest: tests/tools/ingest.c $(B)/libmuster.a
@@ -153,8 +160,9 @@ install: $(PROGS)
 bench: $(PROGS) $(TOOLS)
 	@for b in tests/bench/*.sh; do MUSTER_BIN=$(B)/bin bash $$b || exit 1; done
 
-demo:
-	@echo "make demo arrives with the server (issue 5)."
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/demo.sh $(B)/bin
 
 clean:
 	rm -rf build build-san

@@ -189,6 +189,16 @@ int	install_profile_json(const char *dir, const struct state_anchor *a,
 	    const char *name, json_t *obj, struct profile **out,
 	    struct muster_err *e);
 
+/*
+ * Verifies a profile object from the server with pk without installing
+ * it: the signature over the exact bytes, the labels, expiry and scope.
+ * Returns 0 with the parsed profile in *out (profile_free), MUSTER_EDATA
+ * or MUSTER_ETRUST.
+ */
+int	install_profile_json_check(const struct sig_pubkey *pk,
+	    enum profile_scope scope, const char *name, json_t *obj,
+	    struct profile **out, struct muster_err *e);
+
 /* Prints what a compliance report of scope carries (explain's wording). */
 void	info_report_fields(enum profile_scope scope);
 

@@ -17,11 +17,14 @@ call_post(const char *server, const char *pin, const char *device,
 	char sig[DEVKEY_SIG_B64], hdr[512];
 	int n;
 
-	devkey_sign(sk, body, len, sig);
+	sig[0] = '\0';
+	if (sk != NULL)
+		devkey_sign(sk, body, len, sig);
 	n = snprintf(hdr, sizeof hdr, "Content-Type: application/json\n"
-	    "%s%s%sMuster-Signature: %s\n", device != NULL ?
-	    "Muster-Device: " : "", device != NULL ? device : "",
-	    device != NULL ? "\n" : "", sig);
+	    "%s%s%s%s%s%s", device != NULL ? "Muster-Device: " : "",
+	    device != NULL ? device : "", device != NULL ? "\n" : "",
+	    sk != NULL ? "Muster-Signature: " : "", sig,
+	    sk != NULL ? "\n" : "");
 	if (n < 0 || (size_t)n >= sizeof hdr)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
 	memset(&rq, 0, sizeof rq);

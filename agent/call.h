@@ -14,7 +14,9 @@
 /*
  * POSTs len bytes of JSON at body to server+path, signed by sk over the
  * exact bytes (Muster-Signature), with Muster-Device: device unless device
- * is NULL (enrollment).  Returns as net_exchange.
+ * is NULL (enrollment).  With sk NULL the request is not signed (the
+ * family profile preview, before a device key exists).  Returns as
+ * net_exchange.
  */
 int	call_post(const char *server, const char *pin, const char *device,
 	    const struct sig_seckey *sk, const char *path, const char *body,

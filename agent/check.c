@@ -5,7 +5,9 @@
  * The device is read only for what the rules need: identity facts only if
  * a model-ban or os-min rule exists, the socket table only if an
  * egress-deny rule does.  Without --remediate nothing on the device
- * changes.  Exit 0 when every rule passed or was remediated, 1 otherwise.
+ * changes; on a family device --remediate changes only what the member's
+ * consent covers (agent/consent.h).  Exit 0 when every rule passed or was
+ * remediated, 1 otherwise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +36,8 @@ static const char check_usage[] =
 "options:\n"
 "  --json        print JSON instead of a table (see docs/check-json.md)\n"
 "  --remediate   set settings and disable packages where the profile says\n"
-"                so; without it the device is not changed\n"
+"                so (on a family device only where the member's consent\n"
+"                allows it); without it the device is not changed\n"
 "  --device B    sim:FILE, android or android:BINDIR (default android)\n"
 "  --state DIR   the agent's state (default /var/lib/muster)\n"
 "  --help        this text\n";
@@ -128,10 +131,39 @@ print_json(const char *device, const struct state_profile *list, size_t n,
 	return rc;
 }
 
+/* Says in o's reason that the rule was not remediated, and why. */
+static void
+not_covered(struct rule_outcome *o)
+{
+	static const char note[] = "; " CONSENT_NOTE;
+	size_t n = strlen(o->reason);
+
+	/* The note is what the reader needs most: cut the reason for it. */
+	if (n > sizeof o->reason - sizeof note)
+		n = sizeof o->reason - sizeof note;
+	memcpy(o->reason + n, note, sizeof note);
+}
+
+int
+check_limit(const char *dir, enum profile_scope scope, struct consent *c,
+    const struct consent **limit, struct muster_err *e)
+{
+	int rc;
+
+	*limit = NULL;
+	memset(c, 0, sizeof *c);
+	if (scope != SCOPE_FAMILY)
+		return 0;
+	if ((rc = consent_load(dir, c, e)) != 0 && rc != MUSTER_ENOINPUT)
+		return rc;
+	*limit = c;
+	return 0;
+}
+
 int
 check_eval(struct device *dev, const struct state_profile *list, size_t n,
-    int remediate, int want_facts, struct check_run *cr,
-    struct muster_err *e)
+    int remediate, int want_facts, const struct consent *limit,
+    struct check_run *cr, struct muster_err *e)
 {
 	struct muster_err de = { 0 };
 	struct rules_ctx ctx;
@@ -154,7 +186,6 @@ check_eval(struct device *dev, const struct state_profile *list, size_t n,
 	if (total > 0 && (cr->out = calloc(total, sizeof *cr->out)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	ctx.dev = dev;
-	ctx.remediate = remediate;
 	if (need_facts) {
 		if (device_facts(dev, &ctx.facts, &de) == 0) {
 			ctx.facts_ok = 1;
@@ -178,7 +209,13 @@ check_eval(struct device *dev, const struct state_profile *list, size_t n,
 
 			c->p = list[i].p;
 			c->r = &list[i].p->rules[j];
+			ctx.remediate = remediate && (limit == NULL ||
+			    consent_covers(limit, c->r));
 			rules_eval(c->r, &ctx, &c->o);
+			if (remediate && !ctx.remediate &&
+			    consent_rule_changes(c->r) &&
+			    c->o.result == RESULT_FAIL)
+				not_covered(&c->o);
 			switch (c->o.result) {
 			case RESULT_PASS: l->pass++; break;
 			case RESULT_FAIL: l->fail++; break;
@@ -211,6 +248,8 @@ cmd_check(struct agent_opts *o, int argc, char **argv)
 	};
 	struct check_args ca = { 0, 0 };
 	struct muster_err e = { 0 };
+	struct consent cons;
+	const struct consent *limit = NULL;
 	struct state_anchor a;
 	struct state_profile *list = NULL;
 	struct check_run cr;
@@ -225,13 +264,16 @@ cmd_check(struct agent_opts *o, int argc, char **argv)
 		return agent_usage("check", "unexpected argument \"%s\"",
 		    argv[k]);
 	memset(&cr, 0, sizeof cr);
+	memset(&cons, 0, sizeof cons);
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
 	    (rc = state_anchor_load(o->state, &a, &e)) != 0 ||
-	    (rc = state_profiles_load(o->state, &a, &list, &n, &e)) != 0)
+	    (rc = state_profiles_load(o->state, &a, &list, &n, &e)) != 0 ||
+	    (rc = check_limit(o->state, a.scope, &cons, &limit, &e)) != 0)
 		goto out;
 	if ((rc = device_open(o->device, &dev, &e)) != 0)
 		goto out;
-	if ((rc = check_eval(dev, list, n, ca.remediate, 0, &cr, &e)) != 0)
+	if ((rc = check_eval(dev, list, n, ca.remediate, 0, limit, &cr,
+	    &e)) != 0)
 		goto out;
 	if ((rc = state_lastcheck_store(o->state, &cr.l, &e)) != 0)
 		goto out;
@@ -247,6 +289,7 @@ cmd_check(struct agent_opts *o, int argc, char **argv)
 out:
 	device_close(dev);
 	state_profiles_free(list, n);
+	consent_free(&cons);
 	if (rc != 0) {
 		check_run_free(&cr);
 		return agent_fail(rc, &e);

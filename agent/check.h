@@ -10,6 +10,7 @@
 
 #include "muster/err.h"
 #include "agent.h"
+#include "consent.h"
 #include "device/device.h"
 #include "rules.h"
 
@@ -29,7 +30,10 @@ struct check_run {
 
 /*
  * Evaluates every rule of the n profiles in list on dev into *cr
- * (check_run_free), changing the device only if remediate is set.  The
+ * (check_run_free), changing the device only if remediate is set, and
+ * then, when limit is not NULL (a family device), only for the rules the
+ * consent limit covers: a rule it does not cover that fails is reported
+ * as failing with CONSENT_NOTE in its reason.  The
  * device's identity facts are read when a rule needs them or want_facts is
  * set; the socket table only when an egress-deny rule needs it.  Fails
  * only for lack of memory: a fact that cannot be read is an "error"
@@ -37,8 +41,20 @@ struct check_run {
  * must outlive it.
  */
 int	check_eval(struct device *dev, const struct state_profile *list,
-	    size_t n, int remediate, int want_facts, struct check_run *cr,
+	    size_t n, int remediate, int want_facts,
+	    const struct consent *limit, struct check_run *cr,
 	    struct muster_err *e);
 void	check_run_free(struct check_run *cr);
+
+/*
+ * The remediation limit of the device of state dir in scope: *limit is
+ * NULL for a personnel device; for a family device it points to c, the
+ * consent loaded from the state, or an empty one (covering nothing) when
+ * none was recorded (consent_free(c) after use).  MUSTER_ECONFIG when the
+ * receipt is damaged.
+ */
+int	check_limit(const char *dir, enum profile_scope scope,
+	    struct consent *c, const struct consent **limit,
+	    struct muster_err *e);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * enroll: `muster-agent enroll` and `muster-agent unenroll`.
+ * enroll: `muster-agent enroll`.
  *
  * Enrollment trusts nothing but the bundle's org-signed token: the token
  * is verified with the bundle's org key, and the server URL and pin come
@@ -7,11 +7,20 @@
  * the server sees its public half, in a request signed with it (proof of
  * possession).  The answer is checked (device id form) and its profile
  * installed with every check of `muster-agent install`.
+ *
+ * A family enrollment needs the member's consent first (agent/consent.h).
+ * Unless --consent is given it is asked on the terminal, and without a
+ * terminal the enrollment stops before anything is sent.  To show the
+ * rules the member agrees to, the agent asks the server for the family
+ * profile with the token alone (POST /v1/enroll/preview: no device key
+ * exists yet and nothing about the device is sent) and verifies it with
+ * the bundle's org key.  Only after a "yes" is a key made, any state
+ * written, or the enrollment sent, with the signed consent receipt.
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +36,7 @@
 #include "muster/token.h"
 #include "agent.h"
 #include "call.h"
+#include "consent.h"
 #include "devkey.h"
 #include "device/device.h"
 #include "net.h"
@@ -34,11 +44,12 @@
 #include "spool.h"
 
 #define ENROLL_PATH	"/v1/enroll"
-#define UNENROLL_PATH	"/v1/unenroll"
+#define PREVIEW_PATH	"/v1/enroll/preview"
+#define ANSWER_MAX	64	/* bytes of a typed answer that are kept */
 
 static const char enroll_usage[] =
 "usage: muster-agent [--state DIR] [--device BACKEND] enroll BUNDLE "
-"[--consent]\n"
+"[--consent [--report-only]]\n"
 "\n"
 "Enrolls this device with the organisation's server named in BUNDLE (made\n"
 "by muster-enroll token).  The bundle's token is verified with its org\n"
@@ -47,33 +58,39 @@ static const char enroll_usage[] =
 "never leaves it.  The server's profile is installed with the checks of\n"
 "muster-agent install.  Prints what the device will report first.\n"
 "\n"
-"Exit 0 enrolled; 64 family scope without --consent; 65 malformed bundle;\n"
-"66 missing bundle; 69 server unreachable (run it again later); 77 token\n"
-"expired, used or revoked, bad signature, pin mismatch, or already\n"
-"enrolled; 78 bad state.\n"
+"A family enrollment first shows what the organisation will and will not\n"
+"see and the rules of its family profile (fetched with the token alone),\n"
+"then asks on the terminal: only \"yes\" goes on.  Without a terminal it\n"
+"needs --consent.  The device signs a receipt of the consent (the hash of\n"
+"the text shown, the time, the token, the changes allowed) and sends it\n"
+"with the enrollment; STATE/consent.txt and consent.json keep both.\n"
+"\n"
+"Exit 0 enrolled; 64 family consent not given (nothing sent, nothing\n"
+"kept); 65 malformed bundle; 66 missing bundle; 69 server unreachable\n"
+"(run it again later); 77 token expired, used or revoked, bad signature,\n"
+"pin mismatch, or already enrolled; 78 bad state.\n"
 "\n"
 "options:\n"
-"  --consent     the device's owner agrees to a family enrollment\n"
-"  --device B    sim:FILE, android or android:BINDIR (default android);\n"
-"                personnel devices send its manufacturer and model\n"
-"  --state DIR   the agent's state (default /var/lib/muster)\n"
-"  --help        this text\n";
-
-static const char unenroll_usage[] =
-"usage: muster-agent [--state DIR] unenroll\n"
-"\n"
-"Leaves the organisation: asks the server to delete this device and its\n"
-"reports, then wipes the agent's state (the device key is overwritten\n"
-"before it is removed).  If the server cannot be reached the state is\n"
-"marked as leaving and kept; run unenroll again (exit 75).  A state that\n"
-"was never enrolled with a server is wiped at once.\n"
-"\n"
-"options:\n"
-"  --state DIR   the agent's state (default /var/lib/muster)\n"
-"  --help        this text\n";
+"  --consent      the member agrees to the family enrollment as shown\n"
+"  --report-only  family: allow no change to the device; every rule is\n"
+"                 only reported\n"
+"  --device B     sim:FILE, android or android:BINDIR (default android);\n"
+"                 personnel devices send its manufacturer and model\n"
+"  --state DIR    the agent's state (default /var/lib/muster)\n"
+"  --help         this text\n";
 
 struct enroll_args {
 	int	consent;
+	int	report_only;
+};
+
+/* A family member's consent, once given. */
+struct family {
+	struct profile	*p;		/* the family profile shown, or NULL */
+	char		*text;		/* the text shown */
+	size_t		 tlen;
+	char		*receipt;	/* the receipt, as sent */
+	json_t		*receipt_obj;
 };
 
 static int
@@ -82,10 +99,23 @@ enroll_opt(void *arg, int c, const char *val)
 	struct enroll_args *a = arg;
 
 	(void)val;
-	if (c != 'c')
+	if (c == 'c')
+		a->consent = 1;
+	else if (c == 'r')
+		a->report_only = 1;
+	else
 		return -1;
-	a->consent = 1;
 	return 0;
+}
+
+static void
+family_free(struct family *f)
+{
+	profile_free(f->p);
+	free(f->text);
+	free(f->receipt);
+	json_decref(f->receipt_obj);
+	memset(f, 0, sizeof *f);
 }
 
 /* "Manufacturer Model" from the device, or "" when it cannot be read. */
@@ -103,9 +133,13 @@ read_model(const char *spec, char *buf, size_t size)
 	device_close(d);
 }
 
-/* The enrollment body, compact JSON in the protocol's order. */
+/*
+ * The enrollment body, compact JSON in the protocol's order; consent (a
+ * family receipt, or NULL) is added as it is.
+ */
 static char *
-enroll_body(const char *token, const char *pk, const char *model)
+enroll_body(const char *token, const char *pk, const char *model,
+    json_t *consent)
 {
 	json_t *o;
 	char m[REPORT_MODEL_MAX + 1], *s = NULL;
@@ -124,6 +158,8 @@ enroll_body(const char *token, const char *pk, const char *model)
 		if (json_object_set_new(o, "model", json_string(m)) != 0)
 			goto out;
 	}
+	if (consent != NULL && json_object_set(o, "consent", consent) != 0)
+		goto out;
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER |
 	    JSON_ENSURE_ASCII);
 out:
@@ -178,8 +214,167 @@ enroll_explain(const struct token *t, const struct sig_pubkey *pk)
 	    "  pin:      %s\n"
 	    "  token:    %s, expires %s\n\n", t->person, t->unit,
 	    profile_scope_name(t->scope), hex, t->server, t->pin, t->id, exp);
-	info_report_fields(t->scope);
-	printf("\n");
+	if (t->scope == SCOPE_PERSONNEL) {
+		info_report_fields(t->scope);
+		printf("\n");
+	}
+}
+
+/*
+ * Asks the server for the family profile with the token alone and
+ * verifies it with the bundle's key: *p is the profile, or NULL when none
+ * is published.  Returns MUSTER_EUNAVAIL when the server cannot be
+ * reached, MUSTER_ETRUST when it refuses the token or its profile does
+ * not verify.
+ */
+static int
+preview(const struct token *t, const char *token, const struct sig_pubkey *pk,
+    struct profile **p, struct muster_err *e)
+{
+	struct net_response rs;
+	json_t *o = NULL, *prof;
+	char *body = NULL;
+	int rc;
+
+	*p = NULL;
+	memset(&rs, 0, sizeof rs);
+	if ((o = json_pack("{s:s}", "token", token)) == NULL ||
+	    (body = json_dumps(o, JSON_COMPACT)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	json_decref(o);
+	o = NULL;
+	printf("Asking %s for the family profile\n(this sends the "
+	    "enrollment token, nothing about this device)...\n\n",
+	    t->server);
+	fflush(stdout);
+	if ((rc = call_post(t->server, t->pin, NULL, NULL, PREVIEW_PATH, body,
+	    strlen(body), &rs, e)) != 0 || (rc = net_outcome_rc(&rs, e)) != 0) {
+		if (rc == MUSTER_ETEMP) {
+			char why[ERR_MSG_MAX];
+
+			snprintf(why, sizeof why, "%s", e->msg);
+			rc = err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
+			    "enroll again later", t->server, why);
+		}
+		goto out;
+	}
+	switch (rs.status) {
+	case 200:
+		break;
+	case 400:
+		rc = err_set(e, MUSTER_EDATA, "server: preview request "
+		    "malformed (HTTP 400)");
+		goto out;
+	case 403:
+		rc = err_set(e, MUSTER_ETRUST, "server: token expired, already "
+		    "used or revoked (HTTP 403)");
+		goto out;
+	default:
+		rc = err_set(e, MUSTER_EUNAVAIL, "server answered the preview "
+		    "with HTTP %u; try again later", rs.status);
+		goto out;
+	}
+	/* Untrusted: the profile must verify with the bundle's key. */
+	if ((o = json_loadb(rs.body, rs.body_len, JSON_REJECT_DUPLICATES,
+	    NULL)) == NULL || json_unpack(o, "{s:o}", "profile", &prof) != 0) {
+		rc = err_set(e, MUSTER_EDATA, "server: malformed preview "
+		    "answer");
+		goto out;
+	}
+	if (!json_is_null(prof))
+		rc = install_profile_json_check(pk, SCOPE_FAMILY,
+		    "server's family profile", prof, p, e);
+out:
+	json_decref(o);
+	net_response_free(&rs);
+	if (body != NULL) {
+		sodium_memzero(body, strlen(body));
+		free(body);
+	}
+	return rc;
+}
+
+/*
+ * Shows the consent text on the terminal tty (when stdout is not that
+ * terminal) and asks for "yes".  Returns 0 for yes, else MUSTER_EUSAGE.
+ */
+static int
+ask(int tty, const char *text, size_t len, struct muster_err *e)
+{
+	static const char prompt[] = "\nType yes to agree and enroll this "
+	    "phone (anything else stops): ";
+	char ans[ANSWER_MAX + 1], ch;
+	size_t n = 0;
+	ssize_t r;
+
+	if (!isatty(STDOUT_FILENO) && (fs_write_all(tty, text, len) != 0))
+		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
+	if (fs_write_all(tty, prompt, sizeof prompt - 1) != 0)
+		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
+	for (;;) {
+		r = read(tty, &ch, 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r != 1 || ch == '\n')
+			break;
+		if (n < ANSWER_MAX)
+			ans[n++] = ch;
+	}
+	while (n > 0 && (ans[n - 1] == '\r' || ans[n - 1] == ' '))
+		n--;
+	ans[n] = '\0';
+	if (strcmp(ans, CONSENT_ANSWER) != 0)
+		return err_set(e, MUSTER_EUSAGE, "consent not given: nothing "
+		    "was enrolled, no key made, nothing kept");
+	return 0;
+}
+
+/*
+ * The family consent: shown, asked (unless --consent), and the signed
+ * receipt made into f.  MUSTER_EUSAGE when it is not given, before
+ * anything is sent when there is no terminal to ask on.
+ */
+static int
+family_consent(const struct enroll_args *ea, const struct token *t,
+    const char *token, const struct sig_pubkey *pk, struct family *f,
+    struct muster_err *e)
+{
+	struct consent c;
+	int rc, tty = -1;
+
+	memset(&c, 0, sizeof c);
+	if (!ea->consent && (tty = open("/dev/tty", O_RDWR | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		fputs(consent_text_base(), stdout);
+		return err_set(e, MUSTER_EUSAGE, "a family enrollment needs "
+		    "the member's consent: run enroll on a terminal and "
+		    "answer yes, or add --consent; nothing was sent");
+	}
+	if ((rc = preview(t, token, pk, &f->p, e)) != 0 ||
+	    (rc = consent_text(f->p, ea->report_only, &f->text, &f->tlen,
+	    e)) != 0)
+		goto out;
+	fwrite(f->text, 1, f->tlen, stdout);
+	fflush(stdout);
+	if (!ea->consent && (rc = ask(tty, f->text, f->tlen, e)) != 0)
+		goto out;
+	if ((rc = consent_make(&c, f->text, f->tlen, t->id, time(NULL), f->p,
+	    ea->report_only, e)) != 0)
+		goto out;
+	if ((f->receipt_obj = consent_json(&c)) == NULL ||
+	    (f->receipt = json_dumps(f->receipt_obj, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	printf("\nConsent given: text BLAKE2b-256 %s\n\n", c.text_hash);
+out:
+	consent_free(&c);
+	if (tty != -1)
+		close(tty);
+	return rc;
 }
 
 int
@@ -188,9 +383,11 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 	static const struct option opts[] = {
 		AGENT_COMMON_OPTS,
 		{ "consent", no_argument, NULL, 'c' },
+		{ "report-only", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct enroll_args ea = { 0 };
+	struct enroll_args ea = { 0, 0 };
+	struct family fam;
 	struct muster_err e = { 0 }, ie = { 0 };
 	struct sig_pubkey orgpk;
 	struct state_anchor a;
@@ -208,6 +405,7 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 	int i, ex, rc, lockfd = -1, irc = 0;
 
 	memset(&rs, 0, sizeof rs);
+	memset(&fam, 0, sizeof fam);
 	if ((i = agent_getopt(o, argc, argv, "", opts, enroll_usage,
 	    enroll_opt, &ea, &ex)) < 0)
 		return ex;
@@ -225,15 +423,24 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 		    "for a new one", argv[i], exp);
 		goto out;
 	}
-	enroll_explain(&t, &orgpk);
-	if (t.scope == SCOPE_FAMILY && !ea.consent) {
-		sodium_memzero(token, strlen(token));
-		sodium_memzero(buf, len);
-		free(buf);
-		free(token);
-		return agent_usage("enroll", "a family enrollment needs the "
-		    "owner's consent: read the above, then add --consent");
+	if (t.scope != SCOPE_FAMILY && ea.report_only) {
+		rc = err_set(&e, MUSTER_EUSAGE, "--report-only is for a family "
+		    "enrollment; %s is %s", argv[i],
+		    profile_scope_name(t.scope));
+		goto out;
 	}
+	/* Asking for a consent that cannot be used would waste it. */
+	if (state_cfg_load(o->state, &c, NULL) == 0 &&
+	    c.device_id[0] != '\0') {
+		rc = err_set(&e, MUSTER_ETRUST, "%s: already enrolled as "
+		    "device %s; unenroll first", o->state, c.device_id);
+		goto out;
+	}
+	enroll_explain(&t, &orgpk);
+	/* Nothing is made or kept before the member has agreed. */
+	if (t.scope == SCOPE_FAMILY && (rc = family_consent(&ea, &t, token,
+	    &orgpk, &fam, &e)) != 0)
+		goto out;
 	if ((rc = state_open(o->state, 1, &e)) != 0 ||
 	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0)
 		goto out;
@@ -262,7 +469,8 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 	model[0] = '\0';
 	if (t.scope == SCOPE_PERSONNEL)
 		read_model(o->device, model, sizeof model);
-	if ((body = enroll_body(token, pkb64, model)) == NULL) {
+	if ((body = enroll_body(token, pkb64, model, fam.receipt_obj)) ==
+	    NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -299,6 +507,9 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 	if ((rc = state_cfg_store(o->state, &c, &e)) != 0 ||
 	    (rc = spool_init(o->state, &e)) != 0)
 		goto out;
+	if (fam.receipt != NULL && (rc = consent_store(o->state, fam.receipt,
+	    strlen(fam.receipt), fam.text, fam.tlen, &e)) != 0)
+		goto out;
 	printf("enrolled with %s as device %s\n", c.server, c.device_id);
 	if (json_is_null(prof)) {
 		printf("no profile is published for scope %s yet; muster-agent "
@@ -323,6 +534,7 @@ out:
 		close(lockfd);
 	json_decref(ans);
 	net_response_free(&rs);
+	family_free(&fam);
 	profile_free(p);
 	sig_seckey_free(sk);
 	free(anchor);
@@ -336,162 +548,5 @@ out:
 	free(body);
 	free(token);
 	free(buf);
-	return rc == 0 ? 0 : agent_fail(rc, &e);
-}
-
-/* Unlinks every entry of dir/sub (not following links), then the dir. */
-static void
-wipe_sub(const char *dir, const char *sub)
-{
-	struct dirent *de;
-	char *d, *p;
-	DIR *dp;
-
-	if ((d = fs_path(dir, sub)) == NULL)
-		return;
-	if ((dp = opendir(d)) != NULL) {
-		while ((de = readdir(dp)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			if ((p = fs_path(d, de->d_name)) != NULL)
-				unlink(p);
-			free(p);
-		}
-		closedir(dp);
-	}
-	rmdir(d);
-	free(d);
-}
-
-/*
- * Wipes the state: the device key overwritten then removed first, then
- * every file the agent makes, then the directory if nothing else is in it.
- */
-static int
-wipe_state(const char *dir, struct muster_err *e)
-{
-	static const char *files[] = { AGENT_CFG, AGENT_ANCHOR,
-	    AGENT_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE,
-	    AGENT_LEAVING, AGENT_LOCK };
-	static const char *subs[] = { AGENT_PROFILES, SPOOL_PENDING_DIR,
-	    SPOOL_SENT_DIR };
-	char *p;
-	size_t i;
-	int rc;
-
-	if ((rc = devkey_wipe(dir, e)) != 0 && rc != MUSTER_ENOINPUT)
-		return rc;
-	for (i = 0; i < sizeof subs / sizeof subs[0]; i++)
-		wipe_sub(dir, subs[i]);
-	for (i = 0; i < sizeof files / sizeof files[0]; i++)
-		if ((p = fs_path(dir, files[i])) != NULL) {
-			unlink(p);
-			free(p);
-		}
-	if (rmdir(dir) == -1 && errno != ENOENT)
-		fprintf(stderr, "%s: note: %s holds files muster-agent did not "
-		    "make; left in place\n", AGENT_PROG, dir);
-	return 0;
-}
-
-/* Marks the state as leaving (unenroll did not reach the server). */
-static int
-mark_leaving(const char *dir, struct muster_err *e)
-{
-	char *p, t[21], line[32];
-	int rc;
-
-	if ((p = fs_path(dir, AGENT_LEAVING)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	profile_time_format(time(NULL), t);
-	snprintf(line, sizeof line, "%s\n", t);
-	rc = fs_write_atomic(p, line, strlen(line), 0600, e);
-	free(p);
-	return rc;
-}
-
-int
-cmd_unenroll(struct agent_opts *o, int argc, char **argv)
-{
-	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct muster_err e = { 0 }, le = { 0 };
-	struct state_cfg c;
-	struct net_response rs;
-	struct sig_seckey *sk = NULL;
-	char t[21], *body = NULL;
-	int k, ex, rc, lockfd = -1;
-
-	memset(&rs, 0, sizeof rs);
-	if ((k = agent_getopt(o, argc, argv, "", opts, unenroll_usage, NULL,
-	    NULL, &ex)) < 0)
-		return ex;
-	if (k != argc)
-		return agent_usage("unenroll", "unexpected argument \"%s\"",
-		    argv[k]);
-	if ((rc = state_open(o->state, 0, &e)) != 0 ||
-	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0 ||
-	    (rc = state_cfg_load(o->state, &c, &e)) != 0)
-		goto out;
-	if (c.device_id[0] == '\0') {
-		if ((rc = wipe_state(o->state, &e)) == 0)
-			printf("not enrolled with a server; the local state %s "
-			    "was wiped\n", o->state);
-		goto out;
-	}
-	if ((rc = devkey_load(o->state, &sk, &e)) != 0)
-		goto out;
-	profile_time_format(time(NULL), t);
-	if (asprintf(&body, "{\"device\":\"%s\",\"time\":\"%s\"}",
-	    c.device_id, t) == -1) {
-		body = NULL;
-		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = call_post(c.server, c.pin, c.device_id, sk, UNENROLL_PATH, body,
-	    strlen(body), &rs, &e);
-	if (rc == 0)
-		rc = net_outcome_rc(&rs, &e);
-	if (rc == 0 && rs.status >= 500)
-		rc = err_set(&e, MUSTER_ETEMP, "server answered HTTP %u",
-		    rs.status);
-	if (rc == MUSTER_ETEMP || rc == MUSTER_ETRUST) {
-		char why[ERR_MSG_MAX];
-
-		/* Keep everything; a later unenroll finishes the job. */
-		snprintf(why, sizeof why, "%s", e.msg);
-		if (mark_leaving(o->state, &le) != 0)
-			e = le;
-		else
-			err_set(&e, rc, "%.300s; %.100s is marked as leaving: "
-			    "run unenroll again later", why, o->state);
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	if (rs.status != 200 && rs.status != 403) {
-		rc = err_set(&e, rs.status == 401 ? MUSTER_ETRUST : MUSTER_EDATA,
-		    "server refused to unenroll (HTTP %u)", rs.status);
-		goto out;
-	}
-	/* Closed before the wipe removes the lock file. */
-	close(lockfd);
-	lockfd = -1;
-	sig_seckey_free(sk);
-	sk = NULL;
-	if ((rc = wipe_state(o->state, &e)) != 0)
-		goto out;
-	printf("unenrolled device %s%s; the local state %s was wiped\n",
-	    c.device_id, rs.status == 403 ? " (the server no longer knew it)" :
-	    "", o->state);
-out:
-	if (lockfd != -1)
-		close(lockfd);
-	net_response_free(&rs);
-	sig_seckey_free(sk);
-	free(body);
 	return rc == 0 ? 0 : agent_fail(rc, &e);
 }

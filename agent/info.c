@@ -13,6 +13,8 @@
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "agent.h"
+#include "check.h"
+#include "consent.h"
 #include "report.h"
 #include "spool.h"
 
@@ -21,7 +23,9 @@ static const char status_usage[] =
 "\n"
 "Prints the trust anchor's key id, the device's scope, the server and\n"
 "device id once enrolled, the installed profiles (id, serial, expiry),\n"
-"the outcome of the last check and how many reports wait to be sent.\n"
+"the outcome of the last check and how many reports wait to be sent; on\n"
+"a family device also the consent given (when, the hash of its text, the\n"
+"changes it allows; the text is in STATE/consent.txt).\n"
 "\n"
 "options:\n"
 "  --state DIR   the agent's state (default /var/lib/muster)\n"
@@ -44,8 +48,9 @@ static const char explain_usage[] =
 "usage: muster-agent [--state DIR] explain\n"
 "\n"
 "Prints, for the installed profiles, every fact the agent will read on\n"
-"this device, every change it may make, and every field a compliance\n"
-"report carries, so the device's owner can see what leaves the device.\n"
+"this device, every change it may make (on a family device, only those\n"
+"the member's consent allows), and every field a compliance report\n"
+"carries, so the device's owner can see what leaves the device.\n"
 "\n"
 "options:\n"
 "  --state DIR   the agent's state (default /var/lib/muster)\n"
@@ -62,6 +67,43 @@ load(struct agent_opts *o, struct state_anchor *a,
 	    (rc = state_anchor_load(o->state, a, e)) != 0)
 		return rc;
 	return state_profiles_load(o->state, a, list, n, e);
+}
+
+/* The consent lines of `status` on a family device. */
+static void
+status_consent(const char *dir)
+{
+	struct muster_err e = { 0 };
+	struct consent c;
+	size_t i;
+	int rc;
+
+	if ((rc = consent_load(dir, &c, &e)) == MUSTER_ENOINPUT) {
+		printf("consent:      none recorded: the agent changes nothing "
+		    "on this device\n");
+		return;
+	}
+	if (rc != 0) {
+		printf("consent:      unreadable (%s): the agent changes "
+		    "nothing on this device\n", e.msg);
+		return;
+	}
+	printf("consent:      given %s with token %s\n"
+	    "              text BLAKE2b-256 %s (%s/%s)\n", c.time, c.token,
+	    c.text_hash, dir, CONSENT_TEXT_FILE);
+	if (c.profile[0] != '\0')
+		printf("              shown profile \"%s\" serial %lld\n",
+		    c.profile, (long long)c.serial);
+	if (c.nrules == 0)
+		printf("              allows no change: every rule is only "
+		    "reported\n");
+	else {
+		printf("              allows changes for:");
+		for (i = 0; i < c.nrules; i++)
+			printf("%s %s", i > 0 ? "," : "", c.rules[i].rule);
+		printf("\n");
+	}
+	consent_free(&c);
 }
 
 int
@@ -114,10 +156,13 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 		printf("reports:      %zu waiting in the spool, last seq %lld"
 		    "%s\n", pending, (long long)seq, dropped > 0 ?
 		    ", some dropped from a full spool" : "");
+	if (a.scope == SCOPE_FAMILY)
+		status_consent(o->state);
 	if ((lp = fs_path(o->state, AGENT_LEAVING)) != NULL &&
 	    lstat(lp, &st) == 0)
-		printf("leaving:      unenroll has not reached the server yet; "
-		    "run muster-agent unenroll\n");
+		printf("leaving:      an unenroll request is queued: nothing "
+		    "is reported until the\n              server has it; run "
+		    "muster-agent unenroll (or run) again\n");
 	free(lp);
 	rc = state_lastcheck_load(o->state, &l, &e);
 	if (rc == 0) {
@@ -155,8 +200,27 @@ info_report_fields(enum profile_scope scope)
 		    "and results)\n");
 }
 
+/*
+ * What a rule that changes the device may do: as its profile says
+ * (personnel: limit NULL), or only if the member's consent covers it.
+ */
+static const char *
+explain_change(const struct rule *r, const struct consent *limit,
+    const char *what)
+{
+	if (limit == NULL)
+		return what;
+	if (consent_covers(limit, r))
+		return r->kind == RULE_SETTING ? "sets it as above when run "
+		    "with --remediate (your consent allows it)" :
+		    "disables them for user 0 when run with --remediate "
+		    "(your consent allows it)";
+	return "nothing: your consent does not allow this change (reported "
+	    "only)";
+}
+
 static void
-explain_rule(const struct rule *r)
+explain_rule(const struct rule *r, const struct consent *limit)
 {
 	size_t i;
 
@@ -175,7 +239,10 @@ explain_rule(const struct rule *r)
 	case RULE_SETTING:
 		printf("      reads: setting %s/%s (expected \"%s\")\n",
 		    r->namespace, r->key, r->expect);
-		if (r->action == ACTION_REMEDIATE)
+		if (r->action == ACTION_REMEDIATE && limit != NULL)
+			printf("      may change: %s\n",
+			    explain_change(r, limit, NULL));
+		else if (r->action == ACTION_REMEDIATE)
 			printf("      may change: sets %s/%s to \"%s\" when run "
 			    "with --remediate\n", r->namespace, r->key,
 			    r->expect);
@@ -188,8 +255,8 @@ explain_rule(const struct rule *r)
 		for (i = 0; i < r->npackages; i++)
 			printf(" %s", r->packages[i]);
 		printf("\n      may change: %s\n", r->action == ACTION_DISABLE ?
-		    "disables them for user 0 when run with --remediate" :
-		    "nothing (report only)");
+		    explain_change(r, limit, "disables them for user 0 when "
+		    "run with --remediate") : "nothing (report only)");
 		break;
 	case RULE_OS_MIN:
 		printf("      reads: Android version (needs %s or later)\n"
@@ -215,6 +282,8 @@ cmd_explain(struct agent_opts *o, int argc, char **argv)
 	struct muster_err e = { 0 };
 	struct state_anchor a;
 	struct state_profile *list = NULL;
+	struct consent cons;
+	const struct consent *limit = NULL;
 	char hex[SIG_KEYID_HEX];
 	size_t n = 0, i, j;
 	int k, ex, rc;
@@ -227,6 +296,10 @@ cmd_explain(struct agent_opts *o, int argc, char **argv)
 		    argv[k]);
 	if ((rc = load(o, &a, &list, &n, &e)) != 0)
 		return agent_fail(rc, &e);
+	if ((rc = check_limit(o->state, a.scope, &cons, &limit, &e)) != 0) {
+		state_profiles_free(list, n);
+		return agent_fail(rc, &e);
+	}
 	sig_keyid_hex(a.pk.keyid, hex);
 	printf("This device (scope %s) follows profiles signed by org key "
 	    "%s.\n\n", profile_scope_name(a.scope), hex);
@@ -236,7 +309,7 @@ cmd_explain(struct agent_opts *o, int argc, char **argv)
 		printf("Profile %s, serial %lld, expires %s:\n", list[i].p->id,
 		    (long long)list[i].p->serial, list[i].p->expires_str);
 		for (j = 0; j < list[i].p->nrules; j++)
-			explain_rule(&list[i].p->rules[j]);
+			explain_rule(&list[i].p->rules[j], limit);
 		printf("\n");
 	}
 	info_report_fields(a.scope);
@@ -245,6 +318,13 @@ cmd_explain(struct agent_opts *o, int argc, char **argv)
 	    "the names of other apps\nthan those listed above.  Reports go "
 	    "only to the organisation's server,\nwhose key is pinned; each "
 	    "report sent is kept in the state's sent/ directory.\n");
+	if (a.scope == SCOPE_FAMILY)
+		printf("\nThe consent you gave is in %s/%s (the text) and %s "
+		    "(the receipt\nsent to the server).  You can leave at any "
+		    "time: muster-agent unenroll\nasks the server to delete "
+		    "this device's data and wipes the agent's state.\n",
+		    o->state, CONSENT_TEXT_FILE, CONSENT_FILE);
+	consent_free(&cons);
 	state_profiles_free(list, n);
 	return 0;
 }

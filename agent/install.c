@@ -228,37 +228,105 @@ out:
 	return rc == 0 ? 0 : agent_fail(rc, &e);
 }
 
-int
-install_profile_json(const char *dir, const struct state_anchor *a,
-    const char *name, json_t *obj, struct profile **outp,
+/*
+ * Decodes a profile object (id, serial, profile: base64, signature) into
+ * a malloc'd *bytes (NUL-terminated, *len bytes) and *sig, which points
+ * into obj.
+ */
+static int
+json_decode(const char *name, json_t *obj, unsigned char **bytes,
+    size_t *len, const char **sig, const char **id, json_int_t *serial,
     struct muster_err *e)
 {
-	struct profile *p = NULL;
-	const char *b64 = NULL, *sig = NULL, *id = NULL;
-	json_int_t serial = 0;
-	unsigned char *bytes = NULL;
-	size_t b64len, max, len = 0;
-	int rc;
+	const char *b64 = NULL;
+	size_t b64len, max;
 
-	if (outp != NULL)
-		*outp = NULL;
+	*bytes = NULL;
+	*len = 0;
 	if (!json_is_object(obj) || json_unpack(obj, "{s:s,s:I,s:s,s:s}",
-	    "id", &id, "serial", &serial, "profile", &b64, "signature",
-	    &sig) != 0)
+	    "id", id, "serial", serial, "profile", &b64, "signature",
+	    sig) != 0)
 		return err_set(e, MUSTER_EDATA, "%s: not a profile object "
 		    "(id, serial, profile, signature)", name);
 	b64len = strlen(b64);
 	if (b64len > (PROFILE_MAX_BYTES / 3 + 1) * 4)
 		return err_set(e, MUSTER_EDATA, "%s: profile too large", name);
 	max = b64len / 4 * 3 + 3;
-	if ((bytes = malloc(max + 1)) == NULL)
+	if ((*bytes = malloc(max + 1)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if (sodium_base642bin(bytes, max, b64, b64len, NULL, &len, NULL,
+	if (sodium_base642bin(*bytes, max, b64, b64len, NULL, len, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0) {
-		rc = err_set(e, MUSTER_EDATA, "%s: profile is not base64", name);
+		free(*bytes);
+		*bytes = NULL;
+		return err_set(e, MUSTER_EDATA, "%s: profile is not base64",
+		    name);
+	}
+	(*bytes)[*len] = '\0';
+	return 0;
+}
+
+int
+install_profile_json_check(const struct sig_pubkey *pk,
+    enum profile_scope scope, const char *name, json_t *obj,
+    struct profile **outp, struct muster_err *e)
+{
+	struct profile *p = NULL;
+	const char *sig = NULL, *id = NULL;
+	json_int_t serial = 0;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	int rc;
+
+	*outp = NULL;
+	if ((rc = json_decode(name, obj, &bytes, &len, &sig, &id, &serial,
+	    e)) != 0)
+		return rc;
+	if (len > PROFILE_MAX_BYTES || strlen(sig) > SIG_FILE_MAX) {
+		rc = err_set(e, MUSTER_EDATA, "%s: profile or signature too "
+		    "large", name);
 		goto out;
 	}
-	bytes[len] = '\0';
+	if ((rc = profile_verify(name, (const char *)bytes, len, name, sig,
+	    strlen(sig), pk, &p, NULL, e)) != 0)
+		goto out;
+	if (strcmp(id, p->id) != 0 || serial != p->serial)
+		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
+		    "%lld but the signed profile is \"%s\" serial %lld",
+		    name, id, (long long)serial, p->id, (long long)p->serial);
+	else if (p->expires <= time(NULL))
+		rc = err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" expired "
+		    "on %s; refused", name, p->id, p->expires_str);
+	else if (p->scope != scope)
+		rc = err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" is for "
+		    "scope %s, not %s; refused", name, p->id,
+		    profile_scope_name(p->scope), profile_scope_name(scope));
+	if (rc == 0) {
+		*outp = p;
+		p = NULL;
+	}
+out:
+	profile_free(p);
+	free(bytes);
+	return rc;
+}
+
+int
+install_profile_json(const char *dir, const struct state_anchor *a,
+    const char *name, json_t *obj, struct profile **outp,
+    struct muster_err *e)
+{
+	struct profile *p = NULL;
+	const char *sig = NULL, *id = NULL;
+	json_int_t serial = 0;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (outp != NULL)
+		*outp = NULL;
+	if ((rc = json_decode(name, obj, &bytes, &len, &sig, &id, &serial,
+	    e)) != 0)
+		return rc;
 	/* Unsigned labels that disagree with the signed bytes: refuse. */
 	if (len <= PROFILE_MAX_BYTES && strlen(sig) <= SIG_FILE_MAX &&
 	    profile_verify(name, (const char *)bytes, len, name, sig,

@@ -19,10 +19,10 @@ static const struct {
 	{ "check",	cmd_check,	"evaluate the installed profiles: check [--json] [--remediate]" },
 	{ "status",	cmd_status,	"trust anchor, scope, installed profiles, last check" },
 	{ "explain",	cmd_explain,	"every fact read and every field a report carries" },
-	{ "enroll",	cmd_enroll,	"enroll with the org's server: enroll BUNDLE [--consent]" },
+	{ "enroll",	cmd_enroll,	"enroll with the org's server: enroll BUNDLE [--consent [--report-only]]" },
 	{ "run",	cmd_run,	"fetch, check, report; repeat: run [--once] [--foreground]" },
 	{ "log",	cmd_log,	"the reports kept on this device, sent and waiting" },
-	{ "unenroll",	cmd_unenroll,	"leave the org's server and wipe the state" },
+	{ "unenroll",	cmd_unenroll,	"leave: the server deletes this device's data; the state is wiped" },
 };
 
 static void

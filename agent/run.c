@@ -9,6 +9,13 @@
  * order.  A report is on disk before it is sent and moved to sent/ only
  * once the server has it, so outages lose nothing (up to SPOOL_MAX).
  *
+ * While an unenroll request is queued (agent/leave.h) a cycle sends it
+ * and nothing else: no profile is fetched and no report made or sent.
+ * Once the server has it the state is wiped and the loop ends (exit 0).
+ *
+ * On a family device only the rules the member's consent covers are
+ * remediated (agent/consent.h); the others are reported only.
+ *
  * --once runs one cycle with a few quick retries and exits: 0 everything
  * delivered, 75 reports still queued, 77 revoked or unknown device or pin
  * mismatch (the spool is kept).  Without --once the cycle repeats every
@@ -24,14 +31,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
-#include "muster/fs.h"
 #include "muster/profile.h"
 #include "agent.h"
 #include "call.h"
@@ -39,6 +44,8 @@
 #include "devkey.h"
 #include "device/device.h"
 #include "alog.h"
+#include "consent.h"
+#include "leave.h"
 #include "net.h"
 #include "report.h"
 #include "rules.h"
@@ -68,6 +75,10 @@ static const char run_usage[] =
 "syslog; SIGTERM stops it after the step under way, SIGHUP runs a cycle\n"
 "now.  It does not fork: run it under a supervisor.\n"
 "\n"
+"While an unenroll request is queued (muster-agent unenroll could not\n"
+"reach the server) it sends that request and nothing else; once the\n"
+"server has it the state is wiped and run exits 0.\n"
+"\n"
 "Exit 0 all reports delivered; 75 reports queued (server unreachable);\n"
 "77 device revoked or unknown, or the server's key does not match the\n"
 "pin (reports kept); 78 not enrolled or bad state.\n"
@@ -95,6 +106,7 @@ struct runner {
 	struct state_anchor	 a;
 	struct sig_seckey	*sk;
 	int64_t			 interval;	/* of the managed profile */
+	int			 gone;		/* unenrolled: state wiped */
 };
 
 static volatile sig_atomic_t	got_term;
@@ -134,9 +146,7 @@ runner_free(struct runner *r)
 static int
 runner_load(struct runner *r, struct muster_err *e)
 {
-	struct stat st;
-	char *p;
-	int rc, leaving;
+	int rc;
 
 	if ((rc = state_open(r->dir, 0, e)) != 0 ||
 	    (rc = state_cfg_load(r->dir, &r->c, e)) != 0 ||
@@ -145,13 +155,6 @@ runner_load(struct runner *r, struct muster_err *e)
 	if (r->c.device_id[0] == '\0')
 		return err_set(e, MUSTER_ECONFIG, "%s: not enrolled with a "
 		    "server; run muster-agent enroll BUNDLE", r->dir);
-	if ((p = fs_path(r->dir, AGENT_LEAVING)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	leaving = lstat(p, &st) == 0;
-	free(p);
-	if (leaving)
-		return err_set(e, MUSTER_ETEMP, "%s: leaving: unenroll has not "
-		    "reached the server; run muster-agent unenroll", r->dir);
 	if ((rc = spool_init(r->dir, e)) != 0)
 		return rc;
 	return devkey_load(r->dir, &r->sk, e);
@@ -268,6 +271,8 @@ make_report(struct runner *r, struct muster_err *e)
 	struct state_profile *list = NULL, *mine = NULL;
 	struct report_result *res = NULL;
 	struct device *dev = NULL;
+	struct consent cons;
+	const struct consent *limit = NULL;
 	struct check_run cr;
 	struct report_in in;
 	char *json = NULL, sig[DEVKEY_SIG_B64];
@@ -277,6 +282,7 @@ make_report(struct runner *r, struct muster_err *e)
 	int rc, personnel = r->a.scope == SCOPE_PERSONNEL;
 
 	memset(&cr, 0, sizeof cr);
+	memset(&cons, 0, sizeof cons);
 	if ((rc = state_profiles_load(r->dir, &r->a, &list, &n, e)) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
@@ -288,8 +294,10 @@ make_report(struct runner *r, struct muster_err *e)
 		goto out;
 	}
 	r->interval = mine->p->report_interval;
-	if ((rc = device_open(r->device, &dev, e)) != 0 ||
-	    (rc = check_eval(dev, mine, 1, 1, personnel, &cr, e)) != 0 ||
+	if ((rc = check_limit(r->dir, r->a.scope, &cons, &limit, e)) != 0 ||
+	    (rc = device_open(r->device, &dev, e)) != 0 ||
+	    (rc = check_eval(dev, mine, 1, 1, personnel, limit, &cr,
+	    e)) != 0 ||
 	    (rc = state_lastcheck_store(r->dir, &cr.l, e)) != 0)
 		goto out;
 	if (cr.nout > 0 && (res = calloc(cr.nout, sizeof *res)) == NULL) {
@@ -342,6 +350,7 @@ out:
 	free(json);
 	free(res);
 	check_run_free(&cr);
+	consent_free(&cons);
 	device_close(dev);
 	state_profiles_free(list, n);
 	return rc;
@@ -483,6 +492,42 @@ backoff(long base, long cap, unsigned k)
 }
 
 /*
+ * Sends the queued unenroll request, and nothing else, retried like the
+ * reports.  Returns 0 once the server has it and the state is wiped
+ * (r->gone is set), or why it is still queued.
+ */
+static int
+leave_cycle(struct runner *r, struct muster_err *e)
+{
+	struct state_cfg c;
+	unsigned status = 0;
+	int rc, tries;
+
+	if ((rc = state_cfg_load(r->dir, &c, e)) != 0)
+		return rc;
+	if (c.device_id[0] == '\0')
+		return err_set(e, MUSTER_ECONFIG, "%s: not enrolled with a "
+		    "server; run muster-agent unenroll to wipe it", r->dir);
+	alog_info("an unenroll request is queued: sending it, and nothing "
+	    "else");
+	for (tries = 1;; tries++) {
+		rc = leave_send(r->dir, &c, &status, e);
+		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
+		    got_term)
+			break;
+		alog_warnx("%s; retrying", e->msg);
+		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
+		    (unsigned)tries));
+	}
+	if (rc == 0) {
+		r->gone = 1;
+		alog_info("unenrolled device %s (HTTP %u); the state %s is "
+		    "wiped", c.device_id, status, r->dir);
+	}
+	return rc;
+}
+
+/*
  * One full cycle (fetch=1) or a retry of the sends only (fetch=0), under
  * the state's lock.  Returns 0, MUSTER_ETEMP (queued) or an error.
  */
@@ -492,8 +537,13 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 	struct muster_err fe = { 0 }, me = { 0 };
 	int rc, frc = 0, mrc = 0, lockfd = -1, tries;
 
-	if ((rc = state_lock(r->dir, !r->once, &lockfd, e)) != 0)
+	if ((rc = state_open(r->dir, 0, e)) != 0 ||
+	    (rc = state_lock(r->dir, !r->once, &lockfd, e)) != 0)
 		return rc;
+	if (leave_pending(r->dir)) {
+		rc = leave_cycle(r, e);
+		goto out;
+	}
 	if ((rc = runner_load(r, e)) != 0)
 		goto out;
 	if (fetch) {
@@ -542,6 +592,8 @@ finish(struct runner *r, int rc, const struct muster_err *e)
 {
 	size_t pending = 0;
 
+	if (r->gone)
+		return rc == 0 ? 0 : err_exit_code(rc);
 	spool_pending(r->dir, &pending, NULL);
 	if (rc == 0) {
 		alog_debug("nothing waiting in the spool");
@@ -620,6 +672,10 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 			} else {
 				fails = 0;
 				next_retry = 0;
+			}
+			if (r.gone) {
+				alog_info("stopped: this device has left");
+				return 0;
 			}
 			/* Hand back what the cycle used before sleeping. */
 			malloc_trim(0);

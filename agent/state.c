@@ -10,8 +10,11 @@
  *	last-check.cfg		time and outcome of the last check
  *	device.key		the device key (agent/devkey.h)
  *	seq, dropped, spool/, sent/	reports (agent/spool.h)
+ *	consent.json		family: the consent receipt as sent, and
+ *	consent.txt		the text the member agreed to (agent/consent.h)
  *	lock			flock'd while run, enroll or unenroll works
- *	leaving			unenroll could not reach the server yet
+ *	leaving			the signed unenroll request, queued until the
+ *				server has it (agent/leave.h)
  *
  * The directory and its subdirectories are 0700 and every file 0600,
  * written by temp file + fsync + rename.  Nothing here is trusted because

@@ -118,6 +118,20 @@ http_content_length(struct MHD_Connection *c)
 	return n;
 }
 
+/* 401 for an admin call without the admin token. */
+static enum MHD_Result
+http_unauthorized(struct srv *s, struct MHD_Connection *c,
+    const struct route *rt, const char *method)
+{
+	struct reply out;
+
+	memset(&out, 0, sizeof out);
+	reply_error(&out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
+	out.hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+	snprintf(out.hvalue, sizeof out.hvalue, "Bearer");
+	return http_send(s, c, rt->metric, method, &out);
+}
+
 /*
  * Headers only: refuses what it can before anything is allocated, marks
  * a GET for its answer on the next call, and sets up the body buffer of
@@ -144,6 +158,8 @@ http_first(struct srv *s, struct MHD_Connection *c, const char *url,
 		return http_send(s, c, rt->metric, method, &out);
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
+		if (rt->admin && !route_admin_ok(s, c))
+			return http_unauthorized(s, c, rt, method);
 		*con_cls = &http_get_marker;
 		return MHD_YES;
 	}
@@ -158,13 +174,8 @@ http_first(struct srv *s, struct MHD_Connection *c, const char *url,
 	if (cl > (long long)s->cfg->limits.max_body)
 		return http_fail(s, c, rt->metric, method,
 		    MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
-	if (rt->admin && !route_admin_ok(s, c)) {
-		memset(&out, 0, sizeof out);
-		reply_error(&out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
-		out.hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
-		snprintf(out.hvalue, sizeof out.hvalue, "Bearer");
-		return http_send(s, c, rt->metric, method, &out);
-	}
+	if (rt->admin && !route_admin_ok(s, c))
+		return http_unauthorized(s, c, rt, method);
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return MHD_NO;
 	r->route = rt;

@@ -1,4 +1,7 @@
-/* muster-server: the command server; the work is in srv.c and friends. */
+/*
+ * muster-server: the command server; the work is in srv.c and friends.
+ * `report` and `devices` read the store without serving (cli.c).
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -6,15 +9,22 @@
 
 #include <sodium.h>
 
+#include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "srv.h"
 
 static const char usage_text[] =
 "usage: muster-server [--config FILE]\n"
+"       muster-server report [--config FILE] [--by unit|rule|model|scope]\n"
+"                            [--format table|csv|json] [--as-of TIME]\n"
+"       muster-server devices [--config FILE] [--unit UNIT] [--status STATE]\n"
+"                             [--format table|csv|json]\n"
 "\n"
 "Serves the Muster API (docs/protocol.md) over HTTPS: enrollment, signed\n"
 "profiles, compliance reports, administration, /healthz and /metrics.\n"
+"report prints the compliance roll-up, devices the personnel devices to\n"
+"follow up (see muster-server report --help, devices --help).\n"
 "\n"
 "options:\n"
 "  --config FILE  the configuration (default " CONFIG_DEFAULT_PATH ");\n"
@@ -43,6 +53,10 @@ main(int argc, char **argv)
 	struct srv *s = NULL;
 	int ch, rc;
 
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return cli_report(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "devices") == 0)
+		return cli_devices(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':

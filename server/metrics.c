@@ -11,6 +11,7 @@ static const char *const route_names[MR__N] = {
 	[MR_UNENROLL] = "unenroll",
 	[MR_ADMIN_PROFILE] = "admin_profile",
 	[MR_ADMIN_REVOKE] = "admin_revoke",
+	[MR_ADMIN_ROLLUP] = "admin_rollup",
 	[MR_HEALTHZ] = "healthz",
 	[MR_METRICS] = "metrics",
 	[MR_OTHER] = "other",

@@ -15,6 +15,7 @@ enum metrics_route {
 	MR_UNENROLL,
 	MR_ADMIN_PROFILE,
 	MR_ADMIN_REVOKE,
+	MR_ADMIN_ROLLUP,
 	MR_HEALTHZ,
 	MR_METRICS,
 	MR_OTHER,		/* no such route */

@@ -23,6 +23,7 @@
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "log.h"
+#include "rollup.h"
 #include "routes.h"
 #include "srv.h"
 #include "store.h"
@@ -36,7 +37,9 @@
 #define ADMIN_TOKEN_MAX		256
 #define JSON_DEPTH_REPORT	3	/* { "results": [ { } ] } */
 #define JSON_DEPTH_FLAT		1
-#define JSON_DEPTH_ENROLL	3	/* consent may be an object */
+/* { "consent": { "remediate": [ { } ] } } */
+#define JSON_DEPTH_ENROLL	4
+#define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
 #define REPORT_DETAIL_MAX	1024
 #define TIME_STR_LEN		20	/* YYYY-MM-DDTHH:MM:SSZ */
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
@@ -44,6 +47,8 @@
 
 static const struct route routes[] = {
 	{ "/v1/enroll", MHD_HTTP_METHOD_POST, MR_ENROLL, 0, route_enroll },
+	{ "/v1/enroll/preview", MHD_HTTP_METHOD_POST, MR_ENROLL, 0,
+	    route_enroll_preview },
 	{ "/v1/profile", MHD_HTTP_METHOD_GET, MR_PROFILE, 0, route_profile },
 	{ "/v1/report", MHD_HTTP_METHOD_POST, MR_REPORT, 0, route_report },
 	{ "/v1/unenroll", MHD_HTTP_METHOD_POST, MR_UNENROLL, 0,
@@ -52,6 +57,8 @@ static const struct route routes[] = {
 	    route_admin_profile },
 	{ "/v1/admin/revoke", MHD_HTTP_METHOD_POST, MR_ADMIN_REVOKE, 1,
 	    route_admin_revoke },
+	{ "/v1/admin/rollup", MHD_HTTP_METHOD_GET, MR_ADMIN_ROLLUP, 1,
+	    route_admin_rollup },
 	{ "/healthz", MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0, route_healthz },
 	{ "/metrics", MHD_HTTP_METHOD_GET, MR_METRICS, 0, route_metrics },
 };
@@ -296,6 +303,12 @@ jint(json_t *o, const char *key, json_int_t lo, json_int_t hi, json_int_t *v)
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
 admin_token_ok(struct srv *s, const char *v)
 {
 	unsigned char h[CONFIG_ADMIN_HASH_BYTES];
@@ -337,11 +350,13 @@ sig_header(const struct request *rq, unsigned char sig[crypto_sign_BYTES])
 /*
  * Authenticates a request from an enrolled device: the device is known,
  * its signature over msg verifies with its stored key, and it is not
- * revoked.  Returns 0 with the device in *d, or -1 with the answer in out.
+ * revoked (unless leaving is set and it is a family device: a member may
+ * always leave, and take their data along).  Returns 0 with the device in
+ * *d, or -1 with the answer in out.
  */
 static int
 device_auth(const struct request *rq, const void *msg, size_t len,
-    struct store_device *d, struct reply *out)
+    int leaving, struct store_device *d, struct reply *out)
 {
 	unsigned char sig[crypto_sign_BYTES];
 	struct muster_err e;
@@ -371,7 +386,7 @@ device_auth(const struct request *rq, const void *msg, size_t len,
 		reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
 		return -1;
 	}
-	if (d->revoked) {
+	if (d->revoked && !(leaving && d->scope == SCOPE_FAMILY)) {
 		reply_error(out, MHD_HTTP_FORBIDDEN, "device revoked");
 		return -1;
 	}
@@ -383,14 +398,93 @@ device_auth(const struct request *rq, const void *msg, size_t len,
 struct enroll_job {
 	const struct store_device	*d;
 	time_t				 expires;
+	const struct store_consent	*c;	/* family; else NULL */
 };
 
+/* The device and its consent, in one transaction. */
 static int
 job_enroll(struct store *st, void *arg, struct muster_err *e)
 {
 	struct enroll_job *j = arg;
+	int rc;
 
-	return store_device_add(st, j->d, j->expires, e);
+	if ((rc = store_device_add(st, j->d, j->expires, e)) != 0 ||
+	    j->c == NULL)
+		return rc;
+	return store_consent_add(st, j->c, e);
+}
+
+/*
+ * Checks a family consent receipt (docs/protocol.md, "Family consent")
+ * for token t and fills c (whose strings point into o, except
+ * *remediate, a malloc'd JSON text).  Returns NULL, or what is wrong.
+ */
+static const char *
+consent_check(json_t *o, const struct token *t, struct store_consent *c,
+    char **remediate)
+{
+	static const char *const fields[] = { "text_hash", "time", "token",
+	    "profile", "serial", "remediate", NULL };
+	static const char *const entry[] = { "rule", "change", NULL };
+	const char *s, **rules = NULL, *why = NULL;
+	json_t *list, *it;
+	json_int_t v;
+	size_t i, n, len;
+
+	*remediate = NULL;
+	if (!json_is_object(o) || !keys_ok(o, fields))
+		return "malformed consent";
+	if ((s = jstr(o, "text_hash", &len)) == NULL ||
+	    len != CONSENT_HASH_HEX || !hex_ok(s, len) ||
+	    sodium_hex2bin(c->text_hash, sizeof c->text_hash, s, len, NULL,
+	    NULL, NULL) != 0)
+		return "consent: text_hash must be 64 hex digits";
+	if ((s = jstr(o, "time", NULL)) == NULL ||
+	    profile_time_parse(s, &c->time) != 0)
+		return "consent: time must be YYYY-MM-DDTHH:MM:SSZ";
+	if ((s = jstr(o, "token", NULL)) == NULL || strcmp(s, t->id) != 0)
+		return "consent: token is not the enrollment's";
+	c->token_id = t->id;
+	c->profile = NULL;
+	if (json_object_get(o, "profile") != NULL) {
+		if ((s = jstr(o, "profile", NULL)) == NULL || !id_ok(s) ||
+		    jint(o, "serial", 1, INT64_MAX, &v) != 0)
+			return "consent: malformed profile or serial";
+		c->profile = s;
+		c->serial = v;
+	} else if (json_object_get(o, "serial") != NULL)
+		return "consent: serial without profile";
+	list = json_object_get(o, "remediate");
+	if (!json_is_array(list) ||
+	    (n = json_array_size(list)) > PROFILE_MAX_RULES)
+		return "consent: remediate must be a list of at most 4096";
+	if (n > 0 && (rules = calloc(n, sizeof *rules)) == NULL)
+		return "out of memory";
+	json_array_foreach(list, i, it) {
+		if (!json_is_object(it) || !keys_ok(it, entry) ||
+		    (rules[i] = jstr(it, "rule", NULL)) == NULL ||
+		    !id_ok(rules[i]) ||
+		    (s = jstr(it, "change", &len)) == NULL ||
+		    len != CONSENT_HASH_HEX || !hex_ok(s, len)) {
+			why = "consent: malformed remediate entry";
+			goto out;
+		}
+	}
+	if (n > 1) {
+		qsort(rules, n, sizeof *rules, cmp_str);
+		for (i = 1; i < n; i++)
+			if (strcmp(rules[i - 1], rules[i]) == 0) {
+				why = "consent: a rule is listed twice";
+				goto out;
+			}
+	}
+	if ((*remediate = json_dumps(list, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER)) == NULL)
+		why = "out of memory";
+	c->remediate = *remediate;
+out:
+	free(rules);
+	return why;
 }
 
 void
@@ -400,13 +494,14 @@ route_enroll(const struct request *rq, struct reply *out)
 	    "consent", NULL };
 	unsigned char sig[crypto_sign_BYTES], id[DEVICE_ID_BYTES];
 	struct store_device d;
+	struct store_consent c;
 	struct enroll_job j;
 	struct sig_pubkey org;
 	struct token t;
 	struct muster_err e;
-	const char *tok, *key, *model;
-	char *prof = NULL, id_hex[DEVICE_ID_HEX];
-	json_t *o = NULL;
+	const char *tok, *key, *model, *why;
+	char *prof = NULL, *remediate = NULL, id_hex[DEVICE_ID_HEX];
+	json_t *o = NULL, *consent;
 	size_t toklen, keylen, n, proflen;
 	int rc;
 
@@ -467,21 +562,41 @@ route_enroll(const struct request *rq, struct reply *out)
 		    "family devices send no model");
 		goto out;
 	}
-	if (json_object_get(o, "consent") != NULL && t.scope != SCOPE_FAMILY) {
+	consent = json_object_get(o, "consent");
+	if (consent != NULL && t.scope != SCOPE_FAMILY) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "consent is for family enrollment");
 		goto out;
 	}
+	if (consent == NULL && t.scope == SCOPE_FAMILY) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "family enrollment needs the member's consent");
+		goto out;
+	}
+	memset(&c, 0, sizeof c);
+	if (consent != NULL) {
+		if ((why = consent_check(consent, &t, &c, &remediate)) !=
+		    NULL) {
+			log_info("enroll: token %s: %s", t.id, why);
+			reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+			goto out;
+		}
+		/* The receipt is kept as signed: body and signature. */
+		c.body = (const unsigned char *)rq->body;
+		c.len = rq->len;
+		memcpy(c.sig, sig, sizeof c.sig);
+	}
 	randombytes_buf(id, sizeof id);
 	sodium_bin2hex(id_hex, sizeof id_hex, id, sizeof id);
 	memcpy(d.id, id_hex, sizeof d.id);
+	c.device = d.id;
 	d.scope = t.scope;
 	snprintf(d.unit, sizeof d.unit, "%s", t.unit);
 	snprintf(d.person, sizeof d.person, "%s", t.person);
 	snprintf(d.model, sizeof d.model, "%s", model != NULL ? model : "");
 	snprintf(d.token_id, sizeof d.token_id, "%s", t.id);
 	d.enrolled = time(NULL);
-	j = (struct enroll_job){ &d, t.expires };
+	j = (struct enroll_job){ &d, t.expires, consent != NULL ? &c : NULL };
 	if ((rc = writer_run(rq->srv->writer, job_enroll, &j, &e)) != 0) {
 		if (rc == MUSTER_ETRUST) {
 			log_info("enroll: %s", e.msg);
@@ -503,6 +618,81 @@ route_enroll(const struct request *rq, struct reply *out)
 		prof = NULL;
 	reply_text(out, MHD_HTTP_CREATED, "{\"device\":\"%s\",\"profile\":%s}",
 	    d.id, prof != NULL ? prof : "null");
+out:
+	free(remediate);
+	free(prof);
+	json_decref(o);
+}
+
+/* --- POST /v1/enroll/preview -------------------------------------------- */
+
+/*
+ * The family profile for the holder of an unused family token, so that
+ * the member sees the rules before consenting.  Nothing is stored and
+ * no device key is involved: the token is checked as enroll checks it.
+ */
+void
+route_enroll_preview(const struct request *rq, struct reply *out)
+{
+	static const char *const fields[] = { "token", NULL };
+	struct sig_pubkey org;
+	struct muster_err e;
+	struct store *st;
+	struct token t;
+	const char *tok;
+	char *prof = NULL;
+	json_t *o = NULL;
+	size_t toklen, proflen;
+	int rc, used = 0, revoked = 0;
+
+	if (hdr(rq, HDR_DEVICE) != NULL) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "preview carries no Muster-Device");
+		goto out;
+	}
+	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
+	    !keys_ok(o, fields) ||
+	    (tok = jstr(o, "token", &toklen)) == NULL || toklen > TOKEN_MAX) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		goto out;
+	}
+	srv_org_key(rq->srv, &org);
+	if ((rc = token_verify(tok, toklen, &org, &t, &e)) != 0) {
+		log_info("preview: token refused: %s", e.msg);
+		if (rc == MUSTER_EDATA)
+			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			    "malformed token");
+		else
+			reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
+		goto out;
+	}
+	if (token_expired(&t, time(NULL))) {
+		reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
+		goto out;
+	}
+	if (t.scope != SCOPE_FAMILY) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "preview is for family enrollment");
+		goto out;
+	}
+	if ((rc = srv_reader(rq->srv, &st, &e)) != 0 ||
+	    (rc = store_token_get(st, t.id, &used, &revoked, &e)) != 0) {
+		reply_store_error(out, "preview", rc, &e);
+		goto out;
+	}
+	if (used || revoked) {
+		reply_error(out, MHD_HTTP_FORBIDDEN, "token used or revoked");
+		goto out;
+	}
+	if (srv_profile_copy(rq->srv, SCOPE_FAMILY, &prof, &proflen, NULL,
+	    NULL) != 0) {
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		goto out;
+	}
+	log_debug("preview: family profile shown for token %s", t.id);
+	reply_text(out, MHD_HTTP_OK, "{\"profile\":%s}",
+	    prof != NULL ? prof : "null");
 out:
 	free(prof);
 	json_decref(o);
@@ -539,7 +729,7 @@ route_profile(const struct request *rq, struct reply *out)
 		    "internal error");
 		goto out;
 	}
-	if (device_auth(rq, msg, (size_t)n, &d, out) != 0)
+	if (device_auth(rq, msg, (size_t)n, 0, &d, out) != 0)
 		goto out;
 	if (srv_profile_copy(rq->srv, d.scope, &json, &len, id, &serial)
 	    != 0) {
@@ -582,12 +772,6 @@ job_report(struct store *st, void *arg, struct muster_err *e)
 	struct report_job *j = arg;
 
 	return store_report_put(st, &j->r, &j->res, e);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /*
@@ -711,7 +895,7 @@ route_report(const struct request *rq, struct reply *out)
 	json_t *o = NULL;
 	int rc;
 
-	if (device_auth(rq, rq->body, rq->len, &d, out) != 0)
+	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
 		goto out;
 	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_REPORT)) == NULL) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed report");
@@ -758,9 +942,17 @@ out:
 
 /* --- POST /v1/unenroll -------------------------------------------------- */
 
+/* Re-checked in the writer's transaction: a revocation may have raced. */
 static int
 job_unenroll(struct store *st, void *arg, struct muster_err *e)
 {
+	struct store_device d;
+	int rc;
+
+	if ((rc = store_device_get(st, arg, &d, e)) != 0)
+		return rc;
+	if (d.revoked && d.scope != SCOPE_FAMILY)
+		return err_set(e, MUSTER_ETRUST, "device revoked");
 	return store_device_delete(st, arg, e);
 }
 
@@ -775,7 +967,7 @@ route_unenroll(const struct request *rq, struct reply *out)
 	time_t t;
 	int rc;
 
-	if (device_auth(rq, rq->body, rq->len, &d, out) != 0)
+	if (device_auth(rq, rq->body, rq->len, 1, &d, out) != 0)
 		goto out;
 	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
 	    !keys_ok(o, fields) || (s = jstr(o, "time", NULL)) == NULL ||
@@ -789,8 +981,9 @@ route_unenroll(const struct request *rq, struct reply *out)
 		goto out;
 	}
 	rc = writer_run(rq->srv->writer, job_unenroll, d.id, &e);
-	if (rc == MUSTER_ENOINPUT) {
-		reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
+	if (rc == MUSTER_ENOINPUT || rc == MUSTER_ETRUST) {
+		reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
+		    "unknown device" : "device revoked");
 		goto out;
 	}
 	if (rc != 0) {
@@ -949,6 +1142,71 @@ route_admin_revoke(const struct request *rq, struct reply *out)
 	    "status", "revoked"));
 out:
 	json_decref(o);
+}
+
+/* --- GET /v1/admin/rollup ----------------------------------------------- */
+
+/* Refuses a query parameter other than by, format and as_of. */
+static enum MHD_Result
+rollup_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	int *unknown = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcmp(key, "by") != 0 && strcmp(key, "format") != 0 &&
+	    strcmp(key, "as_of") != 0) {
+		*unknown = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+void
+route_admin_rollup(const struct request *rq, struct reply *out)
+{
+	struct muster_err e;
+	const char *ctype = NULL;
+	unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	char *body = NULL;
+	size_t len = 0;
+	int rc, unknown = 0;
+
+	/* http_first checked the token already; a second look costs nothing. */
+	if (!route_admin_ok(rq->srv, rq->conn)) {
+		reply_error(out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
+		out->hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+		snprintf(out->hvalue, sizeof out->hvalue, "Bearer");
+		return;
+	}
+	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND,
+	    rollup_arg, &unknown);
+	if (unknown) {
+		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "parameters are by, format and as_of");
+		return;
+	}
+	rc = rollup_http(rq->srv->cfg->data_dir,
+	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "by"),
+	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+	    "format"),
+	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
+	    "as_of"), &body, &len, &ctype, &status, &e);
+	if (rc != 0 && status >= 500)
+		log_error("rollup: %s", e.msg);
+	else if (rc != 0)
+		log_info("rollup refused: %s", e.msg);
+	if (body == NULL) {
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		return;
+	}
+	reply_clear(out);
+	out->status = status;
+	out->ctype = ctype;
+	out->body = body;
+	out->len = len;
 }
 
 /* --- operator ----------------------------------------------------------- */

@@ -56,11 +56,13 @@ void	reply_error(struct reply *out, unsigned status, const char *msg);
 void	reply_clear(struct reply *out);
 
 void	route_enroll(const struct request *, struct reply *);
+void	route_enroll_preview(const struct request *, struct reply *);
 void	route_profile(const struct request *, struct reply *);
 void	route_report(const struct request *, struct reply *);
 void	route_unenroll(const struct request *, struct reply *);
 void	route_admin_profile(const struct request *, struct reply *);
 void	route_admin_revoke(const struct request *, struct reply *);
+void	route_admin_rollup(const struct request *, struct reply *);
 void	route_healthz(const struct request *, struct reply *);
 void	route_metrics(const struct request *, struct reply *);
 

@@ -20,6 +20,10 @@
 #include "muster/token.h"
 
 #define STORE_MODEL_MAX		129
+#define STORE_DB_FILE		"muster.db"	/* in data_dir */
+#define STORE_SCHEMA_VERSION	2		/* PRAGMA user_version */
+#define STORE_HASH_LEN		32		/* BLAKE2b-256 */
+#define STORE_SIG_LEN		64		/* Ed25519 */
 
 struct store;
 
@@ -50,6 +54,25 @@ struct store_report {
 	size_t			 len;
 };
 
+/*
+ * A family member's consent receipt (docs/protocol.md, "Family consent"),
+ * checked, with the exact enrollment body that carries it and the device's
+ * signature over that body, so that the receipt can be verified later
+ * with the device's key.
+ */
+struct store_consent {
+	const char		*device;
+	time_t			 time;		/* when the member agreed */
+	const char		*token_id;
+	unsigned char		 text_hash[STORE_HASH_LEN];
+	const char		*profile;	/* NULL: no profile was shown */
+	int64_t			 serial;
+	const char		*remediate;	/* the receipt's list (JSON) */
+	const unsigned char	*body;
+	size_t			 len;
+	unsigned char		 sig[STORE_SIG_LEN];
+};
+
 enum store_put {
 	STORE_STORED,		/* new: 202 */
 	STORE_DUPLICATE,	/* same seq, same bytes: 200 */
@@ -59,7 +82,10 @@ enum store_put {
 /*
  * Opens (creating when missing, 0700 directory, 0600 files) the store in
  * directory dir.  SQLite: WAL, synchronous=FULL, foreign keys on,
- * busy_timeout, secure_delete on.  readonly opens a read handle.
+ * busy_timeout, secure_delete on (checked: a handle where it does not
+ * take is refused, MUSTER_EIO).  readonly opens a read handle.  A
+ * writable handle brings a version 1 store to version 2 (the consents
+ * table, never written by version 1, is made anew).
  */
 int	store_open(const char *dir, int readonly, struct store **st,
 	    struct muster_err *e);
@@ -79,6 +105,10 @@ void	store_rollback_savepoint(struct store *st);
 int	store_device_add(struct store *st, const struct store_device *d,
 	    time_t expires, struct muster_err *e);
 
+/* Stores c in the transaction that enrolled c->device. */
+int	store_consent_add(struct store *st, const struct store_consent *c,
+	    struct muster_err *e);
+
 /* Reads device id; MUSTER_ENOINPUT when unknown. */
 int	store_device_get(struct store *st, const char *id,
 	    struct store_device *d, struct muster_err *e);
@@ -96,7 +126,17 @@ int	store_revoke(struct store *st, const char *id, struct muster_err *e);
 int	store_token_revoked(struct store *st, const char *token_id,
 	    int *revoked, struct muster_err *e);
 
-/* Deletes a device, its reports, history and consent receipt. */
+/* Whether a token was used and whether it is revoked (0, 0 if unseen). */
+int	store_token_get(struct store *st, const char *token_id, int *used,
+	    int *revoked, struct muster_err *e);
+
+/*
+ * Deletes a device, its reports, history, failing rules and consent
+ * receipt (the tables cascade from devices), and the revocation of its
+ * id if it was revoked.  With secure_delete the bytes are overwritten;
+ * what the WAL still holds goes at the next checkpoint.  MUSTER_ENOINPUT
+ * when the device is unknown.
+ */
 int	store_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);
 

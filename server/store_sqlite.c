@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,28 @@
 #include "muster/fs.h"
 #include "store.h"
 
-#define STORE_DB_NAME		"muster.db"
+#define STORE_DB_NAME		STORE_DB_FILE
 #define STORE_BUSY_MS		10000
-#define STORE_SCHEMA_VERSION	1
 #define STORE_HASH_BYTES	crypto_generichash_BYTES
+
+/*
+ * A family device's consent receipt: what the receipt says, and the exact
+ * enrollment body that carried it with the device's signature over it.
+ * Version 1 had a placeholder table here that nothing wrote.
+ */
+#define CONSENTS_SQL \
+"CREATE TABLE consents ("\
+"  device TEXT PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,"\
+"  time INTEGER NOT NULL,"		/* when the member agreed */\
+"  received INTEGER NOT NULL,"\
+"  token TEXT NOT NULL CHECK (length(token) = 16),"\
+"  text_hash BLOB NOT NULL CHECK (length(text_hash) = 32),"\
+"  profile TEXT,"			/* the profile shown, or NULL */\
+"  serial INTEGER,"\
+"  remediate TEXT NOT NULL,"		/* JSON list of {rule, change} */\
+"  body BLOB NOT NULL,"			/* the signed enrollment body */\
+"  sig BLOB NOT NULL CHECK (length(sig) = 64)"\
+") WITHOUT ROWID;"
 
 static const char schema_sql[] =
 "CREATE TABLE tokens ("
@@ -94,11 +113,7 @@ static const char schema_sql[] =
 "  PRIMARY KEY (device, rule, time, seq)"
 ") WITHOUT ROWID;"
 "CREATE INDEX failing_history_rule ON failing_history (rule, time);"
-"CREATE TABLE consents ("
-"  device TEXT PRIMARY KEY REFERENCES devices (id) ON DELETE CASCADE,"
-"  time INTEGER NOT NULL,"
-"  body BLOB NOT NULL"
-") WITHOUT ROWID;"
+CONSENTS_SQL
 "CREATE TABLE profiles ("
 "  id TEXT NOT NULL,"
 "  serial INTEGER NOT NULL CHECK (serial > 0),"
@@ -130,6 +145,8 @@ enum stmt_id {
 	ST_DEVICE_LAST,
 	ST_DEVICE_UPDATE,
 	ST_DEVICE_DELETE,
+	ST_CONSENT_INSERT,
+	ST_REVOKE_FORGET,
 	ST_REPORT_HASH,
 	ST_REPORT_INSERT,
 	ST_HISTORY_INSERT,
@@ -170,6 +187,10 @@ static const char *const stmt_sql[ST__N] = {
 	    "last_time = ?3, last_received = ?4, last_status = ?5, "
 	    "last_profile = ?6, last_serial = ?7 WHERE id = ?1",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE id = ?1",
+	[ST_CONSENT_INSERT] = "INSERT INTO consents (device, time, received, "
+	    "token, text_hash, profile, serial, remediate, body, sig) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_REVOKE_FORGET] = "DELETE FROM revocations WHERE id = ?1",
 	[ST_REPORT_HASH] = "SELECT hash FROM reports "
 	    "WHERE device = ?1 AND seq = ?2",
 	[ST_REPORT_INSERT] = "INSERT INTO reports (device, seq, time, "
@@ -337,12 +358,26 @@ schema(struct store *st, struct muster_err *e)
 		    STORE_SCHEMA_VERSION);
 		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
+	} else if (v == 1) {
+		/* Version 1's consents table was never written. */
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
+		    STORE_SCHEMA_VERSION);
+		if ((rc = exec(st, "DROP TABLE consents;" CONSENTS_SQL,
+		    e)) != 0 || (rc = exec(st, sql, e)) != 0)
+			goto out;
 	} else if (v != STORE_SCHEMA_VERSION) {
 		rc = err_set(e, MUSTER_ECONFIG, "store: database schema "
 		    "version %lld, this server knows %d", (long long)v,
 		    STORE_SCHEMA_VERSION);
 		goto out;
 	}
+	/*
+	 * --as-of staleness seeks each device's newest report at or before
+	 * a time; without this index it reads all of a device's reports.
+	 */
+	if ((rc = exec(st, "CREATE INDEX IF NOT EXISTS reports_device_time "
+	    "ON reports (device, time);", e)) != 0)
+		goto out;
 	rc = exec(st, "COMMIT", e);
 out:
 	if (rc != 0)
@@ -404,6 +439,14 @@ store_open(const char *dir, int readonly, struct store **out,
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA synchronous = FULL;", e)) != 0)
 		goto out;
+	/* Unenrolling promises overwritten bytes: make sure it took. */
+	if ((rc = query_int(st, "PRAGMA secure_delete", &v, e)) != 0)
+		goto out;
+	if (v != 1) {
+		rc = err_set(e, MUSTER_EIO, "%s: SQLite refuses secure_delete",
+		    path);
+		goto out;
+	}
 	if (readonly) {
 		if ((rc = exec(st, "PRAGMA query_only = ON", e)) != 0)
 			goto out;
@@ -841,6 +884,27 @@ store_revoke(struct store *st, const char *id, struct muster_err *e)
 }
 
 int
+store_token_get(struct store *st, const char *token_id, int *used,
+    int *revoked, struct muster_err *e)
+{
+	sqlite3_stmt *s;
+	int rc = 0, step;
+
+	*used = *revoked = 0;
+	if ((s = stmt(st, ST_TOKEN_GET, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, token_id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*used = sqlite3_column_type(s, 0) != SQLITE_NULL;
+		*revoked = sqlite3_column_type(s, 1) != SQLITE_NULL;
+	} else if (step != SQLITE_DONE)
+		rc = db_err(st, "token", e);
+	done(s);
+	return rc;
+}
+
+int
 store_token_revoked(struct store *st, const char *token_id, int *revoked,
     struct muster_err *e)
 {
@@ -873,7 +937,36 @@ store_device_delete(struct store *st, const char *id, struct muster_err *e)
 		return rc;
 	if (sqlite3_changes(st->db) == 0)
 		return err_set(e, MUSTER_ENOINPUT, "unknown device");
-	return 0;
+	/* A revoked device's id is all that would be left of it. */
+	if ((s = stmt(st, ST_REVOKE_FORGET, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, id);
+	return run(st, s, "revocation delete", e);
+}
+
+int
+store_consent_add(struct store *st, const struct store_consent *c,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s;
+
+	if (c->len > INT_MAX)
+		return err_set(e, MUSTER_EDATA, "consent too large");
+	if ((s = stmt(st, ST_CONSENT_INSERT, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, c->device);
+	sqlite3_bind_int64(s, 2, c->time);
+	sqlite3_bind_int64(s, 3, time(NULL));
+	bind_text(s, 4, c->token_id);
+	sqlite3_bind_blob(s, 5, c->text_hash, sizeof c->text_hash,
+	    SQLITE_STATIC);
+	bind_text(s, 6, c->profile);
+	if (c->profile != NULL)
+		sqlite3_bind_int64(s, 7, c->serial);
+	bind_text(s, 8, c->remediate);
+	sqlite3_bind_blob(s, 9, c->body, (int)c->len, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 10, c->sig, sizeof c->sig, SQLITE_STATIC);
+	return run(st, s, "consent insert", e);
 }
 
 int

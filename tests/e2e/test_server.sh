@@ -239,7 +239,14 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	post "same token again: 403" 403 /v1/enroll e1.json dev1.pem
 	enroll_json e2m.json "$tok2" dev2.pem ',"model":"Xiaomi HM 1SW"'
 	post "family enroll with a model: 400" 400 /v1/enroll e2m.json dev2.pem
-	enroll_json e2.json "$tok2" dev2.pem
+	enroll_json e2n.json "$tok2" dev2.pem
+	post "family enroll without a consent receipt: 400" 400 /v1/enroll e2n.json dev2.pem
+	# A receipt (docs/protocol.md, "Family consent"), bound to the token.
+	id2=$(b=$(printf '%s' "${tok2%%.*}" | tr '_-' '/+'); while [ $(( ${#b} % 4 )) -ne 0 ]; do b="$b="; done; printf '%s' "$b" | base64 -d | sed -n 's/^id=//p')
+	consent=',"consent":{"text_hash":"'"$(printf x | b2sum -l 256 | cut -d' ' -f1)"'","time":"2026-11-21T10:00:00Z","token":"'"$id2"'","remediate":[]}'
+	enroll_json e1c.json "$tok1" dev1.pem "$consent"
+	post "a consent receipt on a personnel token: 400" 400 /v1/enroll e1c.json dev1.pem
+	enroll_json e2.json "$tok2" dev2.pem "$consent"
 	post "enroll family: 201" 201 /v1/enroll e2.json dev2.pem
 	D2=$(sed -n 's/.*"device":"\([0-9a-f]\{32\}\)".*/\1/p' "$T/body")
 	t_grep "family enroll answers the family profile" '"id":"family-optin"' "$T/body"

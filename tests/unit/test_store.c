@@ -1,8 +1,10 @@
 /*
  * store: the SQLite store behind server/store.h.  Files and modes,
  * enrollment with fresh, used and revoked tokens, report dedup and replay,
- * status history kept only as changes, cascading device deletion, and
- * profile publication with rollback refused.
+ * status history kept only as changes, cascading device deletion (the
+ * consent receipt and a revocation included), secure_delete on every
+ * handle, the version 1 to 2 upgrade, and profile publication with
+ * rollback refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -355,6 +357,155 @@ delete_cascades(void **state)
 	    &e)), MUSTER_ENOINPUT);
 }
 
+/* A consent for DEVICE_B enrolled with TOKEN_B. */
+static void
+consent_init(struct store_consent *c, const char *body)
+{
+	memset(c, 0, sizeof *c);
+	c->device = DEVICE_B;
+	c->time = 1795255200;
+	c->token_id = TOKEN_B;
+	memset(c->text_hash, 0xab, sizeof c->text_hash);
+	c->profile = "family-optin";
+	c->serial = 3;
+	c->remediate = "[]";
+	c->body = (const unsigned char *)body;
+	c->len = strlen(body);
+	memset(c->sig, 0x5a, sizeof c->sig);
+}
+
+static void
+consent_kept_and_deleted(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d;
+	struct store_consent c;
+	struct muster_err e;
+	int used = -1, revoked = -1;
+
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_FAMILY);
+	consent_init(&c, "{\"token\":\"t\",\"consent\":{}}");
+	/* No device: the foreign key refuses a consent of its own. */
+	assert_int_equal(IN_TX(f->st, store_consent_add(f->st, &c, &e)),
+	    MUSTER_EDATA);
+	assert_int_equal(store_begin(f->st, &e), 0);
+	assert_int_equal(store_device_add(f->st, &d, 1900000000, &e), 0);
+	assert_int_equal(store_consent_add(f->st, &c, &e), 0);
+	assert_int_equal(store_commit(f->st, &e), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM consents WHERE "
+	    "device = '" DEVICE_B "' AND token = '" TOKEN_B "' AND "
+	    "hex(text_hash) = '" "ABABABABABABABABABABABABABABABAB"
+	    "ABABABABABABABABABABABABABABABAB' AND serial = 3 AND "
+	    "length(sig) = 64 AND time = 1795255200"), 1);
+	assert_int_equal(store_token_get(f->st, TOKEN_B, &used, &revoked, &e),
+	    0);
+	assert_int_equal(used, 1);
+	assert_int_equal(revoked, 0);
+	assert_int_equal(store_token_get(f->st, TOKEN_A, &used, &revoked, &e),
+	    0);
+	assert_int_equal(used, 0);
+	/* A second receipt for the device is refused. */
+	assert_int_equal(IN_TX(f->st, store_consent_add(f->st, &c, &e)),
+	    MUSTER_EDATA);
+	/* Revoked, then deleted: the consent and the revocation go too. */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_B, &e)), 0);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_B,
+	    &e)), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM consents"), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM revocations WHERE "
+	    "id = '" DEVICE_B "'"), 0);
+	/* The token stays used. */
+	assert_int_equal(store_token_get(f->st, TOKEN_B, &used, &revoked, &e),
+	    0);
+	assert_int_equal(used, 1);
+}
+
+/* secure_delete is on for the writer's handle and for a reader's. */
+static void
+secure_delete_on(void **state)
+{
+	struct fx *f = *state;
+	struct store *ro = NULL;
+	struct store_device d;
+	struct muster_err e;
+	char path[128], *buf;
+	FILE *fp;
+	long n;
+	size_t got;
+
+	assert_int_equal(store_open(f->data, 1, &ro, &e), 0);
+	store_close(ro);
+	/* What the handle does, seen in the file's bytes after a delete. */
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_FAMILY);
+	snprintf(d.person, sizeof d.person, "SECRET-PERSON-1");
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d,
+	    1900000000, &e)), 0);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_A,
+	    &e)), 0);
+	/* The last handle closed checkpoints the WAL into the file. */
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof path, "%s/muster.db-wal", f->data);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_non_null(fp = fopen(path, "rb"));
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((n = ftell(fp)) > 0);
+	rewind(fp);
+	assert_non_null(buf = malloc((size_t)n));
+	got = fread(buf, 1, (size_t)n, fp);
+	fclose(fp);
+	assert_int_equal(got, (size_t)n);
+	assert_null(memmem(buf, got, "SECRET-PERSON-1", 15));
+	assert_null(memmem(buf, got, DEVICE_A, strlen(DEVICE_A)));
+	free(buf);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+}
+
+/* A version 1 store (placeholder consents table) is brought to 2. */
+static void
+upgrade_v1(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d;
+	struct store_consent c;
+	struct muster_err e;
+	char path[128];
+	sqlite3 *db;
+
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE consents;"
+	    "CREATE TABLE consents (device TEXT PRIMARY KEY REFERENCES "
+	    "devices (id) ON DELETE CASCADE, time INTEGER NOT NULL, body BLOB "
+	    "NOT NULL) WITHOUT ROWID; PRAGMA user_version = 1;", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(query(f, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_FAMILY);
+	consent_init(&c, "{}");
+	assert_int_equal(store_begin(f->st, &e), 0);
+	assert_int_equal(store_device_add(f->st, &d, 1900000000, &e), 0);
+	assert_int_equal(store_consent_add(f->st, &c, &e), 0);
+	assert_int_equal(store_commit(f->st, &e), 0);
+	/* A newer version than this server knows is refused. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), MUSTER_ECONFIG);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 2", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+}
+
 static void
 savepoint_isolates(void **state)
 {
@@ -468,6 +619,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(delete_cascades, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(consent_kept_and_deleted, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(secure_delete_on, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(upgrade_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(savepoint_isolates, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(profiles, setup, teardown),

@@ -1,0 +1,169 @@
+/*
+ * rollup: compliance roll-ups and the per-device follow-up list, read from
+ * the store's SQLite file through a read-only handle of the module's own
+ * (docs/rollup.md has the formats and what every number means).  Used by
+ * `muster-server report` and `muster-server devices` (cli.c) and by
+ * GET /v1/admin/rollup (rollup_http).
+ *
+ * A device is counted in exactly one of four states: never (no report),
+ * stale (no report within ROLLUP_STALE_FACTOR times the report_interval of
+ * the profile published for its scope, PROFILE_DEFAULT_REPORT_INTERVAL when
+ * none), else compliant or noncompliant as its newest report says.
+ * Revoked devices are left out.  Family devices are counted only where
+ * their unit holds at least ROLLUP_K of them (k-anonymity), and never
+ * listed one by one.
+ *
+ * A handle is used by one thread at a time; open one per thread.
+ */
+#ifndef MUSTER_SERVER_ROLLUP_H
+#define MUSTER_SERVER_ROLLUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "muster/err.h"
+
+#define ROLLUP_K		5	/* fewest family devices counted */
+#define ROLLUP_STALE_FACTOR	2	/* stale after this many intervals */
+#define ROLLUP_FORMAT_VERSION	1	/* "version" of the JSON documents */
+
+enum rollup_by {
+	ROLLUP_BY_UNIT,
+	ROLLUP_BY_RULE,
+	ROLLUP_BY_MODEL,
+	ROLLUP_BY_SCOPE,
+};
+
+enum rollup_format {
+	ROLLUP_FMT_TABLE,
+	ROLLUP_FMT_CSV,
+	ROLLUP_FMT_JSON,
+};
+
+enum rollup_status {
+	ROLLUP_COMPLIANT,
+	ROLLUP_NONCOMPLIANT,
+	ROLLUP_STALE,
+	ROLLUP_NEVER,
+	ROLLUP_NSTATUS,
+};
+
+struct rollup_query {
+	enum rollup_by	by;
+	time_t		as_of;		/* 0: the present */
+	time_t		now;		/* 0: the clock (tests set it) */
+};
+
+/* Counts of one group (or of all: the total). */
+struct rollup_counts {
+	int64_t		n[ROLLUP_NSTATUS];	/* devices in each state */
+	int64_t		devices;		/* their sum */
+	int64_t		family;			/* family devices among them */
+	int		family_withheld;	/* family devices left out */
+};
+
+struct rollup_group {
+	char			*key;		/* unit, model ("unknown"), scope */
+	struct rollup_counts	 c;
+};
+
+struct rollup_rule {
+	char		*id;
+	char		*title;		/* "" when no profile holds the rule */
+	const char	*severity;	/* "" likewise; static */
+	unsigned	 scopes;	/* 1 << SCOPE_*: profiles holding it */
+	int64_t		 devices;	/* counted devices of those scopes */
+	int64_t		 failing;	/* counted devices failing it */
+};
+
+struct rollup {
+	enum rollup_by		 by;
+	time_t			 as_of;		/* the time the numbers are for */
+	int			 past;		/* from history (--as-of) */
+	struct rollup_group	*groups;	/* sorted by key (not for rule) */
+	size_t			 ngroups;
+	struct rollup_rule	*rules;		/* sorted by id (by rule only) */
+	size_t			 nrules;
+	int64_t			 stale_after[2]; /* s; [SCOPE_PERSONNEL], [SCOPE_FAMILY] */
+	struct rollup_counts	 total;		/* every counted device */
+	int64_t			 failing_any;	/* by rule: failing one or more */
+};
+
+/* Filters of the device list; NULL / -1 for none. */
+struct rollup_devq {
+	const char	*unit;		/* exact unit */
+	int		 status;	/* enum rollup_status or -1 */
+	time_t		 now;		/* 0: the clock */
+};
+
+struct rollup_db;
+
+/*
+ * Opens the store in data_dir read-only (busy timeout, query_only, the
+ * schema version checked).  MUSTER_ENOINPUT when data_dir does not exist,
+ * MUSTER_ECONFIG when others may read it or the schema is another
+ * version, MUSTER_EIO when the file cannot be read.  A data_dir without a
+ * database yet is an empty store, not an error.  Release with
+ * rollup_close (NULL is a no-op).
+ */
+int	rollup_open(const char *data_dir, struct rollup_db **out,
+	    struct muster_err *e);
+void	rollup_close(struct rollup_db *db);
+
+/*
+ * Computes the roll-up q asks for, in one read transaction, into a new
+ * *out (rollup_free).  MUSTER_EUSAGE for an as_of later than now;
+ * MUSTER_ETEMP when the store stayed busy, MUSTER_EIO on other store
+ * errors.
+ */
+int	rollup_compute(struct rollup_db *db, const struct rollup_query *q,
+	    struct rollup **out, struct muster_err *e);
+void	rollup_free(struct rollup *r);
+
+/* Writes r to fp in fmt; 0, or MUSTER_EIO when fp reports an error. */
+int	rollup_write(const struct rollup *r, enum rollup_format fmt, FILE *fp,
+	    struct muster_err *e);
+
+/*
+ * rollup_compute + rollup_write into a malloc'd buffer *out of *len bytes
+ * (NUL-terminated, the NUL not counted), which the caller frees.
+ */
+int	rollup_run(struct rollup_db *db, const struct rollup_query *q,
+	    enum rollup_format fmt, char **out, size_t *len,
+	    struct muster_err *e);
+
+/*
+ * Writes the personnel devices (never a family device) matching q to fp
+ * in fmt, ordered by unit, person, id: id, unit, person, model, the time
+ * the newest report arrived, state and failing rules.  Errors as
+ * rollup_compute, and MUSTER_EIO when fp fails.
+ */
+int	rollup_devices(struct rollup_db *db, const struct rollup_devq *q,
+	    enum rollup_format fmt, FILE *fp, struct muster_err *e);
+
+/*
+ * GET /v1/admin/rollup: by, format and as_of are the query parameters as
+ * received (NULL when absent: by=unit, format=json, the present).  Opens
+ * data_dir itself, so any thread may call it.  Always sets *status (200,
+ * 400 for a malformed or future parameter, 503 when the store stayed
+ * busy, 500 otherwise), *ctype (a static string) and *body, malloc'd,
+ * *len bytes, which the caller frees (for an error: {"error":"..."}).
+ * Returns 0, or the MUSTER_E* value with e saying what failed, for the
+ * log.
+ */
+int	rollup_http(const char *data_dir, const char *by, const char *format,
+	    const char *as_of, char **body, size_t *len, const char **ctype,
+	    unsigned *status, struct muster_err *e);
+
+/* Parse option values; 0, or -1 for an unknown name. */
+int	rollup_by_parse(const char *s, enum rollup_by *out);
+int	rollup_format_parse(const char *s, enum rollup_format *out);
+int	rollup_status_parse(const char *s, enum rollup_status *out);
+
+/* Names: "unit", "csv", "noncompliant". */
+const char *rollup_by_name(enum rollup_by by);
+const char *rollup_status_name(enum rollup_status st);
+
+#endif
