@@ -135,6 +135,10 @@ $(B)/tests/tools/ingest: tests/tools/ingest.c $(B)/libmuster.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libmuster.a \
 	    $(LIBS_CORE) $(LIBS_REPORTER)
 
+# Test machinery with rules of its own (fuzzers, fault injection) keeps
+# them beside its sources; each fragment may add to TOOLS.
+-include $(wildcard tests/*/*.mk)
+
 test: $(PROGS) $(UNIT_BIN) $(TOOLS)
 
 deps:
