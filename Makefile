@@ -162,7 +162,7 @@ install: $(PROGS)
 # Benchmarks print figures and ratios to a baseline measured in the same
 # run; they are not pass/fail tests.
 bench: $(PROGS) $(TOOLS)
-	@for b in tests/bench/*.sh; do MUSTER_BIN=$(B)/bin bash $$b || exit 1; done
+	@bash tests/bench/run.sh $(B)/bin
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -90,4 +90,8 @@ awk -v rss="$max" -v hwm="$hwm" -v rep="$rep" -v nrep="$nrep" -v base="$base" \
 	    rep / 1024, nrep, rep <= 12288 ? "ok" : "OVER"
 	printf "    baselines: /bin/true %.2f MB; muster-reporter --version (libcurl loaded, no work) %.2f MB\n",
 	    base / 1024, load / 1024
+	printf "BENCH\tagent run daemon RSS\t%.2f MB\t%.2fx /bin/true\t<= 3 MB\t%s\n",
+	    rss / 1024, rss / base, rss <= 3072 ? "ok" : "OVER"
+	printf "BENCH\treporter peak RSS\t%.2f MB\t%.2fx reporter --version\t<= 12 MB\t%s\n",
+	    rep / 1024, rep / load, rep <= 12288 ? "ok" : "OVER"
 }'
