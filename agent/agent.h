@@ -159,6 +159,16 @@ int	state_device_id_ok(const char *s);
  */
 int	state_lock(const char *dir, int wait, int *fd, struct muster_err *e);
 
+/*
+ * Removes the temporary files an interrupted write (a crash, a power cut)
+ * left in dir and dir/profiles: regular files named NAME.tmp.<16 hex>, as
+ * fs_write_atomic makes them, last written more than STATE_TMP_AGE
+ * seconds ago (commands that write without the lock may be writing one
+ * now).  Best effort: errors are ignored.
+ */
+#define STATE_TMP_AGE	60
+void	state_tidy(const char *dir);
+
 int	state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
 	    struct muster_err *e);
 /* Returns 0 and *l, or MUSTER_ENOINPUT when no check has run. */

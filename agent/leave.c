@@ -47,15 +47,24 @@ static const char unenroll_usage[] =
 "  --help        this text\n";
 
 int
-leave_pending(const char *dir)
+leave_pending(const char *dir, struct muster_err *e)
 {
 	struct stat st;
 	char *p;
 	int r;
 
+	/*
+	 * In doubt, neither: a "yes" would have run send (and so queue) an
+	 * unenroll request nobody asked for, a "no" would send reports.
+	 */
 	if ((p = fs_path(dir, AGENT_LEAVING)) == NULL)
-		return 1;	/* when in doubt, send nothing else */
-	r = lstat(p, &st) == 0;
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if (lstat(p, &st) == 0)
+		r = 1;
+	else if (errno == ENOENT)
+		r = 0;
+	else
+		r = err_sys(e, MUSTER_EIO, "%s", p);
 	free(p);
 	return r;
 }

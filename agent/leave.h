@@ -18,8 +18,11 @@
 #define LEAVE_PATH	"/v1/unenroll"
 #define LEAVE_MAX	1024	/* bytes of STATE/leaving */
 
-/* 1 if an unenroll request is queued in dir. */
-int	leave_pending(const char *dir);
+/*
+ * 1 if an unenroll request is queued in dir, 0 if not, or a MUSTER_E*
+ * value (described in e) when that cannot be told.
+ */
+int	leave_pending(const char *dir, struct muster_err *e);
 
 /*
  * Queues the unenroll request of the device c describes (unless one is

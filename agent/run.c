@@ -157,6 +157,7 @@ runner_load(struct runner *r, struct muster_err *e)
 		    "server; run muster-agent enroll BUNDLE", r->dir);
 	if ((rc = spool_init(r->dir, e)) != 0)
 		return rc;
+	state_tidy(r->dir);
 	return devkey_load(r->dir, &r->sk, e);
 }
 
@@ -188,7 +189,8 @@ revoked(unsigned status, struct muster_err *e)
  * (a) Fetches and installs the server's profile.  A refused profile is
  * logged and the old one kept (0).  Returns MUSTER_ETEMP when the server
  * could not be reached, MUSTER_ETRUST when it refuses this device or its
- * key is not the pin.
+ * key is not the pin, and the local error when a good profile could not
+ * be stored (the old one is kept).
  */
 static int
 fetch_profile(struct runner *r, struct muster_err *e)
@@ -241,6 +243,14 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	}
 	irc = install_profile_json(r->dir, &r->a, "server profile", obj, &p,
 	    &ie);
+	if (irc == MUSTER_EIO || irc == MUSTER_ECANTCREAT ||
+	    irc == MUSTER_EINTERNAL || irc == MUSTER_EOS) {
+		/* Not the profile's fault (a full disk, say): the caller
+		 * says so, once, and the next cycle tries again. */
+		*e = ie;
+		rc = irc;
+		goto out;
+	}
 	if (irc < 0) {
 		alog_errx("profile refused, keeping the installed one: %s",
 		    ie.msg);
@@ -540,7 +550,9 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 	if ((rc = state_open(r->dir, 0, e)) != 0 ||
 	    (rc = state_lock(r->dir, !r->once, &lockfd, e)) != 0)
 		return rc;
-	if (leave_pending(r->dir)) {
+	if ((rc = leave_pending(r->dir, e)) < 0)
+		goto out;
+	if (rc == 1) {
 		rc = leave_cycle(r, e);
 		goto out;
 	}
@@ -556,8 +568,9 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		if (frc != 0)
 			alog_warnx("profile not fetched: %s", fe.msg);
 		/* A device that cannot be checked now does not hold back
-		 * the reports already waiting. */
-		if ((mrc = make_report(r, &me)) != 0)
+		 * the reports already waiting.  Its error is said once:
+		 * here, or as the cycle's own (below). */
+		if ((mrc = make_report(r, &me)) != 0 && frc == MUSTER_ETEMP)
 			alog_errx("no report this time: %s", me.msg);
 		if (frc == MUSTER_ETEMP) {
 			/* The server is away; the report waits with the rest. */
@@ -575,10 +588,11 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
 		    (unsigned)tries));
 	}
-	if (rc == 0 && mrc != 0) {
+	if (mrc != 0 && rc == 0) {
 		*e = me;
 		rc = mrc;
-	}
+	} else if (mrc != 0)
+		alog_errx("no report this time: %s", me.msg);
 out:
 	runner_free(r);
 	if (lockfd != -1)

@@ -29,10 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libconfig.h>
 
+#include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
@@ -93,7 +95,7 @@ cfg_parse(config_t *cfg, const char *path, const char *buf,
 	if (config_read_string(cfg, buf) != CONFIG_TRUE)
 		return err_set(e, MUSTER_ECONFIG, "%s:%d: %s", path,
 		    config_error_line(cfg), config_error_text(cfg));
-	return 0;
+	return cfgscan_whole(cfg, path, e);
 }
 
 int
@@ -365,6 +367,55 @@ state_lock(const char *dir, int wait, int *fdp, struct muster_err *e)
 out:
 	free(path);
 	return rc;
+}
+
+/* 1 if name ends in ".tmp." and 16 lowercase hex digits (lib/fs.c). */
+static int
+tmp_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 22 || strncmp(name + n - 21, ".tmp.", 5) != 0)
+		return 0;
+	for (i = n - 16; i < n; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		    (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static void
+tidy_dir(const char *dir, time_t before)
+{
+	struct dirent *de;
+	struct stat st;
+	char *p;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (!tmp_name(de->d_name) || (p = path2(dir, de->d_name,
+		    NULL)) == NULL)
+			continue;
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_mtime < before)
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+}
+
+void
+state_tidy(const char *dir)
+{
+	time_t before = time(NULL) - STATE_TMP_AGE;
+	char *sub;
+
+	tidy_dir(dir, before);
+	if ((sub = path2(dir, AGENT_PROFILES, NULL)) != NULL)
+		tidy_dir(sub, before);
+	free(sub);
 }
 
 /* Splits a stored profile into its signature (4 lines) and its bytes. */

@@ -18,13 +18,29 @@
 #define HTTP_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define HTTP_JSON		"application/json"
 
-/* What is kept for a POST between its headers and the end of its body. */
+/* Where a POST is: its body arriving, its write with the writer, done. */
+enum http_state {
+	HTTP_BODY,
+	HTTP_WRITING,		/* suspended until the writer has an outcome */
+	HTTP_WRITTEN,		/* resumed: the outcome is in job */
+};
+
+/*
+ * What is kept for a POST from its headers to its answer.  For a deferred
+ * write (struct reply) the connection is suspended while the writer holds
+ * job; MHD frees no suspended connection, so r and the body outlive it.
+ */
 struct http_req {
 	const struct route	*route;
 	char			*body;
 	size_t			 len, cap;
 	size_t			 discarded;	/* bytes past max_body */
 	int			 too_large;
+	int			 state;		/* enum http_state, atomic */
+	struct srv		*srv;
+	struct MHD_Connection	*conn;
+	struct writer_job	 job;		/* job.arg is the route's */
+	route_done_fn		 done;		/* NULL once it has run */
 };
 
 /*
@@ -226,6 +242,84 @@ http_body(struct srv *s, struct http_req *r, const char *data, size_t n)
 	return MHD_YES;
 }
 
+/*
+ * The writer's callback for a deferred write (struct writer_job): the
+ * outcome is in r->job; wake the connection, whose thread answers it.
+ */
+static void
+http_written(struct writer_job *job)
+{
+	struct http_req *r = job->cls;
+	struct MHD_Connection *c = r->conn;
+	struct srv *s = r->srv;
+
+	__atomic_store_n(&r->state, HTTP_WRITTEN, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&s->resumed, 1, __ATOMIC_SEQ_CST);
+	/* From here r may be answered and freed by a request thread. */
+	MHD_resume_connection(c);
+	__atomic_sub_fetch(&s->deferred, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Answers a deferred write from its outcome (route_done_fn). */
+static enum MHD_Result
+http_answer_write(struct srv *s, struct MHD_Connection *c, struct http_req *r,
+    const char *method)
+{
+	struct reply out;
+	route_done_fn done = r->done;
+
+	memset(&out, 0, sizeof out);
+	r->done = NULL;
+	done(r->job.arg, r->job.rc, &r->job.err, &out);
+	r->job.arg = NULL;
+	return http_send(s, c, r->route->metric, method, &out);
+}
+
+/*
+ * Hands the job a route left in out to the writer and suspends the
+ * connection until the writer has committed it (http_written); the
+ * thread goes on with its other connections.  Once http_stop drains, or
+ * when the writer refuses, the job is answered at once with MUSTER_ETEMP
+ * (503) and nothing is written.
+ */
+static enum MHD_Result
+http_defer(struct srv *s, struct MHD_Connection *c, struct http_req *r,
+    const char *method, struct reply *out)
+{
+	struct muster_err e;
+	int rc;
+
+	r->srv = s;
+	r->conn = c;
+	r->done = out->done;
+	memset(&r->job, 0, sizeof r->job);
+	r->job.fn = out->job;
+	r->job.arg = out->arg;
+	r->job.done = http_written;
+	r->job.cls = r;
+	reply_clear(out);
+	/* Counted before draining is read: http_stop sees one or the other. */
+	__atomic_add_fetch(&s->deferred, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->draining, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&s->deferred, 1, __ATOMIC_SEQ_CST);
+		r->job.rc = err_set(&r->job.err, MUSTER_ETEMP,
+		    "server stopping");
+		return http_answer_write(s, c, r, method);
+	}
+	/*
+	 * Suspended first: the writer may resume it before we return.  Once
+	 * queued, r->job is the writer's until it resumes the connection.
+	 */
+	__atomic_store_n(&r->state, HTTP_WRITING, __ATOMIC_RELAXED);
+	MHD_suspend_connection(c);
+	if ((rc = writer_submit(s->writer, &r->job, &e)) != 0) {
+		r->job.rc = rc;
+		r->job.err = e;
+		http_written(&r->job);	/* answered when resumed */
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -254,6 +348,20 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		rt->fn(&rq, &out);
 		return http_send(s, c, rt->metric, method, &out);
 	}
+	switch (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE)) {
+	case HTTP_BODY:
+		break;
+	case HTTP_WRITTEN:
+		if (r->done == NULL)
+			return MHD_NO;	/* answered already */
+		__atomic_sub_fetch(&s->resumed, 1, __ATOMIC_SEQ_CST);
+		return http_answer_write(s, c, r, method);
+	default:
+		/* MHD calls no handler of a suspended connection. */
+		log_error("http: %s %s called while its write is pending",
+		    method, url);
+		return MHD_NO;
+	}
 	if (*upload_data_size != 0) {
 		ret = http_body(s, r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -268,8 +376,12 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	/* Every POST route may write: tell the writer (group commit). */
 	writer_expect(s->writer);
 	r->route->fn(&rq, &out);
+	if (out.job != NULL)
+		ret = http_defer(s, c, r, method, &out);
+	else
+		ret = http_send(s, c, r->route->metric, method, &out);
 	writer_expect_done(s->writer);
-	return http_send(s, c, r->route->metric, method, &out);
+	return ret;
 }
 
 static void
@@ -278,10 +390,24 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct srv *s = cls;
 	struct http_req *r = *con_cls;
+	struct reply out;
 
 	(void)c;
 	(void)toe;
+	if (r != NULL && r != &http_get_marker &&
+	    __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == HTTP_WRITING) {
+		/* Never while suspended; if it were, the writer has r. */
+		log_error("http: request ended while its write is pending");
+		r = NULL;
+	}
 	if (r != NULL && r != &http_get_marker) {
+		if (r->done != NULL) {
+			/* Written, but the client left before the answer. */
+			__atomic_sub_fetch(&s->resumed, 1, __ATOMIC_SEQ_CST);
+			memset(&out, 0, sizeof out);
+			r->done(r->job.arg, r->job.rc, &r->job.err, &out);
+			reply_clear(&out);
+		}
 		free(r->body);
 		free(r);
 		*con_cls = NULL;
@@ -297,7 +423,8 @@ http_start(struct srv *s, const struct sockaddr *addr, int v6,
 	unsigned flags;
 
 	flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
@@ -321,18 +448,49 @@ http_start(struct srv *s, const struct sockaddr *addr, int v6,
 	return 0;
 }
 
+/* Waits up to ticks x 10 ms for *n to fall to 0; 1 if it did. */
+static int
+http_wait_zero(unsigned long *n, unsigned long ticks)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned long i;
+
+	for (i = 0; i < ticks && __atomic_load_n(n, __ATOMIC_SEQ_CST) > 0;
+	    i++)
+		nanosleep(&ts, NULL);
+	return __atomic_load_n(n, __ATOMIC_SEQ_CST) == 0;
+}
+
 void
 http_stop(struct srv *s, unsigned grace)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	unsigned long i, ticks = (grace > 0 ? (unsigned long)grace : 1) * 100;
 	MHD_socket fd;
-	unsigned long i, n = (unsigned long)grace * 100;
 
+	__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
 	fd = MHD_quiesce_daemon(s->mhd);
-	for (i = 0; i < n && __atomic_load_n(&s->active, __ATOMIC_SEQ_CST) > 0;
-	    i++)
-		nanosleep(&ts, NULL);
-	if (__atomic_load_n(&s->active, __ATOMIC_SEQ_CST) > 0)
+	/*
+	 * Requests in flight, except those only waiting for a thread to send
+	 * the writer's answer: one whose wake-up was lost would hold the
+	 * stop for the whole grace.
+	 */
+	for (i = 0; i < ticks && __atomic_load_n(&s->active,
+	    __ATOMIC_SEQ_CST) > __atomic_load_n(&s->resumed,
+	    __ATOMIC_SEQ_CST); i++)
+		nanosleep(&tick, NULL);
+	/*
+	 * No write is handed to the writer from here on (503), and every
+	 * one handed over gets its outcome: MHD must not be stopped with a
+	 * connection suspended.  The writer runs until srv_free stops it
+	 * after this, so the wait ends once it has committed what it has.
+	 */
+	__atomic_store_n(&s->draining, 1, __ATOMIC_SEQ_CST);
+	while (!http_wait_zero(&s->deferred, ticks))
+		log_warn("stopping: %lu writes still with the writer",
+		    __atomic_load_n(&s->deferred, __ATOMIC_SEQ_CST));
+	/* A moment for the threads to send what the writer answered. */
+	if (!http_wait_zero(&s->active, 100))
 		log_warn("stopping with %lu requests unanswered",
 		    __atomic_load_n(&s->active, __ATOMIC_SEQ_CST));
 	MHD_stop_daemon(s->mhd);

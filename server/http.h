@@ -26,8 +26,10 @@ int	http_start(struct srv *s, const struct sockaddr *addr, int v6,
 	    http_log_fn log, struct muster_err *e);
 
 /*
- * Stops accepting connections, waits up to grace seconds for requests in
- * flight to be answered, then stops the daemon.
+ * Sets s->stopping and stops accepting connections; waits up to grace
+ * seconds for requests in flight to be answered; refuses further writes
+ * (503) and waits until the writer has the outcome of every write handed
+ * to it (the writer must still run); then stops the daemon.
  */
 void	http_stop(struct srv *s, unsigned grace);
 

@@ -9,6 +9,7 @@
  * has committed.  Error bodies are short fixed strings; the details go to
  * the log, never tokens, signatures, keys or report contents.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@
 #define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
 #define REPORT_DETAIL_MAX	1024
 #define TIME_STR_LEN		20	/* YYYY-MM-DDTHH:MM:SSZ */
+#define REPORT_OOM		"out of memory"	/* report_check: a 500 */
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
 #define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
 
@@ -224,7 +226,8 @@ b64_decode(const char *in, size_t inlen, unsigned char *out, size_t max,
 
 /*
  * Parses len bytes of JSON, refusing nesting deeper than depth before
- * jansson sees them, duplicate keys, and anything but an object.
+ * jansson sees them, duplicate keys, and anything but an object.  On
+ * NULL, errno is ENOMEM when jansson ran out of memory, else 0.
  */
 static json_t *
 json_bounded(const char *buf, size_t len, int depth)
@@ -234,6 +237,7 @@ json_bounded(const char *buf, size_t len, int depth)
 	size_t i;
 	int d = 0, in_str = 0, esc = 0;
 
+	errno = 0;
 	for (i = 0; i < len; i++) {
 		if (in_str) {
 			if (esc)
@@ -250,8 +254,10 @@ json_bounded(const char *buf, size_t len, int depth)
 		} else if (buf[i] == '}' || buf[i] == ']')
 			d--;
 	}
-	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
-	if (o != NULL && !json_is_object(o)) {
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err)) == NULL) {
+		if (json_error_code(&err) == json_error_out_of_memory)
+			errno = ENOMEM;
+	} else if (!json_is_object(o)) {
 		json_decref(o);
 		o = NULL;
 	}
@@ -761,10 +767,27 @@ out:
 
 /* --- POST /v1/report ---------------------------------------------------- */
 
+/*
+ * A report on its way to the writer; r's strings point into o, device
+ * and the request's body, and r.failing is failing.
+ */
 struct report_job {
-	struct store_report	r;
-	enum store_put		res;
+	struct store_report	 r;
+	enum store_put		 res;
+	char			 device[DEVICE_ID_HEX];
+	json_t			*o;
+	const char		**failing;
 };
+
+static void
+report_job_free(struct report_job *j)
+{
+	if (j == NULL)
+		return;
+	json_decref(j->o);
+	free(j->failing);
+	free(j);
+}
 
 static int
 job_report(struct store *st, void *arg, struct muster_err *e)
@@ -834,7 +857,7 @@ report_check(json_t *o, const struct store_device *d, struct store_report *r,
 		return "results must be a list of at most 4096";
 	if (n > 0 && ((rules = calloc(n, sizeof *rules)) == NULL ||
 	    (fail = calloc(n, sizeof *fail)) == NULL)) {
-		why = "out of memory";
+		why = REPORT_OOM;
 		goto out;
 	}
 	json_array_foreach(results, i, it) {
@@ -885,59 +908,89 @@ out:
 	return why;
 }
 
-void
-route_report(const struct request *rq, struct reply *out)
+/* The answer to a report, once its transaction is over (route_done_fn). */
+static void
+report_done(void *arg, int rc, const struct muster_err *e, struct reply *out)
 {
-	struct report_job j;
-	struct store_device d;
-	struct muster_err e;
-	const char **failing = NULL, *why;
-	json_t *o = NULL;
-	int rc;
+	struct report_job *j = arg;
 
-	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
-		goto out;
-	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_REPORT)) == NULL) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed report");
-		goto out;
-	}
-	memset(&j, 0, sizeof j);
-	if ((why = report_check(o, &d, &j.r, &failing)) != NULL) {
-		log_debug("device %s: report refused: %s", d.id, why);
-		reply_error(out, MHD_HTTP_BAD_REQUEST, why);
-		goto out;
-	}
-	j.r.body = (const unsigned char *)rq->body;
-	j.r.len = rq->len;
-	rc = writer_run(rq->srv->writer, job_report, &j, &e);
 	if (rc == MUSTER_ENOINPUT || rc == MUSTER_ETRUST) {
 		reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
 		    "unknown device" : "device revoked");
 		goto out;
 	}
 	if (rc != 0) {
-		reply_store_error(out, "report", rc, &e);
+		reply_store_error(out, "report", rc, e);
 		goto out;
 	}
-	switch (j.res) {
+	switch (j->res) {
 	case STORE_STORED:
 		metrics_report_stored();
 		reply_text(out, MHD_HTTP_ACCEPTED, "{\"status\":\"stored\","
-		    "\"seq\":%lld}", (long long)j.r.seq);
+		    "\"seq\":%lld}", (long long)j->r.seq);
 		break;
 	case STORE_DUPLICATE:
 		reply_text(out, MHD_HTTP_OK, "{\"status\":\"duplicate\","
-		    "\"seq\":%lld}", (long long)j.r.seq);
+		    "\"seq\":%lld}", (long long)j->r.seq);
 		break;
 	case STORE_REPLAY:
 		log_warn("device %s: replayed report seq %lld with other "
-		    "bytes (a cloned device key?)", d.id, (long long)j.r.seq);
+		    "bytes (a cloned device key?)", j->device,
+		    (long long)j->r.seq);
 		reply_error(out, MHD_HTTP_CONFLICT, "replay");
 		break;
 	}
 out:
-	free(failing);
-	json_decref(o);
+	report_job_free(j);
+}
+
+/*
+ * Verified and checked here; stored by the writer, and answered by
+ * report_done once the transaction has committed (a deferred write).
+ */
+void
+route_report(const struct request *rq, struct reply *out)
+{
+	struct report_job *j = NULL;
+	struct store_device d;
+	const char *why;
+
+	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
+		goto out;
+	if ((j = calloc(1, sizeof *j)) == NULL) {
+		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		goto out;
+	}
+	if ((j->o = json_bounded(rq->body, rq->len, JSON_DEPTH_REPORT)) ==
+	    NULL) {
+		if (errno == ENOMEM)
+			reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "internal error");
+		else
+			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			    "malformed report");
+		goto out;
+	}
+	if ((why = report_check(j->o, &d, &j->r, &j->failing)) != NULL) {
+		log_debug("device %s: report refused: %s", d.id, why);
+		if (strcmp(why, REPORT_OOM) == 0)
+			reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "internal error");
+		else
+			reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+		goto out;
+	}
+	memcpy(j->device, d.id, sizeof j->device);
+	j->r.device = j->device;
+	j->r.body = (const unsigned char *)rq->body;
+	j->r.len = rq->len;
+	out->job = job_report;
+	out->arg = j;
+	out->done = report_done;
+	j = NULL;
+out:
+	report_job_free(j);
 }
 
 /* --- POST /v1/unenroll -------------------------------------------------- */

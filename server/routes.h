@@ -1,7 +1,9 @@
 /*
  * routes: one function per API call of docs/protocol.md.  Each gets the
  * request's headers (through its connection) and its whole body, already
- * capped, and fills in a reply; http.c sends it.
+ * capped, and fills in a reply; http.c sends it.  A route whose answer
+ * waits for a write may instead leave a writer job in the reply, and the
+ * function that makes the answer from the job's outcome.
  */
 #ifndef MUSTER_SERVER_ROUTES_H
 #define MUSTER_SERVER_ROUTES_H
@@ -9,11 +11,23 @@
 #include <stddef.h>
 
 #include "metrics.h"
+#include "writer.h"
 
 struct srv;
 struct MHD_Connection;
 
 #define REPLY_HEADER_MAX	160
+
+struct reply;
+
+/*
+ * Makes the answer of a deferred write (struct reply) into out from its
+ * job's outcome: rc and e as writer_run would have returned them
+ * (MUSTER_ETEMP when the writer refused the job).  Called exactly once,
+ * on a request thread; it releases arg.
+ */
+typedef void (*route_done_fn)(void *arg, int rc, const struct muster_err *e,
+    struct reply *out);
 
 struct reply {
 	unsigned	 status;
@@ -23,6 +37,16 @@ struct reply {
 	size_t		 len;
 	const char	*hname;		/* one extra header, or NULL */
 	char		 hvalue[REPLY_HEADER_MAX];
+	/*
+	 * A deferred write: instead of an answer, a route may set job (run
+	 * by the writer with arg, which it owns) and done.  http.c hands the
+	 * job to the writer without blocking its thread, and answers with
+	 * what done makes once the transaction has committed or failed.
+	 * The request's body stays valid until then.
+	 */
+	writer_fn	 job;
+	void		*arg;
+	route_done_fn	 done;
 };
 
 struct request {

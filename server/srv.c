@@ -401,10 +401,8 @@ srv_free(struct srv *s)
 
 	if (s == NULL)
 		return;
-	if (s->mhd != NULL) {
-		__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+	if (s->mhd != NULL)
 		http_stop(s, s->cfg->limits.connection_timeout);
-	}
 	if (s->writer != NULL) {
 		writer_stats(s->writer, &commits, &jobs);
 		writer_stop(s->writer);	/* commits everything queued */

@@ -52,7 +52,10 @@ struct srv {
 	struct srv_reader	*readers;
 
 	int			 stopping;	/* atomic */
+	int			 draining;	/* atomic: no more deferred writes */
 	unsigned long		 active;	/* atomic: requests in flight */
+	unsigned long		 deferred;	/* atomic: writes with the writer */
+	unsigned long		 resumed;	/* atomic: written, not answered */
 };
 
 /*

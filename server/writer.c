@@ -8,37 +8,40 @@
 #include "log.h"
 #include "writer.h"
 
-struct job {
-	writer_fn		 fn;
-	void			*arg;
-	int			 rc;
-	int			 done;
-	struct muster_err	 err;
-	pthread_cond_t		 cond;
-	struct job		*next;
-};
-
 struct writer {
 	struct store		*st;
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cond;		/* work queued or stopping */
-	struct job		*head, **tail;
+	pthread_cond_t		 cond;		/* what the writer waits for */
+	struct writer_job	*head, **tail;
 	unsigned long		 nqueued;
 	unsigned long		 expected;	/* jobs announced, not queued */
+	int			 idle;		/* waiting for a first job */
+	int			 gathering;	/* waiting for expected jobs */
 	int			 stopping;
 	unsigned long long	 commits, jobs;
 };
+
+/* What writer_run waits on: its job, and whether its outcome is known. */
+struct writer_wait {
+	struct writer_job	 job;
+	struct writer		*w;
+	pthread_cond_t		 cond;
+	int			 done;
+};
+
+/* Whether this thread announced a job it has not queued yet. */
+static _Thread_local int writer_promised;
 
 /*
  * Runs one batch (a list of jobs, taken off the queue) in a transaction;
  * returns 1 when it committed.
  */
 static int
-writer_batch(struct writer *w, struct job *batch)
+writer_batch(struct writer *w, struct writer_job *batch)
 {
 	struct muster_err err;
-	struct job *j;
+	struct writer_job *j;
 	int rc;
 
 	if ((rc = store_begin(w->st, &err)) != 0)
@@ -63,9 +66,6 @@ fail:
 	return 0;
 }
 
-/* Whether this thread announced a job it has not queued yet. */
-static _Thread_local int writer_promised;
-
 /*
  * Group commit: while requests being handled have announced a job that is
  * not queued yet, wait a little for them.  Called with w->mu held.
@@ -75,33 +75,50 @@ writer_gather(struct writer *w)
 {
 	struct timespec until;
 
-	if (w->expected == 0)
+	if (w->expected == 0 || w->nqueued >= WRITER_BATCH_MAX)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += WRITER_GATHER_US * 1000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
+	w->gathering = 1;
 	while (!w->stopping && w->nqueued < WRITER_BATCH_MAX &&
 	    w->expected > 0)
 		if (pthread_cond_timedwait(&w->cond, &w->mu, &until) ==
 		    ETIMEDOUT)
 			break;
+	w->gathering = 0;
+}
+
+/*
+ * Wakes the writer if what it waits for has come: a first job, or the
+ * last expected one (or a full batch).  Called with w->mu held.
+ */
+static void
+writer_kick(struct writer *w)
+{
+	if (w->idle || w->stopping || (w->gathering && (w->expected == 0 ||
+	    w->nqueued >= WRITER_BATCH_MAX)))
+		pthread_cond_signal(&w->cond);
 }
 
 static void *
 writer_main(void *cls)
 {
 	struct writer *w = cls;
-	struct job *batch, *j, *next;
+	struct writer_job *batch, *j, *next;
 	size_t n;
 	int committed;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->head == NULL && !w->stopping)
+		while (w->head == NULL && !w->stopping) {
+			w->idle = 1;
 			pthread_cond_wait(&w->cond, &w->mu);
+			w->idle = 0;
+		}
 		if (w->head == NULL)
 			break;		/* stopping, and the queue is drained */
 		writer_gather(w);
@@ -118,14 +135,17 @@ writer_main(void *cls)
 
 		committed = writer_batch(w, batch);
 
+		/* Counted before any caller learns of its job. */
 		pthread_mutex_lock(&w->mu);
 		w->commits += (unsigned long long)committed;
 		w->jobs += n;
+		pthread_mutex_unlock(&w->mu);
+		/* Outside the lock: done may take other locks, or wake. */
 		for (j = batch; j != NULL; j = next) {
-			next = j->next;	/* j lives on its waiter's stack */
-			j->done = 1;
-			pthread_cond_signal(&j->cond);
+			next = j->next;
+			j->done(j);	/* j may be gone after this */
 		}
+		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -134,6 +154,7 @@ writer_main(void *cls)
 int
 writer_start(struct store *st, struct writer **out, struct muster_err *e)
 {
+	pthread_condattr_t ca;
 	struct writer *w;
 	int rc;
 
@@ -143,7 +164,10 @@ writer_start(struct store *st, struct writer **out, struct muster_err *e)
 	w->st = st;
 	w->tail = &w->head;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cond, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((rc = pthread_create(&w->thread, NULL, writer_main, w)) != 0) {
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->mu);
@@ -156,35 +180,65 @@ writer_start(struct store *st, struct writer **out, struct muster_err *e)
 }
 
 int
-writer_run(struct writer *w, writer_fn fn, void *arg, struct muster_err *e)
+writer_submit(struct writer *w, struct writer_job *job, struct muster_err *e)
 {
-	struct job j;
+	int rc = 0;
 
-	memset(&j, 0, sizeof j);
-	j.fn = fn;
-	j.arg = arg;
-	pthread_cond_init(&j.cond, NULL);
 	pthread_mutex_lock(&w->mu);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->mu);
-		pthread_cond_destroy(&j.cond);
-		return err_set(e, MUSTER_ETEMP, "server stopping");
-	}
-	*w->tail = &j;
-	w->tail = &j.next;
-	w->nqueued++;
 	if (writer_promised) {
 		writer_promised = 0;
 		w->expected--;
 	}
-	pthread_cond_signal(&w->cond);
-	while (!j.done)
-		pthread_cond_wait(&j.cond, &w->mu);
+	if (w->stopping) {
+		rc = err_set(e, MUSTER_ETEMP, "server stopping");
+		goto out;
+	}
+	job->next = NULL;
+	*w->tail = job;
+	w->tail = &job->next;
+	w->nqueued++;
+out:
+	writer_kick(w);
 	pthread_mutex_unlock(&w->mu);
-	pthread_cond_destroy(&j.cond);
-	if (j.rc != 0 && e != NULL)
-		*e = j.err;
-	return j.rc;
+	return rc;
+}
+
+/* writer_run's done: the waiter may go. */
+static void
+writer_wake(struct writer_job *job)
+{
+	struct writer_wait *ww = job->cls;
+
+	pthread_mutex_lock(&ww->w->mu);
+	ww->done = 1;
+	pthread_cond_signal(&ww->cond);
+	pthread_mutex_unlock(&ww->w->mu);
+}
+
+int
+writer_run(struct writer *w, writer_fn fn, void *arg, struct muster_err *e)
+{
+	struct writer_wait ww;
+	int rc;
+
+	memset(&ww, 0, sizeof ww);
+	ww.job.fn = fn;
+	ww.job.arg = arg;
+	ww.job.done = writer_wake;
+	ww.job.cls = &ww;
+	ww.w = w;
+	pthread_cond_init(&ww.cond, NULL);
+	if ((rc = writer_submit(w, &ww.job, e)) != 0)
+		goto out;
+	pthread_mutex_lock(&w->mu);
+	while (!ww.done)
+		pthread_cond_wait(&ww.cond, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	if ((rc = ww.job.rc) != 0 && e != NULL)
+		*e = ww.job.err;
+out:
+	pthread_cond_destroy(&ww.cond);
+	return rc;
 }
 
 void
@@ -205,7 +259,7 @@ writer_expect_done(struct writer *w)
 	if (writer_promised) {
 		writer_promised = 0;
 		w->expected--;
-		pthread_cond_signal(&w->cond);	/* it may be gathering */
+		writer_kick(w);	/* it may be gathering */
 	}
 	pthread_mutex_unlock(&w->mu);
 }

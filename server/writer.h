@@ -1,12 +1,13 @@
 /*
  * writer: the one thread that writes the store.
  *
- * Request threads hand it a job (a function run against the write handle)
- * with writer_run and block until the transaction holding that job has
- * committed or failed.  The writer takes every job queued while it was
- * busy into one transaction, each job in its own savepoint, so that a job
- * that fails rolls back alone and the batch commits with one fsync.  No
- * job's caller learns success before the COMMIT has returned.
+ * Request threads hand it jobs (a function run against the write handle),
+ * either waiting for the outcome (writer_run) or not (writer_submit, with
+ * a callback the writer calls once the outcome is known).  The writer
+ * takes every job queued while it was busy into one transaction, each job
+ * in its own savepoint, so that a job that fails rolls back alone and the
+ * batch commits with one fsync.  No job's outcome is reported before the
+ * COMMIT has returned.
  */
 #ifndef MUSTER_SERVER_WRITER_H
 #define MUSTER_SERVER_WRITER_H
@@ -22,10 +23,29 @@ struct writer;
 /*
  * A job: runs inside the writer's transaction and savepoint; returns 0 to
  * keep what it wrote, or a MUSTER_E* value to have its savepoint rolled
- * back.  arg belongs to the caller, who reads any result from it once
- * writer_run has returned.
+ * back.  arg belongs to the caller, who reads any result from it once the
+ * outcome is known.
  */
 typedef int (*writer_fn)(struct store *st, void *arg, struct muster_err *e);
+
+/*
+ * A job handed over with writer_submit.  The caller fills fn, arg, done
+ * and cls, and keeps the structure (and arg) alive until done is called.
+ * The writer sets rc and err, then calls done(job) from its own thread,
+ * exactly once, without holding any lock of its own; done must not block
+ * and must not submit, and after it the writer no longer touches job.
+ * rc is fn's result when the transaction committed, the commit's error
+ * (fn's work undone) when it did not.
+ */
+struct writer_job {
+	writer_fn		 fn;
+	void			*arg;
+	void			(*done)(struct writer_job *job);
+	void			*cls;
+	int			 rc;
+	struct muster_err	 err;
+	struct writer_job	*next;		/* the writer's */
+};
 
 /*
  * Starts the writer thread on st, which it uses alone until writer_stop
@@ -37,12 +57,21 @@ int	writer_start(struct store *st, struct writer **w,
 /*
  * Group commit.  A request thread that is about to verify a request which
  * will probably bring a job says so with writer_expect, and says
- * writer_expect_done when it has answered (whether it ran a job or not).
- * While jobs are expected, the writer waits up to WRITER_GATHER_US before
- * it commits, so that they share the batch's fsync.
+ * writer_expect_done when it is finished with it (whether it handed over
+ * a job or not).  While jobs are expected, the writer waits up to
+ * WRITER_GATHER_US before it commits, so that they share the batch's
+ * fsync.
  */
 void	writer_expect(struct writer *w);
 void	writer_expect_done(struct writer *w);
+
+/*
+ * Queues job (see struct writer_job) and returns at once: 0, or
+ * MUSTER_ETEMP once the writer is stopping (job is not queued and done
+ * is not called).
+ */
+int	writer_submit(struct writer *w, struct writer_job *job,
+	    struct muster_err *e);
 
 /*
  * Runs fn(st, arg) in the writer and waits until its transaction has
@@ -54,12 +83,12 @@ int	writer_run(struct writer *w, writer_fn fn, void *arg,
 	    struct muster_err *e);
 
 /*
- * Stops taking jobs, commits every job already queued, joins the thread
- * and frees w.  NULL is a no-op.
+ * Stops taking jobs, commits every job already queued (calling their
+ * done), joins the thread and frees w.  NULL is a no-op.
  */
 void	writer_stop(struct writer *w);
 
-/* Transactions committed and jobs run so far (for the debug log). */
+/* Transactions committed and jobs run so far (for the log). */
 void	writer_stats(struct writer *w, unsigned long long *commits,
 	    unsigned long long *jobs);
 

@@ -15,17 +15,27 @@
 #include "muster/err.h"
 
 #define CFGSCAN_DEPTH_MAX	32
+#define CFGSCAN_GROUP_MAX	4096	/* settings in one group { } */
 
 /*
  * Checks len bytes at buf: no NUL byte; no line whose first non-blank
  * character is '@' (libconfig's @include); nesting of ( { [ at most
- * max_depth (<= CFGSCAN_DEPTH_MAX); no unterminated string or comment; no
+ * max_depth (<= CFGSCAN_DEPTH_MAX); at most CFGSCAN_GROUP_MAX settings in
+ * one group; no unterminated string or comment; no
  * string where the grammar cannot take one; no integer libconfig would
  * truncate.  name is the file name and what the kind of file ("profile")
  * for messages.  Returns 0 or MUSTER_EDATA "name:line: what is wrong".
  */
 int	cfgscan_check(const char *name, const char *what, const char *buf,
 	    size_t len, int max_depth, struct muster_err *e);
+
+/*
+ * After config_read_string succeeded: 0, or MUSTER_EINTERNAL ("name: out
+ * of memory while parsing") when libconfig 1.5 lost a string or a name to
+ * a failed allocation, which it does not report.
+ */
+int	cfgscan_whole(const config_t *cfg, const char *name,
+	    struct muster_err *e);
 
 /*
  * cfgscan_check, then config_read_string of a NUL-terminated copy into

@@ -1,7 +1,8 @@
 /*
- * ingest: load generator for muster-server's report path (tests/bench).
+ * ingest: load generator for muster-server's report path (tests/bench)
+ * and for the server's run under valgrind (tests/e2e/test_valgrind.sh).
  *
- *   ingest ORG_DIR URL DEVICES REPORTS CONNECTIONS
+ *   ingest [-m] ORG_DIR URL DEVICES REPORTS CONNECTIONS
  *
  * Makes DEVICES simulated devices, each with its own Ed25519 key, and
  * enrolls each through the real POST /v1/enroll with a token it signs
@@ -14,11 +15,23 @@
  * connection.  The raw crypto_sign_verify_detached rate on one core (this
  * thread) is measured just before and just after, and their mean is the
  * baseline.  With MUSTER_SERVER_PID set, the server's CPU time during the
- * load is read from /proc.  Prints:
+ * load is read from /proc.
+ *
+ * With -m (mixed), every report is followed on its connection by one
+ * other request, in turn: GET /healthz and /metrics, an unknown path
+ * (404), the previous report again (200, duplicate), a signed report
+ * body that is not JSON (400), a report whose signature is not over its
+ * bytes (401), an unsigned enrollment (401), a report from an unknown
+ * device (403), a chunked body over max_body (413), and now and then a
+ * wrong Content-Type (415) or a Content-Length over max_body (413), both
+ * sent with "Expect: 100-continue" (the server answers before the body,
+ * and closes the connection).  Prints:
  *	verify_per_s=N reports_per_s=N ratio=N stored=N other=N seconds=N
- *	client_cpu_s=N server_cpu_s=N
- * and exits 0 when every report got 202.  Bounded: each request has a
- * timeout, and the whole load phase a deadline.
+ *	client_cpu_s=N server_cpu_s=N requests=N unexpected=N
+ * (requests counts the enrollments too; unexpected, the answers that
+ * were not the status expected) and exits 0 when every report got 202
+ * and every other request its expected status.  Bounded: each request
+ * has a timeout, and the whole load phase a deadline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +52,8 @@
 #define REQ_TIMEOUT	30L		/* seconds per request */
 #define LOAD_DEADLINE	300.0		/* seconds for the whole load */
 #define VERIFY_SECONDS	1.0
+#define BIG_BODY	(70 * 1024)	/* over the default max_body */
+#define UNKNOWN_DEVICE	"00000000000000000000000000000000"
 
 struct device {
 	char		 id[DEVICE_ID_HEX];
@@ -46,11 +61,27 @@ struct device {
 	unsigned char	 sk[crypto_sign_SECRETKEYBYTES];
 };
 
+/* A request ready to send: a signed report, or one of the others (-m). */
 struct report {
+	const char		*path;		/* NULL: /v1/report */
+	int			 get;
+	int			 chunked;
 	char			*body;
 	size_t			 len;
 	struct curl_slist	*hdrs;
+	const char		*name;		/* what it is, for errors */
+	long			 want;		/* status; 0: 202 */
 };
+
+/* The other requests of -m, in the order they take turns. */
+enum other {
+	O_HEALTHZ, O_METRICS, O_NOT_FOUND, O_DUPLICATE, O_GARBAGE,
+	O_BAD_SIG, O_UNSIGNED, O_UNKNOWN, O_CHUNKED_BIG,
+	O__TURN,		/* the ones above take turns; then, rarely: */
+	O_WRONG_TYPE = O__TURN, O_LENGTH_BIG,
+	O__N
+};
+#define OTHER_RARE	25	/* one turn in this many is a rare one */
 
 /* One connection: the devices it carries, and where it is in them. */
 struct conn {
@@ -59,6 +90,10 @@ struct conn {
 	size_t		 ndev;		/* how many of them */
 	size_t		 next;		/* index into its request order */
 	size_t		 total;
+	size_t		 nother;	/* others sent (-m) */
+	struct report	*last;		/* its last report (-m) */
+	long		 want;		/* what the request in flight wants */
+	const char	*name;
 	char		 errbuf[CURL_ERROR_SIZE];
 };
 
@@ -67,6 +102,8 @@ static char pin[TOKEN_PIN_MAX];
 static size_t ndevices, nreports;
 static struct device *devs;
 static struct report *reps;	/* [device * nreports + seq - 1] */
+static struct report others[O__N];
+static int mixed;
 
 static double
 now_s(void)
@@ -141,23 +178,31 @@ tls_setup(CURL *h)
 		die("%s", "curl_easy_setopt failed");
 }
 
-/* Headers for a POST: JSON, the signature of body by sk, maybe a device. */
+/*
+ * Headers for a POST: ctype, the signature of body by sk (none when sk is
+ * NULL), maybe a device, and expect as the Expect header's value.
+ */
 static struct curl_slist *
-signed_headers(const char *body, size_t len, const unsigned char *sk,
-    const char *device)
+post_headers(const char *body, size_t len, const unsigned char *sk,
+    const char *device, const char *ctype, const char *expect)
 {
 	unsigned char sig[crypto_sign_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL)], line[256];
 	struct curl_slist *l = NULL;
 
-	crypto_sign_detached(sig, NULL, (const unsigned char *)body, len, sk);
-	sodium_bin2base64(b64, sizeof b64, sig, sizeof sig,
-	    sodium_base64_VARIANT_ORIGINAL);
-	l = curl_slist_append(l, "Content-Type: application/json");
-	l = curl_slist_append(l, "Expect:");
-	snprintf(line, sizeof line, "Muster-Signature: %s", b64);
+	snprintf(line, sizeof line, "Content-Type: %s", ctype);
 	l = curl_slist_append(l, line);
+	snprintf(line, sizeof line, "Expect: %s", expect);
+	l = curl_slist_append(l, line);
+	if (sk != NULL) {
+		crypto_sign_detached(sig, NULL, (const unsigned char *)body,
+		    len, sk);
+		sodium_bin2base64(b64, sizeof b64, sig, sizeof sig,
+		    sodium_base64_VARIANT_ORIGINAL);
+		snprintf(line, sizeof line, "Muster-Signature: %s", b64);
+		l = curl_slist_append(l, line);
+	}
 	if (device != NULL) {
 		snprintf(line, sizeof line, "Muster-Device: %s", device);
 		l = curl_slist_append(l, line);
@@ -165,6 +210,14 @@ signed_headers(const char *body, size_t len, const unsigned char *sk,
 	if (l == NULL)
 		die("%s", "out of memory");
 	return l;
+}
+
+/* Headers for a report-like POST: JSON, signed by sk, for device. */
+static struct curl_slist *
+signed_headers(const char *body, size_t len, const unsigned char *sk,
+    const char *device)
+{
+	return post_headers(body, len, sk, device, "application/json", "");
 }
 
 static void
@@ -271,7 +324,72 @@ sign_all(void)
 			r->len = (size_t)n;
 			r->hdrs = signed_headers(r->body, r->len, devs[i].sk,
 			    devs[i].id);
+			r->name = "report";
 		}
+}
+
+static void
+other(enum other k, const char *name, const char *path, int get,
+    const char *body, struct curl_slist *hdrs, long want)
+{
+	struct report *r = &others[k];
+
+	r->name = name;
+	r->path = path;
+	r->get = get;
+	r->want = want;
+	r->hdrs = hdrs;
+	if (body != NULL) {
+		if ((r->body = strdup(body)) == NULL)
+			die("%s", "out of memory");
+		r->len = strlen(body);
+	}
+}
+
+/* The requests of -m other than reports and their duplicates. */
+static void
+make_others(void)
+{
+	const struct device *d = &devs[0];
+	const struct report *r0 = &reps[0];
+	struct curl_slist *h;
+	char *big;
+
+	other(O_HEALTHZ, "healthz", "/healthz", 1, NULL, NULL, 200);
+	other(O_METRICS, "metrics", "/metrics", 1, NULL, NULL, 200);
+	other(O_NOT_FOUND, "unknown path", "/v2/nothing", 1, NULL, NULL, 404);
+	other(O_DUPLICATE, "duplicate", NULL, 0, NULL, NULL, 200);
+	other(O_GARBAGE, "garbage report", NULL, 0, "{\"device\": garbage",
+	    NULL, 400);
+	others[O_GARBAGE].hdrs = signed_headers(others[O_GARBAGE].body,
+	    others[O_GARBAGE].len, d->sk, d->id);
+	/* Device 0's first report, with the signature of other bytes. */
+	h = signed_headers("other bytes", 11, d->sk, d->id);
+	other(O_BAD_SIG, "bad signature", NULL, 0, r0->body, h, 401);
+	other(O_UNSIGNED, "unsigned enrollment", "/v1/enroll", 0,
+	    "{\"token\":\"x\",\"device_key\":\"AA==\"}", NULL, 401);
+	others[O_UNSIGNED].hdrs = post_headers(NULL, 0, NULL, NULL,
+	    "application/json", "");
+	h = signed_headers(r0->body, r0->len, d->sk, UNKNOWN_DEVICE);
+	other(O_UNKNOWN, "unknown device", NULL, 0, r0->body, h, 403);
+	if ((big = malloc(BIG_BODY + 1)) == NULL)
+		die("%s", "out of memory");
+	memset(big, 'a', BIG_BODY);
+	big[BIG_BODY] = '\0';
+	h = post_headers(big, BIG_BODY, d->sk, d->id, "application/json", "");
+	if ((h = curl_slist_append(h, "Transfer-Encoding: chunked")) == NULL)
+		die("%s", "out of memory");
+	other(O_CHUNKED_BIG, "chunked body over max_body", NULL, 0, big, h,
+	    413);
+	others[O_CHUNKED_BIG].chunked = 1;
+	h = post_headers(big, BIG_BODY, d->sk, d->id, "application/json",
+	    "100-continue");
+	other(O_LENGTH_BIG, "Content-Length over max_body", NULL, 0, big, h,
+	    413);
+	free(big);
+	h = post_headers(r0->body, r0->len, d->sk, d->id, "text/plain",
+	    "100-continue");
+	other(O_WRONG_TYPE, "wrong content type", NULL, 0, r0->body, h, 415);
 }
 
 /* crypto_sign_verify_detached per second, on this thread. */
@@ -299,27 +417,61 @@ verify_rate(void)
 	return (double)n / (t - t0);
 }
 
-/* The request a connection sends next: seq-major over its devices. */
+/*
+ * The request a connection sends next: its reports seq-major over its
+ * devices, with -m each followed by one of the others (a duplicate being
+ * the connection's last report again).  Sets c->want and c->name.
+ */
 static struct report *
 conn_next(struct conn *c)
 {
-	size_t dev, seq;
+	struct report *r;
+	size_t dev, seq, i, k;
 
 	if (c->next >= c->total)
 		return NULL;
-	dev = c->first + (c->next % c->ndev) * c->step;
-	seq = c->next / c->ndev;
-	c->next++;
-	return &reps[dev * nreports + seq];
+	i = c->next++;
+	if (mixed && i % 2 == 1) {
+		k = c->nother++;
+		if (k % OTHER_RARE == OTHER_RARE - 1)
+			r = &others[O__TURN + (k / OTHER_RARE) %
+			    (O__N - O__TURN)];
+		else
+			r = &others[(k + c->first) % O__TURN];
+		if (r == &others[O_DUPLICATE]) {
+			c->want = 200;
+			c->name = "duplicate";
+			return c->last;
+		}
+		c->want = r->want;
+		c->name = r->name;
+		return r;
+	}
+	if (mixed)
+		i /= 2;
+	dev = c->first + (i % c->ndev) * c->step;
+	seq = i / c->ndev;
+	c->want = 202;
+	c->name = "report";
+	return c->last = &reps[dev * nreports + seq];
 }
 
 static void
-conn_send(CURLM *m, struct conn *c, const struct report *r, const char *url)
+conn_send(CURLM *m, struct conn *c, const struct report *r, const char *base)
 {
+	char url[512];
+
+	snprintf(url, sizeof url, "%s%s", base, r->path != NULL ? r->path :
+	    "/v1/report");
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, r->hdrs);
-	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, r->body);
-	curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)r->len);
+	if (r->get)
+		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+	else {
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, r->body);
+		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE,
+		    r->chunked ? -1L : (long)r->len);
+	}
 	if (curl_multi_add_handle(m, c->h) != CURLM_OK)
 		die("%s", "curl_multi_add_handle failed");
 }
@@ -329,17 +481,22 @@ main(int argc, char **argv)
 {
 	CURLM *m;
 	struct conn *conns;
-	size_t nconn, i, stored = 0, other = 0, done = 0, total;
-	char url[512], *pinbuf = NULL, *pinpath;
+	size_t nconn, i, stored = 0, other = 0, done = 0, total, unexpected = 0;
+	char *pinbuf = NULL, *pinpath;
 	struct muster_err e;
 	struct rusage ru0, ru1;
 	double vps, vps2, t0, t1, s0, s1;
 	int running, left;
 	size_t plen;
 
+	if (argc > 1 && strcmp(argv[1], "-m") == 0) {
+		mixed = 1;
+		argc--;
+		argv++;
+	}
 	if (argc != 6) {
-		fprintf(stderr, "usage: ingest ORG_DIR URL DEVICES REPORTS "
-		    "CONNECTIONS\n");
+		fprintf(stderr, "usage: ingest [-m] ORG_DIR URL DEVICES "
+		    "REPORTS CONNECTIONS\n");
 		return 64;
 	}
 	ndevices = strtoul(argv[3], NULL, 10);
@@ -370,14 +527,15 @@ main(int argc, char **argv)
 		die("%s", "out of memory");
 	enroll_all(argv[1]);
 	sign_all();
+	if (mixed)
+		make_others();
 	vps = verify_rate();
 
-	snprintf(url, sizeof url, "%s/v1/report", url_base);
 	if ((m = curl_multi_init()) == NULL)
 		die("%s", "curl_multi_init failed");
 	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)nconn);
 	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)nconn);
-	total = ndevices * nreports;
+	total = ndevices * nreports * (mixed ? 2 : 1);
 	getrusage(RUSAGE_SELF, &ru0);
 	s0 = proc_cpu_s(getenv("MUSTER_SERVER_PID"));
 	t0 = now_s();
@@ -387,7 +545,7 @@ main(int argc, char **argv)
 		c->first = i;
 		c->step = nconn;
 		c->ndev = (ndevices - i + nconn - 1) / nconn;
-		c->total = c->ndev * nreports;
+		c->total = c->ndev * nreports * (mixed ? 2 : 1);
 		if ((c->h = curl_easy_init()) == NULL)
 			die("%s", "curl_easy_init failed");
 		tls_setup(c->h);
@@ -395,7 +553,7 @@ main(int argc, char **argv)
 		curl_easy_setopt(c->h, CURLOPT_WRITEDATA, NULL);
 		curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->errbuf);
 		curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
-		conn_send(m, c, conn_next(c), url);
+		conn_send(m, c, conn_next(c), url_base);
 	}
 	do {
 		CURLMsg *msg;
@@ -413,17 +571,22 @@ main(int argc, char **argv)
 			    (char **)&c);
 			curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE,
 			    &status);
-			if (msg->data.result == CURLE_OK && status == 202)
+			if (msg->data.result == CURLE_OK && status == 202 &&
+			    c->want == 202)
 				stored++;
-			else {
-				if (other++ < 5)
-					fprintf(stderr, "ingest: HTTP %ld %s\n",
-					    status, c->errbuf);
+			else if (c->want == 202)
+				other++;
+			if (msg->data.result != CURLE_OK || status != c->want) {
+				if (unexpected++ < 5)
+					fprintf(stderr, "ingest: %s: HTTP %ld, "
+					    "wanted %ld %s\n", c->name, status,
+					    c->want, c->errbuf);
 			}
 			done++;
+			c->errbuf[0] = '\0';
 			curl_multi_remove_handle(m, c->h);
 			if ((r = conn_next(c)) != NULL)
-				conn_send(m, c, r, url);
+				conn_send(m, c, r, url_base);
 		}
 		if (now_s() - t0 > LOAD_DEADLINE) {
 			fprintf(stderr, "ingest: deadline reached\n");
@@ -442,10 +605,12 @@ main(int argc, char **argv)
 	    vps2);
 	vps = (vps + vps2) / 2;
 	printf("verify_per_s=%.0f reports_per_s=%.0f ratio=%.2f stored=%zu "
-	    "other=%zu seconds=%.2f client_cpu_s=%.2f server_cpu_s=%.2f\n",
+	    "other=%zu seconds=%.2f client_cpu_s=%.2f server_cpu_s=%.2f "
+	    "requests=%zu unexpected=%zu\n",
 	    vps, (double)stored / (t1 - t0), (double)stored / (t1 - t0) / vps,
 	    stored, other, t1 - t0, cpu_s(&ru1) - cpu_s(&ru0),
-	    s0 >= 0 && s1 >= 0 ? s1 - s0 : -1.0);
+	    s0 >= 0 && s1 >= 0 ? s1 - s0 : -1.0, ndevices + done,
+	    unexpected + (total - done));
 
 	for (i = 0; i < nconn; i++)
 		curl_easy_cleanup(conns[i].h);
@@ -454,11 +619,15 @@ main(int argc, char **argv)
 		free(reps[i].body);
 		curl_slist_free_all(reps[i].hdrs);
 	}
+	for (i = 0; i < O__N; i++) {
+		free(others[i].body);
+		curl_slist_free_all(others[i].hdrs);
+	}
 	sodium_memzero(devs, ndevices * sizeof *devs);
 	free(devs);
 	free(reps);
 	free(conns);
 	free(pinpath);
 	curl_global_cleanup();
-	return stored == total ? 0 : 1;
+	return done == total && unexpected == 0 ? 0 : 1;
 }
