@@ -1,0 +1,185 @@
+/*
+ * fuzz_frame: the agent <-> muster-reporter framing, both directions, on
+ * arbitrary bytes (agent/reporter/frame.h has the format).  Each input is
+ * read, whole, from a memory file:
+ *
+ *	frame_request_read	as the reporter reads the agent's request
+ *	net_response_read	as the agent reads the reporter's answer
+ *
+ * A frame that is accepted must be written back byte for byte by the
+ * other side's writer (net_request_write over a socket pair,
+ * frame_response_write to a memory file): the format has one spelling
+ * and both halves agree on it.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "muster/err.h"
+#include "../../agent/net.h"
+#include "../../agent/reporter/frame.h"
+#include "fuzz.h"
+
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if (sodium_init() < 0)
+		abort();
+	return 0;
+}
+
+/* A memory file holding data, positioned at its start. */
+static int
+memfile(const uint8_t *data, size_t size)
+{
+	int fd;
+
+	if ((fd = memfd_create("fuzz_frame", MFD_CLOEXEC)) == -1 ||
+	    (size > 0 && fs_write_all(fd, data, size) != 0) ||
+	    lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	return fd;
+}
+
+/* Everything fd holds from its start; *len bytes, malloc'd. */
+static uint8_t *
+slurp(int fd, size_t *len)
+{
+	uint8_t *buf = NULL, *nb;
+	size_t cap = 0, n = 0;
+	ssize_t r;
+
+	for (;;) {
+		if (n == cap) {
+			cap = cap == 0 ? 4096 : cap * 2;
+			if ((nb = realloc(buf, cap)) == NULL)
+				abort();
+			buf = nb;
+		}
+		if ((r = read(fd, buf + n, cap - n)) <= 0)
+			break;
+		n += (size_t)r;
+	}
+	*len = n;
+	return buf;
+}
+
+/* The agent writes the request the reporter read: the same bytes. */
+static void
+request_roundtrip(const struct frame_request *rq, const uint8_t *data,
+    size_t size)
+{
+	struct net_request nr;
+	struct muster_err e;
+	uint8_t *got;
+	char *server, *slash;
+	size_t len;
+	int sv[2], rc;
+
+	/*
+	 * net_request_write takes the URL as server + "/path" and drops the
+	 * server's trailing slashes, so a URL with no host has no such split.
+	 */
+	if (rq->url[strlen("https://")] == '/' ||
+	    (slash = strchr(rq->url + strlen("https://"), '/')) == NULL)
+		return;
+	if ((server = strndup(rq->url, (size_t)(slash - rq->url))) == NULL)
+		abort();
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		abort();
+	nr = (struct net_request){ rq->method, server, slash, rq->pin,
+	    rq->headers, rq->body, rq->body_len };
+	rc = net_request_write(sv[0], &nr, &e);
+	FUZZ_ASSERT(rc == 0, "the agent will not write a request the "
+	    "reporter accepts: %s", e.msg);
+	close(sv[0]);
+	got = slurp(sv[1], &len);
+	close(sv[1]);
+	FUZZ_ASSERT(len == size && memcmp(got, data, size) == 0,
+	    "the agent writes the request otherwise (%zu bytes, not %zu)",
+	    len, size);
+	free(got);
+	free(server);
+}
+
+static void
+fuzz_request(const uint8_t *data, size_t size)
+{
+	struct frame_request rq;
+	int fd, rc;
+
+	fd = memfile(data, size);
+	rc = frame_request_read(fd, &rq);
+	close(fd);
+	if (rc != 0) {
+		FUZZ_ASSERT(rc >= FRAME_ERR_NOMEM && rc <= FRAME_ERR_IO &&
+		    rq.method == NULL && rq.body == NULL,
+		    "frame_request_read: %d", rc);
+		return;
+	}
+	FUZZ_ASSERT(rq.method != NULL && rq.url != NULL && rq.pin != NULL &&
+	    rq.headers != NULL && strlen(rq.headers) == rq.headers_len,
+	    "a request with a missing field");
+	request_roundtrip(&rq, data, size);
+	frame_request_free(&rq);
+}
+
+static void
+fuzz_response(const uint8_t *data, size_t size)
+{
+	struct net_response rs;
+	struct frame_response fr;
+	struct muster_err e;
+	uint8_t *got;
+	size_t len;
+	int fd, rc;
+
+	fd = memfile(data, size);
+	rc = net_response_read(fd, 1000, &rs, &e);
+	close(fd);
+	if (rc != 0) {
+		FUZZ_ASSERT(rc == MUSTER_ETEMP || rc == MUSTER_EINTERNAL,
+		    "net_response_read: %d", rc);
+		FUZZ_ASSERT(rs.body == NULL, "a refused answer kept a body");
+		return;
+	}
+	FUZZ_ASSERT(rs.body != NULL && rs.body[rs.body_len] == '\0',
+	    "an answer without a terminated body");
+	(void)net_outcome_rc(&rs, &e);
+	fr = (struct frame_response){ rs.outcome, rs.status, rs.uid, rs.etag,
+	    strlen(rs.etag), rs.msg, strlen(rs.msg),
+	    (const unsigned char *)rs.body, rs.body_len };
+	if ((fd = memfd_create("fuzz_frame", MFD_CLOEXEC)) == -1)
+		abort();
+	rc = frame_response_write(fd, &fr);
+	FUZZ_ASSERT(rc == 0, "the reporter will not write an answer the "
+	    "agent accepts: %d", rc);
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	got = slurp(fd, &len);
+	close(fd);
+	FUZZ_ASSERT(len == size && memcmp(got, data, size) == 0,
+	    "the reporter writes the answer otherwise");
+	free(got);
+	net_response_free(&rs);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fuzz_request(data, size);
+	fuzz_response(data, size);
+	return 0;
+}
