@@ -432,10 +432,11 @@ out:
 		QRcode_free(qr);
 	if (qrpng != NULL)
 		QRcode_free(qrpng);
-	free(tok);
-	free(bundle);
-	free(gottok);
-	free(uri);
+	/* Bearer secrets until enrolled: wiped. */
+	fs_free_secret(tok);
+	fs_free_secret(bundle);
+	fs_free_secret(gottok);
+	fs_free_secret(uri);
 	return rc == 0 ? 0 : cli_fail(rc, &e);
 }
 
@@ -769,7 +770,7 @@ roster_sign_one(struct roster *r, struct row *row)
 	if ((rc = token_sign(&t, r->sk, &tok, &e)) != 0 ||
 	    (rc = bundle_format(r->pk, tok, &t, &row->bundle, &e)) != 0)
 		roster_fatal(r, rc, &e);
-	free(tok);
+	fs_free_secret(tok);
 }
 
 static void *
@@ -865,7 +866,7 @@ chunk_clear(struct chunk *c)
 
 	for (i = 0; i < c->nrows; i++) {
 		free(c->rows[i].err);
-		free(c->rows[i].bundle);
+		fs_free_secret(c->rows[i].bundle);
 		c->rows[i].err = NULL;
 		c->rows[i].bundle = NULL;
 	}

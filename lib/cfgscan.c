@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "muster/cfgscan.h"
 
 #define QUOTE_SHOW	40
@@ -386,6 +388,7 @@ cfgscan_read(config_t *cfg, const char *name, const char *what,
 		    config_error_text(cfg) : "syntax error");
 	else
 		rc = cfgscan_whole(cfg, name, e);
+	sodium_memzero(text, len);	/* a bundle holds a bearer token */
 	free(text);
 	return rc;
 }

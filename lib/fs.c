@@ -24,7 +24,9 @@ fs_read_file(const char *path, size_t max, char **buf, size_t *len,
 
 	*buf = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+	/* O_NONBLOCK: a FIFO opens at once, and is refused below. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1)
 		return err_sys(e, MUSTER_ENOINPUT, "%s", path);
 	if (fstat(fd, &st) == -1) {
 		rc = err_sys(e, MUSTER_EIO, "%s", path);
@@ -54,12 +56,16 @@ fs_read_file(const char *path, size_t max, char **buf, size_t *len,
 				    "large (limit %zu bytes)", path, max);
 				goto out;
 			}
+			/* Not realloc: the old copy may be a key; wipe it. */
 			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			if ((np = realloc(p, cap + 1)) == NULL) {
+			if ((np = malloc(cap + 1)) == NULL) {
 				rc = err_set(e, MUSTER_EINTERNAL,
 				    "%s: out of memory", path);
 				goto out;
 			}
+			memcpy(np, p, n);
+			sodium_memzero(p, n);
+			free(p);
 			p = np;
 		}
 		r = read(fd, p + n, cap - n);
@@ -84,9 +90,21 @@ fs_read_file(const char *path, size_t max, char **buf, size_t *len,
 	p = NULL;
 	rc = 0;
 out:
-	free(p);
+	if (p != NULL) {
+		sodium_memzero(p, n);
+		free(p);
+	}
 	close(fd);
 	return rc;
+}
+
+void
+fs_free_secret(char *s)
+{
+	if (s != NULL) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
 }
 
 int
@@ -234,9 +252,22 @@ fs_check_private(const char *path, struct muster_err *e)
 int
 fs_mkdir_private(const char *path, struct muster_err *e)
 {
-	if (mkdir(path, 0700) == -1 && errno != EEXIST)
-		return err_sys(e, MUSTER_ECANTCREAT, "%s", path);
-	return fs_check_private(path, e);
+	char *copy;
+	int rc;
+
+	if (mkdir(path, 0700) == -1) {
+		if (errno != EEXIST)
+			return err_sys(e, MUSTER_ECANTCREAT, "%s", path);
+		return fs_check_private(path, e);
+	}
+	if ((rc = fs_check_private(path, e)) != 0)
+		return rc;
+	/* A new directory lasts only once its parent's entry is synced. */
+	if ((copy = strdup(path)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_sync_dir(dirname(copy), e);
+	free(copy);
+	return rc;
 }
 
 char *

@@ -120,6 +120,9 @@ frame_request_free(struct frame_request *rq)
 	free(rq->url);
 	free(rq->pin);
 	free(rq->headers);
+	/* An enrollment's body carries its bearer token. */
+	if (rq->body != NULL)
+		explicit_bzero(rq->body, rq->body_len);
 	free(rq->body);
 	memset(rq, 0, sizeof *rq);
 }

@@ -17,7 +17,9 @@
  * reading past max+1).  On success *buf is a malloc'd buffer of *len bytes
  * followed by a NUL byte the caller does not count; the caller frees it.
  * Returns MUSTER_ENOINPUT when path cannot be opened, MUSTER_EDATA when it
- * is too large or not a regular file, MUSTER_EIO on a read error.
+ * is too large or not a regular file (a FIFO or device is refused without
+ * blocking), MUSTER_EIO on a read error.  Every copy it drops on the way
+ * (a grown buffer, an error) is wiped first: path may be a key.
  */
 int	fs_read_file(const char *path, size_t max, char **buf, size_t *len,
 	    struct muster_err *e);
@@ -49,7 +51,8 @@ int	fs_check_private(const char *path, struct muster_err *e);
 
 /*
  * Creates directory path with mode 0700 if it does not exist (the parent
- * must exist), then checks it with fs_check_private.
+ * must exist; its entry is fsync'd when the directory is new), then checks
+ * it with fs_check_private.
  */
 int	fs_mkdir_private(const char *path, struct muster_err *e);
 
@@ -58,6 +61,9 @@ int	fs_write_all(int fd, const void *buf, size_t len);
 
 /* fsyncs the directory that contains path (or path itself if a directory). */
 int	fs_sync_dir(const char *path, struct muster_err *e);
+
+/* Wipes the NUL-terminated secret s (a token, a bundle) and frees it. */
+void	fs_free_secret(char *s);
 
 /* Joins dir and name into a malloc'd "dir/name"; NULL if out of memory. */
 char	*fs_path(const char *dir, const char *name);

@@ -78,6 +78,17 @@ tc="muster-profile id=iaf-personnel serial=4 scope=personnel expires=2014-10-19T
 minisign -S -s org/org.key -m old.cfg -t "$tc" >/dev/null 2>&1
 refused 77 "expired profile" old.cfg
 t_grep "expired: says so" 'expired' "$T/err"
+# A FIFO (or a device) as the profile or its signature: refused at once,
+# never waited on (timeout guards against a hang).
+mkfifo fifo.cfg fifo2.cfg
+cp p3.cfg.minisig fifo.cfg.minisig
+t_exit 65 "a FIFO as the profile is refused" timeout 10 "$AGENT" \
+    --state "$S" install fifo.cfg
+t_err_line "FIFO profile: one line" 'fifo.cfg: not a regular file'
+t_exit 65 "a FIFO as the signature is refused" timeout 10 "$AGENT" \
+    --state "$S" install p3.cfg fifo2.cfg
+t_err_line "FIFO signature: one line" 'fifo2.cfg: not a regular file'
+t_check "FIFOs: serial 2 still installed" test "$(installed)" = 2
 cp "$TOP/profiles/family-optin.cfg" fam.cfg
 "$ENROLL" sign --org org fam.cfg >/dev/null
 refused 77 "family profile on a personnel device" fam.cfg
