@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs every unit test binary and every e2e script once per build directory
 # given (build, build-san, ...), reads their TAP output, and ends with the
-# one line "N passed, N failed".  A test program that dies before finishing
-# its plan counts its missing tests as failed.
+# one line "N passed, N failed".  Each program's line shows its tests and
+# its wall time, to keep the whole run's time in view.  A test program
+# that dies before finishing its plan counts its missing tests as failed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 pass=0
@@ -13,8 +14,10 @@ logdir=$(mktemp -d "${TMPDIR:-/tmp}/muster-tests.XXXXXX")
 run_one() {	# label command...
 	label=$1; shift
 	log="$logdir/$(echo "$label" | tr '/ ' '__').log"
+	t0=$(date +%s)
 	"$@" >"$log" 2>&1
 	rc=$?
+	secs=$(($(date +%s) - t0))
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\).*/\1/p' "$log" | head -n 1)
 	ok=$(grep -c '^ok ' "$log")
 	nok=$(grep -c '^not ok ' "$log")
@@ -28,12 +31,12 @@ run_one() {	# label command...
 	pass=$((pass + ok))
 	fail=$((fail + nok + missing))
 	if [ $((nok + missing)) -gt 0 ]; then
-		echo "FAIL $label (exit $rc): log $log"
+		echo "FAIL $label (exit $rc, ${secs}s): log $log"
 		grep '^not ok ' "$log" | sed 's/^/    /'
 		[ "$missing" -gt 0 ] && tail -n 15 "$log" | sed 's/^/    | /'
 		failed_names="$failed_names $label"
 	else
-		echo "ok   $label ($ok)"
+		echo "ok   $label ($ok, ${secs}s)"
 	fi
 }
 

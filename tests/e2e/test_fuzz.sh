@@ -1,7 +1,8 @@
 #!/bin/bash
 # The libFuzzer targets of tests/fuzz/, briefly: each replays its
 # regression inputs (tests/fuzz/crashes/TARGET/) and then fuzzes for
-# FUZZ_CHECK_SECONDS (default 20) from its seeds; one TAP line per target.
+# FUZZ_CHECK_SECONDS (default 20) from its seeds, FUZZ_CHECK_JOBS (one per
+# CPU) at a time; one TAP line per target.
 # A crash, leak, UBSan report, an input slower than FUZZ_CHECK_TIMEOUT
 # seconds (default 2; `make fuzz` uses 1) or 2 GB of memory fails it.
 #
@@ -63,10 +64,24 @@ else
 	fail_all "build failed"
 fi
 
+# FUZZ_CHECK_JOBS targets at a time (default: one per CPU); the TAP
+# lines come out in order once all are done.
+jobs=${FUZZ_CHECK_JOBS:-$(nproc 2>/dev/null || echo 2)}
+running=0
+for t in $targets; do
+	(FUZZ_SECONDS=$secs FUZZ_TIMEOUT=$tmo sh tests/fuzz/run.sh "$t" \
+	    >"$T/$t.out" 2>&1; echo $? >"$T/$t.rc") &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
 n=2
 for t in $targets; do
-	if line=$(FUZZ_SECONDS=$secs FUZZ_TIMEOUT=$tmo sh tests/fuzz/run.sh \
-	    "$t" 2>&1); then
+	line=$(cat "$T/$t.out")
+	if [ "$(cat "$T/$t.rc" 2>/dev/null)" = 0 ]; then
 		echo "ok $n - $(echo "$line" | head -n 1)"
 	else
 		echo "not ok $n - $(echo "$line" | head -n 1)"

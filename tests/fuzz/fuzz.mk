@@ -54,6 +54,8 @@ FUZZ_LIBS_fuzz_proctcp := $(LIBS_CORE)
 FUZZ_LINK_fuzz_frame   := $(FUZZ_B)/agent.a $(FUZZ_B)/reporter.a \
                           $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_frame   := $(LIBS_CORE)
+FUZZ_LINK_fuzz_agent   := $(FUZZ_B)/agent.a $(FUZZ_B)/libmuster.a
+FUZZ_LIBS_fuzz_agent   := $(LIBS_CORE)
 FUZZ_LINK_fuzz_report  := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_report  := $(LIBS_SERVER)
 FUZZ_LINK_fuzz_server  := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
