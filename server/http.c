@@ -415,6 +415,14 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	__atomic_sub_fetch(&s->active, 1, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * MUSTER_FUZZING is defined by the fuzz build alone (tests/fuzz/fuzz.mk;
+ * libFuzzer's convention for the same is
+ * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION): there the daemon speaks
+ * plain HTTP, so that fuzz_http can write raw requests to this handler
+ * over loopback.  No other build defines it, and nothing at run time or
+ * in the configuration turns TLS off.
+ */
 int
 http_start(struct srv *s, const struct sockaddr *addr, int v6,
     http_log_fn log, struct muster_err *e)
@@ -425,14 +433,19 @@ http_start(struct srv *s, const struct sockaddr *addr, int v6,
 	flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG;
+#ifdef MUSTER_FUZZING
+	flags &= ~(unsigned)MHD_USE_TLS;
+#endif
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, log, s,
 	    MHD_OPTION_SOCK_ADDR, addr,
+#ifndef MUSTER_FUZZING
 	    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 	    MHD_OPTION_HTTPS_PRIORITIES, HTTP_TLS_PRIORITIES,
+#endif
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)l->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)l->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)l->max_per_ip,

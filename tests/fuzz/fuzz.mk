@@ -22,8 +22,11 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer
 # Project code: instrumented for coverage; warnings shown, not fatal
 # (clang's set differs from gcc's, which the real build enforces).
+# MUSTER_FUZZING (this build only; libFuzzer's convention for the same is
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION) makes server/http.c listen in
+# plain HTTP, for fuzz_http; nothing else defines it.
 FUZZ_CFLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(FUZZ_SAN) \
-                 -fsanitize=fuzzer-no-link -Wall -Wextra \
+                 -fsanitize=fuzzer-no-link -Wall -Wextra -DMUSTER_FUZZING \
                  -DMUSTER_VERSION=\"$(VERSION)\" \
                  -DMUSTER_LIBEXECDIR=\"$(LIBEXECDIR)\" $(PKG_CFLAGS)
 # The harnesses: the house warnings, fatal.
@@ -60,6 +63,8 @@ FUZZ_LINK_fuzz_report  := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_report  := $(LIBS_SERVER)
 FUZZ_LINK_fuzz_server  := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_server  := $(LIBS_SERVER)
+FUZZ_LINK_fuzz_http    := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
+FUZZ_LIBS_fuzz_http    := $(LIBS_SERVER)
 
 FUZZ_HDRS := $(wildcard include/muster/*.h agent/*.h agent/*/*.h server/*.h \
              tests/fuzz/*.h)

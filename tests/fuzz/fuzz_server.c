@@ -5,8 +5,9 @@
  * the route itself, on the real store and writer.
  *
  * http.c's own handler (http_access) is static and driven by MHD, so the
- * gate is done here the way http_first does it; what http.c checks before
- * that (Content-Type, Content-Length, the body cap) is not fuzzed.
+ * gate is done here the way http_first does it; the handler itself, with
+ * what http.c checks before that (Content-Type, Content-Length, the body
+ * cap, the upload counted as it comes), is fuzz_http's, over loopback.
  *
  * An input is an HTTP request in short form:
  *

@@ -10,6 +10,12 @@
  * defines both (the executable's definitions take precedence over
  * libmicrohttpd's), over a struct MHD_Connection of its own.
  *
+ * fuzz_http defines FUZZ_SRV_HTTP before including this file: then the
+ * connection is libmicrohttpd's own (neither function is defined here)
+ * and every server made also listens, in plain HTTP (server/http.c built
+ * with MUSTER_FUZZING), on 127.0.0.1 at an ephemeral port, fsrv.port,
+ * with small limits (FUZZ_SRV_LIMITS).
+ *
  * Two devices are enrolled from fixed keys: FUZZ_PDEV (personnel) and
  * FUZZ_FDEV (family).  The store is thrown away and made anew every
  * FUZZ_SRV_RESET inputs, so that it stays small and a run's state does
@@ -20,6 +26,10 @@
 
 #include <strings.h>
 #include <time.h>
+#ifdef FUZZ_SRV_HTTP
+#include <netinet/in.h>
+#include <stdarg.h>
+#endif
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -29,6 +39,7 @@
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "../../server/config.h"
+#include "../../server/http.h"
 #include "../../server/log.h"
 #include "../../server/routes.h"
 #include "../../server/srv.h"
@@ -42,6 +53,14 @@
 #define FUZZ_SRV_RESET	2000
 #define FUZZ_HDR_MAX	32
 #define FUZZ_ARG_MAX	8
+
+#ifdef FUZZ_SRV_HTTP
+/* Small, so that fuzz_http's inputs reach every one of them. */
+#define FUZZ_SRV_LIMITS							\
+	"limits = { max_body = 2048; connection_timeout = 1; "		\
+	"connection_memory = 16384; threads = 2; max_per_ip = 64; };\n"
+#else
+#define FUZZ_SRV_LIMITS	""
 
 struct fuzz_kv {
 	char	*key;
@@ -135,11 +154,13 @@ fuzz_conn_clear(struct MHD_Connection *c)
 	}
 	memset(c, 0, sizeof *c);
 }
+#endif /* FUZZ_SRV_HTTP */
 
 struct fuzz_srv {
 	char			 dir[4096];
 	char			 cfgpath[4200];
 	struct srv		*srv;
+	unsigned		 port;		/* FUZZ_SRV_HTTP: where it listens */
 	unsigned long		 runs;
 	struct sig_pubkey	 org_pk;
 	struct sig_seckey	*org_sk;
@@ -217,6 +238,42 @@ fuzz_srv_devices(void)
 		abort();
 }
 
+#ifdef FUZZ_SRV_HTTP
+/* libmicrohttpd's messages: refused requests, not worth a line each. */
+static inline void
+fuzz_srv_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	if (getenv("MUSTER_FUZZ_VERBOSE") != NULL)
+		vfprintf(stderr, fmt, ap);
+}
+
+/* The daemon of fsrv.srv on 127.0.0.1, port 0: fsrv.port is the one. */
+static inline void
+fuzz_srv_listen(void)
+{
+	struct sockaddr_in sin;
+	const union MHD_DaemonInfo *di;
+	struct muster_err e;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = 0;
+	if (http_start(fsrv.srv, (struct sockaddr *)&sin, 0,
+	    fuzz_srv_mhd_log, &e) != 0) {
+		fprintf(stderr, "fuzz: http: %s\n", e.msg);
+		abort();
+	}
+	if ((di = MHD_get_daemon_info(fsrv.srv->mhd,
+	    MHD_DAEMON_INFO_BIND_PORT)) == NULL || di->port == 0) {
+		fprintf(stderr, "fuzz: http: no port\n");
+		abort();
+	}
+	fsrv.port = di->port;
+}
+#endif
+
 /* A new server on an empty store, with the two devices enrolled. */
 static inline void
 fuzz_srv_start(void)
@@ -233,6 +290,9 @@ fuzz_srv_start(void)
 		abort();
 	}
 	fuzz_srv_devices();
+#ifdef FUZZ_SRV_HTTP
+	fuzz_srv_listen();
+#endif
 }
 
 static inline void
@@ -273,7 +333,7 @@ fuzz_srv_init(const char *name)
 		abort();
 	fuzz_srv_file("org.pub", pub, 0644);
 	free(pub);
-	/* Never handed to TLS: nothing listens. */
+	/* Never handed to TLS: nothing listens, or (fuzz_http) in HTTP. */
 	fuzz_srv_file("server.crt", "-----BEGIN CERTIFICATE-----\n"
 	    "-----END CERTIFICATE-----\n", 0644);
 	fuzz_srv_file("server.key", "-----BEGIN PRIVATE KEY-----\n"
@@ -284,7 +344,8 @@ fuzz_srv_init(const char *name)
 	snprintf(cfg, sizeof cfg, "listen = \"127.0.0.1\";\nport = 8443;\n"
 	    "tls_cert = \"server.crt\";\ntls_key = \"server.key\";\n"
 	    "org_key = \"org.pub\";\ndata_dir = \"data\";\n"
-	    "admin_token_hash = \"%s\";\nlog_level = \"error\";\n", hex);
+	    "admin_token_hash = \"%s\";\nlog_level = \"error\";\n"
+	    FUZZ_SRV_LIMITS, hex);
 	fuzz_srv_file("server.cfg", cfg, 0600);
 	snprintf(fsrv.cfgpath, sizeof fsrv.cfgpath, "%s/server.cfg", fsrv.dir);
 	fuzz_srv_start();

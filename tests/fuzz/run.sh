@@ -29,6 +29,7 @@ fuzz_proctcp)	maxlen=4096 ;;
 fuzz_frame)	maxlen=8192 ;;
 fuzz_report)	maxlen=8192 ;;
 fuzz_server)	maxlen=8192 ;;
+fuzz_http)	maxlen=8192 ;;	# max_body is 2048: room to go over it, pipelined
 fuzz_agent)	maxlen=16384 ;;	# room for a base64 profile of ~10 KB
 *)		maxlen=4096 ;;
 esac
