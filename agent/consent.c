@@ -414,8 +414,7 @@ consent_load(const char *dir, struct consent *c, struct muster_err *e)
 	memset(c, 0, sizeof *c);
 	if ((path = fs_path(dir, CONSENT_FILE)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = fs_check_private(path, e)) != 0 ||
-	    (rc = fs_read_file(path, CONSENT_MAX, &buf, &len, e)) != 0)
+	if ((rc = fs_read_private(path, CONSENT_MAX, &buf, &len, e)) != 0)
 		goto out;
 	if ((rc = consent_parse(path, buf, len, c, e)) == MUSTER_EDATA)
 		rc = MUSTER_ECONFIG;

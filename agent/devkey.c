@@ -24,14 +24,12 @@ devkey_load(const char *dir, struct sig_seckey **sk, struct muster_err *e)
 	*sk = NULL;
 	if ((path = fs_path(dir, DEVKEY_FILE)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = fs_check_private(path, e)) != 0) {
+	if ((rc = fs_read_private(path, SIG_KEYFILE_MAX, &buf, &len, e)) != 0) {
 		if (rc == MUSTER_ENOINPUT)
 			rc = err_set(e, MUSTER_ECONFIG, "%s: no device key; "
 			    "enroll first", path);
 		goto out;
 	}
-	if ((rc = fs_read_file(path, SIG_KEYFILE_MAX, &buf, &len, e)) != 0)
-		goto out;
 	if ((rc = sig_seckey_parse(path, buf, len, NULL, sk, e)) != 0)
 		rc = rc == MUSTER_EINTERNAL ? rc : MUSTER_ECONFIG;
 out:

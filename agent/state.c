@@ -80,11 +80,7 @@ static int
 read_private(const char *path, size_t max, char **buf, size_t *len,
     struct muster_err *e)
 {
-	int rc;
-
-	if ((rc = fs_check_private(path, e)) != 0)
-		return rc;
-	return fs_read_file(path, max, buf, len, e);
+	return fs_read_private(path, max, buf, len, e);
 }
 
 /* Parses buf into cfg, which the caller has config_init'ed. */

@@ -72,9 +72,7 @@ org_seckey_load(const char *path, struct sig_seckey **sk,
 	int rc, enc;
 
 	*sk = NULL;
-	if ((rc = fs_check_private(path, e)) != 0)
-		goto out;
-	if ((rc = fs_read_file(path, SIG_KEYFILE_MAX, &buf, &len, e)) != 0)
+	if ((rc = fs_read_private(path, SIG_KEYFILE_MAX, &buf, &len, e)) != 0)
 		goto out;
 	if ((enc = sig_seckey_encrypted(path, buf, len, e)) < 0) {
 		rc = enc;

@@ -12,9 +12,31 @@
 
 #include "muster/fs.h"
 
-int
-fs_read_file(const char *path, size_t max, char **buf, size_t *len,
-    struct muster_err *e)
+/* Refuses st (of path) unless owned by us or root and closed to others. */
+static int
+private_ok(const char *path, const struct stat *st, struct muster_err *e)
+{
+	if (S_ISLNK(st->st_mode))
+		return err_set(e, MUSTER_ECONFIG, "%s: is a symbolic link; "
+		    "refusing it", path);
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return err_set(e, MUSTER_ECONFIG, "%s: owned by uid %u, not by "
+		    "this user; refusing it", path, (unsigned)st->st_uid);
+	if (st->st_mode & (S_IRWXG | S_IRWXO))
+		return err_set(e, MUSTER_ECONFIG, "%s: mode %04o lets others "
+		    "in; chmod %s it", path, (unsigned)(st->st_mode & 07777),
+		    S_ISDIR(st->st_mode) ? "0700" : "0600");
+	return 0;
+}
+
+/*
+ * fs_read_file and fs_read_private: the checks on the open descriptor
+ * (so they hold for the bytes read, whatever the path names by now),
+ * then the read.
+ */
+static int
+read_file(const char *path, int private, size_t max, char **buf,
+    size_t *len, struct muster_err *e)
 {
 	struct stat st;
 	char *p = NULL;
@@ -25,13 +47,21 @@ fs_read_file(const char *path, size_t max, char **buf, size_t *len,
 	*buf = NULL;
 	*len = 0;
 	/* O_NONBLOCK: a FIFO opens at once, and is refused below. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1)
-		return err_sys(e, MUSTER_ENOINPUT, "%s", path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+	    (private ? O_NOFOLLOW : 0))) == -1) {
+		if (private && errno == ELOOP)
+			return err_set(e, MUSTER_ECONFIG, "%s: is a symbolic "
+			    "link; refusing it", path);
+		/* As fs_check_private says it: only a missing file is 66. */
+		return err_sys(e, !private || errno == ENOENT ?
+		    MUSTER_ENOINPUT : MUSTER_EIO, "%s", path);
+	}
 	if (fstat(fd, &st) == -1) {
 		rc = err_sys(e, MUSTER_EIO, "%s", path);
 		goto out;
 	}
+	if (private && (rc = private_ok(path, &st, e)) != 0)
+		goto out;
 	if (!S_ISREG(st.st_mode)) {
 		rc = err_set(e, MUSTER_EDATA, "%s: not a regular file", path);
 		goto out;
@@ -96,6 +126,20 @@ out:
 	}
 	close(fd);
 	return rc;
+}
+
+int
+fs_read_file(const char *path, size_t max, char **buf, size_t *len,
+    struct muster_err *e)
+{
+	return read_file(path, 0, max, buf, len, e);
+}
+
+int
+fs_read_private(const char *path, size_t max, char **buf, size_t *len,
+    struct muster_err *e)
+{
+	return read_file(path, 1, max, buf, len, e);
 }
 
 void
@@ -236,17 +280,7 @@ fs_check_private(const char *path, struct muster_err *e)
 	if (lstat(path, &st) == -1)
 		return err_sys(e, errno == ENOENT ? MUSTER_ENOINPUT :
 		    MUSTER_EIO, "%s", path);
-	if (S_ISLNK(st.st_mode))
-		return err_set(e, MUSTER_ECONFIG, "%s: is a symbolic link; "
-		    "refusing it", path);
-	if (st.st_uid != geteuid() && st.st_uid != 0)
-		return err_set(e, MUSTER_ECONFIG, "%s: owned by uid %u, not by "
-		    "this user; refusing it", path, (unsigned)st.st_uid);
-	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		return err_set(e, MUSTER_ECONFIG, "%s: mode %04o lets others "
-		    "in; chmod %s it", path, (unsigned)(st.st_mode & 07777),
-		    S_ISDIR(st.st_mode) ? "0700" : "0600");
-	return 0;
+	return private_ok(path, &st, e);
 }
 
 int

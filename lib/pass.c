@@ -42,11 +42,9 @@ pass_from_file(const char *path, char *p, size_t size, struct muster_err *e)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = fs_check_private(path, e)) != 0)
+	if ((rc = fs_read_private(path, size + 2, &buf, &len, e)) != 0)
 		return rc == MUSTER_ENOINPUT ? err_set(e, MUSTER_ENOINPUT,
 		    "%s (named by %s): no such file", path, PASS_ENV) : rc;
-	if ((rc = fs_read_file(path, size + 2, &buf, &len, e)) != 0)
-		return rc;
 	if (first_line(buf, len, p, size) != 0)
 		rc = err_set(e, MUSTER_EUSAGE, "%s: passphrase too long",
 		    path);

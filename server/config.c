@@ -257,9 +257,7 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 
 	*out = NULL;
 	config_init(&cfg);
-	if ((rc = fs_check_private(path, e)) != 0)
-		goto out;
-	if ((rc = fs_read_file(path, CONFIG_FILE_MAX, &buf, &len, e)) != 0)
+	if ((rc = fs_read_private(path, CONFIG_FILE_MAX, &buf, &len, e)) != 0)
 		goto out;
 	if ((x.c = calloc(1, sizeof *x.c)) == NULL ||
 	    (x.c->path = strdup(path)) == NULL ||

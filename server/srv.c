@@ -44,9 +44,9 @@ pem_load(const char *path, const char *marker, int private, char **out,
 	int rc;
 
 	*out = NULL;
-	if (private && (rc = fs_check_private(path, e)) != 0)
-		return rc == MUSTER_ENOINPUT ? MUSTER_ECONFIG : rc;
-	if ((rc = fs_read_file(path, SRV_PEM_MAX, &buf, &len, e)) != 0)
+	rc = private ? fs_read_private(path, SRV_PEM_MAX, &buf, &len, e) :
+	    fs_read_file(path, SRV_PEM_MAX, &buf, &len, e);
+	if (rc != 0)
 		return MUSTER_ECONFIG;
 	if (strstr(buf, "-----BEGIN ") == NULL || strstr(buf, marker) == NULL) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: not a PEM %s", path,

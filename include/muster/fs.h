@@ -25,6 +25,15 @@ int	fs_read_file(const char *path, size_t max, char **buf, size_t *len,
 	    struct muster_err *e);
 
 /*
+ * fs_read_file for a key or a private configuration: also refuses, with
+ * MUSTER_ECONFIG and fs_check_private's words, a symbolic link (O_NOFOLLOW)
+ * and a file not owned by this user or root or open to group or others,
+ * checked on the descriptor it reads (no window between check and read).
+ */
+int	fs_read_private(const char *path, size_t max, char **buf, size_t *len,
+	    struct muster_err *e);
+
+/*
  * Writes len bytes to path atomically: a temporary file in the same
  * directory, created O_EXCL with the given mode, fsync'd, renamed over path,
  * then the directory fsync'd.  Never leaves a partial path behind.

@@ -239,5 +239,10 @@ chmod 700 "$S"; chmod 644 "$S/org.pub"
 t_exit 78 "an anchor others can read is refused" A status
 chmod 600 "$S/org.pub"
 t_exit 0 "status again once fixed" A status
+mv "$S/org.pub" "$T/anchor.pub"; ln -s "$T/anchor.pub" "$S/org.pub"
+t_exit 78 "an anchor that is a symbolic link is refused" A status
+t_err_line "linked anchor: one line" 'org.pub: is a symbolic link'
+rm "$S/org.pub"; mv "$T/anchor.pub" "$S/org.pub"
+t_exit 0 "status again once the link is gone" A status
 
 t_done

@@ -175,6 +175,12 @@ chmod 644 org/org.key
 t_exit 78 "sign refuses an org.key others can read" "$ENROLL" sign --org org p.cfg
 t_err_line "loose key: one line" 'chmod 0600'
 chmod 600 org/org.key
+# A symbolic link in place of the key is refused, even to a good key
+# (checked on the file opened, O_NOFOLLOW: no window for a swap).
+mkdir lnk; cp org/org.pub lnk/; ln -s "$T/org/org.key" lnk/org.key
+t_exit 78 "sign refuses an org.key that is a symbolic link" "$ENROLL" sign \
+    --org lnk p.cfg
+t_err_line "linked key: one line" 'org.key: is a symbolic link'
 mkdir mix; cp org/org.pub mix/; cp enc/org.key mix/
 MUSTER_PASSPHRASE_FILE=$T/pass t_exit 78 "sign refuses a key not matching org.pub" \
     "$ENROLL" sign --org mix p.cfg
