@@ -55,3 +55,19 @@ t_grep() {
 		sed 's/^/# /' "$3" | head -n 20
 	fi
 }
+
+# t_port: PORT, a port nothing on 127.0.0.1 listens on (50 tries at
+# most), and U, its https URL; bails out when none is found.
+t_port() {
+	local p
+	PORT=
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			PORT=$p
+			break
+		fi
+	done
+	[ -n "$PORT" ] || { echo "Bail out! no free port"; exit 1; }
+	U=https://127.0.0.1:$PORT
+}

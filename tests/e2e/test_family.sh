@@ -33,16 +33,7 @@ if [ ! -x "$SERVER" ]; then
 	exit 0
 fi
 
-PORT=
-for _ in $(seq 1 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-		PORT=$p
-		break
-	fi
-done
-[ -n "$PORT" ] || { echo "Bail out! no free port"; exit 1; }
-U=https://127.0.0.1:$PORT
+t_port
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }
 PIN=$(cat org/server.pin)

@@ -77,13 +77,7 @@ newreport() {
 	"$AGENT" --state gen --device sim:gen.cfg run --once >/dev/null 2>&1
 	CUR=$(<gen/seq)
 }
-post() {
-	curl -sk --pinnedpubkey "$PIN" --max-time 20 -o /dev/null \
-	    -w '%{http_code}' -H 'Content-Type: application/json' \
-	    -H "Muster-Device: $GD" \
-	    -H "Muster-Signature: $(<"gen/spool/$1.sig")" \
-	    --data-binary @"gen/spool/$1.json" "$U/v1/report" 2>/dev/null
-}
+post() { report_post gen "$GD" "$1"; }
 stored() { sql "SELECT count(*) FROM reports WHERE device = '$GD' AND seq = $1"; }
 
 fill smnt

@@ -292,13 +292,7 @@ newreport() {
 	[ -f "gen/spool/$CUR.json" ]
 }
 # post SEQ: sends it; prints the HTTP status (000: no answer).
-post() {
-	curl -sk --pinnedpubkey "$PIN" --max-time 10 -o /dev/null \
-	    -w '%{http_code}' -H 'Content-Type: application/json' \
-	    -H "Muster-Device: $GD" \
-	    -H "Muster-Signature: $(<"gen/spool/$1.sig")" \
-	    --data-binary @"gen/spool/$1.json" "$U/v1/report" 2>/dev/null
-}
+post() { report_post gen "$GD" "$1" 10; }
 # arm "FN N" (N 0: count only): re-arms the shim in the server and waits,
 # at most 2 s, until it says so.  Sets SCALLS and SHIT for the round that
 # ended.

@@ -39,16 +39,7 @@ for bad in 2024-01-01 2024-01-01T00:00:00 2024-13-01T00:00:00Z \
 done
 t_err_line "malformed --as-of: one line" 'YYYY-MM-DDTHH:MM:SSZ'
 
-PORT=
-for _ in $(seq 1 50); do
-	p=$((20000 + RANDOM % 40000))
-	if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-		PORT=$p
-		break
-	fi
-done
-[ -n "$PORT" ] || { echo "Bail out! no free port"; exit 1; }
-U=https://127.0.0.1:$PORT
+t_port
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }
 

@@ -48,17 +48,7 @@ fault_need() {
 
 # fault_org: a new org in $T/org for a server on a free port ($PORT, $U).
 fault_org() {
-	local p
-	PORT=
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			PORT=$p
-			break
-		fi
-	done
-	[ -n "$PORT" ] || { echo "Bail out! no free port"; exit 1; }
-	U=https://127.0.0.1:$PORT
+	t_port
 	"$ENROLL" init --org "$T/org" --server "$U" --no-passphrase \
 	    >/dev/null || { echo "Bail out! muster-enroll init"; exit 1; }
 	PIN=$(cat "$T/org/server.pin")
@@ -148,6 +138,17 @@ fault_enroll() {
 }
 
 devid() { sed -n 's/^device_id = "\(.*\)";/\1/p' "$1/agent.cfg"; }
+
+# report_post DIR DEVICE SEQ [SECONDS]: posts DIR/spool/SEQ.json with its
+# signature as DEVICE (curl, --max-time SECONDS, default 20); prints the
+# HTTP status (000: no answer).
+report_post() {
+	curl -sk --pinnedpubkey "$PIN" --max-time "${4:-20}" -o /dev/null \
+	    -w '%{http_code}' -H 'Content-Type: application/json' \
+	    -H "Muster-Device: $2" \
+	    -H "Muster-Signature: $(<"$1/spool/$3.sig")" \
+	    --data-binary @"$1/spool/$3.json" "$U/v1/report" 2>/dev/null
+}
 
 # sql QUERY: one read-only query of the server's store.
 sql() { sqlite3 "file:$DB?mode=ro" "$1" 2>/dev/null; }
