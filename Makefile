@@ -68,9 +68,13 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 .PHONY: all check test deps install demo clean bench
 all: $(PROGS)
 
-$(B)/%.o: %.c $(wildcard include/muster/*.h */*.h */*/*.h) Makefile
+# Each object depends on the headers it includes, as the compiler lists
+# them (-MMD -MP writes $@.d beside it), and on the Makefile's flags.
+DEPFLAGS = -MMD -MP -MF $@.d
+
+$(B)/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/libmuster.a: $(LIB_OBJ)
 	$(Q)rm -f $@; ar rcs $@ $^
@@ -105,39 +109,43 @@ $(B)/bin/muster-reporter: $(B)/agent/reporter/main.o $(B)/reporter.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_REPORTER)
 
 # Unit tests link every module archive; archives pull in only what is used.
-$(B)/tests/%: tests/unit/%.c $(ARCHIVES)
+$(B)/tests/%: tests/unit/%.c $(ARCHIVES) Makefile
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) $(LIBS_TEST)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(ARCHIVES) \
+	    $(LIBS_TEST)
 
 TOOLS       := $(B)/tests/tools/tcphold $(B)/tests/tools/rusage
 
 $(B)/tests/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # Raw Ed25519 signing rate, the roster benchmark's baseline.
 TOOLS += $(B)/tests/tools/signrate
 $(B)/tests/tools/signrate: tests/tools/signrate.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS_CORE)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBS_CORE)
 
 # The roll-up benchmark's store generator writes through the real schema.
 TOOLS += $(B)/tests/tools/rollupgen
 $(B)/tests/tools/rollupgen: tests/tools/rollupgen.c $(B)/server.a $(B)/libmuster.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/server.a \
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/server.a \
 	    $(B)/libmuster.a $(LIBS_SERVER)
 
 # The ingest load tool signs like a device (libmuster) and posts (libcurl).
 TOOLS += $(B)/tests/tools/ingest
 $(B)/tests/tools/ingest: tests/tools/ingest.c $(B)/libmuster.a
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libmuster.a \
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libmuster.a \
 	    $(LIBS_CORE) $(LIBS_REPORTER)
 
 # Test machinery with rules of its own (fuzzers, fault injection) keeps
 # them beside its sources; each fragment may add to TOOLS.
 -include $(wildcard tests/*/*.mk)
+
+# The dependency lists the compiler wrote (see DEPFLAGS).
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 test: $(PROGS) $(UNIT_BIN) $(TOOLS)
 

@@ -12,6 +12,7 @@ ENROLL="$MUSTER_BIN/muster-enroll"
 
 t_ok()   { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 t_fail() { T_N=$((T_N + 1)); echo "not ok $T_N - $*"; }
+t_skip() { T_N=$((T_N + 1)); echo "ok $T_N - # SKIP $*"; }
 t_done() { echo "1..$T_N"; }
 
 # t_check NAME COND...: passes when the command COND succeeds.

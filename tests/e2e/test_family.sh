@@ -18,7 +18,6 @@ DEV=$TOP/examples/devices
 SPID=
 DPID=
 trap 'for p in $SPID $DPID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
-t_skip() { T_N=$((T_N + 1)); echo "ok $T_N - # SKIP $*"; }
 
 for tool in sqlite3 openssl script setsid curl b2sum; do
 	if ! command -v "$tool" >/dev/null; then

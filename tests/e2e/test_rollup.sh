@@ -15,7 +15,6 @@ SERVER="$MUSTER_BIN/muster-server"
 DEV=$TOP/examples/devices
 SPID=
 trap 'if [ -n "$SPID" ]; then kill -9 "$SPID" 2>/dev/null; fi; rm -rf "$T"' EXIT
-t_skip() { T_N=$((T_N + 1)); echo "ok $T_N - # SKIP $*"; }
 R() { "$SERVER" report --config org/server.cfg "$@"; }
 
 if [ ! -x "$SERVER" ]; then

@@ -18,7 +18,6 @@ SPID=
 DPID=
 trap 'for p in $SPID $DPID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 A() { "$AGENT" --state "$S" --device "sim:$T/dev.cfg" "$@"; }
-t_skip() { T_N=$((T_N + 1)); echo "ok $T_N - # SKIP $*"; }
 cp "$DEV/redmi-1s.cfg" dev.cfg
 
 # --- without a server ------------------------------------------------------

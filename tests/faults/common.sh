@@ -11,8 +11,6 @@ SPID=
 F_PIDS=
 F_MOUNTS=
 
-t_skip() { T_N=$((T_N + 1)); echo "ok $T_N - # SKIP $*"; }
-
 fault_cleanup() {
 	local p m
 	for p in $SPID $F_PIDS; do

@@ -66,15 +66,16 @@ FUZZ_LIBS_fuzz_server  := $(LIBS_SERVER)
 FUZZ_LINK_fuzz_http    := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_http    := $(LIBS_SERVER)
 
-FUZZ_HDRS := $(wildcard include/muster/*.h agent/*.h agent/*/*.h server/*.h \
-             tests/fuzz/*.h)
+# Headers are found by the compiler (-MMD -MP, as in the main build).
+FUZZ_DEPFLAGS = -MMD -MP -MF $@.d
+-include $(shell find $(FUZZ_B) -name '*.d' 2>/dev/null)
 
 .PHONY: fuzz fuzz-build fuzz-clean
 fuzz-build: $(FUZZ_BINS)
 
-$(FUZZ_ALL_OBJ): $(FUZZ_B)/obj/%.o: %.c $(FUZZ_HDRS) tests/fuzz/fuzz.mk
+$(FUZZ_ALL_OBJ): $(FUZZ_B)/obj/%.o: %.c tests/fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEPFLAGS) -c -o $@ $<
 
 $(FUZZ_B)/libmuster.a: $(FUZZ_LIB_OBJ)
 	$(Q)rm -f $@; ar rcs $@ $^
@@ -86,10 +87,9 @@ $(FUZZ_B)/server.a: $(FUZZ_SERVER_OBJ)
 	$(Q)rm -f $@; ar rcs $@ $^
 
 define FUZZ_BIN_RULE
-$(FUZZ_B)/$(1): tests/fuzz/$(1).c $(FUZZ_LINK_$(1)) $(FUZZ_HDRS) \
-    tests/fuzz/fuzz.mk
+$(FUZZ_B)/$(1): tests/fuzz/$(1).c $(FUZZ_LINK_$(1)) tests/fuzz/fuzz.mk
 	@mkdir -p $(FUZZ_B)
-	$(Q)$(FUZZ_CC) $(FUZZ_HCFLAGS) $(FUZZ_LDFLAGS) -o $$@ $$< \
+	$(Q)$(FUZZ_CC) $(FUZZ_HCFLAGS) $(FUZZ_DEPFLAGS) $(FUZZ_LDFLAGS) -o $$@ $$< \
 	    $(FUZZ_LINK_$(1)) $(FUZZ_LIBS_$(1))
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_BIN_RULE,$(t))))
