@@ -6,11 +6,7 @@
  * and a malformed one is refused, and a consent covers a rule only as it
  * was shown.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

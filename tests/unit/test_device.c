@@ -5,11 +5,7 @@
  * their own state), including commands that hang, fail, print junk or
  * never stop printing.  Run from the top of the tree.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -35,25 +31,13 @@
 #define SHORT_MS	300
 
 /* One temporary directory per test, removed by teardown. */
-static char tmpdir[64];
+static char tmpdir[UNIT_TMPDIR_MAX];
 
 static int
 setup_tmp(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/muster-device.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	return 0;
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	return unit_tmpdir(tmpdir, "device");
 }
 
 static void
@@ -85,33 +69,10 @@ teardown_tmp(void **state)
 {
 	(void)state;
 	if (tmpdir[0] != '\0')
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		unit_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 	/* Whatever a test did, no child of ours may be left behind. */
 	return waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD ? 0 : -1;
-}
-
-static char *
-read_all(const char *path, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	long n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s (run from the top of the tree)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
 }
 
 static void
@@ -146,7 +107,7 @@ copy_example(const char *name, mode_t mode, char *spec, size_t size,
 	size_t len;
 
 	snprintf(src, sizeof src, EXAMPLES "/%s", name);
-	buf = read_all(src, &len);
+	buf = unit_slurp(src, &len);
 	snprintf(path, psize, "%s/%s", tmpdir, name);
 	write_all(path, buf, len, mode);
 	free(buf);
@@ -331,7 +292,7 @@ sim_put_round_trip(void **state)
 	(void)state;
 	copy_example("redmi-1s.cfg", 0640, spec, sizeof spec, path,
 	    sizeof path);
-	orig = read_all(path, &olen);
+	orig = unit_slurp(path, &olen);
 	d = open_ok(spec);
 	put_ok(d, "secure", "mi_cloud_sync_enabled", "0");
 	get_ok(d, "secure", "mi_cloud_sync_enabled", "0");
@@ -342,14 +303,14 @@ sim_put_round_trip(void **state)
 	device_close(d2);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
-	now = read_all(path, &nlen);
+	now = unit_slurp(path, &nlen);
 	assert_non_null(strstr(now, "mi_cloud_sync_enabled = \"0\";"));
 	/* The leading comment block survives. */
 	assert_int_equal(strncmp(now, orig, 40), 0);
 	free(now);
 
 	put_ok(d, "secure", "mi_cloud_sync_enabled", "1");
-	now = read_all(path, &nlen);
+	now = unit_slurp(path, &nlen);
 	assert_int_equal(nlen, olen);
 	assert_memory_equal(now, orig, olen);
 	free(now);
@@ -387,7 +348,7 @@ sim_examples_canonical(void **state)
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		copy_example(names[i], 0644, spec, sizeof spec, path,
 		    sizeof path);
-		orig = read_all(path, &olen);
+		orig = unit_slurp(path, &olen);
 		d = open_ok(spec);
 		assert_int_equal(device_setting_get(d, "global", "auto_time",
 		    val, &isset, &e), 0);
@@ -395,7 +356,7 @@ sim_examples_canonical(void **state)
 		put_ok(d, "global", "auto_time", "flip");
 		put_ok(d, "global", "auto_time", val);
 		device_close(d);
-		now = read_all(path, &nlen);
+		now = unit_slurp(path, &nlen);
 		if (nlen != olen || memcmp(now, orig, olen) != 0)
 			fail_msg("%s is not in the writer's layout:\n%s",
 			    names[i], now);
@@ -430,9 +391,9 @@ sim_package_disable(void **state)
 	assert_int_equal(st.st_mode & 07777, 0600);
 
 	/* Disabling a disabled package writes nothing. */
-	before = read_all(path, &blen);
+	before = unit_slurp(path, &blen);
 	disable_ok(d, "com.miui.cloudservice");
-	after = read_all(path, &alen);
+	after = unit_slurp(path, &alen);
 	assert_int_equal(alen, blen);
 	assert_memory_equal(after, before, blen);
 	free(before);
@@ -462,7 +423,7 @@ sim_outside_edit(void **state)
 	    sizeof path);
 	d = open_ok(spec);
 	get_ok(d, "secure", "mi_cloud_messaging_enabled", "0");
-	buf = read_all(path, &len);
+	buf = unit_slurp(path, &len);
 	p = strstr(buf, "mi_cloud_messaging_enabled = \"0\"");
 	assert_non_null(p);
 	p[strlen("mi_cloud_messaging_enabled = \"")] = '1';
@@ -750,7 +711,7 @@ sim_truncated(void **state)
 	snprintf(prefix, sizeof prefix, "%s:", path);
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(src, sizeof src, EXAMPLES "/%s", names[i]);
-		buf = read_all(src, &len);
+		buf = unit_slurp(src, &len);
 		ok = 0;
 		for (n = 0; n <= len; n++) {
 			write_all(path, buf, n, 0644);
@@ -794,7 +755,7 @@ sim_mutated(void **state)
 	(void)state;
 	snprintf(path, sizeof path, "%s/mut.cfg", tmpdir);
 	snprintf(spec, sizeof spec, "sim:%s", path);
-	buf = read_all(EXAMPLES "/redmi-1s.cfg", &len);
+	buf = unit_slurp(EXAMPLES "/redmi-1s.cfg", &len);
 	for (i = 0; i < len; i++) {
 		keep = buf[i];
 		for (k = 0; k < sizeof subst; k++) {
@@ -846,7 +807,7 @@ fake_setup(const char *props, const char *packages)
 
 	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
 		snprintf(src, sizeof src, FAKES "/%s", cmds[i]);
-		buf = read_all(src, &len);
+		buf = unit_slurp(src, &len);
 		snprintf(dst, sizeof dst, "%s/%s", tmpdir, cmds[i]);
 		write_all(dst, buf, len, 0755);
 		free(buf);
@@ -951,7 +912,7 @@ android_settings(void **state)
 	get_ok(d, "secure", "mi_cloud_sync_enabled", "0");
 	snprintf(path, sizeof path, "%s/state/settings/secure/"
 	    "mi_cloud_sync_enabled", tmpdir);
-	buf = read_all(path, NULL);
+	buf = unit_slurp(path, NULL);
 	assert_string_equal(buf, "0");
 	free(buf);
 	/* Arguments go through as they are: no shell to reinterpret them. */

@@ -6,11 +6,7 @@
  * malformed, trailing bytes, late -- refused with a clean error before
  * anything is allocated for it.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <sys/socket.h>
 

@@ -5,11 +5,7 @@
  * real connection on 127.0.0.3 shows up in the running kernel's table.
  * Run from the top of the tree (tests/data/proc holds the samples).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -79,8 +75,8 @@ cidr(const char *s)
 static void
 tmp_open(struct tmpdir *t)
 {
-	snprintf(t->path, sizeof t->path, "/tmp/muster-netscan.XXXXXX");
-	assert_non_null(mkdtemp(t->path));
+	assert_true(sizeof t->path >= UNIT_TMPDIR_MAX);
+	assert_int_equal(unit_tmpdir(t->path, "netscan"), 0);
 }
 
 static void

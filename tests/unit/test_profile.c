@@ -4,11 +4,7 @@
  * Run from the top of the tree (or set MUSTER_PROFILES to the directory
  * holding the example profiles).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <sys/socket.h>
 

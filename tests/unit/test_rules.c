@@ -5,11 +5,7 @@
  * and package-ban run against a simulated device (a temporary copy of
  * examples/devices/redmi-1s.cfg).  Run from the top of the tree.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -443,27 +439,6 @@ struct sim {
 	"\t{ name = \"com.android.chrome\"; enabled = true; }\n" \
 	");\n"
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	long n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		fail_msg("cannot open %s (run from the top of the tree)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	assert_true((n = ftell(f)) >= 0);
-	rewind(f);
-	assert_non_null(buf = malloc((size_t)n + 1));
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
-
 /* Opens a sim device on a fresh copy of text. */
 static void
 sim_open(struct sim *s, const char *text)
@@ -472,8 +447,8 @@ sim_open(struct sim *s, const char *text)
 	FILE *f;
 
 	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "/tmp/muster-rules.XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
+	assert_true(sizeof s->dir >= UNIT_TMPDIR_MAX);
+	assert_int_equal(unit_tmpdir(s->dir, "rules"), 0);
 	snprintf(s->path, sizeof s->path, "%s/device.cfg", s->dir);
 	snprintf(s->spec, sizeof s->spec, "sim:%s", s->path);
 	assert_non_null(f = fopen(s->path, "wb"));
@@ -490,7 +465,7 @@ sim_open_example(struct sim *s, const char *name)
 	char path[256], *text;
 
 	snprintf(path, sizeof path, "examples/devices/%s", name);
-	text = slurp(path, NULL);
+	text = unit_slurp(path, NULL);
 	sim_open(s, text);
 	free(text);
 }
@@ -508,7 +483,7 @@ sim_close(struct sim *s)
 static char *
 sim_text(const struct sim *s)
 {
-	return slurp(s->path, NULL);
+	return unit_slurp(s->path, NULL);
 }
 
 static void
@@ -850,7 +825,7 @@ example_profile(void)
 	size_t len;
 	char *buf;
 
-	buf = slurp("profiles/iaf-personnel.cfg", &len);
+	buf = unit_slurp("profiles/iaf-personnel.cfg", &len);
 	if (profile_parse("iaf-personnel.cfg", buf, len, &p, &e) != 0)
 		fail_msg("%s", e.msg);
 	free(buf);

@@ -4,11 +4,7 @@
  * others can read are refused naming FILE:LINE; paths are taken relative
  * to the file's directory; limits default.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,24 +32,20 @@ static const char good[] =
 "  connection_timeout = 15; connection_memory = 65536; threads = 4;\n"
 "};\n";
 
-static char dir[64];
+static char dir[UNIT_TMPDIR_MAX];
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/muster-cfg.XXXXXX");
-	return mkdtemp(dir) == NULL ? -1 : 0;
+	return unit_tmpdir(dir, "cfg");
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return unit_rmtree(dir);
 }
 
 /* Writes text to dir/name with mode; returns the path (static). */

@@ -3,11 +3,7 @@
  * transactions, each visible to another handle the moment writer_run
  * returns; a failing job rolls back alone; the batches are counted.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,7 +18,7 @@
 #define THREADS		8
 #define PER_THREAD	40
 
-static char dir[64];
+static char dir[UNIT_TMPDIR_MAX + 2];
 static struct writer *w;
 static struct store *wst;
 
@@ -96,8 +92,7 @@ concurrent_jobs(void **state)
 	int64_t n;
 
 	(void)state;
-	snprintf(dir, sizeof dir, "/tmp/muster-writer.XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(unit_tmpdir(dir, "writer"), 0);
 	strcat(dir, "/d");
 	assert_int_equal(store_open(dir, 0, &wst, &e), 0);
 	assert_int_equal(writer_start(wst, &w, &e), 0);
@@ -125,7 +120,6 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(concurrent_jobs),
 	};
-	char cmd[128];
 	int rc;
 
 	if (sodium_init() < 0)
@@ -133,8 +127,7 @@ main(void)
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	if (dir[0] != '\0') {
 		dir[strlen(dir) - 2] = '\0';
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
+		if (unit_rmtree(dir) != 0)
 			rc = 1;
 	}
 	return rc;

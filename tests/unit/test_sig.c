@@ -2,11 +2,7 @@
  * sig: minisign-compatible keys and signatures.  Golden vectors made by
  * stock minisign (tests/data/minisign) must verify; every forgery must not.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,11 +7,7 @@
  * extended fields and the device key's life: made once, 0600, signs,
  * wiped.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <sys/stat.h>
 
@@ -35,10 +31,12 @@
 static int
 setup(void **state)
 {
-	char *d = strdup("/tmp/muster-spool.XXXXXX");
+	char *d = malloc(UNIT_TMPDIR_MAX);
 
-	if (d == NULL || mkdtemp(d) == NULL)
+	if (d == NULL || unit_tmpdir(d, "spool") != 0) {
+		free(d);
 		return -1;
+	}
 	*state = d;
 	return 0;
 }
@@ -46,11 +44,11 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
+	int rc;
 
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
+	rc = unit_rmtree(*state);
 	free(*state);
-	return system(cmd) == 0 ? 0 : -1;
+	return rc;
 }
 
 /* Spools a minimal report with seq and dropped. */

@@ -5,11 +5,7 @@
 #define OPENSSL_API_COMPAT	30000
 #define OPENSSL_NO_DEPRECATED
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <sys/stat.h>
 
@@ -66,45 +62,17 @@ dir_entries(const char *dir)
 	return n;
 }
 
-/* Removes path and, if a directory (never followed), all it holds. */
-static int
-rm_tree(const char *path)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	char *p;
-	int rc = 0;
-
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((p = fs_path(path, de->d_name)) == NULL ||
-		    rm_tree(p) == -1)
-			rc = -1;
-		free(p);
-	}
-	closedir(d);
-	if (rmdir(path) == -1)
-		rc = -1;
-	return rc;
-}
-
 /* Each test gets a fresh mkdtemp directory, removed even if it fails. */
 static int
 setup(void **state)
 {
-	char tmpl[] = "/tmp/test_tlscert.XXXXXX";
+	char *d = malloc(UNIT_TMPDIR_MAX);
 
-	if (mkdtemp(tmpl) == NULL || (*state = strdup(tmpl)) == NULL)
+	if (d == NULL || unit_tmpdir(d, "tlscert") != 0) {
+		free(d);
 		return -1;
+	}
+	*state = d;
 	return 0;
 }
 
@@ -113,7 +81,7 @@ teardown(void **state)
 {
 	int rc;
 
-	rc = rm_tree(*state);
+	rc = unit_rmtree(*state);
 	free(*state);
 	return rc;
 }

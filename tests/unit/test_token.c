@@ -3,11 +3,7 @@
  * trips must verify; every forgery, truncation, oversize and malformed
  * field must not.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
