@@ -21,6 +21,7 @@
 
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "admin.h"
@@ -29,8 +30,8 @@
 
 #define OPTS_END		{ NULL, 0, NULL, 0 }
 #define SIG_SUFFIX		".minisig"
-#define ADMIN_PATH_PROFILE	"/v1/admin/profile"
-#define ADMIN_PATH_REVOKE	"/v1/admin/revoke"
+#define ADMIN_PATH_PROFILE	PROTO_PATH_ADMIN_PROFILE
+#define ADMIN_PATH_REVOKE	PROTO_PATH_ADMIN_REVOKE
 #define ADMIN_BEARER		"Authorization: Bearer "
 #define ADMIN_TOKEN_FILE_MAX	256
 #define ADMIN_SHOW_MAX		200	/* bytes of a server message shown */
@@ -309,7 +310,8 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 		rc = err_set(e, MUSTER_EINTERNAL, "curl: cannot initialise");
 		goto out;
 	}
-	if ((l = curl_slist_append(hdrs, "Content-Type: application/json"))
+	if ((l = curl_slist_append(hdrs,
+	    "Content-Type: " PROTO_CTYPE_JSON))
 	    == NULL || (hdrs = l, (l = curl_slist_append(hdrs, auth)) ==
 	    NULL) || (hdrs = l, (l = curl_slist_append(hdrs, "Expect:")) ==
 	    NULL)) {

@@ -44,7 +44,7 @@
 #include "muster/sig.h"
 #include "../../agent/agent.h"
 #include "../../agent/consent.h"
-#include "../../agent/report.h"
+#include "muster/report.h"
 #include "fuzz.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);

@@ -18,7 +18,7 @@
 
 #include "muster/err.h"
 #include "muster/profile.h"
-#include "../../agent/report.h"
+#include "muster/report.h"
 
 static const struct report_result results[] = {
 	{ "redmi-1s-unfixed", "fail", "model \"HM 1SW\" is banned" },
@@ -138,7 +138,7 @@ test_model_cleaned(void **state)
 	assert_non_null(root = json_loadb(s, len, 0, NULL));
 	m = json_string_value(json_object_get(root, "model"));
 	assert_non_null(m);
-	assert_int_equal(strlen(m), REPORT_MODEL_MAX);
+	assert_int_equal(strlen(m), PROTO_MODEL_MAX);
 	assert_memory_equal(m, "Xia??mi?\"", 9);
 	json_decref(root);
 	free(s);
@@ -171,7 +171,7 @@ test_oversized_sheds_details(void **state)
 	in.results = many;
 	in.nresults = 1000;
 	assert_int_equal(report_build(&in, &s, &len, &e), 0);
-	assert_true(len <= REPORT_MAX);
+	assert_true(len <= PROTO_REPORT_MAX);
 	assert_null(strstr(s, "detail"));
 	assert_non_null(strstr(s, "\"rule\":\"rule-999\""));
 	free(s);
