@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "call.h"
 #include "devkey.h"
 #include "net.h"
@@ -20,10 +21,10 @@ call_post(const char *server, const char *pin, const char *device,
 	sig[0] = '\0';
 	if (sk != NULL)
 		devkey_sign(sk, body, len, sig);
-	n = snprintf(hdr, sizeof hdr, "Content-Type: application/json\n"
-	    "%s%s%s%s%s%s", device != NULL ? "Muster-Device: " : "",
+	n = snprintf(hdr, sizeof hdr, "Content-Type: " PROTO_CTYPE_JSON "\n"
+	    "%s%s%s%s%s%s", device != NULL ? PROTO_HDR_DEVICE ": " : "",
 	    device != NULL ? device : "", device != NULL ? "\n" : "",
-	    sk != NULL ? "Muster-Signature: " : "", sig,
+	    sk != NULL ? PROTO_HDR_SIGNATURE ": " : "", sig,
 	    sk != NULL ? "\n" : "");
 	if (n < 0 || (size_t)n >= sizeof hdr)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");

@@ -13,8 +13,8 @@
 
 /*
  * POSTs len bytes of JSON at body to server+path, signed by sk over the
- * exact bytes (Muster-Signature), with Muster-Device: device unless device
- * is NULL (enrollment).  With sk NULL the request is not signed (the
+ * exact bytes (PROTO_HDR_SIGNATURE), with PROTO_HDR_DEVICE: device unless
+ * device is NULL (enrollment).  With sk NULL the request is not signed (the
  * family profile preview, before a device key exists).  Returns as
  * net_exchange.
  */
@@ -23,8 +23,8 @@ int	call_post(const char *server, const char *pin, const char *device,
 	    size_t len, struct net_response *rs, struct muster_err *e);
 
 /*
- * GETs server+path, signed over "muster-get-v1\n<path>\n<time>\n" with
- * Muster-Time set to now; extra (NULL or "Name: value\n" lines) is added.
+ * GETs server+path, signed over PROTO_GET_PREFIX "<path>\n<time>\n" with
+ * PROTO_HDR_TIME set to now; extra (NULL or "Name: value\n" lines) is added.
  */
 int	call_get(const char *server, const char *pin, const char *device,
 	    const struct sig_seckey *sk, const char *path, const char *extra,

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "muster/fs.h"
+#include "muster/proto.h"
 #include "muster/sig.h"
 #include "devkey.h"
 
@@ -112,12 +113,13 @@ devkey_get_headers(const struct sig_seckey *sk, const char *device,
 	char msg[512], sig[DEVKEY_SIG_B64];
 	int n;
 
-	n = snprintf(msg, sizeof msg, DEVKEY_GET_PREFIX "%s\n%s\n", path, t);
+	n = snprintf(msg, sizeof msg, PROTO_GET_PREFIX "%s\n%s\n", path, t);
 	if (n < 0 || (size_t)n >= sizeof msg)
 		return -1;
 	devkey_sign(sk, msg, (size_t)n, sig);
-	n = snprintf(hdr, size, "Muster-Device: %s\nMuster-Time: %s\n"
-	    "Muster-Signature: %s\n", device, t, sig);
+	n = snprintf(hdr, size, PROTO_HDR_DEVICE ": %s\n"
+	    PROTO_HDR_TIME ": %s\n" PROTO_HDR_SIGNATURE ": %s\n", device, t,
+	    sig);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "muster/err.h"
+#include "muster/proto.h"
 #include "muster/sig.h"
 
 #define DEVKEY_FILE		"device.key"
@@ -21,7 +22,6 @@
 #define DEVKEY_PK_B64		sodium_base64_ENCODED_LEN( \
 				    crypto_sign_PUBLICKEYBYTES, \
 				    sodium_base64_VARIANT_ORIGINAL)
-#define DEVKEY_GET_PREFIX	"muster-get-v1\n"
 
 /*
  * Makes a new key and writes it to dir/device.key with O_EXCL, or, when
@@ -51,9 +51,9 @@ int	devkey_verify(const struct sig_seckey *sk, const void *msg,
 	    size_t len, const char *sig_b64) __attribute__((warn_unused_result));
 
 /*
- * Signs a GET of path at time t ("muster-get-v1\n<path>\n<time>\n") and
- * writes the three header lines Muster-Device, Muster-Time and
- * Muster-Signature into hdr.  Returns 0, or -1 if they do not fit.
+ * Signs a GET of path at time t (PROTO_GET_PREFIX "<path>\n<time>\n") and
+ * writes the three header lines PROTO_HDR_DEVICE, PROTO_HDR_TIME and
+ * PROTO_HDR_SIGNATURE into hdr.  Returns 0, or -1 if they do not fit.
  */
 int	devkey_get_headers(const struct sig_seckey *sk, const char *device,
 	    const char *path, const char *t, char *hdr, size_t size);

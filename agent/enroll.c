@@ -40,11 +40,9 @@
 #include "devkey.h"
 #include "device/device.h"
 #include "net.h"
-#include "report.h"
+#include "muster/report.h"
 #include "spool.h"
 
-#define ENROLL_PATH	"/v1/enroll"
-#define PREVIEW_PATH	"/v1/enroll/preview"
 #define ANSWER_MAX	64	/* bytes of a typed answer that are kept */
 
 static const char enroll_usage[] =
@@ -142,7 +140,7 @@ enroll_body(const char *token, const char *pk, const char *model,
     json_t *consent)
 {
 	json_t *o;
-	char m[REPORT_MODEL_MAX + 1], *s = NULL;
+	char m[PROTO_MODEL_MAX + 1], *s = NULL;
 	size_t i;
 
 	if ((o = json_object()) == NULL)
@@ -151,7 +149,7 @@ enroll_body(const char *token, const char *pk, const char *model,
 	    json_object_set_new(o, "device_key", json_string(pk)) != 0)
 		goto out;
 	if (model != NULL && model[0] != '\0') {
-		for (i = 0; model[i] != '\0' && i < REPORT_MODEL_MAX; i++)
+		for (i = 0; model[i] != '\0' && i < PROTO_MODEL_MAX; i++)
 			m[i] = (unsigned char)model[i] >= 0x20 &&
 			    (unsigned char)model[i] < 0x7f ? model[i] : '?';
 		m[i] = '\0';
@@ -249,8 +247,9 @@ preview(const struct token *t, const char *token, const struct sig_pubkey *pk,
 	    "enrollment token, nothing about this device)...\n\n",
 	    t->server);
 	fflush(stdout);
-	if ((rc = call_post(t->server, t->pin, NULL, NULL, PREVIEW_PATH, body,
-	    strlen(body), &rs, e)) != 0 || (rc = net_outcome_rc(&rs, e)) != 0) {
+	if ((rc = call_post(t->server, t->pin, NULL, NULL, PROTO_PATH_PREVIEW,
+	    body, strlen(body), &rs, e)) != 0 ||
+	    (rc = net_outcome_rc(&rs, e)) != 0) {
 		if (rc == MUSTER_ETEMP) {
 			char why[ERR_MSG_MAX];
 
@@ -474,7 +473,7 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = call_post(t.server, t.pin, NULL, sk, ENROLL_PATH, body,
+	if ((rc = call_post(t.server, t.pin, NULL, sk, PROTO_PATH_ENROLL, body,
 	    strlen(body), &rs, &e)) != 0 || (rc = net_outcome_rc(&rs, &e)) != 0) {
 		if (rc == MUSTER_ETEMP) {
 			char why[ERR_MSG_MAX];

@@ -15,7 +15,7 @@
 #include "agent.h"
 #include "check.h"
 #include "consent.h"
-#include "report.h"
+#include "muster/report.h"
 #include "spool.h"
 
 static const char status_usage[] =

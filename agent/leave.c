@@ -13,6 +13,7 @@
 
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "agent.h"
 #include "call.h"
 #include "consent.h"
@@ -157,8 +158,8 @@ leave_send(const char *dir, const struct state_cfg *c, unsigned *status,
 		rc = queue(dir, c, sk, &body, e);
 	if (rc != 0)
 		goto out;
-	rc = call_post(c->server, c->pin, c->device_id, sk, LEAVE_PATH, body,
-	    strlen(body), &rs, e);
+	rc = call_post(c->server, c->pin, c->device_id, sk,
+	    PROTO_PATH_UNENROLL, body, strlen(body), &rs, e);
 	if (rc == 0)
 		rc = net_outcome_rc(&rs, e);
 	if (rc == 0) {

@@ -15,7 +15,6 @@
 #include "muster/err.h"
 #include "agent.h"
 
-#define LEAVE_PATH	"/v1/unenroll"
 #define LEAVE_MAX	1024	/* bytes of STATE/leaving */
 
 /*

@@ -18,6 +18,7 @@
 
 #include "muster/err.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "device/device.h"
 #include "netscan.h"
 #include "rules.h"
@@ -178,13 +179,13 @@ rules_result_name(enum rule_result r)
 {
 	switch (r) {
 	case RESULT_PASS:
-		return "pass";
+		return PROTO_RESULT_PASS;
 	case RESULT_FAIL:
-		return "fail";
+		return PROTO_RESULT_FAIL;
 	case RESULT_REMEDIATED:
-		return "remediated";
+		return PROTO_RESULT_REMEDIATED;
 	case RESULT_ERROR:
-		return "error";
+		return PROTO_RESULT_ERROR;
 	}
 	return "unknown";
 }

@@ -47,12 +47,10 @@
 #include "consent.h"
 #include "leave.h"
 #include "net.h"
-#include "report.h"
+#include "muster/report.h"
 #include "rules.h"
 #include "spool.h"
 
-#define PROFILE_PATH		"/v1/profile"
-#define REPORT_PATH		"/v1/report"
 #define RUN_ONCE_TRIES		3	/* sends per --once run */
 #define RUN_ONCE_BACKOFF	2	/* seconds before a --once retry */
 #define RUN_ONCE_BACKOFF_MAX	8	/* seconds, doubled per try up to this */
@@ -210,7 +208,7 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	if_none_match(r, list, n, inm, sizeof inm);
 	state_profiles_free(list, n);
 	if ((rc = call_get(r->c.server, r->c.pin, r->c.device_id, r->sk,
-	    PROFILE_PATH, inm, &rs, e)) != 0 ||
+	    PROTO_PATH_PROFILE, inm, &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0)
 		goto out;
 	switch (rs.status) {
@@ -421,7 +419,7 @@ send_spool(struct runner *r, struct muster_err *e)
 			continue;
 		}
 		if ((rc = call_post(r->c.server, r->c.pin, r->c.device_id,
-		    r->sk, REPORT_PATH, json, len, &rs, e)) != 0 ||
+		    r->sk, PROTO_PATH_REPORT, json, len, &rs, e)) != 0 ||
 		    (rc = net_outcome_rc(&rs, e)) != 0)
 			goto out;
 		switch (rs.status) {

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "muster/fs.h"
-#include "report.h"
+#include "muster/report.h"
 #include "spool.h"
 
 #define INTFILE_MAX	32
@@ -270,7 +270,7 @@ spool_read(const char *dir, enum spool_which which, int64_t seq,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = fs_read_file(jp, REPORT_MAX, json, len, e)) != 0 ||
+	if ((rc = fs_read_file(jp, PROTO_REPORT_MAX, json, len, e)) != 0 ||
 	    (rc = fs_read_file(sp, DEVKEY_SIG_B64, &sbuf, &slen, e)) != 0)
 		goto out;
 	if (slen > 0 && sbuf[slen - 1] == '\n')

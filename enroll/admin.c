@@ -20,7 +20,9 @@
 #include <sodium.h>
 
 #include "muster/fs.h"
+#include "muster/https.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "admin.h"
@@ -29,16 +31,12 @@
 
 #define OPTS_END		{ NULL, 0, NULL, 0 }
 #define SIG_SUFFIX		".minisig"
-#define ADMIN_PATH_PROFILE	"/v1/admin/profile"
-#define ADMIN_PATH_REVOKE	"/v1/admin/revoke"
+#define ADMIN_PATH_PROFILE	PROTO_PATH_ADMIN_PROFILE
+#define ADMIN_PATH_REVOKE	PROTO_PATH_ADMIN_REVOKE
 #define ADMIN_BEARER		"Authorization: Bearer "
 #define ADMIN_TOKEN_FILE_MAX	256
 #define ADMIN_SHOW_MAX		200	/* bytes of a server message shown */
 #define ADMIN_USER_AGENT	"muster-enroll/" MUSTER_VERSION
-
-#if LIBCURL_VERSION_NUM < 0x075500
-#error "libcurl 7.85 or later is needed (CURLOPT_PROTOCOLS_STR)"
-#endif
 
 static const char publish_usage[] =
 "usage: muster-enroll publish [--org DIR] [--sig FILE] PROFILE.cfg\n"
@@ -217,32 +215,6 @@ out:
 
 /* ---- HTTPS ------------------------------------------------------------ */
 
-struct resp {
-	char	*p;
-	size_t	 len;
-	int	 over;
-};
-
-static size_t
-admin_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct resp *r = arg;
-	size_t n = size * nmemb;
-	char *np;
-
-	if (r->over || n > ADMIN_RESP_MAX - r->len) {
-		r->over = 1;
-		return n;	/* keep reading, keep nothing more */
-	}
-	if ((np = realloc(r->p, r->len + n + 1)) == NULL)
-		return 0;	/* curl fails the transfer */
-	r->p = np;
-	memcpy(r->p + r->len, data, n);
-	r->len += n;
-	r->p[r->len] = '\0';
-	return n;
-}
-
 /* Wipes and frees a header list (the admin token is in it). */
 static void
 admin_headers_free(struct curl_slist *l)
@@ -254,15 +226,6 @@ admin_headers_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
-#define SETOPT(h, opt, val) do {					\
-	CURLcode sc_ = curl_easy_setopt((h), (opt), (val));		\
-	if (sc_ != CURLE_OK) {						\
-		rc = err_set(e, MUSTER_EINTERNAL, "curl: %s: %s", #opt,	\
-		    curl_easy_strerror(sc_));				\
-		goto out;						\
-	}								\
-} while (0)
-
 /*
  * POSTs the JSON text body to path on the server of oc, pinned to oc->pin
  * with DIR/server.crt as the only CA, with the admin token.  Returns 0
@@ -273,14 +236,14 @@ static int
 admin_post(const char *org, const struct org_cfg *oc, const char *path,
     const char *body, long *status, char **answer, struct muster_err *e)
 {
-	CURL *h = NULL;
-	CURLcode cc;
-	struct curl_slist *hdrs = NULL, *l;
-	struct resp r = { NULL, 0, 0 };
+	struct curl_slist *hdrs = NULL;
+	struct https_sink r = { NULL, 0, 0, ADMIN_RESP_MAX, 1, 0 };
+	struct https_result hr;
+	struct https_opts o;
 	char *auth = NULL, *url = NULL, *ca = NULL;
 	char errbuf[CURL_ERROR_SIZE];
 	size_t slen;
-	int rc, global = 0;
+	int rc;
 
 	*status = 0;
 	if (answer != NULL)
@@ -300,70 +263,58 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 	}
 	if ((rc = admin_token_header(org, &auth, e)) != 0)
 		goto out;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		rc = err_set(e, MUSTER_EINTERNAL, "curl: cannot initialise");
-		goto out;
-	}
-	global = 1;
-	if ((h = curl_easy_init()) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "curl: cannot initialise");
-		goto out;
-	}
-	if ((l = curl_slist_append(hdrs, "Content-Type: application/json"))
-	    == NULL || (hdrs = l, (l = curl_slist_append(hdrs, auth)) ==
-	    NULL) || (hdrs = l, (l = curl_slist_append(hdrs, "Expect:")) ==
-	    NULL)) {
+	if (https_header_add(&hdrs, "Content-Type: " PROTO_CTYPE_JSON) != 0 ||
+	    https_header_add(&hdrs, auth) != 0 ||
+	    https_header_add(&hdrs, "Expect:") != 0) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	hdrs = l;
-	SETOPT(h, CURLOPT_URL, url);
-	SETOPT(h, CURLOPT_PROTOCOLS_STR, "https");
-	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	/* The org's own certificate is the only CA, and the key is pinned. */
-	SETOPT(h, CURLOPT_CAINFO, ca);
-	SETOPT(h, CURLOPT_CAPATH, (char *)NULL);
-	SETOPT(h, CURLOPT_PINNEDPUBLICKEY, oc->pin);
-	SETOPT(h, CURLOPT_CONNECTTIMEOUT, ADMIN_CONNECT_TIMEOUT);
-	SETOPT(h, CURLOPT_TIMEOUT, ADMIN_TIMEOUT);
-	SETOPT(h, CURLOPT_USERAGENT, ADMIN_USER_AGENT);
-	SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
-	SETOPT(h, CURLOPT_POST, 1L);
-	SETOPT(h, CURLOPT_POSTFIELDS, body);
-	SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	SETOPT(h, CURLOPT_WRITEFUNCTION, admin_write);
-	SETOPT(h, CURLOPT_WRITEDATA, &r);
-	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	if ((cc = curl_easy_perform(h)) != CURLE_OK) {
-		rc = admin_curl_result(cc, url, errbuf, e);
+	memset(&o, 0, sizeof o);
+	o.url = url;
+	o.pin = oc->pin;
+	o.ca = ca;		/* the org's own certificate, the only CA */
+	o.connect_timeout = ADMIN_CONNECT_TIMEOUT;
+	o.timeout = ADMIN_TIMEOUT;
+	o.user_agent = ADMIN_USER_AGENT;
+	o.headers = hdrs;
+	o.post = 1;
+	o.body = body;
+	o.body_len = strlen(body);
+	o.sink = &r;		/* keeps ADMIN_RESP_MAX, reads on past it */
+	o.errbuf = errbuf;
+	if (https_exchange(&o, &hr) != 0) {
+		switch (hr.stage) {
+		case HTTPS_INIT:
+			rc = err_set(e, MUSTER_EINTERNAL, "curl: cannot "
+			    "initialise");
+			break;
+		case HTTPS_SETOPT:
+			rc = err_set(e, MUSTER_EINTERNAL, "curl: %s: %s",
+			    hr.opt, curl_easy_strerror(hr.cc));
+			break;
+		case HTTPS_PERFORM:
+			rc = admin_curl_result(hr.cc, url, errbuf, e);
+			break;
+		case HTTPS_STATUS:
+			rc = err_set(e, MUSTER_EINTERNAL, "curl: %s",
+			    curl_easy_strerror(hr.cc));
+			break;
+		}
 		goto out;
 	}
-	if ((cc = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status)) !=
-	    CURLE_OK) {
-		rc = err_set(e, MUSTER_EINTERNAL, "curl: %s",
-		    curl_easy_strerror(cc));
-		goto out;
-	}
-	if ((rc = admin_http_result(url, *status, r.p, r.len, e)) != 0)
+	*status = hr.status;
+	if ((rc = admin_http_result(url, *status, r.buf, r.len, e)) != 0)
 		goto out;
 	if (answer != NULL) {
-		*answer = r.p;
-		r.p = NULL;
+		*answer = r.buf;
+		r.buf = NULL;
 	}
 	rc = 0;
 out:
-	if (h != NULL)
-		curl_easy_cleanup(h);
 	admin_headers_free(hdrs);
-	if (global)
-		curl_global_cleanup();
 	if (auth != NULL)
 		sodium_free(auth);	/* sodium_free wipes */
-	free(r.p);
+	free(r.buf);
 	free(url);
 	free(ca);
 	return rc;

@@ -9,6 +9,7 @@
 
 #include <microhttpd.h>
 
+#include "muster/proto.h"
 #include "http.h"
 #include "log.h"
 #include "routes.h"
@@ -16,7 +17,7 @@
 
 /* TLS 1.2 and 1.3 only (docs/protocol.md). */
 #define HTTP_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
-#define HTTP_JSON		"application/json"
+#define HTTP_JSON		PROTO_CTYPE_JSON
 
 /* Where a POST is: its body arriving, its write with the writer, done. */
 enum http_state {

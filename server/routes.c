@@ -21,6 +21,8 @@
 #include <sodium.h>
 
 #include "muster/profile.h"
+#include "muster/proto.h"
+#include "muster/report.h"
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "log.h"
@@ -30,39 +32,34 @@
 #include "store.h"
 #include "writer.h"
 
-#define HDR_DEVICE		"Muster-Device"
-#define HDR_SIGNATURE		"Muster-Signature"
-#define HDR_TIME		"Muster-Time"
-#define GET_SIG_PREFIX		"muster-get-v1\n"
 #define SIG_B64_MAX		128	/* base64 of a 64-byte signature: 88 */
 #define ADMIN_TOKEN_MAX		256
-#define JSON_DEPTH_REPORT	3	/* { "results": [ { } ] } */
 #define JSON_DEPTH_FLAT		1
 /* { "consent": { "remediate": [ { } ] } } */
 #define JSON_DEPTH_ENROLL	4
 #define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
-#define REPORT_DETAIL_MAX	1024
-#define TIME_STR_LEN		20	/* YYYY-MM-DDTHH:MM:SSZ */
-#define REPORT_OOM		"out of memory"	/* report_check: a 500 */
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
 #define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
 
 static const struct route routes[] = {
-	{ "/v1/enroll", MHD_HTTP_METHOD_POST, MR_ENROLL, 0, route_enroll },
-	{ "/v1/enroll/preview", MHD_HTTP_METHOD_POST, MR_ENROLL, 0,
+	{ PROTO_PATH_ENROLL, MHD_HTTP_METHOD_POST, MR_ENROLL, 0, route_enroll },
+	{ PROTO_PATH_PREVIEW, MHD_HTTP_METHOD_POST, MR_ENROLL, 0,
 	    route_enroll_preview },
-	{ "/v1/profile", MHD_HTTP_METHOD_GET, MR_PROFILE, 0, route_profile },
-	{ "/v1/report", MHD_HTTP_METHOD_POST, MR_REPORT, 0, route_report },
-	{ "/v1/unenroll", MHD_HTTP_METHOD_POST, MR_UNENROLL, 0,
+	{ PROTO_PATH_PROFILE, MHD_HTTP_METHOD_GET, MR_PROFILE, 0,
+	    route_profile },
+	{ PROTO_PATH_REPORT, MHD_HTTP_METHOD_POST, MR_REPORT, 0, route_report },
+	{ PROTO_PATH_UNENROLL, MHD_HTTP_METHOD_POST, MR_UNENROLL, 0,
 	    route_unenroll },
-	{ "/v1/admin/profile", MHD_HTTP_METHOD_POST, MR_ADMIN_PROFILE, 1,
+	{ PROTO_PATH_ADMIN_PROFILE, MHD_HTTP_METHOD_POST, MR_ADMIN_PROFILE, 1,
 	    route_admin_profile },
-	{ "/v1/admin/revoke", MHD_HTTP_METHOD_POST, MR_ADMIN_REVOKE, 1,
+	{ PROTO_PATH_ADMIN_REVOKE, MHD_HTTP_METHOD_POST, MR_ADMIN_REVOKE, 1,
 	    route_admin_revoke },
-	{ "/v1/admin/rollup", MHD_HTTP_METHOD_GET, MR_ADMIN_ROLLUP, 1,
+	{ PROTO_PATH_ADMIN_ROLLUP, MHD_HTTP_METHOD_GET, MR_ADMIN_ROLLUP, 1,
 	    route_admin_rollup },
-	{ "/healthz", MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0, route_healthz },
-	{ "/metrics", MHD_HTTP_METHOD_GET, MR_METRICS, 0, route_metrics },
+	{ PROTO_PATH_HEALTHZ, MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0,
+	    route_healthz },
+	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
+	    route_metrics },
 };
 
 const struct route *
@@ -162,50 +159,9 @@ hdr(const struct request *rq, const char *name)
 }
 
 static int
-hex_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[len] == '\0';
-}
-
-static int
 device_id_ok(const char *s)
 {
-	return s != NULL && hex_ok(s, DEVICE_ID_HEX - 1);
-}
-
-/* A profile or rule id, as profiles/README.md defines it. */
-static int
-id_ok(const char *s)
-{
-	size_t i;
-
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++) {
-		if (i >= PROFILE_ID_MAX)
-			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-		    s[i] == '_' || s[i] == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-/* No control characters (a model name or detail is shown to people). */
-static int
-text_ok(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
+	return s != NULL && proto_hex_ok(s, DEVICE_ID_HEX - 1);
 }
 
 /*
@@ -222,90 +178,6 @@ b64_decode(const char *in, size_t inlen, unsigned char *out, size_t max,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != in + inlen)
 		return -1;
 	return want == 0 || *outlen == want ? 0 : -1;
-}
-
-/*
- * Parses len bytes of JSON, refusing nesting deeper than depth before
- * jansson sees them, duplicate keys, and anything but an object.  On
- * NULL, errno is ENOMEM when jansson ran out of memory, else 0.
- */
-static json_t *
-json_bounded(const char *buf, size_t len, int depth)
-{
-	json_error_t err;
-	json_t *o;
-	size_t i;
-	int d = 0, in_str = 0, esc = 0;
-
-	errno = 0;
-	for (i = 0; i < len; i++) {
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (buf[i] == '\\')
-				esc = 1;
-			else if (buf[i] == '"')
-				in_str = 0;
-		} else if (buf[i] == '"')
-			in_str = 1;
-		else if (buf[i] == '{' || buf[i] == '[') {
-			if (++d > depth)
-				return NULL;
-		} else if (buf[i] == '}' || buf[i] == ']')
-			d--;
-	}
-	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err)) == NULL) {
-		if (json_error_code(&err) == json_error_out_of_memory)
-			errno = ENOMEM;
-	} else if (!json_is_object(o)) {
-		json_decref(o);
-		o = NULL;
-	}
-	return o;
-}
-
-/* A string member's value, or NULL when absent or not a string. */
-static const char *
-jstr(json_t *o, const char *key, size_t *len)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v))
-		return NULL;
-	if (len != NULL)
-		*len = json_string_length(v);
-	/* An embedded NUL (\u0000) is refused by json_loadb already. */
-	return json_string_value(v);
-}
-
-/* 1 if every key of o is in the NULL-terminated list allowed. */
-static int
-keys_ok(json_t *o, const char *const *allowed)
-{
-	const char *key;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach(o, key, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return 0;
-	}
-	return 1;
-}
-
-/* An integer member in [lo, hi]; 0, or -1 when absent or not one. */
-static int
-jint(json_t *o, const char *key, json_int_t lo, json_int_t hi, json_int_t *v)
-{
-	json_t *j = json_object_get(o, key);
-
-	if (!json_is_integer(j))
-		return -1;
-	*v = json_integer_value(j);
-	return *v >= lo && *v <= hi ? 0 : -1;
 }
 
 static int
@@ -344,7 +216,7 @@ route_admin_ok(struct srv *s, struct MHD_Connection *c)
 static int
 sig_header(const struct request *rq, unsigned char sig[crypto_sign_BYTES])
 {
-	const char *v = hdr(rq, HDR_SIGNATURE);
+	const char *v = hdr(rq, PROTO_HDR_SIGNATURE);
 	size_t n;
 
 	if (v == NULL || strlen(v) > SIG_B64_MAX)
@@ -367,7 +239,7 @@ device_auth(const struct request *rq, const void *msg, size_t len,
 	unsigned char sig[crypto_sign_BYTES];
 	struct muster_err e;
 	struct store *st;
-	const char *id = hdr(rq, HDR_DEVICE);
+	const char *id = hdr(rq, PROTO_HDR_DEVICE);
 	int rc;
 
 	if (id == NULL || sig_header(rq, sig) != 0) {
@@ -438,23 +310,25 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 	size_t i, n, len;
 
 	*remediate = NULL;
-	if (!json_is_object(o) || !keys_ok(o, fields))
+	if (!json_is_object(o) || !proto_json_keys_ok(o, fields))
 		return "malformed consent";
-	if ((s = jstr(o, "text_hash", &len)) == NULL ||
-	    len != CONSENT_HASH_HEX || !hex_ok(s, len) ||
+	if ((s = proto_json_str(o, "text_hash", &len)) == NULL ||
+	    len != CONSENT_HASH_HEX || !proto_hex_ok(s, len) ||
 	    sodium_hex2bin(c->text_hash, sizeof c->text_hash, s, len, NULL,
 	    NULL, NULL) != 0)
 		return "consent: text_hash must be 64 hex digits";
-	if ((s = jstr(o, "time", NULL)) == NULL ||
+	if ((s = proto_json_str(o, "time", NULL)) == NULL ||
 	    profile_time_parse(s, &c->time) != 0)
 		return "consent: time must be YYYY-MM-DDTHH:MM:SSZ";
-	if ((s = jstr(o, "token", NULL)) == NULL || strcmp(s, t->id) != 0)
+	if ((s = proto_json_str(o, "token", NULL)) == NULL ||
+	    strcmp(s, t->id) != 0)
 		return "consent: token is not the enrollment's";
 	c->token_id = t->id;
 	c->profile = NULL;
 	if (json_object_get(o, "profile") != NULL) {
-		if ((s = jstr(o, "profile", NULL)) == NULL || !id_ok(s) ||
-		    jint(o, "serial", 1, INT64_MAX, &v) != 0)
+		if ((s = proto_json_str(o, "profile", NULL)) == NULL ||
+		    !proto_id_ok(s) ||
+		    proto_json_int(o, "serial", 1, INT64_MAX, &v) != 0)
 			return "consent: malformed profile or serial";
 		c->profile = s;
 		c->serial = v;
@@ -467,11 +341,11 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 	if (n > 0 && (rules = calloc(n, sizeof *rules)) == NULL)
 		return "out of memory";
 	json_array_foreach(list, i, it) {
-		if (!json_is_object(it) || !keys_ok(it, entry) ||
-		    (rules[i] = jstr(it, "rule", NULL)) == NULL ||
-		    !id_ok(rules[i]) ||
-		    (s = jstr(it, "change", &len)) == NULL ||
-		    len != CONSENT_HASH_HEX || !hex_ok(s, len)) {
+		if (!json_is_object(it) || !proto_json_keys_ok(it, entry) ||
+		    (rules[i] = proto_json_str(it, "rule", NULL)) == NULL ||
+		    !proto_id_ok(rules[i]) ||
+		    (s = proto_json_str(it, "change", &len)) == NULL ||
+		    len != CONSENT_HASH_HEX || !proto_hex_ok(s, len)) {
 			why = "consent: malformed remediate entry";
 			goto out;
 		}
@@ -511,7 +385,7 @@ route_enroll(const struct request *rq, struct reply *out)
 	size_t toklen, keylen, n, proflen;
 	int rc;
 
-	if (hdr(rq, HDR_DEVICE) != NULL) {
+	if (hdr(rq, PROTO_HDR_DEVICE) != NULL) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "enroll carries no Muster-Device");
 		goto out;
@@ -522,12 +396,13 @@ route_enroll(const struct request *rq, struct reply *out)
 		goto out;
 	}
 	/* The key that signed is inside the body: parse, then verify. */
-	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_ENROLL)) == NULL ||
-	    !keys_ok(o, fields) ||
-	    (tok = jstr(o, "token", &toklen)) == NULL ||
-	    (key = jstr(o, "device_key", &keylen)) == NULL ||
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_ENROLL)) ==
+	    NULL ||
+	    !proto_json_keys_ok(o, fields) ||
+	    (tok = proto_json_str(o, "token", &toklen)) == NULL ||
+	    (key = proto_json_str(o, "device_key", &keylen)) == NULL ||
 	    (json_object_get(o, "model") != NULL &&
-	    jstr(o, "model", NULL) == NULL)) {
+	    proto_json_str(o, "model", NULL) == NULL)) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed enrollment");
 		goto out;
 	}
@@ -560,9 +435,9 @@ route_enroll(const struct request *rq, struct reply *out)
 		reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
 		goto out;
 	}
-	model = jstr(o, "model", NULL);
+	model = proto_json_str(o, "model", NULL);
 	if (model != NULL && (t.scope != SCOPE_PERSONNEL ||
-	    strlen(model) >= sizeof d.model || !text_ok(model))) {
+	    strlen(model) >= sizeof d.model || !proto_text_ok(model))) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, t.scope ==
 		    SCOPE_PERSONNEL ? "malformed model" :
 		    "family devices send no model");
@@ -651,14 +526,16 @@ route_enroll_preview(const struct request *rq, struct reply *out)
 	size_t toklen, proflen;
 	int rc, used = 0, revoked = 0;
 
-	if (hdr(rq, HDR_DEVICE) != NULL) {
+	if (hdr(rq, PROTO_HDR_DEVICE) != NULL) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "preview carries no Muster-Device");
 		goto out;
 	}
-	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
-	    !keys_ok(o, fields) ||
-	    (tok = jstr(o, "token", &toklen)) == NULL || toklen > TOKEN_MAX) {
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
+	    NULL ||
+	    !proto_json_keys_ok(o, fields) ||
+	    (tok = proto_json_str(o, "token", &toklen)) == NULL ||
+	    toklen > TOKEN_MAX) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
@@ -710,25 +587,25 @@ void
 route_profile(const struct request *rq, struct reply *out)
 {
 	struct store_device d;
-	const char *tstr = hdr(rq, HDR_TIME), *inm;
+	const char *tstr = hdr(rq, PROTO_HDR_TIME), *inm;
 	char *msg = NULL, *json = NULL, id[PROFILE_ID_MAX + 1], etag[128];
 	time_t t, now = time(NULL);
 	int64_t serial;
 	size_t len;
 	int n;
 
-	if (tstr == NULL || strlen(tstr) != TIME_STR_LEN ||
+	if (tstr == NULL || strlen(tstr) != PROTO_TIME_LEN ||
 	    profile_time_parse(tstr, &t) != 0) {
 		reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "missing or malformed Muster-Time");
 		goto out;
 	}
-	if (t < now - SRV_GET_SKEW || t > now + SRV_GET_SKEW) {
+	if (t < now - PROTO_GET_SKEW || t > now + PROTO_GET_SKEW) {
 		reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "Muster-Time too far from the server's clock");
 		goto out;
 	}
-	if ((n = asprintf(&msg, GET_SIG_PREFIX "%s\n%s\n", rq->path, tstr))
+	if ((n = asprintf(&msg, PROTO_GET_PREFIX "%s\n%s\n", rq->path, tstr))
 	    == -1) {
 		msg = NULL;
 		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -797,117 +674,6 @@ job_report(struct store *st, void *arg, struct muster_err *e)
 	return store_report_put(st, &j->r, &j->res, e);
 }
 
-/*
- * Checks a parsed report against docs/protocol.md for a device of scope
- * and fills r (whose strings point into o).  *failing is a malloc'd list
- * of the rules that fail or could not be evaluated.  Returns NULL, or
- * what is wrong.
- */
-static const char *
-report_check(json_t *o, const struct store_device *d, struct store_report *r,
-    const char ***failing)
-{
-	static const char *const personnel[] = { "device", "seq", "time",
-	    "profile", "serial", "status", "dropped", "model", "results",
-	    NULL };
-	static const char *const family[] = { "device", "seq", "time",
-	    "profile", "serial", "status", "dropped", "results", NULL };
-	static const char *const res_personnel[] = { "rule", "result",
-	    "detail", NULL };
-	static const char *const res_family[] = { "rule", "result", NULL };
-	int pers = d->scope == SCOPE_PERSONNEL;
-	const char *s, **rules = NULL, **fail = NULL;
-	const char *why = NULL;
-	json_t *results, *it;
-	json_int_t v;
-	size_t i, n, nfail = 0;
-
-	*failing = NULL;
-	if (!keys_ok(o, pers ? personnel : family))
-		return pers ? "unknown field" :
-		    "unknown field (family reports carry no details)";
-	if ((s = jstr(o, "device", NULL)) == NULL || strcmp(s, d->id) != 0)
-		return "device does not match Muster-Device";
-	r->device = d->id;
-	if (jint(o, "seq", 1, INT64_MAX, &v) != 0)
-		return "seq must be a positive integer";
-	r->seq = v;
-	if ((s = jstr(o, "time", NULL)) == NULL ||
-	    profile_time_parse(s, &r->time) != 0)
-		return "time must be YYYY-MM-DDTHH:MM:SSZ";
-	if ((s = jstr(o, "profile", NULL)) == NULL || !id_ok(s))
-		return "malformed profile id";
-	r->profile = s;
-	if (jint(o, "serial", 1, INT64_MAX, &v) != 0)
-		return "serial must be a positive integer";
-	r->serial = v;
-	if ((s = jstr(o, "status", NULL)) == NULL ||
-	    (strcmp(s, "compliant") != 0 && strcmp(s, "noncompliant") != 0))
-		return "status must be compliant or noncompliant";
-	r->compliant = strcmp(s, "compliant") == 0;
-	if (json_object_get(o, "dropped") != NULL &&
-	    jint(o, "dropped", 0, INT64_MAX, &v) != 0)
-		return "dropped must be a count";
-	if (json_object_get(o, "model") != NULL && ((s = jstr(o, "model",
-	    NULL)) == NULL || strlen(s) >= STORE_MODEL_MAX || !text_ok(s)))
-		return "malformed model";
-	results = json_object_get(o, "results");
-	if (!json_is_array(results) ||
-	    (n = json_array_size(results)) > PROFILE_MAX_RULES)
-		return "results must be a list of at most 4096";
-	if (n > 0 && ((rules = calloc(n, sizeof *rules)) == NULL ||
-	    (fail = calloc(n, sizeof *fail)) == NULL)) {
-		why = REPORT_OOM;
-		goto out;
-	}
-	json_array_foreach(results, i, it) {
-		const char *res;
-
-		if (!json_is_object(it) ||
-		    !keys_ok(it, pers ? res_personnel : res_family)) {
-			why = pers ? "malformed result" :
-			    "malformed result (family results carry no detail)";
-			goto out;
-		}
-		if ((s = jstr(it, "rule", NULL)) == NULL || !id_ok(s)) {
-			why = "malformed rule id";
-			goto out;
-		}
-		if ((res = jstr(it, "result", NULL)) == NULL ||
-		    (strcmp(res, "pass") != 0 && strcmp(res, "fail") != 0 &&
-		    strcmp(res, "remediated") != 0 &&
-		    strcmp(res, "error") != 0)) {
-			why = "result must be pass, fail, remediated or error";
-			goto out;
-		}
-		if (json_object_get(it, "detail") != NULL &&
-		    ((s = jstr(it, "detail", NULL)) == NULL ||
-		    strlen(s) > REPORT_DETAIL_MAX)) {
-			why = "malformed detail";
-			goto out;
-		}
-		rules[i] = jstr(it, "rule", NULL);
-		if (strcmp(res, "fail") == 0 || strcmp(res, "error") == 0)
-			fail[nfail++] = rules[i];
-	}
-	if (n > 1) {
-		qsort(rules, n, sizeof *rules, cmp_str);
-		for (i = 1; i < n; i++)
-			if (strcmp(rules[i - 1], rules[i]) == 0) {
-				why = "a rule is reported twice";
-				goto out;
-			}
-	}
-	r->failing = fail;
-	r->nfailing = nfail;
-	*failing = fail;
-	fail = NULL;
-out:
-	free(rules);
-	free(fail);
-	return why;
-}
-
 /* The answer to a report, once its transaction is over (route_done_fn). */
 static void
 report_done(void *arg, int rc, const struct muster_err *e, struct reply *out)
@@ -952,8 +718,10 @@ void
 route_report(const struct request *rq, struct reply *out)
 {
 	struct report_job *j = NULL;
+	struct report_fields f;
 	struct store_device d;
 	const char *why;
+	int rc;
 
 	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
 		goto out;
@@ -962,7 +730,7 @@ route_report(const struct request *rq, struct reply *out)
 		    "internal error");
 		goto out;
 	}
-	if ((j->o = json_bounded(rq->body, rq->len, JSON_DEPTH_REPORT)) ==
+	if ((j->o = proto_json_parse(rq->body, rq->len, REPORT_JSON_DEPTH)) ==
 	    NULL) {
 		if (errno == ENOMEM)
 			reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -972,15 +740,23 @@ route_report(const struct request *rq, struct reply *out)
 			    "malformed report");
 		goto out;
 	}
-	if ((why = report_check(j->o, &d, &j->r, &j->failing)) != NULL) {
+	if ((rc = report_validate(j->o, d.scope, d.id, &f, &why)) != 0) {
 		log_debug("device %s: report refused: %s", d.id, why);
-		if (strcmp(why, REPORT_OOM) == 0)
+		if (rc == MUSTER_EINTERNAL)
 			reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "internal error");
 		else
 			reply_error(out, MHD_HTTP_BAD_REQUEST, why);
 		goto out;
 	}
+	j->failing = f.failing;
+	j->r.seq = f.seq;
+	j->r.time = f.time;
+	j->r.profile = f.profile;
+	j->r.serial = f.serial;
+	j->r.compliant = f.compliant;
+	j->r.failing = f.failing;
+	j->r.nfailing = f.nfailing;
 	memcpy(j->device, d.id, sizeof j->device);
 	j->r.device = j->device;
 	j->r.body = (const unsigned char *)rq->body;
@@ -1022,13 +798,16 @@ route_unenroll(const struct request *rq, struct reply *out)
 
 	if (device_auth(rq, rq->body, rq->len, 1, &d, out) != 0)
 		goto out;
-	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
-	    !keys_ok(o, fields) || (s = jstr(o, "time", NULL)) == NULL ||
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
+	    NULL ||
+	    !proto_json_keys_ok(o, fields) ||
+	    (s = proto_json_str(o, "time", NULL)) == NULL ||
 	    profile_time_parse(s, &t) != 0) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed unenroll");
 		goto out;
 	}
-	if ((s = jstr(o, "device", NULL)) == NULL || strcmp(s, d.id) != 0) {
+	if ((s = proto_json_str(o, "device", NULL)) == NULL ||
+	    strcmp(s, d.id) != 0) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "device does not match Muster-Device");
 		goto out;
@@ -1082,10 +861,11 @@ route_admin_profile(const struct request *rq, struct reply *out)
 	size_t b64len, siglen, len;
 	int rc;
 
-	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
-	    !keys_ok(o, fields) ||
-	    (b64 = jstr(o, "profile", &b64len)) == NULL ||
-	    (sig = jstr(o, "signature", &siglen)) == NULL) {
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
+	    NULL ||
+	    !proto_json_keys_ok(o, fields) ||
+	    (b64 = proto_json_str(o, "profile", &b64len)) == NULL ||
+	    (sig = proto_json_str(o, "signature", &siglen)) == NULL) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
@@ -1164,9 +944,11 @@ route_admin_revoke(const struct request *rq, struct reply *out)
 	size_t len;
 	int rc;
 
-	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
-	    !keys_ok(o, fields) ||
-	    (s = jstr(o, "revocation", &len)) == NULL || len > TOKEN_MAX) {
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
+	    NULL ||
+	    !proto_json_keys_ok(o, fields) ||
+	    (s = proto_json_str(o, "revocation", &len)) == NULL ||
+	    len > TOKEN_MAX) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}

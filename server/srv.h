@@ -17,7 +17,6 @@
 #include "writer.h"
 
 #define SRV_PROG		"muster-server"
-#define SRV_GET_SKEW		300	/* seconds of Muster-Time skew */
 #define SRV_NSCOPES		2	/* SCOPE_PERSONNEL, SCOPE_FAMILY */
 
 /* The profile served to one scope, with its answer ready to send. */

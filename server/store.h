@@ -17,9 +17,10 @@
 
 #include "muster/err.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/token.h"
 
-#define STORE_MODEL_MAX		129
+#define STORE_MODEL_MAX		(PROTO_MODEL_MAX + 1)
 #define STORE_DB_FILE		"muster.db"	/* in data_dir */
 #define STORE_SCHEMA_VERSION	2		/* PRAGMA user_version */
 #define STORE_HASH_LEN		32		/* BLAKE2b-256 */

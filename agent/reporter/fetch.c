@@ -1,5 +1,7 @@
 /*
- * fetch: one HTTPS request with libcurl; see agent/reporter/fetch.h.
+ * fetch: one HTTPS request through the pinned client of lib/https.c
+ * (the one object of libmuster the reporter links); see
+ * agent/reporter/fetch.h.
  *
  * The server's certificate is self-signed by `muster-enroll init` and the
  * device holds no CA for it: what it holds is the pin from the org-signed
@@ -18,13 +20,8 @@
 
 #include <curl/curl.h>
 
+#include "muster/https.h"
 #include "fetch.h"
-
-struct sink {
-	unsigned char	*buf;
-	size_t		 len, cap;
-	int		 toobig;
-};
 
 struct hdrs {
 	char		 etag[FRAME_ETAG_MAX + 1];
@@ -41,33 +38,6 @@ set_msg(struct fetch_result *res, const char *s)
 	while (o > 0 && res->msg[o - 1] == ' ')
 		o--;
 	res->msg[o] = '\0';
-}
-
-static size_t
-on_body(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct sink *s = arg;
-	size_t n = size * nmemb, ncap;
-	unsigned char *nb;
-
-	if (n > FRAME_RESP_BODY_MAX - s->len) {
-		s->toobig = 1;
-		return 0;		/* CURLE_WRITE_ERROR */
-	}
-	if (s->len + n > s->cap) {
-		ncap = s->cap == 0 ? 4096 : s->cap;
-		while (ncap < s->len + n)
-			ncap *= 2;
-		if (ncap > FRAME_RESP_BODY_MAX)
-			ncap = FRAME_RESP_BODY_MAX;
-		if ((nb = realloc(s->buf, ncap)) == NULL)
-			return 0;
-		s->buf = nb;
-		s->cap = ncap;
-	}
-	memcpy(s->buf + s->len, ptr, n);
-	s->len += n;
-	return n;
 }
 
 static size_t
@@ -94,7 +64,7 @@ on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 static uint32_t
-outcome_of(CURLcode cc, const struct sink *s)
+outcome_of(CURLcode cc, const struct https_sink *s)
 {
 	switch (cc) {
 	case CURLE_OK:
@@ -105,7 +75,7 @@ outcome_of(CURLcode cc, const struct sink *s)
 		return FRAME_ETIMEOUT;
 	case CURLE_WRITE_ERROR:
 	case CURLE_FILESIZE_EXCEEDED:
-		return s->toobig || cc == CURLE_FILESIZE_EXCEEDED ?
+		return s->over || cc == CURLE_FILESIZE_EXCEEDED ?
 		    FRAME_ETOOBIG : FRAME_EINTERNAL;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
@@ -129,18 +99,6 @@ outcome_of(CURLcode cc, const struct sink *s)
 	}
 }
 
-/* Adds one line to the curl header list; 0 or -1. */
-static int
-add_header(struct curl_slist **list, const char *line)
-{
-	struct curl_slist *n;
-
-	if ((n = curl_slist_append(*list, line)) == NULL)
-		return -1;
-	*list = n;
-	return 0;
-}
-
 /* The agent's "Name: value\n" lines, then our own. */
 static int
 make_headers(const struct frame_request *rq, struct curl_slist **list)
@@ -154,109 +112,87 @@ make_headers(const struct frame_request *rq, struct curl_slist **list)
 		n = (size_t)(nl - p);
 		memcpy(line, p, n);
 		line[n] = '\0';
-		if (add_header(list, line) != 0)
+		if (https_header_add(list, line) != 0)
 			return -1;
 		p = nl + 1;
 	}
 	/* No 100-continue round trip; no compressed answers to inflate. */
-	if (add_header(list, "Expect:") != 0 ||
-	    add_header(list, "Accept: application/json") != 0)
+	if (https_header_add(list, "Expect:") != 0 ||
+	    https_header_add(list, "Accept: application/json") != 0)
 		return -1;
 	return 0;
 }
-
-#define SET(opt, val) do {						\
-	if ((cc = curl_easy_setopt(c, (opt), (val))) != CURLE_OK) {	\
-		res->outcome = FRAME_EINTERNAL;				\
-		snprintf(res->msg, sizeof res->msg, "curl option %s: %s", \
-		    #opt, curl_easy_strerror(cc));			\
-		goto out;						\
-	}								\
-} while (0)
 
 void
 fetch_run(const struct frame_request *rq, struct fetch_result *res)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hl = NULL;
-	struct sink s = { NULL, 0, 0, 0 };
+	struct https_sink s = { NULL, 0, 0, FRAME_RESP_BODY_MAX, 0, 0 };
+	struct https_result hr;
+	struct https_opts o;
 	struct hdrs h;
-	CURL *c = NULL;
-	CURLcode cc;
-	long status = 0;
-	int global = 0;
 
 	memset(res, 0, sizeof *res);
 	memset(&h, 0, sizeof h);
 	errbuf[0] = '\0';
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (global = 1, c = curl_easy_init()) == NULL) {
-		res->outcome = FRAME_EINTERNAL;
-		set_msg(res, "libcurl failed to initialise");
-		goto out;
-	}
 	if (make_headers(rq, &hl) != 0) {
 		res->outcome = FRAME_EINTERNAL;
 		set_msg(res, "out of memory");
 		goto out;
 	}
-	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_URL, rq->url);
-	SET(CURLOPT_PROTOCOLS_STR, "https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_MAXREDIRS, 0L);
-	/* Only the org's server: never a proxy named by the environment. */
-	SET(CURLOPT_PROXY, "");
-	SET(CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
-	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	/* The pin is the verification: see the comment at the top. */
-	SET(CURLOPT_PINNEDPUBLICKEY, rq->pin);
-	SET(CURLOPT_SSL_VERIFYPEER, 0L);
-	SET(CURLOPT_SSL_VERIFYHOST, 0L);
-	/* No CA store to load: nothing would be verified against it. */
-	SET(CURLOPT_CAINFO, (char *)NULL);
-	SET(CURLOPT_CAPATH, (char *)NULL);
-	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	SET(CURLOPT_CONNECTTIMEOUT, FETCH_CONNECT_TIMEOUT);
-	SET(CURLOPT_TIMEOUT, FETCH_TOTAL_TIMEOUT);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FRAME_RESP_BODY_MAX);
-	SET(CURLOPT_USERAGENT, "muster-reporter/" MUSTER_VERSION);
-	SET(CURLOPT_HTTPHEADER, hl);
-	SET(CURLOPT_WRITEFUNCTION, on_body);
-	SET(CURLOPT_WRITEDATA, &s);
-	SET(CURLOPT_HEADERFUNCTION, on_header);
-	SET(CURLOPT_HEADERDATA, &h);
-	if (strcmp(rq->method, "POST") == 0) {
-		SET(CURLOPT_POST, 1L);
-		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
-		SET(CURLOPT_POSTFIELDS, rq->body_len > 0 ?
-		    (const char *)rq->body : "");
-	} else
-		SET(CURLOPT_HTTPGET, 1L);
-	cc = curl_easy_perform(c);
-	if ((res->outcome = outcome_of(cc, &s)) != FRAME_OK) {
-		set_msg(res, errbuf[0] != '\0' ? errbuf :
-		    curl_easy_strerror(cc));
+	memset(&o, 0, sizeof o);
+	o.url = rq->url;
+	o.pin = rq->pin;		/* the verification: see the top */
+	o.ca = NULL;
+	o.isolated = 1;
+	o.connect_timeout = FETCH_CONNECT_TIMEOUT;
+	o.timeout = FETCH_TOTAL_TIMEOUT;
+	o.user_agent = "muster-reporter/" MUSTER_VERSION;
+	o.headers = hl;
+	o.post = strcmp(rq->method, "POST") == 0;
+	o.body = rq->body;
+	o.body_len = rq->body_len;
+	o.sink = &s;
+	o.header_fn = on_header;
+	o.header_arg = &h;
+	o.errbuf = errbuf;
+	if (https_exchange(&o, &hr) != 0) {
+		switch (hr.stage) {
+		case HTTPS_INIT:
+			res->outcome = FRAME_EINTERNAL;
+			set_msg(res, "libcurl failed to initialise");
+			break;
+		case HTTPS_SETOPT:
+			res->outcome = FRAME_EINTERNAL;
+			snprintf(res->msg, sizeof res->msg,
+			    "curl option %s: %s", hr.opt,
+			    curl_easy_strerror(hr.cc));
+			break;
+		case HTTPS_PERFORM:
+			res->outcome = outcome_of(hr.cc, &s);
+			set_msg(res, errbuf[0] != '\0' ? errbuf :
+			    curl_easy_strerror(hr.cc));
+			break;
+		case HTTPS_STATUS:
+			res->outcome = FRAME_EUNREACH;
+			set_msg(res, "no HTTP status in the answer");
+			break;
+		}
 		goto out;
 	}
-	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) !=
-	    CURLE_OK || status < 100 || status > 599) {
+	if (hr.status < 100 || hr.status > 599) {
 		res->outcome = FRAME_EUNREACH;
 		set_msg(res, "no HTTP status in the answer");
 		goto out;
 	}
-	res->status = (uint32_t)status;
+	res->outcome = FRAME_OK;
+	res->status = (uint32_t)hr.status;
 	memcpy(res->etag, h.etag, sizeof res->etag);
-	res->body = s.buf;
+	res->body = (unsigned char *)s.buf;
 	res->body_len = s.len;
 	s.buf = NULL;
 out:
 	free(s.buf);
 	curl_slist_free_all(hl);
-	if (c != NULL)
-		curl_easy_cleanup(c);
-	if (global)
-		curl_global_cleanup();
 }

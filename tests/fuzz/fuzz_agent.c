@@ -1,6 +1,6 @@
 /*
  * fuzz_agent: what the on-device agent parses from outside its process
- * (agent/install.c, agent/consent.c, agent/report.c).  Each input goes,
+ * (agent/install.c, agent/consent.c, lib/report.c).  Each input goes,
  * whole, to:
  *
  *	install_profile_json_check	as the server's profile object
@@ -44,7 +44,7 @@
 #include "muster/sig.h"
 #include "../../agent/agent.h"
 #include "../../agent/consent.h"
-#include "../../agent/report.h"
+#include "muster/report.h"
 #include "fuzz.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);

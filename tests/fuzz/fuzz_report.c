@@ -1,7 +1,8 @@
 /*
  * fuzz_report: the compliance report as the server parses it.  The
- * checks live in server/routes.c (json_bounded, report_check: static), so
- * the input goes through the public route_report, in-process on the real
+ * checks are the one validator of lib/report.c (proto_json_parse, then
+ * report_validate), which the agent's builder is tested against; the
+ * input goes through the public route_report, in-process on the real
  * store (fuzz_srv.h): the harness signs the input with the key of an
  * enrolled device, so the signature passes and every input reaches the
  * JSON parse, the schema checks and, when they pass, the store.  Each
@@ -9,13 +10,20 @@
  * device, whose reports carry fewer fields.
  *
  * The answer must be one protocol.md allows for a well-signed report from
- * a known device: 202, 200, 409 or 400; never 401, 403 or 5xx.
+ * a known device: 202, 200, 409 or 400; never 401, 403 or 5xx.  It is 400
+ * exactly when the validator, called directly, refuses the input; and
+ * what the validator accepts, written out again by jansson and parsed
+ * anew, validates again to the same fields.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "muster/proto.h"
+#include "muster/report.h"
 #include "fuzz_srv.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -29,14 +37,68 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_srv_init("fuzz_report");
-	if ((rt = route_find("/v1/report")) == NULL)
+	if ((rt = route_find(PROTO_PATH_REPORT)) == NULL)
 		abort();
 	return 0;
 }
 
+/* Validates data directly; 0 if accepted, with the fields in *f. */
+static int
+validate(enum profile_scope scope, const char *dev, const char *data,
+    size_t size, json_t **root, struct report_fields *f)
+{
+	const char *why;
+
+	memset(f, 0, sizeof *f);
+	if ((*root = proto_json_parse(data, size, REPORT_JSON_DEPTH)) == NULL)
+		return -1;
+	return report_validate(*root, scope, dev, f, &why);
+}
+
+/*
+ * The route answered status to data from dev: it refused (400) exactly
+ * what the validator refuses, and what the validator accepts re-validates
+ * identically once written out and parsed again.
+ */
 static void
-send_report(const char *dev, const unsigned char *sk, const uint8_t *data,
-    size_t size)
+check_validator(enum profile_scope scope, const char *dev,
+    const uint8_t *data, size_t size, unsigned status)
+{
+	struct report_fields f, g;
+	json_t *root = NULL, *again = NULL;
+	char *text = NULL;
+	size_t i;
+	int rc;
+
+	memset(&g, 0, sizeof g);
+	rc = validate(scope, dev, data != NULL ? (const char *)data : "",
+	    size, &root, &f);
+	FUZZ_ASSERT((rc == 0) == (status != 400), "validator says %d, route "
+	    "answered %u", rc, status);
+	if (rc != 0)
+		goto out;
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	FUZZ_ASSERT(text != NULL, "%s", "json_dumps failed");
+	FUZZ_ASSERT(validate(scope, dev, text, strlen(text), &again, &g) == 0,
+	    "accepted, then refused once rewritten: %s", text);
+	FUZZ_ASSERT(strcmp(f.device, g.device) == 0 && f.seq == g.seq &&
+	    f.time == g.time && strcmp(f.profile, g.profile) == 0 &&
+	    f.serial == g.serial && f.compliant == g.compliant &&
+	    f.nfailing == g.nfailing, "re-validated differently: %s", text);
+	for (i = 0; i < f.nfailing; i++)
+		FUZZ_ASSERT(strcmp(f.failing[i], g.failing[i]) == 0,
+		    "failing rule %zu differs: %s", i, text);
+out:
+	free(f.failing);
+	free(g.failing);
+	free(text);
+	json_decref(again);
+	json_decref(root);
+}
+
+static void
+send_report(enum profile_scope scope, const char *dev, const unsigned char *sk,
+    const uint8_t *data, size_t size)
 {
 	struct MHD_Connection c;
 	struct reply out;
@@ -45,9 +107,9 @@ send_report(const char *dev, const unsigned char *sk, const uint8_t *data,
 
 	memset(&c, 0, sizeof c);
 	fuzz_srv_sign(sk, data, size, sig, sizeof sig);
-	fuzz_conn_add(&c, 0, "Content-Type", "application/json");
-	fuzz_conn_add(&c, 0, "Muster-Device", dev);
-	fuzz_conn_add(&c, 0, "Muster-Signature", sig);
+	fuzz_conn_add(&c, 0, "Content-Type", PROTO_CTYPE_JSON);
+	fuzz_conn_add(&c, 0, PROTO_HDR_DEVICE, dev);
+	fuzz_conn_add(&c, 0, PROTO_HDR_SIGNATURE, sig);
 	fuzz_srv_call(rt, &c, data != NULL ? (const char *)data : "", size,
 	    &out);
 	st = out.status;
@@ -56,6 +118,7 @@ send_report(const char *dev, const unsigned char *sk, const uint8_t *data,
 	    out.body != NULL ? out.body : out.sbody != NULL ? out.sbody : "");
 	reply_clear(&out);
 	fuzz_conn_clear(&c);
+	check_validator(scope, dev, data, size, st);
 }
 
 int
@@ -65,7 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > fsrv.srv->cfg->limits.max_body)
 		return 0;
 	fuzz_srv_next();
-	send_report(FUZZ_PDEV, fsrv.psk, data, size);
-	send_report(FUZZ_FDEV, fsrv.fsk, data, size);
+	send_report(SCOPE_PERSONNEL, FUZZ_PDEV, fsrv.psk, data, size);
+	send_report(SCOPE_FAMILY, FUZZ_FDEV, fsrv.fsk, data, size);
 	return 0;
 }

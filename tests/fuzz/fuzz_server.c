@@ -42,6 +42,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "muster/proto.h"
 #include "fuzz_srv.h"
 #include "fuzz_subst.h"
 
@@ -129,13 +130,13 @@ sign(const struct req *r, struct MHD_Connection *c, int post)
 	int n;
 
 	for (i = 0; i < c->nhdr; i++)
-		if (strcasecmp(c->hdr[i].key, "Muster-Signature") == 0 &&
+		if (strcasecmp(c->hdr[i].key, PROTO_HDR_SIGNATURE) == 0 &&
 		    strcmp(c->hdr[i].value, "@SIG@") == 0)
 			break;
 	if (i == c->nhdr)
 		return;
 	dev = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "Muster-Device");
+	    PROTO_HDR_DEVICE);
 	if (r->newkey)
 		sk = new_sk;
 	else if (dev != NULL && strcmp(dev, FUZZ_FDEV) == 0)
@@ -145,8 +146,8 @@ sign(const struct req *r, struct MHD_Connection *c, int post)
 		    sizeof sig);
 	else {
 		t = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    "Muster-Time");
-		if ((n = asprintf(&msg, "muster-get-v1\n%s\n%s\n", r->path,
+		    PROTO_HDR_TIME);
+		if ((n = asprintf(&msg, PROTO_GET_PREFIX "%s\n%s\n", r->path,
 		    t != NULL ? t : "")) == -1)
 			abort();
 		fuzz_srv_sign(sk, msg, (size_t)n, sig, sizeof sig);

@@ -45,10 +45,11 @@
 #include <sodium.h>
 
 #include "muster/fs.h"
+#include "muster/proto.h"
 #include "muster/sig.h"
 #include "muster/token.h"
 
-#define REPORT_MAX	1024
+#define BODY_MAX	1024		/* bytes of one generated report */
 #define REQ_TIMEOUT	30L		/* seconds per request */
 #define LOAD_DEADLINE	300.0		/* seconds for the whole load */
 #define VERIFY_SECONDS	1.0
@@ -200,11 +201,11 @@ post_headers(const char *body, size_t len, const unsigned char *sk,
 		    len, sk);
 		sodium_bin2base64(b64, sizeof b64, sig, sizeof sig,
 		    sodium_base64_VARIANT_ORIGINAL);
-		snprintf(line, sizeof line, "Muster-Signature: %s", b64);
+		snprintf(line, sizeof line, PROTO_HDR_SIGNATURE ": %s", b64);
 		l = curl_slist_append(l, line);
 	}
 	if (device != NULL) {
-		snprintf(line, sizeof line, "Muster-Device: %s", device);
+		snprintf(line, sizeof line, PROTO_HDR_DEVICE ": %s", device);
 		l = curl_slist_append(l, line);
 	}
 	if (l == NULL)
@@ -217,7 +218,7 @@ static struct curl_slist *
 signed_headers(const char *body, size_t len, const unsigned char *sk,
     const char *device)
 {
-	return post_headers(body, len, sk, device, "application/json", "");
+	return post_headers(body, len, sk, device, PROTO_CTYPE_JSON, "");
 }
 
 static void
@@ -242,7 +243,7 @@ enroll_all(const char *orgdir)
 	if ((h = curl_easy_init()) == NULL)
 		die("%s", "curl_easy_init failed");
 	tls_setup(h);
-	snprintf(url, sizeof url, "%s/v1/enroll", url_base);
+	snprintf(url, sizeof url, "%s" PROTO_PATH_ENROLL, url_base);
 	for (i = 0; i < ndevices; i++) {
 		struct device *d = &devs[i];
 		struct curl_slist *hdrs;
@@ -300,7 +301,7 @@ static void
 sign_all(void)
 {
 	size_t i, s;
-	char body[REPORT_MAX];
+	char body[BODY_MAX];
 	int n;
 
 	for (i = 0; i < ndevices; i++)
@@ -355,8 +356,8 @@ make_others(void)
 	struct curl_slist *h;
 	char *big;
 
-	other(O_HEALTHZ, "healthz", "/healthz", 1, NULL, NULL, 200);
-	other(O_METRICS, "metrics", "/metrics", 1, NULL, NULL, 200);
+	other(O_HEALTHZ, "healthz", PROTO_PATH_HEALTHZ, 1, NULL, NULL, 200);
+	other(O_METRICS, "metrics", PROTO_PATH_METRICS, 1, NULL, NULL, 200);
 	other(O_NOT_FOUND, "unknown path", "/v2/nothing", 1, NULL, NULL, 404);
 	other(O_DUPLICATE, "duplicate", NULL, 0, NULL, NULL, 200);
 	other(O_GARBAGE, "garbage report", NULL, 0, "{\"device\": garbage",
@@ -366,23 +367,23 @@ make_others(void)
 	/* Device 0's first report, with the signature of other bytes. */
 	h = signed_headers("other bytes", 11, d->sk, d->id);
 	other(O_BAD_SIG, "bad signature", NULL, 0, r0->body, h, 401);
-	other(O_UNSIGNED, "unsigned enrollment", "/v1/enroll", 0,
+	other(O_UNSIGNED, "unsigned enrollment", PROTO_PATH_ENROLL, 0,
 	    "{\"token\":\"x\",\"device_key\":\"AA==\"}", NULL, 401);
 	others[O_UNSIGNED].hdrs = post_headers(NULL, 0, NULL, NULL,
-	    "application/json", "");
+	    PROTO_CTYPE_JSON, "");
 	h = signed_headers(r0->body, r0->len, d->sk, UNKNOWN_DEVICE);
 	other(O_UNKNOWN, "unknown device", NULL, 0, r0->body, h, 403);
 	if ((big = malloc(BIG_BODY + 1)) == NULL)
 		die("%s", "out of memory");
 	memset(big, 'a', BIG_BODY);
 	big[BIG_BODY] = '\0';
-	h = post_headers(big, BIG_BODY, d->sk, d->id, "application/json", "");
+	h = post_headers(big, BIG_BODY, d->sk, d->id, PROTO_CTYPE_JSON, "");
 	if ((h = curl_slist_append(h, "Transfer-Encoding: chunked")) == NULL)
 		die("%s", "out of memory");
 	other(O_CHUNKED_BIG, "chunked body over max_body", NULL, 0, big, h,
 	    413);
 	others[O_CHUNKED_BIG].chunked = 1;
-	h = post_headers(big, BIG_BODY, d->sk, d->id, "application/json",
+	h = post_headers(big, BIG_BODY, d->sk, d->id, PROTO_CTYPE_JSON,
 	    "100-continue");
 	other(O_LENGTH_BIG, "Content-Length over max_body", NULL, 0, big, h,
 	    413);
@@ -462,7 +463,7 @@ conn_send(CURLM *m, struct conn *c, const struct report *r, const char *base)
 	char url[512];
 
 	snprintf(url, sizeof url, "%s%s", base, r->path != NULL ? r->path :
-	    "/v1/report");
+	    PROTO_PATH_REPORT);
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, r->hdrs);
 	if (r->get)

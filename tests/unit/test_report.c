@@ -1,8 +1,10 @@
 /*
- * Unit tests for agent/report.c: the report's bytes are deterministic
+ * Unit tests for lib/report.c: the report's bytes are deterministic
  * and in the protocol's order; a family report carries nothing but the
  * minimal fields whatever it is given; a model is cleaned and capped; an
- * oversized report sheds its details; the summary reads back.
+ * oversized report sheds its details; the summary reads back; every
+ * report the builder makes passes the server's validator, for both
+ * scopes; and the validator's refusals keep their exact messages.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,7 +20,8 @@
 
 #include "muster/err.h"
 #include "muster/profile.h"
-#include "../../agent/report.h"
+#include "muster/proto.h"
+#include "muster/report.h"
 
 static const struct report_result results[] = {
 	{ "redmi-1s-unfixed", "fail", "model \"HM 1SW\" is banned" },
@@ -138,7 +141,7 @@ test_model_cleaned(void **state)
 	assert_non_null(root = json_loadb(s, len, 0, NULL));
 	m = json_string_value(json_object_get(root, "model"));
 	assert_non_null(m);
-	assert_int_equal(strlen(m), REPORT_MODEL_MAX);
+	assert_int_equal(strlen(m), PROTO_MODEL_MAX);
 	assert_memory_equal(m, "Xia??mi?\"", 9);
 	json_decref(root);
 	free(s);
@@ -171,7 +174,7 @@ test_oversized_sheds_details(void **state)
 	in.results = many;
 	in.nresults = 1000;
 	assert_int_equal(report_build(&in, &s, &len, &e), 0);
-	assert_true(len <= REPORT_MAX);
+	assert_true(len <= PROTO_REPORT_MAX);
 	assert_null(strstr(s, "detail"));
 	assert_non_null(strstr(s, "\"rule\":\"rule-999\""));
 	free(s);
@@ -202,6 +205,214 @@ test_summary(void **state)
 	    "\"x\",\"dropped\":0}", 46, &sum, &e), MUSTER_EDATA);
 }
 
+/* Builds in, then validates the bytes as the server does; 0 or the rc. */
+static int
+roundtrip(const struct report_in *in, struct report_fields *f,
+    json_t **root, const char **why)
+{
+	struct muster_err e;
+	char *s = NULL;
+	size_t len;
+	int rc;
+
+	*root = NULL;
+	assert_int_equal(report_build(in, &s, &len, &e), 0);
+	assert_non_null(*root = proto_json_parse(s, len, REPORT_JSON_DEPTH));
+	rc = report_validate(*root, in->scope, in->device, f, why);
+	free(s);
+	return rc;
+}
+
+static void
+test_builder_passes_validator(void **state)
+{
+	static const enum profile_scope scopes[] = { SCOPE_PERSONNEL,
+	    SCOPE_FAMILY };
+	static const char *const words[] = { PROTO_RESULT_PASS,
+	    PROTO_RESULT_FAIL, PROTO_RESULT_REMEDIATED, PROTO_RESULT_ERROR };
+	struct report_result many[200];
+	struct report_fields f;
+	char ids[200][16], detail[PROTO_DETAIL_MAX + 1], model[300];
+	const char *why;
+	json_t *root;
+	size_t i, k, v, nfail;
+
+	(void)state;
+	memset(detail, 'd', sizeof detail - 1);
+	detail[sizeof detail - 1] = '\0';
+	memset(model, 'm', sizeof model - 1);
+	model[sizeof model - 1] = '\0';
+	for (i = 0; i < 200; i++) {
+		snprintf(ids[i], sizeof ids[i], "rule-%zu", i);
+		many[i].rule = ids[i];
+		many[i].result = words[i % 4];
+		many[i].detail = i % 3 == 0 ? NULL : detail;
+	}
+	for (k = 0; k < 2; k++)
+		for (v = 0; v < 5; v++) {
+			struct report_in in = sample(scopes[k]);
+
+			in.compliant = v % 2;
+			in.dropped = v == 1 ? 0 : in.dropped;
+			in.model = v == 2 ? NULL : v == 3 ? model : in.model;
+			if (v >= 3) {	/* many; v == 4 sheds its details */
+				in.results = many;
+				in.nresults = v == 3 ? 20 : 200;
+			}
+			if (v == 1)
+				in.nresults = 0;
+			assert_int_equal(roundtrip(&in, &f, &root, &why), 0);
+			assert_null(why);
+			assert_string_equal(f.device, in.device);
+			assert_int_equal(f.seq, in.seq);
+			assert_int_equal(f.time, in.time);
+			assert_string_equal(f.profile, in.profile);
+			assert_int_equal(f.serial, in.serial);
+			assert_int_equal(f.compliant, in.compliant);
+			for (i = 0, nfail = 0; i < in.nresults; i++)
+				if (strcmp(in.results[i].result, "fail") ==
+				    0 || strcmp(in.results[i].result,
+				    "error") == 0)
+					assert_string_equal(
+					    f.failing[nfail++],
+					    in.results[i].rule);
+			assert_int_equal(f.nfailing, nfail);
+			free(f.failing);
+			json_decref(root);
+		}
+}
+
+/* What the validator says of body from the sample device of scope. */
+static const char *
+refusal(enum profile_scope scope, const char *body)
+{
+	struct report_fields f;
+	const char *why = NULL;
+	json_t *root;
+	int rc;
+
+	assert_non_null(root = proto_json_parse(body, strlen(body),
+	    REPORT_JSON_DEPTH));
+	rc = report_validate(root, scope, "0123456789abcdef0123456789abcdef",
+	    &f, &why);
+	json_decref(root);
+	assert_int_equal(rc, MUSTER_EDATA);
+	assert_null(f.failing);
+	return why;
+}
+
+#define HEAD	"{\"device\":\"0123456789abcdef0123456789abcdef\",\"seq\":7," \
+		"\"time\":\"2026-11-21T10:00:00Z\",\"profile\":\"p\"," \
+		"\"serial\":3,\"status\":\"compliant\""
+
+static void
+test_validator_refusals(void **state)
+{
+	static const struct {
+		enum profile_scope	 scope;
+		const char		*body, *why;
+	} cases[] = {
+		{ SCOPE_PERSONNEL, HEAD ",\"results\":[],\"x\":1}",
+		    "unknown field" },
+		{ SCOPE_FAMILY, HEAD ",\"model\":\"m\",\"results\":[]}",
+		    "unknown field (family reports carry no details)" },
+		{ SCOPE_PERSONNEL, "{\"device\":\"00\",\"results\":[]}",
+		    "device does not match Muster-Device" },
+		{ SCOPE_PERSONNEL, "{\"device\":"
+		    "\"0123456789abcdef0123456789abcdef\",\"seq\":0}",
+		    "seq must be a positive integer" },
+		{ SCOPE_PERSONNEL, "{\"device\":"
+		    "\"0123456789abcdef0123456789abcdef\",\"seq\":1,"
+		    "\"time\":\"yesterday\"}",
+		    "time must be YYYY-MM-DDTHH:MM:SSZ" },
+		{ SCOPE_PERSONNEL, "{\"device\":"
+		    "\"0123456789abcdef0123456789abcdef\",\"seq\":1,"
+		    "\"time\":\"2026-11-21T10:00:00Z\",\"profile\":\"P\"}",
+		    "malformed profile id" },
+		{ SCOPE_PERSONNEL, "{\"device\":"
+		    "\"0123456789abcdef0123456789abcdef\",\"seq\":1,"
+		    "\"time\":\"2026-11-21T10:00:00Z\",\"profile\":\"p\","
+		    "\"serial\":\"3\"}",
+		    "serial must be a positive integer" },
+		{ SCOPE_PERSONNEL, "{\"device\":"
+		    "\"0123456789abcdef0123456789abcdef\",\"seq\":1,"
+		    "\"time\":\"2026-11-21T10:00:00Z\",\"profile\":\"p\","
+		    "\"serial\":3,\"status\":\"fine\"}",
+		    "status must be compliant or noncompliant" },
+		{ SCOPE_PERSONNEL, HEAD ",\"dropped\":-1,\"results\":[]}",
+		    "dropped must be a count" },
+		{ SCOPE_PERSONNEL, HEAD ",\"model\":\"a\\u0007\","
+		    "\"results\":[]}", "malformed model" },
+		{ SCOPE_PERSONNEL, HEAD ",\"results\":{}}",
+		    "results must be a list of at most 4096" },
+		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"pass\",\"x\":1}]}", "malformed result" },
+		{ SCOPE_FAMILY, HEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"pass\",\"detail\":\"d\"}]}",
+		    "malformed result (family results carry no detail)" },
+		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"-r\","
+		    "\"result\":\"pass\"}]}", "malformed rule id" },
+		{ SCOPE_FAMILY, HEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"ok\"}]}",
+		    "result must be pass, fail, remediated or error" },
+		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"fail\",\"detail\":1}]}", "malformed detail" },
+		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"fail\"},{\"rule\":\"r\",\"result\":"
+		    "\"pass\"}]}", "a rule is reported twice" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_string_equal(refusal(cases[i].scope, cases[i].body),
+		    cases[i].why);
+}
+
+/* The limits are the protocol's: at the bound passes, one over fails. */
+static void
+test_validator_limits(void **state)
+{
+	char body[4096], model[PROTO_MODEL_MAX + 2];
+	char detail[PROTO_DETAIL_MAX + 2];
+	struct report_fields f;
+	const char *why;
+	json_t *root;
+	int over;
+
+	(void)state;
+	for (over = 0; over < 2; over++) {
+		memset(model, 'm', sizeof model);
+		model[PROTO_MODEL_MAX + over] = '\0';
+		memset(detail, 'd', sizeof detail);
+		detail[PROTO_DETAIL_MAX + over] = '\0';
+		snprintf(body, sizeof body, HEAD ",\"model\":\"%s\","
+		    "\"results\":[]}", model);
+		assert_non_null(root = proto_json_parse(body, strlen(body),
+		    REPORT_JSON_DEPTH));
+		assert_int_equal(report_validate(root, SCOPE_PERSONNEL,
+		    "0123456789abcdef0123456789abcdef", &f, &why),
+		    over ? MUSTER_EDATA : 0);
+		json_decref(root);
+		snprintf(body, sizeof body, HEAD ",\"results\":[{\"rule\":"
+		    "\"r\",\"result\":\"error\",\"detail\":\"%s\"}]}",
+		    detail);
+		assert_non_null(root = proto_json_parse(body, strlen(body),
+		    REPORT_JSON_DEPTH));
+		assert_int_equal(report_validate(root, SCOPE_PERSONNEL,
+		    "0123456789abcdef0123456789abcdef", &f, &why),
+		    over ? MUSTER_EDATA : 0);
+		if (!over) {
+			assert_int_equal(f.nfailing, 1);
+			free(f.failing);
+		}
+		json_decref(root);
+	}
+	/* Deeper than a report nests is refused before jansson parses. */
+	snprintf(body, sizeof body, "{\"results\":[{\"a\":[]}]}");
+	assert_null(proto_json_parse(body, strlen(body), REPORT_JSON_DEPTH));
+}
+
 int
 main(void)
 {
@@ -211,6 +422,9 @@ main(void)
 		cmocka_unit_test(test_model_cleaned),
 		cmocka_unit_test(test_oversized_sheds_details),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_builder_passes_validator),
+		cmocka_unit_test(test_validator_refusals),
+		cmocka_unit_test(test_validator_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

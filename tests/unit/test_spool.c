@@ -23,7 +23,7 @@
 #include "muster/profile.h"
 #include "../../agent/agent.h"
 #include "../../agent/devkey.h"
-#include "../../agent/report.h"
+#include "muster/report.h"
 #include "../../agent/spool.h"
 
 #define SIG	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="

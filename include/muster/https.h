@@ -1,0 +1,102 @@
+/*
+ * https: the one pinned libcurl client, used by the agent's reporter
+ * (agent/reporter/fetch.c) and by muster-enroll's admin calls
+ * (enroll/admin.c).
+ *
+ * Every exchange is HTTPS only, never redirected, TLS 1.2 or later, with
+ * the server's public key pinned (CURLOPT_PINNEDPUBLICKEY), bounded in time
+ * and in the bytes of the answer kept, and every curl_easy_setopt checked.
+ * The pin cannot be switched off: curl compares the server's key with it
+ * on every handshake, whatever else is verified, and aborts before a byte
+ * of the request is sent when they differ.  With a CA file the
+ * certificate chain and host name are verified as well; without one the
+ * pin alone is the verification (a device holds no CA for the org's
+ * self-signed server certificate, only the pin from its signed token).
+ *
+ * This module depends on libcurl and libc only: muster-reporter links its
+ * one object and nothing else of libmuster, so no libsodium or jansson is
+ * mapped into the process that talks to the network.
+ */
+#ifndef MUSTER_HTTPS_H
+#define MUSTER_HTTPS_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "libcurl 7.85 or later is needed (CURLOPT_PROTOCOLS_STR)"
+#endif
+
+/* Where an answer's body goes. */
+struct https_sink {
+	char	*buf;		/* malloc'd, NUL-terminated; the caller frees */
+	size_t	 len, cap;
+	size_t	 max;		/* bytes kept at most */
+	int	 discard;	/* over max: 1 read on and keep nothing more,
+				   0 fail the transfer (CURLE_WRITE_ERROR) */
+	int	 over;		/* set once an answer went over max */
+};
+
+/*
+ * One exchange.  pin is curl's "sha256//BASE64[;sha256//...]" and always
+ * checked.  ca, a PEM file, is the only CA, with the peer and host name
+ * verified; NULL leaves the pin alone as the verification.  isolated
+ * also refuses a proxy named by the environment and speaks HTTP/1.1.
+ * A sink without discard also sets CURLOPT_MAXFILESIZE to its max.
+ */
+struct https_opts {
+	const char		*url;
+	const char		*pin;
+	const char		*ca;
+	int			 isolated;
+	long			 connect_timeout;	/* seconds */
+	long			 timeout;	/* seconds, all of it */
+	const char		*user_agent;
+	struct curl_slist	*headers;	/* the caller's; NULL: none */
+	int			 post;		/* else a GET */
+	const void		*body;		/* of a POST; NULL: empty */
+	size_t			 body_len;
+	struct https_sink	*sink;
+	curl_write_callback	 header_fn;	/* NULL: headers not seen */
+	void			*header_arg;
+	char			*errbuf;	/* CURL_ERROR_SIZE bytes */
+};
+
+/* Where https_exchange stopped. */
+enum https_stage {
+	HTTPS_INIT,		/* curl_global_init or curl_easy_init */
+	HTTPS_SETOPT,		/* an option was refused; see opt */
+	HTTPS_PERFORM,		/* the transfer failed; see cc and errbuf */
+	HTTPS_STATUS,		/* no response code; see cc */
+};
+
+struct https_result {
+	enum https_stage	 stage;	/* when https_exchange returned -1 */
+	CURLcode		 cc;
+	const char		*opt;	/* HTTPS_SETOPT: "CURLOPT_..." */
+	long			 status;	/* the HTTP status, on 0 */
+};
+
+/*
+ * curl's write callback for a struct https_sink (arg).  Returns n, or 0
+ * to fail the transfer (out of memory, or over max without discard).
+ */
+size_t	https_sink_write(char *ptr, size_t size, size_t nmemb, void *arg);
+
+/*
+ * Appends line to *list (which stays the caller's; curl_slist_free_all
+ * it).  Returns 0, or -1 when out of memory (*list is unchanged).
+ */
+int	https_header_add(struct curl_slist **list, const char *line);
+
+/*
+ * Performs the exchange o describes, between curl_global_init and
+ * curl_global_cleanup of its own.  Returns 0 with the HTTP status in
+ * r->status (the body is in o->sink), or -1 with where and why it stopped
+ * in r (and curl's message in o->errbuf after HTTPS_PERFORM).  The caller
+ * keeps owning o's headers and the sink's buffer.
+ */
+int	https_exchange(const struct https_opts *o, struct https_result *r);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * proto: the device protocol's wire format in one place (docs/protocol.md),
+ * as minisign keeps its whole format in minisign.h.  The agent builds its
+ * requests with these names, the server checks them with the same names,
+ * and the test tools speak them too, so that nothing here can change on
+ * one side of the wire and not on the other.
+ *
+ * Ids are spelled elsewhere but once: a device id is DEVICE_ID_HEX - 1
+ * lowercase hex digits (muster/token.h), a profile or rule id at most
+ * PROFILE_ID_MAX bytes (muster/profile.h), a report's results at most
+ * PROFILE_MAX_RULES.  The report itself is built and validated by one
+ * module, muster/report.h.
+ *
+ * Besides the constants, the JSON gate both sides share: a body is capped
+ * in nesting before jansson sees it, duplicate keys are refused, and
+ * members are read by exact type.
+ */
+#ifndef MUSTER_PROTO_H
+#define MUSTER_PROTO_H
+
+#include <stddef.h>
+
+/* Headers of a request from an enrolled device. */
+#define PROTO_HDR_DEVICE	"Muster-Device"		/* its device id */
+#define PROTO_HDR_SIGNATURE	"Muster-Signature"	/* base64 Ed25519 */
+#define PROTO_HDR_TIME		"Muster-Time"		/* a GET's time */
+
+/*
+ * A POST is signed over its exact body; a GET over
+ * PROTO_GET_PREFIX "<path>\n<Muster-Time>\n", and the server accepts a
+ * Muster-Time at most PROTO_GET_SKEW seconds from its own clock.
+ */
+#define PROTO_GET_PREFIX	"muster-get-v1\n"
+#define PROTO_GET_SKEW		300	/* seconds */
+#define PROTO_TIME_LEN		20	/* YYYY-MM-DDTHH:MM:SSZ */
+
+/* The API (docs/protocol.md). */
+#define PROTO_PATH_ENROLL		"/v1/enroll"
+#define PROTO_PATH_PREVIEW		"/v1/enroll/preview"
+#define PROTO_PATH_PROFILE		"/v1/profile"
+#define PROTO_PATH_REPORT		"/v1/report"
+#define PROTO_PATH_UNENROLL		"/v1/unenroll"
+#define PROTO_PATH_ADMIN_PROFILE	"/v1/admin/profile"
+#define PROTO_PATH_ADMIN_REVOKE		"/v1/admin/revoke"
+#define PROTO_PATH_ADMIN_ROLLUP		"/v1/admin/rollup"
+#define PROTO_PATH_HEALTHZ		"/healthz"
+#define PROTO_PATH_METRICS		"/metrics"
+
+/* Every request and answer body of the API is JSON. */
+#define PROTO_CTYPE_JSON	"application/json"
+
+/* Limits both sides keep. */
+#define PROTO_REPORT_MAX	(64 * 1024)	/* bytes of a report */
+#define PROTO_MODEL_MAX		128	/* bytes of "manufacturer model" */
+#define PROTO_DETAIL_MAX	1024	/* bytes of a result's detail */
+
+/* A report's overall status and each rule's result. */
+#define PROTO_STATUS_COMPLIANT		"compliant"
+#define PROTO_STATUS_NONCOMPLIANT	"noncompliant"
+#define PROTO_RESULT_PASS		"pass"
+#define PROTO_RESULT_FAIL		"fail"
+#define PROTO_RESULT_REMEDIATED		"remediated"
+#define PROTO_RESULT_ERROR		"error"
+
+struct json_t;
+
+/*
+ * Parses len bytes of JSON, refusing nesting deeper than depth before
+ * jansson sees them, duplicate keys, and anything but an object.  Returns
+ * the object (the caller json_decref's it), or NULL with errno ENOMEM when
+ * jansson ran out of memory, else errno 0.
+ */
+struct json_t	*proto_json_parse(const char *buf, size_t len, int depth);
+
+/*
+ * The value of o's string member key (it points into o), or NULL when it
+ * is absent or not a string; its length into *len unless len is NULL.
+ */
+const char	*proto_json_str(struct json_t *o, const char *key, size_t *len);
+
+/*
+ * o's integer member key into *v: 0 when it is one and in [lo, hi], else
+ * -1 (absent, not an integer, out of range).
+ */
+int		 proto_json_int(struct json_t *o, const char *key, long long lo,
+		    long long hi, long long *v);
+
+/* 1 if every key of object o is in the NULL-terminated list allowed. */
+int		 proto_json_keys_ok(struct json_t *o,
+		    const char *const *allowed);
+
+/*
+ * 1 if s is a profile or rule id as profiles/README.md defines it: a
+ * lowercase letter or digit, then those or '.', '_', '-', shorter than
+ * PROFILE_ID_MAX bytes.
+ */
+int		 proto_id_ok(const char *s);
+
+/* 1 if s has no control character (text that people will read). */
+int		 proto_text_ok(const char *s);
+
+/* 1 if s is exactly len lowercase hex digits. */
+int		 proto_hex_ok(const char *s, size_t len);
+
+#endif

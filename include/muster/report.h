@@ -1,0 +1,101 @@
+/*
+ * report: the compliance report a device sends (docs/protocol.md, "POST
+ * /v1/report"), built by the agent and validated by the server in this one
+ * module, so that a field added on one side cannot be forgotten on the
+ * other.
+ *
+ * Built as deterministic JSON bytes: the same input always gives the same
+ * bytes, fields in the protocol's order, compact, ASCII.  Those bytes are
+ * what the device key signs and what is spooled, sent and kept in sent/.
+ *
+ * A family report carries device, seq, time, profile, serial, status,
+ * dropped and results with rule and result only, whatever it is given: no
+ * model, no detail; and the validator refuses a family report with more.
+ */
+#ifndef MUSTER_REPORT_H
+#define MUSTER_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "muster/err.h"
+#include "muster/profile.h"
+#include "muster/proto.h"
+
+/* Nesting of a report: { "results": [ { } ] } */
+#define REPORT_JSON_DEPTH	3
+
+struct report_result {
+	const char	*rule;		/* rule id */
+	const char	*result;	/* PROTO_RESULT_* */
+	const char	*detail;	/* personnel only; NULL for none */
+};
+
+struct report_in {
+	enum profile_scope		 scope;
+	const char			*device;
+	int64_t				 seq;
+	time_t				 time;
+	const char			*profile;
+	int64_t				 serial;
+	int				 compliant;
+	int64_t				 dropped;
+	const char			*model;	/* personnel; NULL if unknown */
+	const struct report_result	*results;
+	size_t				 nresults;
+};
+
+/*
+ * Builds the report into a malloc'd NUL-terminated *out of *len bytes.
+ * When the details make it larger than PROTO_REPORT_MAX it is built again
+ * without them.  The model is cut to PROTO_MODEL_MAX bytes and anything
+ * but printable ASCII in it replaced by '?'.  Returns 0, MUSTER_EDATA when
+ * even the minimal report does not fit, or MUSTER_EINTERNAL.
+ */
+int	report_build(const struct report_in *in, char **out, size_t *len,
+	    struct muster_err *e);
+
+/* What `muster-agent log` shows of a stored report. */
+struct report_summary {
+	int64_t		seq;
+	char		time[21];
+	char		status[16];
+	int64_t		dropped;
+};
+
+/*
+ * Reads the summary fields of a report this agent wrote (len bytes at
+ * buf).  Returns 0, or MUSTER_EDATA when they are missing or malformed.
+ */
+int	report_summary(const char *buf, size_t len, struct report_summary *s,
+	    struct muster_err *e);
+
+/* A validated report; the strings point into the object validated. */
+struct report_fields {
+	const char		*device;
+	int64_t			 seq;
+	time_t			 time;
+	const char		*profile;
+	int64_t			 serial;
+	int			 compliant;
+	const char		**failing;	/* malloc'd: fail or error */
+	size_t			 nfailing;
+};
+
+/*
+ * Validates o, a report parsed with proto_json_parse(...,
+ * REPORT_JSON_DEPTH), as one from device (its id, as Muster-Device named
+ * it) of scope: the field set of its scope, each field's type and range,
+ * the result words, the limits, no rule twice.  Returns 0 with *r filled
+ * (its strings point into o; r->failing is malloc'd, free it, and NULL
+ * when no rule fails); MUSTER_EDATA with *why, the protocol's one-line
+ * reason (a static string the server sends in its 400); or
+ * MUSTER_EINTERNAL when memory ran out.  *r holds nothing to free on
+ * failure.
+ */
+int	report_validate(struct json_t *o, enum profile_scope scope,
+	    const char *device, struct report_fields *r, const char **why)
+	    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,124 @@
+/* proto: the JSON gate both sides of the wire share; see muster/proto.h. */
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "muster/profile.h"
+#include "muster/proto.h"
+
+json_t *
+proto_json_parse(const char *buf, size_t len, int depth)
+{
+	json_error_t err;
+	json_t *o;
+	size_t i;
+	int d = 0, in_str = 0, esc = 0;
+
+	errno = 0;
+	for (i = 0; i < len; i++) {
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (buf[i] == '\\')
+				esc = 1;
+			else if (buf[i] == '"')
+				in_str = 0;
+		} else if (buf[i] == '"')
+			in_str = 1;
+		else if (buf[i] == '{' || buf[i] == '[') {
+			if (++d > depth)
+				return NULL;
+		} else if (buf[i] == '}' || buf[i] == ']')
+			d--;
+	}
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err)) == NULL) {
+		if (json_error_code(&err) == json_error_out_of_memory)
+			errno = ENOMEM;
+	} else if (!json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+const char *
+proto_json_str(json_t *o, const char *key, size_t *len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		return NULL;
+	if (len != NULL)
+		*len = json_string_length(v);
+	/* An embedded NUL (\u0000) is refused by json_loadb already. */
+	return json_string_value(v);
+}
+
+int
+proto_json_keys_ok(json_t *o, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(o, key, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+int
+proto_json_int(json_t *o, const char *key, long long lo, long long hi,
+    long long *v)
+{
+	json_t *j = json_object_get(o, key);
+
+	if (!json_is_integer(j))
+		return -1;
+	*v = json_integer_value(j);
+	return *v >= lo && *v <= hi ? 0 : -1;
+}
+
+int
+proto_id_ok(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= PROFILE_ID_MAX)
+			return 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		    s[i] == '_' || s[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+proto_text_ok(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+proto_hex_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[len] == '\0';
+}

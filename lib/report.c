@@ -1,0 +1,271 @@
+/* report: the report, built and validated; see muster/report.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "muster/profile.h"
+#include "muster/proto.h"
+#include "muster/report.h"
+
+/* The model as printable ASCII, at most PROTO_MODEL_MAX bytes. */
+static void
+clean_model(const char *in, char out[PROTO_MODEL_MAX + 1])
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i < PROTO_MODEL_MAX; i++)
+		out[i] = (unsigned char)in[i] >= 0x20 &&
+		    (unsigned char)in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+}
+
+/* Adds k: v to o, taking v; -1 if v is NULL or it fails. */
+static int
+put(json_t *o, const char *k, json_t *v)
+{
+	return v == NULL ? -1 : json_object_set_new(o, k, v);
+}
+
+static char *
+build(const struct report_in *in, int details, size_t *len)
+{
+	json_t *root = NULL, *results = NULL, *r;
+	char t[21], model[PROTO_MODEL_MAX + 1], *out = NULL;
+	int family = in->scope == SCOPE_FAMILY;
+	size_t i;
+
+	profile_time_format(in->time, t);
+	if ((root = json_object()) == NULL ||
+	    put(root, "device", json_string(in->device)) != 0 ||
+	    put(root, "seq", json_integer(in->seq)) != 0 ||
+	    put(root, "time", json_string(t)) != 0 ||
+	    put(root, "profile", json_string(in->profile)) != 0 ||
+	    put(root, "serial", json_integer(in->serial)) != 0 ||
+	    put(root, "status", json_string(in->compliant ?
+	    PROTO_STATUS_COMPLIANT : PROTO_STATUS_NONCOMPLIANT)) != 0 ||
+	    put(root, "dropped", json_integer(in->dropped)) != 0)
+		goto out;
+	if (!family && in->model != NULL) {
+		clean_model(in->model, model);
+		if (put(root, "model", json_string(model)) != 0)
+			goto out;
+	}
+	if ((results = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < in->nresults; i++) {
+		if ((r = json_object()) == NULL ||
+		    json_array_append_new(results, r) != 0)
+			goto out;
+		if (put(r, "rule", json_string(in->results[i].rule)) != 0 ||
+		    put(r, "result", json_string(in->results[i].result)) != 0)
+			goto out;
+		if (!family && details && in->results[i].detail != NULL &&
+		    put(r, "detail", json_string(in->results[i].detail)) != 0)
+			goto out;
+	}
+	if (json_object_set(root, "results", results) != 0)
+		goto out;
+	out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_ENSURE_ASCII);
+	if (out != NULL)
+		*len = strlen(out);
+out:
+	json_decref(results);
+	json_decref(root);
+	return out;
+}
+
+int
+report_build(const struct report_in *in, char **out, size_t *len,
+    struct muster_err *e)
+{
+	char *s;
+
+	*out = NULL;
+	*len = 0;
+	if ((s = build(in, 1, len)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "report: cannot build the "
+		    "JSON (out of memory or not UTF-8)");
+	if (*len > PROTO_REPORT_MAX) {
+		free(s);
+		if ((s = build(in, 0, len)) == NULL)
+			return err_set(e, MUSTER_EINTERNAL, "report: cannot "
+			    "build the JSON");
+		if (*len > PROTO_REPORT_MAX) {
+			free(s);
+			return err_set(e, MUSTER_EDATA, "report: %zu bytes "
+			    "even without details, over the limit of %d",
+			    *len, PROTO_REPORT_MAX);
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+int
+report_summary(const char *buf, size_t len, struct report_summary *s,
+    struct muster_err *e)
+{
+	json_t *root;
+	json_int_t seq = 0, dropped = 0;
+	const char *t = NULL, *st = NULL;
+	int rc = 0;
+
+	memset(s, 0, sizeof s[0]);
+	if (len > PROTO_REPORT_MAX || (root = json_loadb(buf, len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return err_set(e, MUSTER_EDATA, "report: not JSON");
+	if (json_unpack(root, "{s:I,s:s,s:s,s:I}", "seq", &seq, "time", &t,
+	    "status", &st, "dropped", &dropped) != 0 || seq < 1 ||
+	    dropped < 0 || strlen(t) >= sizeof s->time ||
+	    strlen(st) >= sizeof s->status)
+		rc = err_set(e, MUSTER_EDATA, "report: missing or bad fields");
+	else {
+		s->seq = seq;
+		s->dropped = dropped;
+		memcpy(s->time, t, strlen(t) + 1);
+		memcpy(s->status, st, strlen(st) + 1);
+	}
+	json_decref(root);
+	return rc;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+result_ok(const char *res)
+{
+	return strcmp(res, PROTO_RESULT_PASS) == 0 ||
+	    strcmp(res, PROTO_RESULT_FAIL) == 0 ||
+	    strcmp(res, PROTO_RESULT_REMEDIATED) == 0 ||
+	    strcmp(res, PROTO_RESULT_ERROR) == 0;
+}
+
+/* The checks of report_validate; NULL, or what is wrong. */
+static const char *
+check(json_t *o, enum profile_scope scope, const char *device,
+    struct report_fields *r, int *oom)
+{
+	static const char *const personnel[] = { "device", "seq", "time",
+	    "profile", "serial", "status", "dropped", "model", "results",
+	    NULL };
+	static const char *const family[] = { "device", "seq", "time",
+	    "profile", "serial", "status", "dropped", "results", NULL };
+	static const char *const res_personnel[] = { "rule", "result",
+	    "detail", NULL };
+	static const char *const res_family[] = { "rule", "result", NULL };
+	int pers = scope == SCOPE_PERSONNEL;
+	const char *s, **rules = NULL, **fail = NULL;
+	const char *why = NULL;
+	json_t *results, *it;
+	long long v;
+	size_t i, n, nfail = 0;
+
+	if (!proto_json_keys_ok(o, pers ? personnel : family))
+		return pers ? "unknown field" :
+		    "unknown field (family reports carry no details)";
+	if ((s = proto_json_str(o, "device", NULL)) == NULL ||
+	    strcmp(s, device) != 0)
+		return "device does not match Muster-Device";
+	r->device = s;
+	if (proto_json_int(o, "seq", 1, INT64_MAX, &v) != 0)
+		return "seq must be a positive integer";
+	r->seq = v;
+	if ((s = proto_json_str(o, "time", NULL)) == NULL ||
+	    profile_time_parse(s, &r->time) != 0)
+		return "time must be YYYY-MM-DDTHH:MM:SSZ";
+	if ((s = proto_json_str(o, "profile", NULL)) == NULL ||
+	    !proto_id_ok(s))
+		return "malformed profile id";
+	r->profile = s;
+	if (proto_json_int(o, "serial", 1, INT64_MAX, &v) != 0)
+		return "serial must be a positive integer";
+	r->serial = v;
+	if ((s = proto_json_str(o, "status", NULL)) == NULL ||
+	    (strcmp(s, PROTO_STATUS_COMPLIANT) != 0 &&
+	    strcmp(s, PROTO_STATUS_NONCOMPLIANT) != 0))
+		return "status must be compliant or noncompliant";
+	r->compliant = strcmp(s, PROTO_STATUS_COMPLIANT) == 0;
+	if (json_object_get(o, "dropped") != NULL &&
+	    proto_json_int(o, "dropped", 0, INT64_MAX, &v) != 0)
+		return "dropped must be a count";
+	if (json_object_get(o, "model") != NULL &&
+	    ((s = proto_json_str(o, "model", NULL)) == NULL ||
+	    strlen(s) > PROTO_MODEL_MAX || !proto_text_ok(s)))
+		return "malformed model";
+	results = json_object_get(o, "results");
+	if (!json_is_array(results) ||
+	    (n = json_array_size(results)) > PROFILE_MAX_RULES)
+		return "results must be a list of at most 4096";
+	if (n > 0 && ((rules = calloc(n, sizeof *rules)) == NULL ||
+	    (fail = calloc(n, sizeof *fail)) == NULL)) {
+		*oom = 1;
+		why = "out of memory";
+		goto out;
+	}
+	json_array_foreach(results, i, it) {
+		const char *res;
+
+		if (!json_is_object(it) || !proto_json_keys_ok(it,
+		    pers ? res_personnel : res_family)) {
+			why = pers ? "malformed result" :
+			    "malformed result (family results carry no detail)";
+			goto out;
+		}
+		if ((s = proto_json_str(it, "rule", NULL)) == NULL ||
+		    !proto_id_ok(s)) {
+			why = "malformed rule id";
+			goto out;
+		}
+		if ((res = proto_json_str(it, "result", NULL)) == NULL ||
+		    !result_ok(res)) {
+			why = "result must be pass, fail, remediated or error";
+			goto out;
+		}
+		if (json_object_get(it, "detail") != NULL &&
+		    ((s = proto_json_str(it, "detail", NULL)) == NULL ||
+		    strlen(s) > PROTO_DETAIL_MAX)) {
+			why = "malformed detail";
+			goto out;
+		}
+		rules[i] = proto_json_str(it, "rule", NULL);
+		if (strcmp(res, PROTO_RESULT_FAIL) == 0 ||
+		    strcmp(res, PROTO_RESULT_ERROR) == 0)
+			fail[nfail++] = rules[i];
+	}
+	if (n > 1) {
+		qsort(rules, n, sizeof *rules, cmp_str);
+		for (i = 1; i < n; i++)
+			if (strcmp(rules[i - 1], rules[i]) == 0) {
+				why = "a rule is reported twice";
+				goto out;
+			}
+	}
+	r->failing = fail;
+	r->nfailing = nfail;
+	fail = NULL;
+out:
+	free(rules);
+	free(fail);
+	return why;
+}
+
+int
+report_validate(json_t *o, enum profile_scope scope, const char *device,
+    struct report_fields *r, const char **why)
+{
+	int oom = 0;
+
+	memset(r, 0, sizeof *r);
+	*why = NULL;
+	if ((*why = check(o, scope, device, r, &oom)) == NULL)
+		return 0;
+	memset(r, 0, sizeof *r);
+	return oom ? MUSTER_EINTERNAL : MUSTER_EDATA;
+}
