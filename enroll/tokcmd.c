@@ -28,11 +28,12 @@
 #include <qrencode.h>
 #include <sodium.h>
 
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "muster/token.h"
-#include "enroll.h"
+#include "org.h"
 #include "tokcmd.h"
 
 #define OPTS_END	{ NULL, 0, NULL, 0 }
@@ -905,8 +906,8 @@ roster_writer(void *arg)
 		for (i = 0; i < c->nrows && !roster_failed(r); i++) {
 			if (c->rows[i].err == NULL)
 				continue;
-			fprintf(stderr, "%s: %s:%ld: %s\n", ENROLL_PROG,
-			    r->name, c->rows[i].line, c->rows[i].err);
+			cli_error(NULL, "%s:%ld: %s", r->name,
+			    c->rows[i].line, c->rows[i].err);
 			r->bad++;
 		}
 		chunk_clear(c);
@@ -1244,9 +1245,8 @@ out:
 		(void)pthread_join(writer, NULL);
 	}
 	if (rc != 0 && r.written > 0)
-		fprintf(stderr, "%s: %s: stopped after %zu bundle%s in %s\n",
-		    ENROLL_PROG, path, r.written, r.written == 1 ? "" : "s",
-		    outdir);
+		cli_error(NULL, "%s: stopped after %zu bundle%s in %s", path,
+		    r.written, r.written == 1 ? "" : "s", outdir);
 	if (sync_live) {
 		pthread_cond_destroy(&r.cond);
 		pthread_mutex_destroy(&r.lock);

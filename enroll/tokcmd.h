@@ -16,6 +16,14 @@
 #define TOKCMD_EXPIRES_MAX	(365 * 86400)	/* seconds: 365 days */
 
 /*
+ * `muster-enroll token` and `roster` (argv[0] is the command's name):
+ * each writes usage errors and failures as one line on stderr and
+ * returns the process exit code.
+ */
+int	tokcmd_token(int argc, char **argv);
+int	tokcmd_roster(int argc, char **argv);
+
+/*
  * Parses an --expires value: Nd, Nh or Nm (days, hours, minutes after
  * now) or an RFC 3339 UTC time, into *out.  Refuses anything outside
  * TOKCMD_EXPIRES_MIN..TOKCMD_EXPIRES_MAX from now with MUSTER_EUSAGE.
