@@ -6,6 +6,7 @@
 #include "admin.h"
 #include "org.h"
 #include "profcmd.h"
+#include "roster.h"
 #include "tokcmd.h"
 
 #define ENROLL_PROG	"muster-enroll"
@@ -19,7 +20,7 @@ static const struct enroll_cmd {
 	{ { "sign",	"sign a profile with the org key" }, profcmd_sign },
 	{ { "verify",	"verify a signed profile and show what it says" }, profcmd_verify },
 	{ { "token",	"make an enrollment bundle for one device" }, tokcmd_token },
-	{ { "roster",	"make enrollment bundles for every row of a CSV" }, tokcmd_roster },
+	{ { "roster",	"make enrollment bundles for every row of a CSV" }, roster_cmd },
 	{ { "publish",	"publish a signed profile to the server" }, admin_publish },
 	{ { "revoke",	"revoke a device or an unused token" }, admin_revoke },
 };
