@@ -11,10 +11,7 @@
 
 #define ENROLL_PROG	"muster-enroll"
 
-static const struct enroll_cmd {
-	struct cli_cmd	c;
-	int		(*fn)(int, char **);
-} cmds[] = {
+static const struct cli_cmd_argv cmds[] = {
 	{ { "init",	"create an organisation: keys, TLS identity, pin" }, org_init },
 	{ { "lint",	"check a profile without signing it" }, profcmd_lint },
 	{ { "sign",	"sign a profile with the org key" }, profcmd_sign },
@@ -50,7 +47,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	const struct enroll_cmd *cmd;
+	const struct cli_cmd_argv *cmd;
 	int rc;
 
 	cli_init(ENROLL_PROG);

@@ -37,10 +37,7 @@ static const char usage_text[] =
 "            70 internal error, 74 storage error, 78 bad configuration\n";
 
 /* What reads the store without serving (cli.c). */
-static const struct srv_cmd {
-	struct cli_cmd	c;
-	int		(*fn)(int, char **);
-} cmds[] = {
+static const struct cli_cmd_argv cmds[] = {
 	{ { "report",	"the compliance roll-up" }, cli_report },
 	{ { "devices",	"the personnel devices to follow up" }, cli_devices },
 };
@@ -55,7 +52,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
-	const struct srv_cmd *cmd;
+	const struct cli_cmd_argv *cmd;
 	struct muster_err e;
 	struct config *cfg = NULL;
 	struct srv *s = NULL;

@@ -91,6 +91,12 @@ struct cli_cmd {
 	const char	*what;		/* one line for the usage text */
 };
 
+/* The row of a program whose commands take only their arguments. */
+struct cli_cmd_argv {
+	struct cli_cmd	c;
+	int		(*fn)(int argc, char **argv);
+};
+
 /*
  * The row of table (n rows of size bytes each, each beginning with a
  * struct cli_cmd) whose name is name, or NULL.  The row is table's.
