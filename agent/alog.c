@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
-#include "agent.h"
+#include "cmd.h"
 #include "alog.h"
 
 static enum alog_dest	dest = ALOG_STDERR;

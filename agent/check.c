@@ -17,7 +17,9 @@
 #include <jansson.h>
 
 #include "muster/profile.h"
-#include "agent.h"
+#include "muster/cli.h"
+#include "cmd.h"
+#include "state.h"
 #include "check.h"
 #include "device/device.h"
 #include "netscan.h"
@@ -241,7 +243,7 @@ int
 cmd_check(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "remediate", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
@@ -257,11 +259,11 @@ cmd_check(struct agent_opts *o, int argc, char **argv)
 	size_t n = 0;
 	int k, ex, rc;
 
-	if ((k = agent_getopt(o, argc, argv, "", opts, check_usage, check_opt,
+	if ((k = cmd_getopt(o, argc, argv, "", opts, check_usage, check_opt,
 	    &ca, &ex)) < 0)
 		return ex;
 	if (k != argc)
-		return agent_usage("check", "unexpected argument \"%s\"",
+		return cli_usage("check", "unexpected argument \"%s\"",
 		    argv[k]);
 	memset(&cr, 0, sizeof cr);
 	memset(&cons, 0, sizeof cons);
@@ -292,7 +294,7 @@ out:
 	consent_free(&cons);
 	if (rc != 0) {
 		check_run_free(&cr);
-		return agent_fail(rc, &e);
+		return cli_fail(rc, &e);
 	}
 	rc = cr.l.compliant ? 0 : 1;
 	check_run_free(&cr);

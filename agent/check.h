@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "muster/err.h"
-#include "agent.h"
+#include "state.h"
 #include "consent.h"
 #include "device/device.h"
 #include "rules.h"

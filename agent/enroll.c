@@ -34,7 +34,11 @@
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "muster/token.h"
-#include "agent.h"
+#include "muster/cli.h"
+#include "cmd.h"
+#include "info.h"
+#include "install.h"
+#include "state.h"
 #include "call.h"
 #include "consent.h"
 #include "devkey.h"
@@ -380,7 +384,7 @@ int
 cmd_enroll(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ "consent", no_argument, NULL, 'c' },
 		{ "report-only", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
@@ -405,11 +409,11 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 
 	memset(&rs, 0, sizeof rs);
 	memset(&fam, 0, sizeof fam);
-	if ((i = agent_getopt(o, argc, argv, "", opts, enroll_usage,
+	if ((i = cmd_getopt(o, argc, argv, "", opts, enroll_usage,
 	    enroll_opt, &ea, &ex)) < 0)
 		return ex;
 	if (argc - i != 1)
-		return agent_usage("enroll", "expected one BUNDLE");
+		return cli_usage("enroll", "expected one BUNDLE");
 	/* Capped, verified, parsed; expiry judged here. */
 	if ((rc = fs_read_file(argv[i], BUNDLE_MAX, &buf, &len, &e)) != 0 ||
 	    (rc = bundle_parse(argv[i], buf, len, &orgpk, &token, &t, &e)) != 0)
@@ -547,5 +551,5 @@ out:
 	free(body);
 	free(token);
 	free(buf);
-	return rc == 0 ? 0 : agent_fail(rc, &e);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
 }

@@ -12,7 +12,10 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
-#include "agent.h"
+#include "muster/cli.h"
+#include "cmd.h"
+#include "info.h"
+#include "state.h"
 #include "check.h"
 #include "consent.h"
 #include "muster/report.h"
@@ -110,7 +113,7 @@ int
 cmd_status(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct muster_err e = { 0 };
@@ -125,14 +128,14 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 	time_t now = time(NULL);
 	int k, ex, rc;
 
-	if ((k = agent_getopt(o, argc, argv, "", opts, status_usage, NULL,
+	if ((k = cmd_getopt(o, argc, argv, "", opts, status_usage, NULL,
 	    NULL, &ex)) < 0)
 		return ex;
 	if (k != argc)
-		return agent_usage("status", "unexpected argument \"%s\"",
+		return cli_usage("status", "unexpected argument \"%s\"",
 		    argv[k]);
 	if ((rc = load(o, &a, &list, &n, &e)) != 0)
-		return agent_fail(rc, &e);
+		return cli_fail(rc, &e);
 	sig_keyid_hex(a.pk.keyid, hex);
 	printf("state:        %s\n"
 	    "trust anchor: org key %s\n"
@@ -175,7 +178,7 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 		rc = 0;
 	}
 	state_profiles_free(list, n);
-	return rc == 0 ? 0 : agent_fail(rc, &e);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
 }
 
 void
@@ -276,7 +279,7 @@ int
 cmd_explain(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct muster_err e = { 0 };
@@ -288,17 +291,17 @@ cmd_explain(struct agent_opts *o, int argc, char **argv)
 	size_t n = 0, i, j;
 	int k, ex, rc;
 
-	if ((k = agent_getopt(o, argc, argv, "", opts, explain_usage, NULL,
+	if ((k = cmd_getopt(o, argc, argv, "", opts, explain_usage, NULL,
 	    NULL, &ex)) < 0)
 		return ex;
 	if (k != argc)
-		return agent_usage("explain", "unexpected argument \"%s\"",
+		return cli_usage("explain", "unexpected argument \"%s\"",
 		    argv[k]);
 	if ((rc = load(o, &a, &list, &n, &e)) != 0)
-		return agent_fail(rc, &e);
+		return cli_fail(rc, &e);
 	if ((rc = check_limit(o->state, a.scope, &cons, &limit, &e)) != 0) {
 		state_profiles_free(list, n);
-		return agent_fail(rc, &e);
+		return cli_fail(rc, &e);
 	}
 	sig_keyid_hex(a.pk.keyid, hex);
 	printf("This device (scope %s) follows profiles signed by org key "
@@ -357,7 +360,7 @@ int
 cmd_log(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct muster_err e = { 0 };
@@ -365,11 +368,11 @@ cmd_log(struct agent_opts *o, int argc, char **argv)
 	size_t ns = 0, np = 0, i;
 	int k, ex, rc;
 
-	if ((k = agent_getopt(o, argc, argv, "", opts, log_usage, NULL,
+	if ((k = cmd_getopt(o, argc, argv, "", opts, log_usage, NULL,
 	    NULL, &ex)) < 0)
 		return ex;
 	if (k != argc)
-		return agent_usage("log", "unexpected argument \"%s\"",
+		return cli_usage("log", "unexpected argument \"%s\"",
 		    argv[k]);
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
 	    (rc = spool_list(o->state, SPOOL_SENT, &sent, &ns, &e)) != 0 ||
@@ -391,5 +394,5 @@ cmd_log(struct agent_opts *o, int argc, char **argv)
 out:
 	free(sent);
 	free(pend);
-	return rc == 0 ? 0 : agent_fail(rc, &e);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
 }

@@ -18,7 +18,10 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
-#include "agent.h"
+#include "muster/cli.h"
+#include "cmd.h"
+#include "install.h"
+#include "state.h"
 
 static const char trust_usage[] =
 "usage: muster-agent [--state DIR] trust [--scope personnel|family] ORG.pub\n"
@@ -64,7 +67,7 @@ int
 cmd_trust(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ "scope", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -74,16 +77,16 @@ cmd_trust(struct agent_opts *o, int argc, char **argv)
 	char hex[SIG_KEYID_HEX];
 	int i, ex, rc;
 
-	if ((i = agent_getopt(o, argc, argv, "", opts, trust_usage, trust_opt,
+	if ((i = cmd_getopt(o, argc, argv, "", opts, trust_usage, trust_opt,
 	    &t, &ex)) < 0)
 		return ex;
 	if (argc - i != 1)
-		return agent_usage("trust", "expected one ORG.pub");
+		return cli_usage("trust", "expected one ORG.pub");
 	if ((rc = sig_pubkey_load(argv[i], &pk, &e)) != 0)
-		return agent_fail(rc, &e);
+		return cli_fail(rc, &e);
 	if ((rc = state_open(o->state, 1, &e)) != 0 ||
 	    (rc = state_anchor_set(o->state, &pk, t.scope, &e)) != 0)
-		return agent_fail(rc, &e);
+		return cli_fail(rc, &e);
 	sig_keyid_hex(pk.keyid, hex);
 	printf("trust anchor set: org key %s, scope %s, state %s\n", hex,
 	    profile_scope_name(t.scope), o->state);
@@ -175,7 +178,7 @@ int
 cmd_install(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct muster_err e = { 0 };
@@ -186,11 +189,11 @@ cmd_install(struct agent_opts *o, int argc, char **argv)
 	size_t len = 0, siglen = 0;
 	int i, ex, rc;
 
-	if ((i = agent_getopt(o, argc, argv, "", opts, install_usage, NULL,
+	if ((i = cmd_getopt(o, argc, argv, "", opts, install_usage, NULL,
 	    NULL, &ex)) < 0)
 		return ex;
 	if (argc - i < 1 || argc - i > 2)
-		return agent_usage("install", "expected PROFILE.cfg [SIG]");
+		return cli_usage("install", "expected PROFILE.cfg [SIG]");
 	path = argv[i];
 	if (argc - i == 2)
 		sigarg = argv[i + 1];
@@ -225,7 +228,7 @@ out:
 	free(buf);
 	free(sig);
 	free(sigpath);
-	return rc == 0 ? 0 : agent_fail(rc, &e);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
 }
 
 /*

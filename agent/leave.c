@@ -13,8 +13,10 @@
 
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/cli.h"
 #include "muster/proto.h"
-#include "agent.h"
+#include "cmd.h"
+#include "state.h"
 #include "call.h"
 #include "consent.h"
 #include "devkey.h"
@@ -281,7 +283,7 @@ int
 cmd_unenroll(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct muster_err e = { 0 };
@@ -289,11 +291,11 @@ cmd_unenroll(struct agent_opts *o, int argc, char **argv)
 	unsigned status = 0;
 	int k, ex, rc, lockfd = -1, kept = 0;
 
-	if ((k = agent_getopt(o, argc, argv, "", opts, unenroll_usage, NULL,
+	if ((k = cmd_getopt(o, argc, argv, "", opts, unenroll_usage, NULL,
 	    NULL, &ex)) < 0)
 		return ex;
 	if (k != argc)
-		return agent_usage("unenroll", "unexpected argument \"%s\"",
+		return cli_usage("unenroll", "unexpected argument \"%s\"",
 		    argv[k]);
 	/* A running agent holds the lock for one cycle at most: wait. */
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
@@ -323,5 +325,5 @@ out:
 		    "make; left in place\n", AGENT_PROG, o->state);
 	if (lockfd != -1)
 		close(lockfd);
-	return rc == 0 ? 0 : agent_fail(rc, &e);
+	return rc == 0 ? 0 : cli_fail(rc, &e);
 }

@@ -13,7 +13,7 @@
 #define MUSTER_AGENT_LEAVE_H
 
 #include "muster/err.h"
-#include "agent.h"
+#include "state.h"
 
 #define LEAVE_MAX	1024	/* bytes of STATE/leaving */
 

@@ -1,40 +1,32 @@
-/* muster-agent: global options, then dispatch; see agent/agent.h. */
-#include <fcntl.h>
-#include <stdarg.h>
+/* muster-agent: global options, then dispatch; see agent/cmd.h. */
+#include <getopt.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
-#include <sodium.h>
+#include "muster/cli.h"
+#include "cmd.h"
 
-#include "agent.h"
-
-static const struct {
-	const char *name;
-	int (*fn)(struct agent_opts *, int, char **);
-	const char *what;
+static const struct agent_cmd {
+	struct cli_cmd	c;
+	int		(*fn)(struct agent_opts *, int, char **);
 } cmds[] = {
-	{ "trust",	cmd_trust,	"set the trust anchor (air gap): trust [--scope S] ORG.pub" },
-	{ "install",	cmd_install,	"install a signed profile from a file: install PROFILE.cfg [SIG]" },
-	{ "check",	cmd_check,	"evaluate the installed profiles: check [--json] [--remediate]" },
-	{ "status",	cmd_status,	"trust anchor, scope, installed profiles, last check" },
-	{ "explain",	cmd_explain,	"every fact read and every field a report carries" },
-	{ "enroll",	cmd_enroll,	"enroll with the org's server: enroll BUNDLE [--consent [--report-only]]" },
-	{ "run",	cmd_run,	"fetch, check, report; repeat: run [--once] [--foreground]" },
-	{ "log",	cmd_log,	"the reports kept on this device, sent and waiting" },
-	{ "unenroll",	cmd_unenroll,	"leave: the server deletes this device's data; the state is wiped" },
+	{ { "trust",	"set the trust anchor (air gap): trust [--scope S] ORG.pub" }, cmd_trust },
+	{ { "install",	"install a signed profile from a file: install PROFILE.cfg [SIG]" }, cmd_install },
+	{ { "check",	"evaluate the installed profiles: check [--json] [--remediate]" }, cmd_check },
+	{ { "status",	"trust anchor, scope, installed profiles, last check" }, cmd_status },
+	{ { "explain",	"every fact read and every field a report carries" }, cmd_explain },
+	{ { "enroll",	"enroll with the org's server: enroll BUNDLE [--consent [--report-only]]" }, cmd_enroll },
+	{ { "run",	"fetch, check, report; repeat: run [--once] [--foreground]" }, cmd_run },
+	{ { "log",	"the reports kept on this device, sent and waiting" }, cmd_log },
+	{ { "unenroll",	"leave: the server deletes this device's data; the state is wiped" }, cmd_unenroll },
 };
 
 static void
 usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "usage: %s [--state DIR] [--device BACKEND] COMMAND "
 	    "[OPTIONS] [ARGS]\n       %s COMMAND --help\n\ncommands:\n",
 	    AGENT_PROG, AGENT_PROG);
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].what);
+	CLI_CMD_LIST(f, cmds);
 	fprintf(f, "\noptions:\n"
 	    "  --state DIR       the agent's state (default %s)\n"
 	    "  --device BACKEND  sim:FILE, android or android:BINDIR "
@@ -50,89 +42,25 @@ usage(FILE *f)
 }
 
 int
-agent_fail(int rc, const struct muster_err *e)
-{
-	fprintf(stderr, "%s: %s\n", AGENT_PROG, e->msg);
-	return err_exit_code(rc);
-}
-
-int
-agent_usage(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s%s%s: ", AGENT_PROG, cmd != NULL ? " " : "",
-	    cmd != NULL ? cmd : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 64;
-}
-
-int
-agent_common_opt(struct agent_opts *o, int c)
-{
-	switch (c) {
-	case 'S': o->state = optarg; return 1;
-	case 'D': o->device = optarg; return 1;
-	}
-	return 0;
-}
-
-int
-agent_getopt(struct agent_opts *o, int argc, char **argv,
-    const char *shortopts, const struct option *opts, const char *usage_text,
-    int (*fn)(void *, int, const char *), void *arg, int *exitcode)
-{
-	int c;
-
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		if (agent_common_opt(o, c))
-			continue;
-		if (c == 'h') {
-			fputs(usage_text, stdout);
-			*exitcode = 0;
-			return -1;
-		}
-		if (c == '?' || c == ':' || fn == NULL ||
-		    fn(arg, c, optarg) != 0) {
-			*exitcode = agent_usage(argv[0], "bad option \"%s\" "
-			    "(see %s %s --help)", argv[optind - 1], AGENT_PROG,
-			    argv[0]);
-			return -1;
-		}
-	}
-	return optind;
-}
-
-int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct agent_opts o = { AGENT_STATE_DEFAULT, AGENT_DEVICE_DEFAULT };
-	size_t i;
+	const struct agent_cmd *cmd;
 	int c;
 
+	cli_init(AGENT_PROG);
 	/* Descriptors 0-2 open, so nothing we open lands on them. */
-	while ((c = open("/dev/null", O_RDWR)) >= 0 && c <= 2)
-		;
-	if (c > 2)
-		close(c);
-	if (sodium_init() < 0) {
-		fprintf(stderr, "%s: libsodium failed to initialise\n",
-		    AGENT_PROG);
-		return 70;
-	}
+	cli_stdio_guard();
+	if ((c = cli_sodium_init()) != 0)
+		return c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (agent_common_opt(&o, c))
+		if (cmd_common_opt(&o, c))
 			continue;
 		if (c == 'h') {
 			usage(stdout);
@@ -142,16 +70,14 @@ main(int argc, char **argv)
 			printf("%s %s\n", AGENT_PROG, MUSTER_VERSION);
 			return 0;
 		}
-		return agent_usage(NULL, "bad option \"%s\" (see %s --help)",
+		return cli_usage(NULL, "bad option \"%s\" (see %s --help)",
 		    argv[optind - 1], AGENT_PROG);
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 64;
+		return CLI_EX_USAGE;
 	}
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[optind], cmds[i].name) == 0)
-			return cmds[i].fn(&o, argc - optind, argv + optind);
-	return agent_usage(NULL, "unknown command \"%s\" (see %s --help)",
-	    argv[optind], AGENT_PROG);
+	if ((cmd = CLI_CMD_FIND(cmds, argv[optind])) == NULL)
+		return cli_cmd_unknown(argv[optind]);
+	return cmd->fn(&o, argc - optind, argv + optind);
 }

@@ -38,7 +38,10 @@
 #include <sodium.h>
 
 #include "muster/profile.h"
-#include "agent.h"
+#include "muster/cli.h"
+#include "cmd.h"
+#include "install.h"
+#include "state.h"
 #include "call.h"
 #include "check.h"
 #include "devkey.h"
@@ -623,7 +626,7 @@ int
 cmd_run(struct agent_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		AGENT_COMMON_OPTS,
+		CMD_COMMON_OPTS,
 		{ "once", no_argument, NULL, 'o' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -638,11 +641,11 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	long wait;
 	int k, ex, rc, fetch;
 
-	if ((k = agent_getopt(o, argc, argv, "", opts, run_usage, run_opt,
+	if ((k = cmd_getopt(o, argc, argv, "", opts, run_usage, run_opt,
 	    &ra, &ex)) < 0)
 		return ex;
 	if (k != argc)
-		return agent_usage("run", "unexpected argument \"%s\"",
+		return cli_usage("run", "unexpected argument \"%s\"",
 		    argv[k]);
 	alog_init(ra.once || ra.foreground ? ALOG_STDERR : ALOG_SYSLOG,
 	    ra.verbose);

@@ -38,7 +38,7 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
-#include "agent.h"
+#include "state.h"
 #include "reporter/frame.h"
 
 #define PROFILE_SUFFIX	".profile"

@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/https.h"
 #include "muster/profile.h"
@@ -26,7 +27,7 @@
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "admin.h"
-#include "enroll.h"
+#include "org.h"
 #include "tlscert.h"
 
 #define OPTS_END		{ NULL, 0, NULL, 0 }

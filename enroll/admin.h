@@ -14,6 +14,14 @@
 #define ADMIN_RESP_MAX		(64 * 1024)	/* bytes of an answer kept */
 
 /*
+ * `muster-enroll publish` and `revoke` (argv[0] is the command's name):
+ * each writes usage errors and failures as one line on stderr and
+ * returns the process exit code.
+ */
+int	admin_publish(int argc, char **argv);
+int	admin_revoke(int argc, char **argv);
+
+/*
  * Maps the server's HTTP status and answer from url (len bytes; a JSON object's
  * "error" string is shown, else the first line) to 0 for 2xx, else
  * MUSTER_ETRUST (401, 403, 422), MUSTER_EDATA (400 and other 4xx),

@@ -1,36 +1,34 @@
-/* muster-enroll: dispatch to the subcommand; see enroll/enroll.h. */
+/* muster-enroll: dispatch to the subcommand; see include/muster/cli.h. */
 #include <stdio.h>
 #include <string.h>
 
-#include <sodium.h>
+#include "muster/cli.h"
+#include "admin.h"
+#include "org.h"
+#include "profcmd.h"
+#include "roster.h"
+#include "tokcmd.h"
 
-#include "enroll.h"
+#define ENROLL_PROG	"muster-enroll"
 
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-	const char *what;
-} cmds[] = {
-	{ "init",	org_init,	"create an organisation: keys, TLS identity, pin" },
-	{ "lint",	profcmd_lint,	"check a profile without signing it" },
-	{ "sign",	profcmd_sign,	"sign a profile with the org key" },
-	{ "verify",	profcmd_verify,	"verify a signed profile and show what it says" },
-	{ "token",	tokcmd_token,	"make an enrollment bundle for one device" },
-	{ "roster",	tokcmd_roster,	"make enrollment bundles for every row of a CSV" },
-	{ "publish",	admin_publish,	"publish a signed profile to the server" },
-	{ "revoke",	admin_revoke,	"revoke a device or an unused token" },
+static const struct cli_cmd_argv cmds[] = {
+	{ { "init",	"create an organisation: keys, TLS identity, pin" }, org_init },
+	{ { "lint",	"check a profile without signing it" }, profcmd_lint },
+	{ { "sign",	"sign a profile with the org key" }, profcmd_sign },
+	{ { "verify",	"verify a signed profile and show what it says" }, profcmd_verify },
+	{ { "token",	"make an enrollment bundle for one device" }, tokcmd_token },
+	{ { "roster",	"make enrollment bundles for every row of a CSV" }, roster_cmd },
+	{ { "publish",	"publish a signed profile to the server" }, admin_publish },
+	{ { "revoke",	"revoke a device or an unused token" }, admin_revoke },
 };
 
 static void
 usage(FILE *f)
 {
-	size_t i;
-
 	fprintf(f, "usage: %s COMMAND [OPTIONS] [ARGS]\n"
 	    "       %s COMMAND --help\n\ncommands:\n", ENROLL_PROG,
 	    ENROLL_PROG);
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].what);
+	CLI_CMD_LIST(f, cmds);
 	fprintf(f, "\noptions:\n"
 	    "  --help     this text\n"
 	    "  --version  the version\n\n"
@@ -49,16 +47,15 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	size_t i;
+	const struct cli_cmd_argv *cmd;
+	int rc;
 
-	if (sodium_init() < 0) {
-		fprintf(stderr, "%s: libsodium failed to initialise\n",
-		    ENROLL_PROG);
-		return 70;
-	}
+	cli_init(ENROLL_PROG);
+	if ((rc = cli_sodium_init()) != 0)
+		return rc;
 	if (argc < 2) {
 		usage(stderr);
-		return 64;
+		return CLI_EX_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -69,9 +66,7 @@ main(int argc, char **argv)
 		printf("%s %s\n", ENROLL_PROG, MUSTER_VERSION);
 		return 0;
 	}
-	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].fn(argc - 1, argv + 1);
-	return cli_usage(NULL, "unknown command \"%s\" (see %s --help)",
-	    argv[1], ENROLL_PROG);
+	if ((cmd = CLI_CMD_FIND(cmds, argv[1])) == NULL)
+		return cli_cmd_unknown(argv[1]);
+	return cmd->fn(argc - 1, argv + 1);
 }

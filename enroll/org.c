@@ -21,12 +21,13 @@
 #include <sodium.h>
 
 #include "muster/cfgscan.h"
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/pass.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "muster/url.h"
-#include "enroll.h"
+#include "org.h"
 #include "tlscert.h"
 
 static const char init_usage[] =

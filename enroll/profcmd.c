@@ -11,10 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
-#include "enroll.h"
+#include "org.h"
+#include "profcmd.h"
 
 #define SIG_SUFFIX	".minisig"
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "muster/cli.h"
 #include "muster/profile.h"
 #include "cli.h"
 #include "config.h"
@@ -52,9 +53,8 @@ static const char devices_usage[] =
 static int
 usage_err(const char *cmd, const char *what, const char *arg)
 {
-	fprintf(stderr, "%s %s: %s \"%s\" (see %s %s --help)\n", SRV_PROG,
-	    cmd, what, arg, SRV_PROG, cmd);
-	return 64;
+	return cli_usage(cmd, "%s \"%s\" (see %s %s --help)", what, arg,
+	    SRV_PROG, cmd);
 }
 
 /* Loads the configuration and opens its store; 0 or an exit code. */
@@ -69,10 +69,8 @@ open_store(const char *path, struct rollup_db **db)
 	if ((rc = config_load(path, &cfg, &e)) == 0)
 		rc = rollup_open(cfg->data_dir, db, &e);
 	config_free(cfg);
-	if (rc != 0) {
-		fprintf(stderr, "%s: %s\n", SRV_PROG, e.msg);
-		return err_exit_code(rc);
-	}
+	if (rc != 0)
+		return cli_fail(rc, &e);
 	return 0;
 }
 
@@ -133,7 +131,7 @@ cli_report(int argc, char **argv)
 	if ((rc = rollup_compute(db, &q, &r, &e)) == 0)
 		rc = rollup_write(r, fmt, stdout, &e);
 	if (rc != 0)
-		fprintf(stderr, "%s report: %s\n", SRV_PROG, e.msg);
+		cli_error("report", "%s", e.msg);
 	rollup_free(r);
 	rollup_close(db);
 	return err_exit_code(rc);
@@ -194,7 +192,7 @@ cli_devices(int argc, char **argv)
 	if ((rc = open_store(path, &db)) != 0)
 		return rc;
 	if ((rc = rollup_devices(db, &q, fmt, stdout, &e)) != 0)
-		fprintf(stderr, "%s devices: %s\n", SRV_PROG, e.msg);
+		cli_error("devices", "%s", e.msg);
 	rollup_close(db);
 	return err_exit_code(rc);
 }

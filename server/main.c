@@ -4,11 +4,9 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 
-#include <sodium.h>
-
+#include "muster/cli.h"
 #include "cli.h"
 #include "config.h"
 #include "log.h"
@@ -38,6 +36,12 @@ static const char usage_text[] =
 "exit codes: 0 stopped cleanly, 64 usage, 69 cannot listen,\n"
 "            70 internal error, 74 storage error, 78 bad configuration\n";
 
+/* What reads the store without serving (cli.c). */
+static const struct cli_cmd_argv cmds[] = {
+	{ { "report",	"the compliance roll-up" }, cli_report },
+	{ { "devices",	"the personnel devices to follow up" }, cli_devices },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -48,15 +52,15 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
+	const struct cli_cmd_argv *cmd;
 	struct muster_err e;
 	struct config *cfg = NULL;
 	struct srv *s = NULL;
 	int ch, rc;
 
-	if (argc > 1 && strcmp(argv[1], "report") == 0)
-		return cli_report(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "devices") == 0)
-		return cli_devices(argc - 1, argv + 1);
+	cli_init(SRV_PROG);
+	if (argc > 1 && (cmd = CLI_CMD_FIND(cmds, argv[1])) != NULL)
+		return cmd->fn(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -69,28 +73,20 @@ main(int argc, char **argv)
 			printf("%s %s\n", SRV_PROG, MUSTER_VERSION);
 			return 0;
 		default:
-			fprintf(stderr, "%s: bad option (see %s --help)\n",
-			    SRV_PROG, SRV_PROG);
-			return 64;
+			return cli_usage(NULL, "bad option (see %s --help)",
+			    SRV_PROG);
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "%s: unexpected argument \"%s\" (see %s "
-		    "--help)\n", SRV_PROG, argv[optind], SRV_PROG);
-		return 64;
-	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "%s: libsodium failed to initialise\n",
-		    SRV_PROG);
-		return 70;
-	}
+	if (optind != argc)
+		return cli_usage(NULL, "unexpected argument \"%s\" (see %s "
+		    "--help)", argv[optind], SRV_PROG);
+	if ((rc = cli_sodium_init()) != 0)
+		return rc;
 	umask(077);
 	/* Before any thread starts, so that only sigwait sees them. */
 	if ((rc = srv_block_signals(&e)) != 0 ||
-	    (rc = config_load(path, &cfg, &e)) != 0) {
-		fprintf(stderr, "%s: %s\n", SRV_PROG, e.msg);
-		return err_exit_code(rc);
-	}
+	    (rc = config_load(path, &cfg, &e)) != 0)
+		return cli_fail(rc, &e);
 	log_init(SRV_PROG, cfg->log_syslog, cfg->log_level);
 	if ((rc = srv_init(cfg, &s, &e)) != 0 ||
 	    (rc = srv_listen(s, &e)) != 0) {

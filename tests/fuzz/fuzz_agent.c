@@ -42,7 +42,7 @@
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
-#include "../../agent/agent.h"
+#include "../../agent/install.h"
 #include "../../agent/consent.h"
 #include "muster/report.h"
 #include "fuzz.h"
@@ -59,43 +59,6 @@ static struct sig_pubkey org_pk;
 static struct sig_seckey *org_sk;
 /* Another Ed25519 key that carries the org key's id. */
 static struct sig_pubkey other_pk;
-
-/*
- * install.c links main.c's helpers for its commands, which the harness
- * never runs.
- */
-int
-agent_fail(int rc, const struct muster_err *e)
-{
-	(void)rc;
-	(void)e;
-	abort();
-}
-
-int
-agent_usage(const char *cmd, const char *fmt, ...)
-{
-	(void)cmd;
-	(void)fmt;
-	abort();
-}
-
-int
-agent_getopt(struct agent_opts *o, int argc, char **argv,
-    const char *shortopts, const struct option *opts, const char *usage,
-    int (*fn)(void *, int, const char *), void *arg, int *exitcode)
-{
-	(void)o;
-	(void)argc;
-	(void)argv;
-	(void)shortopts;
-	(void)opts;
-	(void)usage;
-	(void)fn;
-	(void)arg;
-	(void)exitcode;
-	abort();
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

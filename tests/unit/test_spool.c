@@ -21,7 +21,7 @@
 #include "muster/err.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
-#include "../../agent/agent.h"
+#include "../../agent/state.h"
 #include "../../agent/devkey.h"
 #include "muster/report.h"
 #include "../../agent/spool.h"

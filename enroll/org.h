@@ -1,16 +1,17 @@
 /*
- * muster-enroll: the administrator's CLI.  Each subcommand is a function
- * taking its own argv (argv[0] is the subcommand's name) and returning the
- * process exit code; main.c only dispatches.
+ * org: the organisation directory (--org DIR, default $MUSTER_ORG, else
+ * .): `muster-enroll init`, which makes it, and the loading of its keys
+ * and org.cfg for the other commands.
  */
-#ifndef MUSTER_ENROLL_H
-#define MUSTER_ENROLL_H
+#ifndef MUSTER_ENROLL_ORG_H
+#define MUSTER_ENROLL_ORG_H
+
+#include <sodium.h>
 
 #include "muster/err.h"
 #include "muster/sig.h"
 #include "muster/url.h"
 
-#define ENROLL_PROG	"muster-enroll"
 #define ORG_ENV		"MUSTER_ORG"	/* default for --org */
 #define ORG_KEY		"org.key"
 #define ORG_PUB		"org.pub"
@@ -31,14 +32,11 @@ struct org_cfg {
 	struct url	url;
 };
 
+/*
+ * `muster-enroll init` (argv[0] is "init"): writes usage errors and
+ * failures as one line on stderr; returns the process exit code.
+ */
 int	org_init(int argc, char **argv);
-int	tokcmd_token(int argc, char **argv);
-int	tokcmd_roster(int argc, char **argv);
-int	admin_publish(int argc, char **argv);
-int	admin_revoke(int argc, char **argv);
-int	profcmd_lint(int argc, char **argv);
-int	profcmd_sign(int argc, char **argv);
-int	profcmd_verify(int argc, char **argv);
 
 /* The --org default: $MUSTER_ORG, else the current directory. */
 const char *org_default_dir(void);
@@ -64,12 +62,5 @@ int	org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e);
  */
 int	org_keys_load(const char *dir, struct sig_pubkey *pk,
 	    struct sig_seckey **sk, struct muster_err *e);
-
-/* Prints "muster-enroll: MSG" as one line on stderr; returns the exit code. */
-int	cli_fail(int rc, const struct muster_err *e);
-
-/* Prints a one-line usage error and returns 64. */
-int	cli_usage(const char *cmd, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
 
 #endif

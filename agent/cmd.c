@@ -1,0 +1,47 @@
+/* cmd: the options every agent command shares; see agent/cmd.h. */
+#include <getopt.h>
+#include <stddef.h>
+
+#include "muster/cli.h"
+#include "cmd.h"
+
+/* What cmd_getopt hands cli_getopt as fn's argument. */
+struct cmd_getopt_arg {
+	struct agent_opts	*o;
+	int			(*fn)(void *, int, const char *);
+	void			*arg;
+};
+
+int
+cmd_common_opt(struct agent_opts *o, int c)
+{
+	switch (c) {
+	case 'S': o->state = optarg; return 1;
+	case 'D': o->device = optarg; return 1;
+	}
+	return 0;
+}
+
+/* The common options first, then the command's own. */
+static int
+cmd_opt(void *arg, int c, const char *val)
+{
+	struct cmd_getopt_arg *g = arg;
+
+	if (cmd_common_opt(g->o, c))
+		return 0;
+	if (g->fn == NULL)
+		return -1;
+	return g->fn(g->arg, c, val);
+}
+
+int
+cmd_getopt(struct agent_opts *o, int argc, char **argv,
+    const char *shortopts, const struct option *opts, const char *usage,
+    int (*fn)(void *, int, const char *), void *arg, int *exitcode)
+{
+	struct cmd_getopt_arg g = { o, fn, arg };
+
+	return cli_getopt(argc, argv, shortopts, opts, usage, cmd_opt, &g,
+	    exitcode);
+}

@@ -1,0 +1,51 @@
+/*
+ * install: a signed profile checked and installed into the state, from a
+ * file (`muster-agent install`) or from the server's profile object.
+ */
+#ifndef MUSTER_AGENT_INSTALL_H
+#define MUSTER_AGENT_INSTALL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "muster/err.h"
+#include "muster/profile.h"
+#include "muster/sig.h"
+#include "state.h"
+
+/*
+ * Installs a profile given in memory (name and signame for messages) with
+ * every check of `muster-agent install`: size caps, the signature over
+ * these exact bytes against a's key, then parse, expiry, scope, and no
+ * rollback (an equal serial must be byte-identical).  Returns 0 when
+ * installed, 1 when the identical profile was already installed, or the
+ * refusal (MUSTER_ETRUST, MUSTER_EDATA); the installed profiles are kept
+ * on any refusal.  *out (if out is not NULL) gets the parsed profile on
+ * 0 or 1 (profile_free).
+ */
+int	install_profile(const char *dir, const struct state_anchor *a,
+	    const char *name, const char *buf, size_t len, const char *signame,
+	    const char *sig, size_t siglen, struct profile **out,
+	    struct muster_err *e);
+
+/*
+ * The same for a profile object from the server: {"id", "serial",
+ * "profile": base64 of the exact bytes, "signature": the .minisig text}.
+ * The unsigned id and serial must be the signed profile's (MUSTER_ETRUST).
+ */
+int	install_profile_json(const char *dir, const struct state_anchor *a,
+	    const char *name, json_t *obj, struct profile **out,
+	    struct muster_err *e);
+
+/*
+ * Verifies a profile object from the server with pk without installing
+ * it: the signature over the exact bytes, the labels, expiry and scope.
+ * Returns 0 with the parsed profile in *out (profile_free), MUSTER_EDATA
+ * or MUSTER_ETRUST.
+ */
+int	install_profile_json_check(const struct sig_pubkey *pk,
+	    enum profile_scope scope, const char *name, json_t *obj,
+	    struct profile **out, struct muster_err *e);
+
+#endif

@@ -1,0 +1,148 @@
+/* cli: command-line plumbing of the three programs; see include/muster/cli.h. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "muster/cli.h"
+
+static const char *prog = "muster";
+
+void
+cli_init(const char *name)
+{
+	prog = name;
+}
+
+const char *
+cli_prog(void)
+{
+	return prog;
+}
+
+void
+cli_stdio_guard(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+int
+cli_sodium_init(void)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "%s: libsodium failed to initialise\n", prog);
+		return CLI_EX_SOFTWARE;
+	}
+	return 0;
+}
+
+static void
+cli_verror(const char *cmd, const char *fmt, va_list ap)
+{
+	/* One line, even when another thread writes to stderr too. */
+	flockfile(stderr);
+	if (cmd != NULL)
+		fprintf(stderr, "%s %s: ", prog, cmd);
+	else
+		fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+void
+cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_verror(cmd, fmt, ap);
+	va_end(ap);
+}
+
+int
+cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_verror(cmd, fmt, ap);
+	va_end(ap);
+	return CLI_EX_USAGE;
+}
+
+int
+cli_fail(int rc, const struct muster_err *e)
+{
+	cli_error(NULL, "%s", e->msg);
+	return err_exit_code(rc);
+}
+
+int
+cli_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *opts, const char *usage,
+    int (*fn)(void *, int, const char *), void *arg, int *exitcode)
+{
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			*exitcode = 0;
+			return -1;
+		}
+		if (c == '?' || c == ':' || fn == NULL ||
+		    fn(arg, c, optarg) != 0) {
+			*exitcode = cli_usage(argv[0], "bad option \"%s\" "
+			    "(see %s %s --help)", argv[optind - 1], prog,
+			    argv[0]);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+const void *
+cli_cmd_find(const void *table, size_t n, size_t size, const char *name)
+{
+	const char *row = table;
+	size_t i;
+
+	for (i = 0; i < n; i++, row += size)
+		if (strcmp(((const struct cli_cmd *)row)->name, name) == 0)
+			return row;
+	return NULL;
+}
+
+void
+cli_cmd_list(FILE *f, const void *table, size_t n, size_t size)
+{
+	const char *row;
+	size_t i, len, longest = 0;
+
+	for (i = 0, row = table; i < n; i++, row += size)
+		if ((len = strlen(((const struct cli_cmd *)row)->name)) >
+		    longest)
+			longest = len;
+	for (i = 0, row = table; i < n; i++, row += size)
+		fprintf(f, "  %-*s %s\n", (int)longest + 1,
+		    ((const struct cli_cmd *)row)->name,
+		    ((const struct cli_cmd *)row)->what);
+}
+
+int
+cli_cmd_unknown(const char *name)
+{
+	return cli_usage(NULL, "unknown command \"%s\" (see %s --help)", name,
+	    prog);
+}
