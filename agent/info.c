@@ -12,6 +12,7 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "agent.h"
 #include "check.h"
 #include "consent.h"
@@ -119,7 +120,7 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 	struct state_lastcheck l;
 	struct state_cfg c;
 	struct stat st;
-	char hex[SIG_KEYID_HEX], t[21], *lp = NULL;
+	char hex[SIG_KEYID_HEX], t[TIMEFMT_LEN], *lp = NULL;
 	size_t n = 0, i, pending = 0;
 	int64_t seq = 0, dropped = 0;
 	time_t now = time(NULL);
@@ -166,7 +167,7 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 	free(lp);
 	rc = state_lastcheck_load(o->state, &l, &e);
 	if (rc == 0) {
-		profile_time_format(l.time, t);
+		timefmt_format(l.time, t);
 		printf("last check:   %s %s (%u pass, %u fail, %u remediated, "
 		    "%u error)\n", t, l.compliant ? "compliant" :
 		    "noncompliant", l.pass, l.fail, l.remediated, l.error);

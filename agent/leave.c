@@ -13,6 +13,7 @@
 
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "agent.h"
 #include "call.h"
 #include "consent.h"
@@ -111,11 +112,11 @@ static int
 queue(const char *dir, const struct state_cfg *c,
     const struct sig_seckey *sk, char **body, struct muster_err *e)
 {
-	char t[21], sig[DEVKEY_SIG_B64], *path = NULL, *file = NULL;
+	char t[TIMEFMT_LEN], sig[DEVKEY_SIG_B64], *path = NULL, *file = NULL;
 	int rc;
 
 	*body = NULL;
-	profile_time_format(time(NULL), t);
+	timefmt_format(time(NULL), t);
 	if (asprintf(body, "{\"device\":\"%s\",\"time\":\"%s\"}",
 	    c->device_id, t) == -1) {
 		*body = NULL;

@@ -38,6 +38,7 @@
 #include <sodium.h>
 
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "agent.h"
 #include "call.h"
 #include "check.h"
@@ -371,9 +372,9 @@ static int
 done(struct runner *r, int64_t seq, const char *what, unsigned status,
     struct muster_err *e)
 {
-	char line[SPOOL_ACK_MAX], t[21];
+	char line[SPOOL_ACK_MAX], t[TIMEFMT_LEN];
 
-	profile_time_format(time(NULL), t);
+	timefmt_format(time(NULL), t);
 	if (status != 0)
 		snprintf(line, sizeof line, "%s %u %s", what, status, t);
 	else

@@ -38,6 +38,7 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "agent.h"
 #include "reporter/frame.h"
 
@@ -586,10 +587,10 @@ int
 state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
     struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, t[21];
+	char *path = NULL, *buf = NULL, t[TIMEFMT_LEN];
 	int rc;
 
-	profile_time_format(l->time, t);
+	timefmt_format(l->time, t);
 	if ((path = path2(dir, AGENT_LASTCHECK, NULL)) == NULL ||
 	    asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
 	    "fail = %u;\nremediated = %u;\nerror = %u;\n", t,
@@ -625,7 +626,7 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	    (rc = cfg_parse(&cfg, path, buf, e)) != 0)
 		goto out;
 	if (config_lookup_string(&cfg, "time", &t) != CONFIG_TRUE ||
-	    profile_time_parse(t, &l->time) != 0 ||
+	    timefmt_parse(t, &l->time) != 0 ||
 	    config_lookup_string(&cfg, "status", &status) != CONFIG_TRUE) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged", path);
 		goto out;

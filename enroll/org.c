@@ -25,6 +25,7 @@
 #include "muster/pass.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/url.h"
 #include "enroll.h"
 #include "tlscert.h"
@@ -300,7 +301,7 @@ make_org(const char *tmp, const char *server, const struct url *u,
 	struct sig_pubkey pk;
 	struct sig_seckey *sk = NULL;
 	char *pass = NULL, *skfile = NULL, *pkfile = NULL, *cfg = NULL;
-	char hex[SIG_KEYID_HEX], now[21];
+	char hex[SIG_KEYID_HEX], now[TIMEFMT_LEN];
 	size_t sklen = 0;
 	int rc;
 
@@ -320,7 +321,7 @@ make_org(const char *tmp, const char *server, const struct url *u,
 	if ((rc = make_admin(tmp, u, e)) != 0)
 		goto out;
 	sig_keyid_hex(pk.keyid, hex);
-	profile_time_format(time(NULL), now);
+	timefmt_format(time(NULL), now);
 	if (asprintf(&cfg, "# Muster organisation, written by muster-enroll "
 	    "init.\n"
 	    "server = \"%s\";\n"

@@ -26,10 +26,10 @@
 #include "muster/err.h"
 #include "muster/cfgscan.h"
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 
 #define QUOTE_SHOW	40	/* bytes of a bad value shown in a message */
 #define QUOTE_SIZE	(QUOTE_SHOW * 4 + 8)
-#define TIME_LEN	20	/* YYYY-MM-DDTHH:MM:SSZ */
 #define VERSION_DIGITS	9	/* per component, so it fits an int */
 
 struct ctx {
@@ -760,7 +760,7 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	if ((rc = field(c, root, NULL, "expires", FT_STRING, 1, &s)) < 0)
 		return rc;
 	v = config_setting_get_string(s);
-	if (profile_time_parse(v, &p->expires) == -1)
+	if (timefmt_parse(v, &p->expires) == -1)
 		return perr(c, line_of(s), NULL, "bad expires %s (want "
 		    "YYYY-MM-DDTHH:MM:SSZ, UTC)", quotes(v, q));
 	if ((p->expires_str = strdup(v)) == NULL)
@@ -929,95 +929,6 @@ profile_scope_parse(const char *s, enum profile_scope *out)
 	return 0;
 }
 
-static int
-days_in_month(int year, int mon)
-{
-	static const int days[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
-	};
-
-	if (mon == 2 && ((year % 4 == 0 && year % 100 != 0) ||
-	    year % 400 == 0))
-		return 29;
-	return days[mon - 1];
-}
-
-/* Years 1970 to 9999; seconds 00 to 59 (no leap second). */
-int
-profile_time_parse(const char *s, time_t *t)
-{
-	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
-	struct tm tm;
-	int year, mon, day, hour, min, sec;
-	time_t r;
-	size_t i;
-
-	if (s == NULL || t == NULL || strlen(s) != TIME_LEN)
-		return -1;
-	for (i = 0; i < TIME_LEN; i++) {
-		if (form[i] == 'd' ? !is_digit((unsigned char)s[i]) :
-		    s[i] != form[i])
-			return -1;
-	}
-#define NUM2(o)	((s[o] - '0') * 10 + (s[(o) + 1] - '0'))
-	year = NUM2(0) * 100 + NUM2(2);
-	mon = NUM2(5);
-	day = NUM2(8);
-	hour = NUM2(11);
-	min = NUM2(14);
-	sec = NUM2(17);
-#undef NUM2
-	if (year < 1970 || mon < 1 || mon > 12 || day < 1 ||
-	    day > days_in_month(year, mon) || hour > 23 || min > 59 ||
-	    sec > 59)
-		return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	/* -1 is 1969-12-31T23:59:59Z, below the range accepted above. */
-	if ((r = timegm(&tm)) == (time_t)-1)
-		return -1;
-	*t = r;
-	return 0;
-}
-
-/* Writes v (0 <= v < 10^n) as n decimal digits at p. */
-static void
-put_digits(char *p, int n, int v)
-{
-	while (n-- > 0) {
-		p[n] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-/*
- * A time outside years 0000 to 9999 (which profile_time_parse never
- * returns) is written as "0000-00-00T00:00:00Z", which it refuses.
- */
-void
-profile_time_format(time_t t, char buf[21])
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
-	    tm.tm_year > 9999 - 1900) {
-		memcpy(buf, "0000-00-00T00:00:00Z", TIME_LEN + 1);
-		return;
-	}
-	memcpy(buf, "0000-00-00T00:00:00Z", TIME_LEN + 1);
-	put_digits(buf, 4, tm.tm_year + 1900);
-	put_digits(buf + 5, 2, tm.tm_mon + 1);
-	put_digits(buf + 8, 2, tm.tm_mday);
-	put_digits(buf + 11, 2, tm.tm_hour);
-	put_digits(buf + 14, 2, tm.tm_min);
-	put_digits(buf + 17, 2, tm.tm_sec);
-}
-
 int
 profile_cidr_parse(const char *s, struct cidr *c)
 {
@@ -1072,7 +983,7 @@ profile_cidr_parse(const char *s, struct cidr *c)
 int
 profile_trusted_comment(const struct profile *p, char *buf, size_t size)
 {
-	char when[TIME_LEN + 1];
+	char when[TIMEFMT_LEN];
 	int n;
 
 	if (buf == NULL || size == 0)
@@ -1080,7 +991,7 @@ profile_trusted_comment(const struct profile *p, char *buf, size_t size)
 	buf[0] = '\0';
 	if (p == NULL || p->id == NULL)
 		return -1;
-	profile_time_format(p->expires, when);
+	timefmt_format(p->expires, when);
 	n = snprintf(buf, size, "muster-profile id=%s serial=%" PRId64
 	    " scope=%s expires=%s", p->id, p->serial,
 	    profile_scope_name(p->scope), when);

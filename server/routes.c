@@ -22,6 +22,7 @@
 
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 #include "log.h"
 #include "rollup.h"
@@ -446,7 +447,7 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 	    NULL, NULL) != 0)
 		return "consent: text_hash must be 64 hex digits";
 	if ((s = jstr(o, "time", NULL)) == NULL ||
-	    profile_time_parse(s, &c->time) != 0)
+	    timefmt_parse(s, &c->time) != 0)
 		return "consent: time must be YYYY-MM-DDTHH:MM:SSZ";
 	if ((s = jstr(o, "token", NULL)) == NULL || strcmp(s, t->id) != 0)
 		return "consent: token is not the enrollment's";
@@ -718,7 +719,7 @@ route_profile(const struct request *rq, struct reply *out)
 	int n;
 
 	if (tstr == NULL || strlen(tstr) != TIME_STR_LEN ||
-	    profile_time_parse(tstr, &t) != 0) {
+	    timefmt_parse(tstr, &t) != 0) {
 		reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "missing or malformed Muster-Time");
 		goto out;
@@ -1024,7 +1025,7 @@ route_unenroll(const struct request *rq, struct reply *out)
 		goto out;
 	if ((o = json_bounded(rq->body, rq->len, JSON_DEPTH_FLAT)) == NULL ||
 	    !keys_ok(o, fields) || (s = jstr(o, "time", NULL)) == NULL ||
-	    profile_time_parse(s, &t) != 0) {
+	    timefmt_parse(s, &t) != 0) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed unenroll");
 		goto out;
 	}
