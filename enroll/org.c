@@ -359,6 +359,7 @@ org_init(int argc, char **argv)
 	const char *dir = NULL, *server = NULL;
 	char *tmp = NULL, *copy = NULL, pin[TLSCERT_PIN_MAX];
 	unsigned char rnd[6];
+	char rndhex[2 * sizeof rnd + 1];
 	int c, no_pass = 0, rc;
 
 	opterr = 0;
@@ -389,8 +390,8 @@ org_init(int argc, char **argv)
 	}
 	/* A private sibling, renamed into place when complete. */
 	randombytes_buf(rnd, sizeof rnd);
-	if (asprintf(&tmp, "%s.init-%02x%02x%02x%02x%02x%02x", dir, rnd[0],
-	    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]) == -1) {
+	sodium_bin2hex(rndhex, sizeof rndhex, rnd, sizeof rnd);
+	if (asprintf(&tmp, "%s.init-%s", dir, rndhex) == -1) {
 		err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		return cli_fail(e.code, &e);
 	}
