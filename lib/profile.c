@@ -25,11 +25,12 @@
 
 #include "muster/err.h"
 #include "muster/cfgscan.h"
+#include "muster/esc.h"
 #include "muster/profile.h"
 #include "muster/timefmt.h"
 
 #define QUOTE_SHOW	40	/* bytes of a bad value shown in a message */
-#define QUOTE_SIZE	(QUOTE_SHOW * 4 + 8)
+#define QUOTE_SIZE	ESC_SIZE(QUOTE_SHOW)
 #define VERSION_DIGITS	9	/* per component, so it fits an int */
 
 struct ctx {
@@ -149,46 +150,6 @@ oom(struct ctx *c)
 	return err_set(c->e, MUSTER_EINTERNAL, "%s: out of memory", c->name);
 }
 
-/*
- * Writes s into q as a double-quoted string safe to log: at most QUOTE_SHOW
- * bytes of it, anything but printable ASCII escaped.  Returns q.
- */
-static const char *
-quote(const char *s, size_t n, char q[QUOTE_SIZE])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-	unsigned char ch;
-
-	q[o++] = '"';
-	for (i = 0; i < n && i < QUOTE_SHOW; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			q[o++] = '\\';
-			q[o++] = (char)ch;
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			q[o++] = '\\';
-			q[o++] = 'x';
-			q[o++] = hex[ch >> 4];
-			q[o++] = hex[ch & 0xf];
-		} else
-			q[o++] = (char)ch;
-	}
-	q[o++] = '"';
-	if (i < n) {
-		memcpy(q + o, "...", 3);
-		o += 3;
-	}
-	q[o] = '\0';
-	return q;
-}
-
-static const char *
-quotes(const char *s, char q[QUOTE_SIZE])
-{
-	return quote(s, strlen(s), q);
-}
-
 static int
 lookup(const char *const *names, size_t n, const char *s)
 {
@@ -225,57 +186,6 @@ static int
 is_alnum(int ch)
 {
 	return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
-}
-
-/*
- * Returns 1 if s is well-formed UTF-8 with no control character (C0, DEL,
- * C1) and no bidirectional formatting character that would let a title
- * display as something other than what it says; 0 otherwise.
- */
-static int
-str_printable(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t cp, min;
-	size_t i, n;
-
-	while (*u != '\0') {
-		if (*u < 0x80) {
-			if (*u < 0x20 || *u == 0x7f)
-				return 0;
-			u++;
-			continue;
-		}
-		if ((*u & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *u & 0x1f;
-			min = 0x80;
-		} else if ((*u & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *u & 0x0f;
-			min = 0x800;
-		} else if ((*u & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *u & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		/* The terminating NUL fails this test, so no overrun. */
-		for (i = 1; i <= n; i++) {
-			if ((u[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (u[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f) ||
-		    cp == 0x200e || cp == 0x200f ||
-		    (cp >= 0x2028 && cp <= 0x202e) ||
-		    (cp >= 0x2066 && cp <= 0x2069))
-			return 0;
-		u += n + 1;
-	}
-	return 1;
 }
 
 static int
@@ -338,7 +248,7 @@ str_check(const char *s, enum str_check check)
 	switch (check) {
 	case SC_TEXT:
 	case SC_TEXT0:
-		if (!str_printable(s))
+		if (!esc_text_ok(s, strlen(s)))
 			return "contains a control character or bad UTF-8";
 		break;
 	case SC_ID:
@@ -449,7 +359,7 @@ str_field(struct ctx *c, const config_setting_t *g, const char *label,
 	v = config_setting_get_string(s);
 	if ((why = str_check(v, check)) != NULL)
 		return perr(c, line_of(s), label, "field \"%s\": %s %s",
-		    name, quotes(v, q), why);
+		    name, esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 	if ((*out = strdup(v)) == NULL)
 		return oom(c);
 	return 1;
@@ -474,7 +384,7 @@ enum_field(struct ctx *c, const config_setting_t *g, const char *label,
 	v = config_setting_get_string(s);
 	if ((*out = lookup(names, n, v)) < 0)
 		return perr(c, line_of(s), label, "unknown %s %s (want %s)",
-		    name, quotes(v, q), want);
+		    name, esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), want);
 	return 1;
 }
 
@@ -532,7 +442,7 @@ strv_field(struct ctx *c, const config_setting_t *g, const char *label,
 		if ((why = str_check(v, check)) != NULL)
 			return perr(c, line_of(el), label,
 			    "field \"%s\" entry %d: %s %s", name, i + 1,
-			    quotes(v, q), why);
+			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 		if (((*out)[i] = strdup(v)) == NULL)
 			return oom(c);
 		(*nout)++;
@@ -560,7 +470,7 @@ cidrs_field(struct ctx *c, const config_setting_t *g, const char *label,
 			return perr(c, line_of(el), label,
 			    "field \"cidrs\" entry %d: bad CIDR %s (want "
 			    "ADDRESS/PREFIX with no host bits set)", i + 1,
-			    quotes(v, q));
+			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
 		r->ncidrs++;
 	}
 	return 0;
@@ -762,7 +672,7 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	v = config_setting_get_string(s);
 	if (timefmt_parse(v, &p->expires) == -1)
 		return perr(c, line_of(s), NULL, "bad expires %s (want "
-		    "YYYY-MM-DDTHH:MM:SSZ, UTC)", quotes(v, q));
+		    "YYYY-MM-DDTHH:MM:SSZ, UTC)", esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
 	if ((p->expires_str = strdup(v)) == NULL)
 		return oom(c);
 

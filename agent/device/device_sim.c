@@ -242,7 +242,7 @@ text_field(struct ctx *c, const config_setting_t *s, const char *what,
 	if (n >= size)
 		return serr(c, line_of(s), "%s is longer than %zu bytes",
 		    what, size - 1);
-	if (!device_text_ok(v, n))
+	if (!esc_text_ok(v, n))
 		return serr(c, line_of(s), "%s holds a control character "
 		    "or bad UTF-8", what);
 	memcpy(dst, v, n + 1);
