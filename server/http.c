@@ -9,8 +9,8 @@
 
 #include <microhttpd.h>
 
+#include "muster/log.h"
 #include "http.h"
-#include "log.h"
 #include "routes.h"
 #include "srv.h"
 
