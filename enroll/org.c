@@ -20,6 +20,7 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/pass.h"
@@ -108,7 +109,6 @@ org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e)
 	size_t len = 0, size[2], i;
 	config_t cfg;
 	config_setting_t *s;
-	const char *v;
 	int rc;
 
 	memset(c, 0, sizeof *c);
@@ -137,15 +137,12 @@ org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e)
 			    path, keys[i]);
 			goto out;
 		}
-		if ((v = config_setting_get_string(s)) == NULL ||
-		    strlen(v) >= size[i]) {
-			rc = err_set(e, MUSTER_ECONFIG, "%s:%d: \"%s\" must be "
-			    "a string of at most %zu bytes", path,
-			    config_setting_source_line(s), keys[i],
+		if (cfgread_str_copy(s, dst[i], size[i]) != 0) {
+			rc = cfgread_err(e, MUSTER_ECONFIG, path, s, "\"%s\" "
+			    "must be a string of at most %zu bytes", keys[i],
 			    size[i] - 1);
 			goto out;
 		}
-		memcpy(dst[i], v, strlen(v) + 1);
 	}
 	if (url_parse(c->server, &c->url, &ue) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: \"server\": %s", path,

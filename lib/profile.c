@@ -24,6 +24,7 @@
 #include <libconfig.h>
 
 #include "muster/err.h"
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/esc.h"
 #include "muster/profile.h"
@@ -276,10 +277,10 @@ str_check(const char *s, enum str_check check)
 static int
 line_of(const config_setting_t *s)
 {
-	unsigned line = config_setting_source_line(s);
+	int line = cfgread_line(s);
 
 	/* The root group has no line; point at the top of the file. */
-	return line == 0 ? 1 : (int)line;
+	return line == 0 ? 1 : line;
 }
 
 static int
@@ -647,6 +648,7 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	config_setting_t *s;
 	const char *v;
 	char q[QUOTE_SIZE];
+	long long ll;
 	int i, n, rc, sc;
 
 	n = config_setting_length(root);
@@ -662,8 +664,9 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 
 	if ((rc = field(c, root, NULL, "serial", FT_INT, 1, &s)) < 0)
 		return rc;
-	p->serial = config_setting_get_int64(s);
-	if (p->serial < 1)
+	rc = cfgread_int(s, 1, INT64_MAX, &ll);
+	p->serial = ll;
+	if (rc != 0)
 		return perr(c, line_of(s), NULL,
 		    "serial %" PRId64 " is less than 1", p->serial);
 
@@ -672,7 +675,8 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	v = config_setting_get_string(s);
 	if (timefmt_parse(v, &p->expires) == -1)
 		return perr(c, line_of(s), NULL, "bad expires %s (want "
-		    "YYYY-MM-DDTHH:MM:SSZ, UTC)", esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
+		    "YYYY-MM-DDTHH:MM:SSZ, UTC)",
+		    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
 	if ((p->expires_str = strdup(v)) == NULL)
 		return oom(c);
 
@@ -689,9 +693,10 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	if ((rc = field(c, root, NULL, "report_interval", FT_INT, 0, &s)) < 0)
 		return rc;
 	if (rc == 1) {
-		p->report_interval = config_setting_get_int64(s);
-		if (p->report_interval < PROFILE_MIN_REPORT_INTERVAL ||
-		    p->report_interval > PROFILE_MAX_REPORT_INTERVAL)
+		rc = cfgread_int(s, PROFILE_MIN_REPORT_INTERVAL,
+		    PROFILE_MAX_REPORT_INTERVAL, &ll);
+		p->report_interval = ll;
+		if (rc != 0)
 			return perr(c, line_of(s), NULL,
 			    "report_interval %" PRId64 " is out of range "
 			    "(%d to %d seconds)", p->report_interval,

@@ -17,6 +17,7 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
@@ -664,10 +665,9 @@ bundle_string(const char *name, config_setting_t *root, const char *key,
 		    key);
 		return NULL;
 	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
-	    (v = config_setting_get_string(s)) == NULL) {
-		*rc = err_set(e, MUSTER_EDATA, "%s:%d: \"%s\" must be a "
-		    "string", name, config_setting_source_line(s), key);
+	if (cfgread_str(s, SIZE_MAX, &v) != 0) {
+		*rc = cfgread_err(e, MUSTER_EDATA, name, s, "\"%s\" must be "
+		    "a string", key);
 		return NULL;
 	}
 	return v;
