@@ -5,6 +5,7 @@
 
 #include "muster/profile.h"
 #include "muster/proto.h"
+#include "muster/timefmt.h"
 #include "call.h"
 #include "devkey.h"
 #include "net.h"
@@ -45,10 +46,10 @@ call_get(const char *server, const char *pin, const char *device,
     struct net_response *rs, struct muster_err *e)
 {
 	struct net_request rq;
-	char t[21], hdr[1024];
+	char t[TIMEFMT_LEN], hdr[1024];
 	size_t n;
 
-	profile_time_format(time(NULL), t);
+	timefmt_format(time(NULL), t);
 	if (devkey_get_headers(sk, device, path, t, hdr, sizeof hdr) != 0)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
 	n = strlen(hdr);

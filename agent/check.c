@@ -18,6 +18,7 @@
 
 #include "muster/profile.h"
 #include "muster/cli.h"
+#include "muster/timefmt.h"
 #include "cmd.h"
 #include "state.h"
 #include "check.h"
@@ -97,11 +98,11 @@ print_json(const char *device, const struct state_profile *list, size_t n,
     const struct check_outcome *out, size_t nout, const struct state_lastcheck *l)
 {
 	json_t *root, *profiles, *rules;
-	char t[21];
+	char t[TIMEFMT_LEN];
 	size_t i;
 	int rc;
 
-	profile_time_format(l->time, t);
+	timefmt_format(l->time, t);
 	profiles = json_array();
 	rules = json_array();
 	for (i = 0; i < n; i++)

@@ -8,6 +8,7 @@
 
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "consent.h"
 
 #define CONSENT_CHANGE_TAG	"muster-change-v1"
@@ -224,7 +225,7 @@ consent_make(struct consent *c, const char *text, size_t len,
 	crypto_generichash(h, sizeof h, (const unsigned char *)text, len, NULL,
 	    0);
 	sodium_bin2hex(c->text_hash, sizeof c->text_hash, h, sizeof h);
-	profile_time_format(t, c->time);
+	timefmt_format(t, c->time);
 	snprintf(c->token, sizeof c->token, "%s", token);
 	if (p == NULL)
 		return 0;
@@ -336,7 +337,7 @@ consent_parse(const char *name, const char *buf, size_t len,
 	if (json_unpack(o, "{s:s,s:s,s:s,s:o,s?s,s?I}", "text_hash", &hash,
 	    "time", &t, "token", &tok, "remediate", &list, "profile", &prof,
 	    "serial", &serial) != 0 || !hex_ok(hash, CONSENT_HASH_HEX - 1) ||
-	    profile_time_parse(t, &when) != 0 ||
+	    timefmt_parse(t, &when) != 0 ||
 	    !hex_ok(tok, TOKEN_ID_HEX - 1) || !json_is_array(list) ||
 	    json_array_size(list) > PROFILE_MAX_RULES ||
 	    (prof != NULL && (!id_ok(prof) || serial < 1)) ||

@@ -34,6 +34,7 @@
 
 #include "muster/err.h"
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 
 #define CONSENT_FILE		"consent.json"
@@ -52,7 +53,7 @@ struct consent_rule {
 
 struct consent {
 	char			 text_hash[CONSENT_HASH_HEX];
-	char			 time[21];
+	char			 time[TIMEFMT_LEN];
 	char			 token[TOKEN_ID_HEX];
 	char			 profile[PROFILE_ID_MAX + 1];	/* "": none */
 	int64_t			 serial;

@@ -33,6 +33,7 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 #include "muster/cli.h"
 #include "cmd.h"
@@ -206,10 +207,10 @@ anchor_matches(const struct state_anchor *a, const struct sig_pubkey *pk,
 static void
 enroll_explain(const struct token *t, const struct sig_pubkey *pk)
 {
-	char hex[SIG_KEYID_HEX], exp[21];
+	char hex[SIG_KEYID_HEX], exp[TIMEFMT_LEN];
 
 	sig_keyid_hex(pk->keyid, hex);
-	profile_time_format(t->expires, exp);
+	timefmt_format(t->expires, exp);
 	printf("Enrollment of %s (%s), scope %s\n"
 	    "  org key:  %s\n"
 	    "  server:   %s\n"
@@ -419,9 +420,9 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 	    (rc = bundle_parse(argv[i], buf, len, &orgpk, &token, &t, &e)) != 0)
 		goto out;
 	if (token_expired(&t, time(NULL))) {
-		char exp[21];
+		char exp[TIMEFMT_LEN];
 
-		profile_time_format(t.expires, exp);
+		timefmt_format(t.expires, exp);
 		rc = err_set(&e, MUSTER_ETRUST, "%s: token expired on %s; ask "
 		    "for a new one", argv[i], exp);
 		goto out;

@@ -13,6 +13,7 @@
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "muster/cli.h"
+#include "muster/timefmt.h"
 #include "cmd.h"
 #include "info.h"
 #include "state.h"
@@ -122,7 +123,7 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 	struct state_lastcheck l;
 	struct state_cfg c;
 	struct stat st;
-	char hex[SIG_KEYID_HEX], t[21], *lp = NULL;
+	char hex[SIG_KEYID_HEX], t[TIMEFMT_LEN], *lp = NULL;
 	size_t n = 0, i, pending = 0;
 	int64_t seq = 0, dropped = 0;
 	time_t now = time(NULL);
@@ -169,7 +170,7 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 	free(lp);
 	rc = state_lastcheck_load(o->state, &l, &e);
 	if (rc == 0) {
-		profile_time_format(l.time, t);
+		timefmt_format(l.time, t);
 		printf("last check:   %s %s (%u pass, %u fail, %u remediated, "
 		    "%u error)\n", t, l.compliant ? "compliant" :
 		    "noncompliant", l.pass, l.fail, l.remediated, l.error);

@@ -15,6 +15,7 @@
 #include "muster/profile.h"
 #include "muster/cli.h"
 #include "muster/proto.h"
+#include "muster/timefmt.h"
 #include "cmd.h"
 #include "state.h"
 #include "call.h"
@@ -114,11 +115,11 @@ static int
 queue(const char *dir, const struct state_cfg *c,
     const struct sig_seckey *sk, char **body, struct muster_err *e)
 {
-	char t[21], sig[DEVKEY_SIG_B64], *path = NULL, *file = NULL;
+	char t[TIMEFMT_LEN], sig[DEVKEY_SIG_B64], *path = NULL, *file = NULL;
 	int rc;
 
 	*body = NULL;
-	profile_time_format(time(NULL), t);
+	timefmt_format(time(NULL), t);
 	if (asprintf(body, "{\"device\":\"%s\",\"time\":\"%s\"}",
 	    c->device_id, t) == -1) {
 		*body = NULL;

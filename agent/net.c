@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "muster/err.h"
-#include "alog.h"
+#include "muster/log.h"
 #include "net.h"
 
 #ifndef MUSTER_LIBEXECDIR
@@ -317,7 +317,7 @@ net_exchange(const struct net_request *rq, struct net_response *rs,
 		child(path, sv[1], devnull);
 	close(sv[1]);
 	sv[1] = -1;
-	alog_debug("%s %s%s via %s pid %ld", rq->method, rq->server, rq->path,
+	log_debug("%s %s%s via %s pid %ld", rq->method, rq->server, rq->path,
 	    path, (long)pid);
 	if ((rc = net_request_write(sv[0], rq, e)) != 0) {
 		/* A reporter that stopped reading may have said why. */
@@ -346,7 +346,7 @@ out:
 			    "executed", path);
 	}
 	if (rc == 0) {
-		alog_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu "
+		log_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu "
 		    "bytes, peak RSS %ld kB", (long)pid, rs->uid,
 		    frame_outcome_name(rs->outcome), rs->status, rs->body_len,
 		    w == pid ? ru.ru_maxrss : -1L);

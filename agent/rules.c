@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "muster/err.h"
+#include "muster/esc.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "device/device.h"
@@ -27,11 +28,10 @@
 #define RULES_SHOW_VALUE	40	/* bytes of a setting's value */
 #define RULES_SHOW_MSG		160	/* bytes of an error message */
 #define RULES_LIST_MAX		120	/* bytes of a list of packages */
-/* '"', four bytes per escaped byte, '"', "...", NUL */
-#define RULES_ESC_SIZE(n)	(2 + 4 * (n) + 3 + 1)
-#define RULES_NAME_SIZE		RULES_ESC_SIZE(RULES_SHOW_NAME)
-#define RULES_VALUE_SIZE	RULES_ESC_SIZE(RULES_SHOW_VALUE)
-#define RULES_MSG_SIZE		RULES_ESC_SIZE(RULES_SHOW_MSG)
+/* Buffers for esc_str of each kind of text. */
+#define RULES_NAME_SIZE		ESC_SIZE(RULES_SHOW_NAME)
+#define RULES_VALUE_SIZE	ESC_SIZE(RULES_SHOW_VALUE)
+#define RULES_MSG_SIZE		ESC_SIZE(RULES_SHOW_MSG)
 /* "[v6]:65535" */
 #define RULES_ADDR_SIZE		(INET6_ADDRSTRLEN + 8)
 /* "a:b::/128" */
@@ -39,46 +39,6 @@
 
 static void	set_out(struct rule_outcome *, enum rule_result, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
-
-/*
- * Writes at most show bytes of s into buf as printable ASCII, between
- * double quotes if quoted; '\' (and '"' if quoted) are escaped with '\',
- * anything else unprintable as \xHH, and a cut string ends in "...".  buf
- * holds RULES_ESC_SIZE(show) bytes.  Returns buf.
- */
-static const char *
-esc(const char *s, size_t show, int quoted, char *buf)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-	unsigned char ch;
-
-	if (s == NULL)
-		s = "";
-	if (quoted)
-		buf[o++] = '"';
-	for (i = 0; s[i] != '\0' && i < show; i++) {
-		ch = (unsigned char)s[i];
-		if ((ch == '"' && quoted) || ch == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)ch;
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[ch >> 4];
-			buf[o++] = hex[ch & 0xf];
-		} else
-			buf[o++] = (char)ch;
-	}
-	if (quoted)
-		buf[o++] = '"';
-	if (s[i] != '\0') {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
 
 /*
  * Sets out to result with a printf-formatted reason.  A reason that does
@@ -196,7 +156,7 @@ show_err(const struct muster_err *e, char *m)
 {
 	if (e->msg[0] == '\0')
 		return "no reason given";
-	return esc(e->msg, RULES_SHOW_MSG, 0, m);
+	return esc_str(e->msg, RULES_SHOW_MSG, 0, m);
 }
 
 /*
@@ -220,7 +180,7 @@ need_facts(const struct rules_ctx *ctx, struct device_facts *f,
 	}
 	set_out(out, RESULT_ERROR, "device facts unreadable: %s",
 	    ctx->facts_err[0] != '\0' ?
-	    esc(ctx->facts_err, RULES_SHOW_MSG, 0, m) : "no reason given");
+	    esc_str(ctx->facts_err, RULES_SHOW_MSG, 0, m) : "no reason given");
 	return -1;
 }
 
@@ -240,7 +200,7 @@ eval_model_ban(const struct rule *r, struct rules_ctx *ctx,
 		set_out(out, RESULT_ERROR, "rule lists no manufacturer");
 		return;
 	}
-	esc(f->model, RULES_SHOW_NAME, 1, model);
+	esc_str(f->model, RULES_SHOW_NAME, ESC_QUOTED, model);
 	if (ascii_caseeq(f->manufacturer, r->manufacturer))
 		for (i = 0; i < r->nmodels && !banned; i++)
 			banned = r->models[i] != NULL &&
@@ -253,13 +213,13 @@ eval_model_ban(const struct rule *r, struct rules_ctx *ctx,
 		set_out(out, RESULT_FAIL, "model %s is banned", model);
 		return;
 	}
-	esc(r->min_build, RULES_SHOW_NAME, 0, need);
+	esc_str(r->min_build, RULES_SHOW_NAME, 0, need);
 	if (f->build[0] == '\0') {
 		set_out(out, RESULT_FAIL, "model %s is banned; build unknown, "
 		    "required %s or later", model, need);
 		return;
 	}
-	esc(f->build, RULES_SHOW_NAME, 0, build);
+	esc_str(f->build, RULES_SHOW_NAME, 0, build);
 	if (rules_version_cmp(f->build, r->min_build) >= 0)
 		set_out(out, RESULT_PASS, "model %s allowed: build %s >= "
 		    "required %s", model, build, need);
@@ -284,11 +244,11 @@ eval_os_min(const struct rule *r, struct rules_ctx *ctx,
 	if (f.os_version[0] == '\0') {
 		set_out(out, RESULT_ERROR, "OS version unknown; cannot check "
 		    "it against required %s",
-		    esc(r->min_version, RULES_SHOW_NAME, 0, need));
+		    esc_str(r->min_version, RULES_SHOW_NAME, 0, need));
 		return;
 	}
-	esc(f.os_version, RULES_SHOW_NAME, 0, have);
-	esc(r->min_version, RULES_SHOW_NAME, 0, need);
+	esc_str(f.os_version, RULES_SHOW_NAME, 0, have);
+	esc_str(r->min_version, RULES_SHOW_NAME, 0, need);
 	if (rules_version_cmp(f.os_version, r->min_version) < 0)
 		set_out(out, RESULT_FAIL, "Android %s < required %s", have,
 		    need);
@@ -314,7 +274,7 @@ show_value(const char *val, int isset, char buf[RULES_VALUE_SIZE])
 		snprintf(buf, RULES_VALUE_SIZE, "not set");
 		return buf;
 	}
-	return esc(val, RULES_SHOW_VALUE, 1, buf);
+	return esc_str(val, RULES_SHOW_VALUE, ESC_QUOTED, buf);
 }
 
 static void
@@ -334,9 +294,9 @@ eval_setting(const struct rule *r, struct rules_ctx *ctx,
 		return;
 	}
 	snprintf(name, sizeof name, "%s/%s",
-	    esc(r->namespace, RULES_SHOW_NAME, 0, ns),
-	    esc(r->key, RULES_SHOW_NAME, 0, key));
-	esc(r->expect, RULES_SHOW_VALUE, 1, want);
+	    esc_str(r->namespace, RULES_SHOW_NAME, 0, ns),
+	    esc_str(r->key, RULES_SHOW_NAME, 0, key));
+	esc_str(r->expect, RULES_SHOW_VALUE, ESC_QUOTED, want);
 	if (ctx->dev == NULL) {
 		set_out(out, RESULT_ERROR, "%s: no device to read", name);
 		return;
@@ -408,7 +368,7 @@ scan_packages(const struct rule *r, struct rules_ctx *ctx, size_t *nenabled,
 	for (i = 0; i < r->npackages; i++) {
 		if (r->packages[i] == NULL)
 			continue;
-		esc(r->packages[i], RULES_SHOW_NAME, 0, pkg);
+		esc_str(r->packages[i], RULES_SHOW_NAME, 0, pkg);
 		st = PKG_ABSENT;
 		if (device_package(ctx->dev, r->packages[i], &st, &e) < 0) {
 			set_out(out, RESULT_ERROR, "cannot read package %s: %s",
@@ -479,7 +439,7 @@ eval_package_ban(const struct rule *r, struct rules_ctx *ctx,
 		if (device_package_disable(ctx->dev, r->packages[i], &e) < 0 &&
 		    !failed) {
 			failed = 1;
-			esc(r->packages[i], RULES_SHOW_NAME, 0, pkg);
+			esc_str(r->packages[i], RULES_SHOW_NAME, 0, pkg);
 			snprintf(why, sizeof why, "%s", show_err(&e, m));
 		}
 	}
@@ -536,7 +496,7 @@ eval_egress_deny(const struct rule *r, struct rules_ctx *ctx,
 	if (net == NULL) {
 		set_out(out, RESULT_ERROR, "open connections unreadable: %s",
 		    ctx->net_err[0] != '\0' ?
-		    esc(ctx->net_err, RULES_SHOW_MSG, 0, m) : "not scanned");
+		    esc_str(ctx->net_err, RULES_SHOW_MSG, 0, m) : "not scanned");
 		return;
 	}
 	if (r->cidrs == NULL && r->ncidrs > 0) {

@@ -37,8 +37,10 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "muster/log.h"
 #include "muster/profile.h"
 #include "muster/cli.h"
+#include "muster/timefmt.h"
 #include "cmd.h"
 #include "install.h"
 #include "state.h"
@@ -46,7 +48,6 @@
 #include "check.h"
 #include "devkey.h"
 #include "device/device.h"
-#include "alog.h"
 #include "consent.h"
 #include "leave.h"
 #include "net.h"
@@ -216,10 +217,10 @@ fetch_profile(struct runner *r, struct muster_err *e)
 		goto out;
 	switch (rs.status) {
 	case 304:
-		alog_debug("profile \"%s\" is current", r->c.profile_id);
+		log_debug("profile \"%s\" is current", r->c.profile_id);
 		goto out;
 	case 404:
-		alog_info("no profile is published for this device's scope");
+		log_info("no profile is published for this device's scope");
 		goto out;
 	case 401:
 	case 403:
@@ -232,13 +233,13 @@ fetch_profile(struct runner *r, struct muster_err *e)
 			rc = err_set(e, MUSTER_ETEMP, "profile: server "
 			    "answered HTTP %u", rs.status);
 		else
-			alog_warnx("profile: server answered HTTP %u; keeping "
+			log_warn("profile: server answered HTTP %u; keeping "
 			    "the installed profile", rs.status);
 		goto out;
 	}
 	if ((obj = json_loadb(rs.body, rs.body_len, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL) {
-		alog_warnx("profile: the server's answer is not JSON; keeping "
+		log_warn("profile: the server's answer is not JSON; keeping "
 		    "the installed profile");
 		goto out;
 	}
@@ -253,12 +254,12 @@ fetch_profile(struct runner *r, struct muster_err *e)
 		goto out;
 	}
 	if (irc < 0) {
-		alog_errx("profile refused, keeping the installed one: %s",
+		log_error("profile refused, keeping the installed one: %s",
 		    ie.msg);
 		goto out;
 	}
 	if (irc == 0)
-		alog_info("installed profile \"%s\" serial %lld", p->id,
+		log_info("installed profile \"%s\" serial %lld", p->id,
 		    (long long)p->serial);
 	r->interval = p->report_interval;
 	if (strcmp(r->c.profile_id, p->id) != 0) {
@@ -300,7 +301,7 @@ make_report(struct runner *r, struct muster_err *e)
 		if (strcmp(list[i].p->id, r->c.profile_id) == 0)
 			mine = &list[i];
 	if (mine == NULL) {
-		alog_info("no profile from the server is installed yet; "
+		log_info("no profile from the server is installed yet; "
 		    "nothing to check or report");
 		goto out;
 	}
@@ -323,7 +324,7 @@ make_report(struct runner *r, struct muster_err *e)
 	if ((rc = spool_make_room(r->dir, SPOOL_MAX, &ndropped, e)) != 0)
 		goto out;
 	if (ndropped > 0)
-		alog_warnx("spool full: dropped the %zu oldest unsent "
+		log_warn("spool full: dropped the %zu oldest unsent "
 		    "report%s", ndropped, ndropped == 1 ? "" : "s");
 	/* The seq is on disk before anything is signed with it. */
 	if ((rc = spool_seq_next(r->dir, &seq, e)) != 0 ||
@@ -353,7 +354,7 @@ make_report(struct runner *r, struct muster_err *e)
 		goto out;
 	if (dropped > 0 && (rc = spool_dropped_set(r->dir, 0, e)) != 0)
 		goto out;
-	alog_info("report %lld: %s (%u pass, %u fail, %u remediated, %u "
+	log_info("report %lld: %s (%u pass, %u fail, %u remediated, %u "
 	    "error)", (long long)seq, cr.l.compliant ? "compliant" :
 	    "noncompliant", cr.l.pass, cr.l.fail, cr.l.remediated,
 	    cr.l.error);
@@ -372,9 +373,9 @@ static int
 done(struct runner *r, int64_t seq, const char *what, unsigned status,
     struct muster_err *e)
 {
-	char line[SPOOL_ACK_MAX], t[21];
+	char line[SPOOL_ACK_MAX], t[TIMEFMT_LEN];
 
-	profile_time_format(time(NULL), t);
+	timefmt_format(time(NULL), t);
 	if (status != 0)
 		snprintf(line, sizeof line, "%s %u %s", what, status, t);
 	else
@@ -414,7 +415,7 @@ send_spool(struct runner *r, struct muster_err *e)
 		/* A damaged report would look like a bad signature (401),
 		 * which means "revoked": never send one. */
 		if (rc != 0 || devkey_verify(r->sk, json, len, sig) != 0) {
-			alog_errx("report %lld is damaged; not sent",
+			log_error("report %lld is damaged; not sent",
 			    (long long)seqs[i]);
 			if ((rc = done(r, seqs[i], "damaged, not sent", 0,
 			    e)) != 0)
@@ -437,7 +438,7 @@ send_spool(struct runner *r, struct muster_err *e)
 			goto out;
 		case 409:
 			/* Never sent again: a later seq would not fix it. */
-			alog_warnx("report %lld refused as a replay (HTTP 409); "
+			log_warn("report %lld refused as a replay (HTTP 409); "
 			    "kept in sent/ as rejected", (long long)seqs[i]);
 			rc = done(r, seqs[i], "rejected", rs.status, e);
 			break;
@@ -449,7 +450,7 @@ send_spool(struct runner *r, struct muster_err *e)
 				    (long long)seqs[i], rs.status);
 				goto out;
 			}
-			alog_errx("report %lld refused (HTTP %u); kept in sent/ "
+			log_error("report %lld refused (HTTP %u); kept in sent/ "
 			    "as rejected", (long long)seqs[i], rs.status);
 			rc = done(r, seqs[i], "rejected", rs.status, e);
 			break;
@@ -460,7 +461,7 @@ send_spool(struct runner *r, struct muster_err *e)
 	rc = 0;
 out:
 	if (sent > 0)
-		alog_info("delivered %zu report%s", sent, sent == 1 ? "" : "s");
+		log_info("delivered %zu report%s", sent, sent == 1 ? "" : "s");
 	free(json);
 	free(seqs);
 	net_response_free(&rs);
@@ -519,20 +520,20 @@ leave_cycle(struct runner *r, struct muster_err *e)
 	if (c.device_id[0] == '\0')
 		return err_set(e, MUSTER_ECONFIG, "%s: not enrolled with a "
 		    "server; run muster-agent unenroll to wipe it", r->dir);
-	alog_info("an unenroll request is queued: sending it, and nothing "
+	log_info("an unenroll request is queued: sending it, and nothing "
 	    "else");
 	for (tries = 1;; tries++) {
 		rc = leave_send(r->dir, &c, &status, e);
 		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
 		    got_term)
 			break;
-		alog_warnx("%s; retrying", e->msg);
+		log_warn("%s; retrying", e->msg);
 		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
 		    (unsigned)tries));
 	}
 	if (rc == 0) {
 		r->gone = 1;
-		alog_info("unenrolled device %s (HTTP %u); the state %s is "
+		log_info("unenrolled device %s (HTTP %u); the state %s is "
 		    "wiped", c.device_id, status, r->dir);
 	}
 	return rc;
@@ -567,12 +568,12 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 			goto out;
 		}
 		if (frc != 0)
-			alog_warnx("profile not fetched: %s", fe.msg);
+			log_warn("profile not fetched: %s", fe.msg);
 		/* A device that cannot be checked now does not hold back
 		 * the reports already waiting.  Its error is said once:
 		 * here, or as the cycle's own (below). */
 		if ((mrc = make_report(r, &me)) != 0 && frc == MUSTER_ETEMP)
-			alog_errx("no report this time: %s", me.msg);
+			log_error("no report this time: %s", me.msg);
 		if (frc == MUSTER_ETEMP) {
 			/* The server is away; the report waits with the rest. */
 			*e = fe;
@@ -585,7 +586,7 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
 		    got_term)
 			break;
-		alog_warnx("%s; retrying", e->msg);
+		log_warn("%s; retrying", e->msg);
 		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
 		    (unsigned)tries));
 	}
@@ -593,7 +594,7 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		*e = me;
 		rc = mrc;
 	} else if (mrc != 0)
-		alog_errx("no report this time: %s", me.msg);
+		log_error("no report this time: %s", me.msg);
 out:
 	runner_free(r);
 	if (lockfd != -1)
@@ -611,14 +612,14 @@ finish(struct runner *r, int rc, const struct muster_err *e)
 		return rc == 0 ? 0 : err_exit_code(rc);
 	spool_pending(r->dir, &pending, NULL);
 	if (rc == 0) {
-		alog_debug("nothing waiting in the spool");
+		log_debug("nothing waiting in the spool");
 		return 0;
 	}
 	if (rc == MUSTER_ETEMP)
-		alog_warnx("%s; %zu report%s queued", e->msg, pending,
+		log_warn("%s; %zu report%s queued", e->msg, pending,
 		    pending == 1 ? "" : "s");
 	else
-		alog_errx("%s", e->msg);
+		log_error("%s", e->msg);
 	return err_exit_code(rc);
 }
 
@@ -647,8 +648,9 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	if (k != argc)
 		return cli_usage("run", "unexpected argument \"%s\"",
 		    argv[k]);
-	alog_init(ra.once || ra.foreground ? ALOG_STDERR : ALOG_SYSLOG,
-	    ra.verbose);
+	log_init(AGENT_PROG, !(ra.once || ra.foreground),
+	    ra.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_warn_word("warning");
 	memset(&r, 0, sizeof r);
 	r.dir = o->state;
 	r.device = o->device;
@@ -663,7 +665,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	if (ra.once)
 		return finish(&r, cycle(&r, 1, &e), &e);
-	alog_info("started (state %s, device %s)", o->state, o->device);
+	log_info("started (state %s, device %s)", o->state, o->device);
 	while (!got_term) {
 		now = time(NULL);
 		fetch = got_hup || now >= next_cycle;
@@ -689,7 +691,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 				next_retry = 0;
 			}
 			if (r.gone) {
-				alog_info("stopped: this device has left");
+				log_info("stopped: this device has left");
 				return 0;
 			}
 			/* Hand back what the cycle used before sleeping. */
@@ -702,6 +704,6 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 		if (wait > 0)
 			nap(wait);
 	}
-	alog_info("stopped");
+	log_info("stopped");
 	return 0;
 }

@@ -25,6 +25,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +36,12 @@
 
 #include <libconfig.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "state.h"
 #include "reporter/frame.h"
 
@@ -126,14 +130,14 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 		goto out;
 	if ((rc = cfg_parse(&cfg, cpath, buf, e)) != 0)
 		goto out;
-	if (config_lookup_string(&cfg, "scope", &scope) != CONFIG_TRUE ||
+	if (cfgread_str(config_lookup(&cfg, "scope"), SIZE_MAX, &scope) != 0 ||
 	    profile_scope_parse(scope, &a->scope) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: missing or bad \"scope\"",
 		    cpath);
 		goto out;
 	}
 	sig_keyid_hex(a->pk.keyid, hex);
-	if (config_lookup_string(&cfg, "key_id", &keyid) != CONFIG_TRUE ||
+	if (cfgread_str(config_lookup(&cfg, "key_id"), SIZE_MAX, &keyid) != 0 ||
 	    strcmp(keyid, hex) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: \"key_id\" does not match "
 		    "the anchor %s (%s)", cpath, ppath, hex);
@@ -228,15 +232,12 @@ cfg_bad_field(const struct state_cfg *c)
 static int
 cfg_opt(config_t *cfg, const char *name, char *buf, size_t size)
 {
-	const char *v;
+	const config_setting_t *s;
 
 	buf[0] = '\0';
-	if (config_lookup_string(cfg, name, &v) != CONFIG_TRUE)
-		return config_lookup(cfg, name) == NULL ? 0 : -1;
-	if (strlen(v) >= size)
-		return -1;
-	memcpy(buf, v, strlen(v) + 1);
-	return 0;
+	if ((s = config_lookup(cfg, name)) == NULL)
+		return 0;
+	return cfgread_str_copy(s, buf, size) == 0 ? 0 : -1;
 }
 
 int
@@ -262,7 +263,7 @@ state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
 	}
 	if ((rc = cfg_parse(&cfg, cpath, buf, e)) != 0)
 		goto out;
-	if (config_lookup_string(&cfg, "scope", &scope) != CONFIG_TRUE ||
+	if (cfgread_str(config_lookup(&cfg, "scope"), SIZE_MAX, &scope) != 0 ||
 	    profile_scope_parse(scope, &c->scope) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: missing or bad \"scope\"",
 		    cpath);
@@ -586,10 +587,10 @@ int
 state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
     struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, t[21];
+	char *path = NULL, *buf = NULL, t[TIMEFMT_LEN];
 	int rc;
 
-	profile_time_format(l->time, t);
+	timefmt_format(l->time, t);
 	if ((path = path2(dir, AGENT_LASTCHECK, NULL)) == NULL ||
 	    asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
 	    "fail = %u;\nremediated = %u;\nerror = %u;\n", t,
@@ -612,7 +613,8 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	const char *t = NULL, *status = NULL;
 	char *path = NULL, *buf = NULL;
 	size_t len;
-	int rc, v[4], i;
+	long long v[4];
+	int rc, i;
 	static const char *names[] = { "pass", "fail", "remediated", "error" };
 
 	memset(l, 0, sizeof *l);
@@ -624,15 +626,16 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	if ((rc = read_private(path, AGENT_CFG_MAX, &buf, &len, e)) != 0 ||
 	    (rc = cfg_parse(&cfg, path, buf, e)) != 0)
 		goto out;
-	if (config_lookup_string(&cfg, "time", &t) != CONFIG_TRUE ||
-	    profile_time_parse(t, &l->time) != 0 ||
-	    config_lookup_string(&cfg, "status", &status) != CONFIG_TRUE) {
+	if (cfgread_str(config_lookup(&cfg, "time"), SIZE_MAX, &t) != 0 ||
+	    timefmt_parse(t, &l->time) != 0 ||
+	    cfgread_str(config_lookup(&cfg, "status"), SIZE_MAX,
+	    &status) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged", path);
 		goto out;
 	}
 	for (i = 0; i < 4; i++)
-		if (config_lookup_int(&cfg, names[i], &v[i]) != CONFIG_TRUE ||
-		    v[i] < 0) {
+		if (cfgread_int(config_lookup(&cfg, names[i]), 0, INT_MAX,
+		    &v[i]) != 0) {
 			rc = err_set(e, MUSTER_ECONFIG, "%s: damaged", path);
 			goto out;
 		}

@@ -20,12 +20,14 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/pass.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/url.h"
 #include "org.h"
 #include "tlscert.h"
@@ -108,7 +110,6 @@ org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e)
 	size_t len = 0, size[2], i;
 	config_t cfg;
 	config_setting_t *s;
-	const char *v;
 	int rc;
 
 	memset(c, 0, sizeof *c);
@@ -137,15 +138,12 @@ org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e)
 			    path, keys[i]);
 			goto out;
 		}
-		if ((v = config_setting_get_string(s)) == NULL ||
-		    strlen(v) >= size[i]) {
-			rc = err_set(e, MUSTER_ECONFIG, "%s:%d: \"%s\" must be "
-			    "a string of at most %zu bytes", path,
-			    config_setting_source_line(s), keys[i],
+		if (cfgread_str_copy(s, dst[i], size[i]) != 0) {
+			rc = cfgread_err(e, MUSTER_ECONFIG, path, s, "\"%s\" "
+			    "must be a string of at most %zu bytes", keys[i],
 			    size[i] - 1);
 			goto out;
 		}
-		memcpy(dst[i], v, strlen(v) + 1);
 	}
 	if (url_parse(c->server, &c->url, &ue) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: \"server\": %s", path,
@@ -301,7 +299,7 @@ make_org(const char *tmp, const char *server, const struct url *u,
 	struct sig_pubkey pk;
 	struct sig_seckey *sk = NULL;
 	char *pass = NULL, *skfile = NULL, *pkfile = NULL, *cfg = NULL;
-	char hex[SIG_KEYID_HEX], now[21];
+	char hex[SIG_KEYID_HEX], now[TIMEFMT_LEN];
 	size_t sklen = 0;
 	int rc;
 
@@ -321,7 +319,7 @@ make_org(const char *tmp, const char *server, const struct url *u,
 	if ((rc = make_admin(tmp, u, e)) != 0)
 		goto out;
 	sig_keyid_hex(pk.keyid, hex);
-	profile_time_format(time(NULL), now);
+	timefmt_format(time(NULL), now);
 	if (asprintf(&cfg, "# Muster organisation, written by muster-enroll "
 	    "init.\n"
 	    "server = \"%s\";\n"
@@ -359,6 +357,7 @@ org_init(int argc, char **argv)
 	const char *dir = NULL, *server = NULL;
 	char *tmp = NULL, *copy = NULL, pin[TLSCERT_PIN_MAX];
 	unsigned char rnd[6];
+	char rndhex[2 * sizeof rnd + 1];
 	int c, no_pass = 0, rc;
 
 	opterr = 0;
@@ -389,8 +388,8 @@ org_init(int argc, char **argv)
 	}
 	/* A private sibling, renamed into place when complete. */
 	randombytes_buf(rnd, sizeof rnd);
-	if (asprintf(&tmp, "%s.init-%02x%02x%02x%02x%02x%02x", dir, rnd[0],
-	    rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]) == -1) {
+	sodium_bin2hex(rndhex, sizeof rndhex, rnd, sizeof rnd);
+	if (asprintf(&tmp, "%s.init-%s", dir, rndhex) == -1) {
 		err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		return cli_fail(e.code, &e);
 	}

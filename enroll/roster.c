@@ -25,6 +25,7 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 #include "csv.h"
 #include "idset.h"
@@ -470,7 +471,7 @@ roster_cmd(int argc, char **argv)
 	pthread_t writer;
 	struct roster_args a = { NULL, NULL, "14d" };
 	const char *org, *outdir, *path;
-	char exp[21];
+	char exp[TIMEFMT_LEN];
 	int k, ex, rc, sync_live = 0, writer_live = 0, i;
 
 	memset(&r, 0, sizeof r);
@@ -567,7 +568,7 @@ roster_cmd(int argc, char **argv)
 		rc = err_sys(&e, MUSTER_EIO, "%s: sync", outdir);
 		goto out;
 	}
-	profile_time_format(r.expires, exp);
+	timefmt_format(r.expires, exp);
 	printf("%s: %zu bundle%s written to %s, %zu row%s refused; tokens "
 	    "expire %s\n", path, r.written, r.written == 1 ? "" : "s", outdir,
 	    r.bad, r.bad == 1 ? "" : "s", exp);

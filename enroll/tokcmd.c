@@ -19,6 +19,7 @@
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 #include "org.h"
 #include "qr.h"
@@ -72,7 +73,7 @@ tokcmd_expires_parse(const char *s, time_t now, time_t *out,
 			return err_set(e, MUSTER_EUSAGE, "--expires %s is more "
 			    "than 365 days", s);
 		t = now + (time_t)n * unit;
-	} else if (profile_time_parse(s, &t) != 0)
+	} else if (timefmt_parse(s, &t) != 0)
 		goto bad;
 	if (t < now + TOKCMD_EXPIRES_MIN)
 		return err_set(e, MUSTER_EUSAGE, "--expires %s is less than "
@@ -136,7 +137,7 @@ tokcmd_token(int argc, char **argv)
 	QRcode *qr = NULL, *qrpng = NULL;
 	const char *org, *png, *out;
 	char *tok = NULL, *bundle = NULL, *gottok = NULL, *uri = NULL;
-	char exp[21];
+	char exp[TIMEFMT_LEN];
 	int k, ex, rc, want_qr;
 
 	if ((k = cli_getopt(argc, argv, "o:", opts, token_usage, token_opt,
@@ -209,7 +210,7 @@ tokcmd_token(int argc, char **argv)
 		goto out;
 	if (png != NULL && (rc = qr_png(png, qrpng, &e)) != 0)
 		goto out;
-	profile_time_format(t.expires, exp);
+	timefmt_format(t.expires, exp);
 	printf("%s: enrollment bundle for %s (%s), %s\n"
 	    "token id: %s\n"
 	    "expires:  %s\n", out, t.person, t.unit,

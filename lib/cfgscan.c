@@ -8,9 +8,10 @@
 #include <sodium.h>
 
 #include "muster/cfgscan.h"
+#include "muster/esc.h"
 
 #define QUOTE_SHOW	40
-#define QUOTE_SIZE	(QUOTE_SHOW * 4 + 8)
+#define QUOTE_SIZE	ESC_SIZE(QUOTE_SHOW)
 
 struct scan {
 	const char		*name;
@@ -45,37 +46,6 @@ is_alnum(int ch)
 {
 	return is_digit(ch) || (ch >= 'a' && ch <= 'z') ||
 	    (ch >= 'A' && ch <= 'Z');
-}
-
-/* s[0..n) as a double-quoted string safe to show, cut at QUOTE_SHOW. */
-static const char *
-quote(const char *s, size_t n, char q[QUOTE_SIZE])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-	unsigned char ch;
-
-	q[o++] = '"';
-	for (i = 0; i < n && i < QUOTE_SHOW; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			q[o++] = '\\';
-			q[o++] = (char)ch;
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			q[o++] = '\\';
-			q[o++] = 'x';
-			q[o++] = hex[ch >> 4];
-			q[o++] = hex[ch & 0xf];
-		} else
-			q[o++] = (char)ch;
-	}
-	q[o++] = '"';
-	if (i < n) {
-		memcpy(q + o, "...", 3);
-		o += 3;
-	}
-	q[o] = '\0';
-	return q;
 }
 
 /* Refuses NUL bytes and any line starting (after blanks) with '@'. */
@@ -178,7 +148,7 @@ check_number(struct scan *c, const char *t, size_t n, int line)
 		lim = neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX;
 	if (over || v > lim)
 		return serr(c, line, "integer %s out of range%s",
-		    quote(t, n, q), big ? "" :
+		    esc_bytes(t, n, QUOTE_SHOW, ESC_QUOTED, q), big ? "" :
 		    " (write a 64-bit integer with an L suffix)");
 	return 0;
 }

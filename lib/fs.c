@@ -226,8 +226,8 @@ int
 fs_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
     struct muster_err *e)
 {
-	char *tmp = NULL;
 	unsigned char rnd[8];
+	char *tmp = NULL, hex[2 * sizeof rnd + 1];
 	int fd = -1, rc;
 	size_t n;
 
@@ -235,8 +235,8 @@ fs_write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 	if ((tmp = malloc(n)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	randombytes_buf(rnd, sizeof rnd);
-	snprintf(tmp, n, "%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", path,
-	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+	snprintf(tmp, n, "%s.tmp.%s", path, hex);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode);
 	if (fd == -1) {

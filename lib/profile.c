@@ -24,12 +24,14 @@
 #include <libconfig.h>
 
 #include "muster/err.h"
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
+#include "muster/esc.h"
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 
 #define QUOTE_SHOW	40	/* bytes of a bad value shown in a message */
-#define QUOTE_SIZE	(QUOTE_SHOW * 4 + 8)
-#define TIME_LEN	20	/* YYYY-MM-DDTHH:MM:SSZ */
+#define QUOTE_SIZE	ESC_SIZE(QUOTE_SHOW)
 #define VERSION_DIGITS	9	/* per component, so it fits an int */
 
 struct ctx {
@@ -149,46 +151,6 @@ oom(struct ctx *c)
 	return err_set(c->e, MUSTER_EINTERNAL, "%s: out of memory", c->name);
 }
 
-/*
- * Writes s into q as a double-quoted string safe to log: at most QUOTE_SHOW
- * bytes of it, anything but printable ASCII escaped.  Returns q.
- */
-static const char *
-quote(const char *s, size_t n, char q[QUOTE_SIZE])
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-	unsigned char ch;
-
-	q[o++] = '"';
-	for (i = 0; i < n && i < QUOTE_SHOW; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			q[o++] = '\\';
-			q[o++] = (char)ch;
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			q[o++] = '\\';
-			q[o++] = 'x';
-			q[o++] = hex[ch >> 4];
-			q[o++] = hex[ch & 0xf];
-		} else
-			q[o++] = (char)ch;
-	}
-	q[o++] = '"';
-	if (i < n) {
-		memcpy(q + o, "...", 3);
-		o += 3;
-	}
-	q[o] = '\0';
-	return q;
-}
-
-static const char *
-quotes(const char *s, char q[QUOTE_SIZE])
-{
-	return quote(s, strlen(s), q);
-}
-
 static int
 lookup(const char *const *names, size_t n, const char *s)
 {
@@ -225,57 +187,6 @@ static int
 is_alnum(int ch)
 {
 	return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
-}
-
-/*
- * Returns 1 if s is well-formed UTF-8 with no control character (C0, DEL,
- * C1) and no bidirectional formatting character that would let a title
- * display as something other than what it says; 0 otherwise.
- */
-static int
-str_printable(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t cp, min;
-	size_t i, n;
-
-	while (*u != '\0') {
-		if (*u < 0x80) {
-			if (*u < 0x20 || *u == 0x7f)
-				return 0;
-			u++;
-			continue;
-		}
-		if ((*u & 0xe0) == 0xc0) {
-			n = 1;
-			cp = *u & 0x1f;
-			min = 0x80;
-		} else if ((*u & 0xf0) == 0xe0) {
-			n = 2;
-			cp = *u & 0x0f;
-			min = 0x800;
-		} else if ((*u & 0xf8) == 0xf0) {
-			n = 3;
-			cp = *u & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		/* The terminating NUL fails this test, so no overrun. */
-		for (i = 1; i <= n; i++) {
-			if ((u[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (u[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f) ||
-		    cp == 0x200e || cp == 0x200f ||
-		    (cp >= 0x2028 && cp <= 0x202e) ||
-		    (cp >= 0x2066 && cp <= 0x2069))
-			return 0;
-		u += n + 1;
-	}
-	return 1;
 }
 
 static int
@@ -338,7 +249,7 @@ str_check(const char *s, enum str_check check)
 	switch (check) {
 	case SC_TEXT:
 	case SC_TEXT0:
-		if (!str_printable(s))
+		if (!esc_text_ok(s, strlen(s)))
 			return "contains a control character or bad UTF-8";
 		break;
 	case SC_ID:
@@ -366,10 +277,10 @@ str_check(const char *s, enum str_check check)
 static int
 line_of(const config_setting_t *s)
 {
-	unsigned line = config_setting_source_line(s);
+	int line = cfgread_line(s);
 
 	/* The root group has no line; point at the top of the file. */
-	return line == 0 ? 1 : (int)line;
+	return line == 0 ? 1 : line;
 }
 
 static int
@@ -449,7 +360,7 @@ str_field(struct ctx *c, const config_setting_t *g, const char *label,
 	v = config_setting_get_string(s);
 	if ((why = str_check(v, check)) != NULL)
 		return perr(c, line_of(s), label, "field \"%s\": %s %s",
-		    name, quotes(v, q), why);
+		    name, esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 	if ((*out = strdup(v)) == NULL)
 		return oom(c);
 	return 1;
@@ -474,7 +385,7 @@ enum_field(struct ctx *c, const config_setting_t *g, const char *label,
 	v = config_setting_get_string(s);
 	if ((*out = lookup(names, n, v)) < 0)
 		return perr(c, line_of(s), label, "unknown %s %s (want %s)",
-		    name, quotes(v, q), want);
+		    name, esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), want);
 	return 1;
 }
 
@@ -532,7 +443,7 @@ strv_field(struct ctx *c, const config_setting_t *g, const char *label,
 		if ((why = str_check(v, check)) != NULL)
 			return perr(c, line_of(el), label,
 			    "field \"%s\" entry %d: %s %s", name, i + 1,
-			    quotes(v, q), why);
+			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 		if (((*out)[i] = strdup(v)) == NULL)
 			return oom(c);
 		(*nout)++;
@@ -560,7 +471,7 @@ cidrs_field(struct ctx *c, const config_setting_t *g, const char *label,
 			return perr(c, line_of(el), label,
 			    "field \"cidrs\" entry %d: bad CIDR %s (want "
 			    "ADDRESS/PREFIX with no host bits set)", i + 1,
-			    quotes(v, q));
+			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
 		r->ncidrs++;
 	}
 	return 0;
@@ -737,6 +648,7 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	config_setting_t *s;
 	const char *v;
 	char q[QUOTE_SIZE];
+	long long ll;
 	int i, n, rc, sc;
 
 	n = config_setting_length(root);
@@ -752,17 +664,19 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 
 	if ((rc = field(c, root, NULL, "serial", FT_INT, 1, &s)) < 0)
 		return rc;
-	p->serial = config_setting_get_int64(s);
-	if (p->serial < 1)
+	rc = cfgread_int(s, 1, INT64_MAX, &ll);
+	p->serial = ll;
+	if (rc != 0)
 		return perr(c, line_of(s), NULL,
 		    "serial %" PRId64 " is less than 1", p->serial);
 
 	if ((rc = field(c, root, NULL, "expires", FT_STRING, 1, &s)) < 0)
 		return rc;
 	v = config_setting_get_string(s);
-	if (profile_time_parse(v, &p->expires) == -1)
+	if (timefmt_parse(v, &p->expires) == -1)
 		return perr(c, line_of(s), NULL, "bad expires %s (want "
-		    "YYYY-MM-DDTHH:MM:SSZ, UTC)", quotes(v, q));
+		    "YYYY-MM-DDTHH:MM:SSZ, UTC)",
+		    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
 	if ((p->expires_str = strdup(v)) == NULL)
 		return oom(c);
 
@@ -779,9 +693,10 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	if ((rc = field(c, root, NULL, "report_interval", FT_INT, 0, &s)) < 0)
 		return rc;
 	if (rc == 1) {
-		p->report_interval = config_setting_get_int64(s);
-		if (p->report_interval < PROFILE_MIN_REPORT_INTERVAL ||
-		    p->report_interval > PROFILE_MAX_REPORT_INTERVAL)
+		rc = cfgread_int(s, PROFILE_MIN_REPORT_INTERVAL,
+		    PROFILE_MAX_REPORT_INTERVAL, &ll);
+		p->report_interval = ll;
+		if (rc != 0)
 			return perr(c, line_of(s), NULL,
 			    "report_interval %" PRId64 " is out of range "
 			    "(%d to %d seconds)", p->report_interval,
@@ -929,95 +844,6 @@ profile_scope_parse(const char *s, enum profile_scope *out)
 	return 0;
 }
 
-static int
-days_in_month(int year, int mon)
-{
-	static const int days[12] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
-	};
-
-	if (mon == 2 && ((year % 4 == 0 && year % 100 != 0) ||
-	    year % 400 == 0))
-		return 29;
-	return days[mon - 1];
-}
-
-/* Years 1970 to 9999; seconds 00 to 59 (no leap second). */
-int
-profile_time_parse(const char *s, time_t *t)
-{
-	static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
-	struct tm tm;
-	int year, mon, day, hour, min, sec;
-	time_t r;
-	size_t i;
-
-	if (s == NULL || t == NULL || strlen(s) != TIME_LEN)
-		return -1;
-	for (i = 0; i < TIME_LEN; i++) {
-		if (form[i] == 'd' ? !is_digit((unsigned char)s[i]) :
-		    s[i] != form[i])
-			return -1;
-	}
-#define NUM2(o)	((s[o] - '0') * 10 + (s[(o) + 1] - '0'))
-	year = NUM2(0) * 100 + NUM2(2);
-	mon = NUM2(5);
-	day = NUM2(8);
-	hour = NUM2(11);
-	min = NUM2(14);
-	sec = NUM2(17);
-#undef NUM2
-	if (year < 1970 || mon < 1 || mon > 12 || day < 1 ||
-	    day > days_in_month(year, mon) || hour > 23 || min > 59 ||
-	    sec > 59)
-		return -1;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = year - 1900;
-	tm.tm_mon = mon - 1;
-	tm.tm_mday = day;
-	tm.tm_hour = hour;
-	tm.tm_min = min;
-	tm.tm_sec = sec;
-	/* -1 is 1969-12-31T23:59:59Z, below the range accepted above. */
-	if ((r = timegm(&tm)) == (time_t)-1)
-		return -1;
-	*t = r;
-	return 0;
-}
-
-/* Writes v (0 <= v < 10^n) as n decimal digits at p. */
-static void
-put_digits(char *p, int n, int v)
-{
-	while (n-- > 0) {
-		p[n] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-/*
- * A time outside years 0000 to 9999 (which profile_time_parse never
- * returns) is written as "0000-00-00T00:00:00Z", which it refuses.
- */
-void
-profile_time_format(time_t t, char buf[21])
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < -1900 ||
-	    tm.tm_year > 9999 - 1900) {
-		memcpy(buf, "0000-00-00T00:00:00Z", TIME_LEN + 1);
-		return;
-	}
-	memcpy(buf, "0000-00-00T00:00:00Z", TIME_LEN + 1);
-	put_digits(buf, 4, tm.tm_year + 1900);
-	put_digits(buf + 5, 2, tm.tm_mon + 1);
-	put_digits(buf + 8, 2, tm.tm_mday);
-	put_digits(buf + 11, 2, tm.tm_hour);
-	put_digits(buf + 14, 2, tm.tm_min);
-	put_digits(buf + 17, 2, tm.tm_sec);
-}
-
 int
 profile_cidr_parse(const char *s, struct cidr *c)
 {
@@ -1072,7 +898,7 @@ profile_cidr_parse(const char *s, struct cidr *c)
 int
 profile_trusted_comment(const struct profile *p, char *buf, size_t size)
 {
-	char when[TIME_LEN + 1];
+	char when[TIMEFMT_LEN];
 	int n;
 
 	if (buf == NULL || size == 0)
@@ -1080,7 +906,7 @@ profile_trusted_comment(const struct profile *p, char *buf, size_t size)
 	buf[0] = '\0';
 	if (p == NULL || p->id == NULL)
 		return -1;
-	profile_time_format(p->expires, when);
+	timefmt_format(p->expires, when);
 	n = snprintf(buf, size, "muster-profile id=%s serial=%" PRId64
 	    " scope=%s expires=%s", p->id, p->serial,
 	    profile_scope_name(p->scope), when);

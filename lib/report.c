@@ -8,6 +8,7 @@
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
+#include "muster/timefmt.h"
 
 /* The model as printable ASCII, at most PROTO_MODEL_MAX bytes. */
 static void
@@ -32,11 +33,11 @@ static char *
 build(const struct report_in *in, int details, size_t *len)
 {
 	json_t *root = NULL, *results = NULL, *r;
-	char t[21], model[PROTO_MODEL_MAX + 1], *out = NULL;
+	char t[TIMEFMT_LEN], model[PROTO_MODEL_MAX + 1], *out = NULL;
 	int family = in->scope == SCOPE_FAMILY;
 	size_t i;
 
-	profile_time_format(in->time, t);
+	timefmt_format(in->time, t);
 	if ((root = json_object()) == NULL ||
 	    put(root, "device", json_string(in->device)) != 0 ||
 	    put(root, "seq", json_integer(in->seq)) != 0 ||
@@ -178,7 +179,7 @@ check(json_t *o, enum profile_scope scope, const char *device,
 		return "seq must be a positive integer";
 	r->seq = v;
 	if ((s = proto_json_str(o, "time", NULL)) == NULL ||
-	    profile_time_parse(s, &r->time) != 0)
+	    timefmt_parse(s, &r->time) != 0)
 		return "time must be YYYY-MM-DDTHH:MM:SSZ";
 	if ((s = proto_json_str(o, "profile", NULL)) == NULL ||
 	    !proto_id_ok(s))

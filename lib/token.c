@@ -17,7 +17,9 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 
 #define B64URL		sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -28,8 +30,6 @@
 #define PIN_PREFIX	"sha256//"
 #define PIN_HASH_BYTES	32	/* SHA-256 */
 #define PIN_B64_LEN	44	/* standard base64 of 32 bytes, padded */
-#define TIME_LEN	20	/* YYYY-MM-DDTHH:MM:SSZ */
-#define TIME_SIZE	21
 #define URI_PREFIX	"muster://enroll?k="
 #define URI_TOKEN	"&t="
 
@@ -158,13 +158,13 @@ pin_ok(const char *s, size_t len)
 static int
 time_ok(const char *s, size_t len, time_t *t)
 {
-	char buf[TIME_SIZE];
+	char buf[TIMEFMT_LEN];
 
-	if (len != TIME_LEN)
+	if (len != TIMEFMT_CHARS)
 		return 0;
-	memcpy(buf, s, TIME_LEN);
-	buf[TIME_LEN] = '\0';
-	return profile_time_parse(buf, t) == 0;
+	memcpy(buf, s, TIMEFMT_CHARS);
+	buf[TIMEFMT_CHARS] = '\0';
+	return timefmt_parse(buf, t) == 0;
 }
 
 /* 1 if s[0..len) is a server URL url_parse accepts. */
@@ -472,16 +472,6 @@ revocation_parse_body(const char *name, const char *body, size_t blen,
 	return 0;
 }
 
-/* Formats t as YYYY-MM-DDTHH:MM:SSZ; -1 if outside what parses back. */
-static int
-time_format_ok(time_t t, char buf[TIME_SIZE])
-{
-	time_t back;
-
-	profile_time_format(t, buf);
-	return profile_time_parse(buf, &back) == 0 && back == t ? 0 : -1;
-}
-
 void
 token_new_id(char id[TOKEN_ID_HEX])
 {
@@ -495,7 +485,7 @@ int
 token_sign(const struct token *t, const struct sig_seckey *sk, char **out,
     struct muster_err *e)
 {
-	char body[TOKEN_BODY_MAX + 1], exp[TIME_SIZE], hex[SIG_KEYID_HEX];
+	char body[TOKEN_BODY_MAX + 1], exp[TIMEFMT_LEN], hex[SIG_KEYID_HEX];
 	const char *scope;
 	int n;
 
@@ -520,7 +510,7 @@ token_sign(const struct token *t, const struct sig_seckey *sk, char **out,
 	if (!token_field_ok(t->person, 0))
 		return err_set(e, MUSTER_EUSAGE, "token person must be 1-64 "
 		    "of A-Z a-z 0-9 . _ - @");
-	if (time_format_ok(t->expires, exp) != 0)
+	if (timefmt_format_exact(t->expires, exp) != 0)
 		return err_set(e, MUSTER_EUSAGE, "token expiry out of range");
 	sig_keyid_hex(sk->keyid, hex);
 	n = snprintf(body, sizeof body, TOKEN_MAGIC "\n"
@@ -569,7 +559,7 @@ int
 revocation_sign(const struct revocation *r, const struct sig_seckey *sk,
     char **out, struct muster_err *e)
 {
-	char body[TOKEN_BODY_MAX + 1], tm[TIME_SIZE], hex[SIG_KEYID_HEX];
+	char body[TOKEN_BODY_MAX + 1], tm[TIMEFMT_LEN], hex[SIG_KEYID_HEX];
 	size_t idlen;
 	int n;
 
@@ -579,7 +569,7 @@ revocation_sign(const struct revocation *r, const struct sig_seckey *sk,
 	    !lower_hex_ok(r->id, idlen, TOKEN_ID_HEX - 1))
 		return err_set(e, MUSTER_EUSAGE, "revocation id must be a "
 		    "device id (32 lowercase hex digits) or a token id (16)");
-	if (time_format_ok(r->time, tm) != 0)
+	if (timefmt_format_exact(r->time, tm) != 0)
 		return err_set(e, MUSTER_EUSAGE, "revocation time out of "
 		    "range");
 	sig_keyid_hex(sk->keyid, hex);
@@ -616,7 +606,7 @@ bundle_format(const struct sig_pubkey *pk, const char *token,
 {
 	char b64[sodium_base64_ENCODED_LEN(PUBKEY_BIN_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL)];
-	char exp[TIME_SIZE];
+	char exp[TIMEFMT_LEN];
 	size_t i, len;
 
 	*out = NULL;
@@ -631,7 +621,7 @@ bundle_format(const struct sig_pubkey *pk, const char *token,
 	if (sig_pubkey_base64(pk, b64, sizeof b64) != 0)
 		return err_set(e, MUSTER_EINTERNAL, "public key encoding "
 		    "failed");
-	profile_time_format(t->expires, exp);
+	timefmt_format(t->expires, exp);
 	if (asprintf(out, "# Muster enrollment bundle for %s (%s), %s.\n"
 	    "# A bearer credential until used or %s: keep it private.\n"
 	    "org_key = \"%s\";\n"
@@ -675,10 +665,9 @@ bundle_string(const char *name, config_setting_t *root, const char *key,
 		    key);
 		return NULL;
 	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
-	    (v = config_setting_get_string(s)) == NULL) {
-		*rc = err_set(e, MUSTER_EDATA, "%s:%d: \"%s\" must be a "
-		    "string", name, config_setting_source_line(s), key);
+	if (cfgread_str(s, SIZE_MAX, &v) != 0) {
+		*rc = cfgread_err(e, MUSTER_EDATA, name, s, "\"%s\" must be "
+		    "a string", key);
 		return NULL;
 	}
 	return v;

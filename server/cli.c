@@ -5,6 +5,7 @@
 
 #include "muster/cli.h"
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "cli.h"
 #include "config.h"
 #include "rollup.h"
@@ -111,7 +112,7 @@ cli_report(int argc, char **argv)
 				    "table, csv or json, not", optarg);
 			break;
 		case 'a':
-			if (profile_time_parse(optarg, &q.as_of) != 0)
+			if (timefmt_parse(optarg, &q.as_of) != 0)
 				return usage_err("report", "--as-of must be "
 				    "YYYY-MM-DDTHH:MM:SSZ (UTC), not", optarg);
 			break;

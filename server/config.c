@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,12 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "config.h"
 
 #define CONFIG_DEPTH	4
-
-enum ftype { F_STR, F_INT, F_GROUP };
 
 struct cctx {
 	const char		*path;
@@ -33,47 +33,19 @@ cerr(struct cctx *x, const config_setting_t *s, const char *fmt, ...)
 {
 	char msg[ERR_MSG_MAX];
 	va_list ap;
-	int line = s != NULL ? (int)config_setting_source_line(s) : 0;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (line > 0)
-		return err_set(x->e, MUSTER_ECONFIG, "%s:%d: %s", x->path,
-		    line, msg);
-	return err_set(x->e, MUSTER_ECONFIG, "%s: %s", x->path, msg);
-}
-
-static int
-type_ok(const config_setting_t *s, enum ftype t)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_STRING:
-		return t == F_STR;
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return t == F_INT;
-	case CONFIG_TYPE_GROUP:
-		return t == F_GROUP;
-	default:
-		return 0;
-	}
-}
-
-static const char *
-type_name(enum ftype t)
-{
-	return t == F_STR ? "a string" : t == F_INT ? "an integer" :
-	    "a group { ... }";
+	return cfgread_err(x->e, MUSTER_ECONFIG, x->path, s, "%s", msg);
 }
 
 static int
 get_str(struct cctx *x, const config_setting_t *s, const char **v)
 {
-	if (!type_ok(s, F_STR))
+	if (cfgread_str(s, SIZE_MAX, v) != 0)
 		return cerr(x, s, "\"%s\" must be %s", config_setting_name(s),
-		    type_name(F_STR));
-	*v = config_setting_get_string(s);
+		    cfgread_type_name(CONFIG_TYPE_STRING));
 	if (**v == '\0')
 		return cerr(x, s, "\"%s\" is empty", config_setting_name(s));
 	return 0;
@@ -83,14 +55,16 @@ static int
 get_int(struct cctx *x, const config_setting_t *s, long long lo, long long hi,
     long long *v)
 {
-	if (!type_ok(s, F_INT))
-		return cerr(x, s, "\"%s\" must be %s", config_setting_name(s),
-		    type_name(F_INT));
-	*v = config_setting_get_int64(s);
-	if (*v < lo || *v > hi)
+	switch (cfgread_int(s, lo, hi, v)) {
+	case 0:
+		return 0;
+	case CFGREAD_ERANGE:
 		return cerr(x, s, "\"%s\" = %lld is out of range (%lld..%lld)",
 		    config_setting_name(s), *v, lo, hi);
-	return 0;
+	default:
+		return cerr(x, s, "\"%s\" must be %s", config_setting_name(s),
+		    cfgread_type_name(CONFIG_TYPE_INT));
+	}
 }
 
 /* A path from the file, made relative to the file's directory. */
@@ -230,9 +204,9 @@ parse_root(struct cctx *x, const config_setting_t *root)
 				    "\"error\", \"warn\", \"info\" or "
 				    "\"debug\"");
 		} else if (strcmp(name, "limits") == 0) {
-			if (!type_ok(s, F_GROUP))
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP)
 				return cerr(x, s, "\"limits\" must be %s",
-				    type_name(F_GROUP));
+				    cfgread_type_name(CONFIG_TYPE_GROUP));
 			rc = parse_limits(x, s);
 		} else
 			return cerr(x, s, "unknown field \"%s\"", name);

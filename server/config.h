@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "muster/err.h"
-#include "log.h"
+#include "muster/log.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/muster/server.cfg"
 #define CONFIG_FILE_MAX		(64 * 1024)

@@ -9,9 +9,9 @@
 
 #include <microhttpd.h>
 
+#include "muster/log.h"
 #include "muster/proto.h"
 #include "http.h"
-#include "log.h"
 #include "routes.h"
 #include "srv.h"
 

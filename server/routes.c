@@ -24,6 +24,7 @@
 #include "muster/proto.h"
 #include "muster/report.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 #include "log.h"
 #include "rollup.h"
@@ -318,7 +319,7 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 	    NULL, NULL) != 0)
 		return "consent: text_hash must be 64 hex digits";
 	if ((s = proto_json_str(o, "time", NULL)) == NULL ||
-	    profile_time_parse(s, &c->time) != 0)
+	    timefmt_parse(s, &c->time) != 0)
 		return "consent: time must be YYYY-MM-DDTHH:MM:SSZ";
 	if ((s = proto_json_str(o, "token", NULL)) == NULL ||
 	    strcmp(s, t->id) != 0)
@@ -595,7 +596,7 @@ route_profile(const struct request *rq, struct reply *out)
 	int n;
 
 	if (tstr == NULL || strlen(tstr) != PROTO_TIME_LEN ||
-	    profile_time_parse(tstr, &t) != 0) {
+	    timefmt_parse(tstr, &t) != 0) {
 		reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "missing or malformed Muster-Time");
 		goto out;
@@ -802,7 +803,7 @@ route_unenroll(const struct request *rq, struct reply *out)
 	    NULL ||
 	    !proto_json_keys_ok(o, fields) ||
 	    (s = proto_json_str(o, "time", NULL)) == NULL ||
-	    profile_time_parse(s, &t) != 0) {
+	    timefmt_parse(s, &t) != 0) {
 		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed unenroll");
 		goto out;
 	}

@@ -14,8 +14,8 @@
 #include <sodium.h>
 
 #include "muster/fs.h"
+#include "muster/log.h"
 #include "http.h"
-#include "log.h"
 #include "srv.h"
 
 #define SRV_PEM_MAX	(64 * 1024)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "muster/log.h"
 #include "writer.h"
 
 struct writer {

@@ -68,53 +68,6 @@ device_pkg_ok(const char *s)
 }
 
 int
-device_text_ok(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t cp, min;
-	size_t i, k, more;
-
-	for (i = 0; i < n; ) {
-		if (u[i] < 0x80) {
-			if (u[i] < 0x20 || u[i] == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if ((u[i] & 0xe0) == 0xc0) {
-			more = 1;
-			cp = u[i] & 0x1f;
-			min = 0x80;
-		} else if ((u[i] & 0xf0) == 0xe0) {
-			more = 2;
-			cp = u[i] & 0x0f;
-			min = 0x800;
-		} else if ((u[i] & 0xf8) == 0xf0) {
-			more = 3;
-			cp = u[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (n - i <= more)
-			return 0;
-		for (k = 1; k <= more; k++) {
-			if ((u[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (u[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp <= 0x9f) ||
-		    cp == 0x200e || cp == 0x200f ||
-		    (cp >= 0x2028 && cp <= 0x202e) ||
-		    (cp >= 0x2066 && cp <= 0x2069))
-			return 0;
-		i += more + 1;
-	}
-	return 1;
-}
-
-int
 device_open(const char *spec, struct device **dp, struct muster_err *e)
 {
 	struct device *d = NULL;
@@ -132,7 +85,7 @@ device_open(const char *spec, struct device **dp, struct muster_err *e)
 		goto out;
 	}
 	if (strnlen(spec, DEVICE_NAME_MAX) >= DEVICE_NAME_MAX ||
-	    !device_text_ok(spec, strlen(spec))) {
+	    !esc_text_ok(spec, strlen(spec))) {
 		rc = err_set(e, MUSTER_EUSAGE, "device spec is too long or "
 		    "holds a control character");
 		goto out;
@@ -274,7 +227,7 @@ device_setting_put(struct device *d, const char *ns, const char *key,
 		return err_set(e, MUSTER_EUSAGE, "%s: %s/%s: value missing or "
 		    "longer than %d bytes", d->name, ns, key,
 		    DEVICE_VALUE_MAX - 1);
-	if (!device_text_ok(val, n))
+	if (!esc_text_ok(val, n))
 		return err_set(e, MUSTER_EUSAGE, "%s: %s/%s: value holds a "
 		    "control character or bad UTF-8", d->name, ns, key);
 	return d->ops->setting_put(d, ns, key, val, e);

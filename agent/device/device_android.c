@@ -404,7 +404,7 @@ one_line(struct device *d, const char *what, const char *out, size_t n,
 	if (n >= size)
 		return err_set(e, MUSTER_EDATA, "%s: %s: value longer than "
 		    "%zu bytes", d->name, what, size - 1);
-	if (!device_text_ok(out, n))
+	if (!esc_text_ok(out, n))
 		return err_set(e, MUSTER_EDATA, "%s: %s: output holds a "
 		    "control character or bad UTF-8", d->name, what);
 	memcpy(dst, out, n);
@@ -766,7 +766,7 @@ build_env(struct android *a, struct muster_err *e)
 		if ((v = getenv(env_pass[i])) == NULL)
 			continue;
 		n = strnlen(v, ANDROID_ENV_VALUE_MAX);
-		if (n >= ANDROID_ENV_VALUE_MAX || !device_text_ok(v, n))
+		if (n >= ANDROID_ENV_VALUE_MAX || !esc_text_ok(v, n))
 			continue;
 		if (asprintf(&a->env[k], "%s=%s", env_pass[i], v) == -1) {
 			a->env[k] = NULL;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "muster/err.h"
+#include "muster/esc.h"
 #include "device.h"
 
 #define DEVICE_NAME_MAX		4096	/* a spec, so a path */
@@ -58,11 +59,5 @@ int	device_key_ok(const char *s);
 /* 1 if s is a package name: 1 to 256 of A-Z a-z 0-9 . _ */
 int	device_pkg_ok(const char *s);
 
-/*
- * 1 if the n bytes at s are well-formed UTF-8 with no control character
- * (C0, DEL, C1) and no bidirectional formatting character; what a fact or
- * a setting value may hold, so that reports and messages show it as is.
- */
-int	device_text_ok(const char *s, size_t n);
 
 #endif

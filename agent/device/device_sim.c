@@ -23,6 +23,7 @@
 #include <libconfig.h>
 
 #include "muster/err.h"
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "device.h"
@@ -181,36 +182,13 @@ header_len(const char *buf, size_t len)
 	return last;
 }
 
+/* The line of s for messages; the root group's is the file's first. */
 static int
 line_of(const config_setting_t *s)
 {
-	unsigned line = config_setting_source_line(s);
+	int line = cfgread_line(s);
 
-	return line == 0 || line > 0x7fffffffU ? 1 : (int)line;
-}
-
-static const char *
-type_name(int type)
-{
-	switch (type) {
-	case CONFIG_TYPE_GROUP:
-		return "a group { ... }";
-	case CONFIG_TYPE_LIST:
-		return "a list ( ... )";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ... ]";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "true or false";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a number";
-	default:
-		return "something else";
-	}
+	return line > 0 ? line : 1;
 }
 
 /* Checks that s (named what, for messages) has type want. */
@@ -223,7 +201,7 @@ want_type(struct ctx *c, const config_setting_t *s, const char *what,
 	if (type == want)
 		return 0;
 	return serr(c, line_of(s), "%s must be %s, not %s", what,
-	    type_name(want), type_name(type));
+	    cfgread_type_name(want), cfgread_type_name(type));
 }
 
 /* Copies string setting s into dst[size] after checking it. */
@@ -237,12 +215,11 @@ text_field(struct ctx *c, const config_setting_t *s, const char *what,
 
 	if ((rc = want_type(c, s, what, CONFIG_TYPE_STRING)) < 0)
 		return rc;
-	v = config_setting_get_string(s);
-	n = strlen(v);
-	if (n >= size)
+	if (cfgread_str(s, size, &v) != 0)
 		return serr(c, line_of(s), "%s is longer than %zu bytes",
 		    what, size - 1);
-	if (!device_text_ok(v, n))
+	n = strlen(v);
+	if (!esc_text_ok(v, n))
 		return serr(c, line_of(s), "%s holds a control character "
 		    "or bad UTF-8", what);
 	memcpy(dst, v, n + 1);
@@ -359,7 +336,8 @@ parse_package(struct ctx *c, const config_setting_t *g, struct sim_pkg *p)
 		    "of A-Z a-z 0-9 . _)", DEVICE_PKG_MAX);
 	if ((p->name = strdup(config_setting_get_string(name))) == NULL)
 		return oom(c);
-	p->enabled = config_setting_get_bool(enabled) != 0;
+	/* Its type was checked above, so this cannot fail. */
+	(void)cfgread_bool(enabled, &p->enabled);
 	p->line = line_of(g);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "muster/err.h"
+#include "muster/timefmt.h"
 
 #define PROFILE_MAX_BYTES	(256 * 1024)
 #define PROFILE_MAX_RULES	4096
@@ -124,14 +125,21 @@ const char *profile_action_name(enum rule_action a);
 int	profile_scope_parse(const char *s, enum profile_scope *out);
 
 /*
- * Parses an RFC 3339 UTC time of the form YYYY-MM-DDTHH:MM:SSZ (only that
- * form: "Z", no offset, no fraction) with every field range-checked.
- * Returns 0 and the time in *t, or -1.
+ * Deprecated: use timefmt_parse and timefmt_format (muster/timefmt.h).
+ * Kept only so that files being split elsewhere still compile; removed
+ * after the merge.
  */
-int	profile_time_parse(const char *s, time_t *t);
+static inline int
+profile_time_parse(const char *s, time_t *t)
+{
+	return timefmt_parse(s, t);
+}
 
-/* Formats t as YYYY-MM-DDTHH:MM:SSZ into buf (at least 21 bytes). */
-void	profile_time_format(time_t t, char buf[21]);
+static inline void
+profile_time_format(time_t t, char buf[TIMEFMT_LEN])
+{
+	timefmt_format(t, buf);
+}
 
 /*
  * Parses "a.b.c.d/n" or an IPv6 "x::y/n" into c.  Refuses a missing or

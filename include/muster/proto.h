@@ -20,6 +20,8 @@
 
 #include <stddef.h>
 
+#include "muster/timefmt.h"
+
 /* Headers of a request from an enrolled device. */
 #define PROTO_HDR_DEVICE	"Muster-Device"		/* its device id */
 #define PROTO_HDR_SIGNATURE	"Muster-Signature"	/* base64 Ed25519 */
@@ -32,7 +34,7 @@
  */
 #define PROTO_GET_PREFIX	"muster-get-v1\n"
 #define PROTO_GET_SKEW		300	/* seconds */
-#define PROTO_TIME_LEN		20	/* YYYY-MM-DDTHH:MM:SSZ */
+#define PROTO_TIME_LEN		TIMEFMT_CHARS	/* YYYY-MM-DDTHH:MM:SSZ */
 
 /* The API (docs/protocol.md). */
 #define PROTO_PATH_ENROLL		"/v1/enroll"

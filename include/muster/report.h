@@ -22,6 +22,7 @@
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
+#include "muster/timefmt.h"
 
 /* Nesting of a report: { "results": [ { } ] } */
 #define REPORT_JSON_DEPTH	3
@@ -59,7 +60,7 @@ int	report_build(const struct report_in *in, char **out, size_t *len,
 /* What `muster-agent log` shows of a stored report. */
 struct report_summary {
 	int64_t		seq;
-	char		time[21];
+	char		time[TIMEFMT_LEN];
 	char		status[16];
 	int64_t		dropped;
 };

@@ -42,6 +42,7 @@
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "../../agent/install.h"
 #include "../../agent/consent.h"
 #include "muster/report.h"
@@ -323,7 +324,7 @@ fuzz_report(const uint8_t *data, size_t size)
 	    memchr(s.status, '\0', sizeof s.status) != NULL,
 	    "a summary with bad fields");
 	/* A report the agent could have written reads back the same. */
-	if (profile_time_parse(s.time, &t) != 0 ||
+	if (timefmt_parse(s.time, &t) != 0 ||
 	    (strcmp(s.status, "compliant") != 0 &&
 	    strcmp(s.status, "noncompliant") != 0))
 		return;

@@ -19,6 +19,7 @@
 
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "fuzz.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -85,7 +86,7 @@ sign_and_verify(const uint8_t *data, size_t size, const struct profile *p)
 static void
 small_parsers(const uint8_t *data, size_t size)
 {
-	char *s, buf[INET6_ADDRSTRLEN + 8], tbuf[21];
+	char *s, buf[INET6_ADDRSTRLEN + 8], tbuf[TIMEFMT_LEN];
 	char addr[INET6_ADDRSTRLEN];
 	struct cidr c, c2;
 	time_t t, t2;
@@ -104,11 +105,11 @@ small_parsers(const uint8_t *data, size_t size)
 		    memcmp(c2.addr, c.addr, sizeof c.addr) == 0,
 		    "CIDR %s does not read back as %s", s, buf);
 	}
-	if (profile_time_parse(s, &t) == 0) {
-		profile_time_format(t, tbuf);
+	if (timefmt_parse(s, &t) == 0) {
+		timefmt_format(t, tbuf);
 		FUZZ_ASSERT(strcmp(tbuf, s) == 0, "time %s formats as %s", s,
 		    tbuf);
-		FUZZ_ASSERT(profile_time_parse(tbuf, &t2) == 0 && t2 == t,
+		FUZZ_ASSERT(timefmt_parse(tbuf, &t2) == 0 && t2 == t,
 		    "time %s does not read back", tbuf);
 	}
 	free(s);

@@ -35,12 +35,12 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "muster/log.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "../../server/config.h"
 #include "../../server/http.h"
-#include "../../server/log.h"
 #include "../../server/routes.h"
 #include "../../server/srv.h"
 #include "../../server/store.h"

@@ -21,6 +21,8 @@
 #ifndef MUSTER_FUZZ_SUBST_H
 #define MUSTER_FUZZ_SUBST_H
 
+#include "muster/timefmt.h"
+
 #define SUBST_MAX	8		/* replacements of one placeholder */
 #define TEXT_MAX	(128 * 1024)	/* no replacement past this length */
 
@@ -167,7 +169,7 @@ substitute(const char *in, size_t n, int *newkey, struct buf *b)
 	    "@ADMIN@", "@TOKP@", "@TOKF@", "@REV@", "@NEWKEY@", "@PROF@",
 	    "@PSIG@", "@TOKID@", NULL };
 	unsigned char seed[crypto_sign_SEEDBYTES];
-	char now[21], key[64], *tmp;
+	char now[TIMEFMT_LEN], key[64], *tmp;
 	const char *v;
 	size_t i = 0, k, used[11] = { 0 };
 
@@ -193,7 +195,7 @@ substitute(const char *in, size_t n, int *newkey, struct buf *b)
 		case 0: v = FUZZ_PDEV; break;
 		case 1: v = FUZZ_FDEV; break;
 		case 2:
-			profile_time_format(time(NULL), now);
+			timefmt_format(time(NULL), now);
 			v = now;
 			break;
 		case 3: v = FUZZ_ADMIN; break;

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "../../server/rollup.h"
 #include "../../server/store.h"
 
@@ -661,7 +662,7 @@ http(void **state)
 	struct muster_err e;
 	const char *ct = NULL;
 	unsigned status = 0;
-	char *body = NULL, path[160], future[21];
+	char *body = NULL, path[160], future[TIMEFMT_LEN];
 	size_t len = 0;
 
 	fleet(f);
@@ -698,7 +699,7 @@ http(void **state)
 	    &body, &len, &ct, &status, &e), 0);
 	assert_int_equal(status, 400);
 	free(body);
-	profile_time_format(time(NULL) + 86400, future);
+	timefmt_format(time(NULL) + 86400, future);
 	assert_int_not_equal(rollup_http(f->data, NULL, NULL, future, &body,
 	    &len, &ct, &status, &e), 0);
 	assert_int_equal(status, 400);

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "muster/timefmt.h"
 #include "muster/token.h"
 
 #define B64URL	sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -56,7 +57,7 @@ sample(struct token *t)
 	t->scope = SCOPE_PERSONNEL;
 	strcpy(t->unit, "IAF/25-WING");
 	strcpy(t->person, "IAF-704512");
-	assert_int_equal(profile_time_parse("2026-12-05T00:00:00Z",
+	assert_int_equal(timefmt_parse("2026-12-05T00:00:00Z",
 	    &t->expires), 0);
 }
 
@@ -639,7 +640,7 @@ revocation_roundtrip(void **state)
 
 	memset(&r, 0, sizeof r);
 	strcpy(r.id, "0123456789abcdef0123456789abcdef");
-	assert_int_equal(profile_time_parse("2026-11-21T10:00:00Z", &r.time),
+	assert_int_equal(timefmt_parse("2026-11-21T10:00:00Z", &r.time),
 	    0);
 	assert_int_equal(revocation_sign(&r, k->sk, &s, &e), 0);
 	assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v, &e), 0);

@@ -1,14 +1,14 @@
-/* log: stderr or syslog with levels; see log.h. */
+/* log: stderr or syslog with levels; see include/muster/log.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "log.h"
+#include "muster/esc.h"
+#include "muster/log.h"
 
-#define LOG_LINE_MAX	1024
-
-static const char *log_prog = "muster-server";
+static const char *log_prog = "muster";
+static const char *log_warn_label = "warn";
 static int log_syslog;
 static enum log_level log_max = LOG_LVL_INFO;
 
@@ -46,6 +46,12 @@ log_init(const char *prog, int use_syslog, enum log_level level)
 }
 
 void
+log_warn_word(const char *word)
+{
+	log_warn_label = word;
+}
+
+void
 log_close(void)
 {
 	if (log_syslog)
@@ -63,19 +69,17 @@ static void
 log_v(enum log_level level, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
-	size_t i;
 
 	if (!log_enabled(level))
 		return;
 	vsnprintf(line, sizeof line, fmt, ap);
-	for (i = 0; line[i] != '\0'; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	esc_line(line);
 	if (log_syslog)
 		syslog(levels[level].prio, "%s", line);
 	else	/* one call per line: stdio locks the stream around it */
-		fprintf(stderr, "%s: %s: %s\n", log_prog, levels[level].name,
-		    line);
+		fprintf(stderr, "%s: %s: %s\n", log_prog,
+		    level == LOG_LVL_WARN ? log_warn_label :
+		    levels[level].name, line);
 }
 
 #define LOG_FN(name, level)				\
