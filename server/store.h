@@ -190,4 +190,144 @@ int	store_count_devices(struct store *st, int64_t *n,
 int	store_count_reports(struct store *st, int64_t *n,
 	    struct muster_err *e);
 
+/* --- reading for roll-ups and the device list (store_sqlite_read.c) ----- */
+
+/*
+ * A read handle of its own, apart from struct store, for the roll-up and
+ * the device list: read-only, opened on a store that may not exist yet,
+ * and used by one thread at a time (open one per thread).  Every read
+ * between store_read_begin and store_read_end sees one snapshot, so the
+ * numbers of one answer agree with each other while the server writes.
+ */
+struct store_read;
+struct store_cursor;
+
+/* A device's state as the roll-up counts it (enum rollup_status agrees). */
+enum store_state {
+	STORE_COMPLIANT,
+	STORE_NONCOMPLIANT,
+	STORE_STALE,
+	STORE_NEVER,
+};
+
+/*
+ * When a scan reads: the present (the columns the server keeps current)
+ * or, with past, the history as it stood at `at`.  A device whose newest
+ * report arrived before stale_before[its scope] is STORE_STALE.
+ */
+struct store_when {
+	time_t		at;
+	int		past;
+	int64_t		stale_before[2];	/* [SCOPE_PERSONNEL], [SCOPE_FAMILY] */
+};
+
+enum store_scan {
+	/*
+	 * Every device counted at `at` (enrolled by then, not revoked):
+	 * unit, model, scope, state.  In table order, the present; the past
+	 * in id order.
+	 */
+	STORE_SCAN_STATUS,
+	/*
+	 * Every device: unit, scope, flag (whether it is counted at `at`),
+	 * and id, set only for family devices and devices not counted.
+	 */
+	STORE_SCAN_POPULATION,
+	/*
+	 * Failing-rule rows (id, rule, flag: failing) in (device, rule)
+	 * order; the last row of each (device, rule) says whether the rule
+	 * fails at `at`.
+	 */
+	STORE_SCAN_FAILING,
+};
+
+/* The filters of the device list: personnel devices, never revoked. */
+struct store_devq {
+	const char	*unit;			/* exact unit, or NULL */
+	int		 state;			/* enum store_state, or -1 */
+	int64_t		 stale_before[2];	/* as in struct store_when */
+};
+
+/*
+ * One row of a scan.  The strings belong to the cursor and stay valid
+ * until the next store_cursor_next or store_cursor_close; those a scan
+ * does not give are "" (id: NULL).
+ */
+struct store_row {
+	const char		*id;		/* the device */
+	const char		*unit;
+	const char		*person;
+	const char		*model;		/* "" if unknown */
+	const char		*rule;
+	const char		*failing;	/* rule ids, ' '-separated, sorted */
+	enum profile_scope	 scope;
+	int			 state;		/* enum store_state */
+	int			 flag;		/* see enum store_scan */
+	int			 has_last;	/* whether last is set */
+	time_t			 last;		/* when the newest report arrived */
+};
+
+/*
+ * Opens the store in data_dir for reading (busy timeout, query_only, the
+ * schema version checked).  MUSTER_ENOINPUT when data_dir does not exist,
+ * MUSTER_ECONFIG when others may read it or the schema is another
+ * version, MUSTER_EIO when the file cannot be read.  A data_dir without a
+ * database yet is an empty store, not an error: every scan of it is
+ * empty.  Release with store_read_close (NULL is a no-op).
+ */
+int	store_read_open(const char *data_dir, struct store_read **out,
+	    struct muster_err *e);
+void	store_read_close(struct store_read *rd);
+
+/*
+ * Starts one snapshot for the reads that follow, until store_read_end
+ * (which may be called without a snapshot: a no-op).  0, MUSTER_ETEMP
+ * when the store stayed busy, MUSTER_EIO on other errors.
+ */
+int	store_read_begin(struct store_read *rd, struct muster_err *e);
+void	store_read_end(struct store_read *rd);
+
+/*
+ * The bytes of the profile served for scope: the newest published, or
+ * with published_by not NULL the newest published at or before
+ * *published_by.  *bytes is malloc'd (NUL-terminated, *len bytes without
+ * it) for the caller to free, or NULL when there is none.  Errors as
+ * store_read_begin.
+ */
+int	store_read_profile(struct store_read *rd, enum profile_scope scope,
+	    const time_t *published_by, char **bytes, size_t *len,
+	    struct muster_err *e);
+
+/*
+ * Starts scan what at w into a new *cur (store_cursor_close), whose rows
+ * store_cursor_next gives.  Errors as store_read_begin.
+ */
+int	store_rollup_scan(struct store_read *rd, enum store_scan what,
+	    const struct store_when *w, struct store_cursor **cur,
+	    struct muster_err *e);
+
+/*
+ * Starts the device list q selects, ordered by unit, person, id: id,
+ * unit, person, model, last (has_last 0: never reported), state and
+ * failing.  Errors as store_read_begin.
+ */
+int	store_devices_scan(struct store_read *rd, const struct store_devq *q,
+	    struct store_cursor **cur, struct muster_err *e);
+
+/*
+ * The longest unit, person and model (in characters) of the devices
+ * store_devices_scan(q) lists, ignoring q's state filter; 0 when none.
+ * Errors as store_read_begin.
+ */
+int	store_devices_widths(struct store_read *rd,
+	    const struct store_devq *q, int len[3], struct muster_err *e);
+
+/*
+ * The next row of cur into *row: 1, 0 at the end, or MUSTER_ETEMP /
+ * MUSTER_EIO / MUSTER_EINTERNAL with e set when the read failed.
+ */
+int	store_cursor_next(struct store_cursor *cur, struct store_row *row,
+	    struct muster_err *e);
+void	store_cursor_close(struct store_cursor *cur);
+
 #endif
