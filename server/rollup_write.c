@@ -152,7 +152,8 @@ table_groups(FILE *fp, const struct rollup *r)
 		    &r->groups[g].c : &r->total;
 
 		count_cells(c, 1, cell);
-		if (g < r->ngroups && rollup_write_width(r->groups[g].key) > w[C_KEY])
+		if (g < r->ngroups &&
+		    rollup_write_width(r->groups[g].key) > w[C_KEY])
 			w[C_KEY] = rollup_write_width(r->groups[g].key);
 		for (i = C_DEVICES; i < C__N; i++)
 			if ((int)strlen(cell[i]) > w[i])
@@ -175,8 +176,8 @@ table_groups(FILE *fp, const struct rollup *r)
 		    &r->groups[g].c : &r->total;
 
 		count_cells(c, 1, cell);
-		rollup_write_cell(fp, g < r->ngroups ? r->groups[g].key : "TOTAL",
-		    w[C_KEY], 0);
+		rollup_write_cell(fp, g < r->ngroups ? r->groups[g].key :
+		    "TOTAL", w[C_KEY], 0);
 		for (i = C_DEVICES; i < C__N; i++) {
 			fputs("  ", fp);
 			rollup_write_cell(fp, cell[i], i == C_FAMILY ? 0 : w[i],

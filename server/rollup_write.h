@@ -18,7 +18,7 @@
 int	rollup_write(const struct rollup *r, enum rollup_format fmt, FILE *fp,
 	    struct muster_err *e);
 
-/* The characters of s as a terminal shows them (UTF-8 continuations skipped). */
+/* How many characters a terminal shows for s (UTF-8 continuations not). */
 int	rollup_write_width(const char *s);
 
 /*

@@ -218,7 +218,7 @@ enum store_state {
 struct store_when {
 	time_t		at;
 	int		past;
-	int64_t		stale_before[2];	/* [SCOPE_PERSONNEL], [SCOPE_FAMILY] */
+	int64_t		stale_before[2];	/* by enum profile_scope */
 };
 
 enum store_scan {
@@ -259,12 +259,12 @@ struct store_row {
 	const char		*person;
 	const char		*model;		/* "" if unknown */
 	const char		*rule;
-	const char		*failing;	/* rule ids, ' '-separated, sorted */
+	const char		*failing;	/* sorted rule ids, by spaces */
 	enum profile_scope	 scope;
 	int			 state;		/* enum store_state */
 	int			 flag;		/* see enum store_scan */
 	int			 has_last;	/* whether last is set */
-	time_t			 last;		/* when the newest report arrived */
+	time_t			 last;		/* newest report arrived */
 };
 
 /*
@@ -329,5 +329,99 @@ int	store_devices_widths(struct store_read *rd,
 int	store_cursor_next(struct store_cursor *cur, struct store_row *row,
 	    struct muster_err *e);
 void	store_cursor_close(struct store_cursor *cur);
+
+/* --- bulk loading, for benchmark fleets (store_sqlite_load.c) ---------- */
+
+/*
+ * A loader writes rows as given, unchecked, into a store that store_open
+ * made, in one transaction without a journal and with the file locked:
+ * fast, and nothing is safe from a crash or visible to another process
+ * until store_load_finish.  Only tools use it (tests/tools/rollupgen.c
+ * writes a year of a simulated fleet's history); never the server.
+ * Rows of the per-device tables load fastest in key order.
+ */
+struct store_load;
+
+/* A device as the server keeps it, with its newest report's columns. */
+struct store_load_device {
+	const char		*id;
+	const unsigned char	*pk;		/* 32 bytes */
+	enum profile_scope	 scope;
+	const char		*unit;
+	const char		*person;
+	const char		*model;
+	const char		*token_id;
+	time_t			 enrolled;
+	int64_t			 last_seq;	/* 0: no report, no last_* */
+	time_t			 last_time;
+	time_t			 last_received;
+	int			 last_compliant;
+	const char		*last_profile;
+	int64_t			 last_serial;
+};
+
+/* A stored report (its body and hash as given, not checked). */
+struct store_load_report {
+	const char		*device;
+	int64_t			 seq;
+	time_t			 time;
+	time_t			 received;
+	int			 compliant;
+	const char		*profile;
+	int64_t			 serial;
+	const unsigned char	*hash;		/* STORE_HASH_LEN bytes */
+	const unsigned char	*body;
+	size_t			 len;
+};
+
+/*
+ * Opens the store in dir for loading into a new *out, released with
+ * store_load_close.  MUSTER_EIO when it cannot be opened or locked.
+ */
+int	store_load_open(const char *dir, struct store_load **out,
+	    struct muster_err *e);
+
+/*
+ * Commits what was loaded and brings the store back to the journal the
+ * server keeps (WAL).  After it, store_load_close is all that is left.
+ */
+int	store_load_finish(struct store_load *l, struct muster_err *e);
+
+/* Closes l; what was loaded before no store_load_finish is lost. */
+void	store_load_close(struct store_load *l);
+
+/* Sets the publication time of every stored profile to published. */
+int	store_load_profiles_published(struct store_load *l, time_t published,
+	    struct muster_err *e);
+
+/* A token used at used, expiring at expires. */
+int	store_load_token(struct store_load *l, const char *id, time_t used,
+	    time_t expires, struct muster_err *e);
+
+int	store_load_device(struct store_load *l,
+	    const struct store_load_device *d, struct muster_err *e);
+int	store_load_report(struct store_load *l,
+	    const struct store_load_report *r, struct muster_err *e);
+
+/* A change of the device's overall status (status history). */
+int	store_load_status(struct store_load *l, const char *device,
+	    time_t time, int64_t seq, time_t received, int compliant,
+	    struct muster_err *e);
+
+/* A rule that starts (failing 1) or stops (0) failing for a device. */
+int	store_load_failing_change(struct store_load *l, const char *device,
+	    const char *rule, time_t time, int64_t seq, int failing,
+	    struct muster_err *e);
+
+/* A rule the device fails now, since since. */
+int	store_load_failing(struct store_load *l, const char *device,
+	    const char *rule, time_t since, struct muster_err *e);
+
+/*
+ * Runs one statement in the backend's own language on the store in dir
+ * (a benchmark trying an index); 0 or MUSTER_EIO with e saying why.
+ */
+int	store_load_try(const char *dir, const char *stmt,
+	    struct muster_err *e);
 
 #endif
