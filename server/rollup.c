@@ -128,18 +128,21 @@ int
 rollup_open(const char *data_dir, struct rollup_db **out,
     struct muster_err *e)
 {
-	struct rollup_db *db = NULL;
+	struct store_read *rd = NULL;
 	int rc;
 
 	*out = NULL;
-	if ((db = calloc(1, sizeof *db)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = store_read_open(data_dir, &db->rd, e)) != 0) {
-		free(db);
-		return rc;
+	if ((rc = store_read_open(data_dir, &rd, e)) != 0)
+		goto out;
+	if ((*out = calloc(1, sizeof **out)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
 	}
-	*out = db;
-	return 0;
+	(*out)->rd = rd;
+	rd = NULL;
+out:
+	store_read_close(rd);
+	return rc;
 }
 
 void

@@ -102,8 +102,8 @@ struct rollup_db {
 };
 
 /*
- * Opens the store in data_dir read-only (busy timeout, query_only, the
- * schema version checked).  MUSTER_ENOINPUT when data_dir does not exist,
+ * Opens the store in data_dir read-only through store_read_open (busy
+ * timeout, query_only, the schema version checked).  MUSTER_ENOINPUT when data_dir does not exist,
  * MUSTER_ECONFIG when others may read it or the schema is another
  * version, MUSTER_EIO when the file cannot be read.  A data_dir without a
  * database yet is an empty store, not an error.  Release with
