@@ -1,9 +1,10 @@
 /*
- * rollup: compliance roll-ups and the per-device follow-up list, read from
- * the store's SQLite file through a read-only handle of the module's own
+ * rollup: compliance roll-ups, computed from what the store's read
+ * interface (store.h: store_read_open, store_rollup_scan) streams
  * (docs/rollup.md has the formats and what every number means).  Used by
- * `muster-server report` and `muster-server devices` (cli.c) and by
- * GET /v1/admin/rollup (rollup_http).
+ * `muster-server report` (cli.c) and by GET /v1/admin/rollup
+ * (rollup_http.h); rollup_write.h writes a roll-up out, rollup_devices.h
+ * lists the devices to follow up.
  *
  * A device is counted in exactly one of four states: never (no report),
  * stale (no report within ROLLUP_STALE_FACTOR times the report_interval of
@@ -28,6 +29,7 @@
 #define ROLLUP_K		5	/* fewest family devices counted */
 #define ROLLUP_STALE_FACTOR	2	/* stale after this many intervals */
 #define ROLLUP_FORMAT_VERSION	1	/* "version" of the JSON documents */
+#define ROLLUP_NSCOPES		2	/* SCOPE_PERSONNEL, SCOPE_FAMILY */
 
 enum rollup_by {
 	ROLLUP_BY_UNIT,
@@ -42,6 +44,7 @@ enum rollup_format {
 	ROLLUP_FMT_JSON,
 };
 
+/* The values of enum store_state (rollup.c checks). */
 enum rollup_status {
 	ROLLUP_COMPLIANT,
 	ROLLUP_NONCOMPLIANT,
@@ -91,18 +94,16 @@ struct rollup {
 	int64_t			 failing_any;	/* by rule: failing one or more */
 };
 
-/* Filters of the device list; NULL / -1 for none. */
-struct rollup_devq {
-	const char	*unit;		/* exact unit */
-	int		 status;	/* enum rollup_status or -1 */
-	time_t		 now;		/* 0: the clock */
+struct store_read;
+
+/* A read handle on the store (rollup_open). */
+struct rollup_db {
+	struct store_read	*rd;
 };
 
-struct rollup_db;
-
 /*
- * Opens the store in data_dir read-only (busy timeout, query_only, the
- * schema version checked).  MUSTER_ENOINPUT when data_dir does not exist,
+ * Opens the store in data_dir read-only through store_read_open (busy
+ * timeout, query_only, the schema version checked).  MUSTER_ENOINPUT when data_dir does not exist,
  * MUSTER_ECONFIG when others may read it or the schema is another
  * version, MUSTER_EIO when the file cannot be read.  A data_dir without a
  * database yet is an empty store, not an error.  Release with
@@ -111,6 +112,16 @@ struct rollup_db;
 int	rollup_open(const char *data_dir, struct rollup_db **out,
 	    struct muster_err *e);
 void	rollup_close(struct rollup_db *db);
+
+/*
+ * The report_interval (s) of the profile each scope was served at `at`
+ * (with past: the newest published by then; else the newest), into
+ * interval[SCOPE_*]; PROFILE_DEFAULT_REPORT_INTERVAL where none was, or
+ * where this build cannot parse it.  Reads in db's snapshot if one was
+ * begun (store_read_begin).  Errors as rollup_compute.
+ */
+int	rollup_intervals(struct rollup_db *db, time_t at, int past,
+	    int64_t interval[ROLLUP_NSCOPES], struct muster_err *e);
 
 /*
  * Computes the roll-up q asks for, in one read transaction, into a new
@@ -122,41 +133,6 @@ int	rollup_compute(struct rollup_db *db, const struct rollup_query *q,
 	    struct rollup **out, struct muster_err *e);
 void	rollup_free(struct rollup *r);
 
-/* Writes r to fp in fmt; 0, or MUSTER_EIO when fp reports an error. */
-int	rollup_write(const struct rollup *r, enum rollup_format fmt, FILE *fp,
-	    struct muster_err *e);
-
-/*
- * rollup_compute + rollup_write into a malloc'd buffer *out of *len bytes
- * (NUL-terminated, the NUL not counted), which the caller frees.
- */
-int	rollup_run(struct rollup_db *db, const struct rollup_query *q,
-	    enum rollup_format fmt, char **out, size_t *len,
-	    struct muster_err *e);
-
-/*
- * Writes the personnel devices (never a family device) matching q to fp
- * in fmt, ordered by unit, person, id: id, unit, person, model, the time
- * the newest report arrived, state and failing rules.  Errors as
- * rollup_compute, and MUSTER_EIO when fp fails.
- */
-int	rollup_devices(struct rollup_db *db, const struct rollup_devq *q,
-	    enum rollup_format fmt, FILE *fp, struct muster_err *e);
-
-/*
- * GET /v1/admin/rollup: by, format and as_of are the query parameters as
- * received (NULL when absent: by=unit, format=json, the present).  Opens
- * data_dir itself, so any thread may call it.  Always sets *status (200,
- * 400 for a malformed or future parameter, 503 when the store stayed
- * busy, 500 otherwise), *ctype (a static string) and *body, malloc'd,
- * *len bytes, which the caller frees (for an error: {"error":"..."}).
- * Returns 0, or the MUSTER_E* value with e saying what failed, for the
- * log.
- */
-int	rollup_http(const char *data_dir, const char *by, const char *format,
-	    const char *as_of, char **body, size_t *len, const char **ctype,
-	    unsigned *status, struct muster_err *e);
-
 /* Parse option values; 0, or -1 for an unknown name. */
 int	rollup_by_parse(const char *s, enum rollup_by *out);
 int	rollup_format_parse(const char *s, enum rollup_format *out);
@@ -165,5 +141,14 @@ int	rollup_status_parse(const char *s, enum rollup_status *out);
 /* Names: "unit", "csv", "noncompliant". */
 const char *rollup_by_name(enum rollup_by by);
 const char *rollup_status_name(enum rollup_status st);
+
+/*
+ * The roll-up's writers, device list and HTTP entry point, declared
+ * where they are defined; included here so that a user of the roll-up
+ * needs this one include.
+ */
+#include "rollup_write.h"
+#include "rollup_devices.h"
+#include "rollup_http.h"
 
 #endif

@@ -191,4 +191,238 @@ int	store_count_devices(struct store *st, int64_t *n,
 int	store_count_reports(struct store *st, int64_t *n,
 	    struct muster_err *e);
 
+/* --- reading for roll-ups and the device list (store_sqlite_read.c) ----- */
+
+/*
+ * A read handle of its own, apart from struct store, for the roll-up and
+ * the device list: read-only, opened on a store that may not exist yet,
+ * and used by one thread at a time (open one per thread).  Every read
+ * between store_read_begin and store_read_end sees one snapshot, so the
+ * numbers of one answer agree with each other while the server writes.
+ */
+struct store_read;
+struct store_cursor;
+
+/* A device's state as the roll-up counts it (enum rollup_status agrees). */
+enum store_state {
+	STORE_COMPLIANT,
+	STORE_NONCOMPLIANT,
+	STORE_STALE,
+	STORE_NEVER,
+};
+
+/*
+ * When a scan reads: the present (the columns the server keeps current)
+ * or, with past, the history as it stood at `at`.  A device whose newest
+ * report arrived before stale_before[its scope] is STORE_STALE.
+ */
+struct store_when {
+	time_t		at;
+	int		past;
+	int64_t		stale_before[2];	/* by enum profile_scope */
+};
+
+enum store_scan {
+	/*
+	 * Every device counted at `at` (enrolled by then, not revoked):
+	 * unit, model, scope, state.  In table order, the present; the past
+	 * in id order.
+	 */
+	STORE_SCAN_STATUS,
+	/*
+	 * Every device: unit, scope, flag (whether it is counted at `at`),
+	 * and id, set only for family devices and devices not counted.
+	 */
+	STORE_SCAN_POPULATION,
+	/*
+	 * Failing-rule rows (id, rule, flag: failing) in (device, rule)
+	 * order; the last row of each (device, rule) says whether the rule
+	 * fails at `at`.
+	 */
+	STORE_SCAN_FAILING,
+};
+
+/* The filters of the device list: personnel devices, never revoked. */
+struct store_devq {
+	const char	*unit;			/* exact unit, or NULL */
+	int		 state;			/* enum store_state, or -1 */
+	int64_t		 stale_before[2];	/* as in struct store_when */
+};
+
+/*
+ * One row of a scan.  The strings belong to the cursor and stay valid
+ * until the next store_cursor_next or store_cursor_close; those a scan
+ * does not give are "" (id: NULL).
+ */
+struct store_row {
+	const char		*id;		/* the device */
+	const char		*unit;
+	const char		*person;
+	const char		*model;		/* "" if unknown */
+	const char		*rule;
+	const char		*failing;	/* sorted rule ids, by spaces */
+	enum profile_scope	 scope;
+	int			 state;		/* enum store_state */
+	int			 flag;		/* see enum store_scan */
+	int			 has_last;	/* whether last is set */
+	time_t			 last;		/* newest report arrived */
+};
+
+/*
+ * Opens the store in data_dir for reading (busy timeout, query_only, the
+ * schema version checked).  MUSTER_ENOINPUT when data_dir does not exist,
+ * MUSTER_ECONFIG when others may read it or the schema is another
+ * version, MUSTER_EIO when the file cannot be read.  A data_dir without a
+ * database yet is an empty store, not an error: every scan of it is
+ * empty.  Release with store_read_close (NULL is a no-op).
+ */
+int	store_read_open(const char *data_dir, struct store_read **out,
+	    struct muster_err *e);
+void	store_read_close(struct store_read *rd);
+
+/*
+ * Starts one snapshot for the reads that follow, until store_read_end
+ * (which may be called without a snapshot: a no-op).  0, MUSTER_ETEMP
+ * when the store stayed busy, MUSTER_EIO on other errors.
+ */
+int	store_read_begin(struct store_read *rd, struct muster_err *e);
+void	store_read_end(struct store_read *rd);
+
+/*
+ * The bytes of the profile served for scope: the newest published, or
+ * with published_by not NULL the newest published at or before
+ * *published_by.  *bytes is malloc'd (NUL-terminated, *len bytes without
+ * it) for the caller to free, or NULL when there is none.  Errors as
+ * store_read_begin.
+ */
+int	store_read_profile(struct store_read *rd, enum profile_scope scope,
+	    const time_t *published_by, char **bytes, size_t *len,
+	    struct muster_err *e);
+
+/*
+ * Starts scan what at w into a new *cur (store_cursor_close), whose rows
+ * store_cursor_next gives.  Errors as store_read_begin.
+ */
+int	store_rollup_scan(struct store_read *rd, enum store_scan what,
+	    const struct store_when *w, struct store_cursor **cur,
+	    struct muster_err *e);
+
+/*
+ * Starts the device list q selects, ordered by unit, person, id: id,
+ * unit, person, model, last (has_last 0: never reported), state and
+ * failing.  Errors as store_read_begin.
+ */
+int	store_devices_scan(struct store_read *rd, const struct store_devq *q,
+	    struct store_cursor **cur, struct muster_err *e);
+
+/*
+ * The longest unit, person and model (in characters) of the devices
+ * store_devices_scan(q) lists, ignoring q's state filter; 0 when none.
+ * Errors as store_read_begin.
+ */
+int	store_devices_widths(struct store_read *rd,
+	    const struct store_devq *q, int len[3], struct muster_err *e);
+
+/*
+ * The next row of cur into *row: 1, 0 at the end, or MUSTER_ETEMP /
+ * MUSTER_EIO / MUSTER_EINTERNAL with e set when the read failed.
+ */
+int	store_cursor_next(struct store_cursor *cur, struct store_row *row,
+	    struct muster_err *e);
+void	store_cursor_close(struct store_cursor *cur);
+
+/* --- bulk loading, for benchmark fleets (store_sqlite_load.c) ---------- */
+
+/*
+ * A loader writes rows as given, unchecked, into a store that store_open
+ * made, in one transaction without a journal and with the file locked:
+ * fast, and nothing is safe from a crash or visible to another process
+ * until store_load_finish.  Only tools use it (tests/tools/rollupgen.c
+ * writes a year of a simulated fleet's history); never the server.
+ * Rows of the per-device tables load fastest in key order.
+ */
+struct store_load;
+
+/* A device as the server keeps it, with its newest report's columns. */
+struct store_load_device {
+	const char		*id;
+	const unsigned char	*pk;		/* 32 bytes */
+	enum profile_scope	 scope;
+	const char		*unit;
+	const char		*person;
+	const char		*model;
+	const char		*token_id;
+	time_t			 enrolled;
+	int64_t			 last_seq;	/* 0: no report, no last_* */
+	time_t			 last_time;
+	time_t			 last_received;
+	int			 last_compliant;
+	const char		*last_profile;
+	int64_t			 last_serial;
+};
+
+/* A stored report (its body and hash as given, not checked). */
+struct store_load_report {
+	const char		*device;
+	int64_t			 seq;
+	time_t			 time;
+	time_t			 received;
+	int			 compliant;
+	const char		*profile;
+	int64_t			 serial;
+	const unsigned char	*hash;		/* STORE_HASH_LEN bytes */
+	const unsigned char	*body;
+	size_t			 len;
+};
+
+/*
+ * Opens the store in dir for loading into a new *out, released with
+ * store_load_close.  MUSTER_EIO when it cannot be opened or locked.
+ */
+int	store_load_open(const char *dir, struct store_load **out,
+	    struct muster_err *e);
+
+/*
+ * Commits what was loaded and brings the store back to the journal the
+ * server keeps (WAL).  After it, store_load_close is all that is left.
+ */
+int	store_load_finish(struct store_load *l, struct muster_err *e);
+
+/* Closes l; what was loaded before no store_load_finish is lost. */
+void	store_load_close(struct store_load *l);
+
+/* Sets the publication time of every stored profile to published. */
+int	store_load_profiles_published(struct store_load *l, time_t published,
+	    struct muster_err *e);
+
+/* A token used at used, expiring at expires. */
+int	store_load_token(struct store_load *l, const char *id, time_t used,
+	    time_t expires, struct muster_err *e);
+
+int	store_load_device(struct store_load *l,
+	    const struct store_load_device *d, struct muster_err *e);
+int	store_load_report(struct store_load *l,
+	    const struct store_load_report *r, struct muster_err *e);
+
+/* A change of the device's overall status (status history). */
+int	store_load_status(struct store_load *l, const char *device,
+	    time_t time, int64_t seq, time_t received, int compliant,
+	    struct muster_err *e);
+
+/* A rule that starts (failing 1) or stops (0) failing for a device. */
+int	store_load_failing_change(struct store_load *l, const char *device,
+	    const char *rule, time_t time, int64_t seq, int failing,
+	    struct muster_err *e);
+
+/* A rule the device fails now, since since. */
+int	store_load_failing(struct store_load *l, const char *device,
+	    const char *rule, time_t since, struct muster_err *e);
+
+/*
+ * Runs one statement in the backend's own language on the store in dir
+ * (a benchmark trying an index); 0 or MUSTER_EIO with e saying why.
+ */
+int	store_load_try(const char *dir, const char *stmt,
+	    struct muster_err *e);
+
 #endif

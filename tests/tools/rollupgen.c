@@ -4,8 +4,8 @@
  *
  *	rollupgen DATA_DIR DEVICES [PROFILE.cfg...]
  *		make the store (store_open: the real schema), publish the
- *		profiles (store API, signature not checked), then bulk-insert
- *		a year of the fleet's history
+ *		profiles (store API, signature not checked), then bulk-load
+ *		a year of the fleet's history (store_load_*)
  *	rollupgen --index DATA_DIR SQL	run one statement (an index to try)
  *
  * DEVICES devices in units of about 1000 (one unit in ten with only a
@@ -15,16 +15,15 @@
  * failing_history rows for the rules that start or stop failing.  The
  * newest report is a few minutes old, except for 5% stale devices
  * (3 to 30 days) and 2% that never reported.  Everything is one
- * transaction without a journal; rows of the per-device tables go in
- * key order.  Prints the time taken and the row counts.
+ * transaction without a journal (store_load_open); rows of the
+ * per-device tables go in key order.  Prints the time taken and the row
+ * counts.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <sqlite3.h>
 
 #include "muster/err.h"
 #include "muster/fs.h"
@@ -155,32 +154,6 @@ simulate(uint32_t i, uint32_t ndev, int64_t end, struct devsim *d)
 	}
 }
 
-static int
-step(sqlite3 *db, sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "rollupgen: %s\n", sqlite3_errmsg(db));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		fprintf(stderr, "rollupgen: %.60s: %s\n", sql, msg);
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
-
 static double
 now_s(void)
 {
@@ -190,30 +163,8 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-enum { S_TOKEN, S_DEVICE, S_REPORT, S_HISTORY, S_FHIST, S_FAILING, S__N };
-
-static const char *const sqls[S__N] = {
-	[S_TOKEN] = "INSERT INTO tokens (id, used, expires) VALUES (?1, ?2, ?3)",
-	[S_DEVICE] = "INSERT INTO devices (id, pubkey, scope, unit, person, "
-	    "model, token_id, enrolled, last_seq, last_time, last_received, "
-	    "last_status, last_profile, last_serial) VALUES (?1, ?2, ?3, ?4, "
-	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-	[S_REPORT] = "INSERT INTO reports (device, seq, time, received, "
-	    "status, profile, serial, hash, body) VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, 1, ?7, ?8)",
-	[S_HISTORY] = "INSERT INTO status_history (device, time, seq, "
-	    "received, status) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[S_FHIST] = "INSERT INTO failing_history (device, rule, time, seq, "
-	    "failing) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[S_FAILING] = "INSERT INTO device_failing (device, rule, since) "
-	    "VALUES (?1, ?2, ?3)",
-};
-
-static const char *
-status(int ok)
-{
-	return ok ? "compliant" : "noncompliant";
-}
+/* What was loaded, counted for the closing line. */
+enum { N_REPORT, N_HISTORY, N_FHIST, N_FAILING, N__N };
 
 static int
 has(const int f[2], int rule)
@@ -221,85 +172,77 @@ has(const int f[2], int rule)
 	return rule >= 0 && (f[0] == rule || f[1] == rule);
 }
 
+/* Reports this error of the store and returns -1. */
+static int
+fail(const struct muster_err *e)
+{
+	fprintf(stderr, "rollupgen: %s\n", e->msg);
+	return -1;
+}
+
 /* The per-device rows of d (status changes, reports, failing rules). */
 static int
-device_rows(sqlite3 *db, sqlite3_stmt **st, const char *id,
-    const struct devsim *d, int64_t counts[S__N])
+device_rows(struct store_load *l, const char *id, const struct devsim *d,
+    int64_t counts[N__N])
 {
-	static const unsigned char hash[32], body[96];
+	static const unsigned char hash[STORE_HASH_LEN], body[96];
 	const char *const *rules = d->family ? frules : prules;
 	const char *prof = d->family ? "family-optin" : "iaf-personnel";
+	struct store_load_report r;
+	struct muster_err e;
 	int k, j, prevf[2] = { -1, -1 };
 
 	for (k = 0; k <= d->last && d->n > 0; k++) {
-		sqlite3_stmt *s = st[S_REPORT];
-
-		sqlite3_bind_text(s, 1, id, 32, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, d->seq[k]);
-		sqlite3_bind_int64(s, 3, d->t[k]);
-		sqlite3_bind_int64(s, 4, d->t[k] + 2);
-		sqlite3_bind_text(s, 5, status(d->ok[k]), -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 6, prof, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 7, hash, sizeof hash, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 8, body, sizeof body, SQLITE_STATIC);
-		if (step(db, s) != 0)
-			return -1;
-		counts[S_REPORT]++;
+		r.device = id;
+		r.seq = d->seq[k];
+		r.time = d->t[k];
+		r.received = d->t[k] + 2;
+		r.compliant = d->ok[k];
+		r.profile = prof;
+		r.serial = 1;
+		r.hash = hash;
+		r.body = body;
+		r.len = sizeof body;
+		if (store_load_report(l, &r, &e) != 0)
+			return fail(&e);
+		counts[N_REPORT]++;
 		if (k == d->n)
 			break;		/* the newest report changed nothing */
-		s = st[S_HISTORY];
-		sqlite3_bind_text(s, 1, id, 32, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, d->t[k]);
-		sqlite3_bind_int64(s, 3, d->seq[k]);
-		sqlite3_bind_int64(s, 4, d->t[k] + 2);
-		sqlite3_bind_text(s, 5, status(d->ok[k]), -1, SQLITE_STATIC);
-		if (step(db, s) != 0)
-			return -1;
-		counts[S_HISTORY]++;
+		if (store_load_status(l, id, d->t[k], d->seq[k], d->t[k] + 2,
+		    d->ok[k], &e) != 0)
+			return fail(&e);
+		counts[N_HISTORY]++;
 		/* Rules that stop failing (0) and start failing (1). */
 		for (j = 0; j < 2; j++) {
 			int stop = prevf[j] >= 0 && !has(d->fail[k], prevf[j]);
 			int start = d->fail[k][j] >= 0 &&
 			    !has(prevf, d->fail[k][j]);
 
-			s = st[S_FHIST];
 			if (stop) {
-				sqlite3_bind_text(s, 1, id, 32, SQLITE_STATIC);
-				sqlite3_bind_text(s, 2, rules[prevf[j]], -1,
-				    SQLITE_STATIC);
-				sqlite3_bind_int64(s, 3, d->t[k]);
-				sqlite3_bind_int64(s, 4, d->seq[k]);
-				sqlite3_bind_int(s, 5, 0);
-				if (step(db, s) != 0)
-					return -1;
-				counts[S_FHIST]++;
+				if (store_load_failing_change(l, id,
+				    rules[prevf[j]], d->t[k], d->seq[k], 0,
+				    &e) != 0)
+					return fail(&e);
+				counts[N_FHIST]++;
 			}
 			if (start) {
-				sqlite3_bind_text(s, 1, id, 32, SQLITE_STATIC);
-				sqlite3_bind_text(s, 2, rules[d->fail[k][j]],
-				    -1, SQLITE_STATIC);
-				sqlite3_bind_int64(s, 3, d->t[k]);
-				sqlite3_bind_int64(s, 4, d->seq[k]);
-				sqlite3_bind_int(s, 5, 1);
-				if (step(db, s) != 0)
-					return -1;
-				counts[S_FHIST]++;
+				if (store_load_failing_change(l, id,
+				    rules[d->fail[k][j]], d->t[k], d->seq[k],
+				    1, &e) != 0)
+					return fail(&e);
+				counts[N_FHIST]++;
 			}
 		}
 		prevf[0] = d->fail[k][0];
 		prevf[1] = d->fail[k][1];
 	}
 	for (j = 0; j < 2 && d->n > 0; j++) {
-		sqlite3_stmt *s = st[S_FAILING];
-
 		if (prevf[j] < 0)
 			continue;
-		sqlite3_bind_text(s, 1, id, 32, SQLITE_STATIC);
-		sqlite3_bind_text(s, 2, rules[prevf[j]], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 3, d->t[d->n - 1]);
-		if (step(db, s) != 0)
-			return -1;
-		counts[S_FAILING]++;
+		if (store_load_failing(l, id, rules[prevf[j]], d->t[d->n - 1],
+		    &e) != 0)
+			return fail(&e);
+		counts[N_FAILING]++;
 	}
 	return 0;
 }
@@ -337,13 +280,13 @@ generate(const char *dir, uint32_t ndev, char **profiles, int nprofiles)
 	static const unsigned char pk[32];
 	struct muster_err e;
 	struct store *st = NULL;
+	struct store_load *l = NULL;
+	struct store_load_device ld;
 	struct devrec *devs = NULL;
 	uint32_t *rank = NULL;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s[S__N] = { NULL };
 	struct devsim d;
-	int64_t end = (int64_t)time(NULL) - 60, counts[S__N] = { 0 };
-	char path[4096], token[17], unit[32], person[32];
+	int64_t end = (int64_t)time(NULL) - 60, counts[N__N] = { 0 };
+	char token[17], unit[32], person[32];
 	double t0 = now_s(), t1;
 	uint32_t i, k;
 	int rc = 1;
@@ -357,7 +300,6 @@ generate(const char *dir, uint32_t ndev, char **profiles, int nprofiles)
 			goto out;
 	store_close(st);
 	st = NULL;
-	snprintf(path, sizeof path, "%s/%s", dir, STORE_DB_FILE);
 	if ((devs = calloc(ndev, sizeof *devs)) == NULL ||
 	    (rank = calloc(ndev, sizeof *rank)) == NULL) {
 		fprintf(stderr, "rollupgen: out of memory\n");
@@ -372,35 +314,26 @@ generate(const char *dir, uint32_t ndev, char **profiles, int nprofiles)
 	qsort(devs, ndev, sizeof *devs, cmp_dev);
 	for (k = 0; k < ndev; k++)
 		rank[devs[k].i] = k;
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    exec(db, "PRAGMA journal_mode = DELETE;"
-	    "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
-	    "PRAGMA cache_size = -3000000; PRAGMA locking_mode = EXCLUSIVE;"
-	    "PRAGMA temp_store = MEMORY; BEGIN") != 0)
+	if (store_load_open(dir, &l, &e) != 0) {
+		fail(&e);
 		goto out;
-	for (k = 0; k < S__N; k++)
-		if (sqlite3_prepare_v2(db, sqls[k], -1, &s[k], NULL) !=
-		    SQLITE_OK) {
-			fprintf(stderr, "rollupgen: %s\n", sqlite3_errmsg(db));
-			goto out;
-		}
+	}
 	/* The profiles were in force all year. */
-	snprintf(path, sizeof path, "UPDATE profiles SET published = %lld",
-	    (long long)(end - YEAR - 31 * 86400));
-	if (exec(db, path) != 0)
+	if (store_load_profiles_published(l, end - YEAR - 31 * 86400, &e) !=
+	    0) {
+		fail(&e);
 		goto out;
+	}
 	/* Tokens in key order (the token id is the device's rank). */
 	for (k = 0; k < ndev; k++) {
 		snprintf(token, sizeof token, "%016llx", (unsigned long long)k);
-		sqlite3_bind_text(s[S_TOKEN], 1, token, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s[S_TOKEN], 2, end - YEAR);
-		sqlite3_bind_int64(s[S_TOKEN], 3, end);
-		if (step(db, s[S_TOKEN]) != 0)
+		if (store_load_token(l, token, end - YEAR, end, &e) != 0) {
+			fail(&e);
 			goto out;
+		}
 	}
 	/* Devices in enrollment order: ids random, as a real fleet's. */
 	for (i = 0; i < ndev; i++) {
-		sqlite3_stmt *x = s[S_DEVICE];
 		char id[33];
 
 		simulate(i, ndev, end, &d);
@@ -411,59 +344,48 @@ generate(const char *dir, uint32_t ndev, char **profiles, int nprofiles)
 		    (unsigned long long)rank[i]);
 		snprintf(unit, sizeof unit, "IAF/%04u-WING", d.unit);
 		snprintf(person, sizeof person, "IAF-%07u", i);
-		sqlite3_bind_text(x, 1, id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(x, 2, pk, sizeof pk, SQLITE_STATIC);
-		sqlite3_bind_text(x, 3, d.family ? "family" : "personnel", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_text(x, 4, unit, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(x, 5, person, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(x, 6, d.model, -1, SQLITE_STATIC);
-		sqlite3_bind_text(x, 7, token, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(x, 8, d.enrolled);
+		memset(&ld, 0, sizeof ld);
+		ld.id = id;
+		ld.pk = pk;
+		ld.scope = d.family ? SCOPE_FAMILY : SCOPE_PERSONNEL;
+		ld.unit = unit;
+		ld.person = person;
+		ld.model = d.model;
+		ld.token_id = token;
+		ld.enrolled = d.enrolled;
 		if (d.n > 0) {
-			sqlite3_bind_int64(x, 9, d.seq[d.last]);
-			sqlite3_bind_int64(x, 10, d.t[d.last]);
-			sqlite3_bind_int64(x, 11, d.t[d.last] + 2);
-			sqlite3_bind_text(x, 12, status(d.ok[d.last]), -1,
-			    SQLITE_STATIC);
-			sqlite3_bind_text(x, 13, d.family ? "family-optin" :
-			    "iaf-personnel", -1, SQLITE_STATIC);
-			sqlite3_bind_int(x, 14, 1);
-		} else {
-			sqlite3_bind_int(x, 9, 0);
-			for (k = 10; k <= 14; k++)
-				sqlite3_bind_null(x, (int)k);
+			ld.last_seq = d.seq[d.last];
+			ld.last_time = d.t[d.last];
+			ld.last_received = d.t[d.last] + 2;
+			ld.last_compliant = d.ok[d.last];
+			ld.last_profile = d.family ? "family-optin" :
+			    "iaf-personnel";
+			ld.last_serial = 1;
 		}
-		if (step(db, x) != 0)
+		if (store_load_device(l, &ld, &e) != 0) {
+			fail(&e);
 			goto out;
-		counts[S_DEVICE]++;
+		}
 	}
 	/* The history tables in device-id order. */
 	for (k = 0; k < ndev; k++) {
 		simulate(devs[k].i, ndev, end, &d);
-		if (device_rows(db, s, devs[k].id, &d, counts) != 0)
+		if (device_rows(l, devs[k].id, &d, counts) != 0)
 			goto out;
 	}
-	if (exec(db, "COMMIT") != 0)
+	/* Committed, and back to WAL, as the server keeps it. */
+	if (store_load_finish(l, &e) != 0) {
+		fail(&e);
 		goto out;
-	for (k = 0; k < S__N; k++) {
-		sqlite3_finalize(s[k]);
-		s[k] = NULL;
 	}
-	/* Back to WAL, as the server keeps it. */
-	if (exec(db, "PRAGMA locking_mode = NORMAL;"
-	    "PRAGMA journal_mode = WAL") != 0)
-		goto out;
 	t1 = now_s();
 	printf("generated %u devices in %.1f s: %lld reports, %lld status "
 	    "changes, %lld failing-rule changes, %lld failing now\n", ndev,
-	    t1 - t0, (long long)counts[S_REPORT], (long long)counts[S_HISTORY],
-	    (long long)counts[S_FHIST], (long long)counts[S_FAILING]);
+	    t1 - t0, (long long)counts[N_REPORT], (long long)counts[N_HISTORY],
+	    (long long)counts[N_FHIST], (long long)counts[N_FAILING]);
 	rc = 0;
 out:
-	for (k = 0; k < S__N; k++)
-		sqlite3_finalize(s[k]);
-	sqlite3_close(db);
+	store_load_close(l);
 	store_close(st);
 	free(devs);
 	free(rank);
@@ -473,20 +395,15 @@ out:
 static int
 run_sql(const char *dir, const char *sql)
 {
-	char path[4096];
-	sqlite3 *db = NULL;
+	struct muster_err e;
 	double t0 = now_s();
-	int rc = 1;
 
-	snprintf(path, sizeof path, "%s/%s", dir, STORE_DB_FILE);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) ==
-	    SQLITE_OK && exec(db, "PRAGMA cache_size = -1000000") == 0 &&
-	    exec(db, sql) == 0) {
-		printf("%.2f s: %s\n", now_s() - t0, sql);
-		rc = 0;
+	if (store_load_try(dir, sql, &e) != 0) {
+		fprintf(stderr, "rollupgen: %s\n", e.msg);
+		return 1;
 	}
-	sqlite3_close(db);
-	return rc;
+	printf("%.2f s: %s\n", now_s() - t0, sql);
+	return 0;
 }
 
 int

@@ -3,8 +3,9 @@
  * enrollment with fresh, used and revoked tokens, report dedup and replay,
  * status history kept only as changes, cascading device deletion (the
  * consent receipt and a revocation included), secure_delete on every
- * handle, the version 1 to 2 upgrade, and profile publication with
- * rollback refused.
+ * handle, the version 1 to 2 upgrade, profile publication with
+ * rollback refused, the roll-up's read interface (scans, the device
+ * list, an empty store) and the bulk loader of the benchmark tools.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -606,6 +608,219 @@ profiles(void **state)
 	profile_free(fam);
 }
 
+/* Every row of a scan into rows[] (at most n); the number of rows. */
+static int
+scan_all(struct store_cursor *cur, struct store_row *rows, int n,
+    char ids[][DEVICE_ID_HEX])
+{
+	struct muster_err e;
+	struct store_row row;
+	int k = 0, rc;
+
+	while ((rc = store_cursor_next(cur, &row, &e)) > 0) {
+		assert_true(k < n);
+		rows[k] = row;
+		/* The strings last only until the next row: keep the id. */
+		snprintf(ids[k], DEVICE_ID_HEX, "%s", row.id != NULL ?
+		    row.id : "");
+		rows[k].id = row.id != NULL ? ids[k] : NULL;
+		rows[k].unit = rows[k].person = rows[k].model = "";
+		rows[k].rule = rows[k].failing = "";
+		k++;
+	}
+	assert_int_equal(rc, 0);
+	store_cursor_close(cur);
+	return k;
+}
+
+static void
+read_scans(void **state)
+{
+	struct fx *f = *state;
+	static const char *const fail1[] = { "redmi-1s-unfixed" };
+	struct store_when w = { 0, 0, { 0, 0 } };
+	struct store_devq q = { NULL, -1, { 0, 0 } };
+	struct store_device d;
+	struct store_report r;
+	struct store_read *rd = NULL;
+	struct store_cursor *cur = NULL;
+	struct store_row rows[4], row;
+	struct muster_err e;
+	char ids[4][DEVICE_ID_HEX], path[128], *bytes = NULL;
+	size_t len;
+	int len3[3], n, k;
+
+	/* No data directory; one without a database: an empty store. */
+	snprintf(path, sizeof path, "%s/none", f->dir);
+	assert_int_equal(store_read_open(path, &rd, &e), MUSTER_ENOINPUT);
+	assert_null(rd);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(store_read_open(path, &rd, &e), 0);
+	assert_int_equal(store_read_begin(rd, &e), 0);
+	assert_int_equal(store_rollup_scan(rd, STORE_SCAN_STATUS, &w, &cur,
+	    &e), 0);
+	assert_int_equal(scan_all(cur, rows, 4, ids), 0);
+	assert_int_equal(store_devices_widths(rd, &q, len3, &e), 0);
+	assert_int_equal(len3[0] + len3[1] + len3[2], 0);
+	assert_int_equal(store_read_profile(rd, SCOPE_PERSONNEL, NULL, &bytes,
+	    &len, &e), 0);
+	assert_null(bytes);
+	store_read_end(rd);
+	store_read_close(rd);
+	store_read_close(NULL);
+
+	/* A personnel device failing a rule, a family device never seen. */
+	enroll(f, DEVICE_A, TOKEN_A);
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_FAMILY);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d,
+	    1900000000, &e)), 0);
+	report_init(&r, DEVICE_A, 1, 0, "{\"seq\":1}", fail1, 1);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	assert_int_equal(store_read_open(f->data, &rd, &e), 0);
+	assert_int_equal(store_read_begin(rd, &e), 0);
+
+	w.at = time(NULL);
+	assert_int_equal(store_rollup_scan(rd, STORE_SCAN_STATUS, &w, &cur,
+	    &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	assert_string_equal(row.unit, "IAF/25-WING");
+	for (n = 1; store_cursor_next(cur, &row, &e) == 1; n++)
+		;
+	store_cursor_close(cur);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_rollup_scan(rd, STORE_SCAN_STATUS, &w, &cur,
+	    &e), 0);
+	n = scan_all(cur, rows, 4, ids);
+	assert_int_equal(n, 2);
+	for (k = 0; k < n; k++)
+		assert_int_equal(rows[k].state, rows[k].scope == SCOPE_FAMILY ?
+		    STORE_NEVER : STORE_NONCOMPLIANT);
+	/* Received before the threshold: stale. */
+	w.stale_before[SCOPE_PERSONNEL] = w.at + 3600;
+	assert_int_equal(store_rollup_scan(rd, STORE_SCAN_STATUS, &w, &cur,
+	    &e), 0);
+	n = scan_all(cur, rows, 4, ids);
+	for (k = 0; k < n; k++)
+		if (rows[k].scope == SCOPE_PERSONNEL)
+			assert_int_equal(rows[k].state, STORE_STALE);
+
+	/* The population names the family device only. */
+	assert_int_equal(store_rollup_scan(rd, STORE_SCAN_POPULATION, &w,
+	    &cur, &e), 0);
+	n = scan_all(cur, rows, 4, ids);
+	assert_int_equal(n, 2);
+	for (k = 0; k < n; k++) {
+		assert_int_equal(rows[k].flag, 1);
+		if (rows[k].scope == SCOPE_FAMILY)
+			assert_string_equal(rows[k].id, DEVICE_B);
+		else
+			assert_null(rows[k].id);
+	}
+	assert_int_equal(store_rollup_scan(rd, STORE_SCAN_FAILING, &w, &cur,
+	    &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	assert_string_equal(row.id, DEVICE_A);
+	assert_string_equal(row.rule, "redmi-1s-unfixed");
+	assert_int_equal(row.flag, 1);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 0);
+	store_cursor_close(cur);
+
+	/* The device list: personnel only, filtered by state. */
+	assert_int_equal(store_devices_scan(rd, &q, &cur, &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	assert_string_equal(row.id, DEVICE_A);
+	assert_string_equal(row.person, "IAF-704512");
+	assert_string_equal(row.model, "Xiaomi HM 1SW");
+	assert_string_equal(row.failing, "redmi-1s-unfixed");
+	assert_int_equal(row.state, STORE_NONCOMPLIANT);
+	assert_true(row.has_last);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 0);
+	store_cursor_close(cur);
+	q.state = STORE_COMPLIANT;
+	assert_int_equal(store_devices_scan(rd, &q, &cur, &e), 0);
+	assert_int_equal(scan_all(cur, rows, 4, ids), 0);
+	q.unit = "IAF/25-WING";
+	assert_int_equal(store_devices_widths(rd, &q, len3, &e), 0);
+	assert_int_equal(len3[0], 11);
+	assert_int_equal(len3[1], 10);
+	assert_int_equal(len3[2], 13);
+	store_read_end(rd);
+	store_read_close(rd);
+}
+
+/* The benchmark loader writes rows the store and the reader then see. */
+static void
+bulk_load(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char pk[32], hash[STORE_HASH_LEN];
+	struct store_load_device ld;
+	struct store_load_report lr;
+	struct store_load *l = NULL;
+	struct store_device d;
+	struct muster_err e;
+
+	/* The loader locks the file: the writer's handle goes first. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_load_open(f->data, &l, &e), 0);
+	assert_int_equal(store_load_profiles_published(l, 1700000000, &e), 0);
+	assert_int_equal(store_load_token(l, TOKEN_A, 1700000000, 1900000000,
+	    &e), 0);
+	memset(&ld, 0, sizeof ld);
+	ld.id = DEVICE_A;
+	ld.pk = pk;
+	ld.scope = SCOPE_PERSONNEL;
+	ld.unit = "IAF/25-WING";
+	ld.person = "IAF-704512";
+	ld.model = "Redmi 1S";
+	ld.token_id = TOKEN_A;
+	ld.enrolled = 1700000000;
+	ld.last_seq = 7;
+	ld.last_time = 1700000600;
+	ld.last_received = 1700000602;
+	ld.last_compliant = 0;
+	ld.last_profile = "iaf-personnel";
+	ld.last_serial = 1;
+	assert_int_equal(store_load_device(l, &ld, &e), 0);
+	memset(&lr, 0, sizeof lr);
+	lr.device = DEVICE_A;
+	lr.seq = 7;
+	lr.time = 1700000600;
+	lr.received = 1700000602;
+	lr.profile = "iaf-personnel";
+	lr.serial = 1;
+	lr.hash = hash;
+	lr.body = (const unsigned char *)"{}";
+	lr.len = 2;
+	assert_int_equal(store_load_report(l, &lr, &e), 0);
+	assert_int_equal(store_load_status(l, DEVICE_A, 1700000600, 7,
+	    1700000602, 0, &e), 0);
+	assert_int_equal(store_load_failing_change(l, DEVICE_A, "os-min",
+	    1700000600, 7, 1, &e), 0);
+	assert_int_equal(store_load_failing(l, DEVICE_A, "os-min",
+	    1700000600, &e), 0);
+	/* A row the schema refuses is an error, not a crash. */
+	assert_int_equal(store_load_report(l, &lr, &e), MUSTER_EIO);
+	assert_int_equal(store_load_finish(l, &e), 0);
+	store_load_close(l);
+	store_load_close(NULL);
+
+	assert_int_equal(query(f, "SELECT count(*) FROM pragma_journal_mode "
+	    "WHERE journal_mode = 'wal'"), 1);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports"), 1);
+	assert_int_equal(query(f, "SELECT count(*) FROM status_history"), 1);
+	assert_int_equal(query(f, "SELECT count(*) FROM failing_history"), 1);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &d, &e), 0);
+	assert_string_equal(d.model, "Redmi 1S");
+	assert_int_equal(d.last_seq, 7);
+	assert_int_equal(store_load_try(f->data, "CREATE INDEX IF NOT EXISTS "
+	    "devices_person ON devices (person)", &e), 0);
+	assert_int_equal(store_load_try(f->data, "no such statement", &e),
+	    MUSTER_EIO);
+}
+
 int
 main(void)
 {
@@ -627,6 +842,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(savepoint_isolates, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(profiles, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_scans, setup, teardown),
+		cmocka_unit_test_setup_teardown(bulk_load, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
