@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 
 #include "muster/cli.h"
+#include "muster/log.h"
 #include "cli.h"
 #include "config.h"
-#include "log.h"
 #include "srv.h"
 
 static const char usage_text[] =

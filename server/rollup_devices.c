@@ -10,12 +10,12 @@
 #include <time.h>
 
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "rollup.h"
 #include "rollup_devices.h"
 #include "rollup_write.h"
 #include "store.h"
 
-#define TIME_STR		21		/* YYYY-MM-DDTHH:MM:SSZ + NUL */
 
 enum { D_ID, D_UNIT, D_PERSON, D_MODEL, D_LAST, D_STATUS, D_FAILING, D__N };
 
@@ -30,7 +30,7 @@ static int
 dev_widths(struct store_read *rd, const struct store_devq *q, int w[D__N],
     struct muster_err *e)
 {
-	static const int fixed[D__N] = { 32, 0, 0, 0, TIME_STR - 1, 12, 0 };
+	static const int fixed[D__N] = { 32, 0, 0, 0, TIMEFMT_CHARS, 12, 0 };
 	int len[3], i, rc;
 
 	for (i = 0; i < D__N; i++) {
@@ -119,7 +119,7 @@ rollup_devices(struct rollup_db *db, const struct rollup_devq *q,
 	struct store_devq sq;
 	struct store_row row;
 	const char *text[D__N];
-	char last[TIME_STR], now_s[TIME_STR];
+	char last[TIMEFMT_LEN], now_s[TIMEFMT_LEN];
 	int64_t interval[ROLLUP_NSCOPES], n = 0;
 	time_t at = q->now != 0 ? q->now : time(NULL);
 	int w[D__N], rc, sc, i;
@@ -138,7 +138,7 @@ rollup_devices(struct rollup_db *db, const struct rollup_devq *q,
 		goto out;
 	if ((rc = store_devices_scan(db->rd, &sq, &cur, e)) != 0)
 		goto out;
-	profile_time_format(at, now_s);
+	timefmt_format(at, now_s);
 	switch (fmt) {
 	case ROLLUP_FMT_TABLE:
 		fprintf(fp, "Muster personnel devices as of %s\nstale: no "
@@ -174,7 +174,7 @@ rollup_devices(struct rollup_db *db, const struct rollup_devq *q,
 		if (!row.has_last)
 			text[D_LAST] = NULL;
 		else {
-			profile_time_format(row.last, last);
+			timefmt_format(row.last, last);
 			text[D_LAST] = last;
 		}
 		text[D_STATUS] = rollup_status_name(cat >= 0 &&

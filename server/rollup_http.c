@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "rollup.h"
 #include "rollup_http.h"
 #include "rollup_write.h"
@@ -98,7 +99,7 @@ rollup_http(const char *data_dir, const char *by, const char *format,
 		    body, len, ctype, status);
 		goto out;
 	}
-	if (as_of != NULL && profile_time_parse(as_of, &q.as_of) != 0) {
+	if (as_of != NULL && timefmt_parse(as_of, &q.as_of) != 0) {
 		rc = err_set(e, MUSTER_EUSAGE, "rollup: bad as_of");
 		(void)http_error(400, "as_of must be YYYY-MM-DDTHH:MM:SSZ",
 		    body, len, ctype, status);

@@ -8,10 +8,10 @@
 #include <time.h>
 
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "rollup.h"
 #include "rollup_write.h"
 
-#define TIME_STR		21		/* YYYY-MM-DDTHH:MM:SSZ + NUL */
 #define CELL_MAX		32
 
 int
@@ -124,9 +124,9 @@ count_cells(const struct rollup_counts *c, int table,
 static void
 head_line(FILE *fp, const struct rollup *r)
 {
-	char t[TIME_STR];
+	char t[TIMEFMT_LEN];
 
-	profile_time_format(r->as_of, t);
+	timefmt_format(r->as_of, t);
 	fprintf(fp, "Muster roll-up by %s as of %s%s\n", rollup_by_name(r->by),
 	    t, r->past ? " (from history)" : "");
 	fprintf(fp, "stale: no report for %lld s (personnel), %lld s "
@@ -231,9 +231,9 @@ json_counts(FILE *fp, const struct rollup_counts *c)
 static void
 json_head(FILE *fp, const struct rollup *r)
 {
-	char t[TIME_STR];
+	char t[TIMEFMT_LEN];
 
-	profile_time_format(r->as_of, t);
+	timefmt_format(r->as_of, t);
 	fprintf(fp, "{\n  \"version\": %d,\n  \"by\": \"%s\",\n"
 	    "  \"as_of\": \"%s\",\n  \"from_history\": %s,\n  \"k\": %d,\n"
 	    "  \"stale_after\": {\"personnel\": %lld, \"family\": %lld},\n",

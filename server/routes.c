@@ -20,13 +20,13 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "muster/log.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
-#include "log.h"
 #include "rollup.h"
 #include "routes.h"
 #include "srv.h"

@@ -125,23 +125,6 @@ const char *profile_action_name(enum rule_action a);
 int	profile_scope_parse(const char *s, enum profile_scope *out);
 
 /*
- * Deprecated: use timefmt_parse and timefmt_format (muster/timefmt.h).
- * Kept only so that files being split elsewhere still compile; removed
- * after the merge.
- */
-static inline int
-profile_time_parse(const char *s, time_t *t)
-{
-	return timefmt_parse(s, t);
-}
-
-static inline void
-profile_time_format(time_t t, char buf[TIMEFMT_LEN])
-{
-	timefmt_format(t, buf);
-}
-
-/*
  * Parses "a.b.c.d/n" or an IPv6 "x::y/n" into c.  Refuses a missing or
  * out-of-range prefix and set host bits.  Returns 0 or -1.
  */
