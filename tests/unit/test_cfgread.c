@@ -2,11 +2,7 @@
  * cfgread: the field walkers the config readers share.  Each check says
  * what is wrong with a code; cfgread_err names the file and the line.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <string.h>
 

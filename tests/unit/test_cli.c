@@ -4,11 +4,7 @@
  * --help and the one-line bad-option error the programs always printed,
  * and cli_fail/cli_usage print one line and return the exit code.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

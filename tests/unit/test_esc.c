@@ -2,11 +2,7 @@
  * esc: untrusted text for terminals and logs.  Every C0, C1, bidi and
  * zero-width character must come out as something a reader sees.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <string.h>
 

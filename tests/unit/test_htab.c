@@ -3,11 +3,7 @@
  * seen, the same index for the same string through many growths, the
  * empty string a key like any other, and free leaving an empty table.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -5,11 +5,7 @@
  * header lists grow; an exchange with nobody listening stops at the
  * transfer, not before, and one that is not https is refused.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdlib.h>
 #include <string.h>

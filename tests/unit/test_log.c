@@ -2,11 +2,7 @@
  * log: the one log.  Lines on stderr exactly as scripts read them, levels,
  * and no way for untrusted text to forge a line.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,11 +6,7 @@
  * report the builder makes passes the server's validator, for both
  * scopes; and the validator's refusals keep their exact messages.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,11 +5,7 @@
  * devices in a unit; CSV quoting; the JSON shape; an empty store; the
  * HTTP entry point; the personnel-only device list.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,48 +21,9 @@
 #include "muster/timefmt.h"
 #include "../../server/rollup.h"
 #include "../../server/store.h"
+#include "unit_store.h"
 
 #define E0	1700000000	/* enrollment time of the history tests */
-
-struct fx {
-	char		 dir[64];
-	char		 data[96];
-	struct store	*st;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	struct muster_err e;
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/muster-rollup.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-	if (store_open(f->data, 0, &f->st, &e) != 0) {
-		fprintf(stderr, "store_open: %s\n", e.msg);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	store_close(f->st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
 
 static void
 tx(struct fx *f, int rc)
@@ -788,13 +745,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(names),
-		cmocka_unit_test_setup_teardown(empty_store, setup, teardown),
-		cmocka_unit_test_setup_teardown(present, setup, teardown),
-		cmocka_unit_test_setup_teardown(kanon, setup, teardown),
-		cmocka_unit_test_setup_teardown(history, setup, teardown),
-		cmocka_unit_test_setup_teardown(formats, setup, teardown),
-		cmocka_unit_test_setup_teardown(http, setup, teardown),
-		cmocka_unit_test_setup_teardown(devices, setup, teardown),
+		unit_store_test(empty_store),
+		unit_store_test(present),
+		unit_store_test(kanon),
+		unit_store_test(history),
+		unit_store_test(formats),
+		unit_store_test(http),
+		unit_store_test(devices),
 	};
 
 	if (sodium_init() < 0)

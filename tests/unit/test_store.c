@@ -7,11 +7,7 @@
  * rollback refused, the roll-up's read interface (scans, the device
  * list, an empty store) and the bulk loader of the benchmark tools.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,51 +21,12 @@
 
 #include "muster/profile.h"
 #include "../../server/store.h"
+#include "unit_store.h"
 
 #define TOKEN_A		"0123456789abcdef"
 #define TOKEN_B		"fedcba9876543210"
 #define DEVICE_A	"00112233445566778899aabbccddeeff"
 #define DEVICE_B	"ffeeddccbbaa99887766554433221100"
-
-struct fx {
-	char		 dir[64];	/* the temporary directory */
-	char		 data[96];	/* dir/data, the store's */
-	struct store	*st;
-};
-
-static int
-setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof *f);
-	struct muster_err e;
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof f->dir, "/tmp/muster-store.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->data, sizeof f->data, "%s/data", f->dir);
-	if (store_open(f->data, 0, &f->st, &e) != 0) {
-		fprintf(stderr, "store_open: %s\n", e.msg);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-	char cmd[128];
-
-	store_close(f->st);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
 
 static void
 tx_begin(struct store *st)
@@ -825,25 +782,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(open_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(enroll_tokens, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(report_dedup_replay, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(history_on_change, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(delete_cascades, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(consent_kept_and_deleted, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(secure_delete_on, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(upgrade_v1, setup, teardown),
-		cmocka_unit_test_setup_teardown(savepoint_isolates, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(profiles, setup, teardown),
-		cmocka_unit_test_setup_teardown(read_scans, setup, teardown),
-		cmocka_unit_test_setup_teardown(bulk_load, setup, teardown),
+		unit_store_test(open_close),
+		unit_store_test(enroll_tokens),
+		unit_store_test(report_dedup_replay),
+		unit_store_test(history_on_change),
+		unit_store_test(delete_cascades),
+		unit_store_test(consent_kept_and_deleted),
+		unit_store_test(secure_delete_on),
+		unit_store_test(upgrade_v1),
+		unit_store_test(savepoint_isolates),
+		unit_store_test(profiles),
+		unit_store_test(read_scans),
+		unit_store_test(bulk_load),
 	};
 
 	if (sodium_init() < 0)

@@ -2,11 +2,7 @@
  * timefmt: the one RFC 3339 UTC form, YYYY-MM-DDTHH:MM:SSZ.  Round trips
  * of good times, and refusal of everything near it.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "unit.h"
 
 #include <string.h>
 #include <time.h>
