@@ -89,7 +89,7 @@ $(FUZZ_B)/server.a: $(FUZZ_SERVER_OBJ)
 define FUZZ_BIN_RULE
 $(FUZZ_B)/$(1): tests/fuzz/$(1).c $(FUZZ_LINK_$(1)) tests/fuzz/fuzz.mk
 	@mkdir -p $(FUZZ_B)
-	$(Q)$(FUZZ_CC) $(FUZZ_HCFLAGS) $(FUZZ_DEPFLAGS) $(FUZZ_LDFLAGS) -o $$@ $$< \
+	$(Q)$(FUZZ_CC) $(FUZZ_HCFLAGS) $$(FUZZ_DEPFLAGS) $(FUZZ_LDFLAGS) -o $$@ $$< \
 	    $(FUZZ_LINK_$(1)) $(FUZZ_LIBS_$(1))
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_BIN_RULE,$(t))))
