@@ -3,8 +3,14 @@
 #   make            build the programs into build/bin
 #   make check      install missing Debian packages (as root), build, run
 #                   every test, also under ASan+UBSan; ends "N passed, N failed"
+#   make bench      benchmarks, each figure beside a same-run baseline
+#   make fuzz       every libFuzzer target (FUZZ_SECONDS=60 each)
+#   make demo       the whole story on loopback, narrated
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make demo       the whole story on loopback (arrives with the server)
+#
+# libmuster.a is built from lib/, one archive per program from its
+# directory (every .c but main.c); programs, unit tests and fuzzers link
+# the archives.  Objects depend on the headers the compiler lists.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
