@@ -288,8 +288,8 @@ manifest_format(const struct manifest *m, char **out, size_t *outlen,
 	o = (size_t)n;
 	for (i = 0; i < m->nprofiles; i++) {
 		p = s + o;
-		n = snprintf(p, cap - o, "  { id = \"%s\"; serial = %" PRId64
-		    "%s; hash = \"%s\"; }%s\n", m->profiles[i].id,
+		n = snprintf(p, cap - o, "  {\n    id = \"%s\";\n    serial = %"
+		    PRId64 "%s;\n    hash = \"%s\";\n  }%s\n", m->profiles[i].id,
 		    m->profiles[i].serial, m->profiles[i].serial > INT32_MAX ?
 		    "L" : "", m->profiles[i].hash, i + 1 < m->nprofiles ?
 		    "," : "");
