@@ -23,6 +23,9 @@
 #define KEYLINE		"key="
 #define TIME_SIZE	21
 
+_Static_assert(TOKEN_ROOT_HASH_HEX == SIGSET_HASH_HEX,
+    "a token's root= hash is a root's sigset_hash_hex");
+
 /*
  * The key id the last line of a signed object's body names
  * ("key=" 16 upper-case hex digits), read before anything is verified,

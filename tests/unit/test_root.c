@@ -564,8 +564,10 @@ json_wire(void **state)
 	assert_int_equal(sigset_from_json("w", bad, ROOT_MAX, &back, &e),
 	    MUSTER_EDATA);
 	json_decref(bad);
-	assert_int_equal(sigset_from_json("w", json_array(), ROOT_MAX, &back,
-	    &e), MUSTER_EDATA);
+	bad = json_array();
+	assert_int_equal(sigset_from_json("w", bad, ROOT_MAX, &back, &e),
+	    MUSTER_EDATA);
+	json_decref(bad);
 	json_decref(o);
 	sigset_free(ss);
 }
