@@ -26,6 +26,8 @@
 #define B64URL_LEN(n)	sodium_base64_ENCODED_LEN((n), B64URL)
 
 #define TOKEN_MAGIC	"muster-token-v1"
+#define TOKEN2_MAGIC	"muster-token-v2"
+#define ROOT_VERSION_DIGITS	10	/* 1 .. 2^31-1 */
 #define REVOKE_MAGIC	"muster-revoke-v1"
 #define PIN_PREFIX	"sha256//"
 #define PIN_HASH_BYTES	32	/* SHA-256 */
@@ -50,6 +52,13 @@ static const char *const token_keys[] = {
 };
 #define TOKEN_NKEYS	(sizeof token_keys / sizeof token_keys[0])
 
+/* v2: the v1 lines, then the root the org had when it issued the token. */
+static const char *const token2_keys[] = {
+	"id", "server", "pin", "scope", "unit", "person", "expires", "root",
+	"key",
+};
+#define TOKEN2_NKEYS	(sizeof token2_keys / sizeof token2_keys[0])
+
 static const char *const revoke_keys[] = { "id", "time", "key" };
 #define REVOKE_NKEYS	(sizeof revoke_keys / sizeof revoke_keys[0])
 
@@ -63,6 +72,9 @@ struct kind {
 
 static const struct kind kind_token = {
 	"token", TOKEN_MAGIC, token_keys, TOKEN_NKEYS,
+};
+static const struct kind kind_token2 = {
+	"token", TOKEN2_MAGIC, token2_keys, TOKEN2_NKEYS,
 };
 static const struct kind kind_revoke = {
 	"revocation", REVOKE_MAGIC, revoke_keys, REVOKE_NKEYS,
@@ -406,18 +418,43 @@ bad_value(const struct kind *k, const char *name, size_t idx,
 	    name, k->what, idx + 2, k->keys[idx], want);
 }
 
-/* The strict parse of a verified token body into *t. */
+/* Reads "N:HASH" (a v2 token's root line) into t; 0 or -1. */
+static int
+root_line_parse(const char *s, size_t len, struct token *t)
+{
+	int64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i >= ROOT_VERSION_DIGITS)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0 || s[0] == '0' || v > INT32_MAX || i >= len ||
+	    s[i] != ':' || !lower_hex_ok(s + i + 1, len - i - 1,
+	    TOKEN_ROOT_HASH_HEX - 1))
+		return -1;
+	t->root_version = v;
+	memcpy(t->root_hash, s + i + 1, TOKEN_ROOT_HASH_HEX - 1);
+	t->root_hash[TOKEN_ROOT_HASH_HEX - 1] = '\0';
+	return 0;
+}
+
+/* The strict parse of a verified token body (v1 or v2) into *t. */
 static int
 token_parse_body(const char *name, const char *body, size_t blen,
     struct token *t, struct muster_err *e)
 {
 	const struct kind *k = &kind_token;
-	const char *v[TOKEN_NKEYS];
-	size_t n[TOKEN_NKEYS];
+	const char *v[TOKEN2_NKEYS];
+	size_t n[TOKEN2_NKEYS];
 	char scope[16];
 	int rc;
 
 	memset(t, 0, sizeof *t);
+	if (blen > sizeof TOKEN2_MAGIC && memcmp(body, TOKEN2_MAGIC "\n",
+	    sizeof TOKEN2_MAGIC) == 0)
+		k = &kind_token2;
 	if ((rc = split_body(k, name, body, blen, v, n, e)) != 0)
 		return rc;
 	if (!lower_hex_ok(v[0], n[0], TOKEN_ID_HEX - 1))
@@ -442,8 +479,12 @@ token_parse_body(const char *name, const char *body, size_t blen,
 		return bad_value(k, name, 5, e, "1-64 of A-Z a-z 0-9 . _ - @");
 	if (!time_ok(v[6], n[6], &t->expires))
 		return bad_value(k, name, 6, e, "YYYY-MM-DDTHH:MM:SSZ");
-	if (keyid_parse(v[7], n[7], t->keyid) != 0)
-		return bad_value(k, name, 7, e, "16 upper-case hex digits");
+	if (k == &kind_token2 && root_line_parse(v[7], n[7], t) != 0)
+		return bad_value(k, name, 7, e, "VERSION:HASH (1 to 2^31-1, "
+		    "64 lowercase hex digits)");
+	if (keyid_parse(v[k->nkeys - 1], n[k->nkeys - 1], t->keyid) != 0)
+		return bad_value(k, name, k->nkeys - 1, e,
+		    "16 upper-case hex digits");
 	return 0;
 }
 
@@ -486,6 +527,7 @@ token_sign(const struct token *t, const struct sig_seckey *sk, char **out,
     struct muster_err *e)
 {
 	char body[TOKEN_BODY_MAX + 1], exp[TIMEFMT_LEN], hex[SIG_KEYID_HEX];
+	char root[ROOT_VERSION_DIGITS + TOKEN_ROOT_HASH_HEX + 8];
 	const char *scope;
 	int n;
 
@@ -512,11 +554,23 @@ token_sign(const struct token *t, const struct sig_seckey *sk, char **out,
 		    "of A-Z a-z 0-9 . _ - @");
 	if (timefmt_format_exact(t->expires, exp) != 0)
 		return err_set(e, MUSTER_EUSAGE, "token expiry out of range");
+	root[0] = '\0';
+	if (t->root_version != 0) {
+		if (t->root_version < 0 || t->root_version > INT32_MAX ||
+		    !lower_hex_ok(t->root_hash, strnlen(t->root_hash,
+		    sizeof t->root_hash), TOKEN_ROOT_HASH_HEX - 1))
+			return err_set(e, MUSTER_EUSAGE, "token root must be a "
+			    "version from 1 to 2^31-1 and 64 lowercase hex "
+			    "digits");
+		snprintf(root, sizeof root, "root=%lld:%s\n",
+		    (long long)t->root_version, t->root_hash);
+	}
 	sig_keyid_hex(sk->keyid, hex);
-	n = snprintf(body, sizeof body, TOKEN_MAGIC "\n"
+	n = snprintf(body, sizeof body, "%s\n"
 	    "id=%s\nserver=%s\npin=%s\nscope=%s\nunit=%s\nperson=%s\n"
-	    "expires=%s\nkey=%s\n", t->id, t->server, t->pin, scope, t->unit,
-	    t->person, exp, hex);
+	    "expires=%s\n%skey=%s\n", root[0] != '\0' ? TOKEN2_MAGIC :
+	    TOKEN_MAGIC, t->id, t->server, t->pin, scope, t->unit, t->person,
+	    exp, root, hex);
 	if (n < 0 || (size_t)n >= sizeof body)
 		return err_set(e, MUSTER_EUSAGE, "token body longer than %d "
 		    "bytes", TOKEN_BODY_MAX);

@@ -7,6 +7,7 @@
 #define MUSTER_TOKEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "muster/err.h"
@@ -24,6 +25,7 @@
 #define TOKEN_MAX		2048	/* encoded token or revocation, and a NUL */
 #define BUNDLE_MAX		8192
 #define TOKEN_DEFAULT_TTL	(14 * 86400)
+#define TOKEN_ROOT_HASH_HEX	65	/* BLAKE2b-256 hex of a root, and a NUL */
 
 struct token {
 	char			id[TOKEN_ID_HEX];
@@ -33,6 +35,9 @@ struct token {
 	char			unit[TOKEN_FIELD_MAX];
 	char			person[TOKEN_FIELD_MAX];
 	time_t			expires;
+	/* A v2 token's root=N:HASH; 0 and "" for a v1 token. */
+	int64_t			root_version;
+	char			root_hash[TOKEN_ROOT_HASH_HEX];
 	unsigned char		keyid[SIG_KEYID_BYTES];
 };
 
@@ -54,7 +59,8 @@ void	token_new_id(char id[TOKEN_ID_HEX]);
 /*
  * Signs t with sk (t->keyid is taken from sk) into a malloc'd
  * NUL-terminated token string *out.  Validates every field first
- * (MUSTER_EUSAGE naming it).
+ * (MUSTER_EUSAGE naming it).  With t->root_version > 0 the token is a v2
+ * token ("muster-token-v2", a root=N:HASH line before key=).
  */
 int	token_sign(const struct token *t, const struct sig_seckey *sk,
 	    char **out, struct muster_err *e)
@@ -62,7 +68,7 @@ int	token_sign(const struct token *t, const struct sig_seckey *sk,
 
 /*
  * Verifies a token string (len bytes) with pk: key id, then signature,
- * then a strict parse of the body into *t.  Returns 0, MUSTER_EDATA for a
+ * then a strict parse of the body (v1 or v2) into *t.  Returns 0, MUSTER_EDATA for a
  * malformed token, MUSTER_ETRUST for another key or a bad signature.
  * Expiry is the caller's to judge (token_expired).
  */

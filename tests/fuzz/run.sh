@@ -24,6 +24,7 @@ case $t in
 fuzz_profile)	maxlen=16384 ;;
 fuzz_minisig)	maxlen=13000 ;;	# SIG_FILE_MAX is 12288
 fuzz_bundle)	maxlen=4096 ;;
+fuzz_root)	maxlen=20000 ;;	# ROOT_MAX and MANIFEST_MAX are 16384
 fuzz_simdev)	maxlen=16384 ;;
 fuzz_proctcp)	maxlen=4096 ;;
 fuzz_frame)	maxlen=8192 ;;
