@@ -16,15 +16,15 @@
 
 #include <jansson.h>
 
-#include "muster/profile.h"
 #include "muster/cli.h"
+#include "muster/profile.h"
 #include "muster/timefmt.h"
-#include "cmd.h"
-#include "state.h"
 #include "check.h"
+#include "cmd.h"
 #include "device/device.h"
 #include "netscan.h"
 #include "rules.h"
+#include "state.h"
 
 #define PROC_NET	"/proc/net"
 
@@ -241,7 +241,7 @@ check_run_free(struct check_run *cr)
 }
 
 int
-cmd_check(struct agent_opts *o, int argc, char **argv)
+check_cmd(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,

@@ -57,4 +57,9 @@ int	check_limit(const char *dir, enum profile_scope scope,
 	    struct consent *c, const struct consent **limit,
 	    struct muster_err *e);
 
+struct cmd_opts;
+
+/* `muster-agent check [--json] [--remediate]`; returns the exit code. */
+int	check_cmd(struct cmd_opts *o, int argc, char **argv);
+
 #endif

@@ -7,13 +7,13 @@
 
 /* What cmd_getopt hands cli_getopt as fn's argument. */
 struct cmd_getopt_arg {
-	struct agent_opts	*o;
+	struct cmd_opts	*o;
 	int			(*fn)(void *, int, const char *);
 	void			*arg;
 };
 
 int
-cmd_common_opt(struct agent_opts *o, int c)
+cmd_common_opt(struct cmd_opts *o, int c)
 {
 	switch (c) {
 	case 'S': o->state = optarg; return 1;
@@ -36,7 +36,7 @@ cmd_opt(void *arg, int c, const char *val)
 }
 
 int
-cmd_getopt(struct agent_opts *o, int argc, char **argv,
+cmd_getopt(struct cmd_opts *o, int argc, char **argv,
     const char *shortopts, const struct option *opts, const char *usage,
     int (*fn)(void *, int, const char *), void *arg, int *exitcode)
 {

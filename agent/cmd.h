@@ -1,36 +1,26 @@
 /*
  * cmd: muster-agent's commands, apart from the logic they call.  main.c
- * parses the global options (--state, --device) into a struct agent_opts
- * and dispatches to one function per command; each parses its own
- * options with cmd_getopt and returns the process exit code.
+ * parses the global options (--state, --device) into a struct cmd_opts
+ * and dispatches to one function per command, declared by the module
+ * whose job the command is (install_cmd_trust in install.h, check_cmd in
+ * check.h, ...).  Each takes the command's arguments (argv[0] is its
+ * name), parses its own options with cmd_getopt (--state and --device
+ * are accepted before the command and after it alike) and returns the
+ * process exit code.
  */
 #ifndef MUSTER_AGENT_CMD_H
 #define MUSTER_AGENT_CMD_H
 
 #include <getopt.h>
 
-#define AGENT_PROG		"muster-agent"
-#define AGENT_STATE_DEFAULT	"/var/lib/muster"
-#define AGENT_DEVICE_DEFAULT	"android"
+#define CMD_PROG		"muster-agent"
+#define CMD_STATE_DEFAULT	"/var/lib/muster"
+#define CMD_DEVICE_DEFAULT	"android"
 
-struct agent_opts {
+struct cmd_opts {
 	const char	*state;		/* --state DIR */
 	const char	*device;	/* --device SPEC */
 };
-
-/*
- * Commands (argv[0] is the command's name).  --state and --device are
- * accepted before the command and after it alike.
- */
-int	cmd_trust(struct agent_opts *o, int argc, char **argv);
-int	cmd_install(struct agent_opts *o, int argc, char **argv);
-int	cmd_check(struct agent_opts *o, int argc, char **argv);
-int	cmd_status(struct agent_opts *o, int argc, char **argv);
-int	cmd_explain(struct agent_opts *o, int argc, char **argv);
-int	cmd_enroll(struct agent_opts *o, int argc, char **argv);
-int	cmd_run(struct agent_opts *o, int argc, char **argv);
-int	cmd_log(struct agent_opts *o, int argc, char **argv);
-int	cmd_unenroll(struct agent_opts *o, int argc, char **argv);
 
 /* The getopt_long entries every command accepts, and their handler. */
 #define CMD_COMMON_OPTS \
@@ -39,7 +29,7 @@ int	cmd_unenroll(struct agent_opts *o, int argc, char **argv);
 	{ "help", no_argument, NULL, 'h' }
 
 /* Stores option c (from CMD_COMMON_OPTS) in o: 1 if it was one, else 0. */
-int	cmd_common_opt(struct agent_opts *o, int c);
+int	cmd_common_opt(struct cmd_opts *o, int c);
 
 /*
  * cli_getopt for a command: the common options go to o, others to fn
@@ -47,7 +37,7 @@ int	cmd_common_opt(struct agent_opts *o, int c);
  * *exitcode (0 after --help, 64 after a usage error) when the command
  * should stop; otherwise the index of the first operand.
  */
-int	cmd_getopt(struct agent_opts *o, int argc, char **argv,
+int	cmd_getopt(struct cmd_opts *o, int argc, char **argv,
 	    const char *shortopts, const struct option *opts,
 	    const char *usage, int (*fn)(void *, int, const char *),
 	    void *arg, int *exitcode);

@@ -30,23 +30,24 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/report.h"
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
-#include "muster/cli.h"
+#include "call.h"
 #include "cmd.h"
+#include "enroll.h"
+#include "consent.h"
+#include "device/device.h"
+#include "devkey.h"
 #include "info.h"
 #include "install.h"
-#include "state.h"
-#include "call.h"
-#include "consent.h"
-#include "devkey.h"
-#include "device/device.h"
 #include "net.h"
-#include "muster/report.h"
 #include "spool.h"
+#include "state.h"
 
 #define ANSWER_MAX	64	/* bytes of a typed answer that are kept */
 
@@ -382,7 +383,7 @@ out:
 }
 
 int
-cmd_enroll(struct agent_opts *o, int argc, char **argv)
+enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,
@@ -417,7 +418,7 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 		return cli_usage("enroll", "expected one BUNDLE");
 	/* Capped, verified, parsed; expiry judged here. */
 	if ((rc = fs_read_file(argv[i], BUNDLE_MAX, &buf, &len, &e)) != 0 ||
-	    (rc = bundle_parse(argv[i], buf, len, &orgpk, &token, &t, &e)) != 0)
+	    (rc = token_bundle_parse(argv[i], buf, len, &orgpk, &token, &t, &e)) != 0)
 		goto out;
 	if (token_expired(&t, time(NULL))) {
 		char exp[TIMEFMT_LEN];
@@ -454,7 +455,7 @@ cmd_enroll(struct agent_opts *o, int argc, char **argv)
 		    "device %s; unenroll first", o->state, c.device_id);
 		goto out;
 	}
-	if ((anchor = fs_path(o->state, AGENT_ANCHOR)) == NULL) {
+	if ((anchor = fs_path(o->state, STATE_ANCHOR)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}

@@ -9,18 +9,18 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
-#include "muster/sig.h"
-#include "muster/cli.h"
-#include "muster/timefmt.h"
-#include "cmd.h"
-#include "info.h"
-#include "state.h"
-#include "check.h"
-#include "consent.h"
 #include "muster/report.h"
+#include "muster/sig.h"
+#include "muster/timefmt.h"
+#include "check.h"
+#include "cmd.h"
+#include "consent.h"
+#include "info.h"
 #include "spool.h"
+#include "state.h"
 
 static const char status_usage[] =
 "usage: muster-agent [--state DIR] status\n"
@@ -62,7 +62,7 @@ static const char explain_usage[] =
 
 /* Opens the state and loads anchor and profiles for both commands. */
 static int
-load(struct agent_opts *o, struct state_anchor *a,
+load(struct cmd_opts *o, struct state_anchor *a,
     struct state_profile **list, size_t *n, struct muster_err *e)
 {
 	int rc;
@@ -111,7 +111,7 @@ status_consent(const char *dir)
 }
 
 int
-cmd_status(struct agent_opts *o, int argc, char **argv)
+info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,
@@ -162,7 +162,7 @@ cmd_status(struct agent_opts *o, int argc, char **argv)
 		    ", some dropped from a full spool" : "");
 	if (a.scope == SCOPE_FAMILY)
 		status_consent(o->state);
-	if ((lp = fs_path(o->state, AGENT_LEAVING)) != NULL &&
+	if ((lp = fs_path(o->state, STATE_LEAVING)) != NULL &&
 	    lstat(lp, &st) == 0)
 		printf("leaving:      an unenroll request is queued: nothing "
 		    "is reported until the\n              server has it; run "
@@ -277,7 +277,7 @@ explain_rule(const struct rule *r, const struct consent *limit)
 }
 
 int
-cmd_explain(struct agent_opts *o, int argc, char **argv)
+info_cmd_explain(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,
@@ -358,7 +358,7 @@ log_line(const char *dir, enum spool_which which, int64_t seq)
 }
 
 int
-cmd_log(struct agent_opts *o, int argc, char **argv)
+info_cmd_log(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,

@@ -15,10 +15,10 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
-#include "muster/cli.h"
 #include "cmd.h"
 #include "install.h"
 #include "state.h"
@@ -64,7 +64,7 @@ trust_opt(void *arg, int c, const char *val)
 }
 
 int
-cmd_trust(struct agent_opts *o, int argc, char **argv)
+install_cmd_trust(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,
@@ -175,7 +175,7 @@ out:
 }
 
 int
-cmd_install(struct agent_opts *o, int argc, char **argv)
+install_cmd_install(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,

@@ -48,4 +48,10 @@ int	install_profile_json_check(const struct sig_pubkey *pk,
 	    enum profile_scope scope, const char *name, json_t *obj,
 	    struct profile **out, struct muster_err *e);
 
+struct cmd_opts;
+
+/* `muster-agent trust` and `muster-agent install`; return the exit code. */
+int	install_cmd_trust(struct cmd_opts *o, int argc, char **argv);
+int	install_cmd_install(struct cmd_opts *o, int argc, char **argv);
+
 #endif

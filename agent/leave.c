@@ -11,19 +11,19 @@
 
 #include <sodium.h>
 
+#include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
-#include "muster/cli.h"
 #include "muster/proto.h"
 #include "muster/timefmt.h"
-#include "cmd.h"
-#include "state.h"
 #include "call.h"
+#include "cmd.h"
 #include "consent.h"
 #include "devkey.h"
 #include "leave.h"
 #include "net.h"
 #include "spool.h"
+#include "state.h"
 
 #define TMP_INFIX	".tmp."		/* lib/fs.c's temporary files */
 
@@ -61,7 +61,7 @@ leave_pending(const char *dir, struct muster_err *e)
 	 * In doubt, neither: a "yes" would have run send (and so queue) an
 	 * unenroll request nobody asked for, a "no" would send reports.
 	 */
-	if ((p = fs_path(dir, AGENT_LEAVING)) == NULL)
+	if ((p = fs_path(dir, STATE_LEAVING)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	if (lstat(p, &st) == 0)
 		r = 1;
@@ -87,7 +87,7 @@ queued(const char *dir, const struct state_cfg *c,
 	int rc;
 
 	*body = NULL;
-	if ((path = fs_path(dir, AGENT_LEAVING)) == NULL)
+	if ((path = fs_path(dir, STATE_LEAVING)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	if ((rc = fs_read_file(path, LEAVE_MAX, &buf, &len, e)) != 0)
 		goto out;
@@ -126,7 +126,7 @@ queue(const char *dir, const struct state_cfg *c,
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	}
 	devkey_sign(sk, *body, strlen(*body), sig);
-	if ((path = fs_path(dir, AGENT_LEAVING)) == NULL ||
+	if ((path = fs_path(dir, STATE_LEAVING)) == NULL ||
 	    asprintf(&file, "%s\n%s\n", sig, *body) == -1) {
 		file = NULL;
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -190,7 +190,7 @@ leave_send(const char *dir, const struct state_cfg *c, unsigned *status,
 		snprintf(why, sizeof why, "%s", e->msg);
 		err_set(e, rc, "%.300s; the unenroll request stays queued in "
 		    "%.100s/%s: run unenroll again later", why, dir,
-		    AGENT_LEAVING);
+		    STATE_LEAVING);
 		goto out;
 	}
 	if (rc != 0)
@@ -249,10 +249,10 @@ wipe_sub(const char *dir, const char *sub)
 int
 leave_wipe(const char *dir, int *kept, struct muster_err *e)
 {
-	static const char *const files[] = { AGENT_CFG, AGENT_ANCHOR,
-	    AGENT_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE, CONSENT_FILE,
-	    CONSENT_TEXT_FILE, AGENT_LEAVING, DEVKEY_FILE, AGENT_LOCK };
-	static const char *const subs[] = { AGENT_PROFILES, SPOOL_PENDING_DIR,
+	static const char *const files[] = { STATE_CFG, STATE_ANCHOR,
+	    STATE_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE, CONSENT_FILE,
+	    CONSENT_TEXT_FILE, STATE_LEAVING, DEVKEY_FILE, STATE_LOCK };
+	static const char *const subs[] = { STATE_PROFILES, SPOOL_PENDING_DIR,
 	    SPOOL_SENT_DIR };
 	struct dirent *de;
 	DIR *dp;
@@ -281,7 +281,7 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 }
 
 int
-cmd_unenroll(struct agent_opts *o, int argc, char **argv)
+leave_cmd(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,
@@ -323,7 +323,7 @@ cmd_unenroll(struct agent_opts *o, int argc, char **argv)
 out:
 	if (kept)
 		fprintf(stderr, "%s: note: %s holds files muster-agent did not "
-		    "make; left in place\n", AGENT_PROG, o->state);
+		    "make; left in place\n", CMD_PROG, o->state);
 	if (lockfd != -1)
 		close(lockfd);
 	return rc == 0 ? 0 : cli_fail(rc, &e);

@@ -44,4 +44,9 @@ int	leave_send(const char *dir, const struct state_cfg *c,
  */
 int	leave_wipe(const char *dir, int *kept, struct muster_err *e);
 
+struct cmd_opts;
+
+/* `muster-agent unenroll`; returns the exit code. */
+int	leave_cmd(struct cmd_opts *o, int argc, char **argv);
+
 #endif

@@ -3,21 +3,27 @@
 #include <stdio.h>
 
 #include "muster/cli.h"
+#include "check.h"
 #include "cmd.h"
+#include "enroll.h"
+#include "info.h"
+#include "install.h"
+#include "leave.h"
+#include "run.h"
 
 static const struct agent_cmd {
 	struct cli_cmd	c;
-	int		(*fn)(struct agent_opts *, int, char **);
+	int		(*fn)(struct cmd_opts *, int, char **);
 } cmds[] = {
-	{ { "trust",	"set the trust anchor (air gap): trust [--scope S] ORG.pub" }, cmd_trust },
-	{ { "install",	"install a signed profile from a file: install PROFILE.cfg [SIG]" }, cmd_install },
-	{ { "check",	"evaluate the installed profiles: check [--json] [--remediate]" }, cmd_check },
-	{ { "status",	"trust anchor, scope, installed profiles, last check" }, cmd_status },
-	{ { "explain",	"every fact read and every field a report carries" }, cmd_explain },
-	{ { "enroll",	"enroll with the org's server: enroll BUNDLE [--consent [--report-only]]" }, cmd_enroll },
-	{ { "run",	"fetch, check, report; repeat: run [--once] [--foreground]" }, cmd_run },
-	{ { "log",	"the reports kept on this device, sent and waiting" }, cmd_log },
-	{ { "unenroll",	"leave: the server deletes this device's data; the state is wiped" }, cmd_unenroll },
+	{ { "trust",	"set the trust anchor (air gap): trust [--scope S] ORG.pub" }, install_cmd_trust },
+	{ { "install",	"install a signed profile from a file: install PROFILE.cfg [SIG]" }, install_cmd_install },
+	{ { "check",	"evaluate the installed profiles: check [--json] [--remediate]" }, check_cmd },
+	{ { "status",	"trust anchor, scope, installed profiles, last check" }, info_cmd_status },
+	{ { "explain",	"every fact read and every field a report carries" }, info_cmd_explain },
+	{ { "enroll",	"enroll with the org's server: enroll BUNDLE [--consent [--report-only]]" }, enroll_cmd },
+	{ { "run",	"fetch, check, report; repeat: run [--once] [--foreground]" }, run_cmd },
+	{ { "log",	"the reports kept on this device, sent and waiting" }, info_cmd_log },
+	{ { "unenroll",	"leave: the server deletes this device's data; the state is wiped" }, leave_cmd },
 };
 
 static void
@@ -25,7 +31,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: %s [--state DIR] [--device BACKEND] COMMAND "
 	    "[OPTIONS] [ARGS]\n       %s COMMAND --help\n\ncommands:\n",
-	    AGENT_PROG, AGENT_PROG);
+	    CMD_PROG, CMD_PROG);
 	CLI_CMD_LIST(f, cmds);
 	fprintf(f, "\noptions:\n"
 	    "  --state DIR       the agent's state (default %s)\n"
@@ -38,7 +44,7 @@ usage(FILE *f)
 	    "            66 missing input, 69 server unavailable, 75 queued "
 	    "(retry later),\n"
 	    "            77 trust failure (signature, pin, revoked), 78 bad "
-	    "configuration\n", AGENT_STATE_DEFAULT, AGENT_DEVICE_DEFAULT);
+	    "configuration\n", CMD_STATE_DEFAULT, CMD_DEVICE_DEFAULT);
 }
 
 int
@@ -49,11 +55,11 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct agent_opts o = { AGENT_STATE_DEFAULT, AGENT_DEVICE_DEFAULT };
+	struct cmd_opts o = { CMD_STATE_DEFAULT, CMD_DEVICE_DEFAULT };
 	const struct agent_cmd *cmd;
 	int c;
 
-	cli_init(AGENT_PROG);
+	cli_init(CMD_PROG);
 	/* Descriptors 0-2 open, so nothing we open lands on them. */
 	cli_stdio_guard();
 	if ((c = cli_sodium_init()) != 0)
@@ -67,11 +73,11 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (c == 'V') {
-			printf("%s %s\n", AGENT_PROG, MUSTER_VERSION);
+			printf("%s %s\n", CMD_PROG, MUSTER_VERSION);
 			return 0;
 		}
 		return cli_usage(NULL, "bad option \"%s\" (see %s --help)",
-		    argv[optind - 1], AGENT_PROG);
+		    argv[optind - 1], CMD_PROG);
 	}
 	if (optind >= argc) {
 		usage(stderr);

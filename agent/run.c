@@ -37,23 +37,24 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "muster/cli.h"
 #include "muster/log.h"
 #include "muster/profile.h"
-#include "muster/cli.h"
+#include "muster/report.h"
 #include "muster/timefmt.h"
-#include "cmd.h"
-#include "install.h"
-#include "state.h"
 #include "call.h"
 #include "check.h"
-#include "devkey.h"
-#include "device/device.h"
+#include "cmd.h"
+#include "run.h"
 #include "consent.h"
+#include "device/device.h"
+#include "devkey.h"
+#include "install.h"
 #include "leave.h"
 #include "net.h"
-#include "muster/report.h"
 #include "rules.h"
 #include "spool.h"
+#include "state.h"
 
 #define RUN_ONCE_TRIES		3	/* sends per --once run */
 #define RUN_ONCE_BACKOFF	2	/* seconds before a --once retry */
@@ -624,7 +625,7 @@ finish(struct runner *r, int rc, const struct muster_err *e)
 }
 
 int
-cmd_run(struct agent_opts *o, int argc, char **argv)
+run_cmd(struct cmd_opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CMD_COMMON_OPTS,
@@ -648,7 +649,7 @@ cmd_run(struct agent_opts *o, int argc, char **argv)
 	if (k != argc)
 		return cli_usage("run", "unexpected argument \"%s\"",
 		    argv[k]);
-	log_init(AGENT_PROG, !(ra.once || ra.foreground),
+	log_init(CMD_PROG, !(ra.once || ra.foreground),
 	    ra.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_warn_word("warning");
 	memset(&r, 0, sizeof r);

@@ -42,8 +42,8 @@
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "muster/timefmt.h"
-#include "state.h"
 #include "reporter/frame.h"
+#include "state.h"
 
 #define PROFILE_SUFFIX	".profile"
 
@@ -67,7 +67,7 @@ state_open(const char *dir, int create, struct muster_err *e)
 	if (create) {
 		if ((rc = fs_mkdir_private(dir, e)) != 0)
 			return rc;
-		if ((sub = path2(dir, AGENT_PROFILES, NULL)) == NULL)
+		if ((sub = path2(dir, STATE_PROFILES, NULL)) == NULL)
 			return err_set(e, MUSTER_EINTERNAL, "out of memory");
 		rc = fs_mkdir_private(sub, e);
 		free(sub);
@@ -109,8 +109,8 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 	int rc;
 
 	config_init(&cfg);
-	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL ||
-	    (ppath = path2(dir, AGENT_ANCHOR, NULL)) == NULL) {
+	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL ||
+	    (ppath = path2(dir, STATE_ANCHOR, NULL)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -126,7 +126,7 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 	}
 	free(buf);
 	buf = NULL;
-	if ((rc = read_private(cpath, AGENT_CFG_MAX, &buf, &len, e)) != 0)
+	if ((rc = read_private(cpath, STATE_CFG_MAX, &buf, &len, e)) != 0)
 		goto out;
 	if ((rc = cfg_parse(&cfg, cpath, buf, e)) != 0)
 		goto out;
@@ -161,7 +161,7 @@ state_anchor_set(const char *dir, const struct sig_pubkey *pk,
 	char *ppath = NULL, *pub = NULL;
 	int rc;
 
-	if ((ppath = path2(dir, AGENT_ANCHOR, NULL)) == NULL) {
+	if ((ppath = path2(dir, STATE_ANCHOR, NULL)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -251,11 +251,11 @@ state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
 
 	memset(c, 0, sizeof *c);
 	config_init(&cfg);
-	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL) {
+	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = read_private(cpath, AGENT_CFG_MAX, &buf, &len, e)) != 0) {
+	if ((rc = read_private(cpath, STATE_CFG_MAX, &buf, &len, e)) != 0) {
 		if (rc == MUSTER_ENOINPUT)
 			rc = err_set(e, MUSTER_ECONFIG, "%s: not set up; run "
 			    "muster-agent enroll or trust first", cpath);
@@ -314,7 +314,7 @@ state_cfg_store(const char *dir, const struct state_cfg *c,
 		return err_set(e, MUSTER_EINTERNAL, "agent.cfg: refusing to "
 		    "write a bad \"%s\"", bad);
 	/* Every value was checked: none can hold a quote or a backslash. */
-	if ((cpath = path2(dir, AGENT_CFG, NULL)) == NULL ||
+	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL ||
 	    asprintf(&buf, "# muster-agent state: written by muster-agent, "
 	    "do not edit.\nscope = \"%s\";\nkey_id = \"%s\";\n"
 	    "%s%s%s" "%s%s%s" "%s%s%s" "%s%s%s",
@@ -344,7 +344,7 @@ state_lock(const char *dir, int wait, int *fdp, struct muster_err *e)
 	int fd, rc = 0;
 
 	*fdp = -1;
-	if ((path = path2(dir, AGENT_LOCK, NULL)) == NULL)
+	if ((path = path2(dir, STATE_LOCK, NULL)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1) {
@@ -410,7 +410,7 @@ state_tidy(const char *dir)
 	char *sub;
 
 	tidy_dir(dir, before);
-	if ((sub = path2(dir, AGENT_PROFILES, NULL)) != NULL)
+	if ((sub = path2(dir, STATE_PROFILES, NULL)) != NULL)
 		tidy_dir(sub, before);
 	free(sub);
 }
@@ -502,7 +502,7 @@ state_profiles_load(const char *dir, const struct state_anchor *a,
 
 	*listp = NULL;
 	*np = 0;
-	if ((pdir = path2(dir, AGENT_PROFILES, NULL)) == NULL)
+	if ((pdir = path2(dir, STATE_PROFILES, NULL)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	if ((rc = fs_check_private(pdir, e)) != 0) {
 		if (rc == MUSTER_ENOINPUT)
@@ -513,7 +513,7 @@ state_profiles_load(const char *dir, const struct state_anchor *a,
 		rc = err_sys(e, MUSTER_EIO, "%s", pdir);
 		goto out;
 	}
-	if ((list = calloc(AGENT_MAX_PROFILES, sizeof *list)) == NULL) {
+	if ((list = calloc(STATE_MAX_PROFILES, sizeof *list)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -522,9 +522,9 @@ state_profiles_load(const char *dir, const struct state_anchor *a,
 		if (nl <= strlen(PROFILE_SUFFIX) || strcmp(de->d_name + nl -
 		    strlen(PROFILE_SUFFIX), PROFILE_SUFFIX) != 0)
 			continue;	/* temp files of an interrupted write */
-		if (n == AGENT_MAX_PROFILES) {
+		if (n == STATE_MAX_PROFILES) {
 			rc = err_set(e, MUSTER_ECONFIG, "%s: more than %d "
-			    "profiles installed", pdir, AGENT_MAX_PROFILES);
+			    "profiles installed", pdir, STATE_MAX_PROFILES);
 			goto out;
 		}
 		if ((path = path2(pdir, de->d_name, NULL)) == NULL) {
@@ -564,7 +564,7 @@ state_profile_store(const char *dir, const struct profile *p,
 		return rc;
 	nl = siglen > 0 && sig[siglen - 1] != '\n';
 	if (asprintf(&name, "%s%s", p->id, PROFILE_SUFFIX) == -1 ||
-	    (path = path2(dir, AGENT_PROFILES, name)) == NULL ||
+	    (path = path2(dir, STATE_PROFILES, name)) == NULL ||
 	    (buf = malloc(siglen + 1 + len)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
@@ -591,7 +591,7 @@ state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
 	int rc;
 
 	timefmt_format(l->time, t);
-	if ((path = path2(dir, AGENT_LASTCHECK, NULL)) == NULL ||
+	if ((path = path2(dir, STATE_LASTCHECK, NULL)) == NULL ||
 	    asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
 	    "fail = %u;\nremediated = %u;\nerror = %u;\n", t,
 	    l->compliant ? "compliant" : "noncompliant", l->pass, l->fail,
@@ -619,11 +619,11 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 
 	memset(l, 0, sizeof *l);
 	config_init(&cfg);
-	if ((path = path2(dir, AGENT_LASTCHECK, NULL)) == NULL) {
+	if ((path = path2(dir, STATE_LASTCHECK, NULL)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = read_private(path, AGENT_CFG_MAX, &buf, &len, e)) != 0 ||
+	if ((rc = read_private(path, STATE_CFG_MAX, &buf, &len, e)) != 0 ||
 	    (rc = cfg_parse(&cfg, path, buf, e)) != 0)
 		goto out;
 	if (cfgread_str(config_lookup(&cfg, "time"), SIZE_MAX, &t) != 0 ||

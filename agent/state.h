@@ -16,14 +16,14 @@
 #include "muster/url.h"
 
 /* The files of the state directory. */
-#define AGENT_CFG		"agent.cfg"
-#define AGENT_ANCHOR		"org.pub"
-#define AGENT_PROFILES		"profiles"
-#define AGENT_LASTCHECK		"last-check.cfg"
-#define AGENT_LOCK		"lock"
-#define AGENT_LEAVING		"leaving"
-#define AGENT_CFG_MAX		(64 * 1024)
-#define AGENT_MAX_PROFILES	64
+#define STATE_CFG		"agent.cfg"
+#define STATE_ANCHOR		"org.pub"
+#define STATE_PROFILES		"profiles"
+#define STATE_LASTCHECK		"last-check.cfg"
+#define STATE_LOCK		"lock"
+#define STATE_LEAVING		"leaving"
+#define STATE_CFG_MAX		(64 * 1024)
+#define STATE_MAX_PROFILES	64
 
 /* The trust anchor and what was set with it. */
 struct state_anchor {

@@ -475,11 +475,11 @@ admin_revoke(int argc, char **argv)
 	sodium_free(auth);
 	auth = NULL;
 	if ((rc = org_keys_load(org, &pk, &sk, &e)) != 0 ||
-	    (rc = revocation_sign(&rv, sk, &rtext, &e)) != 0)
+	    (rc = token_revocation_sign(&rv, sk, &rtext, &e)) != 0)
 		goto out;
 	sig_seckey_free(sk);
 	sk = NULL;
-	if ((rc = revocation_verify(rtext, strlen(rtext), &pk, &check, &e)) !=
+	if ((rc = token_revocation_verify(rtext, strlen(rtext), &pk, &check, &e)) !=
 	    0) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "the new revocation does "
 		    "not verify; nothing sent");

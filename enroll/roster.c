@@ -145,7 +145,7 @@ roster_sign_one(struct roster *r, struct row *row)
 	memcpy(t.person, row->person, sizeof t.person);
 	t.expires = r->expires;
 	if ((rc = token_sign(&t, r->sk, &tok, &e)) != 0 ||
-	    (rc = bundle_format(r->pk, tok, &t, &row->bundle, &e)) != 0)
+	    (rc = token_bundle_format(r->pk, tok, &t, &row->bundle, &e)) != 0)
 		roster_fatal(r, rc, &e);
 	fs_free_secret(tok);
 }
@@ -365,7 +365,7 @@ roster_check_first(struct roster *r, const struct chunk *c, int *checked,
 	if (i == c->nrows || roster_failed(r))
 		return 0;
 	*checked = 1;
-	if (bundle_parse(r->name, c->rows[i].bundle,
+	if (token_bundle_parse(r->name, c->rows[i].bundle,
 	    strlen(c->rows[i].bundle), &pk, &tok, &t, &ce) != 0 ||
 	    memcmp(&pk, r->pk, sizeof pk) != 0)
 		rc = err_set(e, MUSTER_EINTERNAL, "%s:%ld: the new bundle does "

@@ -183,12 +183,12 @@ tokcmd_token(int argc, char **argv)
 	memcpy(t.unit, a.unit, strlen(a.unit) + 1);
 	memcpy(t.person, a.person, strlen(a.person) + 1);
 	if ((rc = token_sign(&t, sk, &tok, &e)) != 0 ||
-	    (rc = bundle_format(&pk, tok, &t, &bundle, &e)) != 0)
+	    (rc = token_bundle_format(&pk, tok, &t, &bundle, &e)) != 0)
 		goto out;
 	sig_seckey_free(sk);
 	sk = NULL;
 	/* As minisign does: never hand out what would not verify. */
-	if (bundle_parse(out, bundle, strlen(bundle), &gotpk, &gottok,
+	if (token_bundle_parse(out, bundle, strlen(bundle), &gotpk, &gottok,
 	    &check, &ce) != 0) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "%s: the new bundle does "
 		    "not verify (%s); nothing written", out, ce.msg);
@@ -199,7 +199,7 @@ tokcmd_token(int argc, char **argv)
 	 * smudge); the PNG's at level M, as it may be printed.
 	 */
 	if ((want_qr || png != NULL) &&
-	    (rc = bundle_uri(&pk, tok, &uri, &e)) != 0)
+	    (rc = token_bundle_uri(&pk, tok, &uri, &e)) != 0)
 		goto out;
 	if (want_qr && (rc = qr_encode(uri, QR_ECLEVEL_L, &qr, &e)) != 0)
 		goto out;

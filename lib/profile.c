@@ -23,9 +23,9 @@
 
 #include <libconfig.h>
 
-#include "muster/err.h"
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
+#include "muster/err.h"
 #include "muster/esc.h"
 #include "muster/profile.h"
 #include "muster/timefmt.h"

@@ -610,7 +610,7 @@ token_expired(const struct token *t, time_t now)
 }
 
 int
-revocation_sign(const struct revocation *r, const struct sig_seckey *sk,
+token_revocation_sign(const struct revocation *r, const struct sig_seckey *sk,
     char **out, struct muster_err *e)
 {
 	char body[TOKEN_BODY_MAX + 1], tm[TIMEFMT_LEN], hex[SIG_KEYID_HEX];
@@ -635,7 +635,7 @@ revocation_sign(const struct revocation *r, const struct sig_seckey *sk,
 }
 
 int
-revocation_verify(const char *s, size_t len, const struct sig_pubkey *pk,
+token_revocation_verify(const char *s, size_t len, const struct sig_pubkey *pk,
     struct revocation *r, struct muster_err *e)
 {
 	unsigned char body[TOKEN_BODY_MAX];
@@ -655,7 +655,7 @@ revocation_verify(const char *s, size_t len, const struct sig_pubkey *pk,
 /* ---- bundles ---------------------------------------------------------- */
 
 int
-bundle_format(const struct sig_pubkey *pk, const char *token,
+token_bundle_format(const struct sig_pubkey *pk, const char *token,
     const struct token *t, char **out, struct muster_err *e)
 {
 	char b64[sodium_base64_ENCODED_LEN(PUBKEY_BIN_BYTES,
@@ -728,7 +728,7 @@ bundle_string(const char *name, config_setting_t *root, const char *key,
 }
 
 int
-bundle_parse(const char *name, const char *buf, size_t len,
+token_bundle_parse(const char *name, const char *buf, size_t len,
     struct sig_pubkey *pk, char **token, struct token *t,
     struct muster_err *e)
 {
@@ -798,7 +798,7 @@ out:
 }
 
 int
-bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
+token_bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
     struct muster_err *e)
 {
 	unsigned char bin[PUBKEY_BIN_BYTES];
@@ -825,7 +825,7 @@ bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
 }
 
 int
-bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
+token_bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
     char **token, struct token *t, struct muster_err *e)
 {
 	unsigned char bin[TOKEN_BODY_MAX];

@@ -121,7 +121,7 @@ token2_revocation_verify(const char *s, size_t len, const struct root *r,
 	if ((pk = role_key("revocation", s, len, r, ROOT_ROLE_REVOCATION, &rc,
 	    e)) == NULL)
 		return rc;
-	return revocation_verify(s, len, pk, rv, e);
+	return token_revocation_verify(s, len, pk, rv, e);
 }
 
 int
@@ -406,7 +406,7 @@ token2_bundle_parse(const char *name, const char *buf, size_t len,
 		/* A first-wave bundle: its org key is the legacy root. */
 		config_destroy(&cfg);
 		cfg_live = 0;
-		if ((rc = bundle_parse(name, buf, len, &pk, token, t, e)) != 0)
+		if ((rc = token_bundle_parse(name, buf, len, &pk, token, t, e)) != 0)
 			goto out;
 		rc = root_legacy(&pk, t->server, t->pin, r, e);
 		goto out;

@@ -12,7 +12,7 @@
 #include "muster/log.h"
 #include "muster/proto.h"
 #include "http.h"
-#include "routes.h"
+#include "route.h"
 #include "srv.h"
 
 /* TLS 1.2 and 1.3 only (docs/protocol.md). */
@@ -28,7 +28,7 @@ enum http_state {
 
 /*
  * What is kept for a POST from its headers to its answer.  For a deferred
- * write (struct reply) the connection is suspended while the writer holds
+ * write (struct route_reply) the connection is suspended while the writer holds
  * job; MHD frees no suspended connection, so r and the body outlive it.
  */
 struct http_req {
@@ -54,7 +54,7 @@ static struct http_req http_get_marker;
 /* Sends out (taking what it owns) and counts it under route. */
 static enum MHD_Result
 http_send(struct srv *s, struct MHD_Connection *c, enum metrics_route metric,
-    const char *method, struct reply *out)
+    const char *method, struct route_reply *out)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -69,7 +69,7 @@ http_send(struct srv *s, struct MHD_Connection *c, enum metrics_route metric,
 		    (void *)(uintptr_t)(out->sbody != NULL ? out->sbody : ""),
 		    MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL) {
-		reply_clear(out);
+		route_reply_clear(out);
 		return MHD_NO;
 	}
 	if (out->status != MHD_HTTP_NOT_MODIFIED)
@@ -88,7 +88,7 @@ http_send(struct srv *s, struct MHD_Connection *c, enum metrics_route metric,
 	metrics_request(metric, out->status);
 	log_debug("%s %s: %u", method, metrics_route_name(metric),
 	    out->status);
-	reply_clear(out);
+	route_reply_clear(out);
 	return ret;
 }
 
@@ -96,10 +96,10 @@ static enum MHD_Result
 http_fail(struct srv *s, struct MHD_Connection *c, enum metrics_route metric,
     const char *method, unsigned status, const char *msg)
 {
-	struct reply out;
+	struct route_reply out;
 
 	memset(&out, 0, sizeof out);
-	reply_error(&out, status, msg);
+	route_reply_error(&out, status, msg);
 	return http_send(s, c, metric, method, &out);
 }
 
@@ -140,10 +140,10 @@ static enum MHD_Result
 http_unauthorized(struct srv *s, struct MHD_Connection *c,
     const struct route *rt, const char *method)
 {
-	struct reply out;
+	struct route_reply out;
 
 	memset(&out, 0, sizeof out);
-	reply_error(&out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
+	route_reply_error(&out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
 	out.hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
 	snprintf(out.hvalue, sizeof out.hvalue, "Bearer");
 	return http_send(s, c, rt->metric, method, &out);
@@ -160,7 +160,7 @@ http_first(struct srv *s, struct MHD_Connection *c, const char *url,
 {
 	const struct route *rt;
 	struct http_req *r;
-	struct reply out;
+	struct route_reply out;
 	long long cl;
 
 	if ((rt = route_find(url)) == NULL)
@@ -168,7 +168,7 @@ http_first(struct srv *s, struct MHD_Connection *c, const char *url,
 		    "not found");
 	if (strcmp(method, rt->method) != 0) {
 		memset(&out, 0, sizeof out);
-		reply_error(&out, MHD_HTTP_METHOD_NOT_ALLOWED,
+		route_reply_error(&out, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed");
 		out.hname = MHD_HTTP_HEADER_ALLOW;
 		snprintf(out.hvalue, sizeof out.hvalue, "%s", rt->method);
@@ -266,7 +266,7 @@ static enum MHD_Result
 http_answer_write(struct srv *s, struct MHD_Connection *c, struct http_req *r,
     const char *method)
 {
-	struct reply out;
+	struct route_reply out;
 	route_done_fn done = r->done;
 
 	memset(&out, 0, sizeof out);
@@ -285,7 +285,7 @@ http_answer_write(struct srv *s, struct MHD_Connection *c, struct http_req *r,
  */
 static enum MHD_Result
 http_defer(struct srv *s, struct MHD_Connection *c, struct http_req *r,
-    const char *method, struct reply *out)
+    const char *method, struct route_reply *out)
 {
 	struct muster_err e;
 	int rc;
@@ -298,7 +298,7 @@ http_defer(struct srv *s, struct MHD_Connection *c, struct http_req *r,
 	r->job.arg = out->arg;
 	r->job.done = http_written;
 	r->job.cls = r;
-	reply_clear(out);
+	route_reply_clear(out);
 	/* Counted before draining is read: http_stop sees one or the other. */
 	__atomic_add_fetch(&s->deferred, 1, __ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&s->draining, __ATOMIC_SEQ_CST)) {
@@ -329,8 +329,8 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	struct srv *s = cls;
 	struct http_req *r = *con_cls;
 	const struct route *rt;
-	struct request rq;
-	struct reply out;
+	struct route_request rq;
+	struct route_reply out;
 	enum MHD_Result ret;
 
 	(void)version;
@@ -345,7 +345,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		if ((rt = route_find(url)) == NULL)
 			return MHD_NO;
 		memset(&out, 0, sizeof out);
-		rq = (struct request){ s, c, rt->path, NULL, 0 };
+		rq = (struct route_request){ s, c, rt->path, NULL, 0 };
 		rt->fn(&rq, &out);
 		return http_send(s, c, rt->metric, method, &out);
 	}
@@ -372,7 +372,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		return http_fail(s, c, r->route->metric, method,
 		    MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
 	memset(&out, 0, sizeof out);
-	rq = (struct request){ s, c, r->route->path,
+	rq = (struct route_request){ s, c, r->route->path,
 	    r->body != NULL ? r->body : "", r->len };
 	/* Every POST route may write: tell the writer (group commit). */
 	writer_expect(s->writer);
@@ -391,7 +391,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct srv *s = cls;
 	struct http_req *r = *con_cls;
-	struct reply out;
+	struct route_reply out;
 
 	(void)c;
 	(void)toe;
@@ -407,7 +407,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			__atomic_sub_fetch(&s->resumed, 1, __ATOMIC_SEQ_CST);
 			memset(&out, 0, sizeof out);
 			r->done(r->job.arg, r->job.rc, &r->job.err, &out);
-			reply_clear(&out);
+			route_reply_clear(&out);
 		}
 		free(r->body);
 		free(r);

@@ -3,7 +3,7 @@
  * Content-Type, Content-Length and the admin token are checked from the
  * headers alone, before anything is allocated for the request; a body is
  * then buffered up to limits.max_body, counted as it arrives (chunked
- * uploads too), and handed to its route (routes.h).
+ * uploads too), and handed to its route (route.h).
  */
 #ifndef MUSTER_SERVER_HTTP_H
 #define MUSTER_SERVER_HTTP_H

@@ -1,7 +1,7 @@
 /*
  * rollup_http: GET /v1/admin/rollup, the roll-up (rollup.h) as the admin
  * API serves it: query parameters checked, the answer written into a
- * buffer with its status and content type.  routes.c calls it after the
+ * buffer with its status and content type.  route.c calls it after the
  * admin token and the method have been checked.
  */
 #ifndef MUSTER_SERVER_ROLLUP_HTTP_H

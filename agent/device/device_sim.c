@@ -22,9 +22,9 @@
 
 #include <libconfig.h>
 
-#include "muster/err.h"
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
+#include "muster/err.h"
 #include "muster/fs.h"
 #include "device.h"
 #include "device_impl.h"

@@ -79,10 +79,10 @@ int	token_verify(const char *s, size_t len, const struct sig_pubkey *pk,
 int	token_expired(const struct token *t, time_t now);
 
 /* The same for revocations. */
-int	revocation_sign(const struct revocation *r,
+int	token_revocation_sign(const struct revocation *r,
 	    const struct sig_seckey *sk, char **out, struct muster_err *e)
 	    __attribute__((warn_unused_result));
-int	revocation_verify(const char *s, size_t len,
+int	token_revocation_verify(const char *s, size_t len,
 	    const struct sig_pubkey *pk, struct revocation *r,
 	    struct muster_err *e) __attribute__((warn_unused_result));
 
@@ -90,7 +90,7 @@ int	revocation_verify(const char *s, size_t len,
  * Formats a bundle file (libconfig) holding pk and the token string, with
  * a comment naming person, unit and scope.  *out is malloc'd.
  */
-int	bundle_format(const struct sig_pubkey *pk, const char *token,
+int	token_bundle_format(const struct sig_pubkey *pk, const char *token,
 	    const struct token *t, char **out, struct muster_err *e);
 
 /*
@@ -99,21 +99,21 @@ int	bundle_format(const struct sig_pubkey *pk, const char *token,
  * Returns MUSTER_EDATA for a malformed bundle, MUSTER_ETRUST when the
  * token does not verify with the bundle's key.
  */
-int	bundle_parse(const char *name, const char *buf, size_t len,
+int	token_bundle_parse(const char *name, const char *buf, size_t len,
 	    struct sig_pubkey *pk, char **token, struct token *t,
 	    struct muster_err *e) __attribute__((warn_unused_result));
 
 /* The bundle as a muster://enroll?k=...&t=... URI; *out is malloc'd. */
-int	bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
+int	token_bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
 	    struct muster_err *e);
 
 /*
- * The reverse of bundle_uri: parses the len bytes at s (a
- * muster://enroll?k=...&t=... URI, exactly as bundle_uri writes it) into
+ * The reverse of token_bundle_uri: parses the len bytes at s (a
+ * muster://enroll?k=...&t=... URI, exactly as token_bundle_uri writes it) into
  * pk and a malloc'd token string *token, then verifies the token with pk
- * into *t.  Returns what bundle_parse returns.
+ * into *t.  Returns what token_bundle_parse returns.
  */
-int	bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
+int	token_bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
 	    char **token, struct token *t, struct muster_err *e)
 	    __attribute__((warn_unused_result));
 

@@ -35,7 +35,7 @@ int	token2_verify(const char *s, size_t len, const struct root *r,
 
 /*
  * Verifies a revocation string against r's revocation role, as
- * token2_verify does for tokens.  Returns what revocation_verify
+ * token2_verify does for tokens.  Returns what token_revocation_verify
  * returns, or MUSTER_ETRUST for a key outside the role.
  */
 int	token2_revocation_verify(const char *s, size_t len,
@@ -70,7 +70,7 @@ int	token2_bundle_format(const struct sigset *root, const char *token,
  * exactly that root (token2_root_match).  *root_ss receives the root's
  * bytes and signatures (the caller's, sigset_free), *r the root.
  *
- * v1 (org_key, token): bundle_parse, then *r = root_legacy(org key,
+ * v1 (org_key, token): token_bundle_parse, then *r = root_legacy(org key,
  * token's server, token's pin) and *root_ss = NULL.
  *
  * Either way *token is a malloc'd copy of the token string and *t the

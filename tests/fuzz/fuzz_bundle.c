@@ -2,11 +2,11 @@
  * fuzz_bundle: enrollment bundles, tokens and revocations (lib/token.c)
  * on arbitrary bytes.  Each input goes, whole, to:
  *
- *	bundle_parse		as a bundle file (the token verified with the
+ *	token_bundle_parse		as a bundle file (the token verified with the
  *				bundle's own key, so a real bundle goes deep)
- *	bundle_uri_parse	as a muster://enroll URI
+ *	token_bundle_uri_parse	as a muster://enroll URI
  *	token_verify,		as a token and a revocation string, with the
- *	revocation_verify	fixed org key of fuzz.h
+ *	token_revocation_verify	fixed org key of fuzz.h
  *	the body parsers	as the body of a token and of a revocation:
  *				the harness signs it with the fixed org key,
  *				so the strict body parse is reached with any
@@ -14,7 +14,7 @@
  *
  * Whatever verifies must sign again to exactly the same string (the
  * parse is strict, so a token has one spelling), and a verified token
- * must survive bundle_format/bundle_parse and bundle_uri/bundle_uri_parse.
+ * must survive token_bundle_format/token_bundle_parse and token_bundle_uri/token_bundle_uri_parse.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,25 +67,25 @@ token_roundtrip(const struct sig_pubkey *pk, const char *tok,
 	char *text = NULL, *tok2 = NULL;
 	int rc;
 
-	FUZZ_ASSERT(bundle_format(pk, tok, t, &text, &e) == 0,
-	    "bundle_format: %s", e.msg);
-	rc = bundle_parse("again", text, strlen(text), &pk2, &tok2, &t2, &e);
+	FUZZ_ASSERT(token_bundle_format(pk, tok, t, &text, &e) == 0,
+	    "token_bundle_format: %s", e.msg);
+	rc = token_bundle_parse("again", text, strlen(text), &pk2, &tok2, &t2, &e);
 	FUZZ_ASSERT(rc == 0, "a formatted bundle does not parse: %s\n%s",
 	    e.msg, text);
 	FUZZ_ASSERT(memcmp(pk, &pk2, sizeof *pk) == 0 &&
-	    strcmp(tok, tok2) == 0, "bundle_parse changed the key or token");
-	same_token(t, &t2, "bundle_parse");
+	    strcmp(tok, tok2) == 0, "token_bundle_parse changed the key or token");
+	same_token(t, &t2, "token_bundle_parse");
 	free(text);
 	free(tok2);
 	text = tok2 = NULL;
 
-	FUZZ_ASSERT(bundle_uri(pk, tok, &text, &e) == 0, "bundle_uri: %s",
+	FUZZ_ASSERT(token_bundle_uri(pk, tok, &text, &e) == 0, "token_bundle_uri: %s",
 	    e.msg);
-	rc = bundle_uri_parse(text, strlen(text), &pk2, &tok2, &t2, &e);
+	rc = token_bundle_uri_parse(text, strlen(text), &pk2, &tok2, &t2, &e);
 	FUZZ_ASSERT(rc == 0, "a bundle URI does not parse: %s", e.msg);
 	FUZZ_ASSERT(memcmp(pk, &pk2, sizeof *pk) == 0 &&
-	    strcmp(tok, tok2) == 0, "bundle_uri_parse changed the key or token");
-	same_token(t, &t2, "bundle_uri_parse");
+	    strcmp(tok, tok2) == 0, "token_bundle_uri_parse changed the key or token");
+	same_token(t, &t2, "token_bundle_uri_parse");
 	free(text);
 	free(tok2);
 }
@@ -100,7 +100,7 @@ fuzz_containers(const uint8_t *data, size_t size)
 	char *tok = NULL;
 	int rc;
 
-	rc = bundle_parse("fuzz.bundle", (const char *)data, size, &pk, &tok,
+	rc = token_bundle_parse("fuzz.bundle", (const char *)data, size, &pk, &tok,
 	    &t, &e);
 	if (rc == 0) {
 		FUZZ_ASSERT(tok != NULL, "no token");
@@ -108,17 +108,17 @@ fuzz_containers(const uint8_t *data, size_t size)
 		free(tok);
 	} else
 		FUZZ_ASSERT(tok == NULL && (rc == MUSTER_EDATA ||
-		    rc == MUSTER_ETRUST), "bundle_parse: %d", rc);
+		    rc == MUSTER_ETRUST), "token_bundle_parse: %d", rc);
 
 	tok = NULL;
-	rc = bundle_uri_parse((const char *)data, size, &pk, &tok, &t, &e);
+	rc = token_bundle_uri_parse((const char *)data, size, &pk, &tok, &t, &e);
 	if (rc == 0) {
 		FUZZ_ASSERT(tok != NULL, "no token");
 		token_roundtrip(&pk, tok, &t);
 		free(tok);
 	} else
 		FUZZ_ASSERT(tok == NULL && (rc == MUSTER_EDATA ||
-		    rc == MUSTER_ETRUST), "bundle_uri_parse: %d", rc);
+		    rc == MUSTER_ETRUST), "token_bundle_uri_parse: %d", rc);
 }
 
 /* Checks a verified token or revocation string s against a new signing. */
@@ -142,7 +142,7 @@ resign_revocation(const char *s, const struct revocation *r)
 	struct muster_err e;
 	char *again = NULL;
 
-	FUZZ_ASSERT(revocation_sign(r, org_sk, &again, &e) == 0,
+	FUZZ_ASSERT(token_revocation_sign(r, org_sk, &again, &e) == 0,
 	    "a verified revocation does not sign: %s", e.msg);
 	FUZZ_ASSERT(strcmp(again, s) == 0,
 	    "a verified revocation signs to another string");
@@ -167,9 +167,9 @@ fuzz_strings(const uint8_t *data, size_t size)
 		resign_token(s, &t);
 		free(s);
 	}
-	rc = revocation_verify((const char *)data, size, &org_pk, &r, &e);
+	rc = token_revocation_verify((const char *)data, size, &org_pk, &r, &e);
 	FUZZ_ASSERT(rc == 0 || rc == MUSTER_EDATA || rc == MUSTER_ETRUST,
-	    "revocation_verify: %d", rc);
+	    "token_revocation_verify: %d", rc);
 	if (rc == 0) {
 		s = fuzz_strndup(data, size);
 		resign_revocation(s, &r);
@@ -202,9 +202,9 @@ fuzz_bodies(const uint8_t *data, size_t size)
 	    "token_verify: %d", rc);
 	if (rc == 0)
 		resign_token(s, &t);
-	rc = revocation_verify(s, strlen(s), &org_pk, &r, &e);
+	rc = token_revocation_verify(s, strlen(s), &org_pk, &r, &e);
 	FUZZ_ASSERT(rc == 0 || rc == MUSTER_EDATA || rc == MUSTER_ETRUST,
-	    "revocation_verify: %d", rc);
+	    "token_revocation_verify: %d", rc);
 	if (rc == 0)
 		resign_revocation(s, &r);
 }

@@ -101,7 +101,7 @@ send_report(enum profile_scope scope, const char *dev, const unsigned char *sk,
     const uint8_t *data, size_t size)
 {
 	struct MHD_Connection c;
-	struct reply out;
+	struct route_reply out;
 	char sig[128];
 	unsigned st;
 
@@ -116,7 +116,7 @@ send_report(enum profile_scope scope, const char *dev, const unsigned char *sk,
 	FUZZ_ASSERT(st == 202 || st == 200 || st == 409 || st == 400,
 	    "report from %s answered %u: %.*s", dev, st, (int)out.len,
 	    out.body != NULL ? out.body : out.sbody != NULL ? out.sbody : "");
-	reply_clear(&out);
+	route_reply_clear(&out);
 	fuzz_conn_clear(&c);
 	check_validator(scope, dev, data, size, st);
 }

@@ -163,7 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct MHD_Connection c;
 	const struct route *rt;
-	struct reply out;
+	struct route_reply out;
 	struct buf sb = { NULL, 0, 0 };
 	struct req r;
 	int post;
@@ -196,7 +196,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(out.status < 500, "%s %s answered %u: %.*s", r.method,
 	    r.path, out.status, (int)out.len, out.body != NULL ? out.body :
 	    out.sbody != NULL ? out.sbody : "");
-	reply_clear(&out);
+	route_reply_clear(&out);
 	/* An unenrolled device comes back, so the seeds keep working. */
 	fuzz_srv_devices();
 out:

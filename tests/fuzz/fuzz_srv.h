@@ -2,8 +2,8 @@
  * fuzz_srv.h: a muster-server for fuzz_report and fuzz_server, run in the
  * fuzzer's process without libmicrohttpd's daemon: the real srv (config
  * file, org key, SQLite store in the scratch directory, writer thread,
- * profile cache) and the real route functions of server/routes.c, called
- * with a struct request whose connection is the harness's own.
+ * profile cache) and the real route functions of server/route.c, called
+ * with a struct route_request whose connection is the harness's own.
  *
  * The routes read headers and query arguments only through
  * MHD_lookup_connection_value and MHD_get_connection_values; this file
@@ -41,7 +41,7 @@
 #include "muster/token.h"
 #include "../../server/config.h"
 #include "../../server/http.h"
-#include "../../server/routes.h"
+#include "../../server/route.h"
 #include "../../server/srv.h"
 #include "../../server/store.h"
 #include "../../server/writer.h"
@@ -364,7 +364,7 @@ fuzz_srv_next(void)
 
 /* An answer said to be JSON must be JSON. */
 static inline void
-fuzz_srv_json_ok(const struct route *rt, const struct reply *out)
+fuzz_srv_json_ok(const struct route *rt, const struct route_reply *out)
 {
 	const char *b = out->body != NULL ? out->body : out->sbody;
 	json_error_t err;
@@ -389,9 +389,9 @@ fuzz_srv_json_ok(const struct route *rt, const struct reply *out)
  */
 static inline void
 fuzz_srv_call(const struct route *rt, struct MHD_Connection *c,
-    const char *body, size_t len, struct reply *out)
+    const char *body, size_t len, struct route_reply *out)
 {
-	struct request rq;
+	struct route_request rq;
 	struct muster_err e;
 	route_done_fn done;
 	writer_fn job;
@@ -399,7 +399,7 @@ fuzz_srv_call(const struct route *rt, struct MHD_Connection *c,
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	rq = (struct request){ fsrv.srv, c, rt->path, body, len };
+	rq = (struct route_request){ fsrv.srv, c, rt->path, body, len };
 	if (body != NULL)
 		writer_expect(fsrv.srv->writer);
 	rt->fn(&rq, out);
@@ -411,7 +411,7 @@ fuzz_srv_call(const struct route *rt, struct MHD_Connection *c,
 		job = out->job;
 		arg = out->arg;
 		done = out->done;
-		reply_clear(out);
+		route_reply_clear(out);
 		memset(&e, 0, sizeof e);
 		rc = writer_run(fsrv.srv->writer, job, arg, &e);
 		memset(out, 0, sizeof *out);

@@ -154,7 +154,7 @@ new_revocation(char **out)
 	memset(&r, 0, sizeof r);
 	snprintf(r.id, sizeof r.id, "%016lx", ++counter);
 	r.time = time(NULL);
-	if (revocation_sign(&r, fsrv.org_sk, out, &e) != 0)
+	if (token_revocation_sign(&r, fsrv.org_sk, out, &e) != 0)
 		abort();
 }
 

@@ -330,7 +330,7 @@ test_cfg(void **state)
 		const char *bad = "scope = \"personnel\";\nkey_id = "
 		    "\"45E170CAFF09B51C\";\npin = \"sha256//x\";\n";
 
-		snprintf(path, sizeof path, "%s/%s", d, AGENT_CFG);
+		snprintf(path, sizeof path, "%s/%s", d, STATE_CFG);
 		assert_int_equal(fs_write_atomic(path, bad, strlen(bad), 0600,
 		    &e), 0);
 		assert_int_equal(state_cfg_load(d, &got, &e), MUSTER_ECONFIG);

@@ -642,12 +642,12 @@ revocation_roundtrip(void **state)
 	strcpy(r.id, "0123456789abcdef0123456789abcdef");
 	assert_int_equal(timefmt_parse("2026-11-21T10:00:00Z", &r.time),
 	    0);
-	assert_int_equal(revocation_sign(&r, k->sk, &s, &e), 0);
-	assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v, &e), 0);
+	assert_int_equal(token_revocation_sign(&r, k->sk, &s, &e), 0);
+	assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk, &v, &e), 0);
 	assert_string_equal(v.id, r.id);
 	assert_int_equal(v.time, r.time);
 	assert_memory_equal(v.keyid, k->pk.keyid, SIG_KEYID_BYTES);
-	assert_int_equal(revocation_verify(s, strlen(s), &k->pk2, &v, &e),
+	assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk2, &v, &e),
 	    MUSTER_ETRUST);
 	/* A revocation is not a token, nor the other way round. */
 	assert_int_equal(token_verify(s, strlen(s), &k->pk, &t, &e),
@@ -655,18 +655,18 @@ revocation_roundtrip(void **state)
 	len = strlen(s);
 	for (i = 0; i < len; i++) {
 		s[i] ^= 0x04;
-		assert_int_not_equal(revocation_verify(s, len, &k->pk, &v,
+		assert_int_not_equal(token_revocation_verify(s, len, &k->pk, &v,
 		    &e), 0);
 		s[i] ^= 0x04;
 	}
 	for (i = 0; i < len; i++)
-		assert_int_not_equal(revocation_verify(s, i, &k->pk, &v, &e),
+		assert_int_not_equal(token_revocation_verify(s, i, &k->pk, &v, &e),
 		    0);
 	free(s);
 
 	strcpy(r.id, "0123456789abcdef");
-	assert_int_equal(revocation_sign(&r, k->sk, &s, &e), 0);
-	assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v, &e), 0);
+	assert_int_equal(token_revocation_sign(&r, k->sk, &s, &e), 0);
+	assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk, &v, &e), 0);
 	assert_string_equal(v.id, "0123456789abcdef");
 	free(s);
 	{
@@ -674,18 +674,18 @@ revocation_roundtrip(void **state)
 
 		sample(&tt);
 		s = must_sign(&tt, k->sk);
-		assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v,
+		assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk, &v,
 		    &e), MUSTER_EDATA);
 		free(s);
 	}
 
 	s = NULL;
 	strcpy(r.id, "0123456789abcdef0");
-	assert_int_equal(revocation_sign(&r, k->sk, &s, &e), MUSTER_EUSAGE);
+	assert_int_equal(token_revocation_sign(&r, k->sk, &s, &e), MUSTER_EUSAGE);
 	strcpy(r.id, "0123456789ABCDEF");
-	assert_int_equal(revocation_sign(&r, k->sk, &s, &e), MUSTER_EUSAGE);
+	assert_int_equal(token_revocation_sign(&r, k->sk, &s, &e), MUSTER_EUSAGE);
 	strcpy(r.id, "../../etc/passwd");
-	assert_int_equal(revocation_sign(&r, k->sk, &s, &e), MUSTER_EUSAGE);
+	assert_int_equal(token_revocation_sign(&r, k->sk, &s, &e), MUSTER_EUSAGE);
 	assert_null(s);
 
 	/* Bad ids and times signed by the right key are refused. */
@@ -693,25 +693,25 @@ revocation_roundtrip(void **state)
 	snprintf(body, sizeof body, "muster-revoke-v1\nid=0123456789abcde"
 	    "\ntime=2026-11-21T10:00:00Z\nkey=%s\n", hex);
 	s = sign_raw(body, strlen(body), k->sk);
-	assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v, &e),
+	assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk, &v, &e),
 	    MUSTER_EDATA);
 	free(s);
 	snprintf(body, sizeof body, "muster-revoke-v1\nid=0123456789abcdef"
 	    "\ntime=2026-11-21T25:00:00Z\nkey=%s\n", hex);
 	s = sign_raw(body, strlen(body), k->sk);
-	assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v, &e),
+	assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk, &v, &e),
 	    MUSTER_EDATA);
 	free(s);
 	snprintf(body, sizeof body, "muster-revoke-v1\ntime=2026-11-21T10:00:"
 	    "00Z\nid=0123456789abcdef\nkey=%s\n", hex);
 	s = sign_raw(body, strlen(body), k->sk);
-	assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v, &e),
+	assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk, &v, &e),
 	    MUSTER_EDATA);
 	free(s);
 	snprintf(body, sizeof body, "muster-revoke-v1\nid=0123456789abcdef"
 	    "\ntime=2026-11-21T10:00:00Z\nkey=%s\n", hex);
 	s = sign_raw(body, strlen(body), k->sk);
-	assert_int_equal(revocation_verify(s, strlen(s), &k->pk, &v, &e), 0);
+	assert_int_equal(token_revocation_verify(s, strlen(s), &k->pk, &v, &e), 0);
 	free(s);
 }
 
@@ -723,8 +723,8 @@ make_bundle(struct keys *k, struct token *t, char **tok)
 
 	sample(t);
 	*tok = must_sign(t, k->sk);
-	if (bundle_format(&k->pk, *tok, t, &b, &e) != 0)
-		fail_msg("bundle_format: %s", e.msg);
+	if (token_bundle_format(&k->pk, *tok, t, &b, &e) != 0)
+		fail_msg("token_bundle_format: %s", e.msg);
 	return b;
 }
 
@@ -743,7 +743,7 @@ bundle_roundtrip(void **state)
 	assert_non_null(strstr(b, "\norg_key = \"RW"));
 	assert_int_equal(sig_pubkey_base64(&k->pk, line, sizeof line), 0);
 	assert_non_null(strstr(b, line));
-	assert_int_equal(bundle_parse("b.bundle", b, strlen(b), &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b.bundle", b, strlen(b), &pk, &got, &v,
 	    &e), 0);
 	assert_memory_equal(&pk, &k->pk, sizeof pk);
 	assert_string_equal(got, tok);
@@ -752,11 +752,11 @@ bundle_roundtrip(void **state)
 	free(got);
 	got = NULL;
 
-	assert_int_equal(bundle_uri(&k->pk, tok, &uri, &e), 0);
+	assert_int_equal(token_bundle_uri(&k->pk, tok, &uri, &e), 0);
 	assert_true(strncmp(uri, "muster://enroll?k=", 18) == 0);
 	assert_int_equal(strchr(uri, '&') - uri, 18 + 56);
 	assert_non_null(strstr(uri, tok));
-	assert_int_equal(bundle_uri_parse(uri, strlen(uri), &pk, &got, &v,
+	assert_int_equal(token_bundle_uri_parse(uri, strlen(uri), &pk, &got, &v,
 	    &e), 0);
 	assert_memory_equal(&pk, &k->pk, sizeof pk);
 	assert_string_equal(got, tok);
@@ -767,10 +767,10 @@ bundle_roundtrip(void **state)
 		size_t i, n = strlen(uri);
 
 		for (i = 0; i < n; i++)
-			assert_int_not_equal(bundle_uri_parse(uri, i, &pk,
+			assert_int_not_equal(token_bundle_uri_parse(uri, i, &pk,
 			    &got, &v, &e), 0);
 		uri[20] = uri[20] == 'A' ? 'B' : 'A';
-		assert_int_not_equal(bundle_uri_parse(uri, n, &pk, &got, &v,
+		assert_int_not_equal(token_bundle_uri_parse(uri, n, &pk, &got, &v,
 		    &e), 0);
 		assert_null(got);
 	}
@@ -782,7 +782,7 @@ bundle_roundtrip(void **state)
 
 		assert_int_not_equal(asprintf(&h, "// hand-made\n"
 		    "token : \"%s\"\n  org_key=\"%s\" ;\n", tok, line), -1);
-		assert_int_equal(bundle_parse("h", h, strlen(h), &pk, &got,
+		assert_int_equal(token_bundle_parse("h", h, strlen(h), &pk, &got,
 		    &v, &e), 0);
 		free(got);
 		got = NULL;
@@ -816,70 +816,70 @@ bundle_refuses(void **state)
 	/* @include, with blanks before it. */
 	assert_int_not_equal(asprintf(&bad, "%s  @include \"/etc/passwd\"\n",
 	    b), -1);
-	assert_int_equal(bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
 	    &e), MUSTER_EDATA);
 	assert_non_null(strstr(e.msg, "b:5:"));
 	free(bad);
 	/* An unknown field, named with its line. */
 	assert_int_not_equal(asprintf(&bad, "%sserver = \"https://evil\";\n",
 	    b), -1);
-	assert_int_equal(bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
 	    &e), MUSTER_EDATA);
 	assert_non_null(strstr(e.msg, "b:5: unknown field \"server\""));
 	free(bad);
 	/* Missing fields, wrong types. */
 	assert_int_not_equal(asprintf(&bad, "token = \"%s\";\n", tok), -1);
-	assert_int_equal(bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
 	    &e), MUSTER_EDATA);
 	assert_non_null(strstr(e.msg, "missing \"org_key\""));
 	free(bad);
 	assert_int_not_equal(asprintf(&bad, "org_key = \"%s\";\ntoken = 1;\n",
 	    line), -1);
-	assert_int_equal(bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
 	    &e), MUSTER_EDATA);
 	free(bad);
 	assert_int_not_equal(asprintf(&bad, "org_key = \"%s\";\ntoken = "
 	    "[\"%s\"];\n", line, tok), -1);
-	assert_int_equal(bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
 	    &e), MUSTER_EDATA);
 	free(bad);
 	/* The whole public key file in org_key is not a key line. */
 	assert_int_not_equal(asprintf(&bad, "org_key = \"untrusted comment: "
 	    "x\\n%s\";\ntoken = \"%s\";\n", line, tok), -1);
-	assert_int_not_equal(bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
+	assert_int_not_equal(token_bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
 	    &e), 0);
 	free(bad);
 	/* Another org's key with our token: a trust failure. */
 	assert_int_not_equal(asprintf(&bad, "org_key = \"%s\";\ntoken = "
 	    "\"%s\";\n", line2, tok), -1);
-	assert_int_equal(bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b", bad, strlen(bad), &pk, &got, &v,
 	    &e), MUSTER_ETRUST);
 	free(bad);
 	/* Oversized, a NUL byte, a byte >= 0x80 in a comment. */
 	bad = calloc(1, BUNDLE_MAX + 2);
 	memcpy(bad, b, strlen(b));
 	memset(bad + strlen(b), '#', BUNDLE_MAX + 1 - strlen(b));
-	assert_int_equal(bundle_parse("b", bad, BUNDLE_MAX + 1, &pk, &got, &v,
+	assert_int_equal(token_bundle_parse("b", bad, BUNDLE_MAX + 1, &pk, &got, &v,
 	    &e), MUSTER_EDATA);
 	free(bad);
 	n = strlen(b);
 	bad = malloc(n + 1);
 	memcpy(bad, b, n + 1);
 	bad[3] = '\0';
-	assert_int_equal(bundle_parse("b", bad, n, &pk, &got, &v, &e),
+	assert_int_equal(token_bundle_parse("b", bad, n, &pk, &got, &v, &e),
 	    MUSTER_EDATA);
 	bad[3] = '\xe9';
-	assert_int_equal(bundle_parse("b", bad, n, &pk, &got, &v, &e),
+	assert_int_equal(token_bundle_parse("b", bad, n, &pk, &got, &v, &e),
 	    MUSTER_EDATA);
 	free(bad);
 	/* Garbage of every sort; none may leak or crash (ASan build). */
 	for (i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
-		assert_int_not_equal(bundle_parse("g", garbage[i],
+		assert_int_not_equal(token_bundle_parse("g", garbage[i],
 		    strlen(garbage[i]), &pk, &got, &v, &e), 0);
 	/* Every prefix of a good bundle (but the closing '";' and newline,
 	 * which libconfig does without), and random bytes. */
 	for (i = 0; i + 2 < n; i++)
-		assert_int_not_equal(bundle_parse("p", b, i, &pk, &got, &v,
+		assert_int_not_equal(token_bundle_parse("p", b, i, &pk, &got, &v,
 		    &e), 0);
 	{
 		unsigned char rnd[512];
@@ -887,7 +887,7 @@ bundle_refuses(void **state)
 
 		for (r = 0; r < 200; r++) {
 			randombytes_buf(rnd, sizeof rnd);
-			assert_int_not_equal(bundle_parse("r", (char *)rnd,
+			assert_int_not_equal(token_bundle_parse("r", (char *)rnd,
 			    sizeof rnd, &pk, &got, &v, &e), 0);
 		}
 	}
@@ -897,13 +897,13 @@ bundle_refuses(void **state)
 	bad = strdup(b);
 	n = strlen(bad);
 	bad[n - 10] = bad[n - 10] == 'A' ? 'B' : 'A';
-	assert_int_not_equal(bundle_parse("b", bad, n, &pk, &got, &v, &e), 0);
+	assert_int_not_equal(token_bundle_parse("b", bad, n, &pk, &got, &v, &e), 0);
 	free(bad);
-	/* bundle_format refuses what is not a token. */
-	assert_int_not_equal(bundle_format(&k->pk, "a\"; x = \"b", &t, &bad,
+	/* token_bundle_format refuses what is not a token. */
+	assert_int_not_equal(token_bundle_format(&k->pk, "a\"; x = \"b", &t, &bad,
 	    &e), 0);
 	assert_null(bad);
-	assert_int_not_equal(bundle_uri(&k->pk, "a&b", &bad, &e), 0);
+	assert_int_not_equal(token_bundle_uri(&k->pk, "a&b", &bad, &e), 0);
 	assert_null(bad);
 	free(b);
 	free(tok);

@@ -239,7 +239,7 @@ roles_of_keys(void **state)
 	strcpy(rv.id, "0123456789abcdef0123456789abcdef");
 	rv.time = time(NULL);
 	/* Revocation by the revocation key: accepted. */
-	assert_int_equal(revocation_sign(&rv, f->sk[4], &s, &e), 0);
+	assert_int_equal(token_revocation_sign(&rv, f->sk[4], &s, &e), 0);
 	assert_int_equal(token2_revocation_verify(s, strlen(s), &r, &got, &e),
 	    0);
 	assert_string_equal(got.id, rv.id);
@@ -248,7 +248,7 @@ roles_of_keys(void **state)
 	for (k = 0; k < 7; k++) {
 		if (k == 4)
 			continue;
-		assert_int_equal(revocation_sign(&rv, f->sk[k], &s, &e), 0);
+		assert_int_equal(token_revocation_sign(&rv, f->sk[k], &s, &e), 0);
 		assert_int_equal(token2_revocation_verify(s, strlen(s), &r,
 		    &got, &e), MUSTER_ETRUST);
 		assert_non_null(strstr(e.msg, "not a revocation key"));
@@ -282,7 +282,7 @@ legacy_tokens(void **state)
 	memset(&rv, 0, sizeof rv);
 	strcpy(rv.id, "0123456789abcdef");
 	rv.time = time(NULL);
-	assert_int_equal(revocation_sign(&rv, f->sk[0], &s, &e), 0);
+	assert_int_equal(token_revocation_sign(&rv, f->sk[0], &s, &e), 0);
 	assert_int_equal(token2_revocation_verify(s, strlen(s), &legacy, &got,
 	    &e), 0);
 	free(s);
@@ -379,7 +379,7 @@ bundles(void **state)
 	/* A first-wave bundle: the org key becomes the legacy root. */
 	sample(&t, NULL);
 	tok = must_sign(&t, f->sk[0]);
-	assert_int_equal(bundle_format(&f->pk[0], tok, &t, &v1, &e), 0);
+	assert_int_equal(token_bundle_format(&f->pk[0], tok, &t, &v1, &e), 0);
 	assert_int_equal(token2_bundle_parse("b", v1, strlen(v1), &gss, &got,
 	    &gtok, &v, &e), 0);
 	assert_null(gss);

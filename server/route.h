@@ -5,8 +5,8 @@
  * waits for a write may instead leave a writer job in the reply, and the
  * function that makes the answer from the job's outcome.
  */
-#ifndef MUSTER_SERVER_ROUTES_H
-#define MUSTER_SERVER_ROUTES_H
+#ifndef MUSTER_SERVER_ROUTE_H
+#define MUSTER_SERVER_ROUTE_H
 
 #include <stddef.h>
 
@@ -18,18 +18,18 @@ struct MHD_Connection;
 
 #define REPLY_HEADER_MAX	160
 
-struct reply;
+struct route_reply;
 
 /*
- * Makes the answer of a deferred write (struct reply) into out from its
+ * Makes the answer of a deferred write (struct route_reply) into out from its
  * job's outcome: rc and e as writer_run would have returned them
  * (MUSTER_ETEMP when the writer refused the job).  Called exactly once,
  * on a request thread; it releases arg.
  */
 typedef void (*route_done_fn)(void *arg, int rc, const struct muster_err *e,
-    struct reply *out);
+    struct route_reply *out);
 
-struct reply {
+struct route_reply {
 	unsigned	 status;
 	const char	*ctype;		/* NULL: application/json */
 	char		*body;		/* malloc'd; NULL: sbody */
@@ -49,7 +49,7 @@ struct reply {
 	route_done_fn	 done;
 };
 
-struct request {
+struct route_request {
 	struct srv		*srv;
 	struct MHD_Connection	*conn;
 	const char		*path;
@@ -57,7 +57,7 @@ struct request {
 	size_t			 len;
 };
 
-typedef void (*route_fn)(const struct request *rq, struct reply *out);
+typedef void (*route_fn)(const struct route_request *rq, struct route_reply *out);
 
 struct route {
 	const char		*path;
@@ -74,20 +74,20 @@ const struct route *route_find(const char *path);
 int	route_admin_ok(struct srv *s, struct MHD_Connection *c);
 
 /* Sets out to {"error":"msg"} with status; msg is a static string. */
-void	reply_error(struct reply *out, unsigned status, const char *msg);
+void	route_reply_error(struct route_reply *out, unsigned status, const char *msg);
 
 /* Frees what out owns. */
-void	reply_clear(struct reply *out);
+void	route_reply_clear(struct route_reply *out);
 
-void	route_enroll(const struct request *, struct reply *);
-void	route_enroll_preview(const struct request *, struct reply *);
-void	route_profile(const struct request *, struct reply *);
-void	route_report(const struct request *, struct reply *);
-void	route_unenroll(const struct request *, struct reply *);
-void	route_admin_profile(const struct request *, struct reply *);
-void	route_admin_revoke(const struct request *, struct reply *);
-void	route_admin_rollup(const struct request *, struct reply *);
-void	route_healthz(const struct request *, struct reply *);
-void	route_metrics(const struct request *, struct reply *);
+void	route_enroll(const struct route_request *, struct route_reply *);
+void	route_enroll_preview(const struct route_request *, struct route_reply *);
+void	route_profile(const struct route_request *, struct route_reply *);
+void	route_report(const struct route_request *, struct route_reply *);
+void	route_unenroll(const struct route_request *, struct route_reply *);
+void	route_admin_profile(const struct route_request *, struct route_reply *);
+void	route_admin_revoke(const struct route_request *, struct route_reply *);
+void	route_admin_rollup(const struct route_request *, struct route_reply *);
+void	route_healthz(const struct route_request *, struct route_reply *);
+void	route_metrics(const struct route_request *, struct route_reply *);
 
 #endif

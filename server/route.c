@@ -28,7 +28,7 @@
 #include "muster/timefmt.h"
 #include "muster/token.h"
 #include "rollup.h"
-#include "routes.h"
+#include "route.h"
 #include "srv.h"
 #include "store.h"
 #include "writer.h"
@@ -75,16 +75,16 @@ route_find(const char *path)
 }
 
 void
-reply_clear(struct reply *out)
+route_reply_clear(struct route_reply *out)
 {
 	free(out->body);
 	out->body = NULL;
 }
 
 void
-reply_error(struct reply *out, unsigned status, const char *msg)
+route_reply_error(struct route_reply *out, unsigned status, const char *msg)
 {
-	reply_clear(out);
+	route_reply_clear(out);
 	out->status = status;
 	out->ctype = NULL;
 	if (asprintf(&out->body, "{\"error\":\"%s\"}\n", msg) == -1) {
@@ -97,39 +97,39 @@ reply_error(struct reply *out, unsigned status, const char *msg)
 
 /* Sets out to the compact JSON of o (which it takes) with status. */
 static void
-reply_json(struct reply *out, unsigned status, json_t *o)
+reply_json(struct route_reply *out, unsigned status, json_t *o)
 {
 	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
 	if (s == NULL) {
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		return;
 	}
-	reply_clear(out);
+	route_reply_clear(out);
 	out->status = status;
 	out->body = s;
 	out->len = strlen(s);
 }
 
-static void	reply_text(struct reply *, unsigned, const char *, ...)
+static void	reply_text(struct route_reply *, unsigned, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
 /* Sets out to a body formatted from fmt (JSON the caller vouches for). */
 static void
-reply_text(struct reply *out, unsigned status, const char *fmt, ...)
+reply_text(struct route_reply *out, unsigned status, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
 
-	reply_clear(out);
+	route_reply_clear(out);
 	va_start(ap, fmt);
 	n = vasprintf(&out->body, fmt, ap);
 	va_end(ap);
 	if (n == -1) {
 		out->body = NULL;
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		return;
 	}
@@ -139,22 +139,22 @@ reply_text(struct reply *out, unsigned status, const char *fmt, ...)
 
 /* The reply for a store or writer failure; logs its detail. */
 static void
-reply_store_error(struct reply *out, const char *what, int rc,
+reply_store_error(struct route_reply *out, const char *what, int rc,
     const struct muster_err *e)
 {
 	if (rc == MUSTER_ETEMP) {
 		log_warn("%s: %s", what, e->msg);
-		reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
+		route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    "temporarily unavailable");
 	} else {
 		log_error("%s: %s", what, e->msg);
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 	}
 }
 
 static const char *
-hdr(const struct request *rq, const char *name)
+hdr(const struct route_request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
@@ -215,7 +215,7 @@ route_admin_ok(struct srv *s, struct MHD_Connection *c)
 
 /* The Muster-Signature header, decoded; 0 or -1. */
 static int
-sig_header(const struct request *rq, unsigned char sig[crypto_sign_BYTES])
+sig_header(const struct route_request *rq, unsigned char sig[crypto_sign_BYTES])
 {
 	const char *v = hdr(rq, PROTO_HDR_SIGNATURE);
 	size_t n;
@@ -234,8 +234,8 @@ sig_header(const struct request *rq, unsigned char sig[crypto_sign_BYTES])
  * *d, or -1 with the answer in out.
  */
 static int
-device_auth(const struct request *rq, const void *msg, size_t len,
-    int leaving, struct store_device *d, struct reply *out)
+device_auth(const struct route_request *rq, const void *msg, size_t len,
+    int leaving, struct store_device *d, struct route_reply *out)
 {
 	unsigned char sig[crypto_sign_BYTES];
 	struct muster_err e;
@@ -244,29 +244,29 @@ device_auth(const struct request *rq, const void *msg, size_t len,
 	int rc;
 
 	if (id == NULL || sig_header(rq, sig) != 0) {
-		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "missing or malformed device signature");
 		return -1;
 	}
 	if (!device_id_ok(id)) {
-		reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
 		return -1;
 	}
 	if ((rc = srv_reader(rq->srv, &st, &e)) != 0 ||
 	    (rc = store_device_get(st, id, d, &e)) != 0) {
 		if (rc == MUSTER_ENOINPUT)
-			reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
+			route_reply_error(out, MHD_HTTP_FORBIDDEN, "unknown device");
 		else
 			reply_store_error(out, "device lookup", rc, &e);
 		return -1;
 	}
 	if (crypto_sign_verify_detached(sig, msg, len, d->pk) != 0) {
 		log_info("device %s: bad signature on %s", d->id, rq->path);
-		reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
 		return -1;
 	}
 	if (d->revoked && !(leaving && d->scope == SCOPE_FAMILY)) {
-		reply_error(out, MHD_HTTP_FORBIDDEN, "device revoked");
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, "device revoked");
 		return -1;
 	}
 	return 0;
@@ -369,7 +369,7 @@ out:
 }
 
 void
-route_enroll(const struct request *rq, struct reply *out)
+route_enroll(const struct route_request *rq, struct route_reply *out)
 {
 	static const char *const fields[] = { "token", "device_key", "model",
 	    "consent", NULL };
@@ -387,12 +387,12 @@ route_enroll(const struct request *rq, struct reply *out)
 	int rc;
 
 	if (hdr(rq, PROTO_HDR_DEVICE) != NULL) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "enroll carries no Muster-Device");
 		goto out;
 	}
 	if (sig_header(rq, sig) != 0) {
-		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "missing or malformed device signature");
 		goto out;
 	}
@@ -404,54 +404,54 @@ route_enroll(const struct request *rq, struct reply *out)
 	    (key = proto_json_str(o, "device_key", &keylen)) == NULL ||
 	    (json_object_get(o, "model") != NULL &&
 	    proto_json_str(o, "model", NULL) == NULL)) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed enrollment");
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed enrollment");
 		goto out;
 	}
 	memset(&d, 0, sizeof d);
 	if (b64_decode(key, keylen, d.pk, sizeof d.pk, sizeof d.pk, &n) != 0) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed device key");
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed device key");
 		goto out;
 	}
 	if (crypto_sign_verify_detached(sig, (const unsigned char *)rq->body,
 	    rq->len, d.pk) != 0) {
-		reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
 		goto out;
 	}
 	if (toklen > TOKEN_MAX) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed token");
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed token");
 		goto out;
 	}
 	srv_org_key(rq->srv, &org);
 	if ((rc = token_verify(tok, toklen, &org, &t, &e)) != 0) {
 		log_info("enroll: token refused: %s", e.msg);
 		if (rc == MUSTER_EDATA)
-			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 			    "malformed token");
 		else
-			reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
+			route_reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
 		goto out;
 	}
 	if (token_expired(&t, time(NULL))) {
 		log_info("enroll: token %s expired", t.id);
-		reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
 		goto out;
 	}
 	model = proto_json_str(o, "model", NULL);
 	if (model != NULL && (t.scope != SCOPE_PERSONNEL ||
 	    strlen(model) >= sizeof d.model || !proto_text_ok(model))) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, t.scope ==
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, t.scope ==
 		    SCOPE_PERSONNEL ? "malformed model" :
 		    "family devices send no model");
 		goto out;
 	}
 	consent = json_object_get(o, "consent");
 	if (consent != NULL && t.scope != SCOPE_FAMILY) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "consent is for family enrollment");
 		goto out;
 	}
 	if (consent == NULL && t.scope == SCOPE_FAMILY) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "family enrollment needs the member's consent");
 		goto out;
 	}
@@ -460,7 +460,7 @@ route_enroll(const struct request *rq, struct reply *out)
 		if ((why = consent_check(consent, &t, &c, &remediate)) !=
 		    NULL) {
 			log_info("enroll: token %s: %s", t.id, why);
-			reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
 			goto out;
 		}
 		/* The receipt is kept as signed: body and signature. */
@@ -482,7 +482,7 @@ route_enroll(const struct request *rq, struct reply *out)
 	if ((rc = writer_run(rq->srv->writer, job_enroll, &j, &e)) != 0) {
 		if (rc == MUSTER_ETRUST) {
 			log_info("enroll: %s", e.msg);
-			reply_error(out, MHD_HTTP_FORBIDDEN,
+			route_reply_error(out, MHD_HTTP_FORBIDDEN,
 			    "token used or revoked");
 		} else
 			reply_store_error(out, "enroll", rc, &e);
@@ -514,7 +514,7 @@ out:
  * no device key is involved: the token is checked as enroll checks it.
  */
 void
-route_enroll_preview(const struct request *rq, struct reply *out)
+route_enroll_preview(const struct route_request *rq, struct route_reply *out)
 {
 	static const char *const fields[] = { "token", NULL };
 	struct sig_pubkey org;
@@ -528,7 +528,7 @@ route_enroll_preview(const struct request *rq, struct reply *out)
 	int rc, used = 0, revoked = 0;
 
 	if (hdr(rq, PROTO_HDR_DEVICE) != NULL) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "preview carries no Muster-Device");
 		goto out;
 	}
@@ -537,25 +537,25 @@ route_enroll_preview(const struct request *rq, struct reply *out)
 	    !proto_json_keys_ok(o, fields) ||
 	    (tok = proto_json_str(o, "token", &toklen)) == NULL ||
 	    toklen > TOKEN_MAX) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
 	srv_org_key(rq->srv, &org);
 	if ((rc = token_verify(tok, toklen, &org, &t, &e)) != 0) {
 		log_info("preview: token refused: %s", e.msg);
 		if (rc == MUSTER_EDATA)
-			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 			    "malformed token");
 		else
-			reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
+			route_reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
 		goto out;
 	}
 	if (token_expired(&t, time(NULL))) {
-		reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
 		goto out;
 	}
 	if (t.scope != SCOPE_FAMILY) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "preview is for family enrollment");
 		goto out;
 	}
@@ -565,12 +565,12 @@ route_enroll_preview(const struct request *rq, struct reply *out)
 		goto out;
 	}
 	if (used || revoked) {
-		reply_error(out, MHD_HTTP_FORBIDDEN, "token used or revoked");
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, "token used or revoked");
 		goto out;
 	}
 	if (srv_profile_copy(rq->srv, SCOPE_FAMILY, &prof, &proflen, NULL,
 	    NULL) != 0) {
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		goto out;
 	}
@@ -585,7 +585,7 @@ out:
 /* --- GET /v1/profile ---------------------------------------------------- */
 
 void
-route_profile(const struct request *rq, struct reply *out)
+route_profile(const struct route_request *rq, struct route_reply *out)
 {
 	struct store_device d;
 	const char *tstr = hdr(rq, PROTO_HDR_TIME), *inm;
@@ -597,19 +597,19 @@ route_profile(const struct request *rq, struct reply *out)
 
 	if (tstr == NULL || strlen(tstr) != PROTO_TIME_LEN ||
 	    timefmt_parse(tstr, &t) != 0) {
-		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "missing or malformed Muster-Time");
 		goto out;
 	}
 	if (t < now - PROTO_GET_SKEW || t > now + PROTO_GET_SKEW) {
-		reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
 		    "Muster-Time too far from the server's clock");
 		goto out;
 	}
 	if ((n = asprintf(&msg, PROTO_GET_PREFIX "%s\n%s\n", rq->path, tstr))
 	    == -1) {
 		msg = NULL;
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		goto out;
 	}
@@ -617,12 +617,12 @@ route_profile(const struct request *rq, struct reply *out)
 		goto out;
 	if (srv_profile_copy(rq->srv, d.scope, &json, &len, id, &serial)
 	    != 0) {
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		goto out;
 	}
 	if (json == NULL) {
-		reply_error(out, MHD_HTTP_NOT_FOUND, "no profile published");
+		route_reply_error(out, MHD_HTTP_NOT_FOUND, "no profile published");
 		goto out;
 	}
 	snprintf(etag, sizeof etag, "\"%s:%lld\"", id, (long long)serial);
@@ -677,12 +677,12 @@ job_report(struct store *st, void *arg, struct muster_err *e)
 
 /* The answer to a report, once its transaction is over (route_done_fn). */
 static void
-report_done(void *arg, int rc, const struct muster_err *e, struct reply *out)
+report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *out)
 {
 	struct report_job *j = arg;
 
 	if (rc == MUSTER_ENOINPUT || rc == MUSTER_ETRUST) {
-		reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
 		    "unknown device" : "device revoked");
 		goto out;
 	}
@@ -704,7 +704,7 @@ report_done(void *arg, int rc, const struct muster_err *e, struct reply *out)
 		log_warn("device %s: replayed report seq %lld with other "
 		    "bytes (a cloned device key?)", j->device,
 		    (long long)j->r.seq);
-		reply_error(out, MHD_HTTP_CONFLICT, "replay");
+		route_reply_error(out, MHD_HTTP_CONFLICT, "replay");
 		break;
 	}
 out:
@@ -716,7 +716,7 @@ out:
  * report_done once the transaction has committed (a deferred write).
  */
 void
-route_report(const struct request *rq, struct reply *out)
+route_report(const struct route_request *rq, struct route_reply *out)
 {
 	struct report_job *j = NULL;
 	struct report_fields f;
@@ -727,27 +727,27 @@ route_report(const struct request *rq, struct reply *out)
 	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
 		goto out;
 	if ((j = calloc(1, sizeof *j)) == NULL) {
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		goto out;
 	}
 	if ((j->o = proto_json_parse(rq->body, rq->len, REPORT_JSON_DEPTH)) ==
 	    NULL) {
 		if (errno == ENOMEM)
-			reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "internal error");
 		else
-			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 			    "malformed report");
 		goto out;
 	}
 	if ((rc = report_validate(j->o, d.scope, d.id, &f, &why)) != 0) {
 		log_debug("device %s: report refused: %s", d.id, why);
 		if (rc == MUSTER_EINTERNAL)
-			reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "internal error");
 		else
-			reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
 		goto out;
 	}
 	j->failing = f.failing;
@@ -787,7 +787,7 @@ job_unenroll(struct store *st, void *arg, struct muster_err *e)
 }
 
 void
-route_unenroll(const struct request *rq, struct reply *out)
+route_unenroll(const struct route_request *rq, struct route_reply *out)
 {
 	static const char *const fields[] = { "device", "time", NULL };
 	struct store_device d;
@@ -804,18 +804,18 @@ route_unenroll(const struct request *rq, struct reply *out)
 	    !proto_json_keys_ok(o, fields) ||
 	    (s = proto_json_str(o, "time", NULL)) == NULL ||
 	    timefmt_parse(s, &t) != 0) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed unenroll");
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed unenroll");
 		goto out;
 	}
 	if ((s = proto_json_str(o, "device", NULL)) == NULL ||
 	    strcmp(s, d.id) != 0) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "device does not match Muster-Device");
 		goto out;
 	}
 	rc = writer_run(rq->srv->writer, job_unenroll, d.id, &e);
 	if (rc == MUSTER_ENOINPUT || rc == MUSTER_ETRUST) {
-		reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
 		    "unknown device" : "device revoked");
 		goto out;
 	}
@@ -849,7 +849,7 @@ job_publish(struct store *st, void *arg, struct muster_err *e)
 }
 
 void
-route_admin_profile(const struct request *rq, struct reply *out)
+route_admin_profile(const struct route_request *rq, struct route_reply *out)
 {
 	static const char *const fields[] = { "profile", "signature", NULL };
 	struct publish_job j;
@@ -867,16 +867,16 @@ route_admin_profile(const struct request *rq, struct reply *out)
 	    !proto_json_keys_ok(o, fields) ||
 	    (b64 = proto_json_str(o, "profile", &b64len)) == NULL ||
 	    (sig = proto_json_str(o, "signature", &siglen)) == NULL) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
 	if ((bytes = malloc(b64len / 4 * 3 + 3)) == NULL) {
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		goto out;
 	}
 	if (b64_decode(b64, b64len, bytes, b64len / 4 * 3 + 3, 0, &len) != 0) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "profile must be base64");
 		goto out;
 	}
@@ -884,7 +884,7 @@ route_admin_profile(const struct request *rq, struct reply *out)
 	if ((rc = profile_verify("profile", (const char *)bytes, len,
 	    "signature", sig, siglen, &org, &p, NULL, &e)) != 0) {
 		log_info("publish refused: %s", e.msg);
-		reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    rc == MUSTER_ETRUST ? "signature refused" :
 		    "profile or signature malformed");
 		goto out;
@@ -892,7 +892,7 @@ route_admin_profile(const struct request *rq, struct reply *out)
 	if (p->expires <= time(NULL)) {
 		log_info("publish refused: profile %s serial %lld expired",
 		    p->id, (long long)p->serial);
-		reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    "profile expired");
 		goto out;
 	}
@@ -905,7 +905,7 @@ route_admin_profile(const struct request *rq, struct reply *out)
 	if (j.res == STORE_REPLAY) {
 		log_info("publish refused: profile %s serial %lld is not "
 		    "above the published one", p->id, (long long)p->serial);
-		reply_error(out, MHD_HTTP_CONFLICT,
+		route_reply_error(out, MHD_HTTP_CONFLICT,
 		    "serial not above the published one");
 		goto out;
 	}
@@ -934,7 +934,7 @@ job_revoke(struct store *st, void *arg, struct muster_err *e)
 }
 
 void
-route_admin_revoke(const struct request *rq, struct reply *out)
+route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 {
 	static const char *const fields[] = { "revocation", NULL };
 	struct revocation rv;
@@ -950,23 +950,23 @@ route_admin_revoke(const struct request *rq, struct reply *out)
 	    !proto_json_keys_ok(o, fields) ||
 	    (s = proto_json_str(o, "revocation", &len)) == NULL ||
 	    len > TOKEN_MAX) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
 	srv_org_key(rq->srv, &org);
-	if ((rc = revocation_verify(s, len, &org, &rv, &e)) != 0) {
+	if ((rc = token_revocation_verify(s, len, &org, &rv, &e)) != 0) {
 		log_info("revocation refused: %s", e.msg);
 		if (rc == MUSTER_EDATA)
-			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 			    "malformed revocation");
 		else
-			reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+			route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
 			    "signature refused");
 		goto out;
 	}
 	if ((rc = writer_run(rq->srv->writer, job_revoke, rv.id, &e)) != 0) {
 		if (rc == MUSTER_EDATA)
-			reply_error(out, MHD_HTTP_BAD_REQUEST,
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 			    "not a device or token id");
 		else
 			reply_store_error(out, "revoke", rc, &e);
@@ -1000,7 +1000,7 @@ rollup_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 void
-route_admin_rollup(const struct request *rq, struct reply *out)
+route_admin_rollup(const struct route_request *rq, struct route_reply *out)
 {
 	struct muster_err e;
 	const char *ctype = NULL;
@@ -1011,7 +1011,7 @@ route_admin_rollup(const struct request *rq, struct reply *out)
 
 	/* http_first checked the token already; a second look costs nothing. */
 	if (!route_admin_ok(rq->srv, rq->conn)) {
-		reply_error(out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
 		out->hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
 		snprintf(out->hvalue, sizeof out->hvalue, "Bearer");
 		return;
@@ -1019,7 +1019,7 @@ route_admin_rollup(const struct request *rq, struct reply *out)
 	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND,
 	    rollup_arg, &unknown);
 	if (unknown) {
-		reply_error(out, MHD_HTTP_BAD_REQUEST,
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "parameters are by, format and as_of");
 		return;
 	}
@@ -1034,11 +1034,11 @@ route_admin_rollup(const struct request *rq, struct reply *out)
 	else if (rc != 0)
 		log_info("rollup refused: %s", e.msg);
 	if (body == NULL) {
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		return;
 	}
-	reply_clear(out);
+	route_reply_clear(out);
 	out->status = status;
 	out->ctype = ctype;
 	out->body = body;
@@ -1048,7 +1048,7 @@ route_admin_rollup(const struct request *rq, struct reply *out)
 /* --- operator ----------------------------------------------------------- */
 
 void
-route_healthz(const struct request *rq, struct reply *out)
+route_healthz(const struct route_request *rq, struct route_reply *out)
 {
 	(void)rq;
 	out->status = MHD_HTTP_OK;
@@ -1058,7 +1058,7 @@ route_healthz(const struct request *rq, struct reply *out)
 }
 
 void
-route_metrics(const struct request *rq, struct reply *out)
+route_metrics(const struct route_request *rq, struct route_reply *out)
 {
 	struct muster_err e;
 	struct store *st;
@@ -1070,7 +1070,7 @@ route_metrics(const struct request *rq, struct reply *out)
 		devices = -1;
 	}
 	if (metrics_format(devices, &out->body, &out->len) != 0) {
-		reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		return;
 	}
