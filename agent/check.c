@@ -196,7 +196,7 @@ check_eval(struct device *dev, const struct state_profile *list, size_t n,
 			    (int)sizeof ctx.facts_err - 1, de.msg);
 	}
 	if (need_net) {
-		if (netscan_load(PROC_NET, &ns, &de) == 0)
+		if (netscan_load_kernel(&ns, &de) == 0)
 			ctx.net = &ns;
 		else
 			snprintf(ctx.net_err, sizeof ctx.net_err, "%.*s",

@@ -152,10 +152,13 @@ test_parse_states(void **state)
 		const char	*st;
 		int		 want;
 	} cases[] = {
-		{ "01", 1 }, { "02", 1 }, { "03", 0 }, { "04", 0 },
-		{ "05", 0 }, { "06", 0 }, { "07", 0 }, { "08", 0 },
-		{ "09", 0 }, { "0A", 0 }, { "0B", 0 }, { "0C", 0 },
-		{ "00", 0 }, { "FF", 0 }, { "11", 0 },
+		/* Every state in which data can still flow... */
+		{ "01", 1 }, { "02", 1 }, { "03", 1 }, { "04", 1 },
+		{ "05", 1 }, { "08", 1 }, { "09", 1 },
+		/* ...and not TIME_WAIT, CLOSE, LISTEN, CLOSING or others. */
+		{ "06", 0 }, { "07", 0 }, { "0A", 0 }, { "0B", 0 },
+		{ "0C", 0 }, { "00", 0 }, { "FF", 0 }, { "11", 0 },
+		{ "10", 0 }, { "18", 0 }, { "1F", 0 }, { "20", 0 },
 	};
 	struct netscan_conn c;
 	char line[128];
@@ -168,7 +171,18 @@ test_parse_states(void **state)
 		memset(&c, 0xa5, sizeof c);
 		assert_int_equal(netscan_parse_line(line, AF_INET, &c),
 		    cases[i].want);
+		if (cases[i].want == 1)
+			assert_int_equal(c.state,
+			    (int)strtol(cases[i].st, NULL, 16));
+		assert_int_equal(netscan_state_counted(
+		    (int)strtol(cases[i].st, NULL, 16)), cases[i].want);
 	}
+	assert_false(netscan_state_counted(-1));
+	assert_false(netscan_state_counted(0));
+	assert_false(netscan_state_counted(NETSCAN_TCP_NEW_SYN_RECV));
+	assert_false(netscan_state_counted(31));
+	assert_false(netscan_state_counted(32));
+	assert_false(netscan_state_counted(1 << 20));
 }
 
 static void
@@ -294,7 +308,7 @@ test_load_samples(void **state)
 	need_little_endian();
 	if (netscan_load(SAMPLES, &ns, &e) != 0)
 		fail_msg("%s (run from the top of the tree)", e.msg);
-	assert_int_equal(ns.nconns, 6);
+	assert_int_equal(ns.nconns, 7);
 	addr_is(&ns.conns[0], AF_INET, "203.0.113.5");
 	assert_int_equal(ns.conns[0].port, 443);
 	assert_int_equal(ns.conns[0].state, 1);
@@ -303,10 +317,14 @@ test_load_samples(void **state)
 	assert_int_equal(ns.conns[1].state, 2);
 	addr_is(&ns.conns[2], AF_INET, "127.0.0.3");
 	assert_int_equal(ns.conns[2].port, 8080);
-	addr_is(&ns.conns[3], AF_INET6, "::ffff:203.0.113.5");
-	addr_is(&ns.conns[4], AF_INET6, "2001:db8::1");
-	addr_is(&ns.conns[5], AF_INET6, "2606:4700::1111");
-	assert_int_equal(ns.conns[5].state, 2);
+	/* Half-closed by the remote end: data can still flow. */
+	addr_is(&ns.conns[3], AF_INET, "8.8.8.8");
+	assert_int_equal(ns.conns[3].port, 53);
+	assert_int_equal(ns.conns[3].state, NETSCAN_TCP_CLOSE_WAIT);
+	addr_is(&ns.conns[4], AF_INET6, "::ffff:203.0.113.5");
+	addr_is(&ns.conns[5], AF_INET6, "2001:db8::1");
+	addr_is(&ns.conns[6], AF_INET6, "2606:4700::1111");
+	assert_int_equal(ns.conns[6].state, 2);
 	netscan_free(&ns);
 	assert_null(ns.conns);
 	assert_int_equal(ns.nconns, 0);
@@ -570,7 +588,10 @@ test_match_samples(void **state)
 				hits++;
 				break;
 			}
-	/* 203.0.113.5 twice, 198.51.100.7, 2001:db8::1; not TIME_WAIT. */
+	/*
+	 * 203.0.113.5 twice, 198.51.100.7, 2001:db8::1; not TIME_WAIT (nor
+	 * 8.8.8.8, in CLOSE_WAIT but in no range).
+	 */
 	assert_int_equal(hits, 4);
 	netscan_free(&ns);
 }
