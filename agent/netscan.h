@@ -1,12 +1,13 @@
 /*
  * netscan: the device's open TCP connections, for egress-deny rules.  The
  * running kernel is asked through netlink sock_diag (what ss(8) uses),
- * which answers only for the sockets in the states asked for; where netlink is
- * refused (Android's SELinux refuses sock_diag to apps) /proc/net/tcp and
- * /proc/net/tcp6 are read instead.  Only the remote address, port and
- * state of sockets in a state where data can still flow are kept
- * (ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT,
- * LAST_ACK: NETSCAN_STATES); nothing else of the socket table is read.
+ * which answers only for the sockets in the states asked for; where
+ * netlink is refused (Android's SELinux refuses sock_diag to apps)
+ * /proc/net/tcp and /proc/net/tcp6 are read instead.  Only the remote
+ * address, port and state of sockets in a state where data can still
+ * flow are kept (ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2,
+ * CLOSE_WAIT, LAST_ACK: NETSCAN_STATES); nothing else of the socket
+ * table is read.
  */
 #ifndef MUSTER_NETSCAN_H
 #define MUSTER_NETSCAN_H
@@ -37,7 +38,7 @@ enum netscan_tcp_state {
 	NETSCAN_TCP_LAST_ACK,
 	NETSCAN_TCP_LISTEN,
 	NETSCAN_TCP_CLOSING,
-	NETSCAN_TCP_NEW_SYN_RECV,	/* a request socket; shown as SYN_RECV */
+	NETSCAN_TCP_NEW_SYN_RECV,	/* request socket, as SYN_RECV */
 };
 
 /*
@@ -45,10 +46,13 @@ enum netscan_tcp_state {
  * idiag_states): every state in which data can still flow.  TIME_WAIT,
  * CLOSE, LISTEN and CLOSING are not counted.
  */
-#define NETSCAN_STATES	(					\
-	(1u << NETSCAN_TCP_ESTABLISHED) | (1u << NETSCAN_TCP_SYN_SENT) |	\
-	(1u << NETSCAN_TCP_SYN_RECV) | (1u << NETSCAN_TCP_FIN_WAIT1) |	\
-	(1u << NETSCAN_TCP_FIN_WAIT2) | (1u << NETSCAN_TCP_CLOSE_WAIT) |	\
+#define NETSCAN_STATES	(			\
+	(1u << NETSCAN_TCP_ESTABLISHED) |	\
+	(1u << NETSCAN_TCP_SYN_SENT) |		\
+	(1u << NETSCAN_TCP_SYN_RECV) |		\
+	(1u << NETSCAN_TCP_FIN_WAIT1) |		\
+	(1u << NETSCAN_TCP_FIN_WAIT2) |		\
+	(1u << NETSCAN_TCP_CLOSE_WAIT) |	\
 	(1u << NETSCAN_TCP_LAST_ACK))
 
 /*
@@ -111,12 +115,13 @@ int	netscan_diag_load(int family, struct netscan *ns,
  * whole, carry seq and pid, and be a socket (its type the request's:
  * TCPDIAG_GETSOCK for AF_UNSPEC, else SOCK_DIAG_BY_FAMILY) of the family
  * asked for in NETSCAN_STATES (a NEW_SYN_RECV one counts as SYN_RECV),
- * NLMSG_DONE (the last message) or NLMSG_ERROR.  Each socket is appended to ns,
- * whose array has *cap entries allocated (0 at first; ns is the caller's
- * to netscan_free, also after an error).  Returns 1 when NLMSG_DONE ended
- * the datagram, 0 when more datagrams follow, MUSTER_EUNAVAIL for an
- * error answer meaning refusal (as netscan_diag_load), or another negative
- * MUSTER_E*: MUSTER_EDATA for anything malformed or unexpected.
+ * NLMSG_DONE (the last message) or NLMSG_ERROR.  Each socket is appended
+ * to ns, whose array has *cap entries allocated (0 at first; ns is the
+ * caller's to netscan_free, also after an error).  Returns 1 when
+ * NLMSG_DONE ended the datagram, 0 when more datagrams follow,
+ * MUSTER_EUNAVAIL for an error answer meaning refusal (as
+ * netscan_diag_load), MUSTER_EOS for another error answer, or
+ * MUSTER_EDATA for anything malformed or unexpected.
  */
 int	netscan_diag_parse(const void *buf, size_t len, int family,
 	    uint32_t seq, uint32_t pid, struct netscan *ns, size_t *cap,

@@ -35,6 +35,7 @@
 #include <linux/inet_diag.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,27 +90,30 @@ answer_error(int err, int family, const char *what, struct muster_err *e)
 	    what, strerror(err));
 }
 
-/* One struct inet_diag_msg (len bytes at p) into ns. */
+/*
+ * One struct inet_diag_msg (len bytes at p) into ns.  Only the family,
+ * the state, the remote port and the remote address are read, each
+ * copied from its offset (the buffer need not be aligned: a fuzzer's is
+ * not); the uid, inode, cookie and the rest stay unread.
+ */
 static int
 diag_socket(const unsigned char *p, size_t len, int family,
     struct netscan *ns, size_t *cap, struct muster_err *e)
 {
-	struct inet_diag_msg m;
 	struct netscan_conn c;
-	int rc, st;
+	uint16_t dport;
+	int rc, fam, st;
 
-	if (len < sizeof m)
+	if (len < sizeof(struct inet_diag_msg))
 		return err_set(e, MUSTER_EDATA, "sock_diag %s: socket message "
 		    "of %zu bytes (want %zu)", family_name(family), len,
-		    sizeof m);
-	/* The buffer may not be aligned for the struct (a fuzzer's is not). */
-	memcpy(&m, p, sizeof m);
-	if ((m.idiag_family != AF_INET && m.idiag_family != AF_INET6) ||
-	    (family != AF_UNSPEC && m.idiag_family != family))
+		    sizeof(struct inet_diag_msg));
+	fam = p[offsetof(struct inet_diag_msg, idiag_family)];
+	if ((fam != AF_INET && fam != AF_INET6) ||
+	    (family != AF_UNSPEC && fam != family))
 		return err_set(e, MUSTER_EDATA, "sock_diag %s: socket of "
-		    "family %u in the answer", family_name(family),
-		    (unsigned)m.idiag_family);
-	st = m.idiag_state;
+		    "family %d in the answer", family_name(family), fam);
+	st = p[offsetof(struct inet_diag_msg, idiag_state)];
 	if (st == NETSCAN_TCP_NEW_SYN_RECV)
 		st = NETSCAN_TCP_SYN_RECV;
 	if (!netscan_state_counted(st))
@@ -117,10 +121,13 @@ diag_socket(const unsigned char *p, size_t len, int family,
 		    "state %d, which was not asked for", family_name(family),
 		    st);
 	memset(&c, 0, sizeof c);
-	c.family = m.idiag_family;
+	c.family = fam;
 	c.state = st;
-	c.port = ntohs(m.id.idiag_dport);
-	memcpy(c.addr, m.id.idiag_dst, c.family == AF_INET ? 4 : 16);
+	memcpy(&dport, p + offsetof(struct inet_diag_msg, id.idiag_dport),
+	    sizeof dport);
+	c.port = ntohs(dport);
+	memcpy(c.addr, p + offsetof(struct inet_diag_msg, id.idiag_dst),
+	    fam == AF_INET ? 4 : 16);
 	if ((rc = netscan_push(ns, cap, &c)) == MUSTER_EDATA)
 		return err_set(e, MUSTER_EDATA, "sock_diag: more than %d open "
 		    "connections; not checking a partial table",
@@ -306,21 +313,23 @@ diag_recv(int fd, unsigned char *buf, int family, uint32_t seq,
 			    MUSTER_EOS, "sock_diag %s: receive",
 			    family_name(family));
 		if (msg.msg_flags & MSG_TRUNC)
-			return err_set(e, MUSTER_EDATA, "sock_diag %s: datagram "
-			    "over %d bytes", family_name(family),
+			return err_set(e, MUSTER_EDATA, "sock_diag %s: "
+			    "datagram over %d bytes", family_name(family),
 			    NETSCAN_DIAG_BUF);
 		if (msg.msg_namelen != sizeof from ||
 		    from.nl_family != AF_NETLINK || from.nl_pid != 0)
-			return err_set(e, MUSTER_EDATA, "sock_diag %s: datagram "
-			    "not from the kernel", family_name(family));
+			return err_set(e, MUSTER_EDATA, "sock_diag %s: "
+			    "datagram not from the kernel",
+			    family_name(family));
 		before = ns->nconns;
 		rc = netscan_diag_parse(buf, (size_t)n, family, seq, pid, ns,
 		    cap, e);
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
 		if (ns->nconns == before)
-			return err_set(e, MUSTER_EDATA, "sock_diag %s: datagram "
-			    "with no socket and no end", family_name(family));
+			return err_set(e, MUSTER_EDATA, "sock_diag %s: "
+			    "datagram with no socket and no end",
+			    family_name(family));
 	}
 }
 
@@ -348,7 +357,8 @@ netscan_diag_load(int family, struct netscan *ns, struct muster_err *e)
 	int fd = -1, rc;
 
 	if (ns == NULL)
-		return err_set(e, MUSTER_EUSAGE, "netscan_diag_load: no output");
+		return err_set(e, MUSTER_EUSAGE, "netscan_diag_load: no "
+		    "output");
 	ns->conns = NULL;
 	ns->nconns = 0;
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6) {

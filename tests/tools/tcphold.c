@@ -113,7 +113,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 2) {
 usage:
-		fprintf(stderr, "usage: tcphold [-n] [-w] ADDR CMD [ARGS...]\n");
+		fprintf(stderr, "usage: tcphold [-n] [-w] ADDR CMD "
+		    "[ARGS...]\n");
 		return 64;
 	}
 	memset(&ss, 0, sizeof ss);
