@@ -26,7 +26,6 @@
 #include "rules.h"
 #include "state.h"
 
-#define PROC_NET	"/proc/net"
 
 static const char check_usage[] =
 "usage: muster-agent [--state DIR] [--device BACKEND] check [--json] "
@@ -199,7 +198,7 @@ check_eval(struct device *dev, const struct state_profile *list, size_t n,
 			    (int)sizeof ctx.facts_err - 1, de.msg);
 	}
 	if (need_net) {
-		if (netscan_load(PROC_NET, &ns, &de) == 0)
+		if (netscan_load_kernel(&ns, &de) == 0)
 			ctx.net = &ns;
 		else
 			snprintf(ctx.net_err, sizeof ctx.net_err, "%.*s",

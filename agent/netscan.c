@@ -1,6 +1,7 @@
 /*
  * netscan: the open TCP connections of the running kernel, read from
- * /proc/net/tcp and /proc/net/tcp6; see agent/netscan.h.
+ * /proc/net/tcp and /proc/net/tcp6 (the sock_diag reader is in
+ * netscan_diag.c; netscan_load_kernel chooses); see agent/netscan.h.
  *
  * A table line looks like
  *	"   1: 0F02000A:A2C4 057100CB:01BB 01 00000000:00000000 ..."
@@ -32,9 +33,6 @@
 #define NETSCAN_PORT_HEX	4
 #define NETSCAN_STATE_HEX	2
 #define NETSCAN_INIT_CONNS	64
-
-#define TCP_ESTABLISHED_STATE	1
-#define TCP_SYN_SENT_STATE	2
 
 /* Result of reading one line. */
 enum line_rc {
@@ -162,7 +160,7 @@ netscan_parse_line(const char *line, int family, struct netscan_conn *c)
 		return -1;
 	if (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\n')
 		return -1;
-	if (st != TCP_ESTABLISHED_STATE && st != TCP_SYN_SENT_STATE)
+	if (!netscan_state_counted((int)st))
 		return 0;
 	r.state = (int)st;
 	*c = r;
@@ -195,30 +193,48 @@ read_line(FILE *f, char *buf)
 	return nul ? LINE_NUL : LINE_OK;
 }
 
-/* Appends c to ns, growing the array; refuses the NETSCAN_MAX_CONNS+1st. */
-static int
-push(struct netscan *ns, size_t *cap, const struct netscan_conn *c,
-    const char *path, unsigned long lineno, struct muster_err *e)
+int
+netscan_state_counted(int state)
+{
+	return state > 0 && state < 32 &&
+	    (NETSCAN_STATES & (1u << state)) != 0;
+}
+
+int
+netscan_push(struct netscan *ns, size_t *cap, const struct netscan_conn *c)
 {
 	struct netscan_conn *nc;
 	size_t ncap;
 
-	if (ns->nconns == NETSCAN_MAX_CONNS)
-		return err_set(e, MUSTER_EDATA, "%s:%lu: more than %d open "
-		    "connections; not checking a partial table", path, lineno,
-		    NETSCAN_MAX_CONNS);
+	if (ns->nconns >= NETSCAN_MAX_CONNS)
+		return MUSTER_EDATA;
 	if (ns->nconns == *cap) {
 		ncap = *cap == 0 ? NETSCAN_INIT_CONNS : *cap * 2;
 		if (ncap > NETSCAN_MAX_CONNS)
 			ncap = NETSCAN_MAX_CONNS;
 		nc = reallocarray(ns->conns, ncap, sizeof *nc);
 		if (nc == NULL)
-			return err_set(e, MUSTER_EINTERNAL, "%s: out of memory",
-			    path);
+			return MUSTER_EINTERNAL;
 		ns->conns = nc;
 		*cap = ncap;
 	}
 	ns->conns[ns->nconns++] = *c;
+	return 0;
+}
+
+/* netscan_push with the table's file and line in the message. */
+static int
+push(struct netscan *ns, size_t *cap, const struct netscan_conn *c,
+    const char *path, unsigned long lineno, struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = netscan_push(ns, cap, c)) == MUSTER_EDATA)
+		return err_set(e, MUSTER_EDATA, "%s:%lu: more than %d open "
+		    "connections; not checking a partial table", path, lineno,
+		    NETSCAN_MAX_CONNS);
+	if (rc < 0)
+		return err_set(e, MUSTER_EINTERNAL, "%s: out of memory", path);
 	return 0;
 }
 
@@ -330,6 +346,26 @@ netscan_load(const char *dir, struct netscan *ns, struct muster_err *e)
 	r.conns = NULL;
 out:
 	free(r.conns);
+	return rc;
+}
+
+int
+netscan_load_kernel(struct netscan *ns, struct muster_err *e)
+{
+	struct muster_err de = { 0, "" };
+	size_t n;
+	int rc;
+
+	if ((rc = netscan_diag_load(AF_UNSPEC, ns, &de)) != MUSTER_EUNAVAIL) {
+		if (rc < 0)
+			err_set(e, rc, "%s", de.msg);
+		return rc;
+	}
+	/* Refused (Android apps, old kernels): the same table from /proc. */
+	if ((rc = netscan_load(NETSCAN_PROC_DIR, ns, e)) < 0 && e != NULL) {
+		n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof e->msg - n, " (and %s)", de.msg);
+	}
 	return rc;
 }
 

@@ -1,31 +1,88 @@
 /*
- * netscan: the device's open TCP connections, read from the running
- * kernel's /proc/net/tcp and /proc/net/tcp6, for egress-deny rules.  Only
- * remote addresses of sockets that are established or connecting
- * (SYN_SENT) are kept; nothing else of the socket table is read.
+ * netscan: the device's open TCP connections, for egress-deny rules.  The
+ * running kernel is asked through netlink sock_diag (what ss(8) uses),
+ * which answers only for the sockets in the states asked for; where
+ * netlink is refused (Android's SELinux refuses sock_diag to apps)
+ * /proc/net/tcp and /proc/net/tcp6 are read instead.  Only the remote
+ * address, port and state of sockets in a state where data can still
+ * flow are kept (ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2,
+ * CLOSE_WAIT, LAST_ACK: NETSCAN_STATES); nothing else of the socket
+ * table is read.
  */
 #ifndef MUSTER_NETSCAN_H
 #define MUSTER_NETSCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "muster/err.h"
 #include "muster/profile.h"
 
 #define NETSCAN_MAX_CONNS	65536
 #define NETSCAN_LINE_MAX	512
+#define NETSCAN_PROC_DIR	"/proc/net"
+
+/*
+ * The kernel's TCP states (include/net/tcp_states.h), as /proc/net/tcp
+ * prints them in hex and sock_diag reports them.
+ */
+enum netscan_tcp_state {
+	NETSCAN_TCP_ESTABLISHED = 1,
+	NETSCAN_TCP_SYN_SENT,
+	NETSCAN_TCP_SYN_RECV,
+	NETSCAN_TCP_FIN_WAIT1,
+	NETSCAN_TCP_FIN_WAIT2,
+	NETSCAN_TCP_TIME_WAIT,
+	NETSCAN_TCP_CLOSE,
+	NETSCAN_TCP_CLOSE_WAIT,
+	NETSCAN_TCP_LAST_ACK,
+	NETSCAN_TCP_LISTEN,
+	NETSCAN_TCP_CLOSING,
+	NETSCAN_TCP_NEW_SYN_RECV,	/* request socket, as SYN_RECV */
+};
+
+/*
+ * The states counted, as a bitmask of 1 << state (sock_diag's
+ * idiag_states): every state in which data can still flow.  TIME_WAIT,
+ * CLOSE, LISTEN and CLOSING are not counted.
+ */
+#define NETSCAN_STATES	(			\
+	(1u << NETSCAN_TCP_ESTABLISHED) |	\
+	(1u << NETSCAN_TCP_SYN_SENT) |		\
+	(1u << NETSCAN_TCP_SYN_RECV) |		\
+	(1u << NETSCAN_TCP_FIN_WAIT1) |		\
+	(1u << NETSCAN_TCP_FIN_WAIT2) |		\
+	(1u << NETSCAN_TCP_CLOSE_WAIT) |	\
+	(1u << NETSCAN_TCP_LAST_ACK))
+
+/*
+ * sock_diag limits: one datagram of a dump answer is read into a buffer of
+ * NETSCAN_DIAG_BUF bytes (the kernel's dump datagrams are at most 32 KiB;
+ * a larger one is refused as truncated), and each receive waits at most
+ * NETSCAN_DIAG_TIMEOUT_MS.
+ */
+#define NETSCAN_DIAG_BUF	32768
+#define NETSCAN_DIAG_TIMEOUT_MS	2000
 
 struct netscan_conn {
 	int		family;		/* AF_INET or AF_INET6 */
 	unsigned char	addr[16];	/* remote address, network order */
 	unsigned	port;		/* remote port */
-	int		state;		/* kernel TCP state (1 or 2) */
+	int		state;		/* a counted NETSCAN_TCP_* state */
 };
 
 struct netscan {
 	struct netscan_conn	*conns;
 	size_t			 nconns;
 };
+
+/*
+ * The running kernel's connections: through sock_diag (netscan_diag_load),
+ * or, where netlink is refused, from NETSCAN_PROC_DIR (netscan_load).
+ * Returns 0 and fills *ns (netscan_free), or a negative MUSTER_E* with a
+ * message; never a partial table.
+ */
+int	netscan_load_kernel(struct netscan *ns, struct muster_err *e);
 
 /*
  * Reads DIR/tcp and DIR/tcp6 (DIR is normally /proc/net; a missing tcp6
@@ -35,9 +92,56 @@ struct netscan {
 int	netscan_load(const char *dir, struct netscan *ns, struct muster_err *e);
 
 /*
+ * Asks the kernel for its TCP sockets in NETSCAN_STATES through one
+ * NETLINK_SOCK_DIAG socket (closed before returning): for family
+ * AF_UNSPEC both families in one dump (TCPDIAG_GETSOCK, one walk of the
+ * kernel's hash table), or, if the kernel refuses that, one
+ * SOCK_DIAG_BY_FAMILY dump per family; for AF_INET or AF_INET6 only
+ * that family's SOCK_DIAG_BY_FAMILY dump.  Returns 0 and fills *ns
+ * (netscan_free); MUSTER_EUNAVAIL when netlink is refused (socket,
+ * request or answer failing with EPERM, EACCES, EAFNOSUPPORT,
+ * EPROTONOSUPPORT, ENOENT, EOPNOTSUPP or EINVAL), so that the caller may
+ * read /proc instead; or another negative MUSTER_E* (a malformed or
+ * truncated answer, a silent kernel, more than NETSCAN_MAX_CONNS
+ * sockets).  On error *ns is empty.
+ */
+int	netscan_diag_load(int family, struct netscan *ns,
+	    struct muster_err *e);
+
+/*
+ * Walks one datagram (buf, len bytes) of the kernel's answer to the dump
+ * request numbered seq, for family (AF_UNSPEC: the one-walk request of
+ * both families), sent from the netlink port pid.  Every message must be
+ * whole, carry seq and pid, and be a socket (its type the request's:
+ * TCPDIAG_GETSOCK for AF_UNSPEC, else SOCK_DIAG_BY_FAMILY) of the family
+ * asked for in NETSCAN_STATES (a NEW_SYN_RECV one counts as SYN_RECV),
+ * NLMSG_DONE (the last message) or NLMSG_ERROR.  Each socket is appended
+ * to ns, whose array has *cap entries allocated (0 at first; ns is the
+ * caller's to netscan_free, also after an error).  Returns 1 when
+ * NLMSG_DONE ended the datagram, 0 when more datagrams follow,
+ * MUSTER_EUNAVAIL for an error answer meaning refusal (as
+ * netscan_diag_load), MUSTER_EOS for another error answer, or
+ * MUSTER_EDATA for anything malformed or unexpected.
+ */
+int	netscan_diag_parse(const void *buf, size_t len, int family,
+	    uint32_t seq, uint32_t pid, struct netscan *ns, size_t *cap,
+	    struct muster_err *e);
+
+/* Whether state (a NETSCAN_TCP_* value) is in NETSCAN_STATES. */
+int	netscan_state_counted(int state);
+
+/*
+ * Appends c to ns, whose array has *cap entries (grown here).  Returns 0,
+ * MUSTER_EDATA when ns already holds NETSCAN_MAX_CONNS connections, or
+ * MUSTER_EINTERNAL when out of memory; sets no message.
+ */
+int	netscan_push(struct netscan *ns, size_t *cap,
+	    const struct netscan_conn *c);
+
+/*
  * Parses one line of a /proc/net/tcp{,6} table (not the header).  Returns
- * 1 and fills *c for an established or connecting socket, 0 for any other
- * state, -1 for a malformed line.
+ * 1 and fills *c for a socket in NETSCAN_STATES, 0 for any other state, -1
+ * for a malformed line.
  */
 int	netscan_parse_line(const char *line, int family,
 	    struct netscan_conn *c);

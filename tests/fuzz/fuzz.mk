@@ -56,6 +56,8 @@ FUZZ_LINK_fuzz_simdev  := $(FUZZ_B)/agent.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_simdev  := $(LIBS_CORE)
 FUZZ_LINK_fuzz_proctcp := $(FUZZ_B)/agent.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_proctcp := $(LIBS_CORE)
+FUZZ_LINK_fuzz_sockdiag := $(FUZZ_B)/agent.a $(FUZZ_B)/libmuster.a
+FUZZ_LIBS_fuzz_sockdiag := $(LIBS_CORE)
 FUZZ_LINK_fuzz_frame   := $(FUZZ_B)/agent.a $(FUZZ_B)/reporter.a \
                           $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_frame   := $(LIBS_CORE)

@@ -54,7 +54,7 @@ check_conn(const struct netscan_conn *c, int family)
 	struct cidr host;
 	size_t i;
 
-	FUZZ_ASSERT(c->family == family && (c->state == 1 || c->state == 2) &&
+	FUZZ_ASSERT(c->family == family && netscan_state_counted(c->state) &&
 	    c->port <= 0xffff, "bad connection kept");
 	for (i = 0; i < sizeof cidrs / sizeof cidrs[0]; i++)
 		(void)netscan_match(c, &cidrs[i]);
