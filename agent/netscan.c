@@ -27,6 +27,7 @@
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "netscan.h"
+#include "netscan_diag.h"
 
 #define NETSCAN_FILE_LINES	(16 * NETSCAN_MAX_CONNS)
 #define NETSCAN_SLOT_DIGITS	10	/* "sl" column: at most this many */

@@ -55,15 +55,6 @@ enum netscan_tcp_state {
 	(1u << NETSCAN_TCP_CLOSE_WAIT) |	\
 	(1u << NETSCAN_TCP_LAST_ACK))
 
-/*
- * sock_diag limits: one datagram of a dump answer is read into a buffer of
- * NETSCAN_DIAG_BUF bytes (the kernel's dump datagrams are at most 32 KiB;
- * a larger one is refused as truncated), and each receive waits at most
- * NETSCAN_DIAG_TIMEOUT_MS.
- */
-#define NETSCAN_DIAG_BUF	32768
-#define NETSCAN_DIAG_TIMEOUT_MS	2000
-
 struct netscan_conn {
 	int		family;		/* AF_INET or AF_INET6 */
 	unsigned char	addr[16];	/* remote address, network order */
@@ -77,7 +68,7 @@ struct netscan {
 };
 
 /*
- * The running kernel's connections: through sock_diag (netscan_diag_load),
+ * The running kernel's connections: through sock_diag (netscan_diag.h),
  * or, where netlink is refused, from NETSCAN_PROC_DIR (netscan_load).
  * Returns 0 and fills *ns (netscan_free), or a negative MUSTER_E* with a
  * message; never a partial table.
@@ -90,42 +81,6 @@ int	netscan_load_kernel(struct netscan *ns, struct muster_err *e);
  * MUSTER_E* with a message.  Malformed lines are MUSTER_EDATA.
  */
 int	netscan_load(const char *dir, struct netscan *ns, struct muster_err *e);
-
-/*
- * Asks the kernel for its TCP sockets in NETSCAN_STATES through one
- * NETLINK_SOCK_DIAG socket (closed before returning): for family
- * AF_UNSPEC both families in one dump (TCPDIAG_GETSOCK, one walk of the
- * kernel's hash table), or, if the kernel refuses that, one
- * SOCK_DIAG_BY_FAMILY dump per family; for AF_INET or AF_INET6 only
- * that family's SOCK_DIAG_BY_FAMILY dump.  Returns 0 and fills *ns
- * (netscan_free); MUSTER_EUNAVAIL when netlink is refused (socket,
- * request or answer failing with EPERM, EACCES, EAFNOSUPPORT,
- * EPROTONOSUPPORT, ENOENT, EOPNOTSUPP or EINVAL), so that the caller may
- * read /proc instead; or another negative MUSTER_E* (a malformed or
- * truncated answer, a silent kernel, more than NETSCAN_MAX_CONNS
- * sockets).  On error *ns is empty.
- */
-int	netscan_diag_load(int family, struct netscan *ns,
-	    struct muster_err *e);
-
-/*
- * Walks one datagram (buf, len bytes) of the kernel's answer to the dump
- * request numbered seq, for family (AF_UNSPEC: the one-walk request of
- * both families), sent from the netlink port pid.  Every message must be
- * whole, carry seq and pid, and be a socket (its type the request's:
- * TCPDIAG_GETSOCK for AF_UNSPEC, else SOCK_DIAG_BY_FAMILY) of the family
- * asked for in NETSCAN_STATES (a NEW_SYN_RECV one counts as SYN_RECV),
- * NLMSG_DONE (the last message) or NLMSG_ERROR.  Each socket is appended
- * to ns, whose array has *cap entries allocated (0 at first; ns is the
- * caller's to netscan_free, also after an error).  Returns 1 when
- * NLMSG_DONE ended the datagram, 0 when more datagrams follow,
- * MUSTER_EUNAVAIL for an error answer meaning refusal (as
- * netscan_diag_load), MUSTER_EOS for another error answer, or
- * MUSTER_EDATA for anything malformed or unexpected.
- */
-int	netscan_diag_parse(const void *buf, size_t len, int family,
-	    uint32_t seq, uint32_t pid, struct netscan *ns, size_t *cap,
-	    struct muster_err *e);
 
 /* Whether state (a NETSCAN_TCP_* value) is in NETSCAN_STATES. */
 int	netscan_state_counted(int state);

@@ -44,6 +44,7 @@
 
 #include "muster/err.h"
 #include "netscan.h"
+#include "netscan_diag.h"
 
 /* The requests: a netlink header and the dump filter, nothing else. */
 struct diag_request_both {

@@ -20,6 +20,7 @@
 
 #include "muster/profile.h"
 #include "../../agent/netscan.h"
+#include "../../agent/netscan_diag.h"
 #include "fuzz.h"
 
 #define FUZZ_SEQ	1u

@@ -28,6 +28,7 @@
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "../../agent/netscan.h"
+#include "../../agent/netscan_diag.h"
 
 #define SAMPLES	"tests/data/proc"
 
