@@ -876,8 +876,9 @@ bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
 	if (s == NULL || len < plen + klen + tlen || len >= BUNDLE_URI_MAX ||
 	    memcmp(s, URI_PREFIX, plen) != 0 ||
 	    memcmp(s + plen + klen, URI_TOKEN, tlen) != 0) {
-		rc = err_set(e, MUSTER_EDATA, "not a muster://enroll?k=...&"
-		    "t=... URI of at most %d bytes", BUNDLE_URI_MAX - 1);
+		rc = err_set(e, MUSTER_EDATA, "enrollment URI: not muster://"
+		    "enroll?k=...&t=... of at most %d bytes",
+		    BUNDLE_URI_MAX - 1);
 		goto out;
 	}
 	if (b32_decode(s + plen, klen, bin, sizeof bin, &got) != 0 ||
