@@ -267,7 +267,7 @@ printf '"IAF-9","U","family"\nIAF-10,%s,personnel\n"IAF-11",U/"""x""",family\n' 
     "$(printf 'u%.0s' $(seq 65))" >>ro.csv
 printf 'IAF-12,U,personnel,extra\n"unterminated,U,personnel\n' >>ro.csv
 t_exit 65 "roster with bad rows" "$ENROLL" roster --org org ro.csv --out b1
-cp "$T/err" ro.err
+cp "$T/err" ro.err; cp "$T/out" ro.out
 for l in 5 6 7 8 9 10 11 15 16 17 18; do
 	t_grep "roster reports line $l" "^muster-enroll: ro.csv:$l: " ro.err
 done
@@ -277,7 +277,8 @@ t_grep "summary counts" '^ro.csv: 4 bundles written to b1, 11 rows refused' "$T/
 for p in IAF-1 IAF-2 IAF-8 IAF-9; do
 	t_check "roster wrote $p.bundle 0600" test "$(stat -c %a "b1/$p.bundle")" = 600
 done
-t_check "roster wrote only the good rows" test "$(ls b1 | wc -l)" -eq 4
+t_check "roster wrote only the good rows and tokens.csv" test \
+    "$(ls b1 | tr '\n' ' ')" = "IAF-1.bundle IAF-2.bundle IAF-8.bundle IAF-9.bundle tokens.csv "
 t_check "out dir is 0700" test "$(stat -c %a b1)" = 700
 b64url_dec "$(bundle_token b1/IAF-2.bundle | cut -d. -f1)" >r2body
 t_grep "quoted fields unquoted" '^unit=IAF/2-WING$' r2body
@@ -288,10 +289,53 @@ t_exit 0 "openssl verifies a roster token" openssl pkeyutl -verify -pubin \
     -inkey pk.pem -rawin -in rb -sigfile rs
 ids=$(for f in b1/*.bundle; do b64url_dec "$(bundle_token "$f" | cut -d. -f1)" | sed -n 's/^id=//p'; done | sort -u | wc -l)
 t_check "every roster token has its own id" test "$ids" -eq 4
-sum=$(cat b1/* | sha256sum)
+
+# tokens.csv: which token went to whom, each id its bundle's token's.
+t_check "tokens.csv is 0600" test "$(stat -c %a b1/tokens.csv)" = 600
+t_check "tokens.csv: CRLF line ends" test "$(grep -c $'\r$' b1/tokens.csv)" -eq 5
+tr -d '\r' <b1/tokens.csv >tok1
+t_check "tokens.csv: header" test "$(head -n 1 tok1)" = \
+    "person,unit,scope,token_id,expires,bundle"
+t_check "tokens.csv: a row for each bundle, in roster order" test \
+    "$(tail -n +2 tok1 | cut -d, -f1 | tr '\n' ' ')" = "IAF-1 IAF-2 IAF-8 IAF-9 "
+rexp=$(sed -n 's/.*tokens expire //p' ro.out)
+tail -n +2 tok1 >tok1.rows
+while IFS=, read -r person unit scope id exp file; do
+	b64url_dec "$(bundle_token "b1/$file" | cut -d. -f1)" >tb
+	t_check "tokens.csv: $person's id, unit, scope and expiry are its bundle's" \
+	    test "$(sed -n 's/^id=//p; s/^unit=//p; s/^scope=//p; s/^expires=//p; s/^person=//p' tb | tr '\n' ' ')" \
+	    = "$id $scope $unit $person $exp " -a "$exp" = "$rexp" -a "$file" = "$person.bundle"
+done <tok1.rows
+sum=$(cat b1/*.bundle | sha256sum)
+tsum=$(sha256sum <b1/tokens.csv)
 t_exit 65 "roster again: every bundle exists" "$ENROLL" roster --org org ro.csv --out b1
 t_grep "existing bundle reported" 'ro.csv:2: b1/IAF-1.bundle: already exists' "$T/err"
-t_check "existing bundles untouched" test "$(cat b1/* | sha256sum)" = "$sum"
+t_check "existing bundles untouched" test "$(cat b1/*.bundle | sha256sum)" = "$sum"
+t_check "tokens.csv unchanged when nothing was written" \
+    test "$(sha256sum <b1/tokens.csv)" = "$tsum"
+# A later run into the same directory adds its rows; names a spreadsheet
+# would run as formulas (the charsets allow a leading - or @) stay text.
+printf 'person,unit,scope\n@SUM,-U,personnel\n-2,@x,family\n' >evil.csv
+t_exit 0 "roster of formula-like names into b1" "$ENROLL" roster --org org \
+    evil.csv --out b1
+t_grep "roster names the token list" '^token ids: b1/tokens.csv$' "$T/out"
+t_check "tokens.csv kept the first run's rows" test \
+    "$(head -n 5 b1/tokens.csv | sha256sum)" = "$tsum"
+tr -d '\r' <b1/tokens.csv | tail -n 2 >tok2
+t_check "tokens.csv: formula-like cells quoted behind a '" test \
+    "$(cut -d, -f1,2,3,6 tok2 | tr '\n' ' ')" = \
+    "\"'@SUM\",\"'-U\",personnel,\"'@SUM.bundle\" \"'-2\",\"'@x\",family,\"'-2.bundle\" "
+t_check "tokens.csv: no cell starts a formula" sh -c \
+    "! tr -d '\r' <b1/tokens.csv | tr ',' '\n' | grep -q '^[-=+@]'"
+id2=$(b64url_dec "$(bundle_token b1/@SUM.bundle | cut -d. -f1)" | sed -n 's/^id=//p')
+t_check "tokens.csv: @SUM's token id" test "$(sed -n 1p tok2 | cut -d, -f4)" = "$id2"
+# Something else in the way of tokens.csv: refused before anything.
+printf 'person,unit,scope\nZ,U,personnel\n' >z.csv
+mkdir -m 700 b4; printf 'x,y\r\n' >b4/tokens.csv; chmod 600 b4/tokens.csv
+t_exit 65 "roster refuses a tokens.csv it did not write" "$ENROLL" roster \
+    --org org z.csv --out b4
+t_err_line "foreign tokens.csv: one line naming it" 'b4/tokens.csv: not a token list'
+t_check "foreign tokens.csv: nothing written" test "$(ls b4)" = tokens.csv
 printf '\xef\xbb\xbfperson,unit,scope\nA,U,personnel\nB,U,family\n' >good.csv
 t_exit 0 "roster, all good, with a byte order mark" "$ENROLL" roster --org org \
     good.csv --out b2 --expires 30d
@@ -318,7 +362,9 @@ awk 'BEGIN { print "person,unit,scope"; for (i = 1; i <= 3000; i++)
 echo 'P00010,U,personnel' >>many.csv
 t_exit 65 "roster of 3000 rows and a duplicate" "$ENROLL" roster --org org \
     many.csv --out many
-t_check "3000 bundles" test "$(ls many | wc -l)" -eq 3000
+t_check "3000 bundles" test "$(ls many/*.bundle | wc -l)" -eq 3000
+t_check "3000 token ids" test "$(tr -d '\r' <many/tokens.csv | tail -n +2 |
+    cut -d, -f4 | sort -u | grep -c '^[0-9a-f]\{16\}$')" -eq 3000
 t_err_line "the duplicate at the end is the one line" 'many.csv:3002: person "P00010" again'
 
 # --- publish and revoke without a server ----------------------------------
