@@ -19,8 +19,8 @@
 #include "muster/err.h"
 
 #define QR_TERM_COLS	80	/* columns a terminal code may take */
-#define QR_QUIET	4	/* modules of quiet zone, as ISO/IEC 18004 asks */
-#define QR_QUIET_MIN	2	/* the least a terminal code is drawn with */
+#define QR_QUIET	4	/* quiet zone modules, as ISO/IEC 18004 asks */
+#define QR_QUIET_MIN	2	/* the least a terminal code gets */
 
 /*
  * Encodes text (8-bit mode with alphanumeric and numeric runs, the given

@@ -48,7 +48,7 @@
 #define ROSTER_THREADS_MAX 16
 #define TOKENS_NAME	"tokens.csv"
 #define TOKENS_HEADER	"person,unit,scope,token_id,expires,bundle\r\n"
-#define TOKENS_MAX	(256L << 20)	/* bytes of an earlier tokens.csv */
+#define TOKENS_MAX	(256L << 20)	/* an earlier tokens.csv, bytes */
 
 _Static_assert(ROSTER_FIELDS <= CSV_FIELDS, "the CSV reader keeps every "
     "field of a roster row");

@@ -23,8 +23,7 @@
 #define TOKEN_BODY_MAX		1024
 #define TOKEN_MAX		2048	/* encoded token or revocation, and a NUL */
 #define BUNDLE_MAX		8192
-#define BUNDLE_URI_MAX		2048	/* an enrollment URI, and a NUL */
-#define BUNDLE_URI_SCHEME	"muster://"
+#define BUNDLE_URI_MAX		2048	/* enrollment URI and a NUL */
 #define TOKEN_DEFAULT_TTL	(14 * 86400)
 
 struct token {

@@ -64,7 +64,8 @@ main(int argc, char **argv)
 	int ch, row = 0, col = 0, maxc = 0, w, h, x, y, r, c, code, v;
 	size_t n;
 
-	if (argc != 3 || (strcmp(argv[1], "dark") && strcmp(argv[1], "light"))) {
+	if (argc != 3 || (strcmp(argv[1], "dark") != 0 &&
+	    strcmp(argv[1], "light") != 0)) {
 		fprintf(stderr, "usage: termqr dark|light OUT.pgm < TEXT\n");
 		return 2;
 	}
