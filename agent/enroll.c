@@ -52,15 +52,21 @@
 #define ANSWER_MAX	64	/* bytes of a typed answer that are kept */
 
 static const char enroll_usage[] =
-"usage: muster-agent [--state DIR] [--device BACKEND] enroll BUNDLE "
-"[--consent [--report-only]]\n"
+"usage: muster-agent [--state DIR] [--device BACKEND] enroll BUNDLE|URI\n"
+"           [--consent [--report-only]]\n"
 "\n"
 "Enrolls this device with the organisation's server named in BUNDLE (made\n"
-"by muster-enroll token).  The bundle's token is verified with its org\n"
-"key, which becomes the trust anchor; the server address and its key pin\n"
-"come only from the signed token.  A device key is made on the device and\n"
-"never leaves it.  The server's profile is installed with the checks of\n"
-"muster-agent install.  Prints what the device will report first.\n"
+"by muster-enroll token), or in URI, the same bundle as a\n"
+"muster://enroll?... URI (what muster-enroll token --qr prints and its QR\n"
+"code holds).  An argument of the form SCHEME://... is a URI, anything\n"
+"else a file (write ./FILE for a file named like a URI).  A URI on the\n"
+"command line is a bearer credential others on the machine may see: it is\n"
+"wiped from the arguments once read, but prefer the file on a shared\n"
+"machine.  The token is verified with the bundle's org key, which becomes\n"
+"the trust anchor; the server address and its key pin come only from the\n"
+"signed token.  A device key is made on the device and never leaves it.\n"
+"The server's profile is installed with the checks of muster-agent\n"
+"install.  Prints what the device will report first.\n"
 "\n"
 "A family enrollment first shows what the organisation will and will not\n"
 "see and the rules of its family profile (fetched with the token alone),\n"
@@ -70,9 +76,9 @@ static const char enroll_usage[] =
 "with the enrollment; STATE/consent.txt and consent.json keep both.\n"
 "\n"
 "Exit 0 enrolled; 64 family consent not given (nothing sent, nothing\n"
-"kept); 65 malformed bundle; 66 missing bundle; 69 server unreachable\n"
-"(run it again later); 77 token expired, used or revoked, bad signature,\n"
-"pin mismatch, or already enrolled; 78 bad state.\n"
+"kept); 65 malformed bundle or URI; 66 missing bundle; 69 server\n"
+"unreachable (run it again later); 77 token expired, used or revoked, bad\n"
+"signature, pin mismatch, or already enrolled; 78 bad state.\n"
 "\n"
 "options:\n"
 "  --consent      the member agrees to the family enrollment as shown\n"
@@ -202,6 +208,69 @@ anchor_matches(const struct state_anchor *a, const struct sig_pubkey *pk,
 		return err_set(e, MUSTER_ETRUST, "%s: another trust anchor or "
 		    "scope is set; unenroll first", dir);
 	return 0;
+}
+
+/*
+ * 1 if arg has the form of a URI, SCHEME "://" (RFC 3986 scheme
+ * characters), rather than a file name.
+ */
+static int
+enroll_is_uri(const char *arg)
+{
+	size_t i;
+
+	if (!((arg[0] >= 'A' && arg[0] <= 'Z') || (arg[0] >= 'a' &&
+	    arg[0] <= 'z')))
+		return 0;
+	for (i = 1; arg[i] != '\0'; i++) {
+		if (arg[i] == ':')
+			return arg[i + 1] == '/' && arg[i + 2] == '/';
+		if (!((arg[i] >= 'A' && arg[i] <= 'Z') || (arg[i] >= 'a' &&
+		    arg[i] <= 'z') || (arg[i] >= '0' && arg[i] <= '9') ||
+		    arg[i] == '+' || arg[i] == '-' || arg[i] == '.'))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * Reads the bundle named by arg, a file or an enrollment URI, as untrusted
+ * input: capped, then verified (the token with the bundle's or URI's org
+ * key), then parsed, into *orgpk, *token (malloc'd, the caller's to wipe)
+ * and *t; *name is what messages call it (never the URI itself, a bearer
+ * secret).  A URI is wiped from arg once read.  Returns what
+ * token_bundle_parse or token_bundle_uri_parse returns, MUSTER_ENOINPUT for a file
+ * that cannot be read.
+ */
+static int
+enroll_read_bundle(char *arg, struct sig_pubkey *orgpk, char **token,
+    struct token *t, const char **name, struct muster_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*token = NULL;
+	if (!enroll_is_uri(arg)) {
+		*name = arg;
+		if ((rc = fs_read_file(arg, BUNDLE_MAX, &buf, &len, e)) == 0)
+			rc = token_bundle_parse(arg, buf, len, orgpk, token, t, e);
+		if (buf != NULL) {
+			sodium_memzero(buf, len);
+			free(buf);
+		}
+		return rc;
+	}
+	*name = "enrollment URI";
+	len = strnlen(arg, BUNDLE_URI_MAX);
+	if (len >= BUNDLE_URI_MAX)
+		rc = err_set(e, MUSTER_EDATA, "enrollment URI: longer than %d "
+		    "bytes", BUNDLE_URI_MAX - 1);
+	else
+		rc = token_bundle_uri_parse(arg, len, orgpk, token, t, e);
+	/* Out of the process's arguments (ps) from here on. */
+	sodium_memzero(arg, strlen(arg));
+	return rc;
 }
 
 /* Prints what the bundle says and what the device will report. */
@@ -403,10 +472,9 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	struct profile *p = NULL;
 	json_t *ans = NULL, *prof;
 	struct stat st;
-	const char *devid;
-	char *buf = NULL, *token = NULL, *body = NULL, *anchor = NULL;
+	const char *devid, *name = NULL;
+	char *token = NULL, *body = NULL, *anchor = NULL;
 	char pkb64[DEVKEY_PK_B64], model[DEVICE_FACT_MAX * 2 + 2];
-	size_t len = 0;
 	int i, ex, rc, lockfd = -1, irc = 0;
 
 	memset(&rs, 0, sizeof rs);
@@ -415,22 +483,22 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	    enroll_opt, &ea, &ex)) < 0)
 		return ex;
 	if (argc - i != 1)
-		return cli_usage("enroll", "expected one BUNDLE");
+		return cli_usage("enroll", "expected one BUNDLE or URI");
 	/* Capped, verified, parsed; expiry judged here. */
-	if ((rc = fs_read_file(argv[i], BUNDLE_MAX, &buf, &len, &e)) != 0 ||
-	    (rc = token_bundle_parse(argv[i], buf, len, &orgpk, &token, &t, &e)) != 0)
+	if ((rc = enroll_read_bundle(argv[i], &orgpk, &token, &t, &name,
+	    &e)) != 0)
 		goto out;
 	if (token_expired(&t, time(NULL))) {
 		char exp[TIMEFMT_LEN];
 
 		timefmt_format(t.expires, exp);
 		rc = err_set(&e, MUSTER_ETRUST, "%s: token expired on %s; ask "
-		    "for a new one", argv[i], exp);
+		    "for a new one", name, exp);
 		goto out;
 	}
 	if (t.scope != SCOPE_FAMILY && ea.report_only) {
 		rc = err_set(&e, MUSTER_EUSAGE, "--report-only is for a family "
-		    "enrollment; %s is %s", argv[i],
+		    "enrollment; %s is %s", name,
 		    profile_scope_name(t.scope));
 		goto out;
 	}
@@ -548,10 +616,7 @@ out:
 		sodium_memzero(body, strlen(body));
 	if (token != NULL)
 		sodium_memzero(token, strlen(token));
-	if (buf != NULL)
-		sodium_memzero(buf, len);
 	free(body);
 	free(token);
-	free(buf);
 	return rc == 0 ? 0 : cli_fail(rc, &e);
 }

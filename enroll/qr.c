@@ -16,7 +16,6 @@
 #include "muster/fs.h"
 #include "qr.h"
 
-#define QR_QUIET	4	/* modules of quiet zone around the code */
 #define QR_PNG_SCALE	6	/* pixels per module */
 
 /* 1 if module (x, y) of qr is dark; outside the code (quiet zone) is light. */
@@ -39,27 +38,79 @@ qr_encode(const char *text, QRecLevel level, QRcode **qr,
 	return 0;
 }
 
-void
-qr_print(FILE *f, const QRcode *qr, int ansi)
+int
+qr_encode_term(const char *text, QRcode **qr, int *quiet,
+    struct muster_err *e)
 {
+	int rc, q;
+
+	*qr = NULL;
+	*quiet = 0;
+	/* M where it fits with a full quiet zone: a screen seldom needs it. */
+	if ((rc = qr_encode(text, QR_ECLEVEL_M, qr, e)) == 0 &&
+	    qr_term_cols(*qr, QR_QUIET) <= QR_TERM_COLS) {
+		*quiet = QR_QUIET;
+		return 0;
+	}
+	if (*qr != NULL) {
+		QRcode_free(*qr);
+		*qr = NULL;
+	}
+	if (rc != 0 && rc != MUSTER_EDATA)
+		return rc;
+	if ((rc = qr_encode(text, QR_ECLEVEL_L, qr, e)) != 0)
+		return rc;
+	for (q = QR_QUIET; q >= QR_QUIET_MIN; q--)
+		if (qr_term_cols(*qr, q) <= QR_TERM_COLS) {
+			*quiet = q;
+			return 0;
+		}
+	rc = err_set(e, MUSTER_EDATA, "a QR code of %zu bytes is %d columns "
+	    "wide on a terminal (version %d, level L, %d-module quiet zone), "
+	    "more than %d", strlen(text), qr_term_cols(*qr, QR_QUIET_MIN),
+	    (*qr)->version, QR_QUIET_MIN, QR_TERM_COLS);
+	QRcode_free(*qr);
+	*qr = NULL;
+	return rc;
+}
+
+int
+qr_term_cols(const QRcode *qr, int quiet)
+{
+	return qr->width + 2 * quiet;
+}
+
+int
+qr_print(FILE *f, const QRcode *qr, int quiet, int ansi,
+    struct muster_err *e)
+{
+	/*
+	 * Indexed by dark(top) | dark(bottom) << 1; the glyph is drawn in
+	 * the foreground (light) colour, the rest of the cell is background.
+	 */
 	static const char *const cell[4] = {
 		"\xe2\x96\x88",	/* both light: full block */
-		"\xe2\x96\x80",	/* top light: upper half block */
-		"\xe2\x96\x84",	/* bottom light: lower half block */
+		"\xe2\x96\x84",	/* top dark: lower half block */
+		"\xe2\x96\x80",	/* bottom dark: upper half block */
 		" ",		/* both dark */
 	};
 	int x, y;
 
-	for (y = -QR_QUIET; y < qr->width + QR_QUIET; y += 2) {
+	if (quiet < QR_QUIET_MIN || qr_term_cols(qr, quiet) > QR_TERM_COLS)
+		return err_set(e, MUSTER_EDATA, "a QR code %d columns wide "
+		    "with a %d-module quiet zone does not fit %d columns",
+		    qr_term_cols(qr, quiet), quiet, QR_TERM_COLS);
+	for (y = -quiet; y < qr->width + quiet; y += 2) {
 		if (ansi)
 			fputs("\033[40;97m", f);
-		for (x = -QR_QUIET; x < qr->width + QR_QUIET; x++)
+		for (x = -quiet; x < qr->width + quiet; x++)
 			fputs(cell[qr_dark(qr, x, y) |
 			    qr_dark(qr, x, y + 1) << 1], f);
 		if (ansi)
 			fputs("\033[0m", f);
 		fputc('\n', f);
 	}
+	return 0;
 }
 
 struct qr_membuf {

@@ -9,6 +9,13 @@
  * at the end instead of an fsync per file; it reports success only after
  * that.  A crash before then can leave empty bundles, which no device
  * accepts and no later run overwrites.
+ *
+ * Beside the bundles, DIR/tokens.csv lists which token went to whom
+ * (person, unit, scope, token id, expiry, bundle file), for revocation.
+ * A later run into the same directory adds its rows to it: the list is
+ * rewritten whole (temp, fsync, rename) after the bundles are durable,
+ * so it is never half written.  Its cells come from the charset-checked
+ * roster fields, and are written formula-safe all the same.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +28,7 @@
 #include <unistd.h>
 
 #include "muster/cli.h"
+#include "muster/csvout.h"
 #include "muster/err.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
@@ -38,6 +46,9 @@
 #define ROSTER_FIELDS	3
 #define ROSTER_CHUNK	4096	/* rows read and signed at a time */
 #define ROSTER_THREADS_MAX 16
+#define TOKENS_NAME	"tokens.csv"
+#define TOKENS_HEADER	"person,unit,scope,token_id,expires,bundle\r\n"
+#define TOKENS_MAX	(256L << 20)	/* an earlier tokens.csv, bytes */
 
 _Static_assert(ROSTER_FIELDS <= CSV_FIELDS, "the CSV reader keeps every "
     "field of a roster row");
@@ -52,6 +63,10 @@ static const char roster_usage[] =
 "existing file; DIR is created 0700 if missing and must be private).\n"
 "A bad row is reported as ROSTER.csv:LINE: what is wrong, and skipped;\n"
 "the other rows carry on.  Exits 65 if any row was refused.\n"
+"DIR/tokens.csv (0600, written atomically) lists each bundle written:\n"
+"person,unit,scope,token_id,expires,bundle (CSV, CRLF; a cell that would\n"
+"start a formula is quoted behind a '); a later run into DIR adds to it.\n"
+"Revoke a token with `muster-enroll revoke TOKEN_ID`.\n"
 "\n"
 "options:\n"
 "  --org DIR         organisation directory (default: $MUSTER_ORG, else .)\n"
@@ -75,6 +90,7 @@ struct row {
 	enum profile_scope	 scope;
 	char			 person[TOKEN_FIELD_MAX];
 	char			 unit[TOKEN_FIELD_MAX];
+	char			 id[TOKEN_ID_HEX];	/* once signed */
 };
 
 struct chunk {
@@ -101,6 +117,8 @@ struct roster {
 	struct muster_err	 fatal_err;
 	/* The writer's alone until it is joined. */
 	size_t			 written, bad;
+	FILE			*tokens;	/* tokens.csv, in memory */
+	char			 exp[TIMEFMT_LEN];
 };
 
 struct signer {
@@ -147,6 +165,7 @@ roster_sign_one(struct roster *r, struct row *row)
 	if ((rc = token_sign(&t, r->sk, &tok, &e)) != 0 ||
 	    (rc = token_bundle_format(r->pk, tok, &t, &row->bundle, &e)) != 0)
 		roster_fatal(r, rc, &e);
+	memcpy(row->id, t.id, sizeof row->id);
 	fs_free_secret(tok);
 }
 
@@ -191,6 +210,97 @@ roster_sign(struct roster *r, struct chunk *c)
 		(void)pthread_join(tid[i], NULL);
 }
 
+/* Adds row's line to the token list (errors show in ferror). */
+static void
+roster_tokens_row(struct roster *r, const struct row *row, const char *name)
+{
+	const char *cells[] = { row->person, row->unit,
+	    profile_scope_name(row->scope), row->id, r->exp, name };
+	size_t i;
+
+	for (i = 0; i < sizeof cells / sizeof cells[0]; i++) {
+		if (i > 0)
+			putc(',', r->tokens);
+		csvout_cell(r->tokens, cells[i], CSVOUT_NO_FORMULA);
+	}
+	fputs("\r\n", r->tokens);
+}
+
+/*
+ * Starts the token list in memory (r->tokens, *buf, *len, the caller's):
+ * the rows of an earlier DIR/tokens.csv, which must start with the
+ * header, or the header alone.  Before any passphrase is asked.
+ */
+static int
+roster_tokens_open(struct roster *r, char **buf, size_t *len,
+    struct muster_err *e)
+{
+	char *path = NULL, *old = NULL;
+	size_t olen = 0;
+	int rc;
+
+	if ((path = fs_path(r->outdir, TOKENS_NAME)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (faccessat(r->outfd, TOKENS_NAME, F_OK, AT_SYMLINK_NOFOLLOW) ==
+	    0) {
+		if ((rc = fs_read_private(path, TOKENS_MAX, &old, &olen,
+		    e)) != 0)
+			goto out;
+		if (olen < sizeof TOKENS_HEADER - 1 || memcmp(old,
+		    TOKENS_HEADER, sizeof TOKENS_HEADER - 1) != 0 ||
+		    old[olen - 1] != '\n') {
+			rc = err_set(e, MUSTER_EDATA, "%s: not a token list "
+			    "roster wrote (want the header \"%.*s\" and whole "
+			    "lines); move it away", path,
+			    (int)sizeof TOKENS_HEADER - 3, TOKENS_HEADER);
+			goto out;
+		}
+	} else if (errno != ENOENT) {
+		rc = err_sys(e, MUSTER_ENOINPUT, "%s", path);
+		goto out;
+	}
+	if ((r->tokens = open_memstream(buf, len)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (old != NULL)
+		fwrite(old, 1, olen, r->tokens);
+	else
+		fputs(TOKENS_HEADER, r->tokens);
+	rc = 0;
+out:
+	free(old);
+	free(path);
+	return rc;
+}
+
+/*
+ * Writes the token list to DIR/tokens.csv atomically (0600) and closes
+ * r->tokens; buf and len are its memory, the caller's to free.
+ */
+static int
+roster_tokens_write(struct roster *r, char **buf, size_t *len,
+    struct muster_err *e)
+{
+	char *path = NULL;
+	int rc, bad;
+
+	bad = ferror(r->tokens);
+	if (fclose(r->tokens) != 0)
+		bad = 1;
+	r->tokens = NULL;
+	if (bad)
+		return err_set(e, MUSTER_EINTERNAL, "%s/%s: out of memory",
+		    r->outdir, TOKENS_NAME);
+	if ((path = fs_path(r->outdir, TOKENS_NAME)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_write_atomic(path, *buf, *len, 0600, e);
+	free(path);
+	return rc;
+}
+
 /*
  * Creates one row's bundle file.  A file that exists is the row's error
  * (row->err); anything else (disk full, permissions) is fatal.
@@ -233,6 +343,7 @@ roster_write_one(struct roster *r, struct row *row)
 		return;
 	}
 	r->written++;
+	roster_tokens_row(r, row, name);
 }
 
 /* Frees what a chunk's rows hold and empties it. */
@@ -471,7 +582,8 @@ roster_cmd(int argc, char **argv)
 	pthread_t writer;
 	struct roster_args a = { NULL, NULL, "14d" };
 	const char *org, *outdir, *path;
-	char exp[TIMEFMT_LEN];
+	char exp[TIMEFMT_LEN], *tbuf = NULL;
+	size_t tlen = 0;
 	int k, ex, rc, sync_live = 0, writer_live = 0, i;
 
 	memset(&r, 0, sizeof r);
@@ -522,10 +634,13 @@ roster_cmd(int argc, char **argv)
 		rc = err_sys(&e, MUSTER_ECANTCREAT, "%s", outdir);
 		goto out;
 	}
+	r.outdir = outdir;
+	timefmt_format(r.expires, r.exp);
+	if ((rc = roster_tokens_open(&r, &tbuf, &tlen, &e)) != 0)
+		goto out;
 	if ((rc = org_keys_load(org, &pk, &sk, &e)) != 0)
 		goto out;
 	r.name = path;
-	r.outdir = outdir;
 	r.oc = &oc;
 	r.pk = &pk;
 	r.sk = sk;
@@ -568,10 +683,14 @@ roster_cmd(int argc, char **argv)
 		rc = err_sys(&e, MUSTER_EIO, "%s: sync", outdir);
 		goto out;
 	}
+	/* The list only once the bundles it names are on disk. */
+	if ((rc = roster_tokens_write(&r, &tbuf, &tlen, &e)) != 0)
+		goto out;
 	timefmt_format(r.expires, exp);
 	printf("%s: %zu bundle%s written to %s, %zu row%s refused; tokens "
 	    "expire %s\n", path, r.written, r.written == 1 ? "" : "s", outdir,
 	    r.bad, r.bad == 1 ? "" : "s", exp);
+	printf("token ids: %s/%s\n", outdir, TOKENS_NAME);
 	if (fflush(stdout) == EOF) {
 		rc = err_sys(&e, MUSTER_EIO, "stdout");
 		goto out;
@@ -585,9 +704,21 @@ out:
 		pthread_mutex_unlock(&r.lock);
 		(void)pthread_join(writer, NULL);
 	}
-	if (rc != 0 && r.written > 0)
+	if (rc != 0 && r.written > 0) {
+		struct muster_err te = { 0 };
+
+		/* What was written must still be revocable. */
+		if (r.tokens != NULL && (syncfs(r.outfd) == -1 ||
+		    roster_tokens_write(&r, &tbuf, &tlen, &te) != 0))
+			cli_error(NULL, "%s/%s: not written: %s", outdir,
+			    TOKENS_NAME, te.msg[0] != '\0' ? te.msg :
+			    strerror(errno));
 		cli_error(NULL, "%s: stopped after %zu bundle%s in %s", path,
 		    r.written, r.written == 1 ? "" : "s", outdir);
+	}
+	if (r.tokens != NULL)
+		fclose(r.tokens);
+	free(tbuf);
 	if (sync_live) {
 		pthread_cond_destroy(&r.cond);
 		pthread_mutex_destroy(&r.lock);

@@ -45,7 +45,8 @@ static const char token_usage[] =
 "                    RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ; between one\n"
 "                    minute and 365 days from now (default 14d)\n"
 "  --qr              also print the bundle as a muster://enroll URI and a\n"
-"                    QR code on the terminal\n"
+"                    QR code on the terminal (at most 80 columns; refused,\n"
+"                    nothing written, when it would be wider)\n"
 "  --png FILE        also write the QR code as a PNG image (0600)\n"
 "  -o, --output FILE the bundle to write (required)\n"
 "  --help            this text\n";
@@ -138,7 +139,7 @@ tokcmd_token(int argc, char **argv)
 	const char *org, *png, *out;
 	char *tok = NULL, *bundle = NULL, *gottok = NULL, *uri = NULL;
 	char exp[TIMEFMT_LEN];
-	int k, ex, rc, want_qr;
+	int k, ex, rc, want_qr, quiet = 0;
 
 	if ((k = cli_getopt(argc, argv, "o:", opts, token_usage, token_opt,
 	    &a, &ex)) < 0)
@@ -195,14 +196,23 @@ tokcmd_token(int argc, char **argv)
 		goto out;
 	}
 	/*
-	 * The terminal's code at level L, the smallest (a screen does not
-	 * smudge); the PNG's at level M, as it may be printed.
+	 * The terminal's code must fit QR_TERM_COLS columns, at level M or
+	 * L (a screen does not smudge); the PNG's is at level M, as it may
+	 * be printed.  Both are made before anything is written.
 	 */
 	if ((want_qr || png != NULL) &&
 	    (rc = token_bundle_uri(&pk, tok, &uri, &e)) != 0)
 		goto out;
-	if (want_qr && (rc = qr_encode(uri, QR_ECLEVEL_L, &qr, &e)) != 0)
+	if (want_qr && (rc = qr_encode_term(uri, &qr, &quiet, &e)) != 0) {
+		if (rc == MUSTER_EDATA) {
+			char why[ERR_MSG_MAX];
+
+			snprintf(why, sizeof why, "%s", e.msg);
+			rc = err_set(&e, MUSTER_EDATA, "%.400s; nothing "
+			    "written: use --png FILE instead of --qr", why);
+		}
 		goto out;
+	}
 	if (png != NULL && (rc = qr_encode(uri, QR_ECLEVEL_M, &qrpng,
 	    &e)) != 0)
 		goto out;
@@ -219,7 +229,9 @@ tokcmd_token(int argc, char **argv)
 		printf("QR code:  %s\n", png);
 	if (want_qr) {
 		printf("\n%s\n\n", uri);
-		qr_print(stdout, qr, isatty(STDOUT_FILENO));
+		if ((rc = qr_print(stdout, qr, quiet, isatty(STDOUT_FILENO),
+		    &e)) != 0)
+			goto out;
 	}
 	if (fflush(stdout) == EOF)
 		rc = err_sys(&e, MUSTER_EIO, "stdout");

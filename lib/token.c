@@ -19,6 +19,7 @@
 
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
+#include "muster/fs.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
 
@@ -34,6 +35,8 @@
 #define PIN_B64_LEN	44	/* standard base64 of 32 bytes, padded */
 #define URI_PREFIX	"muster://enroll?k="
 #define URI_TOKEN	"&t="
+/* Characters of base32 (no padding) of n bytes, and a NUL. */
+#define URI_B32_LEN(n)	(((n) * 8 + 4) / 5 + 1)
 
 /* minisign's public key bytes: "Ed" || key id || Ed25519 public key. */
 #define PUBKEY_BIN_BYTES \
@@ -44,6 +47,10 @@
 
 _Static_assert(BODY_B64_MAX + 1 + SIG_B64_LEN < TOKEN_MAX,
     "TOKEN_MAX holds the largest token");
+_Static_assert(sizeof URI_PREFIX - 1 + URI_B32_LEN(PUBKEY_BIN_BYTES) - 1 +
+    sizeof URI_TOKEN - 1 + URI_B32_LEN(TOKEN_BODY_MAX) - 1 + 1 +
+    URI_B32_LEN(crypto_sign_BYTES) - 1 < BUNDLE_URI_MAX,
+    "BUNDLE_URI_MAX holds the largest enrollment URI");
 _Static_assert(sizeof PIN_PREFIX - 1 + PIN_B64_LEN < TOKEN_PIN_MAX,
     "TOKEN_PIN_MAX holds a pin");
 
@@ -797,70 +804,170 @@ out:
 	return rc;
 }
 
+/*
+ * RFC 4648 base32 without padding, the URI's alphabet: upper case and
+ * digits only, so that a QR code carries it in alphanumeric mode (5.5 bits
+ * a character where base64url in byte mode costs 8).
+ */
+static const char b32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/* Writes base32 of bin[0..n) and a NUL to out (URI_B32_LEN(n) bytes). */
+static void
+b32_encode(const unsigned char *bin, size_t n, char *out)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8 | bin[i]) & 0xfff;
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[o++] = b32_alphabet[(acc >> bits) & 0x1f];
+		}
+	}
+	if (bits > 0)
+		out[o++] = b32_alphabet[(acc << (5 - bits)) & 0x1f];
+	out[o] = '\0';
+}
+
+/*
+ * Decodes len base32 characters at s into bin (at most max bytes, *got):
+ * only the canonical spelling, as b32_encode writes it (no padding, no
+ * lower case, unused bits zero), so that a URI has one spelling.
+ */
+static int
+b32_decode(const char *s, size_t len, unsigned char *bin, size_t max,
+    size_t *got)
+{
+	const char *p;
+	unsigned acc = 0;
+	int bits = 0;
+	size_t i;
+
+	*got = 0;
+	if (len == 0 || len * 5 / 8 > max || len * 5 % 8 >= 5)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0' || (p = strchr(b32_alphabet, s[i])) == NULL)
+			return -1;
+		acc = (acc << 5 | (unsigned)(p - b32_alphabet)) & 0xfff;
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			bin[(*got)++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if ((acc & ((1u << bits) - 1)) != 0) {
+		sodium_memzero(bin, *got);
+		*got = 0;
+		return -1;
+	}
+	return 0;
+}
+
 int
 token_bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
     struct muster_err *e)
 {
-	unsigned char bin[PUBKEY_BIN_BYTES];
-	char k[B64URL_LEN(PUBKEY_BIN_BYTES)];
-	size_t i, len;
+	unsigned char bin[PUBKEY_BIN_BYTES], body[TOKEN_BODY_MAX];
+	unsigned char sig[crypto_sign_BYTES];
+	char k[URI_B32_LEN(PUBKEY_BIN_BYTES)], s[URI_B32_LEN(sizeof sig)];
+	char *b = NULL;
+	const char *dot;
+	size_t blen = 0, siglen = 0;
+	int rc;
 
 	*out = NULL;
-	len = strlen(token);
-	if (len == 0 || len >= TOKEN_MAX)
-		return err_set(e, MUSTER_EUSAGE, "not a token");
-	for (i = 0; i < len; i++)
-		if (!is_b64url((unsigned char)token[i]) && token[i] != '.')
-			return err_set(e, MUSTER_EUSAGE, "not a token");
+	if ((dot = strchr(token, '.')) == NULL ||
+	    b64url_decode(token, (size_t)(dot - token), body, sizeof body,
+	    &blen) != 0 || b64url_decode(dot + 1, strlen(dot + 1), sig,
+	    sizeof sig, &siglen) != 0 || siglen != sizeof sig) {
+		rc = err_set(e, MUSTER_EUSAGE, "not a token");
+		goto out;
+	}
+	if ((b = malloc(URI_B32_LEN(blen))) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
 	memcpy(bin, SIG_ALG, SIG_ALG_BYTES);
 	memcpy(bin + SIG_ALG_BYTES, pk->keyid, SIG_KEYID_BYTES);
 	memcpy(bin + SIG_ALG_BYTES + SIG_KEYID_BYTES, pk->pk,
 	    crypto_sign_PUBLICKEYBYTES);
-	sodium_bin2base64(k, sizeof k, bin, sizeof bin, B64URL);
-	if (asprintf(out, URI_PREFIX "%s" URI_TOKEN "%s", k, token) == -1) {
+	b32_encode(bin, sizeof bin, k);
+	b32_encode(body, blen, b);
+	b32_encode(sig, sizeof sig, s);
+	if (asprintf(out, URI_PREFIX "%s" URI_TOKEN "%s.%s", k, b, s) == -1) {
 		*out = NULL;
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	sodium_memzero(body, sizeof body);
+	if (b != NULL)
+		fs_free_secret(b);
+	return rc;
 }
 
 int
 token_bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
     char **token, struct token *t, struct muster_err *e)
 {
-	unsigned char bin[TOKEN_BODY_MAX];
-	const size_t plen = sizeof URI_PREFIX - 1, klen = B64URL_LEN(
+	unsigned char bin[PUBKEY_BIN_BYTES], body[TOKEN_BODY_MAX];
+	unsigned char sig[crypto_sign_BYTES];
+	const size_t plen = sizeof URI_PREFIX - 1, klen = URI_B32_LEN(
 	    PUBKEY_BIN_BYTES) - 1, tlen = sizeof URI_TOKEN - 1;
-	const char *tok;
-	size_t got, n;
+	const char *tok, *dot;
+	char *enc = NULL;
+	size_t got, blen = 0, n;
 	int rc;
 
 	*token = NULL;
 	memset(t, 0, sizeof *t);
 	memset(pk, 0, sizeof *pk);
-	if (s == NULL || len < plen + klen + tlen || len >= plen + klen +
-	    tlen + TOKEN_MAX || memcmp(s, URI_PREFIX, plen) != 0 ||
-	    memcmp(s + plen + klen, URI_TOKEN, tlen) != 0)
-		return err_set(e, MUSTER_EDATA, "not a muster://enroll?k=...&"
-		    "t=... URI");
-	if (b64url_decode(s + plen, klen, bin, PUBKEY_BIN_BYTES, &got) != 0 ||
-	    got != PUBKEY_BIN_BYTES || memcmp(bin, SIG_ALG, SIG_ALG_BYTES) != 0)
-		return err_set(e, MUSTER_EDATA, "enrollment URI: k= is not a "
-		    "minisign public key");
+	if (s == NULL || len < plen + klen + tlen || len >= BUNDLE_URI_MAX ||
+	    memcmp(s, URI_PREFIX, plen) != 0 ||
+	    memcmp(s + plen + klen, URI_TOKEN, tlen) != 0) {
+		rc = err_set(e, MUSTER_EDATA, "enrollment URI: not muster://"
+		    "enroll?k=...&t=... of at most %d bytes",
+		    BUNDLE_URI_MAX - 1);
+		goto out;
+	}
+	if (b32_decode(s + plen, klen, bin, sizeof bin, &got) != 0 ||
+	    got != PUBKEY_BIN_BYTES || memcmp(bin, SIG_ALG, SIG_ALG_BYTES)
+	    != 0) {
+		rc = err_set(e, MUSTER_EDATA, "enrollment URI: k= is not the "
+		    "base32 of a minisign public key");
+		goto out;
+	}
 	memcpy(pk->keyid, bin + SIG_ALG_BYTES, SIG_KEYID_BYTES);
 	memcpy(pk->pk, bin + SIG_ALG_BYTES + SIG_KEYID_BYTES,
 	    crypto_sign_PUBLICKEYBYTES);
 	tok = s + plen + klen + tlen;
 	n = len - plen - klen - tlen;
-	if ((rc = token_verify_named("enrollment URI", tok, n, pk, t, e))
-	    != 0) {
-		memset(pk, 0, sizeof *pk);
-		return rc;
+	if ((dot = memchr(tok, '.', n)) == NULL ||
+	    b32_decode(tok, (size_t)(dot - tok), body, sizeof body, &blen) !=
+	    0 || b32_decode(dot + 1, n - (size_t)(dot - tok) - 1, sig,
+	    sizeof sig, &got) != 0 || got != sizeof sig) {
+		rc = err_set(e, MUSTER_EDATA, "enrollment URI: t= is not "
+		    "base32(body).base32(signature) of a token");
+		goto out;
 	}
-	if ((*token = strndup(tok, n)) == NULL) {
+	/* The token as the bundle and the server spell it, then verified. */
+	if ((rc = encode_signed(body, blen, sig, &enc, e)) != 0 ||
+	    (rc = token_verify_named("enrollment URI", enc, strlen(enc), pk,
+	    t, e)) != 0)
+		goto out;
+	*token = enc;
+	enc = NULL;
+out:
+	sodium_memzero(body, sizeof body);
+	fs_free_secret(enc);
+	if (rc != 0) {
 		memset(pk, 0, sizeof *pk);
 		memset(t, 0, sizeof *t);
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	}
-	return 0;
+	return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "muster/csvout.h"
 #include "muster/profile.h"
 #include "muster/timefmt.h"
 #include "rollup.h"
@@ -38,20 +39,11 @@ rollup_write_cell(FILE *fp, const char *s, int width, int right)
 		putc(' ', fp);
 }
 
+/* As the roll-up always has: formulas left as they are (docs/rollup.md). */
 void
 rollup_write_csv(FILE *fp, const char *s)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	putc('"', fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			putc('"', fp);
-		putc(*s, fp);
-	}
-	putc('"', fp);
+	csvout_cell(fp, s, 0);
 }
 
 /* The store holds UTF-8: jansson checked it on arrival. */

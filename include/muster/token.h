@@ -24,6 +24,7 @@
 #define TOKEN_BODY_MAX		1024
 #define TOKEN_MAX		2048	/* encoded token or revocation, and a NUL */
 #define BUNDLE_MAX		8192
+#define BUNDLE_URI_MAX		2048	/* enrollment URI and a NUL */
 #define TOKEN_DEFAULT_TTL	(14 * 86400)
 #define TOKEN_ROOT_HASH_HEX	65	/* BLAKE2b-256 hex of a root, and a NUL */
 
@@ -103,15 +104,22 @@ int	token_bundle_parse(const char *name, const char *buf, size_t len,
 	    struct sig_pubkey *pk, char **token, struct token *t,
 	    struct muster_err *e) __attribute__((warn_unused_result));
 
-/* The bundle as a muster://enroll?k=...&t=... URI; *out is malloc'd. */
+/*
+ * The bundle as a muster://enroll?k=K&t=B.S URI into a malloc'd *out (the
+ * caller's, a bearer secret to wipe): K, B and S are RFC 4648 base32 (no
+ * padding) of the org key's minisign bytes, the token's body and its
+ * signature, so that a QR code carries them in alphanumeric mode.  Returns
+ * MUSTER_EUSAGE when token is not a token.
+ */
 int	token_bundle_uri(const struct sig_pubkey *pk, const char *token, char **out,
 	    struct muster_err *e);
 
 /*
- * The reverse of token_bundle_uri: parses the len bytes at s (a
- * muster://enroll?k=...&t=... URI, exactly as token_bundle_uri writes it) into
- * pk and a malloc'd token string *token, then verifies the token with pk
- * into *t.  Returns what token_bundle_parse returns.
+ * The reverse of token_bundle_uri: parses the len bytes at s (below
+ * BUNDLE_URI_MAX; exactly as token_bundle_uri writes them, one spelling only)
+ * into pk and a malloc'd token string *token (base64url, as in a bundle;
+ * the caller's), then verifies the token with pk into *t.  Returns
+ * MUSTER_EDATA for a malformed URI, else what token_bundle_parse returns.
  */
 int	token_bundle_uri_parse(const char *s, size_t len, struct sig_pubkey *pk,
 	    char **token, struct token *t, struct muster_err *e)

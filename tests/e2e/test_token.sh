@@ -16,6 +16,12 @@ b64url_dec() {
 	while [ $((${#s} % 4)) -ne 0 ]; do s="$s="; done
 	printf '%s' "$s" | base64 -d
 }
+# base32 (RFC 4648, no padding) to bytes.
+b32_dec() {
+	local s=$1
+	while [ $((${#s} % 8)) -ne 0 ]; do s="$s="; done
+	printf '%s' "$s" | base32 -d
+}
 bundle_token() { sed -n 's/^token = "\(.*\)";$/\1/p' "$1"; }
 bundle_key() { sed -n 's/^org_key = "\(.*\)";$/\1/p' "$1"; }
 
@@ -127,11 +133,18 @@ MUSTER_ORG=$T/org t_exit 0 "token with MUSTER_ORG" "$ENROLL" token \
 t_exit 0 "token --qr --png" "$ENROLL" token "${T1[@]}" --qr --png q.png -o q.bundle
 cp "$T/out" q.out
 uri=$(grep '^muster://' q.out)
-t_check "URI carries the bundle's token" test "${uri#*&t=}" = "$(bundle_token q.bundle)"
+hex() { od -An -tx1 | tr -d ' \n'; }
 k=${uri#muster://enroll?k=}; k=${k%%&t=*}
-t_check "URI k= is the org key bytes, base64url" test \
-    "$(b64url_dec "$k" | od -An -tx1 | tr -d ' \n')" = \
-    "$(sed -n 2p org/org.pub | base64 -d | od -An -tx1 | tr -d ' \n')"
+ut=${uri#*&t=}
+qtok=$(bundle_token q.bundle)
+t_check "URI t= is base32 of the bundle's token body" test \
+    "$(b32_dec "${ut%%.*}" | hex)" = "$(b64url_dec "${qtok%%.*}" | hex)"
+t_check "URI t= has base32 of the bundle's token signature" test \
+    "$(b32_dec "${ut#*.}" | hex)" = "$(b64url_dec "${qtok#*.}" | hex)"
+t_check "URI k= is the org key bytes, base32" test \
+    "$(b32_dec "$k" | hex)" = "$(sed -n 2p org/org.pub | base64 -d | hex)"
+t_check "URI after k= is only A-Z 2-7 . and &t=" sh -c \
+    "printf '%s' '${uri#muster://enroll?k=}' | grep -Eq '^[A-Z2-7]+&t=[A-Z2-7]+\.[A-Z2-7]+$'"
 t_check "QR code drawn with half blocks" test "$(grep -c '█' q.out)" -gt 20
 t_check "PNG is 0600" test "$(stat -c %a q.png)" = 600
 t_check "PNG signature" test "$(head -c 8 q.png | od -An -tx1 | tr -d ' ')" = \
@@ -142,6 +155,79 @@ t_check "PNG is 6 px per module with a 4-module quiet zone ($w px)" \
 t_check "PNG is 1-bit greyscale" test \
     "$(dd if=q.png bs=1 skip=24 count=2 2>/dev/null | od -An -tx1 | tr -d ' ')" = 0100
 t_check "no QR on stdout without --qr" sh -c '! grep -q "^muster://" a.out'
+
+# Decoded as a phone would see it: the terminal's cells drawn as pixels
+# (tests/tools/termqr), the PNG as it is.  The code is drawn for a dark
+# terminal; on a terminal it forces white on black, so it scans on a
+# light one too (muster-enroll(1) promises both).
+TERMQR=$(dirname "$MUSTER_BIN")/tests/tools/termqr
+qr_lines() { sed -n '/^muster:/,$p' "$1" | tail -n +3; }
+# Columns in characters, whatever the locale: each block counted once.
+qr_cols() {
+	sed 's/█/x/g; s/▀/x/g; s/▄/x/g; s/\x1b\[[0-9;]*m//g; s/\r$//' "$1" |
+	    LC_ALL=C awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }'
+}
+qr_lines q.out >q.txt
+if ! command -v zbarimg >/dev/null 2>&1; then
+	for c in "terminal QR decodes on a dark terminal" \
+	    "terminal QR decodes on a light terminal (tty)" \
+	    "terminal QR decodes on a dark terminal (tty)" "PNG decodes" \
+	    "long bundle: PNG decodes"; do
+		t_skip "$c: no zbarimg (Debian zbar-tools; scripts/deps.sh)"
+	done
+elif [ ! -x "$TERMQR" ]; then
+	echo "Bail out! no $TERMQR: build with make test"
+	exit 1
+else
+	zbar() { zbarimg -q --raw "$1" 2>/dev/null | tr -d '\n'; }
+	t_check "terminal QR renders" sh -c "'$TERMQR' dark qd.pgm <q.txt >qd.size"
+	t_check "terminal QR decodes on a dark terminal" test "$(zbar qd.pgm)" = "$uri"
+	t_check "PNG decodes" test "$(zbar q.png)" = "$uri"
+	# On a pty, as a person runs it: the colours of a light terminal.
+	if command -v script >/dev/null 2>&1; then
+		script -qec "'$ENROLL' token --org org --scope personnel \
+		    --unit IAF/25-WING --person IAF-704512 --qr -o tty.bundle" \
+		    /dev/null >tty.out 2>&1 </dev/null
+		turi=$(grep -a '^muster://' tty.out | tr -d '\r')
+		qr_lines tty.out >tty.txt
+		t_check "tty: QR lines carry colours" grep -q $'\033\\[40;97m' tty.txt
+		"$TERMQR" light ql.pgm <tty.txt >ql.size
+		t_check "terminal QR decodes on a light terminal (tty)" \
+		    test "$(zbar ql.pgm)" = "$turi"
+		"$TERMQR" dark qt.pgm <tty.txt >qt.size
+		t_check "terminal QR decodes on a dark terminal (tty)" \
+		    test "$(zbar qt.pgm)" = "$turi"
+		t_check "tty: at most 80 columns" test "$(qr_cols tty.txt)" -le 80 \
+		    -a "$(cut -d' ' -f1 ql.size)" -le 80
+	else
+		t_skip "terminal QR decodes on a light terminal (tty): no script(1)"
+		t_skip "terminal QR decodes on a dark terminal (tty): no script(1)"
+	fi
+	# Half blocks upside down must not scan: the test can tell.
+	sed 's/▀/X/g; s/▄/▀/g; s/X/▄/g' q.txt >qs.txt
+	"$TERMQR" dark qs.pgm <qs.txt >/dev/null
+	t_check "swapped half blocks do not decode" test -z "$(zbar qs.pgm)"
+	# The longest fields: too wide for a terminal, fine as a PNG.
+	t_exit 0 "long bundle: --png alone" "$ENROLL" token --org org --scope \
+	    personnel --unit "$(printf 'u%.0s' $(seq 64))" \
+	    --person "$(printf 'p%.0s' $(seq 64))" --png long.png -o long.bundle
+	t_check "long bundle: PNG decodes" sh -c \
+	    "test \"\$(zbarimg -q --raw long.png 2>/dev/null | grep -c '^muster://enroll?k=')\" = 1"
+fi
+t_check "terminal QR is at most 80 columns ($(qr_cols q.txt))" test "$(qr_cols q.txt)" -le 80
+t_check "terminal QR is as tall as wide, two modules a line" test \
+    "$(wc -l <q.txt)" -eq $((($(qr_cols q.txt) + 1) / 2))
+t_check "terminal QR: top quiet rows are full blocks" test \
+    "$(head -n 2 q.txt | sed 's/█//g' | tr -d '\n')" = ""
+t_check "terminal QR: a 4-module quiet zone, then the finder pattern" \
+    grep -q '^████ ' <(sed -n 3p q.txt)
+t_exit 65 "--qr refused when the code would be wider than 80 columns" \
+    "$ENROLL" token --org org --scope personnel \
+    --unit "$(printf 'u%.0s' $(seq 64))" \
+    --person "$(printf 'p%.0s' $(seq 64))" --qr -o wide.bundle
+t_err_line "too wide: one line naming the way out" \
+    'columns wide on a terminal.*more than 80; nothing written: use --png FILE instead of --qr'
+t_check "too wide: no bundle written" test ! -e wide.bundle
 
 # --- keys and configuration -----------------------------------------------
 MUSTER_PASSPHRASE_FILE=$T/pass t_exit 0 "token with an encrypted org key" \
@@ -181,7 +267,7 @@ printf '"IAF-9","U","family"\nIAF-10,%s,personnel\n"IAF-11",U/"""x""",family\n' 
     "$(printf 'u%.0s' $(seq 65))" >>ro.csv
 printf 'IAF-12,U,personnel,extra\n"unterminated,U,personnel\n' >>ro.csv
 t_exit 65 "roster with bad rows" "$ENROLL" roster --org org ro.csv --out b1
-cp "$T/err" ro.err
+cp "$T/err" ro.err; cp "$T/out" ro.out
 for l in 5 6 7 8 9 10 11 15 16 17 18; do
 	t_grep "roster reports line $l" "^muster-enroll: ro.csv:$l: " ro.err
 done
@@ -191,7 +277,8 @@ t_grep "summary counts" '^ro.csv: 4 bundles written to b1, 11 rows refused' "$T/
 for p in IAF-1 IAF-2 IAF-8 IAF-9; do
 	t_check "roster wrote $p.bundle 0600" test "$(stat -c %a "b1/$p.bundle")" = 600
 done
-t_check "roster wrote only the good rows" test "$(ls b1 | wc -l)" -eq 4
+t_check "roster wrote only the good rows and tokens.csv" test \
+    "$(ls b1 | tr '\n' ' ')" = "IAF-1.bundle IAF-2.bundle IAF-8.bundle IAF-9.bundle tokens.csv "
 t_check "out dir is 0700" test "$(stat -c %a b1)" = 700
 b64url_dec "$(bundle_token b1/IAF-2.bundle | cut -d. -f1)" >r2body
 t_grep "quoted fields unquoted" '^unit=IAF/2-WING$' r2body
@@ -202,10 +289,53 @@ t_exit 0 "openssl verifies a roster token" openssl pkeyutl -verify -pubin \
     -inkey pk.pem -rawin -in rb -sigfile rs
 ids=$(for f in b1/*.bundle; do b64url_dec "$(bundle_token "$f" | cut -d. -f1)" | sed -n 's/^id=//p'; done | sort -u | wc -l)
 t_check "every roster token has its own id" test "$ids" -eq 4
-sum=$(cat b1/* | sha256sum)
+
+# tokens.csv: which token went to whom, each id its bundle's token's.
+t_check "tokens.csv is 0600" test "$(stat -c %a b1/tokens.csv)" = 600
+t_check "tokens.csv: CRLF line ends" test "$(grep -c $'\r$' b1/tokens.csv)" -eq 5
+tr -d '\r' <b1/tokens.csv >tok1
+t_check "tokens.csv: header" test "$(head -n 1 tok1)" = \
+    "person,unit,scope,token_id,expires,bundle"
+t_check "tokens.csv: a row for each bundle, in roster order" test \
+    "$(tail -n +2 tok1 | cut -d, -f1 | tr '\n' ' ')" = "IAF-1 IAF-2 IAF-8 IAF-9 "
+rexp=$(sed -n 's/.*tokens expire //p' ro.out)
+tail -n +2 tok1 >tok1.rows
+while IFS=, read -r person unit scope id exp file; do
+	b64url_dec "$(bundle_token "b1/$file" | cut -d. -f1)" >tb
+	t_check "tokens.csv: $person's id, unit, scope and expiry are its bundle's" \
+	    test "$(sed -n 's/^id=//p; s/^unit=//p; s/^scope=//p; s/^expires=//p; s/^person=//p' tb | tr '\n' ' ')" \
+	    = "$id $scope $unit $person $exp " -a "$exp" = "$rexp" -a "$file" = "$person.bundle"
+done <tok1.rows
+sum=$(cat b1/*.bundle | sha256sum)
+tsum=$(sha256sum <b1/tokens.csv)
 t_exit 65 "roster again: every bundle exists" "$ENROLL" roster --org org ro.csv --out b1
 t_grep "existing bundle reported" 'ro.csv:2: b1/IAF-1.bundle: already exists' "$T/err"
-t_check "existing bundles untouched" test "$(cat b1/* | sha256sum)" = "$sum"
+t_check "existing bundles untouched" test "$(cat b1/*.bundle | sha256sum)" = "$sum"
+t_check "tokens.csv unchanged when nothing was written" \
+    test "$(sha256sum <b1/tokens.csv)" = "$tsum"
+# A later run into the same directory adds its rows; names a spreadsheet
+# would run as formulas (the charsets allow a leading - or @) stay text.
+printf 'person,unit,scope\n@SUM,-U,personnel\n-2,@x,family\n' >evil.csv
+t_exit 0 "roster of formula-like names into b1" "$ENROLL" roster --org org \
+    evil.csv --out b1
+t_grep "roster names the token list" '^token ids: b1/tokens.csv$' "$T/out"
+t_check "tokens.csv kept the first run's rows" test \
+    "$(head -n 5 b1/tokens.csv | sha256sum)" = "$tsum"
+tr -d '\r' <b1/tokens.csv | tail -n 2 >tok2
+t_check "tokens.csv: formula-like cells quoted behind a '" test \
+    "$(cut -d, -f1,2,3,6 tok2 | tr '\n' ' ')" = \
+    "\"'@SUM\",\"'-U\",personnel,\"'@SUM.bundle\" \"'-2\",\"'@x\",family,\"'-2.bundle\" "
+t_check "tokens.csv: no cell starts a formula" sh -c \
+    "! tr -d '\r' <b1/tokens.csv | tr ',' '\n' | grep -q '^[-=+@]'"
+id2=$(b64url_dec "$(bundle_token b1/@SUM.bundle | cut -d. -f1)" | sed -n 's/^id=//p')
+t_check "tokens.csv: @SUM's token id" test "$(sed -n 1p tok2 | cut -d, -f4)" = "$id2"
+# Something else in the way of tokens.csv: refused before anything.
+printf 'person,unit,scope\nZ,U,personnel\n' >z.csv
+mkdir -m 700 b4; printf 'x,y\r\n' >b4/tokens.csv; chmod 600 b4/tokens.csv
+t_exit 65 "roster refuses a tokens.csv it did not write" "$ENROLL" roster \
+    --org org z.csv --out b4
+t_err_line "foreign tokens.csv: one line naming it" 'b4/tokens.csv: not a token list'
+t_check "foreign tokens.csv: nothing written" test "$(ls b4)" = tokens.csv
 printf '\xef\xbb\xbfperson,unit,scope\nA,U,personnel\nB,U,family\n' >good.csv
 t_exit 0 "roster, all good, with a byte order mark" "$ENROLL" roster --org org \
     good.csv --out b2 --expires 30d
@@ -232,7 +362,9 @@ awk 'BEGIN { print "person,unit,scope"; for (i = 1; i <= 3000; i++)
 echo 'P00010,U,personnel' >>many.csv
 t_exit 65 "roster of 3000 rows and a duplicate" "$ENROLL" roster --org org \
     many.csv --out many
-t_check "3000 bundles" test "$(ls many | wc -l)" -eq 3000
+t_check "3000 bundles" test "$(ls many/*.bundle | wc -l)" -eq 3000
+t_check "3000 token ids" test "$(tr -d '\r' <many/tokens.csv | tail -n +2 |
+    cut -d, -f4 | sort -u | grep -c '^[0-9a-f]\{16\}$')" -eq 3000
 t_err_line "the duplicate at the end is the one line" 'many.csv:3002: person "P00010" again'
 
 # --- publish and revoke without a server ----------------------------------

@@ -754,14 +754,60 @@ bundle_roundtrip(void **state)
 
 	assert_int_equal(token_bundle_uri(&k->pk, tok, &uri, &e), 0);
 	assert_true(strncmp(uri, "muster://enroll?k=", 18) == 0);
-	assert_int_equal(strchr(uri, '&') - uri, 18 + 56);
-	assert_non_null(strstr(uri, tok));
+	/* k= is base32 of 42 key bytes; t= base32 of body "." signature. */
+	assert_int_equal(strchr(uri, '&') - uri, 18 + 68);
+	assert_int_equal(strspn(uri + 18, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+	    68);
+	assert_true(strncmp(uri + 18 + 68, "&t=", 3) == 0);
+	assert_int_equal(strspn(uri + 18 + 68 + 3,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567."), strlen(uri) - 18 - 68 - 3);
+	assert_int_equal(strlen(strrchr(uri, '.') + 1), 103);
 	assert_int_equal(token_bundle_uri_parse(uri, strlen(uri), &pk, &got, &v,
 	    &e), 0);
 	assert_memory_equal(&pk, &k->pk, sizeof pk);
 	assert_string_equal(got, tok);
 	free(got);
 	got = NULL;
+	/* One spelling: lower case, padding, unused bits set are refused. */
+	{
+		char *u2 = strdup(uri);
+		size_t n = strlen(u2);
+		char *last = u2 + n - 1;
+		const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+		int pos = (int)(strchr(a, *last) - a);
+
+		assert_non_null(u2);
+		/* 512 bits in 103 characters: the last 3 bits are unused. */
+		*last = a[pos ^ 1];
+		assert_int_equal(token_bundle_uri_parse(u2, n, &pk, &got, &v, &e),
+		    MUSTER_EDATA);
+		*last = a[pos];
+		u2[n - 5] = (char)(u2[n - 5] | 0x20);
+		if (u2[n - 5] >= 'a' && u2[n - 5] <= 'z')
+			assert_int_equal(token_bundle_uri_parse(u2, n, &pk, &got,
+			    &v, &e), MUSTER_EDATA);
+		free(u2);
+		assert_int_not_equal(asprintf(&u2, "%s=", uri), -1);
+		assert_int_equal(token_bundle_uri_parse(u2, n + 1, &pk, &got, &v,
+		    &e), MUSTER_EDATA);
+		free(u2);
+		/* A body changed by one letter no longer verifies. */
+		u2 = strdup(uri);
+		assert_non_null(u2);
+		u2[18 + 68 + 3 + 10] = u2[18 + 68 + 3 + 10] == 'A' ? 'B' : 'A';
+		assert_int_equal(token_bundle_uri_parse(u2, n, &pk, &got, &v, &e),
+		    MUSTER_ETRUST);
+		assert_null(got);
+		free(u2);
+		/* Longer than BUNDLE_URI_MAX - 1, whatever follows. */
+		u2 = calloc(1, BUNDLE_URI_MAX + 1);
+		assert_non_null(u2);
+		memcpy(u2, uri, n);
+		memset(u2 + n, 'A', BUNDLE_URI_MAX - n);
+		assert_int_equal(token_bundle_uri_parse(u2, BUNDLE_URI_MAX, &pk,
+		    &got, &v, &e), MUSTER_EDATA);
+		free(u2);
+	}
 	/* Every prefix of the URI is refused; so is another key in k=. */
 	{
 		size_t i, n = strlen(uri);
