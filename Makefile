@@ -11,7 +11,7 @@
 #   make install-units    the systemd units, in UNITDIR
 #   make install-dirs     SYSCONFDIR/muster and LOCALSTATEDIR/lib/muster-server
 #   make uninstall  removes what install and install-units installed
-#   make deb        Debian packages (dpkg-buildpackage), into build/deb/
+#   make deb        Debian packages (dpkg-buildpackage), into build-deb/
 #
 # libmuster.a is built from lib/, one archive per program from its
 # directory (every .c but main.c); programs, unit tests and fuzzers link
@@ -244,9 +244,10 @@ uninstall:
 	    $(DESTDIR)$(DOCDIR) 2>/dev/null || :
 
 # Debian packages (debian/), built from a copy of the tree under
-# $(B)/deb/ so that nothing is written into the sources; the .debs land
-# in $(B)/deb/.
-DEB_DIR     := $(B)/deb
+# build-deb/ (beside build/, not in it: the build's dependency files are
+# looked for in build/) so that nothing is written into the sources; the
+# .debs land in build-deb/.
+DEB_DIR     ?= build-deb
 DEB_JOBS    ?= 2
 deb:
 	rm -rf $(DEB_DIR)
@@ -267,4 +268,4 @@ demo: deps
 	@bash scripts/demo.sh $(B)/bin
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb
