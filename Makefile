@@ -6,7 +6,12 @@
 #   make bench      benchmarks, each figure beside a same-run baseline
 #   make fuzz       every libFuzzer target (FUZZ_SECONDS=60 each)
 #   make demo       the whole story on loopback, narrated
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    programs, man pages, docs and the example config under
+#                   PREFIX (/usr/local) in DESTDIR; nothing in /etc or /var
+#   make install-units    the systemd units, in UNITDIR
+#   make install-dirs     SYSCONFDIR/muster and LOCALSTATEDIR/lib/muster-server
+#   make uninstall  removes what install and install-units installed
+#   make deb        Debian packages (dpkg-buildpackage), into build-deb/
 #
 # libmuster.a is built from lib/, one archive per program from its
 # directory (every .c but main.c); programs, unit tests and fuzzers link
@@ -15,6 +20,13 @@
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/muster
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# The programs' defaults are /etc/muster/server.cfg and /var/lib/muster
+# whatever the PREFIX (FHS: host-specific files stay in /etc and /var), so
+# these do not follow PREFIX; only install-dirs uses them.
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
 DESTDIR ?=
 VERSION := 0.1.0
 
@@ -65,14 +77,26 @@ ARCHIVES    := $(B)/enroll.a $(B)/agent.a $(B)/server.a $(B)/reporter.a \
 # The agent's reporter is found beside muster-agent, else here.
 LIBEXECDIR  ?= $(PREFIX)/libexec/muster
 
+# The paths compiled into the programs, in a stamp rewritten only when
+# they change: the objects that embed one depend on it, so a make (or
+# make install) with another PREFIX rebuilds them and nothing else.
+PATHS_NOW   := LIBEXECDIR=$(LIBEXECDIR)
+
 PROGS       := $(B)/bin/muster-enroll $(B)/bin/muster-agent \
                $(if $(wildcard server/main.c),$(B)/bin/muster-server) \
                $(if $(wildcard agent/reporter/main.c),$(B)/bin/muster-reporter)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all check test deps install demo clean bench
+.PHONY: all check test deps install install-units install-dirs uninstall \
+        deb demo clean bench FORCE
 all: $(PROGS)
+
+$(B)/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)if [ "$$(cat $@ 2>/dev/null)" != '$(PATHS_NOW)' ]; then \
+	    echo '$(PATHS_NOW)' >$@; fi
+$(B)/agent/net.o: $(B)/paths.stamp
 
 # Each object depends on the headers it includes, as the compiler lists
 # them (-MMD -MP writes $@.d beside it), and on the Makefile's flags.
@@ -167,13 +191,72 @@ check: deps
 	@$(MAKE) --no-print-directory test B=build-san SAN=1
 	@sh tests/run.sh build build-san
 
+# make install: files only, nothing in /etc or /var (install-dirs does
+# that, when asked).  Each list below is what uninstall removes again.
+INST_BIN    := $(notdir $(filter-out %/muster-reporter,$(PROGS)))
+INST_LIBEXEC := $(notdir $(filter %/muster-reporter,$(PROGS)))
+INST_MAN1   := $(notdir $(wildcard docs/man/*.1))
+INST_MAN5   := $(notdir $(wildcard docs/man/*.5))
+INST_DOC    := README.md $(wildcard docs/*.md)
+INST_DOCN   := $(notdir $(INST_DOC))
+INST_UNITS  := $(notdir $(wildcard dist/systemd/*.service))
+
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(LIBEXECDIR)
-	install -m 0755 $(filter-out %/muster-reporter,$(PROGS)) $(DESTDIR)$(BINDIR)/
-	$(if $(filter %/muster-reporter,$(PROGS)),install -m 0755 $(B)/bin/muster-reporter $(DESTDIR)$(LIBEXECDIR)/)
-	install -m 0644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(INST_BIN:%=$(B)/bin/%) $(DESTDIR)$(BINDIR)/
+	$(if $(INST_LIBEXEC),install -d $(DESTDIR)$(LIBEXECDIR))
+	$(if $(INST_LIBEXEC),install -m 0755 $(B)/bin/muster-reporter $(DESTDIR)$(LIBEXECDIR)/)
+	install -m 0644 $(INST_MAN1:%=docs/man/%) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(INST_MAN5:%=docs/man/%) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(INST_DOC) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 examples/server.cfg $(DESTDIR)$(DOCDIR)/examples/
+
+# The units name /usr/bin and /usr/libexec/muster (the Debian packages'
+# paths); installed, they name BINDIR and LIBEXECDIR.
+install-units:
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(INST_UNITS); do \
+	    sed -e 's|/usr/bin/|$(BINDIR)/|g' \
+	        -e 's|/usr/libexec/muster/|$(LIBEXECDIR)/|g' \
+	        dist/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	    mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+
+# The server's configuration directory and its store (0700); give both
+# to the server's user (docs/operations.md).  uninstall leaves them.
+install-dirs:
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/muster
+	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/muster-server
+
+# Exactly the files install and install-units wrote, and the directories
+# that are Muster's own once they are empty.
+uninstall:
+	rm -f $(INST_BIN:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(INST_LIBEXEC:%=$(DESTDIR)$(LIBEXECDIR)/%) \
+	    $(INST_MAN1:%=$(DESTDIR)$(MANDIR)/man1/%) \
+	    $(INST_MAN5:%=$(DESTDIR)$(MANDIR)/man5/%) \
+	    $(INST_DOCN:%=$(DESTDIR)$(DOCDIR)/%) \
+	    $(DESTDIR)$(DOCDIR)/examples/server.cfg \
+	    $(INST_UNITS:%=$(DESTDIR)$(UNITDIR)/%)
+	rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)/examples \
+	    $(DESTDIR)$(DOCDIR) 2>/dev/null || :
+
+# Debian packages (debian/), built from a copy of the tree under
+# build-deb/ (beside build/, not in it: the build's dependency files are
+# looked for in build/) so that nothing is written into the sources; the
+# .debs land in build-deb/.
+DEB_DIR     ?= build-deb
+DEB_JOBS    ?= 2
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/muster-$(VERSION)
+	tar cf - --exclude-vcs --exclude='./build*' . | \
+	    tar xf - -C $(DEB_DIR)/muster-$(VERSION)
+	cd $(DEB_DIR)/muster-$(VERSION) && \
+	    dpkg-buildpackage -us -uc -b -j$(DEB_JOBS)
+	@ls $(DEB_DIR)/*.deb
 
 # Benchmarks print figures and ratios to a baseline measured in the same
 # run; they are not pass/fail tests.
@@ -185,4 +268,4 @@ demo: deps
 	@bash scripts/demo.sh $(B)/bin
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb
