@@ -236,24 +236,6 @@ out:
 	return rc;
 }
 
-/* 1 if every byte is printable ASCII, TAB, CR or LF; *line the bad one. */
-static int
-text_ok(const char *buf, size_t len, int *line)
-{
-	size_t i;
-	unsigned char ch;
-
-	*line = 1;
-	for (i = 0; i < len; i++) {
-		ch = (unsigned char)buf[i];
-		if (ch == '\n')
-			(*line)++;
-		else if (ch != '\t' && ch != '\r' && (ch < 0x20 || ch > 0x7e))
-			return 0;
-	}
-	return 1;
-}
-
 /* Decodes canonical padded base64 into a new buffer; 0 or -1. */
 static int
 b64_decode(const char *s, size_t max, unsigned char **out, size_t *outlen)
@@ -381,7 +363,7 @@ token2_bundle_parse(const char *name, const char *buf, size_t len,
 {
 	struct sig_pubkey pk;
 	config_t cfg;
-	int cfg_live = 0, rc, line;
+	int cfg_live = 0, rc;
 
 	*root_ss = NULL;
 	*token = NULL;
@@ -394,9 +376,8 @@ token2_bundle_parse(const char *name, const char *buf, size_t len,
 	if (len > TOKEN2_BUNDLE_MAX)
 		return err_set(e, MUSTER_EDATA, "%s: %zu bytes, more than the "
 		    "limit of %d", name, len, TOKEN2_BUNDLE_MAX);
-	if (!text_ok(buf, len, &line))
-		return err_set(e, MUSTER_EDATA, "%s:%d: a byte that is not "
-		    "printable ASCII", name, line);
+	if ((rc = token_bundle_text(name, buf, len, e)) != 0)
+		return rc;
 	config_init(&cfg);
 	cfg_live = 1;
 	if ((rc = cfgscan_read(&cfg, name, "bundle", buf, len, 1, e)) != 0)
