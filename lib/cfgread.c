@@ -199,7 +199,7 @@ cfgread_doc_type(const struct cfgread_doc *d, const config_setting_t *top,
 
 int
 cfgread_doc_version(const struct cfgread_doc *d, const config_setting_t *top,
-    int max, int64_t *version)
+    int max, int64_t *version, time_t *expires)
 {
 	config_setting_t *s;
 	int rc;
@@ -211,16 +211,6 @@ cfgread_doc_version(const struct cfgread_doc *d, const config_setting_t *top,
 	if (*version < 1 || *version > max)
 		return cfgread_doc_err(d, s, "version %" PRId64 " out of range "
 		    "(1 to %d)", *version, max);
-	return 0;
-}
-
-int
-cfgread_doc_expires(const struct cfgread_doc *d, const config_setting_t *top,
-    time_t *expires)
-{
-	config_setting_t *s;
-	int rc;
-
 	if ((s = cfgread_doc_member(d, top, NULL, "expires", CONFIG_TYPE_STRING,
 	    "a string", &rc)) == NULL)
 		return rc;

@@ -369,3 +369,13 @@ cfgscan_read_max(config_t *cfg, const char *name, const char *what,
 	}
 	return cfgscan_read(cfg, name, what, buf, len, max_depth, e);
 }
+
+int
+cfgscan_read_doc(config_t *cfg, const char *name, const char *what,
+    const char *buf, size_t len, size_t max, int max_depth,
+    struct muster_err *e)
+{
+	if (buf == NULL || len == 0)
+		return err_set(e, MUSTER_EDATA, "%s: empty %s", name, what);
+	return cfgscan_read_max(cfg, name, what, buf, len, max, max_depth, e);
+}

@@ -83,8 +83,7 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 		return cfgread_doc_err(c, s, "scope must be personnel or "
 		    "family");
 	if ((rc = cfgread_doc_version(c, root, MANIFEST_VERSION_MAX,
-	    &m->version)) != 0 ||
-	    (rc = cfgread_doc_expires(c, root, &m->expires)) != 0)
+	    &m->version, &m->expires)) != 0)
 		return rc;
 	if ((list = cfgread_doc_member(c, root, NULL, "profiles",
 	    CONFIG_TYPE_LIST, "a list ( { ... }, ... )", &rc)) == NULL)
@@ -118,11 +117,7 @@ manifest_parse(const char *name, const void *buf, size_t len,
 	c.e = e;
 	memset(m, 0, sizeof *m);
 	config_init(&cfg);
-	if (buf == NULL || len == 0) {
-		rc = err_set(e, MUSTER_EDATA, "%s: empty manifest", c.name);
-		goto out;
-	}
-	if ((rc = cfgscan_read_max(&cfg, c.name, "manifest", buf, len,
+	if ((rc = cfgscan_read_doc(&cfg, c.name, "manifest", buf, len,
 	    MANIFEST_MAX, MANIFEST_DEPTH, e)) != 0)
 		goto out;
 	rc = parse_top(&c, config_root_setting(&cfg), m);

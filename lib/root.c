@@ -250,8 +250,7 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 	if ((rc = cfgread_doc_known(c, root, NULL, top_fields)) != 0 ||
 	    (rc = cfgread_doc_type(c, root, ROOT_TYPE)) != 0 ||
 	    (rc = cfgread_doc_version(c, root, ROOT_VERSION_MAX,
-	    &r->version)) != 0 ||
-	    (rc = cfgread_doc_expires(c, root, &r->expires)) != 0)
+	    &r->version, &r->expires)) != 0)
 		return rc;
 	if ((s = cfgread_doc_member(c, root, NULL, "server",
 	    CONFIG_TYPE_STRING, "a string", &rc)) == NULL)
@@ -288,11 +287,7 @@ root_parse(const char *name, const void *buf, size_t len, struct root *r,
 	c.e = e;
 	memset(r, 0, sizeof *r);
 	config_init(&cfg);
-	if (buf == NULL || len == 0) {
-		rc = err_set(e, MUSTER_EDATA, "%s: empty root", c.name);
-		goto out;
-	}
-	if ((rc = cfgscan_read_max(&cfg, c.name, "root", buf, len, ROOT_MAX,
+	if ((rc = cfgscan_read_doc(&cfg, c.name, "root", buf, len, ROOT_MAX,
 	    ROOT_DEPTH, e)) != 0 ||
 	    (rc = parse_top(&c, config_root_setting(&cfg), r)) != 0)
 		goto out;

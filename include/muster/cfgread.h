@@ -112,18 +112,17 @@ config_setting_t *cfgread_doc_member(const struct cfgread_doc *d,
 	    int type, const char *want, int *rc);
 
 /*
- * The head every signed document starts with, each a required member of
- * the root group top: type, the string type_name (else "type must be
- * "TYPE""); version, an integer from 1 to max stored in *version (else
- * "version N out of range (1 to MAX)"); expires, a timefmt time stored in
- * *expires (else "bad expires (want YYYY-MM-DDTHH:MM:SSZ, UTC)").  Each
- * returns 0 or MUSTER_EDATA.
+ * The head every signed document starts with, required members of the
+ * root group top.  cfgread_doc_type: type, the string type_name (else
+ * "type must be "TYPE"").  cfgread_doc_version: version, an integer from
+ * 1 to max stored in *version (else "version N out of range (1 to MAX)"),
+ * then expires, a timefmt time stored in *expires (else "bad expires
+ * (want YYYY-MM-DDTHH:MM:SSZ, UTC)").  Each returns 0 or MUSTER_EDATA.
  */
 int	cfgread_doc_type(const struct cfgread_doc *d,
 	    const config_setting_t *top, const char *type_name);
 int	cfgread_doc_version(const struct cfgread_doc *d,
-	    const config_setting_t *top, int max, int64_t *version);
-int	cfgread_doc_expires(const struct cfgread_doc *d,
-	    const config_setting_t *top, time_t *expires);
+	    const config_setting_t *top, int max, int64_t *version,
+	    time_t *expires);
 
 #endif

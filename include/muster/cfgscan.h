@@ -56,4 +56,12 @@ int	cfgscan_read_max(config_t *cfg, const char *name, const char *what,
 	    const char *buf, size_t len, size_t max, int max_depth,
 	    struct muster_err *e);
 
+/*
+ * cfgscan_read_max for a document that may not be empty (a root, a
+ * manifest): a NULL buf or len 0 is MUSTER_EDATA "name: empty what".
+ */
+int	cfgscan_read_doc(config_t *cfg, const char *name, const char *what,
+	    const char *buf, size_t len, size_t max, int max_depth,
+	    struct muster_err *e);
+
 #endif
