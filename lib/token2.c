@@ -236,43 +236,6 @@ out:
 	return rc;
 }
 
-/* Decodes canonical padded base64 into a new buffer; 0 or -1. */
-static int
-b64_decode(const char *s, size_t max, unsigned char **out, size_t *outlen)
-{
-	unsigned char *bin;
-	char *again;
-	const char *end = NULL;
-	size_t len = strlen(s), got = 0;
-	int ok;
-
-	*out = NULL;
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 > max + 2)
-		return -1;
-	if ((bin = malloc(len / 4 * 3)) == NULL)
-		return -1;
-	if (sodium_base642bin(bin, len / 4 * 3, s, len, NULL, &got, &end,
-	    B64) != 0 || end != s + len || got == 0 || got > max) {
-		free(bin);
-		return -1;
-	}
-	if ((again = malloc(sodium_base64_ENCODED_LEN(got, B64))) == NULL) {
-		free(bin);
-		return -1;
-	}
-	sodium_bin2base64(again, sodium_base64_ENCODED_LEN(got, B64), bin, got,
-	    B64);
-	ok = strcmp(again, s) == 0;
-	free(again);
-	if (!ok) {
-		free(bin);
-		return -1;
-	}
-	*out = bin;
-	*outlen = got;
-	return 0;
-}
-
 static int
 bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
     struct root *r, char **token, struct token *t, struct muster_err *e)
@@ -284,7 +247,6 @@ bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
 	struct sigset *ss = NULL;
 	unsigned char *bin = NULL;
 	const char *n, *v;
-	char label[64];
 	size_t binlen = 0, i, j;
 	int rc, cnt;
 
@@ -305,8 +267,8 @@ bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
 	rs = config_setting_get_member(top, "root_signatures");
 	tk = config_setting_get_member(top, "token");
 	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING ||
-	    b64_decode(config_setting_get_string(s), ROOT_MAX, &bin,
-	    &binlen) != 0)
+	    (v = config_setting_get_string(s)) == NULL ||
+	    sigset_b64_decode(v, strlen(v), ROOT_MAX, &bin, &binlen) != 0)
 		return err_set(e, MUSTER_EDATA, "%s: \"root\" must be the "
 		    "base64 of a root of at most %d bytes", name, ROOT_MAX);
 	if (rs == NULL || config_setting_type(rs) != CONFIG_TYPE_LIST ||
@@ -325,15 +287,10 @@ bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
 		goto out;
 	for (i = 0; i < (size_t)cnt; i++) {
 		el = config_setting_get_elem(rs, (unsigned)i);
-		snprintf(label, sizeof label, "%.32s: root signature %zu",
-		    name, i + 1);
-		if (config_setting_type(el) != CONFIG_TYPE_STRING) {
-			rc = err_set(e, MUSTER_EDATA, "%s: not a string",
-			    label);
-			goto out;
-		}
-		v = config_setting_get_string(el);
-		if ((rc = sigset_add(ss, label, v, strlen(v), e)) != 0)
+		v = config_setting_type(el) == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(el) : NULL;
+		if ((rc = sigset_add_nth(ss, name, "root signature", i, v,
+		    v != NULL ? strlen(v) : 0, e)) != 0)
 			goto out;
 	}
 	if ((rc = root_verify_self(name, ss, r, e)) != 0)
