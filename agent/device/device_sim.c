@@ -97,14 +97,14 @@ static int	serr(struct ctx *, int, const char *, ...)
 static int
 serr(struct ctx *c, int line, const char *fmt, ...)
 {
-	char msg[ERR_MSG_MAX];
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	rc = err_vat(c->e, MUSTER_EDATA, c->name, line > 0 ? line : 1, fmt,
+	    ap);
 	va_end(ap);
-	return err_set(c->e, MUSTER_EDATA, "%s:%d: %s", c->name,
-	    line > 0 ? line : 1, msg);
+	return rc;
 }
 
 static int
@@ -182,15 +182,6 @@ header_len(const char *buf, size_t len)
 	return last;
 }
 
-/* The line of s for messages; the root group's is the file's first. */
-static int
-line_of(const config_setting_t *s)
-{
-	int line = cfgread_line(s);
-
-	return line > 0 ? line : 1;
-}
-
 /* Checks that s (named what, for messages) has type want. */
 static int
 want_type(struct ctx *c, const config_setting_t *s, const char *what,
@@ -200,7 +191,7 @@ want_type(struct ctx *c, const config_setting_t *s, const char *what,
 
 	if (type == want)
 		return 0;
-	return serr(c, line_of(s), "%s must be %s, not %s", what,
+	return serr(c, cfgread_line1(s), "%s must be %s, not %s", what,
 	    cfgread_type_name(want), cfgread_type_name(type));
 }
 
@@ -216,11 +207,11 @@ text_field(struct ctx *c, const config_setting_t *s, const char *what,
 	if ((rc = want_type(c, s, what, CONFIG_TYPE_STRING)) < 0)
 		return rc;
 	if (cfgread_str(s, size, &v) != 0)
-		return serr(c, line_of(s), "%s is longer than %zu bytes",
+		return serr(c, cfgread_line1(s), "%s is longer than %zu bytes",
 		    what, size - 1);
 	n = strlen(v);
 	if (!esc_text_ok(v, n))
-		return serr(c, line_of(s), "%s holds a control character "
+		return serr(c, cfgread_line1(s), "%s holds a control character "
 		    "or bad UTF-8", what);
 	memcpy(dst, v, n + 1);
 	return 0;
@@ -238,7 +229,7 @@ parse_namespace(struct ctx *c, const config_setting_t *g, int ns,
 
 	n = config_setting_length(g);
 	if (n > SIM_MAX_SETTINGS)
-		return serr(c, line_of(g), "more than %d settings in "
+		return serr(c, cfgread_line1(g), "more than %d settings in "
 		    "\"%s\"", SIM_MAX_SETTINGS, device_namespaces[ns]);
 	if (n == 0)
 		return 0;
@@ -248,8 +239,8 @@ parse_namespace(struct ctx *c, const config_setting_t *g, int ns,
 		s = config_setting_get_elem(g, (unsigned)i);
 		key = config_setting_name(s);
 		if (key == NULL || !sim_key_ok(key))
-			return serr(c, line_of(s), "bad settings key in \"%s\" "
-			    "(want a letter, then A-Z a-z 0-9 _ -)",
+			return serr(c, cfgread_line1(s), "bad settings key "
+			    "in \"%s\" (want a letter, then A-Z a-z 0-9 _ -)",
 			    device_namespaces[ns]);
 		snprintf(what, sizeof what, "setting %s/%s",
 		    device_namespaces[ns], key);
@@ -279,8 +270,8 @@ parse_settings(struct ctx *c, const config_setting_t *g, struct sim_data *sd)
 		s = config_setting_get_elem(g, (unsigned)i);
 		name = config_setting_name(s);
 		if ((ns = device_ns_index(name)) < 0)
-			return serr(c, line_of(s), "unknown settings namespace "
-			    "\"%s\" (want system, secure or global)",
+			return serr(c, cfgread_line1(s), "unknown settings "
+			    "namespace \"%s\" (want system, secure or global)",
 			    name != NULL ? name : "");
 		if ((rc = want_type(c, s, "a settings namespace",
 		    CONFIG_TYPE_GROUP)) < 0)
@@ -317,14 +308,15 @@ parse_package(struct ctx *c, const config_setting_t *g, struct sim_pkg *p)
 		else if (field != NULL && strcmp(field, "enabled") == 0)
 			enabled = s;
 		else
-			return serr(c, line_of(s), "package: unknown field "
-			    "\"%s\" (want name and enabled)",
+			return serr(c, cfgread_line1(s), "package: unknown "
+			    "field \"%s\" (want name and enabled)",
 			    field != NULL ? field : "");
 	}
 	if (name == NULL)
-		return serr(c, line_of(g), "package: missing field \"name\"");
+		return serr(c, cfgread_line1(g), "package: missing field "
+		    "\"name\"");
 	if (enabled == NULL)
-		return serr(c, line_of(g), "package: missing field "
+		return serr(c, cfgread_line1(g), "package: missing field "
 		    "\"enabled\"");
 	if ((rc = want_type(c, name, "package field \"name\"",
 	    CONFIG_TYPE_STRING)) < 0 ||
@@ -332,13 +324,13 @@ parse_package(struct ctx *c, const config_setting_t *g, struct sim_pkg *p)
 	    CONFIG_TYPE_BOOL)) < 0)
 		return rc;
 	if (!device_pkg_ok(config_setting_get_string(name)))
-		return serr(c, line_of(name), "bad package name (want 1 to %d "
-		    "of A-Z a-z 0-9 . _)", DEVICE_PKG_MAX);
+		return serr(c, cfgread_line1(name), "bad package name (want 1 "
+		    "to %d of A-Z a-z 0-9 . _)", DEVICE_PKG_MAX);
 	if ((p->name = strdup(config_setting_get_string(name))) == NULL)
 		return oom(c);
 	/* Its type was checked above, so this cannot fail. */
 	(void)cfgread_bool(enabled, &p->enabled);
-	p->line = line_of(g);
+	p->line = cfgread_line1(g);
 	return 0;
 }
 
@@ -353,7 +345,7 @@ parse_packages(struct ctx *c, const config_setting_t *l, struct sim_data *sd)
 		goto out;
 	n = config_setting_length(l);
 	if (n > SIM_MAX_PACKAGES) {
-		rc = serr(c, line_of(l), "more than %d packages",
+		rc = serr(c, cfgread_line1(l), "more than %d packages",
 		    SIM_MAX_PACKAGES);
 		goto out;
 	}
@@ -418,7 +410,7 @@ parse_root(struct ctx *c, const config_setting_t *root, struct sim_data *sd)
 			if ((rc = parse_packages(c, s, sd)) < 0)
 				return rc;
 		} else
-			return serr(c, line_of(s), "unknown field \"%s\" "
+			return serr(c, cfgread_line1(s), "unknown field \"%s\" "
 			    "(want manufacturer, model, build, os_version, "
 			    "settings or packages)", name);
 	}
