@@ -78,10 +78,11 @@ int	cfgread_line1(const config_setting_t *s);
 int	cfgread_in(const char *const *names, const char *s);
 
 /*
- * A document read strictly (a root, a manifest): its name for messages
- * and where an error goes.  Both are the caller's.  Every cfgread_doc_*
- * error is MUSTER_EDATA "name:LINE: ...", LINE from cfgread_line1, and
- * "label: " stands before the message where a label is given (NULL: none).
+ * A document read strictly (a root, a manifest, a sim device file): its
+ * name for messages and where an error goes, both the caller's.  Every
+ * cfgread_doc_* error is MUSTER_EDATA "name:LINE: ...", LINE from
+ * cfgread_line1, and "label: " stands before the message where a label
+ * is given (NULL: none).
  */
 struct cfgread_doc {
 	const char		*name;
