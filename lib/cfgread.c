@@ -1,4 +1,5 @@
 /* cfgread: libconfig field walkers; see include/muster/cfgread.h. */
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <libconfig.h>
 
 #include "muster/cfgread.h"
+#include "muster/timefmt.h"
 
 int
 cfgread_line(const config_setting_t *s)
@@ -17,6 +19,23 @@ cfgread_line(const config_setting_t *s)
 		return 0;
 	line = config_setting_source_line(s);
 	return line > INT_MAX ? 0 : (int)line;
+}
+
+int
+cfgread_line1(const config_setting_t *s)
+{
+	int line = cfgread_line(s);
+
+	return line == 0 ? 1 : line;
+}
+
+int
+cfgread_in(const char *const *names, const char *s)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(*names, s) == 0)
+			return 1;
+	return 0;
 }
 
 const char *
@@ -104,4 +123,99 @@ cfgread_err(struct muster_err *e, int code, const char *file,
 	if (line > 0)
 		return err_set(e, code, "%s:%d: %s", file, line, msg);
 	return err_set(e, code, "%s: %s", file, msg);
+}
+
+int
+cfgread_doc_err(const struct cfgread_doc *d, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = err_vat(d->e, MUSTER_EDATA, d->name, cfgread_line1(s), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int
+cfgread_doc_known(const struct cfgread_doc *d, const config_setting_t *g,
+    const char *label, const char *const *names)
+{
+	config_setting_t *s;
+	const char *n;
+	int i, len = config_setting_length(g);
+
+	for (i = 0; i < len; i++) {
+		s = config_setting_get_elem(g, (unsigned)i);
+		n = s != NULL ? config_setting_name(s) : NULL;
+		if (n == NULL || !cfgread_in(names, n))
+			return cfgread_doc_err(d, s, "%s%sunknown field "
+			    "\"%.64s\"", label != NULL ? label : "",
+			    label != NULL ? ": " : "", n != NULL ? n : "?");
+	}
+	return 0;
+}
+
+config_setting_t *
+cfgread_doc_member(const struct cfgread_doc *d, const config_setting_t *g,
+    const char *label, const char *name, int type, const char *want,
+    int *rc)
+{
+	config_setting_t *s;
+	int t;
+
+	*rc = 0;
+	if ((s = config_setting_get_member(g, name)) == NULL) {
+		*rc = cfgread_doc_err(d, g, "%s%smissing field \"%s\"",
+		    label != NULL ? label : "", label != NULL ? ": " : "",
+		    name);
+		return NULL;
+	}
+	t = config_setting_type(s);
+	if (t != type && !(type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64)) {
+		*rc = cfgread_doc_err(d, s, "%s%sfield \"%s\" must be %s",
+		    label != NULL ? label : "", label != NULL ? ": " : "",
+		    name, want);
+		return NULL;
+	}
+	return s;
+}
+
+int
+cfgread_doc_type(const struct cfgread_doc *d, const config_setting_t *top,
+    const char *type_name)
+{
+	config_setting_t *s;
+	int rc;
+
+	if ((s = cfgread_doc_member(d, top, NULL, "type", CONFIG_TYPE_STRING,
+	    "a string", &rc)) == NULL)
+		return rc;
+	if (strcmp(config_setting_get_string(s), type_name) != 0)
+		return cfgread_doc_err(d, s, "type must be \"%s\"", type_name);
+	return 0;
+}
+
+int
+cfgread_doc_version(const struct cfgread_doc *d, const config_setting_t *top,
+    int max, int64_t *version, time_t *expires)
+{
+	config_setting_t *s;
+	int rc;
+
+	if ((s = cfgread_doc_member(d, top, NULL, "version", CONFIG_TYPE_INT,
+	    "an integer", &rc)) == NULL)
+		return rc;
+	*version = config_setting_get_int64(s);
+	if (*version < 1 || *version > max)
+		return cfgread_doc_err(d, s, "version %" PRId64 " out of range "
+		    "(1 to %d)", *version, max);
+	if ((s = cfgread_doc_member(d, top, NULL, "expires", CONFIG_TYPE_STRING,
+	    "a string", &rc)) == NULL)
+		return rc;
+	if (timefmt_parse(config_setting_get_string(s), expires) != 0)
+		return cfgread_doc_err(d, s, "bad expires (want "
+		    "YYYY-MM-DDTHH:MM:SSZ, UTC)");
+	return 0;
 }

@@ -1,5 +1,4 @@
 /* cfgscan: checks before libconfig parses untrusted text; see cfgscan.h. */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,21 +18,6 @@ struct scan {
 	int			 max_depth;
 	struct muster_err	*e;
 };
-
-static int	serr(struct scan *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-serr(struct scan *c, int line, const char *fmt, ...)
-{
-	char msg[ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return err_set(c->e, MUSTER_EDATA, "%s:%d: %s", c->name, line, msg);
-}
 
 static int
 is_digit(int ch)
@@ -60,7 +44,8 @@ prescan_lines(struct scan *c, const char *buf, size_t len)
 		for (i = 0; buf + i < nul; i++)
 			if (buf[i] == '\n')
 				line++;
-		return serr(c, line, "NUL byte in %s", c->what);
+		return err_at(c->e, MUSTER_EDATA, c->name, line,
+		    "NUL byte in %s", c->what);
 	}
 	for (i = 0; i < len; i++) {
 		switch (buf[i]) {
@@ -72,8 +57,9 @@ prescan_lines(struct scan *c, const char *buf, size_t len)
 			break;
 		case '@':
 			if (bol)
-				return serr(c, line, "directive \"@\" not "
-				    "allowed (a %s cannot @include)", c->what);
+				return err_at(c->e, MUSTER_EDATA, c->name,
+				    line, "directive \"@\" not allowed (a %s "
+				    "cannot @include)", c->what);
 			break;
 		default:
 			bol = 0;
@@ -147,7 +133,8 @@ check_number(struct scan *c, const char *t, size_t n, int line)
 	else
 		lim = neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX;
 	if (over || v > lim)
-		return serr(c, line, "integer %s out of range%s",
+		return err_at(c->e, MUSTER_EDATA, c->name, line,
+		    "integer %s out of range%s",
 		    esc_bytes(t, n, QUOTE_SHOW, ESC_QUOTED, q), big ? "" :
 		    " (write a 64-bit integer with an L suffix)");
 	return 0;
@@ -210,7 +197,8 @@ prescan_tokens(struct scan *c, const char *buf, size_t len)
 						break;
 				}
 				if (i >= len)
-					return serr(c, first,
+					return err_at(c->e, MUSTER_EDATA,
+					    c->name, first,
 					    "unterminated comment");
 				i += 2;
 				break;
@@ -224,8 +212,8 @@ prescan_tokens(struct scan *c, const char *buf, size_t len)
 			    stack[depth - 1] != '{') &&
 			    !(prev == PT_COMMA && depth > 0 &&
 			    stack[depth - 1] != '{'))
-				return serr(c, line,
-				    "syntax error (unexpected string)");
+				return err_at(c->e, MUSTER_EDATA, c->name,
+				    line, "syntax error (unexpected string)");
 			first = line;
 			for (i++; i < len && buf[i] != '"'; i++) {
 				if (buf[i] == '\\' && i + 1 < len)
@@ -234,15 +222,16 @@ prescan_tokens(struct scan *c, const char *buf, size_t len)
 					line++;
 			}
 			if (i >= len)
-				return serr(c, first,
-				    "unterminated string");
+				return err_at(c->e, MUSTER_EDATA, c->name,
+				    first, "unterminated string");
 			i++;
 			prev = PT_STRING;
 			break;
 		case '(': case '{': case '[':
 			if (depth >= c->max_depth)
-				return serr(c, line, "nested deeper "
-				    "than %d levels", c->max_depth);
+				return err_at(c->e, MUSTER_EDATA, c->name,
+				    line, "nested deeper than %d levels",
+				    c->max_depth);
 			stack[depth++] = buf[i++];
 			members[depth] = 0;
 			prev = PT_OPEN;
@@ -260,8 +249,9 @@ prescan_tokens(struct scan *c, const char *buf, size_t len)
 			 * (seconds for a 256 KiB profile of "aN=1;").
 			 */
 			if (++members[depth] > CFGSCAN_GROUP_MAX)
-				return serr(c, line, "more than %d settings in "
-				    "one group", CFGSCAN_GROUP_MAX);
+				return err_at(c->e, MUSTER_EDATA, c->name,
+				    line, "more than %d settings in one group",
+				    CFGSCAN_GROUP_MAX);
 			i++;
 			prev = PT_ASSIGN;
 			break;
@@ -361,4 +351,31 @@ cfgscan_read(config_t *cfg, const char *name, const char *what,
 	sodium_memzero(text, len);	/* a bundle holds a bearer token */
 	free(text);
 	return rc;
+}
+
+int
+cfgscan_read_max(config_t *cfg, const char *name, const char *what,
+    const char *buf, size_t len, size_t max, int max_depth,
+    struct muster_err *e)
+{
+	if (len > max)
+		return err_set(e, MUSTER_EDATA, "%s: %zu bytes, more than the "
+		    "limit of %zu", name, len, max);
+	if (buf == NULL) {
+		if (len != 0)
+			return err_set(e, MUSTER_EINTERNAL, "%s: no buffer",
+			    name);
+		buf = "";
+	}
+	return cfgscan_read(cfg, name, what, buf, len, max_depth, e);
+}
+
+int
+cfgscan_read_doc(config_t *cfg, const char *name, const char *what,
+    const char *buf, size_t len, size_t max, int max_depth,
+    struct muster_err *e)
+{
+	if (buf == NULL || len == 0)
+		return err_set(e, MUSTER_EDATA, "%s: empty %s", name, what);
+	return cfgscan_read_max(cfg, name, what, buf, len, max, max_depth, e);
 }

@@ -7,15 +7,44 @@
 #include "muster/err.h"
 
 int
+err_vset(struct muster_err *e, int code, const char *fmt, va_list ap)
+{
+	if (e == NULL)
+		return code;
+	e->code = code;
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	return code;
+}
+
+int
 err_set(struct muster_err *e, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (e == NULL)
-		return code;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	(void)err_vset(e, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int
+err_vat(struct muster_err *e, int code, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	char msg[ERR_MSG_MAX];
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	return err_set(e, code, "%s:%d: %s", file, line, msg);
+}
+
+int
+err_at(struct muster_err *e, int code, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)err_vat(e, code, file, line, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -29,9 +58,8 @@ err_sys(struct muster_err *e, int code, const char *fmt, ...)
 
 	if (e == NULL)
 		return code;
-	e->code = code;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	(void)err_vset(e, code, fmt, ap);
 	va_end(ap);
 	n = strlen(e->msg);
 	if (n < sizeof e->msg)

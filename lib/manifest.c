@@ -7,13 +7,13 @@
  * signatures over the bytes before it parses them.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libconfig.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/manifest.h"
 #include "muster/timefmt.h"
@@ -25,106 +25,9 @@ static const char *const top_fields[] = {
 };
 static const char *const entry_fields[] = { "id", "serial", "hash", NULL };
 
-struct ctx {
-	const char		*name;
-	struct muster_err	*e;
-};
-
-static int	merr(struct ctx *, const config_setting_t *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
 static int
-line_of(const config_setting_t *s)
-{
-	unsigned line = s != NULL ? config_setting_source_line(s) : 0;
-
-	return line == 0 ? 1 : (int)line;
-}
-
-static int
-merr(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return err_set(c->e, MUSTER_EDATA, "%s:%d: %s", c->name, line_of(s),
-	    msg);
-}
-
-static int
-in_list(const char *const *names, const char *s)
-{
-	for (; *names != NULL; names++)
-		if (strcmp(*names, s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-known_fields(struct ctx *c, const config_setting_t *g, const char *label,
-    const char *const *names)
-{
-	config_setting_t *s;
-	const char *n;
-	int i, len = config_setting_length(g);
-
-	for (i = 0; i < len; i++) {
-		s = config_setting_get_elem(g, (unsigned)i);
-		n = s != NULL ? config_setting_name(s) : NULL;
-		if (n == NULL || !in_list(names, n))
-			return merr(c, s, "%s%sunknown field \"%.64s\"",
-			    label != NULL ? label : "", label != NULL ?
-			    ": " : "", n != NULL ? n : "?");
-	}
-	return 0;
-}
-
-static config_setting_t *
-member(struct ctx *c, const config_setting_t *g, const char *label,
-    const char *name, int type, const char *want, int *rc)
-{
-	config_setting_t *s;
-	int t;
-
-	*rc = 0;
-	if ((s = config_setting_get_member(g, name)) == NULL) {
-		*rc = merr(c, g, "%s%smissing field \"%s\"", label != NULL ?
-		    label : "", label != NULL ? ": " : "", name);
-		return NULL;
-	}
-	t = config_setting_type(s);
-	if (t != type && !(type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64)) {
-		*rc = merr(c, s, "%s%sfield \"%s\" must be %s", label != NULL ?
-		    label : "", label != NULL ? ": " : "", name, want);
-		return NULL;
-	}
-	return s;
-}
-
-/* A profile id as profile.c takes it: 1-64 of a-z 0-9 . _ -, alnum first. */
-static int
-id_ok(const char *s)
-{
-	size_t i;
-
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++) {
-		if (i >= PROFILE_ID_MAX)
-			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
-		    s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-static int
-parse_entry(struct ctx *c, const config_setting_t *g, size_t idx,
-    struct manifest_entry *me)
+parse_entry(const struct cfgread_doc *c, const config_setting_t *g,
+    size_t idx, struct manifest_entry *me)
 {
 	config_setting_t *s;
 	char label[32];
@@ -133,75 +36,61 @@ parse_entry(struct ctx *c, const config_setting_t *g, size_t idx,
 
 	snprintf(label, sizeof label, "profile #%zu", idx + 1);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return merr(c, g, "%s: must be a group { id = ...; serial = "
-		    "...; hash = ...; }", label);
-	if ((rc = known_fields(c, g, label, entry_fields)) != 0)
+		return cfgread_doc_err(c, g, "%s: must be a group { id = ...; "
+		    "serial = ...; hash = ...; }", label);
+	if ((rc = cfgread_doc_known(c, g, label, entry_fields)) != 0)
 		return rc;
-	if ((s = member(c, g, label, "id", CONFIG_TYPE_STRING, "a string",
-	    &rc)) == NULL)
+	if ((s = cfgread_doc_member(c, g, label, "id", CONFIG_TYPE_STRING,
+	    "a string", &rc)) == NULL)
 		return rc;
 	v = config_setting_get_string(s);
-	if (!id_ok(v))
-		return merr(c, s, "%s: id is not a profile id (1 to 64 of "
-		    "a-z 0-9 . _ -)", label);
+	if (!profile_valid_id(v))
+		return cfgread_doc_err(c, s, "%s: id is not a profile id (1 to "
+		    "64 of a-z 0-9 . _ -)", label);
 	memcpy(me->id, v, strlen(v) + 1);
-	if ((s = member(c, g, label, "serial", CONFIG_TYPE_INT, "an integer",
-	    &rc)) == NULL)
+	if ((s = cfgread_doc_member(c, g, label, "serial", CONFIG_TYPE_INT,
+	    "an integer", &rc)) == NULL)
 		return rc;
 	if ((me->serial = config_setting_get_int64(s)) < 1)
-		return merr(c, s, "%s: serial %" PRId64 " is less than 1",
-		    label, me->serial);
-	if ((s = member(c, g, label, "hash", CONFIG_TYPE_STRING, "a string",
-	    &rc)) == NULL)
+		return cfgread_doc_err(c, s, "%s: serial %" PRId64 " is less "
+		    "than 1", label, me->serial);
+	if ((s = cfgread_doc_member(c, g, label, "hash", CONFIG_TYPE_STRING,
+	    "a string", &rc)) == NULL)
 		return rc;
 	v = config_setting_get_string(s);
 	if (!sigset_hash_ok(v))
-		return merr(c, s, "%s: hash is not 64 lowercase hex digits "
-		    "(BLAKE2b-256)", label);
+		return cfgread_doc_err(c, s, "%s: hash is not 64 lowercase hex "
+		    "digits (BLAKE2b-256)", label);
 	memcpy(me->hash, v, SIGSET_HASH_HEX);
 	return 0;
 }
 
 static int
-parse_top(struct ctx *c, const config_setting_t *root, struct manifest *m)
+parse_top(const struct cfgread_doc *c, const config_setting_t *root,
+    struct manifest *m)
 {
 	config_setting_t *s, *list;
-	const char *v;
 	size_t i, j;
 	int n, rc;
 
-	if ((rc = known_fields(c, root, NULL, top_fields)) != 0)
+	if ((rc = cfgread_doc_known(c, root, NULL, top_fields)) != 0 ||
+	    (rc = cfgread_doc_type(c, root, MANIFEST_TYPE)) != 0)
 		return rc;
-	if ((s = member(c, root, NULL, "type", CONFIG_TYPE_STRING, "a string",
-	    &rc)) == NULL)
+	if ((s = cfgread_doc_member(c, root, NULL, "scope",
+	    CONFIG_TYPE_STRING, "a string", &rc)) == NULL)
 		return rc;
-	if (strcmp(config_setting_get_string(s), MANIFEST_TYPE) != 0)
-		return merr(c, s, "type must be \"%s\"", MANIFEST_TYPE);
-	if ((s = member(c, root, NULL, "scope", CONFIG_TYPE_STRING, "a string",
-	    &rc)) == NULL)
+	if (profile_scope_parse(config_setting_get_string(s), &m->scope) != 0)
+		return cfgread_doc_err(c, s, "scope must be personnel or "
+		    "family");
+	if ((rc = cfgread_doc_version(c, root, MANIFEST_VERSION_MAX,
+	    &m->version, &m->expires)) != 0)
 		return rc;
-	v = config_setting_get_string(s);
-	if (profile_scope_parse(v, &m->scope) != 0)
-		return merr(c, s, "scope must be personnel or family");
-	if ((s = member(c, root, NULL, "version", CONFIG_TYPE_INT,
-	    "an integer", &rc)) == NULL)
-		return rc;
-	m->version = config_setting_get_int64(s);
-	if (m->version < 1 || m->version > MANIFEST_VERSION_MAX)
-		return merr(c, s, "version %" PRId64 " out of range (1 to %d)",
-		    m->version, MANIFEST_VERSION_MAX);
-	if ((s = member(c, root, NULL, "expires", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
-		return rc;
-	if (timefmt_parse(config_setting_get_string(s), &m->expires) != 0)
-		return merr(c, s, "bad expires (want YYYY-MM-DDTHH:MM:SSZ, "
-		    "UTC)");
-	if ((list = member(c, root, NULL, "profiles", CONFIG_TYPE_LIST,
-	    "a list ( { ... }, ... )", &rc)) == NULL)
+	if ((list = cfgread_doc_member(c, root, NULL, "profiles",
+	    CONFIG_TYPE_LIST, "a list ( { ... }, ... )", &rc)) == NULL)
 		return rc;
 	n = config_setting_length(list);
 	if (n > MANIFEST_PROFILES_MAX)
-		return merr(c, list, "more than %d profiles",
+		return cfgread_doc_err(c, list, "more than %d profiles",
 		    MANIFEST_PROFILES_MAX);
 	for (i = 0; i < (size_t)n; i++) {
 		s = config_setting_get_elem(list, (unsigned)i);
@@ -209,8 +98,8 @@ parse_top(struct ctx *c, const config_setting_t *root, struct manifest *m)
 			return rc;
 		for (j = 0; j < i; j++)
 			if (strcmp(m->profiles[j].id, m->profiles[i].id) == 0)
-				return merr(c, s, "profile \"%s\" is named "
-				    "twice", m->profiles[i].id);
+				return cfgread_doc_err(c, s, "profile \"%s\" "
+				    "is named twice", m->profiles[i].id);
 		m->nprofiles++;
 	}
 	return 0;
@@ -220,31 +109,20 @@ int
 manifest_parse(const char *name, const void *buf, size_t len,
     struct manifest *m, struct muster_err *e)
 {
-	struct ctx c;
+	struct cfgread_doc c;
 	config_t cfg;
-	int cfg_live = 0, rc;
+	int rc;
 
 	c.name = name != NULL ? name : "manifest";
 	c.e = e;
 	memset(m, 0, sizeof *m);
-	if (buf == NULL || len == 0) {
-		rc = err_set(e, MUSTER_EDATA, "%s: empty manifest", c.name);
-		goto out;
-	}
-	if (len > MANIFEST_MAX) {
-		rc = err_set(e, MUSTER_EDATA, "%s: %zu bytes, more than the "
-		    "limit of %d", c.name, len, MANIFEST_MAX);
-		goto out;
-	}
 	config_init(&cfg);
-	cfg_live = 1;
-	if ((rc = cfgscan_read(&cfg, c.name, "manifest", buf, len,
-	    MANIFEST_DEPTH, e)) != 0)
+	if ((rc = cfgscan_read_doc(&cfg, c.name, "manifest", buf, len,
+	    MANIFEST_MAX, MANIFEST_DEPTH, e)) != 0)
 		goto out;
 	rc = parse_top(&c, config_root_setting(&cfg), m);
 out:
-	if (cfg_live)
-		config_destroy(&cfg);
+	config_destroy(&cfg);
 	if (rc != 0)
 		memset(m, 0, sizeof *m);
 	return rc;
@@ -267,7 +145,8 @@ manifest_format(const struct manifest *m, char **out, size_t *outlen,
 		    MANIFEST_PROFILES_MAX);
 	for (i = 0; i < m->nprofiles; i++)
 		if (strnlen(m->profiles[i].id, sizeof m->profiles[i].id) ==
-		    sizeof m->profiles[i].id || !id_ok(m->profiles[i].id) ||
+		    sizeof m->profiles[i].id ||
+		    !profile_valid_id(m->profiles[i].id) ||
 		    strnlen(m->profiles[i].hash, SIGSET_HASH_HEX) !=
 		    SIGSET_HASH_HEX - 1)
 			return err_set(e, MUSTER_EUSAGE, "profile #%zu: bad id "

@@ -163,15 +163,6 @@ lookup(const char *const *names, size_t n, const char *s)
 }
 
 static int
-in_list(const char *const *names, const char *s)
-{
-	for (; *names != NULL; names++)
-		if (strcmp(*names, s) == 0)
-			return 1;
-	return 0;
-}
-
-static int
 is_digit(int ch)
 {
 	return ch >= '0' && ch <= '9';
@@ -189,8 +180,8 @@ is_alnum(int ch)
 	return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
 }
 
-static int
-id_ok(const char *s)
+int
+profile_valid_id(const char *s)
 {
 	size_t i;
 
@@ -253,7 +244,7 @@ str_check(const char *s, enum str_check check)
 			return "contains a control character or bad UTF-8";
 		break;
 	case SC_ID:
-		if (!id_ok(s))
+		if (!profile_valid_id(s))
 			return "is not an id (1 to 64 of a-z 0-9 . _ -, "
 			    "starting with a-z or 0-9)";
 		break;
@@ -272,15 +263,6 @@ str_check(const char *s, enum str_check check)
 		break;
 	}
 	return NULL;
-}
-
-static int
-line_of(const config_setting_t *s)
-{
-	int line = cfgread_line(s);
-
-	/* The root group has no line; point at the top of the file. */
-	return line == 0 ? 1 : line;
 }
 
 static int
@@ -331,13 +313,13 @@ field(struct ctx *c, const config_setting_t *g, const char *label,
 	s = config_setting_get_member(g, name);
 	if (s == NULL) {
 		if (required)
-			return perr(c, line_of(g), label,
+			return perr(c, cfgread_line1(g), label,
 			    "missing required field \"%s\"", name);
 		return 0;
 	}
 	if (!type_ok(s, type))
-		return perr(c, line_of(s), label, "field \"%s\" must be %s",
-		    name, type_want(type));
+		return perr(c, cfgread_line1(s), label,
+		    "field \"%s\" must be %s", name, type_want(type));
 	*out = s;
 	return 1;
 }
@@ -359,7 +341,7 @@ str_field(struct ctx *c, const config_setting_t *g, const char *label,
 		return rc;
 	v = config_setting_get_string(s);
 	if ((why = str_check(v, check)) != NULL)
-		return perr(c, line_of(s), label, "field \"%s\": %s %s",
+		return perr(c, cfgread_line1(s), label, "field \"%s\": %s %s",
 		    name, esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 	if ((*out = strdup(v)) == NULL)
 		return oom(c);
@@ -384,8 +366,9 @@ enum_field(struct ctx *c, const config_setting_t *g, const char *label,
 		return rc;
 	v = config_setting_get_string(s);
 	if ((*out = lookup(names, n, v)) < 0)
-		return perr(c, line_of(s), label, "unknown %s %s (want %s)",
-		    name, esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), want);
+		return perr(c, cfgread_line1(s), label,
+		    "unknown %s %s (want %s)", name,
+		    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), want);
 	return 1;
 }
 
@@ -404,16 +387,16 @@ array_field(struct ctx *c, const config_setting_t *g, const char *label,
 		return rc;
 	n = config_setting_length(s);
 	if (n == 0)
-		return perr(c, line_of(s), label, "field \"%s\" is empty",
+		return perr(c, cfgread_line1(s), label, "field \"%s\" is empty",
 		    name);
 	if (n > PROFILE_MAX_LIST)
-		return perr(c, line_of(s), label,
+		return perr(c, cfgread_line1(s), label,
 		    "field \"%s\" has more than %d entries", name,
 		    PROFILE_MAX_LIST);
 	for (i = 0; i < n; i++)
 		if (config_setting_type(config_setting_get_elem(s, i)) !=
 		    CONFIG_TYPE_STRING)
-			return perr(c, line_of(s), label,
+			return perr(c, cfgread_line1(s), label,
 			    "field \"%s\" must be an array of strings", name);
 	*out = s;
 	return n;
@@ -441,7 +424,7 @@ strv_field(struct ctx *c, const config_setting_t *g, const char *label,
 		el = config_setting_get_elem(s, i);
 		v = config_setting_get_string(el);
 		if ((why = str_check(v, check)) != NULL)
-			return perr(c, line_of(el), label,
+			return perr(c, cfgread_line1(el), label,
 			    "field \"%s\" entry %d: %s %s", name, i + 1,
 			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 		if (((*out)[i] = strdup(v)) == NULL)
@@ -468,7 +451,7 @@ cidrs_field(struct ctx *c, const config_setting_t *g, const char *label,
 		el = config_setting_get_elem(s, i);
 		v = config_setting_get_string(el);
 		if (profile_cidr_parse(v, &r->cidrs[i]) == -1)
-			return perr(c, line_of(el), label,
+			return perr(c, cfgread_line1(el), label,
 			    "field \"cidrs\" entry %d: bad CIDR %s (want "
 			    "ADDRESS/PREFIX with no host bits set)", i + 1,
 			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
@@ -535,7 +518,7 @@ other_kind_field(const char *name)
 	size_t k;
 
 	for (k = 0; k < NELEM(kind_specs); k++)
-		if (in_list(kind_specs[k].fields, name))
+		if (cfgread_in(kind_specs[k].fields, name))
 			return 1;
 	return 0;
 }
@@ -550,7 +533,7 @@ parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
 	char label[PROFILE_ID_MAX + 16];
 	int i, n, rc, v;
 
-	r->line = line_of(g);
+	r->line = cfgread_line1(g);
 	snprintf(label, sizeof label, "rule #%d", idx + 1);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return perr(c, r->line, label, "must be a group { ... }");
@@ -569,14 +552,14 @@ parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(g, i);
 		fname = config_setting_name(s);
-		if (in_list(common_fields, fname) ||
-		    in_list(ks->fields, fname))
+		if (cfgread_in(common_fields, fname) ||
+		    cfgread_in(ks->fields, fname))
 			continue;
 		if (other_kind_field(fname))
-			return perr(c, line_of(s), label, "unknown field "
+			return perr(c, cfgread_line1(s), label, "unknown field "
 			    "\"%s\" (not used by %s rules)", fname,
 			    kind_names[r->kind]);
-		return perr(c, line_of(s), label, "unknown field \"%s\"",
+		return perr(c, cfgread_line1(s), label, "unknown field \"%s\"",
 		    fname);
 	}
 
@@ -597,7 +580,7 @@ parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
 	if (rc == 1) {
 		if ((ks->actions & ACT(v)) == 0) {
 			s = config_setting_get_member(g, "action");
-			return perr(c, line_of(s), label,
+			return perr(c, cfgread_line1(s), label,
 			    "action \"%s\" is not allowed for a %s rule "
 			    "(want %s)", action_names[v], kind_names[r->kind],
 			    ks->want);
@@ -618,9 +601,10 @@ parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
 		return rc;
 	n = config_setting_length(list);
 	if (n == 0)
-		return perr(c, line_of(list), NULL, "field \"rules\" is empty");
+		return perr(c, cfgread_line1(list), NULL,
+		    "field \"rules\" is empty");
 	if (n > PROFILE_MAX_RULES)
-		return perr(c, line_of(list), NULL,
+		return perr(c, cfgread_line1(list), NULL,
 		    "more than %d rules", PROFILE_MAX_RULES);
 	if ((p->rules = calloc((size_t)n, sizeof *p->rules)) == NULL)
 		return oom(c);
@@ -654,8 +638,8 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	n = config_setting_length(root);
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(root, i);
-		if (!in_list(top_fields, config_setting_name(s)))
-			return perr(c, line_of(s), NULL,
+		if (!cfgread_in(top_fields, config_setting_name(s)))
+			return perr(c, cfgread_line1(s), NULL,
 			    "unknown field \"%s\"", config_setting_name(s));
 	}
 
@@ -667,14 +651,14 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	rc = cfgread_int(s, 1, INT64_MAX, &ll);
 	p->serial = ll;
 	if (rc != 0)
-		return perr(c, line_of(s), NULL,
+		return perr(c, cfgread_line1(s), NULL,
 		    "serial %" PRId64 " is less than 1", p->serial);
 
 	if ((rc = field(c, root, NULL, "expires", FT_STRING, 1, &s)) < 0)
 		return rc;
 	v = config_setting_get_string(s);
 	if (timefmt_parse(v, &p->expires) == -1)
-		return perr(c, line_of(s), NULL, "bad expires %s (want "
+		return perr(c, cfgread_line1(s), NULL, "bad expires %s (want "
 		    "YYYY-MM-DDTHH:MM:SSZ, UTC)",
 		    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
 	if ((p->expires_str = strdup(v)) == NULL)
@@ -697,7 +681,7 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 		    PROFILE_MAX_REPORT_INTERVAL, &ll);
 		p->report_interval = ll;
 		if (rc != 0)
-			return perr(c, line_of(s), NULL,
+			return perr(c, cfgread_line1(s), NULL,
 			    "report_interval %" PRId64 " is out of range "
 			    "(%d to %d seconds)", p->report_interval,
 			    PROFILE_MIN_REPORT_INTERVAL,
@@ -724,23 +708,10 @@ profile_parse(const char *name, const char *buf, size_t len,
 		goto out;
 	}
 	*out = NULL;
-	if (len > PROFILE_MAX_BYTES) {
-		rc = err_set(e, MUSTER_EDATA, "%s: %zu bytes, more than the "
-		    "limit of %d", c.name, len, PROFILE_MAX_BYTES);
-		goto out;
-	}
-	if (buf == NULL) {
-		if (len != 0) {
-			rc = err_set(e, MUSTER_EINTERNAL, "%s: no buffer",
-			    c.name);
-			goto out;
-		}
-		buf = "";
-	}
 	config_init(&cfg);
 	cfg_live = 1;
-	if ((rc = cfgscan_read(&cfg, c.name, "profile", buf, len,
-	    PROFILE_MAX_DEPTH, e)) < 0)
+	if ((rc = cfgscan_read_max(&cfg, c.name, "profile", buf, len,
+	    PROFILE_MAX_BYTES, PROFILE_MAX_DEPTH, e)) < 0)
 		goto out;
 
 	if ((p = calloc(1, sizeof *p)) == NULL) {
@@ -800,36 +771,35 @@ profile_free(struct profile *p)
 	free(p);
 }
 
+/* names[i], or "unknown" past the end of names (n of them). */
+static const char *
+name_of(const char *const *names, size_t n, size_t i)
+{
+	return i < n ? names[i] : "unknown";
+}
+
 const char *
 profile_scope_name(enum profile_scope s)
 {
-	if ((size_t)s >= NELEM(scope_names))
-		return "unknown";
-	return scope_names[s];
+	return name_of(scope_names, NELEM(scope_names), (size_t)s);
 }
 
 const char *
 profile_kind_name(enum rule_kind k)
 {
-	if ((size_t)k >= NELEM(kind_names))
-		return "unknown";
-	return kind_names[k];
+	return name_of(kind_names, NELEM(kind_names), (size_t)k);
 }
 
 const char *
 profile_severity_name(enum rule_severity s)
 {
-	if ((size_t)s >= NELEM(severity_names))
-		return "unknown";
-	return severity_names[s];
+	return name_of(severity_names, NELEM(severity_names), (size_t)s);
 }
 
 const char *
 profile_action_name(enum rule_action a)
 {
-	if ((size_t)a >= NELEM(action_names))
-		return "unknown";
-	return action_names[a];
+	return name_of(action_names, NELEM(action_names), (size_t)a);
 }
 
 int

@@ -87,19 +87,7 @@ proto_json_int(json_t *o, const char *key, long long lo, long long hi,
 int
 proto_id_ok(const char *s)
 {
-	size_t i;
-
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (i = 1; s[i] != '\0'; i++) {
-		if (i >= PROFILE_ID_MAX)
-			return 0;
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-		    s[i] == '_' || s[i] == '-'))
-			return 0;
-	}
-	return 1;
+	return profile_valid_id(s);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/profile.h"
 #include "muster/root.h"
@@ -49,35 +50,6 @@ static const char *const role_fields[] = {
 };
 static const char *const keyset_fields[] = { "threshold", "keys", NULL };
 
-struct ctx {
-	const char		*name;
-	struct muster_err	*e;
-};
-
-static int	rerr(struct ctx *, const config_setting_t *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-line_of(const config_setting_t *s)
-{
-	unsigned line = s != NULL ? config_setting_source_line(s) : 0;
-
-	return line == 0 ? 1 : (int)line;
-}
-
-/* "name:line: message" as MUSTER_EDATA. */
-static int
-rerr(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return err_set(c->e, MUSTER_EDATA, "%s:%d: %s", c->name, line_of(s),
-	    msg);
-}
 
 const char *
 root_role_name(enum root_role role)
@@ -139,60 +111,6 @@ server_ok(const char *s)
 	return url_parse(s, &u, NULL) == 0;
 }
 
-static int
-in_list(const char *const *names, const char *s)
-{
-	for (; *names != NULL; names++)
-		if (strcmp(*names, s) == 0)
-			return 1;
-	return 0;
-}
-
-/* Refuses a member of group g not in names. */
-static int
-known_fields(struct ctx *c, const config_setting_t *g, const char *label,
-    const char *const *names)
-{
-	config_setting_t *s;
-	const char *n;
-	int i, len = config_setting_length(g);
-
-	for (i = 0; i < len; i++) {
-		s = config_setting_get_elem(g, (unsigned)i);
-		n = s != NULL ? config_setting_name(s) : NULL;
-		if (n == NULL || !in_list(names, n))
-			return rerr(c, s, "%s%sunknown field \"%.64s\"",
-			    label != NULL ? label : "", label != NULL ?
-			    ": " : "", n != NULL ? n : "?");
-	}
-	return 0;
-}
-
-/*
- * The member name of g, which must exist and be of type (CONFIG_TYPE_INT
- * also takes an INT64).  Returns it, or NULL with *rc set.
- */
-static config_setting_t *
-member(struct ctx *c, const config_setting_t *g, const char *label,
-    const char *name, int type, const char *want, int *rc)
-{
-	config_setting_t *s;
-	int t;
-
-	*rc = 0;
-	if ((s = config_setting_get_member(g, name)) == NULL) {
-		*rc = rerr(c, g, "%s%smissing field \"%s\"", label != NULL ?
-		    label : "", label != NULL ? ": " : "", name);
-		return NULL;
-	}
-	t = config_setting_type(s);
-	if (t != type && !(type == CONFIG_TYPE_INT && t == CONFIG_TYPE_INT64)) {
-		*rc = rerr(c, s, "%s%sfield \"%s\" must be %s", label != NULL ?
-		    label : "", label != NULL ? ": " : "", name, want);
-		return NULL;
-	}
-	return s;
-}
 
 /* Two keys are the same key when either the id or the key matches. */
 static int
@@ -203,8 +121,8 @@ same_key(const struct sig_pubkey *a, const struct sig_pubkey *b)
 }
 
 static int
-parse_keyset(struct ctx *c, const config_setting_t *roles, enum root_role role,
-    struct root_keyset *ks)
+parse_keyset(const struct cfgread_doc *c, const config_setting_t *roles,
+    enum root_role role, struct root_keyset *ks)
 {
 	config_setting_t *g, *s, *el;
 	const char *label = role_names[role], *v;
@@ -213,18 +131,19 @@ parse_keyset(struct ctx *c, const config_setting_t *roles, enum root_role role,
 	int i, n, rc;
 	size_t j;
 
-	if ((g = member(c, roles, "roles", label, CONFIG_TYPE_GROUP,
-	    "a group { threshold = N; keys = [ ... ]; }", &rc)) == NULL)
+	if ((g = cfgread_doc_member(c, roles, "roles", label,
+	    CONFIG_TYPE_GROUP, "a group { threshold = N; keys = [ ... ]; }",
+	    &rc)) == NULL)
 		return rc;
-	if ((rc = known_fields(c, g, label, keyset_fields)) != 0)
+	if ((rc = cfgread_doc_known(c, g, label, keyset_fields)) != 0)
 		return rc;
-	if ((s = member(c, g, label, "keys", CONFIG_TYPE_ARRAY,
+	if ((s = cfgread_doc_member(c, g, label, "keys", CONFIG_TYPE_ARRAY,
 	    "an array [ \"RWQ...\", ... ]", &rc)) == NULL)
 		return rc;
 	n = config_setting_length(s);
 	if (n < 1 || n > ROOT_KEYS_MAX)
-		return rerr(c, s, "%s: %d keys (want 1 to %d)", label, n,
-		    ROOT_KEYS_MAX);
+		return cfgread_doc_err(c, s, "%s: %d keys (want 1 to %d)",
+		    label, n, ROOT_KEYS_MAX);
 	for (i = 0; i < n; i++) {
 		el = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_type(el) != CONFIG_TYPE_STRING ||
@@ -232,33 +151,34 @@ parse_keyset(struct ctx *c, const config_setting_t *roles, enum root_role role,
 		    strchr(v, '\n') != NULL || strchr(v, '\r') != NULL ||
 		    sig_pubkey_parse(c->name, v, strlen(v), &ks->keys[i],
 		    NULL) != 0)
-			return rerr(c, el, "%s: key %d is not a minisign "
-			    "public key line (\"RWQ...\")", label, i + 1);
+			return cfgread_doc_err(c, el, "%s: key %d is not a "
+			    "minisign public key line (\"RWQ...\")", label,
+			    i + 1);
 		for (j = 0; j < (size_t)i; j++)
 			if (same_key(&ks->keys[j], &ks->keys[i])) {
 				sig_keyid_hex(ks->keys[i].keyid, hex);
-				return rerr(c, el, "%s: key %s is listed "
-				    "twice", label, hex);
+				return cfgread_doc_err(c, el, "%s: key %s is "
+				    "listed twice", label, hex);
 			}
 		ks->nkeys++;
 	}
-	if ((s = member(c, g, label, "threshold", CONFIG_TYPE_INT,
+	if ((s = cfgread_doc_member(c, g, label, "threshold", CONFIG_TYPE_INT,
 	    "an integer", &rc)) == NULL)
 		return rc;
 	t = config_setting_get_int64(s);
 	if (t < 1 || t > (int64_t)ks->nkeys)
-		return rerr(c, s, "%s: threshold %" PRId64 " is not between 1 "
-		    "and its %zu keys", label, t, ks->nkeys);
+		return cfgread_doc_err(c, s, "%s: threshold %" PRId64 " is not "
+		    "between 1 and its %zu keys", label, t, ks->nkeys);
 	if ((role == ROOT_ROLE_REVOCATION || role == ROOT_ROLE_ENROLL) &&
 	    t != 1)
-		return rerr(c, s, "%s: threshold must be 1", label);
+		return cfgread_doc_err(c, s, "%s: threshold must be 1", label);
 	ks->threshold = (unsigned)t;
 	return 0;
 }
 
 /* No key in two roles: a held online key must never sign for another. */
 static int
-roles_disjoint(struct ctx *c, const config_setting_t *roles,
+roles_disjoint(const struct cfgread_doc *c, const config_setting_t *roles,
     const struct root *r)
 {
 	const struct root_keyset *a, *b;
@@ -276,8 +196,9 @@ roles_disjoint(struct ctx *c, const config_setting_t *roles,
 					    &b->keys[y]))
 						continue;
 					sig_keyid_hex(b->keys[y].keyid, hex);
-					return rerr(c, config_setting_get_member(
-					    roles, role_names[j]), "key %s is in "
+					return cfgread_doc_err(c,
+					    config_setting_get_member(roles,
+					    role_names[j]), "key %s is in "
 					    "roles %s and %s (a key belongs to "
 					    "one role only)", hex,
 					    role_names[i], role_names[j]);
@@ -287,75 +208,65 @@ roles_disjoint(struct ctx *c, const config_setting_t *roles,
 }
 
 static int
-parse_pins(struct ctx *c, const config_setting_t *root, struct root *r)
+parse_pins(const struct cfgread_doc *c, const config_setting_t *root,
+    struct root *r)
 {
 	config_setting_t *s, *el;
 	const char *v;
 	int i, n, rc;
 	size_t j;
 
-	if ((s = member(c, root, NULL, "pins", CONFIG_TYPE_ARRAY,
+	if ((s = cfgread_doc_member(c, root, NULL, "pins", CONFIG_TYPE_ARRAY,
 	    "an array [ \"sha256//...\", ... ]", &rc)) == NULL)
 		return rc;
 	n = config_setting_length(s);
 	if (n < 1 || n > ROOT_PINS_MAX)
-		return rerr(c, s, "%d pins (want 1 to %d)", n, ROOT_PINS_MAX);
+		return cfgread_doc_err(c, s, "%d pins (want 1 to %d)", n,
+		    ROOT_PINS_MAX);
 	for (i = 0; i < n; i++) {
 		el = config_setting_get_elem(s, (unsigned)i);
 		if (config_setting_type(el) != CONFIG_TYPE_STRING ||
 		    (v = config_setting_get_string(el)) == NULL ||
 		    !root_pin_form_ok(v))
-			return rerr(c, el, "pin %d is not sha256//BASE64 of "
-			    "32 bytes", i + 1);
+			return cfgread_doc_err(c, el, "pin %d is not "
+			    "sha256//BASE64 of 32 bytes", i + 1);
 		for (j = 0; j < r->npins; j++)
 			if (strcmp(r->pins[j], v) == 0)
-				return rerr(c, el, "pin %d is listed twice",
-				    i + 1);
+				return cfgread_doc_err(c, el, "pin %d is "
+				    "listed twice", i + 1);
 		memcpy(r->pins[r->npins++], v, strlen(v) + 1);
 	}
 	return 0;
 }
 
 static int
-parse_top(struct ctx *c, const config_setting_t *root, struct root *r)
+parse_top(const struct cfgread_doc *c, const config_setting_t *root,
+    struct root *r)
 {
 	config_setting_t *s, *roles;
 	const char *v;
 	int i, rc;
 
-	if ((rc = known_fields(c, root, NULL, top_fields)) != 0)
+	if ((rc = cfgread_doc_known(c, root, NULL, top_fields)) != 0 ||
+	    (rc = cfgread_doc_type(c, root, ROOT_TYPE)) != 0 ||
+	    (rc = cfgread_doc_version(c, root, ROOT_VERSION_MAX,
+	    &r->version, &r->expires)) != 0)
 		return rc;
-	if ((s = member(c, root, NULL, "type", CONFIG_TYPE_STRING, "a string",
-	    &rc)) == NULL)
-		return rc;
-	if (strcmp(config_setting_get_string(s), ROOT_TYPE) != 0)
-		return rerr(c, s, "type must be \"%s\"", ROOT_TYPE);
-	if ((s = member(c, root, NULL, "version", CONFIG_TYPE_INT,
-	    "an integer", &rc)) == NULL)
-		return rc;
-	r->version = config_setting_get_int64(s);
-	if (r->version < 1 || r->version > ROOT_VERSION_MAX)
-		return rerr(c, s, "version %" PRId64 " out of range (1 to %d)",
-		    r->version, ROOT_VERSION_MAX);
-	if ((s = member(c, root, NULL, "expires", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
-		return rc;
-	if (timefmt_parse(config_setting_get_string(s), &r->expires) != 0)
-		return rerr(c, s, "bad expires (want YYYY-MM-DDTHH:MM:SSZ, "
-		    "UTC)");
-	if ((s = member(c, root, NULL, "server", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
+	if ((s = cfgread_doc_member(c, root, NULL, "server",
+	    CONFIG_TYPE_STRING, "a string", &rc)) == NULL)
 		return rc;
 	v = config_setting_get_string(s);
 	if (!server_ok(v))
-		return rerr(c, s, "server is not an https://HOST[:PORT] URL");
+		return cfgread_doc_err(c, s, "server is not an "
+		    "https://HOST[:PORT] URL");
 	memcpy(r->server, v, strlen(v) + 1);
 	if ((rc = parse_pins(c, root, r)) != 0)
 		return rc;
-	if ((roles = member(c, root, NULL, "roles", CONFIG_TYPE_GROUP,
-	    "a group { root = ...; policy = ...; ... }", &rc)) == NULL)
+	if ((roles = cfgread_doc_member(c, root, NULL, "roles",
+	    CONFIG_TYPE_GROUP, "a group { root = ...; policy = ...; ... }",
+	    &rc)) == NULL)
 		return rc;
-	if ((rc = known_fields(c, roles, "roles", role_fields)) != 0)
+	if ((rc = cfgread_doc_known(c, roles, "roles", role_fields)) != 0)
 		return rc;
 	for (i = 0; i < ROOT_NROLES; i++)
 		if ((rc = parse_keyset(c, roles, (enum root_role)i,
@@ -368,34 +279,21 @@ int
 root_parse(const char *name, const void *buf, size_t len, struct root *r,
     struct muster_err *e)
 {
-	struct ctx c;
+	struct cfgread_doc c;
 	config_t cfg;
-	int cfg_live = 0, rc;
+	int rc;
 
 	c.name = name != NULL ? name : "root";
 	c.e = e;
 	memset(r, 0, sizeof *r);
-	if (buf == NULL || len == 0) {
-		rc = err_set(e, MUSTER_EDATA, "%s: empty root", c.name);
-		goto out;
-	}
-	if (len > ROOT_MAX) {
-		rc = err_set(e, MUSTER_EDATA, "%s: %zu bytes, more than the "
-		    "limit of %d", c.name, len, ROOT_MAX);
-		goto out;
-	}
 	config_init(&cfg);
-	cfg_live = 1;
-	if ((rc = cfgscan_read(&cfg, c.name, "root", buf, len, ROOT_DEPTH,
-	    e)) != 0)
-		goto out;
-	if ((rc = parse_top(&c, config_root_setting(&cfg), r)) != 0)
+	if ((rc = cfgscan_read_doc(&cfg, c.name, "root", buf, len, ROOT_MAX,
+	    ROOT_DEPTH, e)) != 0 ||
+	    (rc = parse_top(&c, config_root_setting(&cfg), r)) != 0)
 		goto out;
 	sigset_hash_hex(buf, len, r->hash);
-	rc = 0;
 out:
-	if (cfg_live)
-		config_destroy(&cfg);
+	config_destroy(&cfg);
 	if (rc != 0)
 		memset(r, 0, sizeof *r);
 	return rc;

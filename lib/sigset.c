@@ -97,6 +97,18 @@ out:
 }
 
 int
+sigset_add_nth(struct sigset *ss, const char *name, const char *what,
+    size_t i, const char *text, size_t len, struct muster_err *e)
+{
+	char label[64];
+
+	snprintf(label, sizeof label, "%.32s: %s %zu", name, what, i + 1);
+	if (text == NULL)
+		return err_set(e, MUSTER_EDATA, "%s: not a string", label);
+	return sigset_add(ss, label, text, len, e);
+}
+
+int
 sigset_sign(struct sigset *ss, const struct sig_seckey *sk,
     const char *trusted, struct muster_err *e)
 {
@@ -231,12 +243,8 @@ b64_alphabet_ok(const char *s, size_t len)
 	return pad <= 2;
 }
 
-/*
- * Decodes canonical padded base64 s[0..len) into a new buffer of at most
- * max bytes; -1 for anything else (so a document has one spelling).
- */
-static int
-b64_decode(const char *s, size_t len, size_t max, unsigned char **out,
+int
+sigset_b64_decode(const char *s, size_t len, size_t max, unsigned char **out,
     size_t *outlen)
 {
 	unsigned char *bin = NULL;
@@ -279,7 +287,6 @@ sigset_from_json(const char *name, const json_t *obj, size_t max,
 	const json_t *ver, *bytes, *sigs, *el;
 	const char *key;
 	json_t *val;
-	char label[64];
 	json_int_t v;
 	size_t binlen, i, n;
 	int rc;
@@ -301,7 +308,7 @@ sigset_from_json(const char *name, const json_t *obj, size_t max,
 	    v > SIGSET_VERSION_MAX)
 		return err_set(e, MUSTER_EDATA, "%s: \"version\" must be an "
 		    "integer from 1 to %d", name, SIGSET_VERSION_MAX);
-	if (!json_is_string(bytes) || b64_decode(json_string_value(bytes),
+	if (!json_is_string(bytes) || sigset_b64_decode(json_string_value(bytes),
 	    json_string_length(bytes), max, &bin, &binlen) != 0)
 		return err_set(e, MUSTER_EDATA, "%s: \"bytes\" must be base64 "
 		    "of 1 to %zu bytes", name, max);
@@ -315,14 +322,8 @@ sigset_from_json(const char *name, const json_t *obj, size_t max,
 		goto out;
 	for (i = 0; i < n; i++) {
 		el = json_array_get(sigs, i);
-		snprintf(label, sizeof label, "%.32s: signature %zu", name,
-		    i + 1);
-		if (!json_is_string(el)) {
-			rc = err_set(e, MUSTER_EDATA, "%s: not a string",
-			    label);
-			goto out;
-		}
-		if ((rc = sigset_add(ss, label, json_string_value(el),
+		if ((rc = sigset_add_nth(ss, name, "signature", i,
+		    json_is_string(el) ? json_string_value(el) : NULL,
 		    json_string_length(el), e)) != 0)
 			goto out;
 	}

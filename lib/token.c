@@ -694,22 +694,23 @@ token_bundle_format(const struct sig_pubkey *pk, const char *token,
 	return 0;
 }
 
-/* 1 if every byte is printable ASCII, TAB, CR or LF. */
-static int
-text_ok(const char *buf, size_t len, int *line)
+int
+token_bundle_text(const char *name, const char *buf, size_t len,
+    struct muster_err *e)
 {
 	size_t i;
 	unsigned char ch;
+	int line = 1;
 
-	*line = 1;
 	for (i = 0; i < len; i++) {
 		ch = (unsigned char)buf[i];
 		if (ch == '\n')
-			(*line)++;
+			line++;
 		else if (ch != '\t' && ch != '\r' && (ch < 0x20 || ch > 0x7e))
-			return 0;
+			return err_at(e, MUSTER_EDATA, name, line, "a byte that "
+			    "is not printable ASCII");
 	}
-	return 1;
+	return 0;
 }
 
 /* The string value of the top-level setting named key, or NULL. */
@@ -743,7 +744,7 @@ token_bundle_parse(const char *name, const char *buf, size_t len,
 	config_setting_t *root, *s;
 	const char *keyline, *tok;
 	char *copy = NULL;
-	int rc, i, n, line;
+	int rc, i, n;
 
 	*token = NULL;
 	memset(t, 0, sizeof *t);
@@ -755,9 +756,8 @@ token_bundle_parse(const char *name, const char *buf, size_t len,
 		    "limit of %d", name, len, BUNDLE_MAX);
 	if (buf == NULL)
 		return err_set(e, MUSTER_EDATA, "%s: empty bundle", name);
-	if (!text_ok(buf, len, &line))
-		return err_set(e, MUSTER_EDATA, "%s:%d: a byte that is not "
-		    "printable ASCII", name, line);
+	if ((rc = token_bundle_text(name, buf, len, e)) != 0)
+		return rc;
 	config_init(&cfg);
 	if ((rc = cfgscan_read(&cfg, name, "bundle", buf, len, 1, e)) != 0)
 		goto out;

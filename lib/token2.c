@@ -236,61 +236,6 @@ out:
 	return rc;
 }
 
-/* 1 if every byte is printable ASCII, TAB, CR or LF; *line the bad one. */
-static int
-text_ok(const char *buf, size_t len, int *line)
-{
-	size_t i;
-	unsigned char ch;
-
-	*line = 1;
-	for (i = 0; i < len; i++) {
-		ch = (unsigned char)buf[i];
-		if (ch == '\n')
-			(*line)++;
-		else if (ch != '\t' && ch != '\r' && (ch < 0x20 || ch > 0x7e))
-			return 0;
-	}
-	return 1;
-}
-
-/* Decodes canonical padded base64 into a new buffer; 0 or -1. */
-static int
-b64_decode(const char *s, size_t max, unsigned char **out, size_t *outlen)
-{
-	unsigned char *bin;
-	char *again;
-	const char *end = NULL;
-	size_t len = strlen(s), got = 0;
-	int ok;
-
-	*out = NULL;
-	if (len == 0 || len % 4 != 0 || len / 4 * 3 > max + 2)
-		return -1;
-	if ((bin = malloc(len / 4 * 3)) == NULL)
-		return -1;
-	if (sodium_base642bin(bin, len / 4 * 3, s, len, NULL, &got, &end,
-	    B64) != 0 || end != s + len || got == 0 || got > max) {
-		free(bin);
-		return -1;
-	}
-	if ((again = malloc(sodium_base64_ENCODED_LEN(got, B64))) == NULL) {
-		free(bin);
-		return -1;
-	}
-	sodium_bin2base64(again, sodium_base64_ENCODED_LEN(got, B64), bin, got,
-	    B64);
-	ok = strcmp(again, s) == 0;
-	free(again);
-	if (!ok) {
-		free(bin);
-		return -1;
-	}
-	*out = bin;
-	*outlen = got;
-	return 0;
-}
-
 static int
 bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
     struct root *r, char **token, struct token *t, struct muster_err *e)
@@ -302,7 +247,6 @@ bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
 	struct sigset *ss = NULL;
 	unsigned char *bin = NULL;
 	const char *n, *v;
-	char label[64];
 	size_t binlen = 0, i, j;
 	int rc, cnt;
 
@@ -323,8 +267,8 @@ bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
 	rs = config_setting_get_member(top, "root_signatures");
 	tk = config_setting_get_member(top, "token");
 	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING ||
-	    b64_decode(config_setting_get_string(s), ROOT_MAX, &bin,
-	    &binlen) != 0)
+	    (v = config_setting_get_string(s)) == NULL ||
+	    sigset_b64_decode(v, strlen(v), ROOT_MAX, &bin, &binlen) != 0)
 		return err_set(e, MUSTER_EDATA, "%s: \"root\" must be the "
 		    "base64 of a root of at most %d bytes", name, ROOT_MAX);
 	if (rs == NULL || config_setting_type(rs) != CONFIG_TYPE_LIST ||
@@ -343,15 +287,10 @@ bundle2_parse(const char *name, config_setting_t *top, struct sigset **ssp,
 		goto out;
 	for (i = 0; i < (size_t)cnt; i++) {
 		el = config_setting_get_elem(rs, (unsigned)i);
-		snprintf(label, sizeof label, "%.32s: root signature %zu",
-		    name, i + 1);
-		if (config_setting_type(el) != CONFIG_TYPE_STRING) {
-			rc = err_set(e, MUSTER_EDATA, "%s: not a string",
-			    label);
-			goto out;
-		}
-		v = config_setting_get_string(el);
-		if ((rc = sigset_add(ss, label, v, strlen(v), e)) != 0)
+		v = config_setting_type(el) == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(el) : NULL;
+		if ((rc = sigset_add_nth(ss, name, "root signature", i, v,
+		    v != NULL ? strlen(v) : 0, e)) != 0)
 			goto out;
 	}
 	if ((rc = root_verify_self(name, ss, r, e)) != 0)
@@ -381,7 +320,7 @@ token2_bundle_parse(const char *name, const char *buf, size_t len,
 {
 	struct sig_pubkey pk;
 	config_t cfg;
-	int cfg_live = 0, rc, line;
+	int cfg_live = 0, rc;
 
 	*root_ss = NULL;
 	*token = NULL;
@@ -394,9 +333,8 @@ token2_bundle_parse(const char *name, const char *buf, size_t len,
 	if (len > TOKEN2_BUNDLE_MAX)
 		return err_set(e, MUSTER_EDATA, "%s: %zu bytes, more than the "
 		    "limit of %d", name, len, TOKEN2_BUNDLE_MAX);
-	if (!text_ok(buf, len, &line))
-		return err_set(e, MUSTER_EDATA, "%s:%d: a byte that is not "
-		    "printable ASCII", name, line);
+	if ((rc = token_bundle_text(name, buf, len, e)) != 0)
+		return rc;
 	config_init(&cfg);
 	cfg_live = 1;
 	if ((rc = cfgscan_read(&cfg, name, "bundle", buf, len, 1, e)) != 0)

@@ -12,7 +12,6 @@
  * written is parsed back first, so a rewrite cannot leave a file the
  * agent would refuse.
  */
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,11 +72,6 @@ struct sim {
 	struct timespec	 mtim;
 };
 
-struct ctx {
-	const char		*name;	/* file name for messages */
-	struct muster_err	*e;
-};
-
 static const struct {
 	const char	*name;
 	size_t		 off;
@@ -90,25 +84,8 @@ static const struct {
 
 #define NFACTS	(sizeof fact_fields / sizeof fact_fields[0])
 
-static int	serr(struct ctx *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* Records "name:line: message" as MUSTER_EDATA and returns it. */
 static int
-serr(struct ctx *c, int line, const char *fmt, ...)
-{
-	char msg[ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return err_set(c->e, MUSTER_EDATA, "%s:%d: %s", c->name,
-	    line > 0 ? line : 1, msg);
-}
-
-static int
-oom(struct ctx *c)
+oom(struct cfgread_doc *c)
 {
 	return err_set(c->e, MUSTER_EINTERNAL, "%s: out of memory", c->name);
 }
@@ -182,31 +159,22 @@ header_len(const char *buf, size_t len)
 	return last;
 }
 
-/* The line of s for messages; the root group's is the file's first. */
-static int
-line_of(const config_setting_t *s)
-{
-	int line = cfgread_line(s);
-
-	return line > 0 ? line : 1;
-}
-
 /* Checks that s (named what, for messages) has type want. */
 static int
-want_type(struct ctx *c, const config_setting_t *s, const char *what,
+want_type(struct cfgread_doc *c, const config_setting_t *s, const char *what,
     int want)
 {
 	int type = config_setting_type(s);
 
 	if (type == want)
 		return 0;
-	return serr(c, line_of(s), "%s must be %s, not %s", what,
+	return cfgread_doc_err(c, s, "%s must be %s, not %s", what,
 	    cfgread_type_name(want), cfgread_type_name(type));
 }
 
 /* Copies string setting s into dst[size] after checking it. */
 static int
-text_field(struct ctx *c, const config_setting_t *s, const char *what,
+text_field(struct cfgread_doc *c, const config_setting_t *s, const char *what,
     char *dst, size_t size)
 {
 	const char *v;
@@ -216,18 +184,18 @@ text_field(struct ctx *c, const config_setting_t *s, const char *what,
 	if ((rc = want_type(c, s, what, CONFIG_TYPE_STRING)) < 0)
 		return rc;
 	if (cfgread_str(s, size, &v) != 0)
-		return serr(c, line_of(s), "%s is longer than %zu bytes",
+		return cfgread_doc_err(c, s, "%s is longer than %zu bytes",
 		    what, size - 1);
 	n = strlen(v);
 	if (!esc_text_ok(v, n))
-		return serr(c, line_of(s), "%s holds a control character "
+		return cfgread_doc_err(c, s, "%s holds a control character "
 		    "or bad UTF-8", what);
 	memcpy(dst, v, n + 1);
 	return 0;
 }
 
 static int
-parse_namespace(struct ctx *c, const config_setting_t *g, int ns,
+parse_namespace(struct cfgread_doc *c, const config_setting_t *g, int ns,
     struct sim_data *sd)
 {
 	const config_setting_t *s;
@@ -238,7 +206,7 @@ parse_namespace(struct ctx *c, const config_setting_t *g, int ns,
 
 	n = config_setting_length(g);
 	if (n > SIM_MAX_SETTINGS)
-		return serr(c, line_of(g), "more than %d settings in "
+		return cfgread_doc_err(c, g, "more than %d settings in "
 		    "\"%s\"", SIM_MAX_SETTINGS, device_namespaces[ns]);
 	if (n == 0)
 		return 0;
@@ -248,8 +216,8 @@ parse_namespace(struct ctx *c, const config_setting_t *g, int ns,
 		s = config_setting_get_elem(g, (unsigned)i);
 		key = config_setting_name(s);
 		if (key == NULL || !sim_key_ok(key))
-			return serr(c, line_of(s), "bad settings key in \"%s\" "
-			    "(want a letter, then A-Z a-z 0-9 _ -)",
+			return cfgread_doc_err(c, s, "bad settings key "
+			    "in \"%s\" (want a letter, then A-Z a-z 0-9 _ -)",
 			    device_namespaces[ns]);
 		snprintf(what, sizeof what, "setting %s/%s",
 		    device_namespaces[ns], key);
@@ -266,7 +234,8 @@ parse_namespace(struct ctx *c, const config_setting_t *g, int ns,
 }
 
 static int
-parse_settings(struct ctx *c, const config_setting_t *g, struct sim_data *sd)
+parse_settings(struct cfgread_doc *c, const config_setting_t *g,
+    struct sim_data *sd)
 {
 	const config_setting_t *s;
 	const char *name;
@@ -279,8 +248,8 @@ parse_settings(struct ctx *c, const config_setting_t *g, struct sim_data *sd)
 		s = config_setting_get_elem(g, (unsigned)i);
 		name = config_setting_name(s);
 		if ((ns = device_ns_index(name)) < 0)
-			return serr(c, line_of(s), "unknown settings namespace "
-			    "\"%s\" (want system, secure or global)",
+			return cfgread_doc_err(c, s, "unknown settings "
+			    "namespace \"%s\" (want system, secure or global)",
 			    name != NULL ? name : "");
 		if ((rc = want_type(c, s, "a settings namespace",
 		    CONFIG_TYPE_GROUP)) < 0)
@@ -300,7 +269,8 @@ pkg_cmp(const void *a, const void *b)
 }
 
 static int
-parse_package(struct ctx *c, const config_setting_t *g, struct sim_pkg *p)
+parse_package(struct cfgread_doc *c, const config_setting_t *g,
+    struct sim_pkg *p)
 {
 	const config_setting_t *s, *name = NULL, *enabled = NULL;
 	const char *field;
@@ -317,14 +287,15 @@ parse_package(struct ctx *c, const config_setting_t *g, struct sim_pkg *p)
 		else if (field != NULL && strcmp(field, "enabled") == 0)
 			enabled = s;
 		else
-			return serr(c, line_of(s), "package: unknown field "
-			    "\"%s\" (want name and enabled)",
+			return cfgread_doc_err(c, s, "package: unknown "
+			    "field \"%s\" (want name and enabled)",
 			    field != NULL ? field : "");
 	}
 	if (name == NULL)
-		return serr(c, line_of(g), "package: missing field \"name\"");
+		return cfgread_doc_err(c, g, "package: missing field "
+		    "\"name\"");
 	if (enabled == NULL)
-		return serr(c, line_of(g), "package: missing field "
+		return cfgread_doc_err(c, g, "package: missing field "
 		    "\"enabled\"");
 	if ((rc = want_type(c, name, "package field \"name\"",
 	    CONFIG_TYPE_STRING)) < 0 ||
@@ -332,18 +303,19 @@ parse_package(struct ctx *c, const config_setting_t *g, struct sim_pkg *p)
 	    CONFIG_TYPE_BOOL)) < 0)
 		return rc;
 	if (!device_pkg_ok(config_setting_get_string(name)))
-		return serr(c, line_of(name), "bad package name (want 1 to %d "
-		    "of A-Z a-z 0-9 . _)", DEVICE_PKG_MAX);
+		return cfgread_doc_err(c, name, "bad package name (want 1 "
+		    "to %d of A-Z a-z 0-9 . _)", DEVICE_PKG_MAX);
 	if ((p->name = strdup(config_setting_get_string(name))) == NULL)
 		return oom(c);
 	/* Its type was checked above, so this cannot fail. */
 	(void)cfgread_bool(enabled, &p->enabled);
-	p->line = line_of(g);
+	p->line = cfgread_line1(g);
 	return 0;
 }
 
 static int
-parse_packages(struct ctx *c, const config_setting_t *l, struct sim_data *sd)
+parse_packages(struct cfgread_doc *c, const config_setting_t *l,
+    struct sim_data *sd)
 {
 	struct sim_pkg **sorted = NULL;
 	size_t k;
@@ -353,7 +325,7 @@ parse_packages(struct ctx *c, const config_setting_t *l, struct sim_data *sd)
 		goto out;
 	n = config_setting_length(l);
 	if (n > SIM_MAX_PACKAGES) {
-		rc = serr(c, line_of(l), "more than %d packages",
+		rc = cfgread_doc_err(c, l, "more than %d packages",
 		    SIM_MAX_PACKAGES);
 		goto out;
 	}
@@ -375,7 +347,8 @@ parse_packages(struct ctx *c, const config_setting_t *l, struct sim_data *sd)
 	qsort(sorted, (size_t)n, sizeof *sorted, pkg_cmp);
 	for (k = 1; k < (size_t)n; k++)
 		if (strcmp(sorted[k - 1]->name, sorted[k]->name) == 0) {
-			rc = serr(c, sorted[k - 1]->line > sorted[k]->line ?
+			rc = err_at(c->e, MUSTER_EDATA, c->name,
+			    sorted[k - 1]->line > sorted[k]->line ?
 			    sorted[k - 1]->line : sorted[k]->line,
 			    "duplicate package \"%s\"", sorted[k]->name);
 			goto out;
@@ -387,7 +360,8 @@ out:
 }
 
 static int
-parse_root(struct ctx *c, const config_setting_t *root, struct sim_data *sd)
+parse_root(struct cfgread_doc *c, const config_setting_t *root,
+    struct sim_data *sd)
 {
 	const config_setting_t *s;
 	char what[64];
@@ -418,13 +392,13 @@ parse_root(struct ctx *c, const config_setting_t *root, struct sim_data *sd)
 			if ((rc = parse_packages(c, s, sd)) < 0)
 				return rc;
 		} else
-			return serr(c, line_of(s), "unknown field \"%s\" "
+			return cfgread_doc_err(c, s, "unknown field \"%s\" "
 			    "(want manufacturer, model, build, os_version, "
 			    "settings or packages)", name);
 	}
 	for (f = 0; f < NFACTS; f++)
 		if (!seen[f])
-			return serr(c, 1, "missing field \"%s\"",
+			return cfgread_doc_err(c, NULL, "missing field \"%s\"",
 			    fact_fields[f].name);
 	return 0;
 }
@@ -437,7 +411,7 @@ static int
 sim_parse(const char *name, const char *buf, size_t len, struct sim_data *sd,
     struct muster_err *e)
 {
-	struct ctx c = { name, e };
+	struct cfgread_doc c = { name, e };
 	config_t cfg;
 	size_t hl;
 	int live = 0, rc;

@@ -11,6 +11,8 @@
 #define MUSTER_CFGREAD_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <libconfig.h>
 
@@ -65,5 +67,63 @@ int	cfgread_bool(const config_setting_t *s, int *v);
 int	cfgread_err(struct muster_err *e, int code, const char *file,
 	    const config_setting_t *s, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
+
+/*
+ * cfgread_line, but 1 where that is 0: a setting with no line is the root
+ * group, whose place is the top of the file.
+ */
+int	cfgread_line1(const config_setting_t *s);
+
+/* 1 if s is one of names (a NULL-terminated list), else 0. */
+int	cfgread_in(const char *const *names, const char *s);
+
+/*
+ * A document read strictly (a root, a manifest, a sim device file): its
+ * name for messages and where an error goes, both the caller's.  Every
+ * cfgread_doc_* error is MUSTER_EDATA "name:LINE: ...", LINE from
+ * cfgread_line1, and "label: " stands before the message where a label
+ * is given (NULL: none).
+ */
+struct cfgread_doc {
+	const char		*name;
+	struct muster_err	*e;
+};
+
+/* Records "name:LINE: message" for setting s; returns MUSTER_EDATA. */
+int	cfgread_doc_err(const struct cfgread_doc *d, const config_setting_t *s,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * 0 if every member of group g is named in names (NULL-terminated); else
+ * MUSTER_EDATA "label: unknown field "NAME"" at that member.
+ */
+int	cfgread_doc_known(const struct cfgread_doc *d,
+	    const config_setting_t *g, const char *label,
+	    const char *const *names);
+
+/*
+ * The member name of group g, which must exist and be of libconfig type
+ * type (CONFIG_TYPE_INT also takes an INT64; want says the type in
+ * words).  Returns it (owned by the config_t) with *rc 0, or NULL with
+ * *rc MUSTER_EDATA: "label: missing field "NAME"" or "label: field
+ * "NAME" must be WANT".
+ */
+config_setting_t *cfgread_doc_member(const struct cfgread_doc *d,
+	    const config_setting_t *g, const char *label, const char *name,
+	    int type, const char *want, int *rc);
+
+/*
+ * The head every signed document starts with, required members of the
+ * root group top.  cfgread_doc_type: type, the string type_name (else
+ * "type must be "TYPE"").  cfgread_doc_version: version, an integer from
+ * 1 to max stored in *version (else "version N out of range (1 to MAX)"),
+ * then expires, a timefmt time stored in *expires (else "bad expires
+ * (want YYYY-MM-DDTHH:MM:SSZ, UTC)").  Each returns 0 or MUSTER_EDATA.
+ */
+int	cfgread_doc_type(const struct cfgread_doc *d,
+	    const config_setting_t *top, const char *type_name);
+int	cfgread_doc_version(const struct cfgread_doc *d,
+	    const config_setting_t *top, int max, int64_t *version,
+	    time_t *expires);
 
 #endif

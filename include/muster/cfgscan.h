@@ -45,4 +45,23 @@ int	cfgscan_whole(const config_t *cfg, const char *name,
 int	cfgscan_read(config_t *cfg, const char *name, const char *what,
 	    const char *buf, size_t len, int max_depth, struct muster_err *e);
 
+/*
+ * The gate of a document capped at max bytes (a profile, a root, a
+ * manifest): MUSTER_EDATA "name: LEN bytes, more than the limit of MAX"
+ * when len > max, then cfgscan_read.  A NULL buf reads as "" when len is
+ * 0 and is MUSTER_EINTERNAL "name: no buffer" otherwise.  cfg as for
+ * cfgscan_read: the caller config_init's and destroys it.
+ */
+int	cfgscan_read_max(config_t *cfg, const char *name, const char *what,
+	    const char *buf, size_t len, size_t max, int max_depth,
+	    struct muster_err *e);
+
+/*
+ * cfgscan_read_max for a document that may not be empty (a root, a
+ * manifest): a NULL buf or len 0 is MUSTER_EDATA "name: empty what".
+ */
+int	cfgscan_read_doc(config_t *cfg, const char *name, const char *what,
+	    const char *buf, size_t len, size_t max, int max_depth,
+	    struct muster_err *e);
+
 #endif

@@ -10,6 +10,7 @@
 #ifndef MUSTER_ERR_H
 #define MUSTER_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define MUSTER_OK        0
@@ -39,6 +40,21 @@ struct muster_err {
  */
 int	err_set(struct muster_err *e, int code, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/* err_set with a va_list. */
+int	err_vset(struct muster_err *e, int code, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 3, 0)));
+
+/*
+ * Records "file:line: message" in e (which may be NULL) and returns code:
+ * the one spelling of an error that points into a file.
+ */
+int	err_at(struct muster_err *e, int code, const char *file, int line,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* err_at with a va_list. */
+int	err_vat(struct muster_err *e, int code, const char *file, int line,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Like err_set, with ": strerror(errno)" appended. */
 int	err_sys(struct muster_err *e, int code, const char *fmt, ...)

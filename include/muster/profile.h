@@ -121,6 +121,12 @@ const char *profile_kind_name(enum rule_kind k);
 const char *profile_severity_name(enum rule_severity s);
 const char *profile_action_name(enum rule_action a);
 
+/*
+ * 1 if s is a profile (or rule) id: 1 to PROFILE_ID_MAX of a-z 0-9 . _ -,
+ * a letter or digit first; else 0.
+ */
+int	profile_valid_id(const char *s);
+
 /* Parses a scope name; returns 0 or -1. */
 int	profile_scope_parse(const char *s, enum profile_scope *out);
 

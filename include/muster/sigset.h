@@ -63,6 +63,26 @@ int	sigset_add(struct sigset *ss, const char *name, const char *text,
 	    __attribute__((warn_unused_result));
 
 /*
+ * sigset_add for signature number i + 1 of a list read from name (a JSON
+ * array, a libconfig list): the name it is added under is "NAME: WHAT N",
+ * NAME cut at 32 bytes.  A NULL text (the element is not a string) is
+ * MUSTER_EDATA "NAME: WHAT N: not a string".  Returns what sigset_add
+ * returns.
+ */
+int	sigset_add_nth(struct sigset *ss, const char *name, const char *what,
+	    size_t i, const char *text, size_t len, struct muster_err *e)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Decodes s[0..len), which must be canonical padded standard base64 (a
+ * document has one spelling), into a new buffer *out of 1 to max bytes
+ * (malloc'd, the caller's), *outlen its size.  Returns 0 or -1.
+ */
+int	sigset_b64_decode(const char *s, size_t len, size_t max,
+	    unsigned char **out, size_t *outlen)
+	    __attribute__((warn_unused_result));
+
+/*
  * Signs ss's bytes with sk and the trusted comment (sig_sign: prehashed,
  * verified before it is returned) and adds the signature to ss.  The new
  * text is ss->texts[ss->nsigs - 1].  Returns 0, MUSTER_EDATA when ss is

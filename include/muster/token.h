@@ -95,6 +95,14 @@ int	token_bundle_format(const struct sig_pubkey *pk, const char *token,
 	    const struct token *t, char **out, struct muster_err *e);
 
 /*
+ * The text gate of a bundle of either version: 0 if every one of the len
+ * bytes at buf is printable ASCII, TAB, CR or LF; else MUSTER_EDATA
+ * "name:LINE: a byte that is not printable ASCII".
+ */
+int	token_bundle_text(const char *name, const char *buf, size_t len,
+	    struct muster_err *e);
+
+/*
  * Parses a bundle (len bytes, named name in messages) into pk and a
  * malloc'd token string *token, then verifies the token with pk into *t.
  * Returns MUSTER_EDATA for a malformed bundle, MUSTER_ETRUST when the

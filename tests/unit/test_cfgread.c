@@ -9,6 +9,7 @@
 #include <libconfig.h>
 
 #include "muster/cfgread.h"
+#include "muster/cfgscan.h"
 
 static const char text[] =
     "s = \"hello\";\n"
@@ -138,6 +139,89 @@ lines_and_errors(void **state)
 	assert_string_equal(cfgread_type_name(-1), "something else");
 }
 
+/* The strict walkers of a signed document: every message names a line. */
+static void
+doc_walkers(void **state)
+{
+	static const char *const names[] = { "type", "version", NULL };
+	static const char doc[] =
+	    "type = \"muster-x\";\n"
+	    "version = 3;\n"
+	    "expires = \"2031-01-02T03:04:05Z\";\n";
+	struct muster_err e;
+	struct cfgread_doc d = { "x.cfg", &e };
+	config_t cfg;
+	config_setting_t *top = config_root_setting((config_t *)*state);
+	int64_t v = 0;
+	time_t t = 0;
+	int rc = 1;
+
+	assert_int_equal(cfgread_line1(top), 1);
+	assert_int_equal(cfgread_line1(get(state, "b")), 6);
+	assert_int_equal(cfgread_in(names, "version"), 1);
+	assert_int_equal(cfgread_in(names, "expires"), 0);
+	assert_int_equal(cfgread_doc_err(&d, NULL, "%s", "bad"), MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:1: bad");
+	assert_int_equal(cfgread_doc_known(&d, top, NULL, names), MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:1: unknown field \"s\"");
+	assert_int_equal(cfgread_doc_known(&d, get(state, "g"), "g",
+	    names), MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:8: g: unknown field \"x\"");
+	assert_null(cfgread_doc_member(&d, top, NULL, "nope",
+	    CONFIG_TYPE_STRING, "a string", &rc));
+	assert_int_equal(rc, MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:1: missing field \"nope\"");
+	assert_null(cfgread_doc_member(&d, top, "top", "s", CONFIG_TYPE_INT,
+	    "an integer", &rc));
+	assert_string_equal(e.msg, "x.cfg:1: top: field \"s\" must be an "
+	    "integer");
+	assert_non_null(cfgread_doc_member(&d, top, NULL, "big",
+	    CONFIG_TYPE_INT, "an integer", &rc));
+	assert_int_equal(rc, 0);
+
+	config_init(&cfg);
+	assert_int_equal(cfgscan_read_doc(&cfg, "x.cfg", "doc", doc,
+	    strlen(doc), 1024, 1, &e), 0);
+	top = config_root_setting(&cfg);
+	assert_int_equal(cfgread_doc_type(&d, top, "muster-x"), 0);
+	assert_int_equal(cfgread_doc_type(&d, top, "muster-y"), MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:1: type must be \"muster-y\"");
+	assert_int_equal(cfgread_doc_version(&d, top, 5, &v, &t), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(t, 1925089445);
+	assert_int_equal(cfgread_doc_version(&d, top, 2, &v, &t),
+	    MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:2: version 3 out of range (1 to 2)");
+	config_destroy(&cfg);
+}
+
+/* The gates before libconfig: empty, too large, a NULL buffer. */
+static void
+scan_gates(void **state)
+{
+	struct muster_err e;
+	config_t cfg;
+
+	(void)state;
+	config_init(&cfg);
+	assert_int_equal(cfgscan_read_doc(&cfg, "r.cfg", "root", "", 0, 10, 1,
+	    &e), MUSTER_EDATA);
+	assert_string_equal(e.msg, "r.cfg: empty root");
+	assert_int_equal(cfgscan_read_doc(&cfg, "r.cfg", "root", "a = 1;", 6,
+	    5, 1, &e), MUSTER_EDATA);
+	assert_string_equal(e.msg, "r.cfg: 6 bytes, more than the limit of 5");
+	assert_int_equal(cfgscan_read_max(&cfg, "p.cfg", "profile", NULL, 3,
+	    10, 1, &e), MUSTER_EINTERNAL);
+	assert_string_equal(e.msg, "p.cfg: no buffer");
+	assert_int_equal(cfgscan_read_max(&cfg, "p.cfg", "profile", NULL, 0,
+	    10, 1, &e), 0);
+	config_destroy(&cfg);
+	assert_int_equal(err_at(&e, MUSTER_EIO, "f", 7, "%d", 42),
+	    MUSTER_EIO);
+	assert_int_equal(e.code, MUSTER_EIO);
+	assert_string_equal(e.msg, "f:7: 42");
+}
+
 int
 main(void)
 {
@@ -145,6 +229,8 @@ main(void)
 		cmocka_unit_test(strings),
 		cmocka_unit_test(integers_and_bools),
 		cmocka_unit_test(lines_and_errors),
+		cmocka_unit_test(doc_walkers),
+		cmocka_unit_test(scan_gates),
 	};
 
 	return cmocka_run_group_tests_name("cfgread", tests, setup, teardown);

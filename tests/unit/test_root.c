@@ -698,6 +698,36 @@ stock_minisign(void **state)
 	rmtree(dir);
 }
 
+/* The canonical base64 of a document's bytes: one spelling only. */
+static void
+b64_and_nth(void **state)
+{
+	unsigned char *bin = NULL;
+	size_t len = 0;
+	struct sigset *ss = NULL;
+	struct muster_err e;
+
+	(void)state;
+	assert_int_equal(sigset_b64_decode("aGk=", 4, 16, &bin, &len), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(bin, "hi", 2);
+	free(bin);
+	assert_int_equal(sigset_b64_decode("aGl=", 4, 16, &bin, &len), -1);
+	assert_null(bin);
+	assert_int_equal(sigset_b64_decode("aGk", 3, 16, &bin, &len), -1);
+	assert_int_equal(sigset_b64_decode("aG k", 4, 16, &bin, &len), -1);
+	assert_int_equal(sigset_b64_decode("", 0, 16, &bin, &len), -1);
+	assert_int_equal(sigset_b64_decode("aGk=", 4, 1, &bin, &len), -1);
+	assert_int_equal(sigset_new("hi", 2, 16, 0, &ss, &e), 0);
+	assert_int_equal(sigset_add_nth(ss, "org/root.json", "signature", 1,
+	    NULL, 0, &e), MUSTER_EDATA);
+	assert_string_equal(e.msg, "org/root.json: signature 2: not a string");
+	assert_int_not_equal(sigset_add_nth(ss, "r", "root signature", 0, "x",
+	    1, &e), 0);
+	assert_int_equal(ss->nsigs, 0);
+	sigset_free(ss);
+}
+
 int
 main(void)
 {
@@ -712,6 +742,7 @@ main(void)
 		cmocka_unit_test(json_wire),
 		cmocka_unit_test(org_layout),
 		cmocka_unit_test(stock_minisign),
+		cmocka_unit_test(b64_and_nth),
 	};
 
 	if (sodium_init() < 0)

@@ -955,6 +955,23 @@ bundle_refuses(void **state)
 	free(tok);
 }
 
+/* A bundle is text: the first byte that is not names its line. */
+static void
+bundle_text_gate(void **state)
+{
+	struct muster_err e;
+
+	(void)state;
+	assert_int_equal(token_bundle_text("b", "a = 1;\r\n\tb;\n", 11, &e),
+	    0);
+	assert_int_equal(token_bundle_text("b", "a\nb\n\x7f", 5, &e),
+	    MUSTER_EDATA);
+	assert_string_equal(e.msg, "b:3: a byte that is not printable ASCII");
+	assert_int_equal(token_bundle_text("b", "\xc3\xa9", 2, &e),
+	    MUSTER_EDATA);
+	assert_string_equal(e.msg, "b:1: a byte that is not printable ASCII");
+}
+
 int
 main(void)
 {
@@ -974,6 +991,7 @@ main(void)
 		cmocka_unit_test(revocation_roundtrip),
 		cmocka_unit_test(bundle_roundtrip),
 		cmocka_unit_test(bundle_refuses),
+		cmocka_unit_test(bundle_text_gate),
 	};
 
 	if (sodium_init() < 0)
