@@ -135,6 +135,22 @@ judge(const struct profile *p, const char *bytes, size_t len,
 }
 
 int
+install_judge(const char *dir, const struct state_anchor *a,
+    const struct profile *p, const char *bytes, size_t len, const char *name,
+    struct muster_err *e)
+{
+	struct state_profile *inst = NULL;
+	size_t ninst = 0;
+	int rc;
+
+	if ((rc = state_profiles_load(dir, a, &inst, &ninst, e)) != 0)
+		return rc;
+	rc = judge(p, bytes, len, a, inst, ninst, name, e);
+	state_profiles_free(inst, ninst);
+	return rc;
+}
+
+int
 install_profile(const char *dir, const struct state_anchor *a,
     const char *name, const char *buf, size_t len, const char *signame,
     const char *sig, size_t siglen, struct profile **outp,
@@ -231,13 +247,8 @@ out:
 	return rc == 0 ? 0 : cli_fail(rc, &e);
 }
 
-/*
- * Decodes a profile object (id, serial, profile: base64, signature) into
- * a malloc'd *bytes (NUL-terminated, *len bytes) and *sig, which points
- * into obj.
- */
-static int
-json_decode(const char *name, json_t *obj, unsigned char **bytes,
+int
+install_json_decode(const char *name, json_t *obj, unsigned char **bytes,
     size_t *len, const char **sig, const char **id, json_int_t *serial,
     struct muster_err *e)
 {
@@ -282,8 +293,8 @@ install_profile_json_check(const struct state_anchor *a, const char *name,
 	int rc;
 
 	*outp = NULL;
-	if ((rc = json_decode(name, obj, &bytes, &len, &sig, &id, &serial,
-	    e)) != 0)
+	if ((rc = install_json_decode(name, obj, &bytes, &len, &sig, &id,
+	    &serial, e)) != 0)
 		return rc;
 	if (len > PROFILE_MAX_BYTES || strlen(sig) > SIG_FILE_MAX) {
 		rc = err_set(e, MUSTER_EDATA, "%s: profile or signature too "
@@ -330,8 +341,8 @@ install_profile_json(const char *dir, const struct state_anchor *a,
 
 	if (outp != NULL)
 		*outp = NULL;
-	if ((rc = json_decode(name, obj, &bytes, &len, &sig, &id, &serial,
-	    e)) != 0)
+	if ((rc = install_json_decode(name, obj, &bytes, &len, &sig, &id,
+	    &serial, e)) != 0)
 		return rc;
 	/* Unsigned labels that disagree with the signed bytes: refuse. */
 	if (len <= PROFILE_MAX_BYTES && strlen(sig) <= SIG_FILE_MAX &&

@@ -50,6 +50,27 @@ int	install_profile_json_check(const struct state_anchor *a,
 	    const char *name, json_t *obj, struct profile **out,
 	    char hash[SIGSET_HASH_HEX], struct muster_err *e);
 
+/*
+ * Judges p, a profile verified from the len bytes at bytes, against a's
+ * scope, the clock and the profiles installed in dir: expired, another
+ * scope, or a serial lower than the installed one of its id (or equal
+ * with other bytes) is MUSTER_ETRUST.  Returns 0 to install, 1 when the
+ * identical profile is installed, or the refusal.
+ */
+int	install_judge(const char *dir, const struct state_anchor *a,
+	    const struct profile *p, const char *bytes, size_t len,
+	    const char *name, struct muster_err *e);
+
+/*
+ * Decodes a profile object (id, serial, profile: base64, signature) into
+ * a malloc'd *bytes (NUL-terminated, *len bytes; the caller frees it);
+ * *sig and *id point into obj.  Nothing is verified.  Returns 0,
+ * MUSTER_EDATA or MUSTER_EINTERNAL.
+ */
+int	install_json_decode(const char *name, json_t *obj,
+	    unsigned char **bytes, size_t *len, const char **sig,
+	    const char **id, json_int_t *serial, struct muster_err *e);
+
 struct cmd_opts;
 
 /* `muster-agent trust` and `muster-agent install`; return the exit code. */

@@ -236,7 +236,8 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 
 	memset(a, 0, sizeof *a);
 	config_init(&cfg);
-	if (!exists(dir, STATE_ANCHOR) && exists(dir, STATE_ROOT)) {
+	if (exists(dir, STATE_ROOT)) {
+		/* Also a first-wave device that followed a rotation. */
 		if ((rc = state_root_load(dir, NULL, &a->root, e)) != 0 ||
 		    (rc = cfg_scope(dir, &a->scope, e)) != 0)
 			goto out;
@@ -480,6 +481,29 @@ out:
 	free(pub);
 	free(ppath);
 	return rc;
+}
+
+int
+state_endpoint(const char *dir, const struct state_cfg *c,
+    char server[URL_MAX + 1], char pins[ROOT_PINS_CURL_MAX],
+    struct muster_err *e)
+{
+	struct root r;
+
+	if (exists(dir, STATE_ROOT) && state_root_load(dir, NULL, &r,
+	    NULL) == 0) {
+		snprintf(server, URL_MAX + 1, "%s", r.server);
+		if (root_pins_curl(&r, pins, ROOT_PINS_CURL_MAX) != 0)
+			return err_set(e, MUSTER_ECONFIG, "%s/%s: pins too "
+			    "long", dir, STATE_ROOT);
+		return 0;
+	}
+	if (c->server[0] == '\0' || c->pin[0] == '\0')
+		return err_set(e, MUSTER_ECONFIG, "%s: not enrolled with a "
+		    "server; run muster-agent enroll BUNDLE", dir);
+	snprintf(server, URL_MAX + 1, "%s", c->server);
+	snprintf(pins, ROOT_PINS_CURL_MAX, "%s", c->pin);
+	return 0;
 }
 
 int
@@ -946,5 +970,56 @@ out:
 	config_destroy(&cfg);
 	free(buf);
 	free(path);
+	return rc;
+}
+
+int
+state_profiles_purge(const char *dir, const struct state_anchor *a,
+    size_t *np, struct muster_err *e)
+{
+	struct muster_err le = { 0 };
+	struct state_profile sp;
+	struct dirent *de;
+	DIR *d = NULL;
+	char *pdir = NULL, *path = NULL;
+	size_t nl;
+	int rc = 0;
+
+	*np = 0;
+	if ((pdir = path2(dir, STATE_PROFILES, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((d = opendir(pdir)) == NULL) {
+		rc = errno == ENOENT ? 0 : err_sys(e, MUSTER_EIO, "%s", pdir);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		nl = strlen(de->d_name);
+		if (nl <= strlen(PROFILE_SUFFIX) || strcmp(de->d_name + nl -
+		    strlen(PROFILE_SUFFIX), PROFILE_SUFFIX) != 0)
+			continue;
+		if ((path = path2(pdir, de->d_name, NULL)) == NULL) {
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		rc = load_one(path, a, &sp, &le);
+		if (rc == 0) {
+			profile_free(sp.p);
+			free(sp.bytes);
+		} else if (rc == MUSTER_ETRUST) {
+			if (unlink(path) == -1 && errno != ENOENT) {
+				rc = err_sys(e, MUSTER_EIO, "%s", path);
+				goto out;
+			}
+			(*np)++;
+		}
+		free(path);
+		path = NULL;
+	}
+	rc = *np > 0 ? fs_sync_dir(pdir, e) : 0;
+out:
+	free(path);
+	if (d != NULL)
+		closedir(d);
+	free(pdir);
 	return rc;
 }

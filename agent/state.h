@@ -145,6 +145,15 @@ int	state_manifest_store(const char *dir, const struct sigset *ss,
 /* Removes STATE/manifest.json (a missing one is fine). */
 int	state_manifest_remove(const char *dir, struct muster_err *e);
 
+/*
+ * Removes every installed profile that no longer verifies against a's
+ * policy role (after a root rotation removed its key); *n counts them.
+ * Damaged files and other errors are left for state_profiles_load to
+ * report.  Returns 0 or a local error.
+ */
+int	state_profiles_purge(const char *dir, const struct state_anchor *a,
+	    size_t *n, struct muster_err *e);
+
 /* Removes the installed profile id (a missing one is fine). */
 int	state_profile_remove(const char *dir, const char *id,
 	    struct muster_err *e);
@@ -176,6 +185,17 @@ int	state_cfg_load(const char *dir, struct state_cfg *c,
 
 /* Checks c's fields and rewrites agent.cfg atomically (0600). */
 int	state_cfg_store(const char *dir, const struct state_cfg *c,
+	    struct muster_err *e);
+
+/*
+ * Where the device talks to: the server URL and the pins (curl's
+ * "pin;pin" set, at most ROOT_PINS_CURL_MAX bytes) of the root the
+ * state holds, so that a rotated root's new URL or server key needs no
+ * re-enrollment; for a first-wave anchor (or when no anchor loads) the
+ * server and pin of agent.cfg.  Returns 0 or MUSTER_ECONFIG.
+ */
+int	state_endpoint(const char *dir, const struct state_cfg *c,
+	    char server[URL_MAX + 1], char pins[ROOT_PINS_CURL_MAX],
 	    struct muster_err *e);
 
 /* 1 if s is 32 lowercase hex digits (a device id). */
