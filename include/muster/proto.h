@@ -26,6 +26,7 @@
 #define PROTO_HDR_DEVICE	"Muster-Device"		/* its device id */
 #define PROTO_HDR_SIGNATURE	"Muster-Signature"	/* base64 Ed25519 */
 #define PROTO_HDR_TIME		"Muster-Time"		/* a GET's time */
+#define PROTO_HDR_ROOT		"Muster-Root"		/* its root version */
 
 /*
  * A POST is signed over its exact body; a GET over
@@ -40,11 +41,15 @@
 #define PROTO_PATH_ENROLL		"/v1/enroll"
 #define PROTO_PATH_PREVIEW		"/v1/enroll/preview"
 #define PROTO_PATH_PROFILE		"/v1/profile"
+#define PROTO_PATH_POLICY		"/v1/policy"	/* signed GET */
+#define PROTO_PATH_ROOT			"/v1/root"	/* ?since=N, unsigned */
 #define PROTO_PATH_REPORT		"/v1/report"
 #define PROTO_PATH_UNENROLL		"/v1/unenroll"
 #define PROTO_PATH_ADMIN_PROFILE	"/v1/admin/profile"
 #define PROTO_PATH_ADMIN_REVOKE		"/v1/admin/revoke"
 #define PROTO_PATH_ADMIN_ROLLUP		"/v1/admin/rollup"
+#define PROTO_PATH_ADMIN_ROOT		"/v1/admin/root"
+#define PROTO_PATH_ADMIN_MANIFEST	"/v1/admin/manifest"
 #define PROTO_PATH_HEALTHZ		"/healthz"
 #define PROTO_PATH_METRICS		"/metrics"
 
