@@ -26,7 +26,7 @@
 #define PROTO_HDR_DEVICE	"Muster-Device"		/* its device id */
 #define PROTO_HDR_SIGNATURE	"Muster-Signature"	/* base64 Ed25519 */
 #define PROTO_HDR_TIME		"Muster-Time"		/* a GET's time */
-#define PROTO_HDR_ROOT		"Muster-Root"		/* its root version */
+#define PROTO_HDR_ROOT		"Muster-Root"		/* root version held */
 
 /*
  * A POST is signed over its exact body; a GET over
@@ -41,8 +41,6 @@
 #define PROTO_PATH_ENROLL		"/v1/enroll"
 #define PROTO_PATH_PREVIEW		"/v1/enroll/preview"
 #define PROTO_PATH_PROFILE		"/v1/profile"
-#define PROTO_PATH_POLICY		"/v1/policy"	/* signed GET */
-#define PROTO_PATH_ROOT			"/v1/root"	/* ?since=N, unsigned */
 #define PROTO_PATH_REPORT		"/v1/report"
 #define PROTO_PATH_UNENROLL		"/v1/unenroll"
 #define PROTO_PATH_ADMIN_PROFILE	"/v1/admin/profile"
@@ -52,6 +50,8 @@
 #define PROTO_PATH_ADMIN_MANIFEST	"/v1/admin/manifest"
 #define PROTO_PATH_HEALTHZ		"/healthz"
 #define PROTO_PATH_METRICS		"/metrics"
+#define PROTO_PATH_POLICY		"/v1/policy"	/* roots, manifest, profiles */
+#define PROTO_PATH_ROOT			"/v1/root"	/* ?since=N, unsigned */
 
 /* Every request and answer body of the API is JSON. */
 #define PROTO_CTYPE_JSON	"application/json"
