@@ -1,9 +1,12 @@
 /*
  * enroll: `muster-agent enroll`.
  *
- * Enrollment trusts nothing but the bundle's org-signed token: the token
- * is verified with the bundle's org key, and the server URL and pin come
- * only from it.  The device key is made here and never leaves the device;
+ * Enrollment trusts nothing but the bundle: a first-wave bundle's token
+ * is verified with its org key (the legacy root); a v2 bundle's root must
+ * meet its own root threshold (trust on first use), its token must be
+ * signed by the root's enroll role and name that root by version and
+ * hash (token2_bundle_parse).  The server URL and pin come only from the
+ * signed token.  The device key is made here and never leaves the device;
  * the server sees its public half, in a request signed with it (proof of
  * possession).  The answer is checked (device id form) and its profile
  * installed with every check of `muster-agent install`.
@@ -35,8 +38,11 @@
 #include "muster/profile.h"
 #include "muster/report.h"
 #include "muster/sig.h"
+#include "muster/root.h"
+#include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "muster/token2.h"
 #include "call.h"
 #include "cmd.h"
 #include "enroll.h"
@@ -91,6 +97,7 @@ struct enroll_args {
 /* A family member's consent, once given. */
 struct family {
 	struct profile	*p;		/* the family profile shown, or NULL */
+	char		 hash[SIGSET_HASH_HEX];	/* of its bytes; "" if none */
 	char		*text;		/* the text shown */
 	size_t		 tlen;
 	char		*receipt;	/* the receipt, as sent */
@@ -196,7 +203,8 @@ static int
 anchor_matches(const struct state_anchor *a, const struct sig_pubkey *pk,
     enum profile_scope scope, const char *dir, struct muster_err *e)
 {
-	if (sodium_memcmp(a->pk.keyid, pk->keyid, sizeof pk->keyid) != 0 ||
+	if (a->has_root ||
+	    sodium_memcmp(a->pk.keyid, pk->keyid, sizeof pk->keyid) != 0 ||
 	    sodium_memcmp(a->pk.pk, pk->pk, sizeof pk->pk) != 0 ||
 	    a->scope != scope)
 		return err_set(e, MUSTER_ETRUST, "%s: another trust anchor or "
@@ -206,18 +214,25 @@ anchor_matches(const struct state_anchor *a, const struct sig_pubkey *pk,
 
 /* Prints what the bundle says and what the device will report. */
 static void
-enroll_explain(const struct token *t, const struct sig_pubkey *pk)
+enroll_explain(const struct token *t, const struct state_anchor *ba)
 {
-	char hex[SIG_KEYID_HEX], exp[TIMEFMT_LEN];
+	char hex[SIG_KEYID_HEX], exp[TIMEFMT_LEN], rexp[TIMEFMT_LEN];
 
-	sig_keyid_hex(pk->keyid, hex);
 	timefmt_format(t->expires, exp);
-	printf("Enrollment of %s (%s), scope %s\n"
-	    "  org key:  %s\n"
-	    "  server:   %s\n"
+	printf("Enrollment of %s (%s), scope %s\n", t->person, t->unit,
+	    profile_scope_name(t->scope));
+	if (ba->has_root) {
+		timefmt_format(ba->root.expires, rexp);
+		printf("  root:     version %lld, expires %s\n"
+		    "            BLAKE2b-256 %s\n", (long long)ba->root.version,
+		    rexp, ba->root.hash);
+	} else {
+		sig_keyid_hex(ba->pk.keyid, hex);
+		printf("  org key:  %s\n", hex);
+	}
+	printf("  server:   %s\n"
 	    "  pin:      %s\n"
-	    "  token:    %s, expires %s\n\n", t->person, t->unit,
-	    profile_scope_name(t->scope), hex, t->server, t->pin, t->id, exp);
+	    "  token:    %s, expires %s\n\n", t->server, t->pin, t->id, exp);
 	if (t->scope == SCOPE_PERSONNEL) {
 		info_report_fields(t->scope);
 		printf("\n");
@@ -232,8 +247,9 @@ enroll_explain(const struct token *t, const struct sig_pubkey *pk)
  * not verify.
  */
 static int
-preview(const struct token *t, const char *token, const struct sig_pubkey *pk,
-    struct profile **p, struct muster_err *e)
+preview(const struct token *t, const char *token,
+    const struct state_anchor *ba, struct profile **p,
+    char hash[SIGSET_HASH_HEX], struct muster_err *e)
 {
 	struct net_response rs;
 	json_t *o = NULL, *prof;
@@ -289,8 +305,8 @@ preview(const struct token *t, const char *token, const struct sig_pubkey *pk,
 		goto out;
 	}
 	if (!json_is_null(prof))
-		rc = install_profile_json_check(pk, SCOPE_FAMILY,
-		    "server's family profile", prof, p, e);
+		rc = install_profile_json_check(ba, "server's family profile",
+		    prof, p, hash, e);
 out:
 	json_decref(o);
 	net_response_free(&rs);
@@ -343,7 +359,7 @@ ask(int tty, const char *text, size_t len, struct muster_err *e)
  */
 static int
 family_consent(const struct enroll_args *ea, const struct token *t,
-    const char *token, const struct sig_pubkey *pk, struct family *f,
+    const char *token, const struct state_anchor *ba, struct family *f,
     struct muster_err *e)
 {
 	struct consent c;
@@ -357,7 +373,7 @@ family_consent(const struct enroll_args *ea, const struct token *t,
 		    "the member's consent: run enroll on a terminal and "
 		    "answer yes, or add --consent; nothing was sent");
 	}
-	if ((rc = preview(t, token, pk, &f->p, e)) != 0 ||
+	if ((rc = preview(t, token, ba, &f->p, f->hash, e)) != 0 ||
 	    (rc = consent_text(f->p, ea->report_only, &f->text, &f->tlen,
 	    e)) != 0)
 		goto out;
@@ -394,8 +410,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	struct enroll_args ea = { 0, 0 };
 	struct family fam;
 	struct muster_err e = { 0 }, ie = { 0 };
-	struct sig_pubkey orgpk;
-	struct state_anchor a;
+	struct state_anchor a, ba;
+	struct sigset *root_ss = NULL;
 	struct state_cfg c;
 	struct token t;
 	struct net_response rs;
@@ -417,9 +433,16 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	if (argc - i != 1)
 		return cli_usage("enroll", "expected one BUNDLE");
 	/* Capped, verified, parsed; expiry judged here. */
-	if ((rc = fs_read_file(argv[i], BUNDLE_MAX, &buf, &len, &e)) != 0 ||
-	    (rc = token_bundle_parse(argv[i], buf, len, &orgpk, &token, &t, &e)) != 0)
+	memset(&ba, 0, sizeof ba);
+	if ((rc = fs_read_file(argv[i], TOKEN2_BUNDLE_MAX, &buf, &len,
+	    &e)) != 0 || (rc = token2_bundle_parse(argv[i], buf, len, &root_ss,
+	    &ba.root, &token, &t, &e)) != 0)
 		goto out;
+	/* The bundle's anchor, in memory until the member has agreed. */
+	ba.scope = t.scope;
+	ba.has_root = root_ss != NULL;
+	if (!ba.has_root)
+		ba.pk = ba.root.roles[ROOT_ROLE_POLICY].keys[0];
 	if (token_expired(&t, time(NULL))) {
 		char exp[TIMEFMT_LEN];
 
@@ -441,10 +464,10 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		    "device %s; unenroll first", o->state, c.device_id);
 		goto out;
 	}
-	enroll_explain(&t, &orgpk);
+	enroll_explain(&t, &ba);
 	/* Nothing is made or kept before the member has agreed. */
 	if (t.scope == SCOPE_FAMILY && (rc = family_consent(&ea, &t, token,
-	    &orgpk, &fam, &e)) != 0)
+	    &ba, &fam, &e)) != 0)
 		goto out;
 	if ((rc = state_open(o->state, 1, &e)) != 0 ||
 	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0)
@@ -459,13 +482,20 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (lstat(anchor, &st) == 0) {
-		/* Set by trust, or by an enrollment that did not finish. */
-		if ((rc = state_anchor_load(o->state, &a, &e)) != 0 ||
-		    (rc = anchor_matches(&a, &orgpk, t.scope, o->state,
+	if (ba.has_root) {
+		/* Refused if another anchor is set; the same root again is
+		 * an enrollment that did not finish. */
+		if ((rc = state_root_set(o->state, root_ss, t.scope,
+		    &e)) != 0 || (rc = state_anchor_load(o->state, &a,
 		    &e)) != 0)
 			goto out;
-	} else if ((rc = state_anchor_set(o->state, &orgpk, t.scope,
+	} else if (lstat(anchor, &st) == 0) {
+		/* Set by trust, or by an enrollment that did not finish. */
+		if ((rc = state_anchor_load(o->state, &a, &e)) != 0 ||
+		    (rc = anchor_matches(&a, &ba.pk, t.scope, o->state,
+		    &e)) != 0)
+			goto out;
+	} else if ((rc = state_anchor_set(o->state, &ba.pk, t.scope,
 	    &e)) != 0 || (rc = state_anchor_load(o->state, &a, &e)) != 0)
 		goto out;
 	if ((rc = devkey_create(o->state, &sk, &e)) != 0)
@@ -542,6 +572,7 @@ out:
 	family_free(&fam);
 	profile_free(p);
 	sig_seckey_free(sk);
+	sigset_free(root_ss);
 	free(anchor);
 	/* The token is a bearer credential until the server marks it used. */
 	if (body != NULL)

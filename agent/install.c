@@ -154,8 +154,8 @@ install_profile(const char *dir, const struct state_anchor *a,
 	if (siglen > SIG_FILE_MAX)
 		return err_set(e, MUSTER_EDATA, "%s: signature too large",
 		    signame);
-	if ((rc = profile_verify(name, buf, len, signame, sig, siglen, &a->pk,
-	    &p, NULL, e)) != 0)
+	if ((rc = state_profile_verify(a, name, buf, len, signame, sig, siglen,
+	    &p, e)) != 0)
 		goto out;
 	if ((rc = state_profiles_load(dir, a, &inst, &ninst, e)) != 0)
 		goto out;
@@ -269,10 +269,11 @@ json_decode(const char *name, json_t *obj, unsigned char **bytes,
 }
 
 int
-install_profile_json_check(const struct sig_pubkey *pk,
-    enum profile_scope scope, const char *name, json_t *obj,
-    struct profile **outp, struct muster_err *e)
+install_profile_json_check(const struct state_anchor *a, const char *name,
+    json_t *obj, struct profile **outp, char hash[SIGSET_HASH_HEX],
+    struct muster_err *e)
 {
+	enum profile_scope scope = a->scope;
 	struct profile *p = NULL;
 	const char *sig = NULL, *id = NULL;
 	json_int_t serial = 0;
@@ -289,9 +290,11 @@ install_profile_json_check(const struct sig_pubkey *pk,
 		    "large", name);
 		goto out;
 	}
-	if ((rc = profile_verify(name, (const char *)bytes, len, name, sig,
-	    strlen(sig), pk, &p, NULL, e)) != 0)
+	if ((rc = state_profile_verify(a, name, (const char *)bytes, len,
+	    name, sig, strlen(sig), &p, e)) != 0)
 		goto out;
+	if (hash != NULL)
+		sigset_hash_hex(bytes, len, hash);
 	if (strcmp(id, p->id) != 0 || serial != p->serial)
 		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
 		    "%lld but the signed profile is \"%s\" serial %lld",
@@ -332,8 +335,8 @@ install_profile_json(const char *dir, const struct state_anchor *a,
 		return rc;
 	/* Unsigned labels that disagree with the signed bytes: refuse. */
 	if (len <= PROFILE_MAX_BYTES && strlen(sig) <= SIG_FILE_MAX &&
-	    profile_verify(name, (const char *)bytes, len, name, sig,
-	    strlen(sig), &a->pk, &p, NULL, NULL) == 0 &&
+	    state_profile_verify(a, name, (const char *)bytes, len, name, sig,
+	    strlen(sig), &p, NULL) == 0 &&
 	    (strcmp(id, p->id) != 0 || serial != p->serial)) {
 		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
 		    "%lld but the signed profile is \"%s\" serial %lld",

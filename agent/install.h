@@ -12,6 +12,7 @@
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/sigset.h"
 #include "state.h"
 
 /*
@@ -39,14 +40,15 @@ int	install_profile_json(const char *dir, const struct state_anchor *a,
 	    struct muster_err *e);
 
 /*
- * Verifies a profile object from the server with pk without installing
- * it: the signature over the exact bytes, the labels, expiry and scope.
- * Returns 0 with the parsed profile in *out (profile_free), MUSTER_EDATA
- * or MUSTER_ETRUST.
+ * Verifies a profile object from the server against a's policy role
+ * without installing it: the signature over the exact bytes, the labels,
+ * expiry and a's scope.  Returns 0 with the parsed profile in *out
+ * (profile_free) and, when hash is not NULL, the BLAKE2b-256 hex of its
+ * exact bytes in hash; MUSTER_EDATA or MUSTER_ETRUST.
  */
-int	install_profile_json_check(const struct sig_pubkey *pk,
-	    enum profile_scope scope, const char *name, json_t *obj,
-	    struct profile **out, struct muster_err *e);
+int	install_profile_json_check(const struct state_anchor *a,
+	    const char *name, json_t *obj, struct profile **out,
+	    char hash[SIGSET_HASH_HEX], struct muster_err *e);
 
 struct cmd_opts;
 
