@@ -124,6 +124,14 @@ int	store_report_put(struct store *st, const struct store_report *r,
 
 /* Revokes a device or a token by id (either may be unknown yet). */
 int	store_revoke(struct store *st, const char *id, struct muster_err *e);
+
+/*
+ * store_revoke, and when id is a token a device enrolled with, that
+ * device too: its id into device ("" when id is a device id or an unused
+ * token).  Returns 0 or what store_revoke returns.
+ */
+int	store_revoke_used(struct store *st, const char *id,
+	    char device[DEVICE_ID_HEX], struct muster_err *e);
 int	store_token_revoked(struct store *st, const char *token_id,
 	    int *revoked, struct muster_err *e);
 
@@ -176,6 +184,13 @@ struct store_profile {
 int	store_profile_current(struct store *st, enum profile_scope scope,
 	    struct store_profile *out, struct muster_err *e);
 void	store_profile_clear(struct store_profile *p);
+
+/*
+ * The stored profile id with serial (a manifest names it so) into *out,
+ * released with store_profile_clear; MUSTER_ENOINPUT when not stored.
+ */
+int	store_profile_find(struct store *st, const char *id, int64_t serial,
+	    struct store_profile *out, struct muster_err *e);
 
 /*
  * The newest published profile for scope: malloc'd copies of its bytes and

@@ -160,6 +160,8 @@ enum stmt_id {
 	ST_PROFILE_NEWEST,
 	ST_PROFILE_INSERT,
 	ST_PROFILE_CURRENT,
+	ST_PROFILE_FIND,
+	ST_TOKEN_DEVICE,
 	ST_COUNT_DEVICES,
 	ST_COUNT_REPORTS,
 	ST__N
@@ -220,6 +222,9 @@ static const char *const stmt_sql[ST__N] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_PROFILE_CURRENT] = "SELECT id, serial, expires, published, bytes, "
 	    "sig FROM profiles WHERE scope = ?1 ORDER BY rowid DESC LIMIT 1",
+	[ST_PROFILE_FIND] = "SELECT id, serial, expires, published, bytes, "
+	    "sig FROM profiles WHERE id = ?1 AND serial = ?2",
+	[ST_TOKEN_DEVICE] = "SELECT id FROM devices WHERE token_id = ?1",
 	[ST_COUNT_DEVICES] = "SELECT count(*) FROM devices "
 	    "WHERE revoked IS NULL",
 	[ST_COUNT_REPORTS] = "SELECT count(*) FROM reports",
@@ -884,6 +889,36 @@ store_revoke(struct store *st, const char *id, struct muster_err *e)
 }
 
 int
+store_revoke_used(struct store *st, const char *id,
+    char device[DEVICE_ID_HEX], struct muster_err *e)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	device[0] = '\0';
+	if ((rc = store_revoke(st, id, e)) != 0 ||
+	    !hex_id_ok(id, TOKEN_ID_HEX - 1))
+		return rc;
+	if ((s = stmt(st, ST_TOKEN_DEVICE, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		copy_col(device, DEVICE_ID_HEX, s, 0);
+	rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 :
+	    db_err(st, "token device", e);
+	done(s);
+	if (rc != 0 || device[0] == '\0')
+		return rc;
+	if (!hex_id_ok(device, DEVICE_ID_HEX - 1)) {
+		device[0] = '\0';
+		return err_set(e, MUSTER_EIO, "token %s: a malformed device "
+		    "id in the store", id);
+	}
+	return store_revoke(st, device, e);
+}
+
+int
 store_token_get(struct store *st, const char *token_id, int *used,
     int *revoked, struct muster_err *e)
 {
@@ -1065,21 +1100,18 @@ store_profile_clear(struct store_profile *p)
 	memset(p, 0, sizeof *p);
 }
 
-int
-store_profile_current(struct store *st, enum profile_scope scope,
+/* The row of s (ST_PROFILE_CURRENT or _FIND, bound) into *out. */
+static int
+profile_row(struct store *st, sqlite3_stmt *s, const char *what,
     struct store_profile *out, struct muster_err *e)
 {
-	sqlite3_stmt *s;
 	int rc, step;
 
 	memset(out, 0, sizeof *out);
-	if ((s = stmt(st, ST_PROFILE_CURRENT, e)) == NULL)
-		return st->err;
-	bind_text(s, 1, profile_scope_name(scope));
 	step = sqlite3_step(s);
 	if (step == SQLITE_DONE) {
 		rc = err_set(e, MUSTER_ENOINPUT, "no profile published for "
-		    "scope %s", profile_scope_name(scope));
+		    "%s", what);
 		goto out;
 	}
 	if (step != SQLITE_ROW) {
@@ -1100,6 +1132,37 @@ store_profile_current(struct store *st, enum profile_scope scope,
 out:
 	done(s);
 	return rc;
+}
+
+int
+store_profile_current(struct store *st, enum profile_scope scope,
+    struct store_profile *out, struct muster_err *e)
+{
+	char what[32];
+	sqlite3_stmt *s;
+
+	memset(out, 0, sizeof *out);
+	if ((s = stmt(st, ST_PROFILE_CURRENT, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, profile_scope_name(scope));
+	snprintf(what, sizeof what, "scope %s", profile_scope_name(scope));
+	return profile_row(st, s, what, out, e);
+}
+
+int
+store_profile_find(struct store *st, const char *id, int64_t serial,
+    struct store_profile *out, struct muster_err *e)
+{
+	char what[PROFILE_ID_MAX + 48];
+	sqlite3_stmt *s;
+
+	memset(out, 0, sizeof *out);
+	if ((s = stmt(st, ST_PROFILE_FIND, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, serial);
+	snprintf(what, sizeof what, "%s serial %lld", id, (long long)serial);
+	return profile_row(st, s, what, out, e);
 }
 
 int

@@ -46,6 +46,8 @@
 #define PROTO_PATH_ADMIN_PROFILE	"/v1/admin/profile"
 #define PROTO_PATH_ADMIN_REVOKE		"/v1/admin/revoke"
 #define PROTO_PATH_ADMIN_ROLLUP		"/v1/admin/rollup"
+#define PROTO_PATH_ADMIN_ROOT		"/v1/admin/root"
+#define PROTO_PATH_ADMIN_MANIFEST	"/v1/admin/manifest"
 #define PROTO_PATH_HEALTHZ		"/healthz"
 #define PROTO_PATH_METRICS		"/metrics"
 #define PROTO_PATH_POLICY		"/v1/policy"	/* roots, manifest, profiles */
