@@ -352,6 +352,12 @@ fetch_policy(struct runner *r, struct muster_err *e)
 	case 304:
 		log_debug("root %lld and manifest %lld are current",
 		    (long long)r->a.root.version, (long long)mv);
+		/* A first-wave org without manifests: its profile may be
+		 * new all the same. */
+		if (!r->a.has_root && !held) {
+			net_response_free(&rs);
+			return fetch_profile(r, e);
+		}
 		goto out;
 	case 404:
 		if (!r->a.has_root && !held) {
@@ -380,10 +386,13 @@ fetch_policy(struct runner *r, struct muster_err *e)
 	    &po, &ie);
 	policy_log(&po);
 	if (irc == MUSTER_ETRUST || irc == MUSTER_EDATA) {
-		log_error("policy refused, keeping the policy held: %s",
-		    ie.msg);
+		/* --once says it once, as its exit reason (cycle). */
+		if (!r->once)
+			log_error("policy refused, keeping the policy held: %s",
+			    ie.msg);
 		r->refused = irc;
-		r->refusal = ie;
+		err_set(&r->refusal, irc, "policy refused, keeping the policy "
+		    "held: %.400s", ie.msg);
 		goto out;
 	}
 	if (irc != 0) {

@@ -1,0 +1,322 @@
+#!/bin/bash
+# The phone's side of issue 11 against the real muster-server on loopback:
+# a v2 enrollment (the root trusted on first use), check-ins through
+# GET /v1/policy, a 2-of-3 root rotation that replaces a root key and the
+# policy key followed with no re-enrollment, and then a BREACHED SERVER:
+# an attacker's HTTPS server holding every secret a server holds (its TLS
+# key, the admin token, every published file: roots, manifests, profiles,
+# signatures) but no root or policy secret, serving what it likes.  The
+# device must keep its policy every time (and still fail a banned Redmi
+# 1S).  Then an expired manifest: still enforced, reported stale.  The
+# organisation's roots, manifests and bundles are made with
+# tests/tools/trustgen from libmuster's own formats.  Every wait is
+# bounded; the servers are killed on exit.
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+AGENT="$MUSTER_BIN/muster-agent"
+SERVER="$MUSTER_BIN/muster-server"
+TG="$MUSTER_BIN/../tests/tools/trustgen"
+DEV=$TOP/examples/devices
+S=$T/st
+SPID=
+BPID=
+trap 'for p in $SPID $BPID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+A() { "$AGENT" --state "$S" --device "sim:$T/dev.cfg" "$@"; }
+cp "$DEV/redmi-1s.cfg" dev.cfg
+
+if [ ! -x "$SERVER" ] || [ ! -x "$TG" ] || ! command -v python3 >/dev/null; then
+	t_skip "no muster-server, trustgen or python3"
+	t_done
+	exit 0
+fi
+
+YEAR=$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)
+WEEK=$(date -u -d '+7 days' +%Y-%m-%dT%H:%M:%SZ)
+t_port
+"$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null
+PIN=$(cat org/server.pin)
+ADMIN=$(cat org/admin.token)
+mkdir -p org/root keys
+for k in r1 r2 r3 r4 pol pol2 rev enr; do "$TG" key "keys/$k"; done
+K=keys
+# root VERSION ROOTKEYS POLICYKEY [PINS]: org/root/VERSION.cfg, unsigned.
+root() {
+	"$TG" root "org/root/$1.cfg" "$1" "$U" "$YEAR" "${4:-$PIN}" \
+	    "$2" "${THR:-2}" "$K/$3.pub" 1 "$K/rev.pub" "$K/enr.pub"
+}
+rsign() { for k in "${@:2}"; do "$TG" sign "org/root/$1.cfg" "$K/$k.key" \
+    "muster-root version=$1"; done; }
+# manifest VERSION KEY EXPIRES [ID SERIAL FILE]...: man/VERSION.cfg, signed.
+mkdir -p man
+manifest() {
+	"$TG" manifest "man/$1.cfg" personnel "$1" "$3" "${@:4}"
+	"$TG" sign "man/$1.cfg" "$K/$2.key" "muster-manifest scope=personnel version=$1"
+}
+mdoc() { "$TG" doc man "$1.cfg" "$1"; }
+rdoc() { "$TG" doc org/root "$1.cfg" "$1"; }
+# pjson PROFILE: a profile object as the server serves it.
+pjson() {
+	python3 - "$1" "${2:-}" "${3:-}" <<'PY'
+import base64, json, re, sys
+p = open(sys.argv[1], 'rb').read()
+sig = open(sys.argv[1] + '.minisig').read()
+body = open(sys.argv[2], 'rb').read() if sys.argv[2] else p
+pid = re.search(rb'id = "([^"]+)"', p).group(1).decode()
+ser = int(re.search(rb'serial = (\d+)', p).group(1))
+print(json.dumps({"id": pid, "serial": ser,
+    "profile": base64.b64encode(body).decode(), "signature": sig}))
+PY
+}
+# admin PATH JSON: POSTs to the admin API; prints the HTTP status.
+admin() {
+	curl -sk --max-time 10 -o admin.out -w '%{http_code}' \
+	    -H "Authorization: Bearer $ADMIN" \
+	    -H 'Content-Type: application/json' --data-binary "$2" "$U$1"
+}
+publish() {	# publish PROFILE MANIFESTVERSION
+	local pj
+	pj=$(pjson "$1")
+	admin /v1/admin/profile "$(python3 -c 'import json,sys
+p = json.loads(sys.argv[1]); m = json.loads(sys.argv[2])
+print(json.dumps({"profile": p["profile"], "signature": p["signature"],
+    "manifest": m}))' "$pj" "$(mdoc "$2")")"
+}
+start_server() {
+	"$SERVER" --config org/server.cfg >>server.log 2>&1 &
+	SPID=$!
+	for _ in $(seq 1 100); do
+		curl -sk --max-time 1 "$U/healthz" >/dev/null 2>&1 && return 0
+		kill -0 "$SPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	return 1
+}
+stop_server() {
+	kill -TERM "$SPID" 2>/dev/null
+	for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$SPID" 2>/dev/null
+	wait "$SPID" 2>/dev/null
+	SPID=
+}
+# snap: what of the state a refused answer must not change.
+snap() { (cd "$S" && cat root.json manifest.json agent.cfg profiles/*.profile 2>/dev/null) | sha256sum; }
+
+# --- the organisation: root 1 (2 of 3 root keys), a profile, a manifest ---
+root 1 "$K/r1.pub,$K/r2.pub,$K/r3.pub" pol
+rsign 1 r1 r2
+t_check "each root signature verifies with its key (minisign format)" \
+    test "$(ls org/root/1.cfg.*.minisig | wc -l)" = 2
+if command -v minisign >/dev/null; then
+	for k in r1 r2; do
+		id=$(sed -n 2p "$K/$k.pub" | base64 -d | od -An -tx1 -j2 -N8 | tr -d ' \n' | tr a-f A-F)
+		t_check "stock minisign verifies root 1 by $k" minisign -Vq \
+		    -p "$K/$k.pub" -m org/root/1.cfg -x "org/root/1.cfg.$(echo "$id" | sed 's/\(..\)/\1 /g' | awk '{for(i=NF;i>0;i--)printf $i}').minisig"
+	done
+fi
+sed -i 's|^org_key = .*|root_dir = "root";|' org/server.cfg
+sed "s/^serial = .*/serial = 1;/" "$TOP/profiles/iaf-personnel.cfg" >p1.cfg
+"$TG" psign p1.cfg "$K/pol.key"
+manifest 1 pol "$WEEK" iaf-personnel 1 p1.cfg
+start_server || { echo "Bail out! server did not start"; cat server.log; exit 1; }
+t_check "publish profile + manifest 1" test "$(publish p1.cfg 1)" = 201
+
+# --- v2 enrollment ---------------------------------------------------------
+"$TG" bundle org/root 1.cfg "$K/enr.key" personnel IAF/25-WING IAF-1 "$U" \
+    "$PIN" "$WEEK" >b.bundle 2>/dev/null
+t_exit 0 "enroll with a v2 bundle" A enroll b.bundle
+t_grep "enroll names the root" 'root: +version 1' "$T/out"
+t_grep "enroll installed the profile" 'installed profile "iaf-personnel" serial 1' "$T/out"
+t_check "the state holds root.json, not org.pub" \
+    sh -c "test -f '$S/root.json' && test ! -e '$S/org.pub'"
+t_check "root.json is 0600" test "$(stat -c %a "$S/root.json")" = 600
+t_exit 0 "run --once through GET /v1/policy" A run --once
+t_check "the manifest is held" test -f "$S/manifest.json"
+t_exit 0 "status" A status
+t_grep "status: root version 1" 'trust anchor: root version 1' "$T/out"
+t_grep "status: manifest version 1" 'manifest: +version 1, 1 profile' "$T/out"
+t_exit 1 "check: the Redmi 1S fails" A check
+
+# A v2 bundle whose root keeps 1 of its 2 signatures (threshold 2): refused.
+"$TG" bundle org/root 1.cfg "$K/enr.key" personnel IAF/25-WING IAF-2 "$U" \
+    "$PIN" "$WEEK" >b2.bundle 2>/dev/null
+python3 - b2.bundle <<'PY'
+import re, sys
+s = open(sys.argv[1]).read()
+s = re.sub(r'(root_signatures = \(\s*"[^"]*")\s*,\s*"[^"]*"', r'\1', s)
+open(sys.argv[1], 'w').write(s)
+PY
+t_exit 77 "a bundle whose root misses its threshold is refused" \
+    "$AGENT" --state "$T/half" --device "sim:$T/dev.cfg" enroll b2.bundle
+t_err_line "threshold: one line" 'signed by 1 of the 2'
+t_check "nothing was written" test ! -e "$T/half/root.json"
+
+# --- a 2-of-3 root rotation: r3 replaced by r4, pol by pol2 ---------------
+root 2 "$K/r1.pub,$K/r2.pub,$K/r4.pub" pol2
+rsign 2 r1 r2 r4
+t_check "the server takes root 2" \
+    test "$(admin /v1/admin/root "{\"root\": $(rdoc 2)}")" = 201
+sed "s/^serial = .*/serial = 2;/" "$TOP/profiles/iaf-personnel.cfg" >p2.cfg
+"$TG" psign p2.cfg "$K/pol2.key"
+manifest 2 pol2 "$WEEK" iaf-personnel 2 p2.cfg
+t_check "publish profile serial 2 + manifest 2 (new policy key)" \
+    test "$(publish p2.cfg 2)" = 201
+t_exit 0 "run --once follows the rotation" A run --once
+t_grep "the agent logs the root walked" 'root of trust: version 1 -> 2' "$T/err"
+t_exit 0 "status" A status
+t_grep "status: root version 2, no re-enrollment" \
+    'trust anchor: root version 2' "$T/out"
+t_grep "status: manifest 2" 'manifest: +version 2' "$T/out"
+t_grep "status: profile serial 2" 'iaf-personnel +serial 2 ' "$T/out"
+manifest 3 pol2 "$WEEK" iaf-personnel 2 p2.cfg
+t_check "a manifest alone (renewed expiry)" \
+    test "$(admin /v1/admin/manifest "{\"manifest\": $(mdoc 3)}")" = 201
+t_exit 0 "run --once takes manifest 3" A run --once
+t_grep "manifest 2 -> 3" 'manifest: version 2 -> 3' "$T/err"
+t_exit 0 "a run with nothing new: 304" A run --once --verbose
+t_grep "the server answered 304" 'are current' "$T/err"
+
+# --- the breached server ----------------------------------------------------
+# What the attacker holds: the TLS key, the admin token and every file the
+# organisation published (roots 1-2, manifests 1-3, profiles, signatures),
+# and a profile a policy key once signed that no manifest names now (an
+# old lax test profile).  It stops the real server and answers in its place.
+sed -e 's/^id = .*/id = "test-lax";/' -e 's/^serial = .*/serial = 9;/' \
+    "$TOP/profiles/family-optin.cfg" >lax0.cfg
+sed 's/^scope = .*/scope = "personnel";/' lax0.cfg >lax.cfg
+"$TG" psign lax.cfg "$K/pol2.key"
+sed "s/^serial = .*/serial = 1;/" "$TOP/profiles/iaf-personnel.cfg" >pold.cfg
+"$TG" psign pold.cfg "$K/pol.key"
+cat >breach.py <<'PY'
+import http.server, json, os, ssl, sys
+port, d = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def answer(self, name):
+        p = os.path.join(d, name)
+        body = open(p, 'rb').read() if os.path.exists(p) else b'{}'
+        self.send_response(200 if os.path.exists(p) else 404)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        self.answer('policy.json' if self.path.startswith('/v1/policy')
+                    else 'profile.json')
+    def do_POST(self):
+        n = int(self.headers.get('Content-Length', 0))
+        body = self.rfile.read(n)
+        with open(os.path.join(d, 'reports.log'), 'ab') as f:
+            f.write(body + b'\n')
+        self.send_response(202)
+        self.send_header('Content-Length', '2')
+        self.end_headers()
+        self.wfile.write(b'{}')
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(os.path.join(d, 'org/server.crt'),
+                    os.path.join(d, 'org/server.key'))
+s = http.server.HTTPServer(('127.0.0.1', port), H)
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+s.serve_forever()
+PY
+stop_server
+python3 breach.py "$PORT" "$T" 2>>breach.log &
+BPID=$!
+for _ in $(seq 1 100); do
+	curl -sk --max-time 1 "$U/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+# evil NAME JSON: serves it as the policy answer, runs the device once and
+# checks that the state did not change and the report still fails the
+# Redmi 1S under the manifest's profile.
+evil() {
+	local before
+	printf '%s\n' "$2" >policy.json
+	: >reports.log
+	before=$(snap)
+	t_exit 77 "breach: $1: refused" A run --once
+	t_check "breach: $1: the state is unchanged" test "$(snap)" = "$before"
+	t_check "breach: $1: the device still reports iaf-personnel, noncompliant" \
+	    grep -q '"profile":"iaf-personnel","serial":2,"status":"noncompliant"' reports.log
+	t_check "breach: $1: the Redmi 1S still fails" \
+	    grep -q '"rule":"redmi-1s-unfixed","result":"fail"' reports.log
+}
+M3=$(mdoc 3)
+M2=$(mdoc 2)
+P2=$(pjson p2.cfg)
+LAX=$(pjson lax.cfg)
+pjson lax.cfg >profile.json
+evil "a rolled-back manifest (2 < 3)" \
+    "{\"roots\": [], \"manifest\": $M2, \"profiles\": [$P2]}"
+t_grep "rollback named" 'refused, keeping the policy held: .*(rollback)' "$T/err"
+evil "another profile under the manifest's id (hash differs)" \
+    "{\"roots\": [], \"manifest\": $M3, \"profiles\": [$(pjson p2.cfg lax.cfg)]}"
+manifest 9 pol "$YEAR" test-lax 9 lax.cfg
+evil "a manifest signed by the removed policy key" \
+    "{\"roots\": [], \"manifest\": $(mdoc 9), \"profiles\": [$LAX]}"
+THR=1 root 3 "$K/r3.pub" pol "$PIN"
+rsign 3 r3
+evil "a root 3 signed by the removed root key alone" \
+    "{\"roots\": [$(rdoc 3)], \"manifest\": $M3, \"profiles\": [$P2]}"
+rm org/root/3.cfg*
+root 3 "$K/r1.pub,$K/r2.pub,$K/r4.pub" pol
+rsign 3 r1
+evil "a root 3 signed by 1 of 3 root keys (threshold 2)" \
+    "{\"roots\": [$(rdoc 3)], \"manifest\": $M3, \"profiles\": [$P2]}"
+rm org/root/3.cfg*
+root 3 "$K/r1.pub,$K/r2.pub,$K/r4.pub" pol
+rsign 3 r1 r1
+evil "a root 3 signed by the same key twice" \
+    "{\"roots\": [$(rdoc 3)], \"manifest\": $M3, \"profiles\": [$P2]}"
+rm org/root/3.cfg*
+root 4 "$K/r1.pub,$K/r2.pub,$K/r4.pub" pol
+rsign 4 r1 r2 r4
+evil "a root that skips a version (2 -> 4)" \
+    "{\"roots\": [$(rdoc 4)], \"manifest\": $M3, \"profiles\": [$P2]}"
+rm org/root/4.cfg*
+evil "an old profile signed by the removed policy key, as the manifest's" \
+    "{\"roots\": [], \"manifest\": $M3, \"profiles\": [$(pjson pold.cfg)]}"
+# Not refused, but ignored: a profile no manifest names, beside the
+# current manifest, and a served manifest of null.
+printf '{"roots": [], "manifest": %s, "profiles": [%s]}\n' "$M3" "$LAX" >policy.json
+: >reports.log
+before=$(snap)
+t_exit 0 "breach: a profile no manifest names is ignored" A run --once
+t_check "breach: it was not installed" test ! -e "$S/profiles/test-lax.profile"
+t_check "breach: the state is unchanged" test "$(snap)" = "$before"
+t_check "breach: the device still reports the Redmi 1S failing" \
+    grep -q '"rule":"redmi-1s-unfixed","result":"fail"' reports.log
+printf '{"roots": [], "manifest": null, "profiles": [%s]}\n' "$LAX" >policy.json
+t_exit 0 "breach: a withheld manifest (null) changes nothing" A run --once
+t_check "breach: the state is unchanged" test "$(snap)" = "$before"
+rm policy.json
+t_exit 0 "breach: no /v1/policy at all: /v1/profile is not used" A run --once
+t_check "breach: the state is unchanged" test "$(snap)" = "$before"
+t_grep "breach: said why" 'serves no /v1/policy' "$T/err"
+kill "$BPID" 2>/dev/null
+wait "$BPID" 2>/dev/null
+BPID=
+
+# --- an expired manifest: still enforced, reported stale ---------------------
+start_server || { echo "Bail out! server did not restart"; exit 1; }
+SOON=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)
+manifest 4 pol2 "$SOON" iaf-personnel 2 p2.cfg
+t_check "a manifest that expires in 5 s" \
+    test "$(admin /v1/admin/manifest "{\"manifest\": $(mdoc 4)}")" = 201
+t_exit 0 "run --once takes it" A run --once
+for _ in $(seq 1 80); do
+	[ "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \> "$SOON" ] && break
+	sleep 0.1
+done
+sleep 1
+t_exit 0 "run --once with the manifest expired: still checks and reports" \
+    A run --once
+t_grep "the agent logs the policy stale" 'policy stale' "$T/err"
+last=$(ls "$S/sent"/*.json | sort -t/ -k2 -V | tail -1)
+t_check "the report says stale: policy" grep -q '"stale":\["policy"\]' "$last"
+t_check "the report still fails the Redmi 1S" \
+    grep -q '"rule":"redmi-1s-unfixed","result":"fail"' "$last"
+t_exit 0 "status" A status
+t_grep "status shows the policy stale" 'EXPIRED \(policy stale\)' "$T/out"
+t_exit 1 "check still enforces the profile" A check
+stop_server
+t_done
