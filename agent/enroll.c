@@ -55,7 +55,6 @@
 #include "spool.h"
 #include "state.h"
 
-#define ANSWER_MAX	64	/* bytes of a typed answer that are kept */
 
 static const char enroll_usage[] =
 "usage: muster-agent [--state DIR] [--device BACKEND] enroll BUNDLE "
@@ -318,41 +317,6 @@ out:
 }
 
 /*
- * Shows the consent text on the terminal tty (when stdout is not that
- * terminal) and asks for "yes".  Returns 0 for yes, else MUSTER_EUSAGE.
- */
-static int
-ask(int tty, const char *text, size_t len, struct muster_err *e)
-{
-	static const char prompt[] = "\nType yes to agree and enroll this "
-	    "phone (anything else stops): ";
-	char ans[ANSWER_MAX + 1], ch;
-	size_t n = 0;
-	ssize_t r;
-
-	if (!isatty(STDOUT_FILENO) && (fs_write_all(tty, text, len) != 0))
-		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
-	if (fs_write_all(tty, prompt, sizeof prompt - 1) != 0)
-		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
-	for (;;) {
-		r = read(tty, &ch, 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r != 1 || ch == '\n')
-			break;
-		if (n < ANSWER_MAX)
-			ans[n++] = ch;
-	}
-	while (n > 0 && (ans[n - 1] == '\r' || ans[n - 1] == ' '))
-		n--;
-	ans[n] = '\0';
-	if (strcmp(ans, CONSENT_ANSWER) != 0)
-		return err_set(e, MUSTER_EUSAGE, "consent not given: nothing "
-		    "was enrolled, no key made, nothing kept");
-	return 0;
-}
-
-/*
  * The family consent: shown, asked (unless --consent), and the signed
  * receipt made into f.  MUSTER_EUSAGE when it is not given, before
  * anything is sent when there is no terminal to ask on.
@@ -379,10 +343,10 @@ family_consent(const struct enroll_args *ea, const struct token *t,
 		goto out;
 	fwrite(f->text, 1, f->tlen, stdout);
 	fflush(stdout);
-	if (!ea->consent && (rc = ask(tty, f->text, f->tlen, e)) != 0)
+	if (!ea->consent && (rc = consent_ask(tty, f->text, f->tlen, e)) != 0)
 		goto out;
 	if ((rc = consent_make(&c, f->text, f->tlen, t->id, time(NULL), f->p,
-	    ea->report_only, e)) != 0)
+	    f->p != NULL ? f->hash : NULL, ea->report_only, e)) != 0)
 		goto out;
 	if ((f->receipt_obj = consent_json(&c)) == NULL ||
 	    (f->receipt = json_dumps(f->receipt_obj, JSON_COMPACT |
@@ -395,6 +359,59 @@ out:
 	consent_free(&c);
 	if (tty != -1)
 		close(tty);
+	return rc;
+}
+
+/*
+ * A family enrollment's answer carries the profile the member was shown,
+ * byte for byte (the receipt's hash), or none when none was shown:
+ * anything else is MUSTER_ETRUST, before any state is written.
+ */
+static int
+consented_only(const struct family *f, json_t *prof, struct muster_err *e)
+{
+	unsigned char *bytes = NULL;
+	const char *sig, *id;
+	json_int_t serial;
+	char h[SIGSET_HASH_HEX];
+	size_t len;
+	int rc;
+
+	if (json_is_null(prof))
+		return 0;
+	if (f->p == NULL)
+		return err_set(e, MUSTER_ETRUST, "server: the enrollment "
+		    "carries a family profile the member was not shown; "
+		    "refused, nothing kept");
+	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
+	    &sig, &id, &serial, e)) != 0)
+		return rc;
+	sigset_hash_hex(bytes, len, h);
+	free(bytes);
+	if (strcmp(h, f->hash) != 0)
+		return err_set(e, MUSTER_ETRUST, "server: the enrollment's "
+		    "profile \"%.64s\" is not the one the member was shown "
+		    "(BLAKE2b-256 %s, shown %s); refused, nothing kept", id, h,
+		    f->hash);
+	return 0;
+}
+
+/* Keeps the consented family profile (see state_consented_store). */
+static int
+keep_consented(const char *dir, json_t *prof, struct muster_err *e)
+{
+	unsigned char *bytes = NULL;
+	const char *sig, *id;
+	json_int_t serial;
+	size_t len;
+	int rc;
+
+	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
+	    &sig, &id, &serial, e)) != 0)
+		return rc;
+	rc = state_consented_store(dir, (const char *)bytes, len, sig,
+	    strlen(sig), e);
+	free(bytes);
 	return rc;
 }
 
@@ -534,6 +551,10 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		    DEVICE_ID_HEX - 1);
 		goto out;
 	}
+	/* Consent binds bytes: the profile installed is the one shown. */
+	if (t.scope == SCOPE_FAMILY && (rc = consented_only(&fam, prof,
+	    &e)) != 0)
+		goto out;
 	if ((rc = state_cfg_load(o->state, &c, &e)) != 0)
 		goto out;
 	snprintf(c.server, sizeof c.server, "%s", t.server);
@@ -560,6 +581,9 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	}
 	snprintf(c.profile_id, sizeof c.profile_id, "%s", p->id);
 	if ((rc = state_cfg_store(o->state, &c, &e)) != 0)
+		goto out;
+	if (t.scope == SCOPE_FAMILY && (rc = keep_consented(o->state, prof,
+	    &e)) != 0)
 		goto out;
 	printf("installed profile \"%s\" serial %lld (scope %s, %zu rules, "
 	    "expires %s)\n", p->id, (long long)p->serial,

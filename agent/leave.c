@@ -253,7 +253,8 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 {
 	static const char *const files[] = { STATE_CFG, STATE_ANCHOR,
 	    STATE_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE, CONSENT_FILE,
-	    CONSENT_TEXT_FILE, STATE_LEAVING, DEVKEY_FILE, STATE_LOCK };
+	    CONSENT_TEXT_FILE, STATE_CONSENTED, STATE_ROOT, STATE_MANIFEST,
+	    STATE_LEAVING, DEVKEY_FILE, STATE_LOCK };
 	static const char *const subs[] = { STATE_PROFILES, SPOOL_PENDING_DIR,
 	    SPOOL_SENT_DIR };
 	struct dirent *de;

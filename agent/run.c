@@ -445,7 +445,7 @@ stale_flags(struct runner *r)
 static int
 make_report(struct runner *r, struct muster_err *e)
 {
-	struct state_profile *list = NULL, *mine = NULL;
+	struct state_profile *list = NULL, *mine = NULL, old;
 	struct report_result *res = NULL;
 	struct device *dev = NULL;
 	struct consent cons;
@@ -456,9 +456,10 @@ make_report(struct runner *r, struct muster_err *e)
 	char model[2 * DEVICE_FACT_MAX + 2];
 	int64_t seq, dropped;
 	size_t n = 0, i, len = 0, ndropped = 0;
-	int rc, personnel = r->a.scope == SCOPE_PERSONNEL;
+	int rc, personnel = r->a.scope == SCOPE_PERSONNEL, pending = 0;
 
 	memset(&cr, 0, sizeof cr);
+	memset(&old, 0, sizeof old);
 	memset(&cons, 0, sizeof cons);
 	if ((rc = state_profiles_load(r->dir, &r->a, &list, &n, e)) != 0)
 		goto out;
@@ -471,8 +472,19 @@ make_report(struct runner *r, struct muster_err *e)
 		goto out;
 	}
 	r->interval = mine->p->report_interval;
-	if ((rc = check_limit(r->dir, r->a.scope, &cons, &limit, e)) != 0 ||
-	    (rc = device_open(r->device, &dev, e)) != 0 ||
+	if ((rc = check_limit(r->dir, r->a.scope, &cons, &limit, e)) != 0)
+		goto out;
+	/* A changed family profile waits for consent: the one consented
+	 * to is checked and reported meanwhile. */
+	if ((pending = check_consent_pending(r->dir, &r->a, mine, limit,
+	    &old)) == 1) {
+		log_warn("consent pending: profile \"%s\" serial %lld reads "
+		    "what the member has not agreed to; checking serial %lld "
+		    "until muster-agent consent", mine->p->id,
+		    (long long)mine->p->serial, (long long)old.p->serial);
+		mine = &old;
+	}
+	if ((rc = device_open(r->device, &dev, e)) != 0 ||
 	    (rc = check_eval(dev, mine, 1, 1, personnel, limit, &cr,
 	    e)) != 0 ||
 	    (rc = state_lastcheck_store(r->dir, &cr.l, e)) != 0)
@@ -504,7 +516,7 @@ make_report(struct runner *r, struct muster_err *e)
 	in.serial = mine->p->serial;
 	in.compliant = cr.l.compliant;
 	in.dropped = dropped;
-	in.stale = stale_flags(r);
+	in.stale = stale_flags(r) | (pending ? REPORT_STALE_CONSENT : 0);
 	if (personnel && cr.facts_ok && cr.facts.model[0] != '\0') {
 		snprintf(model, sizeof model, "%s%s%s", cr.facts.manufacturer,
 		    cr.facts.manufacturer[0] != '\0' ? " " : "",
@@ -530,6 +542,7 @@ out:
 	check_run_free(&cr);
 	consent_free(&cons);
 	device_close(dev);
+	state_profile_clear(&old);
 	state_profiles_free(list, n);
 	return rc;
 }

@@ -760,6 +760,15 @@ profile_cmp(const void *a, const void *b)
 }
 
 void
+state_profile_clear(struct state_profile *sp)
+{
+	profile_free(sp->p);
+	free(sp->bytes);
+	free(sp->sig);
+	memset(sp, 0, sizeof *sp);
+}
+
+void
 state_profiles_free(struct state_profile *list, size_t n)
 {
 	size_t i;
@@ -769,6 +778,7 @@ state_profiles_free(struct state_profile *list, size_t n)
 	for (i = 0; i < n; i++) {
 		profile_free(list[i].p);
 		free(list[i].bytes);
+		free(list[i].sig);
 	}
 	free(list);
 }
@@ -798,14 +808,19 @@ load_one(const char *path, const struct state_anchor *a,
 		    "installed profile no longer verifies: %s", e->msg);
 	}
 	sp->len = len - siglen;
-	if ((sp->bytes = malloc(sp->len + 1)) == NULL) {
+	sp->siglen = siglen;
+	if ((sp->bytes = malloc(sp->len + 1)) == NULL ||
+	    (sp->sig = malloc(siglen + 1)) == NULL) {
 		profile_free(sp->p);
-		sp->p = NULL;
+		free(sp->bytes);
+		memset(sp, 0, sizeof *sp);
 		free(buf);
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	}
 	memcpy(sp->bytes, buf + siglen, sp->len);
 	sp->bytes[sp->len] = '\0';
+	memcpy(sp->sig, buf, siglen);
+	sp->sig[siglen] = '\0';
 	free(buf);
 	return 0;
 }
@@ -872,33 +887,74 @@ out:
 	return rc;
 }
 
+/* Writes the signature and the profile bytes as one file at path. */
+static int
+write_stored(const char *path, const char *bytes, size_t len,
+    const char *sig, size_t siglen, struct muster_err *e)
+{
+	char *buf;
+	size_t n;
+	int rc;
+
+	if ((buf = malloc(siglen + 1 + len)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	memcpy(buf, sig, siglen);
+	n = siglen;
+	if (siglen > 0 && sig[siglen - 1] != '\n')
+		buf[n++] = '\n';
+	memcpy(buf + n, bytes, len);
+	n += len;
+	rc = fs_write_atomic(path, buf, n, 0600, e);
+	free(buf);
+	return rc;
+}
+
+int
+state_consented_store(const char *dir, const char *bytes, size_t len,
+    const char *sig, size_t siglen, struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	if ((path = path2(dir, STATE_CONSENTED, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = write_stored(path, bytes, len, sig, siglen, e);
+	free(path);
+	return rc;
+}
+
+int
+state_consented_load(const char *dir, const struct state_anchor *a,
+    struct state_profile *sp, struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	memset(sp, 0, sizeof *sp);
+	if ((path = path2(dir, STATE_CONSENTED, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = load_one(path, a, sp, e);
+	free(path);
+	return rc;
+}
+
 int
 state_profile_store(const char *dir, const struct profile *p,
     const char *bytes, size_t len, const char *sig, size_t siglen,
     struct muster_err *e)
 {
-	char *path = NULL, *name = NULL, *buf = NULL;
-	size_t n = 0;
-	int nl, rc;
+	char *path = NULL, *name = NULL;
+	int rc;
 
 	if ((rc = state_open(dir, 1, e)) != 0)
 		return rc;
-	nl = siglen > 0 && sig[siglen - 1] != '\n';
 	if (asprintf(&name, "%s%s", p->id, PROFILE_SUFFIX) == -1 ||
-	    (path = path2(dir, STATE_PROFILES, name)) == NULL ||
-	    (buf = malloc(siglen + 1 + len)) == NULL) {
+	    (path = path2(dir, STATE_PROFILES, name)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	memcpy(buf, sig, siglen);
-	n = siglen;
-	if (nl)
-		buf[n++] = '\n';
-	memcpy(buf + n, bytes, len);
-	n += len;
-	rc = fs_write_atomic(path, buf, n, 0600, e);
+	rc = write_stored(path, bytes, len, sig, siglen, e);
 out:
-	free(buf);
 	free(path);
 	free(name);
 	return rc;
@@ -1005,6 +1061,7 @@ state_profiles_purge(const char *dir, const struct state_anchor *a,
 		if (rc == 0) {
 			profile_free(sp.p);
 			free(sp.bytes);
+			free(sp.sig);
 		} else if (rc == MUSTER_ETRUST) {
 			if (unlink(path) == -1 && errno != ENOENT) {
 				rc = err_sys(e, MUSTER_EIO, "%s", path);

@@ -23,6 +23,7 @@
 #define STATE_ANCHOR		"org.pub"
 #define STATE_ROOT		"root.json"
 #define STATE_MANIFEST		"manifest.json"
+#define STATE_CONSENTED		"consented.profile"	/* family */
 #define STATE_DOC_MAX		(256 * 1024)	/* a signed document as JSON */
 #define STATE_PROFILES		"profiles"
 #define STATE_LASTCHECK		"last-check.cfg"
@@ -50,6 +51,8 @@ struct state_profile {
 	struct profile	*p;
 	char		*bytes;		/* the signed profile bytes */
 	size_t		 len;
+	char		*sig;		/* its minisign signature */
+	size_t		 siglen;
 };
 
 /*
@@ -167,6 +170,9 @@ int	state_profiles_load(const char *dir, const struct state_anchor *a,
 	    struct state_profile **list, size_t *n, struct muster_err *e);
 void	state_profiles_free(struct state_profile *list, size_t n);
 
+/* Frees what one loaded profile holds (state_consented_load's). */
+void	state_profile_clear(struct state_profile *sp);
+
 /*
  * Installs a verified profile: the signature file and the profile bytes
  * are written together as one file, so a crash leaves either the old or
@@ -175,6 +181,17 @@ void	state_profiles_free(struct state_profile *list, size_t n);
 int	state_profile_store(const char *dir, const struct profile *p,
 	    const char *bytes, size_t len, const char *sig, size_t siglen,
 	    struct muster_err *e);
+
+/*
+ * A family device's copy of the profile its member consented to
+ * (STATE/consented.profile, as an installed profile is kept): while a
+ * changed family profile waits for consent, this one is evaluated.
+ * state_consented_load verifies it again (MUSTER_ENOINPUT: none kept).
+ */
+int	state_consented_store(const char *dir, const char *bytes, size_t len,
+	    const char *sig, size_t siglen, struct muster_err *e);
+int	state_consented_load(const char *dir, const struct state_anchor *a,
+	    struct state_profile *sp, struct muster_err *e);
 
 /*
  * Reads agent.cfg, checking every field's form (a damaged or hand-edited

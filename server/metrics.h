@@ -22,6 +22,7 @@ enum metrics_route {
 	MR_ROOT,
 	MR_ADMIN_ROOT,
 	MR_ADMIN_MANIFEST,
+	MR_CONSENT,
 	MR_OTHER,		/* no such route */
 	MR__N
 };

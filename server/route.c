@@ -44,6 +44,8 @@
 #define JSON_DEPTH_SIGNED	3
 /* { "consent": { "remediate": [ { } ] } } */
 #define JSON_DEPTH_ENROLL	4
+/* { "remediate": [ { } ] } */
+#define JSON_DEPTH_CONSENT	3
 #define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
 #define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
@@ -70,6 +72,8 @@ static const struct route routes[] = {
 	    route_admin_root },
 	{ PROTO_PATH_ADMIN_MANIFEST, MHD_HTTP_METHOD_POST, MR_ADMIN_MANIFEST,
 	    1, route_admin_manifest },
+	{ PROTO_PATH_CONSENT, MHD_HTTP_METHOD_POST, MR_CONSENT, 0,
+	    route_consent },
 	{ PROTO_PATH_HEALTHZ, MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0,
 	    route_healthz },
 	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
@@ -316,7 +320,7 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
     char **remediate)
 {
 	static const char *const fields[] = { "text_hash", "time", "token",
-	    "profile", "serial", "remediate", NULL };
+	    "profile", "serial", "hash", "remediate", NULL };
 	static const char *const entry[] = { "rule", "change", NULL };
 	const char *s, **rules = NULL, *why = NULL;
 	json_t *list, *it;
@@ -348,6 +352,11 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 		c->serial = v;
 	} else if (json_object_get(o, "serial") != NULL)
 		return "consent: serial without profile";
+	/* The hash of the exact profile bytes shown (a profile only). */
+	if (json_object_get(o, "hash") != NULL && (c->profile == NULL ||
+	    (s = proto_json_str(o, "hash", &len)) == NULL ||
+	    len != CONSENT_HASH_HEX || !proto_hex_ok(s, len)))
+		return "consent: hash must be 64 hex digits, with a profile";
 	list = json_object_get(o, "remediate");
 	if (!json_is_array(list) ||
 	    (n = json_array_size(list)) > PROFILE_MAX_RULES)
@@ -379,6 +388,73 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 out:
 	free(rules);
 	return why;
+}
+
+/* The consent receipt that replaces the device's, in one transaction. */
+static int
+job_consent(struct store *st, void *arg, struct muster_err *e)
+{
+	return store_consent_replace(st, arg, e);
+}
+
+/*
+ * POST /v1/consent: a family member's new receipt (docs/protocol.md,
+ * "Family consent"), the body itself, signed by the device: checked as
+ * at enrollment, for the token the device enrolled with, and stored in
+ * place of the old one with the signed body.
+ */
+void
+route_consent(const struct route_request *rq, struct route_reply *out)
+{
+	struct store_device d;
+	struct store_consent c;
+	struct token t;
+	struct muster_err e;
+	const char *why;
+	char *remediate = NULL;
+	json_t *o = NULL;
+	int rc;
+
+	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
+		goto out;
+	if (d.scope != SCOPE_FAMILY) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "consent is for family devices");
+		goto out;
+	}
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_CONSENT)) ==
+	    NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed consent");
+		goto out;
+	}
+	memset(&t, 0, sizeof t);
+	snprintf(t.id, sizeof t.id, "%s", d.token_id);
+	memset(&c, 0, sizeof c);
+	if ((why = consent_check(o, &t, &c, &remediate)) != NULL) {
+		log_info("consent: device %s: %s", d.id, why);
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+		goto out;
+	}
+	c.device = d.id;
+	c.body = (const unsigned char *)rq->body;
+	c.len = rq->len;
+	if (sig_header(rq, c.sig) != 0) {
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed device signature");
+		goto out;
+	}
+	if ((rc = writer_run(rq->srv->writer, job_consent, &c, &e)) != 0) {
+		reply_store_error(out, "consent", rc, &e);
+		goto out;
+	}
+	log_info("device %s: new consent for profile %s serial %lld",
+	    d.id, c.profile != NULL ? c.profile : "(none)",
+	    (long long)c.serial);
+	reply_text(out, MHD_HTTP_OK, "{\"device\":\"%s\",\"consent\":"
+	    "\"stored\"}", d.id);
+out:
+	free(remediate);
+	json_decref(o);
 }
 
 void

@@ -110,6 +110,13 @@ int	store_device_add(struct store *st, const struct store_device *d,
 int	store_consent_add(struct store *st, const struct store_consent *c,
 	    struct muster_err *e);
 
+/*
+ * Replaces c->device's receipt with c (POST /v1/consent: the member
+ * consented again to a changed family profile; c->body is that request).
+ */
+int	store_consent_replace(struct store *st, const struct store_consent *c,
+	    struct muster_err *e);
+
 /* Reads device id; MUSTER_ENOINPUT when unknown. */
 int	store_device_get(struct store *st, const char *id,
 	    struct store_device *d, struct muster_err *e);

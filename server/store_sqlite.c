@@ -146,6 +146,7 @@ enum stmt_id {
 	ST_DEVICE_UPDATE,
 	ST_DEVICE_DELETE,
 	ST_CONSENT_INSERT,
+	ST_CONSENT_REPLACE,
 	ST_REVOKE_FORGET,
 	ST_REPORT_HASH,
 	ST_REPORT_INSERT,
@@ -192,6 +193,9 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_CONSENT_INSERT] = "INSERT INTO consents (device, time, received, "
 	    "token, text_hash, profile, serial, remediate, body, sig) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_CONSENT_REPLACE] = "INSERT OR REPLACE INTO consents (device, "
+	    "time, received, token, text_hash, profile, serial, remediate, "
+	    "body, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_REVOKE_FORGET] = "DELETE FROM revocations WHERE id = ?1",
 	[ST_REPORT_HASH] = "SELECT hash FROM reports "
 	    "WHERE device = ?1 AND seq = ?2",
@@ -979,15 +983,15 @@ store_device_delete(struct store *st, const char *id, struct muster_err *e)
 	return run(st, s, "revocation delete", e);
 }
 
-int
-store_consent_add(struct store *st, const struct store_consent *c,
+static int
+consent_put(struct store *st, const struct store_consent *c, int which,
     struct muster_err *e)
 {
 	sqlite3_stmt *s;
 
 	if (c->len > INT_MAX)
 		return err_set(e, MUSTER_EDATA, "consent too large");
-	if ((s = stmt(st, ST_CONSENT_INSERT, e)) == NULL)
+	if ((s = stmt(st, which, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, c->device);
 	sqlite3_bind_int64(s, 2, c->time);
@@ -1002,6 +1006,20 @@ store_consent_add(struct store *st, const struct store_consent *c,
 	sqlite3_bind_blob(s, 9, c->body, (int)c->len, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 10, c->sig, sizeof c->sig, SQLITE_STATIC);
 	return run(st, s, "consent insert", e);
+}
+
+int
+store_consent_add(struct store *st, const struct store_consent *c,
+    struct muster_err *e)
+{
+	return consent_put(st, c, ST_CONSENT_INSERT, e);
+}
+
+int
+store_consent_replace(struct store *st, const struct store_consent *c,
+    struct muster_err *e)
+{
+	return consent_put(st, c, ST_CONSENT_REPLACE, e);
 }
 
 int

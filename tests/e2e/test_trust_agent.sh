@@ -52,7 +52,12 @@ manifest() {
 	"$TG" manifest "man/$1.cfg" personnel "$1" "$3" "${@:4}"
 	"$TG" sign "man/$1.cfg" "$K/$2.key" "muster-manifest scope=personnel version=$1"
 }
-mdoc() { "$TG" doc man "$1.cfg" "$1"; }
+mdoc() { "$TG" doc "${MDIR:-man}" "$1.cfg" "$1"; }
+mkdir -p fman
+fmanifest() {
+	"$TG" manifest "fman/$1.cfg" family "$1" "$3" "${@:4}"
+	"$TG" sign "fman/$1.cfg" "$K/$2.key" "muster-manifest scope=family version=$1"
+}
 rdoc() { "$TG" doc org/root "$1.cfg" "$1"; }
 # pjson PROFILE: a profile object as the server serves it.
 pjson() {
@@ -205,6 +210,16 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get('Content-Length', 0))
         body = self.rfile.read(n)
+        if self.path in ('/v1/enroll/preview', '/v1/enroll'):
+            name = 'preview.json' if self.path.endswith('preview') \
+                else 'enroll.json'
+            out = open(os.path.join(d, name), 'rb').read()
+            self.send_response(200 if name == 'preview.json' else 201)
+            self.send_header('Content-Type', 'application/json')
+            self.send_header('Content-Length', str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+            return
         with open(os.path.join(d, 'reports.log'), 'ab') as f:
             f.write(body + b'\n')
         self.send_response(202)
@@ -292,6 +307,26 @@ rm policy.json
 t_exit 0 "breach: no /v1/policy at all: /v1/profile is not used" A run --once
 t_check "breach: the state is unchanged" test "$(snap)" = "$before"
 t_grep "breach: said why" 'serves no /v1/policy' "$T/err"
+
+# Consent bait-and-switch: the preview shows one org-signed family
+# profile, the enrollment answer carries another.
+sed -e 's/^serial = .*/serial = 1;/' "$TOP/profiles/family-optin.cfg" >f1.cfg
+"$TG" psign f1.cfg "$K/pol2.key"
+printf '{"profile": %s}\n' "$(pjson f1.cfg)" >preview.json
+sed 's/^scope = .*/scope = "family";/' lax.cfg >laxf.cfg
+"$TG" psign laxf.cfg "$K/pol2.key"
+printf '{"device": "%s", "profile": %s}\n' \
+    0123456789abcdef0123456789abcdef "$(pjson laxf.cfg)" >enroll.json
+"$TG" bundle org/root 2.cfg "$K/enr.key" family FAMILY FAM-9 "$U" "$PIN" \
+    "$WEEK" >fb9.bundle 2>/dev/null
+cp "$DEV/redmi-1s.cfg" fdev.cfg
+t_exit 77 "breach: enrollment answer with another family profile than shown" \
+    "$AGENT" --state "$T/fst" --device "sim:$T/fdev.cfg" enroll fb9.bundle --consent
+t_err_line "bait-and-switch: one line" 'not the one the member was shown'
+t_check "bait-and-switch: no profile installed" \
+    sh -c "! ls '$T/fst/profiles/'*.profile 2>/dev/null | grep -q ."
+t_check "bait-and-switch: no receipt kept" test ! -e "$T/fst/consent.json"
+t_check "bait-and-switch: not enrolled" sh -c "! grep -q device_id '$T/fst/agent.cfg'"
 kill "$BPID" 2>/dev/null
 wait "$BPID" 2>/dev/null
 BPID=
@@ -318,5 +353,55 @@ t_check "the report still fails the Redmi 1S" \
 t_exit 0 "status" A status
 t_grep "status shows the policy stale" 'EXPIRED \(policy stale\)' "$T/out"
 t_exit 1 "check still enforces the profile" A check
+
+# --- consent bound to bytes on the real server ------------------------------
+fmanifest 1 pol2 "$WEEK" family-optin 1 f1.cfg
+t_check "publish family profile 1 + family manifest 1" \
+    test "$(MDIR=fman publish f1.cfg 1)" = 201
+F=$T/fam
+FA() { "$AGENT" --state "$F" --device "sim:$T/fdev.cfg" "$@"; }
+"$TG" bundle org/root 2.cfg "$K/enr.key" family FAMILY FAM-1 "$U" "$PIN" \
+    "$WEEK" >fb1.bundle 2>/dev/null
+t_exit 0 "family v2 enrollment with consent" FA enroll fb1.bundle --consent
+t_check "the receipt names the profile's hash" \
+    grep -q "\"hash\":\"$("$TG" hash f1.cfg)\"" "$F/consent.json"
+t_check "the consented profile is kept" test -f "$F/consented.profile"
+t_exit 0 "family run --once" FA run --once
+# Serial 2 reads something new (a package list): it waits for consent.
+python3 - f1.cfg f2.cfg <<'PY'
+import sys
+s = open(sys.argv[1]).read().replace('serial = 1;', 'serial = 2;')
+s = s.replace('\t}\n);', '\t},\n\t{\n\t\tid = "cloud-apps-off";\n'
+    '\t\tkind = "package-ban";\n\t\tseverity = "medium";\n'
+    '\t\ttitle = "Mi Cloud apps are disabled";\n'
+    '\t\tpackages = [ "com.miui.cloudservice" ];\n'
+    '\t\taction = "report";\n\t}\n);')
+open(sys.argv[2], 'w').write(s)
+PY
+"$TG" psign f2.cfg "$K/pol2.key"
+fmanifest 2 pol2 "$WEEK" family-optin 2 f2.cfg
+t_check "publish family profile 2 (a new rule) + manifest 2" \
+    test "$(MDIR=fman publish f2.cfg 2)" = 201
+t_exit 0 "family run --once: serial 2 installed, not evaluated" FA run --once
+t_grep "the agent says consent is pending" 'consent pending' "$T/err"
+last=$(ls "$F/sent"/*.json | sort -t/ -k2 -V | tail -1)
+t_check "the report is of the consented serial 1" \
+    grep -q '"profile":"family-optin","serial":1,' "$last"
+t_check "the report says stale: consent" grep -q '"stale":\["consent"\]' "$last"
+t_check "the new rule is not reported" sh -c "! grep -q cloud-apps-off '$last'"
+t_exit 64 "consent without a terminal or --consent" setsid -w \
+    "$AGENT" --state "$F" consent </dev/null
+t_grep "consent shows the new rule" 'cloud-apps-off \(new rule\)' "$T/out"
+t_exit 0 "consent --consent sends a new receipt" FA consent --consent
+t_grep "consent given" 'Consent given for profile "family-optin" serial 2' "$T/out"
+t_check "the receipt names serial 2's hash" \
+    grep -q "\"hash\":\"$("$TG" hash f2.cfg)\"" "$F/consent.json"
+t_exit 0 "family run --once after consent" FA run --once
+last=$(ls "$F/sent"/*.json | sort -t/ -k2 -V | tail -1)
+t_check "the report is of serial 2 now" \
+    grep -q '"profile":"family-optin","serial":2,' "$last"
+t_check "nothing is stale" sh -c "! grep -q stale '$last'"
+t_exit 0 "consent again: nothing waits" FA consent --consent
+t_grep "consent: nothing waits" 'nothing waits for consent' "$T/out"
 stop_server
 t_done

@@ -184,7 +184,7 @@ receipt_round_trip(void **state)
 	(void)state;
 	assert_int_equal(consent_text(p, 0, &text, &len, &e), 0);
 	assert_int_equal(consent_make(&c, text, len, TOKEN_ID, 1795255200, p,
-	    0, &e), 0);
+	    NULL, 0, &e), 0);
 	assert_int_equal(c.nrules, 2);
 	assert_non_null(o = consent_json(&c));
 	assert_non_null(s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER));
@@ -212,7 +212,7 @@ receipt_round_trip(void **state)
 	json_decref(o);
 	/* Report only: nothing covered. */
 	assert_int_equal(consent_make(&c, text, len, TOKEN_ID, 1795255200, p,
-	    1, &e), 0);
+	    NULL, 1, &e), 0);
 	assert_int_equal(c.nrules, 0);
 	assert_false(consent_covers(&c, rule(p, "msg")));
 	consent_free(&c);
