@@ -211,6 +211,23 @@ anchor_matches(const struct state_anchor *a, const struct sig_pubkey *pk,
 	return 0;
 }
 
+/*
+ * The pins enrollment accepts: a v2 bundle's root names the server's
+ * current and next key; the token's pin, signed by the enroll role, must
+ * be one of them.  A v1 bundle: the token's pin.  Points into a static
+ * buffer.
+ */
+static const char *
+enroll_pins(const struct token *t, const struct state_anchor *ba)
+{
+	static char pins[ROOT_PINS_CURL_MAX];
+
+	if (!ba->has_root || !root_pin_ok(&ba->root, t->pin) ||
+	    root_pins_curl(&ba->root, pins, sizeof pins) != 0)
+		return t->pin;
+	return pins;
+}
+
 /* Prints what the bundle says and what the device will report. */
 static void
 enroll_explain(const struct token *t, const struct state_anchor *ba)
@@ -268,7 +285,8 @@ preview(const struct token *t, const char *token,
 	    "enrollment token, nothing about this device)...\n\n",
 	    t->server);
 	fflush(stdout);
-	if ((rc = call_post(t->server, t->pin, NULL, NULL, PROTO_PATH_PREVIEW,
+	if ((rc = call_post(t->server, enroll_pins(t, ba), NULL, NULL,
+	    PROTO_PATH_PREVIEW,
 	    body, strlen(body), &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0) {
 		if (rc == MUSTER_ETEMP) {
@@ -526,7 +544,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = call_post(t.server, t.pin, NULL, sk, PROTO_PATH_ENROLL, body,
+	if ((rc = call_post(t.server, enroll_pins(&t, &ba), NULL, sk,
+	    PROTO_PATH_ENROLL, body,
 	    strlen(body), &rs, &e)) != 0 || (rc = net_outcome_rc(&rs, &e)) != 0) {
 		if (rc == MUSTER_ETEMP) {
 			char why[ERR_MSG_MAX];

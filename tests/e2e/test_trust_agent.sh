@@ -354,13 +354,33 @@ t_exit 0 "status" A status
 t_grep "status shows the policy stale" 'EXPIRED \(policy stale\)' "$T/out"
 t_exit 1 "check still enforces the profile" A check
 
+# --- server key rollover: root 3 adds the next pin, then the server switches -
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout org/next.key -out org/next.crt -days 30 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+PIN2="sha256//$(openssl pkey -in org/next.key -pubout -outform der 2>/dev/null |
+    openssl dgst -sha256 -binary | base64)"
+root 3 "$K/r1.pub,$K/r2.pub,$K/r4.pub" pol2 "$PIN,$PIN2"
+rsign 3 r1 r2
+t_check "the server takes root 3 (current and next pin)" \
+    test "$(admin /v1/admin/root "{\"root\": $(rdoc 3)}")" = 201
+t_exit 0 "run --once takes root 3" A run --once
+t_grep "root 2 -> 3" 'root of trust: version 2 -> 3' "$T/err"
+stop_server
+sed -i -e 's|^tls_cert = .*|tls_cert = "next.crt";|' \
+    -e 's|^tls_key = .*|tls_key = "next.key";|' org/server.cfg
+start_server || { echo "Bail out! server did not start with the next key"; exit 1; }
+t_exit 0 "after the server key rollover the device still reports" A run --once
+t_check "with no re-enrollment (root 3, same device)" \
+    grep -q '"version":3' "$S/root.json"
+
 # --- consent bound to bytes on the real server ------------------------------
 fmanifest 1 pol2 "$WEEK" family-optin 1 f1.cfg
 t_check "publish family profile 1 + family manifest 1" \
     test "$(MDIR=fman publish f1.cfg 1)" = 201
 F=$T/fam
 FA() { "$AGENT" --state "$F" --device "sim:$T/fdev.cfg" "$@"; }
-"$TG" bundle org/root 2.cfg "$K/enr.key" family FAMILY FAM-1 "$U" "$PIN" \
+"$TG" bundle org/root 3.cfg "$K/enr.key" family FAMILY FAM-1 "$U" "$PIN2" \
     "$WEEK" >fb1.bundle 2>/dev/null
 t_exit 0 "family v2 enrollment with consent" FA enroll fb1.bundle --consent
 t_check "the receipt names the profile's hash" \
