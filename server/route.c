@@ -977,6 +977,7 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->r.profile = f.profile;
 	j->r.serial = f.serial;
 	j->r.compliant = f.compliant;
+	j->r.stale = f.stale;
 	j->r.failing = f.failing;
 	j->r.nfailing = f.nfailing;
 	memcpy(j->device, d.id, sizeof j->device);

@@ -22,7 +22,7 @@
 
 #define STORE_MODEL_MAX		(PROTO_MODEL_MAX + 1)
 #define STORE_DB_FILE		"muster.db"	/* in data_dir */
-#define STORE_SCHEMA_VERSION	2		/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	3		/* PRAGMA user_version */
 #define STORE_HASH_LEN		32		/* BLAKE2b-256 */
 #define STORE_SIG_LEN		64		/* Ed25519 */
 
@@ -49,6 +49,7 @@ struct store_report {
 	const char		*profile;
 	int64_t			 serial;
 	int			 compliant;
+	unsigned		 stale;		/* REPORT_STALE_* it said */
 	const char		*const *failing;	/* rule ids */
 	size_t			 nfailing;
 	const unsigned char	*body;			/* exact bytes */
@@ -288,6 +289,8 @@ struct store_row {
 	int			 flag;		/* see enum store_scan */
 	int			 has_last;	/* whether last is set */
 	time_t			 last;		/* newest report arrived */
+	unsigned		 stale;		/* devices: REPORT_STALE_* of
+						   its newest report */
 };
 
 /*

@@ -70,7 +70,8 @@ static const char schema_sql[] =
 "  last_received INTEGER,"		/* when the server stored it */
 "  last_status TEXT CHECK (last_status IN ('compliant', 'noncompliant')),"
 "  last_profile TEXT,"
-"  last_serial INTEGER"
+"  last_serial INTEGER,"
+"  last_stale INTEGER NOT NULL DEFAULT 0"	/* REPORT_STALE_* bits */
 ");"
 /* Grouping columns never change after enrollment, so a report's UPDATE of
  * the last_* columns touches none of these indexes. */
@@ -188,7 +189,7 @@ static const char *const stmt_sql[ST__N] = {
 	    "FROM devices WHERE id = ?1",
 	[ST_DEVICE_UPDATE] = "UPDATE devices SET last_seq = ?2, "
 	    "last_time = ?3, last_received = ?4, last_status = ?5, "
-	    "last_profile = ?6, last_serial = ?7 WHERE id = ?1",
+	    "last_profile = ?6, last_serial = ?7, last_stale = ?8 WHERE id = ?1",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE id = ?1",
 	[ST_CONSENT_INSERT] = "INSERT INTO consents (device, time, received, "
 	    "token, text_hash, profile, serial, remediate, body, sig) "
@@ -352,7 +353,7 @@ query_int(struct store *st, const char *sql, int64_t *v, struct muster_err *e)
 static int
 schema(struct store *st, struct muster_err *e)
 {
-	int64_t v;
+	int64_t v, have = 0;
 	char sql[64];
 	int rc;
 
@@ -367,12 +368,22 @@ schema(struct store *st, struct muster_err *e)
 		    STORE_SCHEMA_VERSION);
 		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
-	} else if (v == 1) {
-		/* Version 1's consents table was never written. */
+	} else if (v == 1 || v == 2) {
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
-		if ((rc = exec(st, "DROP TABLE consents;" CONSENTS_SQL,
-		    e)) != 0 || (rc = exec(st, sql, e)) != 0)
+		/* Version 1's consents table was never written. */
+		if (v == 1 && (rc = exec(st, "DROP TABLE consents;"
+		    CONSENTS_SQL, e)) != 0)
+			goto out;
+		/* Version 3: what the newest report said is stale. */
+		if ((rc = query_int(st, "SELECT count(*) FROM "
+		    "pragma_table_info('devices') WHERE name = 'last_stale'",
+		    &have, e)) != 0)
+			goto out;
+		if (have == 0 && (rc = exec(st, "ALTER TABLE devices ADD "
+		    "COLUMN last_stale INTEGER NOT NULL DEFAULT 0", e)) != 0)
+			goto out;
+		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
 	} else if (v != STORE_SCHEMA_VERSION) {
 		rc = err_set(e, MUSTER_ECONFIG, "store: database schema "
@@ -831,6 +842,7 @@ store_report_put(struct store *st, const struct store_report *r,
 	bind_text(s, 5, status);
 	bind_text(s, 6, r->profile);
 	sqlite3_bind_int64(s, 7, r->serial);
+	sqlite3_bind_int64(s, 8, r->stale);
 	if ((rc = run(st, s, "device update", e)) != 0)
 		return rc;
 

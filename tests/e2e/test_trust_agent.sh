@@ -353,6 +353,12 @@ t_check "the report still fails the Redmi 1S" \
 t_exit 0 "status" A status
 t_grep "status shows the policy stale" 'EXPIRED \(policy stale\)' "$T/out"
 t_exit 1 "check still enforces the profile" A check
+t_exit 0 "the roll-up's device list" "$SERVER" devices --config org/server.cfg
+t_grep "the roll-up shows the device's policy stale" \
+    'noncompliant \(stale: policy\)' "$T/out"
+t_exit 0 "the roll-up's device list as JSON" "$SERVER" devices \
+    --config org/server.cfg --format json
+t_grep "JSON: stale policy" '"stale": \["policy"\]' "$T/out"
 
 # --- server key rollover: root 3 adds the next pin, then the server switches -
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
