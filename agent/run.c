@@ -213,6 +213,7 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	struct net_response rs;
 	struct profile *p = NULL;
 	json_t *obj = NULL;
+	const char *sid;
 	char inm[FRAME_ETAG_MAX + 32];
 	size_t n = 0;
 	int rc, irc;
@@ -252,6 +253,20 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	    NULL)) == NULL) {
 		log_warn("profile: the server's answer is not JSON; keeping "
 		    "the installed profile");
+		goto out;
+	}
+	/* Mix-and-match: without a manifest saying so, a profile of another
+	 * id never displaces the managed one (issue 11). */
+	if (r->c.profile_id[0] != '\0' && (sid = json_string_value(
+	    json_object_get(obj, "id"))) != NULL &&
+	    strcmp(sid, r->c.profile_id) != 0) {
+		log_error("profile refused, keeping the installed one: the "
+		    "server serves \"%.64s\" in place of the managed \"%s\", "
+		    "and no manifest names it", sid, r->c.profile_id);
+		r->refused = MUSTER_ETRUST;
+		err_set(&r->refusal, MUSTER_ETRUST, "profile \"%.64s\" refused: "
+		    "it is not the managed \"%s\" and no manifest names it",
+		    sid, r->c.profile_id);
 		goto out;
 	}
 	irc = install_profile_json(r->dir, &r->a, "server profile", obj, &p,

@@ -121,8 +121,9 @@ frame_get32(const unsigned char *p)
  * to end of file, capping each length before it allocates, and checks
  * every field's content: method GET or POST; url https:// and printable
  * without spaces; pin one to FRAME_PINS_MAX "sha256//" followed by 44
- * base64 characters, joined by ';' (frame_pins_ok); header lines "Name: value" of token characters and
- * printable values, at most FRAME_HEADER_LINES_MAX.  Returns 0 and fills
+ * base64 characters, joined by ';' (frame_pins_ok); header lines
+ * "Name: value" of token characters and printable values, at most
+ * FRAME_HEADER_LINES_MAX.  Returns 0 and fills
  * *rq (frame_request_free), or a FRAME_ERR_* value with *rq empty.
  */
 int	frame_request_read(int fd, struct frame_request *rq);

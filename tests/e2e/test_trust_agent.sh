@@ -104,7 +104,8 @@ stop_server() {
 	SPID=
 }
 # snap: what of the state a refused answer must not change.
-snap() { (cd "$S" && cat root.json manifest.json agent.cfg profiles/*.profile 2>/dev/null) | sha256sum; }
+snap() { (cd "${1:-$S}" && cat root.json manifest.json org.pub agent.cfg \
+    profiles/*.profile 2>/dev/null) | sha256sum; }
 
 # --- the organisation: root 1 (2 of 3 root keys), a profile, a manifest ---
 root 1 "$K/r1.pub,$K/r2.pub,$K/r3.pub" pol
@@ -327,6 +328,35 @@ t_check "bait-and-switch: no profile installed" \
     sh -c "! ls '$T/fst/profiles/'*.profile 2>/dev/null | grep -q ."
 t_check "bait-and-switch: no receipt kept" test ! -e "$T/fst/consent.json"
 t_check "bait-and-switch: not enrolled" sh -c "! grep -q device_id '$T/fst/agent.cfg'"
+
+# A first-wave device (a v1 bundle: the org key is its anchor, and its
+# organisation publishes no manifest): the breached server serves no
+# /v1/policy and, on /v1/profile, an org-signed lax profile of another id
+# (the mix-and-match of issue 11, which the first wave's agent installed,
+# reporting the banned Redmi 1S compliant).
+"$TG" key "$K/legacy"
+sed "s/^serial = .*/serial = 1;/" "$TOP/profiles/iaf-personnel.cfg" >lp.cfg
+"$TG" psign lp.cfg "$K/legacy.key"
+cp lax.cfg llax.cfg
+"$TG" psign llax.cfg "$K/legacy.key"
+"$TG" bundle1 "$K/legacy.key" personnel IAF/25-WING IAF-L "$U" "$PIN" \
+    "$WEEK" >lb.bundle
+printf '{"device": "%s", "profile": %s}\n' \
+    fedcba9876543210fedcba9876543210 "$(pjson lp.cfg)" >enroll.json
+L=$T/lst
+LA() { "$AGENT" --state "$L" --device "sim:$T/dev.cfg" "$@"; }
+t_exit 0 "breach: a first-wave device enrolls (v1 bundle)" LA enroll lb.bundle
+rm -f policy.json
+pjson llax.cfg >profile.json
+: >reports.log
+before=$(snap "$L")
+t_exit 77 "breach: a first-wave device refuses a profile of another id" \
+    LA run --once
+t_grep "breach: says why" 'no manifest names it' "$T/err"
+t_check "breach: the first-wave state is unchanged" test "$(snap "$L")" = "$before"
+t_check "breach: it still reports iaf-personnel, the Redmi 1S failing" \
+    grep -q '"profile":"iaf-personnel","serial":1,"status":"noncompliant"' reports.log
+
 kill "$BPID" 2>/dev/null
 wait "$BPID" 2>/dev/null
 BPID=

@@ -15,6 +15,8 @@
  *	trustgen manifest OUT SCOPE VERSION EXPIRES [ID SERIAL FILE]...
  *	trustgen bundle DIR DOC ENROLLKEY SCOPE UNIT PERSON SERVER PIN
  *	    EXPIRES				a v2 bundle on stdout
+ *	trustgen bundle1 ORGKEY SCOPE UNIT PERSON SERVER PIN EXPIRES
+ *						a first-wave (v1) bundle on stdout
  *	trustgen hash FILE			BLAKE2b-256 hex of FILE
  */
 #include <stdio.h>
@@ -256,6 +258,33 @@ cmd_bundle(char **av)
 }
 
 static int
+cmd_bundle1(char **av)
+{
+	struct sig_seckey *sk = load_sk(av[0]);
+	struct sig_pubkey pk;
+	struct token t;
+	char *tok = NULL, *out = NULL;
+
+	sig_seckey_pubkey(sk, &pk);
+	memset(&t, 0, sizeof t);
+	token_new_id(t.id);
+	if (profile_scope_parse(av[1], &t.scope) != 0 ||
+	    timefmt_parse(av[6], &t.expires) != 0) {
+		fprintf(stderr, "trustgen: bad scope or time\n");
+		return 1;
+	}
+	snprintf(t.unit, sizeof t.unit, "%s", av[2]);
+	snprintf(t.person, sizeof t.person, "%s", av[3]);
+	snprintf(t.server, sizeof t.server, "%s", av[4]);
+	snprintf(t.pin, sizeof t.pin, "%s", av[5]);
+	if (token_sign(&t, sk, &tok, &e) != 0 ||
+	    token_bundle_format(&pk, tok, &t, &out, &e) != 0)
+		die("bundle1");
+	fputs(out, stdout);
+	return 0;
+}
+
+static int
 cmd_hash(char **av)
 {
 	char h[SIGSET_HASH_HEX], *buf;
@@ -286,6 +315,8 @@ main(int argc, char **argv)
 		return cmd_manifest(argc - 2, argv + 2);
 	if (strcmp(argv[1], "bundle") == 0 && argc == 11)
 		return cmd_bundle(argv + 2);
+	if (strcmp(argv[1], "bundle1") == 0 && argc == 9)
+		return cmd_bundle1(argv + 2);
 	if (strcmp(argv[1], "hash") == 0 && argc == 3)
 		return cmd_hash(argv + 2);
 usage:
