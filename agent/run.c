@@ -260,9 +260,11 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	if (r->c.profile_id[0] != '\0' && (sid = json_string_value(
 	    json_object_get(obj, "id"))) != NULL &&
 	    strcmp(sid, r->c.profile_id) != 0) {
-		log_error("profile refused, keeping the installed one: the "
-		    "server serves \"%.64s\" in place of the managed \"%s\", "
-		    "and no manifest names it", sid, r->c.profile_id);
+		if (!r->once)
+			log_error("profile refused, keeping the installed one: "
+			    "the server serves \"%.64s\" in place of the "
+			    "managed \"%s\", and no manifest names it", sid,
+			    r->c.profile_id);
 		r->refused = MUSTER_ETRUST;
 		err_set(&r->refusal, MUSTER_ETRUST, "profile \"%.64s\" refused: "
 		    "it is not the managed \"%s\" and no manifest names it",
