@@ -276,7 +276,6 @@ test_policy_flow(void **state)
 	rc = apply(c, NULL, manifest_obj(c->f, 2, "other", 1, h1, "d"),
 	    json_pack("[O]", lax), &po, &e);
 	assert_int_equal(rc, MUSTER_ETRUST);	/* named, not sent, not held */
-	p1 = json_incref(p1);
 	json_object_set(p1, "profile", json_object_get(lax, "profile"));
 	rc = apply(c, NULL, manifest_obj(c->f, 2, "iaf", 1, h1, "d"),
 	    json_pack("[O]", p1), &po, &e);
