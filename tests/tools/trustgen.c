@@ -100,6 +100,11 @@ cmd_key(char **av)
 	if (fs_write_atomic(kp, skt, len, 0600, &e) != 0 ||
 	    fs_write_atomic(pp, pkt, strlen(pkt), 0644, &e) != 0)
 		die(av[0]);
+	sodium_free(skt);
+	sig_seckey_free(sk);
+	free(pkt);
+	free(kp);
+	free(pp);
 	return 0;
 }
 
@@ -143,6 +148,10 @@ cmd_sign(char **av)
 	    sigset_write_sig(dirname(d), basename(b), sig, slen, &e) != 0)
 		die(av[0]);
 	sig_seckey_free(sk);
+	free(buf);
+	free(sig);
+	free(d);
+	free(b);
 	return 0;
 }
 
@@ -164,6 +173,9 @@ cmd_psign(char **av)
 		die(av[0]);
 	profile_free(p);
 	sig_seckey_free(sk);
+	free(buf);
+	free(sig);
+	free(path);
 	return 0;
 }
 
@@ -253,7 +265,12 @@ cmd_bundle(char **av)
 	    token2_bundle_format(ss, tok, &t, &out, &e) != 0)
 		die("bundle");
 	fputs(out, stdout);
+	fflush(stdout);
 	fprintf(stderr, "%s\n", t.id);
+	free(tok);
+	free(out);
+	sigset_free(ss);
+	sig_seckey_free(sk);
 	return 0;
 }
 
@@ -281,6 +298,10 @@ cmd_bundle1(char **av)
 	    token_bundle_format(&pk, tok, &t, &out, &e) != 0)
 		die("bundle1");
 	fputs(out, stdout);
+	fflush(stdout);
+	free(tok);
+	free(out);
+	sig_seckey_free(sk);
 	return 0;
 }
 
@@ -293,6 +314,7 @@ cmd_hash(char **av)
 	buf = slurp(av[0], &len);
 	sigset_hash_hex(buf, len, h);
 	puts(h);
+	free(buf);
 	return 0;
 }
 
