@@ -29,6 +29,7 @@
 #include "admin.h"
 #include "mancmd.h"
 #include "org.h"
+#include "rootcmd.h"
 #include "tlscert.h"
 #include "tokcmd.h"
 
@@ -255,7 +256,10 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 	struct https_result hr;
 	struct https_opts o;
 	char *auth = NULL, *url = NULL, *ca = NULL;
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[CURL_ERROR_SIZE], pins[ROOT_PINS_CURL_MAX];
+	struct muster_err ue;
+	struct sigset *rss = NULL;
+	struct root root;
 	size_t slen;
 	int rc;
 
@@ -283,9 +287,16 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	/* Any pin of the org's current root: the server key may roll over. */
+	if (!org_has_roots(org) || rootcmd_current(org, &root, &rss, NULL,
+	    &ue) != 0 || rss == NULL ||
+	    root_pins_curl(&root, pins, sizeof pins) != 0)
+		snprintf(pins, sizeof pins, "%s", oc->pin);
+	sigset_free(rss);
+	rss = NULL;
 	memset(&o, 0, sizeof o);
 	o.url = url;
-	o.pin = oc->pin;
+	o.pin = pins;
 	o.ca = ca;		/* the org's own certificate, the only CA */
 	o.connect_timeout = ADMIN_CONNECT_TIMEOUT;
 	o.timeout = ADMIN_TIMEOUT;

@@ -4,6 +4,7 @@
 
 #include "muster/cli.h"
 #include "admin.h"
+#include "certcmd.h"
 #include "mancmd.h"
 #include "org.h"
 #include "profcmd.h"
@@ -28,6 +29,8 @@ static const struct cli_cmd_argv cmds[] = {
 	    "enrolled)" }, admin_revoke },
 	{ { "root",	"show, rotate, sign and publish the org's root of "
 	    "trust" }, rootcmd_main },
+	{ { "cert",	"renew the server's TLS certificate (same or new key)" },
+	    certcmd_main },
 };
 
 static void

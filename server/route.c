@@ -1105,6 +1105,8 @@ manifest_store(const struct route_request *rq, const struct sigset *ss,
 	}
 	if (srv_profile_reload(rq->srv, m->scope, &e) != 0)
 		log_error("profile cache: %s", e.msg);
+	trust_manifest_watch(rq->srv->trust, time(NULL),
+	    rq->srv->cfg->manifest_warn);
 	return 0;
 }
 
