@@ -377,6 +377,29 @@ relink_org(const char *org, struct muster_err *e)
 	return rc;
 }
 
+/* A first-wave org: policy.key and policy.pub as the org key's names. */
+static int
+link_policy(const char *org, struct muster_err *e)
+{
+	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
+	char *a = NULL, *b = NULL;
+	int i, rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (asprintf(&a, "%s/org%s", org, sfx[i]) == -1 ||
+		    asprintf(&b, "%s/%s%s", org, ORG_POLICY, sfx[i]) == -1) {
+			free(a);
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		}
+		if (link(a, b) == -1 && errno != EEXIST)
+			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
+		free(a);
+		free(b);
+		a = b = NULL;
+	}
+	return rc;
+}
+
 /* Makes a new pair for role (not root) and puts it in r. */
 static int
 replace_role(const char *org, enum root_role role, int64_t v,
@@ -558,6 +581,8 @@ root_rotate(const char *org, struct rotate_args *a)
 		k |= (size_t)replaced_key[i];
 	if (k && !a->no_pass && (rc = pass_read("Passphrase for the new "
 	    "keys: ", 1, &pass, &e)) != 0)
+		goto out;
+	if (cur.legacy && (rc = link_policy(org, &e)) != 0)
 		goto out;
 	for (i = 0; i < ROOT_NROLES; i++)
 		if (replaced[i] && (rc = replace_role(org, (enum root_role)i,
