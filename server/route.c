@@ -1182,6 +1182,8 @@ manifest_store(const struct route_request *rq, const struct sigset *ss,
 	}
 	if (srv_profile_reload(rq->srv, m->scope, &e) != 0)
 		log_error("profile cache: %s", e.msg);
+	trust_manifest_watch(rq->srv->trust, time(NULL),
+	    rq->srv->cfg->manifest_warn);
 	return 0;
 }
 
@@ -1310,7 +1312,7 @@ route_admin_profile(const struct route_request *rq, struct route_reply *out)
 	if (ss != NULL && mres == TRUST_NEW &&
 	    manifest_store(rq, ss, &m, out) != 0)
 		goto out;
-	if (j.res == STORE_STORED && ss == NULL &&
+	if (j.res == STORE_STORED && (ss == NULL || mres != TRUST_NEW) &&
 	    srv_profile_reload(rq->srv, p->scope, &e) != 0)
 		log_error("profile cache: %s", e.msg);
 	if (ss != NULL)
