@@ -294,6 +294,9 @@ policy_apply(const char *dir, struct state_anchor *a, const char *body,
 		    (const char *)nd[i].bytes, nd[i].len, nd[i].sig,
 		    strlen(nd[i].sig), e)) != 0)
 			goto out;
+		snprintf(out->inst[out->installed].id,
+		    sizeof out->inst[0].id, "%s", nd[i].p->id);
+		out->inst[out->installed].serial = nd[i].p->serial;
 		out->installed++;
 	}
 	if (!have_cur || curss->len != ss->len || memcmp(curss->bytes,

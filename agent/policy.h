@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "muster/err.h"
+#include "muster/manifest.h"
 #include "muster/profile.h"
 #include "state.h"
 
@@ -33,7 +34,11 @@ struct policy_outcome {
 	int64_t	manifest_from;	/* the manifest version held before; 0 */
 	int64_t	manifest_to;	/* and after; 0 when none is held */
 	int	dropped;	/* the manifest held no longer verified */
-	size_t	installed;	/* profiles written */
+	size_t	installed;	/* profiles written: */
+	struct {
+		char	id[PROFILE_ID_MAX + 1];
+		int64_t	serial;
+	}	inst[MANIFEST_PROFILES_MAX];
 	size_t	removed;	/* managed profiles the manifest dropped */
 	size_t	purged;		/* installed profiles a new root distrusts */
 	int	trust_stale;	/* the newest root has expired */

@@ -305,6 +305,8 @@ out:
 static void
 policy_log(const struct policy_outcome *po)
 {
+	size_t i;
+
 	if (po->root_to != po->root_from)
 		log_info("root of trust: version %lld -> %lld", (long long)
 		    po->root_from, (long long)po->root_to);
@@ -317,10 +319,10 @@ policy_log(const struct policy_outcome *po)
 	if (po->manifest_to != po->manifest_from)
 		log_info("manifest: version %lld -> %lld", (long long)
 		    po->manifest_from, (long long)po->manifest_to);
-	if (po->installed > 0)
-		log_info("installed %zu profile%s the manifest names; managed "
-		    "profile \"%s\"", po->installed, po->installed == 1 ? "" :
-		    "s", po->managed);
+	for (i = 0; i < po->installed; i++)
+		log_info("installed profile \"%s\" serial %lld (named by "
+		    "manifest %lld)", po->inst[i].id,
+		    (long long)po->inst[i].serial, (long long)po->manifest_to);
 	if (po->removed > 0)
 		log_info("removed %zu profile%s the manifest no longer names",
 		    po->removed, po->removed == 1 ? "" : "s");

@@ -116,8 +116,9 @@ if [ "$have_server" = 1 ] && start_server; then
 
 	# --- enroll
 	t_exit 0 "enroll a personnel sim device" A enroll b.bundle
-	t_grep "enroll names the org key" \
-	    "org key: +$(sed -n 's/key_id = "\(.*\)";/\1/p' org/org.cfg)" "$T/out"
+	# A first-wave bundle names the org key, a v2 bundle its root.
+	t_grep "enroll names the org key or the root" \
+	    "org key: +$(sed -n 's/key_id = "\(.*\)";/\1/p' org/org.cfg)|root: +version [0-9]+," "$T/out"
 	t_grep "enroll names the server" "server: +$U" "$T/out"
 	t_grep "enroll says what a report carries" 'report carries only' "$T/out"
 	t_grep "enroll installed the server's profile" \

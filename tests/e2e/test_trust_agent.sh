@@ -35,6 +35,8 @@ WEEK=$(date -u -d '+7 days' +%Y-%m-%dT%H:%M:%SZ)
 t_port
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null
 PIN=$(cat org/server.pin)
+# The organisation's roots here are trustgen's, whatever init made.
+rm -rf org/root
 ADMIN=$(cat org/admin.token)
 mkdir -p org/root keys
 for k in r1 r2 r3 r4 pol pol2 rev enr; do "$TG" key "keys/$k"; done
@@ -119,7 +121,8 @@ if command -v minisign >/dev/null; then
 		    -p "$K/$k.pub" -m org/root/1.cfg -x "org/root/1.cfg.$(echo "$id" | sed 's/\(..\)/\1 /g' | awk '{for(i=NF;i>0;i--)printf $i}').minisig"
 	done
 fi
-sed -i 's|^org_key = .*|root_dir = "root";|' org/server.cfg
+sed -i -e '/^org_key = /d' -e '/^root_dir = /d' org/server.cfg
+echo 'root_dir = "root";' >>org/server.cfg
 sed "s/^serial = .*/serial = 1;/" "$TOP/profiles/iaf-personnel.cfg" >p1.cfg
 "$TG" psign p1.cfg "$K/pol.key"
 manifest 1 pol "$WEEK" iaf-personnel 1 p1.cfg
