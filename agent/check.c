@@ -19,6 +19,7 @@
 #include "muster/cli.h"
 #include "muster/profile.h"
 #include "muster/timefmt.h"
+#include "muster/sigset.h"
 #include "check.h"
 #include "cmd.h"
 #include "device/device.h"
@@ -159,6 +160,30 @@ check_limit(const char *dir, enum profile_scope scope, struct consent *c,
 	if ((rc = consent_load(dir, c, e)) != 0 && rc != MUSTER_ENOINPUT)
 		return rc;
 	*limit = c;
+	return 0;
+}
+
+int
+check_consent_pending(const char *dir, const struct state_anchor *a,
+    const struct state_profile *mine, const struct consent *c,
+    struct state_profile *old)
+{
+	char h[SIGSET_HASH_HEX], r1[CONSENT_HASH_HEX], r2[CONSENT_HASH_HEX];
+
+	memset(old, 0, sizeof *old);
+	if (a->scope != SCOPE_FAMILY || c == NULL || c->profile[0] == '\0' ||
+	    c->hash[0] == '\0')
+		return 0;
+	sigset_hash_hex(mine->bytes, mine->len, h);
+	if (strcmp(h, c->hash) == 0 ||
+	    state_consented_load(dir, a, old, NULL) != 0)
+		return 0;
+	sigset_hash_hex(old->bytes, old->len, h);
+	consent_reads_hash(mine->p, r1);
+	consent_reads_hash(old->p, r2);
+	if (strcmp(h, c->hash) == 0 && strcmp(r1, r2) != 0)
+		return 1;
+	state_profile_clear(old);
 	return 0;
 }
 

@@ -57,6 +57,19 @@ int	check_limit(const char *dir, enum profile_scope scope,
 	    struct consent *c, const struct consent **limit,
 	    struct muster_err *e);
 
+/*
+ * Consent bound to bytes, after enrollment: 1 when the family profile
+ * mine is not the one consent c names (its hash) and reads something the
+ * consented profile did not (consent_reads_hash), so that it must wait
+ * for a new consent; *old is then the consented profile, verified again
+ * (state_profile_clear), which is evaluated and reported in its place.
+ * 0 otherwise (a personnel device, a receipt without a hash, the same
+ * bytes, the same reads, or no consented copy kept).
+ */
+int	check_consent_pending(const char *dir, const struct state_anchor *a,
+	    const struct state_profile *mine, const struct consent *c,
+	    struct state_profile *old);
+
 struct cmd_opts;
 
 /* `muster-agent check [--json] [--remediate]`; returns the exit code. */

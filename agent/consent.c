@@ -1,7 +1,9 @@
 /* consent: a family member's consent; see agent/consent.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -12,6 +14,7 @@
 #include "consent.h"
 
 #define CONSENT_CHANGE_TAG	"muster-change-v1"
+#define ANSWER_MAX		64	/* bytes of a typed answer kept */
 
 /*
  * The text every family member reads before enrolling.  Its words are
@@ -213,10 +216,48 @@ consent_free(struct consent *c)
 	memset(c, 0, sizeof *c);
 }
 
+void
+consent_reads_hash(const struct profile *p, char out[CONSENT_HASH_HEX])
+{
+	crypto_generichash_state st;
+	unsigned char h[CONSENT_HASH_BYTES];
+	const struct rule *r;
+	char buf[32];
+	size_t i, j;
+
+#define PUT(s)	crypto_generichash_update(&st, (const unsigned char *)(s), \
+		    strlen(s) + 1)
+	crypto_generichash_init(&st, NULL, 0, sizeof h);
+	PUT("muster-reads-v1");
+	for (i = 0; i < p->nrules; i++) {
+		r = &p->rules[i];
+		PUT(r->id);
+		PUT(profile_kind_name(r->kind));
+		if (r->kind == RULE_SETTING) {
+			PUT(r->namespace);
+			PUT(r->key);
+		}
+		for (j = 0; r->kind == RULE_PACKAGE_BAN && j < r->npackages;
+		    j++)
+			PUT(r->packages[j]);
+		for (j = 0; r->kind == RULE_EGRESS_DENY && j < r->ncidrs;
+		    j++) {
+			crypto_generichash_update(&st, r->cidrs[j].addr,
+			    sizeof r->cidrs[j].addr);
+			snprintf(buf, sizeof buf, "%d/%u", r->cidrs[j].family,
+			    r->cidrs[j].prefix);
+			PUT(buf);
+		}
+	}
+#undef PUT
+	crypto_generichash_final(&st, h, sizeof h);
+	sodium_bin2hex(out, CONSENT_HASH_HEX, h, sizeof h);
+}
+
 int
 consent_make(struct consent *c, const char *text, size_t len,
-    const char *token, time_t t, const struct profile *p, int report_only,
-    struct muster_err *e)
+    const char *token, time_t t, const struct profile *p, const char *hash,
+    int report_only, struct muster_err *e)
 {
 	unsigned char h[CONSENT_HASH_BYTES];
 	size_t i;
@@ -231,6 +272,8 @@ consent_make(struct consent *c, const char *text, size_t len,
 		return 0;
 	snprintf(c->profile, sizeof c->profile, "%s", p->id);
 	c->serial = p->serial;
+	if (hash != NULL)
+		snprintf(c->hash, sizeof c->hash, "%s", hash);
 	if (report_only || p->nrules == 0)
 		return 0;
 	if ((c->rules = calloc(p->nrules, sizeof *c->rules)) == NULL)
@@ -261,6 +304,9 @@ consent_json(const struct consent *c)
 	if (c->profile[0] != '\0' && (json_object_set_new(o, "profile",
 	    json_string(c->profile)) || json_object_set_new(o, "serial",
 	    json_integer(c->serial))))
+		goto fail;
+	if (c->profile[0] != '\0' && c->hash[0] != '\0' &&
+	    json_object_set_new(o, "hash", json_string(c->hash)))
 		goto fail;
 	if ((list = json_array()) == NULL)
 		goto fail;
@@ -312,8 +358,8 @@ consent_parse(const char *name, const char *buf, size_t len,
     struct consent *c, struct muster_err *e)
 {
 	static const char *const keys[] = { "text_hash", "time", "token",
-	    "profile", "serial", "remediate", NULL };
-	const char *k, *hash, *t, *tok, *prof = NULL, *rule, *chg;
+	    "profile", "serial", "hash", "remediate", NULL };
+	const char *k, *hash, *t, *tok, *prof = NULL, *rule, *chg, *ph = NULL;
 	json_t *o = NULL, *v, *list, *it;
 	json_int_t serial = 0;
 	time_t when;
@@ -334,9 +380,11 @@ consent_parse(const char *name, const char *buf, size_t len,
 			goto out;
 		}
 	}
-	if (json_unpack(o, "{s:s,s:s,s:s,s:o,s?s,s?I}", "text_hash", &hash,
-	    "time", &t, "token", &tok, "remediate", &list, "profile", &prof,
-	    "serial", &serial) != 0 || !hex_ok(hash, CONSENT_HASH_HEX - 1) ||
+	if (json_unpack(o, "{s:s,s:s,s:s,s:o,s?s,s?I,s?s}", "text_hash",
+	    &hash, "time", &t, "token", &tok, "remediate", &list, "profile",
+	    &prof, "serial", &serial, "hash", &ph) != 0 ||
+	    !hex_ok(hash, CONSENT_HASH_HEX - 1) ||
+	    (ph != NULL && (prof == NULL || !hex_ok(ph, CONSENT_HASH_HEX - 1))) ||
 	    timefmt_parse(t, &when) != 0 ||
 	    !hex_ok(tok, TOKEN_ID_HEX - 1) || !json_is_array(list) ||
 	    json_array_size(list) > PROFILE_MAX_RULES ||
@@ -352,6 +400,8 @@ consent_parse(const char *name, const char *buf, size_t len,
 		snprintf(c->profile, sizeof c->profile, "%s", prof);
 		c->serial = serial;
 	}
+	if (ph != NULL)
+		memcpy(c->hash, ph, sizeof c->hash);
 	if (json_array_size(list) > 0 && (c->rules = calloc(
 	    json_array_size(list), sizeof *c->rules)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -438,5 +488,40 @@ consent_covers(const struct consent *c, const struct rule *r)
 			consent_change_hash(r, h);
 			return strcmp(c->rules[i].change, h) == 0;
 		}
+	return 0;
+}
+
+/*
+ * Shows the consent text on the terminal tty (when stdout is not that
+ * terminal) and asks for "yes".  Returns 0 for yes, else MUSTER_EUSAGE.
+ */
+int
+consent_ask(int tty, const char *text, size_t len, struct muster_err *e)
+{
+	static const char prompt[] = "\nType yes to agree and enroll this "
+	    "phone (anything else stops): ";
+	char ans[ANSWER_MAX + 1], ch;
+	size_t n = 0;
+	ssize_t r;
+
+	if (!isatty(STDOUT_FILENO) && (fs_write_all(tty, text, len) != 0))
+		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
+	if (fs_write_all(tty, prompt, sizeof prompt - 1) != 0)
+		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
+	for (;;) {
+		r = read(tty, &ch, 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r != 1 || ch == '\n')
+			break;
+		if (n < ANSWER_MAX)
+			ans[n++] = ch;
+	}
+	while (n > 0 && (ans[n - 1] == '\r' || ans[n - 1] == ' '))
+		n--;
+	ans[n] = '\0';
+	if (strcmp(ans, CONSENT_ANSWER) != 0)
+		return err_set(e, MUSTER_EUSAGE, "consent not given: nothing "
+		    "was enrolled, no key made, nothing kept");
 	return 0;
 }

@@ -10,6 +10,7 @@
  *	{"text_hash": BLAKE2b-256 hex of the exact text shown,
  *	 "time": when the member agreed, "token": the token id,
  *	 "profile": id, "serial": N,		(absent when none was shown)
+ *	 "hash": BLAKE2b-256 hex of the exact profile bytes shown,
  *	 "remediate": [ {"rule": id, "change": BLAKE2b-256 hex}, ... ]}
  *
  * "remediate" lists the rules the member allows the agent to change the
@@ -39,6 +40,7 @@
 
 #define CONSENT_FILE		"consent.json"
 #define CONSENT_TEXT_FILE	"consent.txt"
+#define CONSENT_PROFILE_FILE	"consented.profile"	/* the profile shown */
 #define CONSENT_HASH_BYTES	crypto_generichash_BYTES	/* 32 */
 #define CONSENT_HASH_HEX	(2 * CONSENT_HASH_BYTES + 1)
 #define CONSENT_MAX		(64 * 1024)	/* receipt: the body limit */
@@ -57,6 +59,7 @@ struct consent {
 	char			 token[TOKEN_ID_HEX];
 	char			 profile[PROFILE_ID_MAX + 1];	/* "": none */
 	int64_t			 serial;
+	char			 hash[CONSENT_HASH_HEX];	/* "": none */
 	struct consent_rule	*rules;		/* changes allowed; malloc'd */
 	size_t			 nrules;
 };
@@ -85,12 +88,21 @@ void	consent_change_hash(const struct rule *r, char out[CONSENT_HASH_HEX]);
 
 /*
  * Fills c for the len bytes of text shown, the token id, the time t and
- * the profile p shown (may be NULL): every rule of p that changes the
- * device is allowed unless report_only.  consent_free releases it.
+ * the profile p shown (may be NULL) with hash, the BLAKE2b-256 hex of its
+ * exact bytes (NULL: not named): every rule of p that changes the device
+ * is allowed unless report_only.  consent_free releases it.
  */
 int	consent_make(struct consent *c, const char *text, size_t len,
 	    const char *token, time_t t, const struct profile *p,
-	    int report_only, struct muster_err *e);
+	    const char *hash, int report_only, struct muster_err *e);
+
+/*
+ * The hash of what p's rules read (their ids and kinds, and the setting,
+ * packages or ranges each names), so that a new family profile that reads
+ * something else waits for consent and one that only changes a title, a
+ * severity or a threshold does not.
+ */
+void	consent_reads_hash(const struct profile *p, char out[CONSENT_HASH_HEX]);
 
 /* The receipt as a new JSON object (NULL when out of memory). */
 json_t	*consent_json(const struct consent *c);
@@ -113,6 +125,14 @@ int	consent_store(const char *dir, const char *receipt, size_t rlen,
 int	consent_load(const char *dir, struct consent *c, struct muster_err *e);
 
 void	consent_free(struct consent *c);
+
+/*
+ * Shows the len bytes of text on the terminal tty (when stdout is not
+ * that terminal) and asks for CONSENT_ANSWER.  Returns 0 for yes, else
+ * MUSTER_EUSAGE.
+ */
+int	consent_ask(int tty, const char *text, size_t len,
+	    struct muster_err *e);
 
 /* 1 if c allows the change r makes, exactly as r makes it now. */
 int	consent_covers(const struct consent *c, const struct rule *r);

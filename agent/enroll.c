@@ -1,9 +1,12 @@
 /*
  * enroll: `muster-agent enroll`.
  *
- * Enrollment trusts nothing but the bundle's org-signed token: the token
- * is verified with the bundle's org key, and the server URL and pin come
- * only from it.  The device key is made here and never leaves the device;
+ * Enrollment trusts nothing but the bundle: a first-wave bundle's token
+ * is verified with its org key (the legacy root); a v2 bundle's root must
+ * meet its own root threshold (trust on first use), its token must be
+ * signed by the root's enroll role and name that root by version and
+ * hash (token2_bundle_parse).  The server URL and pin come only from the
+ * signed token.  The device key is made here and never leaves the device;
  * the server sees its public half, in a request signed with it (proof of
  * possession).  The answer is checked (device id form) and its profile
  * installed with every check of `muster-agent install`.
@@ -33,10 +36,14 @@
 #include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/report.h"
 #include "muster/sig.h"
+#include "muster/root.h"
+#include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "muster/token2.h"
 #include "call.h"
 #include "cmd.h"
 #include "enroll.h"
@@ -49,7 +56,6 @@
 #include "spool.h"
 #include "state.h"
 
-#define ANSWER_MAX	64	/* bytes of a typed answer that are kept */
 
 static const char enroll_usage[] =
 "usage: muster-agent [--state DIR] [--device BACKEND] enroll BUNDLE|URI\n"
@@ -62,23 +68,29 @@ static const char enroll_usage[] =
 "else a file (write ./FILE for a file named like a URI).  A URI on the\n"
 "command line is a bearer credential others on the machine may see: it is\n"
 "wiped from the arguments once read, but prefer the file on a shared\n"
-"machine.  The token is verified with the bundle's org key, which becomes\n"
-"the trust anchor; the server address and its key pin come only from the\n"
-"signed token.  A device key is made on the device and never leaves it.\n"
-"The server's profile is installed with the checks of muster-agent\n"
-"install.  Prints what the device will report first.\n"
+"machine.  A first-wave bundle's token is verified with its org key,\n"
+"which becomes the trust anchor.  A bundle of an organisation with a\n"
+"root of trust carries the root (a URI names it by version and hash, and\n"
+"the root is fetched from the token's server and checked against that\n"
+"hash): the root must meet its own root threshold, the token must be\n"
+"signed by its enroll role, and the root becomes the anchor.  The server\n"
+"address and its key pin come only from the signed token and root.  A\n"
+"device key is made on the device and never leaves it.  The server's\n"
+"profile is installed with the checks of muster-agent install.  Prints\n"
+"what the device will report first.\n"
 "\n"
 "A family enrollment first shows what the organisation will and will not\n"
 "see and the rules of its family profile (fetched with the token alone),\n"
 "then asks on the terminal: only \"yes\" goes on.  Without a terminal it\n"
 "needs --consent.  The device signs a receipt of the consent (the hash of\n"
-"the text shown, the time, the token, the changes allowed) and sends it\n"
-"with the enrollment; STATE/consent.txt and consent.json keep both.\n"
+"the text and of the profile shown, the time, the token, the changes\n"
+"allowed) and sends it with the enrollment; STATE/consent.txt and\n"
+"consent.json keep both.  Only the profile shown is installed.\n"
 "\n"
 "Exit 0 enrolled; 64 family consent not given (nothing sent, nothing\n"
 "kept); 65 malformed bundle or URI; 66 missing bundle; 69 server\n"
 "unreachable (run it again later); 77 token expired, used or revoked, bad\n"
-"signature, pin mismatch, or already enrolled; 78 bad state.\n"
+"signature, root or pin mismatch, or already enrolled; 78 bad state.\n"
 "\n"
 "options:\n"
 "  --consent      the member agrees to the family enrollment as shown\n"
@@ -97,6 +109,7 @@ struct enroll_args {
 /* A family member's consent, once given. */
 struct family {
 	struct profile	*p;		/* the family profile shown, or NULL */
+	char		 hash[SIGSET_HASH_HEX];	/* of its bytes; "" if none */
 	char		*text;		/* the text shown */
 	size_t		 tlen;
 	char		*receipt;	/* the receipt, as sent */
@@ -202,7 +215,8 @@ static int
 anchor_matches(const struct state_anchor *a, const struct sig_pubkey *pk,
     enum profile_scope scope, const char *dir, struct muster_err *e)
 {
-	if (sodium_memcmp(a->pk.keyid, pk->keyid, sizeof pk->keyid) != 0 ||
+	if (a->has_root ||
+	    sodium_memcmp(a->pk.keyid, pk->keyid, sizeof pk->keyid) != 0 ||
 	    sodium_memcmp(a->pk.pk, pk->pk, sizeof pk->pk) != 0 ||
 	    a->scope != scope)
 		return err_set(e, MUSTER_ETRUST, "%s: another trust anchor or "
@@ -234,27 +248,102 @@ enroll_is_uri(const char *arg)
 }
 
 /*
- * Reads the bundle named by arg, a file or an enrollment URI, as untrusted
- * input: capped, then verified (the token with the bundle's or URI's org
- * key), then parsed, into *orgpk, *token (malloc'd, the caller's to wipe)
- * and *t; *name is what messages call it (never the URI itself, a bearer
- * secret).  A URI is wiped from arg once read.  Returns what
- * token_bundle_parse or token_bundle_uri_parse returns, MUSTER_ENOINPUT for a file
- * that cannot be read.
+ * The root a v2 token names (t->root_version, t->root_hash), fetched
+ * unsigned from the token's server (GET /v1/root?since=N-1, pinned by the
+ * token's pin) for an enrollment by URI, which cannot carry the root.
+ * Untrusted until checked: it must be that version, hash to the token's
+ * root= (so the server cannot choose the root), meet its own root
+ * threshold, and the token (len bytes at token) must verify against its
+ * enroll role.  Fills *root_ss (sigset_free) and *r.  Returns 0,
+ * MUSTER_EUNAVAIL when the server cannot be reached, MUSTER_EDATA for a
+ * malformed answer, MUSTER_ETRUST for any mismatch.
  */
 static int
-enroll_read_bundle(char *arg, struct sig_pubkey *orgpk, char **token,
-    struct token *t, const char **name, struct muster_err *e)
+enroll_fetch_root(const struct token *t, const char *token,
+    struct sigset **root_ss, struct root *r, struct muster_err *e)
 {
+	struct net_request rq;
+	struct net_response rs;
+	struct token vt;
+	json_t *o = NULL, *roots, *doc;
+	char path[sizeof PROTO_PATH_ROOT + 32];
+	int rc;
+
+	*root_ss = NULL;
+	memset(&rs, 0, sizeof rs);
+	snprintf(path, sizeof path, "%s?since=%lld", PROTO_PATH_ROOT,
+	    (long long)t->root_version - 1);
+	memset(&rq, 0, sizeof rq);
+	rq.method = "GET";
+	rq.server = t->server;
+	rq.path = path;
+	rq.pin = t->pin;
+	if ((rc = net_exchange(&rq, &rs, e)) != 0 ||
+	    (rc = net_outcome_rc(&rs, e)) != 0) {
+		if (rc == MUSTER_ETEMP) {
+			char why[ERR_MSG_MAX];
+
+			snprintf(why, sizeof why, "%s", e->msg);
+			rc = err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
+			    "enroll again later", t->server, why);
+		}
+		goto out;
+	}
+	if (rs.status != 200) {
+		rc = err_set(e, MUSTER_EUNAVAIL, "server answered the root "
+		    "request with HTTP %u; try again later", rs.status);
+		goto out;
+	}
+	if ((o = proto_json_parse(rs.body, rs.body_len, 4)) == NULL ||
+	    (roots = json_object_get(o, "roots")) == NULL ||
+	    !json_is_array(roots) || (doc = json_array_get(roots, 0)) ==
+	    NULL) {
+		rc = err_set(e, MUSTER_EDATA, "server: malformed root answer");
+		goto out;
+	}
+	if ((rc = sigset_from_json("server's root", doc, ROOT_MAX, root_ss,
+	    e)) != 0 || (rc = root_verify_self("server's root", *root_ss, r,
+	    e)) != 0 || (rc = token2_root_match(t, r, e)) != 0 ||
+	    (rc = token2_verify(token, strlen(token), r, &vt, e)) != 0)
+		goto out;
+out:
+	if (rc != 0) {
+		sigset_free(*root_ss);
+		*root_ss = NULL;
+	}
+	json_decref(o);
+	net_response_free(&rs);
+	return rc;
+}
+
+/*
+ * Reads the bundle named by arg, a file or an enrollment URI, as untrusted
+ * input: capped, then verified, then parsed, into *root_ss (the root's
+ * signed document, or NULL for a first-wave bundle), *r (the root, or the
+ * legacy root of a first-wave org key), *token (malloc'd, the caller's to
+ * wipe) and *t; *name is what messages call it (never the URI itself, a
+ * bearer secret).  A URI is wiped from arg once read; a URI of a v2 token
+ * has its root fetched (enroll_fetch_root).  Returns what
+ * token2_bundle_parse or token_bundle_uri_parse returns, MUSTER_ENOINPUT
+ * for a file that cannot be read, or enroll_fetch_root's refusal.
+ */
+static int
+enroll_read_bundle(char *arg, struct sigset **root_ss, struct root *r,
+    char **token, struct token *t, const char **name, struct muster_err *e)
+{
+	struct sig_pubkey pk;
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
 
 	*token = NULL;
+	*root_ss = NULL;
 	if (!enroll_is_uri(arg)) {
 		*name = arg;
-		if ((rc = fs_read_file(arg, BUNDLE_MAX, &buf, &len, e)) == 0)
-			rc = token_bundle_parse(arg, buf, len, orgpk, token, t, e);
+		if ((rc = fs_read_file(arg, TOKEN2_BUNDLE_MAX, &buf, &len,
+		    e)) == 0)
+			rc = token2_bundle_parse(arg, buf, len, root_ss, r,
+			    token, t, e);
 		if (buf != NULL) {
 			sodium_memzero(buf, len);
 			free(buf);
@@ -267,26 +356,61 @@ enroll_read_bundle(char *arg, struct sig_pubkey *orgpk, char **token,
 		rc = err_set(e, MUSTER_EDATA, "enrollment URI: longer than %d "
 		    "bytes", BUNDLE_URI_MAX - 1);
 	else
-		rc = token_bundle_uri_parse(arg, len, orgpk, token, t, e);
+		rc = token_bundle_uri_parse(arg, len, &pk, token, t, e);
 	/* Out of the process's arguments (ps) from here on. */
 	sodium_memzero(arg, strlen(arg));
+	if (rc != 0)
+		return rc;
+	if (t->root_version > 0)
+		rc = enroll_fetch_root(t, *token, root_ss, r, e);
+	else
+		rc = root_legacy(&pk, t->server, t->pin, r, e);
+	if (rc != 0) {
+		sodium_memzero(*token, strlen(*token));
+		free(*token);
+		*token = NULL;
+	}
 	return rc;
+}
+
+/*
+ * The pins enrollment accepts: a v2 bundle's root names the server's
+ * current and next key; the token's pin, signed by the enroll role, must
+ * be one of them.  A v1 bundle: the token's pin.  Points into a static
+ * buffer.
+ */
+static const char *
+enroll_pins(const struct token *t, const struct state_anchor *ba)
+{
+	static char pins[ROOT_PINS_CURL_MAX];
+
+	if (!ba->has_root || !root_pin_ok(&ba->root, t->pin) ||
+	    root_pins_curl(&ba->root, pins, sizeof pins) != 0)
+		return t->pin;
+	return pins;
 }
 
 /* Prints what the bundle says and what the device will report. */
 static void
-enroll_explain(const struct token *t, const struct sig_pubkey *pk)
+enroll_explain(const struct token *t, const struct state_anchor *ba)
 {
-	char hex[SIG_KEYID_HEX], exp[TIMEFMT_LEN];
+	char hex[SIG_KEYID_HEX], exp[TIMEFMT_LEN], rexp[TIMEFMT_LEN];
 
-	sig_keyid_hex(pk->keyid, hex);
 	timefmt_format(t->expires, exp);
-	printf("Enrollment of %s (%s), scope %s\n"
-	    "  org key:  %s\n"
-	    "  server:   %s\n"
+	printf("Enrollment of %s (%s), scope %s\n", t->person, t->unit,
+	    profile_scope_name(t->scope));
+	if (ba->has_root) {
+		timefmt_format(ba->root.expires, rexp);
+		printf("  root:     version %lld, expires %s\n"
+		    "            BLAKE2b-256 %s\n", (long long)ba->root.version,
+		    rexp, ba->root.hash);
+	} else {
+		sig_keyid_hex(ba->pk.keyid, hex);
+		printf("  org key:  %s\n", hex);
+	}
+	printf("  server:   %s\n"
 	    "  pin:      %s\n"
-	    "  token:    %s, expires %s\n\n", t->person, t->unit,
-	    profile_scope_name(t->scope), hex, t->server, t->pin, t->id, exp);
+	    "  token:    %s, expires %s\n\n", t->server, t->pin, t->id, exp);
 	if (t->scope == SCOPE_PERSONNEL) {
 		info_report_fields(t->scope);
 		printf("\n");
@@ -301,8 +425,9 @@ enroll_explain(const struct token *t, const struct sig_pubkey *pk)
  * not verify.
  */
 static int
-preview(const struct token *t, const char *token, const struct sig_pubkey *pk,
-    struct profile **p, struct muster_err *e)
+preview(const struct token *t, const char *token,
+    const struct state_anchor *ba, struct profile **p,
+    char hash[SIGSET_HASH_HEX], struct muster_err *e)
 {
 	struct net_response rs;
 	json_t *o = NULL, *prof;
@@ -322,7 +447,8 @@ preview(const struct token *t, const char *token, const struct sig_pubkey *pk,
 	    "enrollment token, nothing about this device)...\n\n",
 	    t->server);
 	fflush(stdout);
-	if ((rc = call_post(t->server, t->pin, NULL, NULL, PROTO_PATH_PREVIEW,
+	if ((rc = call_post(t->server, enroll_pins(t, ba), NULL, NULL,
+	    PROTO_PATH_PREVIEW,
 	    body, strlen(body), &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0) {
 		if (rc == MUSTER_ETEMP) {
@@ -358,8 +484,8 @@ preview(const struct token *t, const char *token, const struct sig_pubkey *pk,
 		goto out;
 	}
 	if (!json_is_null(prof))
-		rc = install_profile_json_check(pk, SCOPE_FAMILY,
-		    "server's family profile", prof, p, e);
+		rc = install_profile_json_check(ba, "server's family profile",
+		    prof, p, hash, e);
 out:
 	json_decref(o);
 	net_response_free(&rs);
@@ -371,48 +497,13 @@ out:
 }
 
 /*
- * Shows the consent text on the terminal tty (when stdout is not that
- * terminal) and asks for "yes".  Returns 0 for yes, else MUSTER_EUSAGE.
- */
-static int
-ask(int tty, const char *text, size_t len, struct muster_err *e)
-{
-	static const char prompt[] = "\nType yes to agree and enroll this "
-	    "phone (anything else stops): ";
-	char ans[ANSWER_MAX + 1], ch;
-	size_t n = 0;
-	ssize_t r;
-
-	if (!isatty(STDOUT_FILENO) && (fs_write_all(tty, text, len) != 0))
-		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
-	if (fs_write_all(tty, prompt, sizeof prompt - 1) != 0)
-		return err_sys(e, MUSTER_EUSAGE, "/dev/tty");
-	for (;;) {
-		r = read(tty, &ch, 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r != 1 || ch == '\n')
-			break;
-		if (n < ANSWER_MAX)
-			ans[n++] = ch;
-	}
-	while (n > 0 && (ans[n - 1] == '\r' || ans[n - 1] == ' '))
-		n--;
-	ans[n] = '\0';
-	if (strcmp(ans, CONSENT_ANSWER) != 0)
-		return err_set(e, MUSTER_EUSAGE, "consent not given: nothing "
-		    "was enrolled, no key made, nothing kept");
-	return 0;
-}
-
-/*
  * The family consent: shown, asked (unless --consent), and the signed
  * receipt made into f.  MUSTER_EUSAGE when it is not given, before
  * anything is sent when there is no terminal to ask on.
  */
 static int
 family_consent(const struct enroll_args *ea, const struct token *t,
-    const char *token, const struct sig_pubkey *pk, struct family *f,
+    const char *token, const struct state_anchor *ba, struct family *f,
     struct muster_err *e)
 {
 	struct consent c;
@@ -426,16 +517,16 @@ family_consent(const struct enroll_args *ea, const struct token *t,
 		    "the member's consent: run enroll on a terminal and "
 		    "answer yes, or add --consent; nothing was sent");
 	}
-	if ((rc = preview(t, token, pk, &f->p, e)) != 0 ||
+	if ((rc = preview(t, token, ba, &f->p, f->hash, e)) != 0 ||
 	    (rc = consent_text(f->p, ea->report_only, &f->text, &f->tlen,
 	    e)) != 0)
 		goto out;
 	fwrite(f->text, 1, f->tlen, stdout);
 	fflush(stdout);
-	if (!ea->consent && (rc = ask(tty, f->text, f->tlen, e)) != 0)
+	if (!ea->consent && (rc = consent_ask(tty, f->text, f->tlen, e)) != 0)
 		goto out;
 	if ((rc = consent_make(&c, f->text, f->tlen, t->id, time(NULL), f->p,
-	    ea->report_only, e)) != 0)
+	    f->p != NULL ? f->hash : NULL, ea->report_only, e)) != 0)
 		goto out;
 	if ((f->receipt_obj = consent_json(&c)) == NULL ||
 	    (f->receipt = json_dumps(f->receipt_obj, JSON_COMPACT |
@@ -451,6 +542,59 @@ out:
 	return rc;
 }
 
+/*
+ * A family enrollment's answer carries the profile the member was shown,
+ * byte for byte (the receipt's hash), or none when none was shown:
+ * anything else is MUSTER_ETRUST, before any state is written.
+ */
+static int
+consented_only(const struct family *f, json_t *prof, struct muster_err *e)
+{
+	unsigned char *bytes = NULL;
+	const char *sig, *id;
+	json_int_t serial;
+	char h[SIGSET_HASH_HEX];
+	size_t len;
+	int rc;
+
+	if (json_is_null(prof))
+		return 0;
+	if (f->p == NULL)
+		return err_set(e, MUSTER_ETRUST, "server: the enrollment "
+		    "carries a family profile the member was not shown; "
+		    "refused, nothing kept");
+	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
+	    &sig, &id, &serial, e)) != 0)
+		return rc;
+	sigset_hash_hex(bytes, len, h);
+	free(bytes);
+	if (strcmp(h, f->hash) != 0)
+		return err_set(e, MUSTER_ETRUST, "server: the enrollment's "
+		    "profile \"%.64s\" is not the one the member was shown "
+		    "(BLAKE2b-256 %s, shown %s); refused, nothing kept", id, h,
+		    f->hash);
+	return 0;
+}
+
+/* Keeps the consented family profile (see state_consented_store). */
+static int
+keep_consented(const char *dir, json_t *prof, struct muster_err *e)
+{
+	unsigned char *bytes = NULL;
+	const char *sig, *id;
+	json_int_t serial;
+	size_t len;
+	int rc;
+
+	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
+	    &sig, &id, &serial, e)) != 0)
+		return rc;
+	rc = state_consented_store(dir, (const char *)bytes, len, sig,
+	    strlen(sig), e);
+	free(bytes);
+	return rc;
+}
+
 int
 enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 {
@@ -463,8 +607,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	struct enroll_args ea = { 0, 0 };
 	struct family fam;
 	struct muster_err e = { 0 }, ie = { 0 };
-	struct sig_pubkey orgpk;
-	struct state_anchor a;
+	struct state_anchor a, ba;
+	struct sigset *root_ss = NULL;
 	struct state_cfg c;
 	struct token t;
 	struct net_response rs;
@@ -485,9 +629,15 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	if (argc - i != 1)
 		return cli_usage("enroll", "expected one BUNDLE or URI");
 	/* Capped, verified, parsed; expiry judged here. */
-	if ((rc = enroll_read_bundle(argv[i], &orgpk, &token, &t, &name,
-	    &e)) != 0)
+	memset(&ba, 0, sizeof ba);
+	if ((rc = enroll_read_bundle(argv[i], &root_ss, &ba.root, &token, &t,
+	    &name, &e)) != 0)
 		goto out;
+	/* The bundle's anchor, in memory until the member has agreed. */
+	ba.scope = t.scope;
+	ba.has_root = root_ss != NULL;
+	if (!ba.has_root)
+		ba.pk = ba.root.roles[ROOT_ROLE_POLICY].keys[0];
 	if (token_expired(&t, time(NULL))) {
 		char exp[TIMEFMT_LEN];
 
@@ -509,10 +659,10 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		    "device %s; unenroll first", o->state, c.device_id);
 		goto out;
 	}
-	enroll_explain(&t, &orgpk);
+	enroll_explain(&t, &ba);
 	/* Nothing is made or kept before the member has agreed. */
 	if (t.scope == SCOPE_FAMILY && (rc = family_consent(&ea, &t, token,
-	    &orgpk, &fam, &e)) != 0)
+	    &ba, &fam, &e)) != 0)
 		goto out;
 	if ((rc = state_open(o->state, 1, &e)) != 0 ||
 	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0)
@@ -527,13 +677,20 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (lstat(anchor, &st) == 0) {
-		/* Set by trust, or by an enrollment that did not finish. */
-		if ((rc = state_anchor_load(o->state, &a, &e)) != 0 ||
-		    (rc = anchor_matches(&a, &orgpk, t.scope, o->state,
+	if (ba.has_root) {
+		/* Refused if another anchor is set; the same root again is
+		 * an enrollment that did not finish. */
+		if ((rc = state_root_set(o->state, root_ss, t.scope,
+		    &e)) != 0 || (rc = state_anchor_load(o->state, &a,
 		    &e)) != 0)
 			goto out;
-	} else if ((rc = state_anchor_set(o->state, &orgpk, t.scope,
+	} else if (lstat(anchor, &st) == 0) {
+		/* Set by trust, or by an enrollment that did not finish. */
+		if ((rc = state_anchor_load(o->state, &a, &e)) != 0 ||
+		    (rc = anchor_matches(&a, &ba.pk, t.scope, o->state,
+		    &e)) != 0)
+			goto out;
+	} else if ((rc = state_anchor_set(o->state, &ba.pk, t.scope,
 	    &e)) != 0 || (rc = state_anchor_load(o->state, &a, &e)) != 0)
 		goto out;
 	if ((rc = devkey_create(o->state, &sk, &e)) != 0)
@@ -547,7 +704,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = call_post(t.server, t.pin, NULL, sk, PROTO_PATH_ENROLL, body,
+	if ((rc = call_post(t.server, enroll_pins(&t, &ba), NULL, sk,
+	    PROTO_PATH_ENROLL, body,
 	    strlen(body), &rs, &e)) != 0 || (rc = net_outcome_rc(&rs, &e)) != 0) {
 		if (rc == MUSTER_ETEMP) {
 			char why[ERR_MSG_MAX];
@@ -572,6 +730,10 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		    DEVICE_ID_HEX - 1);
 		goto out;
 	}
+	/* Consent binds bytes: the profile installed is the one shown. */
+	if (t.scope == SCOPE_FAMILY && (rc = consented_only(&fam, prof,
+	    &e)) != 0)
+		goto out;
 	if ((rc = state_cfg_load(o->state, &c, &e)) != 0)
 		goto out;
 	snprintf(c.server, sizeof c.server, "%s", t.server);
@@ -599,6 +761,9 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	snprintf(c.profile_id, sizeof c.profile_id, "%s", p->id);
 	if ((rc = state_cfg_store(o->state, &c, &e)) != 0)
 		goto out;
+	if (t.scope == SCOPE_FAMILY && (rc = keep_consented(o->state, prof,
+	    &e)) != 0)
+		goto out;
 	printf("installed profile \"%s\" serial %lld (scope %s, %zu rules, "
 	    "expires %s)\n", p->id, (long long)p->serial,
 	    profile_scope_name(p->scope), p->nrules, p->expires_str);
@@ -610,6 +775,7 @@ out:
 	family_free(&fam);
 	profile_free(p);
 	sig_seckey_free(sk);
+	sigset_free(root_ss);
 	free(anchor);
 	/* The token is a bearer credential until the server marks it used. */
 	if (body != NULL)

@@ -11,7 +11,9 @@
 
 #include "muster/cli.h"
 #include "muster/fs.h"
+#include "muster/manifest.h"
 #include "muster/profile.h"
+#include "muster/root.h"
 #include "muster/report.h"
 #include "muster/sig.h"
 #include "muster/timefmt.h"
@@ -73,6 +75,38 @@ load(struct cmd_opts *o, struct state_anchor *a,
 	return state_profiles_load(o->state, a, list, n, e);
 }
 
+/* The root, manifest and staleness lines of `status`. */
+static void
+status_trust(const char *dir, const struct state_anchor *a, time_t now)
+{
+	struct muster_err e = { 0 };
+	struct manifest m;
+	char hex[SIG_KEYID_HEX], t[TIMEFMT_LEN];
+	int rc;
+
+	if (!a->has_root) {
+		sig_keyid_hex(a->pk.keyid, hex);
+		printf("trust anchor: org key %s\n", hex);
+	} else {
+		timefmt_format(a->root.expires, t);
+		printf("trust anchor: root version %lld, expires %s%s\n"
+		    "              BLAKE2b-256 %s\n",
+		    (long long)a->root.version, t, root_expired(&a->root, now) ?
+		    " EXPIRED (trust stale)" : "", a->root.hash);
+	}
+	rc = state_manifest_load(dir, a, NULL, &m, &e);
+	if (rc == MUSTER_ENOINPUT)
+		return;
+	if (rc != 0) {
+		printf("manifest:     unusable (%s)\n", e.msg);
+		return;
+	}
+	timefmt_format(m.expires, t);
+	printf("manifest:     version %lld, %zu profile%s, expires %s%s\n",
+	    (long long)m.version, m.nprofiles, m.nprofiles == 1 ? "" : "s", t,
+	    manifest_expired(&m, now) ? " EXPIRED (policy stale)" : "");
+}
+
 /* The consent lines of `status` on a family device. */
 static void
 status_consent(const char *dir)
@@ -123,7 +157,7 @@ info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 	struct state_lastcheck l;
 	struct state_cfg c;
 	struct stat st;
-	char hex[SIG_KEYID_HEX], t[TIMEFMT_LEN], *lp = NULL;
+	char t[TIMEFMT_LEN], *lp = NULL;
 	size_t n = 0, i, pending = 0;
 	int64_t seq = 0, dropped = 0;
 	time_t now = time(NULL);
@@ -137,12 +171,10 @@ info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 		    argv[k]);
 	if ((rc = load(o, &a, &list, &n, &e)) != 0)
 		return cli_fail(rc, &e);
-	sig_keyid_hex(a.pk.keyid, hex);
-	printf("state:        %s\n"
-	    "trust anchor: org key %s\n"
-	    "scope:        %s\n"
-	    "profiles:     %zu installed\n", o->state, hex,
-	    profile_scope_name(a.scope), n);
+	printf("state:        %s\n", o->state);
+	status_trust(o->state, &a, now);
+	printf("scope:        %s\n"
+	    "profiles:     %zu installed\n", profile_scope_name(a.scope), n);
 	for (i = 0; i < n; i++)
 		printf("  %-24s serial %-6lld expires %s%s (%zu rules)\n",
 		    list[i].p->id, (long long)list[i].p->serial,
@@ -304,9 +336,16 @@ info_cmd_explain(struct cmd_opts *o, int argc, char **argv)
 		state_profiles_free(list, n);
 		return cli_fail(rc, &e);
 	}
-	sig_keyid_hex(a.pk.keyid, hex);
-	printf("This device (scope %s) follows profiles signed by org key "
-	    "%s.\n\n", profile_scope_name(a.scope), hex);
+	if (a.has_root)
+		printf("This device (scope %s) follows profiles signed by the "
+		    "policy keys of the\norganisation's root of trust, version "
+		    "%lld, and named by its scope's\nsigned manifest.\n\n",
+		    profile_scope_name(a.scope), (long long)a.root.version);
+	else {
+		sig_keyid_hex(a.pk.keyid, hex);
+		printf("This device (scope %s) follows profiles signed by org "
+		    "key %s.\n\n", profile_scope_name(a.scope), hex);
+	}
 	if (n == 0)
 		printf("No profile is installed: the agent reads nothing.\n\n");
 	for (i = 0; i < n; i++) {

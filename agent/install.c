@@ -135,6 +135,22 @@ judge(const struct profile *p, const char *bytes, size_t len,
 }
 
 int
+install_judge(const char *dir, const struct state_anchor *a,
+    const struct profile *p, const char *bytes, size_t len, const char *name,
+    struct muster_err *e)
+{
+	struct state_profile *inst = NULL;
+	size_t ninst = 0;
+	int rc;
+
+	if ((rc = state_profiles_load(dir, a, &inst, &ninst, e)) != 0)
+		return rc;
+	rc = judge(p, bytes, len, a, inst, ninst, name, e);
+	state_profiles_free(inst, ninst);
+	return rc;
+}
+
+int
 install_profile(const char *dir, const struct state_anchor *a,
     const char *name, const char *buf, size_t len, const char *signame,
     const char *sig, size_t siglen, struct profile **outp,
@@ -154,8 +170,8 @@ install_profile(const char *dir, const struct state_anchor *a,
 	if (siglen > SIG_FILE_MAX)
 		return err_set(e, MUSTER_EDATA, "%s: signature too large",
 		    signame);
-	if ((rc = profile_verify(name, buf, len, signame, sig, siglen, &a->pk,
-	    &p, NULL, e)) != 0)
+	if ((rc = state_profile_verify(a, name, buf, len, signame, sig, siglen,
+	    &p, e)) != 0)
 		goto out;
 	if ((rc = state_profiles_load(dir, a, &inst, &ninst, e)) != 0)
 		goto out;
@@ -231,13 +247,8 @@ out:
 	return rc == 0 ? 0 : cli_fail(rc, &e);
 }
 
-/*
- * Decodes a profile object (id, serial, profile: base64, signature) into
- * a malloc'd *bytes (NUL-terminated, *len bytes) and *sig, which points
- * into obj.
- */
-static int
-json_decode(const char *name, json_t *obj, unsigned char **bytes,
+int
+install_json_decode(const char *name, json_t *obj, unsigned char **bytes,
     size_t *len, const char **sig, const char **id, json_int_t *serial,
     struct muster_err *e)
 {
@@ -269,10 +280,11 @@ json_decode(const char *name, json_t *obj, unsigned char **bytes,
 }
 
 int
-install_profile_json_check(const struct sig_pubkey *pk,
-    enum profile_scope scope, const char *name, json_t *obj,
-    struct profile **outp, struct muster_err *e)
+install_profile_json_check(const struct state_anchor *a, const char *name,
+    json_t *obj, struct profile **outp, char hash[SIGSET_HASH_HEX],
+    struct muster_err *e)
 {
+	enum profile_scope scope = a->scope;
 	struct profile *p = NULL;
 	const char *sig = NULL, *id = NULL;
 	json_int_t serial = 0;
@@ -281,17 +293,19 @@ install_profile_json_check(const struct sig_pubkey *pk,
 	int rc;
 
 	*outp = NULL;
-	if ((rc = json_decode(name, obj, &bytes, &len, &sig, &id, &serial,
-	    e)) != 0)
+	if ((rc = install_json_decode(name, obj, &bytes, &len, &sig, &id,
+	    &serial, e)) != 0)
 		return rc;
 	if (len > PROFILE_MAX_BYTES || strlen(sig) > SIG_FILE_MAX) {
 		rc = err_set(e, MUSTER_EDATA, "%s: profile or signature too "
 		    "large", name);
 		goto out;
 	}
-	if ((rc = profile_verify(name, (const char *)bytes, len, name, sig,
-	    strlen(sig), pk, &p, NULL, e)) != 0)
+	if ((rc = state_profile_verify(a, name, (const char *)bytes, len,
+	    name, sig, strlen(sig), &p, e)) != 0)
 		goto out;
+	if (hash != NULL)
+		sigset_hash_hex(bytes, len, hash);
 	if (strcmp(id, p->id) != 0 || serial != p->serial)
 		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
 		    "%lld but the signed profile is \"%s\" serial %lld",
@@ -327,13 +341,13 @@ install_profile_json(const char *dir, const struct state_anchor *a,
 
 	if (outp != NULL)
 		*outp = NULL;
-	if ((rc = json_decode(name, obj, &bytes, &len, &sig, &id, &serial,
-	    e)) != 0)
+	if ((rc = install_json_decode(name, obj, &bytes, &len, &sig, &id,
+	    &serial, e)) != 0)
 		return rc;
 	/* Unsigned labels that disagree with the signed bytes: refuse. */
 	if (len <= PROFILE_MAX_BYTES && strlen(sig) <= SIG_FILE_MAX &&
-	    profile_verify(name, (const char *)bytes, len, name, sig,
-	    strlen(sig), &a->pk, &p, NULL, NULL) == 0 &&
+	    state_profile_verify(a, name, (const char *)bytes, len, name, sig,
+	    strlen(sig), &p, NULL) == 0 &&
 	    (strcmp(id, p->id) != 0 || serial != p->serial)) {
 		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
 		    "%lld but the signed profile is \"%s\" serial %lld",

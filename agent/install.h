@@ -12,6 +12,7 @@
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
+#include "muster/sigset.h"
 #include "state.h"
 
 /*
@@ -39,14 +40,36 @@ int	install_profile_json(const char *dir, const struct state_anchor *a,
 	    struct muster_err *e);
 
 /*
- * Verifies a profile object from the server with pk without installing
- * it: the signature over the exact bytes, the labels, expiry and scope.
- * Returns 0 with the parsed profile in *out (profile_free), MUSTER_EDATA
- * or MUSTER_ETRUST.
+ * Verifies a profile object from the server against a's policy role
+ * without installing it: the signature over the exact bytes, the labels,
+ * expiry and a's scope.  Returns 0 with the parsed profile in *out
+ * (profile_free) and, when hash is not NULL, the BLAKE2b-256 hex of its
+ * exact bytes in hash; MUSTER_EDATA or MUSTER_ETRUST.
  */
-int	install_profile_json_check(const struct sig_pubkey *pk,
-	    enum profile_scope scope, const char *name, json_t *obj,
-	    struct profile **out, struct muster_err *e);
+int	install_profile_json_check(const struct state_anchor *a,
+	    const char *name, json_t *obj, struct profile **out,
+	    char hash[SIGSET_HASH_HEX], struct muster_err *e);
+
+/*
+ * Judges p, a profile verified from the len bytes at bytes, against a's
+ * scope, the clock and the profiles installed in dir: expired, another
+ * scope, or a serial lower than the installed one of its id (or equal
+ * with other bytes) is MUSTER_ETRUST.  Returns 0 to install, 1 when the
+ * identical profile is installed, or the refusal.
+ */
+int	install_judge(const char *dir, const struct state_anchor *a,
+	    const struct profile *p, const char *bytes, size_t len,
+	    const char *name, struct muster_err *e);
+
+/*
+ * Decodes a profile object (id, serial, profile: base64, signature) into
+ * a malloc'd *bytes (NUL-terminated, *len bytes; the caller frees it);
+ * *sig and *id point into obj.  Nothing is verified.  Returns 0,
+ * MUSTER_EDATA or MUSTER_EINTERNAL.
+ */
+int	install_json_decode(const char *name, json_t *obj,
+	    unsigned char **bytes, size_t *len, const char **sig,
+	    const char **id, json_int_t *serial, struct muster_err *e);
 
 struct cmd_opts;
 

@@ -149,19 +149,21 @@ leave_send(const char *dir, const struct state_cfg *c, unsigned *status,
 {
 	struct net_response rs;
 	struct sig_seckey *sk = NULL;
-	char *body = NULL, why[ERR_MSG_MAX];
+	char *body = NULL, why[ERR_MSG_MAX], server[URL_MAX + 1];
+	char pins[ROOT_PINS_CURL_MAX];
 	int rc, kept = 0;
 
 	*status = 0;
 	memset(&rs, 0, sizeof rs);
-	if ((rc = devkey_load(dir, &sk, e)) != 0)
+	if ((rc = state_endpoint(dir, c, server, pins, e)) != 0 ||
+	    (rc = devkey_load(dir, &sk, e)) != 0)
 		goto out;
 	/* Queued before it is sent: an outage or a crash loses nothing. */
 	if ((rc = queued(dir, c, sk, &body, e)) == MUSTER_ENOINPUT)
 		rc = queue(dir, c, sk, &body, e);
 	if (rc != 0)
 		goto out;
-	rc = call_post(c->server, c->pin, c->device_id, sk,
+	rc = call_post(server, pins, c->device_id, sk,
 	    PROTO_PATH_UNENROLL, body, strlen(body), &rs, e);
 	if (rc == 0)
 		rc = net_outcome_rc(&rs, e);
@@ -251,7 +253,8 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 {
 	static const char *const files[] = { STATE_CFG, STATE_ANCHOR,
 	    STATE_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE, CONSENT_FILE,
-	    CONSENT_TEXT_FILE, STATE_LEAVING, DEVKEY_FILE, STATE_LOCK };
+	    CONSENT_TEXT_FILE, STATE_CONSENTED, STATE_ROOT, STATE_MANIFEST,
+	    STATE_LEAVING, DEVKEY_FILE, STATE_LOCK };
 	static const char *const subs[] = { STATE_PROFILES, SPOOL_PENDING_DIR,
 	    SPOOL_SENT_DIR };
 	struct dirent *de;

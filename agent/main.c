@@ -5,6 +5,7 @@
 #include "muster/cli.h"
 #include "check.h"
 #include "cmd.h"
+#include "consentcmd.h"
 #include "enroll.h"
 #include "info.h"
 #include "install.h"
@@ -23,6 +24,7 @@ static const struct agent_cmd {
 	{ { "enroll",	"enroll with the org's server: enroll BUNDLE [--consent [--report-only]]" }, enroll_cmd },
 	{ { "run",	"fetch, check, report; repeat: run [--once] [--foreground]" }, run_cmd },
 	{ { "log",	"the reports kept on this device, sent and waiting" }, info_cmd_log },
+	{ { "consent",	"family: agree to a changed profile: consent [--consent [--report-only]]" }, consentcmd },
 	{ { "unenroll",	"leave: the server deletes this device's data; the state is wiped" }, leave_cmd },
 };
 

@@ -143,7 +143,7 @@ net_request_write(int fd, const struct net_request *rq, struct muster_err *e)
 	ul = strlen(url);
 	pl = strlen(rq->pin);
 	if ((strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "POST") !=
-	    0) || !frame_pin_ok(rq->pin) || hl > FRAME_HEADERS_MAX ||
+	    0) || !frame_pins_ok(rq->pin) || hl > FRAME_HEADERS_MAX ||
 	    rq->body_len > FRAME_REQ_BODY_MAX || !printable(url, ul))
 		return err_set(e, MUSTER_EUSAGE, "request not sent: bad method, "
 		    "pin, headers or size");

@@ -1,9 +1,13 @@
 /*
  * run: `muster-agent run [--once]`, the enrolled agent's loop.
  *
- * Each cycle: (a) fetch the server's profile (a signed GET, If-None-Match
- * the installed id:serial) and install it with every check of `install`,
- * a refusal keeping the old one; (b) check the managed profile with
+ * Each cycle: (a) fetch the device's policy (a signed GET /v1/policy with
+ * the root version held and If-None-Match "root:manifest") and apply it
+ * (agent/policy.h: the root chain, the manifest, exactly the profiles it
+ * names), a refusal keeping the old policy, which is still enforced; a
+ * first-wave device that holds no manifest and whose server has none
+ * fetches GET /v1/profile as before and installs it with every check of
+ * `install`; (b) check the managed profile with
  * remediation where it says so; (c) take and persist the next seq, build
  * the report, sign it, spool it; (d) send every spooled report in seq
  * order.  A report is on disk before it is sent and moved to sent/ only
@@ -52,6 +56,7 @@
 #include "install.h"
 #include "leave.h"
 #include "net.h"
+#include "policy.h"
 #include "rules.h"
 #include "spool.h"
 #include "state.h"
@@ -108,8 +113,12 @@ struct runner {
 	struct state_cfg	 c;
 	struct state_anchor	 a;
 	struct sig_seckey	*sk;
+	char			 server[URL_MAX + 1];	/* the root's */
+	char			 pins[ROOT_PINS_CURL_MAX];	/* the root's */
 	int64_t			 interval;	/* of the managed profile */
 	int			 gone;		/* unenrolled: state wiped */
+	int			 refused;	/* the policy: 0, ETRUST, EDATA */
+	struct muster_err	 refusal;	/* why */
 };
 
 static volatile sig_atomic_t	got_term;
@@ -158,7 +167,8 @@ runner_load(struct runner *r, struct muster_err *e)
 	if (r->c.device_id[0] == '\0')
 		return err_set(e, MUSTER_ECONFIG, "%s: not enrolled with a "
 		    "server; run muster-agent enroll BUNDLE", r->dir);
-	if ((rc = spool_init(r->dir, e)) != 0)
+	if ((rc = state_endpoint(r->dir, &r->c, r->server, r->pins, e)) != 0 ||
+	    (rc = spool_init(r->dir, e)) != 0)
 		return rc;
 	state_tidy(r->dir);
 	return devkey_load(r->dir, &r->sk, e);
@@ -203,6 +213,7 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	struct net_response rs;
 	struct profile *p = NULL;
 	json_t *obj = NULL;
+	const char *sid;
 	char inm[FRAME_ETAG_MAX + 32];
 	size_t n = 0;
 	int rc, irc;
@@ -212,7 +223,7 @@ fetch_profile(struct runner *r, struct muster_err *e)
 		goto out;
 	if_none_match(r, list, n, inm, sizeof inm);
 	state_profiles_free(list, n);
-	if ((rc = call_get(r->c.server, r->c.pin, r->c.device_id, r->sk,
+	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk,
 	    PROTO_PATH_PROFILE, inm, &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0)
 		goto out;
@@ -242,6 +253,22 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	    NULL)) == NULL) {
 		log_warn("profile: the server's answer is not JSON; keeping "
 		    "the installed profile");
+		goto out;
+	}
+	/* Mix-and-match: without a manifest saying so, a profile of another
+	 * id never displaces the managed one (issue 11). */
+	if (r->c.profile_id[0] != '\0' && (sid = json_string_value(
+	    json_object_get(obj, "id"))) != NULL &&
+	    strcmp(sid, r->c.profile_id) != 0) {
+		if (!r->once)
+			log_error("profile refused, keeping the installed one: "
+			    "the server serves \"%.64s\" in place of the "
+			    "managed \"%s\", and no manifest names it", sid,
+			    r->c.profile_id);
+		r->refused = MUSTER_ETRUST;
+		err_set(&r->refusal, MUSTER_ETRUST, "profile \"%.64s\" refused: "
+		    "it is not the managed \"%s\" and no manifest names it",
+		    sid, r->c.profile_id);
 		goto out;
 	}
 	irc = install_profile_json(r->dir, &r->a, "server profile", obj, &p,
@@ -274,6 +301,162 @@ out:
 	return rc;
 }
 
+/* Logs what an applied policy answer changed. */
+static void
+policy_log(const struct policy_outcome *po)
+{
+	size_t i;
+
+	if (po->root_to != po->root_from)
+		log_info("root of trust: version %lld -> %lld", (long long)
+		    po->root_from, (long long)po->root_to);
+	if (po->purged > 0)
+		log_warn("%zu installed profile%s signed by a key the new root "
+		    "removed, dropped", po->purged, po->purged == 1 ? "" : "s");
+	if (po->dropped)
+		log_warn("the manifest held was signed by policy keys the new "
+		    "root removed; it no longer counts");
+	if (po->manifest_to != po->manifest_from)
+		log_info("manifest: version %lld -> %lld", (long long)
+		    po->manifest_from, (long long)po->manifest_to);
+	for (i = 0; i < po->installed; i++)
+		log_info("installed profile \"%s\" serial %lld (named by "
+		    "manifest %lld)", po->inst[i].id,
+		    (long long)po->inst[i].serial, (long long)po->manifest_to);
+	if (po->removed > 0)
+		log_info("removed %zu profile%s the manifest no longer names",
+		    po->removed, po->removed == 1 ? "" : "s");
+}
+
+/* 1 if the device holds a manifest it still trusts. */
+static int
+holds_manifest(struct runner *r, int64_t *version)
+{
+	struct manifest m;
+
+	*version = 0;
+	if (state_manifest_load(r->dir, &r->a, NULL, &m, NULL) != 0)
+		return 0;
+	*version = m.version;
+	return 1;
+}
+
+/*
+ * (a) Fetches GET /v1/policy and applies it (agent/policy.h).  A refused
+ * answer is logged, kept in r->refused for --once, and the old policy
+ * kept (0).  A first-wave device (no root document) that holds no
+ * manifest, talking to a server that serves none, falls back to
+ * GET /v1/profile.  Returns as fetch_profile.
+ */
+static int
+fetch_policy(struct runner *r, struct muster_err *e)
+{
+	struct muster_err ie = { 0 };
+	struct policy_outcome po;
+	struct net_response rs;
+	int64_t mv;
+	char hdr[128];
+	int rc, irc, held;
+
+	memset(&rs, 0, sizeof rs);
+	held = holds_manifest(r, &mv);
+	snprintf(hdr, sizeof hdr, PROTO_HDR_ROOT ": %lld\nIf-None-Match: "
+	    "\"%lld:%lld\"\n", (long long)r->a.root.version,
+	    (long long)r->a.root.version, (long long)mv);
+	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk,
+	    PROTO_PATH_POLICY, hdr, &rs, e)) != 0 ||
+	    (rc = net_outcome_rc(&rs, e)) != 0)
+		goto out;
+	switch (rs.status) {
+	case 304:
+		log_debug("root %lld and manifest %lld are current",
+		    (long long)r->a.root.version, (long long)mv);
+		/* A first-wave org without manifests: its profile may be
+		 * new all the same. */
+		if (!r->a.has_root && !held) {
+			net_response_free(&rs);
+			return fetch_profile(r, e);
+		}
+		goto out;
+	case 404:
+		if (!r->a.has_root && !held) {
+			net_response_free(&rs);
+			return fetch_profile(r, e);
+		}
+		log_warn("policy: the server serves no %s; keeping the policy "
+		    "held", PROTO_PATH_POLICY);
+		goto out;
+	case 401:
+	case 403:
+		rc = revoked(rs.status, e);
+		goto out;
+	case 200:
+		break;
+	default:
+		if (rs.status >= 500 || rs.status == 408 || rs.status == 429)
+			rc = err_set(e, MUSTER_ETEMP, "policy: server "
+			    "answered HTTP %u", rs.status);
+		else
+			log_warn("policy: server answered HTTP %u; keeping "
+			    "the policy held", rs.status);
+		goto out;
+	}
+	irc = policy_apply(r->dir, &r->a, rs.body, rs.body_len, time(NULL),
+	    &po, &ie);
+	policy_log(&po);
+	if (irc == MUSTER_ETRUST || irc == MUSTER_EDATA) {
+		/* --once says it once, as its exit reason (cycle). */
+		if (!r->once)
+			log_error("policy refused, keeping the policy held: %s",
+			    ie.msg);
+		r->refused = irc;
+		err_set(&r->refusal, irc, "policy refused, keeping the policy "
+		    "held: %.400s", ie.msg);
+		goto out;
+	}
+	if (irc != 0) {
+		/* Not the answer's fault (a full disk, say). */
+		*e = ie;
+		rc = irc;
+		goto out;
+	}
+	/* Re-read the endpoint: a new root may name a new URL or pins. */
+	if ((rc = state_endpoint(r->dir, &r->c, r->server, r->pins, e)) != 0 ||
+	    (rc = state_cfg_load(r->dir, &r->c, e)) != 0)
+		goto out;
+	if (!po.has_manifest && po.manifest_to == 0 && !r->a.has_root) {
+		net_response_free(&rs);
+		return fetch_profile(r, e);
+	}
+out:
+	net_response_free(&rs);
+	return rc;
+}
+
+/*
+ * What the report says is stale, each logged once per cycle: an expired
+ * root or manifest never stops enforcement (fail safe), it is shown.
+ */
+static unsigned
+stale_flags(struct runner *r)
+{
+	char t[TIMEFMT_LEN];
+	int trust, policy;
+
+	policy_stale(r->dir, &r->a, time(NULL), &trust, &policy);
+	if (trust) {
+		timefmt_format(r->a.root.expires, t);
+		log_warn("trust stale: root version %lld expired on %s; still "
+		    "enforcing the policy held", (long long)r->a.root.version,
+		    t);
+	}
+	if (policy)
+		log_warn("policy stale: the manifest held has expired (the "
+		    "server serves no newer one); still enforcing it");
+	return (trust ? REPORT_STALE_TRUST : 0) |
+	    (policy ? REPORT_STALE_POLICY : 0);
+}
+
 /*
  * (b) and (c): checks the managed profile (remediating), then spools a
  * signed report.  Nothing to do when no profile is installed yet.
@@ -281,7 +464,7 @@ out:
 static int
 make_report(struct runner *r, struct muster_err *e)
 {
-	struct state_profile *list = NULL, *mine = NULL;
+	struct state_profile *list = NULL, *mine = NULL, old;
 	struct report_result *res = NULL;
 	struct device *dev = NULL;
 	struct consent cons;
@@ -292,9 +475,10 @@ make_report(struct runner *r, struct muster_err *e)
 	char model[2 * DEVICE_FACT_MAX + 2];
 	int64_t seq, dropped;
 	size_t n = 0, i, len = 0, ndropped = 0;
-	int rc, personnel = r->a.scope == SCOPE_PERSONNEL;
+	int rc, personnel = r->a.scope == SCOPE_PERSONNEL, pending = 0;
 
 	memset(&cr, 0, sizeof cr);
+	memset(&old, 0, sizeof old);
 	memset(&cons, 0, sizeof cons);
 	if ((rc = state_profiles_load(r->dir, &r->a, &list, &n, e)) != 0)
 		goto out;
@@ -307,8 +491,19 @@ make_report(struct runner *r, struct muster_err *e)
 		goto out;
 	}
 	r->interval = mine->p->report_interval;
-	if ((rc = check_limit(r->dir, r->a.scope, &cons, &limit, e)) != 0 ||
-	    (rc = device_open(r->device, &dev, e)) != 0 ||
+	if ((rc = check_limit(r->dir, r->a.scope, &cons, &limit, e)) != 0)
+		goto out;
+	/* A changed family profile waits for consent: the one consented
+	 * to is checked and reported meanwhile. */
+	if ((pending = check_consent_pending(r->dir, &r->a, mine, limit,
+	    &old)) == 1) {
+		log_warn("consent pending: profile \"%s\" serial %lld reads "
+		    "what the member has not agreed to; checking serial %lld "
+		    "until muster-agent consent", mine->p->id,
+		    (long long)mine->p->serial, (long long)old.p->serial);
+		mine = &old;
+	}
+	if ((rc = device_open(r->device, &dev, e)) != 0 ||
 	    (rc = check_eval(dev, mine, 1, 1, personnel, limit, &cr,
 	    e)) != 0 ||
 	    (rc = state_lastcheck_store(r->dir, &cr.l, e)) != 0)
@@ -340,6 +535,7 @@ make_report(struct runner *r, struct muster_err *e)
 	in.serial = mine->p->serial;
 	in.compliant = cr.l.compliant;
 	in.dropped = dropped;
+	in.stale = stale_flags(r) | (pending ? REPORT_STALE_CONSENT : 0);
 	if (personnel && cr.facts_ok && cr.facts.model[0] != '\0') {
 		snprintf(model, sizeof model, "%s%s%s", cr.facts.manufacturer,
 		    cr.facts.manufacturer[0] != '\0' ? " " : "",
@@ -365,6 +561,7 @@ out:
 	check_run_free(&cr);
 	consent_free(&cons);
 	device_close(dev);
+	state_profile_clear(&old);
 	state_profiles_free(list, n);
 	return rc;
 }
@@ -423,7 +620,7 @@ send_spool(struct runner *r, struct muster_err *e)
 				goto out;
 			continue;
 		}
-		if ((rc = call_post(r->c.server, r->c.pin, r->c.device_id,
+		if ((rc = call_post(r->server, r->pins, r->c.device_id,
 		    r->sk, PROTO_PATH_REPORT, json, len, &rs, e)) != 0 ||
 		    (rc = net_outcome_rc(&rs, e)) != 0)
 			goto out;
@@ -559,10 +756,11 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		rc = leave_cycle(r, e);
 		goto out;
 	}
+	r->refused = 0;
 	if ((rc = runner_load(r, e)) != 0)
 		goto out;
 	if (fetch) {
-		frc = fetch_profile(r, &fe);
+		frc = fetch_policy(r, &fe);
 		if (frc == MUSTER_ETRUST) {
 			*e = fe;
 			rc = frc;
@@ -596,6 +794,12 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		rc = mrc;
 	} else if (mrc != 0)
 		log_error("no report this time: %s", me.msg);
+	/* A refused policy stops only --once (77 or 65), after the report
+	 * made with the policy held went out; the daemon goes on. */
+	if (rc == 0 && r->once && r->refused != 0) {
+		*e = r->refusal;
+		rc = r->refused;
+	}
 out:
 	runner_free(r);
 	if (lockfd != -1)

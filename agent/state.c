@@ -4,7 +4,13 @@
  *	agent.cfg		scope and trust anchor key id (libconfig); once
  *				enrolled also server, pin, device_id and
  *				profile_id (the profile the server manages)
- *	org.pub			the trust anchor (minisign public key)
+ *	org.pub			the first wave's trust anchor (minisign public
+ *				key), or
+ *	root.json		the org's root of trust: the newest root the
+ *				device accepted, as a signed document (the
+ *				wire form: version, bytes, signatures)
+ *	manifest.json		the newest manifest accepted for the device's
+ *				scope, as a signed document
  *	profiles/ID.profile	an installed profile: its minisign signature
  *				(four lines) followed by the exact signed bytes
  *	last-check.cfg		time and outcome of the last check
@@ -34,13 +40,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libconfig.h>
+#include <sodium.h>
 
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
+#include "muster/manifest.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
+#include "muster/root.h"
 #include "muster/sig.h"
+#include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "reporter/frame.h"
 #include "state.h"
@@ -98,17 +110,140 @@ cfg_parse(config_t *cfg, const char *path, const char *buf,
 	return cfgscan_whole(cfg, path, e);
 }
 
+/* 1 if dir/name exists (whatever it is). */
+static int
+exists(const char *dir, const char *name)
+{
+	struct stat st;
+	char *p;
+	int r;
+
+	if ((p = path2(dir, name, NULL)) == NULL)
+		return 0;
+	r = lstat(p, &st) == 0;
+	free(p);
+	return r;
+}
+
+/* Reads a signed document kept as JSON (root.json, manifest.json). */
+static int
+doc_load(const char *dir, const char *file, size_t max, struct sigset **ss,
+    struct muster_err *e)
+{
+	json_t *o = NULL;
+	char *path = NULL, *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*ss = NULL;
+	if ((path = path2(dir, file, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = read_private(path, STATE_DOC_MAX, &buf, &len, e)) != 0)
+		goto out;
+	if ((o = proto_json_parse(buf, len, 2)) == NULL) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged (not a signed "
+		    "document)", path);
+		goto out;
+	}
+	if ((rc = sigset_from_json(path, o, max, ss, e)) != 0)
+		rc = rc == MUSTER_EINTERNAL ? rc : MUSTER_ECONFIG;
+out:
+	json_decref(o);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+/* Writes a signed document as JSON, atomically (0600). */
+static int
+doc_store(const char *dir, const char *file, const struct sigset *ss,
+    struct muster_err *e)
+{
+	json_t *o = NULL;
+	char *path = NULL, *buf = NULL;
+	int rc;
+
+	if ((rc = sigset_to_json(ss, &o, e)) != 0)
+		return rc;
+	if ((path = path2(dir, file, NULL)) == NULL ||
+	    (buf = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	rc = fs_write_atomic(path, buf, strlen(buf), 0600, e);
+out:
+	json_decref(o);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+state_root_load(const char *dir, struct sigset **ssp, struct root *r,
+    struct muster_err *e)
+{
+	struct sigset *ss = NULL;
+	int rc;
+
+	if (ssp != NULL)
+		*ssp = NULL;
+	memset(r, 0, sizeof *r);
+	if ((rc = doc_load(dir, STATE_ROOT, ROOT_MAX, &ss, e)) != 0)
+		return rc;
+	/* Nothing is trusted for being on disk: its own threshold again. */
+	if ((rc = root_verify_self(STATE_ROOT, ss, r, e)) != 0) {
+		sigset_free(ss);
+		return rc == MUSTER_EINTERNAL ? rc : err_set(e, MUSTER_ETRUST,
+		    "%s/%s no longer verifies: %s", dir, STATE_ROOT, e->msg);
+	}
+	if (ssp != NULL)
+		*ssp = ss;
+	else
+		sigset_free(ss);
+	return 0;
+}
+
+int
+state_root_store(const char *dir, const struct sigset *ss,
+    struct muster_err *e)
+{
+	return doc_store(dir, STATE_ROOT, ss, e);
+}
+
+/* Reads agent.cfg's scope (the anchor's). */
+static int
+cfg_scope(const char *dir, enum profile_scope *scope, struct muster_err *e)
+{
+	struct state_cfg c;
+	int rc;
+
+	if ((rc = state_cfg_load(dir, &c, e)) != 0)
+		return rc;
+	*scope = c.scope;
+	return 0;
+}
+
 int
 state_anchor_load(const char *dir, struct state_anchor *a,
     struct muster_err *e)
 {
 	config_t cfg;
+	struct state_cfg c;
 	const char *scope = NULL, *keyid = NULL;
 	char *cpath = NULL, *ppath = NULL, *buf = NULL, hex[SIG_KEYID_HEX];
 	size_t len;
 	int rc;
 
+	memset(a, 0, sizeof *a);
 	config_init(&cfg);
+	if (exists(dir, STATE_ROOT)) {
+		/* Also a first-wave device that followed a rotation. */
+		if ((rc = state_root_load(dir, NULL, &a->root, e)) != 0 ||
+		    (rc = cfg_scope(dir, &a->scope, e)) != 0)
+			goto out;
+		a->has_root = 1;
+		goto out;
+	}
 	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL ||
 	    (ppath = path2(dir, STATE_ANCHOR, NULL)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -143,12 +278,175 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 		    "the anchor %s (%s)", cpath, ppath, hex);
 		goto out;
 	}
+	/* The first wave's org key is root 1 once the server is known. */
+	a->root.legacy = 1;
+	if (state_cfg_load(dir, &c, NULL) == 0 && c.server[0] != '\0' &&
+	    c.pin[0] != '\0' && (rc = root_legacy(&a->pk, c.server, c.pin,
+	    &a->root, e)) != 0) {
+		rc = MUSTER_ECONFIG;
+		goto out;
+	}
 	rc = 0;
 out:
 	config_destroy(&cfg);
 	free(buf);
 	free(cpath);
 	free(ppath);
+	return rc;
+}
+
+int
+state_root_set(const char *dir, struct sigset *ss, enum profile_scope scope,
+    struct muster_err *e)
+{
+	struct state_cfg c;
+	struct sigset *cur = NULL;
+	struct root r, have;
+	int rc;
+
+	if ((rc = root_verify_self("root", ss, &r, e)) != 0)
+		return rc;
+	ss->version = r.version;
+	if (exists(dir, STATE_ANCHOR))
+		return err_set(e, MUSTER_ETRUST, "%s/%s: a trust anchor is "
+		    "already set; it is never replaced (unenroll first)", dir,
+		    STATE_ANCHOR);
+	if (exists(dir, STATE_ROOT)) {
+		if ((rc = state_root_load(dir, &cur, &have, e)) != 0)
+			return rc;
+		rc = cur->len == ss->len && memcmp(cur->bytes, ss->bytes,
+		    ss->len) == 0 && cfg_scope(dir, &c.scope, NULL) == 0 &&
+		    c.scope == scope ? 0 : err_set(e, MUSTER_ETRUST, "%s: "
+		    "another root of trust or scope is set; unenroll first",
+		    dir);
+		sigset_free(cur);
+		return rc;
+	}
+	memset(&c, 0, sizeof c);
+	c.scope = scope;
+	/* agent.cfg first: a root without its config is refused. */
+	if ((rc = state_cfg_store(dir, &c, e)) != 0)
+		return rc;
+	return state_root_store(dir, ss, e);
+}
+
+const struct sig_pubkey *
+state_policy_key(const struct state_anchor *a,
+    const unsigned char keyid[SIG_KEYID_BYTES])
+{
+	if (a->has_root)
+		return root_find_key(&a->root, ROOT_ROLE_POLICY, keyid);
+	return sodium_memcmp(a->pk.keyid, keyid, SIG_KEYID_BYTES) == 0 ?
+	    &a->pk : NULL;
+}
+
+int
+state_profile_verify(const struct state_anchor *a, const char *name,
+    const char *buf, size_t len, const char *signame, const char *sig,
+    size_t siglen, struct profile **out, struct muster_err *e)
+{
+	struct sig_signature *s = NULL;
+	const struct sig_pubkey *pk;
+	char hex[SIG_KEYID_HEX];
+	int rc;
+
+	*out = NULL;
+	if ((s = malloc(sizeof *s)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = sig_parse(signame, sig, siglen, s, e)) != 0)
+		goto out;
+	/* A legacy anchor: profile_verify names the key it expected. */
+	pk = state_policy_key(a, s->keyid);
+	if (pk == NULL && !a->has_root)
+		pk = &a->pk;
+	if (pk == NULL) {
+		sig_keyid_hex(s->keyid, hex);
+		rc = err_set(e, MUSTER_ETRUST, "%s: signed by key %s, which is "
+		    "not a policy key of root %lld", signame, hex,
+		    (long long)a->root.version);
+		goto out;
+	}
+	rc = profile_verify(name, buf, len, signame, sig, siglen, pk, out,
+	    NULL, e);
+out:
+	free(s);
+	return rc;
+}
+
+int
+state_manifest_load(const char *dir, const struct state_anchor *a,
+    struct sigset **ssp, struct manifest *m, struct muster_err *e)
+{
+	struct sigset *ss = NULL;
+	int rc;
+
+	if (ssp != NULL)
+		*ssp = NULL;
+	memset(m, 0, sizeof *m);
+	if ((rc = doc_load(dir, STATE_MANIFEST, MANIFEST_MAX, &ss, e)) != 0)
+		return rc;
+	if ((rc = manifest_verify(STATE_MANIFEST, ss, &a->root, m, e)) != 0)
+		goto out;
+	if (m->scope != a->scope) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s/%s: a manifest of scope %s "
+		    "on a %s device", dir, STATE_MANIFEST,
+		    profile_scope_name(m->scope), profile_scope_name(a->scope));
+		goto out;
+	}
+	if (ssp != NULL) {
+		*ssp = ss;
+		ss = NULL;
+	}
+out:
+	if (rc != 0)
+		memset(m, 0, sizeof *m);
+	sigset_free(ss);
+	return rc;
+}
+
+int
+state_manifest_store(const char *dir, const struct sigset *ss,
+    struct muster_err *e)
+{
+	return doc_store(dir, STATE_MANIFEST, ss, e);
+}
+
+/* Removes dir/a[/b]; a missing file is fine. */
+static int
+remove_file(const char *dir, const char *a, const char *b,
+    struct muster_err *e)
+{
+	char *p;
+	int rc = 0;
+
+	if ((p = path2(dir, a, b)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if (unlink(p) == -1 && errno != ENOENT)
+		rc = err_sys(e, MUSTER_EIO, "%s", p);
+	else if (fs_sync_dir(dir, NULL) != 0)
+		rc = 0;	/* the unlink stands; a later write syncs it */
+	free(p);
+	return rc;
+}
+
+int
+state_manifest_remove(const char *dir, struct muster_err *e)
+{
+	return remove_file(dir, STATE_MANIFEST, NULL, e);
+}
+
+int
+state_profile_remove(const char *dir, const char *id, struct muster_err *e)
+{
+	char *name;
+	int rc;
+
+	if (!proto_id_ok(id))
+		return err_set(e, MUSTER_EINTERNAL, "bad profile id");
+	if (asprintf(&name, "%s%s", id, PROFILE_SUFFIX) == -1)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = remove_file(dir, STATE_PROFILES, name, e);
+	free(name);
 	return rc;
 }
 
@@ -165,7 +463,7 @@ state_anchor_set(const char *dir, const struct sig_pubkey *pk,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (lstat(ppath, &st) == 0) {
+	if (lstat(ppath, &st) == 0 || exists(dir, STATE_ROOT)) {
 		rc = err_set(e, MUSTER_ETRUST, "%s: a trust anchor is already "
 		    "set; it is never replaced (unenroll first)", ppath);
 		goto out;
@@ -183,6 +481,29 @@ out:
 	free(pub);
 	free(ppath);
 	return rc;
+}
+
+int
+state_endpoint(const char *dir, const struct state_cfg *c,
+    char server[URL_MAX + 1], char pins[ROOT_PINS_CURL_MAX],
+    struct muster_err *e)
+{
+	struct root r;
+
+	if (exists(dir, STATE_ROOT) && state_root_load(dir, NULL, &r,
+	    NULL) == 0) {
+		snprintf(server, URL_MAX + 1, "%s", r.server);
+		if (root_pins_curl(&r, pins, ROOT_PINS_CURL_MAX) != 0)
+			return err_set(e, MUSTER_ECONFIG, "%s/%s: pins too "
+			    "long", dir, STATE_ROOT);
+		return 0;
+	}
+	if (c->server[0] == '\0' || c->pin[0] == '\0')
+		return err_set(e, MUSTER_ECONFIG, "%s: not enrolled with a "
+		    "server; run muster-agent enroll BUNDLE", dir);
+	snprintf(server, URL_MAX + 1, "%s", c->server);
+	snprintf(pins, ROOT_PINS_CURL_MAX, "%s", c->pin);
+	return 0;
 }
 
 int
@@ -439,6 +760,15 @@ profile_cmp(const void *a, const void *b)
 }
 
 void
+state_profile_clear(struct state_profile *sp)
+{
+	profile_free(sp->p);
+	free(sp->bytes);
+	free(sp->sig);
+	memset(sp, 0, sizeof *sp);
+}
+
+void
 state_profiles_free(struct state_profile *list, size_t n)
 {
 	size_t i;
@@ -448,6 +778,7 @@ state_profiles_free(struct state_profile *list, size_t n)
 	for (i = 0; i < n; i++) {
 		profile_free(list[i].p);
 		free(list[i].bytes);
+		free(list[i].sig);
 	}
 	free(list);
 }
@@ -470,21 +801,26 @@ load_one(const char *path, const struct state_anchor *a,
 		return err_set(e, MUSTER_ETRUST, "%s: damaged installed "
 		    "profile (no signature)", path);
 	}
-	if ((rc = profile_verify(path, buf + siglen, len - siglen, path, buf,
-	    siglen, &a->pk, &sp->p, NULL, e)) != 0) {
+	if ((rc = state_profile_verify(a, path, buf + siglen, len - siglen,
+	    path, buf, siglen, &sp->p, e)) != 0) {
 		free(buf);
 		return rc == MUSTER_EINTERNAL ? rc : err_set(e, MUSTER_ETRUST,
 		    "installed profile no longer verifies: %s", e->msg);
 	}
 	sp->len = len - siglen;
-	if ((sp->bytes = malloc(sp->len + 1)) == NULL) {
+	sp->siglen = siglen;
+	if ((sp->bytes = malloc(sp->len + 1)) == NULL ||
+	    (sp->sig = malloc(siglen + 1)) == NULL) {
 		profile_free(sp->p);
-		sp->p = NULL;
+		free(sp->bytes);
+		memset(sp, 0, sizeof *sp);
 		free(buf);
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	}
 	memcpy(sp->bytes, buf + siglen, sp->len);
 	sp->bytes[sp->len] = '\0';
+	memcpy(sp->sig, buf, siglen);
+	sp->sig[siglen] = '\0';
 	free(buf);
 	return 0;
 }
@@ -551,33 +887,74 @@ out:
 	return rc;
 }
 
+/* Writes the signature and the profile bytes as one file at path. */
+static int
+write_stored(const char *path, const char *bytes, size_t len,
+    const char *sig, size_t siglen, struct muster_err *e)
+{
+	char *buf;
+	size_t n;
+	int rc;
+
+	if ((buf = malloc(siglen + 1 + len)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	memcpy(buf, sig, siglen);
+	n = siglen;
+	if (siglen > 0 && sig[siglen - 1] != '\n')
+		buf[n++] = '\n';
+	memcpy(buf + n, bytes, len);
+	n += len;
+	rc = fs_write_atomic(path, buf, n, 0600, e);
+	free(buf);
+	return rc;
+}
+
+int
+state_consented_store(const char *dir, const char *bytes, size_t len,
+    const char *sig, size_t siglen, struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	if ((path = path2(dir, STATE_CONSENTED, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = write_stored(path, bytes, len, sig, siglen, e);
+	free(path);
+	return rc;
+}
+
+int
+state_consented_load(const char *dir, const struct state_anchor *a,
+    struct state_profile *sp, struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	memset(sp, 0, sizeof *sp);
+	if ((path = path2(dir, STATE_CONSENTED, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = load_one(path, a, sp, e);
+	free(path);
+	return rc;
+}
+
 int
 state_profile_store(const char *dir, const struct profile *p,
     const char *bytes, size_t len, const char *sig, size_t siglen,
     struct muster_err *e)
 {
-	char *path = NULL, *name = NULL, *buf = NULL;
-	size_t n = 0;
-	int nl, rc;
+	char *path = NULL, *name = NULL;
+	int rc;
 
 	if ((rc = state_open(dir, 1, e)) != 0)
 		return rc;
-	nl = siglen > 0 && sig[siglen - 1] != '\n';
 	if (asprintf(&name, "%s%s", p->id, PROFILE_SUFFIX) == -1 ||
-	    (path = path2(dir, STATE_PROFILES, name)) == NULL ||
-	    (buf = malloc(siglen + 1 + len)) == NULL) {
+	    (path = path2(dir, STATE_PROFILES, name)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	memcpy(buf, sig, siglen);
-	n = siglen;
-	if (nl)
-		buf[n++] = '\n';
-	memcpy(buf + n, bytes, len);
-	n += len;
-	rc = fs_write_atomic(path, buf, n, 0600, e);
+	rc = write_stored(path, bytes, len, sig, siglen, e);
 out:
-	free(buf);
 	free(path);
 	free(name);
 	return rc;
@@ -649,5 +1026,57 @@ out:
 	config_destroy(&cfg);
 	free(buf);
 	free(path);
+	return rc;
+}
+
+int
+state_profiles_purge(const char *dir, const struct state_anchor *a,
+    size_t *np, struct muster_err *e)
+{
+	struct muster_err le = { 0 };
+	struct state_profile sp;
+	struct dirent *de;
+	DIR *d = NULL;
+	char *pdir = NULL, *path = NULL;
+	size_t nl;
+	int rc = 0;
+
+	*np = 0;
+	if ((pdir = path2(dir, STATE_PROFILES, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((d = opendir(pdir)) == NULL) {
+		rc = errno == ENOENT ? 0 : err_sys(e, MUSTER_EIO, "%s", pdir);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		nl = strlen(de->d_name);
+		if (nl <= strlen(PROFILE_SUFFIX) || strcmp(de->d_name + nl -
+		    strlen(PROFILE_SUFFIX), PROFILE_SUFFIX) != 0)
+			continue;
+		if ((path = path2(pdir, de->d_name, NULL)) == NULL) {
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		rc = load_one(path, a, &sp, &le);
+		if (rc == 0) {
+			profile_free(sp.p);
+			free(sp.bytes);
+			free(sp.sig);
+		} else if (rc == MUSTER_ETRUST) {
+			if (unlink(path) == -1 && errno != ENOENT) {
+				rc = err_sys(e, MUSTER_EIO, "%s", path);
+				goto out;
+			}
+			(*np)++;
+		}
+		free(path);
+		path = NULL;
+	}
+	rc = *np > 0 ? fs_sync_dir(pdir, e) : 0;
+out:
+	free(path);
+	if (d != NULL)
+		closedir(d);
+	free(pdir);
 	return rc;
 }

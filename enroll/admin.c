@@ -27,8 +27,11 @@
 #include "muster/sig.h"
 #include "muster/token.h"
 #include "admin.h"
+#include "mancmd.h"
 #include "org.h"
+#include "rootcmd.h"
 #include "tlscert.h"
+#include "tokcmd.h"
 
 #define OPTS_END		{ NULL, 0, NULL, 0 }
 #define SIG_SUFFIX		".minisig"
@@ -40,18 +43,27 @@
 #define ADMIN_USER_AGENT	"muster-enroll/" MUSTER_VERSION
 
 static const char publish_usage[] =
-"usage: muster-enroll publish [--org DIR] [--sig FILE] PROFILE.cfg\n"
+"usage: muster-enroll publish [--org DIR] [--sig FILE] [--expires WHEN]\n"
+"           [--add] [--key FILE]... PROFILE.cfg\n"
 "\n"
-"Verifies PROFILE.cfg against DIR/org.pub with its signature\n"
-"(PROFILE.cfg.minisig), then sends both to the server's\n"
-"POST /v1/admin/profile, which verifies them again with the org key and\n"
-"serves the profile to the devices of its scope.  The server is the one\n"
+"Verifies PROFILE.cfg against DIR/org.pub (the policy key) with its\n"
+"signature (PROFILE.cfg.minisig), signs the next version of its scope's\n"
+"manifest (DIR/manifest/SCOPE.cfg) naming it by id, serial and hash, then\n"
+"sends all three to the server's POST /v1/admin/profile, which verifies\n"
+"them again with the root's policy role and from then serves the devices\n"
+"of the scope exactly what the manifest names.  The server is the one\n"
 "in DIR/org.cfg, reached over HTTPS with its key pinned; the request\n"
 "carries the admin token from DIR/admin.token (which must be 0600).\n"
 "\n"
 "options:\n"
 "  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
 "  --sig FILE   the signature (default: PROFILE.cfg.minisig)\n"
+"  --expires WHEN  the manifest's expiry: Nd, Nh, Nm or an RFC 3339 UTC\n"
+"               time (default 7d; renew it with muster-enroll manifest)\n"
+"  --add        keep the other profiles the manifest names (default: the\n"
+"               scope runs this profile alone)\n"
+"  --key FILE   a policy key that signs the manifest (repeat for a policy\n"
+"               threshold above 1; default DIR/policy.key)\n"
 "  --help       this text\n"
 "\n"
 "exit codes: 0 published (or already published), 65 refused as malformed\n"
@@ -62,9 +74,11 @@ static const char revoke_usage[] =
 "usage: muster-enroll revoke [--org DIR] ID\n"
 "\n"
 "Signs a revocation of ID, a device id (32 hex digits) or a token id\n"
-"(16 hex digits, as `muster-enroll token` prints it), with the org key\n"
-"and sends it to the server's POST /v1/admin/revoke: the device's next\n"
-"request is refused and the token can no longer enroll.  The server is\n"
+"(16 hex digits, as `muster-enroll token` prints it), with\n"
+"DIR/revocation.key (a first-wave org: org.key), and sends it to the\n"
+"server's POST /v1/admin/revoke: the device's next request is refused and\n"
+"the token can no longer enroll; revoking a token a device already\n"
+"enrolled with revokes that device too, and says which.  The server is\n"
 "the one in DIR/org.cfg, reached over HTTPS with its key pinned; the\n"
 "request carries the admin token from DIR/admin.token (which must be\n"
 "0600).\n"
@@ -242,7 +256,10 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 	struct https_result hr;
 	struct https_opts o;
 	char *auth = NULL, *url = NULL, *ca = NULL;
-	char errbuf[CURL_ERROR_SIZE];
+	char errbuf[CURL_ERROR_SIZE], pins[ROOT_PINS_CURL_MAX];
+	struct muster_err ue;
+	struct sigset *rss = NULL;
+	struct root root;
 	size_t slen;
 	int rc;
 
@@ -270,9 +287,16 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	/* Any pin of the org's current root: the server key may roll over. */
+	if (!org_has_roots(org) || rootcmd_current(org, &root, &rss, NULL,
+	    &ue) != 0 || rss == NULL ||
+	    root_pins_curl(&root, pins, sizeof pins) != 0)
+		snprintf(pins, sizeof pins, "%s", oc->pin);
+	sigset_free(rss);
+	rss = NULL;
 	memset(&o, 0, sizeof o);
 	o.url = url;
-	o.pin = oc->pin;
+	o.pin = pins;
 	o.ca = ca;		/* the org's own certificate, the only CA */
 	o.connect_timeout = ADMIN_CONNECT_TIMEOUT;
 	o.timeout = ADMIN_TIMEOUT;
@@ -321,6 +345,26 @@ out:
 	return rc;
 }
 
+int
+admin_post_json(const char *org, const char *path, json_t *body,
+    long *status, char **answer, struct muster_err *e)
+{
+	struct org_cfg oc;
+	char *text = NULL;
+	int rc;
+
+	*status = 0;
+	if (answer != NULL)
+		*answer = NULL;
+	if ((rc = org_cfg_load(org, &oc, e)) != 0)
+		return rc;
+	if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = admin_post(org, &oc, path, text, status, answer, e);
+	free(text);
+	return rc;
+}
+
 /* ---- publish ---------------------------------------------------------- */
 
 int
@@ -329,6 +373,9 @@ admin_publish(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "org", required_argument, NULL, 'O' },
 		{ "sig", required_argument, NULL, 's' },
+		{ "expires", required_argument, NULL, 'x' },
+		{ "add", no_argument, NULL, 'a' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		OPTS_END,
 	};
@@ -336,7 +383,14 @@ admin_publish(int argc, char **argv)
 	struct org_cfg oc;
 	struct sig_pubkey pk;
 	struct profile *p = NULL;
-	json_t *j = NULL;
+	struct manifest_entry me;
+	struct manifest m;
+	struct sigset *ss = NULL;
+	const char *keys[MANCMD_KEYS_MAX], *expires_s = "7d";
+	size_t nkeys = 0;
+	time_t expires;
+	int add = 0, fresh = 0;
+	json_t *j = NULL, *mj = NULL;
 	const char *org = NULL, *sigarg = NULL, *path;
 	char *buf = NULL, *sig = NULL, *b64 = NULL, *body = NULL;
 	char *pubpath = NULL, *sigpath = NULL;
@@ -350,6 +404,14 @@ admin_publish(int argc, char **argv)
 		switch (c) {
 		case 'O': org = optarg; break;
 		case 's': sigarg = optarg; break;
+		case 'x': expires_s = optarg; fresh = 1; break;
+		case 'a': add = 1; break;
+		case 'k':
+			if (nkeys == MANCMD_KEYS_MAX)
+				return cli_usage("publish", "at most %d --key",
+				    MANCMD_KEYS_MAX);
+			keys[nkeys++] = optarg;
+			break;
 		case 'h': fputs(publish_usage, stdout); return 0;
 		default:
 			return cli_usage("publish", "bad option \"%s\" (see "
@@ -359,6 +421,8 @@ admin_publish(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage("publish", "expected one PROFILE.cfg");
 	path = argv[optind];
+	if (tokcmd_expires_parse(expires_s, time(NULL), &expires, &e) != 0)
+		return cli_usage("publish", "%s", e.msg);
 	if (org == NULL)
 		org = org_default_dir();
 	if (sigarg == NULL) {
@@ -395,19 +459,35 @@ admin_publish(int argc, char **argv)
 	sodium_bin2base64(b64, b64len, (const unsigned char *)buf, len,
 	    sodium_base64_VARIANT_ORIGINAL);
 	if ((j = json_pack("{s:s, s:s#}", "profile", b64, "signature", sig,
-	    (int)siglen)) == NULL || (body = json_dumps(j, JSON_COMPACT)) ==
-	    NULL) {
+	    (int)siglen)) == NULL) {
 		rc = err_set(&e, MUSTER_EDATA, "%s: signature file is not "
 		    "UTF-8 text", sigarg);
+		goto out;
+	}
+	/* The scope's next manifest names exactly these bytes. */
+	memset(&me, 0, sizeof me);
+	snprintf(me.id, sizeof me.id, "%s", p->id);
+	me.serial = p->serial;
+	sigset_hash_hex(buf, len, me.hash);
+	if ((rc = mancmd_make(org, p->scope, &me, !add, expires, !fresh, keys,
+	    nkeys, &ss, &m, &e)) != 0 ||
+	    (rc = sigset_to_json(ss, &mj, &e)) != 0)
+		goto out;
+	if (json_object_set(j, "manifest", mj) != 0 ||
+	    (body = json_dumps(j, JSON_COMPACT)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
 	if ((rc = admin_post(org, &oc, ADMIN_PATH_PROFILE, body, &status,
 	    NULL, &e)) != 0)
 		goto out;
-	printf("%s: profile \"%s\" serial %lld (%s) %s\n", path, p->id,
-	    (long long)p->serial, profile_scope_name(p->scope),
-	    status == 200 ? "was already published" : "published");
+	printf("%s: profile \"%s\" serial %lld (%s), manifest version %lld, "
+	    "%s\n", path, p->id, (long long)p->serial,
+	    profile_scope_name(p->scope), (long long)m.version, status == 200 ?
+	    "was already published" : "published");
 out:
+	sigset_free(ss);
+	json_decref(mj);
 	profile_free(p);
 	json_decref(j);
 	free(buf);
@@ -436,7 +516,8 @@ admin_revoke(int argc, char **argv)
 	struct revocation rv, check;
 	json_t *j = NULL;
 	const char *org = NULL, *id;
-	char *rtext = NULL, *body = NULL, *auth = NULL;
+	char *rtext = NULL, *body = NULL, *auth = NULL, *answer = NULL;
+	json_t *a = NULL;
 	size_t n, i;
 	long status = 0;
 	int c, rc;
@@ -474,7 +555,8 @@ admin_revoke(int argc, char **argv)
 		goto out;
 	sodium_free(auth);
 	auth = NULL;
-	if ((rc = org_keys_load(org, &pk, &sk, &e)) != 0 ||
+	if ((rc = (org_has_roots(org) ? org_pair_load(org, ORG_REVOCATION,
+	    &pk, &sk, &e) : org_keys_load(org, &pk, &sk, &e))) != 0 ||
 	    (rc = token_revocation_sign(&rv, sk, &rtext, &e)) != 0)
 		goto out;
 	sig_seckey_free(sk);
@@ -490,12 +572,21 @@ admin_revoke(int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = admin_post(org, &oc, ADMIN_PATH_REVOKE, body, &status, NULL,
-	    &e)) != 0)
+	if ((rc = admin_post(org, &oc, ADMIN_PATH_REVOKE, body, &status,
+	    &answer, &e)) != 0)
 		goto out;
 	printf("revoked %s %s\n", n == DEVICE_ID_HEX - 1 ? "device" : "token",
 	    id);
+	/* A used token: the server revoked the device it enrolled. */
+	if (answer != NULL && (a = json_loads(answer, JSON_REJECT_DUPLICATES,
+	    NULL)) != NULL && json_is_string(json_object_get(a, "device")) &&
+	    proto_hex_ok(json_string_value(json_object_get(a, "device")),
+	    DEVICE_ID_HEX - 1))
+		printf("revoked device %s, which enrolled with token %s\n",
+		    json_string_value(json_object_get(a, "device")), id);
 out:
+	json_decref(a);
+	free(answer);
 	if (auth != NULL)
 		sodium_free(auth);
 	sig_seckey_free(sk);

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "muster/err.h"
 
 #define ADMIN_CONNECT_TIMEOUT	10L	/* seconds */
@@ -20,6 +22,15 @@
  */
 int	admin_publish(int argc, char **argv);
 int	admin_revoke(int argc, char **argv);
+
+/*
+ * POSTs the JSON body (the caller keeps it) to path on the server of
+ * DIR/org.cfg with the admin token, as publish and revoke do.  Returns 0
+ * after a 2xx answer (*status; its body malloc'd in *answer when answer
+ * is not NULL), or what admin_http_result / admin_curl_result return.
+ */
+int	admin_post_json(const char *org, const char *path, json_t *body,
+	    long *status, char **answer, struct muster_err *e);
 
 /*
  * Maps the server's HTTP status and answer from url (len bytes; a JSON object's

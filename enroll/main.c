@@ -4,8 +4,11 @@
 
 #include "muster/cli.h"
 #include "admin.h"
+#include "certcmd.h"
+#include "mancmd.h"
 #include "org.h"
 #include "profcmd.h"
+#include "rootcmd.h"
 #include "roster.h"
 #include "tokcmd.h"
 
@@ -18,8 +21,16 @@ static const struct cli_cmd_argv cmds[] = {
 	{ { "verify",	"verify a signed profile and show what it says" }, profcmd_verify },
 	{ { "token",	"make an enrollment bundle for one device" }, tokcmd_token },
 	{ { "roster",	"make enrollment bundles for every row of a CSV" }, roster_cmd },
-	{ { "publish",	"publish a signed profile to the server" }, admin_publish },
-	{ { "revoke",	"revoke a device or an unused token" }, admin_revoke },
+	{ { "publish",	"publish a signed profile and its scope's manifest" },
+	    admin_publish },
+	{ { "manifest",	"re-sign and upload the scopes' manifests (expiry)" },
+	    mancmd_main },
+	{ { "revoke",	"revoke a device or a token (and the device it "
+	    "enrolled)" }, admin_revoke },
+	{ { "root",	"show, rotate, sign and publish the org's root of "
+	    "trust" }, rootcmd_main },
+	{ { "cert",	"renew the server's TLS certificate (same or new key)" },
+	    certcmd_main },
 };
 
 static void

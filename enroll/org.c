@@ -6,6 +6,7 @@
  * an existing directory is never touched and a failure leaves nothing
  * half-made.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,7 +27,9 @@
 #include "muster/fs.h"
 #include "muster/pass.h"
 #include "muster/profile.h"
+#include "muster/root.h"
 #include "muster/sig.h"
+#include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/url.h"
 #include "org.h"
@@ -34,12 +37,19 @@
 
 static const char init_usage[] =
 "usage: muster-enroll init --org DIR --server URL [--no-passphrase]\n"
+"           [--root-keys N --threshold K]\n"
 "\n"
-"Creates a new organisation in DIR, which must not exist:\n"
-"  org.key      the org's Ed25519 secret key (minisign format, 0600),\n"
-"               encrypted with a passphrase\n"
-"  org.pub      its public key (minisign format)\n"
-"  org.cfg      server URL, key id, creation time\n"
+"Creates a new organisation in DIR, which must not exist.  Every key is a\n"
+"minisign pair (NAME.key, 0600, encrypted with a passphrase; NAME.pub):\n"
+"  root-1.key .. root-N.key   the root keys: K of them sign each new root\n"
+"               (give each to a different person, keep them offline)\n"
+"  policy.key   signs profiles and manifests (org.key and org.pub are\n"
+"               the same pair under their first-wave names)\n"
+"  revocation.key  signs revocations of devices and tokens\n"
+"  enroll.key   signs enrollment tokens\n"
+"  root/1.cfg   root version 1: server, pin, each role's keys, signed by\n"
+"               every root key (root/1.cfg.KEYID.minisig)\n"
+"  org.cfg      server URL, policy key id, creation time\n"
 "  server.key   the command server's TLS key (ECDSA P-256, 0600)\n"
 "  server.crt   its self-signed certificate for the URL's host\n"
 "  server.pin   the certificate's public key pin (sha256//BASE64)\n"
@@ -52,11 +62,29 @@ static const char init_usage[] =
 "options:\n"
 "  --org DIR         the directory to create (required)\n"
 "  --server URL      https://HOST[:PORT] devices will reach (required)\n"
-"  --no-passphrase   leave org.key unencrypted (as minisign -W does)\n"
+"  --no-passphrase   leave the keys unencrypted (as minisign -W does)\n"
+"  --root-keys N     how many root keys (1-8, default 1)\n"
+"  --threshold K     how many of them must sign a root (default 1)\n"
 "  --help            this text\n"
 "\n"
 "The passphrase is read from the file named by MUSTER_PASSPHRASE_FILE,\n"
 "or asked twice on the terminal.\n";
+
+int
+org_count_parse(const char *s, unsigned max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (s[0] < '1' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
 
 const char *
 org_default_dir(void)
@@ -196,6 +224,106 @@ out:
 	return rc;
 }
 
+int
+org_has_roots(const char *dir)
+{
+	struct stat st;
+	char *p = fs_path(dir, ORG_ROOT_DIR);
+	int rc;
+
+	rc = p != NULL && lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	free(p);
+	return rc;
+}
+
+int
+org_pair_load(const char *dir, const char *name, struct sig_pubkey *pk,
+    struct sig_seckey **sk, struct muster_err *e)
+{
+	struct sig_pubkey mine;
+	char *keypath = NULL, *pubpath = NULL;
+	size_t n = strlen(name), sl = strlen(ORG_KEY_SUFFIX);
+	int rc;
+
+	*sk = NULL;
+	if (n > sl && strcmp(name + n - sl, ORG_KEY_SUFFIX) == 0) {
+		/* A path to the .key file; its .pub beside it. */
+		if ((keypath = strdup(name)) == NULL ||
+		    asprintf(&pubpath, "%.*s%s", (int)(n - sl), name,
+		    ORG_PUB_SUFFIX) == -1)
+			pubpath = NULL;
+	} else if (asprintf(&keypath, "%s/%s%s", dir, name, ORG_KEY_SUFFIX) ==
+	    -1 || asprintf(&pubpath, "%s/%s%s", dir, name, ORG_PUB_SUFFIX) ==
+	    -1) {
+		keypath = NULL;
+		pubpath = NULL;
+	}
+	if (keypath == NULL || pubpath == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = sig_pubkey_load(pubpath, pk, e)) != 0 ||
+	    (rc = org_seckey_load(keypath, sk, e)) != 0)
+		goto out;
+	sig_seckey_pubkey(*sk, &mine);
+	if (memcmp(&mine, pk, sizeof mine) != 0) {
+		sig_seckey_free(*sk);
+		*sk = NULL;
+		rc = err_set(e, MUSTER_ECONFIG, "%s does not belong to %s",
+		    keypath, pubpath);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(keypath);
+	free(pubpath);
+	return rc;
+}
+
+int
+org_pair_make(const char *dir, const char *name, const char *pass,
+    struct sig_pubkey *pk, struct sig_seckey **skp, struct muster_err *e)
+{
+	struct sig_seckey *sk = NULL;
+	char *skfile = NULL, *pkfile = NULL, *path = NULL;
+	size_t sklen = 0;
+	int rc;
+
+	if (skp != NULL)
+		*skp = NULL;
+	if ((rc = sig_keygen(pk, &sk, e)) != 0)
+		goto out;
+	if ((rc = sig_seckey_format(sk, pass, &skfile, &sklen, e)) != 0)
+		goto out;
+	if (asprintf(&path, "%s/%s%s", dir, name, ORG_KEY_SUFFIX) == -1) {
+		path = NULL;
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = fs_create_excl(path, skfile, sklen, 0600, e)) != 0)
+		goto out;
+	free(path);
+	if (asprintf(&path, "%s/%s%s", dir, name, ORG_PUB_SUFFIX) == -1) {
+		path = NULL;
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = sig_pubkey_format(pk, &pkfile, e)) != 0 ||
+	    (rc = fs_create_excl(path, pkfile, strlen(pkfile), 0644, e)) != 0)
+		goto out;
+	if (skp != NULL) {
+		*skp = sk;
+		sk = NULL;
+	}
+out:
+	if (skfile != NULL)
+		sodium_free(skfile);
+	free(pkfile);
+	free(path);
+	sig_seckey_free(sk);
+	return rc;
+}
+
 /* Writes name in dir with O_EXCL. */
 static int
 put(const char *dir, const char *name, const void *buf, size_t len,
@@ -211,22 +339,40 @@ put(const char *dir, const char *name, const void *buf, size_t len,
 	return rc;
 }
 
-/* Removes what init made in tmp, then tmp itself. */
+/* Removes the files of dir (no deeper), then dir itself. */
+static void
+rm_flat(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	char *p;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if ((p = fs_path(dir, de->d_name)) != NULL) {
+				(void)unlink(p);
+				free(p);
+			}
+		}
+		closedir(d);
+	}
+	(void)rmdir(dir);
+}
+
+/* Removes what init made in tmp (root/ included), then tmp itself. */
 static void
 cleanup(const char *tmp)
 {
-	static const char *names[] = { ORG_KEY, ORG_PUB, ORG_CFG,
-	    "server.key", "server.crt", "server.pin", ORG_ADMIN_TOKEN,
-	    ORG_SERVER_CFG };
 	char *p;
-	size_t i;
 
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if ((p = fs_path(tmp, names[i])) != NULL) {
-			(void)unlink(p);
-			free(p);
-		}
-	(void)rmdir(tmp);
+	if ((p = fs_path(tmp, ORG_ROOT_DIR)) != NULL) {
+		rm_flat(p);
+		free(p);
+	}
+	rm_flat(tmp);
 }
 
 /*
@@ -265,8 +411,12 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 	    "port = %u;\n"
 	    "tls_cert = \"%s\";\n"
 	    "tls_key = \"%s\";\n"
-	    "org_key = \"%s\";\n"
+	    "# The org's roots: the server verifies with the newest one's "
+	    "roles.\n"
+	    "root_dir = \"%s\";\n"
 	    "data_dir = \"data\";\n"
+	    "manifest_warn = \"2d\";         # warn before a manifest "
+	    "expires\n"
 	    "# BLAKE2b-256 of admin.token's 64 hex digits (without newline).\n"
 	    "admin_token_hash = \"%s\";\n"
 	    "log = \"stderr\";              # or \"syslog\"\n"
@@ -278,7 +428,8 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 	    "};\n", listen, strlen(listen) < 16 ? (int)(16 - strlen(listen)) :
 	    1, "", u->is_ip ? "the URL's host" : "the URL's host is a name: "
 	    "every IPv4 address; write the name's address to narrow it",
-	    u->port, TLSCERT_CERT_FILE, TLSCERT_KEY_FILE, ORG_PUB, hex) == -1) {
+	    u->port, TLSCERT_CERT_FILE, TLSCERT_KEY_FILE, ORG_ROOT_DIR, hex) ==
+	    -1) {
 		cfg = NULL;
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
@@ -292,33 +443,121 @@ out:
 	return rc;
 }
 
+/*
+ * Writes root/1.cfg for the keys made and signs it with every root key,
+ * then checks it as a device would (root_verify_self).
+ */
 static int
-make_org(const char *tmp, const char *server, const struct url *u,
-    int no_pass, char *pin, struct muster_err *e)
+make_root(const char *tmp, const char *server, const char *pin,
+    struct sig_pubkey *roles[ROOT_NROLES], const size_t nkeys[ROOT_NROLES],
+    unsigned threshold, struct sig_seckey *const *rootsk,
+    struct muster_err *e)
 {
-	struct sig_pubkey pk;
-	struct sig_seckey *sk = NULL;
-	char *pass = NULL, *skfile = NULL, *pkfile = NULL, *cfg = NULL;
-	char hex[SIG_KEYID_HEX], now[TIMEFMT_LEN];
-	size_t sklen = 0;
+	struct sigset *ss = NULL;
+	struct root r, check;
+	char *dir = NULL, *text = NULL, tc[ROOT_TC_MAX];
+	size_t len = 0, i, k;
 	int rc;
 
-	if (!no_pass && (rc = pass_read("Passphrase for the new org key: ",
+	memset(&r, 0, sizeof r);
+	r.version = 1;
+	r.expires = time(NULL) + ORG_ROOT_TTL;
+	snprintf(r.server, sizeof r.server, "%s", server);
+	snprintf(r.pins[0], sizeof r.pins[0], "%s", pin);
+	r.npins = 1;
+	for (i = 0; i < ROOT_NROLES; i++) {
+		for (k = 0; k < nkeys[i]; k++)
+			r.roles[i].keys[k] = roles[i][k];
+		r.roles[i].nkeys = nkeys[i];
+		r.roles[i].threshold = i == ROOT_ROLE_ROOT ? threshold : 1;
+	}
+	if ((dir = fs_path(tmp, ORG_ROOT_DIR)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (mkdir(dir, 0755) == -1) {
+		rc = err_sys(e, MUSTER_ECANTCREAT, "%s", dir);
+		goto out;
+	}
+	if ((rc = root_format(&r, &text, &len, e)) != 0 ||
+	    (rc = put(dir, "1.cfg", text, len, 0644, e)) != 0 ||
+	    (rc = sigset_new(text, len, ROOT_MAX, 1, &ss, e)) != 0)
+		goto out;
+	(void)root_trusted_comment(1, tc, sizeof tc);
+	for (k = 0; k < nkeys[ROOT_ROLE_ROOT]; k++)
+		if ((rc = sigset_sign(ss, rootsk[k], tc, e)) != 0 ||
+		    (rc = sigset_write_sig(dir, "1.cfg", ss->texts[k],
+		    ss->textlens[k], e)) != 0)
+			goto out;
+	if ((rc = root_verify_self("root/1.cfg", ss, &check, e)) != 0)
+		goto out;
+	rc = 0;
+out:
+	sigset_free(ss);
+	free(text);
+	free(dir);
+	return rc;
+}
+
+static int
+make_org(const char *tmp, const char *server, const struct url *u,
+    int no_pass, unsigned nroot, unsigned threshold, char *pin,
+    struct muster_err *e)
+{
+	struct sig_pubkey rootpk[ROOT_KEYS_MAX], pol, rev, enr;
+	struct sig_pubkey *roles[ROOT_NROLES];
+	size_t nkeys[ROOT_NROLES];
+	struct sig_seckey *rootsk[ROOT_KEYS_MAX] = { NULL };
+	char *pass = NULL, *cfg = NULL, *a = NULL, *b = NULL;
+	char hex[SIG_KEYID_HEX], now[TIMEFMT_LEN], name[32];
+	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
+	unsigned i;
+	int rc;
+
+	if (!no_pass && (rc = pass_read("Passphrase for the new org keys: ",
 	    1, &pass, e)) != 0)
 		goto out;
-	if ((rc = sig_keygen(&pk, &sk, e)) != 0)
+	for (i = 0; i < nroot; i++) {
+		snprintf(name, sizeof name, ORG_ROOT_KEY_FMT, i + 1);
+		if ((rc = org_pair_make(tmp, name, pass, &rootpk[i],
+		    &rootsk[i], e)) != 0)
+			goto out;
+	}
+	if ((rc = org_pair_make(tmp, ORG_POLICY, pass, &pol, NULL, e)) != 0 ||
+	    (rc = org_pair_make(tmp, ORG_REVOCATION, pass, &rev, NULL,
+	    e)) != 0 ||
+	    (rc = org_pair_make(tmp, ORG_ENROLL, pass, &enr, NULL, e)) != 0)
 		goto out;
-	if ((rc = sig_seckey_format(sk, pass, &skfile, &sklen, e)) != 0 ||
-	    (rc = put(tmp, ORG_KEY, skfile, sklen, 0600, e)) != 0)
-		goto out;
-	if ((rc = sig_pubkey_format(&pk, &pkfile, e)) != 0 ||
-	    (rc = put(tmp, ORG_PUB, pkfile, strlen(pkfile), 0644, e)) != 0)
-		goto out;
+	/* org.key, org.pub: the policy pair's first-wave names. */
+	for (i = 0; i < 2; i++) {
+		free(a);
+		free(b);
+		if (asprintf(&a, "%s/%s%s", tmp, ORG_POLICY, sfx[i]) == -1 ||
+		    asprintf(&b, "%s/org%s", tmp, sfx[i]) == -1) {
+			a = b = NULL;
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if (link(a, b) == -1) {
+			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
+			goto out;
+		}
+	}
 	if ((rc = tlscert_create(tmp, u->host, pin, e)) != 0)
+		goto out;
+	roles[ROOT_ROLE_ROOT] = rootpk;
+	nkeys[ROOT_ROLE_ROOT] = nroot;
+	roles[ROOT_ROLE_POLICY] = &pol;
+	roles[ROOT_ROLE_REVOCATION] = &rev;
+	roles[ROOT_ROLE_ENROLL] = &enr;
+	nkeys[ROOT_ROLE_POLICY] = nkeys[ROOT_ROLE_REVOCATION] =
+	    nkeys[ROOT_ROLE_ENROLL] = 1;
+	if ((rc = make_root(tmp, server, pin, roles, nkeys, threshold, rootsk,
+	    e)) != 0)
 		goto out;
 	if ((rc = make_admin(tmp, u, e)) != 0)
 		goto out;
-	sig_keyid_hex(pk.keyid, hex);
+	sig_keyid_hex(pol.keyid, hex);
 	timefmt_format(time(NULL), now);
 	if (asprintf(&cfg, "# Muster organisation, written by muster-enroll "
 	    "init.\n"
@@ -332,12 +571,12 @@ make_org(const char *tmp, const char *server, const struct url *u,
 	}
 	rc = put(tmp, ORG_CFG, cfg, strlen(cfg), 0644, e);
 out:
-	if (skfile != NULL)
-		sodium_free(skfile);
-	free(pkfile);
+	for (i = 0; i < ROOT_KEYS_MAX; i++)
+		sig_seckey_free(rootsk[i]);
 	free(cfg);
+	free(a);
+	free(b);
 	pass_free(pass);
-	sig_seckey_free(sk);
 	return rc;
 }
 
@@ -348,6 +587,8 @@ org_init(int argc, char **argv)
 		{ "org", required_argument, NULL, 'o' },
 		{ "server", required_argument, NULL, 's' },
 		{ "no-passphrase", no_argument, NULL, 'n' },
+		{ "root-keys", required_argument, NULL, 'r' },
+		{ "threshold", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -358,6 +599,8 @@ org_init(int argc, char **argv)
 	char *tmp = NULL, *copy = NULL, pin[TLSCERT_PIN_MAX];
 	unsigned char rnd[6];
 	char rndhex[2 * sizeof rnd + 1];
+	const char *nroot_s = "1", *thr_s = NULL;
+	unsigned nroot, thr;
 	int c, no_pass = 0, rc;
 
 	opterr = 0;
@@ -367,6 +610,8 @@ org_init(int argc, char **argv)
 		case 'o': dir = optarg; break;
 		case 's': server = optarg; break;
 		case 'n': no_pass = 1; break;
+		case 'r': nroot_s = optarg; break;
+		case 't': thr_s = optarg; break;
 		case 'h': fputs(init_usage, stdout); return 0;
 		default:
 			return cli_usage("init", "bad option \"%s\" (see "
@@ -379,6 +624,14 @@ org_init(int argc, char **argv)
 	if (dir == NULL || server == NULL)
 		return cli_usage("init", "--org DIR and --server URL are "
 		    "required");
+	if (org_count_parse(nroot_s, ROOT_KEYS_MAX, &nroot) != 0)
+		return cli_usage("init", "--root-keys \"%s\": want 1 to %d",
+		    nroot_s, ROOT_KEYS_MAX);
+	if (thr_s == NULL)
+		thr = 1;
+	else if (org_count_parse(thr_s, nroot, &thr) != 0)
+		return cli_usage("init", "--threshold \"%s\": want 1 to the "
+		    "number of root keys (%u)", thr_s, nroot);
 	if ((rc = url_parse(server, &u, &e)) != 0)
 		return cli_fail(rc, &e);
 	if (lstat(dir, &st) == 0) {
@@ -397,7 +650,8 @@ org_init(int argc, char **argv)
 		rc = err_sys(&e, MUSTER_ECANTCREAT, "%s", dir);
 		goto out;
 	}
-	if ((rc = make_org(tmp, server, &u, no_pass, pin, &e)) != 0) {
+	if ((rc = make_org(tmp, server, &u, no_pass, nroot, thr, pin,
+	    &e)) != 0) {
 		cleanup(tmp);
 		goto out;
 	}
@@ -411,14 +665,17 @@ org_init(int argc, char **argv)
 	printf("Created organisation in %s\n"
 	    "  server:  %s\n"
 	    "  pin:     %s\n"
-	    "  org key: %s/%s (%s)\n"
-	    "  server:  %s/%s (with %s, %s, %s)\n"
+	    "  root:    %s/%s/1.cfg, %u root key%s (root-N.key), %u must "
+	    "sign\n"
+	    "  keys:    %s.key (= org.key), %s.key, %s.key (%s)\n"
+	    "  server:  %s/%s (with %s, %s, %s/)\n"
 	    "  admin:   %s/%s (0600; publish and revoke send it)\n"
-	    "Keep org.key offline; devices and the server need only "
-	    "org.pub.\n", dir, server, pin, dir, ORG_KEY,
-	    no_pass ? "NOT encrypted" : "encrypted", dir, ORG_SERVER_CFG,
-	    TLSCERT_CERT_FILE, TLSCERT_KEY_FILE, ORG_PUB, dir,
-	    ORG_ADMIN_TOKEN);
+	    "Give each root key to a different person and keep it offline; "
+	    "the server\nneeds only the public files.\n", dir, server, pin,
+	    dir, ORG_ROOT_DIR, nroot, nroot == 1 ? "" : "s", thr, ORG_POLICY,
+	    ORG_REVOCATION, ORG_ENROLL, no_pass ? "NOT encrypted" :
+	    "encrypted", dir, ORG_SERVER_CFG, TLSCERT_CERT_FILE,
+	    TLSCERT_KEY_FILE, ORG_ROOT_DIR, dir, ORG_ADMIN_TOKEN);
 	rc = 0;
 out:
 	free(copy);

@@ -25,6 +25,22 @@
 
 #define ORG_PIN_MAX		64	/* "sha256//" + base64 of 32 bytes + NUL */
 
+/*
+ * The role keys of an organisation with roots (docs/keys.md): each a
+ * minisign pair, NAME.key (0600) and NAME.pub.  org.key and org.pub are
+ * the policy pair under its first-wave name (hard links), so that sign,
+ * verify and `minisign -V -p org.pub` work as before.
+ */
+#define ORG_ROOT_DIR		"root"		/* N.cfg, N.cfg.KEYID.minisig */
+#define ORG_MANIFEST_DIR	"manifest"	/* SCOPE.cfg and signatures */
+#define ORG_POLICY		"policy"
+#define ORG_REVOCATION		"revocation"
+#define ORG_ENROLL		"enroll"
+#define ORG_ROOT_KEY_FMT	"root-%u"	/* root-1 .. root-N */
+#define ORG_KEY_SUFFIX		".key"
+#define ORG_PUB_SUFFIX		".pub"
+#define ORG_ROOT_TTL		(365 * 86400)	/* a new root's expiry */
+
 /* What org.cfg tells the commands that talk to or about the server. */
 struct org_cfg {
 	char		server[URL_MAX + 1];	/* as init was given it */
@@ -37,6 +53,9 @@ struct org_cfg {
  * failures as one line on stderr; returns the process exit code.
  */
 int	org_init(int argc, char **argv);
+
+/* A count 1..max in decimal into *out; 0, or -1 for anything else. */
+int	org_count_parse(const char *s, unsigned max, unsigned *out);
 
 /* The --org default: $MUSTER_ORG, else the current directory. */
 const char *org_default_dir(void);
@@ -55,6 +74,26 @@ int	org_seckey_load(const char *path, struct sig_seckey **sk,
  * the file and line of what is wrong.
  */
 int	org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e);
+
+/*
+ * Loads the key pair DIR/NAME.key and DIR/NAME.pub (NAME "org", "policy",
+ * "root-2", ...; or a path to NAME.key itself when name ends in ".key")
+ * and checks that they belong together.  *sk is the caller's.
+ */
+int	org_pair_load(const char *dir, const char *name, struct sig_pubkey *pk,
+	    struct sig_seckey **sk, struct muster_err *e);
+
+/*
+ * Makes a new key pair as DIR/NAME.key (0600, encrypted with pass unless
+ * it is NULL; never over a file) and DIR/NAME.pub (0644), and returns the
+ * halves (*sk the caller's, may be NULL when not wanted).
+ */
+int	org_pair_make(const char *dir, const char *name, const char *pass,
+	    struct sig_pubkey *pk, struct sig_seckey **sk,
+	    struct muster_err *e);
+
+/* 1 if DIR has roots (DIR/root exists), else 0: a first-wave org. */
+int	org_has_roots(const char *dir);
 
 /*
  * Loads DIR/org.key (see org_seckey_load) and checks that it is the

@@ -35,6 +35,7 @@
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "muster/token2.h"
 #include "csv.h"
 #include "idset.h"
 #include "org.h"
@@ -105,6 +106,8 @@ struct roster {
 	int			 outfd;
 	const struct org_cfg	*oc;
 	const struct sig_pubkey	*pk;
+	const struct sigset	*rss;		/* v2: the root; NULL: v1 */
+	const struct token	*tmpl;		/* server, pin, root=N:HASH */
 	const struct sig_seckey	*sk;
 	time_t			 expires;
 	unsigned		 nsigners;
@@ -154,16 +157,16 @@ roster_sign_one(struct roster *r, struct row *row)
 	char *tok = NULL;
 	int rc;
 
-	memset(&t, 0, sizeof t);
+	t = *r->tmpl;
 	token_new_id(t.id);
-	memcpy(t.server, r->oc->server, sizeof t.server);
-	memcpy(t.pin, r->oc->pin, sizeof t.pin);
 	t.scope = row->scope;
 	memcpy(t.unit, row->unit, sizeof t.unit);
 	memcpy(t.person, row->person, sizeof t.person);
 	t.expires = r->expires;
 	if ((rc = token_sign(&t, r->sk, &tok, &e)) != 0 ||
-	    (rc = token_bundle_format(r->pk, tok, &t, &row->bundle, &e)) != 0)
+	    (rc = r->rss != NULL ? token2_bundle_format(r->rss, tok, &t,
+	    &row->bundle, &e) : token_bundle_format(r->pk, tok, &t,
+	    &row->bundle, &e)) != 0)
 		roster_fatal(r, rc, &e);
 	memcpy(row->id, t.id, sizeof row->id);
 	fs_free_secret(tok);
@@ -465,6 +468,8 @@ roster_check_first(struct roster *r, const struct chunk *c, int *checked,
 {
 	struct muster_err ce = { 0 };
 	struct sig_pubkey pk;
+	struct sigset *ss = NULL;
+	struct root root;
 	struct token t;
 	char *tok = NULL;
 	size_t i;
@@ -476,12 +481,16 @@ roster_check_first(struct roster *r, const struct chunk *c, int *checked,
 	if (i == c->nrows || roster_failed(r))
 		return 0;
 	*checked = 1;
-	if (token_bundle_parse(r->name, c->rows[i].bundle,
+	if (r->rss != NULL ? token2_bundle_parse(r->name, c->rows[i].bundle,
+	    strlen(c->rows[i].bundle), &ss, &root, &tok, &t, &ce) != 0 ||
+	    memcmp(t.keyid, r->pk->keyid, sizeof t.keyid) != 0 :
+	    token_bundle_parse(r->name, c->rows[i].bundle,
 	    strlen(c->rows[i].bundle), &pk, &tok, &t, &ce) != 0 ||
 	    memcmp(&pk, r->pk, sizeof pk) != 0)
 		rc = err_set(e, MUSTER_EINTERNAL, "%s:%ld: the new bundle does "
 		    "not verify (%s); nothing written", r->name,
 		    c->rows[i].line, ce.msg);
+	sigset_free(ss);
 	free(tok);
 	return rc;
 }
@@ -575,6 +584,8 @@ roster_cmd(int argc, char **argv)
 	struct org_cfg oc;
 	struct sig_pubkey pk;
 	struct sig_seckey *sk = NULL;
+	struct sigset *rss = NULL;
+	struct token tmpl;
 	struct roster r;
 	struct csv csv = { NULL, 1, 1 };
 	struct csv_record *rec = NULL;
@@ -638,8 +649,12 @@ roster_cmd(int argc, char **argv)
 	timefmt_format(r.expires, r.exp);
 	if ((rc = roster_tokens_open(&r, &tbuf, &tlen, &e)) != 0)
 		goto out;
-	if ((rc = org_keys_load(org, &pk, &sk, &e)) != 0)
+	memset(&tmpl, 0, sizeof tmpl);
+	if ((rc = tokcmd_signer(org, &oc, &tmpl, &pk, &sk, &rss, &e)) != 0)
 		goto out;
+	tmpl.expires = r.expires;
+	r.rss = rss;
+	r.tmpl = &tmpl;
 	r.name = path;
 	r.oc = &oc;
 	r.pk = &pk;
@@ -737,6 +752,7 @@ out:
 	idset_free(&seen);
 	free(rec);
 	sig_seckey_free(sk);
+	sigset_free(rss);
 	if (rc != 0)
 		return cli_fail(rc, &e);
 	return r.bad > 0 ? err_exit_code(MUSTER_EDATA) : 0;

@@ -448,14 +448,17 @@ create_file(const char *path, const void *buf, size_t len, mode_t mode,
 	return rc;
 }
 
-int
-tlscert_create(const char *dir, const char *host, char pin[TLSCERT_PIN_MAX],
-    struct muster_err *e)
+enum { F_KEY, F_CERT, F_PIN, F_N };
+
+/*
+ * Makes a certificate for host with the key given (a new key when given
+ * is NULL) and writes the files names[] in dir, never over a file (no
+ * key file when names[F_KEY] is NULL).
+ */
+static int
+identity(const char *dir, const char *host, const char *const names[F_N],
+    EVP_PKEY *given, char pin[TLSCERT_PIN_MAX], struct muster_err *e)
 {
-	enum { F_KEY, F_CERT, F_PIN, F_N };
-	static const char *const names[F_N] = {
-		TLSCERT_KEY_FILE, TLSCERT_CERT_FILE, TLSCERT_PIN_FILE,
-	};
 	char *path[F_N] = { NULL, NULL, NULL };
 	int created[F_N] = { 0, 0, 0 };
 	char tmp[TLSCERT_PIN_MAX], line[TLSCERT_PIN_MAX + 1];
@@ -478,6 +481,8 @@ tlscert_create(const char *dir, const char *host, char pin[TLSCERT_PIN_MAX],
 	if ((rc = host_check(host, &kind, addr, e)) != 0)
 		goto out;
 	for (i = 0; i < F_N; i++) {
+		if (names[i] == NULL)
+			continue;
 		if ((path[i] = fs_path(dir, names[i])) == NULL) {
 			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 			goto out;
@@ -495,8 +500,15 @@ tlscert_create(const char *dir, const char *host, char pin[TLSCERT_PIN_MAX],
 		}
 	}
 
-	if ((rc = make_key(&pkey, e)) != 0 ||
-	    (rc = make_cert(pkey, host, kind, addr, &cert, e)) != 0 ||
+	if (given != NULL) {
+		if (EVP_PKEY_up_ref(given) != 1) {
+			rc = ossl_fail(e, MUSTER_EINTERNAL, "key reference");
+			goto out;
+		}
+		pkey = given;
+	} else if ((rc = make_key(&pkey, e)) != 0)
+		goto out;
+	if ((rc = make_cert(pkey, host, kind, addr, &cert, e)) != 0 ||
 	    (rc = pin_of_x509(cert, tmp, e)) != 0)
 		goto out;
 
@@ -522,8 +534,8 @@ tlscert_create(const char *dir, const char *host, char pin[TLSCERT_PIN_MAX],
 		goto out;
 	}
 
-	if ((rc = create_file(path[F_KEY], kpem, (size_t)klen, 0600,
-	    &created[F_KEY], e)) != 0)
+	if (path[F_KEY] != NULL && (rc = create_file(path[F_KEY], kpem,
+	    (size_t)klen, 0600, &created[F_KEY], e)) != 0)
 		goto out;
 	OPENSSL_cleanse(kpem, (size_t)klen);
 	if ((rc = create_file(path[F_CERT], cpem, (size_t)clen, 0644,
@@ -548,6 +560,59 @@ out:
 	EVP_PKEY_free(pkey);
 	for (i = 0; i < F_N; i++)
 		free(path[i]);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+tlscert_create(const char *dir, const char *host, char pin[TLSCERT_PIN_MAX],
+    struct muster_err *e)
+{
+	static const char *const names[F_N] = {
+		TLSCERT_KEY_FILE, TLSCERT_CERT_FILE, TLSCERT_PIN_FILE,
+	};
+
+	return identity(dir, host, names, NULL, pin, e);
+}
+
+int
+tlscert_renew(const char *dir, const char *host, int new_key,
+    char pin[TLSCERT_PIN_MAX], struct muster_err *e)
+{
+	static const char *const names[F_N] = {
+		TLSCERT_NEXT_KEY_FILE, TLSCERT_NEXT_CERT_FILE,
+		TLSCERT_NEXT_PIN_FILE,
+	};
+	const char *const same[F_N] = { NULL, names[F_CERT], names[F_PIN] };
+	EVP_PKEY *pkey = NULL;
+	BIO *bio = NULL;
+	char *path = NULL, *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (new_key)
+		return identity(dir, host, names, NULL, pin, e);
+	if ((path = fs_path(dir, TLSCERT_KEY_FILE)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if ((rc = fs_read_private(path, TLSCERT_PEM_MAX, &buf, &len, e)) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+	    NULL)) == NULL) {
+		rc = ossl_fail(e, MUSTER_EDATA, path);
+		goto out;
+	}
+	rc = identity(dir, host, same, pkey, pin, e);
+out:
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	BIO_free(bio);
+	EVP_PKEY_free(pkey);
+	free(path);
 	ERR_clear_error();
 	return rc;
 }

@@ -16,6 +16,11 @@
 #define TLSCERT_CERT_FILE	"server.crt"	/* PEM X.509, 0644 */
 #define TLSCERT_PIN_FILE	"server.pin"	/* pin + "\n", 0644 */
 
+/* What `cert renew` makes, beside the current files until switched. */
+#define TLSCERT_NEXT_KEY_FILE	"server-next.key"
+#define TLSCERT_NEXT_CERT_FILE	"server-next.crt"
+#define TLSCERT_NEXT_PIN_FILE	"server-next.pin"
+
 #define TLSCERT_PIN_PREFIX	"sha256//"
 #define TLSCERT_PIN_MAX		64	/* "sha256//" + base64 of 32 bytes + NUL fits */
 #define TLSCERT_HOST_MAX	253	/* longest DNS name */
@@ -41,6 +46,17 @@
  * PEM is wiped from memory on every path.
  */
 int	tlscert_create(const char *dir, const char *host,
+	    char pin[TLSCERT_PIN_MAX], struct muster_err *e);
+
+/*
+ * A new certificate for host, to replace the server's (`muster-enroll
+ * cert renew`): with new_key, a new key too (server-next.key, 0600),
+ * else for the key in dir/server.key; written as server-next.crt and
+ * server-next.pin beside the current files, never over a file
+ * (MUSTER_ECANTCREAT).  The new certificate's pin goes to pin.  Returns 0
+ * or a negative MUSTER_E*; host is checked as tlscert_create checks it.
+ */
+int	tlscert_renew(const char *dir, const char *host, int new_key,
 	    char pin[TLSCERT_PIN_MAX], struct muster_err *e);
 
 /*

@@ -21,7 +21,9 @@
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "muster/token2.h"
 #include "org.h"
+#include "rootcmd.h"
 #include "qr.h"
 #include "tokcmd.h"
 
@@ -30,8 +32,10 @@ static const char token_usage[] =
 "           --person ID [--expires WHEN] [--qr] [--png FILE] -o FILE\n"
 "\n"
 "Makes an enrollment bundle for one device: a new token (random 16-hex\n"
-"id, the server URL and pin from DIR/org.cfg, scope, unit, person,\n"
-"expiry) signed with the org key, and the org public key, written to FILE\n"
+"id, the server URL and pin of the org's root, scope, unit, person,\n"
+"expiry, the root's version and hash) signed with DIR/enroll.key, and\n"
+"the root with its signatures (a first-wave org without DIR/root: a v1\n"
+"token signed with org.key, and org.pub), written to FILE\n"
 "(mode 0600, never over an existing file).  The bundle is a bearer\n"
 "credential until a device enrolls with it: hand it over privately.\n"
 "Prints the token id (for `muster-enroll revoke`) and the expiry.\n"
@@ -89,6 +93,47 @@ bad:
 	    "or YYYY-MM-DDTHH:MM:SSZ", s);
 }
 
+int
+tokcmd_signer(const char *org, const struct org_cfg *oc, struct token *t,
+    struct sig_pubkey *pk, struct sig_seckey **sk, struct sigset **rss,
+    struct muster_err *e)
+{
+	struct root r;
+	int rc;
+
+	*sk = NULL;
+	*rss = NULL;
+	if (org_has_roots(org)) {
+		if ((rc = rootcmd_current(org, &r, rss, NULL, e)) != 0)
+			return rc;
+	}
+	if (*rss == NULL) {
+		/* A first-wave org: v1 tokens by the org key. */
+		memcpy(t->server, oc->server, sizeof t->server);
+		memcpy(t->pin, oc->pin, sizeof t->pin);
+		return org_keys_load(org, pk, sk, e);
+	}
+	snprintf(t->server, sizeof t->server, "%s", r.server);
+	snprintf(t->pin, sizeof t->pin, "%s", r.pins[0]);
+	t->root_version = r.version;
+	snprintf(t->root_hash, sizeof t->root_hash, "%s", r.hash);
+	if ((rc = org_pair_load(org, ORG_ENROLL, pk, sk, e)) != 0)
+		goto fail;
+	if (root_find_key(&r, ROOT_ROLE_ENROLL, pk->keyid) == NULL) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s/%s%s is not the enroll key "
+		    "of root %lld: publish the root that names it first", org,
+		    ORG_ENROLL, ORG_PUB_SUFFIX, (long long)r.version);
+		goto fail;
+	}
+	return 0;
+fail:
+	sig_seckey_free(*sk);
+	*sk = NULL;
+	sigset_free(*rss);
+	*rss = NULL;
+	return rc;
+}
+
 /* token's options, as cli_getopt hands them over. */
 struct token_args {
 	const char	*org, *scope, *unit, *person, *expires, *png, *out;
@@ -134,6 +179,8 @@ tokcmd_token(int argc, char **argv)
 	struct token t, check;
 	struct sig_pubkey pk, gotpk;
 	struct sig_seckey *sk = NULL;
+	struct sigset *rss = NULL, *gotss = NULL;
+	struct root gotroot;
 	struct stat st;
 	QRcode *qr = NULL, *qrpng = NULL;
 	const char *org, *png, *out;
@@ -176,20 +223,21 @@ tokcmd_token(int argc, char **argv)
 		goto out;
 	}
 	if ((rc = org_cfg_load(org, &oc, &e)) != 0 ||
-	    (rc = org_keys_load(org, &pk, &sk, &e)) != 0)
+	    (rc = tokcmd_signer(org, &oc, &t, &pk, &sk, &rss, &e)) != 0)
 		goto out;
 	token_new_id(t.id);
-	memcpy(t.server, oc.server, sizeof t.server);
-	memcpy(t.pin, oc.pin, sizeof t.pin);
 	memcpy(t.unit, a.unit, strlen(a.unit) + 1);
 	memcpy(t.person, a.person, strlen(a.person) + 1);
 	if ((rc = token_sign(&t, sk, &tok, &e)) != 0 ||
-	    (rc = token_bundle_format(&pk, tok, &t, &bundle, &e)) != 0)
+	    (rc = rss != NULL ? token2_bundle_format(rss, tok, &t, &bundle,
+	    &e) : token_bundle_format(&pk, tok, &t, &bundle, &e)) != 0)
 		goto out;
 	sig_seckey_free(sk);
 	sk = NULL;
 	/* As minisign does: never hand out what would not verify. */
-	if (token_bundle_parse(out, bundle, strlen(bundle), &gotpk, &gottok,
+	if (rss != NULL ? token2_bundle_parse(out, bundle, strlen(bundle),
+	    &gotss, &gotroot, &gottok, &check, &ce) != 0 :
+	    token_bundle_parse(out, bundle, strlen(bundle), &gotpk, &gottok,
 	    &check, &ce) != 0) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "%s: the new bundle does "
 		    "not verify (%s); nothing written", out, ce.msg);
@@ -237,6 +285,8 @@ tokcmd_token(int argc, char **argv)
 		rc = err_sys(&e, MUSTER_EIO, "stdout");
 out:
 	sig_seckey_free(sk);
+	sigset_free(rss);
+	sigset_free(gotss);
 	if (qr != NULL)
 		QRcode_free(qr);
 	if (qrpng != NULL)

@@ -22,6 +22,17 @@ clean_model(const char *in, char out[PROTO_MODEL_MAX + 1])
 	out[i] = '\0';
 }
 
+/* The stale words in the order a report lists them. */
+static const struct {
+	unsigned	 bit;
+	const char	*word;
+} stale_words[] = {
+	{ REPORT_STALE_TRUST, PROTO_STALE_TRUST },
+	{ REPORT_STALE_POLICY, PROTO_STALE_POLICY },
+	{ REPORT_STALE_CONSENT, PROTO_STALE_CONSENT },
+};
+#define NSTALE	(sizeof stale_words / sizeof stale_words[0])
+
 /* Adds k: v to o, taking v; -1 if v is NULL or it fails. */
 static int
 put(json_t *o, const char *k, json_t *v)
@@ -32,7 +43,7 @@ put(json_t *o, const char *k, json_t *v)
 static char *
 build(const struct report_in *in, int details, size_t *len)
 {
-	json_t *root = NULL, *results = NULL, *r;
+	json_t *root = NULL, *results = NULL, *r, *stale;
 	char t[TIMEFMT_LEN], model[PROTO_MODEL_MAX + 1], *out = NULL;
 	int family = in->scope == SCOPE_FAMILY;
 	size_t i;
@@ -48,6 +59,16 @@ build(const struct report_in *in, int details, size_t *len)
 	    PROTO_STATUS_COMPLIANT : PROTO_STATUS_NONCOMPLIANT)) != 0 ||
 	    put(root, "dropped", json_integer(in->dropped)) != 0)
 		goto out;
+	if ((in->stale & REPORT_STALE_ALL) != 0) {
+		if ((stale = json_array()) == NULL ||
+		    json_object_set_new(root, "stale", stale) != 0)
+			goto out;
+		for (i = 0; i < NSTALE; i++)
+			if ((in->stale & stale_words[i].bit) != 0 &&
+			    json_array_append_new(stale, json_string(
+			    stale_words[i].word)) != 0)
+				goto out;
+	}
 	if (!family && in->model != NULL) {
 		clean_model(in->model, model);
 		if (put(root, "model", json_string(model)) != 0)
@@ -148,16 +169,42 @@ result_ok(const char *res)
 	    strcmp(res, PROTO_RESULT_ERROR) == 0;
 }
 
+/* A "stale" list: 1..NSTALE distinct known words; their bits in *bits. */
+static int
+stale_check(json_t *a, unsigned *bits)
+{
+	json_t *it;
+	const char *w;
+	size_t i, k;
+
+	*bits = 0;
+	if (!json_is_array(a) || json_array_size(a) < 1 ||
+	    json_array_size(a) > NSTALE)
+		return -1;
+	json_array_foreach(a, i, it) {
+		if ((w = json_string_value(it)) == NULL)
+			return -1;
+		for (k = 0; k < NSTALE; k++)
+			if (strcmp(w, stale_words[k].word) == 0)
+				break;
+		if (k == NSTALE || (*bits & stale_words[k].bit) != 0)
+			return -1;
+		*bits |= stale_words[k].bit;
+	}
+	return 0;
+}
+
 /* The checks of report_validate; NULL, or what is wrong. */
 static const char *
 check(json_t *o, enum profile_scope scope, const char *device,
     struct report_fields *r, int *oom)
 {
 	static const char *const personnel[] = { "device", "seq", "time",
-	    "profile", "serial", "status", "dropped", "model", "results",
-	    NULL };
+	    "profile", "serial", "status", "dropped", "stale", "model",
+	    "results", NULL };
 	static const char *const family[] = { "device", "seq", "time",
-	    "profile", "serial", "status", "dropped", "results", NULL };
+	    "profile", "serial", "status", "dropped", "stale", "results",
+	    NULL };
 	static const char *const res_personnel[] = { "rule", "result",
 	    "detail", NULL };
 	static const char *const res_family[] = { "rule", "result", NULL };
@@ -196,6 +243,9 @@ check(json_t *o, enum profile_scope scope, const char *device,
 	if (json_object_get(o, "dropped") != NULL &&
 	    proto_json_int(o, "dropped", 0, INT64_MAX, &v) != 0)
 		return "dropped must be a count";
+	if (json_object_get(o, "stale") != NULL &&
+	    stale_check(json_object_get(o, "stale"), &r->stale) != 0)
+		return "stale must list trust, policy or consent, each once";
 	if (json_object_get(o, "model") != NULL &&
 	    ((s = proto_json_str(o, "model", NULL)) == NULL ||
 	    strlen(s) > PROTO_MODEL_MAX || !proto_text_ok(s)))

@@ -1,5 +1,6 @@
 /* config: the server's configuration file; see config.h. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <libgen.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -129,11 +130,39 @@ parse_limits(struct cctx *x, const config_setting_t *g)
 	return 0;
 }
 
-/* Required top-level fields, in the order init writes them. */
+/*
+ * Required top-level fields, in the order init writes them; org_key only
+ * without root_dir.
+ */
 static const char *const required[] = {
-	"listen", "port", "tls_cert", "tls_key", "org_key", "data_dir",
+	"listen", "port", "tls_cert", "tls_key", "data_dir",
 	"admin_token_hash",
 };
+
+/* "Nd", "Nh", "Nm" or "Ns": a duration in seconds, 0 .. max. */
+static int
+get_duration(struct cctx *x, const config_setting_t *s, long max, long *out)
+{
+	const char *v;
+	char *end;
+	long long n;
+	long unit;
+	int rc;
+
+	if ((rc = get_str(x, s, &v)) != 0)
+		return rc;
+	errno = 0;
+	n = v[0] >= '0' && v[0] <= '9' ? strtoll(v, &end, 10) : -1;
+	unit = n < 0 || errno != 0 || end[0] == '\0' || end[1] != '\0' ? 0 :
+	    end[0] == 'd' ? 86400 : end[0] == 'h' ? 3600 : end[0] == 'm' ? 60 :
+	    end[0] == 's' ? 1 : 0;
+	if (unit == 0 || n > max / unit)
+		return cerr(x, s, "\"%s\" must be a duration such as \"2d\", "
+		    "\"36h\", \"90m\" or \"600s\", at most %ld days",
+		    config_setting_name(s), max / 86400);
+	*out = (long)n * unit;
+	return 0;
+}
 
 static int
 parse_root(struct cctx *x, const config_setting_t *root)
@@ -170,6 +199,11 @@ parse_root(struct cctx *x, const config_setting_t *root)
 			rc = get_path(x, s, &c->tls_key);
 		else if (strcmp(name, "org_key") == 0)
 			rc = get_path(x, s, &c->org_key);
+		else if (strcmp(name, "root_dir") == 0)
+			rc = get_path(x, s, &c->root_dir);
+		else if (strcmp(name, "manifest_warn") == 0)
+			rc = get_duration(x, s, CONFIG_MANIFEST_WARN_MAX,
+			    &c->manifest_warn);
 		else if (strcmp(name, "data_dir") == 0)
 			rc = get_path(x, s, &c->data_dir);
 		else if (strcmp(name, "admin_token_hash") == 0) {
@@ -217,6 +251,14 @@ parse_root(struct cctx *x, const config_setting_t *root)
 		if (config_setting_get_member(root, required[i]) == NULL)
 			return cerr(x, NULL, "missing field \"%s\"",
 			    required[i]);
+	if (c->root_dir == NULL && c->org_key == NULL)
+		return cerr(x, NULL, "missing field \"org_key\" (or "
+		    "\"root_dir\")");
+	if (c->root_dir != NULL) {
+		/* The roots name every key; org_key would be a second anchor. */
+		free(c->org_key);
+		c->org_key = NULL;
+	}
 	return 0;
 }
 
@@ -241,6 +283,7 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 		goto out;
 	}
 	x.c->log_level = LOG_LVL_INFO;
+	x.c->manifest_warn = CONFIG_MANIFEST_WARN;
 	x.c->limits = (struct config_limits){
 		.max_body = 65536,
 		.max_connections = 512,
@@ -284,6 +327,7 @@ config_free(struct config *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->org_key);
+	free(c->root_dir);
 	free(c->data_dir);
 	sodium_memzero(c, sizeof *c);
 	free(c);

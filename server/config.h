@@ -17,6 +17,8 @@
 #define CONFIG_FILE_MAX		(64 * 1024)
 #define CONFIG_ADDR_MAX		64
 #define CONFIG_ADMIN_HASH_BYTES	crypto_generichash_BYTES	/* 32 */
+#define CONFIG_MANIFEST_WARN	(2 * 86400)	/* seconds */
+#define CONFIG_MANIFEST_WARN_MAX (365 * 86400)
 
 struct config_limits {
 	size_t		max_body;		/* bytes of one request body */
@@ -33,8 +35,10 @@ struct config {
 	unsigned		 port;
 	char			*tls_cert;	/* resolved against the */
 	char			*tls_key;	/* file's directory */
-	char			*org_key;
+	char			*org_key;	/* NULL when root_dir is set */
+	char			*root_dir;	/* NULL: legacy, org_key */
 	char			*data_dir;
+	long			 manifest_warn;	/* seconds, default 2 days */
 	unsigned char		 admin_hash[CONFIG_ADMIN_HASH_BYTES];
 	int			 log_syslog;
 	enum log_level		 log_level;
@@ -46,6 +50,8 @@ struct config {
  * read or write (MUSTER_ECONFIG), and any unknown field, wrong type,
  * missing field or value out of range (MUSTER_ECONFIG "FILE:LINE: what").
  * Relative paths in the file are taken relative to its directory.
+ * Either root_dir or org_key must be given; with root_dir, org_key is
+ * not used and need not be.
  */
 int	config_load(const char *path, struct config **out,
 	    struct muster_err *e);

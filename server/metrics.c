@@ -14,6 +14,11 @@ static const char *const route_names[MR__N] = {
 	[MR_ADMIN_ROLLUP] = "admin_rollup",
 	[MR_HEALTHZ] = "healthz",
 	[MR_METRICS] = "metrics",
+	[MR_POLICY] = "policy",
+	[MR_ROOT] = "root",
+	[MR_ADMIN_ROOT] = "admin_root",
+	[MR_ADMIN_MANIFEST] = "admin_manifest",
+	[MR_CONSENT] = "consent",
 	[MR_OTHER] = "other",
 };
 
@@ -26,6 +31,10 @@ static const unsigned statuses[] = {
 
 static uint64_t requests[MR__N][NSTATUS];
 static uint64_t reports_stored;
+/* By enum profile_scope: whether a manifest is held, seconds left. */
+static int manifest_present[2];
+static int64_t manifest_expiry[2];
+static const char *const scope_names[2] = { "personnel", "family" };
 
 const char *
 metrics_route_name(enum metrics_route route)
@@ -57,12 +66,22 @@ metrics_report_stored(void)
 	__atomic_fetch_add(&reports_stored, 1, __ATOMIC_RELAXED);
 }
 
+void
+metrics_manifest_expiry(int scope, int present, int64_t seconds)
+{
+	if (scope < 0 || scope > 1)
+		return;
+	__atomic_store_n(&manifest_expiry[scope], seconds, __ATOMIC_RELAXED);
+	__atomic_store_n(&manifest_present[scope], present, __ATOMIC_RELEASE);
+}
+
 int
 metrics_format(int64_t devices_enrolled, char **out, size_t *len)
 {
 	FILE *f;
 	size_t r, s;
 	uint64_t v;
+	int header = 0;
 
 	*out = NULL;
 	*len = 0;
@@ -91,6 +110,20 @@ metrics_format(int64_t devices_enrolled, char **out, size_t *len)
 		    "# TYPE muster_devices_enrolled gauge\n"
 		    "muster_devices_enrolled %lld\n",
 		    (long long)devices_enrolled);
+	for (s = 0; s < 2; s++) {
+		if (!__atomic_load_n(&manifest_present[s], __ATOMIC_ACQUIRE))
+			continue;
+		if (!header) {
+			fprintf(f, "# HELP muster_manifest_expiry_seconds "
+			    "Seconds until the served manifest of a scope "
+			    "expires.\n"
+			    "# TYPE muster_manifest_expiry_seconds gauge\n");
+			header = 1;
+		}
+		fprintf(f, "muster_manifest_expiry_seconds{scope=\"%s\"} "
+		    "%lld\n", scope_names[s], (long long)__atomic_load_n(
+		    &manifest_expiry[s], __ATOMIC_RELAXED));
+	}
 	if (fclose(f) != 0) {
 		free(*out);
 		*out = NULL;

@@ -18,6 +18,11 @@ enum metrics_route {
 	MR_ADMIN_ROLLUP,
 	MR_HEALTHZ,
 	MR_METRICS,
+	MR_POLICY,
+	MR_ROOT,
+	MR_ADMIN_ROOT,
+	MR_ADMIN_MANIFEST,
+	MR_CONSENT,
 	MR_OTHER,		/* no such route */
 	MR__N
 };
@@ -30,6 +35,13 @@ void	metrics_request(enum metrics_route route, unsigned status);
 
 /* Counts reports stored (committed) since the server started. */
 void	metrics_report_stored(void);
+
+/*
+ * Sets the gauge muster_manifest_expiry_seconds{scope} (scope an enum
+ * profile_scope) to seconds until the scope's manifest expires (negative
+ * once it has); present 0 leaves the scope out.
+ */
+void	metrics_manifest_expiry(int scope, int present, int64_t seconds);
 
 /*
  * Formats every counter, with devices_enrolled as the gauge

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "muster/profile.h"
+#include "muster/proto.h"
+#include "muster/report.h"
 #include "muster/timefmt.h"
 #include "rollup.h"
 #include "rollup_devices.h"
@@ -48,10 +50,46 @@ dev_widths(struct store_read *rd, const struct store_devq *q, int w[D__N],
 	return 0;
 }
 
+/*
+ * What the device's newest report said is stale (REPORT_STALE_*), for
+ * the table and CSV as words after its status, "" when nothing is (so a
+ * fleet with nothing stale lists exactly as before).
+ */
+static const char *
+stale_words(unsigned stale, int json)
+{
+	static char buf[64];
+	static const struct {
+		unsigned	 bit;
+		const char	*word;
+	} w[] = {
+		{ REPORT_STALE_TRUST, PROTO_STALE_TRUST },
+		{ REPORT_STALE_POLICY, PROTO_STALE_POLICY },
+		{ REPORT_STALE_CONSENT, PROTO_STALE_CONSENT },
+	};
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < sizeof w / sizeof w[0]; i++) {
+		if ((stale & w[i].bit) == 0)
+			continue;
+		if (json)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "%s\"%s\"", buf[0] != '\0' ? ", " : "", w[i].word);
+		else
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "%s%s", buf[0] != '\0' ? "," : " (stale: ",
+			    w[i].word);
+	}
+	if (!json && buf[0] != '\0')
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ")");
+	return buf;
+}
+
 /* One device in fmt; text[] holds its columns, last NULL if never. */
 static void
 dev_row(FILE *fp, enum rollup_format fmt, const int w[D__N],
-    const char *text[D__N], int64_t n)
+    const char *text[D__N], unsigned stale, int64_t n)
 {
 	const char *p, *sp;
 	int i;
@@ -91,8 +129,10 @@ dev_row(FILE *fp, enum rollup_format fmt, const int w[D__N],
 			rollup_write_json_str(fp, text[D_LAST]);
 		else
 			fputs("null", fp);
-		fprintf(fp, ", \"status\": \"%s\", \"failing\": [",
-		    text[D_STATUS]);
+		fprintf(fp, ", \"status\": \"%s\", ", text[D_STATUS]);
+		if (stale != 0)
+			fprintf(fp, "\"stale\": [%s], ", stale_words(stale, 1));
+		fputs("\"failing\": [", fp);
 		for (p = text[D_FAILING], i = 0; *p != '\0'; p = sp, i++) {
 			size_t len;
 
@@ -119,7 +159,7 @@ rollup_devices(struct rollup_db *db, const struct rollup_devq *q,
 	struct store_devq sq;
 	struct store_row row;
 	const char *text[D__N];
-	char last[TIMEFMT_LEN], now_s[TIMEFMT_LEN];
+	char last[TIMEFMT_LEN], now_s[TIMEFMT_LEN], status[96];
 	int64_t interval[ROLLUP_NSCOPES], n = 0;
 	time_t at = q->now != 0 ? q->now : time(NULL);
 	int w[D__N], rc, sc, i;
@@ -179,8 +219,13 @@ rollup_devices(struct rollup_db *db, const struct rollup_devq *q,
 		}
 		text[D_STATUS] = rollup_status_name(cat >= 0 &&
 		    cat < ROLLUP_NSTATUS ? cat : ROLLUP_NEVER);
+		if (row.stale != 0 && fmt != ROLLUP_FMT_JSON) {
+			snprintf(status, sizeof status, "%s%s",
+			    text[D_STATUS], stale_words(row.stale, 0));
+			text[D_STATUS] = status;
+		}
 		text[D_FAILING] = row.failing;
-		dev_row(fp, fmt, w, text, n++);
+		dev_row(fp, fmt, w, text, row.stale, n++);
 		if (ferror(fp)) {
 			rc = err_sys(e, MUSTER_EIO, "writing the device list");
 			goto out;

@@ -21,23 +21,31 @@
 #include <sodium.h>
 
 #include "muster/log.h"
+#include "muster/manifest.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
+#include "muster/root.h"
 #include "muster/sig.h"
+#include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
 #include "rollup.h"
 #include "route.h"
 #include "srv.h"
 #include "store.h"
+#include "trust.h"
 #include "writer.h"
 
 #define SIG_B64_MAX		128	/* base64 of a 64-byte signature: 88 */
 #define ADMIN_TOKEN_MAX		256
 #define JSON_DEPTH_FLAT		1
+/* { "manifest": { "signatures": [ ] } } */
+#define JSON_DEPTH_SIGNED	3
 /* { "consent": { "remediate": [ { } ] } } */
 #define JSON_DEPTH_ENROLL	4
+/* { "remediate": [ { } ] } */
+#define JSON_DEPTH_CONSENT	3
 #define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
 #define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
@@ -57,6 +65,15 @@ static const struct route routes[] = {
 	    route_admin_revoke },
 	{ PROTO_PATH_ADMIN_ROLLUP, MHD_HTTP_METHOD_GET, MR_ADMIN_ROLLUP, 1,
 	    route_admin_rollup },
+	{ PROTO_PATH_POLICY, MHD_HTTP_METHOD_GET, MR_POLICY, 0,
+	    route_policy },
+	{ PROTO_PATH_ROOT, MHD_HTTP_METHOD_GET, MR_ROOT, 0, route_root },
+	{ PROTO_PATH_ADMIN_ROOT, MHD_HTTP_METHOD_POST, MR_ADMIN_ROOT, 1,
+	    route_admin_root },
+	{ PROTO_PATH_ADMIN_MANIFEST, MHD_HTTP_METHOD_POST, MR_ADMIN_MANIFEST,
+	    1, route_admin_manifest },
+	{ PROTO_PATH_CONSENT, MHD_HTTP_METHOD_POST, MR_CONSENT, 0,
+	    route_consent },
 	{ PROTO_PATH_HEALTHZ, MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0,
 	    route_healthz },
 	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
@@ -303,7 +320,7 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
     char **remediate)
 {
 	static const char *const fields[] = { "text_hash", "time", "token",
-	    "profile", "serial", "remediate", NULL };
+	    "profile", "serial", "hash", "remediate", NULL };
 	static const char *const entry[] = { "rule", "change", NULL };
 	const char *s, **rules = NULL, *why = NULL;
 	json_t *list, *it;
@@ -335,6 +352,11 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 		c->serial = v;
 	} else if (json_object_get(o, "serial") != NULL)
 		return "consent: serial without profile";
+	/* The hash of the exact profile bytes shown (a profile only). */
+	if (json_object_get(o, "hash") != NULL && (c->profile == NULL ||
+	    (s = proto_json_str(o, "hash", &len)) == NULL ||
+	    len != CONSENT_HASH_HEX || !proto_hex_ok(s, len)))
+		return "consent: hash must be 64 hex digits, with a profile";
 	list = json_object_get(o, "remediate");
 	if (!json_is_array(list) ||
 	    (n = json_array_size(list)) > PROFILE_MAX_RULES)
@@ -368,6 +390,73 @@ out:
 	return why;
 }
 
+/* The consent receipt that replaces the device's, in one transaction. */
+static int
+job_consent(struct store *st, void *arg, struct muster_err *e)
+{
+	return store_consent_replace(st, arg, e);
+}
+
+/*
+ * POST /v1/consent: a family member's new receipt (docs/protocol.md,
+ * "Family consent"), the body itself, signed by the device: checked as
+ * at enrollment, for the token the device enrolled with, and stored in
+ * place of the old one with the signed body.
+ */
+void
+route_consent(const struct route_request *rq, struct route_reply *out)
+{
+	struct store_device d;
+	struct store_consent c;
+	struct token t;
+	struct muster_err e;
+	const char *why;
+	char *remediate = NULL;
+	json_t *o = NULL;
+	int rc;
+
+	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
+		goto out;
+	if (d.scope != SCOPE_FAMILY) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "consent is for family devices");
+		goto out;
+	}
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_CONSENT)) ==
+	    NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed consent");
+		goto out;
+	}
+	memset(&t, 0, sizeof t);
+	snprintf(t.id, sizeof t.id, "%s", d.token_id);
+	memset(&c, 0, sizeof c);
+	if ((why = consent_check(o, &t, &c, &remediate)) != NULL) {
+		log_info("consent: device %s: %s", d.id, why);
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+		goto out;
+	}
+	c.device = d.id;
+	c.body = (const unsigned char *)rq->body;
+	c.len = rq->len;
+	if (sig_header(rq, c.sig) != 0) {
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed device signature");
+		goto out;
+	}
+	if ((rc = writer_run(rq->srv->writer, job_consent, &c, &e)) != 0) {
+		reply_store_error(out, "consent", rc, &e);
+		goto out;
+	}
+	log_info("device %s: new consent for profile %s serial %lld",
+	    d.id, c.profile != NULL ? c.profile : "(none)",
+	    (long long)c.serial);
+	reply_text(out, MHD_HTTP_OK, "{\"device\":\"%s\",\"consent\":"
+	    "\"stored\"}", d.id);
+out:
+	free(remediate);
+	json_decref(o);
+}
+
 void
 route_enroll(const struct route_request *rq, struct route_reply *out)
 {
@@ -377,7 +466,6 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	struct store_device d;
 	struct store_consent c;
 	struct enroll_job j;
-	struct sig_pubkey org;
 	struct token t;
 	struct muster_err e;
 	const char *tok, *key, *model, *why;
@@ -421,8 +509,8 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed token");
 		goto out;
 	}
-	srv_org_key(rq->srv, &org);
-	if ((rc = token_verify(tok, toklen, &org, &t, &e)) != 0) {
+	if ((rc = trust_token_verify(rq->srv->trust, tok, toklen, &t, &e)) !=
+	    0) {
 		log_info("enroll: token refused: %s", e.msg);
 		if (rc == MUSTER_EDATA)
 			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
@@ -517,7 +605,6 @@ void
 route_enroll_preview(const struct route_request *rq, struct route_reply *out)
 {
 	static const char *const fields[] = { "token", NULL };
-	struct sig_pubkey org;
 	struct muster_err e;
 	struct store *st;
 	struct token t;
@@ -540,8 +627,8 @@ route_enroll_preview(const struct route_request *rq, struct route_reply *out)
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
-	srv_org_key(rq->srv, &org);
-	if ((rc = token_verify(tok, toklen, &org, &t, &e)) != 0) {
+	if ((rc = trust_token_verify(rq->srv->trust, tok, toklen, &t, &e)) !=
+	    0) {
 		log_info("preview: token refused: %s", e.msg);
 		if (rc == MUSTER_EDATA)
 			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
@@ -582,18 +669,22 @@ out:
 	json_decref(o);
 }
 
-/* --- GET /v1/profile ---------------------------------------------------- */
+/* --- GET /v1/profile, GET /v1/policy ------------------------------------ */
 
-void
-route_profile(const struct route_request *rq, struct route_reply *out)
+/*
+ * Authenticates a signed GET: Muster-Time within the skew window and the
+ * device's signature over PROTO_GET_PREFIX "<path>\n<time>\n" (the path
+ * without any query).  Returns 0 with the device in *d, or -1 with the
+ * answer in out.
+ */
+static int
+get_auth(const struct route_request *rq, struct store_device *d,
+    struct route_reply *out)
 {
-	struct store_device d;
-	const char *tstr = hdr(rq, PROTO_HDR_TIME), *inm;
-	char *msg = NULL, *json = NULL, id[PROFILE_ID_MAX + 1], etag[128];
+	const char *tstr = hdr(rq, PROTO_HDR_TIME);
+	char *msg = NULL;
 	time_t t, now = time(NULL);
-	int64_t serial;
-	size_t len;
-	int n;
+	int n, rc = -1;
 
 	if (tstr == NULL || strlen(tstr) != PROTO_TIME_LEN ||
 	    timefmt_parse(tstr, &t) != 0) {
@@ -613,7 +704,31 @@ route_profile(const struct route_request *rq, struct route_reply *out)
 		    "internal error");
 		goto out;
 	}
-	if (device_auth(rq, msg, (size_t)n, 0, &d, out) != 0)
+	rc = device_auth(rq, msg, (size_t)n, 0, d, out);
+out:
+	free(msg);
+	return rc;
+}
+
+/* 1 if the If-None-Match header names etag (quoted or not). */
+static int
+etag_match(const struct route_request *rq, const char *etag)
+{
+	const char *inm = hdr(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
+
+	return inm != NULL && (strcmp(inm, etag) == 0 || (strlen(inm) ==
+	    strlen(etag) - 2 && strncmp(inm, etag + 1, strlen(inm)) == 0));
+}
+
+void
+route_profile(const struct route_request *rq, struct route_reply *out)
+{
+	struct store_device d;
+	char *json = NULL, id[PROFILE_ID_MAX + 1], etag[128];
+	int64_t serial;
+	size_t len;
+
+	if (get_auth(rq, &d, out) != 0)
 		goto out;
 	if (srv_profile_copy(rq->srv, d.scope, &json, &len, id, &serial)
 	    != 0) {
@@ -628,9 +743,7 @@ route_profile(const struct route_request *rq, struct route_reply *out)
 	snprintf(etag, sizeof etag, "\"%s:%lld\"", id, (long long)serial);
 	out->hname = MHD_HTTP_HEADER_ETAG;
 	snprintf(out->hvalue, sizeof out->hvalue, "%s", etag);
-	inm = hdr(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	if (inm != NULL && (strcmp(inm, etag) == 0 || (strlen(inm) ==
-	    strlen(etag) - 2 && strncmp(inm, etag + 1, strlen(inm)) == 0))) {
+	if (etag_match(rq, etag)) {
 		out->status = MHD_HTTP_NOT_MODIFIED;
 		goto out;
 	}
@@ -640,7 +753,115 @@ route_profile(const struct route_request *rq, struct route_reply *out)
 	json = NULL;
 out:
 	free(json);
-	free(msg);
+}
+
+/* A root version as a header or query gives it: 0 .. ROOT_VERSION_MAX. */
+static int
+version_arg(const char *s, int64_t *v)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > 10 ||
+	    (n > 1 && s[0] == '0'))
+		return -1;
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return *v <= ROOT_VERSION_MAX ? 0 : -1;
+}
+
+/*
+ * GET /v1/policy: the roots after the device's (Muster-Root), at most
+ * ROOT_CHAIN_MAX, the manifest of its scope and every profile it names,
+ * so that one exchange walks the chain and brings the policy.
+ */
+void
+route_policy(const struct route_request *rq, struct route_reply *out)
+{
+	struct store_device d;
+	struct muster_err e;
+	char *roots = NULL, *policy = NULL, etag[64];
+	int64_t have, newest, manifest;
+	size_t rlen, plen;
+
+	if (get_auth(rq, &d, out) != 0)
+		goto out;
+	if (version_arg(hdr(rq, PROTO_HDR_ROOT), &have) != 0) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "missing or malformed Muster-Root");
+		goto out;
+	}
+	if (srv_policy_copy(rq->srv, d.scope, &policy, &plen, &manifest) !=
+	    0 || policy == NULL) {
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		goto out;
+	}
+	newest = trust_root_version(rq->srv->trust);
+	snprintf(etag, sizeof etag, "\"%lld:%lld\"", (long long)newest,
+	    (long long)manifest);
+	out->hname = MHD_HTTP_HEADER_ETAG;
+	snprintf(out->hvalue, sizeof out->hvalue, "%s", etag);
+	if (have >= newest && etag_match(rq, etag)) {
+		out->status = MHD_HTTP_NOT_MODIFIED;
+		goto out;
+	}
+	if (trust_roots_json(rq->srv->trust, have, &roots, &rlen, &e) != 0) {
+		reply_store_error(out, "policy", MUSTER_EINTERNAL, &e);
+		goto out;
+	}
+	reply_text(out, MHD_HTTP_OK, "{\"roots\":%s,%s}", roots, policy);
+out:
+	free(roots);
+	free(policy);
+}
+
+/* Refuses a query parameter other than since. */
+static enum MHD_Result
+root_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	int *unknown = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcmp(key, "since") != 0) {
+		*unknown = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/*
+ * GET /v1/root?since=N, unsigned (enrollment by URI has no device key
+ * yet): the roots N+1 .. newest, at most ROOT_CHAIN_MAX.  All public.
+ */
+void
+route_root(const struct route_request *rq, struct route_reply *out)
+{
+	struct muster_err e;
+	char *roots = NULL;
+	int64_t since;
+	size_t len;
+	int unknown = 0;
+
+	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND,
+	    root_arg, &unknown);
+	if (unknown || version_arg(MHD_lookup_connection_value(rq->conn,
+	    MHD_GET_ARGUMENT_KIND, "since"), &since) != 0) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "want since=N, a root version");
+		return;
+	}
+	if (trust_roots_json(rq->srv->trust, since, &roots, &len, &e) != 0) {
+		reply_store_error(out, "root", MUSTER_EINTERNAL, &e);
+		return;
+	}
+	reply_text(out, MHD_HTTP_OK, "{\"roots\":%s}", roots);
+	free(roots);
 }
 
 /* --- POST /v1/report ---------------------------------------------------- */
@@ -756,6 +977,7 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->r.profile = f.profile;
 	j->r.serial = f.serial;
 	j->r.compliant = f.compliant;
+	j->r.stale = f.stale;
 	j->r.failing = f.failing;
 	j->r.nfailing = f.nfailing;
 	memcpy(j->device, d.id, sizeof j->device);
@@ -830,7 +1052,7 @@ out:
 	json_decref(o);
 }
 
-/* --- POST /v1/admin/profile --------------------------------------------- */
+/* --- POST /v1/admin/profile, /v1/admin/manifest, /v1/admin/root -------- */
 
 struct publish_job {
 	const struct profile	*p;
@@ -848,26 +1070,160 @@ job_publish(struct store *st, void *arg, struct muster_err *e)
 	    j->siglen, &j->res, e);
 }
 
+/*
+ * Reads the signed document member name of o (a manifest or a root, at
+ * most max bytes) into a new *ss.  NULL, or the answer's message.
+ */
+static const char *
+signed_member(json_t *o, const char *name, size_t max, struct sigset **ss)
+{
+	struct muster_err e;
+	json_t *v = json_object_get(o, name);
+
+	*ss = NULL;
+	if (!json_is_object(v) || sigset_from_json(name, v, max, ss, &e) != 0) {
+		if (v != NULL)
+			log_info("%s refused: %s", name, json_is_object(v) ?
+			    e.msg : "not an object");
+		return name[0] == 'r' ? "malformed root" : "malformed manifest";
+	}
+	return NULL;
+}
+
+/*
+ * Whether the store holds every profile m names, with the bytes it names
+ * (the one hashing to skip, being uploaded, aside).  0, or -1 with the
+ * answer in out.
+ */
+static int
+named_stored(const struct route_request *rq, const struct manifest *m,
+    const char *skip, struct route_reply *out)
+{
+	struct store_profile p;
+	struct muster_err e;
+	struct store *st;
+	char hash[SIGSET_HASH_HEX];
+	size_t i;
+	int rc;
+
+	if ((rc = srv_reader(rq->srv, &st, &e)) != 0) {
+		reply_store_error(out, "manifest", rc, &e);
+		return -1;
+	}
+	for (i = 0; i < m->nprofiles; i++) {
+		if (skip != NULL && strcmp(m->profiles[i].hash, skip) == 0)
+			continue;
+		rc = store_profile_find(st, m->profiles[i].id,
+		    m->profiles[i].serial, &p, &e);
+		if (rc != 0 && rc != MUSTER_ENOINPUT) {
+			reply_store_error(out, "manifest", rc, &e);
+			return -1;
+		}
+		if (rc == 0)
+			sigset_hash_hex(p.bytes, p.len, hash);
+		store_profile_clear(&p);
+		if (rc != 0 || strcmp(hash, m->profiles[i].hash) != 0) {
+			log_info("manifest %s version %lld refused: the server "
+			    "holds no %s serial %lld with its hash",
+			    profile_scope_name(m->scope), (long long)m->version,
+			    m->profiles[i].id, (long long)m->profiles[i].serial);
+			route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+			    "the manifest names a profile the server does not "
+			    "hold");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Checks the manifest in ss (trust_manifest_check): 0 with *m and *res,
+ * or -1 with the answer in out (422 refused, 409 not newer).
+ */
+static int
+manifest_gate(const struct route_request *rq, const struct sigset *ss,
+    struct manifest *m, enum trust_put *res, struct route_reply *out)
+{
+	struct muster_err e;
+
+	if (trust_manifest_check(rq->srv->trust, ss, m, res, &e) != 0) {
+		log_info("manifest refused: %s", e.msg);
+		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    "manifest refused");
+		return -1;
+	}
+	if (*res == TRUST_OLD) {
+		log_info("manifest %s version %lld refused: not above the "
+		    "stored one", profile_scope_name(m->scope),
+		    (long long)m->version);
+		route_reply_error(out, MHD_HTTP_CONFLICT,
+		    "manifest version not above the stored one");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stores a checked manifest and serves it; 0, or -1 with out set. */
+static int
+manifest_store(const struct route_request *rq, const struct sigset *ss,
+    const struct manifest *m, struct route_reply *out)
+{
+	struct muster_err e;
+	int rc;
+
+	if ((rc = trust_manifest_put(rq->srv->trust, ss, m, &e)) != 0) {
+		if (rc == MUSTER_ETRUST) {
+			log_info("%s", e.msg);
+			route_reply_error(out, MHD_HTTP_CONFLICT,
+			    "manifest version not above the stored one");
+		} else
+			reply_store_error(out, "manifest", rc, &e);
+		return -1;
+	}
+	if (srv_profile_reload(rq->srv, m->scope, &e) != 0)
+		log_error("profile cache: %s", e.msg);
+	trust_manifest_watch(rq->srv->trust, time(NULL),
+	    rq->srv->cfg->manifest_warn);
+	return 0;
+}
+
+/*
+ * The profile is checked with the newest root: with a manifest, as the
+ * manifest names it (manifest_profile_verify: policy key, id, serial,
+ * hash); without one, only a first-wave org (the legacy root) may still
+ * publish, to a scope that has no manifest yet.
+ */
 void
 route_admin_profile(const struct route_request *rq, struct route_reply *out)
 {
-	static const char *const fields[] = { "profile", "signature", NULL };
+	static const char *const fields[] = { "profile", "signature",
+	    "manifest", NULL };
+	const struct manifest_entry *me = NULL;
 	struct publish_job j;
-	struct sig_pubkey org;
+	struct root root;
+	struct manifest m;
 	struct muster_err e;
+	struct sigset *ss = NULL;
 	struct profile *p = NULL;
+	enum trust_put mres = TRUST_SAME;
 	unsigned char *bytes = NULL;
-	const char *b64, *sig;
+	const char *b64, *sig, *why;
+	char hash[SIGSET_HASH_HEX];
 	json_t *o = NULL;
-	size_t b64len, siglen, len;
+	size_t b64len, siglen, len, i;
 	int rc;
 
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_SIGNED)) ==
 	    NULL ||
 	    !proto_json_keys_ok(o, fields) ||
 	    (b64 = proto_json_str(o, "profile", &b64len)) == NULL ||
 	    (sig = proto_json_str(o, "signature", &siglen)) == NULL) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		goto out;
+	}
+	if (json_object_get(o, "manifest") != NULL &&
+	    (why = signed_member(o, "manifest", MANIFEST_MAX, &ss)) != NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
 		goto out;
 	}
 	if ((bytes = malloc(b64len / 4 * 3 + 3)) == NULL) {
@@ -880,9 +1236,36 @@ route_admin_profile(const struct route_request *rq, struct route_reply *out)
 		    "profile must be base64");
 		goto out;
 	}
-	srv_org_key(rq->srv, &org);
-	if ((rc = profile_verify("profile", (const char *)bytes, len,
-	    "signature", sig, siglen, &org, &p, NULL, &e)) != 0) {
+	trust_root(rq->srv->trust, &root);
+	sigset_hash_hex(bytes, len, hash);
+	if (ss != NULL) {
+		if (manifest_gate(rq, ss, &m, &mres, out) != 0)
+			goto out;
+		for (i = 0; i < m.nprofiles && me == NULL; i++)
+			if (strcmp(m.profiles[i].hash, hash) == 0)
+				me = &m.profiles[i];
+		if (me == NULL) {
+			log_info("publish refused: manifest %s version %lld "
+			    "does not name the profile",
+			    profile_scope_name(m.scope), (long long)m.version);
+			route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+			    "the manifest does not name this profile");
+			goto out;
+		}
+		rc = manifest_profile_verify(&m, &root, me->id, me->serial,
+		    "profile", (const char *)bytes, len, "signature", sig,
+		    siglen, &p, &e);
+	} else if (!root.legacy) {
+		log_info("publish refused: no manifest (the organisation has "
+		    "roots)");
+		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    "a manifest is required");
+		goto out;
+	} else
+		rc = profile_verify("profile", (const char *)bytes, len,
+		    "signature", sig, siglen,
+		    &root_keys(&root, ROOT_ROLE_POLICY)->keys[0], &p, NULL, &e);
+	if (rc != 0) {
 		log_info("publish refused: %s", e.msg);
 		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    rc == MUSTER_ETRUST ? "signature refused" :
@@ -896,52 +1279,174 @@ route_admin_profile(const struct route_request *rq, struct route_reply *out)
 		    "profile expired");
 		goto out;
 	}
+	if (ss == NULL && trust_manifest(rq->srv->trust, p->scope, NULL, NULL,
+	    NULL) != 0) {
+		log_info("publish refused: scope %s has a manifest",
+		    profile_scope_name(p->scope));
+		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    "a manifest is required");
+		goto out;
+	}
+	if (ss != NULL && named_stored(rq, &m, hash, out) != 0)
+		goto out;
 	j = (struct publish_job){ p, (const char *)bytes, sig, len, siglen,
 	    STORE_STORED };
 	if ((rc = writer_run(rq->srv->writer, job_publish, &j, &e)) != 0) {
 		reply_store_error(out, "publish", rc, &e);
 		goto out;
 	}
-	if (j.res == STORE_REPLAY) {
+	if (j.res == STORE_REPLAY && ss != NULL &&
+	    named_stored(rq, &m, NULL, out) == 0)
+		j.res = STORE_DUPLICATE;	/* stored before, not the newest */
+	else if (j.res == STORE_REPLAY) {
+		route_reply_clear(out);
 		log_info("publish refused: profile %s serial %lld is not "
 		    "above the published one", p->id, (long long)p->serial);
 		route_reply_error(out, MHD_HTTP_CONFLICT,
 		    "serial not above the published one");
 		goto out;
 	}
-	if (j.res == STORE_STORED) {
+	if (j.res == STORE_STORED)
 		log_info("profile %s serial %lld published for %s", p->id,
 		    (long long)p->serial, profile_scope_name(p->scope));
-		if (srv_profile_reload(rq->srv, p->scope, &e) != 0)
-			log_error("profile cache: %s", e.msg);
-	}
-	reply_json(out, j.res == STORE_STORED ? MHD_HTTP_CREATED : MHD_HTTP_OK,
-	    json_pack("{s:s,s:I,s:s,s:s}", "id", p->id, "serial",
-	    (json_int_t)p->serial, "scope", profile_scope_name(p->scope),
-	    "status", j.res == STORE_STORED ? "published" : "unchanged"));
+	if (ss != NULL && mres == TRUST_NEW &&
+	    manifest_store(rq, ss, &m, out) != 0)
+		goto out;
+	if (j.res == STORE_STORED && (ss == NULL || mres != TRUST_NEW) &&
+	    srv_profile_reload(rq->srv, p->scope, &e) != 0)
+		log_error("profile cache: %s", e.msg);
+	if (ss != NULL)
+		reply_json(out, j.res == STORE_STORED || mres == TRUST_NEW ?
+		    MHD_HTTP_CREATED : MHD_HTTP_OK,
+		    json_pack("{s:s,s:I,s:s,s:s,s:I}", "id", p->id, "serial",
+		    (json_int_t)p->serial, "scope", profile_scope_name(p->scope),
+		    "status", j.res == STORE_STORED || mres == TRUST_NEW ?
+		    "published" : "unchanged", "manifest",
+		    (json_int_t)m.version));
+	else
+		reply_json(out, j.res == STORE_STORED ? MHD_HTTP_CREATED :
+		    MHD_HTTP_OK, json_pack("{s:s,s:I,s:s,s:s}", "id", p->id,
+		    "serial", (json_int_t)p->serial, "scope",
+		    profile_scope_name(p->scope), "status", j.res ==
+		    STORE_STORED ? "published" : "unchanged"));
 out:
+	sigset_free(ss);
 	profile_free(p);
 	free(bytes);
 	json_decref(o);
 }
 
+/*
+ * A manifest alone: a new expiry, or a scope's profiles changed to ones
+ * the server already holds (a profile dropped, an older one named again).
+ */
+void
+route_admin_manifest(const struct route_request *rq, struct route_reply *out)
+{
+	static const char *const fields[] = { "manifest", NULL };
+	struct manifest m;
+	struct sigset *ss = NULL;
+	enum trust_put res;
+	const char *why;
+	json_t *o = NULL;
+
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_SIGNED)) ==
+	    NULL || !proto_json_keys_ok(o, fields)) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		goto out;
+	}
+	if ((why = signed_member(o, "manifest", MANIFEST_MAX, &ss)) != NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+		goto out;
+	}
+	if (manifest_gate(rq, ss, &m, &res, out) != 0 ||
+	    named_stored(rq, &m, NULL, out) != 0)
+		goto out;
+	if (res == TRUST_NEW && manifest_store(rq, ss, &m, out) != 0)
+		goto out;
+	reply_json(out, res == TRUST_NEW ? MHD_HTTP_CREATED : MHD_HTTP_OK,
+	    json_pack("{s:s,s:I,s:I,s:s}", "scope", profile_scope_name(m.scope),
+	    "version", (json_int_t)m.version, "profiles",
+	    (json_int_t)m.nprofiles, "status", res == TRUST_NEW ? "published" :
+	    "unchanged"));
+out:
+	sigset_free(ss);
+	json_decref(o);
+}
+
+/*
+ * The next root: exactly newest+1 (else 409) and accepted by the rotation
+ * rule from the newest (else 422).  From then on the server serves it and
+ * verifies with its roles.
+ */
+void
+route_admin_root(const struct route_request *rq, struct route_reply *out)
+{
+	static const char *const fields[] = { "root", NULL };
+	struct muster_err e;
+	struct sigset *ss = NULL;
+	const char *why;
+	json_t *o = NULL;
+	int rc;
+
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_SIGNED)) ==
+	    NULL || !proto_json_keys_ok(o, fields)) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		goto out;
+	}
+	if ((why = signed_member(o, "root", ROOT_MAX, &ss)) != NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+		goto out;
+	}
+	if ((rc = trust_root_add(rq->srv->trust, ss, &e)) != 0) {
+		if (rc == MUSTER_EUSAGE) {
+			log_info("root refused: %s", e.msg);
+			route_reply_error(out, MHD_HTTP_CONFLICT,
+			    "not the next root version");
+		} else if (rc == MUSTER_ETRUST || rc == MUSTER_EDATA) {
+			log_info("root refused: %s", e.msg);
+			route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+			    "root refused");
+		} else
+			reply_store_error(out, "root", rc, &e);
+		goto out;
+	}
+	reply_json(out, MHD_HTTP_CREATED, json_pack("{s:I,s:s}", "root",
+	    (json_int_t)ss->version, "status", "accepted"));
+out:
+	sigset_free(ss);
+	json_decref(o);
+}
+
 /* --- POST /v1/admin/revoke ---------------------------------------------- */
+
+struct revoke_job {
+	const char	*id;
+	char		 device[DEVICE_ID_HEX];
+};
 
 static int
 job_revoke(struct store *st, void *arg, struct muster_err *e)
 {
-	return store_revoke(st, arg, e);
+	struct revoke_job *j = arg;
+
+	return store_revoke_used(st, j->id, j->device, e);
 }
 
+/*
+ * A revocation signed by a key of the newest root's revocation role (a
+ * policy or root key is refused).  Revoking a token a device enrolled
+ * with revokes that device too, and the answer names it.
+ */
 void
 route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 {
 	static const char *const fields[] = { "revocation", NULL };
 	struct revocation rv;
-	struct sig_pubkey org;
+	struct revoke_job j;
 	struct muster_err e;
 	const char *s;
-	json_t *o = NULL;
+	json_t *o = NULL, *a;
 	size_t len;
 	int rc;
 
@@ -953,8 +1458,8 @@ route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
-	srv_org_key(rq->srv, &org);
-	if ((rc = token_revocation_verify(s, len, &org, &rv, &e)) != 0) {
+	if ((rc = trust_revocation_verify(rq->srv->trust, s, len, &rv, &e)) !=
+	    0) {
 		log_info("revocation refused: %s", e.msg);
 		if (rc == MUSTER_EDATA)
 			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
@@ -964,7 +1469,9 @@ route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 			    "signature refused");
 		goto out;
 	}
-	if ((rc = writer_run(rq->srv->writer, job_revoke, rv.id, &e)) != 0) {
+	memset(&j, 0, sizeof j);
+	j.id = rv.id;
+	if ((rc = writer_run(rq->srv->writer, job_revoke, &j, &e)) != 0) {
 		if (rc == MUSTER_EDATA)
 			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 			    "not a device or token id");
@@ -974,8 +1481,17 @@ route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 	}
 	log_info("revoked %s %s", strlen(rv.id) == TOKEN_ID_HEX - 1 ?
 	    "token" : "device", rv.id);
-	reply_json(out, MHD_HTTP_OK, json_pack("{s:s,s:s}", "id", rv.id,
-	    "status", "revoked"));
+	if (j.device[0] != '\0')
+		log_info("revoked device %s, enrolled with token %s", j.device,
+		    rv.id);
+	a = json_pack("{s:s,s:s,s:s}", "id", rv.id, "status", "revoked",
+	    "revoked", rv.id);
+	if (a != NULL && j.device[0] != '\0' &&
+	    json_object_set_new(a, "device", json_string(j.device)) != 0) {
+		json_decref(a);
+		a = NULL;
+	}
+	reply_json(out, MHD_HTTP_OK, a);
 out:
 	json_decref(o);
 }

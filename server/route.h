@@ -84,7 +84,13 @@ void	route_enroll_preview(const struct route_request *, struct route_reply *);
 void	route_profile(const struct route_request *, struct route_reply *);
 void	route_report(const struct route_request *, struct route_reply *);
 void	route_unenroll(const struct route_request *, struct route_reply *);
+void	route_policy(const struct route_request *, struct route_reply *);
+void	route_root(const struct route_request *, struct route_reply *);
 void	route_admin_profile(const struct route_request *, struct route_reply *);
+void	route_admin_manifest(const struct route_request *, struct route_reply *);
+/* POST /v1/consent: a family member's new receipt, signed by the device. */
+void	route_consent(const struct route_request *, struct route_reply *);
+void	route_admin_root(const struct route_request *, struct route_reply *);
 void	route_admin_revoke(const struct route_request *, struct route_reply *);
 void	route_admin_rollup(const struct route_request *, struct route_reply *);
 void	route_healthz(const struct route_request *, struct route_reply *);

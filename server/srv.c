@@ -117,7 +117,6 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	}
 	s->cfg = cfg;
-	pthread_mutex_init(&s->key_mu, NULL);
 	pthread_mutex_init(&s->prof_mu, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	if ((rc = pthread_key_create(&s->reader_key, NULL)) != 0) {
@@ -125,11 +124,15 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 		config_free(cfg);
 		return err_set(e, MUSTER_EINTERNAL, "pthread_key_create");
 	}
-	if ((rc = sig_pubkey_load(cfg->org_key, &s->org_key, e)) != 0) {
-		rc = srv_cfg_err(e, cfg, "org_key");
-		goto out;
+	if (cfg->org_key != NULL) {
+		struct sig_pubkey pk;
+
+		if ((rc = sig_pubkey_load(cfg->org_key, &pk, e)) != 0) {
+			rc = srv_cfg_err(e, cfg, "org_key");
+			goto out;
+		}
+		srv_log_key("loaded", &pk, cfg->org_key);
 	}
-	srv_log_key("loaded", &s->org_key, cfg->org_key);
 	if ((rc = pem_load(cfg->tls_cert, "CERTIFICATE-----", 0, &s->tls_cert,
 	    &len, e)) != 0) {
 		rc = srv_cfg_err(e, cfg, "tls_cert");
@@ -144,6 +147,15 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 		goto out;
 	if ((rc = writer_start(s->wst, &s->writer, e)) != 0)
 		goto out;
+	if ((rc = trust_open(cfg->root_dir, cfg->org_key, cfg->data_dir,
+	    &s->trust, e)) != 0) {
+		if (rc == MUSTER_ECONFIG)
+			rc = srv_cfg_err(e, cfg, cfg->root_dir != NULL ?
+			    "root_dir" : "org_key");
+		goto out;
+	}
+	s->watched = time(NULL);
+	trust_manifest_watch(s->trust, s->watched, cfg->manifest_warn);
 	if ((rc = srv_profile_reload(s, SCOPE_PERSONNEL, e)) != 0 ||
 	    (rc = srv_profile_reload(s, SCOPE_FAMILY, e)) != 0)
 		goto out;
@@ -229,7 +241,18 @@ srv_wait(struct srv *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		struct timespec ts = { SRV_WATCH_INTERVAL, 0 };
+		time_t now = time(NULL);
+
+		if (now - s->watched >= SRV_WATCH_INTERVAL || now < s->watched) {
+			s->watched = now;
+			trust_manifest_watch(s->trust, now,
+			    s->cfg->manifest_warn);
+		}
+		ts.tv_sec = SRV_WATCH_INTERVAL - (now - s->watched);
+		if (ts.tv_sec <= 0)
+			ts.tv_sec = 1;
+		if ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
 			continue;
 		if (sig != SIGHUP) {
 			log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" :
@@ -249,24 +272,20 @@ srv_reload(struct srv *s, struct muster_err *e)
 	struct sig_pubkey pk;
 	int rc;
 
-	if ((rc = sig_pubkey_load(s->cfg->org_key, &pk, e)) != 0)
+	if (s->cfg->org_key != NULL) {
+		if ((rc = sig_pubkey_load(s->cfg->org_key, &pk, e)) != 0)
+			return rc;
+	}
+	if ((rc = trust_reload(s->trust, e)) != 0)
 		return rc;
-	pthread_mutex_lock(&s->key_mu);
-	s->org_key = pk;
-	pthread_mutex_unlock(&s->key_mu);
-	srv_log_key("reloaded", &pk, s->cfg->org_key);
+	if (s->cfg->org_key != NULL)
+		srv_log_key("reloaded", &pk, s->cfg->org_key);
 	if ((rc = srv_profile_reload(s, SCOPE_PERSONNEL, e)) != 0 ||
 	    (rc = srv_profile_reload(s, SCOPE_FAMILY, e)) != 0)
 		return rc;
+	s->watched = time(NULL);
+	trust_manifest_watch(s->trust, s->watched, s->cfg->manifest_warn);
 	return 0;
-}
-
-void
-srv_org_key(struct srv *s, struct sig_pubkey *pk)
-{
-	pthread_mutex_lock(&s->key_mu);
-	*pk = s->org_key;
-	pthread_mutex_unlock(&s->key_mu);
 }
 
 int
@@ -323,44 +342,158 @@ profile_json(const struct store_profile *p, size_t *len)
 	return out;
 }
 
+/*
+ * The profiles the manifest m names, as the array text of GET /v1/policy
+ * (FILE f), and the first one into *first (its bytes the caller's,
+ * store_profile_clear) unless none is stored.  A named profile the store
+ * does not hold, or holds with other bytes, is left out and logged: the
+ * upload checks make that impossible short of a damaged store.
+ */
+static int
+policy_profiles(struct store *st, const struct manifest *m, FILE *f,
+    struct store_profile *first, struct muster_err *e)
+{
+	const struct manifest_entry *me;
+	struct store_profile p;
+	char hash[SIGSET_HASH_HEX], *json;
+	size_t i, len, n = 0;
+	int rc;
+
+	memset(first, 0, sizeof *first);
+	fputc('[', f);
+	for (i = 0; i < m->nprofiles; i++) {
+		me = &m->profiles[i];
+		rc = store_profile_find(st, me->id, me->serial, &p, e);
+		if (rc == MUSTER_ENOINPUT) {
+			log_error("manifest %s version %lld names %s serial "
+			    "%lld, which the server does not hold",
+			    profile_scope_name(m->scope), (long long)m->version,
+			    me->id, (long long)me->serial);
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+		sigset_hash_hex(p.bytes, p.len, hash);
+		if (strcmp(hash, me->hash) != 0) {
+			log_error("manifest %s version %lld: the stored %s "
+			    "serial %lld is not the profile it names",
+			    profile_scope_name(m->scope), (long long)m->version,
+			    me->id, (long long)me->serial);
+			store_profile_clear(&p);
+			continue;
+		}
+		if ((json = profile_json(&p, &len)) == NULL) {
+			store_profile_clear(&p);
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		}
+		if (n++ > 0)
+			fputc(',', f);
+		fwrite(json, 1, len, f);
+		free(json);
+		if (n == 1)
+			*first = p;
+		else
+			store_profile_clear(&p);
+	}
+	fputc(']', f);
+	return 0;
+}
+
 int
 srv_profile_reload(struct srv *s, enum profile_scope scope,
     struct muster_err *e)
 {
 	struct srv_profile *cur = &s->prof[scope];
 	struct store_profile p;
+	struct manifest m;
 	struct store *st;
-	char *json;
-	size_t len = 0;
-	int rc;
+	FILE *f = NULL;
+	char *json = NULL, *mjson = NULL, *policy = NULL;
+	size_t len = 0, mlen = 0, plen = 0;
+	int rc, have;
 
+	memset(&p, 0, sizeof p);
 	/* Held across the read, so the last reload to run is the newest. */
 	pthread_mutex_lock(&s->prof_mu);
 	if ((rc = srv_reader(s, &st, e)) != 0)
 		goto out;
-	rc = store_profile_current(st, scope, &p, e);
-	if (rc == MUSTER_ENOINPUT) {
-		free(cur->json);
-		memset(cur, 0, sizeof *cur);
-		rc = 0;
+	if ((have = trust_manifest(s->trust, scope, &m, &mjson, &mlen)) < 0) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if (rc != 0)
+	if ((f = open_memstream(&policy, &plen)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
-	if ((json = profile_json(&p, &len)) == NULL) {
-		store_profile_clear(&p);
+	}
+	if (have) {
+		/* The manifest says what is served, never the newest row. */
+		fprintf(f, "\"manifest\":%s,\"profiles\":", mjson);
+		if ((rc = policy_profiles(st, &m, f, &p, e)) != 0)
+			goto out;
+		rc = p.bytes == NULL ? MUSTER_ENOINPUT : 0;
+	} else {
+		fputs("\"manifest\":null,\"profiles\":[]", f);
+		rc = store_profile_current(st, scope, &p, e);
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	f = NULL;
+	if (rc != 0 && rc != MUSTER_ENOINPUT)
+		goto out;
+	if (rc == 0 && (json = profile_json(&p, &len)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "profile %s: cannot encode",
 		    p.id);
 		goto out;
 	}
 	free(cur->json);
-	cur->present = 1;
-	snprintf(cur->id, sizeof cur->id, "%s", p.id);
-	cur->serial = p.serial;
-	cur->json = json;
-	cur->len = len;
-	store_profile_clear(&p);
+	free(cur->policy);
+	memset(cur, 0, sizeof *cur);
+	if (rc == 0) {
+		cur->present = 1;
+		snprintf(cur->id, sizeof cur->id, "%s", p.id);
+		cur->serial = p.serial;
+		cur->json = json;
+		cur->len = len;
+		json = NULL;
+	}
+	cur->manifest = have ? m.version : 0;
+	cur->policy = policy;
+	cur->policy_len = plen;
+	policy = NULL;
+	rc = 0;
 out:
+	if (f != NULL)
+		fclose(f);
+	store_profile_clear(&p);
+	free(json);
+	free(mjson);
+	free(policy);
+	pthread_mutex_unlock(&s->prof_mu);
+	return rc;
+}
+
+int
+srv_policy_copy(struct srv *s, enum profile_scope scope, char **json,
+    size_t *len, int64_t *manifest)
+{
+	struct srv_profile *cur = &s->prof[scope];
+	int rc = 0;
+
+	*json = NULL;
+	*len = 0;
+	pthread_mutex_lock(&s->prof_mu);
+	*manifest = cur->manifest;
+	if (cur->policy != NULL) {
+		if ((*json = malloc(cur->policy_len + 1)) == NULL)
+			rc = -1;
+		else {
+			memcpy(*json, cur->policy, cur->policy_len + 1);
+			*len = cur->policy_len;
+		}
+	}
 	pthread_mutex_unlock(&s->prof_mu);
 	return rc;
 }
@@ -415,14 +548,16 @@ srv_free(struct srv *s)
 		free(r);
 	}
 	store_close(s->wst);
-	for (i = 0; i < SRV_NSCOPES; i++)
+	for (i = 0; i < SRV_NSCOPES; i++) {
 		free(s->prof[i].json);
+		free(s->prof[i].policy);
+	}
+	trust_free(s->trust);
 	free(s->tls_cert);
 	sodium_free(s->tls_key);
 	pthread_key_delete(s->reader_key);
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_mutex_destroy(&s->prof_mu);
-	pthread_mutex_destroy(&s->key_mu);
 	config_free(s->cfg);
 	free(s);
 }

@@ -14,18 +14,28 @@
 #include "muster/sig.h"
 #include "config.h"
 #include "store.h"
+#include "trust.h"
 #include "writer.h"
 
 #define SRV_PROG		"muster-server"
 #define SRV_NSCOPES		2	/* SCOPE_PERSONNEL, SCOPE_FAMILY */
+#define SRV_WATCH_INTERVAL	3600	/* seconds between expiry checks */
 
-/* The profile served to one scope, with its answer ready to send. */
+/*
+ * What one scope is served, with its answers ready to send: the profile
+ * of GET /v1/profile (the first one the scope's manifest names, else the
+ * newest published) and, for GET /v1/policy, the manifest and every
+ * profile it names.
+ */
 struct srv_profile {
 	int		 present;
 	char		 id[PROFILE_ID_MAX + 1];
 	int64_t		 serial;
 	char		*json;		/* the profile object of protocol.md */
 	size_t		 len;
+	int64_t		 manifest;	/* its version; 0: none */
+	char		*policy;	/* "\"manifest\":...,\"profiles\":[...]" */
+	size_t		 policy_len;
 };
 
 struct srv_reader;
@@ -40,8 +50,8 @@ struct srv {
 	char			*tls_key;	/* PEM, sodium_malloc'd */
 	size_t			 tls_key_len;
 
-	pthread_mutex_t		 key_mu;
-	struct sig_pubkey	 org_key;
+	struct trust		*trust;		/* roots and manifests */
+	time_t			 watched;	/* last manifest expiry check */
 
 	pthread_mutex_t		 prof_mu;
 	struct srv_profile	 prof[SRV_NSCOPES];
@@ -58,9 +68,10 @@ struct srv {
 };
 
 /*
- * Builds the server from cfg (taking ownership of it): loads the org key
- * and the TLS files, opens the store and starts the writer.  MUSTER_ECONFIG
- * for a bad key or file; *out is NULL on failure.
+ * Builds the server from cfg (taking ownership of it): loads the TLS
+ * files, opens the store, starts the writer and loads the trust (the
+ * roots of root_dir, or the org key, and what was uploaded).
+ * MUSTER_ECONFIG for a bad key, root or file; *out is NULL on failure.
  */
 int	srv_init(struct config *cfg, struct srv **out, struct muster_err *e);
 
@@ -68,8 +79,9 @@ int	srv_init(struct config *cfg, struct srv **out, struct muster_err *e);
 int	srv_listen(struct srv *s, struct muster_err *e);
 
 /*
- * Waits for signals: SIGHUP reloads (org key, published profiles),
- * SIGTERM and SIGINT return.  The caller must have blocked those signals
+ * Waits for signals: SIGHUP reloads (roots or org key, published
+ * profiles), SIGTERM and SIGINT return; every SRV_WATCH_INTERVAL it
+ * checks the manifests' expiry (trust_manifest_watch).  The caller must have blocked those signals
  * in every thread (srv_block_signals before srv_init).
  */
 void	srv_wait(struct srv *s);
@@ -84,11 +96,11 @@ int	srv_block_signals(struct muster_err *e);
  */
 void	srv_free(struct srv *s);
 
-/* Re-reads the org key and the published profiles; 0 or MUSTER_E*. */
+/*
+ * Re-reads the roots (or the org key), the manifests and the published
+ * profiles, and checks the manifests' expiry; 0 or MUSTER_E*.
+ */
 int	srv_reload(struct srv *s, struct muster_err *e);
-
-/* A copy of the current org key. */
-void	srv_org_key(struct srv *s, struct sig_pubkey *pk);
 
 /*
  * This thread's read-only store handle, opened on first use; it stays
@@ -103,8 +115,17 @@ int	srv_reader(struct srv *s, struct store **st, struct muster_err *e);
 int	srv_profile_copy(struct srv *s, enum profile_scope scope, char **json,
 	    size_t *len, char id[PROFILE_ID_MAX + 1], int64_t *serial);
 
-/* Reloads the profile cache for scope from the store. */
+/* Reloads the profile cache for scope from the manifest and the store. */
 int	srv_profile_reload(struct srv *s, enum profile_scope scope,
 	    struct muster_err *e);
+
+/*
+ * For GET /v1/policy: a malloc'd copy of scope's policy fragment
+ * ("\"manifest\":...,\"profiles\":[...]", the manifest null when none)
+ * into *json (*len bytes) and its manifest's version (0: none) into
+ * *manifest.  Returns 0 or -1 (memory).
+ */
+int	srv_policy_copy(struct srv *s, enum profile_scope scope, char **json,
+	    size_t *len, int64_t *manifest);
 
 #endif

@@ -22,7 +22,7 @@
 
 #define STORE_MODEL_MAX		(PROTO_MODEL_MAX + 1)
 #define STORE_DB_FILE		"muster.db"	/* in data_dir */
-#define STORE_SCHEMA_VERSION	2		/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	3		/* PRAGMA user_version */
 #define STORE_HASH_LEN		32		/* BLAKE2b-256 */
 #define STORE_SIG_LEN		64		/* Ed25519 */
 
@@ -49,6 +49,7 @@ struct store_report {
 	const char		*profile;
 	int64_t			 serial;
 	int			 compliant;
+	unsigned		 stale;		/* REPORT_STALE_* it said */
 	const char		*const *failing;	/* rule ids */
 	size_t			 nfailing;
 	const unsigned char	*body;			/* exact bytes */
@@ -110,6 +111,13 @@ int	store_device_add(struct store *st, const struct store_device *d,
 int	store_consent_add(struct store *st, const struct store_consent *c,
 	    struct muster_err *e);
 
+/*
+ * Replaces c->device's receipt with c (POST /v1/consent: the member
+ * consented again to a changed family profile; c->body is that request).
+ */
+int	store_consent_replace(struct store *st, const struct store_consent *c,
+	    struct muster_err *e);
+
 /* Reads device id; MUSTER_ENOINPUT when unknown. */
 int	store_device_get(struct store *st, const char *id,
 	    struct store_device *d, struct muster_err *e);
@@ -124,6 +132,14 @@ int	store_report_put(struct store *st, const struct store_report *r,
 
 /* Revokes a device or a token by id (either may be unknown yet). */
 int	store_revoke(struct store *st, const char *id, struct muster_err *e);
+
+/*
+ * store_revoke, and when id is a token a device enrolled with, that
+ * device too: its id into device ("" when id is a device id or an unused
+ * token).  Returns 0 or what store_revoke returns.
+ */
+int	store_revoke_used(struct store *st, const char *id,
+	    char device[DEVICE_ID_HEX], struct muster_err *e);
 int	store_token_revoked(struct store *st, const char *token_id,
 	    int *revoked, struct muster_err *e);
 
@@ -176,6 +192,13 @@ struct store_profile {
 int	store_profile_current(struct store *st, enum profile_scope scope,
 	    struct store_profile *out, struct muster_err *e);
 void	store_profile_clear(struct store_profile *p);
+
+/*
+ * The stored profile id with serial (a manifest names it so) into *out,
+ * released with store_profile_clear; MUSTER_ENOINPUT when not stored.
+ */
+int	store_profile_find(struct store *st, const char *id, int64_t serial,
+	    struct store_profile *out, struct muster_err *e);
 
 /*
  * The newest published profile for scope: malloc'd copies of its bytes and
@@ -266,6 +289,8 @@ struct store_row {
 	int			 flag;		/* see enum store_scan */
 	int			 has_last;	/* whether last is set */
 	time_t			 last;		/* newest report arrived */
+	unsigned		 stale;		/* devices: REPORT_STALE_* of
+						   its newest report */
 };
 
 /*

@@ -70,7 +70,8 @@ static const char schema_sql[] =
 "  last_received INTEGER,"		/* when the server stored it */
 "  last_status TEXT CHECK (last_status IN ('compliant', 'noncompliant')),"
 "  last_profile TEXT,"
-"  last_serial INTEGER"
+"  last_serial INTEGER,"
+"  last_stale INTEGER NOT NULL DEFAULT 0"	/* REPORT_STALE_* bits */
 ");"
 /* Grouping columns never change after enrollment, so a report's UPDATE of
  * the last_* columns touches none of these indexes. */
@@ -146,6 +147,7 @@ enum stmt_id {
 	ST_DEVICE_UPDATE,
 	ST_DEVICE_DELETE,
 	ST_CONSENT_INSERT,
+	ST_CONSENT_REPLACE,
 	ST_REVOKE_FORGET,
 	ST_REPORT_HASH,
 	ST_REPORT_INSERT,
@@ -160,6 +162,8 @@ enum stmt_id {
 	ST_PROFILE_NEWEST,
 	ST_PROFILE_INSERT,
 	ST_PROFILE_CURRENT,
+	ST_PROFILE_FIND,
+	ST_TOKEN_DEVICE,
 	ST_COUNT_DEVICES,
 	ST_COUNT_REPORTS,
 	ST__N
@@ -185,11 +189,14 @@ static const char *const stmt_sql[ST__N] = {
 	    "FROM devices WHERE id = ?1",
 	[ST_DEVICE_UPDATE] = "UPDATE devices SET last_seq = ?2, "
 	    "last_time = ?3, last_received = ?4, last_status = ?5, "
-	    "last_profile = ?6, last_serial = ?7 WHERE id = ?1",
+	    "last_profile = ?6, last_serial = ?7, last_stale = ?8 WHERE id = ?1",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE id = ?1",
 	[ST_CONSENT_INSERT] = "INSERT INTO consents (device, time, received, "
 	    "token, text_hash, profile, serial, remediate, body, sig) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[ST_CONSENT_REPLACE] = "INSERT OR REPLACE INTO consents (device, "
+	    "time, received, token, text_hash, profile, serial, remediate, "
+	    "body, sig) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_REVOKE_FORGET] = "DELETE FROM revocations WHERE id = ?1",
 	[ST_REPORT_HASH] = "SELECT hash FROM reports "
 	    "WHERE device = ?1 AND seq = ?2",
@@ -220,6 +227,9 @@ static const char *const stmt_sql[ST__N] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_PROFILE_CURRENT] = "SELECT id, serial, expires, published, bytes, "
 	    "sig FROM profiles WHERE scope = ?1 ORDER BY rowid DESC LIMIT 1",
+	[ST_PROFILE_FIND] = "SELECT id, serial, expires, published, bytes, "
+	    "sig FROM profiles WHERE id = ?1 AND serial = ?2",
+	[ST_TOKEN_DEVICE] = "SELECT id FROM devices WHERE token_id = ?1",
 	[ST_COUNT_DEVICES] = "SELECT count(*) FROM devices "
 	    "WHERE revoked IS NULL",
 	[ST_COUNT_REPORTS] = "SELECT count(*) FROM reports",
@@ -343,7 +353,7 @@ query_int(struct store *st, const char *sql, int64_t *v, struct muster_err *e)
 static int
 schema(struct store *st, struct muster_err *e)
 {
-	int64_t v;
+	int64_t v, have = 0;
 	char sql[64];
 	int rc;
 
@@ -358,12 +368,22 @@ schema(struct store *st, struct muster_err *e)
 		    STORE_SCHEMA_VERSION);
 		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
-	} else if (v == 1) {
-		/* Version 1's consents table was never written. */
+	} else if (v == 1 || v == 2) {
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
-		if ((rc = exec(st, "DROP TABLE consents;" CONSENTS_SQL,
-		    e)) != 0 || (rc = exec(st, sql, e)) != 0)
+		/* Version 1's consents table was never written. */
+		if (v == 1 && (rc = exec(st, "DROP TABLE consents;"
+		    CONSENTS_SQL, e)) != 0)
+			goto out;
+		/* Version 3: what the newest report said is stale. */
+		if ((rc = query_int(st, "SELECT count(*) FROM "
+		    "pragma_table_info('devices') WHERE name = 'last_stale'",
+		    &have, e)) != 0)
+			goto out;
+		if (have == 0 && (rc = exec(st, "ALTER TABLE devices ADD "
+		    "COLUMN last_stale INTEGER NOT NULL DEFAULT 0", e)) != 0)
+			goto out;
+		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
 	} else if (v != STORE_SCHEMA_VERSION) {
 		rc = err_set(e, MUSTER_ECONFIG, "store: database schema "
@@ -822,6 +842,7 @@ store_report_put(struct store *st, const struct store_report *r,
 	bind_text(s, 5, status);
 	bind_text(s, 6, r->profile);
 	sqlite3_bind_int64(s, 7, r->serial);
+	sqlite3_bind_int64(s, 8, r->stale);
 	if ((rc = run(st, s, "device update", e)) != 0)
 		return rc;
 
@@ -881,6 +902,36 @@ store_revoke(struct store *st, const char *id, struct muster_err *e)
 	bind_text(s, 1, id);
 	sqlite3_bind_int64(s, 2, now);
 	return run(st, s, "revoke", e);
+}
+
+int
+store_revoke_used(struct store *st, const char *id,
+    char device[DEVICE_ID_HEX], struct muster_err *e)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	device[0] = '\0';
+	if ((rc = store_revoke(st, id, e)) != 0 ||
+	    !hex_id_ok(id, TOKEN_ID_HEX - 1))
+		return rc;
+	if ((s = stmt(st, ST_TOKEN_DEVICE, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, id);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW)
+		copy_col(device, DEVICE_ID_HEX, s, 0);
+	rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 :
+	    db_err(st, "token device", e);
+	done(s);
+	if (rc != 0 || device[0] == '\0')
+		return rc;
+	if (!hex_id_ok(device, DEVICE_ID_HEX - 1)) {
+		device[0] = '\0';
+		return err_set(e, MUSTER_EIO, "token %s: a malformed device "
+		    "id in the store", id);
+	}
+	return store_revoke(st, device, e);
 }
 
 int
@@ -944,15 +995,15 @@ store_device_delete(struct store *st, const char *id, struct muster_err *e)
 	return run(st, s, "revocation delete", e);
 }
 
-int
-store_consent_add(struct store *st, const struct store_consent *c,
+static int
+consent_put(struct store *st, const struct store_consent *c, int which,
     struct muster_err *e)
 {
 	sqlite3_stmt *s;
 
 	if (c->len > INT_MAX)
 		return err_set(e, MUSTER_EDATA, "consent too large");
-	if ((s = stmt(st, ST_CONSENT_INSERT, e)) == NULL)
+	if ((s = stmt(st, which, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, c->device);
 	sqlite3_bind_int64(s, 2, c->time);
@@ -967,6 +1018,20 @@ store_consent_add(struct store *st, const struct store_consent *c,
 	sqlite3_bind_blob(s, 9, c->body, (int)c->len, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 10, c->sig, sizeof c->sig, SQLITE_STATIC);
 	return run(st, s, "consent insert", e);
+}
+
+int
+store_consent_add(struct store *st, const struct store_consent *c,
+    struct muster_err *e)
+{
+	return consent_put(st, c, ST_CONSENT_INSERT, e);
+}
+
+int
+store_consent_replace(struct store *st, const struct store_consent *c,
+    struct muster_err *e)
+{
+	return consent_put(st, c, ST_CONSENT_REPLACE, e);
 }
 
 int
@@ -1065,21 +1130,18 @@ store_profile_clear(struct store_profile *p)
 	memset(p, 0, sizeof *p);
 }
 
-int
-store_profile_current(struct store *st, enum profile_scope scope,
+/* The row of s (ST_PROFILE_CURRENT or _FIND, bound) into *out. */
+static int
+profile_row(struct store *st, sqlite3_stmt *s, const char *what,
     struct store_profile *out, struct muster_err *e)
 {
-	sqlite3_stmt *s;
 	int rc, step;
 
 	memset(out, 0, sizeof *out);
-	if ((s = stmt(st, ST_PROFILE_CURRENT, e)) == NULL)
-		return st->err;
-	bind_text(s, 1, profile_scope_name(scope));
 	step = sqlite3_step(s);
 	if (step == SQLITE_DONE) {
 		rc = err_set(e, MUSTER_ENOINPUT, "no profile published for "
-		    "scope %s", profile_scope_name(scope));
+		    "%s", what);
 		goto out;
 	}
 	if (step != SQLITE_ROW) {
@@ -1100,6 +1162,37 @@ store_profile_current(struct store *st, enum profile_scope scope,
 out:
 	done(s);
 	return rc;
+}
+
+int
+store_profile_current(struct store *st, enum profile_scope scope,
+    struct store_profile *out, struct muster_err *e)
+{
+	char what[32];
+	sqlite3_stmt *s;
+
+	memset(out, 0, sizeof *out);
+	if ((s = stmt(st, ST_PROFILE_CURRENT, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, profile_scope_name(scope));
+	snprintf(what, sizeof what, "scope %s", profile_scope_name(scope));
+	return profile_row(st, s, what, out, e);
+}
+
+int
+store_profile_find(struct store *st, const char *id, int64_t serial,
+    struct store_profile *out, struct muster_err *e)
+{
+	char what[PROFILE_ID_MAX + 48];
+	sqlite3_stmt *s;
+
+	memset(out, 0, sizeof *out);
+	if ((s = stmt(st, ST_PROFILE_FIND, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, serial);
+	snprintf(what, sizeof what, "%s serial %lld", id, (long long)serial);
+	return profile_row(st, s, what, out, e);
 }
 
 int

@@ -103,9 +103,9 @@ static const char profile_sql[] =
 #define DEV_CAT	CAT_SQL("d.last_status", "d.last_received", "?1", "?2")
 
 static const char dev_sql[] =
-"SELECT id, unit, person, model, last_received, cat, failing FROM ("
+"SELECT id, unit, person, model, last_received, cat, failing, stale FROM ("
 " SELECT d.id AS id, d.unit AS unit, d.person AS person, d.model AS model,"
-"  d.last_received AS last_received, " DEV_CAT " AS cat,"
+"  d.last_received AS last_received, " DEV_CAT " AS cat, %s AS stale,"
 "  (SELECT group_concat(rule, ' ') FROM (SELECT f.rule AS rule"
 "   FROM device_failing f WHERE f.device = d.id ORDER BY f.rule))"
 "   AS failing"
@@ -122,6 +122,7 @@ static const char dev_width_sql[] =
 struct store_read {
 	sqlite3		*db;	/* NULL: no database yet, an empty store */
 	int		 tx;	/* in a read transaction */
+	int64_t		 version;	/* the schema's */
 };
 
 struct store_cursor {
@@ -216,6 +217,7 @@ store_read_open(const char *data_dir, struct store_read **out,
 		goto out;
 	}
 	version = sqlite3_column_int64(s, 0);
+	rd->version = version;
 	/*
 	 * 0: created, its schema not yet written, an empty store.  The
 	 * reads here use only tables that version 1 has.
@@ -382,7 +384,10 @@ store_devices_scan(struct store_read *rd, const struct store_devq *q,
 	char sql[2048];
 	int rc;
 
-	snprintf(sql, sizeof sql, dev_sql, q->unit != NULL ? DEV_UNIT_SQL : "",
+	/* A version 1 or 2 store (not yet opened by a newer server) has
+	 * no last_stale: nothing is stale there. */
+	snprintf(sql, sizeof sql, dev_sql, rd->version >= 3 ? "d.last_stale" :
+	    "0", q->unit != NULL ? DEV_UNIT_SQL : "",
 	    q->state >= 0 ? DEV_STATUS_SQL : "");
 	if ((rc = cursor_new(rd, sql, CUR_DEVICES, "devices", cur, e)) != 0)
 		return rc;
@@ -488,6 +493,7 @@ store_cursor_next(struct store_cursor *cur, struct store_row *row,
 		}
 		row->state = sqlite3_column_int(s, 5);
 		row->failing = col_text(s, 6);
+		row->stale = (unsigned)sqlite3_column_int(s, 7);
 		break;
 	}
 	return 1;

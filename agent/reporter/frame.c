@@ -169,7 +169,7 @@ frame_request_read(int fd, struct frame_request *rq)
 	    strcmp(rq->method, "POST") != 0) ||
 	    strlen(rq->url) != ulen || strncmp(rq->url, "https://", 8) != 0 ||
 	    !printable_nospace(rq->url, ulen) ||
-	    strlen(rq->pin) != plen || !frame_pin_ok(rq->pin) ||
+	    strlen(rq->pin) != plen || !frame_pins_ok(rq->pin) ||
 	    strlen(rq->headers) != hlen || !headers_ok(rq->headers, hlen) ||
 	    (strcmp(rq->method, "GET") == 0 && blen != 0)) {
 		rc = FRAME_ERR_FORMAT;

@@ -13,7 +13,8 @@
  *	magic		"MUQ1"
  *	method_len	1..FRAME_METHOD_MAX	("GET" or "POST")
  *	url_len		1..FRAME_URL_MAX	(https://HOST[:PORT]/PATH)
- *	pin_len		1..FRAME_PIN_MAX	(sha256//BASE64, exactly one)
+ *	pin_len		1..FRAME_PIN_MAX	(1..FRAME_PINS_MAX sha256//BASE64
+ *						 joined by ';', curl's set)
  *	headers_len	0..FRAME_HEADERS_MAX	("Name: value\n" lines)
  *	body_len	0..FRAME_REQ_BODY_MAX
  *	method, url, pin, headers, body bytes, in that order
@@ -46,7 +47,8 @@
 
 #define FRAME_METHOD_MAX	7
 #define FRAME_URL_MAX		1024
-#define FRAME_PIN_MAX		128
+#define FRAME_PINS_MAX		4	/* a root's pin set (ROOT_PINS_MAX) */
+#define FRAME_PIN_MAX		256	/* FRAME_PINS_MAX pins and ';'s */
 #define FRAME_HEADERS_MAX	4096
 #define FRAME_HEADER_LINES_MAX	16
 #define FRAME_REQ_BODY_MAX	(64 * 1024)	/* protocol.md: bodies <= 64 KiB */
@@ -118,9 +120,10 @@ frame_get32(const unsigned char *p)
  * The reporter's half.  frame_request_read reads one request from fd up
  * to end of file, capping each length before it allocates, and checks
  * every field's content: method GET or POST; url https:// and printable
- * without spaces; pin exactly one "sha256//" followed by 44 base64
- * characters; header lines "Name: value" of token characters and
- * printable values, at most FRAME_HEADER_LINES_MAX.  Returns 0 and fills
+ * without spaces; pin one to FRAME_PINS_MAX "sha256//" followed by 44
+ * base64 characters, joined by ';' (frame_pins_ok); header lines
+ * "Name: value" of token characters and printable values, at most
+ * FRAME_HEADER_LINES_MAX.  Returns 0 and fills
  * *rq (frame_request_free), or a FRAME_ERR_* value with *rq empty.
  */
 int	frame_request_read(int fd, struct frame_request *rq);
@@ -160,6 +163,33 @@ frame_pin_ok(const char *pin)
 	/* 32 bytes: the last digit before '=' carries 2 bits of zero pad. */
 	return pin[n - 1] == '=' && strchr("AEIMQUYcgkosw048", pin[n - 2])
 	    != NULL;
+}
+
+/*
+ * 1 if pins is a set of 1..FRAME_PINS_MAX pins as frame_pin_ok takes
+ * them, joined by ';' (curl's CURLOPT_PINNEDPUBLICKEY list): the server
+ * may present any of them (a root names the current and the next key).
+ */
+static inline int
+frame_pins_ok(const char *pins)
+{
+	char one[sizeof FRAME_PIN_PREFIX + FRAME_PIN_B64_LEN];
+	const char *p = pins, *semi;
+	size_t n, count = 0;
+
+	for (;;) {
+		semi = strchr(p, ';');
+		n = semi != NULL ? (size_t)(semi - p) : strlen(p);
+		if (n >= sizeof one || ++count > FRAME_PINS_MAX)
+			return 0;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (!frame_pin_ok(one))
+			return 0;
+		if (semi == NULL)
+			return 1;
+		p = semi + 1;
+	}
 }
 
 /* A short name of an outcome for messages ("server unreachable"). */

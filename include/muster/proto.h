@@ -26,6 +26,7 @@
 #define PROTO_HDR_DEVICE	"Muster-Device"		/* its device id */
 #define PROTO_HDR_SIGNATURE	"Muster-Signature"	/* base64 Ed25519 */
 #define PROTO_HDR_TIME		"Muster-Time"		/* a GET's time */
+#define PROTO_HDR_ROOT		"Muster-Root"		/* root version held */
 
 /*
  * A POST is signed over its exact body; a GET over
@@ -45,8 +46,18 @@
 #define PROTO_PATH_ADMIN_PROFILE	"/v1/admin/profile"
 #define PROTO_PATH_ADMIN_REVOKE		"/v1/admin/revoke"
 #define PROTO_PATH_ADMIN_ROLLUP		"/v1/admin/rollup"
+#define PROTO_PATH_ADMIN_ROOT		"/v1/admin/root"
+#define PROTO_PATH_ADMIN_MANIFEST	"/v1/admin/manifest"
 #define PROTO_PATH_HEALTHZ		"/healthz"
 #define PROTO_PATH_METRICS		"/metrics"
+#define PROTO_PATH_POLICY		"/v1/policy"	/* roots, manifest, profiles */
+#define PROTO_PATH_ROOT			"/v1/root"	/* ?since=N, unsigned */
+#define PROTO_PATH_CONSENT		"/v1/consent"	/* a new family receipt */
+
+/* What a report says is stale (its optional "stale" member). */
+#define PROTO_STALE_TRUST	"trust"		/* the newest root expired */
+#define PROTO_STALE_POLICY	"policy"	/* the manifest expired */
+#define PROTO_STALE_CONSENT	"consent"	/* a profile awaits consent */
 
 /* Every request and answer body of the API is JSON. */
 #define PROTO_CTYPE_JSON	"application/json"

@@ -9,8 +9,16 @@
  * what the device key signs and what is spooled, sent and kept in sent/.
  *
  * A family report carries device, seq, time, profile, serial, status,
- * dropped and results with rule and result only, whatever it is given: no
- * model, no detail; and the validator refuses a family report with more.
+ * dropped, stale and results with rule and result only, whatever it is
+ * given: no model, no detail; and the validator refuses a family report
+ * with more.
+ *
+ * "stale" (after "dropped", only when something is stale) lists what the
+ * device enforces without it being current: "trust" (its newest root has
+ * expired), "policy" (its manifest has expired: a server that stopped
+ * serving new policy, a freeze, is seen), "consent" (a family profile
+ * waits for the member's new consent; the report is of the profile
+ * consented to).  It says nothing about the member.
  */
 #ifndef MUSTER_REPORT_H
 #define MUSTER_REPORT_H
@@ -33,6 +41,12 @@ struct report_result {
 	const char	*detail;	/* personnel only; NULL for none */
 };
 
+/* What a report may say is stale (report_in.stale, report_fields.stale). */
+#define REPORT_STALE_TRUST	0x1u	/* PROTO_STALE_TRUST */
+#define REPORT_STALE_POLICY	0x2u	/* PROTO_STALE_POLICY */
+#define REPORT_STALE_CONSENT	0x4u	/* PROTO_STALE_CONSENT */
+#define REPORT_STALE_ALL	0x7u
+
 struct report_in {
 	enum profile_scope		 scope;
 	const char			*device;
@@ -42,6 +56,7 @@ struct report_in {
 	int64_t				 serial;
 	int				 compliant;
 	int64_t				 dropped;
+	unsigned			 stale;	/* REPORT_STALE_*; 0: none */
 	const char			*model;	/* personnel; NULL if unknown */
 	const struct report_result	*results;
 	size_t				 nresults;
@@ -80,6 +95,7 @@ struct report_fields {
 	const char		*profile;
 	int64_t			 serial;
 	int			 compliant;
+	unsigned		 stale;		/* REPORT_STALE_*; 0: none */
 	const char		**failing;	/* malloc'd: fail or error */
 	size_t			 nfailing;
 };
@@ -88,7 +104,8 @@ struct report_fields {
  * Validates o, a report parsed with proto_json_parse(...,
  * REPORT_JSON_DEPTH), as one from device (its id, as Muster-Device named
  * it) of scope: the field set of its scope, each field's type and range,
- * the result words, the limits, no rule twice.  Returns 0 with *r filled
+ * the result words, the limits, no rule twice, and an optional "stale"
+ * list of 1..3 distinct words of PROTO_STALE_*.  Returns 0 with *r filled
  * (its strings point into o; r->failing is malloc'd, free it, and NULL
  * when no rule fails); MUSTER_EDATA with *why, the protocol's one-line
  * reason (a static string the server sends in its 400); or

@@ -72,3 +72,14 @@ t_port() {
 	[ -n "$PORT" ] || { echo "Bail out! no free port"; exit 1; }
 	U=https://127.0.0.1:$PORT
 }
+
+# t_first_wave DIR: turns an organisation `muster-enroll init` made into
+# one of the first wave (issue 11's legacy root): one org key (org.key,
+# org.pub), no root/, no role keys, server.cfg naming org_key.
+t_first_wave() {
+	rm -rf "$1/root" "$1/manifest"
+	rm -f "$1"/root-*.key "$1"/root-*.pub "$1"/policy.key "$1"/policy.pub \
+	    "$1"/revocation.key "$1"/revocation.pub "$1"/enroll.key \
+	    "$1"/enroll.pub
+	sed -i -e 's/^root_dir = .*/org_key = "org.pub";/' "$1/server.cfg"
+}

@@ -54,7 +54,7 @@ t_check "server.cfg is 0600" test "$(stat -c %a org/server.cfg)" = 600
 t_grep "server.cfg listens on the URL's host" '^listen = "127.0.0.1";' org/server.cfg
 t_grep "server.cfg has the URL's port" '^port = 8443;$' org/server.cfg
 for f in 'tls_cert = "server.crt";' 'tls_key = "server.key";' \
-    'org_key = "org.pub";' 'data_dir = "data";' 'log = "stderr";' \
+    'root_dir = "root";' 'data_dir = "data";' 'log = "stderr";' \
     'log_level = "info";' 'max_body = 65536;' 'threads = 4;'; do
 	t_grep "server.cfg: $f" "$f" org/server.cfg
 done
@@ -63,11 +63,11 @@ t_grep "server.cfg holds BLAKE2b-256 of the admin token" \
     "^admin_token_hash = \"$h\";" org/server.cfg
 t_check "server.cfg does not hold the admin token" \
     sh -c "! grep -qF \"\$(cat org/admin.token)\" org/server.cfg"
-sum=$(cat org/* | sha256sum)
+sum=$(cat org/* org/root/* 2>/dev/null | sha256sum)
 t_exit 73 "init refuses an existing org dir" "$ENROLL" init --org org \
     --server https://127.0.0.1:8443 --no-passphrase
 t_err_line "existing dir: one line" "already exists"
-t_check "existing org untouched" test "$(cat org/* | sha256sum)" = "$sum"
+t_check "existing org untouched" test "$(cat org/* org/root/* 2>/dev/null | sha256sum)" = "$sum"
 mkdir empty
 t_exit 73 "init refuses even an empty dir" "$ENROLL" init --org empty \
     --server https://muster.example.org --no-passphrase

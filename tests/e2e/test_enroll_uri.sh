@@ -18,6 +18,10 @@ cp "$DEV/redmi-1s.cfg" dev.cfg
 t_port
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null
 "$ENROLL" init --org other --server "$U" --no-passphrase >/dev/null
+# The URI's format and refusals on first-wave organisations (k= is their
+# org key, the anchor); a v2 organisation's URI is at the end.
+t_first_wave org
+t_first_wave other
 # mkuri ORG SCOPE PERSON FILE: a bundle in FILE, what token printed in
 # FILE.out, its URI on stdout.
 mkuri() {
@@ -125,5 +129,41 @@ if [ -x "$SERVER" ] && [ -f org/server.cfg ] && start_server; then
 	    '^muster-agent: --report-only is for a family enrollment; enrollment URI is personnel$'
 else
 	t_skip "enrollments by URI against muster-server (not built or not started)"
+fi
+
+# --- a v2 organisation: the URI names its root, fetched and checked ---------
+# Its token carries root=N:HASH, too long for the terminal QR: the PNG
+# holds it, decoded here as a phone's camera would.
+t_port
+"$ENROLL" init --org org2 --server "$U" --no-passphrase >/dev/null
+up2=
+if [ -x "$SERVER" ] && command -v zbarimg >/dev/null; then
+	"$SERVER" --config org2/server.cfg >>server2.log 2>&1 &
+	SPID="$SPID $!"
+	for _ in $(seq 1 100); do
+		curl -sk --max-time 1 "$U/healthz" >/dev/null 2>&1 &&
+		    { up2=1; break; }
+		sleep 0.1
+	done
+fi
+if [ -n "$up2" ]; then
+	cp "$TOP/profiles/iaf-personnel.cfg" p2.cfg
+	"$ENROLL" sign --org org2 p2.cfg >/dev/null
+	t_exit 0 "v2: publish" "$ENROLL" publish --org org2 p2.cfg
+	t_exit 0 "v2: token --png" "$ENROLL" token --org org2 --scope personnel \
+	    --unit IAF/25-WING --person IAF-20 --png v2.png -o v2.bundle
+	uri2=$(zbarimg -q --raw v2.png 2>/dev/null)
+	t_check "v2: the PNG decodes to a muster:// URI" \
+	    grep -q '^muster://enroll?' <<<"$uri2"
+	t_exit 0 "v2: enroll by URI" "$AGENT" --state "$T/v2" \
+	    --device "sim:$T/dev.cfg" enroll "$uri2"
+	t_check "v2: the anchor is the fetched root" test -s "$T/v2/root.json"
+	t_check "v2: no first-wave anchor" test ! -e "$T/v2/org.pub"
+	t_exit 0 "v2: run --once" "$AGENT" --state "$T/v2" \
+	    --device "sim:$T/dev.cfg" run --once
+	t_exit 77 "v2: the token is used now" "$AGENT" --state "$T/v2b" \
+	    --device "sim:$T/dev.cfg" enroll "$uri2"
+else
+	t_skip "v2 enrollment by URI (no server, no zbarimg)"
 fi
 t_done

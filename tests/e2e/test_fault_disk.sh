@@ -44,6 +44,10 @@ fault_enroll gen "$DEV/clean.cfg" || { echo "Bail out! enroll gen"; exit 1; }
 "$AGENT" --state gen --device sim:gen.cfg run --once 2>/dev/null
 sed -i 's|^server = .*|server = "https://127.0.0.1:1";|' gen/agent.cfg
 GD=$(devid gen)
+# A device of an org with roots takes its server from the root, not from
+# agent.cfg: gen runs without a network (a network namespace of its own).
+OFFLINE=()
+unshare -rn true 2>/dev/null && OFFLINE=(unshare -rn)
 
 # --- the agent -------------------------------------------------------------
 cp -a a amnt/st
@@ -74,7 +78,8 @@ t_check "agent: its reports are all stored" \
 # --- the server ------------------------------------------------------------
 # newreport: spools gen's next report offline; sets CUR.
 newreport() {
-	"$AGENT" --state gen --device sim:gen.cfg run --once >/dev/null 2>&1
+	"${OFFLINE[@]}" "$AGENT" --state gen --device sim:gen.cfg run --once \
+	    >/dev/null 2>&1
 	CUR=$(<gen/seq)
 }
 post() { report_post gen "$GD" "$1"; }

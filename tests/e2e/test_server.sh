@@ -17,6 +17,9 @@ t_port
 
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }
+# The first wave's server: one org key, no roots (test_trust_org.sh has
+# the roots, manifests and roles).
+t_first_wave org
 if [ ! -f org/server.cfg ]; then
 	echo "# muster-enroll init wrote no server.cfg: writing one here"
 	hash=$(tr -d '\n' <org/admin.token | b2sum -l 256 | cut -d' ' -f1)

@@ -10,6 +10,10 @@
  *				too.  Checked with the fixed org key of fuzz.h
  *				for scope personnel and for scope family.
  *	consent_parse		as a family consent receipt (STATE/consent.json)
+ *	policy_apply		as the server's GET /v1/policy answer, applied
+ *				to a scratch state whose anchor is the fixed
+ *				org key (the legacy root), reset after each
+ *				input
  *	report_summary		as a spooled report (STATE/spool/N.json,
  *				sent/N.json), as `muster-agent log` reads it
  *
@@ -29,9 +33,12 @@
  * same profile; with another key of the same key id, or a changed serial
  * label, it must be refused; and it cannot pass for both scopes.  A
  * receipt that parses must come back the same through consent_json; a
- * report summary must have sane fields and agree with report_build.
+ * report summary must have sane fields and agree with report_build.  A
+ * policy answer is refused with a message or applied; the fuzzer cannot
+ * sign roots or manifests, so an applied answer changes no root.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +52,8 @@
 #include "muster/timefmt.h"
 #include "../../agent/install.h"
 #include "../../agent/consent.h"
+#include "../../agent/policy.h"
+#include "../../agent/state.h"
 #include "muster/report.h"
 #include "fuzz.h"
 
@@ -60,6 +69,42 @@ static struct sig_pubkey org_pk;
 static struct sig_seckey *org_sk;
 /* Another Ed25519 key that carries the org key's id. */
 static struct sig_pubkey other_pk;
+/* The scratch state of policy_apply. */
+static char state_dir[64];
+
+/* Removes the scratch state at exit. */
+static void
+state_gone(void)
+{
+	static const char *const files[] = { "agent.cfg", "org.pub",
+	    "root.json", "manifest.json", "profiles", "" };
+	char path[128];
+	size_t i, n;
+	struct state_anchor a;
+
+	memset(&a, 0, sizeof a);
+	(void)state_profiles_purge(state_dir, &a, &n, NULL);
+	for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", state_dir, files[i]);
+		(void)remove(path);
+	}
+}
+
+/* A legacy anchor of pk for scope, as a first-wave device holds it. */
+static struct state_anchor
+anchor(const struct sig_pubkey *pk, enum profile_scope scope)
+{
+	struct state_anchor a;
+
+	memset(&a, 0, sizeof a);
+	a.pk = *pk;
+	a.scope = scope;
+	if (root_legacy(pk, "https://127.0.0.1:8443",
+	    "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", &a.root,
+	    NULL) != 0)
+		abort();
+	return a;
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -76,6 +121,26 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	crypto_sign_seed_keypair(other_pk.pk, sk, seed);
 	sodium_memzero(sk, sizeof sk);
 	memcpy(other_pk.keyid, org_pk.keyid, sizeof other_pk.keyid);
+	snprintf(state_dir, sizeof state_dir, "/tmp/fuzz_agent.XXXXXX");
+	if (mkdtemp(state_dir) == NULL)
+		abort();
+	atexit(state_gone);
+	{
+		struct state_cfg c;
+		struct muster_err e;
+
+		if (state_open(state_dir, 1, &e) != 0 ||
+		    state_anchor_set(state_dir, &org_pk, SCOPE_PERSONNEL,
+		    &e) != 0 || state_cfg_load(state_dir, &c, &e) != 0)
+			abort();
+		snprintf(c.server, sizeof c.server, "https://127.0.0.1:8443");
+		snprintf(c.pin, sizeof c.pin, "sha256//47DEQpj8HBSa+/TImW+5JCeu"
+		    "QeRkm5NMpJWZG3hSuFU=");
+		snprintf(c.device_id, sizeof c.device_id,
+		    "0123456789abcdef0123456789abcdef");
+		if (state_cfg_store(state_dir, &c, &e) != 0)
+			abort();
+	}
 	return 0;
 }
 
@@ -153,6 +218,7 @@ out:
 static void
 verify_again(json_t *obj, enum profile_scope scope, const struct profile *p)
 {
+	struct state_anchor a;
 	struct profile *q = NULL;
 	struct muster_err e;
 	unsigned char *bytes;
@@ -186,8 +252,8 @@ verify_again(json_t *obj, enum profile_scope scope, const struct profile *p)
 	free(bytes);
 
 	q = NULL;
-	rc = install_profile_json_check(&other_pk, scope, "other key", obj, &q,
-	    &e);
+	a = anchor(&other_pk, scope);
+	rc = install_profile_json_check(&a, "other key", obj, &q, NULL, &e);
 	FUZZ_ASSERT(rc == MUSTER_ETRUST && q == NULL,
 	    "accepted with another key of the same id: %d", rc);
 
@@ -195,8 +261,9 @@ verify_again(json_t *obj, enum profile_scope scope, const struct profile *p)
 	    json_object_set_new(tampered, "serial", json_integer(
 	    serial == INT64_MAX ? serial - 1 : serial + 1)) != 0)
 		abort();
-	rc = install_profile_json_check(&org_pk, scope, "tampered", tampered,
-	    &q, &e);
+	a = anchor(&org_pk, scope);
+	rc = install_profile_json_check(&a, "tampered", tampered, &q, NULL,
+	    &e);
 	FUZZ_ASSERT(rc == MUSTER_ETRUST && q == NULL,
 	    "accepted with a changed serial label: %d", rc);
 	json_decref(tampered);
@@ -208,6 +275,7 @@ check_object(json_t *obj)
 {
 	static const enum profile_scope scopes[] = { SCOPE_PERSONNEL,
 	    SCOPE_FAMILY };
+	struct state_anchor a;
 	struct profile *p;
 	struct muster_err e;
 	size_t i, passed = 0;
@@ -217,8 +285,9 @@ check_object(json_t *obj)
 	for (i = 0; i < sizeof scopes / sizeof scopes[0]; i++) {
 		p = NULL;
 		e.msg[0] = '\0';
-		rc = install_profile_json_check(&org_pk, scopes[i],
-		    "server profile", obj, &p, &e);
+		a = anchor(&org_pk, scopes[i]);
+		rc = install_profile_json_check(&a, "server profile", obj, &p,
+		    NULL, &e);
 		if (rc != 0) {
 			FUZZ_ASSERT(p == NULL, "a refusal returned a profile");
 			FUZZ_ASSERT(rc == MUSTER_EDATA || rc == MUSTER_ETRUST ||
@@ -346,11 +415,37 @@ fuzz_report(const uint8_t *data, size_t size)
 	free(json);
 }
 
+static void
+fuzz_policy(const uint8_t *data, size_t size)
+{
+	struct policy_outcome po;
+	struct state_anchor a;
+	struct muster_err e;
+	size_t n;
+	int rc;
+
+	a = anchor(&org_pk, SCOPE_PERSONNEL);
+	e.msg[0] = '\0';
+	rc = policy_apply(state_dir, &a, (const char *)data, size,
+	    time(NULL), &po, &e);
+	if (rc != 0)
+		FUZZ_ASSERT((rc == MUSTER_EDATA || rc == MUSTER_ETRUST ||
+		    rc == MUSTER_EINTERNAL) && e.msg[0] != '\0',
+		    "policy_apply: %d without a message", rc);
+	FUZZ_ASSERT(po.root_to == 1 && !a.has_root,
+	    "an unsigned answer moved the root to %lld",
+	    (long long)po.root_to);
+	/* Whatever it wrote goes: every input starts from the same state. */
+	(void)state_manifest_remove(state_dir, NULL);
+	(void)state_profiles_purge(state_dir, &a, &n, NULL);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_install(data, size);
 	fuzz_consent(data, size);
 	fuzz_report(data, size);
+	fuzz_policy(data, size);
 	return 0;
 }

@@ -6,7 +6,8 @@
  *
  * Makes DEVICES simulated devices, each with its own Ed25519 key, and
  * enrolls each through the real POST /v1/enroll with a token it signs
- * with ORG_DIR/org.key (unencrypted, as `init --no-passphrase` writes
+ * with ORG_DIR/enroll.key, else (a first-wave org) ORG_DIR/org.key
+ * (unencrypted, as `init --no-passphrase` writes
  * it).  Then signs DEVICES x REPORTS reports (seq 1..REPORTS per device)
  * before any timing starts (a device's status changes at every tenth
  * report, so the history tables see some writes), and posts every report over
@@ -234,7 +235,13 @@ enroll_all(const char *orgdir)
 	CURL *h;
 	size_t i;
 
-	if ((path = fs_path(orgdir, "org.key")) == NULL ||
+	/* An org with roots signs tokens with its enroll key (a v1 body). */
+	if ((path = fs_path(orgdir, "enroll.key")) != NULL &&
+	    access(path, F_OK) != 0) {
+		free(path);
+		path = fs_path(orgdir, "org.key");
+	}
+	if (path == NULL ||
 	    fs_read_file(path, SIG_KEYFILE_MAX, &keybuf, &klen, &e) != 0 ||
 	    sig_seckey_parse(path, keybuf, klen, NULL, &osk, &e) != 0)
 		die("%s", e.msg);

@@ -184,7 +184,7 @@ receipt_round_trip(void **state)
 	(void)state;
 	assert_int_equal(consent_text(p, 0, &text, &len, &e), 0);
 	assert_int_equal(consent_make(&c, text, len, TOKEN_ID, 1795255200, p,
-	    0, &e), 0);
+	    NULL, 0, &e), 0);
 	assert_int_equal(c.nrules, 2);
 	assert_non_null(o = consent_json(&c));
 	assert_non_null(s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER));
@@ -212,11 +212,46 @@ receipt_round_trip(void **state)
 	json_decref(o);
 	/* Report only: nothing covered. */
 	assert_int_equal(consent_make(&c, text, len, TOKEN_ID, 1795255200, p,
-	    1, &e), 0);
+	    NULL, 1, &e), 0);
 	assert_int_equal(c.nrules, 0);
 	assert_false(consent_covers(&c, rule(p, "msg")));
 	consent_free(&c);
 	free(text);
+	profile_free(p);
+}
+
+/* The receipt names the profile's bytes; what the rules read is hashed. */
+static void
+receipt_hash(void **state)
+{
+	struct profile *p = parse(fam_v1), *q;
+	struct consent c, back;
+	struct muster_err e;
+	json_t *o;
+	char *s, ra[CONSENT_HASH_HEX], rb[CONSENT_HASH_HEX];
+	static const char h[] = "0123456789abcdef0123456789abcdef"
+	    "0123456789abcdef0123456789abcdef";
+
+	(void)state;
+	assert_int_equal(consent_make(&c, "t", 1, TOKEN_ID, 1795255200, p, h,
+	    0, &e), 0);
+	assert_non_null(o = consent_json(&c));
+	assert_non_null(s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER));
+	assert_non_null(strstr(s, "\"serial\":1,\"hash\":\"0123456789abcdef"));
+	assert_int_equal(consent_parse("r", s, strlen(s), &back, &e), 0);
+	assert_string_equal(back.hash, h);
+	consent_free(&back);
+	free(s);
+	json_decref(o);
+	consent_free(&c);
+	/* Reads: the same profile, the same hash; another package, not. */
+	consent_reads_hash(p, ra);
+	consent_reads_hash(p, rb);
+	assert_string_equal(ra, rb);
+	q = parse_edit("[ \"p.one\" ]", "[ \"p.one\", \"p.two\" ]");
+	consent_reads_hash(q, rb);
+	assert_string_not_equal(ra, rb);
+	profile_free(q);
 	profile_free(p);
 }
 
@@ -283,6 +318,7 @@ main(void)
 		cmocka_unit_test(change_hash),
 		cmocka_unit_test(receipt_round_trip),
 		cmocka_unit_test(receipt_refused),
+		cmocka_unit_test(receipt_hash),
 	};
 
 	if (sodium_init() < 0)

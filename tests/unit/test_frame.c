@@ -122,7 +122,14 @@ test_request_writer_refuses(void **state)
 	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
 	rq = ok; rq.pin = "sha256//short=";
 	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
-	rq = ok; rq.pin = PIN ";" PIN;
+	/* A root's pin set: 1..FRAME_PINS_MAX pins, nothing empty. */
+	rq = ok; rq.pin = PIN ";" PIN ";" PIN ";" PIN ";" PIN;
+	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
+	rq = ok; rq.pin = PIN ";";
+	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
+	rq = ok; rq.pin = ";" PIN;
+	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
+	rq = ok; rq.pin = PIN ";sha256//short=";
 	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
 	rq = ok; rq.pin = "";
 	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
@@ -395,6 +402,13 @@ test_pin_form(void **state)
 	assert_false(frame_pin_ok("sha256//"));
 	assert_false(frame_pin_ok(PIN "x"));
 	assert_false(frame_pin_ok(PIN ";" PIN));
+	assert_true(frame_pins_ok(PIN));
+	assert_true(frame_pins_ok(PIN ";" PIN ";" PIN ";" PIN));
+	assert_false(frame_pins_ok(PIN ";" PIN ";" PIN ";" PIN ";" PIN));
+	assert_false(frame_pins_ok(""));
+	assert_false(frame_pins_ok(PIN ";"));
+	assert_false(frame_pins_ok(PIN ";;" PIN));
+	assert_false(frame_pins_ok(PIN ",sha256//x"));
 	assert_false(frame_pin_ok("sha512//4GNqy/7jNrj2xws2r4IXoiqaPQnF5Heac7v62jkYR5o="));
 	assert_false(frame_pin_ok("sha256//4GNqy/7jNrj2xws2r4IXoiqaPQnF5Heac7v62jkYR5p="));
 	assert_false(frame_pin_ok("sha256//4GNqy-7jNrj2xws2r4IXoiqaPQnF5Heac7v62jkYR5o="));

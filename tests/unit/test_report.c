@@ -366,6 +366,53 @@ test_validator_refusals(void **state)
 }
 
 /* The limits are the protocol's: at the bound passes, one over fails. */
+/* "stale": built in its fixed order after dropped, validated both ways. */
+static void
+test_stale(void **state)
+{
+	struct report_in in = sample(SCOPE_FAMILY);
+	struct report_fields f;
+	struct muster_err e;
+	const char *why = NULL;
+	json_t *root;
+	char *s = NULL;
+	size_t len;
+
+	(void)state;
+	in.stale = REPORT_STALE_CONSENT | REPORT_STALE_TRUST;
+	assert_int_equal(report_build(&in, &s, &len, &e), 0);
+	assert_non_null(strstr(s, "\"dropped\":2,\"stale\":[\"trust\","
+	    "\"consent\"],\"results\""));
+	free(s);
+	assert_int_equal(roundtrip(&in, &f, &root, &why), 0);
+	assert_int_equal(f.stale, REPORT_STALE_CONSENT | REPORT_STALE_TRUST);
+	free(f.failing);
+	json_decref(root);
+	in = sample(SCOPE_PERSONNEL);
+	in.stale = REPORT_STALE_POLICY;
+	assert_int_equal(roundtrip(&in, &f, &root, &why), 0);
+	assert_int_equal(f.stale, REPORT_STALE_POLICY);
+	free(f.failing);
+	json_decref(root);
+	/* Nothing stale: no member, the bytes of before. */
+	in.stale = 0;
+	assert_int_equal(report_build(&in, &s, &len, &e), 0);
+	assert_null(strstr(s, "stale"));
+	free(s);
+	assert_string_equal(refusal(SCOPE_PERSONNEL, HEAD ",\"stale\":[],"
+	    "\"results\":[]}"), "stale must list trust, policy or consent, "
+	    "each once");
+	assert_string_equal(refusal(SCOPE_FAMILY, HEAD ",\"stale\":"
+	    "[\"policy\",\"policy\"],\"results\":[]}"), "stale must list "
+	    "trust, policy or consent, each once");
+	assert_string_equal(refusal(SCOPE_FAMILY, HEAD ",\"stale\":"
+	    "[\"keys\"],\"results\":[]}"), "stale must list trust, policy "
+	    "or consent, each once");
+	assert_string_equal(refusal(SCOPE_FAMILY, HEAD ",\"stale\":"
+	    "\"policy\",\"results\":[]}"), "stale must list trust, policy "
+	    "or consent, each once");
+}
+
 static void
 test_validator_limits(void **state)
 {
@@ -421,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_builder_passes_validator),
 		cmocka_unit_test(test_validator_refusals),
 		cmocka_unit_test(test_validator_limits),
+		cmocka_unit_test(test_stale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -173,6 +173,43 @@ refusals(void **state)
 	refused(variant("port", "port = = 8443;"), 0600, "bad.cfg:3:");
 }
 
+/* root_dir instead of org_key (init's), manifest_warn's durations. */
+static void
+roots(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char want[160];
+
+	(void)state;
+	assert_int_equal(config_load(put("r.cfg", variant("org_key",
+	    "root_dir = \"root\"; manifest_warn = \"36h\";"), 0600), &c, &e),
+	    0);
+	snprintf(want, sizeof want, "%s/root", dir);
+	assert_string_equal(c->root_dir, want);
+	assert_null(c->org_key);
+	assert_int_equal(c->manifest_warn, 36 * 3600);
+	config_free(c);
+	assert_int_equal(config_load(put("r.cfg", good, 0600), &c, &e), 0);
+	assert_null(c->root_dir);
+	assert_int_equal(c->manifest_warn, CONFIG_MANIFEST_WARN);
+	config_free(c);
+	/* Both: the roots name every key, org_key is not kept. */
+	assert_int_equal(config_load(put("r.cfg", variant("org_key",
+	    "org_key = \"o\"; root_dir = \"root\";"), 0600), &c, &e), 0);
+	assert_null(c->org_key);
+	assert_non_null(c->root_dir);
+	config_free(c);
+	refused(variant("org_key", ""), 0600,
+	    "missing field \"org_key\" (or \"root_dir\")");
+	refused(variant("org_key", "org_key = \"o\"; manifest_warn = "
+	    "\"2w\";"), 0600, "\"manifest_warn\" must be a duration");
+	refused(variant("org_key", "org_key = \"o\"; manifest_warn = "
+	    "\"366d\";"), 0600, "at most 365 days");
+	refused(variant("org_key", "org_key = \"o\"; manifest_warn = 2;"),
+	    0600, "\"manifest_warn\" must be a string");
+}
+
 static void
 missing(void **state)
 {
@@ -193,6 +230,7 @@ main(void)
 		cmocka_unit_test(parses_init_output),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(refusals),
+		cmocka_unit_test(roots),
 		cmocka_unit_test(missing),
 	};
 

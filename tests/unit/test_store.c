@@ -559,10 +559,54 @@ profiles(void **state)
 	assert_string_equal(sig, "sigf");
 	free(bytes);
 	free(sig);
+	/* By id and serial, as a manifest names it: the older one too. */
+	assert_int_equal(store_profile_find(f->st, "iaf", 1, &cur, &e), 0);
+	assert_int_equal(cur.serial, 1);
+	assert_memory_equal(cur.bytes, b1, cur.len);
+	assert_string_equal(cur.sig, "sig1");
+	store_profile_clear(&cur);
+	assert_int_equal(store_profile_find(f->st, "iaf", 3, &cur, &e),
+	    MUSTER_ENOINPUT);
+	assert_int_equal(store_profile_find(f->st, "none", 1, &cur, &e),
+	    MUSTER_ENOINPUT);
 	profile_free(p1);
 	profile_free(p2);
 	profile_free(p2b);
 	profile_free(fam);
+}
+
+/*
+ * store_revoke_used: a used token revokes the device it enrolled and
+ * names it; an unused token or a device id names none.
+ */
+static void
+revoke_used(void **state)
+{
+	struct fx *f = *state;
+	struct store_device got;
+	struct muster_err e;
+	char dev[DEVICE_ID_HEX];
+	int used = 0, revoked = 0;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	assert_int_equal(IN_TX(f->st, store_revoke_used(f->st, TOKEN_A, dev,
+	    &e)), 0);
+	assert_string_equal(dev, DEVICE_A);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &got, &e), 0);
+	assert_int_equal(got.revoked, 1);
+	assert_int_equal(store_token_get(f->st, TOKEN_A, &used, &revoked, &e),
+	    0);
+	assert_int_equal(used, 1);
+	assert_int_equal(revoked, 1);
+	assert_int_equal(IN_TX(f->st, store_revoke_used(f->st, TOKEN_B, dev,
+	    &e)), 0);
+	assert_string_equal(dev, "");
+	assert_int_equal(IN_TX(f->st, store_revoke_used(f->st, DEVICE_B, dev,
+	    &e)), 0);
+	assert_string_equal(dev, "");
+	assert_int_equal(IN_TX(f->st, store_revoke_used(f->st, "nothex", dev,
+	    &e)), MUSTER_EDATA);
+	assert_int_equal(query(f, "SELECT count(*) FROM revocations"), 4);
 }
 
 /* Every row of a scan into rows[] (at most n); the number of rows. */
@@ -792,6 +836,7 @@ main(void)
 		unit_store_test(upgrade_v1),
 		unit_store_test(savepoint_isolates),
 		unit_store_test(profiles),
+		unit_store_test(revoke_used),
 		unit_store_test(read_scans),
 		unit_store_test(bulk_load),
 	};
