@@ -142,6 +142,9 @@ t_exit 0 "installed muster-enroll init" /usr/bin/muster-enroll init --org org \
 for f in server.crt server.key org.pub; do
 	install -m 0600 -o muster -g muster "org/$f" "/etc/muster/$f"
 done
+# The root of trust (public: the root documents and their signatures).
+install -d -m 0700 -o muster -g muster /etc/muster/root
+install -m 0600 -o muster -g muster org/root/* /etc/muster/root/
 sed 's|^data_dir = "data";|data_dir = "/var/lib/muster-server";|' \
     org/server.cfg >server.cfg
 install -m 0600 -o muster -g muster server.cfg /etc/muster/server.cfg
