@@ -28,6 +28,12 @@
 #define STORE_DB_NAME		STORE_DB_FILE
 #define STORE_BUSY_MS		10000
 #define STORE_HASH_BYTES	crypto_generichash_BYTES
+/*
+ * How long the checkpoint after a deletion waits for readers of an older
+ * snapshot before it gives up for now (the writer retries every
+ * STORE_SCRUB_RETRY_S, writer.c); short, since every write waits too.
+ */
+#define STORE_SCRUB_BUSY_MS	200
 
 /*
  * A family device's consent receipt: what the receipt says, and the exact
@@ -160,6 +166,8 @@ enum stmt_id {
 	ST_PROFILE_NEWEST,
 	ST_PROFILE_INSERT,
 	ST_PROFILE_CURRENT,
+	ST_PROFILE_FIND,
+	ST_TOKEN_FORGET,
 	ST_COUNT_DEVICES,
 	ST_COUNT_REPORTS,
 	ST__N
@@ -181,7 +189,7 @@ static const char *const stmt_sql[ST__N] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DEVICE_GET] = "SELECT pubkey, scope, unit, person, model, "
 	    "token_id, enrolled, revoked, last_seq FROM devices WHERE id = ?1",
-	[ST_DEVICE_LAST] = "SELECT last_seq, last_status, revoked "
+	[ST_DEVICE_LAST] = "SELECT last_seq, last_status, revoked, last_time "
 	    "FROM devices WHERE id = ?1",
 	[ST_DEVICE_UPDATE] = "UPDATE devices SET last_seq = ?2, "
 	    "last_time = ?3, last_received = ?4, last_status = ?5, "
@@ -220,6 +228,11 @@ static const char *const stmt_sql[ST__N] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_PROFILE_CURRENT] = "SELECT id, serial, expires, published, bytes, "
 	    "sig FROM profiles WHERE scope = ?1 ORDER BY rowid DESC LIMIT 1",
+	[ST_PROFILE_FIND] = "SELECT bytes FROM profiles "
+	    "WHERE id = ?1 AND serial = ?2",
+	/* A revoked token stays, or the revocation would be lost with it. */
+	[ST_TOKEN_FORGET] = "DELETE FROM tokens "
+	    "WHERE id = ?1 AND revoked IS NULL",
 	[ST_COUNT_DEVICES] = "SELECT count(*) FROM devices "
 	    "WHERE revoked IS NULL",
 	[ST_COUNT_REPORTS] = "SELECT count(*) FROM reports",
@@ -230,6 +243,7 @@ struct store {
 	int		 readonly;
 	sqlite3_stmt	*stmt[ST__N];
 	int		 err;	/* what the last failed stmt() returned */
+	int		 scrub;	/* a deletion's bytes may be in the WAL */
 };
 
 /* Maps the last SQLite error of st to a MUSTER_E* value and message. */
@@ -509,7 +523,47 @@ store_begin(struct store *st, struct muster_err *e)
 int
 store_commit(struct store *st, struct muster_err *e)
 {
-	return run_plain(st, ST_COMMIT, e);
+	int rc;
+
+	if ((rc = run_plain(st, ST_COMMIT, e)) == 0 && st->scrub)
+		(void)store_scrub(st, NULL);	/* else the writer retries */
+	return rc;
+}
+
+int
+store_scrub_pending(const struct store *st)
+{
+	return st != NULL && st->scrub;
+}
+
+int
+store_scrub(struct store *st, struct muster_err *e)
+{
+	int nlog = -1, nckpt = -1, rc;
+
+	if (!st->scrub)
+		return 0;
+	if (!sqlite3_get_autocommit(st->db))
+		return err_set(e, MUSTER_ETEMP, "store: checkpoint inside a "
+		    "transaction");
+	/*
+	 * TRUNCATE copies every frame into the database file (whose freed
+	 * bytes secure_delete has zeroed) and cuts the WAL to zero bytes, so
+	 * that no old frame keeps what was deleted.  It waits for readers of
+	 * an older snapshot, but only briefly: the writer tries again.
+	 */
+	sqlite3_busy_timeout(st->db, STORE_SCRUB_BUSY_MS);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED ||
+	    (rc == SQLITE_OK && nlog != 0))
+		return err_set(e, MUSTER_ETEMP, "store: checkpoint blocked "
+		    "by a reader; will retry");
+	if (rc != SQLITE_OK)
+		return db_err(st, "checkpoint", e);
+	st->scrub = 0;
+	return 0;
 }
 
 void
@@ -758,8 +812,8 @@ store_report_put(struct store *st, const struct store_report *r,
 	const char *status = r->compliant ? "compliant" : "noncompliant";
 	sqlite3_stmt *s;
 	int64_t last_seq;
-	time_t now = time(NULL);
-	int rc, step, revoked;
+	time_t now = time(NULL), last_time;
+	int rc, step, revoked, has_last;
 
 	if ((s = stmt(st, ST_DEVICE_LAST, e)) == NULL)
 		return st->err;
@@ -774,6 +828,8 @@ store_report_put(struct store *st, const struct store_report *r,
 	last_seq = sqlite3_column_int64(s, 0);
 	copy_col(last_status, sizeof last_status, s, 1);
 	revoked = sqlite3_column_type(s, 2) != SQLITE_NULL;
+	has_last = sqlite3_column_type(s, 3) != SQLITE_NULL;
+	last_time = (time_t)sqlite3_column_int64(s, 3);
 	done(s);
 	if (revoked)
 		return err_set(e, MUSTER_ETRUST, "device revoked");
@@ -797,6 +853,11 @@ store_report_put(struct store *st, const struct store_report *r,
 			rc = db_err(st, "report", e);
 		done(s);
 		return rc;
+	}
+	/* History is appended in time order, never written before its end. */
+	if (has_last && r->time < last_time) {
+		*res = STORE_BACKDATED;
+		return 0;
 	}
 
 	if ((s = stmt(st, ST_REPORT_INSERT, e)) == NULL)
@@ -927,9 +988,12 @@ store_token_revoked(struct store *st, const char *token_id, int *revoked,
 int
 store_device_delete(struct store *st, const char *id, struct muster_err *e)
 {
+	struct store_device d;
 	sqlite3_stmt *s;
 	int rc;
 
+	if ((rc = store_device_get(st, id, &d, e)) != 0)
+		return rc;
 	if ((s = stmt(st, ST_DEVICE_DELETE, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, id);
@@ -937,11 +1001,22 @@ store_device_delete(struct store *st, const char *id, struct muster_err *e)
 		return rc;
 	if (sqlite3_changes(st->db) == 0)
 		return err_set(e, MUSTER_ENOINPUT, "unknown device");
+	st->scrub = 1;
 	/* A revoked device's id is all that would be left of it. */
 	if ((s = stmt(st, ST_REVOKE_FORGET, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, id);
-	return run(st, s, "revocation delete", e);
+	if ((rc = run(st, s, "revocation delete", e)) != 0 ||
+	    d.scope != SCOPE_FAMILY)
+		return rc;
+	/*
+	 * A family member's token id names them in the organisation's
+	 * roster: forget it, unless a revocation of it must hold.
+	 */
+	if ((s = stmt(st, ST_TOKEN_FORGET, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, d.token_id);
+	return run(st, s, "token delete", e);
 }
 
 int
@@ -1098,6 +1173,32 @@ store_profile_current(struct store *st, enum profile_scope scope,
 	}
 	rc = 0;
 out:
+	done(s);
+	return rc;
+}
+
+int
+store_profile_find(struct store *st, const char *id, int64_t serial,
+    char **bytes, size_t *len, struct muster_err *e)
+{
+	sqlite3_stmt *s;
+	int rc, step;
+
+	*bytes = NULL;
+	*len = 0;
+	if ((s = stmt(st, ST_PROFILE_FIND, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, serial);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE)
+		rc = err_set(e, MUSTER_ENOINPUT, "profile not published");
+	else if (step != SQLITE_ROW)
+		rc = db_err(st, "profile", e);
+	else if ((*bytes = col_dup(s, 0, len)) == NULL)
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+	else
+		rc = 0;
 	done(s);
 	return rc;
 }
