@@ -30,9 +30,11 @@
 #define STORE_HASH_BYTES	crypto_generichash_BYTES
 /*
  * How long the checkpoint after a deletion waits for readers of an older
- * snapshot before it gives up for now (the writer retries every
- * STORE_SCRUB_RETRY_S, writer.c); short, since every write waits too.
+ * snapshot before it gives up for now: briefly at the commit (every write
+ * of the batch waits for it), longer when the idle writer retries
+ * (WRITER_SCRUB_RETRY_S, writer.c).
  */
+#define STORE_SCRUB_COMMIT_MS	20
 #define STORE_SCRUB_BUSY_MS	200
 
 /*
@@ -53,6 +55,15 @@
 "  body BLOB NOT NULL,"			/* the signed enrollment body */\
 "  sig BLOB NOT NULL CHECK (length(sig) = 64)"\
 ") WITHOUT ROWID;"
+
+/* Created if missing on every writable open, like reports_device_time. */
+#define HISTORY_APPEND_ONLY_SQL \
+"CREATE TRIGGER IF NOT EXISTS status_history_append_only "\
+"BEFORE UPDATE ON status_history "\
+"BEGIN SELECT RAISE(ABORT, 'status history is append-only'); END;"\
+"CREATE TRIGGER IF NOT EXISTS failing_history_append_only "\
+"BEFORE UPDATE ON failing_history "\
+"BEGIN SELECT RAISE(ABORT, 'failing history is append-only'); END;"
 
 static const char schema_sql[] =
 "CREATE TABLE tokens ("
@@ -392,6 +403,12 @@ schema(struct store *st, struct muster_err *e)
 	if ((rc = exec(st, "CREATE INDEX IF NOT EXISTS reports_device_time "
 	    "ON reports (device, time);", e)) != 0)
 		goto out;
+	/*
+	 * History is append-only: nothing rewrites a row, only a device's
+	 * deletion removes its rows (docs/privacy.md).
+	 */
+	if ((rc = exec(st, HISTORY_APPEND_ONLY_SQL, e)) != 0)
+		goto out;
 	rc = exec(st, "COMMIT", e);
 out:
 	if (rc != 0)
@@ -520,13 +537,15 @@ store_begin(struct store *st, struct muster_err *e)
 	return run_plain(st, ST_BEGIN, e);
 }
 
+static int	scrub(struct store *, int, struct muster_err *);
+
 int
 store_commit(struct store *st, struct muster_err *e)
 {
 	int rc;
 
 	if ((rc = run_plain(st, ST_COMMIT, e)) == 0 && st->scrub)
-		(void)store_scrub(st, NULL);	/* else the writer retries */
+		(void)scrub(st, STORE_SCRUB_COMMIT_MS, NULL); /* or later */
 	return rc;
 }
 
@@ -538,6 +557,13 @@ store_scrub_pending(const struct store *st)
 
 int
 store_scrub(struct store *st, struct muster_err *e)
+{
+	return scrub(st, STORE_SCRUB_BUSY_MS, e);
+}
+
+/* store_scrub, waiting at most busy_ms for readers. */
+static int
+scrub(struct store *st, int busy_ms, struct muster_err *e)
 {
 	int nlog = -1, nckpt = -1, rc;
 
@@ -552,7 +578,7 @@ store_scrub(struct store *st, struct muster_err *e)
 	 * that no old frame keeps what was deleted.  It waits for readers of
 	 * an older snapshot, but only briefly: the writer tries again.
 	 */
-	sqlite3_busy_timeout(st->db, STORE_SCRUB_BUSY_MS);
+	sqlite3_busy_timeout(st->db, busy_ms);
 	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
 	    SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);

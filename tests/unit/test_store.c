@@ -484,6 +484,20 @@ report_backdated(void **state)
 	r.time = 1800000000 + 5 * 60;
 	assert_int_equal(put(f, &r), STORE_STORED);
 	assert_int_equal(query(f, "SELECT count(*) FROM status_history"), 2);
+	/* Not even SQL on the file rewrites history. */
+	{
+		char path[160], *msg = NULL;
+		sqlite3 *db;
+
+		snprintf(path, sizeof path, "%s/muster.db", f->data);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		sqlite3_busy_timeout(db, 5000);
+		assert_int_equal(sqlite3_exec(db, "UPDATE status_history SET "
+		    "time = 0", NULL, NULL, &msg), SQLITE_CONSTRAINT);
+		assert_non_null(strstr(msg, "append-only"));
+		sqlite3_free(msg);
+		sqlite3_close(db);
+	}
 }
 
 /* secure_delete is on for the writer's handle and for a reader's. */
