@@ -20,6 +20,7 @@
 #include "check.h"
 #include "cmd.h"
 #include "consent.h"
+#include "device/device.h"
 #include "info.h"
 #include "spool.h"
 #include "state.h"
@@ -54,7 +55,8 @@ static const char explain_usage[] =
 "usage: muster-agent [--state DIR] explain\n"
 "\n"
 "Prints, for the installed profiles, every fact the agent will read on\n"
-"this device, every change it may make (on a family device, only those\n"
+"this device (per rule, then every read in total), every change it may\n"
+"make (on a family device, only those\n"
 "the member's consent allows), and every field a compliance report\n"
 "carries, so the device's owner can see what leaves the device.\n"
 "\n"
@@ -308,6 +310,86 @@ explain_rule(const struct rule *r, const struct consent *limit)
 	}
 }
 
+/* 1 if setting ns/key was listed by an earlier rule of the profiles. */
+static int
+setting_seen(const struct state_profile *list, size_t pi, size_t ri,
+    const struct rule *r)
+{
+	const struct rule *q;
+	size_t i, j;
+
+	for (i = 0; i <= pi; i++)
+		for (j = 0; j < list[i].p->nrules && (i < pi || j < ri); j++) {
+			q = &list[i].p->rules[j];
+			if (q->kind == RULE_SETTING &&
+			    strcmp(q->namespace, r->namespace) == 0 &&
+			    strcmp(q->key, r->key) == 0)
+				return 1;
+		}
+	return 0;
+}
+
+/*
+ * Every read the installed profiles cause on this device, each once:
+ * the properties behind the facts, each setting, the package lists, the
+ * socket table.  Personnel reports carry the model, so a personnel device
+ * reads the facts whatever its rules.
+ */
+static void
+explain_reads(const struct state_profile *list, size_t n,
+    enum profile_scope scope)
+{
+	const struct rule *r;
+	int facts = scope == SCOPE_PERSONNEL, pkgs = 0, net = 0, any = 0;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < list[i].p->nrules; j++) {
+			r = &list[i].p->rules[j];
+			facts |= r->kind == RULE_MODEL_BAN ||
+			    r->kind == RULE_OS_MIN;
+			pkgs |= r->kind == RULE_PACKAGE_BAN;
+			net |= r->kind == RULE_EGRESS_DENY;
+		}
+	printf("Every read these profiles cause on this device:\n");
+	if (facts) {
+		printf("  property %s, %s, %s, %s (getprop on Android)%s\n",
+		    DEVICE_PROP_MANUFACTURER, DEVICE_PROP_MODEL,
+		    DEVICE_PROP_BUILD, DEVICE_PROP_OS,
+		    scope == SCOPE_PERSONNEL ? ";\n    manufacturer and "
+		    "model are sent in each report" : "");
+		any = 1;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < list[i].p->nrules; j++) {
+			r = &list[i].p->rules[j];
+			if (r->kind != RULE_SETTING ||
+			    setting_seen(list, i, j, r))
+				continue;
+			printf("  setting %s/%s (settings get on Android)\n",
+			    r->namespace, r->key);
+			any = 1;
+		}
+	if (pkgs) {
+		printf("  the lists of installed and of disabled packages (pm "
+		    "list packages [-d]),\n    compared on the device with "
+		    "the banned names; only those are reported\n");
+		any = 1;
+	}
+	if (net) {
+		printf("  the remote addresses of open TCP connections "
+		    "(netlink sock_diag, else\n    /proc/net/tcp and tcp6), "
+		    "compared on the device with the denied ranges\n");
+		any = 1;
+	}
+	if (!any)
+		printf("  nothing\n");
+	printf("No profile can make it read an identifier: the Android ID, "
+	    "Bluetooth and\nWi-Fi addresses and names, the device name, "
+	    "serial numbers, IMEI, MEID,\nICCID, IMSI, the phone number or "
+	    "accounts (profiles/README.md, \"Identifiers\").\n\n");
+}
+
 int
 info_cmd_explain(struct cmd_opts *o, int argc, char **argv)
 {
@@ -355,6 +437,7 @@ info_cmd_explain(struct cmd_opts *o, int argc, char **argv)
 			explain_rule(&list[i].p->rules[j], limit);
 		printf("\n");
 	}
+	explain_reads(list, n, a.scope);
 	info_report_fields(a.scope);
 	printf("\nThe agent never reads the IMEI or other hardware ids, the "
 	    "phone number,\ncontacts, messages, call logs, location, files or "

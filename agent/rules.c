@@ -5,9 +5,10 @@
  * Every reason is at most RULES_REASON_MAX - 1 bytes of printable ASCII.
  * Strings that come from the device (model, build, setting values, error
  * messages) are escaped and cut short before they go into a reason, and a
- * setting's value is shown only up to RULES_SHOW_VALUE bytes, so that a
+ * setting's value is shown only up to RULES_SHOW_VALUE bytes
+ * (IDENT_VALUE_SHOW, which the server holds reports to), so that a
  * reason never carries more of a device's data than a person needs to
- * act on it.
+ * act on it; a setting on the identifier deny-list is never read.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -18,6 +19,7 @@
 
 #include "muster/err.h"
 #include "muster/esc.h"
+#include "muster/ident.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "device/device.h"
@@ -25,7 +27,7 @@
 #include "rules.h"
 
 #define RULES_SHOW_NAME		64	/* bytes of a model, key, package */
-#define RULES_SHOW_VALUE	40	/* bytes of a setting's value */
+#define RULES_SHOW_VALUE	IDENT_VALUE_SHOW /* bytes of a setting's value */
 #define RULES_SHOW_MSG		160	/* bytes of an error message */
 #define RULES_LIST_MAX		120	/* bytes of a list of packages */
 /* Buffers for esc_str of each kind of text. */
@@ -36,6 +38,9 @@
 #define RULES_ADDR_SIZE		(INET6_ADDRSTRLEN + 8)
 /* "a:b::/128" */
 #define RULES_CIDR_SIZE		(INET6_ADDRSTRLEN + 4)
+
+_Static_assert(RULES_REASON_MAX - 1 <= IDENT_DETAIL_MAX,
+    "a reason must fit the detail the server accepts");
 
 static void	set_out(struct rule_outcome *, enum rule_result, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
@@ -297,6 +302,12 @@ eval_setting(const struct rule *r, struct rules_ctx *ctx,
 	    esc_str(r->namespace, RULES_SHOW_NAME, 0, ns),
 	    esc_str(r->key, RULES_SHOW_NAME, 0, key));
 	esc_str(r->expect, RULES_SHOW_VALUE, ESC_QUOTED, want);
+	/* Defence in depth: the loader refuses such a rule already. */
+	if (ident_setting_denied(r->namespace, r->key)) {
+		set_out(out, RESULT_ERROR, "%s names an identifier; not read",
+		    name);
+		return;
+	}
 	if (ctx->dev == NULL) {
 		set_out(out, RESULT_ERROR, "%s: no device to read", name);
 		return;

@@ -27,6 +27,7 @@
 #include "muster/cfgscan.h"
 #include "muster/err.h"
 #include "muster/esc.h"
+#include "muster/ident.h"
 #include "muster/profile.h"
 #include "muster/timefmt.h"
 
@@ -489,6 +490,13 @@ parse_kind_fields(struct ctx *c, const config_setting_t *g,
 		if ((rc = str_field(c, g, label, "key", SC_KEY, 1,
 		    &r->key)) < 0)
 			return rc;
+		if (ident_setting_denied(r->namespace, r->key))
+			return perr(c, cfgread_line1(config_setting_get_member(
+			    g, "key")), label, "setting %s/%s names an "
+			    "identifier (%s); Muster never reads one "
+			    "(profiles/README.md, \"Identifiers\")",
+			    r->namespace, r->key, ident_marker(r->key) != NULL ?
+			    ident_marker(r->key) : "on the deny-list");
 		if ((rc = str_field(c, g, label, "expect", SC_TEXT0, 1,
 		    &r->expect)) < 0)
 			return rc;

@@ -25,10 +25,12 @@ static const char report_usage[] =
 "  --config FILE  the server's configuration (default " CONFIG_DEFAULT_PATH ")\n"
 "  --by KEY       unit (default), rule, model or scope\n"
 "  --format FMT   table (default), csv (RFC 4180) or json (docs/rollup.md)\n"
-"  --as-of TIME   the state at TIME (YYYY-MM-DDTHH:MM:SSZ), from history\n"
+"  --as-of TIME   the state at TIME (YYYY-MM-DDTHH:MM:SSZ), from history;\n"
+"                 not before the store's first record, not in the future\n"
 "  --help         this text\n"
 "\n"
-"exit codes: 0 ok, 64 usage, 66 no data directory, 74 storage error,\n"
+"exit codes: 0 ok, 64 usage, 65 --as-of before the first record,\n"
+"            66 no data directory, 74 storage error,\n"
 "            78 bad configuration\n";
 
 static const char devices_usage[] =
@@ -115,6 +117,9 @@ cli_report(int argc, char **argv)
 			if (timefmt_parse(optarg, &q.as_of) != 0)
 				return usage_err("report", "--as-of must be "
 				    "YYYY-MM-DDTHH:MM:SSZ (UTC), not", optarg);
+			/* 0 asks for the present; the epoch is a past. */
+			if (q.as_of == 0)
+				q.as_of = -1;
 			break;
 		case 'h':
 			fputs(report_usage, stdout);

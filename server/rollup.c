@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "muster/profile.h"
+#include "muster/timefmt.h"
 #include "htab.h"
 #include "rollup.h"
 #include "store.h"
@@ -745,6 +746,31 @@ rollup_free(struct rollup *r)
 	free(r);
 }
 
+/*
+ * An as-of time the store can answer: not before its first record, of
+ * which there must be one (else the answer would be zeros that look like
+ * a fact).  MUSTER_EDATA otherwise.
+ */
+static int
+past_ok(const struct ctx *c, struct muster_err *e)
+{
+	char t[TIMEFMT_LEN];
+	time_t first;
+	int rc, any;
+
+	if ((rc = store_read_first(c->rd, &first, &any, e)) != 0)
+		return rc;
+	if (!any)
+		return err_set(e, MUSTER_EDATA, "the store holds no record "
+		    "yet: there is no past to answer from");
+	if (c->at < first) {
+		timefmt_format(first, t);
+		return err_set(e, MUSTER_EDATA, "the as-of time is before the "
+		    "store's first record (%s)", t);
+	}
+	return 0;
+}
+
 int
 rollup_compute(struct rollup_db *db, const struct rollup_query *q,
     struct rollup **out, struct muster_err *e)
@@ -773,6 +799,7 @@ rollup_compute(struct rollup_db *db, const struct rollup_query *q,
 	c.past = r->past;
 	/* One snapshot for every read of the answer. */
 	if ((rc = store_read_begin(c.rd, e)) != 0 ||
+	    (c.past && (rc = past_ok(&c, e)) != 0) ||
 	    (rc = ctx_profiles(&c, e)) != 0)
 		goto out;
 	ctx_when(&c);

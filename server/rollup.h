@@ -126,8 +126,9 @@ int	rollup_intervals(struct rollup_db *db, time_t at, int past,
 /*
  * Computes the roll-up q asks for, in one read transaction, into a new
  * *out (rollup_free).  MUSTER_EUSAGE for an as_of later than now;
- * MUSTER_ETEMP when the store stayed busy, MUSTER_EIO on other store
- * errors.
+ * MUSTER_EDATA for one before the store's first record (or any as_of
+ * when it holds none); MUSTER_ETEMP when the store stayed busy,
+ * MUSTER_EIO on other store errors.
  */
 int	rollup_compute(struct rollup_db *db, const struct rollup_query *q,
 	    struct rollup **out, struct muster_err *e);

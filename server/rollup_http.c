@@ -105,11 +105,17 @@ rollup_http(const char *data_dir, const char *by, const char *format,
 		    body, len, ctype, status);
 		goto out;
 	}
+	/* 0 asks for the present; the epoch is a past. */
+	if (as_of != NULL && q.as_of == 0)
+		q.as_of = -1;
 	if ((rc = rollup_open(data_dir, &db, e)) != 0 ||
 	    (rc = rollup_http_run(db, &q, fmt, body, len, e)) != 0) {
 		if (rc == MUSTER_EUSAGE)
 			(void)http_error(400, "as_of is in the future", body,
 			    len, ctype, status);
+		else if (rc == MUSTER_EDATA && as_of != NULL)
+			(void)http_error(400, "as_of is before the store's "
+			    "first record", body, len, ctype, status);
 		else if (rc == MUSTER_ETEMP)
 			(void)http_error(503, "store busy, try again", body,
 			    len, ctype, status);

@@ -30,6 +30,7 @@
 #include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "reportcheck.h"
 #include "rollup.h"
 #include "route.h"
 #include "srv.h"
@@ -176,6 +177,16 @@ hdr(const struct route_request *rq, const char *name)
 	return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
+/*
+ * A device as a log line names it: a family device never by its id, so
+ * that no log outlives a member's unenrollment with a byte of theirs.
+ */
+static const char *
+log_who(enum profile_scope scope, const char *id)
+{
+	return scope == SCOPE_FAMILY ? "(a family device)" : id;
+}
+
 static int
 device_id_ok(const char *s)
 {
@@ -278,7 +289,8 @@ device_auth(const struct route_request *rq, const void *msg, size_t len,
 		return -1;
 	}
 	if (crypto_sign_verify_detached(sig, msg, len, d->pk) != 0) {
-		log_info("device %s: bad signature on %s", d->id, rq->path);
+		log_info("device %s: bad signature on %s",
+		    log_who(d->scope, d->id), rq->path);
 		route_reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
 		return -1;
 	}
@@ -520,7 +532,8 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 		goto out;
 	}
 	if (token_expired(&t, time(NULL))) {
-		log_info("enroll: token %s expired", t.id);
+		log_info("enroll: token %s expired",
+		    log_who(t.scope, t.id));
 		route_reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
 		goto out;
 	}
@@ -547,7 +560,8 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	if (consent != NULL) {
 		if ((why = consent_check(consent, &t, &c, &remediate)) !=
 		    NULL) {
-			log_info("enroll: token %s: %s", t.id, why);
+			log_info("enroll: token %s: %s",
+			    log_who(t.scope, t.id), why);
 			route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
 			goto out;
 		}
@@ -569,15 +583,19 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	j = (struct enroll_job){ &d, t.expires, consent != NULL ? &c : NULL };
 	if ((rc = writer_run(rq->srv->writer, job_enroll, &j, &e)) != 0) {
 		if (rc == MUSTER_ETRUST) {
-			log_info("enroll: %s", e.msg);
+			log_info("enroll: %s", t.scope == SCOPE_FAMILY ?
+			    "a family token was used or revoked" : e.msg);
 			route_reply_error(out, MHD_HTTP_FORBIDDEN,
 			    "token used or revoked");
 		} else
 			reply_store_error(out, "enroll", rc, &e);
 		goto out;
 	}
-	log_info("device %s enrolled with token %s (%s)", d.id, t.id,
-	    profile_scope_name(t.scope));
+	if (t.scope == SCOPE_FAMILY)
+		log_info("a family device enrolled");
+	else
+		log_info("device %s enrolled with token %s (%s)", d.id, t.id,
+		    profile_scope_name(t.scope));
 	/*
 	 * Enrolled and committed: from here the answer is 201 whatever
 	 * happens, or the device would retry with its spent token.  Without
@@ -661,7 +679,7 @@ route_enroll_preview(const struct route_request *rq, struct route_reply *out)
 		    "internal error");
 		goto out;
 	}
-	log_debug("preview: family profile shown for token %s", t.id);
+	log_debug("preview: family profile shown");
 	reply_text(out, MHD_HTTP_OK, "{\"profile\":%s}",
 	    prof != NULL ? prof : "null");
 out:
@@ -874,6 +892,7 @@ struct report_job {
 	struct store_report	 r;
 	enum store_put		 res;
 	char			 device[DEVICE_ID_HEX];
+	enum profile_scope	 scope;		/* for the log */
 	json_t			*o;
 	const char		**failing;
 };
@@ -923,9 +942,14 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 		break;
 	case STORE_REPLAY:
 		log_warn("device %s: replayed report seq %lld with other "
-		    "bytes (a cloned device key?)", j->device,
+		    "bytes (a cloned device key?)",
+		    log_who(j->scope, j->device),
 		    (long long)j->r.seq);
 		route_reply_error(out, MHD_HTTP_CONFLICT, "replay");
+		break;
+	case STORE_BACKDATED:
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report time is "
+		    "before the device's previous report");
 		break;
 	}
 out:
@@ -963,7 +987,8 @@ route_report(const struct route_request *rq, struct route_reply *out)
 		goto out;
 	}
 	if ((rc = report_validate(j->o, d.scope, d.id, &f, &why)) != 0) {
-		log_debug("device %s: report refused: %s", d.id, why);
+		log_debug("device %s: report refused: %s",
+		    log_who(d.scope, d.id), why);
 		if (rc == MUSTER_EINTERNAL)
 			route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			    "internal error");
@@ -972,6 +997,8 @@ route_report(const struct route_request *rq, struct route_reply *out)
 		goto out;
 	}
 	j->failing = f.failing;
+	if (reportcheck_report(rq, &d, j->o, &f, out) != 0)
+		goto out;
 	j->r.seq = f.seq;
 	j->r.time = f.time;
 	j->r.profile = f.profile;
@@ -981,6 +1008,7 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->r.failing = f.failing;
 	j->r.nfailing = f.nfailing;
 	memcpy(j->device, d.id, sizeof j->device);
+	j->scope = d.scope;
 	j->r.device = j->device;
 	j->r.body = (const unsigned char *)rq->body;
 	j->r.len = rq->len;
@@ -1045,7 +1073,8 @@ route_unenroll(const struct route_request *rq, struct route_reply *out)
 		reply_store_error(out, "unenroll", rc, &e);
 		goto out;
 	}
-	log_info("device %s unenrolled; its data is deleted", d.id);
+	log_info("device %s unenrolled; its data is deleted",
+	    log_who(d.scope, d.id));
 	reply_json(out, MHD_HTTP_OK, json_pack("{s:s,s:s}", "device", d.id,
 	    "status", "unenrolled"));
 out:

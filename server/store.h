@@ -79,6 +79,8 @@ enum store_put {
 	STORE_STORED,		/* new: 202 */
 	STORE_DUPLICATE,	/* same seq, same bytes: 200 */
 	STORE_REPLAY,		/* seq not above the newest, other bytes: 409 */
+	STORE_BACKDATED,	/* a new seq whose time is before the newest
+				   report's: nothing stored, 400 */
 };
 
 /*
@@ -123,9 +125,11 @@ int	store_device_get(struct store *st, const char *id,
 	    struct store_device *d, struct muster_err *e);
 
 /*
- * Stores a report unless it is a duplicate or a replay (*res says which),
- * updating the device's latest status, its failing rules, and its status
- * history when the status changed.
+ * Stores a report unless it is a duplicate, a replay or back-dated (*res
+ * says which), updating the device's latest status, its failing rules,
+ * and its status history when the status changed.  History is appended
+ * in time order: a report whose time is before the device's newest
+ * report's is STORE_BACKDATED and changes nothing.
  */
 int	store_report_put(struct store *st, const struct store_report *r,
 	    enum store_put *res, struct muster_err *e);
@@ -149,13 +153,26 @@ int	store_token_get(struct store *st, const char *token_id, int *used,
 
 /*
  * Deletes a device, its reports, history, failing rules and consent
- * receipt (the tables cascade from devices), and the revocation of its
- * id if it was revoked.  With secure_delete the bytes are overwritten;
- * what the WAL still holds goes at the next checkpoint.  MUSTER_ENOINPUT
- * when the device is unknown.
+ * receipt (the tables cascade from devices), the revocation of its id if
+ * it was revoked, and for a family device its token's row unless the
+ * token is revoked.  With secure_delete the bytes are overwritten; what
+ * the WAL still holds goes when the transaction commits: store_commit
+ * then runs store_scrub.  MUSTER_ENOINPUT when the device is unknown.
  */
 int	store_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);
+
+/*
+ * After a deletion has committed: checkpoints the WAL into the database
+ * file and truncates it to zero bytes, so that no old frame keeps a byte
+ * of what was deleted (docs/privacy.md, "Gone means gone").  Returns 0
+ * when done or when nothing is pending, MUSTER_ETEMP when a reader of an
+ * older snapshot blocked it (still pending: call it again later), or
+ * MUSTER_EIO.  store_commit calls it; the writer retries while
+ * store_scrub_pending says 1.
+ */
+int	store_scrub(struct store *st, struct muster_err *e);
+int	store_scrub_pending(const struct store *st);
 
 /* Publishes a profile; the server keeps the newest per scope. */
 int	store_profile_put(struct store *st, const struct profile *p,
@@ -322,6 +339,15 @@ void	store_read_end(struct store_read *rd);
  */
 int	store_read_profile(struct store_read *rd, enum profile_scope scope,
 	    const time_t *published_by, char **bytes, size_t *len,
+	    struct muster_err *e);
+
+/*
+ * The time of the store's first record (its first enrollment or profile
+ * publication) into *first with *any 1; *any 0 when it holds none yet.
+ * An --as-of before it has nothing to answer from.  Errors as
+ * store_read_begin.
+ */
+int	store_read_first(struct store_read *rd, time_t *first, int *any,
 	    struct muster_err *e);
 
 /*

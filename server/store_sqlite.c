@@ -28,6 +28,14 @@
 #define STORE_DB_NAME		STORE_DB_FILE
 #define STORE_BUSY_MS		10000
 #define STORE_HASH_BYTES	crypto_generichash_BYTES
+/*
+ * How long the checkpoint after a deletion waits for readers of an older
+ * snapshot before it gives up for now: briefly at the commit (every write
+ * of the batch waits for it), longer when the idle writer retries
+ * (WRITER_SCRUB_RETRY_S, writer.c).
+ */
+#define STORE_SCRUB_COMMIT_MS	20
+#define STORE_SCRUB_BUSY_MS	200
 
 /*
  * A family device's consent receipt: what the receipt says, and the exact
@@ -47,6 +55,15 @@
 "  body BLOB NOT NULL,"			/* the signed enrollment body */\
 "  sig BLOB NOT NULL CHECK (length(sig) = 64)"\
 ") WITHOUT ROWID;"
+
+/* Created if missing on every writable open, like reports_device_time. */
+#define HISTORY_APPEND_ONLY_SQL \
+"CREATE TRIGGER IF NOT EXISTS status_history_append_only "\
+"BEFORE UPDATE ON status_history "\
+"BEGIN SELECT RAISE(ABORT, 'status history is append-only'); END;"\
+"CREATE TRIGGER IF NOT EXISTS failing_history_append_only "\
+"BEFORE UPDATE ON failing_history "\
+"BEGIN SELECT RAISE(ABORT, 'failing history is append-only'); END;"
 
 static const char schema_sql[] =
 "CREATE TABLE tokens ("
@@ -164,6 +181,7 @@ enum stmt_id {
 	ST_PROFILE_CURRENT,
 	ST_PROFILE_FIND,
 	ST_TOKEN_DEVICE,
+	ST_TOKEN_FORGET,
 	ST_COUNT_DEVICES,
 	ST_COUNT_REPORTS,
 	ST__N
@@ -185,7 +203,7 @@ static const char *const stmt_sql[ST__N] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DEVICE_GET] = "SELECT pubkey, scope, unit, person, model, "
 	    "token_id, enrolled, revoked, last_seq FROM devices WHERE id = ?1",
-	[ST_DEVICE_LAST] = "SELECT last_seq, last_status, revoked "
+	[ST_DEVICE_LAST] = "SELECT last_seq, last_status, revoked, last_time "
 	    "FROM devices WHERE id = ?1",
 	[ST_DEVICE_UPDATE] = "UPDATE devices SET last_seq = ?2, "
 	    "last_time = ?3, last_received = ?4, last_status = ?5, "
@@ -230,6 +248,9 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_PROFILE_FIND] = "SELECT id, serial, expires, published, bytes, "
 	    "sig FROM profiles WHERE id = ?1 AND serial = ?2",
 	[ST_TOKEN_DEVICE] = "SELECT id FROM devices WHERE token_id = ?1",
+	/* A revoked token stays, or the revocation would be lost with it. */
+	[ST_TOKEN_FORGET] = "DELETE FROM tokens "
+	    "WHERE id = ?1 AND revoked IS NULL",
 	[ST_COUNT_DEVICES] = "SELECT count(*) FROM devices "
 	    "WHERE revoked IS NULL",
 	[ST_COUNT_REPORTS] = "SELECT count(*) FROM reports",
@@ -240,6 +261,7 @@ struct store {
 	int		 readonly;
 	sqlite3_stmt	*stmt[ST__N];
 	int		 err;	/* what the last failed stmt() returned */
+	int		 scrub;	/* a deletion's bytes may be in the WAL */
 };
 
 /* Maps the last SQLite error of st to a MUSTER_E* value and message. */
@@ -398,6 +420,12 @@ schema(struct store *st, struct muster_err *e)
 	if ((rc = exec(st, "CREATE INDEX IF NOT EXISTS reports_device_time "
 	    "ON reports (device, time);", e)) != 0)
 		goto out;
+	/*
+	 * History is append-only: nothing rewrites a row, only a device's
+	 * deletion removes its rows (docs/privacy.md).
+	 */
+	if ((rc = exec(st, HISTORY_APPEND_ONLY_SQL, e)) != 0)
+		goto out;
 	rc = exec(st, "COMMIT", e);
 out:
 	if (rc != 0)
@@ -526,10 +554,59 @@ store_begin(struct store *st, struct muster_err *e)
 	return run_plain(st, ST_BEGIN, e);
 }
 
+static int	scrub(struct store *, int, struct muster_err *);
+
 int
 store_commit(struct store *st, struct muster_err *e)
 {
-	return run_plain(st, ST_COMMIT, e);
+	int rc;
+
+	if ((rc = run_plain(st, ST_COMMIT, e)) == 0 && st->scrub)
+		(void)scrub(st, STORE_SCRUB_COMMIT_MS, NULL); /* or later */
+	return rc;
+}
+
+int
+store_scrub_pending(const struct store *st)
+{
+	return st != NULL && st->scrub;
+}
+
+int
+store_scrub(struct store *st, struct muster_err *e)
+{
+	return scrub(st, STORE_SCRUB_BUSY_MS, e);
+}
+
+/* store_scrub, waiting at most busy_ms for readers. */
+static int
+scrub(struct store *st, int busy_ms, struct muster_err *e)
+{
+	int nlog = -1, nckpt = -1, rc;
+
+	if (!st->scrub)
+		return 0;
+	if (!sqlite3_get_autocommit(st->db))
+		return err_set(e, MUSTER_ETEMP, "store: checkpoint inside a "
+		    "transaction");
+	/*
+	 * TRUNCATE copies every frame into the database file (whose freed
+	 * bytes secure_delete has zeroed) and cuts the WAL to zero bytes, so
+	 * that no old frame keeps what was deleted.  It waits for readers of
+	 * an older snapshot, but only briefly: the writer tries again.
+	 */
+	sqlite3_busy_timeout(st->db, busy_ms);
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED ||
+	    (rc == SQLITE_OK && nlog != 0))
+		return err_set(e, MUSTER_ETEMP, "store: checkpoint blocked "
+		    "by a reader; will retry");
+	if (rc != SQLITE_OK)
+		return db_err(st, "checkpoint", e);
+	st->scrub = 0;
+	return 0;
 }
 
 void
@@ -778,8 +855,8 @@ store_report_put(struct store *st, const struct store_report *r,
 	const char *status = r->compliant ? "compliant" : "noncompliant";
 	sqlite3_stmt *s;
 	int64_t last_seq;
-	time_t now = time(NULL);
-	int rc, step, revoked;
+	time_t now = time(NULL), last_time;
+	int rc, step, revoked, has_last;
 
 	if ((s = stmt(st, ST_DEVICE_LAST, e)) == NULL)
 		return st->err;
@@ -794,6 +871,8 @@ store_report_put(struct store *st, const struct store_report *r,
 	last_seq = sqlite3_column_int64(s, 0);
 	copy_col(last_status, sizeof last_status, s, 1);
 	revoked = sqlite3_column_type(s, 2) != SQLITE_NULL;
+	has_last = sqlite3_column_type(s, 3) != SQLITE_NULL;
+	last_time = (time_t)sqlite3_column_int64(s, 3);
 	done(s);
 	if (revoked)
 		return err_set(e, MUSTER_ETRUST, "device revoked");
@@ -817,6 +896,11 @@ store_report_put(struct store *st, const struct store_report *r,
 			rc = db_err(st, "report", e);
 		done(s);
 		return rc;
+	}
+	/* History is appended in time order, never written before its end. */
+	if (has_last && r->time < last_time) {
+		*res = STORE_BACKDATED;
+		return 0;
 	}
 
 	if ((s = stmt(st, ST_REPORT_INSERT, e)) == NULL)
@@ -978,9 +1062,12 @@ store_token_revoked(struct store *st, const char *token_id, int *revoked,
 int
 store_device_delete(struct store *st, const char *id, struct muster_err *e)
 {
+	struct store_device d;
 	sqlite3_stmt *s;
 	int rc;
 
+	if ((rc = store_device_get(st, id, &d, e)) != 0)
+		return rc;
 	if ((s = stmt(st, ST_DEVICE_DELETE, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, id);
@@ -988,11 +1075,22 @@ store_device_delete(struct store *st, const char *id, struct muster_err *e)
 		return rc;
 	if (sqlite3_changes(st->db) == 0)
 		return err_set(e, MUSTER_ENOINPUT, "unknown device");
+	st->scrub = 1;
 	/* A revoked device's id is all that would be left of it. */
 	if ((s = stmt(st, ST_REVOKE_FORGET, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, id);
-	return run(st, s, "revocation delete", e);
+	if ((rc = run(st, s, "revocation delete", e)) != 0 ||
+	    d.scope != SCOPE_FAMILY)
+		return rc;
+	/*
+	 * A family member's token id names them in the organisation's
+	 * roster: forget it, unless a revocation of it must hold.
+	 */
+	if ((s = stmt(st, ST_TOKEN_FORGET, e)) == NULL)
+		return st->err;
+	bind_text(s, 1, d.token_id);
+	return run(st, s, "token delete", e);
 }
 
 static int

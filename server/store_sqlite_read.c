@@ -507,3 +507,34 @@ store_cursor_close(struct store_cursor *cur)
 	sqlite3_finalize(cur->s);
 	free(cur);
 }
+
+/*
+ * The store's first record: its first enrollment or publication (history
+ * before the first enrollment counts no device, so it is not read).
+ */
+static const char first_sql[] =
+"SELECT min(t) FROM (SELECT min(enrolled) AS t FROM devices "
+"UNION ALL SELECT min(published) FROM profiles)";
+
+int
+store_read_first(struct store_read *rd, time_t *first, int *any,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	*first = 0;
+	*any = 0;
+	if (rd->db == NULL)
+		return 0;
+	if ((rc = db_prepare(rd->db, first_sql, &s, e)) != 0)
+		return rc;
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*first = (time_t)sqlite3_column_int64(s, 0);
+		*any = 1;
+	} else if (step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = db_err(rd->db, "first record", e);
+	sqlite3_finalize(s);
+	return rc;
+}

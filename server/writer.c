@@ -104,6 +104,27 @@ writer_kick(struct writer *w)
 		pthread_cond_signal(&w->cond);
 }
 
+/*
+ * A deletion's checkpoint that a reader blocked (store_scrub): waits up
+ * to WRITER_SCRUB_RETRY_S for a job, and when none came tries again.
+ * Called with w->mu held, which it drops around the attempt.
+ */
+static void
+writer_scrub(struct writer *w)
+{
+	struct muster_err err;
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += WRITER_SCRUB_RETRY_S;
+	if (pthread_cond_timedwait(&w->cond, &w->mu, &until) != ETIMEDOUT)
+		return;
+	pthread_mutex_unlock(&w->mu);
+	if (store_scrub(w->st, &err) != 0)
+		log_debug("%s", err.msg);
+	pthread_mutex_lock(&w->mu);
+}
+
 static void *
 writer_main(void *cls)
 {
@@ -116,7 +137,10 @@ writer_main(void *cls)
 	for (;;) {
 		while (w->head == NULL && !w->stopping) {
 			w->idle = 1;
-			pthread_cond_wait(&w->cond, &w->mu);
+			if (store_scrub_pending(w->st))
+				writer_scrub(w);
+			else
+				pthread_cond_wait(&w->cond, &w->mu);
 			w->idle = 0;
 		}
 		if (w->head == NULL)

@@ -17,6 +17,7 @@
 
 #define WRITER_BATCH_MAX	1024	/* jobs in one transaction */
 #define WRITER_GATHER_US	1000	/* longest wait for jobs on their way */
+#define WRITER_SCRUB_RETRY_S	1	/* a blocked post-deletion checkpoint */
 
 struct writer;
 

@@ -1,14 +1,16 @@
 /*
  * device: the spec dispatch and the argument checks every backend relies
  * on; see device.h.  A backend sees only a namespace from the fixed list,
- * a key or package name from a strict charset and a value that is
- * printable UTF-8, whatever the caller passed.
+ * a key or package name from a strict charset, never a setting on the
+ * identifier deny-list (muster/ident.h), and a value that is printable
+ * UTF-8, whatever the caller passed.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "muster/err.h"
+#include "muster/ident.h"
 #include "device.h"
 #include "device_impl.h"
 
@@ -162,6 +164,11 @@ check_setting(struct device *d, const char *ns, const char *key,
 	if (!device_key_ok(key))
 		return err_set(e, MUSTER_EUSAGE, "%s: bad settings key (want "
 		    "1 to %d of A-Z a-z 0-9 . _ -)", d->name, DEVICE_KEY_MAX);
+	/* The read gate: no backend runs a command for an identifier. */
+	if (ident_setting_denied(ns, key))
+		return err_set(e, MUSTER_EUSAGE, "%s: %s/%s names an "
+		    "identifier; the agent never reads or writes one",
+		    d->name, ns, key);
 	return 0;
 }
 

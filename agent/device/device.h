@@ -26,6 +26,15 @@
 
 struct device;
 
+/*
+ * The Android system properties behind the four facts (getprop), and the
+ * only properties the agent ever reads; `muster-agent explain` names them.
+ */
+#define DEVICE_PROP_MANUFACTURER	"ro.product.manufacturer"
+#define DEVICE_PROP_MODEL		"ro.product.model"
+#define DEVICE_PROP_BUILD		"ro.build.version.incremental"
+#define DEVICE_PROP_OS			"ro.build.version.release"
+
 struct device_facts {
 	char	manufacturer[DEVICE_FACT_MAX];
 	char	model[DEVICE_FACT_MAX];

@@ -41,6 +41,7 @@
 
 #include "muster/err.h"
 #include "muster/fs.h"
+#include "muster/ident.h"
 #include "device.h"
 #include "device_impl.h"
 
@@ -422,6 +423,9 @@ getprop(struct device *d, const char *prop, char *dst, size_t size,
 	size_t n;
 	int rc;
 
+	if (ident_prop_denied(prop))
+		return err_set(e, MUSTER_EUSAGE, "%s: property %s names an "
+		    "identifier; the agent never reads one", d->name, prop);
 	snprintf(what, sizeof what, "getprop %s", prop);
 	if ((rc = run(d, argv, &out, &n, e)) == 0)
 		rc = one_line(d, what, out, n, dst, size, e);
@@ -434,13 +438,13 @@ android_facts(struct device *d, struct device_facts *f, struct muster_err *e)
 {
 	int rc;
 
-	if ((rc = getprop(d, "ro.product.manufacturer", f->manufacturer,
+	if ((rc = getprop(d, DEVICE_PROP_MANUFACTURER, f->manufacturer,
 	    sizeof f->manufacturer, e)) < 0 ||
-	    (rc = getprop(d, "ro.product.model", f->model, sizeof f->model,
+	    (rc = getprop(d, DEVICE_PROP_MODEL, f->model, sizeof f->model,
 	    e)) < 0 ||
-	    (rc = getprop(d, "ro.build.version.incremental", f->build,
+	    (rc = getprop(d, DEVICE_PROP_BUILD, f->build,
 	    sizeof f->build, e)) < 0 ||
-	    (rc = getprop(d, "ro.build.version.release", f->os_version,
+	    (rc = getprop(d, DEVICE_PROP_OS, f->os_version,
 	    sizeof f->os_version, e)) < 0)
 		return rc;
 	return 0;

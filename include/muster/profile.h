@@ -106,7 +106,8 @@ struct profile {
  * Refuses: more than PROFILE_MAX_BYTES, NUL bytes, any @include directive,
  * libconfig syntax errors, unknown or missing fields, wrong types, unknown
  * rule kinds, severities, actions or scopes, duplicate rule ids, bad ids,
- * bad CIDRs, bad dates, empty lists.  Returns 0 and a new profile in *out,
+ * bad CIDRs, bad dates, empty lists, a setting rule whose key names an
+ * identifier (muster/ident.h).  Returns 0 and a new profile in *out,
  * or MUSTER_EDATA (MUSTER_EINTERNAL on allocation failure) with *out NULL.
  */
 int	profile_parse(const char *name, const char *buf, size_t len,

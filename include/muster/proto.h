@@ -35,6 +35,8 @@
  */
 #define PROTO_GET_PREFIX	"muster-get-v1\n"
 #define PROTO_GET_SKEW		300	/* seconds */
+/* A report's time may be at most this far ahead of the server's clock. */
+#define PROTO_REPORT_SKEW	300	/* seconds */
 #define PROTO_TIME_LEN		TIMEFMT_CHARS	/* YYYY-MM-DDTHH:MM:SSZ */
 
 /* The API (docs/protocol.md). */

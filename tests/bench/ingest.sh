@@ -13,6 +13,7 @@ set -eu
 : "${MUSTER_BIN:?set MUSTER_BIN to the bin directory of a build}"
 MUSTER_BIN=$(cd "$MUSTER_BIN" && pwd)
 INGEST=$MUSTER_BIN/../tests/tools/ingest
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DEVICES=${DEVICES:-200}
 REPORTS=${REPORTS:-50}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -42,6 +43,10 @@ run() {
 		[ "$("${CURL[@]}" "$U/healthz" 2>/dev/null)" = ok ] && break
 		sleep 0.1
 	done
+	# The profile the reports name (the server checks them against it).
+	cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
+	"$MUSTER_BIN/muster-enroll" sign --org org p.cfg >/dev/null
+	"$MUSTER_BIN/muster-enroll" publish --org org p.cfg >/dev/null
 
 	out=$(MUSTER_SERVER_PID=$SPID "$INGEST" org "$U" "$DEVICES" "$REPORTS" \
 	    "$CONNECTIONS" 2>ingest.err) || true

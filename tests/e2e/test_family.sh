@@ -286,17 +286,17 @@ t_check "no personnel profile installed" test ! -e "$T/sa/profiles/iaf-personnel
 # --- a hand-signed family report with more than ids and results ------------
 devkey_pem "$T/sa" a.pem
 NEXT=$(( $(cat "$T/sa/seq") + 1 ))
-printf '{"device":"%s","seq":%d,"time":"2026-11-21T10:00:00Z","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"results":[{"rule":"cloud-backup-off","result":"fail","detail":"secure/mi_cloud_backup_enabled is \\"1\\""}]}' \
-    "$DA" "$NEXT" >fr-detail.json
+printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"results":[{"rule":"cloud-backup-off","result":"fail","detail":"secure/mi_cloud_backup_enabled is \\"1\\""}]}' \
+    "$DA" "$NEXT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >fr-detail.json
 post "family report with a detail: 400" 400 /v1/report fr-detail.json a.pem "$DA"
 t_grep "400 says family results carry no detail" 'no detail' "$T/body"
 t_check "the report with a detail is not stored" \
     test "$(q "SELECT count(*) FROM reports WHERE device = '$DA' AND seq = $NEXT")" = 0
-printf '{"device":"%s","seq":%d,"time":"2026-11-21T10:00:00Z","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"model":"Xiaomi HM 1SW","results":[{"rule":"cloud-backup-off","result":"fail"}]}' \
-    "$DA" "$NEXT" >fr-model.json
+printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"model":"Xiaomi HM 1SW","results":[{"rule":"cloud-backup-off","result":"fail"}]}' \
+    "$DA" "$NEXT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >fr-model.json
 post "family report with a model: 400" 400 /v1/report fr-model.json a.pem "$DA"
-printf '{"device":"%s","seq":%d,"time":"2026-11-21T10:00:00Z","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"results":[{"rule":"cloud-backup-off","result":"fail"}]}' \
-    "$DA" "$NEXT" >fr-ok.json
+printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"results":[{"rule":"cloud-backup-off","result":"fail"}]}' \
+    "$DA" "$NEXT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >fr-ok.json
 post "the same report, ids and results only: 202 (the key is right)" 202 /v1/report fr-ok.json a.pem "$DA"
 t_check "and that one is stored" \
     test "$(q "SELECT count(*) FROM reports WHERE device = '$DA' AND seq = $NEXT")" = 1

@@ -179,8 +179,8 @@ t_exit 0 "report --by rule --format json" R --by rule --format json
 t_grep "rule json: Redmi ban" '\{"rule": "redmi-1s-unfixed", "severity": "critical", "title": "[^"]*", "scopes": \["personnel", "family"\], "devices": 9, "failing": 2\}' "$T/out"
 
 # --- the past
-t_exit 0 "--as-of before anything was enrolled" R --as-of 2020-01-01T00:00:00Z --format csv
-t_row "as of 2020: zeros" ",0,0,0,0,0,0,no"
+t_exit 65 "--as-of before anything was enrolled or published" R --as-of 2020-01-01T00:00:00Z --format csv
+t_err_line "--as-of 2020: one line" "before the store.s first record"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 t_exit 0 "--as-of now" R --as-of "$now" --format csv
 t_row "as of now: as the present" ",9,6,2,0,1,5,yes"

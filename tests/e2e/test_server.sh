@@ -72,11 +72,13 @@ getp() {
 	    -H "Muster-Signature: $sig" "$@" "$U/v1/profile"
 }
 
-# report FILE DEVICE SEQ STATUS RESULTS [EXTRA]: writes a report body.
+# report FILE DEVICE SEQ STATUS RESULTS [EXTRA]: writes a report body,
+# timed now, naming the profile $RPROF (default iaf-personnel) serial 1.
 report() {
-	printf '{"device":"%s","seq":%s,"time":"2026-11-21T10:00:00Z",'\
-'"profile":"iaf-personnel","serial":1,"status":"%s","dropped":0%s,'\
-'"results":[%s]}' "$2" "$3" "$4" "${6:-}" "$5" >"$1"
+	printf '{"device":"%s","seq":%s,"time":"%s",'\
+'"profile":"%s","serial":1,"status":"%s","dropped":0%s,'\
+'"results":[%s]}' "$2" "$3" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	    "${RPROF:-iaf-personnel}" "$4" "${6:-}" "$5" >"$1"
 }
 
 # publish_json PROFILE SIG OUT: the admin publish body, built by hand.
@@ -262,7 +264,7 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	t_grep "family device gets the family profile" '"id":"family-optin"' "$T/body"
 
 	# --- reports -----------------------------------------------------
-	report r1.json "$D1" 1 noncompliant '{"rule":"redmi-1s-unfixed","result":"fail","detail":"model \"HM 1SW\" is banned"},{"rule":"cloud-sync-off","result":"pass"}' ',"model":"Xiaomi HM 1SW"'
+	report r1.json "$D1" 1 noncompliant '{"rule":"redmi-1s-unfixed","result":"fail","detail":"model \"HM 1SW\" is banned"},{"rule":"mi-cloud-sync-off","result":"pass"}' ',"model":"Xiaomi HM 1SW"'
 	post "report seq 1: 202" 202 /v1/report r1.json dev1.pem "$D1"
 	post "report seq 1 again: 200" 200 /v1/report r1.json dev1.pem "$D1"
 	report r1b.json "$D1" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"}'
@@ -284,7 +286,7 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	post "family report with detail: 400" 400 /v1/report f1.json dev2.pem "$D2"
 	report f2.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"}' ',"model":"Xiaomi HM 1SW"'
 	post "family report with a model: 400" 400 /v1/report f2.json dev2.pem "$D2"
-	report f3.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"}'
+	RPROF=family-optin report f3.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"}'
 	post "family report: 202" 202 /v1/report f3.json dev2.pem "$D2"
 	code "metrics after reports" 200 "$U/metrics"
 	t_grep "metrics: 3 reports stored" '^muster_reports_stored_total 3$' "$T/body"
@@ -341,7 +343,7 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	D4=$(sed -n 's/.*"device":"\([0-9a-f]\{32\}\)".*/\1/p' "$T/body")
 	# Pre-sign 300 reports, then send them one after another.
 	for s in $(seq 1 300); do
-		report "s$s.json" "$D4" "$s" compliant '{"rule":"a","result":"pass"}'
+		report "s$s.json" "$D4" "$s" compliant '{"rule":"redmi-1s-unfixed","result":"pass"}'
 		sign dev4.pem "s$s.json" >"s$s.sig"
 	done
 	(

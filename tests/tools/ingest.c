@@ -13,7 +13,10 @@
  * report, so the history tables see some writes), and posts every report over
  * CONNECTIONS keep-alive HTTPS connections (libcurl multi, one thread,
  * the server's key pinned).  A device's reports go in seq order over one
- * connection.  The raw crypto_sign_verify_detached rate on one core (this
+ * connection.  Reports are timed when they are signed and name the rules
+ * of profiles/iaf-personnel.cfg serial 1, which the caller publishes
+ * first: the server refuses a time outside its window and a profile or
+ * rule it does not hold.  The raw crypto_sign_verify_detached rate on one core (this
  * thread) is measured just before and just after, and their mean is the
  * baseline.  With MUSTER_SERVER_PID set, the server's CPU time during the
  * load is read from /proc.
@@ -48,6 +51,7 @@
 #include "muster/fs.h"
 #include "muster/proto.h"
 #include "muster/sig.h"
+#include "muster/timefmt.h"
 #include "muster/token.h"
 
 #define BODY_MAX	1024		/* bytes of one generated report */
@@ -308,23 +312,26 @@ static void
 sign_all(void)
 {
 	size_t i, s;
-	char body[BODY_MAX];
+	char body[BODY_MAX], now[TIMEFMT_LEN];
 	int n;
 
+	/* Timed now: the server refuses a time outside its window. */
+	timefmt_format(time(NULL), now);
 	for (i = 0; i < ndevices; i++)
 		for (s = 1; s <= nreports; s++) {
 			struct report *r = &reps[i * nreports + s - 1];
 
 			n = snprintf(body, sizeof body, "{\"device\":\"%s\","
-			    "\"seq\":%zu,\"time\":\"2026-11-21T10:00:00Z\","
+			    "\"seq\":%zu,\"time\":\"%s\","
 			    "\"profile\":\"iaf-personnel\",\"serial\":1,"
 			    "\"status\":\"%s\",\"dropped\":0,"
 			    "\"model\":\"Xiaomi HM 1SW\",\"results\":["
 			    "{\"rule\":\"redmi-1s-unfixed\",\"result\":\"%s\","
 			    "\"detail\":\"model HM 1SW is banned\"},"
-			    "{\"rule\":\"cloud-sync-off\",\"result\":\"pass\"},"
+			    "{\"rule\":\"mi-cloud-sync-off\",\"result\":"
+			    "\"pass\"},"
 			    "{\"rule\":\"cloud-messaging-off\",\"result\":"
-			    "\"remediated\"}]}", devs[i].id, s,
+			    "\"remediated\"}]}", devs[i].id, s, now,
 			    s % 10 == 0 ? "compliant" : "noncompliant",
 			    s % 10 == 0 ? "pass" : "fail");
 			if ((r->body = strdup(body)) == NULL)

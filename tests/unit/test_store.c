@@ -1,9 +1,10 @@
 /*
  * store: the SQLite store behind server/store.h.  Files and modes,
  * enrollment with fresh, used and revoked tokens, report dedup and replay,
- * status history kept only as changes, cascading device deletion (the
- * consent receipt and a revocation included), secure_delete on every
- * handle, the version 1 to 2 upgrade, profile publication with
+ * status history kept only as changes and appended in time order,
+ * cascading device deletion (the consent receipt, a revocation and a
+ * family token included), secure_delete on every handle, the WAL
+ * checkpointed and truncated after a deletion, the version 1 to 2 upgrade, profile publication with
  * rollback refused, the roll-up's read interface (scans, the device
  * list, an empty store) and the bulk loader of the benchmark tools.
  */
@@ -373,10 +374,130 @@ consent_kept_and_deleted(void **state)
 	assert_int_equal(query(f, "SELECT count(*) FROM consents"), 0);
 	assert_int_equal(query(f, "SELECT count(*) FROM revocations WHERE "
 	    "id = '" DEVICE_B "'"), 0);
-	/* The token stays used. */
+	/* A family member's token id is forgotten with them. */
 	assert_int_equal(store_token_get(f->st, TOKEN_B, &used, &revoked, &e),
 	    0);
-	assert_int_equal(used, 1);
+	assert_int_equal(used, 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM tokens WHERE "
+	    "id = '" TOKEN_B "'"), 0);
+}
+
+/* A revoked family token stays, or its revocation would go with it. */
+static void
+family_token_revoked_kept(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d;
+	struct muster_err e;
+	int used = -1, revoked = -1;
+
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_FAMILY);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d, 1900000000,
+	    &e)), 0);
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, TOKEN_B, &e)), 0);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_B,
+	    &e)), 0);
+	assert_int_equal(store_token_get(f->st, TOKEN_B, &used, &revoked, &e),
+	    0);
+	assert_int_equal(revoked, 1);
+	/* A personnel device's token stays used (delete_cascades). */
+}
+
+/*
+ * A deletion's commit checkpoints the WAL and truncates it: no byte of
+ * the deleted device in the database, its WAL or its shared memory,
+ * while the handle is still open.  A reader in a transaction holds the
+ * checkpoint back; store_scrub finishes it once the reader is done.
+ */
+static void
+scrub_after_delete(void **state)
+{
+	struct fx *f = *state;
+	static const char *const names[] = { "muster.db", "muster.db-wal",
+	    "muster.db-shm" };
+	struct store_device d;
+	struct store_report r;
+	struct muster_err e;
+	char path[160], *buf;
+	sqlite3 *rd;
+	FILE *fp;
+	size_t i, n;
+
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_FAMILY);
+	snprintf(d.person, sizeof d.person, "SECRET-PERSON-2");
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d,
+	    1900000000, &e)), 0);
+	report_init(&r, DEVICE_A, 1, 1, "{\"device\":\"" DEVICE_A "\"}",
+	    NULL, 0);
+	assert_int_equal(put(f, &r), STORE_STORED);
+
+	/* A reader in a read transaction on the snapshot before. */
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM "
+	    "devices;", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_A,
+	    &e)), 0);
+	assert_int_equal(store_scrub_pending(f->st), 1);
+	assert_int_equal(store_scrub(f->st, &e), MUSTER_ETEMP);
+	assert_int_equal(sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(store_scrub(f->st, &e), 0);
+	assert_int_equal(store_scrub_pending(f->st), 0);
+	assert_int_equal(store_scrub(f->st, &e), 0);	/* nothing pending */
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", f->data, names[i]);
+		if ((fp = fopen(path, "rb")) == NULL)
+			continue;
+		assert_non_null(buf = malloc(1 << 22));
+		n = fread(buf, 1, 1 << 22, fp);
+		fclose(fp);
+		assert_null(memmem(buf, n, "SECRET-PERSON-2", 15));
+		assert_null(memmem(buf, n, DEVICE_A, strlen(DEVICE_A)));
+		assert_null(memmem(buf, n, TOKEN_A, strlen(TOKEN_A)));
+		if (i == 1)
+			assert_int_equal(n, 0);		/* the WAL is empty */
+		free(buf);
+	}
+	sqlite3_close(rd);
+}
+
+/* A new seq may not carry a time before the newest report's. */
+static void
+report_backdated(void **state)
+{
+	struct fx *f = *state;
+	struct store_report r;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	report_init(&r, DEVICE_A, 5, 1, "{\"seq\":5}", NULL, 0);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	report_init(&r, DEVICE_A, 6, 0, "{\"seq\":6}", NULL, 0);
+	r.time = 1800000000 + 5 * 60 - 1;
+	assert_int_equal(put(f, &r), STORE_BACKDATED);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports"), 1);
+	assert_int_equal(query(f, "SELECT count(*) FROM status_history"), 1);
+	assert_int_equal(query(f, "SELECT last_seq FROM devices"), 5);
+	/* The same time as the newest is not before it. */
+	r.time = 1800000000 + 5 * 60;
+	assert_int_equal(put(f, &r), STORE_STORED);
+	assert_int_equal(query(f, "SELECT count(*) FROM status_history"), 2);
+	/* Not even SQL on the file rewrites history. */
+	{
+		char path[160], *msg = NULL;
+		sqlite3 *db;
+
+		snprintf(path, sizeof path, "%s/muster.db", f->data);
+		assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+		sqlite3_busy_timeout(db, 5000);
+		assert_int_equal(sqlite3_exec(db, "UPDATE status_history SET "
+		    "time = 0", NULL, NULL, &msg), SQLITE_CONSTRAINT);
+		assert_non_null(strstr(msg, "append-only"));
+		sqlite3_free(msg);
+		sqlite3_close(db);
+	}
 }
 
 /* secure_delete is on for the writer's handle and for a reader's. */
@@ -832,6 +953,9 @@ main(void)
 		unit_store_test(history_on_change),
 		unit_store_test(delete_cascades),
 		unit_store_test(consent_kept_and_deleted),
+		unit_store_test(family_token_revoked_kept),
+		unit_store_test(scrub_after_delete),
+		unit_store_test(report_backdated),
 		unit_store_test(secure_delete_on),
 		unit_store_test(upgrade_v1),
 		unit_store_test(savepoint_isolates),

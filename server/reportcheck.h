@@ -1,0 +1,72 @@
+/*
+ * reportcheck: what the server checks of a report beyond its form
+ * (lib/report.c report_validate, shared with the agent): the report
+ * against the server's clock and against the profile it names, as the
+ * server holds it (docs/privacy.md, docs/protocol.md "POST /v1/report").
+ *
+ *  - its time lies in the window [now - back, now + PROTO_REPORT_SKEW],
+ *    back being ROLLUP_STALE_FACTOR report intervals of the profile now
+ *    published for the device's scope (at least PROTO_REPORT_SKEW): a
+ *    report cannot write history older than the stale window, nor in the
+ *    future.  Refused 400 with a body that says so and gives the server's
+ *    time, so that a device whose clock is off can tell (never 401/403:
+ *    clock skew is not revocation);
+ *  - the profile (id, serial) was published by this server for the
+ *    device's scope, and every result names one of its rules;
+ *  - no detail is longer than IDENT_DETAIL_MAX bytes or carries what looks
+ *    like a hardware or telephony identifier (a run of 14 or more digits,
+ *    a MAC address); the detail of a `setting` rule quotes at most
+ *    IDENT_VALUE_SHOW bytes of any value (the rule's own key excepted),
+ *    and nothing at all for a setting on the identifier deny-list.
+ *
+ * Profiles are parsed once per (id, serial) and kept in a small cache
+ * shared by the request threads; a published profile never changes.
+ */
+#ifndef MUSTER_SERVER_REPORTCHECK_H
+#define MUSTER_SERVER_REPORTCHECK_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "muster/profile.h"
+
+#define REPORTCHECK_CACHE	16	/* parsed profiles kept */
+#define REPORTCHECK_DIGITS	14	/* a digit run this long is an id */
+
+struct json_t;
+struct report_fields;
+struct route_reply;
+struct route_request;
+struct store_device;
+
+/*
+ * The earliest time a report received at now may carry, for a scope
+ * whose profile asks for a report every interval seconds (0: none
+ * published, PROFILE_DEFAULT_REPORT_INTERVAL).  The latest is now +
+ * PROTO_REPORT_SKEW.
+ */
+time_t	reportcheck_earliest(time_t now, int64_t interval);
+
+/*
+ * Checks the results of report o (already through report_validate)
+ * against profile p, for a device of scope: p is for that scope, every
+ * result names a rule of p, every detail passes the rules above.
+ * Returns NULL, or the protocol's one-line reason (a static string).
+ */
+const char *reportcheck_profile(const struct profile *p,
+	    enum profile_scope scope, struct json_t *o);
+
+/*
+ * The whole check of a report from device d, o validated into f, on the
+ * server rq->srv: the time window, then reportcheck_profile against the
+ * profile f names (read from the store once, then cached).  Returns 0,
+ * or -1 with the answer (400, or 500/503 when the store failed) in out.
+ */
+int	reportcheck_report(const struct route_request *rq,
+	    const struct store_device *d, struct json_t *o,
+	    const struct report_fields *f, struct route_reply *out);
+
+/* Frees the cache (at server exit; tests).  Not thread-safe. */
+void	reportcheck_cache_free(void);
+
+#endif
