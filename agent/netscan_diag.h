@@ -45,8 +45,10 @@ int	netscan_diag_load(int family, struct netscan *ns,
  * both families), sent from the netlink port pid.  Every message must be
  * whole, carry seq and pid, and be a socket (its type the request's:
  * TCPDIAG_GETSOCK for AF_UNSPEC, else SOCK_DIAG_BY_FAMILY) of the family
- * asked for in NETSCAN_STATES (a NEW_SYN_RECV one counts as SYN_RECV),
- * NLMSG_DONE (the last message) or NLMSG_ERROR.  Each socket is appended
+ * asked for in NETSCAN_STATES (a NEW_SYN_RECV one counts as SYN_RECV;
+ * one that closed while the kernel dumped, in TIME_WAIT, CLOSE or
+ * CLOSING, is skipped), NLMSG_DONE (the last message) or NLMSG_ERROR.
+ * Each socket is appended
  * to ns, whose array has *cap entries allocated (0 at first; ns is the
  * caller's to netscan_free, also after an error).  Returns 1 when
  * NLMSG_DONE ended the datagram, 0 when more datagrams follow,
