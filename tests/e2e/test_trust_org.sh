@@ -297,7 +297,7 @@ cp -rp org pol
 cp -p org/policy.key pol/revocation.key; cp -p org/policy.pub pol/revocation.pub
 t_exit 77 "a revocation signed by the policy key is refused" E revoke --org pol "$D1"
 t_grep "refused by the server (422)" '422' "$T/err"
-printf '{"device":"%s","seq":1,"time":"2026-11-21T10:00:00Z","profile":"iaf-personnel","serial":1,"status":"compliant","dropped":0,"model":"Xiaomi HM 1SW","results":[]}' "$D1" >r1.json
+printf '{"device":"%s","seq":1,"time":"%s","profile":"iaf-personnel","serial":1,"status":"compliant","dropped":0,"model":"Xiaomi HM 1SW","results":[]}' "$D1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >r1.json
 code "the device reports: 202" 202 -H 'Content-Type: application/json' \
     -H "Muster-Signature: $(sign dev1.pem r1.json)" -H "Muster-Device: $D1" \
     --data-binary @r1.json "$U/v1/report"
