@@ -5,7 +5,6 @@
  * same buffer; sign refuses a profile that does not lint and writes only a
  * signature that it has verified itself.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,39 +83,28 @@ check_unexpired(const char *path, const struct profile *p,
 	return 0;
 }
 
-#define OPTS_END	{ NULL, 0, NULL, 0 }
-
 int
 profcmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' }, OPTS_END,
-	};
+	static const struct cli_opt opts[] = { CLI_OPT_END };
 	struct muster_err e = { 0 };
 	struct profile *p = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int c, rc;
+	int k, ex, rc;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(lint_usage, stdout);
-			return 0;
-		}
-		return cli_usage("lint", "bad option \"%s\" (see "
-		    "muster-enroll lint --help)", argv[optind - 1]);
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "", opts, lint_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("lint", "expected one PROFILE.cfg");
-	if ((rc = load_profile(argv[optind], &buf, &len, &p, &e)) == 0 &&
+	if ((rc = load_profile(argv[k], &buf, &len, &p, &e)) == 0 &&
 	    p->expires <= time(NULL))
 		rc = err_set(&e, MUSTER_EDATA, "%s: \"expires\" (%s) is in the "
-		    "past", argv[optind], p->expires_str);
+		    "past", argv[k], p->expires_str);
 	if (rc == 0)
 		printf("%s: ok: profile \"%s\" serial %lld, scope %s, %zu "
-		    "rule%s, expires %s\n", argv[optind], p->id,
+		    "rule%s, expires %s\n", argv[k], p->id,
 		    (long long)p->serial, profile_scope_name(p->scope),
 		    p->nrules, p->nrules == 1 ? "" : "s", p->expires_str);
 	profile_free(p);
@@ -127,13 +115,6 @@ profcmd_lint(int argc, char **argv)
 int
 profcmd_sign(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct muster_err e = { 0 };
 	struct profile *p = NULL;
 	struct sig_seckey *sk = NULL;
@@ -142,26 +123,22 @@ profcmd_sign(int argc, char **argv)
 	char *buf = NULL, *sig = NULL, *keypath = NULL, *pubpath = NULL;
 	char *sigpath = NULL, tc[SIG_TRUSTED_MAX], hex[SIG_KEYID_HEX];
 	size_t len = 0, siglen = 0;
-	int c, rc;
+	int k, ex, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_ARG("key", 'k', &key),
+		CLI_OPT_ARG("output", 'o', &out),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'O': org = optarg; break;
-		case 'o': out = optarg; break;
-		case 'k': key = optarg; break;
-		case 'h': fputs(sign_usage, stdout); return 0;
-		default:
-			return cli_usage("sign", "bad option \"%s\" (see "
-			    "muster-enroll sign --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "o:", opts, sign_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("sign", "expected one PROFILE.cfg");
 	if (org != NULL && key != NULL)
 		return cli_usage("sign", "--org and --key exclude each other");
-	path = argv[optind];
+	path = argv[k];
 	if ((rc = load_profile(path, &buf, &len, &p, &e)) != 0)
 		goto out;
 	if (p->expires <= time(NULL)) {
@@ -224,13 +201,6 @@ out:
 int
 profcmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pub", required_argument, NULL, 'p' },
-		{ "org", required_argument, NULL, 'o' },
-		{ "sig", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct muster_err e = { 0 };
 	struct profile *p = NULL;
 	struct sig_pubkey pk;
@@ -239,26 +209,22 @@ profcmd_verify(int argc, char **argv)
 	char *buf = NULL, *sigbuf = NULL, *pubpath = NULL, *sigpath = NULL;
 	char hex[SIG_KEYID_HEX];
 	size_t len = 0, siglen = 0;
-	int c, rc;
+	int k, ex, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("pub", 'p', &pub),
+		CLI_OPT_ARG("org", 'o', &org),
+		CLI_OPT_ARG("sig", 's', &sigarg),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': pub = optarg; break;
-		case 'o': org = optarg; break;
-		case 's': sigarg = optarg; break;
-		case 'h': fputs(verify_usage, stdout); return 0;
-		default:
-			return cli_usage("verify", "bad option \"%s\" (see "
-			    "muster-enroll verify --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "", opts, verify_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("verify", "expected one PROFILE.cfg");
 	if (pub != NULL && org != NULL)
 		return cli_usage("verify", "--pub and --org exclude each other");
-	path = argv[optind];
+	path = argv[k];
 	if (pub == NULL) {
 		if ((pubpath = fs_path(org != NULL ? org : org_default_dir(),
 		    ORG_PUB)) == NULL) {

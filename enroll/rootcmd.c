@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,6 @@
 #include "rootcmd.h"
 #include "tokcmd.h"
 
-#define OPTS_END		{ NULL, 0, NULL, 0 }
 #define ROOTCMD_PINS_ARG	ROOT_PINS_MAX
 #define ROOTCMD_REPLACE_MAX	(ROOT_NROLES + ROOT_KEYS_MAX)
 #define RETIRED_FMT		"%s-retired-v%lld"
@@ -422,36 +420,6 @@ replace_role(const char *org, enum root_role role, int64_t v,
 }
 
 static int
-rotate_opt(void *arg, int c, const char *val)
-{
-	struct rotate_args *a = arg;
-
-	switch (c) {
-	case 'a':
-		if (a->nadd == ROOTCMD_PINS_ARG)
-			return -1;
-		a->add[a->nadd++] = val;
-		return 0;
-	case 'd':
-		if (a->ndel == ROOTCMD_PINS_ARG)
-			return -1;
-		a->del[a->ndel++] = val;
-		return 0;
-	case 's': a->server = val; return 0;
-	case 'x': a->expires = val; return 0;
-	case 'r':
-		if (a->nreplace == ROOTCMD_REPLACE_MAX)
-			return -1;
-		a->replace[a->nreplace++] = val;
-		return 0;
-	case 'n': a->nroot = val; return 0;
-	case 't': a->threshold = val; return 0;
-	case 'p': a->no_pass = 1; return 0;
-	}
-	return -1;
-}
-
-static int
 root_rotate(const char *org, struct rotate_args *a)
 {
 	struct muster_err e = { 0 };
@@ -801,38 +769,25 @@ struct root_args {
 	struct rotate_args	 rot;
 };
 
-static int
-root_opt(void *arg, int c, const char *val)
-{
-	struct root_args *a = arg;
-
-	switch (c) {
-	case 'O': a->org = val; return 0;
-	case 'k': a->key = val; return 0;
-	}
-	return rotate_opt(&a->rot, c, val);
-}
-
 int
 rootcmd_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "add-pin", required_argument, NULL, 'a' },
-		{ "remove-pin", required_argument, NULL, 'd' },
-		{ "server", required_argument, NULL, 's' },
-		{ "replace", required_argument, NULL, 'r' },
-		{ "root-keys", required_argument, NULL, 'n' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "expires", required_argument, NULL, 'x' },
-		{ "no-passphrase", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct root_args a;
 	const char *sub;
 	int k, ex, rotating;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &a.org),
+		CLI_OPT_ARG("key", 'k', &a.key),
+		CLI_OPT_LIST("add-pin", 'a', a.rot.add, a.rot.nadd),
+		CLI_OPT_LIST("remove-pin", 'd', a.rot.del, a.rot.ndel),
+		CLI_OPT_ARG("server", 's', &a.rot.server),
+		CLI_OPT_LIST("replace", 'r', a.rot.replace, a.rot.nreplace),
+		CLI_OPT_ARG("root-keys", 'n', &a.rot.nroot),
+		CLI_OPT_ARG("threshold", 't', &a.rot.threshold),
+		CLI_OPT_ARG("expires", 'x', &a.rot.expires),
+		CLI_OPT_FLAG("no-passphrase", 'p', &a.rot.no_pass),
+		CLI_OPT_END,
+	};
 
 	memset(&a, 0, sizeof a);
 	a.rot.expires = "365d";
@@ -845,8 +800,8 @@ rootcmd_main(int argc, char **argv)
 		return cli_usage("root", "expected show, rotate, sign or "
 		    "publish (see muster-enroll root --help)");
 	sub = argv[1];
-	if ((k = cli_getopt(argc - 1, argv + 1, "", opts, root_usage, root_opt,
-	    &a, &ex)) < 0)
+	if ((k = cli_options(argc - 1, argv + 1, "", opts, root_usage, NULL,
+	    NULL, &ex)) < 0)
 		return ex;
 	if (a.org == NULL)
 		a.org = org_default_dir();
