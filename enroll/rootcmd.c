@@ -225,6 +225,23 @@ show_keys(const struct root_keyset *ks, const struct sigset *ss,
 	}
 }
 
+/*
+ * The optional VERSION operand of `root CMD` into *v (0 without one);
+ * returns 0, or the exit code after the usage error.
+ */
+static int
+version_arg(const char *cmd, int argc, char **argv, int64_t *v)
+{
+	*v = 0;
+	if (argc > 1)
+		return cli_usage(cmd, "expected at most one VERSION");
+	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)v) != 1 ||
+	    *v < 1 || *v > ROOT_VERSION_MAX))
+		return cli_usage(cmd, "VERSION \"%s\": want 1 to %d", argv[0],
+		    ROOT_VERSION_MAX);
+	return 0;
+}
+
 static int
 root_show(const char *org, int argc, char **argv)
 {
@@ -236,12 +253,8 @@ root_show(const char *org, int argc, char **argv)
 	size_t i, cnt;
 	int rc;
 
-	if (argc > 1)
-		return cli_usage("root show", "expected at most one VERSION");
-	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)&v) != 1 ||
-	    v < 1 || v > ROOT_VERSION_MAX))
-		return cli_usage("root show", "VERSION \"%s\": want 1 to %d",
-		    argv[0], ROOT_VERSION_MAX);
+	if ((rc = version_arg("root show", argc, argv, &v)) != 0)
+		return rc;
 	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
 		goto out;
 	if (v == 0)
@@ -326,75 +339,61 @@ struct rotate_args {
 	int		 no_pass;
 };
 
+/* What pair_move does with each file of a key pair. */
+enum pair_how {
+	PAIR_RETIRE,	/* rename, never over a file; none to move is fine */
+	PAIR_RELINK,	/* link in place of what is there */
+	PAIR_LINK	/* link, unless there is one already */
+};
+
+/* Moves or links DIR/FROM.{key,pub} to DIR/TO.{key,pub}, as how says. */
+static int
+pair_move(const char *org, const char *from, const char *to,
+    enum pair_how how, struct muster_err *e)
+{
+	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
+	char *a = NULL, *b = NULL;
+	int i, failed = 0, rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (asprintf(&a, "%s/%s%s", org, from, sfx[i]) == -1 ||
+		    asprintf(&b, "%s/%s%s", org, to, sfx[i]) == -1) {
+			free(a);
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		}
+		switch (how) {
+		case PAIR_RETIRE:
+			failed = renameat2(AT_FDCWD, a, AT_FDCWD, b,
+			    RENAME_NOREPLACE) == -1 && errno != ENOENT;
+			break;
+		case PAIR_RELINK:
+			(void)unlink(b);
+			failed = link(a, b) == -1;
+			break;
+		case PAIR_LINK:
+			failed = link(a, b) == -1 && errno != EEXIST;
+			break;
+		}
+		if (failed)
+			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
+		free(a);
+		free(b);
+		a = b = NULL;
+	}
+	return rc;
+}
+
 /* Renames DIR/NAME.{key,pub} to NAME-retired-vV.{key,pub}. */
 static int
 retire(const char *org, const char *name, int64_t v, struct muster_err *e)
 {
-	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
-	char *a = NULL, *b = NULL;
-	int i, rc = 0;
+	char *to = NULL;
+	int rc;
 
-	for (i = 0; i < 2 && rc == 0; i++) {
-		if (asprintf(&a, "%s/%s%s", org, name, sfx[i]) == -1 ||
-		    asprintf(&b, "%s/" RETIRED_FMT "%s", org, name,
-		    (long long)v, sfx[i]) == -1) {
-			free(a);
-			return err_set(e, MUSTER_EINTERNAL, "out of memory");
-		}
-		if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) == -1 &&
-		    errno != ENOENT)
-			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
-		free(a);
-		free(b);
-		a = b = NULL;
-	}
-	return rc;
-}
-
-/* Re-links org.key/org.pub to the (new) policy pair. */
-static int
-relink_org(const char *org, struct muster_err *e)
-{
-	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
-	char *a = NULL, *b = NULL;
-	int i, rc = 0;
-
-	for (i = 0; i < 2 && rc == 0; i++) {
-		if (asprintf(&a, "%s/%s%s", org, ORG_POLICY, sfx[i]) == -1 ||
-		    asprintf(&b, "%s/org%s", org, sfx[i]) == -1) {
-			free(a);
-			return err_set(e, MUSTER_EINTERNAL, "out of memory");
-		}
-		(void)unlink(b);
-		if (link(a, b) == -1)
-			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
-		free(a);
-		free(b);
-		a = b = NULL;
-	}
-	return rc;
-}
-
-/* A first-wave org: policy.key and policy.pub as the org key's names. */
-static int
-link_policy(const char *org, struct muster_err *e)
-{
-	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
-	char *a = NULL, *b = NULL;
-	int i, rc = 0;
-
-	for (i = 0; i < 2 && rc == 0; i++) {
-		if (asprintf(&a, "%s/org%s", org, sfx[i]) == -1 ||
-		    asprintf(&b, "%s/%s%s", org, ORG_POLICY, sfx[i]) == -1) {
-			free(a);
-			return err_set(e, MUSTER_EINTERNAL, "out of memory");
-		}
-		if (link(a, b) == -1 && errno != EEXIST)
-			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
-		free(a);
-		free(b);
-		a = b = NULL;
-	}
+	if (asprintf(&to, RETIRED_FMT, name, (long long)v) == -1)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = pair_move(org, name, to, PAIR_RETIRE, e);
+	free(to);
 	return rc;
 }
 
@@ -411,7 +410,9 @@ replace_role(const char *org, enum root_role role, int64_t v,
 	if ((rc = retire(org, name, v, e)) != 0 ||
 	    (rc = org_pair_make(org, name, pass, &pk, NULL, e)) != 0)
 		return rc;
-	if (role == ROOT_ROLE_POLICY && (rc = relink_org(org, e)) != 0)
+	/* org.key and org.pub stay the (new) policy pair's names. */
+	if (role == ROOT_ROLE_POLICY &&
+	    (rc = pair_move(org, ORG_POLICY, "org", PAIR_RELINK, e)) != 0)
 		return rc;
 	r->roles[role].keys[0] = pk;
 	r->roles[role].nkeys = 1;
@@ -550,7 +551,9 @@ root_rotate(const char *org, struct rotate_args *a)
 	if (k && !a->no_pass && (rc = pass_read("Passphrase for the new "
 	    "keys: ", 1, &pass, &e)) != 0)
 		goto out;
-	if (cur.legacy && (rc = link_policy(org, &e)) != 0)
+	/* A first-wave org: policy.key and policy.pub as org.key's names. */
+	if (cur.legacy && (rc = pair_move(org, "org", ORG_POLICY, PAIR_LINK,
+	    &e)) != 0)
 		goto out;
 	for (i = 0; i < ROOT_NROLES; i++)
 		if (replaced[i] && (rc = replace_role(org, (enum root_role)i,
@@ -624,12 +627,8 @@ root_sign(const char *org, const char *keyfile, int argc, char **argv)
 	int64_t v = 0, pending;
 	int rc, mine = 0;
 
-	if (argc > 1)
-		return cli_usage("root sign", "expected at most one VERSION");
-	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)&v) != 1 ||
-	    v < 1 || v > ROOT_VERSION_MAX))
-		return cli_usage("root sign", "VERSION \"%s\": want 1 to %d",
-		    argv[0], ROOT_VERSION_MAX);
+	if ((rc = version_arg("root sign", argc, argv, &v)) != 0)
+		return rc;
 	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
 		goto out;
 	if (v == 0)
@@ -712,13 +711,8 @@ root_publish(const char *org, int argc, char **argv)
 	long status = 0;
 	int rc;
 
-	if (argc > 1)
-		return cli_usage("root publish", "expected at most one "
-		    "VERSION");
-	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)&v) != 1 ||
-	    v < 1 || v > ROOT_VERSION_MAX))
-		return cli_usage("root publish", "VERSION \"%s\": want 1 to %d",
-		    argv[0], ROOT_VERSION_MAX);
+	if ((rc = version_arg("root publish", argc, argv, &v)) != 0)
+		return rc;
 	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
 		goto out;
 	if (v == 0)
