@@ -195,32 +195,7 @@ int
 org_keys_load(const char *dir, struct sig_pubkey *pk, struct sig_seckey **sk,
     struct muster_err *e)
 {
-	struct sig_pubkey mine;
-	char *keypath = NULL, *pubpath = NULL;
-	int rc;
-
-	*sk = NULL;
-	if ((keypath = fs_path(dir, ORG_KEY)) == NULL ||
-	    (pubpath = fs_path(dir, ORG_PUB)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = sig_pubkey_load(pubpath, pk, e)) != 0 ||
-	    (rc = org_seckey_load(keypath, sk, e)) != 0)
-		goto out;
-	sig_seckey_pubkey(*sk, &mine);
-	if (memcmp(&mine, pk, sizeof mine) != 0) {
-		sig_seckey_free(*sk);
-		*sk = NULL;
-		rc = err_set(e, MUSTER_ECONFIG, "%s does not belong to %s",
-		    keypath, pubpath);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(keypath);
-	free(pubpath);
-	return rc;
+	return org_pair_load(dir, ORG_ORG, pk, sk, e);
 }
 
 int

@@ -412,7 +412,7 @@ replace_role(const char *org, enum root_role role, int64_t v,
 		return rc;
 	/* org.key and org.pub stay the (new) policy pair's names. */
 	if (role == ROOT_ROLE_POLICY &&
-	    (rc = pair_move(org, ORG_POLICY, "org", PAIR_RELINK, e)) != 0)
+	    (rc = pair_move(org, ORG_POLICY, ORG_ORG, PAIR_RELINK, e)) != 0)
 		return rc;
 	r->roles[role].keys[0] = pk;
 	r->roles[role].nkeys = 1;
@@ -552,7 +552,7 @@ root_rotate(const char *org, struct rotate_args *a)
 	    "keys: ", 1, &pass, &e)) != 0)
 		goto out;
 	/* A first-wave org: policy.key and policy.pub as org.key's names. */
-	if (cur.legacy && (rc = pair_move(org, "org", ORG_POLICY, PAIR_LINK,
+	if (cur.legacy && (rc = pair_move(org, ORG_ORG, ORG_POLICY, PAIR_LINK,
 	    &e)) != 0)
 		goto out;
 	for (i = 0; i < ROOT_NROLES; i++)
