@@ -28,11 +28,11 @@
 #include "admin.h"
 #include "mancmd.h"
 #include "org.h"
+#include "profcmd.h"
 #include "rootcmd.h"
 #include "tlscert.h"
 #include "tokcmd.h"
 
-#define SIG_SUFFIX		".minisig"
 #define ADMIN_PATH_PROFILE	PROTO_PATH_ADMIN_PROFILE
 #define ADMIN_PATH_REVOKE	PROTO_PATH_ADMIN_REVOKE
 #define ADMIN_BEARER		"Authorization: Bearer "
@@ -428,13 +428,9 @@ admin_publish(int argc, char **argv)
 		return cli_usage("publish", "%s", e.msg);
 	if (org == NULL)
 		org = org_default_dir();
-	if (sigarg == NULL) {
-		if (asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
-			sigpath = NULL;
-			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		sigarg = sigpath;
+	if ((sigarg = profcmd_sig_path(path, sigarg, &sigpath)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
 	}
 	if ((pubpath = fs_path(org, ORG_PUB)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
@@ -444,16 +440,10 @@ admin_publish(int argc, char **argv)
 	    (rc = sig_pubkey_load(pubpath, &pk, &e)) != 0)
 		goto out;
 	/* The server's checks, made here first on the same bytes. */
-	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0 ||
-	    (rc = fs_read_file(sigarg, SIG_FILE_MAX, &sig, &siglen, &e)) != 0 ||
-	    (rc = profile_verify(path, buf, len, sigarg, sig, siglen, &pk, &p,
-	    NULL, &e)) != 0)
+	if ((rc = profcmd_read_verify(path, sigarg, &pk, &buf, &len, &sig,
+	    &siglen, &p, NULL, &e)) != 0 ||
+	    (rc = profcmd_check_unexpired(path, p, &e)) != 0)
 		goto out;
-	if (p->expires <= time(NULL)) {
-		rc = err_set(&e, MUSTER_ETRUST, "%s: profile \"%s\" expired on "
-		    "%s", path, p->id, p->expires_str);
-		goto out;
-	}
 	b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	if ((b64 = malloc(b64len)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");

@@ -17,8 +17,6 @@
 #include "org.h"
 #include "profcmd.h"
 
-#define SIG_SUFFIX	".minisig"
-
 static const char lint_usage[] =
 "usage: muster-enroll lint PROFILE.cfg\n"
 "\n"
@@ -73,8 +71,36 @@ load_profile(const char *path, char **buf, size_t *len, struct profile **p,
 	return profile_parse(path, *buf, *len, p, e);
 }
 
-static int
-check_unexpired(const char *path, const struct profile *p,
+const char *
+profcmd_sig_path(const char *path, const char *sigarg, char **owned)
+{
+	if (sigarg != NULL)
+		return sigarg;
+	if (asprintf(owned, "%s%s", path, PROFCMD_SIG_SUFFIX) == -1) {
+		*owned = NULL;
+		return NULL;
+	}
+	return *owned;
+}
+
+int
+profcmd_read_verify(const char *path, const char *sigpath,
+    const struct sig_pubkey *pk, char **buf, size_t *len, char **sig,
+    size_t *siglen, struct profile **p, struct sig_signature *s,
+    struct muster_err *e)
+{
+	int rc;
+
+	/* Verify over the exact bytes, then parse that same buffer. */
+	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, buf, len, e)) != 0 ||
+	    (rc = fs_read_file(sigpath, SIG_FILE_MAX, sig, siglen, e)) != 0)
+		return rc;
+	return profile_verify(path, *buf, *len, sigpath, *sig, *siglen, pk, p,
+	    s, e);
+}
+
+int
+profcmd_check_unexpired(const char *path, const struct profile *p,
     struct muster_err *e)
 {
 	if (p->expires <= time(NULL))
@@ -176,17 +202,14 @@ profcmd_sign(int argc, char **argv)
 	}
 	if ((rc = sig_sign(sk, buf, len, tc, NULL, &sig, &siglen, &e)) != 0)
 		goto out;
-	if (out == NULL && asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
-		sigpath = NULL;
+	if ((out = profcmd_sig_path(path, out, &sigpath)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = fs_write_atomic(out != NULL ? out : sigpath, sig, siglen,
-	    0644, &e)) != 0)
+	if ((rc = fs_write_atomic(out, sig, siglen, 0644, &e)) != 0)
 		goto out;
 	sig_keyid_hex(sk->keyid, hex);
-	printf("%s: signed by key %s: %s\n", out != NULL ? out : sigpath, hex,
-	    tc);
+	printf("%s: signed by key %s: %s\n", out, hex, tc);
 out:
 	sig_seckey_free(sk);
 	profile_free(p);
@@ -233,22 +256,13 @@ profcmd_verify(int argc, char **argv)
 		}
 		pub = pubpath;
 	}
-	if (sigarg == NULL) {
-		if (asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
-			sigpath = NULL;
-			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		sigarg = sigpath;
+	if ((sigarg = profcmd_sig_path(path, sigarg, &sigpath)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
 	}
-	if ((rc = sig_pubkey_load(pub, &pk, &e)) != 0)
-		goto out;
-	/* Verify over the exact bytes, then parse that same buffer. */
-	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0)
-		goto out;
-	if ((rc = fs_read_file(sigarg, SIG_FILE_MAX, &sigbuf, &siglen, &e))
-	    != 0 || (rc = profile_verify(path, buf, len, sigarg, sigbuf,
-	    siglen, &pk, &p, &s, &e)) != 0)
+	if ((rc = sig_pubkey_load(pub, &pk, &e)) != 0 ||
+	    (rc = profcmd_read_verify(path, sigarg, &pk, &buf, &len, &sigbuf,
+	    &siglen, &p, &s, &e)) != 0)
 		goto out;
 	sig_keyid_hex(s.keyid, hex);
 	printf("%s: signature ok\n"
@@ -261,7 +275,7 @@ profcmd_verify(int argc, char **argv)
 	    "trusted comment: %s\n", path, p->id, (long long)p->serial,
 	    profile_scope_name(p->scope), p->expires_str, hex, p->nrules,
 	    s.trusted);
-	rc = check_unexpired(path, p, &e);
+	rc = profcmd_check_unexpired(path, p, &e);
 out:
 	profile_free(p);
 	free(buf);
