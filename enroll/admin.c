@@ -9,7 +9,6 @@
  * Authorization header, and wiped (our copy and curl's) after the call.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +28,11 @@
 #include "admin.h"
 #include "mancmd.h"
 #include "org.h"
+#include "profcmd.h"
 #include "rootcmd.h"
 #include "tlscert.h"
 #include "tokcmd.h"
 
-#define OPTS_END		{ NULL, 0, NULL, 0 }
-#define SIG_SUFFIX		".minisig"
 #define ADMIN_PATH_PROFILE	PROTO_PATH_ADMIN_PROFILE
 #define ADMIN_PATH_REVOKE	PROTO_PATH_ADMIN_REVOKE
 #define ADMIN_BEARER		"Authorization: Bearer "
@@ -367,18 +365,28 @@ admin_post_json(const char *org, const char *path, json_t *body,
 
 /* ---- publish ---------------------------------------------------------- */
 
+/* publish's --key, with its own limit message. */
+struct publish_keys {
+	const char	*keys[MANCMD_KEYS_MAX];
+	size_t		 n;
+};
+
+static int
+publish_key(void *arg, int c, const char *val)
+{
+	struct publish_keys *pk = arg;
+
+	(void)c;
+	if (pk->n == MANCMD_KEYS_MAX)
+		return cli_usage("publish", "at most %d --key",
+		    MANCMD_KEYS_MAX);
+	pk->keys[pk->n++] = val;
+	return 0;
+}
+
 int
 admin_publish(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "sig", required_argument, NULL, 's' },
-		{ "expires", required_argument, NULL, 'x' },
-		{ "add", no_argument, NULL, 'a' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct muster_err e = { 0 };
 	struct org_cfg oc;
 	struct sig_pubkey pk;
@@ -386,52 +394,43 @@ admin_publish(int argc, char **argv)
 	struct manifest_entry me;
 	struct manifest m;
 	struct sigset *ss = NULL;
-	const char *keys[MANCMD_KEYS_MAX], *expires_s = "7d";
-	size_t nkeys = 0;
+	struct publish_keys keys = { { NULL }, 0 };
+	const char *expires_s = NULL;
 	time_t expires;
-	int add = 0, fresh = 0;
+	int add = 0, fresh;
 	json_t *j = NULL, *mj = NULL;
 	const char *org = NULL, *sigarg = NULL, *path;
 	char *buf = NULL, *sig = NULL, *b64 = NULL, *body = NULL;
 	char *pubpath = NULL, *sigpath = NULL;
 	size_t len = 0, siglen = 0, b64len;
 	long status = 0;
-	int c, rc;
+	int k, ex, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_ARG("sig", 's', &sigarg),
+		CLI_OPT_ARG("expires", 'x', &expires_s),
+		CLI_OPT_FLAG("add", 'a', &add),
+		CLI_OPT_FN("key", 'k', required_argument),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'O': org = optarg; break;
-		case 's': sigarg = optarg; break;
-		case 'x': expires_s = optarg; fresh = 1; break;
-		case 'a': add = 1; break;
-		case 'k':
-			if (nkeys == MANCMD_KEYS_MAX)
-				return cli_usage("publish", "at most %d --key",
-				    MANCMD_KEYS_MAX);
-			keys[nkeys++] = optarg;
-			break;
-		case 'h': fputs(publish_usage, stdout); return 0;
-		default:
-			return cli_usage("publish", "bad option \"%s\" (see "
-			    "muster-enroll publish --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "", opts, publish_usage, publish_key,
+	    &keys, &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("publish", "expected one PROFILE.cfg");
-	path = argv[optind];
+	path = argv[k];
+	/* The manifest's expiry moves only when --expires says so. */
+	fresh = expires_s != NULL;
+	if (expires_s == NULL)
+		expires_s = "7d";
 	if (tokcmd_expires_parse(expires_s, time(NULL), &expires, &e) != 0)
 		return cli_usage("publish", "%s", e.msg);
 	if (org == NULL)
 		org = org_default_dir();
-	if (sigarg == NULL) {
-		if (asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
-			sigpath = NULL;
-			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		sigarg = sigpath;
+	if ((sigarg = profcmd_sig_path(path, sigarg, &sigpath)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
 	}
 	if ((pubpath = fs_path(org, ORG_PUB)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
@@ -441,16 +440,10 @@ admin_publish(int argc, char **argv)
 	    (rc = sig_pubkey_load(pubpath, &pk, &e)) != 0)
 		goto out;
 	/* The server's checks, made here first on the same bytes. */
-	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0 ||
-	    (rc = fs_read_file(sigarg, SIG_FILE_MAX, &sig, &siglen, &e)) != 0 ||
-	    (rc = profile_verify(path, buf, len, sigarg, sig, siglen, &pk, &p,
-	    NULL, &e)) != 0)
+	if ((rc = profcmd_read_verify(path, sigarg, &pk, &buf, &len, &sig,
+	    &siglen, &p, NULL, &e)) != 0 ||
+	    (rc = profcmd_check_unexpired(path, p, &e)) != 0)
 		goto out;
-	if (p->expires <= time(NULL)) {
-		rc = err_set(&e, MUSTER_ETRUST, "%s: profile \"%s\" expired on "
-		    "%s", path, p->id, p->expires_str);
-		goto out;
-	}
 	b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	if ((b64 = malloc(b64len)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
@@ -469,8 +462,8 @@ admin_publish(int argc, char **argv)
 	snprintf(me.id, sizeof me.id, "%s", p->id);
 	me.serial = p->serial;
 	sigset_hash_hex(buf, len, me.hash);
-	if ((rc = mancmd_make(org, p->scope, &me, !add, expires, !fresh, keys,
-	    nkeys, &ss, &m, &e)) != 0 ||
+	if ((rc = mancmd_make(org, p->scope, &me, !add, expires, !fresh,
+	    keys.keys, keys.n, &ss, &m, &e)) != 0 ||
 	    (rc = sigset_to_json(ss, &mj, &e)) != 0)
 		goto out;
 	if (json_object_set(j, "manifest", mj) != 0 ||
@@ -504,11 +497,6 @@ out:
 int
 admin_revoke(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct muster_err e = { 0 };
 	struct org_cfg oc;
 	struct sig_pubkey pk;
@@ -520,22 +508,18 @@ admin_revoke(int argc, char **argv)
 	json_t *a = NULL;
 	size_t n, i;
 	long status = 0;
-	int c, rc;
+	int k, ex, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'O': org = optarg; break;
-		case 'h': fputs(revoke_usage, stdout); return 0;
-		default:
-			return cli_usage("revoke", "bad option \"%s\" (see "
-			    "muster-enroll revoke --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "", opts, revoke_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("revoke", "expected one device or token id");
-	id = argv[optind];
+	id = argv[k];
 	n = strlen(id);
 	for (i = 0; i < n; i++)
 		if (!isxdigit((unsigned char)id[i]) ||

@@ -6,7 +6,6 @@
  * so a new key's pin must be in a published root before the server
  * presents it.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,38 +31,19 @@ static const char cert_usage[] =
 "  --new-key    a new key, not only a new certificate\n"
 "  --help       this text\n";
 
-struct cert_args {
-	const char	*org;
-	int		 new_key;
-};
-
-static int
-cert_opt(void *arg, int c, const char *val)
-{
-	struct cert_args *a = arg;
-
-	(void)val;
-	switch (c) {
-	case 'O': a->org = val; return 0;
-	case 'n': a->new_key = 1; return 0;
-	}
-	return -1;
-}
-
 int
 certcmd_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "new-key", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cert_args a = { NULL, 0 };
 	struct muster_err e = { 0 };
 	struct org_cfg oc;
+	const char *org = NULL;
 	char pin[TLSCERT_PIN_MAX];
-	int k, ex, rc;
+	int k, ex, rc, new_key = 0;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_FLAG("new-key", 'n', &new_key),
+		CLI_OPT_END,
+	};
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0)) {
@@ -73,21 +53,21 @@ certcmd_main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "renew") != 0)
 		return cli_usage("cert", "expected renew (see muster-enroll "
 		    "cert --help)");
-	if ((k = cli_getopt(argc - 1, argv + 1, "", opts, cert_usage, cert_opt,
-	    &a, &ex)) < 0)
+	if ((k = cli_options(argc - 1, argv + 1, "", opts, cert_usage, NULL,
+	    NULL, &ex)) < 0)
 		return ex;
 	if (k != argc - 1)
 		return cli_usage("cert renew", "unexpected argument \"%s\"",
 		    argv[1 + k]);
-	if (a.org == NULL)
-		a.org = org_default_dir();
-	if ((rc = org_cfg_load(a.org, &oc, &e)) != 0 ||
-	    (rc = tlscert_renew(a.org, oc.url.host, a.new_key, pin, &e)) != 0)
+	if (org == NULL)
+		org = org_default_dir();
+	if ((rc = org_cfg_load(org, &oc, &e)) != 0 ||
+	    (rc = tlscert_renew(org, oc.url.host, new_key, pin, &e)) != 0)
 		return cli_fail(rc, &e);
 	printf("%s/%s%s: new certificate for %s\n"
-	    "pin: %s\n", a.org, TLSCERT_NEXT_CERT_FILE, a.new_key ?
+	    "pin: %s\n", org, TLSCERT_NEXT_CERT_FILE, new_key ?
 	    " and " TLSCERT_NEXT_KEY_FILE : "", oc.url.host, pin);
-	if (a.new_key)
+	if (new_key)
 		printf("Roll it out without re-enrolling a device:\n"
 		    "  1. muster-enroll root rotate --org %s --add-pin %s\n"
 		    "  2. muster-enroll root sign --org %s --key ROOT-KEY.key "
@@ -96,7 +76,7 @@ certcmd_main(int argc, char **argv)
 		    "  4. once devices have checked in: move %s over %s and %s "
 		    "over %s,\n     restart muster-server\n"
 		    "  5. later, root rotate --remove-pin the old pin\n",
-		    a.org, pin, a.org, a.org, TLSCERT_NEXT_KEY_FILE,
+		    org, pin, org, org, TLSCERT_NEXT_KEY_FILE,
 		    TLSCERT_KEY_FILE, TLSCERT_NEXT_CERT_FILE,
 		    TLSCERT_CERT_FILE);
 	else

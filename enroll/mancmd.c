@@ -218,35 +218,9 @@ struct man_args {
 	size_t		 nkeys;
 };
 
-static int
-man_opt(void *arg, int c, const char *val)
-{
-	struct man_args *a = arg;
-
-	switch (c) {
-	case 'O': a->org = val; return 0;
-	case 's': a->scope = val; return 0;
-	case 'x': a->expires = val; return 0;
-	case 'k':
-		if (a->nkeys == MANCMD_KEYS_MAX)
-			return -1;
-		a->keys[a->nkeys++] = val;
-		return 0;
-	}
-	return -1;
-}
-
 int
 mancmd_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "scope", required_argument, NULL, 's' },
-		{ "expires", required_argument, NULL, 'x' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct man_args a;
 	struct muster_err e = { 0 };
 	struct sigset *ss = NULL;
@@ -258,10 +232,17 @@ mancmd_main(int argc, char **argv)
 	time_t expires;
 	long status;
 	int k, ex, rc = 0, one = 0, done = 0, s;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &a.org),
+		CLI_OPT_ARG("scope", 's', &a.scope),
+		CLI_OPT_ARG("expires", 'x', &a.expires),
+		CLI_OPT_LIST("key", 'k', a.keys, a.nkeys),
+		CLI_OPT_END,
+	};
 
 	memset(&a, 0, sizeof a);
 	a.expires = "7d";
-	if ((k = cli_getopt(argc, argv, "", opts, manifest_usage, man_opt, &a,
+	if ((k = cli_options(argc, argv, "", opts, manifest_usage, NULL, NULL,
 	    &ex)) < 0)
 		return ex;
 	if (k != argc)

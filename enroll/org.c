@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,32 +195,7 @@ int
 org_keys_load(const char *dir, struct sig_pubkey *pk, struct sig_seckey **sk,
     struct muster_err *e)
 {
-	struct sig_pubkey mine;
-	char *keypath = NULL, *pubpath = NULL;
-	int rc;
-
-	*sk = NULL;
-	if ((keypath = fs_path(dir, ORG_KEY)) == NULL ||
-	    (pubpath = fs_path(dir, ORG_PUB)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = sig_pubkey_load(pubpath, pk, e)) != 0 ||
-	    (rc = org_seckey_load(keypath, sk, e)) != 0)
-		goto out;
-	sig_seckey_pubkey(*sk, &mine);
-	if (memcmp(&mine, pk, sizeof mine) != 0) {
-		sig_seckey_free(*sk);
-		*sk = NULL;
-		rc = err_set(e, MUSTER_ECONFIG, "%s does not belong to %s",
-		    keypath, pubpath);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(keypath);
-	free(pubpath);
-	return rc;
+	return org_pair_load(dir, ORG_ORG, pk, sk, e);
 }
 
 int
@@ -583,15 +557,6 @@ out:
 int
 org_init(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'o' },
-		{ "server", required_argument, NULL, 's' },
-		{ "no-passphrase", no_argument, NULL, 'n' },
-		{ "root-keys", required_argument, NULL, 'r' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct url u;
 	struct stat st;
@@ -601,26 +566,22 @@ org_init(int argc, char **argv)
 	char rndhex[2 * sizeof rnd + 1];
 	const char *nroot_s = "1", *thr_s = NULL;
 	unsigned nroot, thr;
-	int c, no_pass = 0, rc;
+	int k, ex, no_pass = 0, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'o', &dir),
+		CLI_OPT_ARG("server", 's', &server),
+		CLI_OPT_FLAG("no-passphrase", 'n', &no_pass),
+		CLI_OPT_ARG("root-keys", 'r', &nroot_s),
+		CLI_OPT_ARG("threshold", 't', &thr_s),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': dir = optarg; break;
-		case 's': server = optarg; break;
-		case 'n': no_pass = 1; break;
-		case 'r': nroot_s = optarg; break;
-		case 't': thr_s = optarg; break;
-		case 'h': fputs(init_usage, stdout); return 0;
-		default:
-			return cli_usage("init", "bad option \"%s\" (see "
-			    "muster-enroll init --help)", argv[optind - 1]);
-		}
-	}
-	if (optind != argc)
+	if ((k = cli_options(argc, argv, "", opts, init_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (k != argc)
 		return cli_usage("init", "unexpected argument \"%s\"",
-		    argv[optind]);
+		    argv[k]);
 	if (dir == NULL || server == NULL)
 		return cli_usage("init", "--org DIR and --server URL are "
 		    "required");

@@ -13,8 +13,9 @@
 #include "muster/url.h"
 
 #define ORG_ENV		"MUSTER_ORG"	/* default for --org */
-#define ORG_KEY		"org.key"
-#define ORG_PUB		"org.pub"
+#define ORG_ORG		"org"		/* the pair org.key, org.pub */
+#define ORG_KEY		ORG_ORG ".key"
+#define ORG_PUB		ORG_ORG ".pub"
 #define ORG_CFG		"org.cfg"
 #define ORG_ADMIN_TOKEN	"admin.token"	/* 64 hex + "\n", 0600 */
 #define ORG_SERVER_CFG	"server.cfg"	/* muster-server's config, 0600 */

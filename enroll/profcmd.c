@@ -5,7 +5,6 @@
  * same buffer; sign refuses a profile that does not lint and writes only a
  * signature that it has verified itself.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@
 #include "muster/sig.h"
 #include "org.h"
 #include "profcmd.h"
-
-#define SIG_SUFFIX	".minisig"
 
 static const char lint_usage[] =
 "usage: muster-enroll lint PROFILE.cfg\n"
@@ -74,8 +71,36 @@ load_profile(const char *path, char **buf, size_t *len, struct profile **p,
 	return profile_parse(path, *buf, *len, p, e);
 }
 
-static int
-check_unexpired(const char *path, const struct profile *p,
+const char *
+profcmd_sig_path(const char *path, const char *sigarg, char **owned)
+{
+	if (sigarg != NULL)
+		return sigarg;
+	if (asprintf(owned, "%s%s", path, PROFCMD_SIG_SUFFIX) == -1) {
+		*owned = NULL;
+		return NULL;
+	}
+	return *owned;
+}
+
+int
+profcmd_read_verify(const char *path, const char *sigpath,
+    const struct sig_pubkey *pk, char **buf, size_t *len, char **sig,
+    size_t *siglen, struct profile **p, struct sig_signature *s,
+    struct muster_err *e)
+{
+	int rc;
+
+	/* Verify over the exact bytes, then parse that same buffer. */
+	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, buf, len, e)) != 0 ||
+	    (rc = fs_read_file(sigpath, SIG_FILE_MAX, sig, siglen, e)) != 0)
+		return rc;
+	return profile_verify(path, *buf, *len, sigpath, *sig, *siglen, pk, p,
+	    s, e);
+}
+
+int
+profcmd_check_unexpired(const char *path, const struct profile *p,
     struct muster_err *e)
 {
 	if (p->expires <= time(NULL))
@@ -84,39 +109,28 @@ check_unexpired(const char *path, const struct profile *p,
 	return 0;
 }
 
-#define OPTS_END	{ NULL, 0, NULL, 0 }
-
 int
 profcmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' }, OPTS_END,
-	};
+	static const struct cli_opt opts[] = { CLI_OPT_END };
 	struct muster_err e = { 0 };
 	struct profile *p = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int c, rc;
+	int k, ex, rc;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(lint_usage, stdout);
-			return 0;
-		}
-		return cli_usage("lint", "bad option \"%s\" (see "
-		    "muster-enroll lint --help)", argv[optind - 1]);
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "", opts, lint_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("lint", "expected one PROFILE.cfg");
-	if ((rc = load_profile(argv[optind], &buf, &len, &p, &e)) == 0 &&
+	if ((rc = load_profile(argv[k], &buf, &len, &p, &e)) == 0 &&
 	    p->expires <= time(NULL))
 		rc = err_set(&e, MUSTER_EDATA, "%s: \"expires\" (%s) is in the "
-		    "past", argv[optind], p->expires_str);
+		    "past", argv[k], p->expires_str);
 	if (rc == 0)
 		printf("%s: ok: profile \"%s\" serial %lld, scope %s, %zu "
-		    "rule%s, expires %s\n", argv[optind], p->id,
+		    "rule%s, expires %s\n", argv[k], p->id,
 		    (long long)p->serial, profile_scope_name(p->scope),
 		    p->nrules, p->nrules == 1 ? "" : "s", p->expires_str);
 	profile_free(p);
@@ -127,13 +141,6 @@ profcmd_lint(int argc, char **argv)
 int
 profcmd_sign(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct muster_err e = { 0 };
 	struct profile *p = NULL;
 	struct sig_seckey *sk = NULL;
@@ -142,26 +149,22 @@ profcmd_sign(int argc, char **argv)
 	char *buf = NULL, *sig = NULL, *keypath = NULL, *pubpath = NULL;
 	char *sigpath = NULL, tc[SIG_TRUSTED_MAX], hex[SIG_KEYID_HEX];
 	size_t len = 0, siglen = 0;
-	int c, rc;
+	int k, ex, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_ARG("key", 'k', &key),
+		CLI_OPT_ARG("output", 'o', &out),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'O': org = optarg; break;
-		case 'o': out = optarg; break;
-		case 'k': key = optarg; break;
-		case 'h': fputs(sign_usage, stdout); return 0;
-		default:
-			return cli_usage("sign", "bad option \"%s\" (see "
-			    "muster-enroll sign --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "o:", opts, sign_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("sign", "expected one PROFILE.cfg");
 	if (org != NULL && key != NULL)
 		return cli_usage("sign", "--org and --key exclude each other");
-	path = argv[optind];
+	path = argv[k];
 	if ((rc = load_profile(path, &buf, &len, &p, &e)) != 0)
 		goto out;
 	if (p->expires <= time(NULL)) {
@@ -199,17 +202,14 @@ profcmd_sign(int argc, char **argv)
 	}
 	if ((rc = sig_sign(sk, buf, len, tc, NULL, &sig, &siglen, &e)) != 0)
 		goto out;
-	if (out == NULL && asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
-		sigpath = NULL;
+	if ((out = profcmd_sig_path(path, out, &sigpath)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = fs_write_atomic(out != NULL ? out : sigpath, sig, siglen,
-	    0644, &e)) != 0)
+	if ((rc = fs_write_atomic(out, sig, siglen, 0644, &e)) != 0)
 		goto out;
 	sig_keyid_hex(sk->keyid, hex);
-	printf("%s: signed by key %s: %s\n", out != NULL ? out : sigpath, hex,
-	    tc);
+	printf("%s: signed by key %s: %s\n", out, hex, tc);
 out:
 	sig_seckey_free(sk);
 	profile_free(p);
@@ -224,13 +224,6 @@ out:
 int
 profcmd_verify(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pub", required_argument, NULL, 'p' },
-		{ "org", required_argument, NULL, 'o' },
-		{ "sig", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct muster_err e = { 0 };
 	struct profile *p = NULL;
 	struct sig_pubkey pk;
@@ -239,26 +232,22 @@ profcmd_verify(int argc, char **argv)
 	char *buf = NULL, *sigbuf = NULL, *pubpath = NULL, *sigpath = NULL;
 	char hex[SIG_KEYID_HEX];
 	size_t len = 0, siglen = 0;
-	int c, rc;
+	int k, ex, rc;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("pub", 'p', &pub),
+		CLI_OPT_ARG("org", 'o', &org),
+		CLI_OPT_ARG("sig", 's', &sigarg),
+		CLI_OPT_END,
+	};
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': pub = optarg; break;
-		case 'o': org = optarg; break;
-		case 's': sigarg = optarg; break;
-		case 'h': fputs(verify_usage, stdout); return 0;
-		default:
-			return cli_usage("verify", "bad option \"%s\" (see "
-			    "muster-enroll verify --help)", argv[optind - 1]);
-		}
-	}
-	if (argc - optind != 1)
+	if ((k = cli_options(argc, argv, "", opts, verify_usage, NULL, NULL,
+	    &ex)) < 0)
+		return ex;
+	if (argc - k != 1)
 		return cli_usage("verify", "expected one PROFILE.cfg");
 	if (pub != NULL && org != NULL)
 		return cli_usage("verify", "--pub and --org exclude each other");
-	path = argv[optind];
+	path = argv[k];
 	if (pub == NULL) {
 		if ((pubpath = fs_path(org != NULL ? org : org_default_dir(),
 		    ORG_PUB)) == NULL) {
@@ -267,22 +256,13 @@ profcmd_verify(int argc, char **argv)
 		}
 		pub = pubpath;
 	}
-	if (sigarg == NULL) {
-		if (asprintf(&sigpath, "%s%s", path, SIG_SUFFIX) == -1) {
-			sigpath = NULL;
-			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		sigarg = sigpath;
+	if ((sigarg = profcmd_sig_path(path, sigarg, &sigpath)) == NULL) {
+		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
 	}
-	if ((rc = sig_pubkey_load(pub, &pk, &e)) != 0)
-		goto out;
-	/* Verify over the exact bytes, then parse that same buffer. */
-	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, &buf, &len, &e)) != 0)
-		goto out;
-	if ((rc = fs_read_file(sigarg, SIG_FILE_MAX, &sigbuf, &siglen, &e))
-	    != 0 || (rc = profile_verify(path, buf, len, sigarg, sigbuf,
-	    siglen, &pk, &p, &s, &e)) != 0)
+	if ((rc = sig_pubkey_load(pub, &pk, &e)) != 0 ||
+	    (rc = profcmd_read_verify(path, sigarg, &pk, &buf, &len, &sigbuf,
+	    &siglen, &p, &s, &e)) != 0)
 		goto out;
 	sig_keyid_hex(s.keyid, hex);
 	printf("%s: signature ok\n"
@@ -295,7 +275,7 @@ profcmd_verify(int argc, char **argv)
 	    "trusted comment: %s\n", path, p->id, (long long)p->serial,
 	    profile_scope_name(p->scope), p->expires_str, hex, p->nrules,
 	    s.trusted);
-	rc = check_unexpired(path, p, &e);
+	rc = profcmd_check_unexpired(path, p, &e);
 out:
 	profile_free(p);
 	free(buf);

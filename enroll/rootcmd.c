@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,6 @@
 #include "rootcmd.h"
 #include "tokcmd.h"
 
-#define OPTS_END		{ NULL, 0, NULL, 0 }
 #define ROOTCMD_PINS_ARG	ROOT_PINS_MAX
 #define ROOTCMD_REPLACE_MAX	(ROOT_NROLES + ROOT_KEYS_MAX)
 #define RETIRED_FMT		"%s-retired-v%lld"
@@ -227,6 +225,23 @@ show_keys(const struct root_keyset *ks, const struct sigset *ss,
 	}
 }
 
+/*
+ * The optional VERSION operand of `root CMD` into *v (0 without one);
+ * returns 0, or the exit code after the usage error.
+ */
+static int
+version_arg(const char *cmd, int argc, char **argv, int64_t *v)
+{
+	*v = 0;
+	if (argc > 1)
+		return cli_usage(cmd, "expected at most one VERSION");
+	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)v) != 1 ||
+	    *v < 1 || *v > ROOT_VERSION_MAX))
+		return cli_usage(cmd, "VERSION \"%s\": want 1 to %d", argv[0],
+		    ROOT_VERSION_MAX);
+	return 0;
+}
+
 static int
 root_show(const char *org, int argc, char **argv)
 {
@@ -238,12 +253,8 @@ root_show(const char *org, int argc, char **argv)
 	size_t i, cnt;
 	int rc;
 
-	if (argc > 1)
-		return cli_usage("root show", "expected at most one VERSION");
-	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)&v) != 1 ||
-	    v < 1 || v > ROOT_VERSION_MAX))
-		return cli_usage("root show", "VERSION \"%s\": want 1 to %d",
-		    argv[0], ROOT_VERSION_MAX);
+	if ((rc = version_arg("root show", argc, argv, &v)) != 0)
+		return rc;
 	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
 		goto out;
 	if (v == 0)
@@ -328,75 +339,61 @@ struct rotate_args {
 	int		 no_pass;
 };
 
+/* What pair_move does with each file of a key pair. */
+enum pair_how {
+	PAIR_RETIRE,	/* rename, never over a file; none to move is fine */
+	PAIR_RELINK,	/* link in place of what is there */
+	PAIR_LINK	/* link, unless there is one already */
+};
+
+/* Moves or links DIR/FROM.{key,pub} to DIR/TO.{key,pub}, as how says. */
+static int
+pair_move(const char *org, const char *from, const char *to,
+    enum pair_how how, struct muster_err *e)
+{
+	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
+	char *a = NULL, *b = NULL;
+	int i, failed = 0, rc = 0;
+
+	for (i = 0; i < 2 && rc == 0; i++) {
+		if (asprintf(&a, "%s/%s%s", org, from, sfx[i]) == -1 ||
+		    asprintf(&b, "%s/%s%s", org, to, sfx[i]) == -1) {
+			free(a);
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		}
+		switch (how) {
+		case PAIR_RETIRE:
+			failed = renameat2(AT_FDCWD, a, AT_FDCWD, b,
+			    RENAME_NOREPLACE) == -1 && errno != ENOENT;
+			break;
+		case PAIR_RELINK:
+			(void)unlink(b);
+			failed = link(a, b) == -1;
+			break;
+		case PAIR_LINK:
+			failed = link(a, b) == -1 && errno != EEXIST;
+			break;
+		}
+		if (failed)
+			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
+		free(a);
+		free(b);
+		a = b = NULL;
+	}
+	return rc;
+}
+
 /* Renames DIR/NAME.{key,pub} to NAME-retired-vV.{key,pub}. */
 static int
 retire(const char *org, const char *name, int64_t v, struct muster_err *e)
 {
-	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
-	char *a = NULL, *b = NULL;
-	int i, rc = 0;
+	char *to = NULL;
+	int rc;
 
-	for (i = 0; i < 2 && rc == 0; i++) {
-		if (asprintf(&a, "%s/%s%s", org, name, sfx[i]) == -1 ||
-		    asprintf(&b, "%s/" RETIRED_FMT "%s", org, name,
-		    (long long)v, sfx[i]) == -1) {
-			free(a);
-			return err_set(e, MUSTER_EINTERNAL, "out of memory");
-		}
-		if (renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_NOREPLACE) == -1 &&
-		    errno != ENOENT)
-			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
-		free(a);
-		free(b);
-		a = b = NULL;
-	}
-	return rc;
-}
-
-/* Re-links org.key/org.pub to the (new) policy pair. */
-static int
-relink_org(const char *org, struct muster_err *e)
-{
-	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
-	char *a = NULL, *b = NULL;
-	int i, rc = 0;
-
-	for (i = 0; i < 2 && rc == 0; i++) {
-		if (asprintf(&a, "%s/%s%s", org, ORG_POLICY, sfx[i]) == -1 ||
-		    asprintf(&b, "%s/org%s", org, sfx[i]) == -1) {
-			free(a);
-			return err_set(e, MUSTER_EINTERNAL, "out of memory");
-		}
-		(void)unlink(b);
-		if (link(a, b) == -1)
-			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
-		free(a);
-		free(b);
-		a = b = NULL;
-	}
-	return rc;
-}
-
-/* A first-wave org: policy.key and policy.pub as the org key's names. */
-static int
-link_policy(const char *org, struct muster_err *e)
-{
-	const char *sfx[2] = { ORG_KEY_SUFFIX, ORG_PUB_SUFFIX };
-	char *a = NULL, *b = NULL;
-	int i, rc = 0;
-
-	for (i = 0; i < 2 && rc == 0; i++) {
-		if (asprintf(&a, "%s/org%s", org, sfx[i]) == -1 ||
-		    asprintf(&b, "%s/%s%s", org, ORG_POLICY, sfx[i]) == -1) {
-			free(a);
-			return err_set(e, MUSTER_EINTERNAL, "out of memory");
-		}
-		if (link(a, b) == -1 && errno != EEXIST)
-			rc = err_sys(e, MUSTER_ECANTCREAT, "%s", b);
-		free(a);
-		free(b);
-		a = b = NULL;
-	}
+	if (asprintf(&to, RETIRED_FMT, name, (long long)v) == -1)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = pair_move(org, name, to, PAIR_RETIRE, e);
+	free(to);
 	return rc;
 }
 
@@ -413,42 +410,14 @@ replace_role(const char *org, enum root_role role, int64_t v,
 	if ((rc = retire(org, name, v, e)) != 0 ||
 	    (rc = org_pair_make(org, name, pass, &pk, NULL, e)) != 0)
 		return rc;
-	if (role == ROOT_ROLE_POLICY && (rc = relink_org(org, e)) != 0)
+	/* org.key and org.pub stay the (new) policy pair's names. */
+	if (role == ROOT_ROLE_POLICY &&
+	    (rc = pair_move(org, ORG_POLICY, ORG_ORG, PAIR_RELINK, e)) != 0)
 		return rc;
 	r->roles[role].keys[0] = pk;
 	r->roles[role].nkeys = 1;
 	r->roles[role].threshold = 1;
 	return 0;
-}
-
-static int
-rotate_opt(void *arg, int c, const char *val)
-{
-	struct rotate_args *a = arg;
-
-	switch (c) {
-	case 'a':
-		if (a->nadd == ROOTCMD_PINS_ARG)
-			return -1;
-		a->add[a->nadd++] = val;
-		return 0;
-	case 'd':
-		if (a->ndel == ROOTCMD_PINS_ARG)
-			return -1;
-		a->del[a->ndel++] = val;
-		return 0;
-	case 's': a->server = val; return 0;
-	case 'x': a->expires = val; return 0;
-	case 'r':
-		if (a->nreplace == ROOTCMD_REPLACE_MAX)
-			return -1;
-		a->replace[a->nreplace++] = val;
-		return 0;
-	case 'n': a->nroot = val; return 0;
-	case 't': a->threshold = val; return 0;
-	case 'p': a->no_pass = 1; return 0;
-	}
-	return -1;
 }
 
 static int
@@ -582,7 +551,9 @@ root_rotate(const char *org, struct rotate_args *a)
 	if (k && !a->no_pass && (rc = pass_read("Passphrase for the new "
 	    "keys: ", 1, &pass, &e)) != 0)
 		goto out;
-	if (cur.legacy && (rc = link_policy(org, &e)) != 0)
+	/* A first-wave org: policy.key and policy.pub as org.key's names. */
+	if (cur.legacy && (rc = pair_move(org, ORG_ORG, ORG_POLICY, PAIR_LINK,
+	    &e)) != 0)
 		goto out;
 	for (i = 0; i < ROOT_NROLES; i++)
 		if (replaced[i] && (rc = replace_role(org, (enum root_role)i,
@@ -656,12 +627,8 @@ root_sign(const char *org, const char *keyfile, int argc, char **argv)
 	int64_t v = 0, pending;
 	int rc, mine = 0;
 
-	if (argc > 1)
-		return cli_usage("root sign", "expected at most one VERSION");
-	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)&v) != 1 ||
-	    v < 1 || v > ROOT_VERSION_MAX))
-		return cli_usage("root sign", "VERSION \"%s\": want 1 to %d",
-		    argv[0], ROOT_VERSION_MAX);
+	if ((rc = version_arg("root sign", argc, argv, &v)) != 0)
+		return rc;
 	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
 		goto out;
 	if (v == 0)
@@ -744,13 +711,8 @@ root_publish(const char *org, int argc, char **argv)
 	long status = 0;
 	int rc;
 
-	if (argc > 1)
-		return cli_usage("root publish", "expected at most one "
-		    "VERSION");
-	if (argc == 1 && (sscanf(argv[0], "%lld", (long long *)&v) != 1 ||
-	    v < 1 || v > ROOT_VERSION_MAX))
-		return cli_usage("root publish", "VERSION \"%s\": want 1 to %d",
-		    argv[0], ROOT_VERSION_MAX);
+	if ((rc = version_arg("root publish", argc, argv, &v)) != 0)
+		return rc;
 	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
 		goto out;
 	if (v == 0)
@@ -801,38 +763,25 @@ struct root_args {
 	struct rotate_args	 rot;
 };
 
-static int
-root_opt(void *arg, int c, const char *val)
-{
-	struct root_args *a = arg;
-
-	switch (c) {
-	case 'O': a->org = val; return 0;
-	case 'k': a->key = val; return 0;
-	}
-	return rotate_opt(&a->rot, c, val);
-}
-
 int
 rootcmd_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "add-pin", required_argument, NULL, 'a' },
-		{ "remove-pin", required_argument, NULL, 'd' },
-		{ "server", required_argument, NULL, 's' },
-		{ "replace", required_argument, NULL, 'r' },
-		{ "root-keys", required_argument, NULL, 'n' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "expires", required_argument, NULL, 'x' },
-		{ "no-passphrase", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		OPTS_END,
-	};
 	struct root_args a;
 	const char *sub;
 	int k, ex, rotating;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &a.org),
+		CLI_OPT_ARG("key", 'k', &a.key),
+		CLI_OPT_LIST("add-pin", 'a', a.rot.add, a.rot.nadd),
+		CLI_OPT_LIST("remove-pin", 'd', a.rot.del, a.rot.ndel),
+		CLI_OPT_ARG("server", 's', &a.rot.server),
+		CLI_OPT_LIST("replace", 'r', a.rot.replace, a.rot.nreplace),
+		CLI_OPT_ARG("root-keys", 'n', &a.rot.nroot),
+		CLI_OPT_ARG("threshold", 't', &a.rot.threshold),
+		CLI_OPT_ARG("expires", 'x', &a.rot.expires),
+		CLI_OPT_FLAG("no-passphrase", 'p', &a.rot.no_pass),
+		CLI_OPT_END,
+	};
 
 	memset(&a, 0, sizeof a);
 	a.rot.expires = "365d";
@@ -845,8 +794,8 @@ rootcmd_main(int argc, char **argv)
 		return cli_usage("root", "expected show, rotate, sign or "
 		    "publish (see muster-enroll root --help)");
 	sub = argv[1];
-	if ((k = cli_getopt(argc - 1, argv + 1, "", opts, root_usage, root_opt,
-	    &a, &ex)) < 0)
+	if ((k = cli_options(argc - 1, argv + 1, "", opts, root_usage, NULL,
+	    NULL, &ex)) < 0)
 		return ex;
 	if (a.org == NULL)
 		a.org = org_default_dir();

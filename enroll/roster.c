@@ -19,7 +19,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -552,34 +551,9 @@ roster_feed(struct roster *r, struct csv *csv, struct csv_record *rec,
 	return 0;
 }
 
-/* roster's options, as cli_getopt hands them over. */
-struct roster_args {
-	const char	*org, *outdir, *expires;
-};
-
-static int
-roster_opt(void *arg, int c, const char *val)
-{
-	struct roster_args *a = arg;
-
-	switch (c) {
-	case 'O': a->org = val; return 0;
-	case 'o': a->outdir = val; return 0;
-	case 'x': a->expires = val; return 0;
-	}
-	return -1;
-}
-
 int
 roster_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "expires", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct org_cfg oc;
 	struct sig_pubkey pk;
@@ -591,25 +565,30 @@ roster_cmd(int argc, char **argv)
 	struct csv_record *rec = NULL;
 	struct idset seen = { NULL, 0, 0 };
 	pthread_t writer;
-	struct roster_args a = { NULL, NULL, "14d" };
-	const char *org, *outdir, *path;
+	const char *org = NULL, *outdir = NULL, *expires = "14d", *path;
 	char exp[TIMEFMT_LEN], *tbuf = NULL;
 	size_t tlen = 0;
 	int k, ex, rc, sync_live = 0, writer_live = 0, i;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_ARG("out", 'o', &outdir),
+		CLI_OPT_ARG("expires", 'x', &expires),
+		CLI_OPT_END,
+	};
 
 	memset(&r, 0, sizeof r);
 	r.outfd = -1;
-	if ((k = cli_getopt(argc, argv, "", opts, roster_usage, roster_opt,
-	    &a, &ex)) < 0)
+	if ((k = cli_options(argc, argv, "", opts, roster_usage, NULL, NULL,
+	    &ex)) < 0)
 		return ex;
 	if (argc - k != 1)
 		return cli_usage("roster", "expected one ROSTER.csv");
-	if ((outdir = a.outdir) == NULL)
+	if (outdir == NULL)
 		return cli_usage("roster", "--out DIR is required");
 	path = argv[k];
-	if (tokcmd_expires_parse(a.expires, time(NULL), &r.expires, &e) != 0)
+	if (tokcmd_expires_parse(expires, time(NULL), &r.expires, &e) != 0)
 		return cli_usage("roster", "%s", e.msg);
-	if ((org = a.org) == NULL)
+	if (org == NULL)
 		org = org_default_dir();
 
 	if ((csv.f = fopen(path, "re")) == NULL) {

@@ -5,7 +5,6 @@
  * A bundle is a bearer credential until it is used, so it is created
  * O_EXCL with mode 0600 and never replaces a file.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,46 +133,9 @@ fail:
 	return rc;
 }
 
-/* token's options, as cli_getopt hands them over. */
-struct token_args {
-	const char	*org, *scope, *unit, *person, *expires, *png, *out;
-	int		 want_qr;
-};
-
-static int
-token_opt(void *arg, int c, const char *val)
-{
-	struct token_args *a = arg;
-
-	switch (c) {
-	case 'O': a->org = val; return 0;
-	case 's': a->scope = val; return 0;
-	case 'u': a->unit = val; return 0;
-	case 'p': a->person = val; return 0;
-	case 'x': a->expires = val; return 0;
-	case 'q': a->want_qr = 1; return 0;
-	case 'P': a->png = val; return 0;
-	case 'o': a->out = val; return 0;
-	}
-	return -1;
-}
-
 int
 tokcmd_token(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "org", required_argument, NULL, 'O' },
-		{ "scope", required_argument, NULL, 's' },
-		{ "unit", required_argument, NULL, 'u' },
-		{ "person", required_argument, NULL, 'p' },
-		{ "expires", required_argument, NULL, 'x' },
-		{ "qr", no_argument, NULL, 'q' },
-		{ "png", required_argument, NULL, 'P' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct token_args a = { NULL, NULL, NULL, NULL, "14d", NULL, NULL, 0 };
 	struct muster_err e = { 0 }, ce = { 0 };
 	struct org_cfg oc;
 	struct token t, check;
@@ -183,36 +145,43 @@ tokcmd_token(int argc, char **argv)
 	struct root gotroot;
 	struct stat st;
 	QRcode *qr = NULL, *qrpng = NULL;
-	const char *org, *png, *out;
+	const char *org = NULL, *scope = NULL, *unit = NULL, *person = NULL;
+	const char *expires = "14d", *png = NULL, *out = NULL;
 	char *tok = NULL, *bundle = NULL, *gottok = NULL, *uri = NULL;
 	char exp[TIMEFMT_LEN];
-	int k, ex, rc, want_qr, quiet = 0;
+	int k, ex, rc, want_qr = 0, quiet = 0;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_ARG("scope", 's', &scope),
+		CLI_OPT_ARG("unit", 'u', &unit),
+		CLI_OPT_ARG("person", 'p', &person),
+		CLI_OPT_ARG("expires", 'x', &expires),
+		CLI_OPT_FLAG("qr", 'q', &want_qr),
+		CLI_OPT_ARG("png", 'P', &png),
+		CLI_OPT_ARG("output", 'o', &out),
+		CLI_OPT_END,
+	};
 
-	if ((k = cli_getopt(argc, argv, "o:", opts, token_usage, token_opt,
-	    &a, &ex)) < 0)
+	if ((k = cli_options(argc, argv, "o:", opts, token_usage, NULL, NULL,
+	    &ex)) < 0)
 		return ex;
 	if (k != argc)
 		return cli_usage("token", "unexpected argument \"%s\"",
 		    argv[k]);
-	if (a.scope == NULL || a.unit == NULL || a.person == NULL ||
-	    a.out == NULL)
+	if (scope == NULL || unit == NULL || person == NULL || out == NULL)
 		return cli_usage("token", "--scope, --unit, --person and -o "
 		    "FILE are required");
-	org = a.org;
-	png = a.png;
-	out = a.out;
-	want_qr = a.want_qr;
 	memset(&t, 0, sizeof t);
-	if (profile_scope_parse(a.scope, &t.scope) != 0)
+	if (profile_scope_parse(scope, &t.scope) != 0)
 		return cli_usage("token", "--scope \"%s\": want personnel or "
-		    "family", a.scope);
-	if (!token_field_ok(a.unit, 1))
+		    "family", scope);
+	if (!token_field_ok(unit, 1))
 		return cli_usage("token", "--unit: want 1-64 of A-Z a-z 0-9 "
 		    ". _ - @ /");
-	if (!token_field_ok(a.person, 0))
+	if (!token_field_ok(person, 0))
 		return cli_usage("token", "--person: want 1-64 of A-Z a-z 0-9 "
 		    ". _ - @");
-	if (tokcmd_expires_parse(a.expires, time(NULL), &t.expires, &e) != 0)
+	if (tokcmd_expires_parse(expires, time(NULL), &t.expires, &e) != 0)
 		return cli_usage("token", "%s", e.msg);
 	if (org == NULL)
 		org = org_default_dir();
@@ -226,8 +195,8 @@ tokcmd_token(int argc, char **argv)
 	    (rc = tokcmd_signer(org, &oc, &t, &pk, &sk, &rss, &e)) != 0)
 		goto out;
 	token_new_id(t.id);
-	memcpy(t.unit, a.unit, strlen(a.unit) + 1);
-	memcpy(t.person, a.person, strlen(a.person) + 1);
+	memcpy(t.unit, unit, strlen(unit) + 1);
+	memcpy(t.person, person, strlen(person) + 1);
 	if ((rc = token_sign(&t, sk, &tok, &e)) != 0 ||
 	    (rc = rss != NULL ? token2_bundle_format(rss, tok, &t, &bundle,
 	    &e) : token_bundle_format(&pk, tok, &t, &bundle, &e)) != 0)

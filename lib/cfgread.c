@@ -8,6 +8,7 @@
 #include <libconfig.h>
 
 #include "muster/cfgread.h"
+#include "muster/cfgscan.h"
 #include "muster/timefmt.h"
 
 int
@@ -218,4 +219,24 @@ cfgread_doc_version(const struct cfgread_doc *d, const config_setting_t *top,
 		return cfgread_doc_err(d, s, "bad expires (want "
 		    "YYYY-MM-DDTHH:MM:SSZ, UTC)");
 	return 0;
+}
+
+int
+cfgread_doc_parse(const char *name, const char *what, const char *buf,
+    size_t len, size_t max, int max_depth,
+    int (*parse)(const struct cfgread_doc *, const config_setting_t *,
+    void *), void *arg, struct muster_err *e)
+{
+	struct cfgread_doc d;
+	config_t cfg;
+	int rc;
+
+	d.name = name != NULL ? name : what;
+	d.e = e;
+	config_init(&cfg);
+	if ((rc = cfgscan_read_doc(&cfg, d.name, what, buf, len, max,
+	    max_depth, e)) == 0)
+		rc = parse(&d, config_root_setting(&cfg), arg);
+	config_destroy(&cfg);
+	return rc;
 }

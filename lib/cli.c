@@ -91,7 +91,7 @@ cli_getopt(int argc, char **argv, const char *shortopts,
     const struct option *opts, const char *usage,
     int (*fn)(void *, int, const char *), void *arg, int *exitcode)
 {
-	int c;
+	int c, r;
 
 	opterr = 0;
 	optind = 0;
@@ -101,8 +101,12 @@ cli_getopt(int argc, char **argv, const char *shortopts,
 			*exitcode = 0;
 			return -1;
 		}
-		if (c == '?' || c == ':' || fn == NULL ||
-		    fn(arg, c, optarg) != 0) {
+		r = c == '?' || c == ':' || fn == NULL ? -1 : fn(arg, c, optarg);
+		if (r > 0) {
+			*exitcode = r;
+			return -1;
+		}
+		if (r != 0) {
 			*exitcode = cli_usage(argv[0], "bad option \"%s\" "
 			    "(see %s %s --help)", argv[optind - 1], prog,
 			    argv[0]);
@@ -110,6 +114,62 @@ cli_getopt(int argc, char **argv, const char *shortopts,
 		}
 	}
 	return optind;
+}
+
+/* What cli_options hands cli_getopt as fn's argument. */
+struct cli_options_arg {
+	const struct cli_opt	*opts;
+	int			(*fn)(void *, int, const char *);
+	void			*arg;
+};
+
+/* Stores an option where its entry says, else hands it to fn. */
+static int
+cli_options_take(void *arg, int c, const char *val)
+{
+	struct cli_options_arg *g = arg;
+	const struct cli_opt *o;
+
+	for (o = g->opts; o->name != NULL && o->c != c; o++)
+		;
+	if (o->name == NULL || (o->arg == NULL && o->flag == NULL &&
+	    o->list == NULL))
+		return g->fn != NULL ? g->fn(g->arg, c, val) : -1;
+	if (o->arg != NULL)
+		*o->arg = val;
+	else if (o->flag != NULL)
+		*o->flag = 1;
+	else if (*o->n == o->max)
+		return -1;
+	else
+		o->list[(*o->n)++] = val;
+	return 0;
+}
+
+int
+cli_options(int argc, char **argv, const char *shortopts,
+    const struct cli_opt *opts, const char *usage,
+    int (*fn)(void *, int, const char *), void *arg, int *exitcode)
+{
+	struct option lo[CLI_OPTS_MAX + 2];
+	struct cli_options_arg g = { opts, fn, arg };
+	size_t n;
+
+	for (n = 0; opts[n].name != NULL; n++) {
+		if (n == CLI_OPTS_MAX) {
+			cli_error(argv[0], "more than %d options", CLI_OPTS_MAX);
+			*exitcode = CLI_EX_SOFTWARE;
+			return -1;
+		}
+		lo[n].name = opts[n].name;
+		lo[n].has_arg = opts[n].has_arg;
+		lo[n].flag = NULL;
+		lo[n].val = opts[n].c;
+	}
+	lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	return cli_getopt(argc, argv, shortopts, lo, usage, cli_options_take,
+	    &g, exitcode);
 }
 
 const void *

@@ -14,7 +14,6 @@
 #include <libconfig.h>
 
 #include "muster/cfgread.h"
-#include "muster/cfgscan.h"
 #include "muster/manifest.h"
 #include "muster/timefmt.h"
 
@@ -67,8 +66,9 @@ parse_entry(const struct cfgread_doc *c, const config_setting_t *g,
 
 static int
 parse_top(const struct cfgread_doc *c, const config_setting_t *root,
-    struct manifest *m)
+    void *arg)
 {
+	struct manifest *m = arg;
 	config_setting_t *s, *list;
 	size_t i, j;
 	int n, rc;
@@ -109,21 +109,11 @@ int
 manifest_parse(const char *name, const void *buf, size_t len,
     struct manifest *m, struct muster_err *e)
 {
-	struct cfgread_doc c;
-	config_t cfg;
 	int rc;
 
-	c.name = name != NULL ? name : "manifest";
-	c.e = e;
 	memset(m, 0, sizeof *m);
-	config_init(&cfg);
-	if ((rc = cfgscan_read_doc(&cfg, c.name, "manifest", buf, len,
-	    MANIFEST_MAX, MANIFEST_DEPTH, e)) != 0)
-		goto out;
-	rc = parse_top(&c, config_root_setting(&cfg), m);
-out:
-	config_destroy(&cfg);
-	if (rc != 0)
+	if ((rc = cfgread_doc_parse(name, "manifest", buf, len, MANIFEST_MAX,
+	    MANIFEST_DEPTH, parse_top, m, e)) != 0)
 		memset(m, 0, sizeof *m);
 	return rc;
 }

@@ -18,7 +18,6 @@
 #include <sodium.h>
 
 #include "muster/cfgread.h"
-#include "muster/cfgscan.h"
 #include "muster/profile.h"
 #include "muster/root.h"
 #include "muster/timefmt.h"
@@ -241,8 +240,9 @@ parse_pins(const struct cfgread_doc *c, const config_setting_t *root,
 
 static int
 parse_top(const struct cfgread_doc *c, const config_setting_t *root,
-    struct root *r)
+    void *arg)
 {
+	struct root *r = arg;
 	config_setting_t *s, *roles;
 	const char *v;
 	int i, rc;
@@ -279,24 +279,16 @@ int
 root_parse(const char *name, const void *buf, size_t len, struct root *r,
     struct muster_err *e)
 {
-	struct cfgread_doc c;
-	config_t cfg;
 	int rc;
 
-	c.name = name != NULL ? name : "root";
-	c.e = e;
 	memset(r, 0, sizeof *r);
-	config_init(&cfg);
-	if ((rc = cfgscan_read_doc(&cfg, c.name, "root", buf, len, ROOT_MAX,
-	    ROOT_DEPTH, e)) != 0 ||
-	    (rc = parse_top(&c, config_root_setting(&cfg), r)) != 0)
-		goto out;
-	sigset_hash_hex(buf, len, r->hash);
-out:
-	config_destroy(&cfg);
-	if (rc != 0)
+	if ((rc = cfgread_doc_parse(name, "root", buf, len, ROOT_MAX,
+	    ROOT_DEPTH, parse_top, r, e)) != 0) {
 		memset(r, 0, sizeof *r);
-	return rc;
+		return rc;
+	}
+	sigset_hash_hex(buf, len, r->hash);
+	return 0;
 }
 
 /* Appends to a growing string; -1 when out of memory. */

@@ -120,6 +120,19 @@ config_setting_t *cfgread_doc_member(const struct cfgread_doc *d,
  * then expires, a timefmt time stored in *expires (else "bad expires
  * (want YYYY-MM-DDTHH:MM:SSZ, UTC)").  Each returns 0 or MUSTER_EDATA.
  */
+/*
+ * Scans and reads the signed document buf (cfgscan_read_doc with what,
+ * max and max_depth) and hands its root group to parse(d, top, arg), d
+ * naming it name (what when name is NULL) and recording into e.
+ * Returns the read's error or parse's result.  The settings are freed
+ * on return: parse copies out what it keeps.
+ */
+int	cfgread_doc_parse(const char *name, const char *what, const char *buf,
+	    size_t len, size_t max, int max_depth,
+	    int (*parse)(const struct cfgread_doc *d,
+	    const config_setting_t *top, void *arg), void *arg,
+	    struct muster_err *e);
+
 int	cfgread_doc_type(const struct cfgread_doc *d,
 	    const config_setting_t *top, const char *type_name);
 int	cfgread_doc_version(const struct cfgread_doc *d,

@@ -67,17 +67,62 @@ int	cli_fail(int rc, const struct muster_err *e);
  * Parses a subcommand's options (argv[0] is its name) with getopt_long,
  * from the start of argv and without getopt's own messages.  --help (an
  * entry of opts returning 'h') prints usage to stdout.  Every other
- * option goes to fn(arg, option, optarg), which returns 0, or -1 for a
- * bad option or value; with fn NULL every other option is bad.  A bad
+ * option goes to fn(arg, option, optarg), which returns 0, -1 for a bad
+ * option or value, or an exit code above 0 after printing its own
+ * message (cli_usage); with fn NULL every other option is bad.  A bad
  * option is the usage error
  *
  *	PROG CMD: bad option "ARG" (see PROG CMD --help)
  *
  * Returns the index of the first operand; or -1 with *exitcode set (0
- * after --help, 64 after a usage error) when the command should stop.
+ * after --help, 64 after a usage error, fn's code after fn's own message)
+ * when the command should stop.
  */
 int	cli_getopt(int argc, char **argv, const char *shortopts,
 	    const struct option *opts, const char *usage,
+	    int (*fn)(void *, int, const char *), void *arg, int *exitcode);
+
+/*
+ * One option of a cli_options table: --name, and -c too where shortopts
+ * names c.  arg, flag or list says where it goes; with none of them it
+ * goes to cli_options' fn.  The CLI_OPT_* macros fill it in.
+ */
+struct cli_opt {
+	const char	*name;
+	int		 c;
+	int		 has_arg;	/* no_argument, required_argument */
+	const char	**arg;		/* the argument (the last one given) */
+	int		*flag;		/* set to 1 */
+	const char	**list;		/* each argument in turn, at most max */
+	size_t		*n;		/* how many list holds */
+	size_t		 max;
+};
+
+#define CLI_OPTS_MAX	16	/* entries of one table, CLI_OPT_END aside */
+
+#define CLI_OPT_ARG(name, c, p) \
+	{ (name), (c), required_argument, (p), NULL, NULL, NULL, 0 }
+#define CLI_OPT_FLAG(name, c, p) \
+	{ (name), (c), no_argument, NULL, (p), NULL, NULL, 0 }
+/* array is an array in scope, n a size_t counting what it holds. */
+#define CLI_OPT_LIST(name, c, array, n) \
+	{ (name), (c), required_argument, NULL, NULL, (array), &(n), \
+	    sizeof (array) / sizeof (array)[0] }
+#define CLI_OPT_FN(name, c, has_arg) \
+	{ (name), (c), (has_arg), NULL, NULL, NULL, NULL, 0 }
+#define CLI_OPT_END	{ NULL, 0, 0, NULL, NULL, NULL, NULL, 0 }
+
+/*
+ * cli_getopt over opts (up to CLI_OPTS_MAX entries, then CLI_OPT_END),
+ * with --help added after them: each option is stored where its entry
+ * says, and goes to fn only when its entry says nowhere.  One more
+ * argument than a list holds is a bad option.  The pointers in opts are
+ * the caller's, and after the call point into argv.  Returns what
+ * cli_getopt returns; a table over CLI_OPTS_MAX is a bug, reported as
+ * such with *exitcode CLI_EX_SOFTWARE.
+ */
+int	cli_options(int argc, char **argv, const char *shortopts,
+	    const struct cli_opt *opts, const char *usage,
 	    int (*fn)(void *, int, const char *), void *arg, int *exitcode);
 
 /*

@@ -2,7 +2,8 @@
  * Unit tests for lib/cli.c: the subcommand table finds its rows and lists
  * them in the programs' layout, cli_getopt hands options over and prints
  * --help and the one-line bad-option error the programs always printed,
- * and cli_fail/cli_usage print one line and return the exit code.
+ * cli_options stores each option where its table says, and cli_fail/
+ * cli_usage print one line and return the exit code.
  */
 #include "unit.h"
 
@@ -113,6 +114,7 @@ opt_fn(void *arg, int c, const char *val)
 	switch (c) {
 	case 'x': r->seen_x = 1; return 0;
 	case 'n': r->seen_n = val; return 0;
+	case 'm': return cli_usage("t", "at most %d --many", 0);
 	}
 	return -1;	/* 'b' is in opts but refused here */
 }
@@ -124,6 +126,7 @@ opt_call(void *arg)
 		{ "ex", no_argument, NULL, 'x' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "bad", no_argument, NULL, 'b' },
+		{ "many", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -201,6 +204,130 @@ getopt_bad(void **state)
 	free(err);
 }
 
+/* An option whose handler prints its own usage error: that one line only. */
+static void
+getopt_own_message(void **state)
+{
+	char *argv[] = { "t", "--many", "--bogus", NULL };
+	struct opt_run r = { 3, argv, 0, -1, 0, NULL };
+	char *err;
+
+	(void)state;
+	cli_init("muster-test");
+	err = capture(2, opt_call, &r);
+	assert_string_equal(err, "muster-test t: at most 0 --many\n");
+	assert_int_equal(r.k, -1);
+	assert_int_equal(r.ex, 64);
+	free(err);
+}
+
+/* What a cli_options table fills in. */
+struct table_run {
+	int		argc;
+	char		**argv;
+	int		k, ex;
+	const char	*name, *list[2];
+	size_t		n;
+	int		flag, fn_seen;
+};
+
+static int
+table_fn(void *arg, int c, const char *val)
+{
+	struct table_run *r = arg;
+
+	(void)val;
+	if (c != 'f')
+		return -1;
+	r->fn_seen++;
+	return 0;
+}
+
+static void
+table_call(void *arg)
+{
+	struct table_run *r = arg;
+	const struct cli_opt opts[] = {
+		CLI_OPT_ARG("name", 'n', &r->name),
+		CLI_OPT_FLAG("flag", 'x', &r->flag),
+		CLI_OPT_LIST("item", 'i', r->list, r->n),
+		CLI_OPT_FN("fn", 'f', no_argument),
+		CLI_OPT_FN("other", 'o', no_argument),
+		CLI_OPT_END,
+	};
+
+	r->k = cli_options(r->argc, r->argv, "n:", opts, "usage: t\n",
+	    table_fn, r, &r->ex);
+}
+
+static void
+options_store(void **state)
+{
+	char *argv[] = { "t", "-n", "A", "--flag", "--item", "1", "--fn",
+	    "--item", "2", "--name", "B", "op", NULL };
+	char *help[] = { "t", "--help", NULL };
+	struct table_run r;
+	char *out;
+
+	(void)state;
+	cli_init("muster-test");
+	memset(&r, 0, sizeof r);
+	r.argc = 12;
+	r.argv = argv;
+	out = capture(2, table_call, &r);
+	assert_string_equal(out, "");
+	free(out);
+	assert_int_equal(r.k, 11);
+	assert_string_equal(r.name, "B");
+	assert_int_equal(r.flag, 1);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.list[0], "1");
+	assert_string_equal(r.list[1], "2");
+	assert_int_equal(r.fn_seen, 1);
+
+	memset(&r, 0, sizeof r);
+	r.argc = 2;
+	r.argv = help;
+	out = capture(1, table_call, &r);
+	assert_string_equal(out, "usage: t\n");
+	assert_int_equal(r.k, -1);
+	assert_int_equal(r.ex, 0);
+	free(out);
+}
+
+static void
+options_bad(void **state)
+{
+	char *full[] = { "t", "--item", "1", "--item", "2", "--item", "3",
+	    NULL };
+	char *refused[] = { "t", "--other", NULL };
+	struct table_run r;
+	char *err;
+
+	(void)state;
+	cli_init("muster-test");
+	/* One more than the list holds: the bad option, named as ever. */
+	memset(&r, 0, sizeof r);
+	r.argc = 7;
+	r.argv = full;
+	err = capture(2, table_call, &r);
+	assert_string_equal(err, "muster-test t: bad option \"3\" "
+	    "(see muster-test t --help)\n");
+	assert_int_equal(r.k, -1);
+	assert_int_equal(r.ex, 64);
+	assert_int_equal(r.n, 2);
+	free(err);
+
+	memset(&r, 0, sizeof r);
+	r.argc = 2;
+	r.argv = refused;
+	err = capture(2, table_call, &r);
+	assert_string_equal(err, "muster-test t: bad option \"--other\" "
+	    "(see muster-test t --help)\n");
+	assert_int_equal(r.ex, 64);
+	free(err);
+}
+
 static void
 fail_call(void *arg)
 {
@@ -247,6 +374,9 @@ main(void)
 		cmocka_unit_test(getopt_ok),
 		cmocka_unit_test(getopt_help),
 		cmocka_unit_test(getopt_bad),
+		cmocka_unit_test(getopt_own_message),
+		cmocka_unit_test(options_store),
+		cmocka_unit_test(options_bad),
 		cmocka_unit_test(messages),
 	};
 
