@@ -509,27 +509,7 @@ state_endpoint(const char *dir, const struct state_cfg *c,
 int
 state_device_id_ok(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < DEVICE_ID_HEX - 1; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return s[i] == '\0';
-}
-
-/* 1 if s is a profile id: [a-z0-9][a-z0-9._-]*, shorter than the max. */
-static int
-profile_id_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= PROFILE_ID_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || (i > 0 &&
-		    strchr("._-", s[i]) != NULL)))
-			return 0;
-	return i > 0;
+	return proto_hex_ok(s, DEVICE_ID_HEX - 1);
 }
 
 /* Checks the optional fields of c; NULL when good, else the bad one. */
@@ -544,7 +524,7 @@ cfg_bad_field(const struct state_cfg *c)
 		return "pin";
 	if (c->device_id[0] != '\0' && !state_device_id_ok(c->device_id))
 		return "device_id";
-	if (c->profile_id[0] != '\0' && !profile_id_ok(c->profile_id))
+	if (c->profile_id[0] != '\0' && !proto_id_ok(c->profile_id))
 		return "profile_id";
 	return NULL;
 }
@@ -691,15 +671,10 @@ out:
 static int
 tmp_name(const char *name)
 {
-	size_t n = strlen(name), i;
+	size_t n = strlen(name);
 
-	if (n < 22 || strncmp(name + n - 21, ".tmp.", 5) != 0)
-		return 0;
-	for (i = n - 16; i < n; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	return 1;
+	return n >= 22 && strncmp(name + n - 21, ".tmp.", 5) == 0 &&
+	    proto_hex_ok(name + n - 16, 16);
 }
 
 static void
