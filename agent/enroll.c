@@ -116,21 +116,6 @@ struct family {
 	json_t		*receipt_obj;
 };
 
-static int
-enroll_opt(void *arg, int c, const char *val)
-{
-	struct enroll_args *a = arg;
-
-	(void)val;
-	if (c == 'c')
-		a->consent = 1;
-	else if (c == 'r')
-		a->report_only = 1;
-	else
-		return -1;
-	return 0;
-}
-
 static void
 family_free(struct family *f)
 {
@@ -605,6 +590,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct enroll_args ea = { 0, 0 };
+	struct cmd_flag flags[] = { { 'c', &ea.consent },
+	    { 'r', &ea.report_only }, { 0, NULL } };
 	struct family fam;
 	struct muster_err e = { 0 }, ie = { 0 };
 	struct state_anchor a, ba;
@@ -624,7 +611,7 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	memset(&rs, 0, sizeof rs);
 	memset(&fam, 0, sizeof fam);
 	if ((i = cmd_getopt(o, argc, argv, "", opts, enroll_usage,
-	    enroll_opt, &ea, &ex)) < 0)
+	    cmd_flag_opt, flags, &ex)) < 0)
 		return ex;
 	if (argc - i != 1)
 		return cli_usage("enroll", "expected one BUNDLE or URI");

@@ -133,20 +133,6 @@ on_signal(int sig)
 		got_term = 1;
 }
 
-static int
-run_opt(void *arg, int c, const char *val)
-{
-	struct run_args *a = arg;
-
-	(void)val;
-	switch (c) {
-	case 'o': a->once = 1; return 0;
-	case 'f': a->foreground = 1; return 0;
-	case 'v': a->verbose = 1; return 0;
-	}
-	return -1;
-}
-
 static void
 runner_free(struct runner *r)
 {
@@ -839,20 +825,19 @@ run_cmd(struct cmd_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_args ra = { 0, 0, 0 };
+	struct cmd_flag flags[] = { { 'o', &ra.once },
+	    { 'f', &ra.foreground }, { 'v', &ra.verbose }, { 0, NULL } };
 	struct muster_err e = { 0 };
 	struct sigaction sa;
 	struct runner r;
 	time_t now, next_cycle = 0, next_retry = 0;
 	unsigned fails = 0;
 	long wait;
-	int k, ex, rc, fetch;
+	int ex, rc, fetch;
 
-	if ((k = cmd_getopt(o, argc, argv, "", opts, run_usage, run_opt,
-	    &ra, &ex)) < 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", opts, run_usage,
+	    cmd_flag_opt, flags, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("run", "unexpected argument \"%s\"",
-		    argv[k]);
 	log_init(CMD_PROG, !(ra.once || ra.foreground),
 	    ra.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_warn_word("warning");
