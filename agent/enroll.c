@@ -175,6 +175,23 @@ out:
 	return s;
 }
 
+/*
+ * rc of an exchange with server that did not complete: a server that may
+ * answer later (MUSTER_ETEMP) is MUSTER_EUNAVAIL here, since enroll queues
+ * nothing; any other rc is returned as it is.
+ */
+static int
+unreachable(const char *server, int rc, struct muster_err *e)
+{
+	char why[ERR_MSG_MAX];
+
+	if (rc != MUSTER_ETEMP)
+		return rc;
+	snprintf(why, sizeof why, "%s", e->msg);
+	return err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run enroll again "
+	    "later", server, why);
+}
+
 /* The error for an enrollment answer that is not 201. */
 static int
 enroll_refused(const struct net_response *rs, struct muster_err *e)
@@ -247,7 +264,6 @@ static int
 enroll_fetch_root(const struct token *t, const char *token,
     struct sigset **root_ss, struct root *r, struct muster_err *e)
 {
-	struct net_request rq;
 	struct net_response rs;
 	struct token vt;
 	json_t *o = NULL, *roots, *doc;
@@ -258,20 +274,10 @@ enroll_fetch_root(const struct token *t, const char *token,
 	memset(&rs, 0, sizeof rs);
 	snprintf(path, sizeof path, "%s?since=%lld", PROTO_PATH_ROOT,
 	    (long long)t->root_version - 1);
-	memset(&rq, 0, sizeof rq);
-	rq.method = "GET";
-	rq.server = t->server;
-	rq.path = path;
-	rq.pin = t->pin;
-	if ((rc = net_exchange(&rq, &rs, e)) != 0 ||
+	if ((rc = call_send("GET", t->server, t->pin, path, NULL, NULL, 0,
+	    &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e->msg);
-			rc = err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
-			    "enroll again later", t->server, why);
-		}
+		rc = unreachable(t->server, rc, e);
 		goto out;
 	}
 	if (rs.status != 200) {
@@ -436,13 +442,7 @@ preview(const struct token *t, const char *token,
 	    PROTO_PATH_PREVIEW,
 	    body, strlen(body), &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e->msg);
-			rc = err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
-			    "enroll again later", t->server, why);
-		}
+		rc = unreachable(t->server, rc, e);
 		goto out;
 	}
 	switch (rs.status) {
@@ -694,13 +694,7 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	if ((rc = call_post(t.server, enroll_pins(&t, &ba), NULL, sk,
 	    PROTO_PATH_ENROLL, body,
 	    strlen(body), &rs, &e)) != 0 || (rc = net_outcome_rc(&rs, &e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e.msg);
-			rc = err_set(&e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
-			    "enroll again later", t.server, why);
-		}
+		rc = unreachable(t.server, rc, &e);
 		goto out;
 	}
 	if (rs.status != 201) {

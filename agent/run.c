@@ -185,6 +185,25 @@ revoked(unsigned status, struct muster_err *e)
 }
 
 /*
+ * The answer to the GET of what ("profile", "policy") when its status is
+ * none the caller expects: revoked() for 401 and 403, MUSTER_ETEMP when
+ * the server may answer later, else a warning that kept stays and 0.
+ */
+static int
+get_failed(unsigned status, const char *what, const char *kept,
+    struct muster_err *e)
+{
+	if (status == 401 || status == 403)
+		return revoked(status, e);
+	if (status >= 500 || status == 408 || status == 429)
+		return err_set(e, MUSTER_ETEMP, "%s: server answered HTTP %u",
+		    what, status);
+	log_warn("%s: server answered HTTP %u; keeping %s", what, status,
+	    kept);
+	return 0;
+}
+
+/*
  * (a) Fetches and installs the server's profile.  A refused profile is
  * logged and the old one kept (0).  Returns MUSTER_ETEMP when the server
  * could not be reached, MUSTER_ETRUST when it refuses this device or its
@@ -220,19 +239,11 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	case 404:
 		log_info("no profile is published for this device's scope");
 		goto out;
-	case 401:
-	case 403:
-		rc = revoked(rs.status, e);
-		goto out;
 	case 200:
 		break;
 	default:
-		if (rs.status >= 500 || rs.status == 408 || rs.status == 429)
-			rc = err_set(e, MUSTER_ETEMP, "profile: server "
-			    "answered HTTP %u", rs.status);
-		else
-			log_warn("profile: server answered HTTP %u; keeping "
-			    "the installed profile", rs.status);
+		rc = get_failed(rs.status, "profile", "the installed profile",
+		    e);
 		goto out;
 	}
 	if ((obj = json_loadb(rs.body, rs.body_len, JSON_REJECT_DUPLICATES,
@@ -372,19 +383,10 @@ fetch_policy(struct runner *r, struct muster_err *e)
 		log_warn("policy: the server serves no %s; keeping the policy "
 		    "held", PROTO_PATH_POLICY);
 		goto out;
-	case 401:
-	case 403:
-		rc = revoked(rs.status, e);
-		goto out;
 	case 200:
 		break;
 	default:
-		if (rs.status >= 500 || rs.status == 408 || rs.status == 429)
-			rc = err_set(e, MUSTER_ETEMP, "policy: server "
-			    "answered HTTP %u", rs.status);
-		else
-			log_warn("policy: server answered HTTP %u; keeping "
-			    "the policy held", rs.status);
+		rc = get_failed(rs.status, "policy", "the policy held", e);
 		goto out;
 	}
 	irc = policy_apply(r->dir, &r->a, rs.body, rs.body_len, time(NULL),
