@@ -192,6 +192,18 @@ unreachable(const char *server, int rc, struct muster_err *e)
 	    "later", server, why);
 }
 
+/* MUSTER_ETRUST when the state at dir is enrolled already, else 0. */
+static int
+not_enrolled(const char *dir, struct muster_err *e)
+{
+	struct state_cfg c;
+
+	if (state_cfg_load(dir, &c, NULL) == 0 && c.device_id[0] != '\0')
+		return err_set(e, MUSTER_ETRUST, "%s: already enrolled as "
+		    "device %s; unenroll first", dir, c.device_id);
+	return 0;
+}
+
 /* The error for an enrollment answer that is not 201. */
 static int
 enroll_refused(const struct net_response *rs, struct muster_err *e)
@@ -640,12 +652,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		goto out;
 	}
 	/* Asking for a consent that cannot be used would waste it. */
-	if (state_cfg_load(o->state, &c, NULL) == 0 &&
-	    c.device_id[0] != '\0') {
-		rc = err_set(&e, MUSTER_ETRUST, "%s: already enrolled as "
-		    "device %s; unenroll first", o->state, c.device_id);
+	if ((rc = not_enrolled(o->state, &e)) != 0)
 		goto out;
-	}
 	enroll_explain(&t, &ba);
 	/* Nothing is made or kept before the member has agreed. */
 	if (t.scope == SCOPE_FAMILY && (rc = family_consent(&ea, &t, token,
@@ -654,12 +662,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	if ((rc = state_open(o->state, 1, &e)) != 0 ||
 	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0)
 		goto out;
-	if (state_cfg_load(o->state, &c, NULL) == 0 &&
-	    c.device_id[0] != '\0') {
-		rc = err_set(&e, MUSTER_ETRUST, "%s: already enrolled as "
-		    "device %s; unenroll first", o->state, c.device_id);
+	if ((rc = not_enrolled(o->state, &e)) != 0)
 		goto out;
-	}
 	if ((anchor = fs_path(o->state, STATE_ANCHOR)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;

@@ -185,6 +185,23 @@ revoked(unsigned status, struct muster_err *e)
 }
 
 /*
+ * GETs path (with extra headers, or NULL) from r's server, signed by the
+ * device key, into *rs (net_response_free).  Returns 0 when the server
+ * answered, whatever its status; else as call_get or net_outcome_rc.
+ */
+static int
+runner_get(struct runner *r, const char *path, const char *extra,
+    struct net_response *rs, struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk, path,
+	    extra, rs, e)) != 0)
+		return rc;
+	return net_outcome_rc(rs, e);
+}
+
+/*
  * The answer to the GET of what ("profile", "policy") when its status is
  * none the caller expects: revoked() for 401 and 403, MUSTER_ETEMP when
  * the server may answer later, else a warning that kept stays and 0.
@@ -228,9 +245,7 @@ fetch_profile(struct runner *r, struct muster_err *e)
 		goto out;
 	if_none_match(r, list, n, inm, sizeof inm);
 	state_profiles_free(list, n);
-	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk,
-	    PROTO_PATH_PROFILE, inm, &rs, e)) != 0 ||
-	    (rc = net_outcome_rc(&rs, e)) != 0)
+	if ((rc = runner_get(r, PROTO_PATH_PROFILE, inm, &rs, e)) != 0)
 		goto out;
 	switch (rs.status) {
 	case 304:
@@ -360,9 +375,7 @@ fetch_policy(struct runner *r, struct muster_err *e)
 	snprintf(hdr, sizeof hdr, PROTO_HDR_ROOT ": %lld\nIf-None-Match: "
 	    "\"%lld:%lld\"\n", (long long)r->a.root.version,
 	    (long long)r->a.root.version, (long long)mv);
-	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk,
-	    PROTO_PATH_POLICY, hdr, &rs, e)) != 0 ||
-	    (rc = net_outcome_rc(&rs, e)) != 0)
+	if ((rc = runner_get(r, PROTO_PATH_POLICY, hdr, &rs, e)) != 0)
 		goto out;
 	switch (rs.status) {
 	case 304:
