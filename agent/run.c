@@ -703,6 +703,22 @@ backoff(long base, long cap, unsigned k)
 }
 
 /*
+ * 1 when a step that returned rc on its try number tries is to be tried
+ * again: a temporary failure under --once, before RUN_ONCE_TRIES tries
+ * and any SIGTERM; it logs e's message and waits first.  0 when rc stands.
+ */
+static int
+retry(const struct runner *r, int rc, int tries, const struct muster_err *e)
+{
+	if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
+	    got_term)
+		return 0;
+	log_warn("%s; retrying", e->msg);
+	nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX, (unsigned)tries));
+	return 1;
+}
+
+/*
  * Sends the queued unenroll request, and nothing else, retried like the
  * reports.  Returns 0 once the server has it and the state is wiped
  * (r->gone is set), or why it is still queued.
@@ -721,15 +737,10 @@ leave_cycle(struct runner *r, struct muster_err *e)
 		    "server; run muster-agent unenroll to wipe it", r->dir);
 	log_info("an unenroll request is queued: sending it, and nothing "
 	    "else");
-	for (tries = 1;; tries++) {
+	tries = 0;
+	do
 		rc = leave_send(r->dir, &c, &status, e);
-		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
-		    got_term)
-			break;
-		log_warn("%s; retrying", e->msg);
-		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
-		    (unsigned)tries));
-	}
+	while (retry(r, rc, ++tries, e));
 	if (rc == 0) {
 		r->gone = 1;
 		log_info("unenrolled device %s (HTTP %u); the state %s is "
@@ -781,15 +792,10 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 			goto out;
 		}
 	}
-	for (tries = 1;; tries++) {
+	tries = 0;
+	do
 		rc = send_spool(r, e);
-		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
-		    got_term)
-			break;
-		log_warn("%s; retrying", e->msg);
-		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
-		    (unsigned)tries));
-	}
+	while (retry(r, rc, ++tries, e));
 	if (mrc != 0 && rc == 0) {
 		*e = me;
 		rc = mrc;
