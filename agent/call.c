@@ -11,11 +11,28 @@
 #include "net.h"
 
 int
+call_send(const char *method, const char *server, const char *pin,
+    const char *path, const char *headers, const void *body, size_t len,
+    struct net_response *rs, struct muster_err *e)
+{
+	struct net_request rq;
+
+	memset(&rq, 0, sizeof rq);
+	rq.method = method;
+	rq.server = server;
+	rq.path = path;
+	rq.pin = pin;
+	rq.headers = headers;
+	rq.body = body;
+	rq.body_len = len;
+	return net_exchange(&rq, rs, e);
+}
+
+int
 call_post(const char *server, const char *pin, const char *device,
     const struct sig_seckey *sk, const char *path, const char *body,
     size_t len, struct net_response *rs, struct muster_err *e)
 {
-	struct net_request rq;
 	char sig[DEVKEY_SIG_B64], hdr[512];
 	int n;
 
@@ -29,15 +46,7 @@ call_post(const char *server, const char *pin, const char *device,
 	    sk != NULL ? "\n" : "");
 	if (n < 0 || (size_t)n >= sizeof hdr)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
-	memset(&rq, 0, sizeof rq);
-	rq.method = "POST";
-	rq.server = server;
-	rq.path = path;
-	rq.pin = pin;
-	rq.headers = hdr;
-	rq.body = body;
-	rq.body_len = len;
-	return net_exchange(&rq, rs, e);
+	return call_send("POST", server, pin, path, hdr, body, len, rs, e);
 }
 
 int
@@ -45,7 +54,6 @@ call_get(const char *server, const char *pin, const char *device,
     const struct sig_seckey *sk, const char *path, const char *extra,
     struct net_response *rs, struct muster_err *e)
 {
-	struct net_request rq;
 	char t[TIMEFMT_LEN], hdr[1024];
 	size_t n;
 
@@ -56,11 +64,5 @@ call_get(const char *server, const char *pin, const char *device,
 	if (extra != NULL && (size_t)snprintf(hdr + n, sizeof hdr - n, "%s",
 	    extra) >= sizeof hdr - n)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
-	memset(&rq, 0, sizeof rq);
-	rq.method = "GET";
-	rq.server = server;
-	rq.path = path;
-	rq.pin = pin;
-	rq.headers = hdr;
-	return net_exchange(&rq, rs, e);
+	return call_send("GET", server, pin, path, hdr, NULL, 0, rs, e);
 }

@@ -12,6 +12,16 @@
 #include "net.h"
 
 /*
+ * Sends method ("GET" or "POST") to server+path through the reporter,
+ * unsigned, with headers (NULL or "Name: value\n" lines) and len bytes of
+ * body (NULL when len is 0); what it points to stays the caller's.
+ * Returns as net_exchange, which fills *rs (net_response_free).
+ */
+int	call_send(const char *method, const char *server, const char *pin,
+	    const char *path, const char *headers, const void *body,
+	    size_t len, struct net_response *rs, struct muster_err *e);
+
+/*
  * POSTs len bytes of JSON at body to server+path, signed by sk over the
  * exact bytes (PROTO_HDR_SIGNATURE), with PROTO_HDR_DEVICE: device unless
  * device is NULL (enrollment).  With sk NULL the request is not signed (the

@@ -50,21 +50,6 @@ struct check_args {
 	int	remediate;
 };
 
-static int
-check_opt(void *arg, int c, const char *val)
-{
-	struct check_args *a = arg;
-
-	(void)val;
-	if (c == 'j')
-		a->json = 1;
-	else if (c == 'r')
-		a->remediate = 1;
-	else
-		return -1;
-	return 0;
-}
-
 static void
 print_table(const char *device, const struct state_profile *list, size_t n,
     const struct check_outcome *out, size_t nout, const struct state_lastcheck *l)
@@ -274,6 +259,8 @@ check_cmd(struct cmd_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct check_args ca = { 0, 0 };
+	struct cmd_flag flags[] = { { 'j', &ca.json },
+	    { 'r', &ca.remediate }, { 0, NULL } };
 	struct muster_err e = { 0 };
 	struct consent cons;
 	const struct consent *limit = NULL;
@@ -282,14 +269,11 @@ check_cmd(struct cmd_opts *o, int argc, char **argv)
 	struct check_run cr;
 	struct device *dev = NULL;
 	size_t n = 0;
-	int k, ex, rc;
+	int ex, rc;
 
-	if ((k = cmd_getopt(o, argc, argv, "", opts, check_usage, check_opt,
-	    &ca, &ex)) < 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", opts, check_usage,
+	    cmd_flag_opt, flags, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("check", "unexpected argument \"%s\"",
-		    argv[k]);
 	memset(&cr, 0, sizeof cr);
 	memset(&cons, 0, sizeof cons);
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||

@@ -45,3 +45,35 @@ cmd_getopt(struct cmd_opts *o, int argc, char **argv,
 	return cli_getopt(argc, argv, shortopts, opts, usage, cmd_opt, &g,
 	    exitcode);
 }
+
+int
+cmd_getopt_noargs(struct cmd_opts *o, int argc, char **argv,
+    const char *shortopts, const struct option *opts, const char *usage,
+    int (*fn)(void *, int, const char *), void *arg, int *exitcode)
+{
+	int k;
+
+	if ((k = cmd_getopt(o, argc, argv, shortopts, opts, usage, fn, arg,
+	    exitcode)) < 0)
+		return -1;
+	if (k != argc) {
+		*exitcode = cli_usage(argv[0], "unexpected argument \"%s\"",
+		    argv[k]);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_flag_opt(void *arg, int c, const char *val)
+{
+	const struct cmd_flag *f;
+
+	(void)val;
+	for (f = arg; f->set != NULL; f++)
+		if (f->c == c) {
+			*f->set = 1;
+			return 0;
+		}
+	return -1;
+}

@@ -42,4 +42,31 @@ int	cmd_getopt(struct cmd_opts *o, int argc, char **argv,
 	    const char *usage, int (*fn)(void *, int, const char *),
 	    void *arg, int *exitcode);
 
+/*
+ * cmd_getopt for a command that takes no operands: an operand is the
+ * usage error "PROG CMD: unexpected argument "ARG"".  Returns 0 when the
+ * command should go on, else -1 with *exitcode set (0 after --help, 64
+ * after a usage error).
+ */
+int	cmd_getopt_noargs(struct cmd_opts *o, int argc, char **argv,
+	    const char *shortopts, const struct option *opts,
+	    const char *usage, int (*fn)(void *, int, const char *),
+	    void *arg, int *exitcode);
+
+/*
+ * An option that only sets a flag: getopt_long's value for it and the int
+ * that it sets to 1.  A command's list of them ends with { 0, NULL }.
+ */
+struct cmd_flag {
+	int	c;
+	int	*set;
+};
+
+/*
+ * The fn of cmd_getopt for a command whose own options are all flags:
+ * arg is its struct cmd_flag list (the caller's).  Sets the flag of c and
+ * returns 0, or -1 when c is not in the list.
+ */
+int	cmd_flag_opt(void *arg, int c, const char *val);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/timefmt.h"
 #include "consent.h"
 
@@ -326,41 +327,14 @@ fail:
 	return NULL;
 }
 
-/* 1 if s is n lowercase hex digits. */
-static int
-hex_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
-}
-
-/* 1 if s is a profile or rule id (profiles/README.md). */
-static int
-id_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= PROFILE_ID_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || (i > 0 &&
-		    strchr("._-", s[i]) != NULL)))
-			return 0;
-	return i > 0;
-}
-
 int
 consent_parse(const char *name, const char *buf, size_t len,
     struct consent *c, struct muster_err *e)
 {
 	static const char *const keys[] = { "text_hash", "time", "token",
 	    "profile", "serial", "hash", "remediate", NULL };
-	const char *k, *hash, *t, *tok, *prof = NULL, *rule, *chg, *ph = NULL;
-	json_t *o = NULL, *v, *list, *it;
+	const char *hash, *t, *tok, *prof = NULL, *rule, *chg, *ph = NULL;
+	json_t *o = NULL, *list, *it;
 	json_int_t serial = 0;
 	time_t when;
 	size_t i, j;
@@ -372,23 +346,19 @@ consent_parse(const char *name, const char *buf, size_t len,
 		err_set(e, rc, "%s: not a consent receipt", name);
 		goto out;
 	}
-	json_object_foreach(o, k, v) {
-		for (i = 0; keys[i] != NULL && strcmp(k, keys[i]) != 0; i++)
-			;
-		if (keys[i] == NULL) {
-			err_set(e, rc, "%s: unknown field", name);
-			goto out;
-		}
+	if (!proto_json_keys_ok(o, keys)) {
+		err_set(e, rc, "%s: unknown field", name);
+		goto out;
 	}
 	if (json_unpack(o, "{s:s,s:s,s:s,s:o,s?s,s?I,s?s}", "text_hash",
 	    &hash, "time", &t, "token", &tok, "remediate", &list, "profile",
 	    &prof, "serial", &serial, "hash", &ph) != 0 ||
-	    !hex_ok(hash, CONSENT_HASH_HEX - 1) ||
-	    (ph != NULL && (prof == NULL || !hex_ok(ph, CONSENT_HASH_HEX - 1))) ||
+	    !proto_hex_ok(hash, CONSENT_HASH_HEX - 1) || (ph != NULL &&
+	    (prof == NULL || !proto_hex_ok(ph, CONSENT_HASH_HEX - 1))) ||
 	    timefmt_parse(t, &when) != 0 ||
-	    !hex_ok(tok, TOKEN_ID_HEX - 1) || !json_is_array(list) ||
+	    !proto_hex_ok(tok, TOKEN_ID_HEX - 1) || !json_is_array(list) ||
 	    json_array_size(list) > PROFILE_MAX_RULES ||
-	    (prof != NULL && (!id_ok(prof) || serial < 1)) ||
+	    (prof != NULL && (!proto_id_ok(prof) || serial < 1)) ||
 	    (prof == NULL && json_object_get(o, "serial") != NULL)) {
 		err_set(e, rc, "%s: malformed consent receipt", name);
 		goto out;
@@ -409,8 +379,8 @@ consent_parse(const char *name, const char *buf, size_t len,
 	}
 	json_array_foreach(list, i, it) {
 		if (json_unpack(it, "{s:s,s:s!}", "rule", &rule, "change",
-		    &chg) != 0 || !id_ok(rule) ||
-		    !hex_ok(chg, CONSENT_HASH_HEX - 1)) {
+		    &chg) != 0 || !proto_id_ok(rule) ||
+		    !proto_hex_ok(chg, CONSENT_HASH_HEX - 1)) {
 			err_set(e, rc, "%s: malformed remediate entry %zu",
 			    name, i + 1);
 			goto out;

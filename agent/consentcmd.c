@@ -54,21 +54,6 @@ struct consent_args {
 	int	report_only;
 };
 
-static int
-consent_opt(void *arg, int c, const char *val)
-{
-	struct consent_args *a = arg;
-
-	(void)val;
-	if (c == 'c')
-		a->consent = 1;
-	else if (c == 'r')
-		a->report_only = 1;
-	else
-		return -1;
-	return 0;
-}
-
 /* The rule of p with id, or NULL. */
 static const struct rule *
 find_rule(const struct profile *p, const char *id)
@@ -152,6 +137,8 @@ consentcmd(struct cmd_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct consent_args ca = { 0, 0 };
+	struct cmd_flag flags[] = { { 'c', &ca.consent },
+	    { 'r', &ca.report_only }, { 0, NULL } };
 	struct muster_err e = { 0 };
 	struct state_anchor a;
 	struct state_cfg c;
@@ -163,18 +150,15 @@ consentcmd(struct cmd_opts *o, int argc, char **argv)
 	char *text = NULL, *body = NULL, server[URL_MAX + 1];
 	char pins[ROOT_PINS_CURL_MAX], hash[SIGSET_HASH_HEX];
 	size_t n = 0, tlen = 0, i;
-	int k, ex, rc, tty = -1, lockfd = -1;
+	int ex, rc, tty = -1, lockfd = -1;
 
 	memset(&old, 0, sizeof old);
 	memset(&cons, 0, sizeof cons);
 	memset(&next, 0, sizeof next);
 	memset(&rs, 0, sizeof rs);
-	if ((k = cmd_getopt(o, argc, argv, "", opts, consent_usage,
-	    consent_opt, &ca, &ex)) < 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", opts, consent_usage,
+	    cmd_flag_opt, flags, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("consent", "unexpected argument \"%s\"",
-		    argv[k]);
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
 	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0 ||
 	    (rc = state_cfg_load(o->state, &c, &e)) != 0 ||

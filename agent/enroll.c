@@ -116,21 +116,6 @@ struct family {
 	json_t		*receipt_obj;
 };
 
-static int
-enroll_opt(void *arg, int c, const char *val)
-{
-	struct enroll_args *a = arg;
-
-	(void)val;
-	if (c == 'c')
-		a->consent = 1;
-	else if (c == 'r')
-		a->report_only = 1;
-	else
-		return -1;
-	return 0;
-}
-
 static void
 family_free(struct family *f)
 {
@@ -188,6 +173,35 @@ enroll_body(const char *token, const char *pk, const char *model,
 out:
 	json_decref(o);
 	return s;
+}
+
+/*
+ * rc of an exchange with server that did not complete: a server that may
+ * answer later (MUSTER_ETEMP) is MUSTER_EUNAVAIL here, since enroll queues
+ * nothing; any other rc is returned as it is.
+ */
+static int
+unreachable(const char *server, int rc, struct muster_err *e)
+{
+	char why[ERR_MSG_MAX];
+
+	if (rc != MUSTER_ETEMP)
+		return rc;
+	snprintf(why, sizeof why, "%s", e->msg);
+	return err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run enroll again "
+	    "later", server, why);
+}
+
+/* MUSTER_ETRUST when the state at dir is enrolled already, else 0. */
+static int
+not_enrolled(const char *dir, struct muster_err *e)
+{
+	struct state_cfg c;
+
+	if (state_cfg_load(dir, &c, NULL) == 0 && c.device_id[0] != '\0')
+		return err_set(e, MUSTER_ETRUST, "%s: already enrolled as "
+		    "device %s; unenroll first", dir, c.device_id);
+	return 0;
 }
 
 /* The error for an enrollment answer that is not 201. */
@@ -262,7 +276,6 @@ static int
 enroll_fetch_root(const struct token *t, const char *token,
     struct sigset **root_ss, struct root *r, struct muster_err *e)
 {
-	struct net_request rq;
 	struct net_response rs;
 	struct token vt;
 	json_t *o = NULL, *roots, *doc;
@@ -273,20 +286,10 @@ enroll_fetch_root(const struct token *t, const char *token,
 	memset(&rs, 0, sizeof rs);
 	snprintf(path, sizeof path, "%s?since=%lld", PROTO_PATH_ROOT,
 	    (long long)t->root_version - 1);
-	memset(&rq, 0, sizeof rq);
-	rq.method = "GET";
-	rq.server = t->server;
-	rq.path = path;
-	rq.pin = t->pin;
-	if ((rc = net_exchange(&rq, &rs, e)) != 0 ||
+	if ((rc = call_send("GET", t->server, t->pin, path, NULL, NULL, 0,
+	    &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e->msg);
-			rc = err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
-			    "enroll again later", t->server, why);
-		}
+		rc = unreachable(t->server, rc, e);
 		goto out;
 	}
 	if (rs.status != 200) {
@@ -451,13 +454,7 @@ preview(const struct token *t, const char *token,
 	    PROTO_PATH_PREVIEW,
 	    body, strlen(body), &rs, e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e->msg);
-			rc = err_set(e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
-			    "enroll again later", t->server, why);
-		}
+		rc = unreachable(t->server, rc, e);
 		goto out;
 	}
 	switch (rs.status) {
@@ -605,6 +602,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct enroll_args ea = { 0, 0 };
+	struct cmd_flag flags[] = { { 'c', &ea.consent },
+	    { 'r', &ea.report_only }, { 0, NULL } };
 	struct family fam;
 	struct muster_err e = { 0 }, ie = { 0 };
 	struct state_anchor a, ba;
@@ -624,7 +623,7 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	memset(&rs, 0, sizeof rs);
 	memset(&fam, 0, sizeof fam);
 	if ((i = cmd_getopt(o, argc, argv, "", opts, enroll_usage,
-	    enroll_opt, &ea, &ex)) < 0)
+	    cmd_flag_opt, flags, &ex)) < 0)
 		return ex;
 	if (argc - i != 1)
 		return cli_usage("enroll", "expected one BUNDLE or URI");
@@ -653,12 +652,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 		goto out;
 	}
 	/* Asking for a consent that cannot be used would waste it. */
-	if (state_cfg_load(o->state, &c, NULL) == 0 &&
-	    c.device_id[0] != '\0') {
-		rc = err_set(&e, MUSTER_ETRUST, "%s: already enrolled as "
-		    "device %s; unenroll first", o->state, c.device_id);
+	if ((rc = not_enrolled(o->state, &e)) != 0)
 		goto out;
-	}
 	enroll_explain(&t, &ba);
 	/* Nothing is made or kept before the member has agreed. */
 	if (t.scope == SCOPE_FAMILY && (rc = family_consent(&ea, &t, token,
@@ -667,12 +662,8 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	if ((rc = state_open(o->state, 1, &e)) != 0 ||
 	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0)
 		goto out;
-	if (state_cfg_load(o->state, &c, NULL) == 0 &&
-	    c.device_id[0] != '\0') {
-		rc = err_set(&e, MUSTER_ETRUST, "%s: already enrolled as "
-		    "device %s; unenroll first", o->state, c.device_id);
+	if ((rc = not_enrolled(o->state, &e)) != 0)
 		goto out;
-	}
 	if ((anchor = fs_path(o->state, STATE_ANCHOR)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
@@ -707,13 +698,7 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	if ((rc = call_post(t.server, enroll_pins(&t, &ba), NULL, sk,
 	    PROTO_PATH_ENROLL, body,
 	    strlen(body), &rs, &e)) != 0 || (rc = net_outcome_rc(&rs, &e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e.msg);
-			rc = err_set(&e, MUSTER_EUNAVAIL, "%.100s: %.350s; run "
-			    "enroll again later", t.server, why);
-		}
+		rc = unreachable(t.server, rc, &e);
 		goto out;
 	}
 	if (rs.status != 201) {

@@ -279,6 +279,21 @@ install_json_decode(const char *name, json_t *obj, unsigned char **bytes,
 	return 0;
 }
 
+/*
+ * 0 when a profile object's unsigned labels (id, serial) are the signed
+ * profile p's own, else MUSTER_ETRUST naming both.
+ */
+static int
+labels_match(const char *name, const char *id, json_int_t serial,
+    const struct profile *p, struct muster_err *e)
+{
+	if (strcmp(id, p->id) == 0 && serial == p->serial)
+		return 0;
+	return err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial %lld "
+	    "but the signed profile is \"%s\" serial %lld", name, id,
+	    (long long)serial, p->id, (long long)p->serial);
+}
+
 int
 install_profile_json_check(const struct state_anchor *a, const char *name,
     json_t *obj, struct profile **outp, char hash[SIGSET_HASH_HEX],
@@ -306,11 +321,9 @@ install_profile_json_check(const struct state_anchor *a, const char *name,
 		goto out;
 	if (hash != NULL)
 		sigset_hash_hex(bytes, len, hash);
-	if (strcmp(id, p->id) != 0 || serial != p->serial)
-		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
-		    "%lld but the signed profile is \"%s\" serial %lld",
-		    name, id, (long long)serial, p->id, (long long)p->serial);
-	else if (p->expires <= time(NULL))
+	if ((rc = labels_match(name, id, serial, p, e)) != 0)
+		goto out;
+	if (p->expires <= time(NULL))
 		rc = err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" expired "
 		    "on %s; refused", name, p->id, p->expires_str);
 	else if (p->scope != scope)
@@ -348,12 +361,8 @@ install_profile_json(const char *dir, const struct state_anchor *a,
 	if (len <= PROFILE_MAX_BYTES && strlen(sig) <= SIG_FILE_MAX &&
 	    state_profile_verify(a, name, (const char *)bytes, len, name, sig,
 	    strlen(sig), &p, NULL) == 0 &&
-	    (strcmp(id, p->id) != 0 || serial != p->serial)) {
-		rc = err_set(e, MUSTER_ETRUST, "%s: labelled \"%s\" serial "
-		    "%lld but the signed profile is \"%s\" serial %lld",
-		    name, id, (long long)serial, p->id, (long long)p->serial);
+	    (rc = labels_match(name, id, serial, p, e)) != 0)
 		goto out;
-	}
 	profile_free(p);
 	p = NULL;
 	rc = install_profile(dir, a, name, (const char *)bytes, len, name, sig,

@@ -293,14 +293,11 @@ leave_cmd(struct cmd_opts *o, int argc, char **argv)
 	struct muster_err e = { 0 };
 	struct state_cfg c;
 	unsigned status = 0;
-	int k, ex, rc, lockfd = -1, kept = 0;
+	int ex, rc, lockfd = -1, kept = 0;
 
-	if ((k = cmd_getopt(o, argc, argv, "", opts, unenroll_usage, NULL,
-	    NULL, &ex)) < 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", opts, unenroll_usage, NULL,
+	    NULL, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("unenroll", "unexpected argument \"%s\"",
-		    argv[k]);
 	/* A running agent holds the lock for one cycle at most: wait. */
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
 	    (rc = state_lock(o->state, 1, &lockfd, &e)) != 0 ||

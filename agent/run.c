@@ -133,20 +133,6 @@ on_signal(int sig)
 		got_term = 1;
 }
 
-static int
-run_opt(void *arg, int c, const char *val)
-{
-	struct run_args *a = arg;
-
-	(void)val;
-	switch (c) {
-	case 'o': a->once = 1; return 0;
-	case 'f': a->foreground = 1; return 0;
-	case 'v': a->verbose = 1; return 0;
-	}
-	return -1;
-}
-
 static void
 runner_free(struct runner *r)
 {
@@ -199,6 +185,42 @@ revoked(unsigned status, struct muster_err *e)
 }
 
 /*
+ * GETs path (with extra headers, or NULL) from r's server, signed by the
+ * device key, into *rs (net_response_free).  Returns 0 when the server
+ * answered, whatever its status; else as call_get or net_outcome_rc.
+ */
+static int
+runner_get(struct runner *r, const char *path, const char *extra,
+    struct net_response *rs, struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk, path,
+	    extra, rs, e)) != 0)
+		return rc;
+	return net_outcome_rc(rs, e);
+}
+
+/*
+ * The answer to the GET of what ("profile", "policy") when its status is
+ * none the caller expects: revoked() for 401 and 403, MUSTER_ETEMP when
+ * the server may answer later, else a warning that kept stays and 0.
+ */
+static int
+get_failed(unsigned status, const char *what, const char *kept,
+    struct muster_err *e)
+{
+	if (status == 401 || status == 403)
+		return revoked(status, e);
+	if (status >= 500 || status == 408 || status == 429)
+		return err_set(e, MUSTER_ETEMP, "%s: server answered HTTP %u",
+		    what, status);
+	log_warn("%s: server answered HTTP %u; keeping %s", what, status,
+	    kept);
+	return 0;
+}
+
+/*
  * (a) Fetches and installs the server's profile.  A refused profile is
  * logged and the old one kept (0).  Returns MUSTER_ETEMP when the server
  * could not be reached, MUSTER_ETRUST when it refuses this device or its
@@ -223,9 +245,7 @@ fetch_profile(struct runner *r, struct muster_err *e)
 		goto out;
 	if_none_match(r, list, n, inm, sizeof inm);
 	state_profiles_free(list, n);
-	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk,
-	    PROTO_PATH_PROFILE, inm, &rs, e)) != 0 ||
-	    (rc = net_outcome_rc(&rs, e)) != 0)
+	if ((rc = runner_get(r, PROTO_PATH_PROFILE, inm, &rs, e)) != 0)
 		goto out;
 	switch (rs.status) {
 	case 304:
@@ -234,19 +254,11 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	case 404:
 		log_info("no profile is published for this device's scope");
 		goto out;
-	case 401:
-	case 403:
-		rc = revoked(rs.status, e);
-		goto out;
 	case 200:
 		break;
 	default:
-		if (rs.status >= 500 || rs.status == 408 || rs.status == 429)
-			rc = err_set(e, MUSTER_ETEMP, "profile: server "
-			    "answered HTTP %u", rs.status);
-		else
-			log_warn("profile: server answered HTTP %u; keeping "
-			    "the installed profile", rs.status);
+		rc = get_failed(rs.status, "profile", "the installed profile",
+		    e);
 		goto out;
 	}
 	if ((obj = json_loadb(rs.body, rs.body_len, JSON_REJECT_DUPLICATES,
@@ -363,9 +375,7 @@ fetch_policy(struct runner *r, struct muster_err *e)
 	snprintf(hdr, sizeof hdr, PROTO_HDR_ROOT ": %lld\nIf-None-Match: "
 	    "\"%lld:%lld\"\n", (long long)r->a.root.version,
 	    (long long)r->a.root.version, (long long)mv);
-	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk,
-	    PROTO_PATH_POLICY, hdr, &rs, e)) != 0 ||
-	    (rc = net_outcome_rc(&rs, e)) != 0)
+	if ((rc = runner_get(r, PROTO_PATH_POLICY, hdr, &rs, e)) != 0)
 		goto out;
 	switch (rs.status) {
 	case 304:
@@ -386,19 +396,10 @@ fetch_policy(struct runner *r, struct muster_err *e)
 		log_warn("policy: the server serves no %s; keeping the policy "
 		    "held", PROTO_PATH_POLICY);
 		goto out;
-	case 401:
-	case 403:
-		rc = revoked(rs.status, e);
-		goto out;
 	case 200:
 		break;
 	default:
-		if (rs.status >= 500 || rs.status == 408 || rs.status == 429)
-			rc = err_set(e, MUSTER_ETEMP, "policy: server "
-			    "answered HTTP %u", rs.status);
-		else
-			log_warn("policy: server answered HTTP %u; keeping "
-			    "the policy held", rs.status);
+		rc = get_failed(rs.status, "policy", "the policy held", e);
 		goto out;
 	}
 	irc = policy_apply(r->dir, &r->a, rs.body, rs.body_len, time(NULL),
@@ -702,6 +703,22 @@ backoff(long base, long cap, unsigned k)
 }
 
 /*
+ * 1 when a step that returned rc on its try number tries is to be tried
+ * again: a temporary failure under --once, before RUN_ONCE_TRIES tries
+ * and any SIGTERM; it logs e's message and waits first.  0 when rc stands.
+ */
+static int
+retry(const struct runner *r, int rc, int tries, const struct muster_err *e)
+{
+	if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
+	    got_term)
+		return 0;
+	log_warn("%s; retrying", e->msg);
+	nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX, (unsigned)tries));
+	return 1;
+}
+
+/*
  * Sends the queued unenroll request, and nothing else, retried like the
  * reports.  Returns 0 once the server has it and the state is wiped
  * (r->gone is set), or why it is still queued.
@@ -720,15 +737,10 @@ leave_cycle(struct runner *r, struct muster_err *e)
 		    "server; run muster-agent unenroll to wipe it", r->dir);
 	log_info("an unenroll request is queued: sending it, and nothing "
 	    "else");
-	for (tries = 1;; tries++) {
+	tries = 0;
+	do
 		rc = leave_send(r->dir, &c, &status, e);
-		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
-		    got_term)
-			break;
-		log_warn("%s; retrying", e->msg);
-		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
-		    (unsigned)tries));
-	}
+	while (retry(r, rc, ++tries, e));
 	if (rc == 0) {
 		r->gone = 1;
 		log_info("unenrolled device %s (HTTP %u); the state %s is "
@@ -780,15 +792,10 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 			goto out;
 		}
 	}
-	for (tries = 1;; tries++) {
+	tries = 0;
+	do
 		rc = send_spool(r, e);
-		if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
-		    got_term)
-			break;
-		log_warn("%s; retrying", e->msg);
-		nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX,
-		    (unsigned)tries));
-	}
+	while (retry(r, rc, ++tries, e));
 	if (mrc != 0 && rc == 0) {
 		*e = me;
 		rc = mrc;
@@ -839,20 +846,19 @@ run_cmd(struct cmd_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_args ra = { 0, 0, 0 };
+	struct cmd_flag flags[] = { { 'o', &ra.once },
+	    { 'f', &ra.foreground }, { 'v', &ra.verbose }, { 0, NULL } };
 	struct muster_err e = { 0 };
 	struct sigaction sa;
 	struct runner r;
 	time_t now, next_cycle = 0, next_retry = 0;
 	unsigned fails = 0;
 	long wait;
-	int k, ex, rc, fetch;
+	int ex, rc, fetch;
 
-	if ((k = cmd_getopt(o, argc, argv, "", opts, run_usage, run_opt,
-	    &ra, &ex)) < 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", opts, run_usage,
+	    cmd_flag_opt, flags, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("run", "unexpected argument \"%s\"",
-		    argv[k]);
 	log_init(CMD_PROG, !(ra.once || ra.foreground),
 	    ra.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	log_warn_word("warning");

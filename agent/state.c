@@ -110,6 +110,28 @@ cfg_parse(config_t *cfg, const char *path, const char *buf,
 	return cfgscan_whole(cfg, path, e);
 }
 
+/*
+ * Reads dir/file (a state file of at most STATE_CFG_MAX bytes, refusing
+ * loose permissions) and parses it into cfg, which the caller has
+ * config_init'ed.  Sets *pathp to the file's path once it is made, on
+ * failure too; the caller frees it.
+ */
+static int
+cfg_load(const char *dir, const char *file, config_t *cfg, char **pathp,
+    struct muster_err *e)
+{
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if ((*pathp = path2(dir, file, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = read_private(*pathp, STATE_CFG_MAX, &buf, &len, e)) == 0)
+		rc = cfg_parse(cfg, *pathp, buf, e);
+	free(buf);
+	return rc;
+}
+
 /* 1 if dir/name exists (whatever it is). */
 static int
 exists(const char *dir, const char *name)
@@ -244,8 +266,7 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 		a->has_root = 1;
 		goto out;
 	}
-	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL ||
-	    (ppath = path2(dir, STATE_ANCHOR, NULL)) == NULL) {
+	if ((ppath = path2(dir, STATE_ANCHOR, NULL)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
@@ -259,11 +280,7 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 		rc = MUSTER_ECONFIG;
 		goto out;
 	}
-	free(buf);
-	buf = NULL;
-	if ((rc = read_private(cpath, STATE_CFG_MAX, &buf, &len, e)) != 0)
-		goto out;
-	if ((rc = cfg_parse(&cfg, cpath, buf, e)) != 0)
+	if ((rc = cfg_load(dir, STATE_CFG, &cfg, &cpath, e)) != 0)
 		goto out;
 	if (cfgread_str(config_lookup(&cfg, "scope"), SIZE_MAX, &scope) != 0 ||
 	    profile_scope_parse(scope, &a->scope) != 0) {
@@ -509,27 +526,7 @@ state_endpoint(const char *dir, const struct state_cfg *c,
 int
 state_device_id_ok(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < DEVICE_ID_HEX - 1; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f')))
-			return 0;
-	return s[i] == '\0';
-}
-
-/* 1 if s is a profile id: [a-z0-9][a-z0-9._-]*, shorter than the max. */
-static int
-profile_id_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (i >= PROFILE_ID_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || (i > 0 &&
-		    strchr("._-", s[i]) != NULL)))
-			return 0;
-	return i > 0;
+	return proto_hex_ok(s, DEVICE_ID_HEX - 1);
 }
 
 /* Checks the optional fields of c; NULL when good, else the bad one. */
@@ -544,7 +541,7 @@ cfg_bad_field(const struct state_cfg *c)
 		return "pin";
 	if (c->device_id[0] != '\0' && !state_device_id_ok(c->device_id))
 		return "device_id";
-	if (c->profile_id[0] != '\0' && !profile_id_ok(c->profile_id))
+	if (c->profile_id[0] != '\0' && !proto_id_ok(c->profile_id))
 		return "profile_id";
 	return NULL;
 }
@@ -566,24 +563,17 @@ state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
 {
 	config_t cfg;
 	const char *scope = NULL, *bad;
-	char *cpath = NULL, *buf = NULL;
-	size_t len;
+	char *cpath = NULL;
 	int rc;
 
 	memset(c, 0, sizeof *c);
 	config_init(&cfg);
-	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = read_private(cpath, STATE_CFG_MAX, &buf, &len, e)) != 0) {
+	if ((rc = cfg_load(dir, STATE_CFG, &cfg, &cpath, e)) != 0) {
 		if (rc == MUSTER_ENOINPUT)
 			rc = err_set(e, MUSTER_ECONFIG, "%s: not set up; run "
 			    "muster-agent enroll or trust first", cpath);
 		goto out;
 	}
-	if ((rc = cfg_parse(&cfg, cpath, buf, e)) != 0)
-		goto out;
 	if (cfgread_str(config_lookup(&cfg, "scope"), SIZE_MAX, &scope) != 0 ||
 	    profile_scope_parse(scope, &c->scope) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: missing or bad \"scope\"",
@@ -612,7 +602,6 @@ state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
 	rc = 0;
 out:
 	config_destroy(&cfg);
-	free(buf);
 	free(cpath);
 	return rc;
 }
@@ -691,15 +680,10 @@ out:
 static int
 tmp_name(const char *name)
 {
-	size_t n = strlen(name), i;
+	size_t n = strlen(name);
 
-	if (n < 22 || strncmp(name + n - 21, ".tmp.", 5) != 0)
-		return 0;
-	for (i = n - 16; i < n; i++)
-		if (!((name[i] >= '0' && name[i] <= '9') ||
-		    (name[i] >= 'a' && name[i] <= 'f')))
-			return 0;
-	return 1;
+	return n >= 22 && strncmp(name + n - 21, ".tmp.", 5) == 0 &&
+	    proto_hex_ok(name + n - 16, 16);
 }
 
 static void
@@ -734,6 +718,15 @@ state_tidy(const char *dir)
 	if ((sub = path2(dir, STATE_PROFILES, NULL)) != NULL)
 		tidy_dir(sub, before);
 	free(sub);
+}
+
+/* 1 if name is an installed profile's file name (ID.profile). */
+static int
+stored_name(const char *name)
+{
+	size_t n = strlen(name), sl = strlen(PROFILE_SUFFIX);
+
+	return n > sl && strcmp(name + n - sl, PROFILE_SUFFIX) == 0;
 }
 
 /* Splits a stored profile into its signature (4 lines) and its bytes. */
@@ -775,11 +768,8 @@ state_profiles_free(struct state_profile *list, size_t n)
 
 	if (list == NULL)
 		return;
-	for (i = 0; i < n; i++) {
-		profile_free(list[i].p);
-		free(list[i].bytes);
-		free(list[i].sig);
-	}
+	for (i = 0; i < n; i++)
+		state_profile_clear(&list[i]);
 	free(list);
 }
 
@@ -833,7 +823,7 @@ state_profiles_load(const char *dir, const struct state_anchor *a,
 	struct dirent *de;
 	DIR *d = NULL;
 	char *pdir = NULL, *path = NULL;
-	size_t n = 0, nl;
+	size_t n = 0;
 	int rc = 0;
 
 	*listp = NULL;
@@ -854,9 +844,7 @@ state_profiles_load(const char *dir, const struct state_anchor *a,
 		goto out;
 	}
 	while ((de = readdir(d)) != NULL) {
-		nl = strlen(de->d_name);
-		if (nl <= strlen(PROFILE_SUFFIX) || strcmp(de->d_name + nl -
-		    strlen(PROFILE_SUFFIX), PROFILE_SUFFIX) != 0)
+		if (!stored_name(de->d_name))
 			continue;	/* temp files of an interrupted write */
 		if (n == STATE_MAX_PROFILES) {
 			rc = err_set(e, MUSTER_ECONFIG, "%s: more than %d "
@@ -988,20 +976,14 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 {
 	config_t cfg;
 	const char *t = NULL, *status = NULL;
-	char *path = NULL, *buf = NULL;
-	size_t len;
+	char *path = NULL;
 	long long v[4];
 	int rc, i;
 	static const char *names[] = { "pass", "fail", "remediated", "error" };
 
 	memset(l, 0, sizeof *l);
 	config_init(&cfg);
-	if ((path = path2(dir, STATE_LASTCHECK, NULL)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = read_private(path, STATE_CFG_MAX, &buf, &len, e)) != 0 ||
-	    (rc = cfg_parse(&cfg, path, buf, e)) != 0)
+	if ((rc = cfg_load(dir, STATE_LASTCHECK, &cfg, &path, e)) != 0)
 		goto out;
 	if (cfgread_str(config_lookup(&cfg, "time"), SIZE_MAX, &t) != 0 ||
 	    timefmt_parse(t, &l->time) != 0 ||
@@ -1024,7 +1006,6 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	rc = 0;
 out:
 	config_destroy(&cfg);
-	free(buf);
 	free(path);
 	return rc;
 }
@@ -1038,7 +1019,6 @@ state_profiles_purge(const char *dir, const struct state_anchor *a,
 	struct dirent *de;
 	DIR *d = NULL;
 	char *pdir = NULL, *path = NULL;
-	size_t nl;
 	int rc = 0;
 
 	*np = 0;
@@ -1049,9 +1029,7 @@ state_profiles_purge(const char *dir, const struct state_anchor *a,
 		goto out;
 	}
 	while ((de = readdir(d)) != NULL) {
-		nl = strlen(de->d_name);
-		if (nl <= strlen(PROFILE_SUFFIX) || strcmp(de->d_name + nl -
-		    strlen(PROFILE_SUFFIX), PROFILE_SUFFIX) != 0)
+		if (!stored_name(de->d_name))
 			continue;
 		if ((path = path2(pdir, de->d_name, NULL)) == NULL) {
 			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -1059,9 +1037,7 @@ state_profiles_purge(const char *dir, const struct state_anchor *a,
 		}
 		rc = load_one(path, a, &sp, &le);
 		if (rc == 0) {
-			profile_free(sp.p);
-			free(sp.bytes);
-			free(sp.sig);
+			state_profile_clear(&sp);
 		} else if (rc == MUSTER_ETRUST) {
 			if (unlink(path) == -1 && errno != ENOENT) {
 				rc = err_sys(e, MUSTER_EIO, "%s", path);
