@@ -42,6 +42,7 @@ struct http_req {
 	struct MHD_Connection	*conn;
 	struct writer_job	 job;		/* job.arg is the route's */
 	route_done_fn		 done;		/* NULL once it has run */
+	uint64_t		 t0;		/* arrived (metrics_clock) */
 };
 
 /*
@@ -196,6 +197,7 @@ http_first(struct srv *s, struct MHD_Connection *c, const char *url,
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return MHD_NO;
 	r->route = rt;
+	r->t0 = metrics_clock();
 	if (cl > 0) {
 		/* Known and within max_body: one allocation. */
 		if ((r->body = malloc((size_t)cl)) == NULL) {
@@ -334,6 +336,8 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	enum MHD_Result ret;
 
 	(void)version;
+	/* The duration metrics_request observes: a POST's from its headers. */
+	metrics_request_start(r != NULL && r != &http_get_marker ? r->t0 : 0);
 	if (r == NULL) {
 		__atomic_add_fetch(&s->active, 1, __ATOMIC_SEQ_CST);
 		return http_first(s, c, url, method, con_cls);

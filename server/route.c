@@ -30,6 +30,7 @@
 #include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "metrics_fleet.h"
 #include "reportcheck.h"
 #include "rollup.h"
 #include "route.h"
@@ -1602,19 +1603,54 @@ route_healthz(const struct route_request *rq, struct route_reply *out)
 	out->len = 3;
 }
 
+/*
+ * GET /metrics: the counters, and gauges read now: the fleet (cached,
+ * metrics_fleet.h), the store's size, the certificate, the profiles'
+ * expiry.  A gauge that cannot be read is left out and logged; the
+ * counters are always answered.
+ */
 void
 route_metrics(const struct route_request *rq, struct route_reply *out)
 {
+	struct srv *s = rq->srv;
+	struct metrics_scrape sc;
+	struct metrics_fleet fleet;
+	struct store_profile p;
 	struct muster_err e;
-	struct store *st;
-	int64_t devices = -1;
+	struct store *st = NULL;
+	int scope;
 
-	if (srv_reader(rq->srv, &st, &e) != 0 ||
-	    store_count_devices(st, &devices, &e) != 0) {
+	memset(&sc, 0, sizeof sc);
+	sc.now = time(NULL);
+	sc.devices_enrolled = sc.store_bytes = sc.wal_bytes = -1;
+	if (srv_reader(s, &st, &e) != 0) {
 		log_error("metrics: %s", e.msg);
-		devices = -1;
+		st = NULL;
 	}
-	if (metrics_format(devices, &out->body, &out->len) != 0) {
+	if (st != NULL && store_count_devices(st, &sc.devices_enrolled,
+	    &e) != 0) {
+		log_error("metrics: %s", e.msg);
+		sc.devices_enrolled = -1;
+	}
+	for (scope = 0; st != NULL && scope < METRICS_NSCOPES; scope++) {
+		memset(&p, 0, sizeof p);
+		if (store_profile_current(st, (enum profile_scope)scope, &p,
+		    &e) == 0)
+			sc.profile_expires[scope] = (int64_t)p.expires;
+		store_profile_clear(&p);
+	}
+	if (metrics_fleet_get(s->cfg->data_dir, sc.now, &fleet, &e) == 0)
+		sc.fleet = &fleet;
+	else
+		log_error("metrics: %s", e.msg);
+	if (store_disk_usage(s->cfg->data_dir, &sc.store_bytes, &sc.wal_bytes,
+	    &e) != 0) {
+		log_error("metrics: %s", e.msg);
+		sc.store_bytes = sc.wal_bytes = -1;
+	}
+	(void)metrics_cert_not_after(s->tls_cert, &sc.cert_not_after);
+	(void)metrics_process_start(&sc.start_time);
+	if (metrics_format(&sc, &out->body, &out->len) != 0) {
 		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		return;

@@ -16,6 +16,7 @@
 #include "muster/fs.h"
 #include "muster/log.h"
 #include "http.h"
+#include "metrics.h"
 #include "srv.h"
 
 #define SRV_PEM_MAX	(64 * 1024)
@@ -177,6 +178,9 @@ srv_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
+	/* MHD says so when it closes a connection over a limit. */
+	if (strstr(msg, "reached connection limit") != NULL)
+		metrics_refused(MREF_CONNECTION_LIMIT);
 	/* Until it listens, what MHD says explains a failed start. */
 	if (s->mhd == NULL)
 		log_error("http: %s", msg);

@@ -476,4 +476,33 @@ int	store_load_failing(struct store_load *l, const char *device,
 int	store_load_try(const char *dir, const char *stmt,
 	    struct muster_err *e);
 
+/* --- fleet gauges and disk usage for /metrics (store_sqlite_read.c) ---- */
+
+/*
+ * One device counted now (enrolled, not revoked): its scope, its unit
+ * (family devices only, which the k-anonymity rule groups by unit; NULL
+ * for personnel), its state (enum store_state) and the REPORT_STALE_*
+ * bits its newest report carried (0 when none).  unit is valid for the
+ * call only.  Returns 0 to go on, anything else to stop the scan.
+ */
+typedef int (*store_fleet_fn)(void *cls, enum profile_scope scope,
+	    const char *unit, int state, unsigned stale);
+
+/*
+ * Calls fn for every device counted now, a device stale when its newest
+ * report arrived before stale_before[its scope] (as struct store_when),
+ * in one scan in table order (rd's snapshot if one was begun).  Returns
+ * 0, fn's first nonzero return, or an error as store_read_begin.
+ */
+int	store_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
+	    store_fleet_fn fn, void *cls, struct muster_err *e);
+
+/*
+ * The bytes the store in data_dir takes on disk: the database file into
+ * *db, its write-ahead log into *wal (0 for a file not there).  Returns
+ * 0 or MUSTER_EIO.
+ */
+int	store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
+	    struct muster_err *e);
+
 #endif

@@ -538,3 +538,73 @@ store_read_first(struct store_read *rd, time_t *first, int *any,
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/* --- fleet gauges and disk usage for /metrics --------------------------- */
+
+/* ?1, ?2: stale thresholds; %s: last_stale (a version 1 or 2 store: 0). */
+static const char fleet_sql[] =
+"SELECT scope, CASE WHEN scope = 'family' THEN unit END, "
+    CAT_SQL("last_status", "last_received", "?1", "?2") ", %s "
+"FROM devices NOT INDEXED WHERE revoked IS NULL";
+
+int
+store_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
+    store_fleet_fn fn, void *cls, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[512];
+	const unsigned char *unit;
+	int rc = 0, step;
+
+	if (rd->db == NULL)
+		return 0;
+	snprintf(sql, sizeof sql, fleet_sql, rd->version >= 3 ?
+	    "last_stale" : "0");
+	if ((rc = db_prepare(rd->db, sql, &s, e)) != 0)
+		return rc;
+	bind_when(s, stale_before, NULL);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		unit = sqlite3_column_text(s, 1);
+		if ((rc = fn(cls, col_scope(s, 0), (const char *)unit,
+		    sqlite3_column_int(s, 2),
+		    (unsigned)sqlite3_column_int(s, 3))) != 0)
+			goto out;
+	}
+	if (step != SQLITE_DONE)
+		rc = db_err(rd->db, "fleet", e);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The size of dir/name into *n: 0 when it is not there. */
+static int
+disk_size(const char *dir, const char *name, int64_t *n,
+    struct muster_err *e)
+{
+	struct stat sb;
+	char *path;
+	int rc = 0;
+
+	*n = 0;
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if (lstat(path, &sb) == 0)
+		*n = (int64_t)sb.st_size;
+	else if (errno != ENOENT)
+		rc = err_sys(e, MUSTER_EIO, "%s", path);
+	free(path);
+	return rc;
+}
+
+int
+store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
+    struct muster_err *e)
+{
+	int rc;
+
+	*wal = 0;
+	if ((rc = disk_size(data_dir, STORE_DB_FILE, db, e)) != 0)
+		return rc;
+	return disk_size(data_dir, STORE_DB_FILE "-wal", wal, e);
+}

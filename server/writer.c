@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "muster/log.h"
+#include "metrics.h"
 #include "writer.h"
 
 struct writer {
@@ -132,6 +133,7 @@ writer_main(void *cls)
 	struct writer_job *batch, *j, *next;
 	size_t n;
 	int committed;
+	uint64_t t0;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -155,9 +157,12 @@ writer_main(void *cls)
 			w->tail = &w->head;
 		j->next = NULL;
 		w->nqueued -= n;
+		metrics_writer_queue(w->nqueued);
 		pthread_mutex_unlock(&w->mu);
 
+		t0 = metrics_clock();
 		committed = writer_batch(w, batch);
+		metrics_writer_batch(n, metrics_clock() - t0, committed);
 
 		/* Counted before any caller learns of its job. */
 		pthread_mutex_lock(&w->mu);
@@ -221,6 +226,7 @@ writer_submit(struct writer *w, struct writer_job *job, struct muster_err *e)
 	*w->tail = job;
 	w->tail = &job->next;
 	w->nqueued++;
+	metrics_writer_queue(w->nqueued);
 out:
 	writer_kick(w);
 	pthread_mutex_unlock(&w->mu);
