@@ -405,12 +405,12 @@ walk_entry(const struct store_audit_entry *en, void *arg)
 
 	w->v->entries++;
 	if (en->seq != w->next) {
-		if (en->seq > w->next)
-			problem(w->v, "entr%s %lld%s%.0lld missing (deleted)",
-			    en->seq - w->next > 1 ? "ies" : "y",
-			    (long long)w->next, en->seq - w->next > 1 ?
-			    " to " : "", en->seq - w->next > 1 ?
-			    (long long)(en->seq - 1) : 0LL);
+		if (en->seq == w->next + 1)
+			problem(w->v, "entry %lld missing (deleted)",
+			    (long long)w->next);
+		else if (en->seq > w->next)
+			problem(w->v, "entries %lld to %lld missing (deleted)",
+			    (long long)w->next, (long long)(en->seq - 1));
 		else
 			problem(w->v, "entry %lld: out of order",
 			    (long long)en->seq);
