@@ -1812,13 +1812,23 @@ route_healthz(const struct route_request *rq, struct route_reply *out)
 	out->len = 3;
 }
 
+/*
+ * /metrics is open while it shares the device listener (every scraper
+ * reads it without a credential); giving its route the metrics role in
+ * the table makes it need one, refusals audited, successful scrapes not
+ * (one every 15 s would be most of the log).
+ */
 void
 route_metrics(const struct route_request *rq, struct route_reply *out)
 {
+	const struct route *rt = route_find(rq->path);
+	struct admins_who who;
 	struct muster_err e;
 	struct store *st;
 	int64_t devices = -1;
 
+	if (rt != NULL && rt->admin != 0 && admin_gate(rq, &who, out) != 0)
+		return;
 	if (srv_reader(rq->srv, &st, &e) != 0 ||
 	    store_count_devices(st, &devices, &e) != 0) {
 		log_error("metrics: %s", e.msg);
