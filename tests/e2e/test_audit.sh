@@ -37,9 +37,11 @@ start_server() {
 	done
 	return 1
 }
+# stop_server: SIGTERM; STOPPED is the server's exit code.
 stop_server() {
 	kill -TERM "$SPID"
 	wait "$SPID" 2>/dev/null
+	STOPPED=$?
 	SPID=
 }
 
@@ -62,6 +64,8 @@ for _ in $(seq 1 70); do urls+=("$U/v1/admin/rollup"); done
 t_exit 0 "audit verify while the server runs" V
 t_grep "verify says intact" '^intact: 73 entries, 1 checkpoints verified, signed up to entry 64' "$T/out"
 stop_server
+t_check "the server stops cleanly (exit 0, no sanitizer report)" \
+    test "$STOPPED" = 0
 t_grep "the checkpoint at 64 is a log line (the outside witness)" \
     'audit checkpoint 64 [0-9a-f]{64}$' server.log
 t_grep "the shutdown checkpoint is a log line" \
