@@ -176,7 +176,7 @@ http_first(struct srv *s, struct MHD_Connection *c, const char *url,
 		return http_send(s, c, rt->metric, method, &out);
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0) {
-		if (rt->admin && !route_admin_ok(s, c))
+		if (rt->admin && !route_admin_ok(s, c, url))
 			return http_unauthorized(s, c, rt, method);
 		*con_cls = &http_get_marker;
 		return MHD_YES;
@@ -192,7 +192,7 @@ http_first(struct srv *s, struct MHD_Connection *c, const char *url,
 	if (cl > (long long)s->cfg->limits.max_body)
 		return http_fail(s, c, rt->metric, method,
 		    MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
-	if (rt->admin && !route_admin_ok(s, c))
+	if (rt->admin && !route_admin_ok(s, c, url))
 		return http_unauthorized(s, c, rt, method);
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return MHD_NO;

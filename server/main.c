@@ -8,6 +8,7 @@
 
 #include "muster/cli.h"
 #include "muster/log.h"
+#include "admincmd.h"
 #include "cli.h"
 #include "config.h"
 #include "srv.h"
@@ -18,6 +19,8 @@ static const char usage_text[] =
 "                            [--format table|csv|json] [--as-of TIME]\n"
 "       muster-server devices [--config FILE] [--unit UNIT] [--status STATE]\n"
 "                             [--format table|csv|json]\n"
+"       muster-server admin add|list|rotate|remove ...   (admin --help)\n"
+"       muster-server audit verify|show ...              (audit --help)\n"
 "\n"
 "Serves the Muster API (docs/protocol.md) over HTTPS: enrollment, signed\n"
 "profiles, compliance reports, administration, /healthz and /metrics.\n"
@@ -40,6 +43,9 @@ static const char usage_text[] =
 static const struct cli_cmd_argv cmds[] = {
 	{ { "report",	"the compliance roll-up" }, cli_report },
 	{ { "devices",	"the personnel devices to follow up" }, cli_devices },
+	{ { "admin",	"named administrators: add, list, rotate, remove" },
+	    admincmd_admin },
+	{ { "audit",	"the audit log: verify, show" }, admincmd_audit },
 };
 
 int

@@ -63,15 +63,20 @@ struct route {
 	const char		*path;
 	const char		*method;
 	enum metrics_route	 metric;
-	int			 admin;		/* needs the admin token */
+	unsigned		 admin;		/* ADMINS_ROLE_* it needs; 0 */
 	route_fn		 fn;
 };
 
 /* The route for path, or NULL. */
 const struct route *route_find(const char *path);
 
-/* Whether the Authorization header carries the admin token. */
-int	route_admin_ok(struct srv *s, struct MHD_Connection *c);
+/*
+ * Whether the Authorization header carries the credential of an
+ * administrator (any role: each route checks its own); a refusal is
+ * appended to the audit log with path and the client's address.
+ */
+int	route_admin_ok(struct srv *s, struct MHD_Connection *c,
+	    const char *path);
 
 /* Sets out to {"error":"msg"} with status; msg is a static string. */
 void	route_reply_error(struct route_reply *out, unsigned status, const char *msg);

@@ -15,6 +15,8 @@
 
 #include "muster/fs.h"
 #include "muster/log.h"
+#include "admins.h"
+#include "audit.h"
 #include "http.h"
 #include "metrics.h"
 #include "srv.h"
@@ -147,6 +149,9 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 	if ((rc = store_open(cfg->data_dir, 0, &s->wst, e)) != 0)
 		goto out;
 	if ((rc = writer_start(s->wst, &s->writer, e)) != 0)
+		goto out;
+	if ((rc = admins_open(cfg->data_dir, cfg->admin_hash, 1, &s->audit,
+	    e)) != 0)
 		goto out;
 	if ((rc = trust_open(cfg->root_dir, cfg->org_key, cfg->data_dir,
 	    &s->trust, e)) != 0) {
@@ -552,6 +557,7 @@ srv_free(struct srv *s)
 		free(r);
 	}
 	store_close(s->wst);
+	audit_close(s->audit);	/* signs the last entry */
 	for (i = 0; i < SRV_NSCOPES; i++) {
 		free(s->prof[i].json);
 		free(s->prof[i].policy);

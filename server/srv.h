@@ -40,6 +40,7 @@ struct srv_profile {
 
 struct srv_reader;
 struct MHD_Daemon;
+struct audit;
 
 struct srv {
 	struct config		*cfg;		/* owned */
@@ -51,6 +52,7 @@ struct srv {
 	size_t			 tls_key_len;
 
 	struct trust		*trust;		/* roots and manifests */
+	struct audit		*audit;		/* administrators, audit log */
 	time_t			 watched;	/* last manifest expiry check */
 
 	pthread_mutex_t		 prof_mu;

@@ -505,4 +505,133 @@ int	store_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
 int	store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
 	    struct muster_err *e);
 
+
+/*
+ * --- Administrators and the audit log (store_sqlite_admin.c) ----------
+ *
+ * A handle of its own, opened on the store of dir (created by store_open
+ * first when missing), used by the server (under the caller's lock: one
+ * thread at a time) and by `muster-server admin|audit` in another process
+ * at the same time; every write is one transaction that takes the write
+ * lock first, so the two never interleave an append.  The tables are the
+ * backend's: nothing outside store_*.c knows them.
+ */
+#define STORE_ADMIN_NAME_MAX	64	/* [a-z0-9][a-z0-9._-]* */
+#define STORE_AUDIT_ACTOR_MAX	80
+#define STORE_AUDIT_ADDR_MAX	64
+#define STORE_AUDIT_ACTION_MAX	32
+#define STORE_AUDIT_OBJECT_MAX	256
+#define STORE_AUDIT_OUTCOME_MAX	64
+
+struct store_adm;
+
+/* One administrator: the hash of its credential, never the credential. */
+struct store_admin {
+	char		name[STORE_ADMIN_NAME_MAX + 1];
+	unsigned	roles;			/* ADMINS_ROLE_* bits */
+	unsigned char	hash[STORE_HASH_LEN];
+	time_t		created;
+	time_t		rotated;		/* == created until rotated */
+};
+
+/* One audit entry; hash chains it to the entry before (audit.c). */
+struct store_audit_entry {
+	int64_t		seq;			/* 1, 2, ... */
+	time_t		time;
+	char		actor[STORE_AUDIT_ACTOR_MAX + 1];
+	char		addr[STORE_AUDIT_ADDR_MAX + 1];
+	char		action[STORE_AUDIT_ACTION_MAX + 1];
+	char		object[STORE_AUDIT_OBJECT_MAX + 1];
+	char		outcome[STORE_AUDIT_OUTCOME_MAX + 1];
+	unsigned char	hash[STORE_HASH_LEN];
+};
+
+/* A signed checkpoint: the chain's hash at entry seq, signed. */
+struct store_audit_ckpt {
+	int64_t		seq;
+	time_t		time;
+	unsigned char	hash[STORE_HASH_LEN];
+	unsigned char	sig[STORE_SIG_LEN];
+};
+
+/*
+ * Called by store_audit_append inside its transaction with a->seq set to
+ * the next number and prev the hash of the entry before (zeros for the
+ * first): fills a->hash, and *ck with *want set to 1 when a checkpoint
+ * is to be stored with the entry.  Returns 0, or a MUSTER_E* value that
+ * rolls the append back.
+ */
+typedef int (*store_audit_seal_fn)(struct store_audit_entry *a,
+    const unsigned char prev[STORE_HASH_LEN], struct store_audit_ckpt *ck,
+    int *want, void *arg);
+
+/*
+ * Opens the administrators' and audit tables of the store in dir (made
+ * by store_open before: MUSTER_ENOINPUT when there is none) into a new
+ * *out (store_adm_close), creating the tables when missing; readonly
+ * opens without creating or writing anything.
+ */
+int	store_adm_open(const char *dir, int readonly, struct store_adm **out,
+	    struct muster_err *e);
+void	store_adm_close(struct store_adm *sa);
+
+/*
+ * Every administrator, in name order, into a new array *list of *n
+ * (free(*list)); an empty store gives *list NULL and *n 0.
+ */
+int	store_admin_list(struct store_adm *sa, struct store_admin **list,
+	    size_t *n, struct muster_err *e);
+
+/* Adds a; MUSTER_EDATA when the name (or the hash) is taken. */
+int	store_admin_add(struct store_adm *sa, const struct store_admin *a,
+	    struct muster_err *e);
+
+/*
+ * Gives administrator name a new credential hash and its rotation time;
+ * MUSTER_ENOINPUT when there is no such administrator.
+ */
+int	store_admin_rotate(struct store_adm *sa, const char *name,
+	    const unsigned char hash[STORE_HASH_LEN], time_t when,
+	    struct muster_err *e);
+
+/* Removes administrator name; MUSTER_ENOINPUT when there is none. */
+int	store_admin_remove(struct store_adm *sa, const char *name,
+	    struct muster_err *e);
+
+/*
+ * Once in a store's life: adds a (the configuration's administrator)
+ * unless the store was bootstrapped before, and says in *added whether
+ * it did.  Later calls change nothing, whatever a holds.
+ */
+int	store_admin_bootstrap(struct store_adm *sa, const struct store_admin *a,
+	    int *added, struct muster_err *e);
+
+/*
+ * Appends a (its seq and hash set by seal, with arg) and, when seal asks,
+ * the checkpoint it makes, in one transaction.  a->seq is the entry's
+ * number afterwards.
+ */
+int	store_audit_append(struct store_adm *sa, struct store_audit_entry *a,
+	    store_audit_seal_fn seal, void *arg, struct muster_err *e);
+
+/*
+ * Calls fn for each entry with seq >= from in seq order, then returns 0;
+ * a non-zero return of fn stops the walk and is returned.
+ */
+int	store_audit_scan(struct store_adm *sa, int64_t from,
+	    int (*fn)(const struct store_audit_entry *, void *), void *arg,
+	    struct muster_err *e);
+
+/* The newest entry's seq and hash into *seq, hash (0 and zeros: none). */
+int	store_audit_last(struct store_adm *sa, int64_t *seq,
+	    unsigned char hash[STORE_HASH_LEN], struct muster_err *e);
+
+/* Stores a checkpoint (MUSTER_EDATA when one exists at its seq). */
+int	store_audit_ckpt_put(struct store_adm *sa,
+	    const struct store_audit_ckpt *ck, struct muster_err *e);
+
+/* Every checkpoint in seq order into a new array (free(*list)). */
+int	store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
+	    size_t *n, struct muster_err *e);
+
 #endif
