@@ -350,12 +350,12 @@ reply_window(struct route_reply *out, time_t now, time_t earliest)
 	timefmt_format(earliest, lo);
 	timefmt_format(now + PROTO_REPORT_SKEW, hi);
 	route_reply_clear(out);
-	if (asprintf(&out->body, "{\"error\":\"report time out of window\","
+	if (asprintf(&out->body, "{\"error\":\"" PROTO_ERR_REPORT_WINDOW "\","
 	    "\"server_time\":\"%s\",\"earliest\":\"%s\",\"latest\":\"%s\"}\n",
 	    t, lo, hi) == -1) {
 		out->body = NULL;
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
-		    "report time out of window");
+		    PROTO_ERR_REPORT_WINDOW);
 		return;
 	}
 	out->status = MHD_HTTP_BAD_REQUEST;

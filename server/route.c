@@ -690,6 +690,21 @@ out:
 /* --- GET /v1/profile, GET /v1/policy ------------------------------------ */
 
 /*
+ * The answer to a Muster-Time out of the window: PROTO_CLOCK_STATUS with
+ * the server's time, from which the device corrects its clock.  Not 401:
+ * a device whose clock drifted is neither forged nor revoked.
+ */
+static void
+reply_clock(struct route_reply *out, time_t now)
+{
+	char t[TIMEFMT_LEN];
+
+	timefmt_format(now, t);
+	reply_text(out, PROTO_CLOCK_STATUS, "{\"error\":\"" PROTO_ERR_CLOCK
+	    "\",\"server_time\":\"%s\"}\n", t);
+}
+
+/*
  * Authenticates a signed GET: Muster-Time within the skew window and the
  * device's signature over PROTO_GET_PREFIX "<path>\n<time>\n" (the path
  * without any query).  Returns 0 with the device in *d, or -1 with the
@@ -711,8 +726,8 @@ get_auth(const struct route_request *rq, struct store_device *d,
 		goto out;
 	}
 	if (t < now - PROTO_GET_SKEW || t > now + PROTO_GET_SKEW) {
-		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
-		    "Muster-Time too far from the server's clock");
+		/* Skew is not revocation: say so, with our time. */
+		reply_clock(out, now);
 		goto out;
 	}
 	if ((n = asprintf(&msg, PROTO_GET_PREFIX "%s\n%s\n", rq->path, tstr))

@@ -61,6 +61,25 @@
 #define PROTO_STALE_POLICY	"policy"	/* the manifest expired */
 #define PROTO_STALE_CONSENT	"consent"	/* a profile awaits consent */
 
+/*
+ * Clock skew is not revocation: a signed GET whose Muster-Time is out of
+ * the window is answered PROTO_CLOCK_STATUS with
+ * {"error":PROTO_ERR_CLOCK,"server_time":T}, a report out of its window
+ * 400 with {"error":PROTO_ERR_REPORT_WINDOW,"server_time":T,...}; the
+ * device corrects its clock by the difference (docs/protocol.md).
+ */
+#define PROTO_CLOCK_STATUS	400
+#define PROTO_ERR_CLOCK		"clock"
+#define PROTO_ERR_REPORT_WINDOW	"report time out of window"
+
+/*
+ * Overload: 503 (the server's writer is behind) or 429 (a rate limit)
+ * with Retry-After in seconds; the device waits that long plus a jitter
+ * of up to half as much again (PROTO_RETRY_JITTER_DIV), keeping its
+ * reports spooled.
+ */
+#define PROTO_RETRY_JITTER_DIV	2
+
 /* Every request and answer body of the API is JSON. */
 #define PROTO_CTYPE_JSON	"application/json"
 
