@@ -899,6 +899,15 @@ route_root(const struct route_request *rq, struct route_reply *out)
 
 /* --- POST /v1/report ---------------------------------------------------- */
 
+/* 503 with Retry-After: the writer is behind (writer_lagging). */
+static void
+reply_busy(struct route_reply *out, unsigned retry_after)
+{
+	route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE, "busy");
+	out->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+	snprintf(out->hvalue, sizeof out->hvalue, "%u", retry_after);
+}
+
 /*
  * A report on its way to the writer; r's strings point into o, device
  * and the request's body, and r.failing is failing.
@@ -982,8 +991,15 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	struct report_fields f;
 	struct store_device d;
 	const char *why;
+	unsigned ra;
 	int rc;
 
+	/* Overload: said at once, before any work, rather than queued to
+	 * time out; the device keeps the report and comes back. */
+	if (writer_lagging(rq->srv->writer, &ra)) {
+		reply_busy(out, ra);
+		goto out;
+	}
 	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
 		goto out;
 	if ((j = calloc(1, sizeof *j)) == NULL) {
