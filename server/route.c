@@ -917,6 +917,8 @@ struct report_job {
 	enum store_put		 res;
 	char			 device[DEVICE_ID_HEX];
 	enum profile_scope	 scope;		/* for the log */
+	int			 late;		/* older than the window */
+	time_t			 earliest;	/* the window's start */
 	json_t			*o;
 	const char		**failing;
 };
@@ -957,8 +959,14 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 	switch (j->res) {
 	case STORE_STORED:
 		metrics_report_stored();
+		if (j->late)
+			log_info("device %s: late report seq %lld stored at its "
+			    "own time, %lld s before the window (an outage)",
+			    log_who(j->scope, j->device), (long long)j->r.seq,
+			    (long long)(j->earliest - j->r.time));
 		reply_text(out, MHD_HTTP_ACCEPTED, "{\"status\":\"stored\","
-		    "\"seq\":%lld}", (long long)j->r.seq);
+		    "\"seq\":%lld%s}", (long long)j->r.seq, j->late ?
+		    ",\"late\":true" : "");
 		break;
 	case STORE_DUPLICATE:
 		reply_text(out, MHD_HTTP_OK, "{\"status\":\"duplicate\","
@@ -972,8 +980,12 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 		route_reply_error(out, MHD_HTTP_CONFLICT, "replay");
 		break;
 	case STORE_BACKDATED:
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report time is "
-		    "before the device's previous report");
+		/* Late and before the previous one: the window refuses it. */
+		if (j->late)
+			reportcheck_reply_window(out, time(NULL), j->earliest);
+		else
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report "
+			    "time is before the device's previous report");
 		break;
 	}
 out:
@@ -1030,6 +1042,7 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->failing = f.failing;
 	if (reportcheck_report(rq, &d, j->o, &f, out) != 0)
 		goto out;
+	j->late = reportcheck_late(rq, &d, f.time, &j->earliest);
 	j->r.seq = f.seq;
 	j->r.time = f.time;
 	j->r.profile = f.profile;

@@ -37,6 +37,12 @@
 #define PROTO_GET_SKEW		300	/* seconds */
 /* A report's time may be at most this far ahead of the server's clock. */
 #define PROTO_REPORT_SKEW	300	/* seconds */
+/*
+ * A report spooled through an outage may be this old (and no older than
+ * its device's enrollment); it is stored at its own time when it comes
+ * after the device's previous report (docs/protocol.md, "Late reports").
+ */
+#define PROTO_REPORT_LATE_MAX	(90LL * 24 * 3600)	/* seconds */
 #define PROTO_TIME_LEN		TIMEFMT_CHARS	/* YYYY-MM-DDTHH:MM:SSZ */
 
 /* The API (docs/protocol.md). */

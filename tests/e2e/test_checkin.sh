@@ -14,6 +14,8 @@
 #    installed), reports normally: the server's clock answer (400
 #    {"error":"clock"}) is learnt, kept in STATE/clock, never taken as
 #    revocation;
+#  - reports spooled through an outage longer than the stale window are
+#    stored at their own time (a server three hours on);
 #  - a server whose writer is held up (the store locked by sqlite3)
 #    answers 503 with Retry-After, and the agent waits it out and
 #    delivers, keeping the report spooled meanwhile.
@@ -215,8 +217,38 @@ curl -s --max-time 5 --cacert org/server.crt --pinnedpubkey "$(cat org/server.pi
     "https://127.0.0.1:$SP/metrics" >metrics 2>/dev/null
 t_grep "the server counted the 503" 'muster_requests_total\{route="report",status="503"\} [1-9]' metrics
 
+# --- a long outage: reports older than the stale window -------------------
+# Five reports spooled now; the server comes back with its clock three
+# hours on (skewclock): to it they are late (past the stale window, 2
+# report intervals of 3600 s), but after the device's previous report, so
+# stored at their own time; the device's clock is then 3 h behind the
+# server's, which it learns from the clock answer.
+stop_server() {
+	kill -TERM "$SPID" 2>/dev/null
+	for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+	wait "$SPID" 2>/dev/null; SPID=
+}
+t_check "5 reports spooled in an outage" outage 5
+t0=$(date -u +%s)
+stop_server
+skewed 10800 "$SERVER" --config org/server.cfg >>server.log 2>&1 &
+SPID=$!
+for _ in $(seq 1 100); do
+	curl -sk --max-time 1 "https://127.0.0.1:$SP/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+proxy
+b1=$(count "$D1")
+t_exit 0 "after the long outage: run --once exits 0" A1 run --once
+t_grep "the device learnt the server is 3 h ahead" 'clock is 10[78][0-9][0-9] s behind' "$T/err"
+t_check "all 6 stored (5 late, 1 on time)" test "$(count "$D1")" = "$((b1 + 6))"
+t_check "the late ones at their own time, not the server's" test \
+    "$(q "SELECT count(*) FROM reports WHERE device = '$D1' AND seq > $b1 AND time BETWEEN $((t0 - 120)) AND $((t0 + 5))")" = 5
+t_check "the last at the server's time (3 h on)" test \
+    "$(q "SELECT max(time) FROM reports WHERE device = '$D1'")" -ge $((t0 + 10700))
+t_check "the server logged 5 late reports" test "$(grep -c 'late report seq' server.log)" = 5
+t_check "the spool is empty" test "$(pending st1)" = 0
+
 proxy_stop
-kill -TERM "$SPID" 2>/dev/null
-for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
-wait "$SPID" 2>/dev/null; SPID=
+stop_server
 t_done
