@@ -91,6 +91,24 @@
 
 /* Limits both sides keep. */
 #define PROTO_REPORT_MAX	(64 * 1024)	/* bytes of a report */
+/*
+ * The profile limits that lint, sign, publish and report agree on
+ * (lib/profile_fit.c, muster-profile(5)): a request body is at most
+ * PROTO_BODY_MAX (the server's default limits.max_body); a publish
+ * carries the profile in base64 with its signature and a manifest within
+ * PROTO_PUBLISH_OVERHEAD, so a profile is at most
+ * PROTO_PUBLISH_PROFILE_MAX bytes; and its report without details (the
+ * agent drops details rather than exceed PROTO_REPORT_MAX) is at most
+ * PROTO_REPORT_FIXED_MAX plus PROTO_RESULT_FIXED and the rule id's length
+ * per rule.
+ */
+#define PROTO_BODY_MAX			(64 * 1024)
+#define PROTO_PUBLISH_OVERHEAD		4096
+#define PROTO_PUBLISH_PROFILE_MAX	\
+	((PROTO_BODY_MAX - PROTO_PUBLISH_OVERHEAD) / 4 * 3)
+#define PROTO_REPORT_FIXED_MAX		2048
+/* {"rule":"","result":"remediated"}, */
+#define PROTO_RESULT_FIXED		34
 #define PROTO_MODEL_MAX		128	/* bytes of "manufacturer model" */
 #define PROTO_DETAIL_MAX	1024	/* bytes of a result's detail */
 
