@@ -298,32 +298,34 @@ static void
 session_end(struct net_session *s, int kill_it)
 {
 	struct rusage ru;
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	struct pollfd pfd;
+	char c;
 	pid_t w = 0;
-	int st, i;
+	int st, gone = kill_it;
 
+	if (s->fd != -1 && !kill_it) {
+		/* The end of the session: the reporter reads end of file and
+		 * exits, which closes its end; wait for that, bounded. */
+		shutdown(s->fd, SHUT_WR);
+		pfd.fd = s->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		while (poll(&pfd, 1, NET_CLOSE_WAIT_MS) == -1 && errno == EINTR)
+			;
+		gone = (pfd.revents & (POLLIN | POLLHUP)) != 0 &&
+		    recv(s->fd, &c, 1, MSG_DONTWAIT) == 0;
+	}
 	if (s->fd != -1) {
 		close(s->fd);
 		s->fd = -1;
 	}
 	if (s->pid <= 0)
 		return;
-	if (kill_it)
+	if (kill_it || !gone)
 		kill(s->pid, SIGKILL);
 	memset(&ru, 0, sizeof ru);
-	for (i = 0; i < NET_CLOSE_WAIT_MS / 10; i++) {
-		while ((w = wait4(s->pid, &st, WNOHANG, &ru)) == -1 &&
-		    errno == EINTR)
-			;
-		if (w != 0)
-			break;
-		nanosleep(&tick, NULL);
-	}
-	if (w == 0) {
-		kill(s->pid, SIGKILL);
-		while ((w = wait4(s->pid, &st, 0, &ru)) == -1 && errno == EINTR)
-			;
-	}
+	while ((w = wait4(s->pid, &st, 0, &ru)) == -1 && errno == EINTR)
+		;
 	if (w == s->pid)
 		log_debug("reporter pid %ld: %u exchange%s, peak RSS %ld kB",
 		    (long)s->pid, s->exchanges, s->exchanges == 1 ? "" : "s",
