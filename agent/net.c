@@ -176,7 +176,7 @@ int
 net_response_read(int fd, int timeout_ms, struct net_response *rs,
     struct muster_err *e)
 {
-	unsigned char hdr[FRAME_RESP_HEADER], extra;
+	unsigned char hdr[FRAME_RESP_HEADER];
 	uint32_t elen, mlen, blen;
 	int64_t deadline = now_ms() + timeout_ms;
 	const char *why = NULL;
@@ -191,11 +191,13 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 		    NET_REPORTER);
 	rs->outcome = frame_get32(hdr + 4);
 	rs->status = frame_get32(hdr + 8);
-	rs->uid = frame_get32(hdr + 12);
-	elen = frame_get32(hdr + 16);
-	mlen = frame_get32(hdr + 20);
-	blen = frame_get32(hdr + 24);
-	if (rs->outcome > FRAME_OUTCOME_MAX ||
+	rs->retry_after = frame_get32(hdr + 12);
+	rs->uid = frame_get32(hdr + 16);
+	elen = frame_get32(hdr + 20);
+	mlen = frame_get32(hdr + 24);
+	blen = frame_get32(hdr + 28);
+	if (rs->outcome > FRAME_OUTCOME_MAX || rs->retry_after >
+	    FRAME_RETRY_MAX ||
 	    (rs->outcome == FRAME_OK && (rs->status < 100 ||
 	    rs->status > 599)) || (rs->outcome != FRAME_OK &&
 	    rs->status != 0)) {
@@ -227,17 +229,6 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 	if (!printable(rs->etag, elen) || !printable(rs->msg, mlen)) {
 		rc = err_set(e, MUSTER_ETEMP, "%s: answer with unprintable "
 		    "bytes in its ETag or message", NET_REPORTER);
-		goto fail;
-	}
-	/* The reporter closes the socket after its answer. */
-	if (read_deadline(fd, &extra, 1, deadline, &why) == 0) {
-		rc = err_set(e, MUSTER_ETEMP, "%s: bytes after the answer",
-		    NET_REPORTER);
-		goto fail;
-	}
-	if (strcmp(why, "truncated") != 0) {
-		rc = err_set(e, MUSTER_ETEMP, "%s: answer not closed (%s)",
-		    NET_REPORTER, why);
 		goto fail;
 	}
 	return 0;
@@ -290,17 +281,74 @@ child(const char *path, int sock, int devnull)
 	_exit(127);
 }
 
-int
-net_exchange(const struct net_request *rq, struct net_response *rs,
-    struct muster_err *e)
+void
+net_session_init(struct net_session *s)
+{
+	memset(s, 0, sizeof *s);
+	s->pid = -1;
+	s->fd = -1;
+}
+
+/*
+ * Ends the reporter of s: its socket closed (end of session), then its
+ * exit waited for, up to NET_CLOSE_WAIT_MS unless kill says to kill it
+ * at once.  Logs its peak memory.
+ */
+static void
+session_end(struct net_session *s, int kill_it)
 {
 	struct rusage ru;
-	char path[PATH_MAX];
-	int sv[2] = { -1, -1 }, devnull = -1, st, rc;
-	pid_t pid = -1, w = -1;
+	struct pollfd pfd;
+	char c;
+	pid_t w = 0;
+	int st, gone = kill_it;
 
-	memset(rs, 0, sizeof *rs);
+	if (s->fd != -1 && !kill_it) {
+		/* The end of the session: the reporter reads end of file and
+		 * exits, which closes its end; wait for that, bounded. */
+		shutdown(s->fd, SHUT_WR);
+		pfd.fd = s->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		while (poll(&pfd, 1, NET_CLOSE_WAIT_MS) == -1 && errno == EINTR)
+			;
+		gone = (pfd.revents & (POLLIN | POLLHUP)) != 0 &&
+		    recv(s->fd, &c, 1, MSG_DONTWAIT) == 0;
+	}
+	if (s->fd != -1) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->pid <= 0)
+		return;
+	if (kill_it || !gone)
+		kill(s->pid, SIGKILL);
 	memset(&ru, 0, sizeof ru);
+	while ((w = wait4(s->pid, &st, 0, &ru)) == -1 && errno == EINTR)
+		;
+	if (w == s->pid)
+		log_debug("reporter pid %ld: %u exchange%s, peak RSS %ld kB",
+		    (long)s->pid, s->exchanges, s->exchanges == 1 ? "" : "s",
+		    ru.ru_maxrss);
+	s->pid = -1;
+	s->exchanges = 0;
+}
+
+void
+net_session_close(struct net_session *s)
+{
+	if (s != NULL)
+		session_end(s, 0);
+}
+
+/* Starts a reporter for s.  0, or MUSTER_ECONFIG / MUSTER_ETEMP. */
+static int
+session_start(struct net_session *s, struct muster_err *e)
+{
+	char path[PATH_MAX];
+	int sv[2] = { -1, -1 }, devnull = -1, rc;
+	pid_t pid;
+
 	if ((rc = net_reporter_path(path, sizeof path, e)) != 0)
 		return rc;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
@@ -315,19 +363,12 @@ net_exchange(const struct net_request *rq, struct net_response *rs,
 	}
 	if (pid == 0)
 		child(path, sv[1], devnull);
-	close(sv[1]);
-	sv[1] = -1;
-	log_debug("%s %s%s via %s pid %ld", rq->method, rq->server, rq->path,
-	    path, (long)pid);
-	if ((rc = net_request_write(sv[0], rq, e)) != 0) {
-		/* A reporter that stopped reading may have said why. */
-		if (rc == MUSTER_EIO && net_response_read(sv[0], 5000, rs,
-		    NULL) == 0)
-			rc = 0;
-		goto out;
-	}
-	shutdown(sv[0], SHUT_WR);
-	rc = net_response_read(sv[0], NET_ANSWER_TIMEOUT_MS, rs, e);
+	s->pid = pid;
+	s->fd = sv[0];
+	sv[0] = -1;
+	s->started++;
+	log_debug("reporter %s pid %ld started", path, (long)pid);
+	rc = 0;
 out:
 	if (sv[0] != -1)
 		close(sv[0]);
@@ -335,27 +376,87 @@ out:
 		close(sv[1]);
 	if (devnull != -1)
 		close(devnull);
-	if (pid > 0) {
-		if (rc != 0)
-			kill(pid, SIGKILL);
-		while ((w = wait4(pid, &st, 0, &ru)) == -1 && errno == EINTR)
+	return rc;
+}
+
+/*
+ * 1 if the reporter of s can take a request: its socket holds nothing
+ * unasked (an answer nobody asked for, or its end of file: it exited).
+ */
+static int
+session_alive(struct net_session *s)
+{
+	struct pollfd pfd = { s->fd, POLLIN, 0 };
+
+	return s->fd != -1 && poll(&pfd, 1, 0) == 0;
+}
+
+int
+net_session_exchange(struct net_session *s, const struct net_request *rq,
+    struct net_response *rs, struct muster_err *e)
+{
+	int rc;
+
+	memset(rs, 0, sizeof *rs);
+	if (s->fd != -1 && !session_alive(s))
+		session_end(s, 1);
+	if (s->fd == -1 && (rc = session_start(s, e)) != 0)
+		return rc;
+	log_debug("%s %s%s via reporter pid %ld", rq->method, rq->server,
+	    rq->path, (long)s->pid);
+	if ((rc = net_request_write(s->fd, rq, e)) != 0) {
+		/* A reporter that stopped reading may have said why. */
+		if (rc == MUSTER_EIO && net_response_read(s->fd, 5000, rs,
+		    NULL) == 0)
+			rc = 0;
+		else
+			goto fail;
+	} else if ((rc = net_response_read(s->fd, NET_ANSWER_TIMEOUT_MS, rs,
+	    e)) != 0)
+		goto fail;
+	s->exchanges++;
+	log_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu bytes",
+	    (long)s->pid, rs->uid, frame_outcome_name(rs->outcome),
+	    rs->status, rs->body_len);
+	if (rs->uid == 0) {
+		net_response_free(rs);
+		session_end(s, 1);
+		return err_set(e, MUSTER_ECONFIG, "%s answered as root; its "
+		    "answer is refused", NET_REPORTER);
+	}
+	/* It refused the request or could not start: it is gone. */
+	if (rs->outcome == FRAME_EREQUEST || rs->outcome == FRAME_EPRIV ||
+	    rs->outcome == FRAME_EINTERNAL)
+		session_end(s, 0);
+	return 0;
+fail:
+	{
+		pid_t pid = s->pid;
+		int st = 0;
+
+		kill(pid, SIGKILL);
+		close(s->fd);
+		s->fd = -1;
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 			;
-		if (rc != 0 && w == pid && WIFEXITED(st) &&
-		    WEXITSTATUS(st) == 127)
+		s->pid = -1;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 			rc = err_set(e, MUSTER_ECONFIG, "%s: could not be "
-			    "executed", path);
+			    "executed", NET_REPORTER);
 	}
-	if (rc == 0) {
-		log_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu "
-		    "bytes, peak RSS %ld kB", (long)pid, rs->uid,
-		    frame_outcome_name(rs->outcome), rs->status, rs->body_len,
-		    w == pid ? ru.ru_maxrss : -1L);
-		if (rs->uid == 0) {
-			net_response_free(rs);
-			rc = err_set(e, MUSTER_ECONFIG, "%s answered as root; "
-			    "its answer is refused", NET_REPORTER);
-		}
-	}
+	return rc;
+}
+
+int
+net_exchange(const struct net_request *rq, struct net_response *rs,
+    struct muster_err *e)
+{
+	struct net_session s;
+	int rc;
+
+	net_session_init(&s);
+	rc = net_session_exchange(&s, rq, rs, e);
+	net_session_close(&s);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "muster/cli.h"
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "muster/profile_fit.h"
 #include "muster/sig.h"
 #include "org.h"
 #include "profcmd.h"
@@ -58,6 +59,17 @@ static const char verify_usage[] =
 "  --sig FILE   the signature (default: PROFILE.cfg.minisig)\n"
 "  --help       this text\n";
 
+/*
+ * Issue 13: what lint and sign pass must publish and report; the limits
+ * are the protocol's (lib/profile_fit.c).
+ */
+static int
+fit(const char *path, const struct profile *p, size_t len,
+    struct muster_err *e)
+{
+	return profile_fit(path, p, len, e);
+}
+
 /* Reads and parses a profile; *buf keeps the bytes for signing. */
 static int
 load_profile(const char *path, char **buf, size_t *len, struct profile **p,
@@ -66,9 +78,10 @@ load_profile(const char *path, char **buf, size_t *len, struct profile **p,
 	int rc;
 
 	*p = NULL;
-	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, buf, len, e)) != 0)
+	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, buf, len, e)) != 0 ||
+	    (rc = profile_parse(path, *buf, *len, p, e)) != 0)
 		return rc;
-	return profile_parse(path, *buf, *len, p, e);
+	return fit(path, *p, *len, e);
 }
 
 const char *

@@ -30,6 +30,9 @@ struct entry {
 };
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int	current_interval(struct srv *, enum profile_scope, int64_t *,
+		    struct muster_err *);
 static struct entry *cache[REPORTCHECK_CACHE];
 static size_t cache_next;		/* the slot replaced next */
 
@@ -90,6 +93,27 @@ find_rule(const struct profile *p, const struct rule *const *byid,
 		if (strcmp(p->rules[i].id, id) == 0)
 			return &p->rules[i];
 	return NULL;
+}
+
+time_t
+reportcheck_floor(time_t now, const struct store_device *d)
+{
+	time_t floor = now - (time_t)PROTO_REPORT_LATE_MAX;
+
+	return d->enrolled > floor ? d->enrolled - PROTO_REPORT_SKEW : floor;
+}
+
+int
+reportcheck_late(const struct route_request *rq, const struct store_device *d,
+    time_t t, time_t *earliest)
+{
+	struct muster_err e;
+	int64_t interval = 0;
+
+	if (current_interval(rq->srv, d->scope, &interval, &e) != 0)
+		interval = 0;	/* the default's window: late is a label */
+	*earliest = reportcheck_earliest(time(NULL), interval);
+	return t < *earliest;
 }
 
 time_t
@@ -341,8 +365,8 @@ current_interval(struct srv *s, enum profile_scope scope, int64_t *interval,
 }
 
 /* The 400 of a time out of the window, with the server's own time. */
-static void
-reply_window(struct route_reply *out, time_t now, time_t earliest)
+void
+reportcheck_reply_window(struct route_reply *out, time_t now, time_t earliest)
 {
 	char t[TIMEFMT_LEN], lo[TIMEFMT_LEN], hi[TIMEFMT_LEN];
 
@@ -350,12 +374,12 @@ reply_window(struct route_reply *out, time_t now, time_t earliest)
 	timefmt_format(earliest, lo);
 	timefmt_format(now + PROTO_REPORT_SKEW, hi);
 	route_reply_clear(out);
-	if (asprintf(&out->body, "{\"error\":\"report time out of window\","
+	if (asprintf(&out->body, "{\"error\":\"" PROTO_ERR_REPORT_WINDOW "\","
 	    "\"server_time\":\"%s\",\"earliest\":\"%s\",\"latest\":\"%s\"}\n",
 	    t, lo, hi) == -1) {
 		out->body = NULL;
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
-		    "report time out of window");
+		    PROTO_ERR_REPORT_WINDOW);
 		return;
 	}
 	out->status = MHD_HTTP_BAD_REQUEST;
@@ -394,8 +418,15 @@ reportcheck_report(const struct route_request *rq,
 		goto out;
 	}
 	earliest = reportcheck_earliest(now, interval);
-	if (f->time < earliest || f->time > now + PROTO_REPORT_SKEW) {
-		reply_window(out, now, earliest);
+	/*
+	 * Older than the stale window is late, not refused, within
+	 * reportcheck_floor: a spool drained after an outage.  The store
+	 * takes it only after the device's previous report (append-only
+	 * history), and route.c answers the window's 400 when it does not.
+	 */
+	if (f->time < reportcheck_floor(now, d) ||
+	    f->time > now + PROTO_REPORT_SKEW) {
+		reportcheck_reply_window(out, now, earliest);
 		goto out;
 	}
 	if ((rc = entry_get(rq->srv, f->profile, f->serial, &en, &e)) != 0) {

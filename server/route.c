@@ -821,6 +821,21 @@ out:
 /* --- GET /v1/profile, GET /v1/policy ------------------------------------ */
 
 /*
+ * The answer to a Muster-Time out of the window: PROTO_CLOCK_STATUS with
+ * the server's time, from which the device corrects its clock.  Not 401:
+ * a device whose clock drifted is neither forged nor revoked.
+ */
+static void
+reply_clock(struct route_reply *out, time_t now)
+{
+	char t[TIMEFMT_LEN];
+
+	timefmt_format(now, t);
+	reply_text(out, PROTO_CLOCK_STATUS, "{\"error\":\"" PROTO_ERR_CLOCK
+	    "\",\"server_time\":\"%s\"}\n", t);
+}
+
+/*
  * Authenticates a signed GET: Muster-Time within the skew window and the
  * device's signature over PROTO_GET_PREFIX "<path>\n<time>\n" (the path
  * without any query).  Returns 0 with the device in *d, or -1 with the
@@ -842,8 +857,8 @@ get_auth(const struct route_request *rq, struct store_device *d,
 		goto out;
 	}
 	if (t < now - PROTO_GET_SKEW || t > now + PROTO_GET_SKEW) {
-		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
-		    "Muster-Time too far from the server's clock");
+		/* Skew is not revocation: say so, with our time. */
+		reply_clock(out, now);
 		goto out;
 	}
 	if ((n = asprintf(&msg, PROTO_GET_PREFIX "%s\n%s\n", rq->path, tstr))
@@ -1015,6 +1030,15 @@ route_root(const struct route_request *rq, struct route_reply *out)
 
 /* --- POST /v1/report ---------------------------------------------------- */
 
+/* 503 with Retry-After: the writer is behind (writer_lagging). */
+static void
+reply_busy(struct route_reply *out, unsigned retry_after)
+{
+	route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE, "busy");
+	out->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+	snprintf(out->hvalue, sizeof out->hvalue, "%u", retry_after);
+}
+
 /*
  * A report on its way to the writer; r's strings point into o, device
  * and the request's body, and r.failing is failing.
@@ -1024,6 +1048,8 @@ struct report_job {
 	enum store_put		 res;
 	char			 device[DEVICE_ID_HEX];
 	enum profile_scope	 scope;		/* for the log */
+	int			 late;		/* older than the window */
+	time_t			 earliest;	/* the window's start */
 	json_t			*o;
 	const char		**failing;
 };
@@ -1064,8 +1090,14 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 	switch (j->res) {
 	case STORE_STORED:
 		metrics_report_stored();
+		if (j->late)
+			log_info("device %s: late report seq %lld stored at its "
+			    "own time, %lld s before the window (an outage)",
+			    log_who(j->scope, j->device), (long long)j->r.seq,
+			    (long long)(j->earliest - j->r.time));
 		reply_text(out, MHD_HTTP_ACCEPTED, "{\"status\":\"stored\","
-		    "\"seq\":%lld}", (long long)j->r.seq);
+		    "\"seq\":%lld%s}", (long long)j->r.seq, j->late ?
+		    ",\"late\":true" : "");
 		break;
 	case STORE_DUPLICATE:
 		reply_text(out, MHD_HTTP_OK, "{\"status\":\"duplicate\","
@@ -1079,8 +1111,12 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 		route_reply_error(out, MHD_HTTP_CONFLICT, "replay");
 		break;
 	case STORE_BACKDATED:
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report time is "
-		    "before the device's previous report");
+		/* Late and before the previous one: the window refuses it. */
+		if (j->late)
+			reportcheck_reply_window(out, time(NULL), j->earliest);
+		else
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report "
+			    "time is before the device's previous report");
 		break;
 	}
 out:
@@ -1098,8 +1134,15 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	struct report_fields f;
 	struct store_device d;
 	const char *why;
+	unsigned ra;
 	int rc;
 
+	/* Overload: said at once, before any work, rather than queued to
+	 * time out; the device keeps the report and comes back. */
+	if (writer_lagging(rq->srv->writer, &ra)) {
+		reply_busy(out, ra);
+		goto out;
+	}
 	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
 		goto out;
 	if ((j = calloc(1, sizeof *j)) == NULL) {
@@ -1130,6 +1173,7 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->failing = f.failing;
 	if (reportcheck_report(rq, &d, j->o, &f, out) != 0)
 		goto out;
+	j->late = reportcheck_late(rq, &d, f.time, &j->earliest);
 	j->r.seq = f.seq;
 	j->r.time = f.time;
 	j->r.profile = f.profile;

@@ -20,8 +20,18 @@ struct writer {
 	int			 idle;		/* waiting for a first job */
 	int			 gathering;	/* waiting for expected jobs */
 	int			 stopping;
+	int64_t			 batch_ms;	/* a batch's start; 0: none */
 	unsigned long long	 commits, jobs;
 };
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* What writer_run waits on: its job, and whether its outcome is known. */
 struct writer_wait {
@@ -158,6 +168,7 @@ writer_main(void *cls)
 		j->next = NULL;
 		w->nqueued -= n;
 		metrics_writer_queue(w->nqueued);
+		w->batch_ms = batch->queued_ms;
 		pthread_mutex_unlock(&w->mu);
 
 		t0 = metrics_clock();
@@ -166,6 +177,7 @@ writer_main(void *cls)
 
 		/* Counted before any caller learns of its job. */
 		pthread_mutex_lock(&w->mu);
+		w->batch_ms = 0;
 		w->commits += (unsigned long long)committed;
 		w->jobs += n;
 		pthread_mutex_unlock(&w->mu);
@@ -223,6 +235,7 @@ writer_submit(struct writer *w, struct writer_job *job, struct muster_err *e)
 		goto out;
 	}
 	job->next = NULL;
+	job->queued_ms = mono_ms();
 	*w->tail = job;
 	w->tail = &job->next;
 	w->nqueued++;
@@ -307,6 +320,27 @@ writer_stop(struct writer *w)
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
+}
+
+int
+writer_lagging(struct writer *w, unsigned *retry_after)
+{
+	int64_t oldest, lag;
+	unsigned long n;
+	unsigned ra;
+
+	pthread_mutex_lock(&w->mu);
+	/* The oldest job not answered: in the batch running, else queued. */
+	oldest = w->batch_ms != 0 ? w->batch_ms : w->head != NULL ?
+	    w->head->queued_ms : 0;
+	n = w->nqueued;
+	pthread_mutex_unlock(&w->mu);
+	lag = oldest != 0 ? mono_ms() - oldest : 0;
+	if (lag < WRITER_LAG_MS && n < WRITER_QUEUE_HIGH)
+		return 0;
+	ra = 1 + (unsigned)(lag / 1000) + (unsigned)(n / WRITER_BATCH_MAX);
+	*retry_after = ra > WRITER_RETRY_MAX ? WRITER_RETRY_MAX : ra;
+	return 1;
 }
 
 void

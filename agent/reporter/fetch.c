@@ -124,7 +124,8 @@ make_headers(const struct frame_request *rq, struct curl_slist **list)
 }
 
 void
-fetch_run(const struct frame_request *rq, struct fetch_result *res)
+fetch_run(struct https_conn *hc, const struct frame_request *rq, int fresh,
+    struct fetch_result *res)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hl = NULL;
@@ -146,6 +147,7 @@ fetch_run(const struct frame_request *rq, struct fetch_result *res)
 	o.pin = rq->pin;		/* the verification: see the top */
 	o.ca = NULL;
 	o.isolated = 1;
+	o.fresh = fresh;
 	o.connect_timeout = FETCH_CONNECT_TIMEOUT;
 	o.timeout = FETCH_TOTAL_TIMEOUT;
 	o.user_agent = "muster-reporter/" MUSTER_VERSION;
@@ -157,7 +159,7 @@ fetch_run(const struct frame_request *rq, struct fetch_result *res)
 	o.header_fn = on_header;
 	o.header_arg = &h;
 	o.errbuf = errbuf;
-	if (https_exchange(&o, &hr) != 0) {
+	if (https_exchange_on(hc, &o, &hr) != 0) {
 		switch (hr.stage) {
 		case HTTPS_INIT:
 			res->outcome = FRAME_EINTERNAL;
@@ -188,6 +190,9 @@ fetch_run(const struct frame_request *rq, struct fetch_result *res)
 	}
 	res->outcome = FRAME_OK;
 	res->status = (uint32_t)hr.status;
+	res->retry_after = hr.retry_after > FRAME_RETRY_MAX ? FRAME_RETRY_MAX :
+	    (uint32_t)hr.retry_after;
+	res->connects = hr.connects;
 	memcpy(res->etag, h.etag, sizeof res->etag);
 	res->body = (unsigned char *)s.buf;
 	res->body_len = s.len;

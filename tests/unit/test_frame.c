@@ -1,9 +1,10 @@
 /*
  * Unit tests for the agent <-> muster-reporter framing: the agent's half
  * (agent/net.c: write a request, read an answer) against the reporter's
- * half (agent/reporter/frame.c: read a request, write an answer), and
- * every kind of bad frame from either side -- truncated, oversized,
- * malformed, trailing bytes, late -- refused with a clean error before
+ * half (agent/reporter/frame.c: read a request, write an answer), a
+ * session of several requests and answers over one socket, and every kind
+ * of bad frame from either side -- truncated, oversized, malformed,
+ * garbage after a frame, late -- refused with a clean error before
  * anything is allocated for it.
  */
 #include "unit.h"
@@ -158,8 +159,9 @@ test_request_malicious(void **state)
 	/* The good one, then one change at a time. */
 	assert_int_equal(req_parts("GET", "https://h/v1/profile", PIN,
 	    "A: b\n", "", ""), 0);
+	/* Bytes after a frame are the next one's: read there, not here. */
 	assert_int_equal(req_parts("GET", "https://h/v1/profile", PIN,
-	    "A: b\n", "", "x"), FRAME_ERR_TRAILING);
+	    "A: b\n", "", "x"), 0);
 	assert_int_equal(req_parts("DELETE", "https://h/", PIN, "", "", ""),
 	    FRAME_ERR_FORMAT);
 	assert_int_equal(req_parts("GET", "http://h/", PIN, "", "", ""),
@@ -184,9 +186,14 @@ test_request_malicious(void **state)
 	    "A: 11\nA: 12\nA: 13\nA: 14\nA: 15\nA: 16\nA: 17\n", "", ""),
 	    FRAME_ERR_FORMAT);
 
-	/* Bad magic. */
+	/* Bad magic, and the one-request version before sessions. */
 	pair(sv);
-	raw_request(sv[1], "MUQ2", 3, 9, 52, 0, 0, NULL, 0);
+	raw_request(sv[1], "MUQ9", 3, 9, 52, 0, 0, NULL, 0);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_MAGIC);
+	close(sv[0]); close(sv[1]);
+	pair(sv);
+	raw_request(sv[1], "MUQ1", 3, 9, 52, 0, 0, NULL, 0);
 	shutdown(sv[1], SHUT_WR);
 	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_MAGIC);
 	close(sv[0]); close(sv[1]);
@@ -221,10 +228,10 @@ test_request_malicious(void **state)
 	shutdown(sv[1], SHUT_WR);
 	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_IO);
 	close(sv[0]); close(sv[1]);
-	/* Nothing at all. */
+	/* Nothing at all: the session's end, not an error. */
 	pair(sv);
 	shutdown(sv[1], SHUT_WR);
-	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_IO);
+	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_EOF);
 	close(sv[0]); close(sv[1]);
 	/* A NUL inside the URL. */
 	{
@@ -243,7 +250,7 @@ test_request_malicious(void **state)
 static void
 test_response_roundtrip(void **state)
 {
-	struct frame_response rs = { FRAME_OK, 202, 65534, "\"a:1\"", 5,
+	struct frame_response rs = { FRAME_OK, 202, 30, 65534, "\"a:1\"", 5,
 	    "", 0, (const unsigned char *)"{\"ok\":1}", 8 };
 	struct net_response got;
 	struct muster_err e;
@@ -256,6 +263,7 @@ test_response_roundtrip(void **state)
 	assert_int_equal(net_response_read(sv[0], 1000, &got, &e), 0);
 	assert_int_equal(got.outcome, FRAME_OK);
 	assert_int_equal(got.status, 202);
+	assert_int_equal(got.retry_after, 30);
 	assert_int_equal(got.uid, 65534);
 	assert_string_equal(got.etag, "\"a:1\"");
 	assert_string_equal(got.body, "{\"ok\":1}");
@@ -294,10 +302,11 @@ resp_raw(const char *magic, uint32_t outcome, uint32_t status, uint32_t el,
 	memcpy(h, magic, 4);
 	frame_put32(h + 4, outcome);
 	frame_put32(h + 8, status);
-	frame_put32(h + 12, 65534);
-	frame_put32(h + 16, el);
-	frame_put32(h + 20, ml);
-	frame_put32(h + 24, bl);
+	frame_put32(h + 12, status == 503 ? FRAME_RETRY_MAX + 1 : 0);
+	frame_put32(h + 16, 65534);
+	frame_put32(h + 20, el);
+	frame_put32(h + 24, ml);
+	frame_put32(h + 28, bl);
 	put(sv[1], h, sizeof h);
 	if (n > 0)
 		put(sv[1], rest, n);
@@ -325,6 +334,11 @@ test_response_malicious(void **state)
 	    "{}", 2, 1), 0);
 	assert_int_equal(resp_raw("MUR9", FRAME_OK, 200, 0, 0, 2, "{}", 2, 1),
 	    MUSTER_ETEMP);
+	assert_int_equal(resp_raw("MUR1", FRAME_OK, 200, 0, 0, 2, "{}", 2, 1),
+	    MUSTER_ETEMP);
+	/* A Retry-After over its cap (resp_raw gives a 503 one). */
+	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 503, 0, 0, 2,
+	    "{}", 2, 1), MUSTER_ETEMP);
 	/* Oversized lengths: refused before allocating 4 GiB. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0,
 	    0xffffffffu, NULL, 0, 1), MUSTER_ETEMP);
@@ -343,21 +357,22 @@ test_response_malicious(void **state)
 	    NULL, 0, 1), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_EUNREACH, 200, 0, 0,
 	    0, NULL, 0, 1), MUSTER_ETEMP);
-	/* Truncated header, truncated body, trailing bytes. */
+	/* Truncated body; bytes after an answer are left for the next. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 10,
 	    "{}", 2, 1), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 2,
-	    "{}!", 3, 1), MUSTER_ETEMP);
+	    "{}!", 3, 1), 0);
 	/* Unprintable bytes in what gets logged. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_EUNREACH, 0, 0, 3,
 	    0, "a\nb", 3, 1), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 304, 2, 0, 0,
 	    "\x1b[", 2, 1), MUSTER_ETEMP);
-	/* A reporter that never finishes: a time limit, not a hang. */
+	/* A reporter that never finishes: a time limit, not a hang; one
+	 * that stays for the next request after a whole answer is fine. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 5,
 	    "{}", 2, 0), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 2,
-	    "{}", 2, 0), MUSTER_ETEMP);
+	    "{}", 2, 0), 0);
 	{
 		struct net_response got;
 		struct muster_err e;
@@ -393,6 +408,67 @@ test_response_writer_refuses(void **state)
 	close(sv[0]);
 }
 
+/*
+ * A session: three requests and their answers in turn over one socket,
+ * then the end of file that ends it; garbage after a good request is
+ * refused as the next one.
+ */
+static void
+test_session(void **state)
+{
+	struct net_request rq = { "POST", "https://127.0.0.1:8443",
+	    "/v1/report", PIN, "Content-Type: application/json\n", "{}", 2 };
+	struct frame_response rs = { FRAME_OK, 202, 0, 65534, "", 0, "", 0,
+	    (const unsigned char *)"{}", 2 };
+	struct frame_request got;
+	struct net_response ans;
+	struct muster_err e;
+	int sv[2], i;
+
+	(void)state;
+	pair(sv);
+	for (i = 0; i < 3; i++) {
+		rq.path = i == 0 ? "/v1/policy" : "/v1/report";
+		rq.method = i == 0 ? "GET" : "POST";
+		rq.body_len = i == 0 ? 0 : 2;
+		assert_int_equal(net_request_write(sv[1], &rq, &e), 0);
+		assert_int_equal(frame_request_read(sv[0], &got), 0);
+		assert_string_equal(got.method, rq.method);
+		assert_int_equal(got.body_len, rq.body_len);
+		frame_request_free(&got);
+		rs.status = i == 0 ? 304 : 202;
+		rs.retry_after = (uint32_t)i;
+		assert_int_equal(frame_response_write(sv[0], &rs), 0);
+		assert_int_equal(net_response_read(sv[1], 1000, &ans, &e), 0);
+		assert_int_equal(ans.status, rs.status);
+		assert_int_equal(ans.retry_after, (uint32_t)i);
+		net_response_free(&ans);
+	}
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_EOF);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A good request, then garbage where the next would start. */
+	pair(sv);
+	assert_int_equal(net_request_write(sv[1], &rq, &e), 0);
+	put(sv[1], "GARBAGE-GARBAGE-GARBAGE-GARBAGE", 31);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), 0);
+	frame_request_free(&got);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_MAGIC);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A request cut short inside its header. */
+	pair(sv);
+	put(sv[1], FRAME_REQ_MAGIC, 4);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_IO);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_pin_form(void **state)
 {
@@ -426,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_response_malicious),
 		cmocka_unit_test(test_response_writer_refuses),
 		cmocka_unit_test(test_pin_form),
+		cmocka_unit_test(test_session),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
