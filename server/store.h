@@ -476,4 +476,13 @@ int	store_load_failing(struct store_load *l, const char *device,
 int	store_load_try(const char *dir, const char *stmt,
 	    struct muster_err *e);
 
+/*
+ * The family devices counted at `at` (as STORE_SCAN_STATUS counts them),
+ * in id order, for the roll-up's family estimates: rows with id, unit,
+ * model and state (the other fields "" or 0).  The cursor is closed with
+ * store_cursor_close.
+ */
+int	store_family_scan(struct store_read *rd, const struct store_when *w,
+	    struct store_cursor **cur, struct muster_err *e);
+
 #endif

@@ -538,3 +538,39 @@ store_read_first(struct store_read *rd, time_t *first, int *any,
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/*
+ * The family devices counted at ?3 (or now) in id order, in the device
+ * list's columns (id, unit, person, model, last, state, failing, stale)
+ * so that store_cursor_next reads them as it reads that list.
+ */
+static const char fam_present_sql[] =
+"SELECT id, unit, '', model, NULL, "
+    CAT_SQL("last_status", "last_received", "?1", "?2") ", '', 0 "
+"FROM devices WHERE scope = 'family' AND revoked IS NULL ORDER BY id";
+
+static const char fam_past_sql[] =
+"SELECT id, unit, '', model, NULL, " CAT_SQL("st", "lt", "?1", "?2")
+    ", '', 0 "
+"FROM (SELECT d.id AS id, d.unit AS unit, d.model AS model, "
+"  d.scope AS scope, "
+"  (SELECT h.status FROM status_history h WHERE h.device = d.id "
+"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
+"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
+"   ORDER BY r.time DESC LIMIT 1) AS lt "
+"  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= ?3 "
+"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id)";
+
+int
+store_family_scan(struct store_read *rd, const struct store_when *w,
+    struct store_cursor **cur, struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = cursor_new(rd, w->past ? fam_past_sql : fam_present_sql,
+	    CUR_DEVICES, "roll-up", cur, e)) != 0)
+		return rc;
+	if ((*cur)->s != NULL)
+		bind_when((*cur)->s, w->stale_before, &w->at);
+	return 0;
+}

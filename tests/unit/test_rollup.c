@@ -266,7 +266,9 @@ empty_store(void **state)
 	free(s);
 	s = text(r, ROLLUP_FMT_CSV);
 	assert_string_equal(s, "unit,devices,compliant,noncompliant,stale,"
-	    "never,family,family_withheld\r\n,0,0,0,0,0,0,no\r\n");
+	    "never,family,family_withheld,family_reporting,"
+	    "family_compliant_pct,family_compliant_lo,family_compliant_hi,"
+	    "family_estimate\r\n,0,0,0,0,0,0,no,,,,,none\r\n");
 	free(s);
 	s = text(r, ROLLUP_FMT_JSON);
 	j = json_loads(s, 0, NULL);
@@ -403,16 +405,20 @@ kanon(void **state)
 	counts_is(group(r, "F"), 1, 1, 0, 0, 0);
 	assert_int_equal(group(r, "F")->family, 0);
 	assert_true(group(r, "F")->family_withheld);
+	assert_false(group(r, "F")->fam.estimated);
 	counts_is(group(r, "G"), 0, 0, 0, 0, 0);
 	assert_true(group(r, "G")->family_withheld);
 	counts_is(&r->total, 1, 1, 0, 0, 0);
 	assert_true(r->total.family_withheld);
+	assert_false(r->total.fam.estimated);
 	s = text(r, ROLLUP_FMT_CSV);
-	assert_non_null(strstr(s, "\r\nF,1,1,0,0,0,<5,yes\r\n"));
-	assert_non_null(strstr(s, "\r\nG,<5,<5,<5,<5,<5,<5,yes\r\n"));
+	/* A withheld count is an empty cell; family_withheld says why. */
+	assert_non_null(strstr(s, "\r\nF,1,1,0,0,0,,yes,,,,,none\r\n"));
+	assert_non_null(strstr(s, "\r\nG,0,0,0,0,0,,yes,,,,,none\r\n"));
 	free(s);
 	s = text(r, ROLLUP_FMT_TABLE);
-	assert_non_null(strstr(s, "\nG           <5         <5"));
+	assert_non_null(strstr(s, "\nG            0          0             0"
+	    "      0      0  <5\n"));
 	assert_non_null(strstr(s, "k-anonymity"));
 	free(s);
 	rollup_free(r);
@@ -428,25 +434,41 @@ kanon(void **state)
 	r = roll(f, ROLLUP_BY_RULE);
 	assert_int_equal(rule(r, "f1")->failing, 0);
 	assert_int_equal(rule(r, "f1")->devices, 0);
+	assert_false(rule(r, "f1")->fam.estimated);
 	assert_int_equal(r->failing_any, 0);
 	assert_int_equal(r->total.devices, 1);
 	assert_true(r->total.family_withheld);
 	rollup_free(r);
 
-	/* A fifth family device in F: F's family devices are counted. */
+	/*
+	 * A fifth family device in F: F's family devices are counted, but
+	 * their results are randomized: never counted exactly, only
+	 * estimated, and four reporting devices make no estimate narrow
+	 * enough to print.
+	 */
 	dev(f, 14, SCOPE_FAMILY, "F", "", E0);
 	r = roll(f, ROLLUP_BY_UNIT);
-	counts_is(group(r, "F"), 6, 4, 1, 0, 1);
+	counts_is(group(r, "F"), 1, 1, 0, 0, 0);
 	assert_int_equal(group(r, "F")->family, 5);
 	assert_false(group(r, "F")->family_withheld);
+	assert_true(group(r, "F")->fam.estimated);
+	assert_int_equal(group(r, "F")->fam.reporting, 4);
+	assert_false(group(r, "F")->fam.est.shown);
 	assert_true(group(r, "G")->family_withheld);
-	counts_is(&r->total, 6, 4, 1, 0, 1);
+	counts_is(&r->total, 1, 1, 0, 0, 0);
+	assert_int_equal(r->total.fam.reporting, 4);
+	assert_int_equal(r->family_rules, 2);
 	s = text(r, ROLLUP_FMT_CSV);
-	assert_non_null(strstr(s, "\r\nF,6,4,1,0,1,5,no\r\n"));
+	assert_non_null(strstr(s, "\r\nF,1,1,0,0,0,5,no,4,,,,withheld\r\n"));
+	free(s);
+	s = text(r, ROLLUP_FMT_TABLE);
+	assert_non_null(strstr(s, "FAMILY COMPLIANT (95% CI)"));
+	assert_non_null(strstr(s, "  5*      -\n"));
+	assert_non_null(strstr(s, "wider than +-10 points"));
 	free(s);
 	rollup_free(r);
 	r = roll(f, ROLLUP_BY_SCOPE);
-	counts_is(group(r, "family"), 5, 3, 1, 0, 1);
+	counts_is(group(r, "family"), 0, 0, 0, 0, 0);
 	assert_int_equal(group(r, "family")->family, 5);
 	assert_true(group(r, "family")->family_withheld);	/* G's */
 	s = text(r, ROLLUP_FMT_TABLE);
@@ -454,11 +476,20 @@ kanon(void **state)
 	free(s);
 	rollup_free(r);
 	r = roll(f, ROLLUP_BY_RULE);
-	assert_int_equal(rule(r, "f1")->failing, 1);
-	assert_int_equal(rule(r, "f1")->devices, 5);
-	assert_int_equal(rule(r, "r1")->devices, 5);
+	assert_int_equal(rule(r, "f1")->failing, 0);
+	assert_int_equal(rule(r, "f1")->devices, 0);
+	assert_true(rule(r, "f1")->fam.estimated);
+	assert_int_equal(rule(r, "f1")->fam.reporting, 4);
+	assert_false(rule(r, "f1")->fam.est.shown);
+	/* one of four answered failing: (1/4 - 1/4) / (1/2) = 0 */
+	assert_true(rule(r, "f1")->fam.est.raw == 0);
+	assert_int_equal(rule(r, "r1")->devices, 0);
 	assert_int_equal(rule(r, "r1")->scopes, 1u << SCOPE_FAMILY);
-	assert_int_equal(r->failing_any, 1);
+	assert_int_equal(r->failing_any, 0);
+	s = text(r, ROLLUP_FMT_JSON);
+	assert_non_null(strstr(s, "\"family_failing\": {\"reporting\": 4, "
+	    "\"pct\": null, \"lo\": null, \"hi\": null, \"shown\": false}"));
+	free(s);
 	rollup_free(r);
 
 	/* Family devices are never listed. */
@@ -546,9 +577,10 @@ formats(void **state)
 {
 	static const char *const keys[] = { "unit", "devices", "compliant",
 	    "noncompliant", "stale", "never", "family", "family_withheld",
-	    NULL };
+	    "family_compliant", NULL };
 	static const char *const top[] = { "version", "by", "as_of",
-	    "from_history", "k", "stale_after", "groups", "total", NULL };
+	    "from_history", "k", "stale_after", "family_privacy", "groups",
+	    "total", NULL };
 	struct fx *f = *state;
 	struct rollup *r;
 	json_t *j, *g;
@@ -560,15 +592,16 @@ formats(void **state)
 	rep(f, 1, 1, time(NULL), "r1", NULL);
 	r = roll(f, ROLLUP_BY_UNIT);
 	s = text(r, ROLLUP_FMT_CSV);
-	assert_non_null(strstr(s, "\r\n\"A,\"\"B\"\"\",1,0,1,0,0,0,no\r\n"));
-	assert_non_null(strstr(s, "\r\nplain,1,0,0,0,1,0,no\r\n"));
-	assert_non_null(strstr(s, "\r\n,2,0,1,0,1,0,no\r\n"));
+	assert_non_null(strstr(s, "\r\n\"A,\"\"B\"\"\",1,0,1,0,0,0,no,,,,,none"
+	    "\r\n"));
+	assert_non_null(strstr(s, "\r\nplain,1,0,0,0,1,0,no,,,,,none\r\n"));
+	assert_non_null(strstr(s, "\r\n,2,0,1,0,1,0,no,,,,,none\r\n"));
 	free(s);
 
 	s = text(r, ROLLUP_FMT_JSON);
 	j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 8);
+	assert_int_equal(json_object_size(j), 9);
 	for (i = 0; top[i] != NULL; i++)
 		assert_non_null(json_object_get(j, top[i]));
 	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
@@ -578,7 +611,8 @@ formats(void **state)
 	assert_true(json_is_false(json_object_get(j, "from_history")));
 	assert_int_equal(json_array_size(json_object_get(j, "groups")), 2);
 	g = json_array_get(json_object_get(j, "groups"), 0);
-	assert_int_equal(json_object_size(g), 8);
+	assert_int_equal(json_object_size(g), 9);
+	assert_true(json_is_null(json_object_get(g, "family_compliant")));
 	for (i = 0; keys[i] != NULL; i++)
 		assert_non_null(json_object_get(g, keys[i]));
 	assert_string_equal(json_string_value(json_object_get(g, "unit")),
@@ -607,7 +641,9 @@ formats(void **state)
 	free(s);
 	s = text(r, ROLLUP_FMT_CSV);
 	assert_non_null(strstr(s, "rule,severity,scopes,devices,failing,"
-	    "title\r\nr1,,,0,1,\r\n,,,2,1,\r\n"));
+	    "title,family_reporting,family_failing_pct,family_failing_lo,"
+	    "family_failing_hi,family_estimate\r\nr1,,,0,1,,,,,,none\r\n"
+	    ",,,2,1,,,,,,none\r\n"));
 	free(s);
 	rollup_free(r);
 }
@@ -634,7 +670,8 @@ http(void **state)
 	    &len, &ct, &status, &e), 0);
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(ct, "text/csv"));
-	assert_non_null(strstr(body, "\r\nr1,high,personnel,5,2,Rule r1\r\n"));
+	assert_non_null(strstr(body, "\r\nr1,high,personnel,5,2,Rule r1,,,,,"
+	    "none\r\n"));
 	free(body);
 	assert_int_equal(rollup_http(f->data, "unit", "table",
 	    "2023-11-14T22:13:20Z", &body, &len, &ct, &status, &e), 0);
