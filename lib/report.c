@@ -269,8 +269,8 @@ check(json_t *o, enum profile_scope scope, const char *device,
 		return "stale must list trust, policy or consent, each once";
 	if (!pers && ((s = proto_json_str(o, "privacy", NULL)) == NULL ||
 	    strcmp(s, PROTO_PRIVACY_RR) != 0))
-		return "family reports must be randomized (privacy \""
-		    PROTO_PRIVACY_RR "\")";
+		return "family reports must be randomized (privacy "
+		    PROTO_PRIVACY_RR ")";
 	if (json_object_get(o, "model") != NULL &&
 	    ((s = proto_json_str(o, "model", NULL)) == NULL ||
 	    strlen(s) > PROTO_MODEL_MAX || !proto_text_ok(s)))

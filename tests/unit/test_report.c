@@ -375,11 +375,11 @@ test_validator_refusals(void **state)
 		    "\"pass\"}]}", "a rule is reported twice" },
 		/* Family results that randomization cannot have made. */
 		{ SCOPE_FAMILY, HEAD ",\"results\":[]}",
-		    "family reports must be randomized (privacy \"rr1\")" },
+		    "family reports must be randomized (privacy rr1)" },
 		{ SCOPE_FAMILY, HEAD ",\"privacy\":\"exact\",\"results\":[]}",
-		    "family reports must be randomized (privacy \"rr1\")" },
+		    "family reports must be randomized (privacy rr1)" },
 		{ SCOPE_FAMILY, HEAD ",\"privacy\":1,\"results\":[]}",
-		    "family reports must be randomized (privacy \"rr1\")" },
+		    "family reports must be randomized (privacy rr1)" },
 		{ SCOPE_FAMILY, FHEAD ",\"results\":[{\"rule\":\"r\","
 		    "\"result\":\"remediated\"}]}",
 		    "family results are pass or fail (randomized)" },
