@@ -212,7 +212,7 @@ HASH=$(sed -n 's/.*"text_hash":"\([0-9a-f]\{64\}\)".*/\1/p' "$T/sa/consent.json"
 t_check "the receipt's hash is BLAKE2b-256 of the text kept" \
     test "$HASH" = "$(b2sum -l 256 "$T/sa/consent.txt" | cut -d' ' -f1)"
 t_check "the text kept begins with the consent text's version" \
-    test "$(head -n 1 "$T/sa/consent.txt")" = muster-consent-v1
+    test "$(head -n 1 "$T/sa/consent.txt")" = muster-consent-v2
 t_grep "the receipt names the token" "\"token\":\"$TOKA\"" "$T/sa/consent.json"
 t_grep "the receipt names the profile shown" '"profile":"family-test","serial":1' "$T/sa/consent.json"
 t_grep "the receipt allows both changes" \

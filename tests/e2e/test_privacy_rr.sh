@@ -35,6 +35,13 @@
 #     thing here that does not go through the server's ingest) lie within
 #     the intervals `muster-server report` prints, and the printed
 #     figures are the stated estimator applied to the stored answers.
+#  F. Consent that is true: the text a member agreed to says, rule by
+#     rule, what a result tells and that the answer sent is the true one
+#     3 times in 4.  Oracles: family profiles whose rules together pin
+#     down the OS version, the model, the installed apps, the connections
+#     or a setting's value are warned about (2-3 rules) or refused (more:
+#     lint and sign 65; publish of one signed by hand with stock
+#     minisign's format, 65).
 #
 # Every loop is bounded; the server is killed on exit by its pid.
 . "$(dirname "$0")/lib.sh"
@@ -235,6 +242,61 @@ t_check "units of 500: the status estimate is too wide, withheld" \
     sh -c "tr -d '\r' <'$T/out' | grep -q '^FAM/A,0,0,0,0,0,500,no,500,,,,withheld$'"
 t_check "the organisation: shown" \
     sh -c "tr -d '\r' <'$T/out' | grep -Eq '^,0,0,0,0,0,2000,no,2000,[0-9.]+,[0-9.]+,[0-9.]+,shown$'"
+
+# --- F. the consent text and the oracle lint -------------------------------
+t_grep "consent: what the model-ban's result tells" 'its result tells: whether the phone is one of 3 Xiaomi models named, on a build before the fixed one' st-T1/consent.txt
+t_grep "consent: what the setting's result tells" 'its result tells: whether the setting secure/mi_cloud_messaging_enabled is "0"' st-T1/consent.txt
+t_check "consent: each rule says how much the noise hides" \
+    test "$(grep -c 'the answer sent: the true result 3 times in 4' st-T1/consent.txt)" = 2
+t_grep "consent: the guarantee in one sentence" 'right at most 3 times in 4' st-T1/consent.txt
+# oracle KIND N FILE: a family profile of N rules of KIND, each a new step.
+oracle() {
+	{ printf 'id = "fam-oracle";\nserial = 9;\nexpires = "2030-01-01T00:00:00Z";\n'
+	  printf 'scope = "family";\nrules = (\n'
+	  for i in $(seq 1 "$2"); do
+		[ "$i" -gt 1 ] && printf ',\n'
+		printf '  { id = "r%d"; severity = "low"; title = "step %d"; ' "$i" "$i"
+		case $1 in
+		os-min) printf 'kind = "os-min"; min_version = "%d.0"; }' $((i + 3)) ;;
+		model-ban) printf 'kind = "model-ban"; manufacturer = "Xiaomi"; models = [ "M%d" ]; }' "$i" ;;
+		package-ban) printf 'kind = "package-ban"; packages = [ "com.app%d" ]; }' "$i" ;;
+		egress-deny) printf 'kind = "egress-deny"; cidrs = [ "10.%d.0.0/16" ]; }' "$i" ;;
+		setting) printf 'kind = "setting"; namespace = "system"; key = "font_scale"; expect = "%d"; }' "$i" ;;
+		esac
+	  done
+	  printf '\n);\n'; } >"$3"
+}
+for kind in os-min model-ban package-ban egress-deny setting; do
+	oracle "$kind" 2 "ok-$kind.cfg"
+	t_exit 0 "lint: two $kind rules pass" "$ENROLL" lint "ok-$kind.cfg"
+	t_grep "lint: two $kind rules: a warning naming them" "ok-$kind.cfg:[0-9]+: warning: 2 rules \\(r1, r2\\) together .*epsilon 2 x ln 3 = 2.20" "$T/err"
+	oracle "$kind" 4 "bad-$kind.cfg"
+	t_exit 65 "lint: a $kind ladder of four is refused" "$ENROLL" lint "bad-$kind.cfg"
+	t_err_line "lint: $kind: one line, what it reveals" "bad-$kind.cfg:[0-9]+: family profile: 4 rules .* together (narrow|tell) .*over the 3 rules allowed"
+	t_exit 65 "sign: a $kind ladder of four is refused" "$ENROLL" sign --org org "bad-$kind.cfg"
+	t_check "sign wrote no signature" test ! -e "bad-$kind.cfg.minisig"
+done
+t_exit 65 "lint of the os-min ladder again" "$ENROLL" lint bad-os-min.cfg
+t_grep "os-min: says it narrows the Android version" 'narrow the Android version' "$T/err"
+oracle os-min 4 pers.cfg
+sed -i 's/scope = "family"/scope = "personnel"/' pers.cfg
+t_exit 0 "the same ladder in a personnel profile: no oracle (exact results by design)" "$ENROLL" lint pers.cfg
+# publish of a family oracle signed by hand (stock minisign's format)
+hex2bin() { perl -e 'local $/; $_ = <STDIN>; s/\s//g; print pack("H*", $_)'; }
+{ printf '\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20'
+  sed -n 2p org/org.key | base64 -d | tail -c +63 | head -c 32
+} | openssl pkey -inform DER -out org.pem 2>/dev/null
+tc="timestamp:1700000000 file:bad-os-min.cfg"
+b2sum -l 512 bad-os-min.cfg | cut -d' ' -f1 | hex2bin >h.bin
+openssl pkeyutl -sign -inkey org.pem -rawin -in h.bin >s.bin
+{ printf 'ED'; sed -n 2p org/org.pub | base64 -d | head -c 10 | tail -c 8; cat s.bin; } >sl.bin
+{ cat s.bin; printf '%s' "$tc"; } >g.in
+openssl pkeyutl -sign -inkey org.pem -rawin -in g.in >g.bin
+printf 'untrusted comment: signature from minisign secret key\n%s\ntrusted comment: %s\n%s\n' \
+    "$(base64 -w0 sl.bin)" "$tc" "$(base64 -w0 g.bin)" >bad-os-min.cfg.minisig
+t_exit 0 "the hand-signed oracle verifies (the signature is good)" "$ENROLL" verify --org org bad-os-min.cfg
+t_exit 65 "publish of the hand-signed oracle: refused" "$ENROLL" publish --org org bad-os-min.cfg
+t_err_line "publish: one line naming the ladder" 'family profile: 4 rules \(r1, r2, r3, r4\)'
 
 kill -TERM "$SPID"
 for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
