@@ -305,6 +305,62 @@ test_memo(void **state)
 	fputs("q zz\n", fp);
 	fclose(fp);
 	apply(dir, p, truth, c, &comp, MUSTER_ECONFIG);
+	/* Truncated, oversized or malicious memo files: refused, never
+	 * taken as a new secret (which would redraw every answer). */
+	{
+		static const char *const bad[] = {
+			"",					/* empty */
+			"muster-rr 1\n",			/* no key */
+			"muster-rr 1\nkey 00\n",		/* short key */
+			"muster-rr 2\nkey %s\n",		/* version */
+			"muster-rr 1\nkey %s\nkey %s\n",	/* two keys */
+			"muster-rr 1\nkey %s\nq 00\n",	/* short question */
+			"muster-rr 1\nkey %s\nx y\n",		/* unknown line */
+			"muster-rr 1\nkey %s\0\n",		/* NUL (cut) */
+		};
+		char k64[2 * RR_KEY_BYTES + 1], body[256];
+		size_t k;
+		int fd;
+
+		memset(k64, 'a', sizeof k64 - 1);
+		k64[sizeof k64 - 1] = '\0';
+		for (k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+			int n = snprintf(body, sizeof body, bad[k], k64, k64);
+
+			assert_int_equal(unlink(path), 0);
+			assert_true((fd = open(path, O_WRONLY | O_CREAT |
+			    O_EXCL, 0600)) >= 0);
+			assert_int_equal(write(fd, body, (size_t)n), n);
+			if (k == 7)	/* a NUL inside the file */
+				assert_int_equal(write(fd, "\0q", 2), 2);
+			close(fd);
+			apply(dir, p, truth, c, &comp, MUSTER_ECONFIG);
+		}
+		/* More questions than the budget: refused. */
+		assert_int_equal(unlink(path), 0);
+		assert_non_null(fp = fopen(path, "w"));
+		fprintf(fp, "muster-rr 1\nkey %s\n", k64);
+		for (k = 0; k <= PROTO_RR_BUDGET; k++)
+			fprintf(fp, "q %032zx\n", k);
+		fclose(fp);
+		assert_int_equal(chmod(path, 0600), 0);
+		apply(dir, p, truth, c, &comp, MUSTER_ECONFIG);
+		/* Over the size limit: refused. */
+		assert_int_equal(unlink(path), 0);
+		assert_non_null(fp = fopen(path, "w"));
+		fprintf(fp, "muster-rr 1\nkey %s\n", k64);
+		for (k = 0; k < RRMEMO_MAX; k++)
+			fputc('#', fp);
+		fclose(fp);
+		assert_int_equal(chmod(path, 0600), 0);
+		apply(dir, p, truth, c, &comp, MUSTER_ECONFIG);
+		/* A symbolic link in its place: refused. */
+		assert_int_equal(unlink(path), 0);
+		assert_int_equal(symlink("/etc/passwd", path), 0);
+		apply(dir, p, truth, c, &comp, MUSTER_ECONFIG);
+		assert_int_equal(unlink(path), 0);
+		apply(dir, p, truth, c, &comp, 0);
+	}
 	/* Wiped: gone, and wiping nothing is no error. */
 	assert_int_equal(rrmemo_wipe(dir, &e), 0);
 	assert_int_equal(stat(path, &st), -1);
