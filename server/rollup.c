@@ -421,26 +421,11 @@ out:
 
 /* --- family estimates (muster/rr.h) -------------------------------------- */
 
-/* A counted family device: its group and failing answers. */
-struct famdev {
-	char		id[DEVICE_ID_HEX];
-	size_t		g;		/* its group (SIZE_MAX: none) */
-	int		reporting;	/* a current report: compliant or not */
-	size_t		nfail;		/* failing answers on family rules */
-};
-
 /* What the family pass sums per group. */
 struct famacc {
 	int64_t		n;		/* reporting devices */
 	double		w;		/* sum of their status weights */
 };
-
-static int
-cmp_famdev(const void *a, const void *b)
-{
-	return strcmp(((const struct famdev *)a)->id,
-	    ((const struct famdev *)b)->id);
-}
 
 static int
 cmp_strp(const void *a, const void *b)
@@ -499,11 +484,11 @@ family_ids(const struct ctx *c, int *oom)
 
 /*
  * The family pass: the counted family devices (units of ROLLUP_K or
- * more) in id order, merged with the failing rows of the same snapshot.
- * For each device with a current report, its failing answers on the
- * rules of the family profile in force (c->prof[SCOPE_FAMILY]) give its
- * status weight, summed into acc[its group] (when acc is not NULL) and
- * *total; yes[i] counts the reporting devices answering failing on the
+ * more) with the rules their newest report fails, one row each.  For
+ * each device with a current report, its failing answers on the rules of
+ * the family profile in force (c->prof[SCOPE_FAMILY]) give its status
+ * weight, summed into acc[its group] (when acc is not NULL) and *total;
+ * yes[i] counts the reporting devices answering failing on the
  * profile's i-th rule in sorted id order (ids).  Nothing when no family
  * profile is in force.
  */
@@ -515,11 +500,11 @@ family_pass(struct ctx *c, const struct rollup *r, struct htab *keys,
 	const struct profile *fp = c->prof[SCOPE_FAMILY];
 	struct store_cursor *cur = NULL;
 	struct store_row row;
-	struct famdev *dv = NULL;
-	size_t n = 0, cap = 0, pos = 0, i, u;
-	char dev[ID_BUF] = "", rule[PROFILE_ID_MAX + 16] = "";
-	const char **hit, **own = NULL;
-	int rc, step, done, have = 0, failing = 0, added;
+	char rule[PROFILE_ID_MAX + 16];
+	const char **hit, **own = NULL, *f, *sp;
+	size_t u, g, nfail, n;
+	int rc, added;
+	double w;
 
 	if (fp == NULL)
 		return 0;
@@ -528,81 +513,45 @@ family_pass(struct ctx *c, const struct rollup *r, struct htab *keys,
 	if ((rc = store_family_scan(c->rd, &c->w, &cur, e)) != 0)
 		goto out;
 	while ((rc = store_cursor_next(cur, &row, e)) > 0) {
-		if (htab_intern(&c->units, row.unit, &u, &added) != 0)
-			goto oom;
-		if (added || u >= c->units.n || c->unit_family == NULL ||
-		    u >= c->unit_cap || !unit_counted(c, u))
+		if (row.state != ROLLUP_COMPLIANT &&
+		    row.state != ROLLUP_NONCOMPLIANT)
 			continue;
-		if (grow((void **)&dv, &cap, n + 1, sizeof *dv) != 0)
-			goto oom;
-		copy_str(dv[n].id, sizeof dv[n].id, row.id);
-		dv[n].g = fam_group(c, r, keys, ngroups, &row);
-		dv[n].reporting = row.state == ROLLUP_COMPLIANT ||
-		    row.state == ROLLUP_NONCOMPLIANT;
-		dv[n].nfail = 0;
-		n++;
-	}
-	store_cursor_close(cur);
-	cur = NULL;
-	if (rc != 0)
-		goto out;
-	if (n > 1)
-		qsort(dv, n, sizeof *dv, cmp_famdev);
-	/* The failing rows: the last of each (device, rule) counts. */
-	if ((rc = store_rollup_scan(c->rd, STORE_SCAN_FAILING, &c->w, &cur,
-	    e)) != 0)
-		goto out;
-	do {
-		const char *d = "", *ru = "";
-
-		step = store_cursor_next(cur, &row, e);
-		done = step <= 0;
-		if (!done) {
-			d = row.id;
-			ru = row.rule;
+		if (htab_intern(&c->units, row.unit, &u, &added) != 0) {
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
 		}
-		if (have && (done || strcmp(d, dev) != 0 ||
-		    strcmp(ru, rule) != 0) && failing) {
-			while (pos < n && strcmp(dv[pos].id, dev) < 0)
-				pos++;
-			if (pos < n && strcmp(dv[pos].id, dev) == 0 &&
-			    dv[pos].reporting && ids != NULL &&
-			    (hit = bsearch(&(const char *){
-			    rule }, ids, fp->nrules, sizeof *ids,
-			    cmp_strp)) != NULL) {
-				dv[pos].nfail++;
-				if (yes != NULL)
-					yes[hit - ids]++;
-			}
-		}
-		if (!done) {
-			copy_str(dev, sizeof dev, d);
-			copy_str(rule, sizeof rule, ru);
-			failing = row.flag;
-			have = 1;
-		}
-	} while (!done);
-	if ((rc = step) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		double w;
-
-		if (!dv[i].reporting)
+		if (added || c->unit_family == NULL || u >= c->unit_cap ||
+		    !unit_counted(c, u))
 			continue;
-		w = rr_status_weight(fp->nrules, dv[i].nfail);
+		g = fam_group(c, r, keys, ngroups, &row);
+		nfail = 0;
+		for (f = row.failing; ids != NULL && *f != '\0'; f = sp) {
+			if ((sp = strchr(f, ' ')) == NULL)
+				sp = f + strlen(f);
+			n = (size_t)(sp - f);
+			if (*sp == ' ')
+				sp++;
+			if (n == 0 || n >= sizeof rule)
+				continue;
+			memcpy(rule, f, n);
+			rule[n] = '\0';
+			if ((hit = bsearch(&(const char *){ rule }, ids,
+			    fp->nrules, sizeof *ids, cmp_strp)) == NULL)
+				continue;
+			nfail++;
+			if (yes != NULL)
+				yes[hit - ids]++;
+		}
+		w = rr_status_weight(fp->nrules, nfail);
 		total->n++;
 		total->w += w;
-		if (acc != NULL && dv[i].g != SIZE_MAX) {
-			acc[dv[i].g].n++;
-			acc[dv[i].g].w += w;
+		if (acc != NULL && g != SIZE_MAX) {
+			acc[g].n++;
+			acc[g].w += w;
 		}
 	}
-	goto out;
-oom:
-	rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 out:
 	store_cursor_close(cur);
-	free(dv);
 	free(own);
 	return rc;
 }

@@ -478,8 +478,9 @@ int	store_load_try(const char *dir, const char *stmt,
 
 /*
  * The family devices counted at `at` (as STORE_SCAN_STATUS counts them),
- * in id order, for the roll-up's family estimates: rows with id, unit,
- * model and state (the other fields "" or 0).  The cursor is closed with
+ * for the roll-up's family estimates: rows with id, unit, model, state
+ * and failing (the rules the newest report at `at` fails, sorted, by
+ * spaces; the other fields "" or 0).  The cursor is closed with
  * store_cursor_close.
  */
 int	store_family_scan(struct store_read *rd, const struct store_when *w,
