@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "muster/profile.h"
+#include "muster/rr.h"
 #include "muster/timefmt.h"
 #include "../../server/rollup.h"
 #include "../../server/store.h"
@@ -500,6 +501,73 @@ kanon(void **state)
 	free(s);
 }
 
+/*
+ * Estimates: 400 family devices of unit W answering one rule, their
+ * answers drawn by the real mechanism (a secret each), and 6 in unit S.
+ * The printed figures are exactly the stated estimators on the stored
+ * answers; W's and the total's are narrow enough to show, S's not.
+ */
+static void
+estimates(void **state)
+{
+	struct fx *f = *state;
+	struct rollup *r;
+	struct muster_err e;
+	unsigned char key[RR_KEY_BYTES], fp[RR_FP_BYTES];
+	time_t now = time(NULL);
+	int i, yes = 0, yes_w = 0, a;
+	double want;
+	char *s;
+
+	publish(f, "family", 21600, "f1");
+	randombytes_buf(fp, sizeof fp);
+	for (i = 100; i < 506; i++) {
+		randombytes_buf(key, sizeof key);
+		a = rr_answer(key, fp, i % 4 == 0, 1);
+		dev(f, i, SCOPE_FAMILY, i < 500 ? "W" : "S", "", E0);
+		if (a)
+			rep(f, i, 1, now, "f1", NULL);
+		else
+			rep(f, i, 1, now, NULL);
+		yes += a;
+		yes_w += i < 500 ? a : 0;
+	}
+	(void)e;
+	r = roll(f, ROLLUP_BY_RULE);
+	assert_true(rule(r, "f1")->fam.estimated);
+	assert_int_equal(rule(r, "f1")->fam.reporting, 406);
+	want = ((double)yes / 406 - 0.25) / 0.5;
+	assert_true(rule(r, "f1")->fam.est.raw > want - 1e-12 &&
+	    rule(r, "f1")->fam.est.raw < want + 1e-12);
+	assert_true(rule(r, "f1")->fam.est.shown);
+	assert_true(rule(r, "f1")->fam.est.half > 0.0842 &&
+	    rule(r, "f1")->fam.est.half < 0.0843);	/* 1.96 sqrt(.75/406) */
+	assert_int_equal(rule(r, "f1")->failing, 0);	/* never counted */
+	s = text(r, ROLLUP_FMT_CSV);
+	assert_non_null(strstr(s, ",406,"));
+	assert_non_null(strstr(s, ",shown\r\n"));
+	free(s);
+	rollup_free(r);
+	r = roll(f, ROLLUP_BY_UNIT);
+	/* One rule: the status weight's mean is 1.5 - 2 yes/n. */
+	want = 1.5 - 2.0 * yes_w / 400;
+	assert_int_equal(group(r, "W")->fam.reporting, 400);
+	assert_true(group(r, "W")->fam.est.raw > want - 1e-12 &&
+	    group(r, "W")->fam.est.raw < want + 1e-12);
+	assert_true(group(r, "W")->fam.est.shown);
+	assert_int_equal(group(r, "S")->family, 6);
+	assert_int_equal(group(r, "S")->fam.reporting, 6);
+	assert_false(group(r, "S")->fam.est.shown);
+	assert_int_equal(r->total.fam.reporting, 406);
+	assert_true(r->total.fam.est.shown);
+	counts_is(group(r, "W"), 0, 0, 0, 0, 0);
+	s = text(r, ROLLUP_FMT_TABLE);
+	assert_non_null(strstr(s, "\nS            0          0             0"
+	    "      0      0  6       -\n"));
+	free(s);
+	rollup_free(r);
+}
+
 static void
 history(void **state)
 {
@@ -785,6 +853,7 @@ main(void)
 		unit_store_test(empty_store),
 		unit_store_test(present),
 		unit_store_test(kanon),
+		unit_store_test(estimates),
 		unit_store_test(history),
 		unit_store_test(formats),
 		unit_store_test(http),
