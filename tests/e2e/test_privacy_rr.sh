@@ -51,7 +51,7 @@ SERVER="$MUSTER_BIN/muster-server"
 RRSIM="$MUSTER_BIN/../tests/tools/rrsim"
 DEV=$TOP/examples/devices
 SPID=
-TRIALS=${TRIALS:-75}
+TRIALS=${TRIALS:-60}
 trap 'if [ -n "$SPID" ]; then kill -9 "$SPID" 2>/dev/null; fi; rm -rf "$T"' EXIT
 R() { "$SERVER" report --config org/server.cfg "$@"; }
 DB=org/data/muster.db
