@@ -512,7 +512,6 @@ estimates(void **state)
 {
 	struct fx *f = *state;
 	struct rollup *r;
-	struct muster_err e;
 	unsigned char key[RR_KEY_BYTES], fp[RR_FP_BYTES];
 	time_t now = time(NULL);
 	int i, yes = 0, yes_w = 0, a;
@@ -532,7 +531,6 @@ estimates(void **state)
 		yes += a;
 		yes_w += i < 500 ? a : 0;
 	}
-	(void)e;
 	r = roll(f, ROLLUP_BY_RULE);
 	assert_true(rule(r, "f1")->fam.estimated);
 	assert_int_equal(rule(r, "f1")->fam.reporting, 406);
