@@ -50,6 +50,7 @@
 #include "check.h"
 #include "clock.h"
 #include "cmd.h"
+#include "rrmemo.h"
 #include "run.h"
 #include "consent.h"
 #include "device/device.h"
@@ -621,6 +622,9 @@ make_report(struct runner *r, struct muster_err *e)
 	}
 	in.results = res;
 	in.nresults = cr.nout;
+	if (!personnel && (rc = rrmemo_apply(r->dir, mine->p, res, cr.nout,
+	    &in.compliant, e)) != 0)
+		goto out;
 	if ((rc = report_build(&in, &json, &len, e)) != 0)
 		goto out;
 	devkey_sign(r->sk, json, len, sig);

@@ -442,7 +442,8 @@ admin_publish(int argc, char **argv)
 	/* The server's checks, made here first on the same bytes. */
 	if ((rc = profcmd_read_verify(path, sigarg, &pk, &buf, &len, &sig,
 	    &siglen, &p, NULL, &e)) != 0 ||
-	    (rc = profcmd_check_unexpired(path, p, &e)) != 0)
+	    (rc = profcmd_check_unexpired(path, p, &e)) != 0 ||
+	    (rc = profcmd_oracle(path, p, &e)) != 0)
 		goto out;
 	b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	if ((b64 = malloc(b64len)) == NULL) {

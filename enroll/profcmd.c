@@ -12,6 +12,7 @@
 
 #include "muster/cli.h"
 #include "muster/fs.h"
+#include "muster/oracle.h"
 #include "muster/profile.h"
 #include "muster/profile_fit.h"
 #include "muster/sig.h"
@@ -24,6 +25,12 @@ static const char lint_usage[] =
 "Checks a profile against the format of profiles/README.md without\n"
 "signing it: fields, rule kinds, ids, CIDRs, dates, size.  Prints one\n"
 "line per error as FILE:LINE: what is wrong.\n"
+"\n"
+"A family profile is also checked for oracles: rules that together pin\n"
+"down one attribute of a member's phone (an os-min ladder, many\n"
+"model-bans, package-bans or egress-denies, several settings on one\n"
+"key).  Two or three such rules are a warning (FILE:LINE: warning:);\n"
+"more are refused (exit 65), as sign and publish refuse them.\n"
 "\n"
 "options:\n"
 "  --help   this text\n";
@@ -122,6 +129,44 @@ profcmd_check_unexpired(const char *path, const struct profile *p,
 	return 0;
 }
 
+struct oracle_out {
+	const char		*path;
+	int			 refused;
+	struct muster_err	*e;
+};
+
+static void
+oracle_one(const struct oracle_finding *f, void *arg)
+{
+	struct oracle_out *o = arg;
+
+	if (f->refuse && !o->refused) {
+		o->refused = 1;
+		err_set(o->e, MUSTER_EDATA, "%s:%d: family profile: %s",
+		    o->path, f->line, f->msg);
+	}
+}
+
+static void
+oracle_warn(const struct oracle_finding *f, void *arg)
+{
+	const struct oracle_out *o = arg;
+
+	fprintf(stderr, "%s:%d: warning: %s\n", o->path, f->line, f->msg);
+}
+
+int
+profcmd_oracle(const char *path, const struct profile *p,
+    struct muster_err *e)
+{
+	struct oracle_out o = { path, 0, e };
+
+	if (oracle_scan(p, oracle_one, &o) > 0)
+		return MUSTER_EDATA;
+	(void)oracle_scan(p, oracle_warn, &o);
+	return 0;
+}
+
 int
 profcmd_lint(int argc, char **argv)
 {
@@ -141,6 +186,8 @@ profcmd_lint(int argc, char **argv)
 	    p->expires <= time(NULL))
 		rc = err_set(&e, MUSTER_EDATA, "%s: \"expires\" (%s) is in the "
 		    "past", argv[k], p->expires_str);
+	if (rc == 0)
+		rc = profcmd_oracle(argv[k], p, &e);
 	if (rc == 0)
 		printf("%s: ok: profile \"%s\" serial %lld, scope %s, %zu "
 		    "rule%s, expires %s\n", argv[k], p->id,
@@ -185,6 +232,8 @@ profcmd_sign(int argc, char **argv)
 		    "past; refusing to sign", path, p->expires_str);
 		goto out;
 	}
+	if ((rc = profcmd_oracle(path, p, &e)) != 0)
+		goto out;
 	if (key == NULL) {
 		if (org == NULL)
 			org = org_default_dir();

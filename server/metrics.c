@@ -10,7 +10,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "muster/profile.h"
 #include "metrics.h"
+#include "store.h"
 
 #ifndef MUSTER_VERSION
 #define MUSTER_VERSION	"unknown"
@@ -419,12 +421,19 @@ format_fleet(FILE *f, const struct metrics_scrape *sc)
 		return;
 	family(f, "muster_devices", "gauge", "Devices counted by the "
 	    "roll-up, by scope and status (family: only what the roll-up "
-	    "shows).");
+	    "shows; their compliance is randomized on the phone, so fresh "
+	    "family devices are one status, reporting).");
 	for (s = 0; s < METRICS_NSCOPES; s++)
-		for (st = 0; st < METRICS_NSTATES; st++)
+		for (st = 0; st < METRICS_NSTATES; st++) {
+			if (s == SCOPE_FAMILY && st == STORE_NONCOMPLIANT)
+				continue;
 			fprintf(f, "muster_devices{scope=\"%s\",status=\"%s\"} "
-			    "%lld\n", scope_names[s], state_names[st],
-			    (long long)fl->n[s][st]);
+			    "%lld\n", scope_names[s], s == SCOPE_FAMILY &&
+			    st == STORE_COMPLIANT ? "reporting" :
+			    state_names[st], (long long)(fl->n[s][st] +
+			    (s == SCOPE_FAMILY && st == STORE_COMPLIANT ?
+			    fl->n[s][STORE_NONCOMPLIANT] : 0)));
+		}
 	family(f, "muster_devices_policy_stale", "gauge", "Counted devices "
 	    "whose newest report says their policy is stale, by scope.");
 	for (s = 0; s < METRICS_NSCOPES; s++)

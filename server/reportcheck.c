@@ -226,6 +226,22 @@ check_detail(const struct rule *r, const char *d)
 	return NULL;
 }
 
+/*
+ * The family part: a randomized report (lib/report.c has checked its
+ * form) answers every rule of its profile exactly once, as the device's
+ * mechanism does (agent/rrmemo.c); the validator refused a rule twice and
+ * check_profile a rule the profile lacks, so the count is the rest.  A
+ * vector with rules left out could be a device choosing what to answer.
+ */
+static const char *
+check_family(const struct profile *p, json_t *o)
+{
+	if (json_array_size(json_object_get(o, "results")) != p->nrules)
+		return "family results must answer every rule of the profile "
+		    "once";
+	return NULL;
+}
+
 /* reportcheck_profile with p's sorted index when the cache has one. */
 static const char *
 check_profile(const struct profile *p, const struct rule *const *byid,
@@ -247,7 +263,7 @@ check_profile(const struct profile *p, const struct rule *const *byid,
 		    (d = check_detail(r, d)) != NULL)
 			return d;
 	}
-	return NULL;
+	return scope == SCOPE_FAMILY ? check_family(p, o) : NULL;
 }
 
 const char *

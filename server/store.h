@@ -634,4 +634,14 @@ int	store_audit_ckpt_put(struct store_adm *sa,
 int	store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
 	    size_t *n, struct muster_err *e);
 
+/*
+ * The family devices counted at `at` (as STORE_SCAN_STATUS counts them),
+ * for the roll-up's family estimates: rows with id, unit, model, state
+ * and failing (the rules the newest report at `at` fails, sorted, by
+ * spaces; the other fields "" or 0).  The cursor is closed with
+ * store_cursor_close.
+ */
+int	store_family_scan(struct store_read *rd, const struct store_when *w,
+	    struct store_cursor **cur, struct muster_err *e);
+
 #endif

@@ -608,3 +608,47 @@ store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
 		return rc;
 	return disk_size(data_dir, STORE_DB_FILE "-wal", wal, e);
 }
+
+/*
+ * The family devices counted at ?3 (or now), in the device list's columns
+ * (id, unit, person, model, last, state, failing, stale) so that
+ * store_cursor_next reads them as it reads that list: failing, the rules
+ * their newest report (at ?3: the newest row per rule of failing_history
+ * at or before ?3) fails, by spaces; one seek per device on the failing
+ * tables' primary keys.
+ */
+static const char fam_present_sql[] =
+"SELECT id, unit, '', model, NULL, "
+    CAT_SQL("last_status", "last_received", "?1", "?2") ", "
+"  coalesce((SELECT group_concat(f.rule, ' ') FROM device_failing f "
+"   WHERE f.device = d.id), ''), 0 "
+"FROM devices d WHERE scope = 'family' AND revoked IS NULL";
+
+static const char fam_past_sql[] =
+"SELECT id, unit, '', model, NULL, " CAT_SQL("st", "lt", "?1", "?2") ", "
+"  coalesce((SELECT group_concat(rule, ' ') FROM (SELECT h.rule AS rule, "
+"   h.failing AS failing, max(h.time * 4294967296 + h.seq) "
+"   FROM failing_history h WHERE h.device = x.id AND h.time <= ?3 "
+"   GROUP BY h.rule) WHERE failing = 1), ''), 0 "
+"FROM (SELECT d.id AS id, d.unit AS unit, d.model AS model, "
+"  d.scope AS scope, "
+"  (SELECT h.status FROM status_history h WHERE h.device = d.id "
+"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
+"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
+"   ORDER BY r.time DESC LIMIT 1) AS lt "
+"  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= ?3 "
+"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id) x";
+
+int
+store_family_scan(struct store_read *rd, const struct store_when *w,
+    struct store_cursor **cur, struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = cursor_new(rd, w->past ? fam_past_sql : fam_present_sql,
+	    CUR_DEVICES, "roll-up", cur, e)) != 0)
+		return rc;
+	if ((*cur)->s != NULL)
+		bind_when((*cur)->s, w->stale_before, &w->at);
+	return 0;
+}

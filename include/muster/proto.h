@@ -160,4 +160,17 @@ int		 proto_text_ok(const char *s);
 /* 1 if s is exactly len lowercase hex digits. */
 int		 proto_hex_ok(const char *s, size_t len);
 
+/*
+ * Family reports are randomized on the device (muster/rr.h,
+ * docs/privacy.md): a family report carries "privacy": PROTO_PRIVACY_RR,
+ * its results are only pass or fail, each the truth with probability
+ * PROTO_RR_KEEP_NUM / PROTO_RR_KEEP_DEN (epsilon = ln 3 per rule), and
+ * its status is compliant exactly when no result is fail.  A protocol
+ * constant, not a profile field: no signed profile can weaken it.
+ */
+#define PROTO_PRIVACY_RR	"rr1"
+#define PROTO_RR_KEEP_NUM	3
+#define PROTO_RR_KEEP_DEN	4
+#define PROTO_RR_BUDGET		64	/* questions answered with eps > 0 */
+
 #endif

@@ -288,7 +288,9 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	post "family report with detail: 400" 400 /v1/report f1.json dev2.pem "$D2"
 	report f2.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"}' ',"model":"Xiaomi HM 1SW"'
 	post "family report with a model: 400" 400 /v1/report f2.json dev2.pem "$D2"
-	RPROF=family-optin report f3.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"}'
+	# A family report as the randomized response makes it: every rule of
+	# the profile answered pass or fail, the mechanism named.
+	RPROF=family-optin report f3.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"},{"rule":"cloud-messaging-off","result":"pass"}' ',"privacy":"rr1"'
 	post "family report: 202" 202 /v1/report f3.json dev2.pem "$D2"
 	code "metrics after reports" 200 "$U/metrics"
 	t_grep "metrics: 3 reports stored" '^muster_reports_stored_total 3$' "$T/body"
