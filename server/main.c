@@ -40,6 +40,7 @@ static const char usage_text[] =
 static const struct cli_cmd_argv cmds[] = {
 	{ { "report",	"the compliance roll-up" }, cli_report },
 	{ { "devices",	"the personnel devices to follow up" }, cli_devices },
+	{ { "backup",	"an online copy of the store (0600)" }, cli_backup },
 };
 
 int

@@ -117,4 +117,13 @@ int		 proto_text_ok(const char *s);
 /* 1 if s is exactly len lowercase hex digits. */
 int		 proto_hex_ok(const char *s, size_t len);
 
+/*
+ * Re-registration after the server's store was restored from a backup
+ * (docs/protocol.md, "Re-registration"): the enrollment receipt the
+ * server signed, presented with the device's signature.
+ */
+#define PROTO_PATH_REREGISTER		"/v1/reregister"
+#define PROTO_RECEIPT_MAX		2048	/* bytes of a receipt's body */
+#define PROTO_RECEIPT_JSON_MAX		4096	/* {"body","sig"} as kept */
+
 #endif
