@@ -330,8 +330,8 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 		.connection_memory = 65536,
 		.threads = 4,
 		.device_rate = 60,
-		.device_burst = 120,
-		.device_quota = 4 << 20,
+		.device_burst = 1000,
+		.device_quota = 16 << 20,
 	};
 	x.c->report_retention = CONFIG_RETENTION;
 	if ((rc = cfgscan_read(&cfg, path, "server configuration", buf, len,
