@@ -214,7 +214,7 @@ static const char backup_usage[] =
 "holds personnel ids: keep it as private as the store.  To restore (see\n"
 "docs/operations.md): stop the server, copy FILE to DATA_DIR/muster.db\n"
 "(removing muster.db-wal and -shm), start the server.  Keep the rest of\n"
-"DATA_DIR (receipt.key, revocations), which the backup does not hold.\n"
+"DATA_DIR (receipt.key, journal), which the backup does not hold.\n"
 "\n"
 "options:\n"
 "  --config FILE  the server's configuration (default " CONFIG_DEFAULT_PATH ")\n"

@@ -150,9 +150,9 @@ int	store_report_put(struct store *st, const struct store_report *r,
  * Revokes a device or a token by id (either may be unknown yet).  A
  * revocation survives a restore of an older backup of the store: the
  * backend keeps it where the restore does not reach (SQLite: appended and
- * fsync'd to DATA_DIR/revocations, 0600, before the transaction commits;
- * store_open applies every line the database lacks), so a re-registration
- * (store_device_reregister) can never undo it.
+ * fsync'd to the journal DATA_DIR/journal, 0600, before the transaction
+ * commits; store_open applies every line the database lacks), so a
+ * re-registration (store_device_reregister) can never undo it.
  */
 int	store_revoke(struct store *st, const char *id, struct muster_err *e);
 
@@ -177,6 +177,9 @@ int	store_token_get(struct store *st, const char *token_id, int *used,
  * token is revoked.  With secure_delete the bytes are overwritten; what
  * the WAL still holds goes when the transaction commits: store_commit
  * then runs store_scrub.  MUSTER_ENOINPUT when the device is unknown.
+ * Like a revocation, the departure survives a restore of an older backup
+ * (SQLite: the journal names a hash of the id, never the id, and
+ * store_open deletes the device again).
  */
 int	store_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);

@@ -1053,7 +1053,7 @@ store_revoke(struct store *st, const char *id, struct muster_err *e)
 	else
 		return err_set(e, MUSTER_EDATA, "not a device or token id");
 	/* Beside the database first: a restore never undoes it. */
-	if ((rc = store_sqlite_journal(st, id, now, e)) != 0)
+	if ((rc = store_sqlite_journal(st, "revoke", id, now, e)) != 0)
 		return rc;
 	if ((s = stmt(st, ST_REVOKE_INSERT, e)) == NULL)
 		return st->err;
@@ -1156,6 +1156,9 @@ store_device_delete(struct store *st, const char *id, struct muster_err *e)
 	if (sqlite3_changes(st->db) == 0)
 		return err_set(e, MUSTER_ENOINPUT, "unknown device");
 	st->scrub = 1;
+	/* A restore of an older backup must not bring the device back. */
+	if ((rc = store_sqlite_journal(st, "gone", id, time(NULL), e)) != 0)
+		return rc;
 	/* A revoked device's id is all that would be left of it. */
 	if ((s = stmt(st, ST_REVOKE_FORGET, e)) == NULL)
 		return st->err;

@@ -2,7 +2,8 @@
  * store_sqlite_prune: what keeps the SQLite store bounded and
  * recoverable (store.h, "retention, backup, re-registration"): pruning
  * raw reports in small batches, the online backup, the journal of
- * revocations a restore does not undo, and a device's re-registration.
+ * revocations and departures a restore does not undo, and a device's
+ * re-registration.
  * docs/operations.md says how an operator uses them.
  */
 #include <errno.h>
@@ -276,21 +277,40 @@ out:
 	return rc;
 }
 
-/* --- the journal of revocations ------------------------------------------ */
+/* --- the journal: revocations and departures ---------------------------- */
+
+#define GONE_HEX	(2 * crypto_generichash_BYTES + 1)
+
+/* The hex BLAKE2b-256 of a device id, as a "gone" line names it. */
+static void
+gone_hash(const char *id, char out[GONE_HEX])
+{
+	unsigned char h[crypto_generichash_BYTES];
+
+	crypto_generichash(h, sizeof h, (const unsigned char *)id, strlen(id),
+	    NULL, 0);
+	sodium_bin2hex(out, GONE_HEX, h, sizeof h);
+}
 
 int
-store_sqlite_journal(struct store *st, const char *id, time_t when,
-    struct muster_err *e)
+store_sqlite_journal(struct store *st, const char *kind, const char *id,
+    time_t when, struct muster_err *e)
 {
-	char *path = NULL, line[96];
+	char *path = NULL, line[128], hash[GONE_HEX];
 	struct stat sb;
 	int fd = -1, rc, fresh;
 	size_t n;
 
+	if (st->replaying)
+		return 0;
+	if (strcmp(kind, "gone") == 0) {
+		gone_hash(id, hash);
+		id = hash;
+	}
 	if ((path = fs_path(st->dir, STORE_JOURNAL_FILE)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	fresh = lstat(path, &sb) != 0;
-	n = (size_t)snprintf(line, sizeof line, "%s %lld\n", id,
+	n = (size_t)snprintf(line, sizeof line, "%s %s %lld\n", kind, id,
 	    (long long)when);
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1 || fs_write_all(fd, line, n) != 0 ||
@@ -307,15 +327,14 @@ out:
 }
 
 static int
-journal_id_ok(const char *id, size_t len)
+hex_len_ok(const char *id, size_t len)
 {
-	return (len == TOKEN_ID_HEX - 1 || len == DEVICE_ID_HEX - 1) &&
-	    strspn(id, "0123456789abcdef") == len;
+	return strlen(id) == len && strspn(id, "0123456789abcdef") == len;
 }
 
 /* Revokes id as of when, as store_revoke does, unless it is revoked. */
 static int
-journal_apply(struct store *st, const char *id, int64_t when, int *applied,
+journal_revoke(struct store *st, const char *id, int64_t when,
     struct muster_err *e)
 {
 	static const char *const sql[] = {
@@ -330,7 +349,6 @@ journal_apply(struct store *st, const char *id, int64_t when, int *applied,
 	sqlite3_stmt *s = NULL;
 	int rc = 0, i;
 
-	*applied = 0;
 	for (i = 0; i < 3 && rc == 0; i++) {
 		if (i == 1 && strlen(id) != TOKEN_ID_HEX - 1)
 			continue;
@@ -338,26 +356,81 @@ journal_apply(struct store *st, const char *id, int64_t when, int *applied,
 			continue;
 		if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL) !=
 		    SQLITE_OK)
-			return sq_err(st->db, "revocation journal", e);
+			return sq_err(st->db, "journal", e);
 		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, when);
 		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = sq_err(st->db, "revocation journal", e);
-		else if (i == 0)
-			*applied = sqlite3_changes(st->db) > 0;
+			rc = sq_err(st->db, "journal", e);
 		sqlite3_finalize(s);
 		s = NULL;
 	}
 	return rc;
 }
 
+static int
+cmp_hash(const void *a, const void *b)
+{
+	return memcmp(a, b, GONE_HEX);
+}
+
+/* Deletes every device whose id hashes to one of gone (n, sorted). */
+static int
+journal_gone(struct store *st, const char (*gone)[GONE_HEX], size_t n,
+    struct muster_err *e)
+{
+	char (*ids)[DEVICE_ID_HEX] = NULL, hash[GONE_HEX];
+	sqlite3_stmt *s = NULL;
+	size_t nids = 0, cap = 0, i;
+	const unsigned char *v;
+	int rc = 0, step;
+
+	if (n == 0)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM devices", -1, &s,
+	    NULL) != SQLITE_OK)
+		return sq_err(st->db, "journal", e);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		v = sqlite3_column_text(s, 0);
+		if (v == NULL || strlen((const char *)v) != DEVICE_ID_HEX - 1)
+			continue;
+		gone_hash((const char *)v, hash);
+		if (bsearch(hash, gone, n, GONE_HEX, cmp_hash) == NULL)
+			continue;
+		if (nids == cap) {
+			void *m;
+
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((m = realloc(ids, cap * sizeof *ids)) == NULL) {
+				rc = err_set(e, MUSTER_EINTERNAL,
+				    "out of memory");
+				goto out;
+			}
+			ids = m;
+		}
+		memcpy(ids[nids++], v, DEVICE_ID_HEX);
+	}
+	if (step != SQLITE_DONE) {
+		rc = sq_err(st->db, "journal", e);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	for (i = 0; i < nids && rc == 0; i++)
+		rc = store_device_delete(st, ids[i], e);
+out:
+	sqlite3_finalize(s);
+	free(ids);
+	return rc;
+}
+
 int
 store_sqlite_journal_replay(struct store *st, struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, *p, *nl, id[DEVICE_ID_HEX + 1], c;
-	size_t len = 0, line = 0, napplied = 0;
+	char *path = NULL, *buf = NULL, *p, *nl, kind[8], id[GONE_HEX + 1], c;
+	char (*gone)[GONE_HEX] = NULL;
+	size_t len = 0, line = 0, ngone = 0, cap = 0;
 	long long when;
-	int rc, applied, tx = 0;
+	int rc, tx = 0, ok;
 
 	if ((path = fs_path(st->dir, STORE_JOURNAL_FILE)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -371,29 +444,52 @@ store_sqlite_journal_replay(struct store *st, struct muster_err *e)
 	if ((rc = sq_exec(st->db, "BEGIN IMMEDIATE", e)) != 0)
 		goto out;
 	tx = 1;
+	st->replaying = 1;
 	for (p = buf; p < buf + len; p = nl + 1) {
 		line++;
-		if ((nl = memchr(p, '\n', (size_t)(buf + len - p))) == NULL) {
-			/* A line cut by a crash was never acknowledged. */
+		/* A line cut by a crash was never acknowledged. */
+		if ((nl = memchr(p, '\n', (size_t)(buf + len - p))) == NULL)
 			break;
-		}
 		*nl = '\0';
-		if (sscanf(p, "%33s %lld%c", id, &when, &c) != 2 ||
-		    !journal_id_ok(id, strlen(id))) {
-			rc = err_set(e, MUSTER_EIO, "%s:%zu: not a "
-			    "revocation (ID TIME)", path, line);
+		ok = sscanf(p, "%7s %65s %lld%c", kind, id, &when, &c) == 3;
+		if (ok && strcmp(kind, "revoke") == 0 &&
+		    (hex_len_ok(id, TOKEN_ID_HEX - 1) ||
+		    hex_len_ok(id, DEVICE_ID_HEX - 1)))
+			rc = journal_revoke(st, id, when, e);
+		else if (ok && strcmp(kind, "gone") == 0 &&
+		    hex_len_ok(id, GONE_HEX - 1)) {
+			if (ngone == cap) {
+				void *m;
+
+				cap = cap == 0 ? 16 : cap * 2;
+				if ((m = realloc(gone, cap * sizeof *gone)) ==
+				    NULL) {
+					rc = err_set(e, MUSTER_EINTERNAL,
+					    "out of memory");
+					goto out;
+				}
+				gone = m;
+			}
+			memcpy(gone[ngone++], id, GONE_HEX);
+		} else
+			rc = err_set(e, MUSTER_EIO, "%s:%zu: not a journal "
+			    "line (revoke ID TIME, gone HASH TIME)", path,
+			    line);
+		if (rc != 0)
 			goto out;
-		}
-		if ((rc = journal_apply(st, id, when, &applied, e)) != 0)
-			goto out;
-		napplied += (size_t)applied;
 	}
+	if (ngone > 0)
+		qsort(gone, ngone, GONE_HEX, cmp_hash);
+	if ((rc = journal_gone(st, (const char (*)[GONE_HEX])gone, ngone,
+	    e)) != 0)
+		goto out;
 	rc = sq_exec(st->db, "COMMIT", e);
 	tx = 0;
-	(void)napplied;
 out:
+	st->replaying = 0;
 	if (tx)
 		(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	free(gone);
 	free(buf);
 	free(path);
 	return rc;

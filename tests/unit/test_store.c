@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "muster/fs.h"
 #include "muster/profile.h"
 #include "../../server/store.h"
 #include "unit_store.h"
@@ -1079,8 +1080,9 @@ runs_split(void **state)
 }
 
 /*
- * A revocation is journaled beside the database: a restored older copy
- * of muster.db gets it back when the store is opened.
+ * A revocation and a departure are journaled beside the database: a
+ * restored older copy of muster.db gets them back when it is opened (the
+ * departed device deleted again, its id not written in the journal).
  */
 static void
 revocation_journal(void **state)
@@ -1088,18 +1090,26 @@ revocation_journal(void **state)
 	struct fx *f = *state;
 	struct store_device d;
 	struct muster_err e;
-	char db[160], old[160], jr[160];
+	char db[160], old[160], jr[160], *buf = NULL;
+	size_t len;
 	struct stat sb;
 	FILE *fp;
 
 	enroll(f, DEVICE_A, TOKEN_A);
+	enroll(f, DEVICE_B, TOKEN_B);
 	snprintf(db, sizeof db, "%s/muster.db", f->data);
 	snprintf(old, sizeof old, "%s/old.db", f->dir);
-	snprintf(jr, sizeof jr, "%s/revocations", f->data);
+	snprintf(jr, sizeof jr, "%s/journal", f->data);
 	assert_int_equal(store_backup(f->data, old, &(int64_t){ 0 }, &e), 0);
 	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_A, &e)), 0);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_B,
+	    &e)), 0);
 	assert_int_equal(IN_TX(f->st, store_revoke(f->st, TOKEN_B, &e)), 0);
 	assert_int_equal(stat(jr, &sb), 0);
+	assert_int_equal(fs_read_file(jr, 4096, &buf, &len, &e), 0);
+	assert_null(memmem(buf, len, DEVICE_B, strlen(DEVICE_B)));
+	assert_non_null(memmem(buf, len, "gone ", 5));
+	free(buf);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	/* The restore: stop, copy the old file back, start. */
 	store_close(f->st);
@@ -1111,14 +1121,23 @@ revocation_journal(void **state)
 	assert_int_equal(d.revoked, 1);
 	assert_int_equal(query(f, "SELECT count(*) FROM tokens WHERE id = '"
 	    TOKEN_B "' AND revoked IS NOT NULL"), 1);
+	assert_int_equal(store_device_get(f->st, DEVICE_B, &d, &e),
+	    MUSTER_ENOINPUT);
+	assert_int_equal(query(f, "SELECT count(*) FROM devices"), 1);
+	/* Opened again: nothing more to apply, nothing journaled twice. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(stat(jr, &sb), 0);
+	assert_int_equal(sb.st_size, len);
 	/* A damaged journal line is refused, naming the line. */
 	store_close(f->st);
 	f->st = NULL;
 	assert_non_null(fp = fopen(jr, "a"));
-	fputs("not-an-id 12\n", fp);
+	fputs("revoke not-an-id 12\n", fp);
 	fclose(fp);
 	assert_int_equal(store_open(f->data, 0, &f->st, &e), MUSTER_EIO);
-	assert_non_null(strstr(e.msg, "revocations:3:"));
+	assert_non_null(strstr(e.msg, "journal:4:"));
 	assert_int_equal(truncate(jr, 0), 0);
 	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
 }
