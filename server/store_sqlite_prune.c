@@ -423,14 +423,57 @@ out:
 	return rc;
 }
 
+/*
+ * One line of the journal (NUL-terminated at p) in pass 0 (collect the
+ * gone hashes into *gone) or pass 1 (apply a revocation, unless of a
+ * device that left since: its id goes with it).
+ */
+static int
+journal_line(struct store *st, const char *p, int pass,
+    char (**gone)[GONE_HEX], size_t *ngone, size_t *cap,
+    struct muster_err *e)
+{
+	char kind[8], id[GONE_HEX + 1], hash[GONE_HEX], c;
+	long long when;
+	int ok;
+
+	ok = sscanf(p, "%7s %65s %lld%c", kind, id, &when, &c) == 3;
+	if (ok && strcmp(kind, "revoke") == 0 &&
+	    (hex_len_ok(id, TOKEN_ID_HEX - 1) ||
+	    hex_len_ok(id, DEVICE_ID_HEX - 1))) {
+		if (pass == 0)
+			return 0;
+		if (strlen(id) == DEVICE_ID_HEX - 1 && *ngone > 0) {
+			gone_hash(id, hash);
+			if (bsearch(hash, *gone, *ngone, GONE_HEX,
+			    cmp_hash) != NULL)
+				return 0;
+		}
+		return journal_revoke(st, id, when, e);
+	}
+	if (!ok || strcmp(kind, "gone") != 0 || !hex_len_ok(id, GONE_HEX - 1))
+		return -1;
+	if (pass == 1)
+		return 0;
+	if (*ngone == *cap) {
+		void *m;
+
+		*cap = *cap == 0 ? 16 : *cap * 2;
+		if ((m = realloc(*gone, *cap * sizeof **gone)) == NULL)
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		*gone = m;
+	}
+	memcpy((*gone)[(*ngone)++], id, GONE_HEX);
+	return 0;
+}
+
 int
 store_sqlite_journal_replay(struct store *st, struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, *p, *nl, kind[8], id[GONE_HEX + 1], c;
+	char *path = NULL, *buf = NULL, *p, *nl;
 	char (*gone)[GONE_HEX] = NULL;
-	size_t len = 0, line = 0, ngone = 0, cap = 0;
-	long long when;
-	int rc, tx = 0, ok;
+	size_t len = 0, line, ngone = 0, cap = 0;
+	int rc, tx = 0, pass;
 
 	if ((path = fs_path(st->dir, STORE_JOURNAL_FILE)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -441,45 +484,32 @@ store_sqlite_journal_replay(struct store *st, struct muster_err *e)
 	}
 	if (rc != 0)
 		goto out;
+	/* Lines end in '\n'; a line cut by a crash was never acknowledged. */
+	for (p = buf; p < buf + len; p = nl + 1)
+		if ((nl = memchr(p, '\n', (size_t)(buf + len - p))) != NULL)
+			*nl = '\0';
+		else {
+			len = (size_t)(p - buf);
+			break;
+		}
 	if ((rc = sq_exec(st->db, "BEGIN IMMEDIATE", e)) != 0)
 		goto out;
 	tx = 1;
 	st->replaying = 1;
-	for (p = buf; p < buf + len; p = nl + 1) {
-		line++;
-		/* A line cut by a crash was never acknowledged. */
-		if ((nl = memchr(p, '\n', (size_t)(buf + len - p))) == NULL)
-			break;
-		*nl = '\0';
-		ok = sscanf(p, "%7s %65s %lld%c", kind, id, &when, &c) == 3;
-		if (ok && strcmp(kind, "revoke") == 0 &&
-		    (hex_len_ok(id, TOKEN_ID_HEX - 1) ||
-		    hex_len_ok(id, DEVICE_ID_HEX - 1)))
-			rc = journal_revoke(st, id, when, e);
-		else if (ok && strcmp(kind, "gone") == 0 &&
-		    hex_len_ok(id, GONE_HEX - 1)) {
-			if (ngone == cap) {
-				void *m;
-
-				cap = cap == 0 ? 16 : cap * 2;
-				if ((m = realloc(gone, cap * sizeof *gone)) ==
-				    NULL) {
-					rc = err_set(e, MUSTER_EINTERNAL,
-					    "out of memory");
-					goto out;
-				}
-				gone = m;
-			}
-			memcpy(gone[ngone++], id, GONE_HEX);
-		} else
-			rc = err_set(e, MUSTER_EIO, "%s:%zu: not a journal "
-			    "line (revoke ID TIME, gone HASH TIME)", path,
-			    line);
-		if (rc != 0)
-			goto out;
+	for (pass = 0; pass < 2; pass++) {
+		for (p = buf, line = 1; p < buf + len; p += strlen(p) + 1,
+		    line++) {
+			rc = journal_line(st, p, pass, &gone, &ngone, &cap, e);
+			if (rc == -1)
+				rc = err_set(e, MUSTER_EIO, "%s:%zu: not a "
+				    "journal line (revoke ID TIME, gone HASH "
+				    "TIME)", path, line);
+			if (rc != 0)
+				goto out;
+		}
+		if (pass == 0 && ngone > 0)
+			qsort(gone, ngone, GONE_HEX, cmp_hash);
 	}
-	if (ngone > 0)
-		qsort(gone, ngone, GONE_HEX, cmp_hash);
 	if ((rc = journal_gone(st, (const char (*)[GONE_HEX])gone, ngone,
 	    e)) != 0)
 		goto out;
