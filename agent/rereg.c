@@ -92,8 +92,12 @@ rereg_try(const char *dir)
 		    "restored from an older backup); re-registered it with "
 		    "the enrollment receipt");
 		rc = 0;
-	} else if (rs.status != 200)
-		log_warn("re-registration refused (HTTP %u)", rs.status);
+	} else if (rs.status == 200 || rs.status == 401 || rs.status == 403)
+		/* Known (so revoked), or refused: the refusal stands. */
+		log_debug("re-registration: HTTP %u", rs.status);
+	else
+		log_warn("re-registration: server answered HTTP %u",
+		    rs.status);
 out:
 	net_response_free(&rs);
 	sig_seckey_free(sk);
