@@ -49,6 +49,8 @@
 #define JSON_DEPTH_ENROLL	4
 /* { "remediate": [ { } ] } */
 #define JSON_DEPTH_CONSENT	3
+/* { "receipt": { } } */
+#define JSON_DEPTH_REREG	2
 #define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
 #define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
@@ -1181,7 +1183,8 @@ route_reregister(const struct route_request *rq, struct route_reply *out)
 		    "missing or malformed device signature");
 		goto out;
 	}
-	if ((o = proto_json_parse(rq->body, rq->len, 2)) == NULL ||
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_REREG)) ==
+	    NULL ||
 	    !proto_json_keys_ok(o, fields) ||
 	    !json_is_object(ro = json_object_get(o, "receipt")) ||
 	    !proto_json_keys_ok(ro, rfields) ||
