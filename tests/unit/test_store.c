@@ -1226,6 +1226,62 @@ backup_file(void **state)
 	    MUSTER_ENOINPUT);
 }
 
+
+/*
+ * A version 3 store (every report kept, no runs) brought to 4: the runs
+ * are built from its reports, split where two are more than 120 s apart,
+ * and the past reads as it did from the reports.
+ */
+static void
+upgrade_v3_runs(void **state)
+{
+	struct fx *f = *state;
+	struct store_report r;
+	struct muster_err e;
+	static const int64_t at[] = { 0, 60, 120, 4000, 4100 };
+	char body[32], path[160];
+	const time_t t0 = 1800000000;
+	int before[80], k;
+	size_t i;
+	sqlite3 *db;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	for (i = 0; i < sizeof at / sizeof at[0]; i++) {
+		snprintf(body, sizeof body, "{\"seq\":%zu}", i + 1);
+		report_init(&r, DEVICE_A, (int64_t)i + 1, 1, body, NULL, 0);
+		r.time = t0 + at[i];
+		assert_int_equal(put(f, &r), STORE_STORED);
+	}
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE report_runs;"
+	    "ALTER TABLE devices DROP COLUMN run_first;"
+	    "ALTER TABLE devices DROP COLUMN run_window;"
+	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* What version 3 answers (from the reports), at 100 s steps. */
+	for (k = 0; k < 50; k++)
+		before[k] = past_state(f, t0 + k * 100, 300);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(query(f, "PRAGMA user_version"), 4);
+	assert_int_equal(query(f, "SELECT count(*) FROM report_runs"), 2);
+	assert_int_equal(query(f, "SELECT count(*) FROM devices WHERE "
+	    "run_first IS NULL"), 1);
+	for (k = 0; k < 50; k++)
+		assert_int_equal(past_state(f, t0 + k * 100, 300), before[k]);
+	assert_int_equal(before[3], STORE_COMPLIANT);
+	assert_int_equal(before[10], STORE_STALE);
+	/* The next report opens a run of its own. */
+	report_init(&r, DEVICE_A, 6, 1, "{\"seq\":6}", NULL, 0);
+	r.time = t0 + 4200;
+	assert_int_equal(put(f, &r), STORE_STORED);
+	assert_int_equal(query(f, "SELECT run_first - 1800000000 FROM "
+	    "devices"), 4200);
+	assert_int_equal(past_state(f, t0 + 4150, 300), STORE_COMPLIANT);
+}
+
 int
 main(void)
 {
@@ -1251,6 +1307,7 @@ main(void)
 		unit_store_test(revocation_journal),
 		unit_store_test(reregister),
 		unit_store_test(backup_file),
+		unit_store_test(upgrade_v3_runs),
 	};
 
 	if (sodium_init() < 0)
