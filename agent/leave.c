@@ -23,6 +23,7 @@
 #include "leave.h"
 #include "net.h"
 #include "rrmemo.h"
+#include "rereg.h"
 #include "spool.h"
 #include "state.h"
 
@@ -255,7 +256,7 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 	static const char *const files[] = { STATE_CFG, STATE_ANCHOR,
 	    STATE_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE, CONSENT_FILE,
 	    CONSENT_TEXT_FILE, STATE_CONSENTED, STATE_ROOT, STATE_MANIFEST,
-	    STATE_LEAVING, DEVKEY_FILE, RRMEMO_FILE, STATE_LOCK };
+	    STATE_LEAVING, DEVKEY_FILE, RRMEMO_FILE, REREG_FILE, STATE_LOCK };
 	static const char *const subs[] = { STATE_PROFILES, SPOOL_PENDING_DIR,
 	    SPOOL_SENT_DIR };
 	struct dirent *de;

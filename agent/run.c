@@ -59,6 +59,7 @@
 #include "leave.h"
 #include "net.h"
 #include "policy.h"
+#include "rereg.h"
 #include "rules.h"
 #include "spool.h"
 #include "state.h"
@@ -933,6 +934,20 @@ out:
 	return rc;
 }
 
+/*
+ * cycle, and once more when the server refused this device but took it
+ * back by its enrollment receipt (its store was restored; rereg.c).
+ */
+static int
+cycle_rereg(struct runner *r, int fetch, struct muster_err *e)
+{
+	int rc = cycle(r, fetch, e);
+
+	if (rc == MUSTER_ETRUST && rereg_try(r->dir) == 0)
+		rc = cycle(r, 1, e);
+	return rc;
+}
+
 /* The end of one cycle in words and in the exit code. */
 static int
 finish(struct runner *r, int rc, const struct muster_err *e)
@@ -994,14 +1009,14 @@ run_cmd(struct cmd_opts *o, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	if (ra.once)
-		return finish(&r, cycle(&r, 1, &e), &e);
+		return finish(&r, cycle_rereg(&r, 1, &e), &e);
 	log_info("started (state %s, device %s)", o->state, o->device);
 	while (!got_term) {
 		now = time(NULL);
 		fetch = got_hup || now >= next_cycle;
 		if (fetch || (next_retry != 0 && now >= next_retry)) {
 			got_hup = 0;
-			rc = cycle(&r, fetch, &e);
+			rc = cycle_rereg(&r, fetch, &e);
 			if (fetch)
 				next_cycle = time(NULL) + (time_t)r.interval;
 			if (rc == MUSTER_ETEMP && r.retry_after > 0) {

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "rollup.h"
 #include "srv.h"
+#include "store.h"
 
 static const char report_usage[] =
 "usage: muster-server report [--config FILE] [--by unit|rule|model|scope]\n"
@@ -201,4 +202,68 @@ cli_devices(int argc, char **argv)
 		cli_error("devices", "%s", e.msg);
 	rollup_close(db);
 	return err_exit_code(rc);
+}
+
+static const char backup_usage[] =
+"usage: muster-server backup [--config FILE] FILE\n"
+"\n"
+"Writes a consistent copy of the store named by the configuration to FILE\n"
+"while the server goes on serving: one snapshot (the store as of one\n"
+"commit), written mode 0600 to a temporary file beside FILE, fsync'd and\n"
+"renamed over FILE, so FILE is the old backup or the whole new one.  It\n"
+"holds personnel ids: keep it as private as the store.  To restore (see\n"
+"docs/operations.md): stop the server, copy FILE to DATA_DIR/muster.db\n"
+"(removing muster.db-wal and -shm), start the server.  Keep the rest of\n"
+"DATA_DIR (receipt.key, journal), which the backup does not hold.\n"
+"\n"
+"options:\n"
+"  --config FILE  the server's configuration (default " CONFIG_DEFAULT_PATH ")\n"
+"  --help         this text\n"
+"\n"
+"exit codes: 0 ok, 64 usage, 66 no store, 73 cannot create FILE,\n"
+"            74 storage error, 78 bad configuration\n";
+
+int
+cli_backup(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CONFIG_DEFAULT_PATH;
+	struct config *cfg = NULL;
+	struct muster_err e;
+	int64_t bytes = 0;
+	int ch, rc;
+
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			fputs(backup_usage, stdout);
+			return 0;
+		default:
+			return usage_err("backup", "bad option",
+			    argv[optind - 1]);
+		}
+	}
+	if (optind == argc)
+		return cli_usage("backup", "missing FILE (see %s backup "
+		    "--help)", SRV_PROG);
+	if (optind + 1 != argc)
+		return usage_err("backup", "unexpected argument",
+		    argv[optind + 1]);
+	if ((rc = config_load(path, &cfg, &e)) == 0 &&
+	    (rc = store_backup(cfg->data_dir, argv[optind], &bytes, &e)) == 0)
+		printf("backup of %s written to %s (%lld bytes)\n",
+		    cfg->data_dir, argv[optind], (long long)bytes);
+	config_free(cfg);
+	if (rc != 0)
+		return cli_fail(rc, &e);
+	return 0;
 }

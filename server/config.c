@@ -84,6 +84,9 @@ get_path(struct cctx *x, const config_setting_t *s, char **out)
 	return 0;
 }
 
+static int	parse_device_limit(struct cctx *, const config_setting_t *,
+		    const char *);
+
 static int
 parse_limits(struct cctx *x, const config_setting_t *g)
 {
@@ -123,10 +126,39 @@ parse_limits(struct cctx *x, const config_setting_t *g)
 			if ((rc = get_int(x, s, 1, 256, &v)) != 0)
 				return rc;
 			l->threads = (unsigned)v;
+		} else if ((rc = parse_device_limit(x, s, name)) != 1) {
+			if (rc != 0)
+				return rc;
 		} else
 			return cerr(x, s, "limits: unknown field \"%s\"",
 			    name);
 	}
+	return 0;
+}
+
+/* The per-device limits: 1 when name is none of them. */
+static int
+parse_device_limit(struct cctx *x, const config_setting_t *s,
+    const char *name)
+{
+	struct config_limits *l = &x->c->limits;
+	long long v;
+	int rc;
+
+	if (strcmp(name, "device_rate") == 0) {
+		if ((rc = get_int(x, s, 0, 3600000, &v)) != 0)
+			return rc;
+		l->device_rate = (unsigned)v;
+	} else if (strcmp(name, "device_burst") == 0) {
+		if ((rc = get_int(x, s, 1, 100000, &v)) != 0)
+			return rc;
+		l->device_burst = (unsigned)v;
+	} else if (strcmp(name, "device_quota") == 0) {
+		if ((rc = get_int(x, s, 0, 1LL << 40, &v)) != 0)
+			return rc;
+		l->device_quota = (size_t)v;
+	} else
+		return 1;
 	return 0;
 }
 
@@ -204,7 +236,13 @@ parse_root(struct cctx *x, const config_setting_t *root)
 		else if (strcmp(name, "manifest_warn") == 0)
 			rc = get_duration(x, s, CONFIG_MANIFEST_WARN_MAX,
 			    &c->manifest_warn);
-		else if (strcmp(name, "data_dir") == 0)
+		else if (strcmp(name, "report_retention") == 0) {
+			if ((rc = get_duration(x, s, CONFIG_RETENTION_MAX,
+			    &c->report_retention)) == 0 &&
+			    c->report_retention == 0)
+				return cerr(x, s, "report_retention must be "
+				    "at least 1s");
+		} else if (strcmp(name, "data_dir") == 0)
 			rc = get_path(x, s, &c->data_dir);
 		else if (strcmp(name, "admin_token_hash") == 0) {
 			size_t bin;
@@ -291,7 +329,11 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 		.connection_timeout = 15,
 		.connection_memory = 65536,
 		.threads = 4,
+		.device_rate = 60,
+		.device_burst = 1000,
+		.device_quota = 16 << 20,
 	};
+	x.c->report_retention = CONFIG_RETENTION;
 	if ((rc = cfgscan_read(&cfg, path, "server configuration", buf, len,
 	    CONFIG_DEPTH, e)) != 0) {
 		rc = MUSTER_ECONFIG;

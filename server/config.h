@@ -27,6 +27,10 @@ struct config_limits {
 	unsigned	connection_timeout;	/* seconds idle */
 	size_t		connection_memory;	/* bytes per connection */
 	unsigned	threads;
+	/* Per device (ratelimit.c, docs/server.md); 0: no limit. */
+	unsigned	device_rate;		/* reports per hour */
+	unsigned	device_burst;		/* reports at once */
+	size_t		device_quota;		/* report bytes per day */
 };
 
 struct config {
@@ -43,7 +47,11 @@ struct config {
 	int			 log_syslog;
 	enum log_level		 log_level;
 	struct config_limits	 limits;
+	long			 report_retention; /* seconds raw reports stay */
 };
+
+#define CONFIG_RETENTION	(30 * 86400)	/* seconds */
+#define CONFIG_RETENTION_MAX	(3650L * 86400)
 
 /*
  * Reads path into a new *out (config_free).  Refuses a file others can

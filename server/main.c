@@ -46,6 +46,7 @@ static const struct cli_cmd_argv cmds[] = {
 	{ { "admin",	"named administrators: add, list, rotate, remove" },
 	    admincmd_admin },
 	{ { "audit",	"the audit log: verify, show" }, admincmd_audit },
+	{ { "backup",	"an online copy of the store (0600)" }, cli_backup },
 };
 
 int

@@ -463,3 +463,14 @@ out:
 	entry_unref(en);
 	return ret;
 }
+
+int64_t
+reportcheck_window(struct srv *s, enum profile_scope scope)
+{
+	struct muster_err e;
+	int64_t interval = 0;
+
+	if (current_interval(s, scope, &interval, &e) != 0 || interval <= 0)
+		interval = PROFILE_DEFAULT_REPORT_INTERVAL;
+	return ROLLUP_STALE_FACTOR * interval;
+}

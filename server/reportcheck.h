@@ -91,4 +91,12 @@ int	reportcheck_report(const struct route_request *rq,
 /* Frees the cache (at server exit; tests).  Not thread-safe. */
 void	reportcheck_cache_free(void);
 
+/*
+ * The stale window of scope now: ROLLUP_STALE_FACTOR x the report_interval
+ * of the profile served to it (the default interval when none), which the
+ * store's runs of reports use (store_report_put).
+ */
+struct srv;
+int64_t	reportcheck_window(struct srv *s, enum profile_scope scope);
+
 #endif

@@ -36,6 +36,8 @@
 #include "admins.h"
 #include "audit.h"
 #include "metrics_fleet.h"
+#include "ratelimit.h"
+#include "receipt.h"
 #include "reportcheck.h"
 #include "rollup.h"
 #include "route.h"
@@ -52,6 +54,8 @@
 #define JSON_DEPTH_ENROLL	4
 /* { "remediate": [ { } ] } */
 #define JSON_DEPTH_CONSENT	3
+/* { "receipt": { } } */
+#define JSON_DEPTH_REREG	2
 #define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
 #define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
@@ -84,6 +88,8 @@ static const struct route routes[] = {
 	    ADMINS_ROLE_PUBLISH, route_admin_manifest },
 	{ PROTO_PATH_CONSENT, MHD_HTTP_METHOD_POST, MR_CONSENT, 0,
 	    route_consent },
+	{ PROTO_PATH_REREGISTER, MHD_HTTP_METHOD_POST, MR_ENROLL, 0,
+	    route_reregister },
 	{ PROTO_PATH_HEALTHZ, MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0,
 	    route_healthz },
 	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
@@ -432,6 +438,62 @@ device_auth(const struct route_request *rq, const void *msg, size_t len,
 	return 0;
 }
 
+/* --- the enrollment receipt's key --------------------------------------- */
+
+static pthread_mutex_t		 receipt_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct receipt_key	*receipt_k;
+
+/*
+ * The server's receipt key (receipt.h), loaded or made in data_dir on
+ * first use and kept for the server's life; NULL with e set on failure.
+ */
+static const struct receipt_key *
+receipt_key(struct srv *s, struct muster_err *e)
+{
+	const struct receipt_key *k;
+
+	pthread_mutex_lock(&receipt_mu);
+	if (receipt_k == NULL &&
+	    receipt_key_open(s->cfg->data_dir, &receipt_k, e) != 0)
+		receipt_k = NULL;
+	k = receipt_k;
+	pthread_mutex_unlock(&receipt_mu);
+	return k;
+}
+
+/*
+ * The receipt of enrolled device d (token expiring at expires), as the
+ * JSON object of the enrollment answer: malloc'd, or NULL (logged; the
+ * device is enrolled all the same, it just cannot re-register).
+ */
+static char *
+enroll_receipt(struct srv *s, const struct store_device *d, time_t expires)
+{
+	const struct receipt_key *k;
+	struct receipt r;
+	struct muster_err e;
+	char *json = NULL;
+
+	if ((k = receipt_key(s, &e)) == NULL) {
+		log_error("enroll: no receipt: %s", e.msg);
+		return NULL;
+	}
+	memset(&r, 0, sizeof r);
+	memcpy(r.device, d->id, sizeof r.device);
+	memcpy(r.pk, d->pk, sizeof r.pk);
+	r.scope = d->scope;
+	memcpy(r.unit, d->unit, sizeof r.unit);
+	memcpy(r.person, d->person, sizeof r.person);
+	memcpy(r.token_id, d->token_id, sizeof r.token_id);
+	r.expires = expires;
+	r.enrolled = d->enrolled;
+	if (receipt_sign(k, &r, &json, &e) != 0) {
+		log_error("enroll: no receipt: %s", e.msg);
+		return NULL;
+	}
+	return json;
+}
+
 /* --- POST /v1/enroll ---------------------------------------------------- */
 
 struct enroll_job {
@@ -613,6 +675,7 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	struct muster_err e;
 	const char *tok, *key, *model, *why;
 	char *prof = NULL, *remediate = NULL, id_hex[DEVICE_ID_HEX];
+	char *rcpt = NULL;
 	json_t *o = NULL, *consent;
 	size_t toklen, keylen, n, proflen;
 	int rc;
@@ -735,9 +798,12 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	if (srv_profile_copy(rq->srv, t.scope, &prof, &proflen, NULL,
 	    NULL) != 0)
 		prof = NULL;
-	reply_text(out, MHD_HTTP_CREATED, "{\"device\":\"%s\",\"profile\":%s}",
-	    d.id, prof != NULL ? prof : "null");
+	rcpt = enroll_receipt(rq->srv, &d, t.expires);
+	reply_text(out, MHD_HTTP_CREATED, "{\"device\":\"%s\",\"profile\":%s"
+	    "%s%s}", d.id, prof != NULL ? prof : "null",
+	    rcpt != NULL ? ",\"receipt\":" : "", rcpt != NULL ? rcpt : "");
 out:
+	free(rcpt);
 	free(remediate);
 	free(prof);
 	json_decref(o);
@@ -1124,6 +1190,57 @@ out:
 }
 
 /*
+ * The per-device limits (ratelimit.h), one table for the server's life,
+ * made from the configuration on first use.
+ */
+static pthread_mutex_t	 limit_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ratelimit	*limit_table;
+static int		 limit_failed;
+
+/*
+ * Charges device d one report of len bytes: 0, or -1 with the answer in
+ * out: 429 with Retry-After when it is over its rate or quota (nothing
+ * is stored; the agent keeps the report spooled and sends it later), 503
+ * when the table could not grow.
+ */
+static int
+report_limit(const struct route_request *rq, const struct store_device *d,
+    struct route_reply *out)
+{
+	const struct config_limits *l = &rq->srv->cfg->limits;
+	struct ratelimit *rl;
+	struct timespec ts;
+	long wait;
+
+	pthread_mutex_lock(&limit_mu);
+	if (limit_table == NULL && !limit_failed &&
+	    ratelimit_new(l->device_rate, l->device_burst, l->device_quota,
+	    &limit_table) != 0)
+		limit_failed = 1;
+	rl = limit_table;
+	pthread_mutex_unlock(&limit_mu);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	wait = rl == NULL ? -1 : ratelimit_take(rl, d->id, rq->len,
+	    (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	if (wait == 0)
+		return 0;
+	if (wait < 0) {
+		route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "server busy");
+		out->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+		snprintf(out->hvalue, sizeof out->hvalue, "%d", 5);
+		return -1;
+	}
+	log_debug("device %s: over its report limit, retry in %ld s",
+	    log_who(d->scope, d->id), wait);
+	reply_text(out, MHD_HTTP_TOO_MANY_REQUESTS, "{\"error\":\"rate "
+	    "limited\",\"retry_after\":%ld}", wait);
+	out->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+	snprintf(out->hvalue, sizeof out->hvalue, "%ld", wait);
+	return -1;
+}
+
+/*
  * Verified and checked here; stored by the writer, and answered by
  * report_done once the transaction has committed (a deferred write).
  */
@@ -1143,7 +1260,8 @@ route_report(const struct route_request *rq, struct route_reply *out)
 		reply_busy(out, ra);
 		goto out;
 	}
-	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
+	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0 ||
+	    report_limit(rq, &d, out) != 0)
 		goto out;
 	if ((j = calloc(1, sizeof *j)) == NULL) {
 		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -1187,12 +1305,118 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->r.device = j->device;
 	j->r.body = (const unsigned char *)rq->body;
 	j->r.len = rq->len;
+	j->r.window = reportcheck_window(rq->srv, d.scope);
 	out->job = job_report;
 	out->arg = j;
 	out->done = report_done;
 	j = NULL;
 out:
 	report_job_free(j);
+}
+
+/* --- POST /v1/reregister ----------------------------------------------- */
+
+struct rereg_job {
+	struct store_device	d;
+	time_t			expires;
+	enum store_put		res;
+};
+
+static int
+job_reregister(struct store *st, void *arg, struct muster_err *e)
+{
+	struct rereg_job *j = arg;
+
+	return store_device_reregister(st, &j->d, j->expires, &j->res, e);
+}
+
+/*
+ * A device the store does not know (it was restored from an older
+ * backup) proves who it is: the receipt this server signed when it
+ * enrolled it, in a body signed by the device key the receipt names.
+ * The receipt is verified first (the server's key), then the request's
+ * signature (the device's), then the store refuses a revoked device or
+ * token and a token another device holds.
+ */
+void
+route_reregister(const struct route_request *rq, struct route_reply *out)
+{
+	static const char *const fields[] = { "receipt", NULL };
+	static const char *const rfields[] = { "body", "sig", NULL };
+	unsigned char sig[crypto_sign_BYTES];
+	const struct receipt_key *k;
+	const char *id = hdr(rq, PROTO_HDR_DEVICE), *body, *rsig;
+	struct rereg_job j;
+	struct receipt r;
+	struct muster_err e;
+	size_t blen, slen;
+	json_t *o = NULL, *ro;
+	int rc;
+
+	if (id == NULL || sig_header(rq, sig) != 0) {
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed device signature");
+		goto out;
+	}
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_REREG)) ==
+	    NULL ||
+	    !proto_json_keys_ok(o, fields) ||
+	    !json_is_object(ro = json_object_get(o, "receipt")) ||
+	    !proto_json_keys_ok(ro, rfields) ||
+	    (body = proto_json_str(ro, "body", &blen)) == NULL ||
+	    (rsig = proto_json_str(ro, "sig", &slen)) == NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "malformed re-registration");
+		goto out;
+	}
+	if ((k = receipt_key(rq->srv, &e)) == NULL) {
+		reply_store_error(out, "receipt key", MUSTER_EIO, &e);
+		goto out;
+	}
+	if ((rc = receipt_verify(k, body, blen, rsig, slen, &r, &e)) != 0) {
+		log_info("reregister: receipt refused: %s", e.msg);
+		route_reply_error(out, rc == MUSTER_ETRUST ?
+		    MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST, rc ==
+		    MUSTER_ETRUST ? "receipt refused" : "malformed receipt");
+		goto out;
+	}
+	if (strcmp(id, r.device) != 0) {
+		route_reply_error(out, MHD_HTTP_FORBIDDEN,
+		    "receipt of another device");
+		goto out;
+	}
+	if (crypto_sign_verify_detached(sig, (const unsigned char *)rq->body,
+	    rq->len, r.pk) != 0) {
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
+		goto out;
+	}
+	memset(&j, 0, sizeof j);
+	memcpy(j.d.id, r.device, sizeof j.d.id);
+	memcpy(j.d.pk, r.pk, sizeof j.d.pk);
+	j.d.scope = r.scope;
+	memcpy(j.d.unit, r.unit, sizeof j.d.unit);
+	memcpy(j.d.person, r.person, sizeof j.d.person);
+	memcpy(j.d.token_id, r.token_id, sizeof j.d.token_id);
+	j.d.enrolled = r.enrolled;
+	j.expires = r.expires;
+	if ((rc = writer_run(rq->srv->writer, job_reregister, &j, &e)) != 0) {
+		if (rc == MUSTER_ETRUST) {
+			log_warn("device %s: re-registration refused: %s",
+			    log_who(r.scope, r.device), e.msg);
+			route_reply_error(out, MHD_HTTP_FORBIDDEN,
+			    "re-registration refused");
+		} else
+			reply_store_error(out, "reregister", rc, &e);
+		goto out;
+	}
+	if (j.res == STORE_STORED)
+		log_info("device %s re-registered by its enrollment receipt",
+		    log_who(r.scope, r.device));
+	reply_text(out, j.res == STORE_STORED ? MHD_HTTP_CREATED :
+	    MHD_HTTP_OK, "{\"device\":\"%s\",\"status\":\"%s\"}", r.device,
+	    j.res == STORE_STORED ? "reregistered" : "known");
+out:
+	json_decref(o);
 }
 
 /* --- POST /v1/unenroll -------------------------------------------------- */

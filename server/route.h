@@ -95,6 +95,8 @@ void	route_admin_profile(const struct route_request *, struct route_reply *);
 void	route_admin_manifest(const struct route_request *, struct route_reply *);
 /* POST /v1/consent: a family member's new receipt, signed by the device. */
 void	route_consent(const struct route_request *, struct route_reply *);
+/* POST /v1/reregister: a device the store lost, with its receipt. */
+void	route_reregister(const struct route_request *, struct route_reply *);
 void	route_admin_root(const struct route_request *, struct route_reply *);
 void	route_admin_revoke(const struct route_request *, struct route_reply *);
 void	route_admin_rollup(const struct route_request *, struct route_reply *);

@@ -148,6 +148,7 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 	}
 	if ((rc = store_open(cfg->data_dir, 0, &s->wst, e)) != 0)
 		goto out;
+	store_retention_set(s->wst, cfg->report_retention);
 	if ((rc = writer_start(s->wst, &s->writer, e)) != 0)
 		goto out;
 	if ((rc = admins_open(cfg->data_dir, cfg->admin_hash, 1, &s->audit,

@@ -22,7 +22,7 @@
 
 #define STORE_MODEL_MAX		(PROTO_MODEL_MAX + 1)
 #define STORE_DB_FILE		"muster.db"	/* in data_dir */
-#define STORE_SCHEMA_VERSION	3		/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	4		/* PRAGMA user_version */
 #define STORE_HASH_LEN		32		/* BLAKE2b-256 */
 #define STORE_SIG_LEN		64		/* Ed25519 */
 
@@ -54,7 +54,19 @@ struct store_report {
 	size_t			 nfailing;
 	const unsigned char	*body;			/* exact bytes */
 	size_t			 len;
+	/*
+	 * When the server took it (0: now), and the stale window that
+	 * applies to its scope now (2 x report_interval of the profile
+	 * served; 0: STORE_RUN_WINDOW_DEFAULT).  The store keeps when a
+	 * device reported as runs of reports no more than that window
+	 * apart, which answer --as-of staleness once the raw reports are
+	 * pruned (store_prune).
+	 */
+	time_t			 received;
+	int64_t			 window;
 };
+
+#define STORE_RUN_WINDOW_DEFAULT	7200	/* 2 x the default interval */
 
 /*
  * A family member's consent receipt (docs/protocol.md, "Family consent"),
@@ -134,7 +146,14 @@ int	store_device_get(struct store *st, const char *id,
 int	store_report_put(struct store *st, const struct store_report *r,
 	    enum store_put *res, struct muster_err *e);
 
-/* Revokes a device or a token by id (either may be unknown yet). */
+/*
+ * Revokes a device or a token by id (either may be unknown yet).  A
+ * revocation survives a restore of an older backup of the store: the
+ * backend keeps it where the restore does not reach (SQLite: appended and
+ * fsync'd to the journal DATA_DIR/journal, 0600, before the transaction
+ * commits; store_open applies every line the database lacks), so a
+ * re-registration (store_device_reregister) can never undo it.
+ */
 int	store_revoke(struct store *st, const char *id, struct muster_err *e);
 
 /*
@@ -158,6 +177,9 @@ int	store_token_get(struct store *st, const char *token_id, int *used,
  * token is revoked.  With secure_delete the bytes are overwritten; what
  * the WAL still holds goes when the transaction commits: store_commit
  * then runs store_scrub.  MUSTER_ENOINPUT when the device is unknown.
+ * Like a revocation, the departure survives a restore of an older backup
+ * (SQLite: the journal names a hash of the id, never the id, and
+ * store_open deletes the device again).
  */
 int	store_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);
@@ -643,5 +665,54 @@ int	store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
  */
 int	store_family_scan(struct store_read *rd, const struct store_when *w,
 	    struct store_cursor **cur, struct muster_err *e);
+
+/* --- retention, backup, re-registration (store_sqlite_prune.c) -------- */
+
+/*
+ * Bounded storage.  The store keeps for ever what the roll-ups, history
+ * and evidence need: the status and failing-rule changes, the signed
+ * report that caused each change (verifiable later with the device's
+ * key), each device's newest report, and when each device reported (as
+ * runs, see struct store_report); raw reports that are none of these
+ * are kept for `retention` seconds after they arrived, then pruned.
+ *
+ * store_retention_set sets that window (0: keep every report, the
+ * default of a handle store_open made).  store_prune_wait says when the
+ * next batch is due: 0 now, N seconds from now, or -1 never (no
+ * retention).  store_prune deletes at most max prunable reports that
+ * arrived before now - retention, in a transaction of its own (never call
+ * it between store_begin and store_commit), so the writer can run it in
+ * small batches between other jobs; *pruned says how many, *more 1 when
+ * more may be due now.  0 or MUSTER_E*.
+ */
+void	store_retention_set(struct store *st, int64_t seconds);
+int	store_prune_wait(struct store *st, time_t now);
+int	store_prune(struct store *st, time_t now, size_t max, size_t *pruned,
+	    int *more, struct muster_err *e);
+
+/*
+ * Writes a consistent copy of the store in dir to path while the server
+ * may be writing (SQLite: the online backup API, from one read
+ * snapshot), created 0600 as a temporary file in path's directory,
+ * fsync'd, renamed over path and the directory fsync'd: path is the old
+ * file or the whole new one, never a part.  *bytes is its size.  0,
+ * MUSTER_ENOINPUT when dir holds no store, MUSTER_ECANTCREAT / MUSTER_EIO
+ * when path cannot be written.
+ */
+int	store_backup(const char *dir, const char *path, int64_t *bytes,
+	    struct muster_err *e);
+
+/*
+ * Re-registers device d (a device the store does not know after a
+ * restore, proving who it is with an enrollment receipt the server
+ * signed), enrolled at d->enrolled with token d->token_id expiring at
+ * expires.  In the caller's transaction: STORE_DUPLICATE in *res when d
+ * is known with the same key (nothing changes), STORE_STORED when it was
+ * added back (the token marked used by it); MUSTER_ETRUST when the device
+ * or its token is revoked, the token is used by another device, or the
+ * id is known with another key.
+ */
+int	store_device_reregister(struct store *st, const struct store_device *d,
+	    time_t expires, enum store_put *res, struct muster_err *e);
 
 #endif

@@ -62,15 +62,31 @@ static const char status_present_sql[] =
     CAT_SQL("last_status", "last_received", "?1", "?2") " "
 "FROM devices NOT INDEXED WHERE revoked IS NULL";
 
-static const char status_past_sql[] =
-"SELECT unit, model, scope, " CAT_SQL("st", "lt", "?1", "?2") " "
-"FROM (SELECT d.unit AS unit, d.model AS model, d.scope AS scope, "
-"  (SELECT h.status FROM status_history h WHERE h.device = d.id "
-"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
+#define STATUS_PAST_SQL(lt)						\
+"SELECT unit, model, scope, " CAT_SQL("st", "lt", "?1", "?2") " "	\
+"FROM (SELECT d.unit AS unit, d.model AS model, d.scope AS scope, "	\
+"  (SELECT h.status FROM status_history h WHERE h.device = d.id "	\
+"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "	\
+   lt " AS lt "								\
+"  FROM devices d WHERE d.enrolled <= ?3 "				\
+"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id)"
+
+/* Version 1-3: the newest report at or before at. */
+static const char status_past_v3_sql[] = STATUS_PAST_SQL(
 "  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
-"   ORDER BY r.time DESC LIMIT 1) AS lt "
-"  FROM devices d WHERE d.enrolled <= ?3 "
-"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id)";
+"   ORDER BY r.time DESC LIMIT 1)");
+
+/*
+ * Version 4, whose raw reports are pruned: the runs of reports (no two
+ * more than the stale window apart) say the same.  The newest run that
+ * started by at: its last report, or at itself when at falls inside it
+ * (a report came less than the window before at).  The open run is in
+ * devices (run_first .. last_time), after every closed one.
+ */
+static const char status_past_sql[] = STATUS_PAST_SQL(
+"  coalesce(CASE WHEN d.run_first <= ?3 THEN min(d.last_time, ?3) END, "
+"   (SELECT min(u.last, ?3) FROM report_runs u WHERE u.device = d.id "
+"    AND u.first <= ?3 ORDER BY u.first DESC LIMIT 1))");
 
 /*
  * The rule roll-up's population: every device's unit and scope, whether
@@ -359,7 +375,8 @@ store_rollup_scan(struct store_read *rd, enum store_scan what,
 
 	switch (what) {
 	case STORE_SCAN_STATUS:
-		sql = w->past ? status_past_sql : status_present_sql;
+		sql = !w->past ? status_present_sql : rd->version >= 4 ?
+		    status_past_sql : status_past_v3_sql;
 		break;
 	case STORE_SCAN_POPULATION:
 		sql = w->past ? pop_past_sql : pop_present_sql;

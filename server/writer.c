@@ -22,7 +22,10 @@ struct writer {
 	int			 stopping;
 	int64_t			 batch_ms;	/* a batch's start; 0: none */
 	unsigned long long	 commits, jobs;
+	unsigned long long	 pruned;	/* reports, by retention */
 };
+
+#define WRITER_PRUNE_BATCH	256	/* reports per retention batch */
 
 static int64_t
 mono_ms(void)
@@ -136,6 +139,40 @@ writer_scrub(struct writer *w)
 	pthread_mutex_lock(&w->mu);
 }
 
+/*
+ * Retention (store_prune): while no job waits, one small batch of old
+ * reports at a time, so a job that comes waits for one batch at most;
+ * until the next pass is due, a timed wait for jobs.  Returns 0 when
+ * the store prunes nothing (the caller waits for a job).  Called with
+ * w->mu held, which it drops around the batch.
+ */
+static int
+writer_prune(struct writer *w)
+{
+	struct muster_err err;
+	struct timespec until;
+	size_t n;
+	int wait, more;
+
+	if ((wait = store_prune_wait(w->st, time(NULL))) < 0)
+		return 0;
+	if (wait > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += wait;
+		(void)pthread_cond_timedwait(&w->cond, &w->mu, &until);
+		return 1;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (store_prune(w->st, time(NULL), WRITER_PRUNE_BATCH, &n, &more,
+	    &err) != 0)
+		log_warn("retention: %s", err.msg);
+	else if (n > 0)
+		log_debug("retention: pruned %zu reports", n);
+	pthread_mutex_lock(&w->mu);
+	w->pruned += n;
+	return 1;
+}
+
 static void *
 writer_main(void *cls)
 {
@@ -151,7 +188,7 @@ writer_main(void *cls)
 			w->idle = 1;
 			if (store_scrub_pending(w->st))
 				writer_scrub(w);
-			else
+			else if (!writer_prune(w))
 				pthread_cond_wait(&w->cond, &w->mu);
 			w->idle = 0;
 		}

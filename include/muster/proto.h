@@ -173,4 +173,13 @@ int		 proto_hex_ok(const char *s, size_t len);
 #define PROTO_RR_KEEP_DEN	4
 #define PROTO_RR_BUDGET		64	/* questions answered with eps > 0 */
 
+/*
+ * Re-registration after the server's store was restored from a backup
+ * (docs/protocol.md, "Re-registration"): the enrollment receipt the
+ * server signed, presented with the device's signature.
+ */
+#define PROTO_PATH_REREGISTER		"/v1/reregister"
+#define PROTO_RECEIPT_MAX		2048	/* bytes of a receipt's body */
+#define PROTO_RECEIPT_JSON_MAX		4096	/* {"body","sig"} as kept */
+
 #endif

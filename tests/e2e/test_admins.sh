@@ -43,7 +43,7 @@ post() {
 start_server() {
 	"$SERVER" --config org/server.cfg 2>>server.log &
 	SPID=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 300); do	# 30 s: a loaded CI machine
 		[ "$("${CURL[@]}" "$U/healthz" 2>/dev/null)" = "ok" ] && return 0
 		kill -0 "$SPID" 2>/dev/null || return 1
 		sleep 0.1
