@@ -77,7 +77,7 @@ static const struct route routes[] = {
 	    route_consent },
 	{ PROTO_PATH_HEALTHZ, MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0,
 	    route_healthz },
-	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
+	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 1,
 	    route_metrics },
 };
 
@@ -229,7 +229,7 @@ admin_token_ok(struct srv *s, const char *v)
 	if (n == 0 || n > ADMIN_TOKEN_MAX)
 		return 0;
 	crypto_generichash(h, sizeof h, (const unsigned char *)v, n, NULL, 0);
-	ok = sodium_memcmp(h, s->cfg->admin_hash, sizeof h) == 0;
+	ok = sodium_memcmp(h, srv_config(s)->admin_hash, sizeof h) == 0;
 	sodium_memzero(h, sizeof h);
 	return ok;
 }
@@ -1595,7 +1595,14 @@ route_admin_rollup(const struct route_request *rq, struct route_reply *out)
 void
 route_healthz(const struct route_request *rq, struct route_reply *out)
 {
-	(void)rq;
+	struct muster_err e;
+
+	if (srv_health(rq->srv, &e) != 0) {
+		log_error("healthz: the store does not answer: %s", e.msg);
+		route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store unavailable");
+		return;
+	}
 	out->status = MHD_HTTP_OK;
 	out->ctype = TEXT_PLAIN;
 	out->sbody = "ok\n";

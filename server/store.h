@@ -476,4 +476,10 @@ int	store_load_failing(struct store_load *l, const char *device,
 int	store_load_try(const char *dir, const char *stmt,
 	    struct muster_err *e);
 
+/*
+ * A cheap read that proves the store answers (GET /healthz): 0, or
+ * MUSTER_ETEMP / MUSTER_EIO with e saying why.
+ */
+int	store_ping(struct store *st, struct muster_err *e);
+
 #endif

@@ -145,7 +145,8 @@ t_grep "cannot listen names the address" "cannot listen on 127.0.0.1:$PORT" "$T/
 # --- gatekeeping ------------------------------------------------------------
 code "healthz" 200 "$U/healthz"
 t_grep "healthz says ok" '^ok$' "$T/body"
-code "metrics" 200 "$U/metrics"
+code "metrics without the admin token: 401" 401 "$U/metrics"
+code "metrics" 200 -H "Authorization: Bearer $ADMIN" "$U/metrics"
 t_grep "metrics counts healthz" 'muster_requests_total\{route="healthz",status="200"\} [0-9]+' "$T/body"
 t_grep "metrics has the devices gauge" '^muster_devices_enrolled 0$' "$T/body"
 t_grep "metrics has the stored counter" '^muster_reports_stored_total 0$' "$T/body"
@@ -288,7 +289,8 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	post "family report with a model: 400" 400 /v1/report f2.json dev2.pem "$D2"
 	RPROF=family-optin report f3.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"}'
 	post "family report: 202" 202 /v1/report f3.json dev2.pem "$D2"
-	code "metrics after reports" 200 "$U/metrics"
+	code "metrics after reports" 200 -H "Authorization: Bearer $ADMIN" \
+	    "$U/metrics"
 	t_grep "metrics: 3 reports stored" '^muster_reports_stored_total 3$' "$T/body"
 	t_grep "metrics: 2 devices" '^muster_devices_enrolled 2$' "$T/body"
 	t_grep "metrics: a 409 on report" 'muster_requests_total\{route="report",status="409"\} 1' "$T/body"
