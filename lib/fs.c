@@ -329,8 +329,11 @@ fs_path(const char *dir, const char *name)
 	return p;
 }
 
-void
+gid_t
 fs_private_group(gid_t gid)
 {
+	gid_t old = fs_group;
+
 	fs_group = gid;
+	return old;
 }

@@ -511,7 +511,7 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 	config_t cfg;
 	char *buf = NULL, *copy = NULL;
 	size_t len;
-	gid_t gid;
+	gid_t gid, before = (gid_t)-1;
 	int rc, grouped = 0;
 
 	*out = NULL;
@@ -525,11 +525,11 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (st.st_mode & (S_IRWXG | S_IRWXO)) == S_IRGRP) {
 		grouped = 1;
-		fs_private_group(st.st_gid);
+		before = fs_private_group(st.st_gid);
 	}
 	rc = fs_read_private(path, CONFIG_FILE_MAX, &buf, &len, e);
 	if (grouped)
-		fs_private_group((gid_t)-1);
+		fs_private_group(before);
 	if (rc != 0)
 		goto out;
 	if ((x.c = calloc(1, sizeof *x.c)) == NULL ||

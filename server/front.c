@@ -127,6 +127,20 @@ out:
 	return rc;
 }
 
+unsigned
+front_port(const struct front *f)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+
+	if (f->nsocks == 0 || getsockname(f->socks[0].fd,
+	    (struct sockaddr *)&ss, &sl) == -1)
+		return 0;
+	return ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+}
+
 int
 front_has(const struct front *f, enum front_kind kind)
 {

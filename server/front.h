@@ -59,6 +59,9 @@ struct front_stats {
 int	front_bind(const struct config *c, struct front **out,
 	    struct muster_err *e);
 
+/* The port the first socket of f is bound to (0 on error). */
+unsigned front_port(const struct front *f);
+
 /* Whether f listens for kind (an admin listener is optional). */
 int	front_has(const struct front *f, enum front_kind kind);
 

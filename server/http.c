@@ -626,10 +626,9 @@ http_gen_start(struct srv *s, const struct config *cfg, const char *cert,
 		if (g->mhd[i] == NULL) {
 			http_gen_free(g);
 			return err_set(e, MUSTER_ECONFIG, "%s:%d: tls_key: "
-			    "%s and tls_cert %s do not start the HTTPS server "
-			    "(a key that is not the certificate's, or limits "
-			    "libmicrohttpd refuses)", cfg->path,
-			    cfg->tls_key_line, cfg->tls_key, cfg->tls_cert);
+			    "%s and tls_cert %s do not start the HTTPS server",
+			    cfg->path, cfg->tls_key_line, cfg->tls_key,
+			    cfg->tls_cert);
 		}
 	}
 	*out = g;

@@ -218,9 +218,15 @@ srv_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	/* While a generation starts, what MHD says explains a failure. */
-	if (__atomic_load_n(&s->starting, __ATOMIC_RELAXED))
-		log_error("http: %s", msg);
+	/*
+	 * While a generation starts (on the main thread), what MHD says
+	 * first explains a failure: kept for the error srv_gen returns.
+	 */
+	if (__atomic_load_n(&s->starting, __ATOMIC_RELAXED)) {
+		if (s->start_msg[0] == '\0')
+			snprintf(s->start_msg, sizeof s->start_msg, "%s", msg);
+		log_debug("http: %s", msg);
+	}
 	else
 		log_debug("http: %s", msg);
 }
@@ -232,10 +238,17 @@ srv_gen(struct srv *s, const struct config *cfg, const char *cert,
 {
 	int rc;
 
+	char msg[ERR_MSG_MAX];
+
+	s->start_msg[0] = '\0';
 	__atomic_store_n(&s->starting, 1, __ATOMIC_RELAXED);
 	rc = http_gen_start(s, cfg, cert, key, cfg->admin_separate, srv_mhd_log,
 	    g, e);
 	__atomic_store_n(&s->starting, 0, __ATOMIC_RELAXED);
+	if (rc != 0 && s->start_msg[0] != '\0' && e != NULL) {
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		rc = err_set(e, rc, "%s: %s", msg, s->start_msg);
+	}
 	return rc;
 }
 
@@ -282,7 +295,7 @@ srv_check(struct config *cfg, struct muster_err *e)
 	struct srv *s = NULL;
 	const char *user = config_user(cfg);
 	gid_t gid;
-	int rc;
+	int rc, stayed;
 
 	if (cfg->user != NULL && config_service_group(cfg, &gid) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: user %s: no such user",
@@ -290,7 +303,14 @@ srv_check(struct config *cfg, struct muster_err *e)
 		config_free(cfg);
 		return rc;
 	}
-	(void)user;
+	/*
+	 * As the user it will run as: what that user cannot read fails
+	 * here, as it would at a start.
+	 */
+	if ((rc = daemon_drop(user, &stayed, e)) != 0) {
+		config_free(cfg);
+		return rc;
+	}
 	/* Everything srv_init loads, the store included. */
 	if ((rc = srv_init(cfg, &s, e)) != 0)
 		return rc;

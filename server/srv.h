@@ -57,7 +57,8 @@ struct srv {
 	pthread_mutex_t		 gen_mu;
 	struct http_gen		*gen;		/* serving new connections */
 	struct http_gen		*retired;	/* serving their last ones */
-	int			 starting;	/* MHD's words are errors */
+	int			 starting;	/* MHD's words explain a failure */
+	char			 start_msg[256];	/* its first, then */
 	char			*tls_cert;	/* PEM, until the first start */
 	char			*tls_key;	/* PEM, sodium_malloc'd */
 	size_t			 tls_key_len;

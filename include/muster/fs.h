@@ -83,7 +83,8 @@ char	*fs_path(const char *dir, const char *name);
  * secret), besides the owner's alone; (gid_t)-1 (the default) accepts
  * none.  A file readable by another group, or by others, is still
  * refused.  Process-wide; set it before threads read private files.
+ * Returns the group set before.
  */
-void	fs_private_group(gid_t gid);
+gid_t	fs_private_group(gid_t gid);
 
 #endif
