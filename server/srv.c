@@ -708,6 +708,16 @@ srv_free(struct srv *s)
 		return;
 	if (s->gen != NULL || s->retired != NULL)
 		http_stop(s, s->cfg->limits.connection_timeout);
+	if (s->front != NULL) {
+		struct front_stats fs;
+
+		front_stats(s->front, &fs);
+		log_info("connections: %lu accepted, %lu refused (half-open "
+		    "per address), %lu refused (per network), %lu half-open "
+		    "closed for newcomers, %lu cut at request_timeout",
+		    fs.accepted, fs.refused_ip, fs.refused_net, fs.evicted,
+		    fs.deadline);
+	}
 	front_free(s->front);
 	s->front = NULL;
 	if (s->writer != NULL) {
