@@ -356,6 +356,34 @@ group_readable(void **state)
 	config_free(c);
 }
 
+/* The example the packages install parses, with the defaults it shows. */
+static void
+example(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char *text;
+	FILE *f;
+	long n;
+
+	(void)state;
+	assert_non_null(f = fopen("examples/server.cfg", "r"));
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	assert_non_null(text = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	assert_int_equal(config_load(put("ex.cfg", text, 0600), &c, &e), 0);
+	free(text);
+	assert_int_equal(c->nlisten, 1);
+	assert_int_equal(c->limits.request_timeout, 10);
+	assert_int_equal(c->limits.max_half_open, 256);
+	assert_int_equal(c->limits.max_half_open_per_ip, 16);
+	assert_int_equal(c->limits.max_half_open_per_net, 64);
+	config_free(c);
+}
+
 static void
 missing(void **state)
 {
@@ -381,6 +409,7 @@ main(void)
 		cmocka_unit_test(listeners),
 		cmocka_unit_test(slow_limits),
 		cmocka_unit_test(group_readable),
+		cmocka_unit_test(example),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
