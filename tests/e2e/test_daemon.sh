@@ -250,6 +250,16 @@ fi
 t_exit 0 "-n still passes on the live configuration while it serves" \
     "$SERVER" -n --config org/server.cfg
 
+# /healthz is a read of the store: a store that no longer answers is 503.
+if command -v sqlite3 >/dev/null; then
+	sqlite3 org/data/muster.db 'PRAGMA foreign_keys=OFF; DROP TABLE devices;'
+	code "/healthz when the store does not answer: 503" 503 "$U/healthz"
+	t_check "the failed health check is logged" \
+	    waitfor server.log 'error: healthz: the store does not answer'
+else
+	t_skip "sqlite3 not installed"; t_skip "sqlite3 not installed"
+fi
+
 : >notify.log
 kill -TERM "$SPID"
 for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
