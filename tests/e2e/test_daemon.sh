@@ -192,7 +192,7 @@ NEW=$(openssl rand -hex 32)
 hash=$(printf %s "$NEW" | b2sum -l 256 | cut -d' ' -f1)
 sed -i -e "s/^admin_token_hash = .*/admin_token_hash = \"$hash\";/" \
     -e 's/^log_level = .*/log_level = "debug";/' \
-    -e 's/threads = 4;/threads = 2; request_timeout = 8;/' org/server.cfg
+    -e 's/threads = 4;/threads = 2; request_timeout = 3;/' org/server.cfg
 : >notify.log
 kill -HUP "$SPID"
 t_check "SIGHUP: the server says it reloaded" waitfor server.log '^muster-server: info: reloaded$'
@@ -207,6 +207,33 @@ code "the old admin token is refused after the reload" 401 \
 code "the rotated admin token is taken" 200 \
     -H "Authorization: Bearer $NEW" "$UA/v1/admin/rollup"
 t_check "the log level is debug now" waitfor server.log 'debug: '
+
+# The reloaded request_timeout (3 s) holds a request that trickles: TLS
+# done, then a header byte every 0.3 s; the server closes it at 3 s,
+# though no gap between bytes is longer than 0.3 s.
+life=$(python3 - "$DPORT" <<'EOF'
+import socket, ssl, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t0 = time.monotonic()
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+s.settimeout(0.3)
+hdr = b"GET /healthz HTTP/1.1\r\nHost: m\r\nX-Slow: " + b"a" * 200
+for i in range(60):
+    try:
+        s.send(hdr[i:i + 1])
+        if s.recv(1) == b"":
+            break
+    except socket.timeout:
+        continue
+    except (OSError, ssl.SSLError):
+        break
+print("%.1f" % (time.monotonic() - t0))
+EOF
+)
+t_check "a trickling request is cut at request_timeout (after ${life}s)" \
+    awk -v l="$life" 'BEGIN { exit !(l >= 2.5 && l <= 5) }'
 sleep 1
 
 # 2. Bad reloads: refused, logged, and what was loaded keeps serving.
