@@ -169,6 +169,8 @@ post "deep enroll JSON: 400" 400 /v1/enroll deep.json dev1.pem
 printf '{"token":"x","token":"y","device_key":"AA=="}' >dup.json
 post "duplicate keys: 400" 400 /v1/enroll dup.json dev1.pem
 code "bad signature header: 401" 401 -H 'Content-Type: application/json' -H 'Muster-Device: 00112233445566778899aabbccddeeff' -H 'Muster-Signature: %%%' -d '{}' "$U/v1/report"
+t_grep "a refused device signature is logged with the client's address" \
+    'warn: refused the device signature of 127\.0\.0\.1 on POST report' server.log
 alive "after bad input"
 
 # --- administration: publish ----------------------------------------------
@@ -181,6 +183,10 @@ publish_json p2.cfg p2.cfg.minisig pub2.json
 publish_json fam.cfg fam.cfg.minisig pubf.json
 code "publish without a token: 401" 401 -H 'Content-Type: application/json' --data-binary @pub1.json "$U/v1/admin/profile"
 code "publish with a wrong token: 401" 401 -H 'Content-Type: application/json' -H "Authorization: Bearer $(printf '%064d' 0)" --data-binary @pub1.json "$U/v1/admin/profile"
+t_grep "a refused admin token is logged with the client's address" \
+    'warn: refused the admin credential of 127\.0\.0\.1 on POST admin_profile' server.log
+t_check "the token itself is never logged" \
+    sh -c "! grep -q '$(printf '%064d' 0)' server.log"
 code "revoke without a token: 401" 401 -H 'Content-Type: application/json' -d '{"revocation":"x"}' "$U/v1/admin/revoke"
 A=(-H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN")
 code "publish serial 1: 201" 201 "${A[@]}" --data-binary @pub1.json "$U/v1/admin/profile"
