@@ -12,17 +12,32 @@
 
 #include "muster/fs.h"
 
-/* Refuses st (of path) unless owned by us or root and closed to others. */
+/* fs_private_group's group, or -1: none. */
+static gid_t fs_group = (gid_t)-1;
+
+/*
+ * Refuses st (of path) unless owned by us or root and closed to others;
+ * a regular file the fs_private_group group may read (0640) passes.
+ */
 static int
 private_ok(const char *path, const struct stat *st, struct muster_err *e)
 {
+	mode_t m = st->st_mode & (S_IRWXG | S_IRWXO);
+
 	if (S_ISLNK(st->st_mode))
 		return err_set(e, MUSTER_ECONFIG, "%s: is a symbolic link; "
 		    "refusing it", path);
 	if (st->st_uid != geteuid() && st->st_uid != 0)
 		return err_set(e, MUSTER_ECONFIG, "%s: owned by uid %u, not by "
 		    "this user; refusing it", path, (unsigned)st->st_uid);
-	if (st->st_mode & (S_IRWXG | S_IRWXO))
+	if (m == S_IRGRP && S_ISREG(st->st_mode) && fs_group != (gid_t)-1 &&
+	    st->st_gid == fs_group)
+		return 0;
+	if (m == S_IRGRP && S_ISREG(st->st_mode))
+		return err_set(e, MUSTER_ECONFIG, "%s: mode 0640 lets group "
+		    "%u in, which is not the service's group; chgrp or chmod "
+		    "0600 it", path, (unsigned)st->st_gid);
+	if (m != 0)
 		return err_set(e, MUSTER_ECONFIG, "%s: mode %04o lets others "
 		    "in; chmod %s it", path, (unsigned)(st->st_mode & 07777),
 		    S_ISDIR(st->st_mode) ? "0700" : "0600");
@@ -312,4 +327,13 @@ fs_path(const char *dir, const char *name)
 	if (asprintf(&p, "%s/%s", dir, name) == -1)
 		return NULL;
 	return p;
+}
+
+gid_t
+fs_private_group(gid_t gid)
+{
+	gid_t old = fs_group;
+
+	fs_group = gid;
+	return old;
 }

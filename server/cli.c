@@ -8,6 +8,7 @@
 #include "muster/timefmt.h"
 #include "cli.h"
 #include "config.h"
+#include "daemon.h"
 #include "rollup.h"
 #include "srv.h"
 #include "store.h"
@@ -61,6 +62,18 @@ usage_err(const char *cmd, const char *what, const char *arg)
 	    SRV_PROG, cmd);
 }
 
+/*
+ * Run by root against the live configuration, reads the store as the
+ * server's user (whose it is, 0700): root is dropped for good first.
+ */
+static int
+open_as_server(const struct config *cfg, struct muster_err *e)
+{
+	int stayed;
+
+	return daemon_drop(config_user(cfg), &stayed, e);
+}
+
 /* Loads the configuration and opens its store; 0 or an exit code. */
 static int
 open_store(const char *path, struct rollup_db **db)
@@ -71,6 +84,8 @@ open_store(const char *path, struct rollup_db **db)
 
 	*db = NULL;
 	if ((rc = config_load(path, &cfg, &e)) == 0)
+		rc = open_as_server(cfg, &e);
+	if (rc == 0)
 		rc = rollup_open(cfg->data_dir, db, &e);
 	config_free(cfg);
 	if (rc != 0)

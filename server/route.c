@@ -92,8 +92,8 @@ static const struct route routes[] = {
 	    route_reregister },
 	{ PROTO_PATH_HEALTHZ, MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0,
 	    route_healthz },
-	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
-	    route_metrics },
+	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS,
+	    ADMINS_ROLE_METRICS, route_metrics },
 };
 
 const struct route *
@@ -2074,7 +2074,14 @@ route_admin_rollup(const struct route_request *rq, struct route_reply *out)
 void
 route_healthz(const struct route_request *rq, struct route_reply *out)
 {
-	(void)rq;
+	struct muster_err e;
+
+	if (srv_health(rq->srv, &e) != 0) {
+		log_error("healthz: the store does not answer: %s", e.msg);
+		route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store unavailable");
+		return;
+	}
 	out->status = MHD_HTTP_OK;
 	out->ctype = TEXT_PLAIN;
 	out->sbody = "ok\n";

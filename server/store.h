@@ -715,4 +715,10 @@ int	store_backup(const char *dir, const char *path, int64_t *bytes,
 int	store_device_reregister(struct store *st, const struct store_device *d,
 	    time_t expires, enum store_put *res, struct muster_err *e);
 
+/*
+ * A cheap read that proves the store answers (GET /healthz): 0, or
+ * MUSTER_ETEMP / MUSTER_EIO with e saying why.
+ */
+int	store_ping(struct store *st, struct muster_err *e);
+
 #endif

@@ -1421,3 +1421,19 @@ store_count_reports(struct store *st, int64_t *n, struct muster_err *e)
 {
 	return count(st, ST_COUNT_REPORTS, n, e);
 }
+
+int
+store_ping(struct store *st, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	/* A read of a real table: the file is there, readable, the schema. */
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM devices LIMIT 1", -1,
+	    &s, NULL) != SQLITE_OK)
+		return db_err(st, "ping", e);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "ping", e);
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -77,4 +77,14 @@ void	fs_free_secret(char *s);
 /* Joins dir and name into a malloc'd "dir/name"; NULL if out of memory. */
 char	*fs_path(const char *dir, const char *name);
 
+/*
+ * Lets fs_read_private and fs_check_private accept a regular file that
+ * the group gid may read but not write (root:muster 0640: a service's
+ * secret), besides the owner's alone; (gid_t)-1 (the default) accepts
+ * none.  A file readable by another group, or by others, is still
+ * refused.  Process-wide; set it before threads read private files.
+ * Returns the group set before.
+ */
+gid_t	fs_private_group(gid_t gid);
+
 #endif

@@ -308,6 +308,7 @@ if [ "$have_server" = 1 ] && start_server; then
 	D2=$(devid "$T/s2")
 	t_exit 0 "unenroll the second device" "$AGENT" --state "$T/s2" unenroll
 	code=$(curl -sk --pinnedpubkey "$PIN" --max-time 20 \
+	    -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
 	    "$U/metrics" | sed -n 's/^muster_devices_enrolled //p')
 	t_check "the server knows no device of ours (enrolled: $code)" \
 	    test "$code" = 0

@@ -145,7 +145,8 @@ t_grep "cannot listen names the address" "cannot listen on 127.0.0.1:$PORT" "$T/
 # --- gatekeeping ------------------------------------------------------------
 code "healthz" 200 "$U/healthz"
 t_grep "healthz says ok" '^ok$' "$T/body"
-code "metrics" 200 "$U/metrics"
+code "metrics without the admin token: 401" 401 "$U/metrics"
+code "metrics" 200 -H "Authorization: Bearer $ADMIN" "$U/metrics"
 t_grep "metrics counts healthz" 'muster_requests_total\{route="healthz",status="200"\} [0-9]+' "$T/body"
 t_grep "metrics has the devices gauge" '^muster_devices_enrolled 0$' "$T/body"
 t_grep "metrics has the stored counter" '^muster_reports_stored_total 0$' "$T/body"
@@ -168,6 +169,8 @@ post "deep enroll JSON: 400" 400 /v1/enroll deep.json dev1.pem
 printf '{"token":"x","token":"y","device_key":"AA=="}' >dup.json
 post "duplicate keys: 400" 400 /v1/enroll dup.json dev1.pem
 code "bad signature header: 401" 401 -H 'Content-Type: application/json' -H 'Muster-Device: 00112233445566778899aabbccddeeff' -H 'Muster-Signature: %%%' -d '{}' "$U/v1/report"
+t_grep "a refused device signature is logged with the client's address" \
+    'warn: refused the device signature of 127\.0\.0\.1 on POST report' server.log
 alive "after bad input"
 
 # --- administration: publish ----------------------------------------------
@@ -180,6 +183,10 @@ publish_json p2.cfg p2.cfg.minisig pub2.json
 publish_json fam.cfg fam.cfg.minisig pubf.json
 code "publish without a token: 401" 401 -H 'Content-Type: application/json' --data-binary @pub1.json "$U/v1/admin/profile"
 code "publish with a wrong token: 401" 401 -H 'Content-Type: application/json' -H "Authorization: Bearer $(printf '%064d' 0)" --data-binary @pub1.json "$U/v1/admin/profile"
+t_grep "a refused admin token is logged with the client's address" \
+    'warn: refused the admin credential of 127\.0\.0\.1 on POST admin_profile' server.log
+t_check "the token itself is never logged" \
+    sh -c "! grep -q '$(printf '%064d' 0)' server.log"
 code "revoke without a token: 401" 401 -H 'Content-Type: application/json' -d '{"revocation":"x"}' "$U/v1/admin/revoke"
 A=(-H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN")
 code "publish serial 1: 201" 201 "${A[@]}" --data-binary @pub1.json "$U/v1/admin/profile"
@@ -292,7 +299,8 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	# the profile answered pass or fail, the mechanism named.
 	RPROF=family-optin report f3.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"},{"rule":"cloud-messaging-off","result":"pass"}' ',"privacy":"rr1"'
 	post "family report: 202" 202 /v1/report f3.json dev2.pem "$D2"
-	code "metrics after reports" 200 "$U/metrics"
+	code "metrics after reports" 200 -H "Authorization: Bearer $ADMIN" \
+	    "$U/metrics"
 	t_grep "metrics: 3 reports stored" '^muster_reports_stored_total 3$' "$T/body"
 	t_grep "metrics: 2 devices" '^muster_devices_enrolled 2$' "$T/body"
 	t_grep "metrics: a 409 on report" 'muster_requests_total\{route="report",status="409"\} 1' "$T/body"
