@@ -2139,7 +2139,8 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 		log_error("metrics: %s", e.msg);
 		sc.store_bytes = sc.wal_bytes = -1;
 	}
-	(void)metrics_cert_not_after(s->tls_cert, &sc.cert_not_after);
+	sc.cert_not_after = __atomic_load_n(&s->cert_not_after,
+	    __ATOMIC_RELAXED);
 	(void)metrics_process_start(&sc.start_time);
 	if (metrics_format(&sc, &out->body, &out->len) != 0) {
 		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,

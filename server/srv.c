@@ -179,6 +179,9 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 		rc = srv_cfg_err(e, cfg, "tls_cert");
 		goto out;
 	}
+	/* For /metrics: the PEM itself is freed once the server starts. */
+	if (metrics_cert_not_after(s->tls_cert, &s->cert_not_after) != 0)
+		s->cert_not_after = 0;
 	if ((rc = pem_load(cfg->tls_key, "PRIVATE KEY-----", 1, &s->tls_key,
 	    &s->tls_key_len, e)) != 0) {
 		rc = srv_cfg_err(e, cfg, "tls_key");
@@ -397,6 +400,7 @@ srv_reload(struct srv *s, struct muster_err *e)
 	struct sig_pubkey pk;
 	char *cert = NULL, *key = NULL;
 	const char *what;
+	int64_t na;
 	size_t len, klen;
 	int rc;
 
@@ -449,6 +453,8 @@ srv_reload(struct srv *s, struct muster_err *e)
 	nc = NULL;
 	http_gen_swap(s, g);
 	g = NULL;
+	if (metrics_cert_not_after(cert, &na) == 0)
+		__atomic_store_n(&s->cert_not_after, na, __ATOMIC_RELAXED);
 	log_set_level(s->cfg->log_level);
 	if (s->cfg->log_file != NULL && log_file(s->cfg->log_file, e) != 0)
 		log_error("reload: %s (logging on in the file as it was)",

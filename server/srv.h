@@ -62,6 +62,7 @@ struct srv {
 	int			 starting;	/* MHD's words explain a failure */
 	char			 start_msg[256];	/* its first, then */
 	char			*tls_cert;	/* PEM, until the first start */
+	int64_t			 cert_not_after; /* served cert's; atomic, 0: ? */
 	char			*tls_key;	/* PEM, sodium_malloc'd */
 	size_t			 tls_key_len;
 

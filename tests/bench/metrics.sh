@@ -52,7 +52,8 @@ fi
 "$SERVER" --config org/server.cfg 2>server.log &
 SPID=$!
 CURL=(curl -s --max-time 60 --cacert org/server.crt
-    --pinnedpubkey "$(cat org/server.pin)")
+    --pinnedpubkey "$(cat org/server.pin)"
+    -H "Authorization: Bearer $(tr -d "\n" <org/admin.token)")
 for _ in $(seq 1 100); do
 	"${CURL[@]}" "https://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
 	sleep 0.1

@@ -70,7 +70,7 @@ fi
 N_SCRAPE=0
 scrape() {
 	N_SCRAPE=$((N_SCRAPE + 1))
-	"${CURL[@]}" -o "$1" -w '%{http_code}' "$U/metrics" >code || true
+	"${CURL[@]}" -H "Authorization: Bearer $(tr -d "\n" <org/admin.token)" -o "$1" -w "%{http_code}" "$U/metrics" >code || true
 	[ "$(cat code)" = 200 ] || return 1
 	promtool check metrics <"$1" >promtool.out 2>&1 || {
 		sed 's/^/# promtool: /' promtool.out | head -n 20
