@@ -34,10 +34,7 @@ devkey_load(const char *dir, struct sig_seckey **sk, struct muster_err *e)
 	if ((rc = sig_seckey_parse(path, buf, len, NULL, sk, e)) != 0)
 		rc = rc == MUSTER_EINTERNAL ? rc : MUSTER_ECONFIG;
 out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
+	fs_wipe_free(buf, len);
 	free(path);
 	return rc;
 }

@@ -218,10 +218,7 @@ admin_token_header(const char *org, char **hdr, struct muster_err *e)
 	*hdr = h;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
+	fs_wipe_free(buf, len);
 	free(path);
 	return rc;
 }

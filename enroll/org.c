@@ -119,10 +119,7 @@ org_seckey_load(const char *path, struct sig_seckey **sk,
 	}
 	rc = sig_seckey_parse(path, buf, len, pass, sk, e);
 out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
+	fs_wipe_free(buf, len);
 	free(prompt);
 	pass_free(pass);
 	return rc;

@@ -606,10 +606,7 @@ tlscert_renew(const char *dir, const char *host, int new_key,
 	}
 	rc = identity(dir, host, same, pkey, pin, e);
 out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	}
+	fs_wipe_free(buf, len);
 	BIO_free(bio);
 	EVP_PKEY_free(pkey);
 	free(path);

@@ -94,8 +94,7 @@ read_file(const char *path, int private, size_t max, char **buf,
 				goto out;
 			}
 			memcpy(np, p, n);
-			sodium_memzero(p, n);
-			free(p);
+			fs_wipe_free(p, n);
 			p = np;
 		}
 		r = read(fd, p + n, cap - n);
@@ -120,10 +119,7 @@ read_file(const char *path, int private, size_t max, char **buf,
 	p = NULL;
 	rc = 0;
 out:
-	if (p != NULL) {
-		sodium_memzero(p, n);
-		free(p);
-	}
+	fs_wipe_free(p, n);
 	close(fd);
 	return rc;
 }
@@ -143,12 +139,19 @@ fs_read_private(const char *path, size_t max, char **buf, size_t *len,
 }
 
 void
+fs_wipe_free(void *p, size_t len)
+{
+	if (p != NULL) {
+		sodium_memzero(p, len);
+		free(p);
+	}
+}
+
+void
 fs_free_secret(char *s)
 {
-	if (s != NULL) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
+	if (s != NULL)
+		fs_wipe_free(s, strlen(s));
 }
 
 int

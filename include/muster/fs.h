@@ -71,6 +71,10 @@ int	fs_write_all(int fd, const void *buf, size_t len);
 /* fsyncs the directory that contains path (or path itself if a directory). */
 int	fs_sync_dir(const char *path, struct muster_err *e);
 
+/* Wipes the len bytes at p (a key file read, a secret) and frees p; NULL is
+ * a no-op. */
+void	fs_wipe_free(void *p, size_t len);
+
 /* Wipes the NUL-terminated secret s (a token, a bundle) and frees it. */
 void	fs_free_secret(char *s);
 
