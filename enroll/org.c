@@ -563,7 +563,7 @@ org_init(int argc, char **argv)
 	char rndhex[2 * sizeof rnd + 1];
 	const char *nroot_s = "1", *thr_s = NULL;
 	unsigned nroot, thr;
-	int k, ex, no_pass = 0, rc;
+	int ex, no_pass = 0, rc;
 	const struct cli_opt opts[] = {
 		CLI_OPT_ARG("org", 'o', &dir),
 		CLI_OPT_ARG("server", 's', &server),
@@ -573,12 +573,9 @@ org_init(int argc, char **argv)
 		CLI_OPT_END,
 	};
 
-	if ((k = cli_options(argc, argv, "", opts, init_usage, NULL, NULL,
-	    &ex)) < 0)
+	if (cli_options_operand(argc, argv, "", opts, init_usage, NULL, NULL,
+	    NULL, &ex) < 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("init", "unexpected argument \"%s\"",
-		    argv[k]);
 	if (dir == NULL || server == NULL)
 		return cli_usage("init", "--org DIR and --server URL are "
 		    "required");
