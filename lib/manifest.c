@@ -40,10 +40,8 @@ parse_entry(const struct cfgread_doc *c, const config_setting_t *g,
 		    "serial = ...; hash = ...; }", label);
 	if ((rc = cfgread_doc_known(c, g, label, entry_fields)) != 0)
 		return rc;
-	if ((s = cfgread_doc_member(c, g, label, "id", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, g, label, "id", &s, &rc)) == NULL)
 		return rc;
-	v = config_setting_get_string(s);
 	if (!profile_valid_id(v))
 		return cfgread_doc_err(c, s, "%s: id is not a profile id (1 to "
 		    "64 of a-z 0-9 . _ -)", label);
@@ -54,10 +52,8 @@ parse_entry(const struct cfgread_doc *c, const config_setting_t *g,
 	if ((me->serial = config_setting_get_int64(s)) < 1)
 		return cfgread_doc_err(c, s, "%s: serial %" PRId64 " is less "
 		    "than 1", label, me->serial);
-	if ((s = cfgread_doc_member(c, g, label, "hash", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, g, label, "hash", &s, &rc)) == NULL)
 		return rc;
-	v = config_setting_get_string(s);
 	if (!sigset_hash_ok(v))
 		return cfgread_doc_err(c, s, "%s: hash is not 64 lowercase hex "
 		    "digits (BLAKE2b-256)", label);
@@ -71,16 +67,16 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 {
 	struct manifest *m = arg;
 	config_setting_t *s, *list;
+	const char *v;
 	size_t i, j;
 	int n, rc;
 
 	if ((rc = cfgread_doc_known(c, root, NULL, top_fields)) != 0 ||
 	    (rc = cfgread_doc_type(c, root, MANIFEST_TYPE)) != 0)
 		return rc;
-	if ((s = cfgread_doc_member(c, root, NULL, "scope",
-	    CONFIG_TYPE_STRING, "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, root, NULL, "scope", &s, &rc)) == NULL)
 		return rc;
-	if (profile_scope_parse(config_setting_get_string(s), &m->scope) != 0)
+	if (profile_scope_parse(v, &m->scope) != 0)
 		return cfgread_doc_err(c, s, "scope must be personnel or "
 		    "family");
 	if ((rc = cfgread_doc_version(c, root, MANIFEST_VERSION_MAX,

@@ -252,10 +252,8 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 	    (rc = cfgread_doc_version(c, root, ROOT_VERSION_MAX,
 	    &r->version, &r->expires)) != 0)
 		return rc;
-	if ((s = cfgread_doc_member(c, root, NULL, "server",
-	    CONFIG_TYPE_STRING, "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, root, NULL, "server", &s, &rc)) == NULL)
 		return rc;
-	v = config_setting_get_string(s);
 	if (!server_ok(v))
 		return cfgread_doc_err(c, s, "server is not an "
 		    "https://HOST[:PORT] URL");
