@@ -81,17 +81,28 @@ info_getopt(struct cmd_opts *o, int argc, char **argv, const char *usage,
 	    ex);
 }
 
-/* Opens the state and loads anchor and profiles for both commands. */
+/*
+ * The preamble of status and explain: the options, then the state opened
+ * and its anchor and installed profiles loaded (*list the caller's,
+ * state_profiles_free).  Returns 0 to go on, else -1 with *ex the exit
+ * code, the failure printed.
+ */
 static int
-load(struct cmd_opts *o, struct state_anchor *a,
-    struct state_profile **list, size_t *n, struct muster_err *e)
+info_open(struct cmd_opts *o, int argc, char **argv, const char *usage,
+    struct state_anchor *a, struct state_profile **list, size_t *n, int *ex)
 {
+	struct muster_err e = { 0 };
 	int rc;
 
-	if ((rc = state_open(o->state, 0, e)) != 0 ||
-	    (rc = state_anchor_load(o->state, a, e)) != 0)
-		return rc;
-	return state_profiles_load(o->state, a, list, n, e);
+	if (info_getopt(o, argc, argv, usage, ex) != 0)
+		return -1;
+	if ((rc = state_open(o->state, 0, &e)) != 0 ||
+	    (rc = state_anchor_load(o->state, a, &e)) != 0 ||
+	    (rc = state_profiles_load(o->state, a, list, n, &e)) != 0) {
+		*ex = cli_fail(rc, &e);
+		return -1;
+	}
+	return 0;
 }
 
 /* The root, manifest and staleness lines of `status`. */
@@ -178,10 +189,8 @@ info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 	time_t now = time(NULL);
 	int ex, rc;
 
-	if (info_getopt(o, argc, argv, status_usage, &ex) != 0)
+	if (info_open(o, argc, argv, status_usage, &a, &list, &n, &ex) != 0)
 		return ex;
-	if ((rc = load(o, &a, &list, &n, &e)) != 0)
-		return cli_fail(rc, &e);
 	printf("state:        %s\n", o->state);
 	status_trust(o->state, &a, now);
 	printf("scope:        %s\n"
@@ -411,10 +420,8 @@ info_cmd_explain(struct cmd_opts *o, int argc, char **argv)
 	size_t n = 0, i, j;
 	int ex, rc;
 
-	if (info_getopt(o, argc, argv, explain_usage, &ex) != 0)
+	if (info_open(o, argc, argv, explain_usage, &a, &list, &n, &ex) != 0)
 		return ex;
-	if ((rc = load(o, &a, &list, &n, &e)) != 0)
-		return cli_fail(rc, &e);
 	if ((rc = check_limit(o->state, a.scope, &cons, &limit, &e)) != 0) {
 		state_profiles_free(list, n);
 		return cli_fail(rc, &e);
