@@ -93,36 +93,38 @@ org_default_dir(void)
 	return d != NULL && *d != '\0' ? d : ".";
 }
 
+/*
+ * fs_read_secret's use for a minisign secret key file: the passphrase is
+ * asked only when the key is encrypted.  arg is the struct sig_seckey **.
+ */
+static int
+seckey_use(const char *path, const char *buf, size_t len, void *arg,
+    struct muster_err *e)
+{
+	char *pass = NULL, *prompt = NULL;
+	int rc, enc;
+
+	if ((enc = sig_seckey_encrypted(path, buf, len, e)) < 0)
+		return enc;
+	if (enc) {
+		if (asprintf(&prompt, "Passphrase for %s: ", path) == -1)
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		rc = pass_read(prompt, 0, &pass, e);
+		free(prompt);
+		if (rc != 0)
+			return rc;
+	}
+	rc = sig_seckey_parse(path, buf, len, pass, arg, e);
+	pass_free(pass);
+	return rc;
+}
+
 int
 org_seckey_load(const char *path, struct sig_seckey **sk,
     struct muster_err *e)
 {
-	char *buf = NULL, *pass = NULL, *prompt = NULL;
-	size_t len = 0;
-	int rc, enc;
-
 	*sk = NULL;
-	if ((rc = fs_read_private(path, SIG_KEYFILE_MAX, &buf, &len, e)) != 0)
-		goto out;
-	if ((enc = sig_seckey_encrypted(path, buf, len, e)) < 0) {
-		rc = enc;
-		goto out;
-	}
-	if (enc) {
-		if (asprintf(&prompt, "Passphrase for %s: ", path) == -1) {
-			prompt = NULL;
-			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		if ((rc = pass_read(prompt, 0, &pass, e)) != 0)
-			goto out;
-	}
-	rc = sig_seckey_parse(path, buf, len, pass, sk, e);
-out:
-	fs_wipe_free(buf, len);
-	free(prompt);
-	pass_free(pass);
-	return rc;
+	return fs_read_secret(path, SIG_KEYFILE_MAX, seckey_use, sk, e);
 }
 
 int

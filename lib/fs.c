@@ -138,6 +138,22 @@ fs_read_private(const char *path, size_t max, char **buf, size_t *len,
 	return read_file(path, 1, max, buf, len, e);
 }
 
+int
+fs_read_secret(const char *path, size_t max,
+    int (*use)(const char *, const char *, size_t, void *,
+    struct muster_err *), void *arg, struct muster_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = fs_read_private(path, max, &buf, &len, e)) != 0)
+		return rc;
+	rc = use(path, buf, len, arg, e);
+	fs_wipe_free(buf, len);
+	return rc;
+}
+
 void
 fs_wipe_free(void *p, size_t len)
 {

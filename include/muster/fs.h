@@ -34,6 +34,17 @@ int	fs_read_private(const char *path, size_t max, char **buf, size_t *len,
 	    struct muster_err *e);
 
 /*
+ * Reads a secret file (a key) with fs_read_private and hands its bytes
+ * to use(path, buf, len, arg, e), then wipes and frees them: the caller
+ * never holds the file's copy.  buf is NUL-terminated beyond len.
+ * Returns fs_read_private's error (use is then not called) or use's
+ * result.
+ */
+int	fs_read_secret(const char *path, size_t max,
+	    int (*use)(const char *path, const char *buf, size_t len,
+	    void *arg, struct muster_err *e), void *arg, struct muster_err *e);
+
+/*
  * Writes len bytes to path atomically: a temporary file in the same
  * directory, created O_EXCL with the given mode, fsync'd, renamed over path,
  * then the directory fsync'd.  Never leaves a partial path behind.
