@@ -149,7 +149,7 @@ tokcmd_token(int argc, char **argv)
 	const char *expires = "14d", *png = NULL, *out = NULL;
 	char *tok = NULL, *bundle = NULL, *gottok = NULL, *uri = NULL;
 	char exp[TIMEFMT_LEN];
-	int k, ex, rc, want_qr = 0, quiet = 0;
+	int ex, rc, want_qr = 0, quiet = 0;
 	const struct cli_opt opts[] = {
 		CLI_OPT_ARG("org", 'O', &org),
 		CLI_OPT_ARG("scope", 's', &scope),
@@ -162,12 +162,9 @@ tokcmd_token(int argc, char **argv)
 		CLI_OPT_END,
 	};
 
-	if ((k = cli_options(argc, argv, "o:", opts, token_usage, NULL, NULL,
-	    &ex)) < 0)
+	if (cli_options_operand(argc, argv, "o:", opts, token_usage, NULL,
+	    NULL, NULL, &ex) < 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("token", "unexpected argument \"%s\"",
-		    argv[k]);
 	if (scope == NULL || unit == NULL || person == NULL || out == NULL)
 		return cli_usage("token", "--scope, --unit, --person and -o "
 		    "FILE are required");

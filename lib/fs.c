@@ -109,8 +109,7 @@ read_file(const char *path, int private, size_t max, char **buf,
 				goto out;
 			}
 			memcpy(np, p, n);
-			sodium_memzero(p, n);
-			free(p);
+			fs_wipe_free(p, n);
 			p = np;
 		}
 		r = read(fd, p + n, cap - n);
@@ -135,10 +134,7 @@ read_file(const char *path, int private, size_t max, char **buf,
 	p = NULL;
 	rc = 0;
 out:
-	if (p != NULL) {
-		sodium_memzero(p, n);
-		free(p);
-	}
+	fs_wipe_free(p, n);
 	close(fd);
 	return rc;
 }
@@ -157,13 +153,36 @@ fs_read_private(const char *path, size_t max, char **buf, size_t *len,
 	return read_file(path, 1, max, buf, len, e);
 }
 
+int
+fs_read_secret(const char *path, size_t max,
+    int (*use)(const char *, const char *, size_t, void *,
+    struct muster_err *), void *arg, struct muster_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = fs_read_private(path, max, &buf, &len, e)) != 0)
+		return rc;
+	rc = use(path, buf, len, arg, e);
+	fs_wipe_free(buf, len);
+	return rc;
+}
+
+void
+fs_wipe_free(void *p, size_t len)
+{
+	if (p != NULL) {
+		sodium_memzero(p, len);
+		free(p);
+	}
+}
+
 void
 fs_free_secret(char *s)
 {
-	if (s != NULL) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
+	if (s != NULL)
+		fs_wipe_free(s, strlen(s));
 }
 
 int

@@ -34,6 +34,17 @@ int	fs_read_private(const char *path, size_t max, char **buf, size_t *len,
 	    struct muster_err *e);
 
 /*
+ * Reads a secret file (a key) with fs_read_private and hands its bytes
+ * to use(path, buf, len, arg, e), then wipes and frees them: the caller
+ * never holds the file's copy.  buf is NUL-terminated beyond len.
+ * Returns fs_read_private's error (use is then not called) or use's
+ * result.
+ */
+int	fs_read_secret(const char *path, size_t max,
+	    int (*use)(const char *path, const char *buf, size_t len,
+	    void *arg, struct muster_err *e), void *arg, struct muster_err *e);
+
+/*
  * Writes len bytes to path atomically: a temporary file in the same
  * directory, created O_EXCL with the given mode, fsync'd, renamed over path,
  * then the directory fsync'd.  Never leaves a partial path behind.
@@ -70,6 +81,10 @@ int	fs_write_all(int fd, const void *buf, size_t len);
 
 /* fsyncs the directory that contains path (or path itself if a directory). */
 int	fs_sync_dir(const char *path, struct muster_err *e);
+
+/* Wipes the len bytes at p (a key file read, a secret) and frees p; NULL is
+ * a no-op. */
+void	fs_wipe_free(void *p, size_t len);
 
 /* Wipes the NUL-terminated secret s (a token, a bundle) and frees it. */
 void	fs_free_secret(char *s);
