@@ -17,6 +17,7 @@
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/timefmt.h"
+#include "muster/esc.h"
 #include "muster/token2.h"
 
 #define B64URL		sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -173,7 +174,7 @@ int
 token2_bundle_format(const struct sigset *root, const char *token,
     const struct token *t, char **out, struct muster_err *e)
 {
-	char exp[TIMEFMT_LEN], *s = NULL;
+	char exp[TIMEFMT_LEN], *s = NULL, unit[ESC_SIZE(TOKEN_FIELD_MAX)];
 	size_t cap, o, i, tlen;
 	int n, rc;
 
@@ -181,20 +182,22 @@ token2_bundle_format(const struct sigset *root, const char *token,
 	tlen = strlen(token);
 	if (t->root_version == 0 || tlen == 0 || tlen >= TOKEN_MAX ||
 	    strpbrk(token, "\"\\\n") != NULL || !token_field_ok(t->person, 0) ||
-	    !token_field_ok(t->unit, 1) ||
+	    !token_unit_ok(t->unit) ||
 	    (t->scope != SCOPE_PERSONNEL && t->scope != SCOPE_FAMILY))
 		return err_set(e, MUSTER_EUSAGE, "not a v2 token");
 	if (root->nsigs == 0 || root->len == 0)
 		return err_set(e, MUSTER_EUSAGE, "the root has no signature");
-	cap = 512 + sodium_base64_ENCODED_LEN(root->len, B64) + tlen;
+	cap = 512 + sizeof unit + sodium_base64_ENCODED_LEN(root->len, B64) + tlen;
 	for (i = 0; i < root->nsigs; i++)
 		cap += 2 * root->textlens[i] + 16;
 	if ((s = malloc(cap)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	timefmt_format(t->expires, exp);
+	/* A bundle is ASCII: a unit's UTF-8 letters as \xHH in its comment. */
+	esc_str(t->unit, TOKEN_FIELD_MAX, 0, unit);
 	n = snprintf(s, cap, "# Muster enrollment bundle for %s (%s), %s.\n"
 	    "# A bearer credential until used or %s: keep it private.\n"
-	    "root = \"", t->person, t->unit, profile_scope_name(t->scope), exp);
+	    "root = \"", t->person, unit, profile_scope_name(t->scope), exp);
 	if (n < 0 || (size_t)n >= cap)
 		goto toolong;
 	o = (size_t)n;

@@ -39,11 +39,11 @@ rollup_write_cell(FILE *fp, const char *s, int width, int right)
 		putc(' ', fp);
 }
 
-/* As the roll-up always has: formulas left as they are (docs/rollup.md). */
+/* A cell that could start a formula is written as text (docs/rollup.md). */
 void
 rollup_write_csv(FILE *fp, const char *s)
 {
-	csvout_cell(fp, s, 0);
+	csvout_cell(fp, s, CSVOUT_NO_FORMULA);
 }
 
 /* The store holds UTF-8: jansson checked it on arrival. */
@@ -102,12 +102,13 @@ count_cells(const struct rollup_counts *c, int table,
 		int64_t v = i == C_DEVICES ? c->devices : c->n[i - C_COMPLIANT];
 
 		if (hidden(c))
-			snprintf(cell[i], CELL_MAX, "<5");
+			snprintf(cell[i], CELL_MAX, table ? "<5" : "");
 		else
 			snprintf(cell[i], CELL_MAX, "%lld", (long long)v);
 	}
+	/* CSV: a withheld count is an empty cell; family_withheld says why. */
 	if (c->family_withheld && c->family == 0)
-		snprintf(cell[C_FAMILY], CELL_MAX, "<5");
+		snprintf(cell[C_FAMILY], CELL_MAX, table ? "<5" : "");
 	else
 		snprintf(cell[C_FAMILY], CELL_MAX, table && c->family_withheld ?
 		    "%lld*" : "%lld", (long long)c->family);
@@ -288,9 +289,9 @@ rule_cells(const struct rollup *r, size_t i, char cell[R__N][CELL_MAX],
 		text[R_SEVERITY] = "";
 		text[R_TITLE] = "";
 		cell[R_SCOPES][0] = '\0';
-		snprintf(cell[R_DEVICES], CELL_MAX, hidden(&r->total) ? "<5" :
+		snprintf(cell[R_DEVICES], CELL_MAX, hidden(&r->total) ? "" :
 		    "%lld", (long long)r->total.devices);
-		snprintf(cell[R_FAILING], CELL_MAX, hidden(&r->total) ? "<5" :
+		snprintf(cell[R_FAILING], CELL_MAX, hidden(&r->total) ? "" :
 		    "%lld", (long long)r->failing_any);
 	}
 	text[R_SCOPES] = cell[R_SCOPES];

@@ -539,7 +539,7 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	}
 	model = proto_json_str(o, "model", NULL);
 	if (model != NULL && (t.scope != SCOPE_PERSONNEL ||
-	    strlen(model) >= sizeof d.model || !proto_text_ok(model))) {
+	    strlen(model) >= sizeof d.model || !reportcheck_text_ok(model))) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, t.scope ==
 		    SCOPE_PERSONNEL ? "malformed model" :
 		    "family devices send no model");

@@ -284,7 +284,7 @@ enum store_scan {
 
 /* The filters of the device list: personnel devices, never revoked. */
 struct store_devq {
-	const char	*unit;			/* exact unit, or NULL */
+	const char	*unit;			/* a unit and those below, or NULL */
 	int		 state;			/* enum store_state, or -1 */
 	int64_t		 stale_before[2];	/* as in struct store_when */
 };

@@ -116,7 +116,9 @@ static const char dev_width_sql[] =
 "SELECT max(length(unit)), max(length(person)), max(length(model)) "
 "FROM devices d WHERE d.scope = 'personnel' AND d.revoked IS NULL%s";
 
-#define DEV_UNIT_SQL	" AND d.unit = ?4"
+/* The unit and every level below it (?4/...): '0' follows '/'. */
+#define DEV_UNIT_SQL	" AND (d.unit = ?4 OR (d.unit > ?4 || '/' AND " \
+			"d.unit < ?4 || '0'))"
 #define DEV_STATUS_SQL	" WHERE cat = ?5"
 
 struct store_read {

@@ -134,7 +134,7 @@ t_row() {
 t_exit 0 "report --by unit --format csv" R --by unit --format csv
 t_row "unit csv: header" \
     "unit,devices,compliant,noncompliant,stale,never,family,family_withheld"
-t_row "unit csv: 25-WING, family withheld" "$W,4,2,1,0,1,<5,yes"
+t_row "unit csv: 25-WING, family withheld (empty cell, flagged)" "$W,4,2,1,0,1,,yes"
 t_row "unit csv: 3-WING, five family counted" "IAF/3-WING,5,4,1,0,0,5,no"
 t_row "unit csv: total" ",9,6,2,0,1,5,yes"
 t_check "unit csv: RFC 4180 CRLF line ends" \
