@@ -30,6 +30,7 @@
 #include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "console.h"
 #include "reportcheck.h"
 #include "rollup.h"
 #include "route.h"
@@ -79,6 +80,7 @@ static const struct route routes[] = {
 	    route_healthz },
 	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
 	    route_metrics },
+	CONSOLE_ROUTES
 };
 
 const struct route *
@@ -97,6 +99,8 @@ route_reply_clear(struct route_reply *out)
 {
 	free(out->body);
 	out->body = NULL;
+	free(out->xheaders);
+	out->xheaders = NULL;
 }
 
 void
@@ -218,13 +222,18 @@ cmp_str(const void *a, const void *b)
 static int
 admin_token_ok(struct srv *s, const char *v)
 {
+	if (v == NULL || strncmp(v, "Bearer ", 7) != 0)
+		return 0;
+	return route_admin_credential_ok(s, v + 7);
+}
+
+int
+route_admin_credential_ok(struct srv *s, const char *v)
+{
 	unsigned char h[CONFIG_ADMIN_HASH_BYTES];
 	size_t n;
 	int ok;
 
-	if (v == NULL || strncmp(v, "Bearer ", 7) != 0)
-		return 0;
-	v += 7;
 	n = strlen(v);
 	if (n == 0 || n > ADMIN_TOKEN_MAX)
 		return 0;
@@ -1621,4 +1630,10 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 	}
 	out->status = MHD_HTTP_OK;
 	out->ctype = TEXT_METRICS;
+}
+
+int
+route_takes_form(const struct route *rt)
+{
+	return rt->fn == console_route;
 }

@@ -37,6 +37,8 @@ struct route_reply {
 	size_t		 len;
 	const char	*hname;		/* one extra header, or NULL */
 	char		 hvalue[REPLY_HEADER_MAX];
+	/* More headers: malloc'd "Name: value\n" lines, or NULL (console). */
+	char		*xheaders;
 	/*
 	 * A deferred write: instead of an answer, a route may set job (run
 	 * by the writer with arg, which it owns) and done.  http.c hands the
@@ -70,8 +72,18 @@ struct route {
 /* The route for path, or NULL. */
 const struct route *route_find(const char *path);
 
+/* Whether rt's POST body is an HTML form (the console's), not JSON. */
+int	route_takes_form(const struct route *rt);
+
 /* Whether the Authorization header carries the admin token. */
 int	route_admin_ok(struct srv *s, struct MHD_Connection *c);
+
+/*
+ * Whether secret (NUL-terminated, without "Bearer ") is the admin
+ * credential: the one check behind the admin token and the console's
+ * sign-in (constant-time).  1 or 0.
+ */
+int	route_admin_credential_ok(struct srv *s, const char *secret);
 
 /* Sets out to {"error":"msg"} with status; msg is a static string. */
 void	route_reply_error(struct route_reply *out, unsigned status, const char *msg);

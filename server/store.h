@@ -476,4 +476,45 @@ int	store_load_failing(struct store_load *l, const char *device,
 int	store_load_try(const char *dir, const char *stmt,
 	    struct muster_err *e);
 
+/* --- one device's history, for the console (store_sqlite_read.c) ------ */
+
+/* A personnel or family device as the console may show it. */
+struct store_device_info {
+	enum profile_scope	scope;
+	char			unit[TOKEN_FIELD_MAX];
+	char			person[TOKEN_FIELD_MAX];
+	char			model[STORE_MODEL_MAX];
+	time_t			enrolled;
+	int			revoked;
+};
+
+/*
+ * Device id into *d: 0, MUSTER_ENOINPUT when unknown (or no store yet),
+ * errors as store_read_begin.
+ */
+int	store_read_device(struct store_read *rd, const char *id,
+	    struct store_device_info *d, struct muster_err *e);
+
+/* A change of a device's status and the stored report that made it. */
+struct store_history_row {
+	time_t			 time;		/* the report's own time */
+	int64_t			 seq;
+	time_t			 received;
+	int			 compliant;
+	int			 has_report;	/* the report is still stored */
+	const unsigned char	*hash;		/* STORE_HASH_LEN, or NULL */
+	const char		*body;		/* its exact signed bytes */
+	size_t			 len;
+};
+
+/*
+ * Calls fn(arg, row) for each status change of device id, newest
+ * first, at most max of them; row's pointers are valid during the call.
+ * fn returns 0 to go on, else the scan stops and returns that.  0 when
+ * done, errors as store_read_begin.
+ */
+typedef int (*store_history_fn)(void *arg, const struct store_history_row *row);
+int	store_device_history(struct store_read *rd, const char *id,
+	    size_t max, store_history_fn fn, void *arg, struct muster_err *e);
+
 #endif

@@ -540,3 +540,82 @@ store_read_first(struct store_read *rd, time_t *first, int *any,
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/* --- one device's history (the console) -------------------------------- */
+
+static const char device_info_sql[] =
+"SELECT scope, unit, person, model, enrolled, revoked IS NOT NULL "
+"FROM devices WHERE id = ?1";
+
+int
+store_read_device(struct store_read *rd, const char *id,
+    struct store_device_info *d, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	memset(d, 0, sizeof *d);
+	if (rd->db == NULL)
+		return err_set(e, MUSTER_ENOINPUT, "no such device");
+	if ((rc = db_prepare(rd->db, device_info_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		d->scope = col_scope(s, 0);
+		snprintf(d->unit, sizeof d->unit, "%s", col_text(s, 1));
+		snprintf(d->person, sizeof d->person, "%s", col_text(s, 2));
+		snprintf(d->model, sizeof d->model, "%s", col_text(s, 3));
+		d->enrolled = (time_t)sqlite3_column_int64(s, 4);
+		d->revoked = sqlite3_column_int(s, 5);
+	} else if (step == SQLITE_DONE)
+		rc = err_set(e, MUSTER_ENOINPUT, "no such device");
+	else
+		rc = db_err(rd->db, "device", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static const char history_sql[] =
+"SELECT h.time, h.seq, h.received, h.status = 'compliant', r.hash, r.body "
+"FROM status_history h LEFT JOIN reports r "
+"ON r.device = h.device AND r.seq = h.seq "
+"WHERE h.device = ?1 ORDER BY h.time DESC, h.seq DESC LIMIT ?2";
+
+int
+store_device_history(struct store_read *rd, const char *id, size_t max,
+    store_history_fn fn, void *arg, struct muster_err *e)
+{
+	struct store_history_row row;
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (rd->db == NULL)
+		return 0;
+	if ((rc = db_prepare(rd->db, history_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof row);
+		row.time = (time_t)sqlite3_column_int64(s, 0);
+		row.seq = sqlite3_column_int64(s, 1);
+		row.received = (time_t)sqlite3_column_int64(s, 2);
+		row.compliant = sqlite3_column_int(s, 3);
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+			row.has_report = 1;
+			if (sqlite3_column_bytes(s, 4) == STORE_HASH_LEN)
+				row.hash = sqlite3_column_blob(s, 4);
+			row.body = sqlite3_column_blob(s, 5);
+			row.len = (size_t)sqlite3_column_bytes(s, 5);
+			if (row.body == NULL)
+				row.body = "";
+		}
+		if ((rc = fn(arg, &row)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_err(rd->db, "device history", e);
+	sqlite3_finalize(s);
+	return rc;
+}
