@@ -69,7 +69,7 @@ static const char css[] =
 "pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;"
 "padding:.5em;max-width:60em}"
 ".timeline li{margin-bottom:.6em}"
-"a{color:#0b4a8b}"
+"a{color:#0b4a8b}.share{white-space:nowrap}"
 "form{margin:.6em 0}"
 "input,select,button{font:inherit;padding:.2em .4em}"
 "@media print{header,.noprint,.signout{display:none}"
