@@ -205,6 +205,7 @@ html_take(struct html *h, char **out, size_t *len, struct muster_err *e)
 		return err_set(e, MUSTER_EINTERNAL, "page too large or out "
 		    "of memory");
 	}
+	h->buf[h->len] = '\0';
 	*out = h->buf;
 	*len = h->len;
 	h->buf = NULL;

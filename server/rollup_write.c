@@ -289,10 +289,14 @@ rule_cells(const struct rollup *r, size_t i, char cell[R__N][CELL_MAX],
 		text[R_SEVERITY] = "";
 		text[R_TITLE] = "";
 		cell[R_SCOPES][0] = '\0';
-		snprintf(cell[R_DEVICES], CELL_MAX, hidden(&r->total) ? "" :
-		    "%lld", (long long)r->total.devices);
-		snprintf(cell[R_FAILING], CELL_MAX, hidden(&r->total) ? "" :
-		    "%lld", (long long)r->failing_any);
+		/* Withheld: empty cells (family_withheld says why). */
+		cell[R_DEVICES][0] = cell[R_FAILING][0] = '\0';
+		if (!hidden(&r->total)) {
+			snprintf(cell[R_DEVICES], CELL_MAX, "%lld",
+			    (long long)r->total.devices);
+			snprintf(cell[R_FAILING], CELL_MAX, "%lld",
+			    (long long)r->failing_any);
+		}
 	}
 	text[R_SCOPES] = cell[R_SCOPES];
 	text[R_DEVICES] = cell[R_DEVICES];
