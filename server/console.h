@@ -30,7 +30,7 @@ struct trust;
 #define CONSOLE_PAGE_ROWS	100	/* devices per page */
 #define CONSOLE_PAGES_MAX	100000
 #define CONSOLE_HISTORY_MAX	200	/* status changes on a device page */
-#define CONSOLE_TREND_POINTS	13	/* weekly, over the last 90 days */
+#define CONSOLE_TREND_POINTS	14	/* 13 weeks back (91 days), and now */
 #define CONSOLE_CACHE_TTL	15	/* s a present roll-up is reused */
 
 /* The console's rows of route.c's table (path, method, metric, admin, fn). */

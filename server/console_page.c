@@ -195,7 +195,7 @@ trend_point(struct console_ctx *c, time_t t, double *pct,
 	for (i = 0; i < TREND_SLOTS; i++) {
 		if (trend[i].dir != NULL && trend[i].t == t &&
 		    strcmp(trend[i].dir, c->data_dir) == 0 &&
-		    (t < c->now - 2 * DAY ||
+		    (t < c->now - WEEK ||
 		    c->now - trend[i].at < CONSOLE_CACHE_TTL)) {
 			*pct = trend[i].pct;
 			pthread_mutex_unlock(&trend_mu);
@@ -572,10 +572,10 @@ console_page_overview(struct html *h, struct console_ctx *c,
 	/* The trend: weekly points over the last 90 days, at midnight UTC. */
 	ref = c->as_of != 0 ? c->as_of : c->now;
 	day = ref - ref % DAY;
+	/* Past points a week old or more: history that no longer changes,
+	 * cached for good; only the present is computed again. */
 	for (i = 0; i + 1 < CONSOLE_TREND_POINTS; i++) {
-		pts[i].t = day - (time_t)(CONSOLE_TREND_POINTS - 2 - i) * WEEK;
-		if (pts[i].t >= ref)
-			pts[i].t = ref - 1;
+		pts[i].t = day - (time_t)(CONSOLE_TREND_POINTS - 1 - i) * WEEK;
 		if ((rc = trend_point(c, pts[i].t, &pts[i].pct, e)) != 0)
 			goto out;
 	}
@@ -927,7 +927,7 @@ console_page_devices(struct html *h, struct console_ctx *c,
 	struct store_cursor *cur = NULL;
 	struct store_devq sq;
 	struct store_row row;
-	int64_t interval[ROLLUP_NSCOPES], skip, shown = 0;
+	int64_t interval[ROLLUP_NSCOPES], shown = 0;
 	char ts[TIMEFMT_LEN];
 	int rc, sc, more = 0, st;
 
@@ -939,7 +939,9 @@ console_page_devices(struct html *h, struct console_ctx *c,
 	for (sc = 0; sc < ROLLUP_NSCOPES; sc++)
 		sq.stale_before[sc] = (int64_t)c->now - ROLLUP_STALE_FACTOR *
 		    interval[sc];
-	if ((rc = store_devices_scan(c->db->rd, &sq, &cur, e)) != 0)
+	/* One row past the page says whether there is a next one. */
+	if ((rc = store_devices_page(c->db->rd, &sq, (int64_t)p->page *
+	    CONSOLE_PAGE_ROWS, CONSOLE_PAGE_ROWS + 1, &cur, e)) != 0)
 		goto out;
 	page_begin(h, c, "Personnel devices", "/console/devices");
 	as_of_line(h, c->now, 0);
@@ -965,12 +967,7 @@ console_page_devices(struct html *h, struct console_ctx *c,
 	    "<th scope=\"col\">Model</th><th scope=\"col\">Last report</th>"
 	    "<th scope=\"col\">Status</th><th scope=\"col\">Failing</th>"
 	    "</tr></thead><tbody>");
-	skip = (int64_t)p->page * CONSOLE_PAGE_ROWS;
 	while ((rc = store_cursor_next(cur, &row, e)) > 0) {
-		if (skip > 0) {
-			skip--;
-			continue;
-		}
 		if (shown == CONSOLE_PAGE_ROWS) {
 			more = 1;
 			break;

@@ -517,4 +517,13 @@ typedef int (*store_history_fn)(void *arg, const struct store_history_row *row);
 int	store_device_history(struct store_read *rd, const char *id,
 	    size_t max, store_history_fn fn, void *arg, struct muster_err *e);
 
+/*
+ * store_devices_scan, one page of it: at most limit rows after the
+ * first offset, so that a page of a million-device list costs one
+ * bounded sort, not the whole list.  Errors as store_read_begin.
+ */
+int	store_devices_page(struct store_read *rd, const struct store_devq *q,
+	    int64_t offset, int64_t limit, struct store_cursor **cur,
+	    struct muster_err *e);
+
 #endif

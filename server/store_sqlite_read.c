@@ -619,3 +619,32 @@ store_device_history(struct store_read *rd, const char *id, size_t max,
 	sqlite3_finalize(s);
 	return rc;
 }
+
+int
+store_devices_page(struct store_read *rd, const struct store_devq *q,
+    int64_t offset, int64_t limit, struct store_cursor **cur,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s;
+	char sql[2048];
+	size_t n;
+	int rc;
+
+	snprintf(sql, sizeof sql, dev_sql, rd->version >= 3 ? "d.last_stale" :
+	    "0", q->unit != NULL ? DEV_UNIT_SQL : "",
+	    q->state >= 0 ? DEV_STATUS_SQL : "");
+	n = strlen(sql);
+	snprintf(sql + n, sizeof sql - n, " LIMIT ?6 OFFSET ?7");
+	if ((rc = cursor_new(rd, sql, CUR_DEVICES, "devices", cur, e)) != 0)
+		return rc;
+	if ((s = (*cur)->s) == NULL)
+		return 0;
+	bind_when(s, q->stale_before, NULL);
+	if (q->unit != NULL)
+		sqlite3_bind_text(s, 4, q->unit, -1, SQLITE_STATIC);
+	if (q->state >= 0 && sqlite3_bind_parameter_index(s, "?5") > 0)
+		sqlite3_bind_int(s, 5, q->state);
+	sqlite3_bind_int64(s, 6, limit);
+	sqlite3_bind_int64(s, 7, offset);
+	return 0;
+}
