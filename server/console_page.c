@@ -177,33 +177,40 @@ pct_of(int64_t part, int64_t whole)
 	return whole > 0 ? 100.0 * (double)part / (double)whole : -1;
 }
 
+/* The cached share at t for dir: 1 and *pct, or 0 when not known yet. */
+static int
+trend_lookup(const char *dir, time_t t, time_t now, double *pct)
+{
+	size_t i;
+	int found = 0;
+
+	pthread_mutex_lock(&trend_mu);
+	for (i = 0; i < TREND_SLOTS && !found; i++)
+		if (trend[i].dir != NULL && trend[i].t == t &&
+		    strcmp(trend[i].dir, dir) == 0 && (t < now - WEEK ||
+		    now - trend[i].at < CONSOLE_CACHE_TTL)) {
+			*pct = trend[i].pct;
+			found = 1;
+		}
+	pthread_mutex_unlock(&trend_mu);
+	return found;
+}
+
 /*
- * The share compliant at t (past), from a roll-up by scope as of t;
- * -1 where the store has no past there.  A point more than two days old
+ * The share compliant at t (past), from a roll-up by scope as of t, into
+ * the cache; -1 where the store has no past there.  A point a week old
  * is history that no longer changes (docs/rollup.md): kept for good.
  */
 static int
-trend_point(struct console_ctx *c, time_t t, double *pct,
-    struct muster_err *e)
+trend_compute(struct rollup_db *db, const char *dir, time_t t, time_t now,
+    double *pct, struct muster_err *e)
 {
-	struct rollup_query q = { ROLLUP_BY_SCOPE, t, c->now };
+	struct rollup_query q = { ROLLUP_BY_SCOPE, t, now };
 	struct rollup *r = NULL;
 	size_t i, victim = 0;
 	int rc;
 
-	pthread_mutex_lock(&trend_mu);
-	for (i = 0; i < TREND_SLOTS; i++) {
-		if (trend[i].dir != NULL && trend[i].t == t &&
-		    strcmp(trend[i].dir, c->data_dir) == 0 &&
-		    (t < c->now - WEEK ||
-		    c->now - trend[i].at < CONSOLE_CACHE_TTL)) {
-			*pct = trend[i].pct;
-			pthread_mutex_unlock(&trend_mu);
-			return 0;
-		}
-	}
-	pthread_mutex_unlock(&trend_mu);
-	rc = rollup_compute(c->db, &q, &r, e);
+	rc = rollup_compute(db, &q, &r, e);
 	if (rc == MUSTER_EDATA)
 		*pct = -1;
 	else if (rc != 0)
@@ -221,10 +228,86 @@ trend_point(struct console_ctx *c, time_t t, double *pct,
 			victim = i;
 	}
 	free(trend[victim].dir);
-	trend[victim].dir = strdup(c->data_dir);
+	trend[victim].dir = strdup(dir);
 	trend[victim].t = t;
-	trend[victim].at = c->now;
+	trend[victim].at = now;
 	trend[victim].pct = *pct;
+	pthread_mutex_unlock(&trend_mu);
+	return 0;
+}
+
+/* The points a filler thread computes (one at a time per process). */
+struct trend_job {
+	char	*dir;
+	time_t	 now;
+	time_t	 t[CONSOLE_TREND_POINTS];
+	size_t	 n;
+};
+
+static int trend_filling;	/* under trend_mu */
+
+static void *
+trend_fill(void *arg)
+{
+	struct trend_job *j = arg;
+	struct rollup_db *db = NULL;
+	struct muster_err e;
+	double pct;
+	size_t i;
+
+	if (rollup_open(j->dir, &db, &e) == 0)
+		for (i = 0; i < j->n; i++)
+			if (!trend_lookup(j->dir, j->t[i], j->now, &pct) &&
+			    trend_compute(db, j->dir, j->t[i], j->now, &pct,
+			    &e) != 0)
+				break;
+	rollup_close(db);
+	pthread_mutex_lock(&trend_mu);
+	trend_filling = 0;
+	pthread_mutex_unlock(&trend_mu);
+	free(j->dir);
+	free(j);
+	return NULL;
+}
+
+/*
+ * Starts a thread that computes the n points t[] of dir's trend unless
+ * one is at work already, so that no page waits for a dozen roll-ups of
+ * the past at a million devices; 1 if one is at work now.
+ */
+static int
+trend_start(const char *dir, const time_t *t, size_t n, time_t now)
+{
+	struct trend_job *j;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int busy;
+
+	pthread_mutex_lock(&trend_mu);
+	busy = trend_filling;
+	trend_filling = 1;
+	pthread_mutex_unlock(&trend_mu);
+	if (busy)
+		return 1;
+	if ((j = calloc(1, sizeof *j)) == NULL ||
+	    (j->dir = strdup(dir)) == NULL)
+		goto fail;
+	memcpy(j->t, t, n * sizeof *t);
+	j->n = n;
+	j->now = now;
+	if (pthread_attr_init(&attr) != 0)
+		goto fail;
+	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	busy = pthread_create(&tid, &attr, trend_fill, j);
+	pthread_attr_destroy(&attr);
+	if (busy == 0)
+		return 1;
+fail:
+	if (j != NULL)
+		free(j->dir);
+	free(j);
+	pthread_mutex_lock(&trend_mu);
+	trend_filling = 0;
 	pthread_mutex_unlock(&trend_mu);
 	return 0;
 }
@@ -519,9 +602,10 @@ console_page_overview(struct html *h, struct console_ctx *c,
     struct muster_err *e)
 {
 	struct svg_point pts[CONSOLE_TREND_POINTS];
+	time_t want[CONSOLE_TREND_POINTS];
 	struct rollup *r = NULL;
 	time_t ref, day;
-	size_t g, i;
+	size_t g, i, missing = 0;
 	int rc, expired = 0;
 
 	if ((rc = console_rollup_get(c, ROLLUP_BY_SCOPE, &r, e)) != 0)
@@ -573,12 +657,24 @@ console_page_overview(struct html *h, struct console_ctx *c,
 	ref = c->as_of != 0 ? c->as_of : c->now;
 	day = ref - ref % DAY;
 	/* Past points a week old or more: history that no longer changes,
-	 * cached for good; only the present is computed again. */
+	 * cached for good; only the present is computed again.  A served
+	 * page takes what is cached and has the rest computed behind it. */
 	for (i = 0; i + 1 < CONSOLE_TREND_POINTS; i++) {
 		pts[i].t = day - (time_t)(CONSOLE_TREND_POINTS - 1 - i) * WEEK;
-		if ((rc = trend_point(c, pts[i].t, &pts[i].pct, e)) != 0)
-			goto out;
+		want[i] = pts[i].t;
+		if (trend_lookup(c->data_dir, pts[i].t, c->now, &pts[i].pct))
+			continue;
+		if (c->csrf == NULL) {
+			if ((rc = trend_compute(c->db, c->data_dir, pts[i].t,
+			    c->now, &pts[i].pct, e)) != 0)
+				goto out;
+			continue;
+		}
+		pts[i].pct = -1;
+		missing++;
 	}
+	if (missing > 0)
+		(void)trend_start(c->data_dir, want, i, c->now);
 	pts[i].t = r->as_of;
 	pts[i].pct = pct_of(r->total.n[ROLLUP_COMPLIANT], r->total.devices);
 	html_markup(h, "<section aria-labelledby=\"s-trend\"><h2 "
@@ -587,8 +683,12 @@ console_page_overview(struct html *h, struct console_ctx *c,
 	(void)svg_trend(h, "Share of counted devices compliant, weekly over "
 	    "the last 90 days", pts, CONSOLE_TREND_POINTS);
 	html_markup(h, "<figcaption>Weekly, from the stored history "
-	    "(`report --as-of`); gaps: no record yet.</figcaption></figure>"
-	    "</section>");
+	    "(as report --as-of answers); gaps: no record yet.");
+	if (missing > 0)
+		html_markupf(h, "  <strong id=\"trend-pending\">%zu past "
+		    "point%s still being read from history: reload in a "
+		    "moment.</strong>", missing, missing == 1 ? "" : "s");
+	html_markup(h, "</figcaption></figure></section>");
 	page_end(h);
 out:
 	console_rollup_put(r);

@@ -153,6 +153,18 @@ def check_overview(d):
                "%s vs %s" % (cells, g))
     svg = d.find_elements(By.CSS_SELECTOR, "svg.chart")
     ok(len(svg) == 1, "the trend is an inline SVG chart")
+    # Its past points are read from history behind the first page.
+    for _ in range(100):
+        if not d.find_elements(By.ID, "trend-pending"):
+            break
+        time.sleep(0.1)
+        d.get(URL + "/console/")
+    ok(not d.find_elements(By.ID, "trend-pending"),
+       "the trend's past points are all in after a reload")
+    desc = d.execute_script(
+        "return document.querySelector('svg.chart desc').textContent")
+    ok(desc.count(":") == 14, "the trend has 14 points (13 weeks and now)",
+       desc)
 
 
 def check_units(d):
