@@ -28,6 +28,7 @@ struct trust;
 #define CONSOLE_COOKIE		"muster_console"
 #define CONSOLE_FORM_VALUE_MAX	512	/* bytes of one decoded value */
 #define CONSOLE_PAGE_ROWS	100	/* devices per page */
+#define CONSOLE_UNIT_ROWS	100	/* units of one level per page */
 #define CONSOLE_PAGES_MAX	100000
 #define CONSOLE_HISTORY_MAX	200	/* status changes on a device page */
 #define CONSOLE_TREND_POINTS	14	/* 13 weeks back (91 days), and now */

@@ -428,6 +428,19 @@ downloads(struct html *h, const struct console_ctx *c, const char *query)
 	html_markup(h, "</p>");
 }
 
+/* "&amp;as_of=T" for a link that keeps the page's past date, if any. */
+static void
+as_of_arg(struct html *h, const struct console_ctx *c)
+{
+	char ts[TIMEFMT_LEN];
+
+	if (c->as_of == 0)
+		return;
+	timefmt_format(c->as_of, ts);
+	html_markup(h, "&amp;as_of=");
+	html_query(h, ts);
+}
+
 static void
 page_end(struct html *h)
 {
@@ -710,7 +723,7 @@ console_page_units(struct html *h, struct console_ctx *c,
 	struct htab t;
 	struct unit_node *nodes = NULL, *nn;
 	struct rollup_counts self, sum;
-	size_t g, idx, cap = 0, plen, i;
+	size_t g, idx, cap = 0, plen, i, first;
 	const char *top = p->unit, *rel, *sl;
 	char name[TOKEN_FIELD_MAX], path[2 * TOKEN_FIELD_MAX];
 	int rc, added, has_self = 0;
@@ -760,7 +773,9 @@ console_page_units(struct html *h, struct console_ctx *c,
 	as_of_line(h, r->as_of, r->past);
 	/* Where we are: every level a link up. */
 	html_markup(h, "<nav class=\"crumbs\" aria-label=\"Unit path\"><ol>"
-	    "<li><a href=\"/console/units\">All units</a></li>");
+	    "<li><a href=\"/console/units?u=");
+	as_of_arg(h, c);
+	html_markup(h, "\">All units</a></li>");
 	for (i = 0; top != NULL && i <= plen; i++) {
 		if (top[i] != '/' && top[i] != '\0')
 			continue;
@@ -768,6 +783,7 @@ console_page_units(struct html *h, struct console_ctx *c,
 		sl = strrchr(path, '/');
 		html_markup(h, "<li><a href=\"/console/units?u=");
 		html_query(h, path);
+		as_of_arg(h, c);
 		html_markup(h, "\"");
 		if (top[i] == '\0')
 			html_markup(h, " aria-current=\"page\"");
@@ -788,7 +804,9 @@ console_page_units(struct html *h, struct console_ctx *c,
 		counts_tds(h, &self);
 		html_markup(h, "</tr>");
 	}
-	for (idx = 0; idx < t.n; idx++) {
+	first = (size_t)p->page * CONSOLE_UNIT_ROWS;
+	for (idx = first; idx < t.n && idx < first + CONSOLE_UNIT_ROWS;
+	    idx++) {
 		snprintf(path, sizeof path, "%s%s%s", top != NULL ? top : "",
 		    top != NULL ? "/" : "", t.keys[idx]);
 		html_markup(h, "<tr><th scope=\"row\">");
@@ -796,6 +814,7 @@ console_page_units(struct html *h, struct console_ctx *c,
 			html_markup(h, "<a class=\"drill\" href=\"/console/"
 			    "units?u=");
 			html_query(h, path);
+			as_of_arg(h, c);
 			html_markup(h, "\">");
 			html_text(h, t.keys[idx]);
 			html_markup(h, "</a>");
@@ -815,6 +834,27 @@ console_page_units(struct html *h, struct console_ctx *c,
 	counts_tds(h, top != NULL ? &sum : &r->total);
 	html_markup(h, "</tr></tfoot></table>");
 	withheld_note(h, (top != NULL ? sum : r->total).family_withheld);
+	/* A level with many units: a page of them at a time. */
+	if (t.n > CONSOLE_UNIT_ROWS) {
+		html_markupf(h, "<p>Units %zu to %zu of %zu.</p><nav "
+		    "class=\"pages noprint\" aria-label=\"Pages\">",
+		    first < t.n ? first + 1 : t.n, idx, t.n);
+		if (p->page > 0) {
+			html_markupf(h, "<a rel=\"prev\" href=\"/console/"
+			    "units?page=%ld&amp;u=", p->page - 1);
+			html_query(h, top);
+			as_of_arg(h, c);
+			html_markup(h, "\">Previous</a> ");
+		}
+		if (idx < t.n) {
+			html_markupf(h, "<a rel=\"next\" href=\"/console/"
+			    "units?page=%ld&amp;u=", p->page + 1);
+			html_query(h, top);
+			as_of_arg(h, c);
+			html_markup(h, "\">Next</a>");
+		}
+		html_markup(h, "</nav>");
+	}
 	downloads(h, c, "by=unit");
 	page_end(h);
 out:

@@ -158,6 +158,20 @@ t_grep "report html: the devices counted ($total)" \
 t_exit 64 "report --format pdf" R --format pdf
 t_err_line "--format pdf: one line" 'table, csv, json or html'
 
+# Rosters: units with spaces, UTF-8 and levels; a cell that would start
+# a formula in tokens.csv is text.
+printf 'person,unit,scope\r\nR1,%s,personnel\r\nR2,"%s, B",personnel\r\nR3,-IAF/@X,personnel\r\nR4,IAF//X,personnel\r\n' \
+    "$SQ17" "$SQ18" >roster.csv
+t_exit 65 "roster with one bad unit (an empty level)" "$ENROLL" roster \
+    --org org roster.csv --out rost
+t_grep "the bad row is named by line" '^muster-enroll: roster.csv:5: unit "IAF//X"' "$T/err"
+t_check "tokens.csv: the unit with spaces, as it is" \
+    grep -q "^R1,$SQ17,personnel," rost/tokens.csv
+t_check "tokens.csv: the UTF-8 unit with a comma, quoted" \
+    grep -q "^R2,\"$SQ18, B\",personnel," rost/tokens.csv
+t_check "tokens.csv: a unit starting with - is text" \
+    grep -q "^R3,\"'-IAF/@X\",personnel," rost/tokens.csv
+
 # --- sign-in, sessions and headers, as an attacker would try them --------
 TOK=$(cat org/admin.token)
 hdr() { curl -sk --max-time 10 -o body.html -D hdr.txt "$@"; }
@@ -216,6 +230,16 @@ hdr -b "$C" "$U/console/device?id=../../etc/passwd"
 t_grep "a malformed device id: 404" '^HTTP/1.1 404' hdr.txt
 hdr -b "$C" "$U/console/units?as_of=2999-01-01T00:00:00Z"
 t_grep "as of the future: 400" '^HTTP/1.1 400' hdr.txt
+AS=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sleep 1
+hdr -b "$C" "$U/console/units?as_of=$AS"
+t_grep "units as of a past time: from history" '\(from history\)' body.html
+t_grep "... and the drill-down keeps the date" \
+    "href=\"/console/units\?u=IAF&amp;as_of=${AS//:/%3A}\"" body.html
+R --by unit --as-of "$AS" --format json >asof.json
+want=$(python3 -c 'import json; print(json.load(open("asof.json"))["total"]["devices"])')
+t_check "units as of then: the total of report --as-of ($want)" \
+    sh -c "sed 's/<tfoot>/\n/' body.html | tail -n 1 | grep -q '<td class=\"num\">$want</td>'"
 hdr -b "$C" "$U/console/devices?page=-1"
 t_grep "page -1: 400" '^HTTP/1.1 400' hdr.txt
 hdr -b "$C" --data "csrf=wrong" "$U/console/logout"
