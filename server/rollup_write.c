@@ -331,6 +331,8 @@ table_rules(FILE *fp, const struct rollup *r)
 	putc('\n', fp);
 	for (k = 0; k <= r->nrules; k++) {
 		rule_cells(r, k, cell, text);
+		if (k == r->nrules && hidden(&r->total))
+			text[R_DEVICES] = text[R_FAILING] = "<5";
 		if (k == r->nrules) {
 			text[R_RULE] = "TOTAL";
 			text[R_TITLE] = "(failing: devices failing one rule "
