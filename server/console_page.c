@@ -141,6 +141,87 @@ console_rollup_put(struct rollup *r)
 	rollup_free(r);		/* never cached */
 }
 
+/* --- present-only summaries: a count, the units of a model --------------- */
+
+#define MODEL_UNITS_MAX	50
+
+struct model_unit {
+	char	unit[TOKEN_FIELD_MAX];
+	int64_t	devices, noncompliant;
+};
+
+struct sum_slot {
+	char			*dir;
+	time_t			 at;
+	int64_t			 stale_policy;
+	struct model_unit	 mu[MODEL_UNITS_MAX];
+	size_t			 nmu;
+};
+
+static struct sum_slot sums[4];
+static pthread_mutex_t sums_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+mu_add(void *arg, const char *unit, int64_t devices, int64_t noncompliant)
+{
+	struct sum_slot *s = arg;
+
+	if (s->nmu == MODEL_UNITS_MAX)
+		return 0;
+	snprintf(s->mu[s->nmu].unit, sizeof s->mu[s->nmu].unit, "%s", unit);
+	s->mu[s->nmu].devices = devices;
+	s->mu[s->nmu].noncompliant = noncompliant;
+	s->nmu++;
+	return 0;
+}
+
+/*
+ * The present's summaries of c's store into *out (a copy): from the
+ * cache when fresh (CONSOLE_CACHE_TTL), else read (two bounded scans).
+ */
+static int
+sums_get(struct console_ctx *c, struct sum_slot *out, struct muster_err *e)
+{
+	size_t i, victim = 0;
+	int rc;
+
+	pthread_mutex_lock(&sums_mu);
+	for (i = 0; i < sizeof sums / sizeof sums[0]; i++) {
+		if (sums[i].dir != NULL && strcmp(sums[i].dir, c->data_dir) ==
+		    0 && c->now >= sums[i].at &&
+		    c->now - sums[i].at < CONSOLE_CACHE_TTL) {
+			*out = sums[i];
+			out->dir = NULL;
+			pthread_mutex_unlock(&sums_mu);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&sums_mu);
+	memset(out, 0, sizeof *out);
+	if ((rc = store_count_stale_policy(c->db->rd, &out->stale_policy,
+	    e)) != 0)
+		return rc;
+	/* The Redmi 1S reports itself as "HM 1S" or "HM 1SW". */
+	if ((rc = store_model_units(c->db->rd, "HM 1S", MODEL_UNITS_MAX,
+	    mu_add, out, e)) != 0)
+		return rc;
+	out->at = c->now;
+	pthread_mutex_lock(&sums_mu);
+	for (i = 0; i < sizeof sums / sizeof sums[0]; i++) {
+		if (sums[i].dir == NULL) {
+			victim = i;
+			break;
+		}
+		if (sums[i].at < sums[victim].at)
+			victim = i;
+	}
+	free(sums[victim].dir);
+	sums[victim] = *out;
+	sums[victim].dir = strdup(c->data_dir);
+	pthread_mutex_unlock(&sums_mu);
+	return 0;
+}
+
 /* --- the trend cache: one point per (store, day) -------------------------- */
 
 struct trend_slot {
@@ -169,6 +250,12 @@ console_cache_free(void)
 		memset(&trend[i], 0, sizeof trend[i]);
 	}
 	pthread_mutex_unlock(&trend_mu);
+	pthread_mutex_lock(&sums_mu);
+	for (i = 0; i < sizeof sums / sizeof sums[0]; i++) {
+		free(sums[i].dir);
+		memset(&sums[i], 0, sizeof sums[i]);
+	}
+	pthread_mutex_unlock(&sums_mu);
 }
 
 static double
@@ -662,10 +749,24 @@ console_page_overview(struct html *h, struct console_ctx *c,
 	if ((rc = policy_rows(h, c, &expired, e)) != 0)
 		goto out;
 	html_markupf(h, "<p>Policy stale: <strong id=\"f-policy-stale\">%d"
-	    "</strong> profile%s or manifest%s past expiry; a device whose "
-	    "manifest expired keeps enforcing it and says so in its "
-	    "reports (see Devices).</p></section>", expired,
+	    "</strong> profile%s or manifest%s past expiry", expired,
 	    expired == 1 ? "" : "s", expired == 1 ? "" : "s");
+	if (c->as_of == 0) {
+		struct sum_slot sm;
+
+		if ((rc = sums_get(c, &sm, e)) != 0)
+			goto out;
+		html_markupf(h, "; <strong id=\"f-devices-policy-stale\">%lld"
+		    "</strong> personnel device%s whose newest report says "
+		    "its manifest expired (it keeps enforcing it)",
+		    (long long)sm.stale_policy, sm.stale_policy == 1 ? "" :
+		    "s");
+		if (c->csrf != NULL && sm.stale_policy > 0)
+			html_markup(h, " \xe2\x80\x94 listed as <em>stale: "
+			    "policy</em> under <a href=\"/console/devices\">"
+			    "Devices</a>");
+	}
+	html_markup(h, ".</p></section>");
 	/* The trend: weekly points over the last 90 days, at midnight UTC. */
 	ref = c->as_of != 0 ? c->as_of : c->now;
 	day = ref - ref % DAY;
@@ -991,12 +1092,11 @@ out:
 
 /* --- models ------------------------------------------------------------ */
 
-/* The Redmi 1S as it reports itself ("HM 1S", "HM 1SW", "Redmi 1S"). */
+/* The Redmi 1S as it reports itself ("HM 1S", "HM 1SW"; sums_get too). */
 static int
 is_redmi_1s(const char *model)
 {
-	return strcasestr(model, "HM 1S") != NULL ||
-	    strcasestr(model, "Redmi 1S") != NULL;
+	return strstr(model, "HM 1S") != NULL;
 }
 
 int
@@ -1022,6 +1122,40 @@ console_page_models(struct html *h, struct console_ctx *c,
 	    "non-compliant.</p>", (long long)redmi.devices,
 	    redmi.devices == 1 ? "" : "s",
 	    (long long)redmi.n[ROLLUP_NONCOMPLIANT]);
+	if (c->as_of == 0) {
+		struct sum_slot sm;
+		size_t k;
+
+		if ((rc = sums_get(c, &sm, e)) != 0)
+			goto out;
+		html_markup(h, "<table id=\"t-redmi-units\"><caption>Redmi 1S "
+		    "still in service, by unit (personnel; the units with the "
+		    "most first)</caption><thead><tr><th scope=\"col\">Unit"
+		    "</th><th scope=\"col\" class=\"num\">Redmi 1S</th><th "
+		    "scope=\"col\" class=\"num\">Reported non-compliant</th>"
+		    "</tr></thead><tbody>");
+		for (k = 0; k < sm.nmu; k++) {
+			html_markup(h, "<tr><th scope=\"row\">");
+			if (c->csrf != NULL) {
+				html_markup(h, "<a href=\"/console/devices?"
+				    "unit=");
+				html_query(h, sm.mu[k].unit);
+				html_markup(h, "\">");
+			}
+			html_text(h, sm.mu[k].unit);
+			if (c->csrf != NULL)
+				html_markup(h, "</a>");
+			html_markupf(h, "</th><td class=\"num\">%lld</td><td "
+			    "class=\"num\">%lld</td></tr>",
+			    (long long)sm.mu[k].devices,
+			    (long long)sm.mu[k].noncompliant);
+		}
+		html_markup(h, "</tbody></table>");
+		if (sm.nmu == MODEL_UNITS_MAX)
+			html_markupf(h, "<p class=\"note\">The %d units with "
+			    "the most; the device list has them all.</p>",
+			    MODEL_UNITS_MAX);
+	}
 	html_markup(h, "<table id=\"t-models\"><caption>Devices by model, as "
 	    "each device reported it at enrollment</caption>");
 	counts_head(h, "Model");

@@ -526,4 +526,23 @@ int	store_devices_page(struct store_read *rd, const struct store_devq *q,
 	    int64_t offset, int64_t limit, struct store_cursor **cur,
 	    struct muster_err *e);
 
+/*
+ * The personnel devices (not revoked) whose newest report said their
+ * policy (manifest) was stale, into *n.  Errors as store_read_begin.
+ */
+int	store_count_stale_policy(struct store_read *rd, int64_t *n,
+	    struct muster_err *e);
+
+/*
+ * Calls fn(arg, unit, devices, noncompliant) for the units holding
+ * personnel devices (not revoked) whose model contains part, most such
+ * devices first, at most max units; noncompliant counts those whose
+ * newest report said so (stale or not).  fn returns 0 to go on.  0, or
+ * fn's value, or errors as store_read_begin.
+ */
+typedef int (*store_model_unit_fn)(void *arg, const char *unit,
+    int64_t devices, int64_t noncompliant);
+int	store_model_units(struct store_read *rd, const char *part, size_t max,
+	    store_model_unit_fn fn, void *arg, struct muster_err *e);
+
 #endif

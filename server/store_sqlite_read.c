@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
+#include "muster/report.h"
 #include "store.h"
 
 #define READ_BUSY_MS		10000
@@ -647,4 +648,59 @@ store_devices_page(struct store_read *rd, const struct store_devq *q,
 	sqlite3_bind_int64(s, 6, limit);
 	sqlite3_bind_int64(s, 7, offset);
 	return 0;
+}
+
+/* --- console summaries ---------------------------------------------------- */
+
+static const char policy_stale_sql[] =
+"SELECT count(*) FROM devices WHERE scope = 'personnel' "
+"AND revoked IS NULL AND (last_stale & ?1) != 0";
+
+int
+store_count_stale_policy(struct store_read *rd, int64_t *n,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	*n = 0;
+	if (rd->db == NULL || rd->version < 3)
+		return 0;
+	if ((rc = db_prepare(rd->db, policy_stale_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_int(s, 1, REPORT_STALE_POLICY);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		rc = db_err(rd->db, "stale policy", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static const char model_units_sql[] =
+"SELECT unit, count(*), sum(last_status = 'noncompliant') FROM devices "
+"WHERE scope = 'personnel' AND revoked IS NULL AND instr(model, ?1) > 0 "
+"GROUP BY unit ORDER BY count(*) DESC, unit LIMIT ?2";
+
+int
+store_model_units(struct store_read *rd, const char *part, size_t max,
+    store_model_unit_fn fn, void *arg, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0, step;
+
+	if (rd->db == NULL)
+		return 0;
+	if ((rc = db_prepare(rd->db, model_units_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, part, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = fn(arg, col_text(s, 0), sqlite3_column_int64(s, 1),
+		    sqlite3_column_int64(s, 2))) != 0)
+			break;
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_err(rd->db, "model units", e);
+	sqlite3_finalize(s);
+	return rc;
 }

@@ -230,6 +230,12 @@ hdr -b "$C" "$U/console/device?id=../../etc/passwd"
 t_grep "a malformed device id: 404" '^HTTP/1.1 404' hdr.txt
 hdr -b "$C" "$U/console/units?as_of=2999-01-01T00:00:00Z"
 t_grep "as of the future: 400" '^HTTP/1.1 400' hdr.txt
+hdr -b "$C" "$U/console/models"
+t_check "models: the Redmi 1S by unit, its squadron with 1" \
+    grep -q "devices?unit=IAF%2F25%20Wing%2FNo.%2017%20Squadron\">IAF/25 Wing/No. 17 Squadron</a></th><td class=\"num\">1</td><td class=\"num\">1</td>" body.html
+hdr -b "$C" "$U/console/"
+t_grep "overview: devices reporting a stale policy, counted" \
+    'id="f-devices-policy-stale">0<' body.html
 AS=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 sleep 1
 hdr -b "$C" "$U/console/units?as_of=$AS"
