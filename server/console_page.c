@@ -1557,10 +1557,7 @@ out:
 void
 console_page_signin(struct html *h, const char *msg)
 {
-	struct console_ctx c;
-
-	memset(&c, 0, sizeof c);
-	c.csrf = "";		/* served: the CSP comes as a header */
+	/* Served only: the Content-Security-Policy comes as a header. */
 	html_markup(h, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width, initial-scale=1\">"
