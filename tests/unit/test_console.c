@@ -11,7 +11,13 @@
 
 #include <sodium.h>
 
+#include <jansson.h>
+
+#include "muster/profile.h"
+#include "muster/proto.h"
+#include "muster/report.h"
 #include "../../server/console.h"
+#include "../../server/reportcheck.h"
 #include "../../server/console_session.h"
 #include "../../server/html.h"
 #include "../../server/svg.h"
@@ -236,6 +242,49 @@ forms(void **state)
 	    sizeof v), -1);
 }
 
+/* The server's check of device strings: the model, a result's detail. */
+static void
+device_text(void **state)
+{
+	static const char *const bad[] = {
+		"Xiaomi HM\xe2\x80\xae" "1SW", "HM\xe2\x80\x8b" "1SW",
+		"HM\xc2\x85", "HM\x1b[31m", "\xef\xbb\xbfHM", "HM\xd8\x9c",
+		"HM\xff",
+	};
+	struct profile *p = NULL;
+	struct muster_err e;
+	char *text = NULL, buf[512];
+	size_t len, i;
+	json_t *o;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(reportcheck_text_ok(bad[i]));
+	assert_false(reportcheck_text_ok(NULL));
+	assert_true(reportcheck_text_ok("Xiaomi HM 1SW"));
+	assert_true(reportcheck_text_ok("=HYPERLINK(\"x\")<script>"));
+	/* A detail with a bidi override is refused by the report check. */
+	text = unit_slurp("profiles/iaf-personnel.cfg", &len);
+	assert_int_equal(profile_parse("p", text, len, &p, &e), 0);
+	snprintf(buf, sizeof buf, "{\"results\":[{\"rule\":\"%s\","
+	    "\"result\":\"fail\",\"detail\":\"Android 4.4.2 %s 4.4.4\"}]}",
+	    p->rules[p->nrules - 1].id, "\\u202e<");
+	assert_non_null(o = proto_json_parse(buf, strlen(buf),
+	    REPORT_JSON_DEPTH));
+	assert_string_equal(reportcheck_profile(p, SCOPE_PERSONNEL, o),
+	    "detail holds a control, bidi or invisible character");
+	json_decref(o);
+	snprintf(buf, sizeof buf, "{\"results\":[{\"rule\":\"%s\","
+	    "\"result\":\"fail\",\"detail\":\"Android 4.4.2 < 4.4.4\"}]}",
+	    p->rules[p->nrules - 1].id);
+	assert_non_null(o = proto_json_parse(buf, strlen(buf),
+	    REPORT_JSON_DEPTH));
+	assert_null(reportcheck_profile(p, SCOPE_PERSONNEL, o));
+	json_decref(o);
+	profile_free(p);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -245,6 +294,7 @@ main(void)
 		cmocka_unit_test(svg_charts),
 		cmocka_unit_test(sessions),
 		cmocka_unit_test(forms),
+		cmocka_unit_test(device_text),
 	};
 
 	if (sodium_init() < 0)
