@@ -42,7 +42,9 @@ static const char token_usage[] =
 "options:\n"
 "  --org DIR         organisation directory (default: $MUSTER_ORG, else .)\n"
 "  --scope SCOPE     personnel or family (required)\n"
-"  --unit UNIT       1-64 of A-Z a-z 0-9 . _ - @ / (required)\n"
+"  --unit UNIT       1-64 bytes: letters (UTF-8), digits, spaces and\n"
+"                    . _ - @ ( ) ' , & # + :, levels separated by /\n"
+"                    (\"IAF/25 Wing/No. 17 Squadron\"; required)\n"
 "  --person ID       1-64 of A-Z a-z 0-9 . _ - @ (required)\n"
 "  --expires WHEN    Nd, Nh or Nm (days, hours, minutes from now) or an\n"
 "                    RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ; between one\n"
@@ -172,9 +174,8 @@ tokcmd_token(int argc, char **argv)
 	if (profile_scope_parse(scope, &t.scope) != 0)
 		return cli_usage("token", "--scope \"%s\": want personnel or "
 		    "family", scope);
-	if (!token_field_ok(unit, 1))
-		return cli_usage("token", "--unit: want 1-64 of A-Z a-z 0-9 "
-		    ". _ - @ /");
+	if (!token_unit_ok(unit))
+		return cli_usage("token", "--unit: want " TOKEN_UNIT_RULE);
 	if (!token_field_ok(person, 0))
 		return cli_usage("token", "--person: want 1-64 of A-Z a-z 0-9 "
 		    ". _ - @");

@@ -18,6 +18,7 @@
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/timefmt.h"
+#include "muster/esc.h"
 #include "muster/token2.h"
 
 #define B64URL		sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -171,7 +172,7 @@ token2_bundle_format(const struct sigset *root, const char *token,
     const struct token *t, char **out, struct muster_err *e)
 {
 	struct buf b;
-	char exp[TIMEFMT_LEN];
+	char exp[TIMEFMT_LEN], unit[ESC_SIZE(TOKEN_FIELD_MAX)];
 	size_t cap, i, tlen;
 	int rc;
 
@@ -179,19 +180,21 @@ token2_bundle_format(const struct sigset *root, const char *token,
 	tlen = strlen(token);
 	if (t->root_version == 0 || tlen == 0 || tlen >= TOKEN_MAX ||
 	    strpbrk(token, "\"\\\n") != NULL || !token_field_ok(t->person, 0) ||
-	    !token_field_ok(t->unit, 1) ||
+	    !token_unit_ok(t->unit) ||
 	    (t->scope != SCOPE_PERSONNEL && t->scope != SCOPE_FAMILY))
 		return err_set(e, MUSTER_EUSAGE, "not a v2 token");
 	if (root->nsigs == 0 || root->len == 0)
 		return err_set(e, MUSTER_EUSAGE, "the root has no signature");
-	cap = 512 + sodium_base64_ENCODED_LEN(root->len, B64) + tlen;
+	cap = 512 + sizeof unit + sodium_base64_ENCODED_LEN(root->len, B64) + tlen;
 	for (i = 0; i < root->nsigs; i++)
 		cap += 2 * root->textlens[i] + 16;
 	buf_init(&b, cap - 1);
 	timefmt_format(t->expires, exp);
+	/* A bundle is ASCII: a unit's UTF-8 letters as \xHH in its comment. */
+	esc_str(t->unit, TOKEN_FIELD_MAX, 0, unit);
 	buf_printf(&b, "# Muster enrollment bundle for %s (%s), %s.\n"
 	    "# A bearer credential until used or %s: keep it private.\n"
-	    "root = \"", t->person, t->unit, profile_scope_name(t->scope), exp);
+	    "root = \"", t->person, unit, profile_scope_name(t->scope), exp);
 	buf_base64(&b, root->bytes, root->len);
 	buf_printf(&b, "\";\nroot_signatures = (\n");
 	for (i = 0; i < root->nsigs; i++) {

@@ -9,24 +9,27 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "console.h"
 #include "rollup.h"
 #include "srv.h"
 #include "store.h"
 
 static const char report_usage[] =
 "usage: muster-server report [--config FILE] [--by unit|rule|model|scope]\n"
-"                            [--format table|csv|json] [--as-of TIME]\n"
+"                            [--format table|csv|json|html] [--as-of TIME]\n"
 "\n"
 "Prints the compliance roll-up of the store named by the configuration:\n"
 "per group, the devices that are compliant, noncompliant, stale (no report\n"
 "within twice the profile's report_interval) and never reported; by rule,\n"
 "the devices failing each rule.  Family devices are counted only where\n"
-"their unit holds at least 5 of them; smaller groups show <5.\n"
+"their unit holds at least 5 of them; smaller groups show <5 (CSV: an\n"
+"empty cell, with family_withheld yes).\n"
 "\n"
 "options:\n"
 "  --config FILE  the server's configuration (default " CONFIG_DEFAULT_PATH ")\n"
 "  --by KEY       unit (default), rule, model or scope\n"
-"  --format FMT   table (default), csv (RFC 4180) or json (docs/rollup.md)\n"
+"  --format FMT   table (default), csv (RFC 4180) or json (docs/rollup.md);\n"
+"                 html: the console's overview as one self-contained file\n"
 "  --as-of TIME   the state at TIME (YYYY-MM-DDTHH:MM:SSZ), from history;\n"
 "                 not before the store's first record, not in the future\n"
 "  --help         this text\n"
@@ -47,7 +50,7 @@ static const char devices_usage[] =
 "options:\n"
 "  --config FILE    the server's configuration (default "
     CONFIG_DEFAULT_PATH ")\n"
-"  --unit UNIT      only this unit\n"
+"  --unit UNIT      only this unit and the units below it (UNIT/...)\n"
 "  --status STATE   only devices in this state\n"
 "  --format FMT     table (default), csv (RFC 4180) or json\n"
 "  --help           this text\n"
@@ -110,7 +113,7 @@ cli_report(int argc, char **argv)
 	struct rollup_db *db = NULL;
 	struct rollup *r = NULL;
 	struct muster_err e;
-	int ch, rc;
+	int ch, rc, html = 0;
 
 	opterr = 0;
 	optind = 0;
@@ -125,9 +128,10 @@ cli_report(int argc, char **argv)
 				    "rule, model or scope, not", optarg);
 			break;
 		case 'f':
-			if (rollup_format_parse(optarg, &fmt) != 0)
+			html = strcmp(optarg, "html") == 0;
+			if (!html && rollup_format_parse(optarg, &fmt) != 0)
 				return usage_err("report", "--format must be "
-				    "table, csv or json, not", optarg);
+				    "table, csv, json or html, not", optarg);
 			break;
 		case 'a':
 			if (timefmt_parse(optarg, &q.as_of) != 0)
@@ -150,7 +154,9 @@ cli_report(int argc, char **argv)
 		    argv[optind]);
 	if ((rc = open_store(path, &db)) != 0)
 		return rc;
-	if ((rc = rollup_compute(db, &q, &r, &e)) == 0)
+	if (html)
+		rc = console_report_html(db, &q, stdout, &e);
+	else if ((rc = rollup_compute(db, &q, &r, &e)) == 0)
 		rc = rollup_write(r, fmt, stdout, &e);
 	if (rc != 0)
 		cli_error("report", "%s", e.msg);

@@ -118,6 +118,23 @@ http_log_answer(struct MHD_Connection *c, enum metrics_route metric,
 	    front_conn_elapsed_ms(fc), dev != NULL ? dev : "-");
 }
 
+/* Adds the "Name: value\n" lines of x (route_reply's xheaders). */
+static void
+http_xheaders(struct MHD_Response *resp, char *x)
+{
+	char *line, *colon, *nl;
+
+	for (line = x; line != NULL && *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL ||
+		    (colon = strstr(line, ": ")) == NULL || colon > nl)
+			return;
+		*colon = *nl = '\0';
+		MHD_add_response_header(resp, line, colon + 2);
+		*colon = ':';
+		*nl = '\n';
+	}
+}
+
 /* Sends out (taking what it owns) and counts it under route. */
 static enum MHD_Result
 http_send(struct srv *s, struct MHD_Connection *c, enum metrics_route metric,
@@ -148,6 +165,7 @@ http_send(struct srv *s, struct MHD_Connection *c, enum metrics_route metric,
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (out->hname != NULL)
 		MHD_add_response_header(resp, out->hname, out->hvalue);
+	http_xheaders(resp, out->xheaders);
 	if (__atomic_load_n(&s->stopping, __ATOMIC_RELAXED))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
@@ -183,6 +201,20 @@ http_is_json(struct MHD_Connection *c)
 	return ct != NULL && strncasecmp(ct, HTTP_JSON, n) == 0 &&
 	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
+
+/* 1 if the Content-Type is an HTML form's (a console POST). */
+static int
+http_is_form(struct MHD_Connection *c)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = sizeof form - 1;
+
+	return ct != NULL && strncasecmp(ct, form, n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
 
 /* Counts the Content-Length headers (MHD_KeyValueIterator). */
 static enum MHD_Result
@@ -257,7 +289,8 @@ http_serves(struct srv *s, enum front_kind kind, const struct route *rt)
 {
 	if (rt->metric == MR_HEALTHZ)
 		return 1;
-	if (rt->admin)
+	/* The console is an admin page: the admin listener's. */
+	if (rt->admin || rt->metric == MR_CONSOLE)
 		return kind == FRONT_ADMIN || !srv_config(s)->admin_separate;
 	return kind == FRONT_DEVICE;
 }
@@ -289,9 +322,10 @@ http_first(struct srv *s, enum front_kind kind, struct MHD_Connection *c,
 		*con_cls = &http_get_marker;
 		return MHD_YES;
 	}
-	if (!http_is_json(c))
+	if (route_takes_form(rt) ? !http_is_form(c) : !http_is_json(c))
 		return http_fail(s, c, rt->metric, method, url,
-		    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+		    MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, route_takes_form(rt) ?
+		    "content type must be application/x-www-form-urlencoded" :
 		    "content type must be application/json");
 	cl = http_content_length(c);
 	if (cl == -2)

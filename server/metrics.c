@@ -35,6 +35,7 @@ static const char *const route_names[MR__N] = {
 	[MR_ADMIN_ROOT] = "admin_root",
 	[MR_ADMIN_MANIFEST] = "admin_manifest",
 	[MR_CONSENT] = "consent",
+	[MR_CONSOLE] = "console",
 	[MR_OTHER] = "other",
 };
 

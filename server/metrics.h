@@ -37,6 +37,7 @@ enum metrics_route {
 	MR_ADMIN_ROOT,
 	MR_ADMIN_MANIFEST,
 	MR_CONSENT,
+	MR_CONSOLE,		/* /console/... (console.h) */
 	MR_OTHER,		/* no such route */
 	MR__N
 };

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "muster/esc.h"
 #include "muster/ident.h"
 #include "muster/log.h"
 #include "muster/profile.h"
@@ -219,6 +220,8 @@ check_detail(const struct rule *r, const char *d)
 {
 	if (strlen(d) > IDENT_DETAIL_MAX)
 		return "detail longer than a result needs";
+	if (!reportcheck_text_ok(d))
+		return "detail holds a control, bidi or invisible character";
 	if (has_digit_run(d) || has_mac(d))
 		return "detail carries what looks like an identifier";
 	if (r->kind == RULE_SETTING)
@@ -473,4 +476,10 @@ reportcheck_window(struct srv *s, enum profile_scope scope)
 	if (current_interval(s, scope, &interval, &e) != 0 || interval <= 0)
 		interval = PROFILE_DEFAULT_REPORT_INTERVAL;
 	return ROLLUP_STALE_FACTOR * interval;
+}
+
+int
+reportcheck_text_ok(const char *s)
+{
+	return s != NULL && esc_text_strict_ok(s, strlen(s));
 }

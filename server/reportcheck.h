@@ -88,6 +88,14 @@ int	reportcheck_report(const struct route_request *rq,
 	    const struct store_device *d, struct json_t *o,
 	    const struct report_fields *f, struct route_reply *out);
 
+/*
+ * 1 if s, a string a device sent (its model, a result's detail), may be
+ * stored and shown: UTF-8 with no control character (C0, DEL, C1), no
+ * bidirectional formatting and no zero-width character (esc_text_strict_ok);
+ * 0 otherwise, and for NULL.  Two models that look alike are then alike.
+ */
+int	reportcheck_text_ok(const char *s);
+
 /* Frees the cache (at server exit; tests).  Not thread-safe. */
 void	reportcheck_cache_free(void);
 

@@ -41,11 +41,11 @@ rollup_write_cell(FILE *fp, const char *s, int width, int right)
 		putc(' ', fp);
 }
 
-/* As the roll-up always has: formulas left as they are (docs/rollup.md). */
+/* A cell that could start a formula is written as text (docs/rollup.md). */
 void
 rollup_write_csv(FILE *fp, const char *s)
 {
-	csvout_cell(fp, s, 0);
+	csvout_cell(fp, s, CSVOUT_NO_FORMULA);
 }
 
 /* The store holds UTF-8: jansson checked it on arrival. */
@@ -200,6 +200,7 @@ count_cells(const struct rollup_counts *c, int table,
 
 		snprintf(cell[i], CELL_MAX, "%lld", (long long)v);
 	}
+	/* CSV: a withheld count is an empty cell; family_withheld says why. */
 	if (c->family_withheld && c->family == 0)
 		snprintf(cell[C_FAMILY], CELL_MAX, "%s", table ? "<5" : "");
 	else

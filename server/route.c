@@ -38,6 +38,7 @@
 #include "metrics_fleet.h"
 #include "ratelimit.h"
 #include "receipt.h"
+#include "console.h"
 #include "reportcheck.h"
 #include "rollup.h"
 #include "route.h"
@@ -94,6 +95,7 @@ static const struct route routes[] = {
 	    route_healthz },
 	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS,
 	    ADMINS_ROLE_METRICS, route_metrics },
+	CONSOLE_ROUTES
 };
 
 const struct route *
@@ -112,6 +114,8 @@ route_reply_clear(struct route_reply *out)
 {
 	free(out->body);
 	out->body = NULL;
+	free(out->xheaders);
+	out->xheaders = NULL;
 }
 
 void
@@ -733,7 +737,7 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	}
 	model = proto_json_str(o, "model", NULL);
 	if (model != NULL && (t.scope != SCOPE_PERSONNEL ||
-	    strlen(model) >= sizeof d.model || !proto_text_ok(model))) {
+	    strlen(model) >= sizeof d.model || !reportcheck_text_ok(model))) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, t.scope ==
 		    SCOPE_PERSONNEL ? "malformed model" :
 		    "family devices send no model");
@@ -2149,4 +2153,112 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 	}
 	out->status = MHD_HTTP_OK;
 	out->ctype = TEXT_METRICS;
+}
+
+int
+route_takes_form(const struct route *rt)
+{
+	return rt->fn == console_route;
+}
+
+/* What identifies administrator a's current credential (a session's). */
+static void
+admin_cred(const struct store_admin *a, unsigned char cred[ROUTE_CRED_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, ROUTE_CRED_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)a->name,
+	    strlen(a->name) + 1);
+	crypto_generichash_update(&st, a->hash, sizeof a->hash);
+	crypto_generichash_final(&st, cred, ROUTE_CRED_BYTES);
+}
+
+/* The administrators, read now (NULL and 0 on an error, logged). */
+static struct store_admin *
+admin_list(struct srv *s, size_t *n)
+{
+	struct store_admin *list = NULL;
+	struct store_adm *sa;
+	struct muster_err e;
+	int rc;
+
+	*n = 0;
+	sa = audit_lock(s->audit);
+	rc = store_admin_list(sa, &list, n, &e);
+	audit_unlock(s->audit);
+	if (rc != 0) {
+		log_error("administrators: %s", e.msg);
+		*n = 0;
+		return NULL;
+	}
+	return list;
+}
+
+static void
+admin_list_free(struct store_admin *list, size_t n)
+{
+	if (list != NULL)
+		sodium_memzero(list, n * sizeof *list);
+	free(list);
+}
+
+int
+route_admin_credential_ok(const struct route_request *rq, const char *secret,
+    unsigned char cred[ROUTE_CRED_BYTES])
+{
+	struct store_admin *list;
+	struct admins_who who;
+	char *bearer = NULL;
+	size_t n, i, len = strlen(secret);
+	int ok = 0;
+
+	memset(cred, 0, ROUTE_CRED_BYTES);
+	list = admin_list(rq->srv, &n);
+	if (len <= ADMINS_CREDENTIAL_MAX &&
+	    (bearer = sodium_malloc(len + 8)) != NULL) {
+		memcpy(bearer, "Bearer ", 7);
+		memcpy(bearer + 7, secret, len + 1);
+		ok = admins_match(list, n, bearer, &who);
+		sodium_free(bearer);
+	}
+	if (!ok) {
+		route_audit(rq->srv, rq->conn, AUDIT_ACTOR_NONE,
+		    "console sign-in", rq->path, "refused 401");
+		goto out;
+	}
+	if ((who.roles & ADMINS_ROLE_READ) == 0) {
+		route_audit(rq->srv, rq->conn, who.name, "console sign-in",
+		    rq->path, "refused 403 (needs read)");
+		ok = 0;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].name, who.name) == 0)
+			admin_cred(&list[i], cred);
+	route_audit(rq->srv, rq->conn, who.name, "console sign-in", rq->path,
+	    "ok");
+out:
+	admin_list_free(list, n);
+	return ok;
+}
+
+int
+route_admin_cred_live(struct srv *s, const unsigned char cred[ROUTE_CRED_BYTES])
+{
+	struct store_admin *list;
+	unsigned char c[ROUTE_CRED_BYTES];
+	size_t n, i;
+	int live = 0;
+
+	list = admin_list(s, &n);
+	for (i = 0; i < n; i++) {
+		admin_cred(&list[i], c);
+		if (sodium_memcmp(c, cred, sizeof c) == 0 &&
+		    (list[i].roles & ADMINS_ROLE_READ) != 0)
+			live = 1;
+	}
+	sodium_memzero(c, sizeof c);
+	admin_list_free(list, n);
+	return live;
 }

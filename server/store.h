@@ -306,7 +306,7 @@ enum store_scan {
 
 /* The filters of the device list: personnel devices, never revoked. */
 struct store_devq {
-	const char	*unit;			/* exact unit, or NULL */
+	const char	*unit;			/* a unit and those below, or NULL */
 	int		 state;			/* enum store_state, or -1 */
 	int64_t		 stale_before[2];	/* as in struct store_when */
 };
@@ -720,5 +720,74 @@ int	store_device_reregister(struct store *st, const struct store_device *d,
  * MUSTER_ETEMP / MUSTER_EIO with e saying why.
  */
 int	store_ping(struct store *st, struct muster_err *e);
+
+/* --- one device's history, for the console (store_sqlite_read.c) ------ */
+
+/* A personnel or family device as the console may show it. */
+struct store_device_info {
+	enum profile_scope	scope;
+	char			unit[TOKEN_FIELD_MAX];
+	char			person[TOKEN_FIELD_MAX];
+	char			model[STORE_MODEL_MAX];
+	time_t			enrolled;
+	int			revoked;
+};
+
+/*
+ * Device id into *d: 0, MUSTER_ENOINPUT when unknown (or no store yet),
+ * errors as store_read_begin.
+ */
+int	store_read_device(struct store_read *rd, const char *id,
+	    struct store_device_info *d, struct muster_err *e);
+
+/* A change of a device's status and the stored report that made it. */
+struct store_history_row {
+	time_t			 time;		/* the report's own time */
+	int64_t			 seq;
+	time_t			 received;
+	int			 compliant;
+	int			 has_report;	/* the report is still stored */
+	const unsigned char	*hash;		/* STORE_HASH_LEN, or NULL */
+	const char		*body;		/* its exact signed bytes */
+	size_t			 len;
+};
+
+/*
+ * Calls fn(arg, row) for each status change of device id, newest
+ * first, at most max of them; row's pointers are valid during the call.
+ * fn returns 0 to go on, else the scan stops and returns that.  0 when
+ * done, errors as store_read_begin.
+ */
+typedef int (*store_history_fn)(void *arg, const struct store_history_row *row);
+int	store_device_history(struct store_read *rd, const char *id,
+	    size_t max, store_history_fn fn, void *arg, struct muster_err *e);
+
+/*
+ * store_devices_scan, one page of it: at most limit rows after the
+ * first offset, so that a page of a million-device list costs one
+ * bounded sort, not the whole list.  Errors as store_read_begin.
+ */
+int	store_devices_page(struct store_read *rd, const struct store_devq *q,
+	    int64_t offset, int64_t limit, struct store_cursor **cur,
+	    struct muster_err *e);
+
+/*
+ * The personnel devices (not revoked) whose newest report said their
+ * policy (manifest) was stale, into *n.  Errors as store_read_begin.
+ */
+int	store_count_stale_policy(struct store_read *rd, int64_t *n,
+	    struct muster_err *e);
+
+/*
+ * Calls fn(arg, unit, devices, noncompliant) for the units holding
+ * personnel devices (not revoked) whose model contains part, most such
+ * devices first, at most max units; noncompliant counts those whose
+ * newest report said so (stale or not).  fn returns 0 to go on.  0, or
+ * fn's value, or errors as store_read_begin.
+ */
+typedef int (*store_model_unit_fn)(void *arg, const char *unit,
+    int64_t devices, int64_t noncompliant);
+int	store_model_units(struct store_read *rd, const char *part, size_t max,
+	    store_model_unit_fn fn, void *arg, struct muster_err *e);
 
 #endif

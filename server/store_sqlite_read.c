@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
+#include "muster/report.h"
 #include "store.h"
 
 #define READ_BUSY_MS		10000
@@ -132,7 +133,9 @@ static const char dev_width_sql[] =
 "SELECT max(length(unit)), max(length(person)), max(length(model)) "
 "FROM devices d WHERE d.scope = 'personnel' AND d.revoked IS NULL%s";
 
-#define DEV_UNIT_SQL	" AND d.unit = ?4"
+/* The unit and every level below it (?4/...): '0' follows '/'. */
+#define DEV_UNIT_SQL	" AND (d.unit = ?4 OR (d.unit > ?4 || '/' AND " \
+			"d.unit < ?4 || '0'))"
 #define DEV_STATUS_SQL	" WHERE cat = ?5"
 
 struct store_read {
@@ -594,6 +597,85 @@ out:
 	return rc;
 }
 
+/* --- one device's history (the console) -------------------------------- */
+
+static const char device_info_sql[] =
+"SELECT scope, unit, person, model, enrolled, revoked IS NOT NULL "
+"FROM devices WHERE id = ?1";
+
+int
+store_read_device(struct store_read *rd, const char *id,
+    struct store_device_info *d, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	memset(d, 0, sizeof *d);
+	if (rd->db == NULL)
+		return err_set(e, MUSTER_ENOINPUT, "no such device");
+	if ((rc = db_prepare(rd->db, device_info_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		d->scope = col_scope(s, 0);
+		snprintf(d->unit, sizeof d->unit, "%s", col_text(s, 1));
+		snprintf(d->person, sizeof d->person, "%s", col_text(s, 2));
+		snprintf(d->model, sizeof d->model, "%s", col_text(s, 3));
+		d->enrolled = (time_t)sqlite3_column_int64(s, 4);
+		d->revoked = sqlite3_column_int(s, 5);
+	} else if (step == SQLITE_DONE)
+		rc = err_set(e, MUSTER_ENOINPUT, "no such device");
+	else
+		rc = db_err(rd->db, "device", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static const char history_sql[] =
+"SELECT h.time, h.seq, h.received, h.status = 'compliant', r.hash, r.body "
+"FROM status_history h LEFT JOIN reports r "
+"ON r.device = h.device AND r.seq = h.seq "
+"WHERE h.device = ?1 ORDER BY h.time DESC, h.seq DESC LIMIT ?2";
+
+int
+store_device_history(struct store_read *rd, const char *id, size_t max,
+    store_history_fn fn, void *arg, struct muster_err *e)
+{
+	struct store_history_row row;
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (rd->db == NULL)
+		return 0;
+	if ((rc = db_prepare(rd->db, history_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof row);
+		row.time = (time_t)sqlite3_column_int64(s, 0);
+		row.seq = sqlite3_column_int64(s, 1);
+		row.received = (time_t)sqlite3_column_int64(s, 2);
+		row.compliant = sqlite3_column_int(s, 3);
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+			row.has_report = 1;
+			if (sqlite3_column_bytes(s, 4) == STORE_HASH_LEN)
+				row.hash = sqlite3_column_blob(s, 4);
+			row.body = sqlite3_column_blob(s, 5);
+			row.len = (size_t)sqlite3_column_bytes(s, 5);
+			if (row.body == NULL)
+				row.body = "";
+		}
+		if ((rc = fn(arg, &row)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_err(rd->db, "device history", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* The size of dir/name into *n: 0 when it is not there. */
 static int
 disk_size(const char *dir, const char *name, int64_t *n,
@@ -668,4 +750,88 @@ store_family_scan(struct store_read *rd, const struct store_when *w,
 	if ((*cur)->s != NULL)
 		bind_when((*cur)->s, w->stale_before, &w->at);
 	return 0;
+}
+
+int
+store_devices_page(struct store_read *rd, const struct store_devq *q,
+    int64_t offset, int64_t limit, struct store_cursor **cur,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s;
+	char sql[2048];
+	size_t n;
+	int rc;
+
+	snprintf(sql, sizeof sql, dev_sql, rd->version >= 3 ? "d.last_stale" :
+	    "0", q->unit != NULL ? DEV_UNIT_SQL : "",
+	    q->state >= 0 ? DEV_STATUS_SQL : "");
+	n = strlen(sql);
+	snprintf(sql + n, sizeof sql - n, " LIMIT ?6 OFFSET ?7");
+	if ((rc = cursor_new(rd, sql, CUR_DEVICES, "devices", cur, e)) != 0)
+		return rc;
+	if ((s = (*cur)->s) == NULL)
+		return 0;
+	bind_when(s, q->stale_before, NULL);
+	if (q->unit != NULL)
+		sqlite3_bind_text(s, 4, q->unit, -1, SQLITE_STATIC);
+	if (q->state >= 0 && sqlite3_bind_parameter_index(s, "?5") > 0)
+		sqlite3_bind_int(s, 5, q->state);
+	sqlite3_bind_int64(s, 6, limit);
+	sqlite3_bind_int64(s, 7, offset);
+	return 0;
+}
+
+/* --- console summaries ---------------------------------------------------- */
+
+static const char policy_stale_sql[] =
+"SELECT count(*) FROM devices WHERE scope = 'personnel' "
+"AND revoked IS NULL AND (last_stale & ?1) != 0";
+
+int
+store_count_stale_policy(struct store_read *rd, int64_t *n,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	*n = 0;
+	if (rd->db == NULL || rd->version < 3)
+		return 0;
+	if ((rc = db_prepare(rd->db, policy_stale_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_int(s, 1, REPORT_STALE_POLICY);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		rc = db_err(rd->db, "stale policy", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static const char model_units_sql[] =
+"SELECT unit, count(*), sum(last_status = 'noncompliant') FROM devices "
+"WHERE scope = 'personnel' AND revoked IS NULL AND instr(model, ?1) > 0 "
+"GROUP BY unit ORDER BY count(*) DESC, unit LIMIT ?2";
+
+int
+store_model_units(struct store_read *rd, const char *part, size_t max,
+    store_model_unit_fn fn, void *arg, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0, step;
+
+	if (rd->db == NULL)
+		return 0;
+	if ((rc = db_prepare(rd->db, model_units_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, part, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = fn(arg, col_text(s, 0), sqlite3_column_int64(s, 1),
+		    sqlite3_column_int64(s, 2))) != 0)
+			break;
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_err(rd->db, "model units", e);
+	sqlite3_finalize(s);
+	return rc;
 }

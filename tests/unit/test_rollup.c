@@ -416,6 +416,7 @@ kanon(void **state)
 	/* A withheld count is an empty cell; family_withheld says why. */
 	assert_non_null(strstr(s, "\r\nF,1,1,0,0,0,,yes,,,,,none\r\n"));
 	assert_non_null(strstr(s, "\r\nG,0,0,0,0,0,,yes,,,,,none\r\n"));
+	assert_null(strstr(s, "<5"));
 	free(s);
 	s = text(r, ROLLUP_FMT_TABLE);
 	assert_non_null(strstr(s, "\nG            0          0             0"
