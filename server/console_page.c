@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-
 #include "muster/manifest.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
+#include "muster/rr.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
 #include "console.h"
@@ -1461,12 +1461,30 @@ console_page_family(struct html *h, struct console_ctx *c,
 	    "only where it holds at least %d of them (k-anonymity), so what "
 	    "follows leaves out the family devices of %zu unit%s.</p>",
 	    ROLLUP_K, withholding, withholding == 1 ? "" : "s");
+	html_markupf(h, "<p>A family phone's answer on each rule is the "
+	    "truth %d times in %d (randomized on the phone, docs/privacy.md), "
+	    "so its compliance is never counted: the share compliant is "
+	    "estimated, with a 95 %% interval, and shown only where the "
+	    "interval is within &#177;%.0f points.</p>", PROTO_RR_KEEP_NUM,
+	    PROTO_RR_KEEP_DEN, RR_SHOW_HALF * 100);
 	html_markup(h, "<table id=\"t-family\"><caption>Family devices of "
-	    "the organisation</caption>");
-	counts_head(h, "Scope");
+	    "the organisation</caption><thead><tr><th scope=\"col\">Scope"
+	    "</th><th scope=\"col\">Devices counted</th><th scope=\"col\">"
+	    "Reporting</th><th scope=\"col\">Compliant (estimate)</th><th "
+	    "scope=\"col\">95 % interval</th></tr></thead>");
 	html_markup(h, "<tbody><tr><th scope=\"row\">family</th>");
-	if (fam != NULL)
-		counts_tds(h, fam);
+	if (fam != NULL) {
+		html_markupf(h, "<td class=\"num\">%lld</td><td class=\"num\">"
+		    "%lld</td>", (long long)fam->family,
+		    (long long)fam->fam.reporting);
+		if (fam->fam.estimated && fam->fam.est.shown)
+			html_markupf(h, "<td class=\"num\">%.1f %%</td><td>"
+			    "%.1f&#8211;%.1f %%</td>", fam->fam.est.est * 100,
+			    fam->fam.est.lo * 100, fam->fam.est.hi * 100);
+		else
+			html_markup(h, "<td>withheld</td><td>too wide to "
+			    "mean something</td>");
+	}
 	html_markup(h, "</tr></tbody></table>");
 	html_markupf(h, "<p>Units whose family devices are counted: %zu.</p>",
 	    counted);

@@ -78,10 +78,15 @@ read_secret(void **state)
 	/* Over the limit, open to others, a link, missing: use not called. */
 	memset(&s, 0, sizeof s);
 	assert_int_equal(fs_read_secret(path, 11, use, &s, &e), MUSTER_EDATA);
-	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(fs_read_secret(path, 64, use, &s, &e),
 	    MUSTER_ECONFIG);
 	assert_non_null(strstr(e.msg, "lets others in"));
+	/* Group-readable: only by the service's group (fs_private_group). */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(fs_read_secret(path, 64, use, &s, &e),
+	    MUSTER_ECONFIG);
+	assert_non_null(strstr(e.msg, "not the service's group"));
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(symlink(path, link_path), 0);
 	assert_int_equal(fs_read_secret(link_path, 64, use, &s, &e),
