@@ -237,7 +237,8 @@ ckpt_logged(const struct audit *a, const struct store_audit_ckpt *ck)
 
 struct seal_arg {
 	struct audit		*a;
-	struct store_audit_ckpt	*ck;
+	struct store_audit_ckpt	*ck;	/* &copy once a checkpoint is made */
+	struct store_audit_ckpt	 copy;	/* the store's lives on its stack */
 };
 
 static int
@@ -253,7 +254,8 @@ seal(struct store_audit_entry *en, const unsigned char prev[STORE_HASH_LEN],
 		ck->time = en->time;
 		memcpy(ck->hash, en->hash, sizeof ck->hash);
 		audit_ckpt_sign(ck, s->a->sk);
-		s->ck = ck;
+		s->copy = *ck;
+		s->ck = &s->copy;
 	}
 	return 0;
 }
@@ -265,9 +267,11 @@ audit_log(struct audit *a, const char *actor, const char *addr,
 {
 	struct store_audit_entry en;
 	struct store_audit_ckpt ck;
-	struct seal_arg s = { a, NULL };
+	struct seal_arg s;
 	int rc;
 
+	memset(&s, 0, sizeof s);
+	s.a = a;
 	memset(&en, 0, sizeof en);
 	en.time = time(NULL);
 	snprintf(en.actor, sizeof en.actor, "%s", actor);
