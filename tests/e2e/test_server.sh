@@ -157,7 +157,7 @@ code "POST on a GET route: 405" 405 -X POST -H 'Content-Type: application/json' 
 code "wrong content type: 415" 415 -H 'Content-Type: text/plain' -d '{}' "$U/v1/report"
 code "no content type: 415" 415 -H 'Content-Type:' -d '{}' "$U/v1/enroll"
 head -c 70000 /dev/zero | tr '\0' 'a' >big.json
-code "Content-Length over max_body: 413" 413 -H 'Content-Type: application/json' --data-binary @big.json "$U/v1/report"
+code "Content-Length over max_body: 413" 413 -H 'Content-Type: application/json' -H 'Expect: 100-continue' --data-binary @big.json "$U/v1/report"
 code "chunked body over max_body: 413" 413 -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @big.json "$U/v1/report"
 code "chunked admin body over max_body: 413" 413 -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" -H 'Transfer-Encoding: chunked' --data-binary @big.json "$U/v1/admin/profile"
 printf 'garbage' >garbage.json
