@@ -25,6 +25,7 @@
 
 #include "muster/log.h"
 #include "muster/manifest.h"
+#include "muster/oracle.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
@@ -1628,6 +1629,7 @@ admin_profile(const struct route_request *rq, struct route_reply *out,
 	static const char *const fields[] = { "profile", "signature",
 	    "manifest", NULL };
 	const struct manifest_entry *me = NULL;
+	struct oracle_finding of;
 	struct publish_job j;
 	struct root root;
 	struct manifest m;
@@ -1708,6 +1710,18 @@ admin_profile(const struct route_request *rq, struct route_reply *out,
 		    p->id, (long long)p->serial);
 		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    "profile expired");
+		goto out;
+	}
+	/* The oracle lint that lint/sign/publish run, here too (issue 12). */
+	if (oracle_refusal(p, &of)) {
+		char why2[sizeof of.msg + 32];
+
+		log_info("publish refused: profile %s serial %lld: family "
+		    "profile: %s", p->id, (long long)p->serial, of.msg);
+		snprintf(why2, sizeof why2, "family profile: %s", of.msg);
+		/* Rule ids and setting keys: quoted by jansson. */
+		reply_json(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    json_pack("{s:s}", "error", why2));
 		goto out;
 	}
 	if (ss == NULL && trust_manifest(rq->srv->trust, p->scope, NULL, NULL,
