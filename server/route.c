@@ -298,8 +298,14 @@ admin_who(struct srv *s, struct MHD_Connection *c, struct admins_who *who)
 static void
 admin_refused(struct srv *s, struct MHD_Connection *c, const char *path)
 {
-	route_audit(s, c, AUDIT_ACTOR_NONE, "credential", path,
-	    "refused 401");
+	struct muster_err e;
+	char addr[STORE_AUDIT_ADDR_MAX + 1];
+
+	client_addr(c, addr);
+	/* A flood is counted, not one entry each (audit.h). */
+	if (audit_refused(s->audit, addr, path, &e) != 0)
+		log_error("audit log: %s (refused credential not recorded)",
+		    e.msg);
 	log_info("admin credential refused on %s", path);
 }
 

@@ -25,7 +25,9 @@ trap 'if [ -n "$SPID" ]; then kill -9 "$SPID" 2>/dev/null; fi; rm -rf "$T"' EXIT
 if [ ! -x "$SERVER" ] || [ ! -x "$TG" ] || ! command -v python3 >/dev/null ||
     ! command -v sqlite3 >/dev/null; then
 	t_skip "no muster-server, trustgen, python3 or sqlite3"
-	t_done
+	t_exit 0 "status of the personnel agent" "$AGENT" --state stp status
+t_check "a personnel device claims no randomization (its results are exact)" sh -c "! grep -q randomized '$T/out'"
+t_done
 	exit 0
 fi
 YEAR=$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)
@@ -118,4 +120,6 @@ ladder 4 personnel pers.cfg
 "$TG" psign pers.cfg org/policy.key >/dev/null
 t_exit 0 "a personnel agent trusts the org key" "$AGENT" --state stp trust org/policy.pub
 t_exit 0 "the same ladder, personnel: installed (exact results by design)" "$AGENT" --state stp install pers.cfg
+t_exit 0 "status of the personnel agent" "$AGENT" --state stp status
+t_check "a personnel device claims no randomization (its results are exact)" sh -c "! grep -q randomized '$T/out'"
 t_done
