@@ -466,12 +466,20 @@ audit_tick(struct audit *a, struct muster_err *e)
 	return rc;
 }
 
-void
-audit_stats(struct audit *a, struct audit_stats *out)
+int
+audit_stats(struct audit *a, struct audit_stats *out, struct muster_err *e)
 {
+	unsigned char head[STORE_HASH_LEN];
+	int64_t seq = 0;
+	int rc;
+
 	pthread_mutex_lock(&a->mu);
+	/* From the store: `muster-server admin` appends from outside. */
+	if ((rc = store_audit_last(a->sa, &seq, head, e)) == 0)
+		a->stats.entries = seq;
 	*out = a->stats;
 	pthread_mutex_unlock(&a->mu);
+	return rc;
 }
 
 int

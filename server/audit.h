@@ -103,8 +103,12 @@ int	audit_refused(struct audit *a, const char *addr, const char *object,
  */
 int	audit_tick(struct audit *a, struct muster_err *e);
 
-/* Copies the counters of a into *out. */
-void	audit_stats(struct audit *a, struct audit_stats *out);
+/*
+ * Copies the counters of a into *out, the entries read from the store
+ * now.  Returns 0, or MUSTER_E* (the entries as last known).
+ */
+int	audit_stats(struct audit *a, struct audit_stats *out,
+	    struct muster_err *e);
 
 /* Signs a checkpoint of the newest entry unless it has one; 0 or MUSTER_E*. */
 int	audit_checkpoint(struct audit *a, struct muster_err *e);

@@ -2124,6 +2124,7 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 	struct srv *s = rq->srv;
 	struct metrics_scrape sc;
 	struct metrics_fleet fleet;
+	struct audit_stats as;
 	struct store_profile p;
 	struct muster_err e;
 	struct store *st = NULL;
@@ -2162,6 +2163,14 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 	sc.cert_not_after = __atomic_load_n(&s->cert_not_after,
 	    __ATOMIC_RELAXED);
 	(void)metrics_process_start(&sc.start_time);
+	sc.audit_entries = -1;
+	if (audit_stats(s->audit, &as, &e) != 0)
+		log_error("metrics: audit log: %s", e.msg);
+	else {
+		sc.audit_entries = as.entries;
+		sc.audit_refused = as.refused;
+		sc.audit_refused_entries = as.refused_entries;
+	}
 	if (metrics_format(&sc, &out->body, &out->len) != 0) {
 		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
