@@ -344,8 +344,12 @@ slot_flush(struct audit *a, time_t now, struct refused_slot *sl,
 		timefmt_format((time_t)(sl->minute * 60), t);
 		snprintf(obj, sizeof obj, "refused credentials in the minute "
 		    "from %s, past the first %d", t, AUDIT_REFUSED_FIRST);
-		snprintf(outc, sizeof outc, "refused 401 x %llu from %s",
-		    (unsigned long long)sl->pending, sl->addr);
+		/* A long IPv6 address stays whole in the entry's address. */
+		if (snprintf(outc, sizeof outc, "refused 401 x %llu from %s",
+		    (unsigned long long)sl->pending, sl->addr) >=
+		    (int)sizeof outc)
+			snprintf(outc, sizeof outc, "refused 401 x %llu",
+			    (unsigned long long)sl->pending);
 		rc = refused_entry(a, now, sl->addr, obj, outc, sl->pending, e);
 		if (rc == 0)
 			a->stats.summaries++;

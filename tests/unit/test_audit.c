@@ -452,6 +452,27 @@ refused_count(const struct fx *f, long long *entries, long long *count)
 	sqlite3_close(db);
 }
 
+/* How many entries have exactly the outcome o. */
+static int
+outcome_count(const struct fx *f, const char *o)
+{
+	char path[UNIT_TMPDIR_MAX + 32];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int n;
+
+	snprintf(path, sizeof path, "%s/" STORE_DB_FILE, f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit "
+	    "WHERE outcome = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, o, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 /* Keeps a test of a few seconds inside one minute (bounded wait). */
 static void
 same_minute(int need)
@@ -486,29 +507,36 @@ refused_flood(void **state)
 	for (i = 0; i < 2; i++)
 		assert_int_equal(audit_refused(a, "2001:db8::1",
 		    "/metrics", &e), 0);
+	/* The longest IPv6 text: its summary's outcome without "from". */
+	for (i = 0; i < AUDIT_REFUSED_FIRST + 4; i++)
+		assert_int_equal(audit_refused(a, "ffff:ffff:ffff:ffff:ffff:"
+		    "ffff:255.255.255.255", "/metrics", &e), 0);
 	refused_count(f, &entries, &count);
-	assert_int_equal(entries, AUDIT_REFUSED_FIRST + 2);
-	assert_int_equal(count, AUDIT_REFUSED_FIRST + 2);
-	/* The next entry brings the summary in first. */
+	assert_int_equal(entries, 2 * AUDIT_REFUSED_FIRST + 2);
+	assert_int_equal(count, 2 * AUDIT_REFUSED_FIRST + 2);
+	/* The next entry brings the summaries in first. */
 	fill(a, 1);
 	refused_count(f, &entries, &count);
-	assert_int_equal(entries, AUDIT_REFUSED_FIRST + 3);
-	assert_int_equal(count, 1002);
+	assert_int_equal(entries, 2 * AUDIT_REFUSED_FIRST + 4);
+	assert_int_equal(count, 1011);
 	assert_int_equal(audit_stats(a, &as, &e), 0);
-	assert_int_equal(as.refused, 1002);
-	assert_int_equal(as.refused_entries, AUDIT_REFUSED_FIRST + 3);
-	assert_int_equal(as.summaries, 1);
-	assert_int_equal(as.entries, AUDIT_REFUSED_FIRST + 4);
+	assert_int_equal(as.refused, 1011);
+	assert_int_equal(as.refused_entries, 2 * AUDIT_REFUSED_FIRST + 4);
+	assert_int_equal(as.summaries, 2);
+	assert_int_equal(as.entries, 2 * AUDIT_REFUSED_FIRST + 5);
 	/* In the same minute the count goes on: no new first few. */
 	for (i = 0; i < 10; i++)
 		assert_int_equal(audit_refused(a, "192.0.2.7",
 		    "/v1/admin/rollup", &e), 0);
 	audit_close(a);
 	refused_count(f, &entries, &count);
-	assert_int_equal(entries, AUDIT_REFUSED_FIRST + 4);
-	assert_int_equal(count, 1012);
+	assert_int_equal(entries, 2 * AUDIT_REFUSED_FIRST + 5);
+	assert_int_equal(count, 1021);
 	assert_int_equal(verify(f, 0, NULL, &v), 0);
-	assert_int_equal(v.entries, AUDIT_REFUSED_FIRST + 5);
+	assert_int_equal(v.entries, 2 * AUDIT_REFUSED_FIRST + 6);
+	assert_int_equal(outcome_count(f, "refused 401 x 4"), 1);
+	assert_int_equal(outcome_count(f, "refused 401 x 995 from "
+	    "192.0.2.7"), 1);
 }
 
 /*
