@@ -13,7 +13,9 @@
 #include "muster/fs.h"
 #include "muster/manifest.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/root.h"
+#include "muster/rr.h"
 #include "muster/report.h"
 #include "muster/sig.h"
 #include "muster/timefmt.h"
@@ -31,7 +33,8 @@ static const char status_usage[] =
 "Prints the trust anchor's key id, the device's scope, the server and\n"
 "device id once enrolled, the installed profiles (id, serial, expiry),\n"
 "the outcome of the last check and how many reports wait to be sent; on\n"
-"a family device also the consent given (when, the hash of its text, the\n"
+"a family device also that its results are sent randomized (the true\n"
+"one 3 times in 4) and the consent given (when, the hash of its text, the\n"
 "changes it allows; the text is in STATE/consent.txt).\n"
 "\n"
 "options:\n"
@@ -212,8 +215,13 @@ info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 		printf("reports:      %zu waiting in the spool, last seq %lld"
 		    "%s\n", pending, (long long)seq, dropped > 0 ?
 		    ", some dropped from a full spool" : "");
-	if (a.scope == SCOPE_FAMILY)
+	if (a.scope == SCOPE_FAMILY) {
+		printf("privacy:      results sent randomized: the true one %d "
+		    "times in %d (epsilon %s\n              per rule); "
+		    "`check` here shows the truth\n", PROTO_RR_KEEP_NUM,
+		    PROTO_RR_KEEP_DEN, RR_EPSILON_TEXT);
 		status_consent(o->state);
+	}
 	if ((lp = fs_path(o->state, STATE_LEAVING)) != NULL &&
 	    lstat(lp, &st) == 0)
 		printf("leaving:      an unenroll request is queued: nothing "
@@ -253,7 +261,12 @@ info_report_fields(enum profile_scope scope)
 		    "  model       the device's manufacturer and model\n");
 	else
 		printf("  (family scope: no reasons or details, only rule ids "
-		    "and results)\n");
+		    "and results)\n"
+		    "  each family result is randomized before it leaves: "
+		    "the true one %d times in %d,\n"
+		    "  the other one otherwise, always the same (epsilon %s "
+		    "per rule; docs/privacy.md)\n", PROTO_RR_KEEP_NUM,
+		    PROTO_RR_KEEP_DEN, RR_EPSILON_TEXT);
 }
 
 /*

@@ -143,3 +143,19 @@ oracle_scan(const struct profile *p,
 	free(done);
 	return refused;
 }
+
+static void
+first_refused(const struct oracle_finding *f, void *arg)
+{
+	struct oracle_finding *first = arg;
+
+	if (f->refuse && !first->refuse)
+		*first = *f;
+}
+
+int
+oracle_refusal(const struct profile *p, struct oracle_finding *first)
+{
+	memset(first, 0, sizeof *first);
+	return oracle_scan(p, first_refused, first) > 0 ? 1 : 0;
+}

@@ -19,12 +19,26 @@
 #define AUDIT_KEY_FILE_MAX	256
 #define AUDIT_SHOW_MAX		STORE_AUDIT_OBJECT_MAX
 
+/* One client address's refused credentials in its current minute. */
+struct refused_slot {
+	char		addr[STORE_AUDIT_ADDR_MAX + 1];	/* "": free */
+	int64_t		minute;		/* time / 60 */
+	uint64_t	n;		/* refusals in that minute */
+	uint64_t	pending;	/* counted, not yet written */
+};
+
 struct audit {
 	struct store_adm	*sa;
 	pthread_mutex_t		 mu;
 	unsigned char		*sk;	/* sodium_malloc'd */
 	unsigned char		 pk[AUDIT_PK_BYTES];
 	int			 log_ckpt;
+	/* Refused credentials, aggregated (audit_refused); under mu. */
+	struct refused_slot	 slots[AUDIT_REFUSED_SLOTS];
+	int64_t			 hour;		/* time / 3600 */
+	uint64_t		 hour_entries;	/* written from refusals */
+	uint64_t		 overflow;	/* past the hour's bound */
+	struct audit_stats	 stats;
 };
 
 static void
@@ -190,6 +204,7 @@ audit_open(const char *dir, int log_ckpt, struct audit **out,
     struct muster_err *e)
 {
 	struct audit *a;
+	unsigned char head[STORE_HASH_LEN];
 	int rc;
 
 	*out = NULL;
@@ -205,7 +220,8 @@ audit_open(const char *dir, int log_ckpt, struct audit **out,
 		goto out;
 	}
 	if ((rc = store_adm_open(dir, 0, &a->sa, e)) != 0 ||
-	    (rc = key_load(a, dir, e)) != 0)
+	    (rc = key_load(a, dir, e)) != 0 ||
+	    (rc = store_audit_last(a->sa, &a->stats.entries, head, e)) != 0)
 		goto out;
 	*out = a;
 	a = NULL;
@@ -260,31 +276,214 @@ seal(struct store_audit_entry *en, const unsigned char prev[STORE_HASH_LEN],
 	return 0;
 }
 
+/* Appends en (its time set) with a->mu held; 0 or MUSTER_E*. */
+static int
+append_locked(struct audit *a, struct store_audit_entry *en,
+    struct muster_err *e)
+{
+	struct store_audit_ckpt ck;
+	struct seal_arg s = { a, NULL };
+	int rc;
+
+	rc = store_audit_append(a->sa, en, seal, &s, e);
+	if (rc == 0 && s.ck != NULL) {
+		ck = *s.ck;
+		ckpt_logged(a, &ck);
+	}
+	if (rc == 0) {
+		a->stats.entries = en->seq;
+		if (strcmp(en->actor, AUDIT_ACTOR_NONE) == 0)
+			a->stats.refused_entries++;
+	}
+	return rc;
+}
+
+static void
+entry_fill(struct store_audit_entry *en, time_t now, const char *actor,
+    const char *addr, const char *action, const char *object,
+    const char *outcome)
+{
+	memset(en, 0, sizeof *en);
+	en->time = now;
+	snprintf(en->actor, sizeof en->actor, "%s", actor);
+	snprintf(en->addr, sizeof en->addr, "%s", addr);
+	snprintf(en->action, sizeof en->action, "%s", action);
+	snprintf(en->object, sizeof en->object, "%s", object);
+	snprintf(en->outcome, sizeof en->outcome, "%s", outcome);
+}
+
+/*
+ * One entry from the refusal path, within the hour's bound: written and
+ * counted, or (past the bound) its n refusals added to the overflow.
+ */
+static int
+refused_entry(struct audit *a, time_t now, const char *addr,
+    const char *object, const char *outcome, uint64_t n,
+    struct muster_err *e)
+{
+	struct store_audit_entry en;
+
+	if (a->hour_entries >= AUDIT_REFUSED_HOUR) {
+		a->overflow += n;
+		return 0;
+	}
+	a->hour_entries++;
+	entry_fill(&en, now, AUDIT_ACTOR_NONE, addr, "credential", object,
+	    outcome);
+	return append_locked(a, &en, e);
+}
+
+/* The summary entry of slot sl ("refused 401 x N from ADDR"), then free. */
+static int
+slot_flush(struct audit *a, time_t now, struct refused_slot *sl,
+    struct muster_err *e)
+{
+	char obj[STORE_AUDIT_OBJECT_MAX + 1], outc[STORE_AUDIT_OUTCOME_MAX + 1];
+	char t[TIMEFMT_LEN];
+	int rc = 0;
+
+	if (sl->pending > 0) {
+		timefmt_format((time_t)(sl->minute * 60), t);
+		snprintf(obj, sizeof obj, "refused credentials in the minute "
+		    "from %s, past the first %d", t, AUDIT_REFUSED_FIRST);
+		/* A long IPv6 address stays whole in the entry's address. */
+		if (snprintf(outc, sizeof outc, "refused 401 x %llu from %s",
+		    (unsigned long long)sl->pending, sl->addr) >=
+		    (int)sizeof outc)
+			snprintf(outc, sizeof outc, "refused 401 x %llu",
+			    (unsigned long long)sl->pending);
+		rc = refused_entry(a, now, sl->addr, obj, outc, sl->pending, e);
+		if (rc == 0)
+			a->stats.summaries++;
+	}
+	/* Within its minute (a flush for another entry) the count goes on. */
+	if (rc == 0 && sl->minute != (int64_t)now / 60)
+		memset(sl, 0, sizeof *sl);
+	else if (rc == 0)
+		sl->pending = 0;
+	return rc;
+}
+
+/*
+ * Writes what is due at now with a->mu held: the summaries of minutes
+ * that have ended (of every minute when all is set), then, when the hour
+ * has changed (or all), the hour's overflow as one entry.
+ */
+static int
+flush_due(struct audit *a, time_t now, int all, struct muster_err *e)
+{
+	char obj[STORE_AUDIT_OBJECT_MAX + 1], outc[STORE_AUDIT_OUTCOME_MAX + 1];
+	char t[TIMEFMT_LEN];
+	struct store_audit_entry en;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < AUDIT_REFUSED_SLOTS; i++)
+		if (a->slots[i].addr[0] != '\0' &&
+		    (all || a->slots[i].minute != (int64_t)now / 60) &&
+		    (rc = slot_flush(a, now, &a->slots[i], e)) != 0)
+			return rc;
+	if (!all && a->hour == (int64_t)now / 3600)
+		return 0;
+	if (a->overflow > 0) {
+		timefmt_format((time_t)(a->hour * 3600), t);
+		snprintf(obj, sizeof obj, "refused credentials in the hour "
+		    "from %s, past its bound of %d entries", t,
+		    AUDIT_REFUSED_HOUR);
+		snprintf(outc, sizeof outc, "refused 401 x %llu from any "
+		    "address", (unsigned long long)a->overflow);
+		entry_fill(&en, now, AUDIT_ACTOR_NONE, "*", "credential", obj,
+		    outc);
+		if ((rc = append_locked(a, &en, e)) != 0)
+			return rc;
+		a->stats.summaries++;
+		a->overflow = 0;
+	}
+	if (a->hour != (int64_t)now / 3600) {
+		a->hour = (int64_t)now / 3600;
+		a->hour_entries = 0;
+	}
+	return 0;
+}
+
 int
 audit_log(struct audit *a, const char *actor, const char *addr,
     const char *action, const char *object, const char *outcome,
     struct muster_err *e)
 {
 	struct store_audit_entry en;
-	struct store_audit_ckpt ck;
-	struct seal_arg s;
+	time_t now = time(NULL);
 	int rc;
 
-	memset(&s, 0, sizeof s);
-	s.a = a;
-	memset(&en, 0, sizeof en);
-	en.time = time(NULL);
-	snprintf(en.actor, sizeof en.actor, "%s", actor);
-	snprintf(en.addr, sizeof en.addr, "%s", addr);
-	snprintf(en.action, sizeof en.action, "%s", action);
-	snprintf(en.object, sizeof en.object, "%s", object);
-	snprintf(en.outcome, sizeof en.outcome, "%s", outcome);
+	entry_fill(&en, now, actor, addr, action, object, outcome);
 	pthread_mutex_lock(&a->mu);
-	rc = store_audit_append(a->sa, &en, seal, &s, e);
-	if (rc == 0 && s.ck != NULL) {
-		ck = *s.ck;
-		ckpt_logged(a, &ck);
+	/* Counted refusals go in first: the chain's order stays true. */
+	if ((rc = flush_due(a, now, 1, e)) == 0)
+		rc = append_locked(a, &en, e);
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+int
+audit_refused(struct audit *a, const char *addr, const char *object,
+    struct muster_err *e)
+{
+	struct refused_slot *sl = NULL;
+	time_t now = time(NULL);
+	int64_t minute = (int64_t)now / 60;
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	a->stats.refused++;
+	if ((rc = flush_due(a, now, 0, e)) != 0)
+		goto out;
+	for (i = 0; i < AUDIT_REFUSED_SLOTS && sl == NULL; i++)
+		if (strncmp(a->slots[i].addr, addr, STORE_AUDIT_ADDR_MAX) == 0)
+			sl = &a->slots[i];
+	for (i = 0; i < AUDIT_REFUSED_SLOTS && sl == NULL; i++)
+		if (a->slots[i].addr[0] == '\0') {
+			sl = &a->slots[i];
+			snprintf(sl->addr, sizeof sl->addr, "%s", addr);
+			sl->minute = minute;
+		}
+	if (sl == NULL) {
+		/* More addresses this minute than slots: the hour's count. */
+		a->overflow++;
+		goto out;
 	}
+	if (++sl->n <= AUDIT_REFUSED_FIRST)
+		rc = refused_entry(a, now, addr, object, "refused 401", 1, e);
+	else
+		sl->pending++;
+out:
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+int
+audit_tick(struct audit *a, struct muster_err *e)
+{
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	rc = flush_due(a, time(NULL), 0, e);
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
+int
+audit_stats(struct audit *a, struct audit_stats *out, struct muster_err *e)
+{
+	unsigned char head[STORE_HASH_LEN];
+	int64_t seq = 0;
+	int rc;
+
+	pthread_mutex_lock(&a->mu);
+	/* From the store: `muster-server admin` appends from outside. */
+	if ((rc = store_audit_last(a->sa, &seq, head, e)) == 0)
+		a->stats.entries = seq;
+	*out = a->stats;
 	pthread_mutex_unlock(&a->mu);
 	return rc;
 }
@@ -332,6 +531,13 @@ audit_close(struct audit *a)
 
 	if (a == NULL)
 		return;
+	if (a->sa != NULL) {
+		pthread_mutex_lock(&a->mu);
+		if (flush_due(a, time(NULL), 1, &e) != 0)
+			log_error("audit: refused credentials counted at "
+			    "close: %s", e.msg);
+		pthread_mutex_unlock(&a->mu);
+	}
 	if (a->sa != NULL && audit_checkpoint(a, &e) != 0)
 		log_error("audit checkpoint at close: %s", e.msg);
 	store_adm_close(a->sa);

@@ -41,6 +41,28 @@
 #define AUDIT_PROBLEMS_MAX	16
 #define AUDIT_PROBLEM_LEN	160
 #define AUDIT_ACTOR_NONE	"-"		/* a refused credential */
+/*
+ * Refused credentials (audit_refused): per client address and minute the
+ * first AUDIT_REFUSED_FIRST are entries, the rest counted and written as
+ * one summary ("refused 401 x N from ADDR") once the minute has ended
+ * (at the next entry, the next refusal or audit_tick) or at close; at
+ * most AUDIT_REFUSED_HOUR entries an hour come from refusals, past that
+ * they are counted into one entry for the hour.  AUDIT_REFUSED_SLOTS
+ * addresses are followed in one minute; refusals from more go to the
+ * hour's count.  docs/operations.md, "The audit log".
+ */
+#define AUDIT_REFUSED_FIRST	5
+#define AUDIT_REFUSED_HOUR	240
+#define AUDIT_REFUSED_SLOTS	64
+#define AUDIT_TICK		15	/* seconds between audit_tick calls */
+
+/* What the audit log counted since it was opened (metrics). */
+struct audit_stats {
+	int64_t		entries;	/* the newest entry's seq */
+	uint64_t	refused;	/* credentials refused */
+	uint64_t	refused_entries; /* entries written for them */
+	uint64_t	summaries;	/* of those, summaries */
+};
 
 struct audit;
 
@@ -64,6 +86,28 @@ void	audit_close(struct audit *a);
  */
 int	audit_log(struct audit *a, const char *actor, const char *addr,
 	    const char *action, const char *object, const char *outcome,
+	    struct muster_err *e);
+
+/*
+ * Records a refused credential from addr on object (a path): an entry,
+ * or counted into a summary as AUDIT_REFUSED_FIRST says.  Thread-safe.
+ * Returns 0 or MUSTER_E*.
+ */
+int	audit_refused(struct audit *a, const char *addr, const char *object,
+	    struct muster_err *e);
+
+/*
+ * Writes the summaries that are due (minutes ended, the hour's count);
+ * called every AUDIT_TICK seconds by the server's main loop.  0 or
+ * MUSTER_E*.
+ */
+int	audit_tick(struct audit *a, struct muster_err *e);
+
+/*
+ * Copies the counters of a into *out, the entries read from the store
+ * now.  Returns 0, or MUSTER_E* (the entries as last known).
+ */
+int	audit_stats(struct audit *a, struct audit_stats *out,
 	    struct muster_err *e);
 
 /* Signs a checkpoint of the newest entry unless it has one; 0 or MUSTER_E*. */

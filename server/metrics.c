@@ -106,6 +106,8 @@ static unsigned long writer_depth;
 static struct hist_batch writer_batch;
 static struct hist_dur writer_commit;
 static uint64_t writer_failed;
+static uint64_t pruned_reports, prune_batches, prune_failed;
+static int64_t prune_last;
 /* By enum profile_scope: whether a manifest is held, when it expires. */
 static int manifest_present[METRICS_NSCOPES];
 static int64_t manifest_expires[METRICS_NSCOPES];
@@ -406,6 +408,62 @@ format_writer(FILE *f)
 	    __ATOMIC_RELAXED));
 }
 
+void
+metrics_prune(size_t n, int ok)
+{
+	if (!ok) {
+		__atomic_fetch_add(&prune_failed, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_fetch_add(&prune_batches, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&pruned_reports, (uint64_t)n, __ATOMIC_RELAXED);
+	__atomic_store_n(&prune_last, (int64_t)time(NULL), __ATOMIC_RELAXED);
+}
+
+/* Retention and the audit log: what grows and what keeps it bounded. */
+static void
+format_bounds(FILE *f, const struct metrics_scrape *sc)
+{
+	int64_t last = __atomic_load_n(&prune_last, __ATOMIC_RELAXED);
+
+	family(f, "muster_reports_pruned_total", "counter",
+	    "Raw reports deleted by retention since the server started.");
+	fprintf(f, "muster_reports_pruned_total %llu\n",
+	    (unsigned long long)__atomic_load_n(&pruned_reports,
+	    __ATOMIC_RELAXED));
+	family(f, "muster_prune_batches_total", "counter",
+	    "Retention batches committed since the server started.");
+	fprintf(f, "muster_prune_batches_total %llu\n",
+	    (unsigned long long)__atomic_load_n(&prune_batches,
+	    __ATOMIC_RELAXED));
+	family(f, "muster_prune_failed_batches_total", "counter",
+	    "Retention batches that failed (rolled back).");
+	fprintf(f, "muster_prune_failed_batches_total %llu\n",
+	    (unsigned long long)__atomic_load_n(&prune_failed,
+	    __ATOMIC_RELAXED));
+	if (last != 0) {
+		family(f, "muster_prune_last_timestamp_seconds", "gauge",
+		    "When the last retention batch committed.");
+		fprintf(f, "muster_prune_last_timestamp_seconds %lld\n",
+		    (long long)last);
+	}
+	if (sc->audit_entries < 0)
+		return;
+	family(f, "muster_audit_entries", "gauge",
+	    "Entries in the audit log (never deleted).");
+	fprintf(f, "muster_audit_entries %lld\n",
+	    (long long)sc->audit_entries);
+	family(f, "muster_audit_refused_total", "counter",
+	    "Admin credentials refused since the server started.");
+	fprintf(f, "muster_audit_refused_total %llu\n",
+	    (unsigned long long)sc->audit_refused);
+	family(f, "muster_audit_refused_entries_total", "counter",
+	    "Audit entries written for refused credentials (the first "
+	    "few per address and minute, and summaries).");
+	fprintf(f, "muster_audit_refused_entries_total %llu\n",
+	    (unsigned long long)sc->audit_refused_entries);
+}
+
 static void
 format_fleet(FILE *f, const struct metrics_scrape *sc)
 {
@@ -538,6 +596,7 @@ metrics_format(const struct metrics_scrape *sc, char **out, size_t *len)
 	format_writer(f);
 	format_fleet(f, sc);
 	format_gauges(f, sc);
+	format_bounds(f, sc);
 	if (fclose(f) != 0) {
 		free(*out);
 		*out = NULL;

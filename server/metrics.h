@@ -75,6 +75,9 @@ struct metrics_scrape {
 	int64_t				 profile_expires[METRICS_NSCOPES];
 						/* 0: no profile */
 	int64_t				 start_time;	/* 0: unknown */
+	int64_t				 audit_entries;	/* <0: unknown */
+	uint64_t			 audit_refused;	/* credentials */
+	uint64_t			 audit_refused_entries;
 };
 
 /* The route's label ("report"). */
@@ -111,6 +114,12 @@ void	metrics_writer_queue(unsigned long depth);
  * to the end of COMMIT (or of the rollback when it failed, committed 0).
  */
 void	metrics_writer_batch(size_t jobs, uint64_t ns, int committed);
+
+/*
+ * Counts one retention batch (store_prune): committed (ok 1) with n
+ * reports pruned, or failed (ok 0).
+ */
+void	metrics_prune(size_t n, int ok);
 
 /*
  * Sets the scope's manifest expiry (scope an enum profile_scope) to

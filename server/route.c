@@ -25,6 +25,7 @@
 
 #include "muster/log.h"
 #include "muster/manifest.h"
+#include "muster/oracle.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
@@ -301,8 +302,14 @@ admin_who(struct srv *s, struct MHD_Connection *c, struct admins_who *who)
 static void
 admin_refused(struct srv *s, struct MHD_Connection *c, const char *path)
 {
-	route_audit(s, c, AUDIT_ACTOR_NONE, "credential", path,
-	    "refused 401");
+	struct muster_err e;
+	char addr[STORE_AUDIT_ADDR_MAX + 1];
+
+	client_addr(c, addr);
+	/* A flood is counted, not one entry each (audit.h). */
+	if (audit_refused(s->audit, addr, path, &e) != 0)
+		log_error("audit log: %s (refused credential not recorded)",
+		    e.msg);
 	log_info("admin credential refused on %s", path);
 }
 
@@ -1632,6 +1639,7 @@ admin_profile(const struct route_request *rq, struct route_reply *out,
 	static const char *const fields[] = { "profile", "signature",
 	    "manifest", NULL };
 	const struct manifest_entry *me = NULL;
+	struct oracle_finding of;
 	struct publish_job j;
 	struct root root;
 	struct manifest m;
@@ -1712,6 +1720,18 @@ admin_profile(const struct route_request *rq, struct route_reply *out,
 		    p->id, (long long)p->serial);
 		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    "profile expired");
+		goto out;
+	}
+	/* The oracle lint that lint/sign/publish run, here too (issue 12). */
+	if (oracle_refusal(p, &of)) {
+		char why2[sizeof of.msg + 32];
+
+		log_info("publish refused: profile %s serial %lld: family "
+		    "profile: %s", p->id, (long long)p->serial, of.msg);
+		snprintf(why2, sizeof why2, "family profile: %s", of.msg);
+		/* Rule ids and setting keys: quoted by jansson. */
+		reply_json(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    json_pack("{s:s}", "error", why2));
 		goto out;
 	}
 	if (ss == NULL && trust_manifest(rq->srv->trust, p->scope, NULL, NULL,
@@ -2108,6 +2128,7 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 	struct srv *s = rq->srv;
 	struct metrics_scrape sc;
 	struct metrics_fleet fleet;
+	struct audit_stats as;
 	struct store_profile p;
 	struct muster_err e;
 	struct store *st = NULL;
@@ -2146,6 +2167,14 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 	sc.cert_not_after = __atomic_load_n(&s->cert_not_after,
 	    __ATOMIC_RELAXED);
 	(void)metrics_process_start(&sc.start_time);
+	sc.audit_entries = -1;
+	if (audit_stats(s->audit, &as, &e) != 0)
+		log_error("metrics: audit log: %s", e.msg);
+	else {
+		sc.audit_entries = as.entries;
+		sc.audit_refused = as.refused;
+		sc.audit_refused_entries = as.refused_entries;
+	}
 	if (metrics_format(&sc, &out->body, &out->len) != 0) {
 		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");

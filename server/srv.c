@@ -369,6 +369,10 @@ srv_wait(struct srv *s)
 		ts.tv_sec = SRV_WATCH_INTERVAL - (now - s->watched);
 		if (ts.tv_sec <= 0)
 			ts.tv_sec = 1;
+		if (ts.tv_sec > AUDIT_TICK)	/* refusal summaries due */
+			ts.tv_sec = AUDIT_TICK;
+		if (audit_tick(s->audit, &e) != 0)
+			log_error("audit log: %s", e.msg);
 		if ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
 			continue;
 		if (sig != SIGHUP) {

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
+#include "metrics.h"
 #include "store.h"
 #include "store_sqlite_int.h"
 
@@ -121,7 +122,7 @@ store_prune(struct store *st, time_t now, size_t max, size_t *pruned,
 		st->prune_rescan = now + PRUNE_RESCAN_S;
 	}
 	if ((rc = sq_exec(st->db, "BEGIN IMMEDIATE", e)) != 0)
-		return rc;
+		goto out;
 	lo = hi = st->prune_cursor;
 	if (sqlite3_prepare_v2(st->db, batch_sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = sq_err(st->db, "prune", e);
@@ -161,6 +162,7 @@ store_prune(struct store *st, time_t now, size_t max, size_t *pruned,
 	}
 	if ((rc = sq_exec(st->db, "COMMIT", e)) != 0)
 		goto out;
+	metrics_prune(*pruned, 1);
 	st->prune_cursor = hi;
 	*more = !young && n == max;
 	if (!*more)
@@ -171,6 +173,7 @@ out:
 		if (!sqlite3_get_autocommit(st->db))
 			(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		*pruned = 0;
+		metrics_prune(0, 0);
 	}
 	return rc;
 }

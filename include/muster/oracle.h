@@ -42,4 +42,12 @@ size_t	oracle_scan(const struct profile *p,
  */
 void	oracle_rule_reveals(const struct rule *r, char *buf, size_t size);
 
+/*
+ * The refusal `muster-enroll lint`, the server's publish and the agent's
+ * install share: returns 1 when p is a family profile with more than
+ * ORACLE_MAX_PER_ATTR rules on one attribute, with the first such group
+ * in *first (caller's storage), else 0 and *first zeroed.
+ */
+int	oracle_refusal(const struct profile *p, struct oracle_finding *first);
+
 #endif

@@ -195,7 +195,9 @@ for fam in muster_requests_total muster_http_request_duration_seconds \
     muster_tls_certificate_not_after_timestamp_seconds \
     muster_manifest_expiry_seconds muster_manifest_expiry_timestamp_seconds \
     muster_profile_expiry_timestamp_seconds process_start_time_seconds \
-    muster_build_info; do
+    muster_build_info muster_reports_pruned_total muster_prune_batches_total \
+    muster_prune_failed_batches_total muster_audit_entries \
+    muster_audit_refused_total muster_audit_refused_entries_total; do
 	grep -q "^# TYPE $fam " m1.txt && grep -Eq "^$fam(_bucket|_sum|_count)?(\{| )" m1.txt ||
 	    { t_fail "family $fam present"; continue; }
 	t_ok "family $fam present"
@@ -295,6 +297,21 @@ t_val "profile expiry as p.cfg says" m1.txt \
     'muster_profile_expiry_timestamp_seconds{scope="personnel"}' -eq "$pe"
 t_val "manifest expiry ahead" m1.txt \
     'muster_manifest_expiry_timestamp_seconds{scope="personnel"}' -gt "$now"
+
+# the bounds: wrong admin credentials counted, the audit log's size
+r1=$(v m1.txt muster_audit_refused_total)
+urls=()
+for _ in $(seq 1 20); do urls+=("$U/metrics"); done
+"${CURL[@]}" -o /dev/null -H "Authorization: Bearer $(printf '%064d' 3)" \
+    "${urls[@]}" >/dev/null 2>&1
+t_check "scrape after 20 wrong credentials" scrape m3.txt
+t_val "the 20 refusals counted" m3.txt muster_audit_refused_total -eq $((${r1:-0} + 20))
+t_val "their entries bounded (5 a minute and address, and summaries)" \
+    m3.txt muster_audit_refused_entries_total -le $((${r1:-0} + 12))
+ae=$(sqlite3 -cmd '.timeout 5000' org/data/muster.db 'SELECT max(seq) FROM audit' 2>/dev/null)
+t_val "audit entries as the store holds them (${ae:-?})" m3.txt \
+    muster_audit_entries -eq "${ae:--1}"
+t_val "retention: no batch failed" m3.txt muster_prune_failed_batches_total -eq 0
 
 kill -TERM "$SPID"
 for _ in $(seq 1 100); do

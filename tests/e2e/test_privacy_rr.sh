@@ -106,6 +106,11 @@ t_check "the report's results are the mechanism's words only" sh -c \
 t_check "memoized: three reports, the same answers (nothing to average)" sh -c "
     for f in st-T1/sent/1.json st-T1/sent/2.json st-T1/sent/3.json; do
 	sed 's/.*\"results\"://' \$f; echo; done | sort -u | wc -l | grep -qx 1"
+t_exit 0 "status on the member's phone" "$AGENT" --state st-T1 status
+t_grep "status says the answers are randomized, 3 times in 4, epsilon ln 3" '^privacy: +results sent randomized: the true one 3 times in 4 \(epsilon ln 3 = 1\.10$' "$T/out"
+t_exit 0 "explain on the member's phone" "$AGENT" --state st-T1 --device "sim:$T/T1.cfg" explain
+t_grep "explain says each result is randomized, the true one 3 times in 4" 'each family result is randomized before it leaves: the true one 3 times in 4' "$T/out"
+t_grep "explain states epsilon per rule" 'epsilon ln 3 = 1\.10 per rule' "$T/out"
 t_check "the memo secret is 0600" test "$(stat -c %a st-T1/rr.state)" = 600
 t_check "the memo holds a key and two questions" test "$(grep -c '^q ' st-T1/rr.state)" = 2
 

@@ -154,6 +154,11 @@ for seq in 1 2 3 4 5 6; do
 	cmp -s asof-$seq.before asof-$seq.after || { same=0; diff asof-$seq.before asof-$seq.after | sed 's/^/# /'; }
 done
 t_check "--as-of answers the same after pruning (6 instants)" test "$same" = 1
+# The operator sees it: /metrics counts the 3 reports pruned.
+"${CURL[@]}" -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" "$U/metrics" >m.txt
+t_check "metrics: 3 reports pruned, in batches, none failed, a last time" sh -c \
+    "grep -qx 'muster_reports_pruned_total 3' m.txt && grep -Eq '^muster_prune_batches_total [1-9]' m.txt &&
+     grep -qx 'muster_prune_failed_batches_total 0' m.txt && grep -Eq '^muster_prune_last_timestamp_seconds [0-9]+$' m.txt"
 t_grep "... and at the change's instant: noncompliant" '^IAF/25-WING,1,0,1,0,0' asof-3.after
 R --format csv >now.after 2>&1
 t_check "the present roll-up is the same" cmp -s now.before now.after

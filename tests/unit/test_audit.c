@@ -5,7 +5,9 @@
  * readable key refused), and the chain on a real SQLite store: intact,
  * then an edited, a deleted and a truncated entry and a forged or
  * missing checkpoint each found at its entry; a witness; and two
- * handles appending at once (the server and the CLI) keeping one chain.
+ * handles appending at once (the server and the CLI) keeping one chain;
+ * refused credentials aggregated per address and minute and bounded per
+ * hour, every refusal accounted for.
  */
 #include "unit.h"
 #include "unit_store.h"
@@ -419,6 +421,158 @@ key_file(void **state)
 	assert_int_equal(audit_pub_load(path, pk, &e), MUSTER_ECONFIG);
 }
 
+/*
+ * Refused credentials as stored: how many entries and how many refusals
+ * they account for ("refused 401" is one, "refused 401 x N ..." is N).
+ */
+static void
+refused_count(const struct fx *f, long long *entries, long long *count)
+{
+	char path[UNIT_TMPDIR_MAX + 32];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	const char *o;
+	long long n;
+
+	*entries = *count = 0;
+	snprintf(path, sizeof path, "%s/" STORE_DB_FILE, f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT outcome FROM audit "
+	    "WHERE actor = '-'", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		o = (const char *)sqlite3_column_text(st, 0);
+		(*entries)++;
+		if (strcmp(o, "refused 401") == 0)
+			n = 1;
+		else
+			assert_int_equal(sscanf(o, "refused 401 x %lld", &n), 1);
+		*count += n;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* How many entries have exactly the outcome o. */
+static int
+outcome_count(const struct fx *f, const char *o)
+{
+	char path[UNIT_TMPDIR_MAX + 32];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int n;
+
+	snprintf(path, sizeof path, "%s/" STORE_DB_FILE, f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit "
+	    "WHERE outcome = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, o, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Keeps a test of a few seconds inside one minute (bounded wait). */
+static void
+same_minute(int need)
+{
+	int i;
+
+	for (i = 0; i < 60 && time(NULL) % 60 > 59 - need; i++)
+		sleep(1);
+}
+
+/*
+ * A flood of refused credentials: per address and minute, the first
+ * AUDIT_REFUSED_FIRST are entries and the rest one summary, written
+ * before the next entry; every refusal accounted for; the chain intact.
+ */
+static void
+refused_flood(void **state)
+{
+	struct fx *f = *state;
+	struct audit *a = NULL;
+	struct audit_stats as;
+	struct audit_verdict v;
+	struct muster_err e;
+	long long entries, count;
+	int i;
+
+	same_minute(10);
+	assert_int_equal(audit_open(f->data, 0, &a, &e), 0);
+	for (i = 0; i < 1000; i++)
+		assert_int_equal(audit_refused(a, "192.0.2.7",
+		    "/v1/admin/rollup", &e), 0);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(audit_refused(a, "2001:db8::1",
+		    "/metrics", &e), 0);
+	/* The longest IPv6 text: its summary's outcome without "from". */
+	for (i = 0; i < AUDIT_REFUSED_FIRST + 4; i++)
+		assert_int_equal(audit_refused(a, "ffff:ffff:ffff:ffff:ffff:"
+		    "ffff:255.255.255.255", "/metrics", &e), 0);
+	refused_count(f, &entries, &count);
+	assert_int_equal(entries, 2 * AUDIT_REFUSED_FIRST + 2);
+	assert_int_equal(count, 2 * AUDIT_REFUSED_FIRST + 2);
+	/* The next entry brings the summaries in first. */
+	fill(a, 1);
+	refused_count(f, &entries, &count);
+	assert_int_equal(entries, 2 * AUDIT_REFUSED_FIRST + 4);
+	assert_int_equal(count, 1011);
+	assert_int_equal(audit_stats(a, &as, &e), 0);
+	assert_int_equal(as.refused, 1011);
+	assert_int_equal(as.refused_entries, 2 * AUDIT_REFUSED_FIRST + 4);
+	assert_int_equal(as.summaries, 2);
+	assert_int_equal(as.entries, 2 * AUDIT_REFUSED_FIRST + 5);
+	/* In the same minute the count goes on: no new first few. */
+	for (i = 0; i < 10; i++)
+		assert_int_equal(audit_refused(a, "192.0.2.7",
+		    "/v1/admin/rollup", &e), 0);
+	audit_close(a);
+	refused_count(f, &entries, &count);
+	assert_int_equal(entries, 2 * AUDIT_REFUSED_FIRST + 5);
+	assert_int_equal(count, 1021);
+	assert_int_equal(verify(f, 0, NULL, &v), 0);
+	assert_int_equal(v.entries, 2 * AUDIT_REFUSED_FIRST + 6);
+	assert_int_equal(outcome_count(f, "refused 401 x 4"), 1);
+	assert_int_equal(outcome_count(f, "refused 401 x 995 from "
+	    "192.0.2.7"), 1);
+}
+
+/*
+ * Many addresses: entries from refusals stop at AUDIT_REFUSED_HOUR an
+ * hour, the rest go into one entry for the hour; more addresses in a
+ * minute than AUDIT_REFUSED_SLOTS go there too.  Nothing is lost.
+ */
+static void
+refused_hour_bound(void **state)
+{
+	struct fx *f = *state;
+	struct audit *a = NULL;
+	struct audit_verdict v;
+	struct muster_err e;
+	long long entries, count;
+	char addr[32];
+	int i, k;
+
+	same_minute(20);
+	assert_int_equal(audit_open(f->data, 0, &a, &e), 0);
+	for (k = 0; k < AUDIT_REFUSED_SLOTS + 16; k++) {
+		snprintf(addr, sizeof addr, "198.51.100.%d", k);
+		for (i = 0; i < AUDIT_REFUSED_FIRST + 3; i++)
+			assert_int_equal(audit_refused(a, addr, "/metrics", &e),
+			    0);
+	}
+	refused_count(f, &entries, &count);
+	assert_int_equal(entries, AUDIT_REFUSED_HOUR);
+	audit_close(a);
+	refused_count(f, &entries, &count);
+	assert_int_equal(entries, AUDIT_REFUSED_HOUR + 1);
+	assert_int_equal(count, (AUDIT_REFUSED_SLOTS + 16) *
+	    (AUDIT_REFUSED_FIRST + 3));
+	assert_int_equal(verify(f, 0, NULL, &v), 0);
+}
+
 int
 main(void)
 {
@@ -432,6 +586,8 @@ main(void)
 		unit_store_test(tamper_ckpt),
 		unit_store_test(two_appenders),
 		unit_store_test(key_file),
+		unit_store_test(refused_flood),
+		unit_store_test(refused_hour_bound),
 	};
 
 	if (sodium_init() < 0)

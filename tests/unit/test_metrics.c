@@ -389,6 +389,48 @@ test_writer(void **state)
 	metrics_writer_queue(0);
 }
 
+/* Retention's counters and the audit log's size and refusals. */
+static void
+test_bounds(void **state)
+{
+	struct metrics_scrape sc = scrape_empty();
+	double pruned, batches, failed, last;
+	time_t now = time(NULL);
+	char *t;
+
+	(void)state;
+	sc.audit_entries = -1;
+	t = scrape(&sc);
+	pruned = value(t, "muster_reports_pruned_total");
+	batches = value(t, "muster_prune_batches_total");
+	failed = value(t, "muster_prune_failed_batches_total");
+	assert_true(pruned >= 0 && batches >= 0 && failed >= 0);
+	assert_null(strstr(t, "muster_audit_entries"));	/* unknown: left out */
+	free(t);
+
+	metrics_prune(7, 1);
+	metrics_prune(0, 1);
+	metrics_prune(0, 0);
+	sc.audit_entries = 42;
+	sc.audit_refused = 2000;
+	sc.audit_refused_entries = 6;
+	t = scrape(&sc);
+	check_exposition(t);
+	assert_true(value(t, "muster_reports_pruned_total") == pruned + 7);
+	assert_true(value(t, "muster_prune_batches_total") == batches + 2);
+	assert_true(value(t, "muster_prune_failed_batches_total") ==
+	    failed + 1);
+	last = value(t, "muster_prune_last_timestamp_seconds");
+	assert_true(last >= (double)now - 5 && last <= (double)now + 5);
+	assert_true(value(t, "muster_audit_entries") == 42);
+	assert_true(value(t, "muster_audit_refused_total") == 2000);
+	assert_true(value(t, "muster_audit_refused_entries_total") == 6);
+	assert_non_null(strstr(t, "# TYPE muster_audit_entries gauge\n"));
+	assert_non_null(strstr(t, "# TYPE muster_audit_refused_total "
+	    "counter\n"));
+	free(t);
+}
+
 static void
 test_manifest_expiry(void **state)
 {
@@ -712,6 +754,7 @@ main(void)
 		cmocka_unit_test(test_request_histogram),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_manifest_expiry),
 		cmocka_unit_test(test_process_start),
 		cmocka_unit_test(test_cert_not_after),
