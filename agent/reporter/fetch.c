@@ -22,6 +22,7 @@
 
 #include "muster/https.h"
 #include "fetch.h"
+#include "tlssess.h"
 
 struct hdrs {
 	char		 etag[FRAME_ETAG_MAX + 1];
@@ -124,8 +125,8 @@ make_headers(const struct frame_request *rq, struct curl_slist **list)
 }
 
 void
-fetch_run(struct https_conn *hc, const struct frame_request *rq, int fresh,
-    struct fetch_result *res)
+fetch_run(struct https_conn *hc, struct tlssess *ts,
+    const struct frame_request *rq, int fresh, struct fetch_result *res)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hl = NULL;
@@ -159,6 +160,10 @@ fetch_run(struct https_conn *hc, const struct frame_request *rq, int fresh,
 	o.header_fn = on_header;
 	o.header_arg = &h;
 	o.errbuf = errbuf;
+	if (ts != NULL) {
+		o.ssl_ctx_fn = tlssess_ctx;
+		o.ssl_ctx_arg = ts;
+	}
 	if (https_exchange_on(hc, &o, &hr) != 0) {
 		switch (hr.stage) {
 		case HTTPS_INIT:
@@ -193,6 +198,7 @@ fetch_run(struct https_conn *hc, const struct frame_request *rq, int fresh,
 	res->retry_after = hr.retry_after > FRAME_RETRY_MAX ? FRAME_RETRY_MAX :
 	    (uint32_t)hr.retry_after;
 	res->connects = hr.connects;
+	res->resumed = ts != NULL && tlssess_resumed(ts);
 	memcpy(res->etag, h.etag, sizeof res->etag);
 	res->body = (unsigned char *)s.buf;
 	res->body_len = s.len;

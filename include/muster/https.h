@@ -62,6 +62,12 @@ struct https_opts {
 	curl_write_callback	 header_fn;	/* NULL: headers not seen */
 	void			*header_arg;
 	char			*errbuf;	/* CURL_ERROR_SIZE bytes */
+	/* Called with the TLS library's context of each new connection
+	 * (CURLOPT_SSL_CTX_FUNCTION), e.g. to resume a session; NULL:
+	 * none.  It cannot weaken the pin: curl checks it after the
+	 * handshake, whatever the context did. */
+	curl_ssl_ctx_callback	 ssl_ctx_fn;
+	void			*ssl_ctx_arg;
 };
 
 /* Where https_exchange stopped. */

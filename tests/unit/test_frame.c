@@ -48,6 +48,7 @@ raw_request(int fd, const char *magic, uint32_t ml, uint32_t ul,
 	frame_put32(h + 12, pl);
 	frame_put32(h + 16, hl);
 	frame_put32(h + 20, bl);
+	frame_put32(h + 24, 0);		/* no TLS session */
 	put(fd, h, sizeof h);
 	if (n > 0)
 		put(fd, rest, n);
@@ -83,7 +84,7 @@ test_request_roundtrip(void **state)
 {
 	struct net_request rq = { "POST", "https://127.0.0.1:8443/",
 	    "/v1/report", PIN, "Content-Type: application/json\n"
-	    "Muster-Device: 0123\n", "{\"a\":1}", 7 };
+	    "Muster-Device: 0123\n", "{\"a\":1}", 7, NULL, 0 };
 	struct frame_request got;
 	struct muster_err e;
 	int sv[2];
@@ -109,7 +110,7 @@ static void
 test_request_writer_refuses(void **state)
 {
 	struct net_request ok = { "GET", "https://h", "/v1/profile", PIN,
-	    NULL, NULL, 0 };
+	    NULL, NULL, 0, NULL, 0 };
 	struct net_request rq;
 	struct muster_err e;
 	static char big[FRAME_REQ_BODY_MAX + 1];
@@ -251,7 +252,7 @@ static void
 test_response_roundtrip(void **state)
 {
 	struct frame_response rs = { FRAME_OK, 202, 30, 65534, "\"a:1\"", 5,
-	    "", 0, (const unsigned char *)"{\"ok\":1}", 8 };
+	    "", 0, (const unsigned char *)"{\"ok\":1}", 8, 0, NULL, 0 };
 	struct net_response got;
 	struct muster_err e;
 	int sv[2];
@@ -307,6 +308,8 @@ resp_raw(const char *magic, uint32_t outcome, uint32_t status, uint32_t el,
 	frame_put32(h + 20, el);
 	frame_put32(h + 24, ml);
 	frame_put32(h + 28, bl);
+	frame_put32(h + 32, 0);		/* flags */
+	frame_put32(h + 36, 0);		/* no TLS session */
 	put(sv[1], h, sizeof h);
 	if (n > 0)
 		put(sv[1], rest, n);
@@ -417,9 +420,10 @@ static void
 test_session(void **state)
 {
 	struct net_request rq = { "POST", "https://127.0.0.1:8443",
-	    "/v1/report", PIN, "Content-Type: application/json\n", "{}", 2 };
+	    "/v1/report", PIN, "Content-Type: application/json\n", "{}", 2,
+	    NULL, 0 };
 	struct frame_response rs = { FRAME_OK, 202, 0, 65534, "", 0, "", 0,
-	    (const unsigned char *)"{}", 2 };
+	    (const unsigned char *)"{}", 2, 0, NULL, 0 };
 	struct frame_request got;
 	struct net_response ans;
 	struct muster_err e;
