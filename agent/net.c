@@ -408,10 +408,9 @@ session_alive(struct net_session *s)
 }
 
 /*
- * Keeps the TLS session rs carries for the next reporter (the server's
- * key matched the pin: the reporter got the session from a verified
- * handshake), or forgets the kept one when the server's key did not match
- * the pin.  Best effort: a session not kept costs a full handshake.
+ * Keeps the TLS session rs carries for the next reporter, only from an
+ * answer (FRAME_OK: the server's key matched the pin), or forgets the
+ * kept one when the server's key did not match the pin.  Best effort: a session not kept costs a full handshake.
  */
 static void
 tls_keep(struct net_session *s, const struct net_request *rq,
@@ -419,10 +418,12 @@ tls_keep(struct net_session *s, const struct net_request *rq,
 {
 	struct muster_err te = { 0 };
 
-	if (s->dir != NULL && rs->outcome == FRAME_EPIN &&
-	    state_tls_remove(s->dir, &te) != 0)
-		log_warn("%s", te.msg);
-	else if (s->dir != NULL && rs->session_len > 0 &&
+	if (s->dir == NULL)
+		;
+	else if (rs->outcome == FRAME_EPIN) {
+		if (state_tls_remove(s->dir, &te) != 0)
+			log_warn("%s", te.msg);
+	} else if (rs->outcome == FRAME_OK && rs->session_len > 0 &&
 	    rs->uid != 0 && state_tls_store(s->dir, rq->server, rq->pin,
 	    rs->session, rs->session_len, &te) != 0)
 		log_warn("TLS session not kept: %s", te.msg);

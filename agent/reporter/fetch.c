@@ -134,6 +134,7 @@ fetch_run(struct https_conn *hc, struct tlssess *ts,
 	struct https_result hr;
 	struct https_opts o;
 	struct hdrs h;
+	int rc;
 
 	memset(res, 0, sizeof *res);
 	memset(&h, 0, sizeof h);
@@ -164,7 +165,10 @@ fetch_run(struct https_conn *hc, struct tlssess *ts,
 		o.ssl_ctx_fn = tlssess_ctx;
 		o.ssl_ctx_arg = ts;
 	}
-	if (https_exchange_on(hc, &o, &hr) != 0) {
+	rc = https_exchange_on(hc, &o, &hr);
+	/* Also when it failed after the handshake (the pin): said so. */
+	res->resumed = ts != NULL && tlssess_resumed(ts);
+	if (rc != 0) {
 		switch (hr.stage) {
 		case HTTPS_INIT:
 			res->outcome = FRAME_EINTERNAL;
@@ -198,7 +202,6 @@ fetch_run(struct https_conn *hc, struct tlssess *ts,
 	res->retry_after = hr.retry_after > FRAME_RETRY_MAX ? FRAME_RETRY_MAX :
 	    (uint32_t)hr.retry_after;
 	res->connects = hr.connects;
-	res->resumed = ts != NULL && tlssess_resumed(ts);
 	memcpy(res->etag, h.etag, sizeof res->etag);
 	res->body = (unsigned char *)s.buf;
 	res->body_len = s.len;

@@ -117,6 +117,10 @@ session(struct https_conn *hc, struct tlssess *ts)
 		if (rq.session_len > 0)
 			(void)tlssess_offer(ts, rq.session, rq.session_len);
 		fetch_run(hc, ts, &rq, fresh, &res);
+		/* Only a session of a connection the pin accepted is kept:
+		 * after any failure the next connection starts afresh. */
+		if (res.outcome != FRAME_OK)
+			tlssess_forget(ts);
 		if (tlssess_take(ts, &sess, &sess_len) < 0)
 			sess = NULL, sess_len = 0;
 		memset(&rs, 0, sizeof rs);

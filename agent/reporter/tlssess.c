@@ -113,8 +113,10 @@ CURLcode
 tlssess_ctx(CURL *curl, void *ssl_ctx, void *arg)
 {
 	SSL_CTX *ctx = ssl_ctx;
+	struct tlssess *t = arg;
 
 	(void)curl;
+	t->resumed = 0;		/* a new connection: nothing resumed yet */
 	if (SSL_CTX_set_ex_data(ctx, tlssess_idx, arg) != 1)
 		return CURLE_OK;
 	/* A client cache with no store of OpenSSL's own: on_new keeps. */
