@@ -26,6 +26,7 @@
 	"-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:" \
 	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 #define HTTP_JSON		PROTO_CTYPE_JSON
+#define HTTP_TICKET_LIFETIME	86400	/* seconds a session ticket lives */
 
 /* What the callbacks of one MHD daemon get: the server and the listener. */
 struct http_daemon {
@@ -565,9 +566,16 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ci != NULL && ci->tls_session != NULL &&
-		    d->ticket_key != NULL)
-			(void)gnutls_session_ticket_enable_server(
-			    (gnutls_session_t)ci->tls_session, d->ticket_key);
+		    d->ticket_key != NULL) {
+			gnutls_session_t ts = ci->tls_session;
+
+			/* Beyond the longest report interval a profile
+			 * names (6 h) and within TLS 1.3's 7 days. */
+			gnutls_db_set_cache_expiration(ts,
+			    HTTP_TICKET_LIFETIME);
+			(void)gnutls_session_ticket_enable_server(ts,
+			    d->ticket_key);
+		}
 #endif
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		front_conn_closed(d->srv->front, *socket_context);

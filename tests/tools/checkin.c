@@ -18,10 +18,16 @@
  *     (signed before timing starts), all checking in at once over
  *     THREADS threads.
  *
+ * With a seventh argument "resume" each device keeps the TLS session of
+ * its last check-in and offers it on the next, as muster-agent does
+ * (STATE/tls-session): one unmeasured round first (each device's full
+ * handshake, its ticket kept), then the measured ones, which resume.
+ *
  * With MUSTER_SERVER_PID set, the server's CPU time of each phase is read
  * from /proc.  Prints one line of NAME=VALUE:
  *	checkins=N checkin_s=S checkin_server_cpu_s=C
  *	drain_reports=N drain_s=S drain_server_cpu_s=C connections=N bad=N
+ *	resumed=N (measured check-ins whose handshake resumed a session)
  * and exits 0 when every answer was the one expected (304, 202).
  * Bounded: each request has a timeout.
  */
@@ -34,6 +40,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/ssl.h>
 #include <sodium.h>
 
 #include "muster/fs.h"
@@ -54,13 +61,14 @@ struct device {
 	long long	 root;
 	char		**spool;	/* signed report bodies waiting */
 	size_t		 nspool;
+	CURLSH		*tls;		/* "resume": its TLS session */
 };
 
 static const char *url_base, *cafile;
 static char pin[TOKEN_PIN_MAX];
 static struct device *devs;
 static size_t ndevices, next_dev;
-static unsigned long nbad, nconnects;
+static unsigned long nbad, nconnects, nresumed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -320,15 +328,26 @@ enroll_all(const char *orgdir)
 static void
 checkin(struct device *d)
 {
-	unsigned long bad = 0;
+	unsigned long bad = 0, resumed = 0;
 	long conns = 0, c;
 	CURL *h = handle();
 	size_t i;
 
-	/* A new process on the phone: no connection, no TLS session. */
+	/* A new process on the phone: no connection; with "resume" the
+	 * session of its last check-in, else none. */
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	if (d->tls != NULL)
+		curl_easy_setopt(h, CURLOPT_SHARE, d->tls);
 	if (get_policy(h, d) != 304)
 		bad++;
+	{
+		struct curl_tlssessioninfo *ti = NULL;
+
+		if (curl_easy_getinfo(h, CURLINFO_TLS_SSL_PTR, &ti) ==
+		    CURLE_OK && ti != NULL && ti->backend == CURLSSLBACKEND_OPENSSL &&
+		    ti->internals != NULL && SSL_session_reused(ti->internals))
+			resumed = 1;
+	}
 	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &c);
 	conns += c;
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
@@ -344,6 +363,7 @@ checkin(struct device *d)
 	pthread_mutex_lock(&mu);
 	nbad += bad;
 	nconnects += (unsigned long)conns;
+	nresumed += resumed;
 	pthread_mutex_unlock(&mu);
 }
 
@@ -402,11 +422,13 @@ main(int argc, char **argv)
 	char *pinbuf = NULL, *path;
 	size_t rounds, spool, nthreads, plen, r;
 	double t0, t1, s0, s1, ct, cs, dt, ds;
-	unsigned long checkins;
+	unsigned long checkins, ck_resumed;
+	int resume = argc == 8 && strcmp(argv[7], "resume") == 0;
+	size_t i;
 
-	if (argc != 7) {
+	if (argc != 7 && !resume) {
 		fprintf(stderr, "usage: checkin ORG_DIR URL DEVICES ROUNDS "
-		    "SPOOL THREADS\n");
+		    "SPOOL THREADS [resume]\n");
 		return 64;
 	}
 	ndevices = strtoul(argv[3], NULL, 10);
@@ -435,6 +457,17 @@ main(int argc, char **argv)
 	if ((devs = calloc(ndevices, sizeof *devs)) == NULL)
 		die("out of memory");
 	enroll_all(argv[1]);
+	for (i = 0; resume && i < ndevices; i++)
+		if ((devs[i].tls = curl_share_init()) == NULL ||
+		    curl_share_setopt(devs[i].tls, CURLSHOPT_SHARE,
+		    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+			die("curl_share_init failed");
+	if (resume) {
+		/* Each device's first check-in: a full handshake. */
+		spool_all(1);
+		round_all(nthreads);
+		nresumed = 0;
+	}
 
 	/* 1. Unchanged check-ins: the policy (304) and one report. */
 	s0 = proc_cpu_s(spid);
@@ -448,6 +481,7 @@ main(int argc, char **argv)
 	checkins = (unsigned long)(rounds * ndevices);
 	ct = t1 - t0;
 	cs = s0 >= 0 && s1 >= 0 ? s1 - s0 : -1;
+	ck_resumed = nresumed;
 
 	/* 2. The drain: every device back with spool reports waiting. */
 	spool_all(spool);
@@ -462,8 +496,10 @@ main(int argc, char **argv)
 	ds = s0 >= 0 && s1 >= 0 ? s1 - s0 : -1;
 	printf("checkins=%lu checkin_s=%.3f checkin_server_cpu_s=%.3f "
 	    "drain_reports=%zu drain_s=%.3f drain_server_cpu_s=%.3f "
-	    "connections=%lu bad=%lu\n", checkins, ct, cs, ndevices * spool,
-	    dt, ds, nconnects, nbad);
+	    "connections=%lu bad=%lu resumed=%lu\n", checkins, ct, cs,
+	    ndevices * spool, dt, ds, nconnects, nbad, ck_resumed);
+	for (i = 0; i < ndevices; i++)
+		curl_share_cleanup(devs[i].tls);
 	free(path);
 	return nbad == 0 ? 0 : 1;
 }
