@@ -3,7 +3,7 @@
 # loopback (real TLS), measured in one run:
 #  - the baseline: server CPU per bare TLS handshake, `openssl s_time
 #    -new` against the same server for HS_SECONDS;
-#    and, beside it, per resumed bare handshake (`s_time -reuse`);
+#    (the server issues its session tickets in it too);
 #  - the load tool (tests/tools/checkin): DEVICES devices x ROUNDS rounds
 #    of unchanged check-ins, each a new TLS connection carrying the signed
 #    policy GET (304) and one report, over THREADS threads: server CPU
@@ -76,12 +76,6 @@ hs=$(openssl s_time -connect "127.0.0.1:$SP" -new -time "$HS_SECONDS" 2>/dev/nul
 c1=$(cpu)
 hs=${hs:-0}
 hs_us=$(awk -v c=$((c1 - c0)) -v n="$hs" -v hz="$HZ" 'BEGIN { printf "%.0f", (n > 0 ? c / hz * 1e6 / n : 0) }')
-c0=$(cpu)
-hr=$(openssl s_time -connect "127.0.0.1:$SP" -reuse -time "$HS_SECONDS" 2>/dev/null |
-    sed -n 's/^\([0-9]*\) connections in .*real seconds.*/\1/p' | head -n 1)
-c1=$(cpu)
-hr=${hr:-0}
-hr_us=$(awk -v c=$((c1 - c0)) -v n="$hr" -v hz="$HZ" 'BEGIN { printf "%.0f", (n > 0 ? c / hz * 1e6 / n : 0) }')
 
 # --- the load tool: unchanged check-ins, then the drain ------------------
 out=$(MUSTER_SERVER_PID=$SPID "$TOOLS/checkin" org "https://127.0.0.1:$SP" \
@@ -138,7 +132,7 @@ kill -TERM "$PXID" "$SPID" 2>/dev/null || true
 wait "$SPID" 2>/dev/null || true
 SPID= PXID=
 
-awk -v hr="$hr" -v hrus="$hr_us" -v rkus="$rk_us" -v rres="$(rget resumed)" \
+awk -v rkus="$rk_us" -v rres="$(rget resumed)" \
     -v rck="$(rget checkins)" -v fus="$F_US" \
     -v hs="$hs" -v hsus="$hs_us" -v ck="$(get checkins)" -v ckus="$ck_us" \
     -v cks="$(get checkin_s)" -v dr="$(get drain_reports)" -v ds="$(get drain_s)" \
@@ -148,7 +142,6 @@ awk -v hr="$hr" -v hrus="$hr_us" -v rkus="$rk_us" -v rres="$(rget resumed)" \
     -v ams="$AGENT_MS" -v tms="$TRUE_MS" -v cpus="$(nproc)" 'BEGIN {
 	printf "check-ins against one server on loopback, %d CPUs:\n", cpus
 	printf "  bare TLS handshake (openssl s_time -new): %d in the run, %d us of server CPU each (baseline)\n", hs, hsus
-	printf "  bare resumed TLS handshake (openssl s_time -reuse): %d, %d us each\n", hr, hrus
 	printf "  load tool: %d check-ins (new connection, policy 304, one report), %d threads, %.2f s\n", ck, th, cks
 	printf "    full handshake each:     server CPU per check-in %d us = %.2fx one handshake (target <= 1.5)\n", ckus, (hsus > 0 ? ckus / hsus : 0)
 	printf "    resuming (as the agent): server CPU per check-in %d us = %.2fx one handshake (%d of %d resumed)\n", rkus, (hsus > 0 ? rkus / hsus : 0), rres, rck

@@ -20,7 +20,8 @@
  *
  * With a seventh argument "resume" each device keeps the TLS session of
  * its last check-in and offers it on the next, as muster-agent does
- * (STATE/tls-session): one unmeasured round first (each device's full
+ * (STATE/tls-session), with the reporter's own code (agent/reporter/
+ * tlssess.c): one unmeasured round first (each device's full
  * handshake, its ticket kept), then the measured ones, which resume.
  *
  * With MUSTER_SERVER_PID set, the server's CPU time of each phase is read
@@ -40,7 +41,6 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/ssl.h>
 #include <sodium.h>
 
 #include "muster/fs.h"
@@ -48,6 +48,7 @@
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "../../agent/reporter/tlssess.h"
 
 #define REQ_TIMEOUT	30L
 #define BODY_MAX	1024
@@ -61,7 +62,8 @@ struct device {
 	long long	 root;
 	char		**spool;	/* signed report bodies waiting */
 	size_t		 nspool;
-	CURLSH		*tls;		/* "resume": its TLS session */
+	struct tlssess	*tls;		/* "resume": its TLS session, kept
+					   as the reporter keeps it */
 };
 
 static const char *url_base, *cafile;
@@ -336,18 +338,14 @@ checkin(struct device *d)
 	/* A new process on the phone: no connection; with "resume" the
 	 * session of its last check-in, else none. */
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
-	if (d->tls != NULL)
-		curl_easy_setopt(h, CURLOPT_SHARE, d->tls);
+	if (d->tls != NULL) {
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, tlssess_ctx);
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, d->tls);
+	}
 	if (get_policy(h, d) != 304)
 		bad++;
-	{
-		struct curl_tlssessioninfo *ti = NULL;
-
-		if (curl_easy_getinfo(h, CURLINFO_TLS_SSL_PTR, &ti) ==
-		    CURLE_OK && ti != NULL && ti->backend == CURLSSLBACKEND_OPENSSL &&
-		    ti->internals != NULL && SSL_session_reused(ti->internals))
-			resumed = 1;
-	}
+	if (d->tls != NULL && tlssess_resumed(d->tls))
+		resumed = 1;
 	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &c);
 	conns += c;
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
@@ -458,10 +456,8 @@ main(int argc, char **argv)
 		die("out of memory");
 	enroll_all(argv[1]);
 	for (i = 0; resume && i < ndevices; i++)
-		if ((devs[i].tls = curl_share_init()) == NULL ||
-		    curl_share_setopt(devs[i].tls, CURLSHOPT_SHARE,
-		    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
-			die("curl_share_init failed");
+		if (tlssess_new(&devs[i].tls) != 0)
+			die("out of memory");
 	if (resume) {
 		/* Each device's first check-in: a full handshake. */
 		spool_all(1);
@@ -499,7 +495,7 @@ main(int argc, char **argv)
 	    "connections=%lu bad=%lu resumed=%lu\n", checkins, ct, cs,
 	    ndevices * spool, dt, ds, nconnects, nbad, ck_resumed);
 	for (i = 0; i < ndevices; i++)
-		curl_share_cleanup(devs[i].tls);
+		tlssess_free(devs[i].tls);
 	free(path);
 	return nbad == 0 ? 0 : 1;
 }
