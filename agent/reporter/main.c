@@ -6,7 +6,8 @@
  * against the pinned server over one kept-alive HTTPS connection, and
  * writes each one's answer, until the agent ends the session.  It holds
  * no key and reads no state: it is handed signed bytes and hands back
- * the server's answers, which the agent verifies.
+ * the server's answers, which the agent verifies, and the TLS session it
+ * is handed by the agent and the new one the server issued (tlssess.h).
  *
  * Exit: 0 the session ended after every answer was written (whatever
  * they say), 64 started without the socket, 65 a malformed request (after

@@ -15,7 +15,9 @@
  *
  * This module depends on libcurl and libc only: muster-reporter links its
  * one object and nothing else of libmuster, so no libsodium or jansson is
- * mapped into the process that talks to the network.
+ * mapped into the process that talks to the network.  A caller may hook
+ * the TLS context of each new connection (struct https_opts ssl_ctx_fn;
+ * the reporter resumes sessions so), which cannot switch the pin off.
  */
 #ifndef MUSTER_HTTPS_H
 #define MUSTER_HTTPS_H
