@@ -56,6 +56,7 @@ start_server() {
 stop_server() {
 	kill -TERM "$SPID" 2>/dev/null
 	for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$SPID" 2>/dev/null
 	wait "$SPID" 2>/dev/null; SPID=
 }
 proxy() {
