@@ -23,6 +23,7 @@
 #include "muster/err.h"
 #include "muster/log.h"
 #include "net.h"
+#include "state.h"
 
 #ifndef MUSTER_LIBEXECDIR
 #define MUSTER_LIBEXECDIR	"/usr/local/libexec/muster"
@@ -144,7 +145,9 @@ net_request_write(int fd, const struct net_request *rq, struct muster_err *e)
 	pl = strlen(rq->pin);
 	if ((strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "POST") !=
 	    0) || !frame_pins_ok(rq->pin) || hl > FRAME_HEADERS_MAX ||
-	    rq->body_len > FRAME_REQ_BODY_MAX || !printable(url, ul))
+	    rq->body_len > FRAME_REQ_BODY_MAX || !printable(url, ul) ||
+	    rq->session_len > FRAME_SESSION_MAX ||
+	    (rq->session == NULL && rq->session_len != 0))
 		return err_set(e, MUSTER_EUSAGE, "request not sent: bad method, "
 		    "pin, headers or size");
 	memcpy(hdr, FRAME_REQ_MAGIC, FRAME_MAGIC_BYTES);
@@ -153,12 +156,14 @@ net_request_write(int fd, const struct net_request *rq, struct muster_err *e)
 	frame_put32(hdr + 12, (uint32_t)pl);
 	frame_put32(hdr + 16, (uint32_t)hl);
 	frame_put32(hdr + 20, (uint32_t)rq->body_len);
+	frame_put32(hdr + 24, (uint32_t)rq->session_len);
 	if (send_all(fd, hdr, sizeof hdr) != 0 ||
 	    send_all(fd, rq->method, ml) != 0 ||
 	    send_all(fd, url, ul) != 0 ||
 	    send_all(fd, rq->pin, pl) != 0 ||
 	    send_all(fd, headers, hl) != 0 ||
-	    send_all(fd, rq->body, rq->body_len) != 0)
+	    send_all(fd, rq->body, rq->body_len) != 0 ||
+	    send_all(fd, rq->session, rq->session_len) != 0)
 		return err_sys(e, MUSTER_EIO, "writing to %s", NET_REPORTER);
 	return 0;
 }
@@ -169,6 +174,9 @@ net_response_free(struct net_response *rs)
 	if (rs == NULL)
 		return;
 	free(rs->body);
+	if (rs->session != NULL)
+		explicit_bzero(rs->session, rs->session_len);
+	free(rs->session);
 	memset(rs, 0, sizeof *rs);
 }
 
@@ -177,7 +185,7 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
     struct muster_err *e)
 {
 	unsigned char hdr[FRAME_RESP_HEADER];
-	uint32_t elen, mlen, blen;
+	uint32_t elen, mlen, blen, slen;
 	int64_t deadline = now_ms() + timeout_ms;
 	const char *why = NULL;
 	int rc;
@@ -196,6 +204,8 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 	elen = frame_get32(hdr + 20);
 	mlen = frame_get32(hdr + 24);
 	blen = frame_get32(hdr + 28);
+	rs->flags = frame_get32(hdr + 32);
+	slen = frame_get32(hdr + 36);
 	if (rs->outcome > FRAME_OUTCOME_MAX || rs->retry_after >
 	    FRAME_RETRY_MAX ||
 	    (rs->outcome == FRAME_OK && (rs->status < 100 ||
@@ -206,18 +216,21 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 		goto fail;
 	}
 	if (elen > FRAME_ETAG_MAX || mlen > FRAME_MSG_MAX ||
-	    blen > FRAME_RESP_BODY_MAX) {
+	    blen > FRAME_RESP_BODY_MAX || slen > FRAME_SESSION_MAX ||
+	    (rs->flags & ~(uint32_t)FRAME_F_ALL) != 0) {
 		rc = err_set(e, MUSTER_ETEMP, "%s: answer over its limits",
 		    NET_REPORTER);
 		goto fail;
 	}
-	if ((rs->body = malloc((size_t)blen + 1)) == NULL) {
+	if ((rs->body = malloc((size_t)blen + 1)) == NULL ||
+	    (slen > 0 && (rs->session = malloc(slen)) == NULL)) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto fail;
 	}
 	if (read_deadline(fd, rs->etag, elen, deadline, &why) != 0 ||
 	    read_deadline(fd, rs->msg, mlen, deadline, &why) != 0 ||
-	    read_deadline(fd, rs->body, blen, deadline, &why) != 0) {
+	    read_deadline(fd, rs->body, blen, deadline, &why) != 0 ||
+	    read_deadline(fd, rs->session, slen, deadline, &why) != 0) {
 		rc = err_set(e, MUSTER_ETEMP, "%s: answer %s", NET_REPORTER,
 		    why);
 		goto fail;
@@ -226,6 +239,7 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 	rs->msg[mlen] = '\0';
 	rs->body[blen] = '\0';
 	rs->body_len = blen;
+	rs->session_len = slen;
 	if (!printable(rs->etag, elen) || !printable(rs->msg, mlen)) {
 		rc = err_set(e, MUSTER_ETEMP, "%s: answer with unprintable "
 		    "bytes in its ETag or message", NET_REPORTER);
@@ -327,11 +341,13 @@ session_end(struct net_session *s, int kill_it)
 	while ((w = wait4(s->pid, &st, 0, &ru)) == -1 && errno == EINTR)
 		;
 	if (w == s->pid)
-		log_debug("reporter pid %ld: %u exchange%s, peak RSS %ld kB",
-		    (long)s->pid, s->exchanges, s->exchanges == 1 ? "" : "s",
+		log_debug("reporter pid %ld: %u exchange%s (%u on a resumed "
+		    "TLS session), peak RSS %ld kB", (long)s->pid,
+		    s->exchanges, s->exchanges == 1 ? "" : "s", s->resumed,
 		    ru.ru_maxrss);
 	s->pid = -1;
 	s->exchanges = 0;
+	s->resumed = 0;
 }
 
 void
@@ -391,10 +407,40 @@ session_alive(struct net_session *s)
 	return s->fd != -1 && poll(&pfd, 1, 0) == 0;
 }
 
+/*
+ * Keeps the TLS session rs carries for the next reporter, only from an
+ * answer (FRAME_OK: the server's key matched the pin), or forgets the
+ * kept one when the server's key did not match the pin.  Best effort: a session not kept costs a full handshake.
+ */
+static void
+tls_keep(struct net_session *s, const struct net_request *rq,
+    struct net_response *rs)
+{
+	struct muster_err te = { 0 };
+
+	if (s->dir == NULL)
+		;
+	else if (rs->outcome == FRAME_EPIN) {
+		if (state_tls_remove(s->dir, &te) != 0)
+			log_warn("%s", te.msg);
+	} else if (rs->outcome == FRAME_OK && rs->session_len > 0 &&
+	    rs->uid != 0 && state_tls_store(s->dir, rq->server, rq->pin,
+	    rs->session, rs->session_len, &te) != 0)
+		log_warn("TLS session not kept: %s", te.msg);
+	if (rs->session != NULL)
+		explicit_bzero(rs->session, rs->session_len);
+	free(rs->session);
+	rs->session = NULL;
+	rs->session_len = 0;
+}
+
 int
 net_session_exchange(struct net_session *s, const struct net_request *rq,
     struct net_response *rs, struct muster_err *e)
 {
+	struct net_request one;
+	unsigned char *sess = NULL;
+	size_t sess_len = 0;
 	int rc;
 
 	memset(rs, 0, sizeof *rs);
@@ -404,7 +450,23 @@ net_session_exchange(struct net_session *s, const struct net_request *rq,
 		return rc;
 	log_debug("%s %s%s via reporter pid %ld", rq->method, rq->server,
 	    rq->path, (long)s->pid);
-	if ((rc = net_request_write(s->fd, rq, e)) != 0) {
+	/* A new reporter: offered the session the last one kept. */
+	if (s->exchanges == 0 && s->dir != NULL && rq->session == NULL) {
+		struct muster_err te = { 0 };
+
+		if (state_tls_load(s->dir, rq->server, rq->pin, &sess,
+		    &sess_len, &te) != 0)
+			log_warn("%s", te.msg);
+		one = *rq;
+		one.session = sess;
+		one.session_len = sess_len;
+		rq = &one;
+	}
+	rc = net_request_write(s->fd, rq, e);
+	if (sess != NULL)
+		explicit_bzero(sess, sess_len);
+	free(sess);
+	if (rc != 0) {
 		/* A reporter that stopped reading may have said why. */
 		if (rc == MUSTER_EIO && net_response_read(s->fd, 5000, rs,
 		    NULL) == 0)
@@ -415,9 +477,13 @@ net_session_exchange(struct net_session *s, const struct net_request *rq,
 	    e)) != 0)
 		goto fail;
 	s->exchanges++;
-	log_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu bytes",
+	log_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu bytes%s",
 	    (long)s->pid, rs->uid, frame_outcome_name(rs->outcome),
-	    rs->status, rs->body_len);
+	    rs->status, rs->body_len, (rs->flags & FRAME_F_RESUMED) != 0 ?
+	    ", TLS session resumed" : "");
+	if ((rs->flags & FRAME_F_RESUMED) != 0)
+		s->resumed++;
+	tls_keep(s, rq, rs);
 	if (rs->uid == 0) {
 		net_response_free(rs);
 		session_end(s, 1);

@@ -32,6 +32,8 @@ struct net_request {
 	const char	*headers;	/* "Name: value\n" lines, or NULL */
 	const void	*body;
 	size_t		 body_len;
+	const unsigned char *session;	/* a TLS session to offer, or NULL */
+	size_t		 session_len;
 };
 
 struct net_response {
@@ -43,6 +45,10 @@ struct net_response {
 	char		 msg[FRAME_MSG_MAX + 1];
 	char		*body;		/* malloc'd, NUL-terminated */
 	size_t		 body_len;
+	uint32_t	 flags;		/* FRAME_F_* */
+	unsigned char	*session;	/* a new TLS session, or NULL; wiped
+					   by net_response_free */
+	size_t		 session_len;
 };
 
 /*
@@ -55,6 +61,10 @@ struct net_session {
 	int		 fd;		/* -1: none */
 	unsigned	 exchanges;	/* by the reporter now running */
 	unsigned	 started;	/* reporters started in this session */
+	/* The state directory whose TLS session (state_tls_load) each new
+	 * reporter is offered and where a new one is kept; NULL: none. */
+	const char	*dir;
+	unsigned	 resumed;	/* exchanges on a resumed TLS session */
 };
 
 void	net_session_init(struct net_session *s);

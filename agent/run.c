@@ -873,6 +873,7 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 	int rc, frc = 0, mrc = 0, lockfd = -1, tries;
 
 	net_session_init(&r->ns);
+	r->ns.dir = r->dir;	/* TLS session resumption (net.h) */
 	if ((rc = state_open(r->dir, 0, e)) != 0 ||
 	    (rc = state_lock(r->dir, !r->once, &lockfd, e)) != 0)
 		return rc;

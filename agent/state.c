@@ -1056,3 +1056,123 @@ out:
 	free(pdir);
 	return rc;
 }
+
+/*
+ * The TLS session file: "MUTS1\n", the server URL and the pin set it was
+ * issued under, each on a line of its own, then the session's DER.
+ */
+#define TLS_MAGIC	"MUTS1\n"
+
+/* The server URL without its trailing '/'s: its length in s. */
+static size_t
+tls_server_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	return n;
+}
+
+int
+state_tls_load(const char *dir, const char *server, const char *pins,
+    unsigned char **der, size_t *len, struct muster_err *e)
+{
+	char *path = NULL, *buf = NULL, *p, *end, *nl;
+	size_t n = 0, sl = tls_server_len(server), pl = strlen(pins);
+	int rc;
+
+	*der = NULL;
+	*len = 0;
+	if ((path = path2(dir, STATE_TLS_SESSION, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = read_private(path, STATE_TLS_MAX, &buf, &n, e);
+	if (rc == MUSTER_ENOINPUT) {
+		rc = 0;		/* none kept yet */
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	p = buf;
+	end = buf + n;
+	rc = err_set(e, MUSTER_EDATA, "%s: not a TLS session file; it is "
+	    "ignored", path);
+	if (n < sizeof TLS_MAGIC - 1 || memcmp(p, TLS_MAGIC,
+	    sizeof TLS_MAGIC - 1) != 0)
+		goto out;
+	p += sizeof TLS_MAGIC - 1;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		goto out;
+	/* Another server or pin set: kept for nobody. */
+	if ((size_t)(nl - p) != sl || memcmp(p, server, sl) != 0) {
+		rc = 0;
+		goto out;
+	}
+	p = nl + 1;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		goto out;
+	if ((size_t)(nl - p) != pl || memcmp(p, pins, pl) != 0) {
+		rc = 0;
+		goto out;
+	}
+	p = nl + 1;
+	if (p == end || (size_t)(end - p) > FRAME_SESSION_MAX)
+		goto out;
+	if ((*der = malloc((size_t)(end - p))) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(*der, p, (size_t)(end - p));
+	*len = (size_t)(end - p);
+	rc = 0;
+out:
+	if (buf != NULL)
+		sodium_memzero(buf, n);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+state_tls_store(const char *dir, const char *server, const char *pins,
+    const unsigned char *der, size_t len, struct muster_err *e)
+{
+	char *path = NULL, *buf = NULL;
+	size_t sl = tls_server_len(server), pl = strlen(pins), n, o;
+	int rc;
+
+	if (len == 0 || len > FRAME_SESSION_MAX || sl > FRAME_URL_MAX ||
+	    pl > FRAME_PIN_MAX || memchr(server, '\n', sl) != NULL ||
+	    strchr(pins, '\n') != NULL)
+		return err_set(e, MUSTER_EUSAGE, "TLS session not kept: bad "
+		    "server, pin or size");
+	n = sizeof TLS_MAGIC - 1 + sl + 1 + pl + 1 + len;
+	if ((path = path2(dir, STATE_TLS_SESSION, NULL)) == NULL ||
+	    (buf = malloc(n)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	o = 0;
+	memcpy(buf + o, TLS_MAGIC, sizeof TLS_MAGIC - 1);
+	o += sizeof TLS_MAGIC - 1;
+	memcpy(buf + o, server, sl);
+	o += sl;
+	buf[o++] = '\n';
+	memcpy(buf + o, pins, pl);
+	o += pl;
+	buf[o++] = '\n';
+	memcpy(buf + o, der, len);
+	rc = fs_write_atomic(path, buf, n, 0600, e);
+out:
+	if (buf != NULL)
+		sodium_memzero(buf, n);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+state_tls_remove(const char *dir, struct muster_err *e)
+{
+	return remove_file(dir, STATE_TLS_SESSION, NULL, e);
+}

@@ -148,6 +148,10 @@ https_exchange_on(struct https_conn *hc, const struct https_opts *o,
 	SET(CURLOPT_CAPATH, (char *)NULL);
 	if (o->fresh)
 		SET(CURLOPT_FRESH_CONNECT, 1L);
+	if (o->ssl_ctx_fn != NULL) {
+		SET(CURLOPT_SSL_CTX_FUNCTION, o->ssl_ctx_fn);
+		SET(CURLOPT_SSL_CTX_DATA, o->ssl_ctx_arg);
+	}
 	SET(CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
 	SET(CURLOPT_TIMEOUT, o->timeout);
 	SET(CURLOPT_NOSIGNAL, 1L);

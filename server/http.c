@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "muster/log.h"
@@ -25,11 +26,13 @@
 	"-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:+AES-128-GCM:" \
 	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 #define HTTP_JSON		PROTO_CTYPE_JSON
+#define HTTP_TICKET_LIFETIME	86400	/* seconds a session ticket lives */
 
 /* What the callbacks of one MHD daemon get: the server and the listener. */
 struct http_daemon {
 	struct srv		*srv;
 	enum front_kind		 kind;
+	const gnutls_datum_t	*ticket_key;	/* its generation's */
 };
 
 /*
@@ -42,6 +45,13 @@ struct http_gen {
 	struct http_daemon	 ctx[FRONT__N];
 	struct http_gen		*next;		/* retired ones */
 	unsigned long		 serial;
+	/*
+	 * The key of the TLS 1.3 session tickets this generation issues
+	 * and accepts (docs/protocol.md, "Session resumption"): random,
+	 * made at its start, never written anywhere, wiped at its end; a
+	 * reload (a new generation) rotates it, a restart forgets it.
+	 */
+	gnutls_datum_t		 ticket_key;
 };
 
 /* Where a POST is: its body arriving, its write with the writer, done. */
@@ -580,6 +590,27 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		*socket_context = ci != NULL ? front_conn_started(d->srv->front,
 		    ci->connect_fd) : NULL;
+#ifndef MUSTER_FUZZING
+		/*
+		 * MHD has made the TLS session and not yet read a byte of
+		 * its handshake: session tickets, so that a device's next
+		 * check-in resumes instead of paying a full handshake.
+		 * Without them the connection is served all the same.
+		 */
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ci != NULL && ci->tls_session != NULL &&
+		    d->ticket_key != NULL) {
+			gnutls_session_t ts = ci->tls_session;
+
+			/* Beyond the longest report interval a profile
+			 * names (6 h) and within TLS 1.3's 7 days. */
+			gnutls_db_set_cache_expiration(ts,
+			    HTTP_TICKET_LIFETIME);
+			(void)gnutls_session_ticket_enable_server(ts,
+			    d->ticket_key);
+		}
+#endif
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		front_conn_closed(d->srv->front, *socket_context);
 		*socket_context = NULL;
@@ -636,6 +667,10 @@ http_gen_free(struct http_gen *g)
 	for (i = 0; i < FRONT__N; i++)
 		if (g->mhd[i] != NULL)
 			MHD_stop_daemon(g->mhd[i]);
+	if (g->ticket_key.data != NULL) {
+		gnutls_memset(g->ticket_key.data, 0, g->ticket_key.size);
+		gnutls_free(g->ticket_key.data);
+	}
 	free(g);
 }
 
@@ -652,11 +687,17 @@ http_gen_start(struct srv *s, const struct config *cfg, const char *cert,
 	if ((g = calloc(1, sizeof *g)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	g->serial = __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
+	if (gnutls_session_ticket_key_generate(&g->ticket_key) < 0) {
+		free(g);
+		return err_set(e, MUSTER_EINTERNAL, "no TLS session ticket "
+		    "key (GnuTLS's random generator failed)");
+	}
 	for (i = 0; i < FRONT__N; i++) {
 		if (i == FRONT_ADMIN && !admin)
 			continue;
 		g->ctx[i].srv = s;
 		g->ctx[i].kind = (enum front_kind)i;
+		g->ctx[i].ticket_key = &g->ticket_key;
 		/* The admin listener is for a few operators: one thread. */
 		g->mhd[i] = http_daemon_start(&g->ctx[i], &cfg->limits,
 		    i == FRONT_ADMIN ? 1 : cfg->limits.threads, cert, key,

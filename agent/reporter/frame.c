@@ -59,6 +59,7 @@ read_field(int fd, size_t n, char **out)
 	if ((p = malloc(n + 1)) == NULL)
 		return FRAME_ERR_NOMEM;
 	if ((rc = read_full(fd, p, n)) != 0) {
+		explicit_bzero(p, n);	/* a part of a body or session */
 		free(p);
 		return rc;
 	}
@@ -125,6 +126,10 @@ frame_request_free(struct frame_request *rq)
 	if (rq->body != NULL)
 		explicit_bzero(rq->body, rq->body_len);
 	free(rq->body);
+	/* A TLS session holds its resumption secret. */
+	if (rq->session != NULL)
+		explicit_bzero(rq->session, rq->session_len);
+	free(rq->session);
 	memset(rq, 0, sizeof *rq);
 }
 
@@ -163,7 +168,7 @@ int
 frame_request_read(int fd, struct frame_request *rq)
 {
 	unsigned char hdr[FRAME_REQ_HEADER];
-	uint32_t mlen, ulen, plen, hlen, blen;
+	uint32_t mlen, ulen, plen, hlen, blen, slen;
 	int rc;
 
 	memset(rq, 0, sizeof *rq);
@@ -177,18 +182,22 @@ frame_request_read(int fd, struct frame_request *rq)
 	plen = frame_get32(hdr + 12);
 	hlen = frame_get32(hdr + 16);
 	blen = frame_get32(hdr + 20);
+	slen = frame_get32(hdr + 24);
 	if (mlen < 1 || mlen > FRAME_METHOD_MAX || ulen < 1 ||
 	    ulen > FRAME_URL_MAX || plen < 1 || plen > FRAME_PIN_MAX ||
-	    hlen > FRAME_HEADERS_MAX || blen > FRAME_REQ_BODY_MAX)
+	    hlen > FRAME_HEADERS_MAX || blen > FRAME_REQ_BODY_MAX ||
+	    slen > FRAME_SESSION_MAX)
 		return FRAME_ERR_LIMIT;
 	if ((rc = read_field(fd, mlen, &rq->method)) != 0 ||
 	    (rc = read_field(fd, ulen, &rq->url)) != 0 ||
 	    (rc = read_field(fd, plen, &rq->pin)) != 0 ||
 	    (rc = read_field(fd, hlen, &rq->headers)) != 0 ||
-	    (rc = read_field(fd, blen, (char **)&rq->body)) != 0)
+	    (rc = read_field(fd, blen, (char **)&rq->body)) != 0 ||
+	    (rc = read_field(fd, slen, (char **)&rq->session)) != 0)
 		goto fail;
 	rq->headers_len = hlen;
 	rq->body_len = blen;
+	rq->session_len = slen;
 	if ((strcmp(rq->method, "GET") != 0 &&
 	    strcmp(rq->method, "POST") != 0) ||
 	    strlen(rq->url) != ulen || strncmp(rq->url, "https://", 8) != 0 ||
@@ -214,7 +223,9 @@ frame_response_write(int fd, const struct frame_response *rs)
 	if (rs->outcome > FRAME_OUTCOME_MAX ||
 	    rs->retry_after > FRAME_RETRY_MAX ||
 	    rs->etag_len > FRAME_ETAG_MAX || rs->msg_len > FRAME_MSG_MAX ||
-	    rs->body_len > FRAME_RESP_BODY_MAX)
+	    rs->body_len > FRAME_RESP_BODY_MAX ||
+	    (rs->flags & ~(uint32_t)FRAME_F_ALL) != 0 ||
+	    rs->session_len > FRAME_SESSION_MAX)
 		return FRAME_ERR_LIMIT;
 	memcpy(hdr, FRAME_RESP_MAGIC, FRAME_MAGIC_BYTES);
 	frame_put32(hdr + 4, rs->outcome);
@@ -224,10 +235,13 @@ frame_response_write(int fd, const struct frame_response *rs)
 	frame_put32(hdr + 20, (uint32_t)rs->etag_len);
 	frame_put32(hdr + 24, (uint32_t)rs->msg_len);
 	frame_put32(hdr + 28, (uint32_t)rs->body_len);
+	frame_put32(hdr + 32, rs->flags);
+	frame_put32(hdr + 36, (uint32_t)rs->session_len);
 	if ((rc = write_full(fd, hdr, sizeof hdr)) != 0 ||
 	    (rc = write_full(fd, rs->etag, rs->etag_len)) != 0 ||
 	    (rc = write_full(fd, rs->msg, rs->msg_len)) != 0 ||
-	    (rc = write_full(fd, rs->body, rs->body_len)) != 0)
+	    (rc = write_full(fd, rs->body, rs->body_len)) != 0 ||
+	    (rc = write_full(fd, rs->session, rs->session_len)) != 0)
 		return rc;
 	return 0;
 }

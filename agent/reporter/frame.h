@@ -22,7 +22,11 @@
  *						 joined by ';', curl's set)
  *	headers_len	0..FRAME_HEADERS_MAX	("Name: value\n" lines)
  *	body_len	0..FRAME_REQ_BODY_MAX
- *	method, url, pin, headers, body bytes, in that order
+ *	session_len	0..FRAME_SESSION_MAX	(a TLS session to offer when
+ *						 the reporter connects: the
+ *						 DER the server's last
+ *						 answer handed back; secret)
+ *	method, url, pin, headers, body, session bytes, in that order
  *
  * Answer, reporter -> agent, one per request (the reporter exits at the
  * end of the session, or after answering a request it refused):
@@ -36,7 +40,11 @@
  *	etag_len	0..FRAME_ETAG_MAX
  *	msg_len		0..FRAME_MSG_MAX	(printable ASCII: what failed)
  *	body_len	0..FRAME_RESP_BODY_MAX
- *	etag, msg, body bytes, in that order
+ *	flags		FRAME_F_* bits, no others
+ *	session_len	0..FRAME_SESSION_MAX: a TLS session the server
+ *			issued (a ticket) since the previous answer, for the
+ *			agent to keep and offer to the next reporter; 0 none
+ *	etag, msg, body, session bytes, in that order
  */
 #ifndef MUSTER_FRAME_H
 #define MUSTER_FRAME_H
@@ -47,11 +55,11 @@
 
 #define FRAME_FD		3	/* the reporter's end of the socket */
 
-#define FRAME_REQ_MAGIC		"MUQ2"
-#define FRAME_RESP_MAGIC	"MUR2"
+#define FRAME_REQ_MAGIC		"MUQ3"
+#define FRAME_RESP_MAGIC	"MUR3"
 #define FRAME_MAGIC_BYTES	4
-#define FRAME_REQ_HEADER	(FRAME_MAGIC_BYTES + 5 * 4)
-#define FRAME_RESP_HEADER	(FRAME_MAGIC_BYTES + 7 * 4)
+#define FRAME_REQ_HEADER	(FRAME_MAGIC_BYTES + 6 * 4)
+#define FRAME_RESP_HEADER	(FRAME_MAGIC_BYTES + 9 * 4)
 #define FRAME_RETRY_MAX		86400	/* seconds of Retry-After kept */
 #define FRAME_IDLE_MS		120000	/* the reporter's wait for a request */
 
@@ -65,6 +73,13 @@
 #define FRAME_ETAG_MAX		256
 #define FRAME_MSG_MAX		256
 #define FRAME_RESP_BODY_MAX	(1024 * 1024)
+#define FRAME_SESSION_MAX	8192	/* an SSL_SESSION's DER, ticket and
+					   server certificate included */
+
+/* Answer flags. */
+#define FRAME_F_RESUMED		0x1	/* this exchange's connection was
+					   a resumed TLS session */
+#define FRAME_F_ALL		FRAME_F_RESUMED
 
 /* Outcomes. */
 #define FRAME_OK		0	/* an HTTP answer, any status */
@@ -97,6 +112,8 @@ struct frame_request {
 	size_t		 headers_len;
 	unsigned char	*body;
 	size_t		 body_len;
+	unsigned char	*session;	/* wiped when freed: a secret */
+	size_t		 session_len;
 };
 
 /* An answer, as the reporter writes it (nothing here is owned). */
@@ -111,6 +128,9 @@ struct frame_response {
 	size_t			 msg_len;
 	const unsigned char	*body;
 	size_t			 body_len;
+	uint32_t		 flags;		/* FRAME_F_* */
+	const unsigned char	*session;
+	size_t			 session_len;
 };
 
 static inline void

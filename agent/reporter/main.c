@@ -6,7 +6,8 @@
  * against the pinned server over one kept-alive HTTPS connection, and
  * writes each one's answer, until the agent ends the session.  It holds
  * no key and reads no state: it is handed signed bytes and hands back
- * the server's answers, which the agent verifies.
+ * the server's answers, which the agent verifies, and the TLS session it
+ * is handed by the agent and the new one the server issued (tlssess.h).
  *
  * Exit: 0 the session ended after every answer was written (whatever
  * they say), 64 started without the socket, 65 a malformed request (after
@@ -26,6 +27,7 @@
 #include "fetch.h"
 #include "frame.h"
 #include "priv.h"
+#include "tlssess.h"
 
 #define PROG	"muster-reporter"
 
@@ -82,11 +84,13 @@ same_origin(const char *a, const char *b)
  * agent went quiet, 74 when an answer could not be written.
  */
 static int
-session(struct https_conn *hc)
+session(struct https_conn *hc, struct tlssess *ts)
 {
 	struct frame_request rq, prev;
 	struct frame_response rs;
 	struct fetch_result res;
+	unsigned char *sess;
+	size_t sess_len;
 	int rc, fresh, ex = 0;
 
 	memset(&prev, 0, sizeof prev);
@@ -106,7 +110,20 @@ session(struct https_conn *hc)
 		 * checked against: a new pin set gets a new handshake. */
 		fresh = prev.url != NULL && (strcmp(prev.pin, rq.pin) != 0 ||
 		    !same_origin(prev.url, rq.url));
-		fetch_run(hc, &rq, fresh, &res);
+		/* Nor is a session resumed with another server or pin. */
+		if (fresh)
+			tlssess_forget(ts);
+		/* The agent's session from an earlier check-in: one that
+		 * does not parse costs a full handshake, nothing more. */
+		if (rq.session_len > 0)
+			(void)tlssess_offer(ts, rq.session, rq.session_len);
+		fetch_run(hc, ts, &rq, fresh, &res);
+		/* Only a session of a connection the pin accepted is kept:
+		 * after any failure the next connection starts afresh. */
+		if (res.outcome != FRAME_OK)
+			tlssess_forget(ts);
+		if (tlssess_take(ts, &sess, &sess_len) < 0)
+			sess = NULL, sess_len = 0;
 		memset(&rs, 0, sizeof rs);
 		rs.outcome = res.outcome;
 		rs.status = res.status;
@@ -118,8 +135,14 @@ session(struct https_conn *hc)
 		rs.msg_len = strlen(res.msg);
 		rs.body = res.body;
 		rs.body_len = res.body_len;
+		rs.flags = res.resumed ? FRAME_F_RESUMED : 0;
+		rs.session = sess;
+		rs.session_len = sess_len;
 		rc = frame_response_write(FRAME_FD, &rs);
 		free(res.body);
+		if (sess != NULL)
+			explicit_bzero(sess, sess_len);
+		free(sess);
 		frame_request_free(&prev);
 		prev = rq;
 		if (rc != 0) {
@@ -135,6 +158,7 @@ int
 main(int argc, char **argv)
 {
 	struct https_conn *hc = NULL;
+	struct tlssess *ts = NULL;
 	struct stat st;
 	char msg[FRAME_MSG_MAX + 1];
 	int ex;
@@ -157,12 +181,15 @@ main(int argc, char **argv)
 		answer_error(FRAME_EPRIV, msg);
 		return 77;
 	}
-	if (https_conn_open(&hc) != 0) {
+	if (https_conn_open(&hc) != 0 || tlssess_new(&ts) != 0) {
+		https_conn_close(hc);
 		answer_error(FRAME_EINTERNAL, "libcurl failed to initialise");
 		return 74;
 	}
-	ex = session(hc);
+	ex = session(hc, ts);
+	/* The connection ends before the sessions it may still use. */
 	https_conn_close(hc);
+	tlssess_free(ts);
 	close(FRAME_FD);
 	return ex;
 }

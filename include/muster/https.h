@@ -15,7 +15,9 @@
  *
  * This module depends on libcurl and libc only: muster-reporter links its
  * one object and nothing else of libmuster, so no libsodium or jansson is
- * mapped into the process that talks to the network.
+ * mapped into the process that talks to the network.  A caller may hook
+ * the TLS context of each new connection (struct https_opts ssl_ctx_fn;
+ * the reporter resumes sessions so), which cannot switch the pin off.
  */
 #ifndef MUSTER_HTTPS_H
 #define MUSTER_HTTPS_H
@@ -62,6 +64,12 @@ struct https_opts {
 	curl_write_callback	 header_fn;	/* NULL: headers not seen */
 	void			*header_arg;
 	char			*errbuf;	/* CURL_ERROR_SIZE bytes */
+	/* Called with the TLS library's context of each new connection
+	 * (CURLOPT_SSL_CTX_FUNCTION), e.g. to resume a session; NULL:
+	 * none.  It cannot weaken the pin: curl checks it after the
+	 * handshake, whatever the context did. */
+	curl_ssl_ctx_callback	 ssl_ctx_fn;
+	void			*ssl_ctx_arg;
 };
 
 /* Where https_exchange stopped. */

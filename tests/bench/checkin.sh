@@ -3,12 +3,16 @@
 # loopback (real TLS), measured in one run:
 #  - the baseline: server CPU per bare TLS handshake, `openssl s_time
 #    -new` against the same server for HS_SECONDS;
+#    (the server issues its session tickets in it too);
 #  - the load tool (tests/tools/checkin): DEVICES devices x ROUNDS rounds
 #    of unchanged check-ins, each a new TLS connection carrying the signed
 #    policy GET (304) and one report, over THREADS threads: server CPU
-#    per check-in, and its ratio to one handshake (target <= 1.5);
+#    per check-in, and its ratio to one handshake (target <= 1.5); once
+#    with a full handshake each time, once resuming each device's last
+#    TLS session as the agent does (STATE/tls-session);
 #  - the real agent for a sample (SAMPLE devices, `run --once` each
-#    AGENT_ROUNDS times) through tcpcut, the counting proxy: connections
+#    AGENT_ROUNDS times, resuming; then as many without the kept session)
+#    through tcpcut, the counting proxy: connections
 #    and bytes on the wire per unchanged check-in, server CPU per
 #    check-in, and the CPU of agent + reporter per check-in (wait4's
 #    rusage, reporter included) beside /bin/true;
@@ -78,6 +82,10 @@ out=$(MUSTER_SERVER_PID=$SPID "$TOOLS/checkin" org "https://127.0.0.1:$SP" \
     "$DEVICES" "$ROUNDS" "$SPOOL" "$THREADS" 2>checkin.err) || true
 get() { echo "$out" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 ck_us=$(awk -v c="$(get checkin_server_cpu_s)" -v n="$(get checkins)" 'BEGIN { printf "%.0f", (n > 0 ? c * 1e6 / n : 0) }')
+rout=$(MUSTER_SERVER_PID=$SPID "$TOOLS/checkin" org "https://127.0.0.1:$SP" \
+    "$DEVICES" "$ROUNDS" 0 "$THREADS" resume 2>>checkin.err) || true
+rget() { echo "$rout" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+rk_us=$(awk -v c="$(rget checkin_server_cpu_s)" -v n="$(rget checkins)" 'BEGIN { printf "%.0f", (n > 0 ? c * 1e6 / n : 0) }')
 
 # --- the real agent, through the counting proxy ---------------------------
 A_US=0; BYTES=0; CONNS=0; AGENT_US=0; TRUE_US=0
@@ -106,6 +114,16 @@ read -r _ d_after < <(grep '^down' stats)
 CONNS=$(awk -v a="$c_after" -v b="$c_before" -v n="$n" 'BEGIN { printf "%.2f", (a - b) / n }')
 UP=$(( (u_after - u_before) / n )); DOWN=$(( (d_after - d_before) / n ))
 A_US=$(awk -v c=$((c1 - c0)) -v n="$n" -v hz="$HZ" 'BEGIN { printf "%.0f", c / hz * 1e6 / n }')
+# The same check-ins without the kept session: a full handshake each.
+c0=$(cpu)
+for _ in $(seq 1 "$AGENT_ROUNDS"); do
+	for i in $(seq 1 "$SAMPLE"); do
+		rm -f "st$i/tls-session"
+		"$MUSTER_BIN/muster-agent" --state "st$i" --device "sim:dev$i.cfg" run --once >/dev/null 2>&1 || true
+	done
+done
+c1=$(cpu)
+F_US=$(awk -v c=$((c1 - c0)) -v n="$n" -v hz="$HZ" 'BEGIN { printf "%.0f", c / hz * 1e6 / n }')
 ru() { "$TOOLS/rusage" "$@" | tr ' ' '\n' | sed -n 's/^cpu_ms_median=//p'; }
 AGENT_MS=$(ru 10 "$MUSTER_BIN/muster-agent" --state st1 --device sim:dev1.cfg run --once 2>/dev/null)
 TRUE_MS=$(ru 10 /bin/true)
@@ -114,7 +132,9 @@ kill -TERM "$PXID" "$SPID" 2>/dev/null || true
 wait "$SPID" 2>/dev/null || true
 SPID= PXID=
 
-awk -v hs="$hs" -v hsus="$hs_us" -v ck="$(get checkins)" -v ckus="$ck_us" \
+awk -v rkus="$rk_us" -v rres="$(rget resumed)" \
+    -v rck="$(rget checkins)" -v fus="$F_US" \
+    -v hs="$hs" -v hsus="$hs_us" -v ck="$(get checkins)" -v ckus="$ck_us" \
     -v cks="$(get checkin_s)" -v dr="$(get drain_reports)" -v ds="$(get drain_s)" \
     -v dcpu="$(get drain_server_cpu_s)" -v conns="$(get connections)" \
     -v bad="$(get bad)" -v d="$DEVICES" -v sp="$SPOOL" -v th="$THREADS" \
@@ -123,15 +143,19 @@ awk -v hs="$hs" -v hsus="$hs_us" -v ck="$(get checkins)" -v ckus="$ck_us" \
 	printf "check-ins against one server on loopback, %d CPUs:\n", cpus
 	printf "  bare TLS handshake (openssl s_time -new): %d in the run, %d us of server CPU each (baseline)\n", hs, hsus
 	printf "  load tool: %d check-ins (new connection, policy 304, one report), %d threads, %.2f s\n", ck, th, cks
-	printf "    server CPU per check-in %d us = %.2fx one handshake (target <= 1.5)\n", ckus, (hsus > 0 ? ckus / hsus : 0)
-	printf "  real agent: %d check-ins of run --once (one report each)\n", n
+	printf "    full handshake each:     server CPU per check-in %d us = %.2fx one handshake (target <= 1.5)\n", ckus, (hsus > 0 ? ckus / hsus : 0)
+	printf "    resuming (as the agent): server CPU per check-in %d us = %.2fx one handshake (%d of %d resumed)\n", rkus, (hsus > 0 ? rkus / hsus : 0), rres, rck
+	printf "  real agent: %d check-ins of run --once (one report each), resuming\n", n
 	printf "    %.2f connections per check-in; %d bytes up, %d down on the wire\n", ac, up, down
 	printf "    server CPU per check-in %d us = %.2fx one handshake\n", aus, (hsus > 0 ? aus / hsus : 0)
+	printf "    without the kept session (full handshakes): %d us = %.2fx\n", fus, (hsus > 0 ? fus / hsus : 0)
 	printf "    agent + reporter CPU per check-in %s ms (/bin/true %s ms)\n", ams, tms
 	printf "  drain after an outage: %d devices x %d spooled reports = %d in %.2f s (%.0f reports/s), %d connections, server CPU %.2f s\n", d, sp, dr, ds, (ds > 0 ? dr / ds : 0), conns, dcpu
 	if (bad > 0) printf "  %d answers were not the ones expected\n", bad
-	printf "BENCH\tcheck-in server CPU (load tool)\t%d us\t%.2fx bare TLS handshake (%d us)\t<= 1.5x\t%s\n", ckus, (hsus > 0 ? ckus / hsus : 0), hsus, (hsus > 0 && ckus <= 1.5 * hsus ? "ok" : "OVER")
-	printf "BENCH\tcheck-in server CPU (real agent)\t%d us\t%.2fx bare TLS handshake (%d us)\t<= 1.5x\t%s\n", aus, (hsus > 0 ? aus / hsus : 0), hsus, (hsus > 0 && aus <= 1.5 * hsus ? "ok" : "OVER")
+	printf "BENCH\tcheck-in server CPU (load tool, resuming)\t%d us\t%.2fx bare TLS handshake (%d us)\t<= 1.5x\t%s\n", rkus, (hsus > 0 ? rkus / hsus : 0), hsus, (hsus > 0 && rkus <= 1.5 * hsus ? "ok" : "OVER")
+	printf "BENCH\tcheck-in server CPU (load tool, full handshake)\t%d us\t%.2fx bare TLS handshake (%d us)\t-\t-\n", ckus, (hsus > 0 ? ckus / hsus : 0), hsus
+	printf "BENCH\tcheck-in server CPU (real agent, resuming)\t%d us\t%.2fx bare TLS handshake (%d us)\t<= 1.5x\t%s\n", aus, (hsus > 0 ? aus / hsus : 0), hsus, (hsus > 0 && aus <= 1.5 * hsus ? "ok" : "OVER")
+	printf "BENCH\tcheck-in server CPU (real agent, full handshake)\t%d us\t%.2fx bare TLS handshake (%d us)\t-\t-\n", fus, (hsus > 0 ? fus / hsus : 0), hsus
 	printf "BENCH\tconnections per check-in (real agent)\t%.2f\t-\t1\t%s\n", ac, (ac <= 1.0 ? "ok" : "OVER")
 	printf "BENCH\tbytes per unchanged check-in\t%d\t%d up + %d down\t-\t-\n", up + down, up, down
 	printf "BENCH\tagent+reporter CPU per check-in\t%s ms\t/bin/true %s ms\t-\t-\n", ams, tms

@@ -9,7 +9,8 @@
  * A frame that is accepted must be written back byte for byte by the
  * other side's writer (net_request_write over a socket pair,
  * frame_response_write to a memory file): the format has one spelling
- * and both halves agree on it.  Frames follow each other in a session
+ * and both halves agree on it, the TLS session (a request's to offer, an
+ * answer's to keep) and an answer's flags included.  Frames follow each other in a session
  * (one reporter per check-in), so what follows an accepted frame is left
  * for the next read: the request reader is run again on the rest, until
  * it ends or is refused.
@@ -84,7 +85,8 @@ static size_t
 request_len(const struct frame_request *rq)
 {
 	return FRAME_REQ_HEADER + strlen(rq->method) + strlen(rq->url) +
-	    strlen(rq->pin) + rq->headers_len + rq->body_len;
+	    strlen(rq->pin) + rq->headers_len + rq->body_len +
+	    rq->session_len;
 }
 
 /* The agent writes the request the reporter read: the same bytes. */
@@ -111,7 +113,8 @@ request_roundtrip(const struct frame_request *rq, const uint8_t *data,
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		abort();
 	nr = (struct net_request){ rq->method, server, slash, rq->pin,
-	    rq->headers, rq->body, rq->body_len };
+	    rq->headers, rq->body, rq->body_len,
+	    rq->session_len > 0 ? rq->session : NULL, rq->session_len };
 	rc = net_request_write(sv[0], &nr, &e);
 	FUZZ_ASSERT(rc == 0, "the agent will not write a request the "
 	    "reporter accepts: %s", e.msg);
@@ -146,7 +149,8 @@ fuzz_request(const uint8_t *data, size_t size)
 		}
 		FUZZ_ASSERT(rq.method != NULL && rq.url != NULL &&
 		    rq.pin != NULL && rq.headers != NULL &&
-		    strlen(rq.headers) == rq.headers_len,
+		    strlen(rq.headers) == rq.headers_len &&
+		    rq.session != NULL && rq.session_len <= FRAME_SESSION_MAX,
 		    "a request with a missing field");
 		n = request_len(&rq);
 		FUZZ_ASSERT(off + n <= size, "a request longer than its input");
@@ -173,17 +177,24 @@ fuzz_response(const uint8_t *data, size_t size)
 	if (rc != 0) {
 		FUZZ_ASSERT(rc == MUSTER_ETEMP || rc == MUSTER_EINTERNAL,
 		    "net_response_read: %d", rc);
-		FUZZ_ASSERT(rs.body == NULL, "a refused answer kept a body");
+		FUZZ_ASSERT(rs.body == NULL && rs.session == NULL,
+		    "a refused answer kept a body or a session");
 		return;
 	}
 	FUZZ_ASSERT(rs.body != NULL && rs.body[rs.body_len] == '\0',
 	    "an answer without a terminated body");
+	FUZZ_ASSERT((rs.flags & ~(uint32_t)FRAME_F_ALL) == 0 &&
+	    rs.session_len <= FRAME_SESSION_MAX &&
+	    (rs.session_len == 0) == (rs.session == NULL),
+	    "an answer with unknown flags or a bad session");
 	(void)net_outcome_rc(&rs, &e);
 	fr = (struct frame_response){ .outcome = rs.outcome,
 	    .status = rs.status, .retry_after = rs.retry_after,
 	    .uid = rs.uid, .etag = rs.etag, .etag_len = strlen(rs.etag),
 	    .msg = rs.msg, .msg_len = strlen(rs.msg),
-	    .body = (const unsigned char *)rs.body, .body_len = rs.body_len };
+	    .body = (const unsigned char *)rs.body, .body_len = rs.body_len,
+	    .flags = rs.flags, .session = rs.session,
+	    .session_len = rs.session_len };
 	if ((fd = memfd_create("fuzz_frame", MFD_CLOEXEC)) == -1)
 		abort();
 	rc = frame_response_write(fd, &fr);

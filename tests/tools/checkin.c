@@ -18,10 +18,17 @@
  *     (signed before timing starts), all checking in at once over
  *     THREADS threads.
  *
+ * With a seventh argument "resume" each device keeps the TLS session of
+ * its last check-in and offers it on the next, as muster-agent does
+ * (STATE/tls-session), with the reporter's own code (agent/reporter/
+ * tlssess.c): one unmeasured round first (each device's full
+ * handshake, its ticket kept), then the measured ones, which resume.
+ *
  * With MUSTER_SERVER_PID set, the server's CPU time of each phase is read
  * from /proc.  Prints one line of NAME=VALUE:
  *	checkins=N checkin_s=S checkin_server_cpu_s=C
  *	drain_reports=N drain_s=S drain_server_cpu_s=C connections=N bad=N
+ *	resumed=N (measured check-ins whose handshake resumed a session)
  * and exits 0 when every answer was the one expected (304, 202).
  * Bounded: each request has a timeout.
  */
@@ -41,6 +48,7 @@
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "../../agent/reporter/tlssess.h"
 
 #define REQ_TIMEOUT	30L
 #define BODY_MAX	1024
@@ -54,13 +62,15 @@ struct device {
 	long long	 root;
 	char		**spool;	/* signed report bodies waiting */
 	size_t		 nspool;
+	struct tlssess	*tls;		/* "resume": its TLS session, kept
+					   as the reporter keeps it */
 };
 
 static const char *url_base, *cafile;
 static char pin[TOKEN_PIN_MAX];
 static struct device *devs;
 static size_t ndevices, next_dev;
-static unsigned long nbad, nconnects;
+static unsigned long nbad, nconnects, nresumed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -320,15 +330,22 @@ enroll_all(const char *orgdir)
 static void
 checkin(struct device *d)
 {
-	unsigned long bad = 0;
+	unsigned long bad = 0, resumed = 0;
 	long conns = 0, c;
 	CURL *h = handle();
 	size_t i;
 
-	/* A new process on the phone: no connection, no TLS session. */
+	/* A new process on the phone: no connection; with "resume" the
+	 * session of its last check-in, else none. */
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	if (d->tls != NULL) {
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, tlssess_ctx);
+		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, d->tls);
+	}
 	if (get_policy(h, d) != 304)
 		bad++;
+	if (d->tls != NULL && tlssess_resumed(d->tls))
+		resumed = 1;
 	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &c);
 	conns += c;
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
@@ -344,6 +361,7 @@ checkin(struct device *d)
 	pthread_mutex_lock(&mu);
 	nbad += bad;
 	nconnects += (unsigned long)conns;
+	nresumed += resumed;
 	pthread_mutex_unlock(&mu);
 }
 
@@ -402,11 +420,13 @@ main(int argc, char **argv)
 	char *pinbuf = NULL, *path;
 	size_t rounds, spool, nthreads, plen, r;
 	double t0, t1, s0, s1, ct, cs, dt, ds;
-	unsigned long checkins;
+	unsigned long checkins, ck_resumed;
+	int resume = argc == 8 && strcmp(argv[7], "resume") == 0;
+	size_t i;
 
-	if (argc != 7) {
+	if (argc != 7 && !resume) {
 		fprintf(stderr, "usage: checkin ORG_DIR URL DEVICES ROUNDS "
-		    "SPOOL THREADS\n");
+		    "SPOOL THREADS [resume]\n");
 		return 64;
 	}
 	ndevices = strtoul(argv[3], NULL, 10);
@@ -435,6 +455,15 @@ main(int argc, char **argv)
 	if ((devs = calloc(ndevices, sizeof *devs)) == NULL)
 		die("out of memory");
 	enroll_all(argv[1]);
+	for (i = 0; resume && i < ndevices; i++)
+		if (tlssess_new(&devs[i].tls) != 0)
+			die("out of memory");
+	if (resume) {
+		/* Each device's first check-in: a full handshake. */
+		spool_all(1);
+		round_all(nthreads);
+		nresumed = 0;
+	}
 
 	/* 1. Unchanged check-ins: the policy (304) and one report. */
 	s0 = proc_cpu_s(spid);
@@ -448,6 +477,7 @@ main(int argc, char **argv)
 	checkins = (unsigned long)(rounds * ndevices);
 	ct = t1 - t0;
 	cs = s0 >= 0 && s1 >= 0 ? s1 - s0 : -1;
+	ck_resumed = nresumed;
 
 	/* 2. The drain: every device back with spool reports waiting. */
 	spool_all(spool);
@@ -462,8 +492,10 @@ main(int argc, char **argv)
 	ds = s0 >= 0 && s1 >= 0 ? s1 - s0 : -1;
 	printf("checkins=%lu checkin_s=%.3f checkin_server_cpu_s=%.3f "
 	    "drain_reports=%zu drain_s=%.3f drain_server_cpu_s=%.3f "
-	    "connections=%lu bad=%lu\n", checkins, ct, cs, ndevices * spool,
-	    dt, ds, nconnects, nbad);
+	    "connections=%lu bad=%lu resumed=%lu\n", checkins, ct, cs,
+	    ndevices * spool, dt, ds, nconnects, nbad, ck_resumed);
+	for (i = 0; i < ndevices; i++)
+		tlssess_free(devs[i].tls);
 	free(path);
 	return nbad == 0 ? 0 : 1;
 }

@@ -11,7 +11,7 @@ $(B)/tests/tools/skewclock.so: tests/tools/skewclock.c
 # checkin, the fleet load tool of tests/bench/checkin.sh, signs like a
 # device (libmuster) and checks in like one (libcurl).
 TOOLS += $(B)/tests/tools/checkin
-$(B)/tests/tools/checkin: tests/tools/checkin.c $(B)/libmuster.a
+$(B)/tests/tools/checkin: tests/tools/checkin.c $(B)/libmuster.a $(B)/reporter.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    $(B)/libmuster.a $(LIBS_CORE) $(LIBS_REPORTER) -lpthread
+	    $(B)/reporter.a $(B)/libmuster.a $(LIBS_CORE) $(LIBS_REPORTER) -lpthread

@@ -48,6 +48,7 @@ raw_request(int fd, const char *magic, uint32_t ml, uint32_t ul,
 	frame_put32(h + 12, pl);
 	frame_put32(h + 16, hl);
 	frame_put32(h + 20, bl);
+	frame_put32(h + 24, 0);		/* no TLS session */
 	put(fd, h, sizeof h);
 	if (n > 0)
 		put(fd, rest, n);
@@ -83,7 +84,7 @@ test_request_roundtrip(void **state)
 {
 	struct net_request rq = { "POST", "https://127.0.0.1:8443/",
 	    "/v1/report", PIN, "Content-Type: application/json\n"
-	    "Muster-Device: 0123\n", "{\"a\":1}", 7 };
+	    "Muster-Device: 0123\n", "{\"a\":1}", 7, NULL, 0 };
 	struct frame_request got;
 	struct muster_err e;
 	int sv[2];
@@ -109,7 +110,7 @@ static void
 test_request_writer_refuses(void **state)
 {
 	struct net_request ok = { "GET", "https://h", "/v1/profile", PIN,
-	    NULL, NULL, 0 };
+	    NULL, NULL, 0, NULL, 0 };
 	struct net_request rq;
 	struct muster_err e;
 	static char big[FRAME_REQ_BODY_MAX + 1];
@@ -251,7 +252,7 @@ static void
 test_response_roundtrip(void **state)
 {
 	struct frame_response rs = { FRAME_OK, 202, 30, 65534, "\"a:1\"", 5,
-	    "", 0, (const unsigned char *)"{\"ok\":1}", 8 };
+	    "", 0, (const unsigned char *)"{\"ok\":1}", 8, 0, NULL, 0 };
 	struct net_response got;
 	struct muster_err e;
 	int sv[2];
@@ -307,6 +308,8 @@ resp_raw(const char *magic, uint32_t outcome, uint32_t status, uint32_t el,
 	frame_put32(h + 20, el);
 	frame_put32(h + 24, ml);
 	frame_put32(h + 28, bl);
+	frame_put32(h + 32, 0);		/* flags */
+	frame_put32(h + 36, 0);		/* no TLS session */
 	put(sv[1], h, sizeof h);
 	if (n > 0)
 		put(sv[1], rest, n);
@@ -413,13 +416,110 @@ test_response_writer_refuses(void **state)
  * then the end of file that ends it; garbage after a good request is
  * refused as the next one.
  */
+/*
+ * The TLS session fields: a request's session (to offer) and an answer's
+ * flags and session (to keep) go through byte for byte; a session over
+ * FRAME_SESSION_MAX, unknown flags, a session cut short are refused.
+ */
+static void
+test_tls_session_fields(void **state)
+{
+	static unsigned char sess[FRAME_SESSION_MAX + 1];
+	struct net_request rq = { "GET", "https://127.0.0.1:8443",
+	    "/v1/policy", PIN, NULL, NULL, 0, sess, 900 };
+	struct frame_response rs = { FRAME_OK, 304, 0, 65534, "", 0, "", 0,
+	    NULL, 0, FRAME_F_RESUMED, sess, 1200 };
+	struct frame_request got;
+	struct net_response ans;
+	struct muster_err e;
+	unsigned char h[FRAME_RESP_HEADER];
+	int sv[2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof sess; i++)
+		sess[i] = (unsigned char)(i * 7 + 3);
+	pair(sv);
+	assert_int_equal(net_request_write(sv[1], &rq, &e), 0);
+	assert_int_equal(frame_request_read(sv[0], &got), 0);
+	assert_int_equal(got.session_len, 900);
+	assert_memory_equal(got.session, sess, 900);
+	frame_request_free(&got);
+	assert_null(got.session);
+	assert_int_equal(frame_response_write(sv[0], &rs), 0);
+	assert_int_equal(net_response_read(sv[1], 1000, &ans, &e), 0);
+	assert_int_equal(ans.flags, FRAME_F_RESUMED);
+	assert_int_equal(ans.session_len, 1200);
+	assert_memory_equal(ans.session, sess, 1200);
+	net_response_free(&ans);
+	assert_null(ans.session);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Oversized: neither writer writes it, neither reader takes it. */
+	pair(sv);
+	rq.session_len = FRAME_SESSION_MAX + 1;
+	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
+	rq.session = NULL;
+	rq.session_len = 5;
+	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
+	rs.session_len = FRAME_SESSION_MAX + 1;
+	assert_int_equal(frame_response_write(sv[0], &rs), FRAME_ERR_LIMIT);
+	rs.session_len = 10;
+	rs.flags = 0x2;
+	assert_int_equal(frame_response_write(sv[0], &rs), FRAME_ERR_LIMIT);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A request whose header claims a session over the cap. */
+	pair(sv);
+	{
+		unsigned char q[FRAME_REQ_HEADER];
+
+		memcpy(q, FRAME_REQ_MAGIC, 4);
+		frame_put32(q + 4, 3);
+		frame_put32(q + 8, 20);
+		frame_put32(q + 12, 52);
+		frame_put32(q + 16, 0);
+		frame_put32(q + 20, 0);
+		frame_put32(q + 24, FRAME_SESSION_MAX + 1);
+		put(sv[1], q, sizeof q);
+	}
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_LIMIT);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Answers: a session over the cap, an unknown flag, one cut short. */
+	for (i = 0; i < 3; i++) {
+		pair(sv);
+		memset(h, 0, sizeof h);
+		memcpy(h, FRAME_RESP_MAGIC, 4);
+		frame_put32(h + 8, 200);
+		frame_put32(h + 16, 65534);
+		frame_put32(h + 32, i == 1 ? 0x4 : FRAME_F_RESUMED);
+		frame_put32(h + 36, i == 0 ? FRAME_SESSION_MAX + 1 : 64);
+		put(sv[0], h, sizeof h);
+		put(sv[0], sess, 10);	/* 10 of the 64 */
+		shutdown(sv[0], SHUT_WR);
+		memset(&ans, 0x55, sizeof ans);
+		assert_int_equal(net_response_read(sv[1], 200, &ans, &e),
+		    MUSTER_ETEMP);
+		assert_null(ans.body);
+		assert_null(ans.session);
+		close(sv[0]);
+		close(sv[1]);
+	}
+}
+
 static void
 test_session(void **state)
 {
 	struct net_request rq = { "POST", "https://127.0.0.1:8443",
-	    "/v1/report", PIN, "Content-Type: application/json\n", "{}", 2 };
+	    "/v1/report", PIN, "Content-Type: application/json\n", "{}", 2,
+	    NULL, 0 };
 	struct frame_response rs = { FRAME_OK, 202, 0, 65534, "", 0, "", 0,
-	    (const unsigned char *)"{}", 2 };
+	    (const unsigned char *)"{}", 2, 0, NULL, 0 };
 	struct frame_request got;
 	struct net_response ans;
 	struct muster_err e;
@@ -503,6 +603,7 @@ main(void)
 		cmocka_unit_test(test_response_writer_refuses),
 		cmocka_unit_test(test_pin_form),
 		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_tls_session_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
