@@ -191,41 +191,42 @@ col_blob(sqlite3_stmt *s, int i, unsigned char *buf, size_t n)
 	return 0;
 }
 
-int
-store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
-    struct muster_err *e)
+/*
+ * Runs sql (no parameters) and collects its rows into a malloc'd array
+ * of elements of size bytes, each zeroed and then filled by row(s, el);
+ * *list (the caller's to free) and *n, what names the table in errors.
+ * 0 or MUSTER_E*.
+ */
+static int
+adm_rows(struct store_adm *sa, const char *sql, const char *what,
+    size_t size, void (*row)(sqlite3_stmt *, void *), void **list,
+    size_t *n, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_admin *l = NULL, *nl;
+	char *l = NULL, *nl;
 	size_t cnt = 0, cap = 0;
 	int rc, step;
 
 	*list = NULL;
 	*n = 0;
-	if ((rc = adm_prepare(sa, "SELECT name, roles, hash, created, "
-	    "rotated FROM admins ORDER BY name", &s, e)) != 0)
+	if ((rc = adm_prepare(sa, sql, &s, e)) != 0)
 		return rc;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		if (cnt == cap) {
-			cap = cap == 0 ? 8 : cap * 2;
-			if ((nl = realloc(l, cap * sizeof *l)) == NULL) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((nl = realloc(l, cap * size)) == NULL) {
 				rc = err_set(e, MUSTER_EINTERNAL,
 				    "out of memory");
 				goto out;
 			}
 			l = nl;
 		}
-		memset(&l[cnt], 0, sizeof l[cnt]);
-		col_text(s, 0, l[cnt].name, sizeof l[cnt].name);
-		l[cnt].roles = (unsigned)sqlite3_column_int64(s, 1);
-		/* A hash of another length matches no credential. */
-		(void)col_blob(s, 2, l[cnt].hash, sizeof l[cnt].hash);
-		l[cnt].created = (time_t)sqlite3_column_int64(s, 3);
-		l[cnt].rotated = (time_t)sqlite3_column_int64(s, 4);
+		memset(l + cnt * size, 0, size);
+		row(s, l + cnt * size);
 		cnt++;
 	}
 	if (step != SQLITE_DONE) {
-		rc = adm_err(sa, "admins", e);
+		rc = adm_err(sa, what, e);
 		goto out;
 	}
 	*list = l;
@@ -234,6 +235,34 @@ store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
 out:
 	free(l);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+/* One row of the admins table into a struct store_admin. */
+static void
+admin_row(sqlite3_stmt *s, void *el)
+{
+	struct store_admin *a = el;
+
+	col_text(s, 0, a->name, sizeof a->name);
+	a->roles = (unsigned)sqlite3_column_int64(s, 1);
+	/* A hash of another length matches no credential. */
+	(void)col_blob(s, 2, a->hash, sizeof a->hash);
+	a->created = (time_t)sqlite3_column_int64(s, 3);
+	a->rotated = (time_t)sqlite3_column_int64(s, 4);
+}
+
+int
+store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
+    struct muster_err *e)
+{
+	void *l;
+	int rc;
+
+	rc = adm_rows(sa, "SELECT name, roles, hash, created, rotated "
+	    "FROM admins ORDER BY name", "admins", sizeof **list, admin_row,
+	    &l, n, e);
+	*list = l;
 	return rc;
 }
 
@@ -507,46 +536,28 @@ store_audit_ckpt_put(struct store_adm *sa, const struct store_audit_ckpt *ck,
 	return adm_end(sa, ckpt_insert(sa, ck, e), e);
 }
 
+/* One row of audit_checkpoints into a struct store_audit_ckpt. */
+static void
+ckpt_row(sqlite3_stmt *s, void *el)
+{
+	struct store_audit_ckpt *ck = el;
+
+	ck->seq = sqlite3_column_int64(s, 0);
+	ck->time = (time_t)sqlite3_column_int64(s, 1);
+	(void)col_blob(s, 2, ck->hash, sizeof ck->hash);
+	(void)col_blob(s, 3, ck->sig, sizeof ck->sig);
+}
+
 int
 store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
     size_t *n, struct muster_err *e)
 {
-	struct store_audit_ckpt *l = NULL, *nl;
-	sqlite3_stmt *s = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, step;
+	void *l;
+	int rc;
 
-	*list = NULL;
-	*n = 0;
-	if ((rc = adm_prepare(sa, "SELECT seq, time, hash, sig FROM "
-	    "audit_checkpoints ORDER BY seq", &s, e)) != 0)
-		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			if ((nl = realloc(l, cap * sizeof *l)) == NULL) {
-				rc = err_set(e, MUSTER_EINTERNAL,
-				    "out of memory");
-				goto out;
-			}
-			l = nl;
-		}
-		memset(&l[cnt], 0, sizeof l[cnt]);
-		l[cnt].seq = sqlite3_column_int64(s, 0);
-		l[cnt].time = (time_t)sqlite3_column_int64(s, 1);
-		(void)col_blob(s, 2, l[cnt].hash, sizeof l[cnt].hash);
-		(void)col_blob(s, 3, l[cnt].sig, sizeof l[cnt].sig);
-		cnt++;
-	}
-	if (step != SQLITE_DONE) {
-		rc = adm_err(sa, "audit checkpoints", e);
-		goto out;
-	}
+	rc = adm_rows(sa, "SELECT seq, time, hash, sig FROM "
+	    "audit_checkpoints ORDER BY seq", "audit checkpoints",
+	    sizeof **list, ckpt_row, &l, n, e);
 	*list = l;
-	*n = cnt;
-	l = NULL;
-out:
-	free(l);
-	sqlite3_finalize(s);
 	return rc;
 }
