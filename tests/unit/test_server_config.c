@@ -132,6 +132,42 @@ defaults(void **state)
 	config_free(c);
 }
 
+/* Every limits field lands in its own member, whole (the field table). */
+static void
+every_limit(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char text[2048];
+
+	(void)state;
+	snprintf(text, sizeof text, "listen = \"::1\"; port = 1; "
+	    "tls_cert = \"c\"; tls_key = \"k\"; org_key = \"o\"; "
+	    "data_dir = \"d\"; admin_token_hash = \"%s\";\n"
+	    "limits = { max_body = 16777216; max_connections = 65535; "
+	    "max_per_ip = 3; connection_timeout = 3599; "
+	    "connection_memory = 8193; threads = 255; device_rate = 3599999; "
+	    "device_burst = 99999; device_quota = 1099511627776L; "
+	    "request_timeout = 599; max_half_open = 65534; "
+	    "max_half_open_per_ip = 7; max_half_open_per_net = 65533; };\n",
+	    HASH);
+	assert_int_equal(config_load(put("l.cfg", text, 0600), &c, &e), 0);
+	assert_int_equal(c->limits.max_body, 16777216);
+	assert_int_equal(c->limits.max_connections, 65535);
+	assert_int_equal(c->limits.max_per_ip, 3);
+	assert_int_equal(c->limits.connection_timeout, 3599);
+	assert_int_equal(c->limits.connection_memory, 8193);
+	assert_int_equal(c->limits.threads, 255);
+	assert_int_equal(c->limits.device_rate, 3599999);
+	assert_int_equal(c->limits.device_burst, 99999);
+	assert_true(c->limits.device_quota == (size_t)1 << 40);
+	assert_int_equal(c->limits.request_timeout, 599);
+	assert_int_equal(c->limits.max_half_open, 65534);
+	assert_int_equal(c->limits.max_half_open_per_ip, 7);
+	assert_int_equal(c->limits.max_half_open_per_net, 65533);
+	config_free(c);
+}
+
 /* Loading text fails with MUSTER_ECONFIG and a message matching want. */
 static void
 refused(const char *text, mode_t mode, const char *want)
@@ -410,6 +446,7 @@ main(void)
 		cmocka_unit_test(slow_limits),
 		cmocka_unit_test(group_readable),
 		cmocka_unit_test(example),
+		cmocka_unit_test(every_limit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
