@@ -500,7 +500,7 @@ store_open(const char *dir, int readonly, struct store **out,
 	struct store *st = NULL;
 	char *path = NULL;
 	int64_t v;
-	int rc, flags;
+	int rc;
 
 	*out = NULL;
 	if (!readonly && (rc = fs_mkdir_private(dir, e)) != 0)
@@ -519,19 +519,9 @@ store_open(const char *dir, int readonly, struct store **out,
 	}
 	if ((rc = db_file(path, readonly, e)) != 0)
 		goto out;
-	/* Each handle is used by one thread at a time (store.h). */
-	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
-	    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		rc = err_set(e, MUSTER_EIO, "%s: %s", path, st->db != NULL ?
-		    sqlite3_errmsg(st->db) : "cannot open");
-		goto out;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
-	if ((rc = exec(st, "PRAGMA foreign_keys = ON;"
+	if ((rc = store_sqlite_db_open(path, readonly, STORE_BUSY_MS,
+	    &st->db, e)) != 0 ||
+	    (rc = exec(st, "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA synchronous = FULL;", e)) != 0)
 		goto out;

@@ -24,6 +24,7 @@
 
 #include "muster/fs.h"
 #include "store.h"
+#include "store_sqlite_int.h"
 
 #define ADM_BUSY_MS	10000
 
@@ -114,7 +115,7 @@ store_adm_open(const char *dir, int readonly, struct store_adm **out,
 {
 	struct store_adm *sa = NULL;
 	char *path = NULL;
-	int rc, flags;
+	int rc;
 
 	*out = NULL;
 	/*
@@ -132,18 +133,9 @@ store_adm_open(const char *dir, int readonly, struct store_adm **out,
 	sa->readonly = readonly;
 	if ((rc = fs_check_private(path, e)) != 0)
 		goto out;
-	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
-	    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-	if (sqlite3_open_v2(path, &sa->db, flags, NULL) != SQLITE_OK) {
-		rc = err_set(e, MUSTER_EIO, "%s: %s", path, sa->db != NULL ?
-		    sqlite3_errmsg(sa->db) : "cannot open");
-		goto out;
-	}
-	sqlite3_extended_result_codes(sa->db, 1);
-	sqlite3_db_config(sa->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(sa->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(sa->db, ADM_BUSY_MS);
-	if ((rc = adm_exec(sa, "PRAGMA synchronous = FULL", e)) != 0)
+	if ((rc = store_sqlite_db_open(path, readonly, ADM_BUSY_MS, &sa->db,
+	    e)) != 0 ||
+	    (rc = adm_exec(sa, "PRAGMA synchronous = FULL", e)) != 0)
 		goto out;
 	if (readonly)
 		rc = adm_exec(sa, "PRAGMA query_only = ON", e);
