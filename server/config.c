@@ -206,8 +206,11 @@ config_addr_parse(const char *text, unsigned port, struct config_listen *l)
 	char host[CONFIG_ADDR_MAX];
 	const char *p, *colon = NULL;
 	size_t n = strlen(text);
+	struct in6_addr a6;
+	struct in_addr a4;
 	unsigned long v;
 	char *end;
+	int v6;
 
 	if (n == 0 || n >= sizeof host)
 		return -1;
@@ -221,19 +224,19 @@ config_addr_parse(const char *text, unsigned port, struct config_listen *l)
 			colon = p + 1;
 		else if (p[1] != '\0')
 			return -1;
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		if (inet_pton(AF_INET6, host, &a6) != 1)
 			return -1;
 	} else if ((p = strchr(text, ':')) != NULL && strchr(p + 1, ':') ==
 	    NULL) {
 		/* One colon: "V4:PORT". */
 		snprintf(host, sizeof host, "%.*s", (int)(p - text), text);
 		colon = p;
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		if (inet_pton(AF_INET, host, &a4) != 1)
 			return -1;
 	} else {
 		snprintf(host, sizeof host, "%s", text);
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 &&
-		    inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		if (inet_pton(AF_INET, host, &a4) != 1 &&
+		    inet_pton(AF_INET6, host, &a6) != 1)
 			return -1;
 	}
 	if (colon != NULL) {
@@ -247,26 +250,22 @@ config_addr_parse(const char *text, unsigned port, struct config_listen *l)
 	}
 	if (port < 1 || port > 65535)
 		return -1;
-	/* Filled in last: the address bytes above sit in the union. */
-	if (strchr(host, ':') != NULL) {
-		struct in6_addr a6 = sin6->sin6_addr;
-
-		memset(&l->addr, 0, sizeof l->addr);
+	/* An IPv6 address has a colon, an IPv4 one none. */
+	v6 = strchr(host, ':') != NULL;
+	memset(&l->addr, 0, sizeof l->addr);
+	if (v6) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_addr = a6;
 		sin6->sin6_port = htons((uint16_t)port);
 		l->addrlen = sizeof *sin6;
-		snprintf(l->text, sizeof l->text, "[%s]:%u", host, port);
 	} else {
-		struct in_addr a4 = sin->sin_addr;
-
-		memset(&l->addr, 0, sizeof l->addr);
 		sin->sin_family = AF_INET;
 		sin->sin_addr = a4;
 		sin->sin_port = htons((uint16_t)port);
 		l->addrlen = sizeof *sin;
-		snprintf(l->text, sizeof l->text, "%s:%u", host, port);
 	}
+	snprintf(l->text, sizeof l->text, v6 ? "[%s]:%u" : "%s:%u", host,
+	    port);
 	return 0;
 }
 
