@@ -714,14 +714,7 @@ store_device_add(struct store *st, const struct store_device *d,
 		return rc;
 	if ((s = stmt(st, ST_DEVICE_INSERT, e)) == NULL)
 		return st->err;
-	bind_text(s, 1, d->id);
-	sqlite3_bind_blob(s, 2, d->pk, sizeof d->pk, SQLITE_STATIC);
-	bind_text(s, 3, profile_scope_name(d->scope));
-	bind_text(s, 4, d->unit);
-	bind_text(s, 5, d->person);
-	bind_text(s, 6, d->model);
-	bind_text(s, 7, d->token_id);
-	sqlite3_bind_int64(s, 8, d->enrolled != 0 ? d->enrolled : now);
+	store_sqlite_bind_device(s, d, d->enrolled != 0 ? d->enrolled : now);
 	return run(st, s, "device insert", e);
 }
 

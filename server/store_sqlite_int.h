@@ -65,4 +65,14 @@ int	store_sqlite_journal_replay(struct store *st, struct muster_err *e);
 int	store_sqlite_db_open(const char *path, int readonly, int busy_ms,
 	    sqlite3 **db, struct muster_err *e);
 
+struct store_device;
+
+/*
+ * Binds d to a "INSERT INTO devices (id, pubkey, scope, unit, person,
+ * model, token_id, enrolled)" statement's ?1 .. ?8, enrolled as given;
+ * the bound text stays d's (SQLITE_STATIC): d outlives the step.
+ */
+void	store_sqlite_bind_device(sqlite3_stmt *s,
+	    const struct store_device *d, time_t enrolled);
+
 #endif
