@@ -99,6 +99,17 @@ adm_prepare(struct store_adm *sa, const char *sql, sqlite3_stmt **s,
 	return 0;
 }
 
+/* Steps the bound write s once and finalizes it; 0 or adm_err(what). */
+static int
+adm_run(struct store_adm *sa, sqlite3_stmt *s, const char *what,
+    struct muster_err *e)
+{
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : adm_err(sa, what, e);
+
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Ends a transaction: COMMIT when rc is 0 (its failure returned). */
 static int
 adm_end(struct store_adm *sa, int rc, struct muster_err *e)
@@ -274,10 +285,7 @@ admin_insert(struct store_adm *sa, const struct store_admin *a,
 	sqlite3_bind_blob(s, 3, a->hash, sizeof a->hash, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)a->created);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)a->rotated);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = adm_err(sa, "admin add", e);
-	sqlite3_finalize(s);
-	return rc;
+	return adm_run(sa, s, "admin add", e);
 }
 
 int
@@ -432,10 +440,7 @@ ckpt_insert(struct store_adm *sa, const struct store_audit_ckpt *ck,
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)ck->time);
 	sqlite3_bind_blob(s, 3, ck->hash, sizeof ck->hash, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 4, ck->sig, sizeof ck->sig, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = adm_err(sa, "audit checkpoint", e);
-	sqlite3_finalize(s);
-	return rc;
+	return adm_run(sa, s, "audit checkpoint", e);
 }
 
 int
