@@ -170,6 +170,26 @@ admin_list(struct audit *a, struct muster_err *e)
 	return 0;
 }
 
+/*
+ * The verb of `muster-server CMD VERB ...` (argv[0] is CMD); NULL after
+ * --help (printed, *code 0) or without a verb (the usage error naming
+ * verbs, *code CLI_EX_USAGE).
+ */
+static const char *
+verb_of(int argc, char **argv, const char *usage, const char *verbs,
+    int *code)
+{
+	if (argc >= 2 && strcmp(argv[1], "--help") != 0)
+		return argv[1];
+	if (argc >= 2) {
+		fputs(usage, stdout);
+		*code = 0;
+	} else
+		*code = cli_usage(argv[0], "expected %s (see %s %s --help)",
+		    verbs, SRV_PROG, argv[0]);
+	return NULL;
+}
+
 int
 admincmd_admin(int argc, char **argv)
 {
@@ -192,15 +212,9 @@ admincmd_admin(int argc, char **argv)
 	int i, rc, code;
 
 	memset(tok, 0, sizeof tok);
-	if (argc < 2 || (strcmp(argv[1], "--help") == 0)) {
-		if (argc >= 2) {
-			fputs(admin_usage, stdout);
-			return 0;
-		}
-		return cli_usage("admin", "expected add, list, rotate or "
-		    "remove (see %s admin --help)", SRV_PROG);
-	}
-	verb = argv[1];
+	if ((verb = verb_of(argc, argv, admin_usage, "add, list, rotate or "
+	    "remove", &code)) == NULL)
+		return code;
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "list") != 0 &&
 	    strcmp(verb, "rotate") != 0 && strcmp(verb, "remove") != 0)
 		return cli_usage("admin", "unknown command \"%.32s\" (see %s "
@@ -374,15 +388,9 @@ admincmd_audit(int argc, char **argv)
 	int64_t wseq = 0;
 	int i, rc, code;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		if (argc >= 2) {
-			fputs(audit_usage, stdout);
-			return 0;
-		}
-		return cli_usage("audit", "expected verify or show (see %s "
-		    "audit --help)", SRV_PROG);
-	}
-	verb = argv[1];
+	if ((verb = verb_of(argc, argv, audit_usage, "verify or show",
+	    &code)) == NULL)
+		return code;
 	if (strcmp(verb, "verify") == 0)
 		i = cli_options(argc - 1, argv + 1, "", vopts, audit_usage,
 		    NULL, NULL, &code);

@@ -282,9 +282,11 @@ append_locked(struct audit *a, struct store_audit_entry *en,
     struct muster_err *e)
 {
 	struct store_audit_ckpt ck;
-	struct seal_arg s = { a, NULL };
+	struct seal_arg s;
 	int rc;
 
+	memset(&s, 0, sizeof s);
+	s.a = a;
 	rc = store_audit_append(a->sa, en, seal, &s, e);
 	if (rc == 0 && s.ck != NULL) {
 		ck = *s.ck;
@@ -659,14 +661,8 @@ audit_verify(struct store_adm *sa, const unsigned char pk[AUDIT_PK_BYTES],
 	memset(v, 0, sizeof *v);
 	if ((rc = store_audit_ckpts(sa, &ck, &nck, e)) != 0)
 		return rc;
-	memset(&w, 0, sizeof w);
-	w.v = v;
-	w.pk = pk;
-	w.ck = ck;
-	w.nck = nck;
-	w.next = 1;
-	w.wseq = witness_seq;
-	w.witness = witness;
+	w = (struct walk){ .v = v, .pk = pk, .ck = ck, .nck = nck, .next = 1,
+	    .wseq = witness_seq, .witness = witness };
 	if ((rc = store_audit_scan(sa, 1, walk_entry, &w, e)) != 0)
 		goto out;
 	for (; w.ick < nck; w.ick++)

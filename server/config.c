@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,13 +92,49 @@ get_path(struct cctx *x, const config_setting_t *s, char **out)
 	return 0;
 }
 
-static int	parse_device_limit(struct cctx *, const config_setting_t *,
-		    const char *);
+/* get_path, and the line it was set on into *line. */
+static int
+get_path_line(struct cctx *x, const config_setting_t *s, char **out,
+    int *line)
+{
+	*line = cfgread_line1(s);
+	return get_path(x, s, out);
+}
+
+/*
+ * The fields of limits: each an integer from lo to hi, stored at off in
+ * struct config_limits, a size_t (size set) or an unsigned.
+ */
+#define LIMIT(f, lo, hi) { #f, (lo), (hi), \
+	offsetof(struct config_limits, f), \
+	sizeof ((struct config_limits *)0)->f == sizeof (size_t) }
+static const struct limit_field {
+	const char	*name;
+	long long	 lo, hi;
+	size_t		 off;
+	int		 size;
+} limit_fields[] = {
+	LIMIT(max_body, 1024, 16 << 20),
+	LIMIT(max_connections, 1, 65536),
+	LIMIT(max_per_ip, 0, 65536),
+	LIMIT(connection_timeout, 1, 3600),
+	LIMIT(connection_memory, 8192, 16 << 20),
+	LIMIT(threads, 1, 256),
+	LIMIT(device_rate, 0, 3600000),
+	LIMIT(device_burst, 1, 100000),
+	LIMIT(device_quota, 0, 1LL << 40),
+	LIMIT(request_timeout, 1, 600),
+	LIMIT(max_half_open, 1, 65536),
+	LIMIT(max_half_open_per_ip, 1, 65536),
+	LIMIT(max_half_open_per_net, 1, 65536),
+};
+#undef LIMIT
 
 static int
 parse_limits(struct cctx *x, const config_setting_t *g)
 {
-	struct config_limits *l = &x->c->limits;
+	char *l = (char *)&x->c->limits;
+	const struct limit_field *f;
 	config_setting_t *s;
 	long long v;
 	int i, n, rc;
@@ -109,79 +146,21 @@ parse_limits(struct cctx *x, const config_setting_t *g)
 		name = config_setting_name(s);
 		if (name == NULL)
 			return cerr(x, s, "limits: unnamed value");
-		if (strcmp(name, "max_body") == 0) {
-			if ((rc = get_int(x, s, 1024, 16 << 20, &v)) != 0)
-				return rc;
-			l->max_body = (size_t)v;
-		} else if (strcmp(name, "max_connections") == 0) {
-			if ((rc = get_int(x, s, 1, 65536, &v)) != 0)
-				return rc;
-			l->max_connections = (unsigned)v;
-		} else if (strcmp(name, "max_per_ip") == 0) {
-			if ((rc = get_int(x, s, 0, 65536, &v)) != 0)
-				return rc;
-			l->max_per_ip = (unsigned)v;
-		} else if (strcmp(name, "connection_timeout") == 0) {
-			if ((rc = get_int(x, s, 1, 3600, &v)) != 0)
-				return rc;
-			l->connection_timeout = (unsigned)v;
-		} else if (strcmp(name, "connection_memory") == 0) {
-			if ((rc = get_int(x, s, 8192, 16 << 20, &v)) != 0)
-				return rc;
-			l->connection_memory = (size_t)v;
-		} else if (strcmp(name, "threads") == 0) {
-			if ((rc = get_int(x, s, 1, 256, &v)) != 0)
-				return rc;
-			l->threads = (unsigned)v;
-		} else if ((rc = parse_device_limit(x, s, name)) != 1) {
-			if (rc != 0)
-				return rc;
-		} else if (strcmp(name, "request_timeout") == 0) {
-			if ((rc = get_int(x, s, 1, 600, &v)) != 0)
-				return rc;
-			l->request_timeout = (unsigned)v;
-		} else if (strcmp(name, "max_half_open") == 0) {
-			if ((rc = get_int(x, s, 1, 65536, &v)) != 0)
-				return rc;
-			l->max_half_open = (unsigned)v;
-		} else if (strcmp(name, "max_half_open_per_ip") == 0) {
-			if ((rc = get_int(x, s, 1, 65536, &v)) != 0)
-				return rc;
-			l->max_half_open_per_ip = (unsigned)v;
-		} else if (strcmp(name, "max_half_open_per_net") == 0) {
-			if ((rc = get_int(x, s, 1, 65536, &v)) != 0)
-				return rc;
-			l->max_half_open_per_net = (unsigned)v;
-		} else
+		for (f = limit_fields; f < limit_fields +
+		    sizeof limit_fields / sizeof limit_fields[0] &&
+		    strcmp(name, f->name) != 0; f++)
+			;
+		if (f == limit_fields + sizeof limit_fields /
+		    sizeof limit_fields[0])
 			return cerr(x, s, "limits: unknown field \"%s\"",
 			    name);
+		if ((rc = get_int(x, s, f->lo, f->hi, &v)) != 0)
+			return rc;
+		if (f->size)
+			*(size_t *)(void *)(l + f->off) = (size_t)v;
+		else
+			*(unsigned *)(void *)(l + f->off) = (unsigned)v;
 	}
-	return 0;
-}
-
-/* The per-device limits: 1 when name is none of them. */
-static int
-parse_device_limit(struct cctx *x, const config_setting_t *s,
-    const char *name)
-{
-	struct config_limits *l = &x->c->limits;
-	long long v;
-	int rc;
-
-	if (strcmp(name, "device_rate") == 0) {
-		if ((rc = get_int(x, s, 0, 3600000, &v)) != 0)
-			return rc;
-		l->device_rate = (unsigned)v;
-	} else if (strcmp(name, "device_burst") == 0) {
-		if ((rc = get_int(x, s, 1, 100000, &v)) != 0)
-			return rc;
-		l->device_burst = (unsigned)v;
-	} else if (strcmp(name, "device_quota") == 0) {
-		if ((rc = get_int(x, s, 0, 1LL << 40, &v)) != 0)
-			return rc;
-		l->device_quota = (size_t)v;
-	} else
-		return 1;
 	return 0;
 }
 
@@ -227,8 +206,11 @@ config_addr_parse(const char *text, unsigned port, struct config_listen *l)
 	char host[CONFIG_ADDR_MAX];
 	const char *p, *colon = NULL;
 	size_t n = strlen(text);
+	struct in6_addr a6;
+	struct in_addr a4;
 	unsigned long v;
 	char *end;
+	int v6;
 
 	if (n == 0 || n >= sizeof host)
 		return -1;
@@ -242,19 +224,19 @@ config_addr_parse(const char *text, unsigned port, struct config_listen *l)
 			colon = p + 1;
 		else if (p[1] != '\0')
 			return -1;
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		if (inet_pton(AF_INET6, host, &a6) != 1)
 			return -1;
 	} else if ((p = strchr(text, ':')) != NULL && strchr(p + 1, ':') ==
 	    NULL) {
 		/* One colon: "V4:PORT". */
 		snprintf(host, sizeof host, "%.*s", (int)(p - text), text);
 		colon = p;
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		if (inet_pton(AF_INET, host, &a4) != 1)
 			return -1;
 	} else {
 		snprintf(host, sizeof host, "%s", text);
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 &&
-		    inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+		if (inet_pton(AF_INET, host, &a4) != 1 &&
+		    inet_pton(AF_INET6, host, &a6) != 1)
 			return -1;
 	}
 	if (colon != NULL) {
@@ -268,26 +250,22 @@ config_addr_parse(const char *text, unsigned port, struct config_listen *l)
 	}
 	if (port < 1 || port > 65535)
 		return -1;
-	/* Filled in last: the address bytes above sit in the union. */
-	if (strchr(host, ':') != NULL) {
-		struct in6_addr a6 = sin6->sin6_addr;
-
-		memset(&l->addr, 0, sizeof l->addr);
+	/* An IPv6 address has a colon, an IPv4 one none. */
+	v6 = strchr(host, ':') != NULL;
+	memset(&l->addr, 0, sizeof l->addr);
+	if (v6) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_addr = a6;
 		sin6->sin6_port = htons((uint16_t)port);
 		l->addrlen = sizeof *sin6;
-		snprintf(l->text, sizeof l->text, "[%s]:%u", host, port);
 	} else {
-		struct in_addr a4 = sin->sin_addr;
-
-		memset(&l->addr, 0, sizeof l->addr);
 		sin->sin_family = AF_INET;
 		sin->sin_addr = a4;
 		sin->sin_port = htons((uint16_t)port);
 		l->addrlen = sizeof *sin;
-		snprintf(l->text, sizeof l->text, "%s:%u", host, port);
 	}
+	snprintf(l->text, sizeof l->text, v6 ? "[%s]:%u" : "%s:%u", host,
+	    port);
 	return 0;
 }
 
@@ -417,22 +395,18 @@ parse_root(struct cctx *x, const config_setting_t *root)
 			if ((rc = get_int(x, s, 1, 65535, &n)) != 0)
 				return rc;
 			c->port = (unsigned)n;
-		} else if (strcmp(name, "tls_cert") == 0) {
-			rc = get_path(x, s, &c->tls_cert);
-			c->tls_cert_line = cfgread_line1(s);
-		}
-		else if (strcmp(name, "tls_key") == 0) {
-			rc = get_path(x, s, &c->tls_key);
-			c->tls_key_line = cfgread_line1(s);
-		}
-		else if (strcmp(name, "org_key") == 0) {
-			rc = get_path(x, s, &c->org_key);
-			c->org_key_line = cfgread_line1(s);
-		}
-		else if (strcmp(name, "root_dir") == 0) {
-			rc = get_path(x, s, &c->root_dir);
-			c->root_dir_line = cfgread_line1(s);
-		}
+		} else if (strcmp(name, "tls_cert") == 0)
+			rc = get_path_line(x, s, &c->tls_cert,
+			    &c->tls_cert_line);
+		else if (strcmp(name, "tls_key") == 0)
+			rc = get_path_line(x, s, &c->tls_key,
+			    &c->tls_key_line);
+		else if (strcmp(name, "org_key") == 0)
+			rc = get_path_line(x, s, &c->org_key,
+			    &c->org_key_line);
+		else if (strcmp(name, "root_dir") == 0)
+			rc = get_path_line(x, s, &c->root_dir,
+			    &c->root_dir_line);
 		else if (strcmp(name, "manifest_warn") == 0)
 			rc = get_duration(x, s, CONFIG_MANIFEST_WARN_MAX,
 			    &c->manifest_warn);
@@ -442,10 +416,9 @@ parse_root(struct cctx *x, const config_setting_t *root)
 			    c->report_retention == 0)
 				return cerr(x, s, "report_retention must be "
 				    "at least 1s");
-		} else if (strcmp(name, "data_dir") == 0) {
-			rc = get_path(x, s, &c->data_dir);
-			c->data_dir_line = cfgread_line1(s);
-		}
+		} else if (strcmp(name, "data_dir") == 0)
+			rc = get_path_line(x, s, &c->data_dir,
+			    &c->data_dir_line);
 		else if (strcmp(name, "admin_token_hash") == 0) {
 			size_t bin;
 

@@ -298,6 +298,24 @@ family(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one sample without labels, v; gauge or counter. */
+static void
+one(FILE *f, const char *name, const char *type, const char *help,
+    long long v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %lld\n", name, v);
+}
+
+/* The same for an unsigned v. */
+static void
+one_u(FILE *f, const char *name, const char *type, const char *help,
+    unsigned long long v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, v);
+}
+
 /*
  * One histogram's series: labels ("route=\"report\"," or ""), the
  * per-bucket counts n (nb + 1, the last +Inf) read once each, and sum
@@ -384,14 +402,11 @@ format_requests(FILE *f)
 static void
 format_writer(FILE *f)
 {
-	family(f, "muster_reports_stored_total", "counter",
-	    "Compliance reports stored since the server started.");
-	fprintf(f, "muster_reports_stored_total %llu\n",
-	    (unsigned long long)__atomic_load_n(&reports_stored,
-	    __ATOMIC_RELAXED));
-	family(f, "muster_writer_queue_depth", "gauge",
-	    "Writes waiting for the store's writer thread.");
-	fprintf(f, "muster_writer_queue_depth %lu\n",
+	one_u(f, "muster_reports_stored_total", "counter",
+	    "Compliance reports stored since the server started.",
+	    __atomic_load_n(&reports_stored, __ATOMIC_RELAXED));
+	one_u(f, "muster_writer_queue_depth", "gauge",
+	    "Writes waiting for the store's writer thread.",
 	    __atomic_load_n(&writer_depth, __ATOMIC_RELAXED));
 	family(f, "muster_writer_batch_size", "histogram",
 	    "Writes committed together in one store transaction.");
@@ -401,11 +416,9 @@ format_writer(FILE *f)
 	    "Time of one writer transaction, BEGIN to the end of COMMIT.");
 	hist_write(f, "muster_writer_commit_duration_seconds", "",
 	    dur_buckets, NDUR, writer_commit.n, &writer_commit.sum, 1);
-	family(f, "muster_writer_failed_batches_total", "counter",
-	    "Writer transactions that failed to commit (rolled back).");
-	fprintf(f, "muster_writer_failed_batches_total %llu\n",
-	    (unsigned long long)__atomic_load_n(&writer_failed,
-	    __ATOMIC_RELAXED));
+	one_u(f, "muster_writer_failed_batches_total", "counter",
+	    "Writer transactions that failed to commit (rolled back).",
+	    __atomic_load_n(&writer_failed, __ATOMIC_RELAXED));
 }
 
 void
@@ -471,10 +484,9 @@ format_fleet(FILE *f, const struct metrics_scrape *sc)
 	int s, st;
 
 	if (sc->devices_enrolled >= 0) {
-		family(f, "muster_devices_enrolled", "gauge",
-		    "Devices enrolled and not revoked.");
-		fprintf(f, "muster_devices_enrolled %lld\n",
-		    (long long)sc->devices_enrolled);
+		one(f, "muster_devices_enrolled", "gauge",
+		    "Devices enrolled and not revoked.",
+		    sc->devices_enrolled);
 	}
 	if (fl == NULL)
 		return;
@@ -498,14 +510,12 @@ format_fleet(FILE *f, const struct metrics_scrape *sc)
 	for (s = 0; s < METRICS_NSCOPES; s++)
 		fprintf(f, "muster_devices_policy_stale{scope=\"%s\"} %lld\n",
 		    scope_names[s], (long long)fl->policy_stale[s]);
-	family(f, "muster_devices_family_withheld", "gauge", "1 when the "
-	    "roll-up leaves family devices out (k-anonymity).");
-	fprintf(f, "muster_devices_family_withheld %d\n",
+	one(f, "muster_devices_family_withheld", "gauge", "1 when the "
+	    "roll-up leaves family devices out (k-anonymity).",
 	    fl->family_withheld ? 1 : 0);
-	family(f, "muster_devices_counted_timestamp_seconds", "gauge",
-	    "When the device gauges were counted (cached a few seconds).");
-	fprintf(f, "muster_devices_counted_timestamp_seconds %lld\n",
-	    (long long)fl->at);
+	one(f, "muster_devices_counted_timestamp_seconds", "gauge",
+	    "When the device gauges were counted (cached a few seconds).",
+	    fl->at);
 	family(f, "muster_devices_count_duration_seconds", "gauge",
 	    "What counting the device gauges took.");
 	fprintf(f, "muster_devices_count_duration_seconds %llu.%09llu\n",
@@ -520,22 +530,19 @@ format_gauges(FILE *f, const struct metrics_scrape *sc)
 	int present[METRICS_NSCOPES], s, any = 0;
 
 	if (sc->store_bytes >= 0) {
-		family(f, "muster_store_size_bytes", "gauge",
-		    "Bytes of the store's database file.");
-		fprintf(f, "muster_store_size_bytes %lld\n",
-		    (long long)sc->store_bytes);
+		one(f, "muster_store_size_bytes", "gauge",
+		    "Bytes of the store's database file.",
+		    sc->store_bytes);
 	}
 	if (sc->wal_bytes >= 0) {
-		family(f, "muster_store_wal_size_bytes", "gauge",
-		    "Bytes of the store's write-ahead log.");
-		fprintf(f, "muster_store_wal_size_bytes %lld\n",
-		    (long long)sc->wal_bytes);
+		one(f, "muster_store_wal_size_bytes", "gauge",
+		    "Bytes of the store's write-ahead log.",
+		    sc->wal_bytes);
 	}
 	if (sc->cert_not_after != 0) {
-		family(f, "muster_tls_certificate_not_after_timestamp_seconds",
-		    "gauge", "When the server's TLS certificate expires.");
-		fprintf(f, "muster_tls_certificate_not_after_timestamp_seconds "
-		    "%lld\n", (long long)sc->cert_not_after);
+		one(f, "muster_tls_certificate_not_after_timestamp_seconds",
+		    "gauge", "When the server's TLS certificate expires.",
+		    sc->cert_not_after);
 	}
 	for (s = 0; s < METRICS_NSCOPES; s++) {
 		present[s] = __atomic_load_n(&manifest_present[s],
@@ -573,10 +580,9 @@ format_gauges(FILE *f, const struct metrics_scrape *sc)
 				    (long long)sc->profile_expires[s]);
 	}
 	if (sc->start_time != 0) {
-		family(f, "process_start_time_seconds", "gauge",
-		    "Start time of the process since the Unix epoch.");
-		fprintf(f, "process_start_time_seconds %lld\n",
-		    (long long)sc->start_time);
+		one(f, "process_start_time_seconds", "gauge",
+		    "Start time of the process since the Unix epoch.",
+		    sc->start_time);
 	}
 	family(f, "muster_build_info", "gauge",
 	    "The version of the running server (always 1).");

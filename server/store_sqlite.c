@@ -500,7 +500,7 @@ store_open(const char *dir, int readonly, struct store **out,
 	struct store *st = NULL;
 	char *path = NULL;
 	int64_t v;
-	int rc, flags;
+	int rc;
 
 	*out = NULL;
 	if (!readonly && (rc = fs_mkdir_private(dir, e)) != 0)
@@ -519,19 +519,9 @@ store_open(const char *dir, int readonly, struct store **out,
 	}
 	if ((rc = db_file(path, readonly, e)) != 0)
 		goto out;
-	/* Each handle is used by one thread at a time (store.h). */
-	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
-	    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		rc = err_set(e, MUSTER_EIO, "%s: %s", path, st->db != NULL ?
-		    sqlite3_errmsg(st->db) : "cannot open");
-		goto out;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
-	if ((rc = exec(st, "PRAGMA foreign_keys = ON;"
+	if ((rc = store_sqlite_db_open(path, readonly, STORE_BUSY_MS,
+	    &st->db, e)) != 0 ||
+	    (rc = exec(st, "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA synchronous = FULL;", e)) != 0)
 		goto out;
@@ -692,29 +682,16 @@ store_device_add(struct store *st, const struct store_device *d,
 {
 	sqlite3_stmt *s;
 	time_t now = time(NULL);
-	int rc, step;
+	int rc, used, revoked;
 
-	if ((s = stmt(st, ST_TOKEN_GET, e)) == NULL)
-		return st->err;
-	bind_text(s, 1, d->token_id);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		int used = sqlite3_column_type(s, 0) != SQLITE_NULL;
-		int revoked = sqlite3_column_type(s, 1) != SQLITE_NULL;
-
-		done(s);
-		if (revoked)
-			return err_set(e, MUSTER_ETRUST, "token %s is revoked",
-			    d->token_id);
-		if (used)
-			return err_set(e, MUSTER_ETRUST, "token %s was "
-			    "already used", d->token_id);
-	} else {
-		rc = step == SQLITE_DONE ? 0 : db_err(st, "token", e);
-		done(s);
-		if (rc != 0)
-			return rc;
-	}
+	if ((rc = store_token_get(st, d->token_id, &used, &revoked, e)) != 0)
+		return rc;
+	if (revoked)
+		return err_set(e, MUSTER_ETRUST, "token %s is revoked",
+		    d->token_id);
+	if (used)
+		return err_set(e, MUSTER_ETRUST, "token %s was already used",
+		    d->token_id);
 	if ((s = stmt(st, ST_TOKEN_USE, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, d->token_id);
@@ -724,14 +701,7 @@ store_device_add(struct store *st, const struct store_device *d,
 		return rc;
 	if ((s = stmt(st, ST_DEVICE_INSERT, e)) == NULL)
 		return st->err;
-	bind_text(s, 1, d->id);
-	sqlite3_bind_blob(s, 2, d->pk, sizeof d->pk, SQLITE_STATIC);
-	bind_text(s, 3, profile_scope_name(d->scope));
-	bind_text(s, 4, d->unit);
-	bind_text(s, 5, d->person);
-	bind_text(s, 6, d->model);
-	bind_text(s, 7, d->token_id);
-	sqlite3_bind_int64(s, 8, d->enrolled != 0 ? d->enrolled : now);
+	store_sqlite_bind_device(s, d, d->enrolled != 0 ? d->enrolled : now);
 	return run(st, s, "device insert", e);
 }
 
@@ -896,6 +866,23 @@ out:
 	return rc;
 }
 
+/*
+ * Binds what the reports row and the device's last_* columns share, as
+ * ?1 .. ?7: device, seq, time, received (now), status, profile, serial.
+ */
+static void
+bind_report(sqlite3_stmt *s, const struct store_report *r, time_t now,
+    const char *status)
+{
+	bind_text(s, 1, r->device);
+	sqlite3_bind_int64(s, 2, r->seq);
+	sqlite3_bind_int64(s, 3, r->time);
+	sqlite3_bind_int64(s, 4, now);
+	bind_text(s, 5, status);
+	bind_text(s, 6, r->profile);
+	sqlite3_bind_int64(s, 7, r->serial);
+}
+
 int
 store_report_put(struct store *st, const struct store_report *r,
     enum store_put *res, struct muster_err *e)
@@ -958,13 +945,7 @@ store_report_put(struct store *st, const struct store_report *r,
 
 	if ((s = stmt(st, ST_REPORT_INSERT, e)) == NULL)
 		return st->err;
-	bind_text(s, 1, r->device);
-	sqlite3_bind_int64(s, 2, r->seq);
-	sqlite3_bind_int64(s, 3, r->time);
-	sqlite3_bind_int64(s, 4, now);
-	bind_text(s, 5, status);
-	bind_text(s, 6, r->profile);
-	sqlite3_bind_int64(s, 7, r->serial);
+	bind_report(s, r, now, status);
 	sqlite3_bind_blob(s, 8, hash, sizeof hash, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 9, r->body, (int)r->len, SQLITE_STATIC);
 	if ((rc = run(st, s, "report insert", e)) != 0)
@@ -994,13 +975,7 @@ store_report_put(struct store *st, const struct store_report *r,
 
 	if ((s = stmt(st, ST_DEVICE_UPDATE, e)) == NULL)
 		return st->err;
-	bind_text(s, 1, r->device);
-	sqlite3_bind_int64(s, 2, r->seq);
-	sqlite3_bind_int64(s, 3, r->time);
-	sqlite3_bind_int64(s, 4, now);
-	bind_text(s, 5, status);
-	bind_text(s, 6, r->profile);
-	sqlite3_bind_int64(s, 7, r->serial);
+	bind_report(s, r, now, status);
 	sqlite3_bind_int64(s, 8, r->stale);
 	sqlite3_bind_int64(s, 9, run_first);
 	sqlite3_bind_int64(s, 10, window);
@@ -1123,20 +1098,9 @@ int
 store_token_revoked(struct store *st, const char *token_id, int *revoked,
     struct muster_err *e)
 {
-	sqlite3_stmt *s;
-	int rc = 0, step;
+	int used;
 
-	*revoked = 0;
-	if ((s = stmt(st, ST_TOKEN_GET, e)) == NULL)
-		return st->err;
-	bind_text(s, 1, token_id);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		*revoked = sqlite3_column_type(s, 1) != SQLITE_NULL;
-	else if (step != SQLITE_DONE)
-		rc = db_err(st, "token", e);
-	done(s);
-	return rc;
+	return store_token_get(st, token_id, &used, revoked, e);
 }
 
 int

@@ -24,6 +24,7 @@
 
 #include "muster/fs.h"
 #include "store.h"
+#include "store_sqlite_int.h"
 
 #define ADM_BUSY_MS	10000
 
@@ -98,6 +99,17 @@ adm_prepare(struct store_adm *sa, const char *sql, sqlite3_stmt **s,
 	return 0;
 }
 
+/* Steps the bound write s once and finalizes it; 0 or adm_err(what). */
+static int
+adm_run(struct store_adm *sa, sqlite3_stmt *s, const char *what,
+    struct muster_err *e)
+{
+	int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : adm_err(sa, what, e);
+
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Ends a transaction: COMMIT when rc is 0 (its failure returned). */
 static int
 adm_end(struct store_adm *sa, int rc, struct muster_err *e)
@@ -114,7 +126,7 @@ store_adm_open(const char *dir, int readonly, struct store_adm **out,
 {
 	struct store_adm *sa = NULL;
 	char *path = NULL;
-	int rc, flags;
+	int rc;
 
 	*out = NULL;
 	/*
@@ -132,18 +144,9 @@ store_adm_open(const char *dir, int readonly, struct store_adm **out,
 	sa->readonly = readonly;
 	if ((rc = fs_check_private(path, e)) != 0)
 		goto out;
-	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
-	    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-	if (sqlite3_open_v2(path, &sa->db, flags, NULL) != SQLITE_OK) {
-		rc = err_set(e, MUSTER_EIO, "%s: %s", path, sa->db != NULL ?
-		    sqlite3_errmsg(sa->db) : "cannot open");
-		goto out;
-	}
-	sqlite3_extended_result_codes(sa->db, 1);
-	sqlite3_db_config(sa->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(sa->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(sa->db, ADM_BUSY_MS);
-	if ((rc = adm_exec(sa, "PRAGMA synchronous = FULL", e)) != 0)
+	if ((rc = store_sqlite_db_open(path, readonly, ADM_BUSY_MS, &sa->db,
+	    e)) != 0 ||
+	    (rc = adm_exec(sa, "PRAGMA synchronous = FULL", e)) != 0)
 		goto out;
 	if (readonly)
 		rc = adm_exec(sa, "PRAGMA query_only = ON", e);
@@ -191,41 +194,42 @@ col_blob(sqlite3_stmt *s, int i, unsigned char *buf, size_t n)
 	return 0;
 }
 
-int
-store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
-    struct muster_err *e)
+/*
+ * Runs sql (no parameters) and collects its rows into a malloc'd array
+ * of elements of size bytes, each zeroed and then filled by row(s, el);
+ * *list (the caller's to free) and *n, what names the table in errors.
+ * 0 or MUSTER_E*.
+ */
+static int
+adm_rows(struct store_adm *sa, const char *sql, const char *what,
+    size_t size, void (*row)(sqlite3_stmt *, void *), void **list,
+    size_t *n, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
-	struct store_admin *l = NULL, *nl;
+	char *l = NULL, *nl;
 	size_t cnt = 0, cap = 0;
 	int rc, step;
 
 	*list = NULL;
 	*n = 0;
-	if ((rc = adm_prepare(sa, "SELECT name, roles, hash, created, "
-	    "rotated FROM admins ORDER BY name", &s, e)) != 0)
+	if ((rc = adm_prepare(sa, sql, &s, e)) != 0)
 		return rc;
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		if (cnt == cap) {
-			cap = cap == 0 ? 8 : cap * 2;
-			if ((nl = realloc(l, cap * sizeof *l)) == NULL) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((nl = realloc(l, cap * size)) == NULL) {
 				rc = err_set(e, MUSTER_EINTERNAL,
 				    "out of memory");
 				goto out;
 			}
 			l = nl;
 		}
-		memset(&l[cnt], 0, sizeof l[cnt]);
-		col_text(s, 0, l[cnt].name, sizeof l[cnt].name);
-		l[cnt].roles = (unsigned)sqlite3_column_int64(s, 1);
-		/* A hash of another length matches no credential. */
-		(void)col_blob(s, 2, l[cnt].hash, sizeof l[cnt].hash);
-		l[cnt].created = (time_t)sqlite3_column_int64(s, 3);
-		l[cnt].rotated = (time_t)sqlite3_column_int64(s, 4);
+		memset(l + cnt * size, 0, size);
+		row(s, l + cnt * size);
 		cnt++;
 	}
 	if (step != SQLITE_DONE) {
-		rc = adm_err(sa, "admins", e);
+		rc = adm_err(sa, what, e);
 		goto out;
 	}
 	*list = l;
@@ -234,6 +238,34 @@ store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
 out:
 	free(l);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+/* One row of the admins table into a struct store_admin. */
+static void
+admin_row(sqlite3_stmt *s, void *el)
+{
+	struct store_admin *a = el;
+
+	col_text(s, 0, a->name, sizeof a->name);
+	a->roles = (unsigned)sqlite3_column_int64(s, 1);
+	/* A hash of another length matches no credential. */
+	(void)col_blob(s, 2, a->hash, sizeof a->hash);
+	a->created = (time_t)sqlite3_column_int64(s, 3);
+	a->rotated = (time_t)sqlite3_column_int64(s, 4);
+}
+
+int
+store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
+    struct muster_err *e)
+{
+	void *l;
+	int rc;
+
+	rc = adm_rows(sa, "SELECT name, roles, hash, created, rotated "
+	    "FROM admins ORDER BY name", "admins", sizeof **list, admin_row,
+	    &l, n, e);
+	*list = l;
 	return rc;
 }
 
@@ -253,10 +285,7 @@ admin_insert(struct store_adm *sa, const struct store_admin *a,
 	sqlite3_bind_blob(s, 3, a->hash, sizeof a->hash, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)a->created);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)a->rotated);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = adm_err(sa, "admin add", e);
-	sqlite3_finalize(s);
-	return rc;
+	return adm_run(sa, s, "admin add", e);
 }
 
 int
@@ -411,10 +440,7 @@ ckpt_insert(struct store_adm *sa, const struct store_audit_ckpt *ck,
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)ck->time);
 	sqlite3_bind_blob(s, 3, ck->hash, sizeof ck->hash, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 4, ck->sig, sizeof ck->sig, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = adm_err(sa, "audit checkpoint", e);
-	sqlite3_finalize(s);
-	return rc;
+	return adm_run(sa, s, "audit checkpoint", e);
 }
 
 int
@@ -507,46 +533,28 @@ store_audit_ckpt_put(struct store_adm *sa, const struct store_audit_ckpt *ck,
 	return adm_end(sa, ckpt_insert(sa, ck, e), e);
 }
 
+/* One row of audit_checkpoints into a struct store_audit_ckpt. */
+static void
+ckpt_row(sqlite3_stmt *s, void *el)
+{
+	struct store_audit_ckpt *ck = el;
+
+	ck->seq = sqlite3_column_int64(s, 0);
+	ck->time = (time_t)sqlite3_column_int64(s, 1);
+	(void)col_blob(s, 2, ck->hash, sizeof ck->hash);
+	(void)col_blob(s, 3, ck->sig, sizeof ck->sig);
+}
+
 int
 store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
     size_t *n, struct muster_err *e)
 {
-	struct store_audit_ckpt *l = NULL, *nl;
-	sqlite3_stmt *s = NULL;
-	size_t cnt = 0, cap = 0;
-	int rc, step;
+	void *l;
+	int rc;
 
-	*list = NULL;
-	*n = 0;
-	if ((rc = adm_prepare(sa, "SELECT seq, time, hash, sig FROM "
-	    "audit_checkpoints ORDER BY seq", &s, e)) != 0)
-		return rc;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			if ((nl = realloc(l, cap * sizeof *l)) == NULL) {
-				rc = err_set(e, MUSTER_EINTERNAL,
-				    "out of memory");
-				goto out;
-			}
-			l = nl;
-		}
-		memset(&l[cnt], 0, sizeof l[cnt]);
-		l[cnt].seq = sqlite3_column_int64(s, 0);
-		l[cnt].time = (time_t)sqlite3_column_int64(s, 1);
-		(void)col_blob(s, 2, l[cnt].hash, sizeof l[cnt].hash);
-		(void)col_blob(s, 3, l[cnt].sig, sizeof l[cnt].sig);
-		cnt++;
-	}
-	if (step != SQLITE_DONE) {
-		rc = adm_err(sa, "audit checkpoints", e);
-		goto out;
-	}
+	rc = adm_rows(sa, "SELECT seq, time, hash, sig FROM "
+	    "audit_checkpoints ORDER BY seq", "audit checkpoints",
+	    sizeof **list, ckpt_row, &l, n, e);
 	*list = l;
-	*n = cnt;
-	l = NULL;
-out:
-	free(l);
-	sqlite3_finalize(s);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * store_sqlite_int: what the files of the SQLite backend share
- * (store_sqlite.c, store_sqlite_prune.c); nothing outside them includes
- * it.  See store.h for the contract.
+ * (store_sqlite.c, store_sqlite_prune.c, store_sqlite_read.c,
+ * store_sqlite_admin.c, store_sqlite_db.c); nothing outside them
+ * includes it.  See store.h for the contract.
  */
 #ifndef MUSTER_STORE_SQLITE_INT_H
 #define MUSTER_STORE_SQLITE_INT_H
@@ -53,5 +54,25 @@ int	store_sqlite_journal(struct store *st, const char *kind,
  * MUSTER_EIO naming it).
  */
 int	store_sqlite_journal_replay(struct store *st, struct muster_err *e);
+
+/*
+ * Opens the database at path (never creating it, never through a
+ * symbolic link) for one thread at a time, read-only or read-write, with
+ * extended result codes, SQLite's defensive mode, untrusted schema and a
+ * busy timeout of busy_ms.  *db is set even on failure (NULL, or a handle
+ * the caller closes with sqlite3_close); 0 or MUSTER_EIO "PATH: why".
+ */
+int	store_sqlite_db_open(const char *path, int readonly, int busy_ms,
+	    sqlite3 **db, struct muster_err *e);
+
+struct store_device;
+
+/*
+ * Binds d to a "INSERT INTO devices (id, pubkey, scope, unit, person,
+ * model, token_id, enrolled)" statement's ?1 .. ?8, enrolled as given;
+ * the bound text stays d's (SQLITE_STATIC): d outlives the step.
+ */
+void	store_sqlite_bind_device(sqlite3_stmt *s,
+	    const struct store_device *d, time_t enrolled);
 
 #endif

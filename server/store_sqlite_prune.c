@@ -599,15 +599,7 @@ store_device_reregister(struct store *st, const struct store_device *d,
 		return rc;
 	if (sqlite3_prepare_v2(st->db, dev_sql, -1, &s, NULL) != SQLITE_OK)
 		return sq_err(st->db, "reregister", e);
-	sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, d->pk, sizeof d->pk, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, profile_scope_name(d->scope), -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, d->unit, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, d->person, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, d->model, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, d->token_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 8, d->enrolled);
+	store_sqlite_bind_device(s, d, d->enrolled);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
 	    sq_err(st->db, "reregister device", e);
 	sqlite3_finalize(s);

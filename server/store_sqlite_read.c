@@ -34,6 +34,7 @@
 #include "muster/fs.h"
 #include "muster/report.h"
 #include "store.h"
+#include "store_sqlite_int.h"
 
 #define READ_BUSY_MS		10000
 
@@ -218,17 +219,9 @@ store_read_open(const char *data_dir, struct store_read **out,
 	}
 	if ((rc = fs_check_private(path, e)) != 0)
 		goto out;
-	if (sqlite3_open_v2(path, &rd->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		rc = err_set(e, MUSTER_EIO, "%s: %s", path, rd->db != NULL ?
-		    sqlite3_errmsg(rd->db) : "cannot open");
-		goto out;
-	}
-	sqlite3_extended_result_codes(rd->db, 1);
-	sqlite3_db_config(rd->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(rd->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(rd->db, READ_BUSY_MS);
-	if ((rc = db_exec(rd->db, pragmas_sql, e)) != 0 ||
+	if ((rc = store_sqlite_db_open(path, 1, READ_BUSY_MS, &rd->db,
+	    e)) != 0 ||
+	    (rc = db_exec(rd->db, pragmas_sql, e)) != 0 ||
 	    (rc = db_prepare(rd->db, "PRAGMA user_version", &s, e)) != 0)
 		goto out;
 	if (sqlite3_step(s) != SQLITE_ROW) {

@@ -772,6 +772,41 @@ http(void **state)
 	free(body);
 }
 
+/* Each bad query parameter: 400, its own JSON error and its own message. */
+static void
+http_bad_params(void **state)
+{
+	static const struct {
+		const char *by, *format, *as_of, *body, *msg;
+	} bad[] = {
+		{ "person", NULL, NULL, "{\"error\":\"by must be unit, rule, "
+		    "model or scope\"}\n", "rollup: bad by" },
+		{ NULL, "xml", NULL, "{\"error\":\"format must be json, csv "
+		    "or table\"}\n", "rollup: bad format" },
+		{ NULL, NULL, "2024-13-01", "{\"error\":\"as_of must be "
+		    "YYYY-MM-DDTHH:MM:SSZ\"}\n", "rollup: bad as_of" },
+	};
+	struct fx *f = *state;
+	struct muster_err e;
+	const char *ct = NULL;
+	unsigned status = 0;
+	char *body = NULL;
+	size_t i, len = 0;
+
+	fleet(f);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(rollup_http(f->data, bad[i].by, bad[i].format,
+		    bad[i].as_of, &body, &len, &ct, &status, &e),
+		    MUSTER_EUSAGE);
+		assert_int_equal(status, 400);
+		assert_string_equal(ct, "application/json");
+		assert_string_equal(body, bad[i].body);
+		assert_int_equal(len, strlen(bad[i].body));
+		assert_string_equal(e.msg, bad[i].msg);
+		free(body);
+	}
+}
+
 static void
 devices(void **state)
 {
@@ -856,6 +891,7 @@ main(void)
 		unit_store_test(history),
 		unit_store_test(formats),
 		unit_store_test(http),
+		unit_store_test(http_bad_params),
 		unit_store_test(devices),
 	};
 

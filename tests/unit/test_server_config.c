@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -130,6 +131,72 @@ defaults(void **state)
 	assert_int_equal(c->limits.max_per_ip, 64);
 	assert_int_equal(c->limits.connection_timeout, 15);
 	config_free(c);
+}
+
+/* Every limits field lands in its own member, whole (the field table). */
+static void
+every_limit(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char text[2048];
+
+	(void)state;
+	snprintf(text, sizeof text, "listen = \"::1\"; port = 1; "
+	    "tls_cert = \"c\"; tls_key = \"k\"; org_key = \"o\"; "
+	    "data_dir = \"d\"; admin_token_hash = \"%s\";\n"
+	    "limits = { max_body = 16777216; max_connections = 65535; "
+	    "max_per_ip = 3; connection_timeout = 3599; "
+	    "connection_memory = 8193; threads = 255; device_rate = 3599999; "
+	    "device_burst = 99999; device_quota = 1099511627776L; "
+	    "request_timeout = 599; max_half_open = 65534; "
+	    "max_half_open_per_ip = 7; max_half_open_per_net = 65533; };\n",
+	    HASH);
+	assert_int_equal(config_load(put("l.cfg", text, 0600), &c, &e), 0);
+	assert_int_equal(c->limits.max_body, 16777216);
+	assert_int_equal(c->limits.max_connections, 65535);
+	assert_int_equal(c->limits.max_per_ip, 3);
+	assert_int_equal(c->limits.connection_timeout, 3599);
+	assert_int_equal(c->limits.connection_memory, 8193);
+	assert_int_equal(c->limits.threads, 255);
+	assert_int_equal(c->limits.device_rate, 3599999);
+	assert_int_equal(c->limits.device_burst, 99999);
+	assert_true(c->limits.device_quota == (size_t)1 << 40);
+	assert_int_equal(c->limits.request_timeout, 599);
+	assert_int_equal(c->limits.max_half_open, 65534);
+	assert_int_equal(c->limits.max_half_open_per_ip, 7);
+	assert_int_equal(c->limits.max_half_open_per_net, 65533);
+	config_free(c);
+}
+
+/* config_addr_parse fills the socket address itself, not only its text. */
+static void
+addr_bytes(void **state)
+{
+	struct config_listen l;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&l.addr;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&l.addr;
+	struct in6_addr want6;
+	struct in_addr want4;
+
+	(void)state;
+	memset(&l, 0xa5, sizeof l);
+	assert_int_equal(config_addr_parse("[2001:db8::7]:8443", 1, &l), 0);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::7", &want6), 1);
+	assert_int_equal(l.addrlen, sizeof *s6);
+	assert_int_equal(s6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(s6->sin6_port), 8443);
+	assert_memory_equal(&s6->sin6_addr, &want6, sizeof want6);
+	assert_int_equal(s6->sin6_flowinfo, 0);
+	assert_int_equal(s6->sin6_scope_id, 0);
+	memset(&l, 0xa5, sizeof l);
+	assert_int_equal(config_addr_parse("192.0.2.9", 443, &l), 0);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.9", &want4), 1);
+	assert_int_equal(l.addrlen, sizeof *s4);
+	assert_int_equal(s4->sin_family, AF_INET);
+	assert_int_equal(ntohs(s4->sin_port), 443);
+	assert_memory_equal(&s4->sin_addr, &want4, sizeof want4);
+	assert_string_equal(l.text, "192.0.2.9:443");
 }
 
 /* Loading text fails with MUSTER_ECONFIG and a message matching want. */
@@ -410,6 +477,8 @@ main(void)
 		cmocka_unit_test(slow_limits),
 		cmocka_unit_test(group_readable),
 		cmocka_unit_test(example),
+		cmocka_unit_test(every_limit),
+		cmocka_unit_test(addr_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
