@@ -171,17 +171,8 @@ int
 manifest_trusted_comment(enum profile_scope scope, int64_t version, char *buf,
     size_t size)
 {
-	int n;
-
-	if (buf == NULL || size == 0)
-		return -1;
-	n = snprintf(buf, size, "muster-manifest scope=%s version=%" PRId64,
+	return buf_fmt(buf, size, "muster-manifest scope=%s version=%" PRId64,
 	    profile_scope_name(scope), version);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
 }
 
 int

@@ -359,16 +359,7 @@ out:
 int
 root_trusted_comment(int64_t version, char *buf, size_t size)
 {
-	int n;
-
-	if (buf == NULL || size == 0)
-		return -1;
-	n = snprintf(buf, size, ROOT_TC_PREFIX "%" PRId64, version);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
+	return buf_fmt(buf, size, ROOT_TC_PREFIX "%" PRId64, version);
 }
 
 /* The threshold of r's root role over ss with r's version's comment. */
