@@ -14,48 +14,23 @@
 int
 clock_offset_load(const char *dir, int64_t *off, struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, *end;
-	long long x;
-	size_t len;
 	int rc;
 
-	*off = 0;
-	if ((path = fs_path(dir, CLOCK_FILE)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = fs_read_file(path, CLOCK_FILE_MAX, &buf, &len, e)) != 0) {
-		if (rc == MUSTER_ENOINPUT)
-			rc = 0;
-		goto out;
-	}
-	errno = 0;
-	x = strtoll(buf, &end, 10);
-	if (end == buf || errno != 0 || x < -CLOCK_OFFSET_MAX ||
-	    x > CLOCK_OFFSET_MAX || (*end != '\0' && strcmp(end, "\n") != 0)) {
-		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged (want one number "
-		    "of seconds); remove it to measure the clock again", path);
-		goto out;
-	}
-	*off = x;
-out:
-	free(buf);
-	free(path);
+	/* fs_read_number's only MUSTER_ECONFIG: the file holds no offset. */
+	if ((rc = fs_read_number(dir, CLOCK_FILE, CLOCK_FILE_MAX,
+	    -CLOCK_OFFSET_MAX, CLOCK_OFFSET_MAX, off, e)) == MUSTER_ECONFIG)
+		rc = err_set(e, MUSTER_ECONFIG, "%s/%s: damaged (want one "
+		    "number of seconds); remove it to measure the clock again",
+		    dir, CLOCK_FILE);
 	return rc;
 }
 
 int
 clock_offset_store(const char *dir, int64_t off, struct muster_err *e)
 {
-	char *path, buf[CLOCK_FILE_MAX];
-	int n, rc;
-
 	if (off < -CLOCK_OFFSET_MAX || off > CLOCK_OFFSET_MAX)
 		return err_set(e, MUSTER_EDATA, "clock offset out of range");
-	if ((path = fs_path(dir, CLOCK_FILE)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	n = snprintf(buf, sizeof buf, "%lld\n", (long long)off);
-	rc = fs_write_atomic(path, buf, (size_t)n, 0600, e);
-	free(path);
-	return rc;
+	return fs_write_number(dir, CLOCK_FILE, off, e);
 }
 
 int

@@ -88,10 +88,7 @@ memo_load(const char *path, struct memo *m, int *fresh,
 		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged (remove it to "
 		    "draw new answers)", path);
 out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
+	fs_wipe_free(buf, len);
 	return rc;
 }
 

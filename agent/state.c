@@ -176,27 +176,38 @@ out:
 	return rc;
 }
 
+/* Writes the NUL-terminated text to dir/file atomically (0600). */
+static int
+store_text(const char *dir, const char *file, const char *text,
+    struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	if ((path = path2(dir, file, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_write_atomic(path, text, strlen(text), 0600, e);
+	free(path);
+	return rc;
+}
+
 /* Writes a signed document as JSON, atomically (0600). */
 static int
 doc_store(const char *dir, const char *file, const struct sigset *ss,
     struct muster_err *e)
 {
 	json_t *o = NULL;
-	char *path = NULL, *buf = NULL;
+	char *buf;
 	int rc;
 
 	if ((rc = sigset_to_json(ss, &o, e)) != 0)
 		return rc;
-	if ((path = path2(dir, file, NULL)) == NULL ||
-	    (buf = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+	if ((buf = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = fs_write_atomic(path, buf, strlen(buf), 0600, e);
-out:
+	else
+		rc = store_text(dir, file, buf, e);
 	json_decref(o);
 	free(buf);
-	free(path);
 	return rc;
 }
 
@@ -610,7 +621,7 @@ int
 state_cfg_store(const char *dir, const struct state_cfg *c,
     struct muster_err *e)
 {
-	char *cpath = NULL, *buf = NULL;
+	char *buf;
 	const char *bad;
 	size_t i;
 	int rc;
@@ -624,8 +635,7 @@ state_cfg_store(const char *dir, const struct state_cfg *c,
 		return err_set(e, MUSTER_EINTERNAL, "agent.cfg: refusing to "
 		    "write a bad \"%s\"", bad);
 	/* Every value was checked: none can hold a quote or a backslash. */
-	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL ||
-	    asprintf(&buf, "# muster-agent state: written by muster-agent, "
+	if (asprintf(&buf, "# muster-agent state: written by muster-agent, "
 	    "do not edit.\nscope = \"%s\";\nkey_id = \"%s\";\n"
 	    "%s%s%s" "%s%s%s" "%s%s%s" "%s%s%s",
 	    profile_scope_name(c->scope), c->key_id,
@@ -635,15 +645,10 @@ state_cfg_store(const char *dir, const struct state_cfg *c,
 	    c->device_id[0] ? "device_id = \"" : "", c->device_id,
 	    c->device_id[0] ? "\";\n" : "",
 	    c->profile_id[0] ? "profile_id = \"" : "", c->profile_id,
-	    c->profile_id[0] ? "\";\n" : "") == -1) {
-		buf = NULL;
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = fs_write_atomic(cpath, buf, strlen(buf), 0600, e);
-out:
+	    c->profile_id[0] ? "\";\n" : "") == -1)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = store_text(dir, STATE_CFG, buf, e);
 	free(buf);
-	free(cpath);
 	return rc;
 }
 
@@ -952,21 +957,17 @@ int
 state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
     struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, t[TIMEFMT_LEN];
+	char *buf, t[TIMEFMT_LEN];
 	int rc;
 
 	timefmt_format(l->time, t);
-	if ((path = path2(dir, STATE_LASTCHECK, NULL)) == NULL ||
-	    asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
+	if (asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
 	    "fail = %u;\nremediated = %u;\nerror = %u;\n", t,
 	    l->compliant ? "compliant" : "noncompliant", l->pass, l->fail,
-	    l->remediated, l->error) == -1) {
-		free(path);
+	    l->remediated, l->error) == -1)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	}
-	rc = fs_write_atomic(path, buf, strlen(buf), 0600, e);
+	rc = store_text(dir, STATE_LASTCHECK, buf, e);
 	free(buf);
-	free(path);
 	return rc;
 }
 

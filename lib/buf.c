@@ -141,3 +141,21 @@ buf_free(struct buf *b)
 	b->len = 0;
 	b->cap = 0;
 }
+
+int
+buf_fmt(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (dst == NULL || size == 0)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		dst[0] = '\0';
+		return -1;
+	}
+	return 0;
+}

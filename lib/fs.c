@@ -356,3 +356,56 @@ fs_private_group(gid_t gid)
 	fs_group = gid;
 	return old;
 }
+
+/* 0 and *v if s is one decimal number from lo to hi and maybe "\n". */
+static int
+number_parse(const char *s, int64_t lo, int64_t hi, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || x < lo || x > hi ||
+	    (*end != '\0' && strcmp(end, "\n") != 0))
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+fs_read_number(const char *dir, const char *name, size_t max, int64_t lo,
+    int64_t hi, int64_t *v, struct muster_err *e)
+{
+	char *path, *buf = NULL;
+	size_t len;
+	int rc;
+
+	*v = 0;
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_read_file(path, max, &buf, &len, e);
+	if (rc == MUSTER_ENOINPUT)
+		rc = 0;
+	else if (rc == 0 && number_parse(buf, lo, hi, v) != 0)
+		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged (want one "
+		    "number)", path);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+fs_write_number(const char *dir, const char *name, int64_t v,
+    struct muster_err *e)
+{
+	char *path, buf[32];
+	int n, rc;
+
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	n = snprintf(buf, sizeof buf, "%lld\n", (long long)v);
+	rc = fs_write_atomic(path, buf, (size_t)n, 0600, e);
+	free(path);
+	return rc;
+}

@@ -171,17 +171,8 @@ int
 manifest_trusted_comment(enum profile_scope scope, int64_t version, char *buf,
     size_t size)
 {
-	int n;
-
-	if (buf == NULL || size == 0)
-		return -1;
-	n = snprintf(buf, size, "muster-manifest scope=%s version=%" PRId64,
+	return buf_fmt(buf, size, "muster-manifest scope=%s version=%" PRId64,
 	    profile_scope_name(scope), version);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -201,14 +192,9 @@ manifest_verify(const char *name, const struct sigset *ss,
 	if ((rc = sigset_threshold(ss, ks->keys, ks->nkeys, ks->threshold,
 	    NULL, what, NULL, e)) != 0)
 		goto out;
-	if ((rc = manifest_parse(name, ss->bytes, ss->len, m, e)) != 0)
+	if ((rc = manifest_parse(name, ss->bytes, ss->len, m, e)) != 0 ||
+	    (rc = sigset_version_check(ss, name, m->version, e)) != 0)
 		goto out;
-	if (ss->version != 0 && ss->version != m->version) {
-		rc = err_set(e, MUSTER_EDATA, "%s: sent as version %" PRId64
-		    ", the document is version %" PRId64, name, ss->version,
-		    m->version);
-		goto out;
-	}
 	(void)manifest_trusted_comment(m->scope, m->version, tc, sizeof tc);
 	rc = sigset_threshold(ss, ks->keys, ks->nkeys, ks->threshold, tc, what,
 	    NULL, e);

@@ -359,16 +359,7 @@ out:
 int
 root_trusted_comment(int64_t version, char *buf, size_t size)
 {
-	int n;
-
-	if (buf == NULL || size == 0)
-		return -1;
-	n = snprintf(buf, size, ROOT_TC_PREFIX "%" PRId64, version);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
+	return buf_fmt(buf, size, ROOT_TC_PREFIX "%" PRId64, version);
 }
 
 /* The threshold of r's root role over ss with r's version's comment. */
@@ -396,14 +387,8 @@ root_verify_self(const char *name, const struct sigset *ss, struct root *r,
 		name = "root";
 	if ((rc = root_parse(name, ss->bytes, ss->len, r, e)) != 0)
 		return rc;
-	if (ss->version != 0 && ss->version != r->version) {
-		rc = err_set(e, MUSTER_EDATA, "%s: sent as version %" PRId64
-		    ", the document is version %" PRId64, name, ss->version,
-		    r->version);
-		goto out;
-	}
-	rc = own_threshold(name, ss, r, e);
-out:
+	if ((rc = sigset_version_check(ss, name, r->version, e)) == 0)
+		rc = own_threshold(name, ss, r, e);
 	if (rc != 0)
 		memset(r, 0, sizeof *r);
 	return rc;

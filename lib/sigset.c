@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,16 @@ out:
 	sigset_free(ss);
 	free(bin);
 	return rc;
+}
+
+int
+sigset_version_check(const struct sigset *ss, const char *name,
+    int64_t version, struct muster_err *e)
+{
+	if (ss->version == 0 || ss->version == version)
+		return 0;
+	return err_set(e, MUSTER_EDATA, "%s: sent as version %" PRId64
+	    ", the document is version %" PRId64, name, ss->version, version);
 }
 
 int

@@ -66,4 +66,12 @@ char	*buf_take(struct buf *b, size_t *len);
 /* Wipes and frees b's text, leaving b empty; safe to call twice. */
 void	buf_free(struct buf *b);
 
+/*
+ * Formats printf-style into the size bytes at dst (a fixed line such as
+ * a trusted comment).  Returns 0, or -1 when dst is NULL, size is 0 or
+ * the text would not fit; dst is then left empty (when there is one).
+ */
+int	buf_fmt(char *dst, size_t size, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 #endif

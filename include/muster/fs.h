@@ -8,6 +8,7 @@
 #define MUSTER_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "muster/err.h"
@@ -91,6 +92,19 @@ void	fs_free_secret(char *s);
 
 /* Joins dir and name into a malloc'd "dir/name"; NULL if out of memory. */
 char	*fs_path(const char *dir, const char *name);
+
+/*
+ * Reads dir/name, a file of at most max bytes holding one decimal number
+ * from lo to hi and an optional newline, into *v; a missing file reads
+ * as 0.  Returns 0, fs_read_file's other errors, or MUSTER_ECONFIG
+ * ("DIR/NAME: damaged (want one number)") when it holds anything else.
+ */
+int	fs_read_number(const char *dir, const char *name, size_t max,
+	    int64_t lo, int64_t hi, int64_t *v, struct muster_err *e);
+
+/* Writes v and a newline to dir/name with fs_write_atomic, mode 0600. */
+int	fs_write_number(const char *dir, const char *name, int64_t v,
+	    struct muster_err *e);
 
 /*
  * Lets fs_read_private and fs_check_private accept a regular file that

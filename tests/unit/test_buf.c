@@ -135,6 +135,21 @@ buf_nomem_message(void **state)
 	buf_free(&b);
 }
 
+static void
+buf_fmt_fits_to_the_byte_or_empties(void **state)
+{
+	char dst[6];
+
+	(void)state;
+	assert_int_equal(buf_fmt(dst, sizeof dst, "v=%d", 123), 0);
+	assert_string_equal(dst, "v=123");
+	/* One byte more than fits: refused and left empty, not cut. */
+	assert_int_equal(buf_fmt(dst, sizeof dst, "v=%d", 1234), -1);
+	assert_string_equal(dst, "");
+	assert_int_equal(buf_fmt(dst, 0, "x"), -1);
+	assert_int_equal(buf_fmt(NULL, 8, "x"), -1);
+}
+
 int
 main(void)
 {
@@ -144,6 +159,7 @@ main(void)
 		cmocka_unit_test(buf_grows_across_many_appends),
 		cmocka_unit_test(buf_limit_to_the_byte_and_sticky),
 		cmocka_unit_test(buf_nomem_message),
+		cmocka_unit_test(buf_fmt_fits_to_the_byte_or_empties),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);

@@ -101,11 +101,57 @@ read_secret(void **state)
 	assert_int_equal(unit_rmtree(dir), 0);
 }
 
+static void
+read_number(void **state)
+{
+	static const char *const bad[] = { "", "\n", "12x", "12\n\n", " ",
+	    "-1", "101", "99999999999999999999", "1 ", "0x10", "+",
+	    NULL };
+	char dir[UNIT_TMPDIR_MAX], path[128], want[160];
+	struct muster_err e = { 0 };
+	int64_t v;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(unit_tmpdir(dir, "fsnum"), 0);
+	snprintf(path, sizeof path, "%s/n", dir);
+	/* Missing reads as 0. */
+	v = 7;
+	assert_int_equal(fs_read_number(dir, "n", 32, 0, 100, &v, &e), 0);
+	assert_int_equal(v, 0);
+	/* What fs_write_number writes reads back, to the bounds. */
+	assert_int_equal(fs_write_number(dir, "n", 100, &e), 0);
+	assert_int_equal(fs_read_number(dir, "n", 32, 0, 100, &v, &e), 0);
+	assert_int_equal(v, 100);
+	assert_int_equal(fs_write_number(dir, "n", -5, &e), 0);
+	assert_int_equal(fs_read_number(dir, "n", 32, -5, 5, &v, &e), 0);
+	assert_int_equal(v, -5);
+	write_file(path, "42", 0600);
+	assert_int_equal(fs_read_number(dir, "n", 32, 0, 100, &v, &e), 0);
+	assert_int_equal(v, 42);
+	/* Anything else is damage, named, and leaves 0. */
+	snprintf(want, sizeof want, "%s: damaged (want one number)", path);
+	for (i = 0; bad[i] != NULL; i++) {
+		write_file(path, bad[i], 0600);
+		v = 7;
+		assert_int_equal(fs_read_number(dir, "n", 32, 0, 100, &v, &e),
+		    MUSTER_ECONFIG);
+		assert_string_equal(e.msg, want);
+		assert_int_equal(v, 0);
+	}
+	/* Oversized: fs_read_file's refusal, not a number. */
+	write_file(path, "1234567890", 0600);
+	assert_int_equal(fs_read_number(dir, "n", 4, 0, INT64_MAX, &v, &e),
+	    MUSTER_EDATA);
+	assert_int_equal(unit_rmtree(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(read_secret),
+		cmocka_unit_test(read_number),
 	};
 
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
