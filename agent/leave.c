@@ -18,6 +18,7 @@
 #include "muster/timefmt.h"
 #include "call.h"
 #include "cmd.h"
+#include "clock.h"
 #include "consent.h"
 #include "devkey.h"
 #include "leave.h"
@@ -256,7 +257,8 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 	static const char *const files[] = { STATE_CFG, STATE_ANCHOR,
 	    STATE_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE, CONSENT_FILE,
 	    CONSENT_TEXT_FILE, STATE_CONSENTED, STATE_ROOT, STATE_MANIFEST,
-	    STATE_LEAVING, DEVKEY_FILE, RRMEMO_FILE, REREG_FILE, STATE_LOCK };
+	    STATE_LEAVING, DEVKEY_FILE, RRMEMO_FILE, REREG_FILE, CLOCK_FILE,
+	    STATE_TLS_SESSION, STATE_LOCK };
 	static const char *const subs[] = { STATE_PROFILES, SPOOL_PENDING_DIR,
 	    SPOOL_SENT_DIR };
 	struct dirent *de;
