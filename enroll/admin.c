@@ -50,8 +50,9 @@ static const char publish_usage[] =
 "sends all three to the server's POST /v1/admin/profile, which verifies\n"
 "them again with the root's policy role and from then serves the devices\n"
 "of the scope exactly what the manifest names.  The server is the one\n"
-"in DIR/org.cfg, reached over HTTPS with its key pinned; the request\n"
-"carries the admin token from DIR/admin.token (which must be 0600).\n"
+"in DIR/org.cfg, reached on its admin listener (org.cfg's admin_url)\n"
+"over HTTPS with its key pinned; the request carries the admin token\n"
+"from DIR/admin.token (which must be 0600).\n"
 "\n"
 "options:\n"
 "  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
@@ -62,6 +63,7 @@ static const char publish_usage[] =
 "               scope runs this profile alone)\n"
 "  --key FILE   a policy key that signs the manifest (repeat for a policy\n"
 "               threshold above 1; default DIR/policy.key)\n"
+ADMIN_URL_HELP
 "  --help       this text\n"
 "\n"
 "exit codes: 0 published (or already published), 65 refused as malformed\n"
@@ -77,12 +79,13 @@ static const char revoke_usage[] =
 "server's POST /v1/admin/revoke: the device's next request is refused and\n"
 "the token can no longer enroll; revoking a token a device already\n"
 "enrolled with revokes that device too, and says which.  The server is\n"
-"the one in DIR/org.cfg, reached over HTTPS with its key pinned; the\n"
-"request carries the admin token from DIR/admin.token (which must be\n"
-"0600).\n"
+"the one in DIR/org.cfg, reached on its admin listener (org.cfg's\n"
+"admin_url) over HTTPS with its key pinned; the request carries the\n"
+"admin token from DIR/admin.token (which must be 0600).\n"
 "\n"
 "options:\n"
 "  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
+ADMIN_URL_HELP
 "  --help       this text\n"
 "\n"
 "exit codes: 0 revoked, 64 not an id, 65 refused as malformed, 69 server\n"
@@ -246,11 +249,13 @@ static int
 admin_post(const char *org, const struct org_cfg *oc, const char *path,
     const char *body, long *status, char **answer, struct muster_err *e)
 {
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *to = NULL;
 	struct https_sink r = { NULL, 0, 0, ADMIN_RESP_MAX, 1, 0 };
 	struct https_result hr;
 	struct https_opts o;
-	char *auth = NULL, *url = NULL, *ca = NULL;
+	char *auth = NULL, *url = NULL, *ca = NULL, *curl_url = NULL;
+	char *conn = NULL;
+	const struct url *su = &oc->url, *au = &oc->admin_url;
 	char errbuf[CURL_ERROR_SIZE], pins[ROOT_PINS_CURL_MAX];
 	struct muster_err ue;
 	struct sigset *rss = NULL;
@@ -262,13 +267,33 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 	if (answer != NULL)
 		*answer = NULL;
 	errbuf[0] = '\0';
-	slen = strlen(oc->server);
-	if (slen > 0 && oc->server[slen - 1] == '/')
+	slen = strlen(oc->admin);
+	if (slen > 0 && oc->admin[slen - 1] == '/')
 		slen--;
-	if (asprintf(&url, "%.*s%s", (int)slen, oc->server, path) == -1) {
-		url = NULL;
+	/*
+	 * The admin listener (url, as messages name it) is reached under
+	 * the server's own name (curl_url), so that the certificate is
+	 * checked against the host it was made for, and pinned.
+	 */
+	if (asprintf(&url, "%.*s%s", (int)slen, oc->admin, path) == -1 ||
+	    asprintf(&curl_url, "https://%s%s%s:%u%s", su->is_v6 ? "[" : "",
+	    su->host, su->is_v6 ? "]" : "", au->port, path) == -1) {
+		url = curl_url = NULL;
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
+	}
+	if (strcmp(su->host, au->host) != 0) {
+		if (asprintf(&conn, "%s%s%s:%u:%s%s%s:%u", su->is_v6 ? "[" :
+		    "", su->host, su->is_v6 ? "]" : "", au->port, au->is_v6 ?
+		    "[" : "", au->host, au->is_v6 ? "]" : "", au->port) == -1) {
+			conn = NULL;
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if ((to = curl_slist_append(NULL, conn)) == NULL) {
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
 	}
 	if ((ca = fs_path(org, TLSCERT_CERT_FILE)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -290,7 +315,8 @@ admin_post(const char *org, const struct org_cfg *oc, const char *path,
 	sigset_free(rss);
 	rss = NULL;
 	memset(&o, 0, sizeof o);
-	o.url = url;
+	o.url = curl_url;
+	o.connect_to = to;
 	o.pin = pins;
 	o.ca = ca;		/* the org's own certificate, the only CA */
 	o.connect_timeout = ADMIN_CONNECT_TIMEOUT;
@@ -336,13 +362,16 @@ out:
 		sodium_free(auth);	/* sodium_free wipes */
 	free(r.buf);
 	free(url);
+	free(curl_url);
+	free(conn);
+	curl_slist_free_all(to);
 	free(ca);
 	return rc;
 }
 
 int
-admin_post_json(const char *org, const char *path, json_t *body,
-    long *status, char **answer, struct muster_err *e)
+admin_post_json(const char *org, const char *admin_url, const char *path,
+    json_t *body, long *status, char **answer, struct muster_err *e)
 {
 	struct org_cfg oc;
 	char *text = NULL;
@@ -351,13 +380,27 @@ admin_post_json(const char *org, const char *path, json_t *body,
 	*status = 0;
 	if (answer != NULL)
 		*answer = NULL;
-	if ((rc = org_cfg_load(org, &oc, e)) != 0)
+	if ((rc = admin_org_load(org, admin_url, &oc, e)) != 0)
 		return rc;
 	if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	rc = admin_post(org, &oc, path, text, status, answer, e);
 	free(text);
 	return rc;
+}
+
+int
+admin_org_load(const char *org, const char *admin_url, struct org_cfg *oc,
+    struct muster_err *e)
+{
+	struct muster_err ue = { 0 };
+	int rc;
+
+	if ((rc = org_cfg_load(org, oc, e)) != 0)
+		return rc;
+	if (admin_url != NULL && org_cfg_admin_set(oc, admin_url, &ue) != 0)
+		return err_set(e, MUSTER_EUSAGE, "--admin-url: %s", ue.msg);
+	return 0;
 }
 
 /* ---- publish ---------------------------------------------------------- */
@@ -396,7 +439,7 @@ admin_publish(int argc, char **argv)
 	time_t expires;
 	int add = 0, fresh;
 	json_t *j = NULL, *mj = NULL;
-	const char *org = NULL, *sigarg = NULL, *path;
+	const char *org = NULL, *sigarg = NULL, *path, *admin_url = NULL;
 	char *buf = NULL, *sig = NULL, *b64 = NULL, *body = NULL;
 	char *pubpath = NULL, *sigpath = NULL;
 	size_t len = 0, siglen = 0, b64len;
@@ -408,6 +451,7 @@ admin_publish(int argc, char **argv)
 		CLI_OPT_ARG("expires", 'x', &expires_s),
 		CLI_OPT_FLAG("add", 'a', &add),
 		CLI_OPT_FN("key", 'k', required_argument),
+		CLI_OPT_ARG("admin-url", 'U', &admin_url),
 		CLI_OPT_END,
 	};
 
@@ -431,7 +475,7 @@ admin_publish(int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = org_cfg_load(org, &oc, &e)) != 0 ||
+	if ((rc = admin_org_load(org, admin_url, &oc, &e)) != 0 ||
 	    (rc = sig_pubkey_load(pubpath, &pk, &e)) != 0)
 		goto out;
 	/* The server's checks, made here first on the same bytes. */
@@ -499,7 +543,7 @@ admin_revoke(int argc, char **argv)
 	struct sig_seckey *sk = NULL;
 	struct revocation rv, check;
 	json_t *j = NULL;
-	const char *org = NULL, *id;
+	const char *org = NULL, *id, *admin_url = NULL;
 	char *rtext = NULL, *body = NULL, *auth = NULL, *answer = NULL;
 	json_t *a = NULL;
 	size_t n, i;
@@ -507,6 +551,7 @@ admin_revoke(int argc, char **argv)
 	int k, ex, rc;
 	const struct cli_opt opts[] = {
 		CLI_OPT_ARG("org", 'O', &org),
+		CLI_OPT_ARG("admin-url", 'U', &admin_url),
 		CLI_OPT_END,
 	};
 
@@ -528,7 +573,7 @@ admin_revoke(int argc, char **argv)
 	memcpy(rv.id, id, n + 1);
 	rv.time = time(NULL);
 	/* Every check that needs no passphrase before the prompt. */
-	if ((rc = org_cfg_load(org, &oc, &e)) != 0 ||
+	if ((rc = admin_org_load(org, admin_url, &oc, &e)) != 0 ||
 	    (rc = admin_token_header(org, &auth, &e)) != 0)
 		goto out;
 	sodium_free(auth);

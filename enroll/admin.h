@@ -10,6 +10,12 @@
 #include <jansson.h>
 
 #include "muster/err.h"
+#include "org.h"
+
+/* --admin-url in the usage of every command that calls the admin API. */
+#define ADMIN_URL_HELP \
+"  --admin-url URL  the server's admin listener (default: $MUSTER_ADMIN_URL,\n" \
+"               else org.cfg's admin_url, else https://127.0.0.1:PORT+1)\n"
 
 #define ADMIN_CONNECT_TIMEOUT	10L	/* seconds */
 #define ADMIN_TIMEOUT		30L	/* seconds, the whole exchange */
@@ -24,13 +30,24 @@ int	admin_publish(int argc, char **argv);
 int	admin_revoke(int argc, char **argv);
 
 /*
- * POSTs the JSON body (the caller keeps it) to path on the server of
- * DIR/org.cfg with the admin token, as publish and revoke do.  Returns 0
- * after a 2xx answer (*status; its body malloc'd in *answer when answer
- * is not NULL), or what admin_http_result / admin_curl_result return.
+ * POSTs the JSON body (the caller keeps it) to path on the admin
+ * listener of the server of DIR/org.cfg (admin_url: --admin-url, NULL
+ * for org.cfg's; see struct org_cfg) with the admin token, as publish
+ * and revoke do.  Returns 0 after a 2xx answer (*status; its body
+ * malloc'd in *answer when answer is not NULL), MUSTER_EUSAGE for a bad
+ * admin_url, or what admin_http_result / admin_curl_result return.
  */
-int	admin_post_json(const char *org, const char *path, json_t *body,
-	    long *status, char **answer, struct muster_err *e);
+int	admin_post_json(const char *org, const char *admin_url,
+	    const char *path, json_t *body, long *status, char **answer,
+	    struct muster_err *e);
+
+/*
+ * org_cfg_load of DIR into *oc, with admin_url (--admin-url; NULL: none)
+ * over the admin URL it resolved.  Returns 0, what org_cfg_load returns,
+ * or MUSTER_EUSAGE naming --admin-url.
+ */
+int	admin_org_load(const char *org, const char *admin_url,
+	    struct org_cfg *oc, struct muster_err *e);
 
 /*
  * Maps the server's HTTP status and answer from url (len bytes; a JSON object's

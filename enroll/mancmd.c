@@ -30,7 +30,7 @@
 
 static const char manifest_usage[] =
 "usage: muster-enroll manifest [--org DIR] [--scope SCOPE] [--expires WHEN]\n"
-"           [--key FILE]...\n"
+"           [--key FILE]... [--admin-url URL]\n"
 "\n"
 "Signs a new version of each scope's manifest (DIR/manifest/SCOPE.cfg,\n"
 "the profiles a device of the scope must run) naming the same profiles,\n"
@@ -44,6 +44,7 @@ static const char manifest_usage[] =
 "  --expires WHEN  Nd, Nh, Nm or an RFC 3339 UTC time (default 7d)\n"
 "  --key FILE      a policy key that signs (repeat for a policy threshold\n"
 "                  above 1; default DIR/policy.key)\n"
+ADMIN_URL_HELP
 "  --help          this text\n";
 
 /* DIR/manifest (made 0755 when missing) into a malloc'd *dir. */
@@ -213,7 +214,7 @@ out:
 }
 
 struct man_args {
-	const char	*org, *scope, *expires;
+	const char	*org, *scope, *expires, *admin_url;
 	const char	*keys[MANCMD_KEYS_MAX];
 	size_t		 nkeys;
 };
@@ -237,6 +238,7 @@ mancmd_main(int argc, char **argv)
 		CLI_OPT_ARG("scope", 's', &a.scope),
 		CLI_OPT_ARG("expires", 'x', &a.expires),
 		CLI_OPT_LIST("key", 'k', a.keys, a.nkeys),
+		CLI_OPT_ARG("admin-url", 'U', &a.admin_url),
 		CLI_OPT_END,
 	};
 
@@ -285,8 +287,8 @@ mancmd_main(int argc, char **argv)
 			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 			break;
 		}
-		if ((rc = admin_post_json(a.org, PROTO_PATH_ADMIN_MANIFEST, body,
-		    &status, NULL, &e)) != 0)
+		if ((rc = admin_post_json(a.org, a.admin_url,
+		    PROTO_PATH_ADMIN_MANIFEST, body, &status, NULL, &e)) != 0)
 			break;
 		timefmt_format(m.expires, when);
 		printf("%s: manifest %s version %lld (%zu profiles), expires "

@@ -48,15 +48,17 @@ static const char init_usage[] =
 "  enroll.key   signs enrollment tokens\n"
 "  root/1.cfg   root version 1: server, pin, each role's keys, signed by\n"
 "               every root key (root/1.cfg.KEYID.minisig)\n"
-"  org.cfg      server URL, policy key id, creation time\n"
+"  org.cfg      server URL, admin URL (admin_url: the admin listener,\n"
+"               https://127.0.0.1:PORT+1), policy key id, creation time\n"
 "  server.key   the command server's TLS key (ECDSA P-256, 0600)\n"
 "  server.crt   its self-signed certificate for the URL's host\n"
 "  server.pin   the certificate's public key pin (sha256//BASE64)\n"
 "  admin.token  the administrator's bearer token for the server's\n"
 "               /v1/admin API (0600; publish and revoke send it)\n"
-"  server.cfg   a ready muster-server configuration (0600): listens on\n"
-"               the URL's host and port, holds only the admin token's\n"
-"               BLAKE2b-256 hash\n"
+"  server.cfg   a ready muster-server configuration (0600): devices on\n"
+"               the URL's host and port, the admin API, /metrics and\n"
+"               the console on loopback only (admin_listen, the next\n"
+"               port); holds only the admin token's BLAKE2b-256 hash\n"
 "\n"
 "options:\n"
 "  --org DIR         the directory to create (required)\n"
@@ -136,6 +138,7 @@ org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e)
 	size_t len = 0, size[2], i;
 	config_t cfg;
 	config_setting_t *s;
+	const char *env;
 	int rc;
 
 	memset(c, 0, sizeof *c);
@@ -182,12 +185,61 @@ org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e)
 		    "sha256//BASE64", path);
 		goto out;
 	}
+	/* The admin listener: the environment, org.cfg, the default. */
+	env = getenv(ORG_ADMIN_URL_ENV);
+	s = config_setting_get_member(config_root_setting(&cfg), "admin_url");
+	if (env != NULL && *env != '\0') {
+		if (org_cfg_admin_set(c, env, &ue) != 0) {
+			rc = err_set(e, MUSTER_ECONFIG, "%s: %s",
+			    ORG_ADMIN_URL_ENV, ue.msg);
+			goto out;
+		}
+	} else if (s != NULL) {
+		if (cfgread_str_copy(s, c->admin, sizeof c->admin) != 0) {
+			rc = cfgread_err(e, MUSTER_ECONFIG, path, s,
+			    "\"admin_url\" must be a string of at most %zu "
+			    "bytes", sizeof c->admin - 1);
+			goto out;
+		}
+		if (org_cfg_admin_set(c, c->admin, &ue) != 0) {
+			rc = cfgread_err(e, MUSTER_ECONFIG, path, s,
+			    "\"admin_url\": %s", ue.msg);
+			goto out;
+		}
+	} else {
+		snprintf(c->admin, sizeof c->admin, "https://127.0.0.1:%u",
+		    org_admin_port(c->url.port));
+		if ((rc = url_parse(c->admin, &c->admin_url, e)) != 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	config_destroy(&cfg);
 	free(buf);
 	free(path);
 	return rc;
+}
+
+unsigned
+org_admin_port(unsigned port)
+{
+	return port < 65535 ? port + 1 : port - 1;
+}
+
+int
+org_cfg_admin_set(struct org_cfg *c, const char *url, struct muster_err *e)
+{
+	struct url u;
+	int rc;
+
+	if (strlen(url) >= sizeof c->admin)
+		return err_set(e, MUSTER_EUSAGE, "admin URL longer than %zu "
+		    "bytes", sizeof c->admin - 1);
+	if ((rc = url_parse(url, &u, e)) != 0)
+		return rc;
+	memmove(c->admin, url, strlen(url) + 1);
+	c->admin_url = u;
+	return 0;
 }
 
 int
@@ -344,12 +396,19 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 	char tok[2 * ORG_ADMIN_TOKEN_BYTES + 2];
 	char hex[2 * ORG_ADMIN_HASH_BYTES + 1];
 	const char *listen;
-	char *cfg = NULL;
+	char *cfg = NULL, admin[96];
+	unsigned aport = org_admin_port(u->port);
 	size_t n;
 	int rc;
 
 	/* The server listens on an address literal; a name is the admin's. */
 	listen = u->is_ip ? u->host : "0.0.0.0";
+	/* The admin API on loopback only, IPv6's too beside an IPv6 host. */
+	if (u->is_v6)
+		snprintf(admin, sizeof admin, "[\"127.0.0.1:%u\", "
+		    "\"[::1]:%u\"]", aport, aport);
+	else
+		snprintf(admin, sizeof admin, "\"127.0.0.1:%u\"", aport);
 	randombytes_buf(rnd, sizeof rnd);
 	sodium_bin2hex(tok, sizeof tok, rnd, sizeof rnd);
 	n = 2 * ORG_ADMIN_TOKEN_BYTES;
@@ -366,6 +425,10 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 	    "# Paths are relative to this file's directory.\n"
 	    "listen = \"%s\";%*s# %s\n"
 	    "port = %u;\n"
+	    "# The admin API (/v1/admin), /metrics and the console: never on\n"
+	    "# the device listener.  Keep it on loopback or a management\n"
+	    "# network; muster-enroll reaches it through org.cfg's admin_url.\n"
+	    "admin_listen = %s;\n"
 	    "tls_cert = \"%s\";\n"
 	    "tls_key = \"%s\";\n"
 	    "# The org's roots: the server verifies with the newest one's "
@@ -385,7 +448,8 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 	    "};\n", listen, strlen(listen) < 16 ? (int)(16 - strlen(listen)) :
 	    1, "", u->is_ip ? "the URL's host" : "the URL's host is a name: "
 	    "every IPv4 address; write the name's address to narrow it",
-	    u->port, TLSCERT_CERT_FILE, TLSCERT_KEY_FILE, ORG_ROOT_DIR, hex) ==
+	    u->port, admin, TLSCERT_CERT_FILE, TLSCERT_KEY_FILE, ORG_ROOT_DIR,
+	    hex) ==
 	    -1) {
 		cfg = NULL;
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -517,9 +581,14 @@ make_org(const char *tmp, const char *server, const struct url *u,
 	if (asprintf(&cfg, "# Muster organisation, written by muster-enroll "
 	    "init.\n"
 	    "server = \"%s\";\n"
+	    "# The server's admin listener (server.cfg's admin_listen), for\n"
+	    "# publish, revoke, manifest and root publish; --admin-url and\n"
+	    "# MUSTER_ADMIN_URL override it.\n"
+	    "admin_url = \"https://127.0.0.1:%u\";\n"
 	    "key_id = \"%s\";\n"
 	    "pin = \"%s\";\n"
-	    "created = \"%s\";\n", server, hex, pin, now) == -1) {
+	    "created = \"%s\";\n", server, org_admin_port(u->port), hex, pin,
+	    now) == -1) {
 		cfg = NULL;
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;

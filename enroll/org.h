@@ -42,11 +42,23 @@
 #define ORG_PUB_SUFFIX		".pub"
 #define ORG_ROOT_TTL		(365 * 86400)	/* a new root's expiry */
 
+#define ORG_ADMIN_URL_ENV	"MUSTER_ADMIN_URL"	/* over org.cfg's */
+
 /* What org.cfg tells the commands that talk to or about the server. */
 struct org_cfg {
 	char		server[URL_MAX + 1];	/* as init was given it */
 	char		pin[ORG_PIN_MAX];	/* sha256//BASE64 */
 	struct url	url;
+	/*
+	 * The server's admin listener, where publish, revoke, manifest and
+	 * root publish go: --admin-url (org_cfg_admin_set), else
+	 * $MUSTER_ADMIN_URL, else org.cfg's admin_url, else
+	 * https://127.0.0.1:PORT+1 (what the server listens on when its
+	 * server.cfg has no admin_listen).  The certificate is still
+	 * checked against url's host, and pinned.
+	 */
+	char		admin[URL_MAX + 1];
+	struct url	admin_url;
 };
 
 /*
@@ -70,11 +82,25 @@ int	org_seckey_load(const char *path, struct sig_seckey **sk,
 	    struct muster_err *e);
 
 /*
- * Reads DIR/org.cfg (server URL and pin; other settings are ignored) into
- * *c.  Returns 0, MUSTER_ENOINPUT when it is missing, MUSTER_ECONFIG naming
+ * Reads DIR/org.cfg (server URL, pin and the optional admin_url; other
+ * settings are ignored) into *c, the admin URL resolved as struct org_cfg
+ * says.  Returns 0, MUSTER_ENOINPUT when it is missing, MUSTER_ECONFIG naming
  * the file and line of what is wrong.
  */
 int	org_cfg_load(const char *dir, struct org_cfg *c, struct muster_err *e);
+
+/*
+ * Replaces c's admin URL with url (--admin-url).  Returns 0, or
+ * MUSTER_EUSAGE naming what is wrong with it.
+ */
+int	org_cfg_admin_set(struct org_cfg *c, const char *url,
+	    struct muster_err *e);
+
+/*
+ * The port of the server's default admin listener for a device port:
+ * port + 1 (65534 for 65535), as muster-server's config_admin_port.
+ */
+unsigned org_admin_port(unsigned port);
 
 /*
  * Loads the key pair DIR/NAME.key and DIR/NAME.pub (NAME "org", "policy",

@@ -44,7 +44,7 @@ static const char root_usage[] =
 "[--expires WHEN]\n"
 "                                  [--no-passphrase]\n"
 "       muster-enroll root sign    [--org DIR] --key FILE [VERSION]\n"
-"       muster-enroll root publish [--org DIR] [VERSION]\n"
+"       muster-enroll root publish [--org DIR] [--admin-url URL] [VERSION]\n"
 "\n"
 "The organisation's root of trust: DIR/root/N.cfg, each version signed\n"
 "by a threshold of the previous version's root keys and of its own (one\n"
@@ -66,6 +66,7 @@ static const char root_usage[] =
 "\n"
 "options:\n"
 "  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
+ADMIN_URL_HELP
 "  --help       this text\n"
 "\n"
 "exit codes: 0 done, 64 usage, 65 malformed, 66 missing, 69 server\n"
@@ -700,7 +701,7 @@ out:
 /* ---- publish ----------------------------------------------------------- */
 
 static int
-root_publish(const char *org, int argc, char **argv)
+root_publish(const char *org, const char *admin_url, int argc, char **argv)
 {
 	struct muster_err e = { 0 };
 	struct sigset *ss = NULL, *cur = NULL;
@@ -742,8 +743,8 @@ root_publish(const char *org, int argc, char **argv)
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = admin_post_json(org, PROTO_PATH_ADMIN_ROOT, body, &status,
-	    NULL, &e)) != 0)
+	if ((rc = admin_post_json(org, admin_url, PROTO_PATH_ADMIN_ROOT, body,
+	    &status, NULL, &e)) != 0)
 		goto out;
 	printf("%s: root %lld published (%zu signatures)\n", name,
 	    (long long)v, ss->nsigs);
@@ -759,7 +760,7 @@ out:
 /* ---- dispatch ---------------------------------------------------------- */
 
 struct root_args {
-	const char		*org, *key;
+	const char		*org, *key, *admin_url;
 	struct rotate_args	 rot;
 };
 
@@ -780,6 +781,7 @@ rootcmd_main(int argc, char **argv)
 		CLI_OPT_ARG("threshold", 't', &a.rot.threshold),
 		CLI_OPT_ARG("expires", 'x', &a.rot.expires),
 		CLI_OPT_FLAG("no-passphrase", 'p', &a.rot.no_pass),
+		CLI_OPT_ARG("admin-url", 'U', &a.admin_url),
 		CLI_OPT_END,
 	};
 
@@ -822,7 +824,8 @@ rootcmd_main(int argc, char **argv)
 		return root_sign(a.org, a.key, argc - 1 - k, argv + 1 + k);
 	}
 	if (strcmp(sub, "publish") == 0)
-		return root_publish(a.org, argc - 1 - k, argv + 1 + k);
+		return root_publish(a.org, a.admin_url, argc - 1 - k,
+		    argv + 1 + k);
 	return cli_usage("root", "unknown subcommand \"%s\" (show, rotate, "
 	    "sign, publish)", sub);
 }

@@ -152,6 +152,8 @@ https_exchange_on(struct https_conn *hc, const struct https_opts *o,
 		SET(CURLOPT_SSL_CTX_FUNCTION, o->ssl_ctx_fn);
 		SET(CURLOPT_SSL_CTX_DATA, o->ssl_ctx_arg);
 	}
+	if (o->connect_to != NULL)
+		SET(CURLOPT_CONNECT_TO, o->connect_to);
 	SET(CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
 	SET(CURLOPT_TIMEOUT, o->timeout);
 	SET(CURLOPT_NOSIGNAL, 1L);

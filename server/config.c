@@ -318,12 +318,111 @@ parse_listen(struct cctx *x, const config_setting_t *s, int admin)
 	return 0;
 }
 
+unsigned
+config_admin_port(unsigned port)
+{
+	return port < 65535 ? port + 1 : port - 1;
+}
+
+/*
+ * admin_listen: addresses; or "device", the deliberate opt-in to serve
+ * the admin routes on the device listeners; or, when it is not in the
+ * file, CONFIG_ADMIN_DEFAULT_ADDR on config_admin_port, refused (naming
+ * the device address) when a device listener takes that address.
+ */
+static int
+parse_admin_listen(struct cctx *x, const config_setting_t *root)
+{
+	struct config *c = x->c;
+	struct config_listen *l, *d;
+	const config_setting_t *s = x->admin_listen, *ps;
+	const struct sockaddr_in *a, *b;
+	const char *v;
+	size_t i;
+	int rc;
+
+	if (s != NULL && cfgread_str(s, SIZE_MAX, &v) == 0 &&
+	    strcmp(v, CONFIG_ADMIN_SHARED) == 0) {
+		c->admin_shared = 1;
+		return 0;
+	}
+	if (s != NULL) {
+		for (i = 0; config_setting_type(s) != CONFIG_TYPE_STRING &&
+		    i < (size_t)config_setting_length(s); i++)
+			if (cfgread_str(config_setting_get_elem(s,
+			    (unsigned)i), SIZE_MAX, &v) == 0 &&
+			    strcmp(v, CONFIG_ADMIN_SHARED) == 0)
+				return cerr(x, s, "admin_listen: \"%s\" must "
+				    "stand alone, not in a list",
+				    CONFIG_ADMIN_SHARED);
+		if ((rc = parse_listen(x, s, 1)) != 0)
+			return rc;
+		c->admin_separate = 1;
+		return 0;
+	}
+	if (c->nlisten == CONFIG_LISTEN_MAX)
+		return cerr(x, x->listen, "listen: %d addresses leave no "
+		    "room for the admin listener; set admin_listen",
+		    CONFIG_LISTEN_MAX);
+	l = &c->listen[c->nlisten];
+	memset(l, 0, sizeof *l);
+	if (config_addr_parse(CONFIG_ADMIN_DEFAULT_ADDR,
+	    config_admin_port(c->port), l) != 0)
+		return err_set(x->e, MUSTER_EINTERNAL, "the default admin "
+		    "address does not parse");
+	l->admin = 1;
+	/* Its errors (a bind) point at `port`, which it derives from. */
+	ps = config_setting_get_member(root, "port");
+	l->line = ps != NULL ? cfgread_line1(ps) : 0;
+	a = (const struct sockaddr_in *)&l->addr;
+	for (i = 0; i < c->nlisten; i++) {
+		d = &c->listen[i];
+		b = (const struct sockaddr_in *)&d->addr;
+		if (d->addr.ss_family == AF_INET && b->sin_port == a->sin_port &&
+		    (b->sin_addr.s_addr == a->sin_addr.s_addr ||
+		    b->sin_addr.s_addr == htonl(INADDR_ANY)))
+			return err_set(x->e, MUSTER_ECONFIG, "%s:%d: listen: "
+			    "%s takes %s, where the admin listener goes when "
+			    "admin_listen is not set; set admin_listen",
+			    x->path, d->line, d->text, l->text);
+	}
+	c->nlisten++;
+	c->admin_separate = 1;
+	c->admin_default = 1;
+	return 0;
+}
+
+int
+config_admin_warning(const struct config *c, char *buf, size_t len)
+{
+	size_t i;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (c->admin_shared) {
+		snprintf(buf, len, "%s: admin_listen = \"%s\": the admin "
+		    "routes, /metrics and the console are served on the "
+		    "device listeners, to whoever reaches them", c->path,
+		    CONFIG_ADMIN_SHARED);
+		return 1;
+	}
+	if (!c->admin_default)
+		return 0;
+	for (i = 0; i < c->nlisten && !c->listen[i].admin; i++)
+		;
+	snprintf(buf, len, "%s: no admin_listen: the admin routes, /metrics "
+	    "and the console are on %s only (set admin_listen to say where)",
+	    c->path, i < c->nlisten ? c->listen[i].text : "?");
+	return 1;
+}
+
 const char *
 config_fixed_differs(const struct config *a, const struct config *b)
 {
 	size_t i;
 
-	if (a->nlisten != b->nlisten || a->admin_separate != b->admin_separate)
+	if (a->nlisten != b->nlisten || a->admin_separate != b->admin_separate ||
+	    a->admin_shared != b->admin_shared)
 		return "listen";
 	for (i = 0; i < a->nlisten; i++)
 		if (a->listen[i].admin != b->listen[i].admin ||
@@ -473,10 +572,8 @@ parse_root(struct cctx *x, const config_setting_t *root)
 		return cerr(x, NULL, "missing field \"org_key\" (or "
 		    "\"root_dir\")");
 	if ((rc = parse_listen(x, x->listen, 0)) != 0 ||
-	    (x->admin_listen != NULL &&
-	    (rc = parse_listen(x, x->admin_listen, 1)) != 0))
+	    (rc = parse_admin_listen(x, root)) != 0)
 		return rc;
-	c->admin_separate = x->admin_listen != NULL;
 	if (c->limits.max_half_open == 0)
 		c->limits.max_half_open = c->limits.max_connections / 2 > 0 ?
 		    c->limits.max_connections / 2 : 1;

@@ -23,6 +23,15 @@
 #define CONFIG_ADMIN_HASH_BYTES	crypto_generichash_BYTES	/* 32 */
 #define CONFIG_MANIFEST_WARN	(2 * 86400)	/* seconds */
 #define CONFIG_MANIFEST_WARN_MAX (365 * 86400)
+/*
+ * The admin listener (docs/server.md): admin routes, /metrics and the
+ * console are never served to the devices unless admin_listen says
+ * CONFIG_ADMIN_SHARED.  A configuration without admin_listen (one from
+ * before it was written by init) gets CONFIG_ADMIN_DEFAULT_ADDR on the
+ * port after `port` (config_admin_port), and a warning at each start.
+ */
+#define CONFIG_ADMIN_SHARED	"device"
+#define CONFIG_ADMIN_DEFAULT_ADDR "127.0.0.1"
 
 struct config_limits {
 	size_t		max_body;		/* bytes of one request body */
@@ -65,12 +74,16 @@ struct config {
 	/*
 	 * listen (a string or a list: "ADDR", "ADDR:PORT", "[V6]:PORT",
 	 * the default port being `port`), then admin_listen.  Without
-	 * admin_listen the device listeners also serve the admin routes
-	 * and /metrics (the first wave's single listener).
+	 * admin_listen, the admin listener is CONFIG_ADMIN_DEFAULT_ADDR on
+	 * config_admin_port (admin_default); only admin_listen =
+	 * CONFIG_ADMIN_SHARED lets the device listeners serve the admin
+	 * routes, /metrics and the console (the first wave's one listener).
 	 */
 	struct config_listen	 listen[CONFIG_LISTEN_MAX];
 	size_t			 nlisten;
-	int			 admin_separate;	/* admin_listen given */
+	int			 admin_separate;	/* an admin listener */
+	int			 admin_default;		/* ... not in the file */
+	int			 admin_shared;	/* admin_listen = "device" */
 	unsigned		 port;
 	char			*user;		/* NULL: CONFIG_DEFAULT_USER */
 	char			*access_log;	/* NULL: none; "log"; a path */
@@ -136,6 +149,21 @@ const char *config_user(const struct config *c);
  * Returns 0, or -1 when the user does not exist.
  */
 int	config_service_group(const struct config *c, gid_t *gid);
+
+/*
+ * The port of the default admin listener for the device port: port + 1,
+ * or 65534 for 65535.  muster-enroll init writes the same.
+ */
+unsigned config_admin_port(unsigned port);
+
+/*
+ * The one warning a start and `-n` give about the admin routes, written
+ * into buf (len bytes): the admin listener was not configured (and
+ * which default address serves them), or admin_listen = "device" serves
+ * them to whoever reaches a device listener.  Returns 1 when there is
+ * one, else 0 with buf empty.
+ */
+int	config_admin_warning(const struct config *c, char *buf, size_t len);
 
 /* Frees c; NULL is a no-op. */
 void	config_free(struct config *c);

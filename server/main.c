@@ -27,8 +27,9 @@ static const char usage_text[] =
 "\n"
 "Serves the Muster API (docs/protocol.md) over HTTPS: enrollment, signed\n"
 "profiles and compliance reports on the device listeners (listen),\n"
-"administration and /metrics on the admin listeners (admin_listen),\n"
-"/healthz on both.  Started as root, it binds, then becomes its user\n"
+"administration, /metrics and the console on the admin listeners\n"
+"(admin_listen; without it 127.0.0.1 on the port after `port`, with a\n"
+"warning), /healthz on both.  Started as root, it binds, then becomes its user\n"
 "(user, default muster) for good.\n"
 "report prints the compliance roll-up, devices the personnel devices to\n"
 "follow up (see muster-server report --help, devices --help).\n"
@@ -88,7 +89,8 @@ main(int argc, char **argv)
 	struct config *cfg = NULL;
 	struct front *f = NULL;
 	struct srv *s = NULL;
-	int ch, rc, check = 0, stayed = 0;
+	int ch, rc, check = 0, stayed = 0, warned;
+	char warn[ERR_MSG_MAX];
 	gid_t gid;
 
 	cli_init(SRV_PROG);
@@ -128,12 +130,17 @@ main(int argc, char **argv)
 		fs_private_group(gid);
 	if (check) {
 		log_init(SRV_PROG, 0, LOG_LVL_ERROR);
+		warned = config_admin_warning(cfg, warn, sizeof warn);
 		if ((rc = srv_check(cfg, &e)) != 0)
 			return cli_fail(rc, &e);
+		if (warned)
+			fprintf(stderr, "%s: warning: %s\n", SRV_PROG, warn);
 		printf("%s: configuration ok\n", path);
 		return 0;
 	}
 	log_init(SRV_PROG, cfg->log_syslog, cfg->log_level);
+	if (config_admin_warning(cfg, warn, sizeof warn))
+		log_warn("%s", warn);
 	/* Bound as root (a port below 1024), then root is gone for good. */
 	if ((rc = front_bind(cfg, &f, &e)) != 0 ||
 	    (rc = daemon_drop(config_user(cfg), &stayed, &e)) != 0 ||

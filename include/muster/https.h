@@ -70,6 +70,10 @@ struct https_opts {
 	 * handshake, whatever the context did. */
 	curl_ssl_ctx_callback	 ssl_ctx_fn;
 	void			*ssl_ctx_arg;
+	/* CURLOPT_CONNECT_TO: connect elsewhere than the URL's host (the
+	 * admin listener), the certificate still checked against that
+	 * host; NULL: the URL's.  The caller's list. */
+	struct curl_slist	*connect_to;
 };
 
 /* Where https_exchange stopped. */

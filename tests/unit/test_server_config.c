@@ -89,11 +89,17 @@ parses_init_output(void **state)
 
 	(void)state;
 	assert_int_equal(config_load(put("s.cfg", good, 0600), &c, &e), 0);
-	assert_int_equal(c->nlisten, 1);
+	/* No admin_listen: the admin listener on loopback, the next port. */
+	assert_int_equal(c->nlisten, 2);
 	assert_string_equal(c->listen[0].text, "127.0.0.1:8443");
 	assert_int_equal(c->listen[0].line, 2);
 	assert_int_equal(c->listen[0].admin, 0);
-	assert_int_equal(c->admin_separate, 0);
+	assert_string_equal(c->listen[1].text, "127.0.0.1:8444");
+	assert_int_equal(c->listen[1].admin, 1);
+	assert_int_equal(c->listen[1].line, 3);	/* where port is */
+	assert_int_equal(c->admin_separate, 1);
+	assert_int_equal(c->admin_default, 1);
+	assert_int_equal(c->admin_shared, 0);
 	assert_int_equal(c->port, 8443);
 	assert_int_equal(c->tls_key_line, 5);
 	snprintf(want, sizeof want, "%s/server.crt", dir);
@@ -443,12 +449,95 @@ example(void **state)
 	fclose(f);
 	assert_int_equal(config_load(put("ex.cfg", text, 0600), &c, &e), 0);
 	free(text);
-	assert_int_equal(c->nlisten, 1);
+	assert_int_equal(c->nlisten, 2);
+	assert_int_equal(c->listen[1].admin, 1);
+	assert_string_equal(c->listen[1].text, "127.0.0.1:8444");
+	assert_int_equal(c->admin_default, 0);
+	assert_int_equal(c->admin_separate, 1);
 	assert_int_equal(c->limits.request_timeout, 10);
 	assert_int_equal(c->limits.max_half_open, 256);
 	assert_int_equal(c->limits.max_half_open_per_ip, 16);
 	assert_int_equal(c->limits.max_half_open_per_net, 64);
 	config_free(c);
+}
+
+/*
+ * Where the admin routes go: admin_listen as written; without it the
+ * default loopback listener on the next port, with a warning naming
+ * it; "device" only when spelled alone, with its own warning; a device
+ * listener on the default's address refused, naming its line.
+ */
+static void
+admin_listener(void **state)
+{
+	struct config *c = NULL, *d = NULL;
+	struct muster_err e;
+	char w[ERR_MSG_MAX];
+
+	(void)state;
+	assert_int_equal(config_load(put("a.cfg", good, 0600), &c, &e), 0);
+	assert_int_equal(config_admin_warning(c, w, sizeof w), 1);
+	assert_non_null(strstr(w, "a.cfg: no admin_listen"));
+	assert_non_null(strstr(w, "on 127.0.0.1:8444 only"));
+	/* A reload of the same file changes no listener. */
+	assert_int_equal(config_load(put("a.cfg", good, 0600), &d, &e), 0);
+	assert_null(config_fixed_differs(c, d));
+	config_free(d);
+	d = NULL;
+
+	/* Written: no warning, and no default listener beside it. */
+	assert_int_equal(config_load(put("b.cfg", variant("listen",
+	    "listen = \"0.0.0.0\"; admin_listen = [\"127.0.0.1:9000\", "
+	    "\"[::1]:9000\"];"), 0600), &d, &e), 0);
+	assert_int_equal(d->nlisten, 3);
+	assert_int_equal(d->admin_default, 0);
+	assert_int_equal(d->admin_separate, 1);
+	assert_string_equal(d->listen[2].text, "[::1]:9000");
+	assert_int_equal(config_admin_warning(d, w, sizeof w), 0);
+	assert_string_equal(w, "");
+	assert_string_equal(config_fixed_differs(c, d), "listen");
+	config_free(d);
+	d = NULL;
+
+	/* The deliberate opt-in to the first wave's one listener. */
+	assert_int_equal(config_load(put("s.cfg", variant("listen",
+	    "listen = \"127.0.0.1\"; admin_listen = \"device\";"), 0600),
+	    &d, &e), 0);
+	assert_int_equal(d->nlisten, 1);
+	assert_int_equal(d->admin_separate, 0);
+	assert_int_equal(d->admin_shared, 1);
+	assert_int_equal(config_admin_warning(d, w, sizeof w), 1);
+	assert_non_null(strstr(w, "s.cfg: admin_listen = \"device\": the "
+	    "admin routes, /metrics and the console are served on the "
+	    "device listeners"));
+	assert_string_equal(config_fixed_differs(c, d), "listen");
+	config_free(d);
+	d = NULL;
+	config_free(c);
+
+	refused(variant("listen", "listen = \"127.0.0.1\"; admin_listen = "
+	    "[\"device\"];"), 0600,
+	    "bad.cfg:2: admin_listen: \"device\" must stand alone");
+	refused(variant("listen", "listen = \"127.0.0.1\"; admin_listen = "
+	    "[\"127.0.0.1:9000\", \"device\"];"), 0600,
+	    "bad.cfg:2: admin_listen: \"device\" must stand alone");
+	refused(variant("listen", "listen = \"127.0.0.1\"; admin_listen = "
+	    "\"Device\";"), 0600,
+	    "bad.cfg:2: admin_listen: \"Device\" is not an IPv4 or IPv6");
+	/* The default's place already taken by a device listener. */
+	refused(variant("listen", "listen = [\"10.0.0.1\", "
+	    "\"0.0.0.0:8444\"];"), 0600,
+	    "bad.cfg:2: listen: 0.0.0.0:8444 takes 127.0.0.1:8444, where the "
+	    "admin listener goes when admin_listen is not set");
+	refused(variant("listen", "listen = \"127.0.0.1:8444\";"), 0600,
+	    "bad.cfg:2: listen: 127.0.0.1:8444 takes 127.0.0.1:8444");
+	/* Port 65535: the default goes below it. */
+	assert_int_equal(config_load(put("p.cfg", variant("port",
+	    "port = 65535;"), 0600), &c, &e), 0);
+	assert_string_equal(c->listen[1].text, "127.0.0.1:65534");
+	config_free(c);
+	assert_int_equal(config_admin_port(8443), 8444);
+	assert_int_equal(config_admin_port(65535), 65534);
 }
 
 static void
@@ -474,6 +563,7 @@ main(void)
 		cmocka_unit_test(roots),
 		cmocka_unit_test(missing),
 		cmocka_unit_test(listeners),
+		cmocka_unit_test(admin_listener),
 		cmocka_unit_test(slow_limits),
 		cmocka_unit_test(group_readable),
 		cmocka_unit_test(example),
