@@ -33,7 +33,7 @@ cd "$T"
 # page PATH: "SECONDS BYTES HTTPCODE" of one GET with the session.
 page() {
 	curl -sk --max-time 120 -b "$C" -o /dev/null \
-	    -w '%{time_total} %{size_download} %{http_code}' "$U$1"
+	    -w '%{time_total} %{size_download} %{http_code}' "$AU$1"
 }
 secs() {
 	local s e
@@ -51,7 +51,7 @@ start() {
 	done
 	TOK=$(cat org/admin.token)
 	C=$(curl -sk -D - -o /dev/null --data-urlencode "token=$TOK" \
-	    "$U/console/login" | grep -o 'muster_console=[A-Za-z0-9_-]*')
+	    "$AU/console/login" | grep -o 'muster_console=[A-Za-z0-9_-]*')
 }
 stop() {
 	kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null || true; SPID=
@@ -68,7 +68,7 @@ for n in $SIZES; do
 	fi
 	rm -rf org
 	p=$((20000 + RANDOM % 40000))
-	U=https://127.0.0.1:$p
+	U=https://127.0.0.1:$p AU=https://127.0.0.1:$((p + 1))	# admin_listen
 	"$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null
 	data=$(sed -n 's/^data_dir = "\(.*\)";/\1/p' org/server.cfg)
 	case $data in /*) ;; *) data=org/$data ;; esac
@@ -96,7 +96,7 @@ for n in $SIZES; do
 	for x in "${P[@]:1}" "${P[0]}"; do cold[$x]=$(page "$x"); done
 	s0=$(date +%s%N)
 	for _ in $(seq 1 600); do
-		curl -sk --max-time 120 -b "$C" "$U/console/" |
+		curl -sk --max-time 120 -b "$C" "$AU/console/" |
 		    grep -q 'id="trend-pending"' || break
 		sleep 1
 	done

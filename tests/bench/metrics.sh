@@ -61,15 +61,15 @@ done
 # t URL: wall-clock seconds of one GET.
 t() { "${CURL[@]}" -o out.txt -w '%{time_total}' "$1"; }
 best() { sort -g | head -n 1; }
-U=https://127.0.0.1:$PORT
+U=https://127.0.0.1:$PORT AU=https://127.0.0.1:$((PORT + 1))	# admin_listen
 : >cold; : >warm; : >hz; : >scan; : >roll
 for i in $(seq 1 "$RUNS"); do
 	[ "$i" -gt 1 ] && sleep "$TTL"
-	t "$U/metrics" >>cold; echo >>cold
+	t "$AU/metrics" >>cold; echo >>cold
 	awk '$1 == "muster_devices_count_duration_seconds" { print $2 }' \
 	    out.txt >>scan
 	cp out.txt last.txt
-	t "$U/metrics" >>warm; echo >>warm
+	t "$AU/metrics" >>warm; echo >>warm
 	t "$U/healthz" >>hz; echo >>hz
 	s=$(date +%s%N)
 	"$SERVER" report --config org/server.cfg --by scope >/dev/null
@@ -84,7 +84,7 @@ if [ -n "${BASELINE_BIN:-}" ]; then
 		"${CURL[@]}" "$U/healthz" >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	for _ in $(seq 1 "$RUNS"); do t "$U/metrics" >>base; echo >>base; done
+	for _ in $(seq 1 "$RUNS"); do t "$AU/metrics" >>base; echo >>base; done
 	kill "$SPID"; wait "$SPID" 2>/dev/null || true; SPID=
 fi
 cold=$(best <cold); warm=$(best <warm); hz=$(best <hz)

@@ -57,20 +57,33 @@ t_grep() {
 	fi
 }
 
-# t_port: PORT, a port nothing on 127.0.0.1 listens on (50 tries at
-# most), and U, its https URL; bails out when none is found.
+# t_port: PORT, a port nothing on 127.0.0.1 listens on, nor on the
+# next one (the admin listener's; 50 tries at most), U, its https URL,
+# and AU, the admin listener's URL (t_admin_url); bails out when none is
+# found.
 t_port() {
 	local p
 	PORT=
 	for _ in $(seq 1 50); do
 		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+		    ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
 			PORT=$p
 			break
 		fi
 	done
 	[ -n "$PORT" ] || { echo "Bail out! no free port"; exit 1; }
 	U=https://127.0.0.1:$PORT
+	AU=$(t_admin_url "$PORT")
+}
+
+# t_admin_url [PORT]: the URL of the admin listener (the admin API,
+# /metrics, /console/) of a server whose device port is PORT (default
+# $PORT): https://127.0.0.1:PORT+1, what `muster-enroll init` writes as
+# admin_listen and what the server takes without one (docs/server.md).
+t_admin_url() {
+	local p=${1:-$PORT}
+	echo "https://127.0.0.1:$((p < 65535 ? p + 1 : p - 1))"
 }
 
 # t_first_wave DIR: turns an organisation `muster-enroll init` made into

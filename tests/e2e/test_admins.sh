@@ -34,10 +34,10 @@ code() {
 		sed 's/^/# curl: /' "$T/cerr" | head -n 5
 	fi
 }
-rollup() { code "$1" "$2" "$3" "$U/v1/admin/rollup"; }
+rollup() { code "$1" "$2" "$3" "$AU/v1/admin/rollup"; }
 post() {
 	code "$1" "$2" "$3" -H 'Content-Type: application/json' \
-	    -d "$5" "$U$4"
+	    -d "$5" "$AU$4"
 }
 
 start_server() {

@@ -57,17 +57,17 @@ t_check "audit.pub is 64 hex digits" grep -Eqx '[0-9a-f]{64}' org/data/audit.pub
 # its query.  The flood is kept inside one minute (a bounded wait).
 for _ in $(seq 1 15); do [ $((10#$(date +%S))) -lt 45 ] && break; sleep 1; done
 urls=()
-for _ in $(seq 1 70); do urls+=("$U/v1/admin/rollup"); done
+for _ in $(seq 1 70); do urls+=("$AU/v1/admin/rollup"); done
 "${CURL[@]}" -o /dev/null -H "Authorization: Bearer $(printf '%064d' 7)" \
     "${urls[@]}" >/dev/null 2>&1
 urls=()
-for _ in $(seq 1 64); do urls+=("$U/v1/admin/rollup"); done
+for _ in $(seq 1 64); do urls+=("$AU/v1/admin/rollup"); done
 "${CURL[@]}" -o /dev/null -H "Authorization: Bearer $BOOT" "${urls[@]}" \
     >/dev/null 2>&1
 "${CURL[@]}" -o /dev/null -H "Authorization: Bearer $BOOT" \
-    "$U/v1/admin/rollup?by=rule&format=csv"
+    "$AU/v1/admin/rollup?by=rule&format=csv"
 "${CURL[@]}" -o /dev/null -H "Authorization: Bearer $BOOT" \
-    "$U/v1/admin/rollup?by=%1b%5b31mred%e2%80%ae%0aforged"
+    "$AU/v1/admin/rollup?by=%1b%5b31mred%e2%80%ae%0aforged"
 t_exit 0 "audit verify while the server runs" V
 t_grep "verify says intact" '^intact: 73 entries, 1 checkpoints verified, signed up to entry 64' "$T/out"
 stop_server

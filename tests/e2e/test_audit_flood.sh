@@ -54,7 +54,7 @@ done
 
 # The baseline, in this run: 50 audited reads, one entry (and fsync) each.
 urls=()
-for _ in $(seq 1 50); do urls+=("$U/v1/admin/rollup"); done
+for _ in $(seq 1 50); do urls+=("$AU/v1/admin/rollup"); done
 e0=$(entries)
 t0=$(ms)
 "${CURL[@]}" -o /dev/null -H "Authorization: Bearer $BOOT" "${urls[@]}" >/dev/null 2>&1
@@ -65,7 +65,7 @@ echo "# baseline: one audited request, one entry: $(( (t1 - t0) * 1000 / 50 )) u
 
 # The flood: 2,000 wrong credentials, 4 connections of 500 requests.
 urls=()
-for _ in $(seq 1 500); do urls+=("$U/v1/admin/rollup"); done
+for _ in $(seq 1 500); do urls+=("$AU/v1/admin/rollup"); done
 t0=$(ms)
 PIDS=
 for k in 1 2 3 4; do
@@ -79,7 +79,7 @@ t1=$(ms)
 t_check "2,000 refused (the server log says so)" \
     test "$(grep -c 'admin credential refused on /v1/admin/rollup' server.log)" = 2000
 # One audited request more brings the pending summary in.
-"${CURL[@]}" -o /dev/null -H "Authorization: Bearer $BOOT" "$U/v1/admin/rollup"
+"${CURL[@]}" -o /dev/null -H "Authorization: Bearer $BOOT" "$AU/v1/admin/rollup"
 e2=$(entries)
 grown=$((e2 - e1 - 1))
 echo "# flood: 2000 refusals in $((t1 - t0)) ms, $grown audit entries ($(awk "BEGIN { printf \"%.4f\", $grown / 2000 }") per refusal; before: 1)"
@@ -102,7 +102,7 @@ if curl -sk --max-time 2 --interface 127.0.0.2 -o /dev/null "$U/healthz"; then
 	PIDS=
 	for i in $(seq 2 61); do
 		urls=()
-		for _ in $(seq 1 8); do urls+=("$U/metrics"); done
+		for _ in $(seq 1 8); do urls+=("$AU/metrics"); done
 		"${CURL[@]}" --interface "127.0.0.$i" -o /dev/null \
 		    -H "Authorization: Bearer $(printf '%064d' 9)" \
 		    "${urls[@]}" >/dev/null 2>&1 &

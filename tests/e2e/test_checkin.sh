@@ -214,7 +214,7 @@ t_check "device 1, stuck in the writer meanwhile, delivered too (exit $a1)" test
 wait "$LPID" 2>/dev/null; LPID=
 t_check "both reports stored once" test "$(count "$D1")" = "$((b1 + 1))" -a "$(count "$D2")" = "$((b2 + 1))"
 curl -s --max-time 5 --cacert org/server.crt --pinnedpubkey "$(cat org/server.pin)" -H "Authorization: Bearer $(tr -d "\n" <org/admin.token)" \
-    "https://127.0.0.1:$SP/metrics" >metrics 2>/dev/null
+    "$(t_admin_url "$PP")/metrics" >metrics 2>/dev/null
 t_grep "the server counted the 503" 'muster_requests_total\{route="report",status="503"\} [1-9]' metrics
 
 # --- a long outage: reports older than the stale window -------------------

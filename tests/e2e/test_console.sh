@@ -175,9 +175,9 @@ t_check "tokens.csv: a unit starting with - is text" \
 # --- sign-in, sessions and headers, as an attacker would try them --------
 TOK=$(cat org/admin.token)
 hdr() { curl -sk --max-time 10 -o body.html -D hdr.txt "$@"; }
-hdr "$U/console/"
+hdr "$AU/console/"
 t_grep "no session: 303 to the sign-in page" '^Location: /console/signin' hdr.txt
-hdr "$U/console/signin"
+hdr "$AU/console/signin"
 for h in "Content-Security-Policy: default-src 'none'; style-src 'sha256-" \
     "frame-ancestors 'none'" "X-Frame-Options: DENY" \
     "X-Content-Type-Options: nosniff" "Referrer-Policy: no-referrer" \
@@ -188,57 +188,57 @@ t_check "no unsafe-inline, no script source" \
     sh -c "! grep -Ei 'unsafe-inline|script-src' hdr.txt"
 t_check "sign-in page: a password form that POSTs" \
     grep -q '<form class="signin" method="post" action="/console/login">' body.html
-hdr --data-urlencode "token=not-the-token" "$U/console/login"
+hdr --data-urlencode "token=not-the-token" "$AU/console/login"
 t_grep "a wrong credential: 401" '^HTTP/1.1 401' hdr.txt
 t_check "a wrong credential: no cookie" sh -c "! grep -qi '^Set-Cookie: muster_console=[A-Za-z0-9]' hdr.txt"
 hdr -H 'Content-Type: application/json' --data "{\"token\":\"$TOK\"}" \
-    "$U/console/login"
+    "$AU/console/login"
 t_grep "sign-in as JSON: 415" '^HTTP/1.1 415' hdr.txt
-hdr "$U/console/login?token=$TOK"
+hdr "$AU/console/login?token=$TOK"
 t_grep "the credential in a URL (GET): refused, 405" '^HTTP/1.1 405' hdr.txt
 hdr -H 'Origin: https://evil.example' --data-urlencode "token=$TOK" \
-    "$U/console/login"
+    "$AU/console/login"
 t_grep "a sign-in form from another site: 403" '^HTTP/1.1 403' hdr.txt
 hdr -H 'Sec-Fetch-Site: cross-site' --data-urlencode "token=$TOK" \
-    "$U/console/login"
+    "$AU/console/login"
 t_grep "a cross-site fetch: 403" '^HTTP/1.1 403' hdr.txt
-hdr -H "Origin: $U" --data-urlencode "token=$TOK" "$U/console/login"
+hdr -H "Origin: $AU" --data-urlencode "token=$TOK" "$AU/console/login"
 t_grep "the credential: 303 to the overview" '^Location: /console/.?$' hdr.txt
 t_grep "the cookie: HttpOnly, Secure, SameSite=Strict, Path=/console, 8 h" \
     '^Set-Cookie: muster_console=[A-Za-z0-9_-]{43}; Path=/console; HttpOnly; Secure; SameSite=Strict; Max-Age=28800' hdr.txt
 C=$(grep -o 'muster_console=[A-Za-z0-9_-]*' hdr.txt)
 t_check "the credential is in no header or page" \
     sh -c "! grep -qF '$TOK' hdr.txt body.html"
-hdr -b "$C" "$U/console/"
+hdr -b "$C" "$AU/console/"
 t_grep "with the cookie: the overview" '^HTTP/1.1 200' hdr.txt
 CSRF=$(grep -o 'name="csrf" value="[^"]*"' body.html | sed 's/.*value="//; s/"$//')
 t_check "the page carries a 43-character CSRF token" test "${#CSRF}" = 43
 hdr -b "muster_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
-    "$U/console/rules"
+    "$AU/console/rules"
 t_grep "a forged cookie: back to sign-in" '^Location: /console/signin' hdr.txt
-hdr "$U/console/export?by=unit&format=csv"
+hdr "$AU/console/export?by=unit&format=csv"
 t_grep "a download without a session: back to sign-in" '^Location: /console/signin' hdr.txt
-hdr -b "$C" "$U/console/export?by=unit&format=csv"
+hdr -b "$C" "$AU/console/export?by=unit&format=csv"
 t_grep "a download with the session: CSV" '^Content-Type: text/csv' hdr.txt
 t_grep "a download is an attachment" '^Content-Disposition: attachment; filename="muster-unit.csv"' hdr.txt
 R --by unit --format csv >by-unit.csv
 t_check "the download is report --by unit --format csv, byte for byte" \
     cmp -s body.html by-unit.csv
-hdr -b "$C" "$U/console/devices?unit=%2E%2E%2F..%2F%E2%80%AEx"
+hdr -b "$C" "$AU/console/devices?unit=%2E%2E%2F..%2F%E2%80%AEx"
 t_grep "a malformed unit filter: 400" '^HTTP/1.1 400' hdr.txt
-hdr -b "$C" "$U/console/device?id=../../etc/passwd"
+hdr -b "$C" "$AU/console/device?id=../../etc/passwd"
 t_grep "a malformed device id: 404" '^HTTP/1.1 404' hdr.txt
-hdr -b "$C" "$U/console/units?as_of=2999-01-01T00:00:00Z"
+hdr -b "$C" "$AU/console/units?as_of=2999-01-01T00:00:00Z"
 t_grep "as of the future: 400" '^HTTP/1.1 400' hdr.txt
-hdr -b "$C" "$U/console/models"
+hdr -b "$C" "$AU/console/models"
 t_check "models: the Redmi 1S by unit, its squadron with 1" \
     grep -q "devices?unit=IAF%2F25%20Wing%2FNo.%2017%20Squadron\">IAF/25 Wing/No. 17 Squadron</a></th><td class=\"num\">1</td><td class=\"num\">1</td>" body.html
-hdr -b "$C" "$U/console/"
+hdr -b "$C" "$AU/console/"
 t_grep "overview: devices reporting a stale policy, counted" \
     'id="f-devices-policy-stale">0<' body.html
 AS=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 sleep 1
-hdr -b "$C" "$U/console/units?as_of=$AS"
+hdr -b "$C" "$AU/console/units?as_of=$AS"
 t_grep "units as of a past time: from history" '\(from history\)' body.html
 t_grep "... and the drill-down keeps the date" \
     "href=\"/console/units\?u=IAF&amp;as_of=${AS//:/%3A}\"" body.html
@@ -246,16 +246,16 @@ R --by unit --as-of "$AS" --format json >asof.json
 want=$(python3 -c 'import json; print(json.load(open("asof.json"))["total"]["devices"])')
 t_check "units as of then: the total of report --as-of ($want)" \
     sh -c "sed 's/<tfoot>/\n/' body.html | tail -n 1 | grep -q '<td class=\"num\">$want</td>'"
-hdr -b "$C" "$U/console/devices?page=-1"
+hdr -b "$C" "$AU/console/devices?page=-1"
 t_grep "page -1: 400" '^HTTP/1.1 400' hdr.txt
-hdr -b "$C" --data "csrf=wrong" "$U/console/logout"
+hdr -b "$C" --data "csrf=wrong" "$AU/console/logout"
 t_grep "sign-out without the CSRF token: 403" '^HTTP/1.1 403' hdr.txt
-hdr -b "$C" "$U/console/"
+hdr -b "$C" "$AU/console/"
 t_grep "... and the session lives on" '^HTTP/1.1 200' hdr.txt
-hdr -b "$C" --data "csrf=$CSRF" "$U/console/logout"
+hdr -b "$C" --data "csrf=$CSRF" "$AU/console/logout"
 t_grep "sign-out with the CSRF token: 303" '^Location: /console/signin' hdr.txt
 t_grep "sign-out clears the cookie" '^Set-Cookie: muster_console=; .*Max-Age=0' hdr.txt
-hdr -b "$C" "$U/console/"
+hdr -b "$C" "$AU/console/"
 t_grep "the old cookie no longer works" '^Location: /console/signin' hdr.txt
 t_check "no credential or session id in the server's log" \
     sh -c "! grep -qF '$TOK' server.log && ! grep -qF '${C#*=}' server.log"
@@ -283,7 +283,7 @@ t_check "axe-core is at hand ($AXE_JS)" test -f "$AXE_JS"
 for by in unit rule model scope; do
 	R --by $by --format json >"by-$by.json"
 done
-CONSOLE_URL=$U CONSOLE_TOKEN_FILE=$T/org/admin.token CONSOLE_REPORT_DIR=$T \
+CONSOLE_URL=$AU CONSOLE_TOKEN_FILE=$T/org/admin.token CONSOLE_REPORT_DIR=$T \
 CONSOLE_ARTIFACTS=$ART CONSOLE_HOSTILE=$HOSTILE AXE_JS=$AXE_JS \
     timeout 300 "$PY" "$TOP/tests/browser/console_test.py" >browser.tap 2>browser.err
 rc=$?

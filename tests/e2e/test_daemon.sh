@@ -55,7 +55,7 @@ served_fp() {
 file_fp() { openssl x509 -noout -fingerprint -sha256 -in "$1"; }
 
 # The configuration: two device listeners (IPv4, IPv6), an admin one.
-sed -i -e "s/^listen = .*/listen = [\"127.0.0.1\", \"[::1]:$DPORT\"];\nadmin_listen = \"127.0.0.1:$APORT\";\naccess_log = \"access.log\";/" \
+sed -i -e '/^admin_listen = /d' -e "s/^listen = .*/listen = [\"127.0.0.1\", \"[::1]:$DPORT\"];\nadmin_listen = \"127.0.0.1:$APORT\";\naccess_log = \"access.log\";/" \
     org/server.cfg
 line_of() { grep -n "^$1" org/server.cfg | head -n 1 | cut -d: -f1; }
 
@@ -163,7 +163,7 @@ t_grep "TLS 1.2 gets an AEAD suite" 'Cipher is .*(GCM|CHACHA20)' tls.out
 # The admin's client points at the admin listener (a copy of the org
 # whose org.cfg names it); bundles keep naming the device listener.
 cp -rp org adm
-sed -i "s|^server = .*|server = \"$UA\";|" adm/org.cfg
+sed -i "s|^admin_url = .*|admin_url = \"$UA\";|" adm/org.cfg
 cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
 "$ENROLL" sign --org adm p.cfg >/dev/null
 t_exit 0 "publish through the admin listener" "$ENROLL" publish --org adm p.cfg

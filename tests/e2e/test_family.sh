@@ -65,7 +65,7 @@ bundle_token() { sed -n 's/^token = "\(.*\)";$/\1/p' "$1"; }
 # The enrollment requests (enroll and preview) the server has answered.
 enroll_requests() {
 	"${CURL[@]}" -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
-	    "$U/metrics" |
+	    "$AU/metrics" |
 	    awk '/^muster_requests_total\{route="enroll"/ { n += $2 } END { print n + 0 }'
 }
 # code NAME WANT CURL-ARGS...: the HTTP status is WANT; body in $T/body.

@@ -70,7 +70,7 @@ fi
 N_SCRAPE=0
 scrape() {
 	N_SCRAPE=$((N_SCRAPE + 1))
-	"${CURL[@]}" -H "Authorization: Bearer $(tr -d "\n" <org/admin.token)" -o "$1" -w "%{http_code}" "$U/metrics" >code || true
+	"${CURL[@]}" -H "Authorization: Bearer $(tr -d "\n" <org/admin.token)" -o "$1" -w "%{http_code}" "$AU/metrics" >code || true
 	[ "$(cat code)" = 200 ] || return 1
 	promtool check metrics <"$1" >promtool.out 2>&1 || {
 		sed 's/^/# promtool: /' promtool.out | head -n 20
@@ -301,7 +301,7 @@ t_val "manifest expiry ahead" m1.txt \
 # the bounds: wrong admin credentials counted, the audit log's size
 r1=$(v m1.txt muster_audit_refused_total)
 urls=()
-for _ in $(seq 1 20); do urls+=("$U/metrics"); done
+for _ in $(seq 1 20); do urls+=("$AU/metrics"); done
 "${CURL[@]}" -o /dev/null -H "Authorization: Bearer $(printf '%064d' 3)" \
     "${urls[@]}" >/dev/null 2>&1
 t_check "scrape after 20 wrong credentials" scrape m3.txt

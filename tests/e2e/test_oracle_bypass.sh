@@ -75,7 +75,7 @@ PY
 	curl -sS --max-time 20 --cacert org/server.crt --pinnedpubkey "$PIN" \
 	    -o reply.json -w '%{http_code}' -H "Authorization: Bearer $ADMIN" \
 	    -H 'Content-Type: application/json' --data-binary @body.json \
-	    "$U/v1/admin/profile"
+	    "$AU/v1/admin/profile"
 }
 
 "$SERVER" --config org/server.cfg >>server.log 2>&1 &

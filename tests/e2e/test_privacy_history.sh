@@ -148,11 +148,11 @@ t_exit 65 "--as-of the epoch (not the present): 65" R --as-of 1970-01-01T00:00:0
 t_err_line "the epoch: one line" "before the store's first record"
 code "GET /v1/admin/rollup as_of 2020: 400" 400 \
     -H "Authorization: Bearer $ADMIN" \
-    "$U/v1/admin/rollup?by=unit&format=csv&as_of=2020-01-01T00:00:00Z"
+    "$AU/v1/admin/rollup?by=unit&format=csv&as_of=2020-01-01T00:00:00Z"
 t_grep "400 names the first record" "before the store's first record" "$T/body"
 code "GET /v1/admin/rollup as_of the epoch: 400" 400 \
     -H "Authorization: Bearer $ADMIN" \
-    "$U/v1/admin/rollup?as_of=1970-01-01T00:00:00Z"
+    "$AU/v1/admin/rollup?as_of=1970-01-01T00:00:00Z"
 
 kill -TERM "$SPID"
 for _ in $(seq 1 100); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done

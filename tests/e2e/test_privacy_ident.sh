@@ -138,7 +138,7 @@ t_exit 65 "verify of the hand-signed identifier profile: 65" \
 t_exit 65 "publish of it: 65" "$ENROLL" publish --org org aid.cfg
 publish_json aid.cfg aid.cfg.minisig pub-aid.json
 code "the server refuses to publish it: 422" 422 -H 'Content-Type: application/json' \
-    -H "Authorization: Bearer $ADMIN" --data-binary @pub-aid.json "$U/v1/admin/profile"
+    -H "Authorization: Bearer $ADMIN" --data-binary @pub-aid.json "$AU/v1/admin/profile"
 t_check "no profile published" test "$(q 'SELECT count(*) FROM profiles')" = 0
 
 # --- gate 2: the agent ------------------------------------------------------

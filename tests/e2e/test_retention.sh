@@ -155,7 +155,7 @@ for seq in 1 2 3 4 5 6; do
 done
 t_check "--as-of answers the same after pruning (6 instants)" test "$same" = 1
 # The operator sees it: /metrics counts the 3 reports pruned.
-"${CURL[@]}" -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" "$U/metrics" >m.txt
+"${CURL[@]}" -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" "$AU/metrics" >m.txt
 t_check "metrics: 3 reports pruned, in batches, none failed, a last time" sh -c \
     "grep -qx 'muster_reports_pruned_total 3' m.txt && grep -Eq '^muster_prune_batches_total [1-9]' m.txt &&
      grep -qx 'muster_prune_failed_batches_total 0' m.txt && grep -Eq '^muster_prune_last_timestamp_seconds [0-9]+$' m.txt"

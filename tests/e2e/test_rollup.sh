@@ -221,7 +221,7 @@ PIN=$(cat org/server.pin)
 CURL=(curl -sS --max-time 20 --cacert org/server.crt --pinnedpubkey "$PIN")
 got=$("${CURL[@]}" -o body -w '%{http_code}' \
     -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
-    "$U/v1/admin/rollup?by=unit&format=json" 2>/dev/null)
+    "$AU/v1/admin/rollup?by=unit&format=json" 2>/dev/null)
 if [ "$got" = 404 ]; then
 	for n in "json" "csv" "bad by" "unknown parameter" "no token"; do
 		t_skip "GET /v1/admin/rollup $n (not routed yet)"
@@ -231,18 +231,18 @@ else
 	t_grep "GET rollup json: total" '"total": \{"devices": 4,' body
 	got=$("${CURL[@]}" -o body -w '%{http_code} %{content_type}' \
 	    -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
-	    "$U/v1/admin/rollup?by=rule&format=csv")
+	    "$AU/v1/admin/rollup?by=rule&format=csv")
 	t_check "GET rollup csv: 200 text/csv (got $got)" \
 	    sh -c "echo '$got' | grep -q '^200 text/csv'"
 	got=$("${CURL[@]}" -o body -w '%{http_code}' \
 	    -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
-	    "$U/v1/admin/rollup?by=person")
+	    "$AU/v1/admin/rollup?by=person")
 	t_check "GET rollup by=person: 400 (got $got)" test "$got" = 400
 	got=$("${CURL[@]}" -o body -w '%{http_code}' \
 	    -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
-	    "$U/v1/admin/rollup?group=unit")
+	    "$AU/v1/admin/rollup?group=unit")
 	t_check "GET rollup group=unit: 400 (got $got)" test "$got" = 400
-	got=$("${CURL[@]}" -o body -w '%{http_code}' "$U/v1/admin/rollup")
+	got=$("${CURL[@]}" -o body -w '%{http_code}' "$AU/v1/admin/rollup")
 	t_check "GET rollup without the token: 401 (got $got)" test "$got" = 401
 fi
 

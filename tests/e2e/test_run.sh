@@ -58,6 +58,7 @@ if [ -x "$SERVER" ]; then
 	for _ in 1 2 3 4 5; do
 		PORT=$((20000 + RANDOM % 40000))
 		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && continue
+		(exec 3<>"/dev/tcp/127.0.0.1/$((PORT + 1))") 2>/dev/null && continue
 		rm -rf org
 		"$ENROLL" init --org org --server "https://127.0.0.1:$PORT" \
 		    --no-passphrase >/dev/null 2>&1 || break
@@ -101,7 +102,7 @@ have_sqlite=0
 command -v sqlite3 >/dev/null && have_sqlite=1
 
 if [ "$have_server" = 1 ] && start_server; then
-	U=https://127.0.0.1:$PORT
+	U=https://127.0.0.1:$PORT AU=$(t_admin_url)
 	PIN=$(cat org/server.pin)
 	cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
 	cp "$TOP/profiles/family-optin.cfg" f.cfg
@@ -309,7 +310,7 @@ if [ "$have_server" = 1 ] && start_server; then
 	t_exit 0 "unenroll the second device" "$AGENT" --state "$T/s2" unenroll
 	code=$(curl -sk --pinnedpubkey "$PIN" --max-time 20 \
 	    -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
-	    "$U/metrics" | sed -n 's/^muster_devices_enrolled //p')
+	    "$AU/metrics" | sed -n 's/^muster_devices_enrolled //p')
 	t_check "the server knows no device of ours (enrolled: $code)" \
 	    test "$code" = 0
 	if [ "$have_sqlite" = 1 ]; then

@@ -145,8 +145,8 @@ t_grep "cannot listen names the address" "cannot listen on 127.0.0.1:$PORT" "$T/
 # --- gatekeeping ------------------------------------------------------------
 code "healthz" 200 "$U/healthz"
 t_grep "healthz says ok" '^ok$' "$T/body"
-code "metrics without the admin token: 401" 401 "$U/metrics"
-code "metrics" 200 -H "Authorization: Bearer $ADMIN" "$U/metrics"
+code "metrics without the admin token: 401" 401 "$AU/metrics"
+code "metrics" 200 -H "Authorization: Bearer $ADMIN" "$AU/metrics"
 t_grep "metrics counts healthz" 'muster_requests_total\{route="healthz",status="200"\} [0-9]+' "$T/body"
 t_grep "metrics has the devices gauge" '^muster_devices_enrolled 0$' "$T/body"
 t_grep "metrics has the stored counter" '^muster_reports_stored_total 0$' "$T/body"
@@ -159,7 +159,7 @@ code "no content type: 415" 415 -H 'Content-Type:' -d '{}' "$U/v1/enroll"
 head -c 70000 /dev/zero | tr '\0' 'a' >big.json
 code "Content-Length over max_body: 413" 413 -H 'Content-Type: application/json' -H 'Expect: 100-continue' --data-binary @big.json "$U/v1/report"
 code "chunked body over max_body: 413" 413 -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @big.json "$U/v1/report"
-code "chunked admin body over max_body: 413" 413 -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" -H 'Transfer-Encoding: chunked' --data-binary @big.json "$U/v1/admin/profile"
+code "chunked admin body over max_body: 413" 413 -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" -H 'Transfer-Encoding: chunked' --data-binary @big.json "$AU/v1/admin/profile"
 printf 'garbage' >garbage.json
 code "garbage report, unsigned: 401" 401 -H 'Content-Type: application/json' --data-binary @garbage.json "$U/v1/report"
 openssl genpkey -algorithm ed25519 -out dev1.pem 2>/dev/null
@@ -181,28 +181,28 @@ for f in p1 p2 fam; do "$ENROLL" sign --org org "$f.cfg" >/dev/null; done
 publish_json p1.cfg p1.cfg.minisig pub1.json
 publish_json p2.cfg p2.cfg.minisig pub2.json
 publish_json fam.cfg fam.cfg.minisig pubf.json
-code "publish without a token: 401" 401 -H 'Content-Type: application/json' --data-binary @pub1.json "$U/v1/admin/profile"
-code "publish with a wrong token: 401" 401 -H 'Content-Type: application/json' -H "Authorization: Bearer $(printf '%064d' 0)" --data-binary @pub1.json "$U/v1/admin/profile"
+code "publish without a token: 401" 401 -H 'Content-Type: application/json' --data-binary @pub1.json "$AU/v1/admin/profile"
+code "publish with a wrong token: 401" 401 -H 'Content-Type: application/json' -H "Authorization: Bearer $(printf '%064d' 0)" --data-binary @pub1.json "$AU/v1/admin/profile"
 t_grep "a refused admin token is logged with the client's address" \
     'warn: refused the admin credential of 127\.0\.0\.1 on POST admin_profile' server.log
 t_check "the token itself is never logged" \
     sh -c "! grep -q '$(printf '%064d' 0)' server.log"
-code "revoke without a token: 401" 401 -H 'Content-Type: application/json' -d '{"revocation":"x"}' "$U/v1/admin/revoke"
+code "revoke without a token: 401" 401 -H 'Content-Type: application/json' -d '{"revocation":"x"}' "$AU/v1/admin/revoke"
 A=(-H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN")
-code "publish serial 1: 201" 201 "${A[@]}" --data-binary @pub1.json "$U/v1/admin/profile"
-code "publish the same again: 200" 200 "${A[@]}" --data-binary @pub1.json "$U/v1/admin/profile"
-code "publish serial 2: 201" 201 "${A[@]}" --data-binary @pub2.json "$U/v1/admin/profile"
-code "publish serial 1 after 2 (rollback): 409" 409 "${A[@]}" --data-binary @pub1.json "$U/v1/admin/profile"
+code "publish serial 1: 201" 201 "${A[@]}" --data-binary @pub1.json "$AU/v1/admin/profile"
+code "publish the same again: 200" 200 "${A[@]}" --data-binary @pub1.json "$AU/v1/admin/profile"
+code "publish serial 2: 201" 201 "${A[@]}" --data-binary @pub2.json "$AU/v1/admin/profile"
+code "publish serial 1 after 2 (rollback): 409" 409 "${A[@]}" --data-binary @pub1.json "$AU/v1/admin/profile"
 { cat p2.cfg; echo '# tampered'; } >p2t.cfg
 publish_json p2t.cfg p2.cfg.minisig pubt.json
-code "tampered profile: 422" 422 "${A[@]}" --data-binary @pubt.json "$U/v1/admin/profile"
+code "tampered profile: 422" 422 "${A[@]}" --data-binary @pubt.json "$AU/v1/admin/profile"
 "$ENROLL" init --org other --server "$U" --no-passphrase >/dev/null
 "$ENROLL" sign --org other -o p1.other.minisig p1.cfg >/dev/null
 publish_json p1.cfg p1.other.minisig pubo.json
-code "profile signed by another org: 422" 422 "${A[@]}" --data-binary @pubo.json "$U/v1/admin/profile"
-code "publish with malformed base64: 400" 400 "${A[@]}" -d '{"profile":"%%%","signature":"x"}' "$U/v1/admin/profile"
-code "publish with an unknown field: 400" 400 "${A[@]}" -d '{"profile":"","signature":"","x":1}' "$U/v1/admin/profile"
-code "publish family profile: 201" 201 "${A[@]}" --data-binary @pubf.json "$U/v1/admin/profile"
+code "profile signed by another org: 422" 422 "${A[@]}" --data-binary @pubo.json "$AU/v1/admin/profile"
+code "publish with malformed base64: 400" 400 "${A[@]}" -d '{"profile":"%%%","signature":"x"}' "$AU/v1/admin/profile"
+code "publish with an unknown field: 400" 400 "${A[@]}" -d '{"profile":"","signature":"","x":1}' "$AU/v1/admin/profile"
+code "publish family profile: 201" 201 "${A[@]}" --data-binary @pubf.json "$AU/v1/admin/profile"
 if "$ENROLL" publish --help >/dev/null 2>&1; then
 	t_exit 0 "muster-enroll publish of the same profile" "$ENROLL" publish --org org p2.cfg
 else
@@ -300,7 +300,7 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	RPROF=family-optin report f3.json "$D2" 1 compliant '{"rule":"redmi-1s-unfixed","result":"pass"},{"rule":"cloud-messaging-off","result":"pass"}' ',"privacy":"rr1"'
 	post "family report: 202" 202 /v1/report f3.json dev2.pem "$D2"
 	code "metrics after reports" 200 -H "Authorization: Bearer $ADMIN" \
-	    "$U/metrics"
+	    "$AU/metrics"
 	t_grep "metrics: 3 reports stored" '^muster_reports_stored_total 3$' "$T/body"
 	t_grep "metrics: 2 devices" '^muster_devices_enrolled 2$' "$T/body"
 	t_grep "metrics: a 409 on report" 'muster_requests_total\{route="report",status="409"\} 1' "$T/body"
@@ -324,7 +324,7 @@ if [ "$HAVE_TOKENS" = 1 ]; then
 	else
 		echo "# muster-enroll revoke not available: revocation skipped"
 	fi
-	code "revoke with a garbage revocation: 400" 400 "${A[@]}" -d '{"revocation":"x.y"}' "$U/v1/admin/revoke"
+	code "revoke with a garbage revocation: 400" 400 "${A[@]}" -d '{"revocation":"x.y"}' "$AU/v1/admin/revoke"
 
 	# --- unenroll ----------------------------------------------------
 	printf '{"device":"%s","time":"2026-11-21T10:00:00Z"}' "$D2" >u2.json

@@ -396,7 +396,8 @@ t_exit 77 "publish refuses another org's signature" "$ENROLL" publish --org enc 
 t_exit 66 "publish without a signature" "$ENROLL" publish --org org "$P"
 # Nothing listens on port 1: unavailable (69), quickly.
 mkdir down; cp org/* down/ 2>/dev/null
-sed -i 's|^server = .*|server = "https://127.0.0.1:1";|' down/org.cfg
+sed -i -e 's|^server = .*|server = "https://127.0.0.1:1";|' \
+    -e 's|^admin_url = .*|admin_url = "https://127.0.0.1:1";|' down/org.cfg
 t_exit 69 "publish to a server that is down" "$ENROLL" publish --org down p.cfg
 t_err_line "down: one line" 'server unavailable'
 t_exit 69 "revoke to a server that is down" "$ENROLL" revoke --org down 0123456789abcdef
@@ -498,7 +499,8 @@ EOF
 	trap '[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null; rm -rf "$T"' EXIT
 	for _ in $(seq 50); do [ -s port ] && break; sleep 0.1; done
 	mkdir fk; cp -p org/* fk/
-	sed -i "s|^server = .*|server = \"https://127.0.0.1:$(cat port)\";|" fk/org.cfg
+	sed -i -e "s|^server = .*|server = \"https://127.0.0.1:$(cat port)\";|" \
+	    -e "s|^admin_url = .*|admin_url = \"https://127.0.0.1:$(cat port)\";|" fk/org.cfg
 	t_exit 0 "publish: 201 is success" "$ENROLL" publish --org fk p.cfg
 	python3 - req.log fk/admin.token p.cfg p.cfg.minisig >chk 2>&1 <<'EOF'
 import base64, json, sys

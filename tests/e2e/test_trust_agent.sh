@@ -78,7 +78,7 @@ PY
 admin() {
 	curl -sk --max-time 10 -o admin.out -w '%{http_code}' \
 	    -H "Authorization: Bearer $ADMIN" \
-	    -H 'Content-Type: application/json' --data-binary "$2" "$U$1"
+	    -H 'Content-Type: application/json' --data-binary "$2" "$AU$1"
 }
 publish() {	# publish PROFILE MANIFESTVERSION
 	local pj

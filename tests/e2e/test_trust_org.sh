@@ -146,18 +146,18 @@ msign org/root-2.key s2.minisig
 msign org/root-3.key s3.minisig
 msign org/root-2-retired-v1.key sold.minisig
 doc 3 r3.cfg s1.minisig >one.json
-code "a root signed by 1 of 3: 422" 422 "${A[@]}" --data-binary @one.json "$U/v1/admin/root"
+code "a root signed by 1 of 3: 422" 422 "${A[@]}" --data-binary @one.json "$AU/v1/admin/root"
 doc 3 r3.cfg s1.minisig s1.minisig >twice.json
-code "a root signed by the same key twice: 422" 422 "${A[@]}" --data-binary @twice.json "$U/v1/admin/root"
+code "a root signed by the same key twice: 422" 422 "${A[@]}" --data-binary @twice.json "$AU/v1/admin/root"
 doc 3 r3.cfg s1.minisig sold.minisig >removed.json
-code "a root signed by a removed key: 422" 422 "${A[@]}" --data-binary @removed.json "$U/v1/admin/root"
+code "a root signed by a removed key: 422" 422 "${A[@]}" --data-binary @removed.json "$AU/v1/admin/root"
 sed -e 's/^version = 3;/version = 4;/' r3.cfg >r4.cfg
 cp r4.cfg r3.cfg; msign org/root-1.key k1.minisig; msign org/root-3.key k3.minisig
 doc 4 r4.cfg k1.minisig k3.minisig >skip.json
-code "a root that skips a version: 409" 409 "${A[@]}" --data-binary @skip.json "$U/v1/admin/root"
-code "root 2 again: 409" 409 "${A[@]}" --data-binary @"$(doc 2 org/root/2.cfg org/root/2.cfg.*.minisig >r2.json; echo r2.json)" "$U/v1/admin/root"
-code "a root without the admin token: 401" 401 -H 'Content-Type: application/json' --data-binary @one.json "$U/v1/admin/root"
-code "a malformed root: 400" 400 "${A[@]}" -d '{"root":{"version":3,"bytes":"%%","signatures":[]}}' "$U/v1/admin/root"
+code "a root that skips a version: 409" 409 "${A[@]}" --data-binary @skip.json "$AU/v1/admin/root"
+code "root 2 again: 409" 409 "${A[@]}" --data-binary @"$(doc 2 org/root/2.cfg org/root/2.cfg.*.minisig >r2.json; echo r2.json)" "$AU/v1/admin/root"
+code "a root without the admin token: 401" 401 -H 'Content-Type: application/json' --data-binary @one.json "$AU/v1/admin/root"
+code "a malformed root: 400" 400 "${A[@]}" -d '{"root":{"version":3,"bytes":"%%","signatures":[]}}' "$AU/v1/admin/root"
 code "the chain is unchanged" 200 "$U/v1/root?since=2"
 t_check "no root 3" python3 -c '
 import json,sys; d=json.load(open(sys.argv[1])); assert d["roots"]==[]' "$T/body"
@@ -264,32 +264,32 @@ print(json.dumps({"manifest": {"version": v, "bytes": base64.b64encode(b).decode
 EOF
 }
 mdoc org/manifest/personnel.cfg >m3.json
-code "the current manifest again: 200" 200 "${A[@]}" --data-binary @m3.json "$U/v1/admin/manifest"
+code "the current manifest again: 200" 200 "${A[@]}" --data-binary @m3.json "$AU/v1/admin/manifest"
 mkdir -p old; cp org/manifest/personnel.cfg old/
 sed -i 's/^version = 3;/version = 2;/' old/personnel.cfg
 minisign -S -s org/policy.key -m old/personnel.cfg -x "old/personnel.cfg.$(keyid org/policy.pub).minisig" \
     -t "muster-manifest scope=personnel version=2" >/dev/null 2>&1 </dev/null
 mdoc old/personnel.cfg >m2.json
-code "a lower manifest version (rollback): 409" 409 "${A[@]}" --data-binary @m2.json "$U/v1/admin/manifest"
+code "a lower manifest version (rollback): 409" 409 "${A[@]}" --data-binary @m2.json "$AU/v1/admin/manifest"
 cp org/manifest/personnel.cfg old/personnel.cfg; rm old/*.minisig
 sed -i 's/^version = 3;/version = 4;/' old/personnel.cfg
 minisign -S -s org/revocation.key -m old/personnel.cfg -x "old/personnel.cfg.$(keyid org/revocation.pub).minisig" \
     -t "muster-manifest scope=personnel version=4" >/dev/null 2>&1 </dev/null
 mdoc old/personnel.cfg >mr.json
-code "a manifest signed by the revocation key: 422" 422 "${A[@]}" --data-binary @mr.json "$U/v1/admin/manifest"
+code "a manifest signed by the revocation key: 422" 422 "${A[@]}" --data-binary @mr.json "$AU/v1/admin/manifest"
 rm old/*.minisig
 sed -i "s/^    hash = .*/    hash = \"$(printf '0%.0s' $(seq 64))\";/" old/personnel.cfg
 minisign -S -s org/policy.key -m old/personnel.cfg -x "old/personnel.cfg.$(keyid org/policy.pub).minisig" \
     -t "muster-manifest scope=personnel version=4" >/dev/null 2>&1 </dev/null
 mdoc old/personnel.cfg >mh.json
-code "a manifest naming a profile the server does not hold: 422" 422 "${A[@]}" --data-binary @mh.json "$U/v1/admin/manifest"
+code "a manifest naming a profile the server does not hold: 422" 422 "${A[@]}" --data-binary @mh.json "$AU/v1/admin/manifest"
 code "publish without a manifest on a root org: 422" 422 "${A[@]}" -d \
     "{\"profile\":\"$(base64 -w0 strict.cfg)\",\"signature\":$(python3 -c 'import json,sys;print(json.dumps(open(sys.argv[1]).read()))' strict.cfg.minisig)}" \
-    "$U/v1/admin/profile"
+    "$AU/v1/admin/profile"
 t_exit 0 "manifest: re-sign with a new expiry" E manifest --org org --expires 30d
 t_grep "manifest: version 4 uploaded" 'personnel version 4 .*uploaded' "$T/out"
 t_check "the family scope has no manifest: skipped" sh -c "! grep -q family '$T/out'"
-"${CURL[@]}" -H "Authorization: Bearer $ADMIN" "$U/metrics" >metrics.txt
+"${CURL[@]}" -H "Authorization: Bearer $ADMIN" "$AU/metrics" >metrics.txt
 t_grep "metrics: the manifest's expiry gauge" '^muster_manifest_expiry_seconds\{scope="personnel"\} [0-9]+$' metrics.txt
 
 # --- revocation -------------------------------------------------------------

@@ -22,8 +22,9 @@
  * load is read from /proc.
  *
  * With -m (mixed), every report is followed on its connection by one
- * other request, in turn: GET /healthz and /metrics, an unknown path
- * (404), the previous report again (200, duplicate), a signed report
+ * other request, in turn: GET /healthz and /metrics (404: not on the
+ * device listener), an unknown path (404), the previous report again
+ * (200, duplicate), a signed report
  * body that is not JSON (400), a report whose signature is not over its
  * bytes (401), an unsigned enrollment (401), a report from an unknown
  * device (403), a chunked body over max_body (413), and now and then a
@@ -371,8 +372,9 @@ make_others(void)
 	char *big;
 
 	other(O_HEALTHZ, "healthz", PROTO_PATH_HEALTHZ, 1, NULL, NULL, 200);
-	other(O_METRICS, "metrics without a credential", PROTO_PATH_METRICS, 1,
-	    NULL, NULL, 401);
+	/* The device listener does not serve /metrics (admin_listen). */
+	other(O_METRICS, "metrics on the device listener", PROTO_PATH_METRICS,
+	    1, NULL, NULL, 404);
 	other(O_NOT_FOUND, "unknown path", "/v2/nothing", 1, NULL, NULL, 404);
 	other(O_DUPLICATE, "duplicate", NULL, 0, NULL, NULL, 200);
 	other(O_GARBAGE, "garbage report", NULL, 0, "{\"device\": garbage",
