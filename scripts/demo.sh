@@ -30,7 +30,9 @@ note "2014 made Cloud Messaging opt-in.  Muster enforces that policy."
 say "1. IT creates the organisation: an org signing key and the server's TLS identity"
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	PORT=$((20000 + RANDOM % 40000))
-	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break
+	# The port and the next one, the admin listener's, both free.
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null ||
+	    (exec 3<>"/dev/tcp/127.0.0.1/$((PORT + 1))") 2>/dev/null || break
 done
 run "$BIN/muster-enroll" init --org org --server "https://127.0.0.1:$PORT" --no-passphrase
 note "(a real org key is encrypted and kept offline; the demo skips the passphrase)"
@@ -43,7 +45,7 @@ for i in $(seq 1 50); do
 	    "https://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
 	sleep 0.1
 done
-note "muster-server listening on https://127.0.0.1:$PORT (log: \$DEMO/server.log)"
+note "muster-server listening on https://127.0.0.1:$PORT for devices, https://127.0.0.1:$((PORT + 1)) for the admin (log: \$DEMO/server.log)"
 
 say "3. IT signs and publishes two profiles"
 cp "$TOP/profiles/iaf-personnel.cfg" "$TOP/profiles/family-optin.cfg" .
