@@ -678,12 +678,15 @@ org_init(int argc, char **argv)
 	    "  keys:    %s.key (= org.key), %s.key, %s.key (%s)\n"
 	    "  server:  %s/%s (with %s, %s, %s/)\n"
 	    "  admin:   %s/%s (0600; publish and revoke send it)\n"
+	    "  admin listener: https://127.0.0.1:%u (loopback only; org.cfg "
+	    "admin_url)\n"
 	    "Give each root key to a different person and keep it offline; "
 	    "the server\nneeds only the public files.\n", dir, server, pin,
 	    dir, ORG_ROOT_DIR, nroot, nroot == 1 ? "" : "s", thr, ORG_POLICY,
 	    ORG_REVOCATION, ORG_ENROLL, no_pass ? "NOT encrypted" :
 	    "encrypted", dir, ORG_SERVER_CFG, TLSCERT_CERT_FILE,
-	    TLSCERT_KEY_FILE, ORG_ROOT_DIR, dir, ORG_ADMIN_TOKEN);
+	    TLSCERT_KEY_FILE, ORG_ROOT_DIR, dir, ORG_ADMIN_TOKEN,
+	    org_admin_port(u.port));
 	rc = 0;
 out:
 	free(copy);

@@ -26,7 +26,7 @@ trap 'if [ -n "$SPID" ]; then kill -9 "$SPID" 2>/dev/null; fi; rm -rf "$T"' EXIT
 
 t_port
 APORT=$((PORT + 1))
-"$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
+"$ENROLL" init --org org --server "$U" --no-passphrase >init.out ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }
 PIN=$(cat org/server.pin)
 TOK=$(tr -d '\n' <org/admin.token)
@@ -98,6 +98,8 @@ attack() {
 # --- what init writes ----------------------------------------------------------
 t_grep "init: server.cfg has admin_listen on loopback, the next port" \
     "^admin_listen = \"127\\.0\\.0\\.1:$APORT\";\$" org/server.cfg
+t_grep "init says where the admin listener is" \
+    "admin listener: https://127\\.0\\.0\\.1:$APORT \\(loopback only" init.out
 t_grep "init: org.cfg has the admin URL" \
     "^admin_url = \"https://127\\.0\\.0\\.1:$APORT\";\$" org/org.cfg
 "$ENROLL" init --org v6 --server "https://[::1]:8443" --no-passphrase \
