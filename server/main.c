@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "front.h"
+#include "histcmd.h"
 #include "srv.h"
 
 static const char usage_text[] =
@@ -59,6 +60,10 @@ static const struct cli_cmd_argv cmds[] = {
 	    admincmd_admin },
 	{ { "audit",	"the audit log: verify, show" }, admincmd_audit },
 	{ { "backup",	"an online copy of the store (0600)" }, cli_backup },
+	{ { "history",	"a device's status changes, signatures checked" },
+	    histcmd_history },
+	{ { "verify-report", "a stored report's proof file checked" },
+	    histcmd_verify },
 };
 
 /* The log and access log files of cfg, opened as the server's user. */
