@@ -491,7 +491,7 @@ do_proof(const struct route_request *rq, struct console_ctx *c,
 {
 	const char *v = arg(rq, "seq");
 	struct store_proof pf;
-	char extra[160], *body = NULL, *end;
+	char extra[160], *body = NULL, *end = NULL;
 	long long seq;
 	size_t len;
 	int rc;
