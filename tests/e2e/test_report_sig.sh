@@ -98,6 +98,10 @@ t_exit 65 "history of a malformed id: 65" H '../../etc/passwd'
 t_err_line "... one line" 'not a device id'
 t_exit 66 "history of an unknown device: 66" H 00000000000000000000000000000000
 t_exit 64 "history without a device: 64" H
+t_exit 64 "history --format xml: 64" H --format xml "$D"
+t_exit 64 "history --proof -1: 64" H --proof -1 "$D"
+t_exit 66 "history --proof of a seq not stored: 66" H --proof 999 "$D"
+t_err_line "... one line naming it" "no stored report 999"
 
 # --- the console --------------------------------------------------------
 # Admin routes as test_console.sh reaches them: $U, signed in with
