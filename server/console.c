@@ -3,6 +3,7 @@
  * downloads; see console.h, and docs/console.md.  The pages themselves
  * are in console_page.c.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,12 +15,14 @@
 #include <sodium.h>
 
 #include "muster/log.h"
+#include "muster/proto.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
 #include "config.h"
 #include "console.h"
 #include "console_page.h"
 #include "console_session.h"
+#include "proof.h"
 #include "route.h"
 #include "srv.h"
 
@@ -69,6 +72,8 @@ static const char css[] =
 "pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;"
 "padding:.5em;max-width:60em}"
 ".timeline li{margin-bottom:.6em}"
+".proof{display:grid;grid-template-columns:max-content 1fr;"
+"gap:.1em .8em;margin:.3em 0}.proof dd{margin:0;word-break:break-all}"
 "a{color:#0b4a8b}.share{white-space:nowrap}"
 "form{margin:.6em 0}"
 "input,select,button{font:inherit;padding:.2em .4em}"
@@ -475,6 +480,61 @@ out:
 	return rc;
 }
 
+/*
+ * GET /console/proof?id=ID&seq=N: a personnel device's stored report as
+ * a proof file (proof.h), checked as the device page checks it.
+ */
+static int
+do_proof(const struct route_request *rq, struct console_ctx *c,
+    const struct console_params *p, struct route_reply *out,
+    struct muster_err *e)
+{
+	const char *v = arg(rq, "seq");
+	struct store_proof pf;
+	char extra[160], *body = NULL, *end = NULL;
+	long long seq;
+	size_t len;
+	int rc;
+
+	memset(&pf, 0, sizeof pf);
+	seq = v != NULL && *v >= '0' && *v <= '9' ? strtoll(v, &end, 10) : 0;
+	if (p->id == NULL || !proto_hex_ok(p->id, DEVICE_ID_HEX - 1) ||
+	    seq < 1 || seq == LLONG_MAX || *end != '\0') {
+		reply_error_page(out, MHD_HTTP_NOT_FOUND, "No such report");
+		return 0;
+	}
+	if ((rc = store_read_begin(c->db->rd, e)) != 0)
+		goto out;
+	rc = store_read_report(c->db->rd, p->id, seq, &pf, e);
+	/* Family devices are never shown one by one, as on the pages. */
+	if (rc == MUSTER_ENOINPUT || (rc == 0 &&
+	    (pf.scope != SCOPE_PERSONNEL || pf.revoked))) {
+		reply_error_page(out, MHD_HTTP_NOT_FOUND, "No such report");
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0 || (rc = proof_json(&pf, proof_check(&pf), &body, &len,
+	    e)) != 0)
+		goto out;
+	snprintf(extra, sizeof extra, "Content-Disposition: attachment; "
+	    "filename=\"muster-report-%s-%lld.json\"\n", p->id, seq);
+	route_reply_clear(out);
+	if (reply_headers(out, extra) != 0) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	out->status = MHD_HTTP_OK;
+	out->ctype = CT_JSON;
+	out->body = body;
+	out->len = len;
+	body = NULL;
+out:
+	free(body);
+	store_proof_clear(&pf);
+	store_read_end(c->db->rd);
+	return rc;
+}
+
 void
 console_route(const struct route_request *rq, struct route_reply *out)
 {
@@ -563,6 +623,11 @@ console_route(const struct route_request *rq, struct route_reply *out)
 		goto fail;
 	if (strcmp(rq->path, "/console/export") == 0) {
 		if ((rc = do_export(rq, &c, &p, out, &e)) != 0)
+			goto fail;
+		goto out;
+	}
+	if (strcmp(rq->path, "/console/proof") == 0) {
+		if ((rc = do_proof(rq, &c, &p, out, &e)) != 0)
 			goto fail;
 		goto out;
 	}

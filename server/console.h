@@ -48,7 +48,8 @@ struct trust;
 	{ "/console/device", "GET", MR_CONSOLE, 0, console_route }, \
 	{ "/console/family", "GET", MR_CONSOLE, 0, console_route }, \
 	{ "/console/profiles", "GET", MR_CONSOLE, 0, console_route }, \
-	{ "/console/export", "GET", MR_CONSOLE, 0, console_route },
+	{ "/console/export", "GET", MR_CONSOLE, 0, console_route }, \
+	{ "/console/proof", "GET", MR_CONSOLE, 0, console_route },
 
 /*
  * Every console request (the route table's fn): checks the session (or

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "muster/manifest.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
@@ -21,6 +23,7 @@
 #include "console.h"
 #include "console_page.h"
 #include "htab.h"
+#include "proof.h"
 #include "store.h"
 #include "svg.h"
 #include "trust.h"
@@ -1323,9 +1326,19 @@ out:
 /* --- one device's history -------------------------------------------------- */
 
 struct hist_arg {
-	struct html	*h;
-	size_t		 n;
+	struct html		*h;
+	const char		*id;
+	const unsigned char	*pk;
+	size_t			 n;
 };
+
+/* The class a check is shown with (the style sheet's). */
+static const char *
+check_class(enum proof_check c)
+{
+	return c == PROOF_VERIFIED ? "ok" : c == PROOF_NOT_KEPT ? "withheld" :
+	    "bad";
+}
 
 static int
 hist_row(void *arg, const struct store_history_row *row)
@@ -1333,6 +1346,9 @@ hist_row(void *arg, const struct store_history_row *row)
 	struct hist_arg *a = arg;
 	struct html *h = a->h;
 	char ts[TIMEFMT_LEN], rs[TIMEFMT_LEN], *body;
+	char b64[sodium_base64_ENCODED_LEN(STORE_SIG_LEN,
+	    sodium_base64_VARIANT_ORIGINAL)];
+	enum proof_check c;
 	size_t i;
 
 	timefmt_format(row->time, ts);
@@ -1347,14 +1363,34 @@ hist_row(void *arg, const struct store_history_row *row)
 		a->n++;
 		return 0;
 	}
-	html_markup(h, "<details><summary>The signed report");
-	if (row->hash != NULL) {
-		html_markup(h, " (BLAKE2b-256 <code>");
+	/* Checked here, as it is shown: the signature over these bytes. */
+	c = proof_check_bytes(a->pk, a->id, row->seq, row->compliant,
+	    row->hash, row->body, row->len, row->sig);
+	html_markupf(h, "<p class=\"check\">Signature: <strong class=\"%s "
+	    "check-%s\">", check_class(c), proof_check_name(c));
+	html_text(h, proof_check_text(c));
+	html_markup(h, "</strong></p><dl class=\"proof\"><dt>Seq</dt><dd>");
+	html_markupf(h, "%lld</dd><dt>Time</dt><dd>%s</dd><dt>BLAKE2b-256"
+	    "</dt><dd><code>", (long long)row->seq, ts);
+	if (row->hash != NULL)
 		for (i = 0; i < STORE_HASH_LEN; i++)
 			html_markupf(h, "%02x", row->hash[i]);
-		html_markup(h, "</code>)");
-	}
-	html_markup(h, "</summary><pre>");
+	html_markup(h, "</code></dd><dt>Signature (Ed25519)</dt><dd>");
+	if (row->sig != NULL) {
+		sodium_bin2base64(b64, sizeof b64, row->sig, STORE_SIG_LEN,
+		    sodium_base64_VARIANT_ORIGINAL);
+		html_markup(h, "<code>");
+		html_text(h, b64);
+		html_markup(h, "</code>");
+	} else
+		html_markup(h, "not kept");
+	html_markup(h, "</dd></dl><p class=\"noprint\"><a download "
+	    "href=\"/console/proof?id=");
+	html_query(h, a->id);
+	html_markupf(h, "&amp;seq=%lld\">Download the proof</a> (the signed "
+	    "body, the signature and the device&#8217;s public key, as "
+	    "JSON)</p>", (long long)row->seq);
+	html_markup(h, "<details><summary>The signed report</summary><pre>");
 	/* The exact bytes, shown as text: a copy to end them with a NUL. */
 	if ((body = malloc(row->len + 1)) == NULL)
 		return -1;
@@ -1384,7 +1420,7 @@ console_page_device(struct html *h, struct console_ctx *c,
     const struct console_params *p, struct muster_err *e)
 {
 	struct store_device_info d;
-	struct hist_arg a = { h, 0 };
+	struct hist_arg a = { h, NULL, NULL, 0 };
 	char ts[TIMEFMT_LEN];
 	int rc;
 
@@ -1398,6 +1434,8 @@ console_page_device(struct html *h, struct console_ctx *c,
 		rc = err_set(e, MUSTER_ENOINPUT, "no such device");
 		goto out;
 	}
+	a.id = p->id;
+	a.pk = d.pk;
 	page_begin(h, c, "Device history", "/console/devices");
 	as_of_line(h, c->now, 0);
 	timefmt_format(d.enrolled, ts);
@@ -1423,7 +1461,12 @@ console_page_device(struct html *h, struct console_ctx *c,
 		html_markup(h, "<p>No report yet.</p>");
 	html_markup(h, "<p class=\"note\">Each report is shown as the device "
 	    "signed it; its BLAKE2b-256 hash is that of these bytes "
-	    "(<code>b2sum -l 256</code>).</p>");
+	    "(<code>b2sum -l 256</code>).  The server checks the device&#8217;s "
+	    "Ed25519 signature over them with the key the device enrolled "
+	    "with each time this page is drawn; a downloaded proof verifies "
+	    "offline with <code>muster-server verify-report</code> or "
+	    "<code>openssl pkeyutl -verify</code> (docs/operations.md, "
+	    "&#8220;Verifying a stored report&#8221;).</p>");
 	page_end(h);
 out:
 	store_read_end(c->db->rd);

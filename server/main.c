@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "front.h"
+#include "histcmd.h"
 #include "srv.h"
 
 static const char usage_text[] =
@@ -24,6 +25,9 @@ static const char usage_text[] =
 "                             [--format table|csv|json]\n"
 "       muster-server admin add|list|rotate|remove ...   (admin --help)\n"
 "       muster-server audit verify|show ...              (audit --help)\n"
+"       muster-server history [--config FILE] [--format table|json]\n"
+"                             [--proof SEQ] DEVICE   (history --help)\n"
+"       muster-server verify-report PROOF\n"
 "\n"
 "Serves the Muster API (docs/protocol.md) over HTTPS: enrollment, signed\n"
 "profiles and compliance reports on the device listeners (listen),\n"
@@ -60,6 +64,10 @@ static const struct cli_cmd_argv cmds[] = {
 	    admincmd_admin },
 	{ { "audit",	"the audit log: verify, show" }, admincmd_audit },
 	{ { "backup",	"an online copy of the store (0600)" }, cli_backup },
+	{ { "history",	"a device's status changes, signatures checked" },
+	    histcmd_history },
+	{ { "verify-report", "a stored report's proof file checked" },
+	    histcmd_verify },
 };
 
 /* The log and access log files of cfg, opened as the server's user. */

@@ -1124,6 +1124,7 @@ struct report_job {
 	struct store_report	 r;
 	enum store_put		 res;
 	char			 device[DEVICE_ID_HEX];
+	unsigned char		 sig[crypto_sign_BYTES];	/* verified */
 	enum profile_scope	 scope;		/* for the log */
 	int			 late;		/* older than the window */
 	time_t			 earliest;	/* the window's start */
@@ -1316,6 +1317,13 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->r.device = j->device;
 	j->r.body = (const unsigned char *)rq->body;
 	j->r.len = rq->len;
+	/* Kept with the report: device_auth verified it over these bytes. */
+	if (sig_header(rq, j->sig) != 0) {
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed device signature");
+		goto out;
+	}
+	j->r.sig = j->sig;
 	j->r.window = reportcheck_window(rq->srv, d.scope);
 	out->job = job_report;
 	out->arg = j;

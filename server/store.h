@@ -22,9 +22,10 @@
 
 #define STORE_MODEL_MAX		(PROTO_MODEL_MAX + 1)
 #define STORE_DB_FILE		"muster.db"	/* in data_dir */
-#define STORE_SCHEMA_VERSION	4		/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	5		/* PRAGMA user_version */
 #define STORE_HASH_LEN		32		/* BLAKE2b-256 */
 #define STORE_SIG_LEN		64		/* Ed25519 */
+#define STORE_PK_LEN		32		/* Ed25519 public key */
 
 struct store;
 
@@ -54,6 +55,13 @@ struct store_report {
 	size_t			 nfailing;
 	const unsigned char	*body;			/* exact bytes */
 	size_t			 len;
+	/*
+	 * The device's Ed25519 signature over body (the Muster-Signature
+	 * the server verified), STORE_SIG_LEN bytes kept with the report so
+	 * that it can be verified again later; NULL: none to keep (stored
+	 * as "not kept", like reports stored before schema version 5).
+	 */
+	const unsigned char	*sig;
 	/*
 	 * When the server took it (0: now), and the stale window that
 	 * applies to its scope now (2 x report_interval of the profile
@@ -731,6 +739,7 @@ struct store_device_info {
 	char			model[STORE_MODEL_MAX];
 	time_t			enrolled;
 	int			revoked;
+	unsigned char		pk[STORE_PK_LEN];	/* its Ed25519 key */
 };
 
 /*
@@ -750,6 +759,9 @@ struct store_history_row {
 	const unsigned char	*hash;		/* STORE_HASH_LEN, or NULL */
 	const char		*body;		/* its exact signed bytes */
 	size_t			 len;
+	const unsigned char	*sig;		/* STORE_SIG_LEN: the device's
+						   signature over body, or
+						   NULL: not kept */
 };
 
 /*
@@ -789,5 +801,40 @@ typedef int (*store_model_unit_fn)(void *arg, const char *unit,
     int64_t devices, int64_t noncompliant);
 int	store_model_units(struct store_read *rd, const char *part, size_t max,
 	    store_model_unit_fn fn, void *arg, struct muster_err *e);
+
+/* --- one stored report and its proof (store_sqlite_read.c) ------------- */
+
+/*
+ * A stored report as the evidence of what a device said: the exact
+ * signed bytes, the device's signature over them (has_sig 0: not kept,
+ * a report stored before schema version 5) and the device's public key,
+ * with what the store recorded about it.  body is malloc'd.
+ */
+struct store_proof {
+	char			 device[DEVICE_ID_HEX];
+	enum profile_scope	 scope;		/* the device's */
+	int			 revoked;	/* the device is revoked */
+	int64_t			 seq;
+	time_t			 time;		/* the report's own time */
+	time_t			 received;
+	int			 compliant;	/* the status it was stored as */
+	unsigned char		 pk[STORE_PK_LEN];
+	unsigned char		 hash[STORE_HASH_LEN];	/* as stored */
+	int			 has_sig;
+	unsigned char		 sig[STORE_SIG_LEN];
+	unsigned char		*body;
+	size_t			 len;
+};
+
+/*
+ * Device id's stored report seq into *p, whose body the caller releases
+ * with store_proof_clear (also on error; a cleared p is a no-op).
+ * MUSTER_ENOINPUT when the device or the report is unknown (pruned, or
+ * no store yet), MUSTER_EIO when a stored key, hash or signature has the
+ * wrong size, errors as store_read_begin.
+ */
+int	store_read_report(struct store_read *rd, const char *id, int64_t seq,
+	    struct store_proof *p, struct muster_err *e);
+void	store_proof_clear(struct store_proof *p);
 
 #endif

@@ -88,6 +88,15 @@ RUNS_SQL \
 "   (PARTITION BY device ORDER BY time, seq) <= 120 THEN 0 ELSE 1 END "\
 "   AS brk FROM reports)) GROUP BY device, grp;"
 
+/*
+ * The device's Ed25519 signature over a report's body (Muster-Signature),
+ * kept so that the report can be verified later; NULL in the rows stored
+ * before version 5, which did not keep it.
+ */
+#define REPORTS_SIG_CHECK	"CHECK (sig IS NULL OR length(sig) = 64)"
+#define REPORTS_SIG_MIGRATE_SQL \
+"ALTER TABLE reports ADD COLUMN sig BLOB " REPORTS_SIG_CHECK ";"
+
 /* Created if missing on every writable open, like reports_device_time. */
 #define HISTORY_APPEND_ONLY_SQL \
 "CREATE TRIGGER IF NOT EXISTS status_history_append_only "\
@@ -139,6 +148,7 @@ static const char schema_sql[] =
 "  serial INTEGER,"
 "  hash BLOB NOT NULL,"			/* BLAKE2b-256 of body */
 "  body BLOB NOT NULL,"			/* the exact signed bytes */
+"  sig BLOB " REPORTS_SIG_CHECK ","	/* the device's, over body */
 "  UNIQUE (device, seq)"
 ");"
 "CREATE TABLE device_failing ("
@@ -262,8 +272,8 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_REPORT_HASH] = "SELECT hash FROM reports "
 	    "WHERE device = ?1 AND seq = ?2",
 	[ST_REPORT_INSERT] = "INSERT INTO reports (device, seq, time, "
-	    "received, status, profile, serial, hash, body) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "received, status, profile, serial, hash, body, sig) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_HISTORY_INSERT] = "INSERT OR IGNORE INTO status_history (device, "
 	    "time, seq, received, status) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_FAILING_LIST] = "SELECT rule FROM device_failing "
@@ -427,7 +437,7 @@ schema(struct store *st, struct muster_err *e)
 		    STORE_SCHEMA_VERSION);
 		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
-	} else if (v == 1 || v == 2 || v == 3) {
+	} else if (v >= 1 && v <= 4) {
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
 		/* Version 1's consents table was never written. */
@@ -448,6 +458,14 @@ schema(struct store *st, struct muster_err *e)
 		    &have, e)) != 0)
 			goto out;
 		if (have == 0 && (rc = exec(st, RUNS_MIGRATE_SQL, e)) != 0)
+			goto out;
+		/* Version 5: the device's signature with each report. */
+		if ((rc = query_int(st, "SELECT count(*) FROM "
+		    "pragma_table_info('reports') WHERE name = 'sig'",
+		    &have, e)) != 0)
+			goto out;
+		if (have == 0 && (rc = exec(st, REPORTS_SIG_MIGRATE_SQL, e)) !=
+		    0)
 			goto out;
 		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
@@ -948,6 +966,8 @@ store_report_put(struct store *st, const struct store_report *r,
 	bind_report(s, r, now, status);
 	sqlite3_bind_blob(s, 8, hash, sizeof hash, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 9, r->body, (int)r->len, SQLITE_STATIC);
+	if (r->sig != NULL)
+		sqlite3_bind_blob(s, 10, r->sig, STORE_SIG_LEN, SQLITE_STATIC);
 	if ((rc = run(st, s, "report insert", e)) != 0)
 		return rc;
 

@@ -593,7 +593,7 @@ out:
 /* --- one device's history (the console) -------------------------------- */
 
 static const char device_info_sql[] =
-"SELECT scope, unit, person, model, enrolled, revoked IS NOT NULL "
+"SELECT scope, unit, person, model, enrolled, revoked IS NOT NULL, pubkey "
 "FROM devices WHERE id = ?1";
 
 int
@@ -617,6 +617,11 @@ store_read_device(struct store_read *rd, const char *id,
 		snprintf(d->model, sizeof d->model, "%s", col_text(s, 3));
 		d->enrolled = (time_t)sqlite3_column_int64(s, 4);
 		d->revoked = sqlite3_column_int(s, 5);
+		if (sqlite3_column_bytes(s, 6) == (int)sizeof d->pk)
+			memcpy(d->pk, sqlite3_column_blob(s, 6), sizeof d->pk);
+		else
+			rc = err_set(e, MUSTER_EIO, "store: device key of "
+			    "bad size");
 	} else if (step == SQLITE_DONE)
 		rc = err_set(e, MUSTER_ENOINPUT, "no such device");
 	else
@@ -625,11 +630,14 @@ store_read_device(struct store_read *rd, const char *id,
 	return rc;
 }
 
-static const char history_sql[] =
-"SELECT h.time, h.seq, h.received, h.status = 'compliant', r.hash, r.body "
-"FROM status_history h LEFT JOIN reports r "
-"ON r.device = h.device AND r.seq = h.seq "
-"WHERE h.device = ?1 ORDER BY h.time DESC, h.seq DESC LIMIT ?2";
+/* Version 5 keeps the device's signature with each report. */
+#define HISTORY_SQL(sig) \
+"SELECT h.time, h.seq, h.received, h.status = 'compliant', r.hash, r.body, " \
+sig " FROM status_history h LEFT JOIN reports r " \
+"ON r.device = h.device AND r.seq = h.seq " \
+"WHERE h.device = ?1 ORDER BY h.time DESC, h.seq DESC LIMIT ?2"
+static const char history_sql[] = HISTORY_SQL("r.sig");
+static const char history_v4_sql[] = HISTORY_SQL("NULL");
 
 int
 store_device_history(struct store_read *rd, const char *id, size_t max,
@@ -641,7 +649,8 @@ store_device_history(struct store_read *rd, const char *id, size_t max,
 
 	if (rd->db == NULL)
 		return 0;
-	if ((rc = db_prepare(rd->db, history_sql, &s, e)) != 0)
+	if ((rc = db_prepare(rd->db, rd->version >= 5 ? history_sql :
+	    history_v4_sql, &s, e)) != 0)
 		return rc;
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
@@ -659,6 +668,8 @@ store_device_history(struct store_read *rd, const char *id, size_t max,
 			row.len = (size_t)sqlite3_column_bytes(s, 5);
 			if (row.body == NULL)
 				row.body = "";
+			if (sqlite3_column_bytes(s, 6) == STORE_SIG_LEN)
+				row.sig = sqlite3_column_blob(s, 6);
 		}
 		if ((rc = fn(arg, &row)) != 0)
 			break;
@@ -827,4 +838,86 @@ store_model_units(struct store_read *rd, const char *part, size_t max,
 		rc = db_err(rd->db, "model units", e);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/* --- one stored report and its proof ------------------------------------ */
+
+#define REPORT_PROOF_SQL(sig) \
+"SELECT d.scope, d.revoked IS NOT NULL, d.pubkey, r.time, r.received, " \
+"r.status = 'compliant', r.hash, r.body, " sig " FROM devices d " \
+"JOIN reports r ON r.device = d.id WHERE d.id = ?1 AND r.seq = ?2"
+static const char report_proof_sql[] = REPORT_PROOF_SQL("r.sig");
+static const char report_proof_v4_sql[] = REPORT_PROOF_SQL("NULL");
+
+int
+store_read_report(struct store_read *rd, const char *id, int64_t seq,
+    struct store_proof *p, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	const void *body;
+	int rc, step, n;
+
+	memset(p, 0, sizeof *p);
+	if (rd->db == NULL)
+		return err_set(e, MUSTER_ENOINPUT, "no such report");
+	if ((rc = db_prepare(rd->db, rd->version >= 5 ? report_proof_sql :
+	    report_proof_v4_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, seq);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = err_set(e, MUSTER_ENOINPUT, "no such report");
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		rc = db_err(rd->db, "report", e);
+		goto out;
+	}
+	snprintf(p->device, sizeof p->device, "%s", id);
+	p->scope = col_scope(s, 0);
+	p->revoked = sqlite3_column_int(s, 1);
+	p->seq = seq;
+	p->time = (time_t)sqlite3_column_int64(s, 3);
+	p->received = (time_t)sqlite3_column_int64(s, 4);
+	p->compliant = sqlite3_column_int(s, 5);
+	if (sqlite3_column_bytes(s, 2) != (int)sizeof p->pk ||
+	    sqlite3_column_bytes(s, 6) != (int)sizeof p->hash ||
+	    (sqlite3_column_type(s, 8) != SQLITE_NULL &&
+	    sqlite3_column_bytes(s, 8) != (int)sizeof p->sig)) {
+		rc = err_set(e, MUSTER_EIO, "store: report %lld: a key, hash "
+		    "or signature of bad size", (long long)seq);
+		goto out;
+	}
+	memcpy(p->pk, sqlite3_column_blob(s, 2), sizeof p->pk);
+	memcpy(p->hash, sqlite3_column_blob(s, 6), sizeof p->hash);
+	if (sqlite3_column_type(s, 8) != SQLITE_NULL) {
+		p->has_sig = 1;
+		memcpy(p->sig, sqlite3_column_blob(s, 8), sizeof p->sig);
+	}
+	body = sqlite3_column_blob(s, 7);
+	n = sqlite3_column_bytes(s, 7);
+	/* One byte more, a NUL, so that the bytes may be shown as text. */
+	if ((p->body = malloc((size_t)n + 1)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (n > 0)
+		memcpy(p->body, body, (size_t)n);
+	p->body[n] = '\0';
+	p->len = (size_t)n;
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+void
+store_proof_clear(struct store_proof *p)
+{
+	if (p == NULL)
+		return;
+	free(p->body);
+	p->body = NULL;
+	p->len = 0;
 }

@@ -9,7 +9,8 @@
 #  - a real server on loopback with report_retention = "2s": raw reports
 #    are pruned in the background while reports keep arriving, the
 #    newest report and the report of every status change stay, the
-#    latter still verifiable with the device's public key (openssl), and
+#    latter still verifiable with the device's public key (openssl, over
+#    the signature the store kept; muster-server history), and
 #    the roll-up, now and --as-of, answers the same after pruning.
 # Every wait is bounded; the server is killed by its pid on exit.
 . "$(dirname "$0")/lib.sh"
@@ -162,15 +163,22 @@ t_check "metrics: 3 reports pruned, in batches, none failed, a last time" sh -c 
 t_grep "... and at the change's instant: noncompliant" '^IAF/25-WING,1,0,1,0,0' asof-3.after
 R --format csv >now.after 2>&1
 t_check "the present roll-up is the same" cmp -s now.before now.after
-# Evidence: the change's report, as stored, verifies with the device key.
+# Evidence: the change's report and the signature the server verified,
+# both as stored (nothing signed again here), verify with the device key.
 q "SELECT writefile('ev.json', body) FROM reports WHERE device = '$D' AND seq = 3" >/dev/null
-sign dev.pem r3.json | base64 -d >ev.sig
+q "SELECT writefile('ev.sig', sig) FROM reports WHERE device = '$D' AND seq = 3" >/dev/null
 t_check "the change's report is kept byte for byte" cmp -s ev.json r3.json
+t_check "... with the device's signature (64 bytes)" test "$(stat -c %s ev.sig)" = 64
+t_check "every kept report kept its signature" \
+    test "$(q "SELECT count(*) FROM reports WHERE device = '$D' AND length(sig) = 64")" = 3
 t_check "... and verifies with the device's public key" sh -c \
     "openssl pkeyutl -verify -pubin -inkey dev.pub -rawin -in ev.json -sigfile ev.sig >/dev/null"
 echo tampered >>ev.json
 t_check "... a tampered copy does not" \
     sh -c "! openssl pkeyutl -verify -pubin -inkey dev.pub -rawin -in ev.json -sigfile ev.sig >/dev/null 2>&1"
+t_check "history after pruning: both changes verified" sh -c "
+	'$SERVER' history --config org/server.cfg '$D' >hist.out &&
+	test \$(grep -c ' verified\$' hist.out) = 2"
 # Ingest goes on while the pruner works; the duplicate of a pruned seq is
 # a replay now (docs/protocol.md).
 report r7.json 7 noncompliant fail

@@ -73,6 +73,8 @@ FUZZ_LINK_fuzz_receipt := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_receipt := $(LIBS_SERVER)
 FUZZ_LINK_fuzz_console := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_console := $(LIBS_SERVER)
+FUZZ_LINK_fuzz_proof   := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
+FUZZ_LIBS_fuzz_proof   := $(LIBS_SERVER)
 
 # Headers are found by the compiler (-MMD -MP, as in the main build).
 FUZZ_DEPFLAGS = -MMD -MP -MF $@.d

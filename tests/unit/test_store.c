@@ -22,6 +22,7 @@
 
 #include "muster/fs.h"
 #include "muster/profile.h"
+#include "../../server/proof.h"
 #include "../../server/store.h"
 #include "unit_store.h"
 
@@ -1259,13 +1260,19 @@ upgrade_v3_runs(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE report_runs;"
 	    "ALTER TABLE devices DROP COLUMN run_first;"
 	    "ALTER TABLE devices DROP COLUMN run_window;"
+	    "ALTER TABLE reports DROP COLUMN sig;"
 	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	/* What version 3 answers (from the reports), at 100 s steps. */
 	for (k = 0; k < 50; k++)
 		before[k] = past_state(f, t0 + k * 100, 300);
 	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
-	assert_int_equal(query(f, "PRAGMA user_version"), 4);
+	assert_int_equal(query(f, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	/* Version 5 came with it: the reports of version 3 kept no
+	 * signature. */
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "sig IS NULL"), 5);
 	assert_int_equal(query(f, "SELECT count(*) FROM report_runs"), 2);
 	assert_int_equal(query(f, "SELECT count(*) FROM devices WHERE "
 	    "run_first IS NULL"), 1);
@@ -1280,6 +1287,231 @@ upgrade_v3_runs(void **state)
 	assert_int_equal(query(f, "SELECT run_first - 1800000000 FROM "
 	    "devices"), 4200);
 	assert_int_equal(past_state(f, t0 + 4150, 300), STORE_COMPLIANT);
+}
+
+/* A report of device id signed with sk, as the agent builds one. */
+static void
+signed_report(char *body, size_t size, unsigned char sig[STORE_SIG_LEN],
+    const unsigned char *sk, const char *id, int64_t seq, int compliant)
+{
+	snprintf(body, size, "{\"device\":\"%s\",\"seq\":%lld,\"status\":"
+	    "\"%s\"}", id, (long long)seq, compliant ? "compliant" :
+	    "noncompliant");
+	crypto_sign_detached(sig, NULL, (const unsigned char *)body,
+	    strlen(body), sk);
+}
+
+/* What store_device_history gives, one row of it. */
+struct sig_row {
+	int64_t		seq;
+	int		has_sig;
+	unsigned char	sig[STORE_SIG_LEN];
+	int		check;
+};
+
+struct sig_rows {
+	const unsigned char	*pk;
+	struct sig_row		 r[8];
+	size_t			 n;
+};
+
+static int
+sig_row(void *arg, const struct store_history_row *row)
+{
+	struct sig_rows *a = arg;
+	struct sig_row *r = &a->r[a->n++];
+
+	assert_true(a->n <= 8);
+	r->seq = row->seq;
+	r->has_sig = row->sig != NULL;
+	if (row->sig != NULL)
+		memcpy(r->sig, row->sig, STORE_SIG_LEN);
+	r->check = proof_check_bytes(a->pk, DEVICE_A, row->seq,
+	    row->compliant, row->hash, row->body, row->len, row->sig);
+	return 0;
+}
+
+static void
+history_sigs(struct fx *f, struct sig_rows *a)
+{
+	struct store_read *rd = NULL;
+	struct muster_err e;
+
+	a->n = 0;
+	assert_int_equal(store_read_open(f->data, &rd, &e), 0);
+	assert_int_equal(store_device_history(rd, DEVICE_A, 8, sig_row, a,
+	    &e), 0);
+	store_read_close(rd);
+}
+
+/*
+ * The device's signature is stored with each report and read back, byte
+ * for byte, by the history and by store_read_report, and checks with the
+ * device's key; a report stored without one reads as not kept; the column
+ * holds nothing but 64 bytes or NULL; a tampered body or signature in the
+ * file no longer verifies.
+ */
+static void
+report_sig_kept(void **state)
+{
+	struct fx *f = *state;
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sk[crypto_sign_SECRETKEYBYTES], sig[3][STORE_SIG_LEN];
+	struct store_device d;
+	struct store_report r;
+	struct store_read *rd = NULL;
+	struct store_proof p;
+	struct store_device_info info;
+	struct sig_rows rows;
+	struct muster_err e;
+	char body[3][160], path[160];
+	sqlite3 *db;
+	int i;
+
+	crypto_sign_keypair(pk, sk);
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL);
+	memcpy(d.pk, pk, sizeof d.pk);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d,
+	    1900000000, &e)), 0);
+	/* 1 compliant, 2 noncompliant (a change), 3 compliant (a change). */
+	for (i = 0; i < 3; i++) {
+		signed_report(body[i], sizeof body[i], sig[i], sk, DEVICE_A,
+		    i + 1, i != 1);
+		report_init(&r, DEVICE_A, i + 1, i != 1, body[i], NULL, 0);
+		r.sig = sig[i];
+		assert_int_equal(put(f, &r), STORE_STORED);
+	}
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "length(sig) = 64"), 3);
+	rows.pk = pk;
+	history_sigs(f, &rows);
+	assert_int_equal(rows.n, 3);
+	for (i = 0; i < 3; i++) {
+		/* Newest first. */
+		assert_int_equal(rows.r[i].seq, 3 - i);
+		assert_true(rows.r[i].has_sig);
+		assert_memory_equal(rows.r[i].sig, sig[2 - i], STORE_SIG_LEN);
+		assert_int_equal(rows.r[i].check, PROOF_VERIFIED);
+	}
+	assert_int_equal(store_read_open(f->data, &rd, &e), 0);
+	assert_int_equal(store_read_device(rd, DEVICE_A, &info, &e), 0);
+	assert_memory_equal(info.pk, pk, sizeof pk);
+	assert_int_equal(store_read_report(rd, DEVICE_A, 2, &p, &e), 0);
+	assert_true(p.has_sig);
+	assert_memory_equal(p.sig, sig[1], STORE_SIG_LEN);
+	assert_memory_equal(p.pk, pk, sizeof pk);
+	assert_int_equal(p.len, strlen(body[1]));
+	assert_memory_equal(p.body, body[1], p.len);
+	assert_int_equal(p.compliant, 0);
+	assert_int_equal(proof_check(&p), PROOF_VERIFIED);
+	store_proof_clear(&p);
+	store_proof_clear(&p);		/* a cleared proof: a no-op */
+	assert_int_equal(store_read_report(rd, DEVICE_A, 9, &p, &e),
+	    MUSTER_ENOINPUT);
+	assert_int_equal(store_read_report(rd, DEVICE_B, 1, &p, &e),
+	    MUSTER_ENOINPUT);
+	store_read_close(rd);
+
+	/* Stored without a signature: not kept, never "verified". */
+	report_init(&r, DEVICE_A, 4, 0, "{\"seq\":4}", NULL, 0);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	history_sigs(f, &rows);
+	assert_int_equal(rows.r[0].seq, 4);
+	assert_false(rows.r[0].has_sig);
+	assert_int_equal(rows.r[0].check, PROOF_NOT_KEPT);
+
+	/* As an attacker with the file: the column takes 64 bytes or none;
+	 * a changed body, a changed signature no longer verify. */
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE reports SET sig = "
+	    "x'00' WHERE seq = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE reports SET body = "
+	    "replace(body, 'noncompliant', 'compliant') WHERE seq = 2;"
+	    "UPDATE reports SET sig = zeroblob(64) WHERE seq = 3;",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	history_sigs(f, &rows);
+	assert_int_equal(rows.r[1].seq, 3);
+	assert_int_equal(rows.r[1].check, PROOF_BAD_SIG);
+	assert_int_equal(rows.r[2].seq, 2);
+	assert_int_equal(rows.r[2].check, PROOF_BAD_SIG);
+	assert_int_equal(rows.r[3].seq, 1);
+	assert_int_equal(rows.r[3].check, PROOF_VERIFIED);
+	sodium_memzero(sk, sizeof sk);
+}
+
+/*
+ * A version 4 store, as the previous schema made it (reports without the
+ * sig column), brought to 5: the column is added, the old reports read as
+ * not kept (also through a read handle opened on the version 4 file
+ * before the upgrade), and a report stored after keeps its signature.
+ */
+static void
+upgrade_v4_sig(void **state)
+{
+	struct fx *f = *state;
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char sk[crypto_sign_SECRETKEYBYTES], sig[STORE_SIG_LEN];
+	struct store_device d;
+	struct store_report r;
+	struct store_read *rd = NULL;
+	struct store_proof p;
+	struct sig_rows rows;
+	struct muster_err e;
+	char body[160], path[160];
+	sqlite3 *db;
+
+	crypto_sign_keypair(pk, sk);
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL);
+	memcpy(d.pk, pk, sizeof d.pk);
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d,
+	    1900000000, &e)), 0);
+	signed_report(body, sizeof body, sig, sk, DEVICE_A, 1, 0);
+	report_init(&r, DEVICE_A, 1, 0, body, NULL, 0);
+	assert_int_equal(put(f, &r), STORE_STORED);
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE reports DROP COLUMN "
+	    "sig; PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(query(f, "SELECT count(*) FROM "
+	    "pragma_table_info('reports') WHERE name = 'sig'"), 0);
+	/* A reader of the version 4 file: history and proof, not kept. */
+	rows.pk = pk;
+	history_sigs(f, &rows);
+	assert_int_equal(rows.n, 1);
+	assert_int_equal(rows.r[0].check, PROOF_NOT_KEPT);
+	assert_int_equal(store_read_open(f->data, &rd, &e), 0);
+	assert_int_equal(store_read_report(rd, DEVICE_A, 1, &p, &e), 0);
+	assert_false(p.has_sig);
+	assert_int_equal(proof_check(&p), PROOF_NOT_KEPT);
+	store_proof_clear(&p);
+	store_read_close(rd);
+
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(query(f, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "sig IS NULL"), 1);
+	signed_report(body, sizeof body, sig, sk, DEVICE_A, 2, 1);
+	report_init(&r, DEVICE_A, 2, 1, body, NULL, 0);
+	r.sig = sig;
+	assert_int_equal(put(f, &r), STORE_STORED);
+	history_sigs(f, &rows);
+	assert_int_equal(rows.n, 2);
+	assert_int_equal(rows.r[0].seq, 2);
+	assert_int_equal(rows.r[0].check, PROOF_VERIFIED);
+	assert_memory_equal(rows.r[0].sig, sig, STORE_SIG_LEN);
+	assert_int_equal(rows.r[1].check, PROOF_NOT_KEPT);
+	/* Opened again: nothing to migrate, the same. */
+	store_close(f->st);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "length(sig) = 64"), 1);
+	sodium_memzero(sk, sizeof sk);
 }
 
 int
@@ -1308,6 +1540,8 @@ main(void)
 		unit_store_test(reregister),
 		unit_store_test(backup_file),
 		unit_store_test(upgrade_v3_runs),
+		unit_store_test(report_sig_kept),
+		unit_store_test(upgrade_v4_sig),
 	};
 
 	if (sodium_init() < 0)
