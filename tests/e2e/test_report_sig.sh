@@ -104,14 +104,14 @@ t_exit 66 "history --proof of a seq not stored: 66" H --proof 999 "$D"
 t_err_line "... one line naming it" "no stored report 999"
 
 # --- the console --------------------------------------------------------
-# Admin routes as test_console.sh reaches them: $U, signed in with
+# Admin routes as test_console.sh reaches them: $AU, signed in with
 # org/admin.token.
 TOK=$(tr -d '\n' <org/admin.token)
-"${CURL[@]}" -o /dev/null -D login.hdr -H "Origin: $U" \
-    --data-urlencode "token=$TOK" "$U/console/login"
+"${CURL[@]}" -o /dev/null -D login.hdr -H "Origin: $AU" \
+    --data-urlencode "token=$TOK" "$AU/console/login"
 C=$(grep -o 'muster_console=[A-Za-z0-9_-]*' login.hdr)
 t_check "console: signed in" test -n "$C"
-page() { "${CURL[@]}" -b "$C" -o "$1" -D "$1.hdr" "$U/console/device?id=$D"; }
+page() { "${CURL[@]}" -b "$C" -o "$1" -D "$1.hdr" "$AU/console/device?id=$D"; }
 # check SEQ FILE: the check the device page shows for report SEQ.
 check() {
 	tr -d '\n' <"$2" | grep -o "(report $1, received [^)]*)</p><p class=\"check\">Signature: <strong class=\"[^\"]*\">[^<]*<" |
@@ -124,7 +124,7 @@ done
 t_check "console: each shows its seq, hash and signature" test "$(grep -Eo \
     '<dt>Seq</dt><dd>[0-9]+</dd><dt>Time</dt><dd>[0-9TZ:-]+</dd><dt>BLAKE2b-256</dt><dd><code>[0-9a-f]{64}</code></dd><dt>Signature \(Ed25519\)</dt><dd><code>[A-Za-z0-9+/]{86}==</code>' \
     before.html | wc -l)" = 3
-proof() { "${CURL[@]}" -b "$C" -o "$2" -D "$2.hdr" "$U/console/proof?id=$D&seq=$1"; }
+proof() { "${CURL[@]}" -b "$C" -o "$2" -D "$2.hdr" "$AU/console/proof?id=$D&seq=$1"; }
 # ossl FILE: verifies a proof file with stock openssl only (sed, base64).
 ossl() {
 	local f=$1 field
@@ -146,9 +146,9 @@ t_check "... its body is the report the agent sent (sent/$S2.json)" sh -c \
     "sed -n 's/^  \"body_b64\": \"\(.*\)\",$/\1/p' p2.json | base64 -d | cmp -s - st/sent/$S2.json"
 t_check "the proof verifies with stock openssl" ossl p2.json
 t_exit 0 "... and with muster-server verify-report" "$SERVER" verify-report p2.json
-"${CURL[@]}" -b "$C" -o nope.html -D nope.hdr "$U/console/proof?id=$D&seq=999"
+"${CURL[@]}" -b "$C" -o nope.html -D nope.hdr "$AU/console/proof?id=$D&seq=999"
 t_grep "console: the proof of an unknown seq: 404" '^HTTP/1.1 404' nope.hdr
-"${CURL[@]}" -o nope.html -D nope.hdr "$U/console/proof?id=$D&seq=$S2"
+"${CURL[@]}" -o nope.html -D nope.hdr "$AU/console/proof?id=$D&seq=$S2"
 t_grep "console: the proof without a session: to sign-in" '^Location: /console/signin' nope.hdr
 
 # --- as an attacker with the SQLite file ------------------------------------
@@ -213,7 +213,7 @@ FS=$(q "SELECT max(seq) FROM reports WHERE device = '$F'")
 t_check "a family device reported (seq $FS)" test -n "$FS"
 t_exit 66 "history of a family device: 66" H "$F"
 t_err_line "... never shown one by one" 'family devices are never shown one by one'
-"${CURL[@]}" -b "$C" -o fam.html -D fam.hdr "$U/console/proof?id=$F&seq=$FS"
+"${CURL[@]}" -b "$C" -o fam.html -D fam.hdr "$AU/console/proof?id=$F&seq=$FS"
 t_grep "console: a family device's proof: 404" '^HTTP/1.1 404' fam.hdr
 t_check "the server logged no error" sh -c "! grep -q ' error' server.log"
 t_done
