@@ -18,6 +18,25 @@ csv_put(struct csv_record *r, int ch)
 		r->flen[i]++;
 }
 
+/*
+ * 1 if ch, just read, ends the record: a '\n', or a '\r' and the '\n' after
+ * it (read here); the line is counted. 0 otherwise: after a lone '\r' the
+ * byte that follows it is pushed back.
+ */
+static int
+csv_eol(struct csv *c, int ch)
+{
+	if (ch == '\r' && (ch = getc_unlocked(c->f)) != '\n') {
+		if (ch != EOF)
+			ungetc(ch, c->f);
+		return 0;
+	}
+	if (ch != '\n')
+		return 0;
+	c->line++;
+	return 1;
+}
+
 int
 csv_read(struct csv *c, struct csv_record *r)
 {
@@ -70,18 +89,9 @@ csv_read(struct csv *c, struct csv_record *r)
 			if (ch == ',') {
 				r->nfields++;
 				st = FIELD_START;
-			} else if (ch == '\n') {
-				c->line++;
+			} else if (csv_eol(c, ch))
 				goto end;
-			} else if (ch == '\r') {
-				if ((ch = getc_unlocked(c->f)) == '\n') {
-					c->line++;
-					goto end;
-				}
-				if (ch != EOF)
-					ungetc(ch, c->f);
-				csv_put(r, '\r');
-			} else if (ch == '"') {
+			else if (ch == '"') {
 				r->bad = "a quote inside an unquoted field";
 				goto skip;
 			} else
@@ -103,19 +113,9 @@ csv_read(struct csv *c, struct csv_record *r)
 			} else if (ch == ',') {
 				r->nfields++;
 				st = FIELD_START;
-			} else if (ch == '\n') {
-				c->line++;
+			} else if (csv_eol(c, ch))
 				goto end;
-			} else if (ch == '\r') {
-				if ((ch = getc_unlocked(c->f)) == '\n') {
-					c->line++;
-					goto end;
-				}
-				r->bad = "text after a closing quote";
-				if (ch == EOF)
-					return 1;
-				goto skip;
-			} else {
+			else {
 				r->bad = "text after a closing quote";
 				goto skip;
 			}
