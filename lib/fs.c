@@ -409,3 +409,45 @@ fs_write_number(const char *dir, const char *name, int64_t v,
 	free(path);
 	return rc;
 }
+
+int
+fs_shred(const char *dir, const char *name, struct muster_err *e)
+{
+	unsigned char zero[4096];
+	struct stat st;
+	char *path;
+	off_t left;
+	size_t n;
+	int fd = -1, rc;
+
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		rc = err_sys(e, errno == ENOENT ? MUSTER_ENOINPUT : MUSTER_EIO,
+		    "%s", path);
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		rc = err_set(e, MUSTER_EIO, "%s: not a regular file", path);
+		goto out;
+	}
+	memset(zero, 0, sizeof zero);
+	for (left = st.st_size; left > 0; left -= (off_t)n) {
+		n = left > (off_t)sizeof zero ? sizeof zero : (size_t)left;
+		if (fs_write_all(fd, zero, n) != 0) {
+			rc = err_sys(e, MUSTER_EIO, "%s: overwrite", path);
+			goto out;
+		}
+	}
+	if (fsync(fd) == -1)
+		rc = err_sys(e, MUSTER_EIO, "%s: fsync", path);
+	else if (unlink(path) == -1)
+		rc = err_sys(e, MUSTER_EIO, "%s: unlink", path);
+	else
+		rc = fs_sync_dir(path, e);
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}

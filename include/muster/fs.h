@@ -116,4 +116,12 @@ int	fs_write_number(const char *dir, const char *name, int64_t v,
  */
 gid_t	fs_private_group(gid_t gid);
 
+/*
+ * Overwrites the regular file dir/name with zeros, fsyncs it, unlinks it
+ * and fsyncs the directory: a secret (the device key, the randomized-
+ * response memo) that must not outlive its device's enrollment.  Returns
+ * 0, MUSTER_ENOINPUT when there is no such file, or MUSTER_EIO.
+ */
+int	fs_shred(const char *dir, const char *name, struct muster_err *e);
+
 #endif
