@@ -215,13 +215,9 @@ consentcmd(struct cmd_opts *o, int argc, char **argv)
 	if ((rc = call_post(server, pins, c.device_id, sk, PROTO_PATH_CONSENT,
 	    body, strlen(body), &rs, &e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, &e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e.msg);
-			rc = err_set(&e, MUSTER_EUNAVAIL, "%.400s; nothing "
-			    "changed: run consent again later", why);
-		}
+		if (rc == MUSTER_ETEMP)
+			rc = err_suffix(&e, MUSTER_EUNAVAIL, 400, "nothing "
+			    "changed: run consent again later");
 		goto out;
 	}
 	if ((rc = answered(&rs, &e)) != 0)

@@ -152,7 +152,7 @@ leave_send(const char *dir, const struct state_cfg *c, unsigned *status,
 {
 	struct net_response rs;
 	struct sig_seckey *sk = NULL;
-	char *body = NULL, why[ERR_MSG_MAX], server[URL_MAX + 1];
+	char *body = NULL, server[URL_MAX + 1];
 	char pins[ROOT_PINS_CURL_MAX];
 	int rc, kept = 0;
 
@@ -192,10 +192,8 @@ leave_send(const char *dir, const struct state_cfg *c, unsigned *status,
 		}
 	}
 	if (rc == MUSTER_ETEMP || rc == MUSTER_ETRUST || rc == MUSTER_EDATA) {
-		snprintf(why, sizeof why, "%s", e->msg);
-		err_set(e, rc, "%.300s; the unenroll request stays queued in "
-		    "%.100s/%s: run unenroll again later", why, dir,
-		    STATE_LEAVING);
+		err_suffix(e, rc, 300, "the unenroll request stays queued in "
+		    "%.100s/%s: run unenroll again later", dir, STATE_LEAVING);
 		goto out;
 	}
 	if (rc != 0)
