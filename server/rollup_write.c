@@ -420,6 +420,26 @@ rule_cells(const struct rollup *r, size_t i, char cell[R__N][CELL_MAX],
 	text[R_FAILING] = cell[R_FAILING];
 }
 
+/*
+ * One line of the rule table: the cells text padded to the widths w (the
+ * title unpadded, counts to the right), the family column only if any.
+ */
+static void
+rule_row(FILE *fp, const char *const text[R__N], const int w[R__N], int any)
+{
+	int i;
+
+	for (i = 0; i < R__N; i++) {
+		if (i == R_FAMILY && !any)
+			continue;
+		if (i > 0)
+			fputs("  ", fp);
+		rollup_write_cell(fp, text[i], i == R_TITLE ? 0 : w[i],
+		    i == R_DEVICES || i == R_FAILING);
+	}
+	putc('\n', fp);
+}
+
 static void
 table_rules(FILE *fp, const struct rollup *r)
 {
@@ -439,15 +459,7 @@ table_rules(FILE *fp, const struct rollup *r)
 				w[i] = rollup_write_width(text[i]);
 	}
 	head_line(fp, r);
-	for (i = 0; i < R__N; i++) {
-		if (i == R_FAMILY && !any)
-			continue;
-		if (i > 0)
-			fputs("  ", fp);
-		rollup_write_cell(fp, rule_heads[i], i == R_TITLE ? 0 : w[i],
-		    i == R_DEVICES || i == R_FAILING);
-	}
-	putc('\n', fp);
+	rule_row(fp, rule_heads, w, any);
 	for (k = 0; k <= r->nrules; k++) {
 		rule_cells(r, k, cell, text);
 		if (k == r->nrules) {
@@ -455,15 +467,7 @@ table_rules(FILE *fp, const struct rollup *r)
 			text[R_TITLE] = "(failing: devices failing one rule "
 			    "or more)";
 		}
-		for (i = 0; i < R__N; i++) {
-			if (i == R_FAMILY && !any)
-				continue;
-			if (i > 0)
-				fputs("  ", fp);
-			rollup_write_cell(fp, text[i], i == R_TITLE ? 0 : w[i],
-			    i == R_DEVICES || i == R_FAILING);
-		}
-		putc('\n', fp);
+		rule_row(fp, text, w, any);
 	}
 	if (any) {
 		fprintf(fp, "\nDEVICES, FAILING: personnel devices\n");
