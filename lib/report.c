@@ -355,3 +355,10 @@ report_validate(json_t *o, enum profile_scope scope, const char *device,
 	memset(r, 0, sizeof *r);
 	return oom ? MUSTER_EINTERNAL : MUSTER_EDATA;
 }
+
+const char *
+report_stale_word(size_t i, unsigned *bit)
+{
+	*bit = i < NSTALE ? stale_words[i].bit : 0;
+	return i < NSTALE ? stale_words[i].word : NULL;
+}

@@ -521,6 +521,26 @@ test_validator_limits(void **state)
 	assert_null(proto_json_parse(body, strlen(body), REPORT_JSON_DEPTH));
 }
 
+/* The stale words in report order, each with its own bit, then none. */
+static void
+test_stale_words(void **state)
+{
+	static const char *const want[] = { PROTO_STALE_TRUST,
+	    PROTO_STALE_POLICY, PROTO_STALE_CONSENT };
+	unsigned bit, all = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(report_stale_word(i, &bit), want[i]);
+		assert_int_equal(bit & all, 0);
+		all |= bit;
+	}
+	assert_int_equal(all, REPORT_STALE_ALL);
+	assert_null(report_stale_word(3, &bit));
+	assert_int_equal(bit, 0);
+}
+
 int
 main(void)
 {
@@ -534,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_validator_refusals),
 		cmocka_unit_test(test_validator_limits),
 		cmocka_unit_test(test_stale),
+		cmocka_unit_test(test_stale_words),
 		cmocka_unit_test(test_family_builder_refuses_exact),
 	};
 
