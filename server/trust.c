@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "muster/buf.h"
 #include "muster/fs.h"
 #include "muster/log.h"
 #include "muster/timefmt.h"
@@ -660,14 +661,8 @@ trust_manifest(struct trust *t, enum profile_scope scope, struct manifest *m,
 		rc = 1;
 		if (m != NULL)
 			*m = sc->m;
-		if (json != NULL) {
-			if ((*json = malloc(sc->len + 1)) == NULL)
-				rc = -1;
-			else {
-				memcpy(*json, sc->json, sc->len + 1);
-				*len = sc->len;
-			}
-		}
+		if (json != NULL && buf_copy(sc->json, sc->len, json, len) != 0)
+			rc = -1;
 	}
 	pthread_mutex_unlock(&t->mu);
 	return rc;
