@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -562,4 +563,26 @@ rollup_write(const struct rollup *r, enum rollup_format fmt, FILE *fp,
 		break;
 	}
 	return rollup_write_flush(fp, e);
+}
+
+int
+rollup_write_mem(const struct rollup *r, enum rollup_format fmt, char **out,
+    size_t *len, struct muster_err *e)
+{
+	FILE *fp;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((fp = open_memstream(out, len)) == NULL)
+		return err_sys(e, MUSTER_EINTERNAL, "open_memstream");
+	rc = rollup_write(r, fmt, fp, e);
+	if (fclose(fp) != 0 && rc == 0)
+		rc = err_sys(e, MUSTER_EINTERNAL, "open_memstream");
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
+	return rc;
 }
