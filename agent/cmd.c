@@ -77,3 +77,10 @@ cmd_flag_opt(void *arg, int c, const char *val)
 		}
 	return -1;
 }
+
+const struct option cmd_consent_opts[] = {
+	CMD_COMMON_OPTS,
+	{ "consent", no_argument, NULL, 'c' },
+	{ "report-only", no_argument, NULL, 'r' },
+	{ NULL, 0, NULL, 0 },
+};

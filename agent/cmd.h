@@ -69,4 +69,21 @@ struct cmd_flag {
  */
 int	cmd_flag_opt(void *arg, int c, const char *val);
 
+/*
+ * A family member's answer on the command line, as enroll and consent
+ * take it: --consent (agreed without the prompt), --report-only (the
+ * device is never changed).  cmd_consent_opts is the getopt_long table
+ * of such a command (CMD_COMMON_OPTS and those two), CMD_CONSENT_FLAGS(ans)
+ * its cmd_flag list setting *ans.
+ */
+struct cmd_consent {
+	int	consent;
+	int	report_only;
+};
+
+extern const struct option cmd_consent_opts[];
+
+#define CMD_CONSENT_FLAGS(ans) \
+	{ { 'c', &(ans)->consent }, { 'r', &(ans)->report_only }, { 0, NULL } }
+
 #endif

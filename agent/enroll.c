@@ -103,11 +103,6 @@ static const char enroll_usage[] =
 "  --state DIR    the agent's state (default /var/lib/muster)\n"
 "  --help         this text\n";
 
-struct enroll_args {
-	int	consent;
-	int	report_only;
-};
-
 /* A family member's consent, once given. */
 struct family {
 	struct profile	*p;		/* the family profile shown, or NULL */
@@ -501,7 +496,7 @@ out:
  * anything is sent when there is no terminal to ask on.
  */
 static int
-family_consent(const struct enroll_args *ea, const struct token *t,
+family_consent(const struct cmd_consent *ea, const struct token *t,
     const char *token, const struct state_anchor *ba, struct family *f,
     struct muster_err *e)
 {
@@ -597,15 +592,8 @@ keep_consented(const char *dir, json_t *prof, struct muster_err *e)
 int
 enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "consent", no_argument, NULL, 'c' },
-		{ "report-only", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct enroll_args ea = { 0, 0 };
-	struct cmd_flag flags[] = { { 'c', &ea.consent },
-	    { 'r', &ea.report_only }, { 0, NULL } };
+	struct cmd_consent ea = { 0, 0 };
+	struct cmd_flag flags[] = CMD_CONSENT_FLAGS(&ea);
 	struct family fam;
 	struct muster_err e = { 0 }, ie = { 0 };
 	struct state_anchor a, ba;
@@ -624,7 +612,7 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 
 	memset(&rs, 0, sizeof rs);
 	memset(&fam, 0, sizeof fam);
-	if ((i = cmd_getopt(o, argc, argv, "", opts, enroll_usage,
+	if ((i = cmd_getopt(o, argc, argv, "", cmd_consent_opts, enroll_usage,
 	    cmd_flag_opt, flags, &ex)) < 0)
 		return ex;
 	if (argc - i != 1)
