@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "muster/esc.h"
 #include "csv.h"
 
 /* Appends ch to field i of r, if r keeps that field. */
@@ -143,35 +144,16 @@ csv_field(struct csv_record *r, size_t i)
 	return r->field[i];
 }
 
+_Static_assert(CSV_QUOTE_SHOW < CSV_FIELD_BUF - 1, "CSV_QUOTE_SHOW");
+
 const char *
 csv_quote(const struct csv_record *rec, size_t i, char q[CSV_QUOTE_SIZE])
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t n = rec->flen[i] < CSV_FIELD_BUF - 1 ? rec->flen[i] :
-	    CSV_FIELD_BUF - 1, j, o = 0;
-	unsigned char ch;
+	    CSV_FIELD_BUF - 1;
 
-	q[o++] = '"';
-	for (j = 0; j < n && j < CSV_QUOTE_SHOW; j++) {
-		ch = (unsigned char)rec->field[i][j];
-		if (ch == '"' || ch == '\\') {
-			q[o++] = '\\';
-			q[o++] = (char)ch;
-		} else if (ch < 0x20 || ch > 0x7e) {
-			q[o++] = '\\';
-			q[o++] = 'x';
-			q[o++] = hex[ch >> 4];
-			q[o++] = hex[ch & 0xf];
-		} else
-			q[o++] = (char)ch;
-	}
-	q[o++] = '"';
-	if (j < rec->flen[i]) {
-		memcpy(q + o, "...", 3);
-		o += 3;
-	}
-	q[o] = '\0';
-	return q;
+	/* A field longer than kept is longer than shown: the "..." says so. */
+	return esc_bytes(rec->field[i], n, CSV_QUOTE_SHOW, ESC_QUOTED, q);
 }
 
 int

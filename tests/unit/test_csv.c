@@ -125,6 +125,38 @@ quoted_newlines(void **state)
 	fclose(c.f);
 }
 
+/* csv_quote: one-line, printable, cut at CSV_QUOTE_SHOW bytes with "...". */
+static void
+quote(void **state)
+{
+	static const char in[] = "plain,\"a\"\"b\\c\",\"\x01\x7f\xc3\xa9\"\n"
+	    "0123456789012345678901234567890123456789,"
+	    "01234567890123456789012345678901234567890,"
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "456789\n";
+	char q[CSV_QUOTE_SIZE];
+	struct csv c;
+	struct csv_record r;
+
+	(void)state;
+	csv_over(&c, in, sizeof in - 1);
+	want_record(&c, &r, 1, 3);
+	assert_string_equal(csv_quote(&r, 0, q), "\"plain\"");
+	assert_string_equal(csv_quote(&r, 1, q), "\"a\\\"b\\\\c\"");
+	assert_string_equal(csv_quote(&r, 2, q), "\"\\x01\\x7f\\xc3\\xa9\"");
+	want_record(&c, &r, 2, 3);
+	/* Exactly CSV_QUOTE_SHOW bytes: whole; one more, or more than a
+	 * field keeps: cut, and said so. */
+	assert_string_equal(csv_quote(&r, 0, q),
+	    "\"0123456789012345678901234567890123456789\"");
+	assert_string_equal(csv_quote(&r, 1, q),
+	    "\"0123456789012345678901234567890123456789\"...");
+	assert_null(csv_field(&r, 2));
+	assert_string_equal(csv_quote(&r, 2, q),
+	    "\"0123456789012345678901234567890123456789\"...");
+	fclose(c.f);
+}
+
 int
 main(void)
 {
@@ -133,6 +165,7 @@ main(void)
 		cmocka_unit_test(lone_cr),
 		cmocka_unit_test(after_closing_quote),
 		cmocka_unit_test(quoted_newlines),
+		cmocka_unit_test(quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
