@@ -319,38 +319,34 @@ consent_make(struct consent *c, const char *text, size_t len,
 json_t *
 consent_json(const struct consent *c)
 {
-	json_t *o, *list = NULL, *r;
+	json_t *o, *list = NULL;
 	size_t i;
+	int bad;
 
+	/* A NULL value (out of memory) makes any of these calls fail. */
 	if ((o = json_object()) == NULL)
 		return NULL;
-	if (json_object_set_new(o, "text_hash", json_string(c->text_hash)) ||
+	bad = json_object_set_new(o, "text_hash", json_string(c->text_hash)) ||
 	    json_object_set_new(o, "time", json_string(c->time)) ||
-	    json_object_set_new(o, "token", json_string(c->token)))
-		goto fail;
-	if (c->profile[0] != '\0' && (json_object_set_new(o, "profile",
-	    json_string(c->profile)) || json_object_set_new(o, "serial",
-	    json_integer(c->serial))))
-		goto fail;
-	if (c->profile[0] != '\0' && c->hash[0] != '\0' &&
-	    json_object_set_new(o, "hash", json_string(c->hash)))
-		goto fail;
-	if ((list = json_array()) == NULL)
-		goto fail;
-	for (i = 0; i < c->nrules; i++)
-		if ((r = json_pack("{s:s,s:s}", "rule", c->rules[i].rule,
-		    "change", c->rules[i].change)) == NULL ||
-		    json_array_append_new(list, r) != 0)
-			goto fail;
-	if (json_object_set_new(o, "remediate", list) != 0) {
-		list = NULL;
-		goto fail;
+	    json_object_set_new(o, "token", json_string(c->token));
+	if (!bad && c->profile[0] != '\0')
+		bad = json_object_set_new(o, "profile",
+		    json_string(c->profile)) || json_object_set_new(o,
+		    "serial", json_integer(c->serial)) || (c->hash[0] != '\0' &&
+		    json_object_set_new(o, "hash", json_string(c->hash)));
+	/* The list is o's from here on: filled in place. */
+	if (!bad)
+		bad = json_object_set_new(o, "remediate",
+		    list = json_array()) != 0;
+	for (i = 0; !bad && i < c->nrules; i++)
+		bad = json_array_append_new(list, json_pack("{s:s,s:s}",
+		    "rule", c->rules[i].rule, "change",
+		    c->rules[i].change)) != 0;
+	if (bad) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
-fail:
-	json_decref(list);
-	json_decref(o);
-	return NULL;
 }
 
 int
