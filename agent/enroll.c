@@ -544,11 +544,8 @@ out:
 static int
 consented_only(const struct family *f, json_t *prof, struct muster_err *e)
 {
-	unsigned char *bytes = NULL;
-	const char *sig, *id;
-	json_int_t serial;
+	struct install_obj io;
 	char h[SIGSET_HASH_HEX];
-	size_t len;
 	int rc;
 
 	if (json_is_null(prof))
@@ -557,16 +554,15 @@ consented_only(const struct family *f, json_t *prof, struct muster_err *e)
 		return err_set(e, MUSTER_ETRUST, "server: the enrollment "
 		    "carries a family profile the member was not shown; "
 		    "refused, nothing kept");
-	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
-	    &sig, &id, &serial, e)) != 0)
+	if ((rc = install_json_decode("server profile", prof, &io, e)) != 0)
 		return rc;
-	sigset_hash_hex(bytes, len, h);
-	free(bytes);
+	sigset_hash_hex(io.bytes, io.len, h);
+	free(io.bytes);
 	if (strcmp(h, f->hash) != 0)
 		return err_set(e, MUSTER_ETRUST, "server: the enrollment's "
 		    "profile \"%.64s\" is not the one the member was shown "
-		    "(BLAKE2b-256 %s, shown %s); refused, nothing kept", id, h,
-		    f->hash);
+		    "(BLAKE2b-256 %s, shown %s); refused, nothing kept", io.id,
+		    h, f->hash);
 	return 0;
 }
 
@@ -574,18 +570,14 @@ consented_only(const struct family *f, json_t *prof, struct muster_err *e)
 static int
 keep_consented(const char *dir, json_t *prof, struct muster_err *e)
 {
-	unsigned char *bytes = NULL;
-	const char *sig, *id;
-	json_int_t serial;
-	size_t len;
+	struct install_obj io;
 	int rc;
 
-	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
-	    &sig, &id, &serial, e)) != 0)
+	if ((rc = install_json_decode("server profile", prof, &io, e)) != 0)
 		return rc;
-	rc = state_consented_store(dir, (const char *)bytes, len, sig,
-	    strlen(sig), e);
-	free(bytes);
+	rc = state_consented_store(dir, (const char *)io.bytes, io.len, io.sig,
+	    strlen(io.sig), e);
+	free(io.bytes);
 	return rc;
 }
 
