@@ -28,6 +28,9 @@ struct cmd_opts {
 	{ "device", required_argument, NULL, 'D' }, \
 	{ "help", no_argument, NULL, 'h' }
 
+/* The getopt_long table of a command with no options of its own. */
+extern const struct option cmd_common_opts[];
+
 /* Stores option c (from CMD_COMMON_OPTS) in o: 1 if it was one, else 0. */
 int	cmd_common_opt(struct cmd_opts *o, int c);
 

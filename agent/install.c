@@ -217,10 +217,6 @@ out:
 int
 install_cmd_install(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct state_anchor a;
 	struct profile *p = NULL;
@@ -229,8 +225,8 @@ install_cmd_install(struct cmd_opts *o, int argc, char **argv)
 	size_t len = 0, siglen = 0;
 	int i, ex, rc;
 
-	if ((i = cmd_getopt(o, argc, argv, "", opts, install_usage, NULL,
-	    NULL, &ex)) < 0)
+	if ((i = cmd_getopt(o, argc, argv, "", cmd_common_opts, install_usage,
+	    NULL, NULL, &ex)) < 0)
 		return ex;
 	if (argc - i < 1 || argc - i > 2)
 		return cli_usage("install", "expected PROFILE.cfg [SIG]");

@@ -290,17 +290,13 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 int
 leave_cmd(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct state_cfg c;
 	unsigned status = 0;
 	int ex, rc, lockfd = -1, kept = 0;
 
-	if (cmd_getopt_noargs(o, argc, argv, "", opts, unenroll_usage, NULL,
-	    NULL, &ex) != 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", cmd_common_opts,
+	    unenroll_usage, NULL, NULL, &ex) != 0)
 		return ex;
 	/* A running agent holds the lock for one cycle at most: wait. */
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
