@@ -81,6 +81,15 @@ put_clean(FILE *f, const char *s)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
 }
 
+/* Writes the setting r reads, "NAMESPACE/KEY", with put_clean. */
+static void
+put_setting(FILE *f, const struct rule *r)
+{
+	put_clean(f, r->namespace);
+	fputc('/', f);
+	put_clean(f, r->key);
+}
+
 int
 consent_rule_changes(const struct rule *r)
 {
@@ -106,9 +115,7 @@ text_rule(FILE *f, const struct rule *r, int report_only)
 		break;
 	case RULE_SETTING:
 		fputs("the setting ", f);
-		put_clean(f, r->namespace);
-		fputc('/', f);
-		put_clean(f, r->key);
+		put_setting(f, r);
 		break;
 	case RULE_PACKAGE_BAN:
 		fputs("whether these apps are installed and enabled:", f);
@@ -137,9 +144,7 @@ text_rule(FILE *f, const struct rule *r, int report_only)
 		    f);
 	else if (r->kind == RULE_SETTING) {
 		fputs("you allow: set ", f);
-		put_clean(f, r->namespace);
-		fputc('/', f);
-		put_clean(f, r->key);
+		put_setting(f, r);
 		fputs(" to \"", f);
 		put_clean(f, r->expect);
 		fputs("\"\n", f);
