@@ -176,12 +176,6 @@ report_summary(const char *buf, size_t len, struct report_summary *s,
 }
 
 static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int
 result_ok(const char *res)
 {
 	return strcmp(res, PROTO_RESULT_PASS) == 0 ||
@@ -325,13 +319,9 @@ check(json_t *o, enum profile_scope scope, const char *device,
 		    "fails";
 		goto out;
 	}
-	if (n > 1) {
-		qsort(rules, n, sizeof *rules, cmp_str);
-		for (i = 1; i < n; i++)
-			if (strcmp(rules[i - 1], rules[i]) == 0) {
-				why = "a rule is reported twice";
-				goto out;
-			}
+	if (proto_sort_has_dup(rules, n)) {
+		why = "a rule is reported twice";
+		goto out;
 	}
 	r->failing = fail;
 	r->nfailing = nfail;

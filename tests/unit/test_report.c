@@ -541,6 +541,22 @@ test_stale_words(void **state)
 	assert_int_equal(bit, 0);
 }
 
+/* proto_sort_has_dup: sorted in place, a repeat anywhere found. */
+static void
+test_sort_has_dup(void **state)
+{
+	const char *v[] = { "b", "c", "a" }, *w[] = { "x", "y", "x", "z" };
+	const char *one[] = { "only" };
+
+	(void)state;
+	assert_int_equal(proto_sort_has_dup(v, 3), 0);
+	assert_string_equal(v[0], "a");
+	assert_string_equal(v[2], "c");
+	assert_int_equal(proto_sort_has_dup(w, 4), 1);
+	assert_int_equal(proto_sort_has_dup(one, 1), 0);
+	assert_int_equal(proto_sort_has_dup(NULL, 0), 0);
+}
+
 int
 main(void)
 {
@@ -555,6 +571,7 @@ main(void)
 		cmocka_unit_test(test_validator_limits),
 		cmocka_unit_test(test_stale),
 		cmocka_unit_test(test_stale_words),
+		cmocka_unit_test(test_sort_has_dup),
 		cmocka_unit_test(test_family_builder_refuses_exact),
 	};
 
