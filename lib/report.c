@@ -175,6 +175,18 @@ report_summary(const char *buf, size_t len, struct report_summary *s,
 	return rc;
 }
 
+/* o's member key, an integer from 1 to INT64_MAX, into *v; 0 or -1. */
+static int
+positive(json_t *o, const char *key, int64_t *v)
+{
+	long long x;
+
+	if (proto_json_int(o, key, 1, INT64_MAX, &x) != 0)
+		return -1;
+	*v = x;
+	return 0;
+}
+
 static int
 result_ok(const char *res)
 {
@@ -237,19 +249,16 @@ check(json_t *o, enum profile_scope scope, const char *device,
 	    strcmp(s, device) != 0)
 		return "device does not match Muster-Device";
 	r->device = s;
-	if (proto_json_int(o, "seq", 1, INT64_MAX, &v) != 0)
+	if (positive(o, "seq", &r->seq) != 0)
 		return "seq must be a positive integer";
-	r->seq = v;
 	if ((s = proto_json_str(o, "time", NULL)) == NULL ||
 	    timefmt_parse(s, &r->time) != 0)
 		return "time must be YYYY-MM-DDTHH:MM:SSZ";
-	if ((s = proto_json_str(o, "profile", NULL)) == NULL ||
-	    !proto_id_ok(s))
+	if ((s = proto_json_str(o, "profile", NULL)) == NULL || !proto_id_ok(s))
 		return "malformed profile id";
 	r->profile = s;
-	if (proto_json_int(o, "serial", 1, INT64_MAX, &v) != 0)
+	if (positive(o, "serial", &r->serial) != 0)
 		return "serial must be a positive integer";
-	r->serial = v;
 	if ((s = proto_json_str(o, "status", NULL)) == NULL ||
 	    (strcmp(s, PROTO_STATUS_COMPLIANT) != 0 &&
 	    strcmp(s, PROTO_STATUS_NONCOMPLIANT) != 0))
