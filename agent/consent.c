@@ -434,22 +434,13 @@ int
 consent_store(const char *dir, const char *receipt, size_t rlen,
     const char *text, size_t tlen, struct muster_err *e)
 {
-	char *rp = NULL, *tp = NULL;
 	int rc;
 
-	if ((rp = fs_path(dir, CONSENT_FILE)) == NULL ||
-	    (tp = fs_path(dir, CONSENT_TEXT_FILE)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
 	/* The text first: a receipt is never without the words it names. */
-	if ((rc = fs_write_atomic(tp, text, tlen, 0600, e)) != 0)
-		goto out;
-	rc = fs_write_atomic(rp, receipt, rlen, 0600, e);
-out:
-	free(rp);
-	free(tp);
-	return rc;
+	if ((rc = fs_write_in(dir, CONSENT_TEXT_FILE, text, tlen, 0600,
+	    e)) != 0)
+		return rc;
+	return fs_write_in(dir, CONSENT_FILE, receipt, rlen, 0600, e);
 }
 
 int

@@ -118,7 +118,7 @@ static int
 queue(const char *dir, const struct state_cfg *c,
     const struct sig_seckey *sk, char **body, struct muster_err *e)
 {
-	char t[TIMEFMT_LEN], sig[DEVKEY_SIG_B64], *path = NULL, *file = NULL;
+	char t[TIMEFMT_LEN], sig[DEVKEY_SIG_B64], *file = NULL;
 	int rc;
 
 	*body = NULL;
@@ -129,20 +129,17 @@ queue(const char *dir, const struct state_cfg *c,
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	}
 	devkey_sign(sk, *body, strlen(*body), sig);
-	if ((path = fs_path(dir, STATE_LEAVING)) == NULL ||
-	    asprintf(&file, "%s\n%s\n", sig, *body) == -1) {
+	if (asprintf(&file, "%s\n%s\n", sig, *body) == -1) {
 		file = NULL;
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = fs_write_atomic(path, file, strlen(file), 0600, e);
-out:
+	} else
+		rc = fs_write_in(dir, STATE_LEAVING, file, strlen(file), 0600,
+		    e);
 	if (rc != 0) {
 		free(*body);
 		*body = NULL;
 	}
 	free(file);
-	free(path);
 	return rc;
 }
 

@@ -348,6 +348,20 @@ fs_path(const char *dir, const char *name)
 	return p;
 }
 
+int
+fs_write_in(const char *dir, const char *name, const void *buf, size_t len,
+    mode_t mode, struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_write_atomic(path, buf, len, mode, e);
+	free(path);
+	return rc;
+}
+
 gid_t
 fs_private_group(gid_t gid)
 {
@@ -399,15 +413,11 @@ int
 fs_write_number(const char *dir, const char *name, int64_t v,
     struct muster_err *e)
 {
-	char *path, buf[32];
-	int n, rc;
+	char buf[32];
+	int n;
 
-	if ((path = fs_path(dir, name)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	n = snprintf(buf, sizeof buf, "%lld\n", (long long)v);
-	rc = fs_write_atomic(path, buf, (size_t)n, 0600, e);
-	free(path);
-	return rc;
+	return fs_write_in(dir, name, buf, (size_t)n, 0600, e);
 }
 
 int

@@ -129,17 +129,13 @@ static int
 wire_store(const char *dir, const char *name, const struct sigset *ss,
     struct muster_err *e)
 {
-	char *text = NULL, *path = NULL;
+	char *text = NULL;
 	size_t len;
 	int rc;
 
 	if ((rc = wire_text(ss, &text, &len, e)) != 0)
 		return rc;
-	if ((path = fs_path(dir, name)) == NULL)
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-	else
-		rc = fs_write_atomic(path, text, len, 0600, e);
-	free(path);
+	rc = fs_write_in(dir, name, text, len, 0600, e);
 	free(text);
 	return rc;
 }

@@ -93,6 +93,10 @@ void	fs_free_secret(char *s);
 /* Joins dir and name into a malloc'd "dir/name"; NULL if out of memory. */
 char	*fs_path(const char *dir, const char *name);
 
+/* fs_write_atomic of the file name in dir; returns as it does. */
+int	fs_write_in(const char *dir, const char *name, const void *buf,
+	    size_t len, mode_t mode, struct muster_err *e);
+
 /*
  * Reads dir/name, a file of at most max bytes holding one decimal number
  * from lo to hi and an optional newline, into *v; a missing file reads

@@ -189,6 +189,30 @@ shred(void **state)
 	assert_int_equal(unit_rmtree(dir), 0);
 }
 
+/* fs_write_in: the bytes and the mode asked for, in dir; no dir, no file. */
+static void
+write_in(void **state)
+{
+	char dir[UNIT_TMPDIR_MAX], path[128], back[16];
+	struct muster_err e = { 0 };
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_int_equal(unit_tmpdir(dir, "fsin"), 0);
+	assert_int_equal(fs_write_in(dir, "doc", "abc", 3, 0644, &e), 0);
+	snprintf(path, sizeof path, "%s/doc", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(read(fd, back, sizeof back), 3);
+	assert_memory_equal(back, "abc", 3);
+	close(fd);
+	assert_int_not_equal(fs_write_in(dir, "no/such/doc", "x", 1, 0600,
+	    &e), 0);
+	assert_int_equal(unit_rmtree(dir), 0);
+}
+
 int
 main(void)
 {
@@ -196,6 +220,7 @@ main(void)
 		cmocka_unit_test(read_secret),
 		cmocka_unit_test(read_number),
 		cmocka_unit_test(shred),
+		cmocka_unit_test(write_in),
 	};
 
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);
