@@ -28,6 +28,9 @@ struct cmd_opts {
 	{ "device", required_argument, NULL, 'D' }, \
 	{ "help", no_argument, NULL, 'h' }
 
+/* The getopt_long table of a command with no options of its own. */
+extern const struct option cmd_common_opts[];
+
 /* Stores option c (from CMD_COMMON_OPTS) in o: 1 if it was one, else 0. */
 int	cmd_common_opt(struct cmd_opts *o, int c);
 
@@ -68,5 +71,22 @@ struct cmd_flag {
  * returns 0, or -1 when c is not in the list.
  */
 int	cmd_flag_opt(void *arg, int c, const char *val);
+
+/*
+ * A family member's answer on the command line, as enroll and consent
+ * take it: --consent (agreed without the prompt), --report-only (the
+ * device is never changed).  cmd_consent_opts is the getopt_long table
+ * of such a command (CMD_COMMON_OPTS and those two), CMD_CONSENT_FLAGS(ans)
+ * its cmd_flag list setting *ans.
+ */
+struct cmd_consent {
+	int	consent;
+	int	report_only;
+};
+
+extern const struct option cmd_consent_opts[];
+
+#define CMD_CONSENT_FLAGS(ans) \
+	{ { 'c', &(ans)->consent }, { 'r', &(ans)->report_only }, { 0, NULL } }
 
 #endif

@@ -81,6 +81,15 @@ put_clean(FILE *f, const char *s)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
 }
 
+/* Writes the setting r reads, "NAMESPACE/KEY", with put_clean. */
+static void
+put_setting(FILE *f, const struct rule *r)
+{
+	put_clean(f, r->namespace);
+	fputc('/', f);
+	put_clean(f, r->key);
+}
+
 int
 consent_rule_changes(const struct rule *r)
 {
@@ -106,9 +115,7 @@ text_rule(FILE *f, const struct rule *r, int report_only)
 		break;
 	case RULE_SETTING:
 		fputs("the setting ", f);
-		put_clean(f, r->namespace);
-		fputc('/', f);
-		put_clean(f, r->key);
+		put_setting(f, r);
 		break;
 	case RULE_PACKAGE_BAN:
 		fputs("whether these apps are installed and enabled:", f);
@@ -137,9 +144,7 @@ text_rule(FILE *f, const struct rule *r, int report_only)
 		    f);
 	else if (r->kind == RULE_SETTING) {
 		fputs("you allow: set ", f);
-		put_clean(f, r->namespace);
-		fputc('/', f);
-		put_clean(f, r->key);
+		put_setting(f, r);
 		fputs(" to \"", f);
 		put_clean(f, r->expect);
 		fputs("\"\n", f);
@@ -319,38 +324,34 @@ consent_make(struct consent *c, const char *text, size_t len,
 json_t *
 consent_json(const struct consent *c)
 {
-	json_t *o, *list = NULL, *r;
+	json_t *o, *list = NULL;
 	size_t i;
+	int bad;
 
+	/* A NULL value (out of memory) makes any of these calls fail. */
 	if ((o = json_object()) == NULL)
 		return NULL;
-	if (json_object_set_new(o, "text_hash", json_string(c->text_hash)) ||
+	bad = json_object_set_new(o, "text_hash", json_string(c->text_hash)) ||
 	    json_object_set_new(o, "time", json_string(c->time)) ||
-	    json_object_set_new(o, "token", json_string(c->token)))
-		goto fail;
-	if (c->profile[0] != '\0' && (json_object_set_new(o, "profile",
-	    json_string(c->profile)) || json_object_set_new(o, "serial",
-	    json_integer(c->serial))))
-		goto fail;
-	if (c->profile[0] != '\0' && c->hash[0] != '\0' &&
-	    json_object_set_new(o, "hash", json_string(c->hash)))
-		goto fail;
-	if ((list = json_array()) == NULL)
-		goto fail;
-	for (i = 0; i < c->nrules; i++)
-		if ((r = json_pack("{s:s,s:s}", "rule", c->rules[i].rule,
-		    "change", c->rules[i].change)) == NULL ||
-		    json_array_append_new(list, r) != 0)
-			goto fail;
-	if (json_object_set_new(o, "remediate", list) != 0) {
-		list = NULL;
-		goto fail;
+	    json_object_set_new(o, "token", json_string(c->token));
+	if (!bad && c->profile[0] != '\0')
+		bad = json_object_set_new(o, "profile",
+		    json_string(c->profile)) || json_object_set_new(o,
+		    "serial", json_integer(c->serial)) || (c->hash[0] != '\0' &&
+		    json_object_set_new(o, "hash", json_string(c->hash)));
+	/* The list is o's from here on: filled in place. */
+	if (!bad)
+		bad = json_object_set_new(o, "remediate",
+		    list = json_array()) != 0;
+	for (i = 0; !bad && i < c->nrules; i++)
+		bad = json_array_append_new(list, json_pack("{s:s,s:s}",
+		    "rule", c->rules[i].rule, "change",
+		    c->rules[i].change)) != 0;
+	if (bad) {
+		json_decref(o);
+		return NULL;
 	}
 	return o;
-fail:
-	json_decref(list);
-	json_decref(o);
-	return NULL;
 }
 
 int
@@ -433,22 +434,13 @@ int
 consent_store(const char *dir, const char *receipt, size_t rlen,
     const char *text, size_t tlen, struct muster_err *e)
 {
-	char *rp = NULL, *tp = NULL;
 	int rc;
 
-	if ((rp = fs_path(dir, CONSENT_FILE)) == NULL ||
-	    (tp = fs_path(dir, CONSENT_TEXT_FILE)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
 	/* The text first: a receipt is never without the words it names. */
-	if ((rc = fs_write_atomic(tp, text, tlen, 0600, e)) != 0)
-		goto out;
-	rc = fs_write_atomic(rp, receipt, rlen, 0600, e);
-out:
-	free(rp);
-	free(tp);
-	return rc;
+	if ((rc = fs_write_in(dir, CONSENT_TEXT_FILE, text, tlen, 0600,
+	    e)) != 0)
+		return rc;
+	return fs_write_in(dir, CONSENT_FILE, receipt, rlen, 0600, e);
 }
 
 int

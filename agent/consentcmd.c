@@ -49,11 +49,6 @@ static const char consent_usage[] =
 "  --state DIR    the agent's state (default /var/lib/muster)\n"
 "  --help         this text\n";
 
-struct consent_args {
-	int	consent;
-	int	report_only;
-};
-
 /* The rule of p with id, or NULL. */
 static const struct rule *
 find_rule(const struct profile *p, const char *id)
@@ -130,15 +125,8 @@ answered(const struct net_response *rs, struct muster_err *e)
 int
 consentcmd(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "consent", no_argument, NULL, 'c' },
-		{ "report-only", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct consent_args ca = { 0, 0 };
-	struct cmd_flag flags[] = { { 'c', &ca.consent },
-	    { 'r', &ca.report_only }, { 0, NULL } };
+	struct cmd_consent ca = { 0, 0 };
+	struct cmd_flag flags[] = CMD_CONSENT_FLAGS(&ca);
 	struct muster_err e = { 0 };
 	struct state_anchor a;
 	struct state_cfg c;
@@ -156,8 +144,8 @@ consentcmd(struct cmd_opts *o, int argc, char **argv)
 	memset(&cons, 0, sizeof cons);
 	memset(&next, 0, sizeof next);
 	memset(&rs, 0, sizeof rs);
-	if (cmd_getopt_noargs(o, argc, argv, "", opts, consent_usage,
-	    cmd_flag_opt, flags, &ex) != 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", cmd_consent_opts,
+	    consent_usage, cmd_flag_opt, flags, &ex) != 0)
 		return ex;
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
 	    (rc = state_lock(o->state, 0, &lockfd, &e)) != 0 ||
@@ -215,13 +203,9 @@ consentcmd(struct cmd_opts *o, int argc, char **argv)
 	if ((rc = call_post(server, pins, c.device_id, sk, PROTO_PATH_CONSENT,
 	    body, strlen(body), &rs, &e)) != 0 ||
 	    (rc = net_outcome_rc(&rs, &e)) != 0) {
-		if (rc == MUSTER_ETEMP) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e.msg);
-			rc = err_set(&e, MUSTER_EUNAVAIL, "%.400s; nothing "
-			    "changed: run consent again later", why);
-		}
+		if (rc == MUSTER_ETEMP)
+			rc = err_suffix(&e, MUSTER_EUNAVAIL, 400, "nothing "
+			    "changed: run consent again later");
 		goto out;
 	}
 	if ((rc = answered(&rs, &e)) != 0)

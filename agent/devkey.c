@@ -1,8 +1,6 @@
 /* devkey: the device key; see agent/devkey.h. */
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,44 +127,5 @@ devkey_get_headers(const struct sig_seckey *sk, const char *device,
 int
 devkey_wipe(const char *dir, struct muster_err *e)
 {
-	unsigned char zero[4096];
-	struct stat st;
-	char *path;
-	off_t left;
-	size_t n;
-	int fd = -1, rc = 0;
-
-	if ((path = fs_path(dir, DEVKEY_FILE)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		rc = err_sys(e, errno == ENOENT ? MUSTER_ENOINPUT : MUSTER_EIO,
-		    "%s", path);
-		goto out;
-	}
-	memset(zero, 0, sizeof zero);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		rc = err_set(e, MUSTER_EIO, "%s: not a regular file", path);
-		goto out;
-	}
-	for (left = st.st_size; left > 0; left -= (off_t)n) {
-		n = left > (off_t)sizeof zero ? sizeof zero : (size_t)left;
-		if (write(fd, zero, n) != (ssize_t)n) {
-			rc = err_sys(e, MUSTER_EIO, "%s: overwrite", path);
-			goto out;
-		}
-	}
-	if (fsync(fd) == -1) {
-		rc = err_sys(e, MUSTER_EIO, "%s: fsync", path);
-		goto out;
-	}
-	if (unlink(path) == -1) {
-		rc = err_sys(e, MUSTER_EIO, "%s: unlink", path);
-		goto out;
-	}
-	rc = fs_sync_dir(path, e);
-out:
-	if (fd != -1)
-		close(fd);
-	free(path);
-	return rc;
+	return fs_shred(dir, DEVKEY_FILE, e);
 }

@@ -103,11 +103,6 @@ static const char enroll_usage[] =
 "  --state DIR    the agent's state (default /var/lib/muster)\n"
 "  --help         this text\n";
 
-struct enroll_args {
-	int	consent;
-	int	report_only;
-};
-
 /* A family member's consent, once given. */
 struct family {
 	struct profile	*p;		/* the family profile shown, or NULL */
@@ -501,7 +496,7 @@ out:
  * anything is sent when there is no terminal to ask on.
  */
 static int
-family_consent(const struct enroll_args *ea, const struct token *t,
+family_consent(const struct cmd_consent *ea, const struct token *t,
     const char *token, const struct state_anchor *ba, struct family *f,
     struct muster_err *e)
 {
@@ -549,11 +544,8 @@ out:
 static int
 consented_only(const struct family *f, json_t *prof, struct muster_err *e)
 {
-	unsigned char *bytes = NULL;
-	const char *sig, *id;
-	json_int_t serial;
+	struct install_obj io;
 	char h[SIGSET_HASH_HEX];
-	size_t len;
 	int rc;
 
 	if (json_is_null(prof))
@@ -562,16 +554,15 @@ consented_only(const struct family *f, json_t *prof, struct muster_err *e)
 		return err_set(e, MUSTER_ETRUST, "server: the enrollment "
 		    "carries a family profile the member was not shown; "
 		    "refused, nothing kept");
-	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
-	    &sig, &id, &serial, e)) != 0)
+	if ((rc = install_json_decode("server profile", prof, &io, e)) != 0)
 		return rc;
-	sigset_hash_hex(bytes, len, h);
-	free(bytes);
+	sigset_hash_hex(io.bytes, io.len, h);
+	free(io.bytes);
 	if (strcmp(h, f->hash) != 0)
 		return err_set(e, MUSTER_ETRUST, "server: the enrollment's "
 		    "profile \"%.64s\" is not the one the member was shown "
-		    "(BLAKE2b-256 %s, shown %s); refused, nothing kept", id, h,
-		    f->hash);
+		    "(BLAKE2b-256 %s, shown %s); refused, nothing kept", io.id,
+		    h, f->hash);
 	return 0;
 }
 
@@ -579,33 +570,22 @@ consented_only(const struct family *f, json_t *prof, struct muster_err *e)
 static int
 keep_consented(const char *dir, json_t *prof, struct muster_err *e)
 {
-	unsigned char *bytes = NULL;
-	const char *sig, *id;
-	json_int_t serial;
-	size_t len;
+	struct install_obj io;
 	int rc;
 
-	if ((rc = install_json_decode("server profile", prof, &bytes, &len,
-	    &sig, &id, &serial, e)) != 0)
+	if ((rc = install_json_decode("server profile", prof, &io, e)) != 0)
 		return rc;
-	rc = state_consented_store(dir, (const char *)bytes, len, sig,
-	    strlen(sig), e);
-	free(bytes);
+	rc = state_consented_store(dir, (const char *)io.bytes, io.len, io.sig,
+	    strlen(io.sig), e);
+	free(io.bytes);
 	return rc;
 }
 
 int
 enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ "consent", no_argument, NULL, 'c' },
-		{ "report-only", no_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct enroll_args ea = { 0, 0 };
-	struct cmd_flag flags[] = { { 'c', &ea.consent },
-	    { 'r', &ea.report_only }, { 0, NULL } };
+	struct cmd_consent ea = { 0, 0 };
+	struct cmd_flag flags[] = CMD_CONSENT_FLAGS(&ea);
 	struct family fam;
 	struct muster_err e = { 0 }, ie = { 0 };
 	struct state_anchor a, ba;
@@ -624,7 +604,7 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 
 	memset(&rs, 0, sizeof rs);
 	memset(&fam, 0, sizeof fam);
-	if ((i = cmd_getopt(o, argc, argv, "", opts, enroll_usage,
+	if ((i = cmd_getopt(o, argc, argv, "", cmd_consent_opts, enroll_usage,
 	    cmd_flag_opt, flags, &ex)) < 0)
 		return ex;
 	if (argc - i != 1)

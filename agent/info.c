@@ -75,13 +75,8 @@ static int
 info_getopt(struct cmd_opts *o, int argc, char **argv, const char *usage,
     int *ex)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-
-	return cmd_getopt_noargs(o, argc, argv, "", opts, usage, NULL, NULL,
-	    ex);
+	return cmd_getopt_noargs(o, argc, argv, "", cmd_common_opts, usage,
+	    NULL, NULL, ex);
 }
 
 /*

@@ -217,10 +217,6 @@ out:
 int
 install_cmd_install(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct state_anchor a;
 	struct profile *p = NULL;
@@ -229,8 +225,8 @@ install_cmd_install(struct cmd_opts *o, int argc, char **argv)
 	size_t len = 0, siglen = 0;
 	int i, ex, rc;
 
-	if ((i = cmd_getopt(o, argc, argv, "", opts, install_usage, NULL,
-	    NULL, &ex)) < 0)
+	if ((i = cmd_getopt(o, argc, argv, "", cmd_common_opts, install_usage,
+	    NULL, NULL, &ex)) < 0)
 		return ex;
 	if (argc - i < 1 || argc - i > 2)
 		return cli_usage("install", "expected PROFILE.cfg [SIG]");
@@ -272,34 +268,32 @@ out:
 }
 
 int
-install_json_decode(const char *name, json_t *obj, unsigned char **bytes,
-    size_t *len, const char **sig, const char **id, json_int_t *serial,
+install_json_decode(const char *name, json_t *obj, struct install_obj *io,
     struct muster_err *e)
 {
 	const char *b64 = NULL;
 	size_t b64len, max;
 
-	*bytes = NULL;
-	*len = 0;
+	memset(io, 0, sizeof *io);
 	if (!json_is_object(obj) || json_unpack(obj, "{s:s,s:I,s:s,s:s}",
-	    "id", id, "serial", serial, "profile", &b64, "signature",
-	    sig) != 0)
+	    "id", &io->id, "serial", &io->serial, "profile", &b64,
+	    "signature", &io->sig) != 0)
 		return err_set(e, MUSTER_EDATA, "%s: not a profile object "
 		    "(id, serial, profile, signature)", name);
 	b64len = strlen(b64);
 	if (b64len > (PROFILE_MAX_BYTES / 3 + 1) * 4)
 		return err_set(e, MUSTER_EDATA, "%s: profile too large", name);
 	max = b64len / 4 * 3 + 3;
-	if ((*bytes = malloc(max + 1)) == NULL)
+	if ((io->bytes = malloc(max + 1)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if (sodium_base642bin(*bytes, max, b64, b64len, NULL, len, NULL,
-	    sodium_base64_VARIANT_ORIGINAL) != 0) {
-		free(*bytes);
-		*bytes = NULL;
+	if (sodium_base642bin(io->bytes, max, b64, b64len, NULL, &io->len,
+	    NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
+		free(io->bytes);
+		io->bytes = NULL;
 		return err_set(e, MUSTER_EDATA, "%s: profile is not base64",
 		    name);
 	}
-	(*bytes)[*len] = '\0';
+	io->bytes[io->len] = '\0';
 	return 0;
 }
 
@@ -325,27 +319,23 @@ install_profile_json_check(const struct state_anchor *a, const char *name,
 {
 	enum profile_scope scope = a->scope;
 	struct profile *p = NULL;
-	const char *sig = NULL, *id = NULL;
-	json_int_t serial = 0;
-	unsigned char *bytes = NULL;
-	size_t len = 0;
+	struct install_obj io;
 	int rc;
 
 	*outp = NULL;
-	if ((rc = install_json_decode(name, obj, &bytes, &len, &sig, &id,
-	    &serial, e)) != 0)
+	if ((rc = install_json_decode(name, obj, &io, e)) != 0)
 		return rc;
-	if (len > PROFILE_MAX_BYTES || strlen(sig) > SIG_FILE_MAX) {
+	if (io.len > PROFILE_MAX_BYTES || strlen(io.sig) > SIG_FILE_MAX) {
 		rc = err_set(e, MUSTER_EDATA, "%s: profile or signature too "
 		    "large", name);
 		goto out;
 	}
-	if ((rc = state_profile_verify(a, name, (const char *)bytes, len,
-	    name, sig, strlen(sig), &p, e)) != 0)
+	if ((rc = state_profile_verify(a, name, (const char *)io.bytes,
+	    io.len, name, io.sig, strlen(io.sig), &p, e)) != 0)
 		goto out;
 	if (hash != NULL)
-		sigset_hash_hex(bytes, len, hash);
-	if ((rc = labels_match(name, id, serial, p, e)) != 0)
+		sigset_hash_hex(io.bytes, io.len, hash);
+	if ((rc = labels_match(name, io.id, io.serial, p, e)) != 0)
 		goto out;
 	if (p->expires <= time(NULL))
 		rc = err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" expired "
@@ -362,7 +352,7 @@ install_profile_json_check(const struct state_anchor *a, const char *name,
 	}
 out:
 	profile_free(p);
-	free(bytes);
+	free(io.bytes);
 	return rc;
 }
 
@@ -372,27 +362,23 @@ install_profile_json(const char *dir, const struct state_anchor *a,
     struct muster_err *e)
 {
 	struct profile *p = NULL;
-	const char *sig = NULL, *id = NULL;
-	json_int_t serial = 0;
-	unsigned char *bytes = NULL;
-	size_t len = 0;
+	struct install_obj io;
 	int rc;
 
 	if (outp != NULL)
 		*outp = NULL;
-	if ((rc = install_json_decode(name, obj, &bytes, &len, &sig, &id,
-	    &serial, e)) != 0)
+	if ((rc = install_json_decode(name, obj, &io, e)) != 0)
 		return rc;
 	/* Unsigned labels that disagree with the signed bytes: refuse. */
-	if (len <= PROFILE_MAX_BYTES && strlen(sig) <= SIG_FILE_MAX &&
-	    state_profile_verify(a, name, (const char *)bytes, len, name, sig,
-	    strlen(sig), &p, NULL) == 0 &&
-	    (rc = labels_match(name, id, serial, p, e)) != 0)
+	if (io.len <= PROFILE_MAX_BYTES && strlen(io.sig) <= SIG_FILE_MAX &&
+	    state_profile_verify(a, name, (const char *)io.bytes, io.len,
+	    name, io.sig, strlen(io.sig), &p, NULL) == 0 &&
+	    (rc = labels_match(name, io.id, io.serial, p, e)) != 0)
 		goto out;
 	profile_free(p);
 	p = NULL;
-	rc = install_profile(dir, a, name, (const char *)bytes, len, name, sig,
-	    strlen(sig), &p, e);
+	rc = install_profile(dir, a, name, (const char *)io.bytes, io.len,
+	    name, io.sig, strlen(io.sig), &p, e);
 	if (rc < 0)
 		goto out;
 	if (outp != NULL) {
@@ -401,6 +387,6 @@ install_profile_json(const char *dir, const struct state_anchor *a,
 	}
 out:
 	profile_free(p);
-	free(bytes);
+	free(io.bytes);
 	return rc;
 }

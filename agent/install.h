@@ -61,15 +61,23 @@ int	install_judge(const char *dir, const struct state_anchor *a,
 	    const struct profile *p, const char *bytes, size_t len,
 	    const char *name, struct muster_err *e);
 
+/* A profile object of the wire (id, serial, profile, signature), decoded. */
+struct install_obj {
+	unsigned char	*bytes;	/* the profile, malloc'd */
+	size_t		 len;
+	const char	*sig;	/* the signature and the id point */
+	const char	*id;	/* into the JSON object */
+	json_int_t	 serial;
+};
+
 /*
  * Decodes a profile object (id, serial, profile: base64, signature) into
- * a malloc'd *bytes (NUL-terminated, *len bytes; the caller frees it);
- * *sig and *id point into obj.  Nothing is verified.  Returns 0,
- * MUSTER_EDATA or MUSTER_EINTERNAL.
+ * *io; io->bytes is NUL-terminated and the caller frees it (NULL on
+ * failure).  Nothing is verified.  Returns 0, MUSTER_EDATA or
+ * MUSTER_EINTERNAL.
  */
 int	install_json_decode(const char *name, json_t *obj,
-	    unsigned char **bytes, size_t *len, const char **sig,
-	    const char **id, json_int_t *serial, struct muster_err *e);
+	    struct install_obj *io, struct muster_err *e);
 
 struct cmd_opts;
 

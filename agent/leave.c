@@ -118,7 +118,7 @@ static int
 queue(const char *dir, const struct state_cfg *c,
     const struct sig_seckey *sk, char **body, struct muster_err *e)
 {
-	char t[TIMEFMT_LEN], sig[DEVKEY_SIG_B64], *path = NULL, *file = NULL;
+	char t[TIMEFMT_LEN], sig[DEVKEY_SIG_B64], *file = NULL;
 	int rc;
 
 	*body = NULL;
@@ -129,20 +129,17 @@ queue(const char *dir, const struct state_cfg *c,
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	}
 	devkey_sign(sk, *body, strlen(*body), sig);
-	if ((path = fs_path(dir, STATE_LEAVING)) == NULL ||
-	    asprintf(&file, "%s\n%s\n", sig, *body) == -1) {
+	if (asprintf(&file, "%s\n%s\n", sig, *body) == -1) {
 		file = NULL;
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = fs_write_atomic(path, file, strlen(file), 0600, e);
-out:
+	} else
+		rc = fs_write_in(dir, STATE_LEAVING, file, strlen(file), 0600,
+		    e);
 	if (rc != 0) {
 		free(*body);
 		*body = NULL;
 	}
 	free(file);
-	free(path);
 	return rc;
 }
 
@@ -152,7 +149,7 @@ leave_send(const char *dir, const struct state_cfg *c, unsigned *status,
 {
 	struct net_response rs;
 	struct sig_seckey *sk = NULL;
-	char *body = NULL, why[ERR_MSG_MAX], server[URL_MAX + 1];
+	char *body = NULL, server[URL_MAX + 1];
 	char pins[ROOT_PINS_CURL_MAX];
 	int rc, kept = 0;
 
@@ -192,10 +189,8 @@ leave_send(const char *dir, const struct state_cfg *c, unsigned *status,
 		}
 	}
 	if (rc == MUSTER_ETEMP || rc == MUSTER_ETRUST || rc == MUSTER_EDATA) {
-		snprintf(why, sizeof why, "%s", e->msg);
-		err_set(e, rc, "%.300s; the unenroll request stays queued in "
-		    "%.100s/%s: run unenroll again later", why, dir,
-		    STATE_LEAVING);
+		err_suffix(e, rc, 300, "the unenroll request stays queued in "
+		    "%.100s/%s: run unenroll again later", dir, STATE_LEAVING);
 		goto out;
 	}
 	if (rc != 0)
@@ -292,17 +287,13 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 int
 leave_cmd(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct state_cfg c;
 	unsigned status = 0;
 	int ex, rc, lockfd = -1, kept = 0;
 
-	if (cmd_getopt_noargs(o, argc, argv, "", opts, unenroll_usage, NULL,
-	    NULL, &ex) != 0)
+	if (cmd_getopt_noargs(o, argc, argv, "", cmd_common_opts,
+	    unenroll_usage, NULL, NULL, &ex) != 0)
 		return ex;
 	/* A running agent holds the lock for one cycle at most: wait. */
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||

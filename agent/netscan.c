@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "muster/ascii.h"
 #include "muster/err.h"
 #include "muster/profile.h"
 #include "netscan.h"
@@ -44,18 +45,6 @@ enum line_rc {
 	LINE_EIO,
 };
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 /*
  * Reads exactly n hex digits at *p into *v (n <= 8) and advances *p.
  * Stops at the terminating NUL, so a short string is refused without
@@ -70,7 +59,7 @@ hex_n(const char **p, size_t n, uint32_t *v)
 	int d;
 
 	for (i = 0; i < n; i++) {
-		if ((d = hexval((unsigned char)s[i])) < 0)
+		if ((d = ascii_hexval((unsigned char)s[i])) < 0)
 			return -1;
 		r = (r << 4) | (uint32_t)d;
 	}

@@ -28,9 +28,7 @@
 /* A profile the manifest names, verified and judged, not yet written. */
 struct named {
 	struct profile	*p;
-	unsigned char	*bytes;
-	size_t		 len;
-	const char	*sig;		/* points into the answer */
+	struct install_obj o;	/* sig and id point into the answer */
 	int		 write;		/* 0: installed already, identical */
 };
 
@@ -41,7 +39,7 @@ named_free(struct named *n, size_t count)
 
 	for (i = 0; i < count; i++) {
 		profile_free(n[i].p);
-		free(n[i].bytes);
+		free(n[i].o.bytes);
 	}
 }
 
@@ -133,8 +131,6 @@ take_profile(const char *dir, const struct state_anchor *a,
 {
 	struct state_profile *inst = NULL;
 	json_t *obj = NULL;
-	const char *id = NULL;
-	json_int_t serial = 0;
 	char name[PROFILE_ID_MAX + 32];
 	size_t ninst = 0, i;
 	int rc;
@@ -161,23 +157,22 @@ take_profile(const char *dir, const struct state_anchor *a,
 		state_profiles_free(inst, ninst);
 		return rc;
 	}
-	if ((rc = install_json_decode(name, obj, &nd->bytes, &nd->len,
-	    &nd->sig, &id, &serial, e)) != 0)
+	if ((rc = install_json_decode(name, obj, &nd->o, e)) != 0)
 		return rc;
-	if (nd->len > PROFILE_MAX_BYTES || strlen(nd->sig) > SIG_FILE_MAX)
+	if (nd->o.len > PROFILE_MAX_BYTES || strlen(nd->o.sig) > SIG_FILE_MAX)
 		return err_set(e, MUSTER_EDATA, "%s: profile or signature too "
 		    "large", name);
 	/* Matched by id, serial and hash before it is parsed. */
 	if ((rc = manifest_profile_verify(m, &a->root, ent->id, ent->serial,
-	    name, (const char *)nd->bytes, nd->len, name, nd->sig,
-	    strlen(nd->sig), &nd->p, e)) != 0)
+	    name, (const char *)nd->o.bytes, nd->o.len, name, nd->o.sig,
+	    strlen(nd->o.sig), &nd->p, e)) != 0)
 		return rc;
-	if (serial != ent->serial)
+	if (nd->o.serial != ent->serial)
 		return err_set(e, MUSTER_ETRUST, "%s: labelled serial %lld but "
 		    "the signed profile is serial %lld", name,
-		    (long long)serial, (long long)ent->serial);
-	if ((rc = install_judge(dir, a, nd->p, (const char *)nd->bytes,
-	    nd->len, name, e)) < 0)
+		    (long long)nd->o.serial, (long long)ent->serial);
+	if ((rc = install_judge(dir, a, nd->p, (const char *)nd->o.bytes,
+	    nd->o.len, name, e)) < 0)
 		return rc;
 	nd->write = rc == 0;
 	return 0;
@@ -291,8 +286,8 @@ policy_apply(const char *dir, struct state_anchor *a, const char *body,
 		if (!nd[i].write)
 			continue;
 		if ((rc = state_profile_store(dir, nd[i].p,
-		    (const char *)nd[i].bytes, nd[i].len, nd[i].sig,
-		    strlen(nd[i].sig), e)) != 0)
+		    (const char *)nd[i].o.bytes, nd[i].o.len, nd[i].o.sig,
+		    strlen(nd[i].o.sig), e)) != 0)
 			goto out;
 		snprintf(out->inst[out->installed].id,
 		    sizeof out->inst[0].id, "%s", nd[i].p->id);

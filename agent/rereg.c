@@ -19,7 +19,7 @@ rereg_store(const char *dir, json_t *receipt, struct muster_err *e)
 {
 	const char *k;
 	json_t *v;
-	char *text = NULL, *path = NULL;
+	char *text = NULL;
 	size_t n = 0;
 	int rc;
 
@@ -34,20 +34,15 @@ rereg_store(const char *dir, json_t *receipt, struct muster_err *e)
 			return err_set(e, MUSTER_EDATA, "server: malformed "
 			    "enrollment receipt");
 	if ((text = json_dumps(receipt, JSON_COMPACT | JSON_SORT_KEYS)) ==
-	    NULL || (path = fs_path(dir, REREG_FILE)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
+	    NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	n = strlen(text);
-	if (n > PROTO_RECEIPT_JSON_MAX) {
+	if (n > PROTO_RECEIPT_JSON_MAX)
 		rc = err_set(e, MUSTER_EDATA, "server: enrollment receipt of "
 		    "%zu bytes (at most %d)", n, PROTO_RECEIPT_JSON_MAX);
-		goto out;
-	}
-	rc = fs_write_atomic(path, text, n, 0600, e);
-out:
+	else
+		rc = fs_write_in(dir, REREG_FILE, text, n, 0600, e);
 	free(text);
-	free(path);
 	return rc;
 }
 

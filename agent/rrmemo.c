@@ -1,8 +1,6 @@
 /* rrmemo: randomized family results and their memo; see rrmemo.h. */
 #include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,34 +187,7 @@ out:
 int
 rrmemo_wipe(const char *dir, struct muster_err *e)
 {
-	unsigned char zero[RRMEMO_MAX];
-	struct stat st;
-	char *path;
-	int fd = -1, rc = 0;
+	int rc = fs_shred(dir, RRMEMO_FILE, e);
 
-	if ((path = fs_path(dir, RRMEMO_FILE)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			rc = err_sys(e, MUSTER_EIO, "%s", path);
-		goto out;
-	}
-	memset(zero, 0, sizeof zero);
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > RRMEMO_MAX ||
-	    fs_write_all(fd, zero, (size_t)st.st_size) != 0 ||
-	    fsync(fd) == -1) {
-		rc = err_sys(e, MUSTER_EIO, "%s: overwrite", path);
-		goto out;
-	}
-	if (unlink(path) == -1) {
-		rc = err_sys(e, MUSTER_EIO, "%s: unlink", path);
-		goto out;
-	}
-	rc = fs_sync_dir(path, e);
-out:
-	if (fd != -1)
-		close(fd);
-	free(path);
-	return rc;
+	return rc == MUSTER_ENOINPUT ? 0 : rc;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "muster/ascii.h"
 #include "muster/err.h"
 #include "muster/esc.h"
 #include "muster/ident.h"
@@ -92,12 +93,6 @@ ascii_caseeq(const char *a, const char *b)
 	}
 }
 
-static int
-is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
 int
 rules_version_cmp(const char *a, const char *b)
 {
@@ -107,7 +102,7 @@ rules_version_cmp(const char *a, const char *b)
 	int c;
 
 	while (*pa != '\0' && *pb != '\0') {
-		if (is_digit(*pa) && is_digit(*pb)) {
+		if (ascii_digit(*pa) && ascii_digit(*pb)) {
 			/*
 			 * Numbers of any length: without leading zeros the
 			 * longer run is the bigger number, and runs of equal
@@ -117,9 +112,9 @@ rules_version_cmp(const char *a, const char *b)
 				pa++;
 			while (*pb == '0')
 				pb++;
-			for (la = 0; is_digit(pa[la]); la++)
+			for (la = 0; ascii_digit(pa[la]); la++)
 				;
-			for (lb = 0; is_digit(pb[lb]); lb++)
+			for (lb = 0; ascii_digit(pb[lb]); lb++)
 				;
 			if (la != lb)
 				return la < lb ? -1 : 1;

@@ -181,14 +181,7 @@ static int
 store_text(const char *dir, const char *file, const char *text,
     struct muster_err *e)
 {
-	char *path;
-	int rc;
-
-	if ((path = path2(dir, file, NULL)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	rc = fs_write_atomic(path, text, strlen(text), 0600, e);
-	free(path);
-	return rc;
+	return fs_write_in(dir, file, text, strlen(text), 0600, e);
 }
 
 /* Writes a signed document as JSON, atomically (0600). */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "muster/esc.h"
 #include "csv.h"
 
 /* Appends ch to field i of r, if r keeps that field. */
@@ -16,6 +17,25 @@ csv_put(struct csv_record *r, int ch)
 		r->field[i][r->flen[i]] = (char)ch;
 	if (r->flen[i] < CSV_FIELD_BUF)
 		r->flen[i]++;
+}
+
+/*
+ * 1 if ch, just read, ends the record: a '\n', or a '\r' and the '\n' after
+ * it (read here); the line is counted. 0 otherwise: after a lone '\r' the
+ * byte that follows it is pushed back.
+ */
+static int
+csv_eol(struct csv *c, int ch)
+{
+	if (ch == '\r' && (ch = getc_unlocked(c->f)) != '\n') {
+		if (ch != EOF)
+			ungetc(ch, c->f);
+		return 0;
+	}
+	if (ch != '\n')
+		return 0;
+	c->line++;
+	return 1;
 }
 
 int
@@ -70,18 +90,9 @@ csv_read(struct csv *c, struct csv_record *r)
 			if (ch == ',') {
 				r->nfields++;
 				st = FIELD_START;
-			} else if (ch == '\n') {
-				c->line++;
+			} else if (csv_eol(c, ch))
 				goto end;
-			} else if (ch == '\r') {
-				if ((ch = getc_unlocked(c->f)) == '\n') {
-					c->line++;
-					goto end;
-				}
-				if (ch != EOF)
-					ungetc(ch, c->f);
-				csv_put(r, '\r');
-			} else if (ch == '"') {
+			else if (ch == '"') {
 				r->bad = "a quote inside an unquoted field";
 				goto skip;
 			} else
@@ -103,19 +114,9 @@ csv_read(struct csv *c, struct csv_record *r)
 			} else if (ch == ',') {
 				r->nfields++;
 				st = FIELD_START;
-			} else if (ch == '\n') {
-				c->line++;
+			} else if (csv_eol(c, ch))
 				goto end;
-			} else if (ch == '\r') {
-				if ((ch = getc_unlocked(c->f)) == '\n') {
-					c->line++;
-					goto end;
-				}
-				r->bad = "text after a closing quote";
-				if (ch == EOF)
-					return 1;
-				goto skip;
-			} else {
+			else {
 				r->bad = "text after a closing quote";
 				goto skip;
 			}
@@ -143,35 +144,16 @@ csv_field(struct csv_record *r, size_t i)
 	return r->field[i];
 }
 
+_Static_assert(CSV_QUOTE_SHOW < CSV_FIELD_BUF - 1, "CSV_QUOTE_SHOW");
+
 const char *
 csv_quote(const struct csv_record *rec, size_t i, char q[CSV_QUOTE_SIZE])
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t n = rec->flen[i] < CSV_FIELD_BUF - 1 ? rec->flen[i] :
-	    CSV_FIELD_BUF - 1, j, o = 0;
-	unsigned char ch;
+	    CSV_FIELD_BUF - 1;
 
-	q[o++] = '"';
-	for (j = 0; j < n && j < CSV_QUOTE_SHOW; j++) {
-		ch = (unsigned char)rec->field[i][j];
-		if (ch == '"' || ch == '\\') {
-			q[o++] = '\\';
-			q[o++] = (char)ch;
-		} else if (ch < 0x20 || ch > 0x7e) {
-			q[o++] = '\\';
-			q[o++] = 'x';
-			q[o++] = hex[ch >> 4];
-			q[o++] = hex[ch & 0xf];
-		} else
-			q[o++] = (char)ch;
-	}
-	q[o++] = '"';
-	if (j < rec->flen[i]) {
-		memcpy(q + o, "...", 3);
-		o += 3;
-	}
-	q[o] = '\0';
-	return q;
+	/* A field longer than kept is longer than shown: the "..." says so. */
+	return esc_bytes(rec->field[i], n, CSV_QUOTE_SHOW, ESC_QUOTED, q);
 }
 
 int

@@ -9,12 +9,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "muster/esc.h"
 #include "muster/token.h"
 
 #define CSV_FIELDS	3	/* fields kept of each record */
 #define CSV_FIELD_BUF	(TOKEN_FIELD_MAX + 1)	/* one byte more: too long */
-#define CSV_QUOTE_SHOW	40	/* bytes of a bad field shown */
-#define CSV_QUOTE_SIZE	(CSV_QUOTE_SHOW * 4 + 8)
+/* Bytes of a bad field shown; fewer than a field keeps (csv_quote). */
+#define CSV_QUOTE_SHOW	40
+#define CSV_QUOTE_SIZE	ESC_SIZE(CSV_QUOTE_SHOW)
 
 /* A CSV file being read: set f, line 1 and first 1 before the first read. */
 struct csv {

@@ -243,6 +243,25 @@ version_arg(const char *cmd, int argc, char **argv, int64_t *v)
 	return 0;
 }
 
+/*
+ * The org's current root into head and cur (see rootcmd_current), and,
+ * when *v is 0 (no VERSION given), the newest version there is, signed or
+ * pending, into *v.  Returns 0 or rootcmd_current's error.
+ */
+static int
+newest(const char *org, struct root *head, struct sigset **cur, int64_t *v,
+    struct muster_err *e)
+{
+	int64_t pending;
+	int rc;
+
+	if ((rc = rootcmd_current(org, head, cur, &pending, e)) != 0)
+		return rc;
+	if (*v == 0)
+		*v = pending > head->version ? pending : head->version;
+	return 0;
+}
+
 static int
 root_show(const char *org, int argc, char **argv)
 {
@@ -250,16 +269,14 @@ root_show(const char *org, int argc, char **argv)
 	struct sigset *ss = NULL, *cur = NULL, *prev = NULL;
 	struct root r, head, pr;
 	char *rootdir = NULL, when[TIMEFMT_LEN], tc[ROOT_TC_MAX], name[64];
-	int64_t v = 0, pending;
+	int64_t v = 0;
 	size_t i, cnt;
 	int rc;
 
 	if ((rc = version_arg("root show", argc, argv, &v)) != 0)
 		return rc;
-	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
+	if ((rc = newest(org, &head, &cur, &v, &e)) != 0)
 		goto out;
-	if (v == 0)
-		v = pending > head.version ? pending : head.version;
 	if (head.legacy && v == 1) {
 		printf("root 1: the first-wave org key (org.pub), in every "
 		    "role, threshold 1\n");
@@ -708,16 +725,14 @@ root_publish(const char *org, const char *admin_url, int argc, char **argv)
 	struct root head, r;
 	json_t *doc = NULL, *body = NULL;
 	char *rootdir = NULL, name[64];
-	int64_t v = 0, pending;
+	int64_t v = 0;
 	long status = 0;
 	int rc;
 
 	if ((rc = version_arg("root publish", argc, argv, &v)) != 0)
 		return rc;
-	if ((rc = rootcmd_current(org, &head, &cur, &pending, &e)) != 0)
+	if ((rc = newest(org, &head, &cur, &v, &e)) != 0)
 		goto out;
-	if (v == 0)
-		v = pending > head.version ? pending : head.version;
 	if ((rootdir = fs_path(org, ORG_ROOT_DIR)) == NULL) {
 		rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
 		goto out;

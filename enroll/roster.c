@@ -286,8 +286,7 @@ static int
 roster_tokens_write(struct roster *r, char **buf, size_t *len,
     struct muster_err *e)
 {
-	char *path = NULL;
-	int rc, bad;
+	int bad;
 
 	bad = ferror(r->tokens);
 	if (fclose(r->tokens) != 0)
@@ -296,11 +295,7 @@ roster_tokens_write(struct roster *r, char **buf, size_t *len,
 	if (bad)
 		return err_set(e, MUSTER_EINTERNAL, "%s/%s: out of memory",
 		    r->outdir, TOKENS_NAME);
-	if ((path = fs_path(r->outdir, TOKENS_NAME)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	rc = fs_write_atomic(path, *buf, *len, 0600, e);
-	free(path);
-	return rc;
+	return fs_write_in(r->outdir, TOKENS_NAME, *buf, *len, 0600, e);
 }
 
 /*

@@ -265,105 +265,49 @@ out:
 	return rc;
 }
 
+/*
+ * The extensions of a TLS server leaf, in OpenSSL's configuration syntax
+ * and in this order: the host as the subjectAltName (what clients check;
+ * host_check has kept out every byte the syntax would read), no CA,
+ * digitalSignature (all an ECDHE-ECDSA server needs) and serverAuth.
+ */
 static int
-add_san(X509 *cert, const char *host, enum host_kind kind,
-    const unsigned char addr[16], struct muster_err *e)
+add_exts(X509 *cert, const char *host, enum host_kind kind,
+    struct muster_err *e)
 {
-	GENERAL_NAMES *gens = NULL;
-	GENERAL_NAME *gen = NULL;
-	ASN1_OCTET_STRING *ip = NULL;
-	ASN1_IA5STRING *dns = NULL;
-	int rc;
+	char san[TLSCERT_HOST_MAX + 8];
+	const struct {
+		int		 nid;
+		const char	*value;
+		const char	*what;
+	} ext[] = {
+		{ NID_subject_alt_name, san, "subjectAltName" },
+		{ NID_basic_constraints, "critical,CA:FALSE",
+		    "basicConstraints" },
+		{ NID_key_usage, "critical,digitalSignature", "keyUsage" },
+		{ NID_ext_key_usage, "serverAuth", "extendedKeyUsage" },
+	};
+	X509V3_CTX ctx;
+	X509_EXTENSION *x;
+	size_t i;
+	int ok;
 
-	if ((gens = GENERAL_NAMES_new()) == NULL ||
-	    (gen = GENERAL_NAME_new()) == NULL) {
-		rc = ossl_fail(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
+	snprintf(san, sizeof san, "%s:%s", kind == HOST_DNS ? "DNS" : "IP",
+	    host);
+	X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+	for (i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		x = X509V3_EXT_conf_nid(NULL, &ctx, ext[i].nid, ext[i].value);
+		ok = x != NULL && X509_add_ext(cert, x, -1) == 1;
+		X509_EXTENSION_free(x);
+		if (!ok)
+			return ossl_fail(e, MUSTER_EINTERNAL, ext[i].what);
 	}
-	if (kind == HOST_DNS) {
-		if ((dns = ASN1_IA5STRING_new()) == NULL ||
-		    ASN1_STRING_set(dns, host, -1) != 1) {
-			rc = ossl_fail(e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		GENERAL_NAME_set0_value(gen, GEN_DNS, dns);
-		dns = NULL;
-	} else {
-		if ((ip = ASN1_OCTET_STRING_new()) == NULL ||
-		    ASN1_OCTET_STRING_set(ip, addr,
-		    kind == HOST_IPV4 ? 4 : 16) != 1) {
-			rc = ossl_fail(e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		GENERAL_NAME_set0_value(gen, GEN_IPADD, ip);
-		ip = NULL;
-	}
-	if (sk_GENERAL_NAME_push(gens, gen) <= 0) {
-		rc = ossl_fail(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	gen = NULL;
-	if (X509_add1_ext_i2d(cert, NID_subject_alt_name, gens, 0,
-	    X509V3_ADD_DEFAULT) != 1) {
-		rc = ossl_fail(e, MUSTER_EINTERNAL, "subjectAltName");
-		goto out;
-	}
-	rc = 0;
-out:
-	ASN1_IA5STRING_free(dns);
-	ASN1_OCTET_STRING_free(ip);
-	GENERAL_NAME_free(gen);
-	GENERAL_NAMES_free(gens);
-	return rc;
-}
-
-/* basicConstraints, keyUsage and extendedKeyUsage of a TLS server leaf. */
-static int
-add_usage(X509 *cert, struct muster_err *e)
-{
-	BASIC_CONSTRAINTS *bc = NULL;
-	ASN1_BIT_STRING *ku = NULL;
-	EXTENDED_KEY_USAGE *eku = NULL;
-	ASN1_OBJECT *obj;
-	int rc;
-
-	if ((bc = BASIC_CONSTRAINTS_new()) == NULL) {
-		rc = ossl_fail(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	bc->ca = 0;
-	if (X509_add1_ext_i2d(cert, NID_basic_constraints, bc, 1,
-	    X509V3_ADD_DEFAULT) != 1) {
-		rc = ossl_fail(e, MUSTER_EINTERNAL, "basicConstraints");
-		goto out;
-	}
-	/* Bit 0 is digitalSignature: all an ECDHE-ECDSA server needs. */
-	if ((ku = ASN1_BIT_STRING_new()) == NULL ||
-	    ASN1_BIT_STRING_set_bit(ku, 0, 1) != 1 ||
-	    X509_add1_ext_i2d(cert, NID_key_usage, ku, 1,
-	    X509V3_ADD_DEFAULT) != 1) {
-		rc = ossl_fail(e, MUSTER_EINTERNAL, "keyUsage");
-		goto out;
-	}
-	if ((eku = sk_ASN1_OBJECT_new_null()) == NULL ||
-	    (obj = OBJ_nid2obj(NID_server_auth)) == NULL ||
-	    sk_ASN1_OBJECT_push(eku, obj) <= 0 ||
-	    X509_add1_ext_i2d(cert, NID_ext_key_usage, eku, 0,
-	    X509V3_ADD_DEFAULT) != 1) {
-		rc = ossl_fail(e, MUSTER_EINTERNAL, "extendedKeyUsage");
-		goto out;
-	}
-	rc = 0;
-out:
-	EXTENDED_KEY_USAGE_free(eku);
-	ASN1_BIT_STRING_free(ku);
-	BASIC_CONSTRAINTS_free(bc);
-	return rc;
+	return 0;
 }
 
 static int
 make_cert(EVP_PKEY *pkey, const char *host, enum host_kind kind,
-    const unsigned char addr[16], X509 **out_cert, struct muster_err *e)
+    X509 **out_cert, struct muster_err *e)
 {
 	X509 *cert = NULL;
 	X509_NAME *name;
@@ -408,8 +352,7 @@ make_cert(EVP_PKEY *pkey, const char *host, enum host_kind kind,
 		rc = ossl_fail(e, MUSTER_EINTERNAL, "certificate public key");
 		goto out;
 	}
-	if ((rc = add_san(cert, host, kind, addr, e)) != 0 ||
-	    (rc = add_usage(cert, e)) != 0)
+	if ((rc = add_exts(cert, host, kind, e)) != 0)
 		goto out;
 	if (X509_sign(cert, pkey, EVP_sha256()) <= 0) {
 		rc = ossl_fail(e, MUSTER_EINTERNAL, "cannot sign the "
@@ -508,7 +451,7 @@ identity(const char *dir, const char *host, const char *const names[F_N],
 		pkey = given;
 	} else if ((rc = make_key(&pkey, e)) != 0)
 		goto out;
-	if ((rc = make_cert(pkey, host, kind, addr, &cert, e)) != 0 ||
+	if ((rc = make_cert(pkey, host, kind, &cert, e)) != 0 ||
 	    (rc = pin_of_x509(cert, tmp, e)) != 0)
 		goto out;
 

@@ -219,13 +219,9 @@ tokcmd_token(int argc, char **argv)
 	    (rc = token_bundle_uri(&pk, tok, &uri, &e)) != 0)
 		goto out;
 	if (want_qr && (rc = qr_encode_term(uri, &qr, &quiet, &e)) != 0) {
-		if (rc == MUSTER_EDATA) {
-			char why[ERR_MSG_MAX];
-
-			snprintf(why, sizeof why, "%s", e.msg);
-			rc = err_set(&e, MUSTER_EDATA, "%.400s; nothing "
-			    "written: use --png FILE instead of --qr", why);
-		}
+		if (rc == MUSTER_EDATA)
+			rc = err_suffix(&e, MUSTER_EDATA, 400, "nothing "
+			    "written: use --png FILE instead of --qr");
 		goto out;
 	}
 	if (png != NULL && (rc = qr_encode(uri, QR_ECLEVEL_M, &qrpng,

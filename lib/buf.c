@@ -159,3 +159,17 @@ buf_fmt(char *dst, size_t size, const char *fmt, ...)
 	}
 	return 0;
 }
+
+int
+buf_copy(const char *s, size_t len, char **out, size_t *outlen)
+{
+	char *p;
+
+	if ((p = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	*out = p;
+	*outlen = len;
+	return 0;
+}

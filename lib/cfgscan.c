@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "muster/ascii.h"
 #include "muster/cfgscan.h"
 #include "muster/esc.h"
 
@@ -18,19 +19,6 @@ struct scan {
 	int			 max_depth;
 	struct muster_err	*e;
 };
-
-static int
-is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int
-is_alnum(int ch)
-{
-	return is_digit(ch) || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z');
-}
 
 /* Refuses NUL bytes and any line starting (after blanks) with '@'. */
 static int
@@ -72,20 +60,8 @@ prescan_lines(struct scan *c, const char *buf, size_t len)
 static int
 is_tokchar(int ch)
 {
-	return is_alnum(ch) || ch == '_' || ch == '*' || ch == '.' ||
+	return ascii_alnum(ch) || ch == '_' || ch == '*' || ch == '.' ||
 	    ch == '+' || ch == '-';
-}
-
-static int
-hexval(int ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -103,7 +79,7 @@ check_number(struct scan *c, const char *t, size_t n, int line)
 
 	if (t[i] == '+' || t[i] == '-')
 		neg = t[i++] == '-';
-	if (i >= n || !is_digit((unsigned char)t[i]))
+	if (i >= n || !ascii_digit((unsigned char)t[i]))
 		return 0;	/* a name, a float like .5, or junk */
 	if (t[i] == '0' && i + 1 < n && (t[i + 1] == 'x' || t[i + 1] == 'X')) {
 		hex = 1;
@@ -111,8 +87,8 @@ check_number(struct scan *c, const char *t, size_t n, int line)
 		i += 2;
 	}
 	for (; i < n; i++) {
-		d = hex ? hexval((unsigned char)t[i]) :
-		    (is_digit((unsigned char)t[i]) ? t[i] - '0' : -1);
+		d = hex ? ascii_hexval((unsigned char)t[i]) :
+		    (ascii_digit((unsigned char)t[i]) ? t[i] - '0' : -1);
 		if (d < 0)
 			break;
 		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)

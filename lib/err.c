@@ -77,3 +77,18 @@ err_exit_code(int rc)
 		return 70;
 	return -rc;
 }
+
+int
+err_suffix(struct muster_err *e, int code, int keep, const char *fmt, ...)
+{
+	char why[ERR_MSG_MAX], more[ERR_MSG_MAX];
+	va_list ap;
+
+	if (e == NULL)
+		return code;
+	snprintf(why, sizeof why, "%s", e->msg);
+	va_start(ap, fmt);
+	vsnprintf(more, sizeof more, fmt, ap);
+	va_end(ap);
+	return err_set(e, code, "%.*s; %s", keep, why, more);
+}

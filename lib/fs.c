@@ -348,6 +348,20 @@ fs_path(const char *dir, const char *name)
 	return p;
 }
 
+int
+fs_write_in(const char *dir, const char *name, const void *buf, size_t len,
+    mode_t mode, struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_write_atomic(path, buf, len, mode, e);
+	free(path);
+	return rc;
+}
+
 gid_t
 fs_private_group(gid_t gid)
 {
@@ -399,13 +413,51 @@ int
 fs_write_number(const char *dir, const char *name, int64_t v,
     struct muster_err *e)
 {
-	char *path, buf[32];
-	int n, rc;
+	char buf[32];
+	int n;
+
+	n = snprintf(buf, sizeof buf, "%lld\n", (long long)v);
+	return fs_write_in(dir, name, buf, (size_t)n, 0600, e);
+}
+
+int
+fs_shred(const char *dir, const char *name, struct muster_err *e)
+{
+	unsigned char zero[4096];
+	struct stat st;
+	char *path;
+	off_t left;
+	size_t n;
+	int fd = -1, rc;
 
 	if ((path = fs_path(dir, name)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	n = snprintf(buf, sizeof buf, "%lld\n", (long long)v);
-	rc = fs_write_atomic(path, buf, (size_t)n, 0600, e);
+	if ((fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		rc = err_sys(e, errno == ENOENT ? MUSTER_ENOINPUT : MUSTER_EIO,
+		    "%s", path);
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		rc = err_set(e, MUSTER_EIO, "%s: not a regular file", path);
+		goto out;
+	}
+	memset(zero, 0, sizeof zero);
+	for (left = st.st_size; left > 0; left -= (off_t)n) {
+		n = left > (off_t)sizeof zero ? sizeof zero : (size_t)left;
+		if (fs_write_all(fd, zero, n) != 0) {
+			rc = err_sys(e, MUSTER_EIO, "%s: overwrite", path);
+			goto out;
+		}
+	}
+	if (fsync(fd) == -1)
+		rc = err_sys(e, MUSTER_EIO, "%s: fsync", path);
+	else if (unlink(path) == -1)
+		rc = err_sys(e, MUSTER_EIO, "%s: unlink", path);
+	else
+		rc = fs_sync_dir(path, e);
+out:
+	if (fd != -1)
+		close(fd);
 	free(path);
 	return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "muster/ascii.h"
 #include "muster/fs.h"
 #include "muster/pass.h"
 #include "muster/sig.h"
@@ -28,11 +29,7 @@ first_line(const char *buf, size_t len, char *p, size_t size)
 
 	while (n < len && buf[n] != '\n' && buf[n] != '\r')
 		n++;
-	if (n >= size)
-		return -1;
-	memcpy(p, buf, n);
-	p[n] = '\0';
-	return 0;
+	return ascii_copyn(p, size, buf, n);
 }
 
 static int

@@ -23,6 +23,7 @@
 
 #include <libconfig.h>
 
+#include "muster/ascii.h"
 #include "muster/buf.h"
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
@@ -165,21 +166,9 @@ lookup(const char *const *names, size_t n, const char *s)
 }
 
 static int
-is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int
 is_lower_alnum(int ch)
 {
-	return is_digit(ch) || (ch >= 'a' && ch <= 'z');
-}
-
-static int
-is_alnum(int ch)
-{
-	return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
+	return ascii_digit(ch) || (ch >= 'a' && ch <= 'z');
 }
 
 int
@@ -205,7 +194,7 @@ charset_ok(const char *s, const char *extra)
 	if (*s == '\0')
 		return 0;
 	for (; *s != '\0'; s++)
-		if (!is_alnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+		if (!ascii_alnum((unsigned char)*s) && strchr(extra, *s) == NULL)
 			return 0;
 	return 1;
 }
@@ -216,7 +205,7 @@ version_ok(const char *s)
 	size_t digits = 0;
 
 	for (;; s++) {
-		if (is_digit((unsigned char)*s)) {
+		if (ascii_digit((unsigned char)*s)) {
 			if (++digits > VERSION_DIGITS)
 				return 0;
 			continue;
@@ -835,10 +824,8 @@ profile_cidr_parse(const char *s, struct cidr *c)
 	if (s == NULL || c == NULL || (slash = strchr(s, '/')) == NULL)
 		return -1;
 	alen = (size_t)(slash - s);
-	if (alen == 0 || alen >= sizeof addr)
+	if (alen == 0 || ascii_copyn(addr, sizeof addr, s, alen) != 0)
 		return -1;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
 
 	/* Decimal, no sign, no leading zero, at most three digits. */
 	pfx = slash + 1;
@@ -846,7 +833,7 @@ profile_cidr_parse(const char *s, struct cidr *c)
 	    (pfx[0] == '0' && pfx[1] != '\0'))
 		return -1;
 	for (i = 0; pfx[i] != '\0'; i++) {
-		if (!is_digit((unsigned char)pfx[i]))
+		if (!ascii_digit((unsigned char)pfx[i]))
 			return -1;
 		prefix = prefix * 10 + (unsigned)(pfx[i] - '0');
 	}

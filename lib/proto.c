@@ -1,5 +1,6 @@
 /* proto: the JSON gate both sides of the wire share; see muster/proto.h. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -109,4 +110,24 @@ proto_hex_ok(const char *s, size_t len)
 		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[len] == '\0';
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int
+proto_sort_has_dup(const char **v, size_t n)
+{
+	size_t i;
+
+	if (n < 2)
+		return 0;
+	qsort(v, n, sizeof *v, cmp_str);
+	for (i = 1; i < n; i++)
+		if (strcmp(v[i - 1], v[i]) == 0)
+			return 1;
+	return 0;
 }

@@ -175,10 +175,16 @@ report_summary(const char *buf, size_t len, struct report_summary *s,
 	return rc;
 }
 
+/* o's member key, an integer from 1 to INT64_MAX, into *v; 0 or -1. */
 static int
-cmp_str(const void *a, const void *b)
+positive(json_t *o, const char *key, int64_t *v)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	long long x;
+
+	if (proto_json_int(o, key, 1, INT64_MAX, &x) != 0)
+		return -1;
+	*v = x;
+	return 0;
 }
 
 static int
@@ -243,19 +249,16 @@ check(json_t *o, enum profile_scope scope, const char *device,
 	    strcmp(s, device) != 0)
 		return "device does not match Muster-Device";
 	r->device = s;
-	if (proto_json_int(o, "seq", 1, INT64_MAX, &v) != 0)
+	if (positive(o, "seq", &r->seq) != 0)
 		return "seq must be a positive integer";
-	r->seq = v;
 	if ((s = proto_json_str(o, "time", NULL)) == NULL ||
 	    timefmt_parse(s, &r->time) != 0)
 		return "time must be YYYY-MM-DDTHH:MM:SSZ";
-	if ((s = proto_json_str(o, "profile", NULL)) == NULL ||
-	    !proto_id_ok(s))
+	if ((s = proto_json_str(o, "profile", NULL)) == NULL || !proto_id_ok(s))
 		return "malformed profile id";
 	r->profile = s;
-	if (proto_json_int(o, "serial", 1, INT64_MAX, &v) != 0)
+	if (positive(o, "serial", &r->serial) != 0)
 		return "serial must be a positive integer";
-	r->serial = v;
 	if ((s = proto_json_str(o, "status", NULL)) == NULL ||
 	    (strcmp(s, PROTO_STATUS_COMPLIANT) != 0 &&
 	    strcmp(s, PROTO_STATUS_NONCOMPLIANT) != 0))
@@ -325,13 +328,9 @@ check(json_t *o, enum profile_scope scope, const char *device,
 		    "fails";
 		goto out;
 	}
-	if (n > 1) {
-		qsort(rules, n, sizeof *rules, cmp_str);
-		for (i = 1; i < n; i++)
-			if (strcmp(rules[i - 1], rules[i]) == 0) {
-				why = "a rule is reported twice";
-				goto out;
-			}
+	if (proto_sort_has_dup(rules, n)) {
+		why = "a rule is reported twice";
+		goto out;
 	}
 	r->failing = fail;
 	r->nfailing = nfail;
@@ -354,4 +353,11 @@ report_validate(json_t *o, enum profile_scope scope, const char *device,
 		return 0;
 	memset(r, 0, sizeof *r);
 	return oom ? MUSTER_EINTERNAL : MUSTER_EDATA;
+}
+
+const char *
+report_stale_word(size_t i, unsigned *bit)
+{
+	*bit = i < NSTALE ? stale_words[i].bit : 0;
+	return i < NSTALE ? stale_words[i].word : NULL;
 }

@@ -457,22 +457,16 @@ sigset_write_sig(const char *dir, const char *doc, const char *text,
     size_t len, struct muster_err *e)
 {
 	struct sig_signature *s = NULL;
-	char *name = NULL, *path = NULL;
+	char *name = NULL;
 	int rc;
 
 	if ((s = malloc(sizeof *s)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	if ((rc = sig_parse("signature", text, len, s, e)) != 0)
 		goto out;
-	if ((rc = sigset_sig_name(doc, s->keyid, &name, e)) != 0)
-		goto out;
-	if ((path = fs_path(dir, name)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = fs_write_atomic(path, text, len, 0644, e);
+	if ((rc = sigset_sig_name(doc, s->keyid, &name, e)) == 0)
+		rc = fs_write_in(dir, name, text, len, 0644, e);
 out:
-	free(path);
 	free(name);
 	free(s);
 	return rc;

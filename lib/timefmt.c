@@ -2,15 +2,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "muster/ascii.h"
 #include "muster/timefmt.h"
 
 static const char timefmt_zero[TIMEFMT_LEN] = "0000-00-00T00:00:00Z";
-
-static int
-is_digit(int ch)
-{
-	return ch >= '0' && ch <= '9';
-}
 
 static int
 days_in_month(int year, int mon)
@@ -37,7 +32,7 @@ timefmt_parse(const char *s, time_t *t)
 	if (s == NULL || t == NULL || strlen(s) != TIMEFMT_CHARS)
 		return -1;
 	for (i = 0; i < TIMEFMT_CHARS; i++) {
-		if (form[i] == 'd' ? !is_digit((unsigned char)s[i]) :
+		if (form[i] == 'd' ? !ascii_digit((unsigned char)s[i]) :
 		    s[i] != form[i])
 			return -1;
 	}

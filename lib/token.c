@@ -17,6 +17,7 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/ascii.h"
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
@@ -407,17 +408,6 @@ split_body(const struct kind *k, const char *name, const char *body,
 	return 0;
 }
 
-/* Copies v[0..n) into a NUL-terminated field of size bytes; 0 or -1. */
-static int
-copy_field(char *dst, size_t size, const char *v, size_t n)
-{
-	if (n >= size)
-		return -1;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-	return 0;
-}
-
 static int
 bad_value(const struct kind *k, const char *name, size_t idx,
     struct muster_err *e, const char *want)
@@ -470,18 +460,18 @@ token_parse_body(const char *name, const char *body, size_t blen,
 	memcpy(t->id, v[0], n[0]);
 	t->id[n[0]] = '\0';
 	if (!server_ok(v[1], n[1]) ||
-	    copy_field(t->server, sizeof t->server, v[1], n[1]) != 0)
+	    ascii_copyn(t->server, sizeof t->server, v[1], n[1]) != 0)
 		return bad_value(k, name, 1, e, "an https://HOST[:PORT] URL");
 	if (!pin_ok(v[2], n[2]) ||
-	    copy_field(t->pin, sizeof t->pin, v[2], n[2]) != 0)
+	    ascii_copyn(t->pin, sizeof t->pin, v[2], n[2]) != 0)
 		return bad_value(k, name, 2, e, "sha256//BASE64");
-	if (copy_field(scope, sizeof scope, v[3], n[3]) != 0 ||
+	if (ascii_copyn(scope, sizeof scope, v[3], n[3]) != 0 ||
 	    profile_scope_parse(scope, &t->scope) != 0)
 		return bad_value(k, name, 3, e, "personnel or family");
-	if (copy_field(t->unit, sizeof t->unit, v[4], n[4]) != 0 ||
+	if (ascii_copyn(t->unit, sizeof t->unit, v[4], n[4]) != 0 ||
 	    !token_unit_ok(t->unit))
 		return bad_value(k, name, 4, e, TOKEN_UNIT_RULE);
-	if (copy_field(t->person, sizeof t->person, v[5], n[5]) != 0 ||
+	if (ascii_copyn(t->person, sizeof t->person, v[5], n[5]) != 0 ||
 	    !token_field_ok(t->person, 0))
 		return bad_value(k, name, 5, e, "1-64 of A-Z a-z 0-9 . _ - @");
 	if (!time_ok(v[6], n[6], &t->expires))

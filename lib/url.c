@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "muster/ascii.h"
 #include "muster/url.h"
 
 static int
@@ -56,10 +57,8 @@ url_parse(const char *s, struct url *u, struct muster_err *e)
 		after = hend;
 	}
 	hlen = (size_t)(hend - p);
-	if (hlen == 0 || hlen >= sizeof u->host)
+	if (hlen == 0 || ascii_copyn(u->host, sizeof u->host, p, hlen) != 0)
 		return err_set(e, MUSTER_EUSAGE, "server URL: bad host");
-	memcpy(u->host, p, hlen);
-	u->host[hlen] = '\0';
 	u->port = 443;
 	if (*after == ':') {
 		port = strtol(after + 1, &end, 10);

@@ -59,27 +59,20 @@ static const char *
 stale_words(unsigned stale, int json)
 {
 	static char buf[64];
-	static const struct {
-		unsigned	 bit;
-		const char	*word;
-	} w[] = {
-		{ REPORT_STALE_TRUST, PROTO_STALE_TRUST },
-		{ REPORT_STALE_POLICY, PROTO_STALE_POLICY },
-		{ REPORT_STALE_CONSENT, PROTO_STALE_CONSENT },
-	};
+	const char *word;
+	unsigned bit;
 	size_t i;
 
 	buf[0] = '\0';
-	for (i = 0; i < sizeof w / sizeof w[0]; i++) {
-		if ((stale & w[i].bit) == 0)
+	for (i = 0; (word = report_stale_word(i, &bit)) != NULL; i++) {
+		if ((stale & bit) == 0)
 			continue;
 		if (json)
 			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
-			    "%s\"%s\"", buf[0] != '\0' ? ", " : "", w[i].word);
+			    "%s\"%s\"", buf[0] != '\0' ? ", " : "", word);
 		else
 			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
-			    "%s%s", buf[0] != '\0' ? "," : " (stale: ",
-			    w[i].word);
+			    "%s%s", buf[0] != '\0' ? "," : " (stale: ", word);
 	}
 	if (!json && buf[0] != '\0')
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ")");

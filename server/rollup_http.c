@@ -17,40 +17,20 @@
 #define CT_TEXT			"text/plain; charset=utf-8"
 
 /*
- * rollup_compute + rollup_write into a malloc'd buffer *out of *len bytes
- * (NUL-terminated, the NUL not counted), which the caller frees.
+ * rollup_compute + rollup_write_mem: the answer in a malloc'd *out of
+ * *len bytes, which the caller frees.
  */
 static int
 rollup_http_run(struct rollup_db *db, const struct rollup_query *q,
     enum rollup_format fmt, char **out, size_t *len, struct muster_err *e)
 {
 	struct rollup *r = NULL;
-	FILE *fp = NULL;
-	char *buf = NULL;
-	size_t n = 0;
 	int rc;
 
 	*out = NULL;
 	*len = 0;
-	if ((rc = rollup_compute(db, q, &r, e)) != 0)
-		goto out;
-	if ((fp = open_memstream(&buf, &n)) == NULL) {
-		rc = err_sys(e, MUSTER_EINTERNAL, "open_memstream");
-		goto out;
-	}
-	rc = rollup_write(r, fmt, fp, e);
-	if (fclose(fp) != 0 && rc == 0)
-		rc = err_sys(e, MUSTER_EINTERNAL, "open_memstream");
-	fp = NULL;
-	if (rc != 0)
-		goto out;
-	*out = buf;
-	*len = n;
-	buf = NULL;
-out:
-	if (fp != NULL)
-		fclose(fp);
-	free(buf);
+	if ((rc = rollup_compute(db, q, &r, e)) == 0)
+		rc = rollup_write_mem(r, fmt, out, len, e);
 	rollup_free(r);
 	return rc;
 }

@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -420,6 +421,26 @@ rule_cells(const struct rollup *r, size_t i, char cell[R__N][CELL_MAX],
 	text[R_FAILING] = cell[R_FAILING];
 }
 
+/*
+ * One line of the rule table: the cells text padded to the widths w (the
+ * title unpadded, counts to the right), the family column only if any.
+ */
+static void
+rule_row(FILE *fp, const char *const text[R__N], const int w[R__N], int any)
+{
+	int i;
+
+	for (i = 0; i < R__N; i++) {
+		if (i == R_FAMILY && !any)
+			continue;
+		if (i > 0)
+			fputs("  ", fp);
+		rollup_write_cell(fp, text[i], i == R_TITLE ? 0 : w[i],
+		    i == R_DEVICES || i == R_FAILING);
+	}
+	putc('\n', fp);
+}
+
 static void
 table_rules(FILE *fp, const struct rollup *r)
 {
@@ -439,15 +460,7 @@ table_rules(FILE *fp, const struct rollup *r)
 				w[i] = rollup_write_width(text[i]);
 	}
 	head_line(fp, r);
-	for (i = 0; i < R__N; i++) {
-		if (i == R_FAMILY && !any)
-			continue;
-		if (i > 0)
-			fputs("  ", fp);
-		rollup_write_cell(fp, rule_heads[i], i == R_TITLE ? 0 : w[i],
-		    i == R_DEVICES || i == R_FAILING);
-	}
-	putc('\n', fp);
+	rule_row(fp, rule_heads, w, any);
 	for (k = 0; k <= r->nrules; k++) {
 		rule_cells(r, k, cell, text);
 		if (k == r->nrules) {
@@ -455,15 +468,7 @@ table_rules(FILE *fp, const struct rollup *r)
 			text[R_TITLE] = "(failing: devices failing one rule "
 			    "or more)";
 		}
-		for (i = 0; i < R__N; i++) {
-			if (i == R_FAMILY && !any)
-				continue;
-			if (i > 0)
-				fputs("  ", fp);
-			rollup_write_cell(fp, text[i], i == R_TITLE ? 0 : w[i],
-			    i == R_DEVICES || i == R_FAILING);
-		}
-		putc('\n', fp);
+		rule_row(fp, text, w, any);
 	}
 	if (any) {
 		fprintf(fp, "\nDEVICES, FAILING: personnel devices\n");
@@ -558,4 +563,26 @@ rollup_write(const struct rollup *r, enum rollup_format fmt, FILE *fp,
 		break;
 	}
 	return rollup_write_flush(fp, e);
+}
+
+int
+rollup_write_mem(const struct rollup *r, enum rollup_format fmt, char **out,
+    size_t *len, struct muster_err *e)
+{
+	FILE *fp;
+	int rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((fp = open_memstream(out, len)) == NULL)
+		return err_sys(e, MUSTER_EINTERNAL, "open_memstream");
+	rc = rollup_write(r, fmt, fp, e);
+	if (fclose(fp) != 0 && rc == 0)
+		rc = err_sys(e, MUSTER_EINTERNAL, "open_memstream");
+	if (rc != 0) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+	}
+	return rc;
 }

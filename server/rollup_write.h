@@ -18,6 +18,14 @@
 int	rollup_write(const struct rollup *r, enum rollup_format fmt, FILE *fp,
 	    struct muster_err *e);
 
+/*
+ * rollup_write into a malloc'd buffer *out of *len bytes (NUL-terminated,
+ * the NUL not counted), which the caller frees.  Returns 0, or
+ * MUSTER_EINTERNAL / MUSTER_EIO with *out NULL and *len 0.
+ */
+int	rollup_write_mem(const struct rollup *r, enum rollup_format fmt,
+	    char **out, size_t *len, struct muster_err *e);
+
 /* How many characters a terminal shows for s (UTF-8 continuations not). */
 int	rollup_write_width(const char *s);
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "muster/buf.h"
 #include "muster/fs.h"
 #include "muster/log.h"
 #include "admins.h"
@@ -678,14 +679,8 @@ srv_policy_copy(struct srv *s, enum profile_scope scope, char **json,
 	*len = 0;
 	pthread_mutex_lock(&s->prof_mu);
 	*manifest = cur->manifest;
-	if (cur->policy != NULL) {
-		if ((*json = malloc(cur->policy_len + 1)) == NULL)
-			rc = -1;
-		else {
-			memcpy(*json, cur->policy, cur->policy_len + 1);
-			*len = cur->policy_len;
-		}
-	}
+	if (cur->policy != NULL)
+		rc = buf_copy(cur->policy, cur->policy_len, json, len);
 	pthread_mutex_unlock(&s->prof_mu);
 	return rc;
 }
@@ -700,18 +695,12 @@ srv_profile_copy(struct srv *s, enum profile_scope scope, char **json,
 	*json = NULL;
 	*len = 0;
 	pthread_mutex_lock(&s->prof_mu);
-	if (cur->present) {
-		if ((*json = malloc(cur->len + 1)) == NULL)
-			rc = -1;
-		else {
-			memcpy(*json, cur->json, cur->len + 1);
-			*len = cur->len;
-			if (id != NULL)
-				snprintf(id, PROFILE_ID_MAX + 1, "%s",
-				    cur->id);
-			if (serial != NULL)
-				*serial = cur->serial;
-		}
+	if (cur->present &&
+	    (rc = buf_copy(cur->json, cur->len, json, len)) == 0) {
+		if (id != NULL)
+			snprintf(id, PROFILE_ID_MAX + 1, "%s", cur->id);
+		if (serial != NULL)
+			*serial = cur->serial;
 	}
 	pthread_mutex_unlock(&s->prof_mu);
 	return rc;

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "muster/buf.h"
 #include "muster/fs.h"
 #include "muster/log.h"
 #include "muster/timefmt.h"
@@ -128,17 +129,13 @@ static int
 wire_store(const char *dir, const char *name, const struct sigset *ss,
     struct muster_err *e)
 {
-	char *text = NULL, *path = NULL;
+	char *text = NULL;
 	size_t len;
 	int rc;
 
 	if ((rc = wire_text(ss, &text, &len, e)) != 0)
 		return rc;
-	if ((path = fs_path(dir, name)) == NULL)
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-	else
-		rc = fs_write_atomic(path, text, len, 0600, e);
-	free(path);
+	rc = fs_write_in(dir, name, text, len, 0600, e);
 	free(text);
 	return rc;
 }
@@ -660,14 +657,8 @@ trust_manifest(struct trust *t, enum profile_scope scope, struct manifest *m,
 		rc = 1;
 		if (m != NULL)
 			*m = sc->m;
-		if (json != NULL) {
-			if ((*json = malloc(sc->len + 1)) == NULL)
-				rc = -1;
-			else {
-				memcpy(*json, sc->json, sc->len + 1);
-				*len = sc->len;
-			}
-		}
+		if (json != NULL && buf_copy(sc->json, sc->len, json, len) != 0)
+			rc = -1;
 	}
 	pthread_mutex_unlock(&t->mu);
 	return rc;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "muster/ascii.h"
 #include "muster/err.h"
 #include "muster/ident.h"
 #include "device.h"
@@ -34,13 +35,6 @@ device_ns_index(const char *ns)
 }
 
 static int
-is_alnum(int ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-	    (ch >= 'A' && ch <= 'Z');
-}
-
-static int
 charset_ok(const char *s, size_t max, const char *extra)
 {
 	size_t i;
@@ -50,7 +44,7 @@ charset_ok(const char *s, size_t max, const char *extra)
 	for (i = 0; s[i] != '\0'; i++) {
 		if (i >= max)
 			return 0;
-		if (!is_alnum((unsigned char)s[i]) &&
+		if (!ascii_alnum((unsigned char)s[i]) &&
 		    strchr(extra, s[i]) == NULL)
 			return 0;
 	}

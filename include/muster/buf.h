@@ -74,4 +74,12 @@ void	buf_free(struct buf *b);
 int	buf_fmt(char *dst, size_t size, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * A malloc'd copy of the len bytes at s, NUL-terminated, into *out (the
+ * caller's to free) and len into *outlen: a snapshot of a document held
+ * under a lock.  Returns 0, or -1 out of memory (*out and *outlen then
+ * untouched).
+ */
+int	buf_copy(const char *s, size_t len, char **out, size_t *outlen);
+
 #endif

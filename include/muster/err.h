@@ -63,4 +63,13 @@ int	err_sys(struct muster_err *e, int code, const char *fmt, ...)
 /* Maps a MUSTER_E* value (or 0) to the process exit code. */
 int	err_exit_code(int rc);
 
+/*
+ * Rewrites e's message (e may be NULL) as its first keep bytes, "; " and
+ * the printf-formatted rest: what failed, then what it means for the user
+ * ("...; nothing changed: run consent again later").  Sets e's code to
+ * code and returns code.
+ */
+int	err_suffix(struct muster_err *e, int code, int keep, const char *fmt,
+	    ...) __attribute__((format(printf, 4, 5)));
+
 #endif

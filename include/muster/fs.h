@@ -93,6 +93,10 @@ void	fs_free_secret(char *s);
 /* Joins dir and name into a malloc'd "dir/name"; NULL if out of memory. */
 char	*fs_path(const char *dir, const char *name);
 
+/* fs_write_atomic of the file name in dir; returns as it does. */
+int	fs_write_in(const char *dir, const char *name, const void *buf,
+	    size_t len, mode_t mode, struct muster_err *e);
+
 /*
  * Reads dir/name, a file of at most max bytes holding one decimal number
  * from lo to hi and an optional newline, into *v; a missing file reads
@@ -115,5 +119,13 @@ int	fs_write_number(const char *dir, const char *name, int64_t v,
  * Returns the group set before.
  */
 gid_t	fs_private_group(gid_t gid);
+
+/*
+ * Overwrites the regular file dir/name with zeros, fsyncs it, unlinks it
+ * and fsyncs the directory: a secret (the device key, the randomized-
+ * response memo) that must not outlive its device's enrollment.  Returns
+ * 0, MUSTER_ENOINPUT when there is no such file, or MUSTER_EIO.
+ */
+int	fs_shred(const char *dir, const char *name, struct muster_err *e);
 
 #endif

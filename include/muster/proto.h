@@ -182,4 +182,11 @@ int		 proto_hex_ok(const char *s, size_t len);
 #define PROTO_RECEIPT_MAX		2048	/* bytes of a receipt's body */
 #define PROTO_RECEIPT_JSON_MAX		4096	/* {"body","sig"} as kept */
 
+/*
+ * Sorts the n strings at v (strcmp order; the strings are not copied)
+ * and returns 1 if two of them are equal, else 0: a rule id listed twice
+ * in a report or a consent.
+ */
+int		 proto_sort_has_dup(const char **v, size_t n);
+
 #endif

@@ -116,4 +116,11 @@ int	report_validate(struct json_t *o, enum profile_scope scope,
 	    const char *device, struct report_fields *r, const char **why)
 	    __attribute__((warn_unused_result));
 
+/*
+ * The i-th stale word (PROTO_STALE_*) in the order a report lists them,
+ * with its REPORT_STALE_* bit in *bit; NULL (and *bit 0) past the last.
+ * The words are static.
+ */
+const char *report_stale_word(size_t i, unsigned *bit);
+
 #endif

@@ -150,6 +150,24 @@ buf_fmt_fits_to_the_byte_or_empties(void **state)
 	assert_int_equal(buf_fmt(NULL, 8, "x"), -1);
 }
 
+/* buf_copy: exactly len bytes and a NUL, whatever follows them. */
+static void
+buf_copy_exact(void **state)
+{
+	char *out = NULL;
+	size_t len = 99;
+
+	(void)state;
+	assert_int_equal(buf_copy("{\"a\":1}tail", 7, &out, &len), 0);
+	assert_int_equal(len, 7);
+	assert_string_equal(out, "{\"a\":1}");
+	free(out);
+	assert_int_equal(buf_copy("", 0, &out, &len), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(out, "");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -160,6 +178,7 @@ main(void)
 		cmocka_unit_test(buf_limit_to_the_byte_and_sticky),
 		cmocka_unit_test(buf_nomem_message),
 		cmocka_unit_test(buf_fmt_fits_to_the_byte_or_empties),
+		cmocka_unit_test(buf_copy_exact),
 	};
 
 	return cmocka_run_group_tests_name("buf", tests, NULL, NULL);

@@ -146,12 +146,81 @@ read_number(void **state)
 	assert_int_equal(unit_rmtree(dir), 0);
 }
 
+/*
+ * fs_shred: the bytes are zeros before the name goes (read back through a
+ * descriptor held across the call), a missing file is MUSTER_ENOINPUT, and
+ * a link or a directory is refused with the link's target left alone.
+ */
+static void
+shred(void **state)
+{
+	char dir[UNIT_TMPDIR_MAX], path[128], target[128], big[10000];
+	char back[sizeof big], zero[sizeof big];
+	struct muster_err e = { 0 };
+	int fd;
+
+	(void)state;
+	assert_int_equal(unit_tmpdir(dir, "fsshred"), 0);
+	snprintf(path, sizeof path, "%s/key", dir);
+	snprintf(target, sizeof target, "%s/target", dir);
+	memset(big, 'k', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	write_file(path, big, 0600);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(fs_shred(dir, "key", &e), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(pread(fd, back, sizeof back, 0),
+	    (ssize_t)sizeof big - 1);
+	memset(zero, 0, sizeof zero);
+	assert_memory_equal(back, zero, sizeof big - 1);
+	close(fd);
+	assert_int_equal(fs_shred(dir, "key", &e), MUSTER_ENOINPUT);
+	/* A link is not followed: its target keeps its bytes. */
+	write_file(target, "secret", 0600);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(fs_shred(dir, "key", &e), MUSTER_EIO);
+	assert_true((fd = open(target, O_RDONLY)) >= 0);
+	assert_int_equal(read(fd, back, sizeof back), 6);
+	assert_memory_equal(back, "secret", 6);
+	close(fd);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_not_equal(fs_shred(dir, "key", &e), 0);
+	assert_int_equal(unit_rmtree(dir), 0);
+}
+
+/* fs_write_in: the bytes and the mode asked for, in dir; no dir, no file. */
+static void
+write_in(void **state)
+{
+	char dir[UNIT_TMPDIR_MAX], path[128], back[16];
+	struct muster_err e = { 0 };
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_int_equal(unit_tmpdir(dir, "fsin"), 0);
+	assert_int_equal(fs_write_in(dir, "doc", "abc", 3, 0644, &e), 0);
+	snprintf(path, sizeof path, "%s/doc", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(read(fd, back, sizeof back), 3);
+	assert_memory_equal(back, "abc", 3);
+	close(fd);
+	assert_int_not_equal(fs_write_in(dir, "no/such/doc", "x", 1, 0600,
+	    &e), 0);
+	assert_int_equal(unit_rmtree(dir), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(read_secret),
 		cmocka_unit_test(read_number),
+		cmocka_unit_test(shred),
+		cmocka_unit_test(write_in),
 	};
 
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);

@@ -521,6 +521,42 @@ test_validator_limits(void **state)
 	assert_null(proto_json_parse(body, strlen(body), REPORT_JSON_DEPTH));
 }
 
+/* The stale words in report order, each with its own bit, then none. */
+static void
+test_stale_words(void **state)
+{
+	static const char *const want[] = { PROTO_STALE_TRUST,
+	    PROTO_STALE_POLICY, PROTO_STALE_CONSENT };
+	unsigned bit, all = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(report_stale_word(i, &bit), want[i]);
+		assert_int_equal(bit & all, 0);
+		all |= bit;
+	}
+	assert_int_equal(all, REPORT_STALE_ALL);
+	assert_null(report_stale_word(3, &bit));
+	assert_int_equal(bit, 0);
+}
+
+/* proto_sort_has_dup: sorted in place, a repeat anywhere found. */
+static void
+test_sort_has_dup(void **state)
+{
+	const char *v[] = { "b", "c", "a" }, *w[] = { "x", "y", "x", "z" };
+	const char *one[] = { "only" };
+
+	(void)state;
+	assert_int_equal(proto_sort_has_dup(v, 3), 0);
+	assert_string_equal(v[0], "a");
+	assert_string_equal(v[2], "c");
+	assert_int_equal(proto_sort_has_dup(w, 4), 1);
+	assert_int_equal(proto_sort_has_dup(one, 1), 0);
+	assert_int_equal(proto_sort_has_dup(NULL, 0), 0);
+}
+
 int
 main(void)
 {
@@ -534,6 +570,8 @@ main(void)
 		cmocka_unit_test(test_validator_refusals),
 		cmocka_unit_test(test_validator_limits),
 		cmocka_unit_test(test_stale),
+		cmocka_unit_test(test_stale_words),
+		cmocka_unit_test(test_sort_has_dup),
 		cmocka_unit_test(test_family_builder_refuses_exact),
 	};
 
