@@ -1,0 +1,136 @@
+#!/bin/bash
+# The TLS handshake's own deadline (limits.handshake_timeout, issue 14
+# item 5), apart from the request's (request_timeout).  On loopback, with
+# handshake_timeout 2 s and request_timeout 9 s:
+#  - twelve clients (under max_half_open_per_ip) that open TCP, send half of a real ClientHello and
+#    stall are each closed by the server after the handshake deadline
+#    (between 1.5 and 4.5 s), long before request_timeout;
+#  - a client that completes its handshake at once and then sends its
+#    request's headers slowly (over about 4 s) is not cut at the
+#    handshake deadline: it gets its answer, 200;
+#  - meanwhile a sim device enrolls and reports (its handshakes finish
+#    in time, so nothing of it is cut);
+#  - `muster-server -n` refuses handshake_timeout = 0, naming the line.
+# Bounded: every client has its own timeout; the server is killed on exit.
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+SERVER="$MUSTER_BIN/muster-server"
+AGENT="$MUSTER_BIN/muster-agent"
+SPID= HPID= SLPID=
+trap 'for p in $SPID $HPID $SLPID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
+
+t_port
+"$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
+	{ echo "Bail out! muster-enroll init failed"; exit 1; }
+
+cp -p org/server.cfg bad.cfg
+sed -i 's/threads = 4;/threads = 4; handshake_timeout = 0;/' bad.cfg
+t_exit 78 "-n refuses handshake_timeout = 0" "$SERVER" -n --config bad.cfg
+t_err_line "... naming the file and line" \
+    'bad.cfg:[0-9]+: "handshake_timeout" = 0 is out of range'
+sed -i 's/threads = 4;/threads = 4; handshake_timeout = 2; request_timeout = 9;/' \
+    org/server.cfg
+t_exit 0 "-n accepts handshake_timeout = 2" "$SERVER" -n --config org/server.cfg
+
+"$SERVER" --config org/server.cfg 2>server.log &
+SPID=$!
+for _ in $(seq 1 100); do
+	curl -sk --max-time 1 "$U/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+
+# The stalled handshakes: each prints the seconds until the server
+# closed it ("timeout" if it did not within 8 s).
+cat >stall.py <<'EOF'
+import socket, ssl, sys, threading, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+# A real ClientHello, made by Python's TLS stack into a memory BIO.
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname="muster")
+try:
+    obj.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = out.read()
+half = hello[: len(hello) // 2]
+res = [None] * n
+def one(i):
+    s = socket.create_connection(("127.0.0.1", port), timeout=8)
+    s.sendall(half)
+    t0 = time.monotonic()
+    try:
+        while s.recv(4096):
+            pass
+        res[i] = "%.2f" % (time.monotonic() - t0)
+    except socket.timeout:
+        res[i] = "timeout"
+    except OSError:
+        res[i] = "%.2f" % (time.monotonic() - t0)
+    s.close()
+th = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in th: t.start()
+for t in th: t.join()
+print(len(hello), len(half))
+for r in res: print(r)
+EOF
+# The slow but finished handshake: headers over about 4 s, then the answer.
+cat >slowhdr.py <<'EOF'
+import socket, ssl, sys, time
+port = int(sys.argv[1])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=12),
+                    server_hostname="muster")
+t0 = time.monotonic()
+req = b"GET /healthz HTTP/1.1\r\nHost: muster\r\nConnection: close\r\n\r\n"
+try:
+    for i in range(0, len(req), 8):
+        s.sendall(req[i:i + 8])
+        time.sleep(0.5)
+    data = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    print(data.split(b"\r\n", 1)[0].decode(), "%.1f" % (time.monotonic() - t0))
+except OSError as e:
+    print("cut", "%.1f" % (time.monotonic() - t0), e)
+EOF
+python3 stall.py "$PORT" 12 >stall.out 2>&1 &
+SLPID=$!
+python3 slowhdr.py "$PORT" >slowhdr.out 2>&1 &
+HPID=$!
+
+# The device, during both.
+cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
+"$ENROLL" sign --org org p.cfg >/dev/null
+"$ENROLL" publish --org org p.cfg >/dev/null 2>&1
+"$ENROLL" token --org org --scope personnel --unit IAF/25-WING \
+    --person IAF-1 -o b.bundle >/dev/null
+cp "$TOP/examples/devices/redmi-1s.cfg" dev.cfg
+A() { "$AGENT" --state "$T/st" --device "sim:$T/dev.cfg" "$@"; }
+t_exit 0 "a sim device enrolls while handshakes stall" A enroll b.bundle
+A run --once >run.out 2>&1
+rc=$?
+t_check "... and reports (run --once exits 0 or 1: $rc)" \
+    test "$rc" -eq 0 -o "$rc" -eq 1
+t_check "... the report left its spool" test -n "$(ls "$T/st/sent" 2>/dev/null)"
+
+wait "$SLPID"; SLPID=
+wait "$HPID"; HPID=
+echo "# stalled: ClientHello $(head -n 1 stall.out | tr ' ' '/') bytes sent;" \
+    "closed after (s): $(tail -n +2 stall.out | tr '\n' ' ')"
+closed=$(tail -n +2 stall.out | awk '$1 != "timeout" && $1 >= 1.5 && $1 <= 4.5' | wc -l)
+t_check "the 12 stalled handshakes were closed after 1.5-4.5 s ($closed)" \
+    test "$closed" -eq 12
+sed 's/^/# slow headers: /' slowhdr.out
+t_grep "the finished handshake with slow headers got its answer" \
+    '^HTTP/1.1 200 OK [4-9]' slowhdr.out
+kill -TERM "$SPID"; wait "$SPID"; SPID=
+t_done
