@@ -662,8 +662,18 @@ http_daemon_start(struct http_daemon *d, const struct config_limits *l,
 {
 	unsigned flags;
 
+	/*
+	 * poll(), not epoll: libmicrohttpd 0.9.75 in epoll mode leaves a
+	 * connection in its ready list while its TLS handshake waits for
+	 * the client's next flight, and its thread spins (recv, EAGAIN,
+	 * epoll_wait with no timeout) until that flight comes: the round
+	 * trip and whatever the client computes, in server CPU, for every
+	 * handshake.  That spin was most of what a handshake cost the
+	 * server (docs/performance.md).  poll() sleeps until the bytes
+	 * come; a thread holds at most max_connections / threads.
+	 */
 	flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
 #ifdef MUSTER_FUZZING
 	flags &= ~(unsigned)MHD_USE_TLS;
