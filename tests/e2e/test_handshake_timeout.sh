@@ -172,4 +172,7 @@ sed 's/^/# slow headers: /' slowhdr.out
 t_grep "the finished handshake with slow headers got its answer" \
     '^HTTP/1.1 200 OK [4-9]' slowhdr.out
 kill -TERM "$SPID"; wait "$SPID"; SPID=
+hs=$(sed -n 's/.* \([0-9]*\) at handshake_timeout.*/\1/p' server.log | tail -n 1)
+t_check "the server counts the 12 it cut at handshake_timeout (${hs:-none})" \
+    test "${hs:-0}" -ge 12
 t_done
