@@ -7,7 +7,8 @@
 #    (between 1.5 and 4.5 s), long before request_timeout;
 #  - a client that completes its handshake at once and then sends its
 #    request's headers slowly (over about 4 s) is not cut at the
-#    handshake deadline: it gets its answer, 200;
+#    handshake deadline: it gets its answer, 200; so does one whose
+#    handshake resumed a TLS 1.3 session (the hook sees its Finished);
 #  - meanwhile a sim device enrolls and reports (its handshakes finish
 #    in time, so nothing of it is cut);
 #  - a client that sends its whole ClientHello, reads the server's flight
@@ -20,8 +21,8 @@
 cd "$T" || exit 1
 SERVER="$MUSTER_BIN/muster-server"
 AGENT="$MUSTER_BIN/muster-agent"
-SPID= HPID= SLPID=
-trap 'for p in $SPID $HPID $SLPID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+SPID= HPID= SLPID= RPID=
+trap 'for p in $SPID $HPID $SLPID $RPID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 
 t_port
@@ -88,8 +89,21 @@ port = int(sys.argv[1])
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.check_hostname = False
 ctx.verify_mode = ssl.CERT_NONE
+sess = None
+if len(sys.argv) > 2:
+    # A first connection for a session ticket, then one that resumes it.
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port),
+                        timeout=12), server_hostname="muster")
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: muster\r\n\r\n")
+    s.recv(4096)
+    time.sleep(0.2)
+    sess = s.session
+    s.close()
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=12),
-                    server_hostname="muster")
+                    server_hostname="muster", session=sess)
+if sess is not None and not s.session_reused:
+    print("not resumed")
+    sys.exit(0)
 t0 = time.monotonic()
 req = b"GET /healthz HTTP/1.1\r\nHost: muster\r\nConnection: close\r\n\r\n"
 try:
@@ -110,6 +124,8 @@ python3 stall.py "$PORT" 12 >stall.out 2>&1 &
 SLPID=$!
 python3 slowhdr.py "$PORT" >slowhdr.out 2>&1 &
 HPID=$!
+python3 slowhdr.py "$PORT" resume >slowres.out 2>&1 &
+RPID=$!
 
 # The device, during both.
 cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
@@ -128,6 +144,7 @@ t_check "... the report left its spool" test -n "$(ls "$T/st/sent" 2>/dev/null)"
 
 wait "$SLPID"; SLPID=
 wait "$HPID"; HPID=
+wait "$RPID"; RPID=
 
 # The slow phone: whole ClientHello, the server's answer read, then 1.5 s
 # of thought.  The server's CPU over the second in the middle of it.
@@ -171,6 +188,9 @@ t_check "the 12 stalled handshakes were closed after 1.5-4.5 s ($closed)" \
 sed 's/^/# slow headers: /' slowhdr.out
 t_grep "the finished handshake with slow headers got its answer" \
     '^HTTP/1.1 200 OK [4-9]' slowhdr.out
+sed 's/^/# slow headers, resumed session: /' slowres.out
+t_grep "... and so did one whose handshake resumed a session" \
+    '^HTTP/1.1 200 OK [4-9]' slowres.out
 kill -TERM "$SPID"; wait "$SPID"; SPID=
 hs=$(sed -n 's/.* \([0-9]*\) at handshake_timeout.*/\1/p' server.log | tail -n 1)
 t_check "the server counts the 12 it cut at handshake_timeout (${hs:-none})" \
