@@ -35,7 +35,7 @@ struct front_conn {
 	int			 fd;
 	int			 seen;		/* MHD started it */
 	int			 cut;		/* shut down by us */
-	int			 shaken;	/* its TLS handshake is done */
+	int			 shaken;	/* TLS handshake done */
 	enum front_state	 state;
 	long long		 since;		/* ms, monotonic: accepted */
 	long long		 deadline;	/* ms, monotonic; 0: none */
