@@ -124,6 +124,7 @@ static const struct limit_field {
 	LIMIT(device_burst, 1, 100000),
 	LIMIT(device_quota, 0, 1LL << 40),
 	LIMIT(request_timeout, 1, 600),
+	LIMIT(handshake_timeout, 1, 600),
 	LIMIT(max_half_open, 1, 65536),
 	LIMIT(max_half_open_per_ip, 1, 65536),
 	LIMIT(max_half_open_per_net, 1, 65536),
@@ -660,6 +661,7 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 		.device_burst = 1000,
 		.device_quota = 16 << 20,
 		.request_timeout = 10,
+		.handshake_timeout = 5,
 		.max_half_open_per_ip = 16,
 		.max_half_open_per_net = 64,
 	};

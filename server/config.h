@@ -55,6 +55,12 @@ struct config_limits {
 	 * that got through.
 	 */
 	unsigned	request_timeout;
+	/*
+	 * Seconds from accept until the TLS handshake is done; a client
+	 * stalled inside the handshake is closed then, whatever is left
+	 * of request_timeout (which also still applies).
+	 */
+	unsigned	handshake_timeout;
 	unsigned	max_half_open;		/* 0: max_connections / 2 */
 	unsigned	max_half_open_per_ip;
 	unsigned	max_half_open_per_net;

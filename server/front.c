@@ -31,12 +31,15 @@ enum front_state {
 };
 
 struct front_conn {
+	struct front		*front;
 	int			 fd;
 	int			 seen;		/* MHD started it */
 	int			 cut;		/* shut down by us */
+	int			 shaken;	/* TLS handshake done */
 	enum front_state	 state;
 	long long		 since;		/* ms, monotonic: accepted */
 	long long		 deadline;	/* ms, monotonic; 0: none */
+	long long		 hs_deadline;	/* ms: the handshake's */
 	long long		 req;		/* ms: this request's headers */
 	unsigned char		 net[8];	/* the /24 or /64 */
 	unsigned char		 ip[16];
@@ -279,10 +282,13 @@ front_accept(struct front *f, const struct front_sock *fs)
 			close(fd);
 			continue;
 		}
+		n->front = f;
 		n->fd = fd;
 		n->since = now_ms();
 		n->deadline = n->since +
 		    (long long)cfg->limits.request_timeout * 1000;
+		n->hs_deadline = n->since +
+		    (long long)cfg->limits.handshake_timeout * 1000;
 		conn_addr(n, &ss);
 		pthread_mutex_lock(&f->mu);
 		if ((why = conn_admit(f, n, &cfg->limits)) == 0) {
@@ -320,26 +326,39 @@ front_accept(struct front *f, const struct front_sock *fs)
 	}
 }
 
-/* Shuts down every connection past its deadline. */
+/*
+ * Shuts down every connection past one of its deadlines: the handshake's
+ * (handshake_timeout from accept, until the TLS handshake is done) or
+ * the request's (request_timeout).
+ */
 static void
 front_sweep(struct front *f)
 {
 	struct front_conn *c;
 	long long now = now_ms();
-	unsigned long cut = 0;
+	unsigned long cut = 0, hs = 0;
 
 	pthread_mutex_lock(&f->mu);
-	for (c = f->head; c != NULL; c = c->next)
-		if (c->seen && !c->cut && c->deadline != 0 &&
-		    now >= c->deadline) {
+	for (c = f->head; c != NULL; c = c->next) {
+		if (!c->seen || c->cut)
+			continue;
+		if (!c->shaken && now >= c->hs_deadline) {
+			conn_cut(c);
+			hs++;
+		} else if (c->deadline != 0 && now >= c->deadline) {
 			conn_cut(c);
 			cut++;
 		}
+	}
 	f->st.deadline += cut;
+	f->st.handshake += hs;
 	pthread_mutex_unlock(&f->mu);
 	if (cut > 0)
 		log_debug("front: %lu connections past request_timeout "
 		    "closed", cut);
+	if (hs > 0)
+		log_debug("front: %lu connections past handshake_timeout "
+		    "closed", hs);
 }
 
 static void *
@@ -454,10 +473,22 @@ front_conn_headers(struct front *f, struct front_conn *c)
 	pthread_mutex_lock(&f->mu);
 	if (c->state == FC_HALF_OPEN && f->st.half_open > 0)
 		f->st.half_open--;
+	/* Headers came over TLS: the handshake is done, if not said. */
+	c->shaken = 1;
 	/* The deadline stands: the body must be in by it too. */
 	c->state = FC_REQUEST;
 	c->req = now_ms();
 	pthread_mutex_unlock(&f->mu);
+}
+
+void
+front_conn_handshaken(struct front_conn *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->front->mu);
+	c->shaken = 1;
+	pthread_mutex_unlock(&c->front->mu);
 }
 
 void

@@ -6,6 +6,10 @@
  * - bind every listen and admin_listen address as root, before it drops
  *   to its user, and keep them across reloads (a new TLS identity is a
  *   new MHD daemon fed by the same sockets: no connection dropped);
+ * - hold every TLS handshake to a deadline of its own
+ *   (limits.handshake_timeout from accept), shorter than a request's, so
+ *   that a client stalled inside the handshake (half a ClientHello) is
+ *   closed sooner;
  * - hold every request to a deadline that a trickle of bytes cannot
  *   extend (limits.request_timeout, from accept or from the previous
  *   answer until the whole request is in): past it, the socket is shut
@@ -46,6 +50,7 @@ struct front_stats {
 	unsigned long	refused_net;	/* over max_half_open_per_net */
 	unsigned long	evicted;	/* oldest half-open closed */
 	unsigned long	deadline;	/* cut at request_timeout */
+	unsigned long	handshake;	/* cut at handshake_timeout */
 	unsigned	half_open;	/* now */
 	unsigned	open;		/* now */
 };
@@ -85,6 +90,8 @@ void	front_free(struct front *f);
 /*
  * Hooks for http.c.  started: MHD took the connection on fd; returns the
  * tracked connection (NULL if unknown), to keep as its socket context.
+ * handshaken: its TLS handshake is done (the handshake deadline no longer
+ * applies; called from inside the handshake, on MHD's thread).
  * headers: its header block is complete (no longer half-open).  busy: the
  * request is whole and being answered (no deadline while the server
  * works).  answered: the answer is out; the next request on the
@@ -92,6 +99,7 @@ void	front_free(struct front *f);
  * a no-op for all but started.
  */
 struct front_conn *front_conn_started(struct front *f, int fd);
+void	front_conn_handshaken(struct front_conn *c);
 void	front_conn_headers(struct front *f, struct front_conn *c);
 void	front_conn_busy(struct front *f, struct front_conn *c);
 void	front_conn_answered(struct front *f, struct front_conn *c);

@@ -577,6 +577,26 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 
+#ifndef MUSTER_FUZZING
+/*
+ * GnuTLS's handshake hook, set on every session (http_notify): once the
+ * client's Finished has been read and checked, the handshake is done
+ * and its deadline (handshake_timeout) no longer applies.  The session's
+ * db pointer holds the front's record (libmicrohttpd keeps the session
+ * pointer for itself and no session database is used).
+ */
+static int
+http_handshake_hook(gnutls_session_t ts, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	(void)msg;
+	if (htype == GNUTLS_HANDSHAKE_FINISHED && when == GNUTLS_HOOK_POST &&
+	    incoming)
+		front_conn_handshaken(gnutls_db_get_ptr(ts));
+	return 0;
+}
+#endif
+
 /* MHD_OPTION_NOTIFY_CONNECTION: the front's record as socket context. */
 static void
 http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -599,6 +619,14 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		 */
 		ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ci == NULL || ci->tls_session == NULL)
+			front_conn_handshaken(*socket_context);
+		else {
+			gnutls_db_set_ptr(ci->tls_session, *socket_context);
+			gnutls_handshake_set_hook_function(ci->tls_session,
+			    GNUTLS_HANDSHAKE_FINISHED, GNUTLS_HOOK_POST,
+			    http_handshake_hook);
+		}
 		if (ci != NULL && ci->tls_session != NULL &&
 		    d->ticket_key != NULL) {
 			gnutls_session_t ts = ci->tls_session;
@@ -610,6 +638,9 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 			(void)gnutls_session_ticket_enable_server(ts,
 			    d->ticket_key);
 		}
+#else
+		/* Plain HTTP: no handshake to wait for. */
+		front_conn_handshaken(*socket_context);
 #endif
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		front_conn_closed(d->srv->front, *socket_context);
@@ -631,8 +662,18 @@ http_daemon_start(struct http_daemon *d, const struct config_limits *l,
 {
 	unsigned flags;
 
+	/*
+	 * poll(), not epoll: libmicrohttpd 0.9.75 in epoll mode leaves a
+	 * connection in its ready list while its TLS handshake waits for
+	 * the client's next flight, and its thread spins (recv, EAGAIN,
+	 * epoll_wait with no timeout) until that flight comes: the round
+	 * trip and whatever the client computes, in server CPU, for every
+	 * handshake.  That spin was most of what a handshake cost the
+	 * server (docs/performance.md).  poll() sleeps until the bytes
+	 * come; a thread holds at most max_connections / threads.
+	 */
 	flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_POLL | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
 	    MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
 #ifdef MUSTER_FUZZING
 	flags &= ~(unsigned)MHD_USE_TLS;

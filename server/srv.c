@@ -723,9 +723,9 @@ srv_free(struct srv *s)
 		front_stats(s->front, &fs);
 		log_info("connections: %lu accepted, %lu refused (half-open "
 		    "per address), %lu refused (per network), %lu half-open "
-		    "closed for newcomers, %lu cut at request_timeout",
-		    fs.accepted, fs.refused_ip, fs.refused_net, fs.evicted,
-		    fs.deadline);
+		    "closed for newcomers, %lu cut at request_timeout, %lu at "
+		    "handshake_timeout", fs.accepted, fs.refused_ip,
+		    fs.refused_net, fs.evicted, fs.deadline, fs.handshake);
 	}
 	front_free(s->front);
 	s->front = NULL;

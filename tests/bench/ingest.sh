@@ -34,7 +34,10 @@ run() {
 	[ -n "$PORT" ] || { echo "ingest.sh: no free port"; return 1; }
 	U=https://127.0.0.1:$PORT
 	"$MUSTER_BIN/muster-enroll" init --org org --server "$U" --no-passphrase >/dev/null
-	sed -i -e "s/threads = [0-9]*/threads = $THREADS/" \
+	# The load tool opens its CONNECTIONS at once from one address: the
+	# per-address caps (connections, and those still in their handshake)
+	# must let them all in, or some reports are refused, not measured.
+	sed -i -e "s/threads = [0-9]*;/threads = $THREADS; max_half_open_per_ip = $((CONNECTIONS + 8));/" \
 	    -e "s/max_per_ip = [0-9]*/max_per_ip = $((CONNECTIONS + 8))/" org/server.cfg
 	"$MUSTER_BIN/muster-server" --config org/server.cfg 2>server.log &
 	SPID=$!

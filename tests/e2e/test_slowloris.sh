@@ -46,7 +46,7 @@ stop() {
 # limits are opened wide (no request deadline to speak of, no half-open
 # caps): what the issue saw.  Figures only.
 cp -p org/server.cfg org/open.cfg
-sed -i 's/threads = 4;/threads = 4; request_timeout = 600; max_half_open = 65536; max_half_open_per_ip = 65536; max_half_open_per_net = 65536;/' org/open.cfg
+sed -i 's/threads = 4;/threads = 4; request_timeout = 600; handshake_timeout = 600; max_half_open = 65536; max_half_open_per_ip = 65536; max_half_open_per_net = 65536;/' org/open.cfg
 start org/open.cfg
 attack 12 open.out
 sleep 4

@@ -13,7 +13,9 @@
  * /v1/report.
  *
  *  1. ROUNDS rounds of unchanged check-ins (one report each), over
- *     THREADS threads;
+ *     THREADS threads, each round followed by as many bare TLS
+ *     handshakes (libcurl's CONNECT_ONLY: connect, handshake with the
+ *     pin checked, close), the baseline measured alike;
  *  2. the drain after an outage: every device with SPOOL reports waiting
  *     (signed before timing starts), all checking in at once over
  *     THREADS threads.
@@ -25,8 +27,10 @@
  * handshake, its ticket kept), then the measured ones, which resume.
  *
  * With MUSTER_SERVER_PID set, the server's CPU time of each phase is read
- * from /proc.  Prints one line of NAME=VALUE:
+ * from /proc (proccpu.h: its threads' run times, in nanoseconds).
+ * Prints one line of NAME=VALUE:
  *	checkins=N checkin_s=S checkin_server_cpu_s=C
+ *	bare_handshakes=N bare_server_cpu_s=C
  *	drain_reports=N drain_s=S drain_server_cpu_s=C connections=N bad=N
  *	resumed=N (measured check-ins whose handshake resumed a session)
  * and exits 0 when every answer was the one expected (304, 202).
@@ -49,6 +53,7 @@
 #include "muster/timefmt.h"
 #include "muster/token.h"
 #include "../../agent/reporter/tlssess.h"
+#include "proccpu.h"
 
 #define REQ_TIMEOUT	30L
 #define BODY_MAX	1024
@@ -87,30 +92,6 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds of process pid (/proc/PID/stat); -1 when unknown. */
-static double
-proc_cpu_s(const char *pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	if (pid == NULL)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%s/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st)
-	    != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static size_t
@@ -365,6 +346,32 @@ checkin(struct device *d)
 	pthread_mutex_unlock(&mu);
 }
 
+/*
+ * A bare TLS handshake as d's client makes it (libcurl, OpenSSL, the pin
+ * checked): connect, handshake, close; no session offered, no request.
+ * The baseline measured in the same phases as the check-ins.
+ */
+static void
+bare(struct device *d)
+{
+	char url[512];
+	CURL *h = handle();
+
+	(void)d;
+	snprintf(url, sizeof url, "%s/healthz", url_base);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+	if (curl_easy_perform(h) != CURLE_OK) {
+		pthread_mutex_lock(&mu);
+		nbad++;
+		pthread_mutex_unlock(&mu);
+	}
+	curl_easy_cleanup(h);
+}
+
+static int bare_round;		/* round_all makes bare handshakes */
+
 static void *
 worker(void *cls)
 {
@@ -377,7 +384,10 @@ worker(void *cls)
 		pthread_mutex_unlock(&mu);
 		if (i >= ndevices)
 			return NULL;
-		checkin(&devs[i]);
+		if (bare_round)
+			bare(&devs[i]);
+		else
+			checkin(&devs[i]);
 	}
 }
 
@@ -419,7 +429,7 @@ main(int argc, char **argv)
 	struct muster_err e;
 	char *pinbuf = NULL, *path;
 	size_t rounds, spool, nthreads, plen, r;
-	double t0, t1, s0, s1, ct, cs, dt, ds;
+	double t0, t1, s0, s1, ct, cs, dt, ds, bs = 0;
 	unsigned long checkins, ck_resumed;
 	int resume = argc == 8 && strcmp(argv[7], "resume") == 0;
 	size_t i;
@@ -465,35 +475,48 @@ main(int argc, char **argv)
 		nresumed = 0;
 	}
 
-	/* 1. Unchanged check-ins: the policy (304) and one report. */
-	s0 = proc_cpu_s(spid);
-	t0 = now_s();
+	/*
+	 * 1. Unchanged check-ins: the policy (304) and one report.  After
+	 * each round, as many bare handshakes (the baseline), so that both
+	 * are measured in the same moments of a shared machine.
+	 */
+	ct = cs = 0;
 	for (r = 0; r < rounds; r++) {
 		spool_all(1);
+		s0 = proccpu_s(spid);
+		t0 = now_s();
 		round_all(nthreads);
+		t1 = now_s();
+		s1 = proccpu_s(spid);
+		ct += t1 - t0;
+		cs = cs < 0 || s0 < 0 || s1 < 0 ? -1 : cs + s1 - s0;
+		bare_round = 1;
+		s0 = proccpu_s(spid);
+		round_all(nthreads);
+		s1 = proccpu_s(spid);
+		bare_round = 0;
+		bs = bs < 0 || s0 < 0 || s1 < 0 ? -1 : bs + s1 - s0;
 	}
-	t1 = now_s();
-	s1 = proc_cpu_s(spid);
 	checkins = (unsigned long)(rounds * ndevices);
-	ct = t1 - t0;
-	cs = s0 >= 0 && s1 >= 0 ? s1 - s0 : -1;
 	ck_resumed = nresumed;
 
 	/* 2. The drain: every device back with spool reports waiting. */
 	spool_all(spool);
 	nconnects = 0;
-	s0 = proc_cpu_s(spid);
+	s0 = proccpu_s(spid);
 	t0 = now_s();
 	if (spool > 0)
 		round_all(nthreads);
 	t1 = now_s();
-	s1 = proc_cpu_s(spid);
+	s1 = proccpu_s(spid);
 	dt = t1 - t0;
 	ds = s0 >= 0 && s1 >= 0 ? s1 - s0 : -1;
 	printf("checkins=%lu checkin_s=%.3f checkin_server_cpu_s=%.3f "
+	    "bare_handshakes=%lu bare_server_cpu_s=%.3f "
 	    "drain_reports=%zu drain_s=%.3f drain_server_cpu_s=%.3f "
 	    "connections=%lu bad=%lu resumed=%lu\n", checkins, ct, cs,
-	    ndevices * spool, dt, ds, nconnects, nbad, ck_resumed);
+	    checkins, bs, ndevices * spool, dt, ds, nconnects, nbad,
+	    ck_resumed);
 	for (i = 0; i < ndevices; i++)
 		tlssess_free(devs[i].tls);
 	free(path);

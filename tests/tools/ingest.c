@@ -19,7 +19,8 @@
  * rule it does not hold.  The raw crypto_sign_verify_detached rate on one core (this
  * thread) is measured just before and just after, and their mean is the
  * baseline.  With MUSTER_SERVER_PID set, the server's CPU time during the
- * load is read from /proc.
+ * load is read from /proc (proccpu.h: its threads' run times, in
+ * nanoseconds).
  *
  * With -m (mixed), every report is followed on its connection by one
  * other request, in turn: GET /healthz and /metrics (404: not on the
@@ -54,6 +55,7 @@
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "proccpu.h"
 
 #define BODY_MAX	1024		/* bytes of one generated report */
 #define REQ_TIMEOUT	30L		/* seconds per request */
@@ -126,34 +128,6 @@ cpu_s(const struct rusage *ru)
 {
 	return (double)ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 +
 	    (double)ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
-}
-
-/*
- * CPU seconds (user + system) used so far by process pid, from
- * /proc/PID/stat; -1 when unknown.
- */
-static double
-proc_cpu_s(const char *pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	if (pid == NULL)
-		return -1;
-	snprintf(path, sizeof path, "/proc/%s/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields after the command name, which may hold spaces. */
-	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
-	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st)
-	    != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static void
@@ -555,7 +529,7 @@ main(int argc, char **argv)
 	curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)nconn);
 	total = ndevices * nreports * (mixed ? 2 : 1);
 	getrusage(RUSAGE_SELF, &ru0);
-	s0 = proc_cpu_s(getenv("MUSTER_SERVER_PID"));
+	s0 = proccpu_s(getenv("MUSTER_SERVER_PID"));
 	t0 = now_s();
 	for (i = 0; i < nconn; i++) {
 		struct conn *c = &conns[i];
@@ -615,7 +589,7 @@ main(int argc, char **argv)
 			die("%s", "curl_multi_poll failed");
 	} while (done < total);
 	t1 = now_s();
-	s1 = proc_cpu_s(getenv("MUSTER_SERVER_PID"));
+	s1 = proccpu_s(getenv("MUSTER_SERVER_PID"));
 	getrusage(RUSAGE_SELF, &ru1);
 	/* The baseline before and after the load, so drift shows. */
 	vps2 = verify_rate();
