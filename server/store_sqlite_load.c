@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
-#include "store.h"
+#include "store_sqlite.h"
 
 enum load_stmt {
 	L_TOKEN,
@@ -53,6 +53,7 @@ static const char load_end_sql[] =
 "PRAGMA journal_mode = WAL";
 
 struct store_load {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;
 	sqlite3_stmt	*s[L__N];
 };
@@ -95,7 +96,7 @@ status_name(int compliant)
 }
 
 int
-store_load_open(const char *dir, struct store_load **out,
+store_sqlite_load_open(const char *dir, struct store_load **out,
     struct muster_err *e)
 {
 	struct store_load *l = NULL;
@@ -108,6 +109,7 @@ store_load_open(const char *dir, struct store_load **out,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	l->ops = &store_sqlite_ops;
 	if (sqlite3_open(path, &l->db) != SQLITE_OK) {
 		rc = load_err(l->db, path, e);
 		goto out;
@@ -124,13 +126,13 @@ store_load_open(const char *dir, struct store_load **out,
 	l = NULL;
 	rc = 0;
 out:
-	store_load_close(l);
+	store_sqlite_load_close(l);
 	free(path);
 	return rc;
 }
 
 int
-store_load_finish(struct store_load *l, struct muster_err *e)
+store_sqlite_load_finish(struct store_load *l, struct muster_err *e)
 {
 	int rc, k;
 
@@ -144,7 +146,7 @@ store_load_finish(struct store_load *l, struct muster_err *e)
 }
 
 void
-store_load_close(struct store_load *l)
+store_sqlite_load_close(struct store_load *l)
 {
 	int k;
 
@@ -157,7 +159,7 @@ store_load_close(struct store_load *l)
 }
 
 int
-store_load_profiles_published(struct store_load *l, time_t published,
+store_sqlite_load_profiles_published(struct store_load *l, time_t published,
     struct muster_err *e)
 {
 	char sql[80];
@@ -168,7 +170,7 @@ store_load_profiles_published(struct store_load *l, time_t published,
 }
 
 int
-store_load_token(struct store_load *l, const char *id, time_t used,
+store_sqlite_load_token(struct store_load *l, const char *id, time_t used,
     time_t expires, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_TOKEN];
@@ -180,8 +182,8 @@ store_load_token(struct store_load *l, const char *id, time_t used,
 }
 
 int
-store_load_device(struct store_load *l, const struct store_load_device *d,
-    struct muster_err *e)
+store_sqlite_load_device(struct store_load *l,
+    const struct store_load_device *d, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_DEVICE];
 	int k;
@@ -210,8 +212,8 @@ store_load_device(struct store_load *l, const struct store_load_device *d,
 }
 
 int
-store_load_report(struct store_load *l, const struct store_load_report *r,
-    struct muster_err *e)
+store_sqlite_load_report(struct store_load *l,
+    const struct store_load_report *r, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_REPORT];
 
@@ -228,7 +230,7 @@ store_load_report(struct store_load *l, const struct store_load_report *r,
 }
 
 int
-store_load_status(struct store_load *l, const char *device, time_t time,
+store_sqlite_load_status(struct store_load *l, const char *device, time_t time,
     int64_t seq, time_t received, int compliant, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_HISTORY];
@@ -242,7 +244,7 @@ store_load_status(struct store_load *l, const char *device, time_t time,
 }
 
 int
-store_load_failing_change(struct store_load *l, const char *device,
+store_sqlite_load_failing_change(struct store_load *l, const char *device,
     const char *rule, time_t time, int64_t seq, int failing,
     struct muster_err *e)
 {
@@ -257,7 +259,7 @@ store_load_failing_change(struct store_load *l, const char *device,
 }
 
 int
-store_load_failing(struct store_load *l, const char *device,
+store_sqlite_load_failing(struct store_load *l, const char *device,
     const char *rule, time_t since, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_FAILING];
@@ -269,7 +271,7 @@ store_load_failing(struct store_load *l, const char *device,
 }
 
 int
-store_load_try(const char *dir, const char *stmt, struct muster_err *e)
+store_sqlite_load_try(const char *dir, const char *stmt, struct muster_err *e)
 {
 	sqlite3 *db = NULL;
 	char *path = NULL;

@@ -32,7 +32,7 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
-#include "store.h"
+#include "store_sqlite.h"
 
 #define READ_BUSY_MS		10000
 
@@ -120,12 +120,14 @@ static const char dev_width_sql[] =
 #define DEV_STATUS_SQL	" WHERE cat = ?5"
 
 struct store_read {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;	/* NULL: no database yet, an empty store */
 	int		 tx;	/* in a read transaction */
 	int64_t		 version;	/* the schema's */
 };
 
 struct store_cursor {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;
 	sqlite3_stmt	*s;	/* NULL: an empty store, no rows */
 	int		 kind;	/* enum store_scan, or CUR_DEVICES */
@@ -164,7 +166,7 @@ db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s,
 }
 
 int
-store_read_open(const char *data_dir, struct store_read **out,
+store_sqlite_read_open(const char *data_dir, struct store_read **out,
     struct muster_err *e)
 {
 	struct store_read *rd = NULL;
@@ -193,6 +195,7 @@ store_read_open(const char *data_dir, struct store_read **out,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	rd->ops = &store_sqlite_ops;
 	if (lstat(path, &sb) == -1 && errno == ENOENT) {
 		/* The server never ran here: an empty store. */
 		goto done;
@@ -239,23 +242,23 @@ done:
 	rc = 0;
 out:
 	sqlite3_finalize(s);
-	store_read_close(rd);
+	store_sqlite_read_close(rd);
 	free(path);
 	return rc;
 }
 
 void
-store_read_close(struct store_read *rd)
+store_sqlite_read_close(struct store_read *rd)
 {
 	if (rd == NULL)
 		return;
-	store_read_end(rd);
+	store_sqlite_read_end(rd);
 	sqlite3_close(rd->db);
 	free(rd);
 }
 
 int
-store_read_begin(struct store_read *rd, struct muster_err *e)
+store_sqlite_read_begin(struct store_read *rd, struct muster_err *e)
 {
 	int rc;
 
@@ -267,7 +270,7 @@ store_read_begin(struct store_read *rd, struct muster_err *e)
 }
 
 void
-store_read_end(struct store_read *rd)
+store_sqlite_read_end(struct store_read *rd)
 {
 	if (rd->tx)
 		(void)sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
@@ -275,7 +278,7 @@ store_read_end(struct store_read *rd)
 }
 
 int
-store_read_profile(struct store_read *rd, enum profile_scope scope,
+store_sqlite_read_profile(struct store_read *rd, enum profile_scope scope,
     const time_t *published_by, char **bytes, size_t *len,
     struct muster_err *e)
 {
@@ -338,6 +341,7 @@ cursor_new(struct store_read *rd, const char *sql, int kind,
 	*out = NULL;
 	if ((cur = calloc(1, sizeof *cur)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	cur->ops = &store_sqlite_ops;
 	cur->db = rd->db;
 	cur->kind = kind;
 	cur->what = what;
@@ -350,7 +354,7 @@ cursor_new(struct store_read *rd, const char *sql, int kind,
 }
 
 int
-store_rollup_scan(struct store_read *rd, enum store_scan what,
+store_sqlite_rollup_scan(struct store_read *rd, enum store_scan what,
     const struct store_when *w, struct store_cursor **cur,
     struct muster_err *e)
 {
@@ -377,7 +381,7 @@ store_rollup_scan(struct store_read *rd, enum store_scan what,
 }
 
 int
-store_devices_scan(struct store_read *rd, const struct store_devq *q,
+store_sqlite_devices_scan(struct store_read *rd, const struct store_devq *q,
     struct store_cursor **cur, struct muster_err *e)
 {
 	sqlite3_stmt *s;
@@ -402,7 +406,7 @@ store_devices_scan(struct store_read *rd, const struct store_devq *q,
 }
 
 int
-store_devices_widths(struct store_read *rd, const struct store_devq *q,
+store_sqlite_devices_widths(struct store_read *rd, const struct store_devq *q,
     int len[3], struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -446,7 +450,7 @@ col_scope(sqlite3_stmt *s, int col)
 }
 
 int
-store_cursor_next(struct store_cursor *cur, struct store_row *row,
+store_sqlite_cursor_next(struct store_cursor *cur, struct store_row *row,
     struct muster_err *e)
 {
 	sqlite3_stmt *s = cur->s;
@@ -500,7 +504,7 @@ store_cursor_next(struct store_cursor *cur, struct store_row *row,
 }
 
 void
-store_cursor_close(struct store_cursor *cur)
+store_sqlite_cursor_close(struct store_cursor *cur)
 {
 	if (cur == NULL)
 		return;
@@ -517,7 +521,7 @@ static const char first_sql[] =
 "UNION ALL SELECT min(published) FROM profiles)";
 
 int
-store_read_first(struct store_read *rd, time_t *first, int *any,
+store_sqlite_read_first(struct store_read *rd, time_t *first, int *any,
     struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;

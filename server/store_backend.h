@@ -1,0 +1,122 @@
+/*
+ * store_backend: what a storage backend gives store.c (the dispatcher of
+ * store.h) -- one function per store.h function, the same contract.
+ * Every handle a backend returns (struct store, store_read, store_cursor,
+ * store_load) starts with a pointer to its backend's table, which is how
+ * store.c finds the backend of a handle; nothing outside store*.c sees
+ * this header.
+ *
+ * A store is named by where it lives: a data directory (SQLite,
+ * store_sqlite*.c).
+ */
+#ifndef MUSTER_SERVER_STORE_BACKEND_H
+#define MUSTER_SERVER_STORE_BACKEND_H
+
+#include "store.h"
+
+struct store_ops {
+	const char	*name;
+	int	(*open)(const char *dir, int readonly, struct store **st,
+		    struct muster_err *e);
+	void	(*close)(struct store *st);
+	int	(*begin)(struct store *st, struct muster_err *e);
+	int	(*commit)(struct store *st, struct muster_err *e);
+	void	(*rollback)(struct store *st);
+	int	(*savepoint)(struct store *st, struct muster_err *e);
+	int	(*release)(struct store *st, struct muster_err *e);
+	void	(*rollback_savepoint)(struct store *st);
+	int	(*device_add)(struct store *st, const struct store_device *d,
+		    time_t expires, struct muster_err *e);
+	int	(*consent_add)(struct store *st, const struct store_consent *c,
+		    struct muster_err *e);
+	int	(*consent_replace)(struct store *st,
+		    const struct store_consent *c, struct muster_err *e);
+	int	(*device_get)(struct store *st, const char *id,
+		    struct store_device *d, struct muster_err *e);
+	int	(*report_put)(struct store *st, const struct store_report *r,
+		    enum store_put *res, struct muster_err *e);
+	int	(*revoke)(struct store *st, const char *id,
+		    struct muster_err *e);
+	int	(*revoke_used)(struct store *st, const char *id,
+		    char device[DEVICE_ID_HEX], struct muster_err *e);
+	int	(*token_revoked)(struct store *st, const char *token_id,
+		    int *revoked, struct muster_err *e);
+	int	(*token_get)(struct store *st, const char *token_id, int *used,
+		    int *revoked, struct muster_err *e);
+	int	(*device_delete)(struct store *st, const char *id,
+		    struct muster_err *e);
+	int	(*scrub)(struct store *st, struct muster_err *e);
+	int	(*scrub_pending)(const struct store *st);
+	int	(*profile_put)(struct store *st, const struct profile *p,
+		    const char *bytes, size_t len, const char *sig,
+		    size_t siglen, struct muster_err *e);
+	int	(*profile_publish)(struct store *st, const struct profile *p,
+		    const char *bytes, size_t len, const char *sig,
+		    size_t siglen, enum store_put *res, struct muster_err *e);
+	int	(*profile_current)(struct store *st, enum profile_scope scope,
+		    struct store_profile *out, struct muster_err *e);
+	int	(*profile_find)(struct store *st, const char *id,
+		    int64_t serial, struct store_profile *out,
+		    struct muster_err *e);
+	int	(*profile_get)(struct store *st, enum profile_scope scope,
+		    char **bytes, size_t *len, char **sig, size_t *siglen,
+		    struct muster_err *e);
+	int	(*count_devices)(struct store *st, int64_t *n,
+		    struct muster_err *e);
+	int	(*count_reports)(struct store *st, int64_t *n,
+		    struct muster_err *e);
+	int	(*read_open)(const char *data_dir, struct store_read **out,
+		    struct muster_err *e);
+	void	(*read_close)(struct store_read *rd);
+	int	(*read_begin)(struct store_read *rd, struct muster_err *e);
+	void	(*read_end)(struct store_read *rd);
+	int	(*read_profile)(struct store_read *rd, enum profile_scope scope,
+		    const time_t *published_by, char **bytes, size_t *len,
+		    struct muster_err *e);
+	int	(*read_first)(struct store_read *rd, time_t *first, int *any,
+		    struct muster_err *e);
+	int	(*rollup_scan)(struct store_read *rd, enum store_scan what,
+		    const struct store_when *w, struct store_cursor **cur,
+		    struct muster_err *e);
+	int	(*devices_scan)(struct store_read *rd,
+		    const struct store_devq *q, struct store_cursor **cur,
+		    struct muster_err *e);
+	int	(*devices_widths)(struct store_read *rd,
+		    const struct store_devq *q, int len[3],
+		    struct muster_err *e);
+	int	(*cursor_next)(struct store_cursor *cur, struct store_row *row,
+		    struct muster_err *e);
+	void	(*cursor_close)(struct store_cursor *cur);
+	int	(*load_open)(const char *dir, struct store_load **out,
+		    struct muster_err *e);
+	int	(*load_finish)(struct store_load *l, struct muster_err *e);
+	void	(*load_close)(struct store_load *l);
+	int	(*load_profiles_published)(struct store_load *l,
+		    time_t published, struct muster_err *e);
+	int	(*load_token)(struct store_load *l, const char *id, time_t used,
+		    time_t expires, struct muster_err *e);
+	int	(*load_device)(struct store_load *l,
+		    const struct store_load_device *d, struct muster_err *e);
+	int	(*load_report)(struct store_load *l,
+		    const struct store_load_report *r, struct muster_err *e);
+	int	(*load_status)(struct store_load *l, const char *device,
+		    time_t time, int64_t seq, time_t received, int compliant,
+		    struct muster_err *e);
+	int	(*load_failing_change)(struct store_load *l, const char *device,
+		    const char *rule, time_t time, int64_t seq, int failing,
+		    struct muster_err *e);
+	int	(*load_failing)(struct store_load *l, const char *device,
+		    const char *rule, time_t since, struct muster_err *e);
+	int	(*load_try)(const char *dir, const char *stmt,
+		    struct muster_err *e);
+};
+
+/* The table of handle h (any backend handle: its first member). */
+#define STORE_OPS(h)	(*(const struct store_ops *const *)(const void *)(h))
+
+extern const struct store_ops store_sqlite_ops;
+
+/* The backend of the store at where. */
+const struct store_ops *store_backend(const char *where);
+
+#endif
