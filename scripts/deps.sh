@@ -8,7 +8,8 @@ PKGS="gcc make pkg-config libsodium-dev libssl-dev libconfig-dev
 libcurl4-openssl-dev libjansson-dev libcmocka-dev libmicrohttpd-dev
 libsqlite3-dev libqrencode-dev libpng-dev minisign openssl curl sqlite3
 valgrind clang libclang-rt-14-dev zbar-tools
-debhelper dpkg-dev fakeroot systemd strace python3"
+debhelper dpkg-dev fakeroot systemd strace python3
+postgresql libpq-dev"
 
 missing=""
 for p in $PKGS; do

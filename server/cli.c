@@ -70,7 +70,7 @@ open_store(const char *path, struct rollup_db **db)
 
 	*db = NULL;
 	if ((rc = config_load(path, &cfg, &e)) == 0)
-		rc = rollup_open(cfg->data_dir, db, &e);
+		rc = rollup_open(config_store(cfg), db, &e);
 	config_free(cfg);
 	if (rc != 0)
 		return cli_fail(rc, &e);

@@ -206,6 +206,19 @@ parse_root(struct cctx *x, const config_setting_t *root)
 			    &c->manifest_warn);
 		else if (strcmp(name, "data_dir") == 0)
 			rc = get_path(x, s, &c->data_dir);
+		else if (strcmp(name, "store") == 0) {
+			if ((rc = get_str(x, s, &v)) != 0)
+				return rc;
+			if (strncmp(v, "postgresql://", 13) != 0 &&
+			    strncmp(v, "postgres://", 11) != 0)
+				return cerr(x, s, "store must be a PostgreSQL "
+				    "URI, \"postgresql://...\" (without it "
+				    "the store is SQLite in data_dir)");
+			free(c->store);
+			if ((c->store = strdup(v)) == NULL)
+				return err_set(x->e, MUSTER_EINTERNAL,
+				    "out of memory");
+		}
 		else if (strcmp(name, "admin_token_hash") == 0) {
 			size_t bin;
 
@@ -329,6 +342,15 @@ config_free(struct config *c)
 	free(c->org_key);
 	free(c->root_dir);
 	free(c->data_dir);
+	if (c->store != NULL)	/* may hold a password */
+		sodium_memzero(c->store, strlen(c->store));
+	free(c->store);
 	sodium_memzero(c, sizeof *c);
 	free(c);
+}
+
+const char *
+config_store(const struct config *c)
+{
+	return c->store != NULL ? c->store : c->data_dir;
 }

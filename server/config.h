@@ -38,6 +38,7 @@ struct config {
 	char			*org_key;	/* NULL when root_dir is set */
 	char			*root_dir;	/* NULL: legacy, org_key */
 	char			*data_dir;
+	char			*store;		/* a PostgreSQL URI, or NULL */
 	long			 manifest_warn;	/* seconds, default 2 days */
 	unsigned char		 admin_hash[CONFIG_ADMIN_HASH_BYTES];
 	int			 log_syslog;
@@ -58,5 +59,11 @@ int	config_load(const char *path, struct config **out,
 
 /* Frees c; NULL is a no-op. */
 void	config_free(struct config *c);
+
+/*
+ * Where the store lives, as store_open takes it: the `store` URI
+ * (PostgreSQL) when set, else data_dir (SQLite).  Belongs to c.
+ */
+const char *config_store(const struct config *c);
 
 #endif

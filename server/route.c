@@ -1568,7 +1568,7 @@ route_admin_rollup(const struct route_request *rq, struct route_reply *out)
 		    "parameters are by, format and as_of");
 		return;
 	}
-	rc = rollup_http(rq->srv->cfg->data_dir,
+	rc = rollup_http(config_store(rq->srv->cfg),
 	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "by"),
 	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
 	    "format"),

@@ -143,7 +143,7 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 		rc = srv_cfg_err(e, cfg, "tls_key");
 		goto out;
 	}
-	if ((rc = store_open(cfg->data_dir, 0, &s->wst, e)) != 0)
+	if ((rc = store_open(config_store(cfg), 0, &s->wst, e)) != 0)
 		goto out;
 	if ((rc = writer_start(s->wst, &s->writer, e)) != 0)
 		goto out;
@@ -300,7 +300,7 @@ srv_reader(struct srv *s, struct store **st, struct muster_err *e)
 	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = store_open(s->cfg->data_dir, 1, &r->st, e)) != 0) {
+	if ((rc = store_open(config_store(s->cfg), 1, &r->st, e)) != 0) {
 		free(r);
 		return rc;
 	}

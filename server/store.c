@@ -9,7 +9,9 @@
 const struct store_ops *
 store_backend(const char *where)
 {
-	(void)where;	/* one backend so far */
+	if (strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0)
+		return &store_pg_ops;
 	return &store_sqlite_ops;
 }
 

@@ -7,7 +7,8 @@
  * this header.
  *
  * A store is named by where it lives: a data directory (SQLite,
- * store_sqlite*.c).
+ * store_sqlite*.c) or a PostgreSQL URI, "postgresql://..." or
+ * "postgres://..." (store_pg*.c).
  */
 #ifndef MUSTER_SERVER_STORE_BACKEND_H
 #define MUSTER_SERVER_STORE_BACKEND_H
@@ -115,8 +116,9 @@ struct store_ops {
 #define STORE_OPS(h)	(*(const struct store_ops *const *)(const void *)(h))
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
-/* The backend of the store at where. */
+/* The backend of the store at where: PostgreSQL for a URI, else SQLite. */
 const struct store_ops *store_backend(const char *where);
 
 #endif

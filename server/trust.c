@@ -397,7 +397,9 @@ trust_open(const char *root_dir, const char *org_key, const char *data_dir,
 		rc = err_set(e, MUSTER_ECONFIG, "neither root_dir nor org_key");
 		goto out;
 	}
-	if ((rc = fs_mkdir_private(t->dir, e)) != 0)
+	/* With a PostgreSQL store nothing else makes data_dir. */
+	if ((rc = fs_mkdir_private(data_dir, e)) != 0 ||
+	    (rc = fs_mkdir_private(t->dir, e)) != 0)
 		goto out;
 	if ((rc = state_load(t, &t->st, e)) != 0)
 		goto out;

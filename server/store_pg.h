@@ -1,0 +1,180 @@
+/*
+ * store_pg: the PostgreSQL backend of store.h (store_pg.c: connection,
+ * schema migrations and writes; store_pg_read.c: the roll-up and
+ * device-list reads; store_pg_load.c: bulk loading), reached through
+ * store.c with store_pg_ops.  Each function keeps the contract of its
+ * store.h namesake; this header also holds what the three files share.
+ *
+ * A store is named by a libpq URI ("postgresql://HOST/DB?..."; several
+ * hosts with target_session_attrs=read-write find the primary after a
+ * failover).  The URI may carry a password: it is never logged, and
+ * error messages quote libpq's message, which does not repeat it.
+ */
+#ifndef MUSTER_SERVER_STORE_PG_H
+#define MUSTER_SERVER_STORE_PG_H
+
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "store_backend.h"
+
+/* The schema this program writes (table schema_version). */
+#define STORE_PG_SCHEMA_VERSION	1
+/* The key of the advisory lock that serialises migrations. */
+#define STORE_PG_MIGRATE_LOCK	0x6d75737465720001LL
+#define STORE_PG_PARAMS_MAX	16
+
+/* The parameters of one statement, kept in text or binary form. */
+struct store_pg_params {
+	const char	*v[STORE_PG_PARAMS_MAX];
+	int		 len[STORE_PG_PARAMS_MAX];
+	int		 fmt[STORE_PG_PARAMS_MAX];
+	char		 num[STORE_PG_PARAMS_MAX][24];
+	int		 n;
+	int		 over;	/* one too many: a bug, refused */
+};
+
+/*
+ * Adds a text (NULL: SQL NULL), integer or binary (bytea) parameter; past
+ * STORE_PG_PARAMS_MAX it sets over, and the statement is not run.
+ */
+void	store_pg_text(struct store_pg_params *q, const char *v);
+void	store_pg_int(struct store_pg_params *q, int64_t v);
+void	store_pg_bin(struct store_pg_params *q, const void *v, size_t len);
+
+/*
+ * Connects to uri into a new *out (PQfinish), UTF-8, UTC.  MUSTER_ETEMP
+ * when the server cannot be reached (a caller may try again later).
+ */
+int	store_pg_connect(const char *uri, PGconn **out, struct muster_err *e);
+
+/*
+ * Sets e from a failed result r (may be NULL) of connection c and
+ * returns the MUSTER_E* value its SQLSTATE calls for: MUSTER_ETEMP for
+ * a lost connection, a shutdown, a standby that refuses writes, a
+ * deadlock or serialization failure (trying again may work: the
+ * request is answered 503), MUSTER_EDATA for a constraint, MUSTER_EIO
+ * otherwise.  Frees nothing.
+ */
+int	store_pg_err(PGconn *c, const PGresult *r, const char *what,
+	    struct muster_err *e);
+
+/*
+ * Runs sql (one or more statements, no parameters) on c; 0 or what
+ * store_pg_err returns.
+ */
+int	store_pg_exec(PGconn *c, const char *sql, struct muster_err *e);
+
+/*
+ * The schema version of the store on c into *v (0: none yet).  Errors
+ * as store_pg_err.
+ */
+int	store_pg_version(PGconn *c, int64_t *v, struct muster_err *e);
+
+/* A column as an integer (0 when NULL) and whether it is NULL. */
+int64_t	store_pg_getint(const PGresult *r, int row, int col);
+int	store_pg_isnull(const PGresult *r, int row, int col);
+
+/*
+ * A bytea column's bytes (text form, hex) into a malloc'd *out of *len
+ * bytes, NUL-terminated; MUSTER_EINTERNAL when out of memory.
+ */
+int	store_pg_bytea(const PGresult *r, int row, int col,
+	    unsigned char **out, size_t *len, struct muster_err *e);
+
+int	store_pg_open(const char *uri, int readonly, struct store **st,
+	    struct muster_err *e);
+void	store_pg_close(struct store *st);
+int	store_pg_begin(struct store *st, struct muster_err *e);
+int	store_pg_commit(struct store *st, struct muster_err *e);
+void	store_pg_rollback(struct store *st);
+int	store_pg_savepoint(struct store *st, struct muster_err *e);
+int	store_pg_release(struct store *st, struct muster_err *e);
+void	store_pg_rollback_savepoint(struct store *st);
+int	store_pg_device_add(struct store *st, const struct store_device *d,
+	    time_t expires, struct muster_err *e);
+int	store_pg_consent_add(struct store *st, const struct store_consent *c,
+	    struct muster_err *e);
+int	store_pg_consent_replace(struct store *st,
+	    const struct store_consent *c, struct muster_err *e);
+int	store_pg_device_get(struct store *st, const char *id,
+	    struct store_device *d, struct muster_err *e);
+int	store_pg_report_put(struct store *st, const struct store_report *r,
+	    enum store_put *res, struct muster_err *e);
+int	store_pg_revoke(struct store *st, const char *id,
+	    struct muster_err *e);
+int	store_pg_revoke_used(struct store *st, const char *id,
+	    char device[DEVICE_ID_HEX], struct muster_err *e);
+int	store_pg_token_revoked(struct store *st, const char *token_id,
+	    int *revoked, struct muster_err *e);
+int	store_pg_token_get(struct store *st, const char *token_id, int *used,
+	    int *revoked, struct muster_err *e);
+int	store_pg_device_delete(struct store *st, const char *id,
+	    struct muster_err *e);
+int	store_pg_scrub(struct store *st, struct muster_err *e);
+int	store_pg_scrub_pending(const struct store *st);
+int	store_pg_profile_put(struct store *st, const struct profile *p,
+	    const char *bytes, size_t len, const char *sig, size_t siglen,
+	    struct muster_err *e);
+int	store_pg_profile_publish(struct store *st, const struct profile *p,
+	    const char *bytes, size_t len, const char *sig, size_t siglen,
+	    enum store_put *res, struct muster_err *e);
+int	store_pg_profile_current(struct store *st, enum profile_scope scope,
+	    struct store_profile *out, struct muster_err *e);
+int	store_pg_profile_find(struct store *st, const char *id,
+	    int64_t serial, struct store_profile *out, struct muster_err *e);
+int	store_pg_profile_get(struct store *st, enum profile_scope scope,
+	    char **bytes, size_t *len, char **sig, size_t *siglen,
+	    struct muster_err *e);
+int	store_pg_count_devices(struct store *st, int64_t *n,
+	    struct muster_err *e);
+int	store_pg_count_reports(struct store *st, int64_t *n,
+	    struct muster_err *e);
+
+int	store_pg_read_open(const char *uri, struct store_read **out,
+	    struct muster_err *e);
+void	store_pg_read_close(struct store_read *rd);
+int	store_pg_read_begin(struct store_read *rd, struct muster_err *e);
+void	store_pg_read_end(struct store_read *rd);
+int	store_pg_read_profile(struct store_read *rd, enum profile_scope scope,
+	    const time_t *published_by, char **bytes, size_t *len,
+	    struct muster_err *e);
+int	store_pg_read_first(struct store_read *rd, time_t *first, int *any,
+	    struct muster_err *e);
+int	store_pg_rollup_scan(struct store_read *rd, enum store_scan what,
+	    const struct store_when *w, struct store_cursor **cur,
+	    struct muster_err *e);
+int	store_pg_devices_scan(struct store_read *rd,
+	    const struct store_devq *q, struct store_cursor **cur,
+	    struct muster_err *e);
+int	store_pg_devices_widths(struct store_read *rd,
+	    const struct store_devq *q, int len[3], struct muster_err *e);
+int	store_pg_cursor_next(struct store_cursor *cur, struct store_row *row,
+	    struct muster_err *e);
+void	store_pg_cursor_close(struct store_cursor *cur);
+
+int	store_pg_load_open(const char *uri, struct store_load **out,
+	    struct muster_err *e);
+int	store_pg_load_finish(struct store_load *l, struct muster_err *e);
+void	store_pg_load_close(struct store_load *l);
+int	store_pg_load_profiles_published(struct store_load *l,
+	    time_t published, struct muster_err *e);
+int	store_pg_load_token(struct store_load *l, const char *id, time_t used,
+	    time_t expires, struct muster_err *e);
+int	store_pg_load_device(struct store_load *l,
+	    const struct store_load_device *d, struct muster_err *e);
+int	store_pg_load_report(struct store_load *l,
+	    const struct store_load_report *r, struct muster_err *e);
+int	store_pg_load_status(struct store_load *l, const char *device,
+	    time_t time, int64_t seq, time_t received, int compliant,
+	    struct muster_err *e);
+int	store_pg_load_failing_change(struct store_load *l, const char *device,
+	    const char *rule, time_t time, int64_t seq, int failing,
+	    struct muster_err *e);
+int	store_pg_load_failing(struct store_load *l, const char *device,
+	    const char *rule, time_t since, struct muster_err *e);
+int	store_pg_load_try(const char *uri, const char *stmt,
+	    struct muster_err *e);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * store_pg_common: what the PostgreSQL backend's files share: the
+ * connection, error mapping, parameters and column decoding; store_pg.h.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_pg.h"
+
+#define PG_CONNECT_TIMEOUT	"5"	/* seconds, unless the URI says */
+
+void
+store_pg_text(struct store_pg_params *q, const char *v)
+{
+	if (q->n >= STORE_PG_PARAMS_MAX) {
+		q->over = 1;
+		return;
+	}
+	q->v[q->n] = v;
+	q->len[q->n] = 0;
+	q->fmt[q->n] = 0;
+	q->n++;
+}
+
+void
+store_pg_int(struct store_pg_params *q, int64_t v)
+{
+	if (q->n >= STORE_PG_PARAMS_MAX) {
+		q->over = 1;
+		return;
+	}
+	snprintf(q->num[q->n], sizeof q->num[q->n], "%" PRId64, v);
+	store_pg_text(q, q->num[q->n]);
+}
+
+void
+store_pg_bin(struct store_pg_params *q, const void *v, size_t len)
+{
+	if (q->n >= STORE_PG_PARAMS_MAX) {
+		q->over = 1;
+		return;
+	}
+	q->v[q->n] = v;
+	q->len[q->n] = (int)len;
+	q->fmt[q->n] = 1;
+	q->n++;
+}
+
+/* libpq's message on one line, without the trailing newline. */
+static void
+one_line(char *dst, size_t size, const char *msg)
+{
+	size_t i, j;
+
+	for (i = 0, j = 0; msg != NULL && msg[i] != '\0' && j + 1 < size;
+	    i++) {
+		if (msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\t')
+			dst[j++] = ' ';
+		else
+			dst[j++] = msg[i];
+	}
+	while (j > 0 && dst[j - 1] == ' ')
+		j--;
+	dst[j] = '\0';
+}
+
+int
+store_pg_connect(const char *uri, PGconn **out, struct muster_err *e)
+{
+	/* The URI comes last: what it sets wins over these defaults. */
+	const char *const keys[] = { "connect_timeout", "application_name",
+	    "dbname", NULL };
+	const char *const vals[] = { PG_CONNECT_TIMEOUT, "muster-server", uri,
+	    NULL };
+	char msg[256];
+	PGconn *c;
+	int rc;
+
+	*out = NULL;
+	if ((c = PQconnectdbParams(keys, vals, 1)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if (PQstatus(c) != CONNECTION_OK) {
+		one_line(msg, sizeof msg, PQerrorMessage(c));
+		PQfinish(c);
+		return err_set(e, MUSTER_ETEMP, "store: PostgreSQL: %s", msg);
+	}
+	if (PQsetClientEncoding(c, "UTF8") != 0)
+		rc = store_pg_err(c, NULL, "client encoding", e);
+	else
+		rc = store_pg_exec(c, "SET TIME ZONE 'UTC'", e);
+	if (rc != 0) {
+		PQfinish(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+store_pg_err(PGconn *c, const PGresult *r, const char *what,
+    struct muster_err *e)
+{
+	const char *state = r != NULL ?
+	    PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	char msg[256];
+	int rc = MUSTER_EIO;
+
+	one_line(msg, sizeof msg, r != NULL && PQresultErrorMessage(r)[0] !=
+	    '\0' ? PQresultErrorMessage(r) : PQerrorMessage(c));
+	if (PQstatus(c) != CONNECTION_OK)
+		rc = MUSTER_ETEMP;
+	else if (state != NULL) {
+		if (strncmp(state, "08", 2) == 0 ||	/* connection */
+		    strncmp(state, "57", 2) == 0 ||	/* shutdown */
+		    strncmp(state, "53", 2) == 0 ||	/* resources */
+		    strncmp(state, "40", 2) == 0 ||	/* deadlock, serial */
+		    strcmp(state, "25006") == 0)	/* a standby */
+			rc = MUSTER_ETEMP;
+		else if (strncmp(state, "23", 2) == 0)
+			rc = MUSTER_EDATA;
+	}
+	return err_set(e, rc, "store: %s: %s", what, msg);
+}
+
+int
+store_pg_exec(PGconn *c, const char *sql, struct muster_err *e)
+{
+	PGresult *r;
+	int rc = 0, st;
+
+	r = PQexec(c, sql);
+	st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = store_pg_err(c, r, "statement", e);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_pg_version(PGconn *c, int64_t *v, struct muster_err *e)
+{
+	PGresult *r;
+	int rc = 0;
+
+	*v = 0;
+	r = PQexec(c, "SELECT to_regclass('schema_version') IS NOT NULL");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = store_pg_err(c, r, "schema version", e);
+		goto out;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		goto out;
+	PQclear(r);
+	r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_version");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = store_pg_err(c, r, "schema version", e);
+		goto out;
+	}
+	*v = store_pg_getint(r, 0, 0);
+out:
+	PQclear(r);
+	return rc;
+}
+
+int64_t
+store_pg_getint(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return 0;
+	return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+int
+store_pg_isnull(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col);
+}
+
+int
+store_pg_bytea(const PGresult *r, int row, int col, unsigned char **out,
+    size_t *len, struct muster_err *e)
+{
+	unsigned char *u;
+	size_t n = 0;
+
+	*out = NULL;
+	*len = 0;
+	u = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col),
+	    &n);
+	if (u == NULL || (*out = malloc(n + 1)) == NULL) {
+		PQfreemem(u);
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	}
+	if (n > 0)
+		memcpy(*out, u, n);
+	(*out)[n] = '\0';
+	*len = n;
+	PQfreemem(u);
+	return 0;
+}
