@@ -9,7 +9,7 @@ libcurl4-openssl-dev libjansson-dev libcmocka-dev libmicrohttpd-dev
 libsqlite3-dev libqrencode-dev libpng-dev minisign openssl curl sqlite3
 valgrind clang libclang-rt-14-dev zbar-tools
 debhelper dpkg-dev fakeroot systemd strace python3
-postgresql libpq-dev"
+postgresql libpq-dev haproxy"
 
 missing=""
 for p in $PKGS; do

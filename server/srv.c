@@ -17,6 +17,7 @@
 #include "muster/log.h"
 #include "http.h"
 #include "srv.h"
+#include "srvsync.h"
 
 #define SRV_PEM_MAX	(64 * 1024)
 
@@ -154,6 +155,8 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 			    "root_dir" : "org_key");
 		goto out;
 	}
+	if ((rc = srvsync_attach(s, e)) != 0)
+		goto out;
 	s->watched = time(NULL);
 	trust_manifest_watch(s->trust, s->watched, cfg->manifest_warn);
 	if ((rc = srv_profile_reload(s, SCOPE_PERSONNEL, e)) != 0 ||
@@ -252,6 +255,7 @@ srv_wait(struct srv *s)
 		ts.tv_sec = SRV_WATCH_INTERVAL - (now - s->watched);
 		if (ts.tv_sec <= 0)
 			ts.tv_sec = 1;
+		srvsync_tick(s, &ts);
 		if ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
 			continue;
 		if (sig != SIGHUP) {

@@ -347,3 +347,24 @@ store_load_try(const char *dir, const char *stmt, struct muster_err *e)
 {
 	return store_backend(dir)->load_try(dir, stmt, e);
 }
+
+int
+store_doc_put(struct store *st, const char *name, int64_t version,
+    const char *bytes, size_t len, int *stored, struct muster_err *e)
+{
+	return STORE_OPS(st)->doc_put(st, name, version, bytes, len, stored,
+	    e);
+}
+
+int
+store_doc_get(struct store *st, const char *name, char **bytes, size_t *len,
+    int64_t *version, struct muster_err *e)
+{
+	return STORE_OPS(st)->doc_get(st, name, bytes, len, version, e);
+}
+
+int
+store_generation(struct store *st, int64_t *gen, struct muster_err *e)
+{
+	return STORE_OPS(st)->generation(st, gen, e);
+}

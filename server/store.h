@@ -476,4 +476,34 @@ int	store_load_failing(struct store_load *l, const char *device,
 int	store_load_try(const char *dir, const char *stmt,
 	    struct muster_err *e);
 
+/* --- what several servers on one store share (store_pg.c) ------------ */
+
+/*
+ * Named documents every server sharing the store reads: the uploaded
+ * roots and the manifests (their wire forms), which one server alone
+ * keeps in data_dir/trust.  Only a PostgreSQL store keeps them: on
+ * SQLite these three return MUSTER_EUSAGE.
+ *
+ * store_doc_put stores bytes as name at version unless name is stored
+ * at that version or above (by any server, at any time): *stored 1 when
+ * it did, 0 when nothing changed.  Runs in the writer's transaction.
+ */
+int	store_doc_put(struct store *st, const char *name, int64_t version,
+	    const char *bytes, size_t len, int *stored, struct muster_err *e);
+
+/*
+ * The document name: its bytes in a new malloc'd *bytes (NUL-terminated,
+ * *len without it) and its version; MUSTER_ENOINPUT when there is none.
+ */
+int	store_doc_get(struct store *st, const char *name, char **bytes,
+	    size_t *len, int64_t *version, struct muster_err *e);
+
+/*
+ * A number that grows whenever a profile or a document is published
+ * through any server on the store (0 while none is): a server that sees
+ * it change reloads what it serves.
+ */
+int	store_generation(struct store *st, int64_t *gen,
+	    struct muster_err *e);
+
 #endif

@@ -110,6 +110,13 @@ struct store_ops {
 		    const char *rule, time_t since, struct muster_err *e);
 	int	(*load_try)(const char *dir, const char *stmt,
 		    struct muster_err *e);
+	int	(*doc_put)(struct store *st, const char *name, int64_t version,
+		    const char *bytes, size_t len, int *stored,
+		    struct muster_err *e);
+	int	(*doc_get)(struct store *st, const char *name, char **bytes,
+		    size_t *len, int64_t *version, struct muster_err *e);
+	int	(*generation)(struct store *st, int64_t *gen,
+		    struct muster_err *e);
 };
 
 /* The table of handle h (any backend handle: its first member). */

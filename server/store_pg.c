@@ -163,6 +163,14 @@ static const char *const migration[STORE_PG_SCHEMA_VERSION] = {
 	"CREATE TRIGGER failing_history_append_only BEFORE UPDATE "
 	"  ON failing_history FOR EACH ROW "
 	"  EXECUTE FUNCTION muster_append_only();",
+	/* 2: what every server sharing the store serves (store_doc_put). */
+	"CREATE SEQUENCE documents_n;"
+	"CREATE TABLE documents ("
+	"  name text COLLATE \"C\" PRIMARY KEY,"
+	"  version bigint NOT NULL,"
+	"  bytes bytea NOT NULL,"
+	"  n bigint NOT NULL"			/* store_generation */
+	");",
 };
 
 enum stmt_id {
@@ -195,6 +203,9 @@ enum stmt_id {
 	ST_TOKEN_FORGET,
 	ST_COUNT_DEVICES,
 	ST_COUNT_REPORTS,
+	ST_DOC_PUT,
+	ST_DOC_GET,
+	ST_GENERATION,
 	ST__N
 };
 
@@ -271,6 +282,14 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_COUNT_DEVICES] = "SELECT count(*) FROM devices "
 	    "WHERE revoked IS NULL",
 	[ST_COUNT_REPORTS] = "SELECT count(*) FROM reports",
+	[ST_DOC_PUT] = "INSERT INTO documents (name, version, bytes, n) "
+	    "VALUES ($1, $2, $3, nextval('documents_n')) ON CONFLICT (name) "
+	    "DO UPDATE SET version = excluded.version, bytes = excluded.bytes, "
+	    "n = excluded.n WHERE documents.version < excluded.version "
+	    "RETURNING 1",
+	[ST_DOC_GET] = "SELECT bytes, version FROM documents WHERE name = $1",
+	[ST_GENERATION] = "SELECT coalesce((SELECT max(n) FROM profiles), 0) "
+	    "+ coalesce((SELECT max(n) FROM documents), 0)",
 };
 
 struct store {
@@ -1209,4 +1228,61 @@ int
 store_pg_count_reports(struct store *st, int64_t *n, struct muster_err *e)
 {
 	return count(st, ST_COUNT_REPORTS, n, e);
+}
+
+int
+store_pg_doc_put(struct store *st, const char *name, int64_t version,
+    const char *bytes, size_t len, int *stored, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	PGresult *r;
+	int rc;
+
+	*stored = 0;
+	store_pg_text(&q, name);
+	store_pg_int(&q, version);
+	store_pg_bin(&q, bytes, len);
+	if ((r = run(st, ST_DOC_PUT, &q, "document", &rc, e)) == NULL)
+		return rc;
+	*stored = PQntuples(r) == 1;
+	PQclear(r);
+	return 0;
+}
+
+int
+store_pg_doc_get(struct store *st, const char *name, char **bytes,
+    size_t *len, int64_t *version, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	PGresult *r;
+	int rc;
+
+	*bytes = NULL;
+	*len = 0;
+	*version = 0;
+	store_pg_text(&q, name);
+	if ((r = run(st, ST_DOC_GET, &q, "document", &rc, e)) == NULL)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = err_set(e, MUSTER_ENOINPUT, "no document %s", name);
+	else if ((rc = store_pg_bytea(r, 0, 0, (unsigned char **)bytes, len,
+	    e)) == 0)
+		*version = store_pg_getint(r, 0, 1);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_pg_generation(struct store *st, int64_t *gen, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	PGresult *r;
+	int rc;
+
+	*gen = 0;
+	if ((r = run(st, ST_GENERATION, &q, "generation", &rc, e)) == NULL)
+		return rc;
+	*gen = store_pg_getint(r, 0, 0);
+	PQclear(r);
+	return 0;
 }

@@ -20,7 +20,7 @@
 #include "store_backend.h"
 
 /* The schema this program writes (table schema_version). */
-#define STORE_PG_SCHEMA_VERSION	1
+#define STORE_PG_SCHEMA_VERSION	2
 /* The key of the advisory lock that serialises migrations. */
 #define STORE_PG_MIGRATE_LOCK	0x6d75737465720001LL
 #define STORE_PG_PARAMS_MAX	16
@@ -130,6 +130,13 @@ int	store_pg_profile_get(struct store *st, enum profile_scope scope,
 int	store_pg_count_devices(struct store *st, int64_t *n,
 	    struct muster_err *e);
 int	store_pg_count_reports(struct store *st, int64_t *n,
+	    struct muster_err *e);
+
+int	store_pg_doc_put(struct store *st, const char *name, int64_t version,
+	    const char *bytes, size_t len, int *stored, struct muster_err *e);
+int	store_pg_doc_get(struct store *st, const char *name, char **bytes,
+	    size_t *len, int64_t *version, struct muster_err *e);
+int	store_pg_generation(struct store *st, int64_t *gen,
 	    struct muster_err *e);
 
 int	store_pg_read_open(const char *uri, struct store_read **out,

@@ -52,4 +52,7 @@ const struct store_ops store_pg_ops = {
 	.load_failing_change = store_pg_load_failing_change,
 	.load_failing = store_pg_load_failing,
 	.load_try = store_pg_load_try,
+	.doc_put = store_pg_doc_put,
+	.doc_get = store_pg_doc_get,
+	.generation = store_pg_generation,
 };

@@ -1,6 +1,50 @@
 /* store_sqlite_ops: the SQLite backend's table for store.c. */
 #include "store_sqlite.h"
 
+/*
+ * One server per SQLite store: its trust documents stay in
+ * data_dir/trust, and nothing needs to watch for other servers.
+ */
+static int
+no_docs(struct muster_err *e)
+{
+	return err_set(e, MUSTER_EUSAGE, "store: an SQLite store keeps no "
+	    "shared documents (data_dir/trust holds them)");
+}
+
+static int
+sqlite_doc_put(struct store *st, const char *name, int64_t version,
+    const char *bytes, size_t len, int *stored, struct muster_err *e)
+{
+	(void)st;
+	(void)name;
+	(void)version;
+	(void)bytes;
+	(void)len;
+	*stored = 0;
+	return no_docs(e);
+}
+
+static int
+sqlite_doc_get(struct store *st, const char *name, char **bytes,
+    size_t *len, int64_t *version, struct muster_err *e)
+{
+	(void)st;
+	(void)name;
+	*bytes = NULL;
+	*len = 0;
+	*version = 0;
+	return no_docs(e);
+}
+
+static int
+sqlite_generation(struct store *st, int64_t *gen, struct muster_err *e)
+{
+	(void)st;
+	*gen = 0;
+	return no_docs(e);
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = store_sqlite_open,
@@ -52,4 +96,7 @@ const struct store_ops store_sqlite_ops = {
 	.load_failing_change = store_sqlite_load_failing_change,
 	.load_failing = store_sqlite_load_failing,
 	.load_try = store_sqlite_load_try,
+	.doc_put = sqlite_doc_put,
+	.doc_get = sqlite_doc_get,
+	.generation = sqlite_generation,
 };

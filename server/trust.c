@@ -50,6 +50,7 @@ struct trust_state {
 };
 
 struct trust {
+	struct trust_docs	 docs;	/* read NULL: files in dir */
 	pthread_mutex_t		 mu;	/* st */
 	pthread_mutex_t		 wmu;	/* one writer or reload at a time */
 	char			*root_dir;	/* NULL: legacy */
@@ -95,12 +96,12 @@ wire_text(const struct sigset *ss, char **out, size_t *len,
 }
 
 /*
- * Reads a stored wire form (path) into a new *ss.  MUSTER_ENOINPUT when
- * the file is missing.
+ * Reads the stored wire form name (a file in t->dir, or t->docs) into a
+ * new *ss; path names it in messages.  MUSTER_ENOINPUT when missing.
  */
 static int
-wire_load(const char *path, size_t max, struct sigset **ss,
-    struct muster_err *e)
+wire_load(const struct trust *t, const char *name, const char *path,
+    size_t max, struct sigset **ss, struct muster_err *e)
 {
 	json_error_t je;
 	json_t *o = NULL;
@@ -109,7 +110,12 @@ wire_load(const char *path, size_t max, struct sigset **ss,
 	int rc;
 
 	*ss = NULL;
-	if ((rc = fs_read_file(path, TRUST_FILE_MAX, &buf, &len, e)) != 0)
+	if (t->docs.read != NULL)
+		rc = t->docs.read(t->docs.cls, name, TRUST_FILE_MAX, &buf,
+		    &len, e);
+	else
+		rc = fs_read_file(path, TRUST_FILE_MAX, &buf, &len, e);
+	if (rc != 0)
 		return rc;
 	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		rc = err_set(e, MUSTER_EDATA, "%s: not JSON: %s", path,
@@ -123,9 +129,13 @@ out:
 	return rc;
 }
 
-/* Writes ss's wire form as dir/name atomically (0600). */
+/*
+ * Writes ss's wire form as name: t->docs (which refuses, MUSTER_ETRUST,
+ * a version at or below the one stored, by any server), else the file
+ * t->dir/name atomically (0600).
+ */
 static int
-wire_store(const char *dir, const char *name, const struct sigset *ss,
+wire_store(const struct trust *t, const char *name, const struct sigset *ss,
     struct muster_err *e)
 {
 	char *text = NULL, *path = NULL;
@@ -134,7 +144,10 @@ wire_store(const char *dir, const char *name, const struct sigset *ss,
 
 	if ((rc = wire_text(ss, &text, &len, e)) != 0)
 		return rc;
-	if ((path = fs_path(dir, name)) == NULL)
+	if (t->docs.write != NULL)
+		rc = t->docs.write(t->docs.cls, name, ss->version, text, len,
+		    e);
+	else if ((path = fs_path(t->dir, name)) == NULL)
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 	else
 		rc = fs_write_atomic(path, text, len, 0600, e);
@@ -230,7 +243,7 @@ version_load(const struct trust *t, int64_t v, struct sigset **ss,
 	if ((path = fs_path(t->dir, doc)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	snprintf(name, size, "%s", path);
-	rc = wire_load(path, ROOT_MAX, ss, e);
+	rc = wire_load(t, doc, path, ROOT_MAX, ss, e);
 	free(path);
 	return rc;
 }
@@ -311,7 +324,7 @@ scope_load(const struct trust *t, const struct root *newest,
 	    profile_scope_name(scope));
 	if ((path = fs_path(t->dir, name)) == NULL)
 		return;
-	if ((rc = wire_load(path, MANIFEST_MAX, &ss, &ue)) != 0) {
+	if ((rc = wire_load(t, name, path, MANIFEST_MAX, &ss, &ue)) != 0) {
 		if (rc != MUSTER_ENOINPUT)
 			log_error("manifest: %s", ue.msg);
 		goto out;
@@ -548,7 +561,7 @@ trust_root_add(struct trust *t, const struct sigset *ss,
 		    e)) != 0)
 			goto out;
 	snprintf(name, sizeof name, ROOT_FILE_FMT, (long long)nr.version);
-	if ((rc = wire_store(t->dir, name, copy, e)) != 0)
+	if ((rc = wire_store(t, name, copy, e)) != 0)
 		goto out;
 	pthread_mutex_lock(&t->mu);
 	rc = chain_push(st, &nr, copy, e);
@@ -628,7 +641,7 @@ trust_manifest_put(struct trust *t, const struct sigset *ss,
 		goto out;
 	snprintf(name, sizeof name, MANIFEST_FILE_FMT,
 	    profile_scope_name(m->scope));
-	if ((rc = wire_store(t->dir, name, sc.ss, e)) != 0)
+	if ((rc = wire_store(t, name, sc.ss, e)) != 0)
 		goto out;
 	sc.present = 1;
 	sc.m = *m;
@@ -726,4 +739,12 @@ trust_manifest_watch(struct trust *t, time_t now, time_t warn)
 			    "manifest)", profile_scope_name(m.scope),
 			    (long long)m.version, when);
 	}
+}
+
+void
+trust_set_docs(struct trust *t, const struct trust_docs *docs)
+{
+	pthread_mutex_lock(&t->wmu);
+	t->docs = *docs;
+	pthread_mutex_unlock(&t->wmu);
 }

@@ -14,7 +14,8 @@
  * interface (an empty store, one snapshot per answer, the device list);
  * the bulk loader; and two writer handles on one store at the same
  * instant (two servers): one token enrolls one device, one report is
- * stored once and replay holds across handles.  On PostgreSQL also: a
+ * stored once and replay holds across handles; the documents several
+ * servers share (PostgreSQL only).  On PostgreSQL also: a
  * connection lost under the writer fails the batch with MUSTER_ETEMP
  * (answered 503) and the next transaction reconnects.
  */
@@ -986,6 +987,67 @@ two_writers(void **state)
 }
 
 /*
+ * Documents every server reads (PostgreSQL): a version at or below the
+ * stored one never replaces it, and the generation grows with every
+ * publication.  SQLite keeps none (one server): MUSTER_EUSAGE.
+ */
+static void
+documents(void **state)
+{
+	struct cfx *f = *state;
+	struct profile *p;
+	struct muster_err e;
+	enum store_put res;
+	char *b = NULL, buf[512];
+	size_t len;
+	int64_t v, g0, g1, g2;
+	int stored;
+
+	if (!f->pg) {
+		assert_int_equal(IN_TX(f->st, store_doc_put(f->st, "m", 1, "x",
+		    1, &stored, &e)), MUSTER_EUSAGE);
+		assert_int_equal(store_doc_get(f->st, "m", &b, &len, &v, &e),
+		    MUSTER_EUSAGE);
+		assert_int_equal(store_generation(f->st, &g0, &e),
+		    MUSTER_EUSAGE);
+		return;
+	}
+	assert_int_equal(store_generation(f->st, &g0, &e), 0);
+	assert_int_equal(g0, 0);
+	assert_int_equal(store_doc_get(f->st, "manifest-personnel", &b, &len,
+	    &v, &e), MUSTER_ENOINPUT);
+	assert_int_equal(IN_TX(f->st, store_doc_put(f->st,
+	    "manifest-personnel", 5, "five", 4, &stored, &e)), 0);
+	assert_int_equal(stored, 1);
+	assert_int_equal(store_generation(f->st, &g1, &e), 0);
+	assert_true(g1 > g0);
+	/* The same version, or a lower one, never replaces it. */
+	assert_int_equal(IN_TX(f->st, store_doc_put(f->st,
+	    "manifest-personnel", 5, "FIVE", 4, &stored, &e)), 0);
+	assert_int_equal(stored, 0);
+	assert_int_equal(IN_TX(f->st, store_doc_put(f->st,
+	    "manifest-personnel", 4, "four", 4, &stored, &e)), 0);
+	assert_int_equal(stored, 0);
+	assert_int_equal(store_doc_get(f->st, "manifest-personnel", &b, &len,
+	    &v, &e), 0);
+	assert_int_equal(v, 5);
+	assert_int_equal(len, 4);
+	assert_string_equal(b, "five");
+	free(b);
+	assert_int_equal(IN_TX(f->st, store_doc_put(f->st,
+	    "manifest-personnel", 6, "six!", 4, &stored, &e)), 0);
+	assert_int_equal(stored, 1);
+	assert_int_equal(store_generation(f->st, &g2, &e), 0);
+	assert_true(g2 > g1);
+	p = profile_make("iaf", 1, "personnel", buf, sizeof buf);
+	assert_int_equal(IN_TX(f->st, store_profile_publish(f->st, p, buf,
+	    strlen(buf), "s", 1, &res, &e)), 0);
+	profile_free(p);
+	assert_int_equal(store_generation(f->st, &g1, &e), 0);
+	assert_true(g1 > g2);
+}
+
+/*
  * PostgreSQL: the writer's connection killed (a database restart, a
  * failover) fails what is in flight with MUSTER_ETEMP, which the server
  * answers 503; a later transaction reconnects by itself.
@@ -1069,6 +1131,7 @@ main(void)
 		T(read_snapshot),
 		T(loader),
 		T(two_writers),
+		T(documents),
 		T(pg_reconnect),
 		T(pg_unreachable),
 	};
