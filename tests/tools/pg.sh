@@ -112,8 +112,11 @@ standby)
 	    -D "$s/data" -R -X stream -c fast -d \
 	    "application_name=standby" >/dev/null 2>"$s/basebackup.log" || {
 		cat "$s/basebackup.log" >&2; exit 70; }
-	# The copy carries the primary's settings: this one's own last.
+	# The copy carries the primary's settings: this one's own last, and
+	# a name the primary's synchronous_standby_names can call.
 	conf "$s" "$port"
+	echo "primary_conninfo = 'host=$p port=$(port_of "$p") user=postgres" \
+	    "application_name=standby'" >>"$s/data/postgresql.conf"
 	as "$bindir/pg_ctl" -D "$s/data" -l "$s/log" -w -t 30 start \
 	    >/dev/null || { tail -n 20 "$s/log" >&2; exit 70; }
 	wait_ready "$s"
@@ -121,6 +124,17 @@ standby)
 	echo "synchronous_standby_names = 'standby'" >>"$p/data/postgresql.conf"
 	echo "synchronous_commit = remote_write" >>"$p/data/postgresql.conf"
 	as "$bindir/pg_ctl" -D "$p/data" reload >/dev/null
+	for _ in $(seq 1 100); do
+		st=$(as "$bindir/psql" -X -A -t -h "$p" -p "$(port_of "$p")" \
+		    -U postgres -d postgres -c "SELECT sync_state FROM \
+		    pg_stat_replication WHERE application_name = 'standby'")
+		[ "$st" = sync ] && break
+		sleep 0.1
+	done
+	if [ "$st" != sync ]; then
+		echo "pg.sh: the standby is not synchronous ($st)" >&2
+		exit 70
+	fi
 	echo "PG_SDIR=$s"
 	echo "PG_SURI='$(uri "$s")'"
 	;;
