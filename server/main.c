@@ -10,6 +10,7 @@
 #include "muster/log.h"
 #include "cli.h"
 #include "config.h"
+#include "migrate.h"
 #include "srv.h"
 
 static const char usage_text[] =
@@ -18,6 +19,7 @@ static const char usage_text[] =
 "                            [--format table|csv|json] [--as-of TIME]\n"
 "       muster-server devices [--config FILE] [--unit UNIT] [--status STATE]\n"
 "                             [--format table|csv|json]\n"
+"       muster-server migrate [--config FILE] URI\n"
 "\n"
 "Serves the Muster API (docs/protocol.md) over HTTPS: enrollment, signed\n"
 "profiles, compliance reports, administration, /healthz and /metrics.\n"
@@ -40,6 +42,7 @@ static const char usage_text[] =
 static const struct cli_cmd_argv cmds[] = {
 	{ { "report",	"the compliance roll-up" }, cli_report },
 	{ { "devices",	"the personnel devices to follow up" }, cli_devices },
+	{ { "migrate",	"the SQLite store into PostgreSQL" }, migrate_cmd },
 };
 
 int

@@ -506,4 +506,26 @@ int	store_doc_get(struct store *st, const char *name, char **bytes,
 int	store_generation(struct store *st, int64_t *gen,
 	    struct muster_err *e);
 
+/* --- moving an SQLite store to PostgreSQL (store_migrate.c) ---------- */
+
+#define STORE_MIGRATE_TABLES	9
+
+/*
+ * Copies the SQLite store in data_dir (schema STORE_SCHEMA_VERSION; stop
+ * its server first: later writes are not copied) and the roots and
+ * manifests of data_dir/trust into the empty PostgreSQL store at uri
+ * (its schema made first), in one transaction, and checks that every
+ * row arrived.  rows[i] counts table store_migrate_table(i),
+ * rows[STORE_MIGRATE_TABLES] the documents.  Returns 0, MUSTER_EUSAGE
+ * when uri is not PostgreSQL or its store is not empty, MUSTER_ENOINPUT
+ * without muster.db, MUSTER_ECONFIG for another schema version,
+ * MUSTER_ETEMP when PostgreSQL cannot be reached, MUSTER_EIO; nothing is
+ * written unless it returns 0.
+ */
+int	store_migrate(const char *data_dir, const char *uri,
+	    int64_t rows[STORE_MIGRATE_TABLES + 1], struct muster_err *e);
+
+/* The name of table i of store_migrate's rows, or NULL. */
+const char *store_migrate_table(int i);
+
 #endif

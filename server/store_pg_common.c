@@ -66,6 +66,14 @@ one_line(char *dst, size_t size, const char *msg)
 	dst[j] = '\0';
 }
 
+/* Notices ("already exists, skipping") are not for the server's log. */
+static void
+quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
 int
 store_pg_connect(const char *uri, PGconn **out, struct muster_err *e)
 {
@@ -86,6 +94,7 @@ store_pg_connect(const char *uri, PGconn **out, struct muster_err *e)
 		PQfinish(c);
 		return err_set(e, MUSTER_ETEMP, "store: PostgreSQL: %s", msg);
 	}
+	PQsetNoticeProcessor(c, quiet, NULL);
 	if (PQsetClientEncoding(c, "UTF8") != 0)
 		rc = store_pg_err(c, NULL, "client encoding", e);
 	else
