@@ -55,81 +55,6 @@ store_migrate_table(int i)
 	return i >= 0 && i < STORE_MIGRATE_TABLES ? tables[i].name : NULL;
 }
 
-/* A growing buffer of COPY text. */
-struct cbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-static void
-cb_put(struct cbuf *b, const char *s, size_t n)
-{
-	char *np;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 4096 : b->cap;
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-/* One column of s in COPY's text format. */
-static void
-cb_col(struct cbuf *b, sqlite3_stmt *s, int col)
-{
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *v;
-	char num[24], h[2];
-	int i, n;
-
-	switch (sqlite3_column_type(s, col)) {
-	case SQLITE_NULL:
-		cb_put(b, "\\N", 2);
-		break;
-	case SQLITE_INTEGER:
-		n = snprintf(num, sizeof num, "%lld",
-		    (long long)sqlite3_column_int64(s, col));
-		cb_put(b, num, (size_t)n);
-		break;
-	case SQLITE_BLOB:
-		/* bytea's hex input, its backslash escaped for COPY. */
-		v = sqlite3_column_blob(s, col);
-		n = sqlite3_column_bytes(s, col);
-		cb_put(b, "\\\\x", 3);
-		for (i = 0; i < n; i++) {
-			h[0] = hex[v[i] >> 4];
-			h[1] = hex[v[i] & 15];
-			cb_put(b, h, 2);
-		}
-		break;
-	default:
-		v = sqlite3_column_text(s, col);
-		n = sqlite3_column_bytes(s, col);
-		for (i = 0; i < n; i++) {
-			switch (v[i]) {
-			case '\\': cb_put(b, "\\\\", 2); break;
-			case '\t': cb_put(b, "\\t", 2); break;
-			case '\n': cb_put(b, "\\n", 2); break;
-			case '\r': cb_put(b, "\\r", 2); break;
-			default: cb_put(b, (const char *)&v[i], 1); break;
-			}
-		}
-		break;
-	}
-}
-
 static int
 sq_err(sqlite3 *db, const char *what, struct muster_err *e)
 {
@@ -137,82 +62,59 @@ sq_err(sqlite3 *db, const char *what, struct muster_err *e)
 	    sqlite3_errmsg(db));
 }
 
-/* Sends b's bytes as COPY data and empties it. */
-static int
-cb_send(PGconn *c, struct cbuf *b, struct muster_err *e)
-{
-	if (b->oom)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if (b->len > 0 && PQputCopyData(c, b->p, (int)b->len) != 1)
-		return store_pg_err(c, NULL, "COPY", e);
-	b->len = 0;
-	return 0;
-}
-
 /* Copies table i from db into c (inside c's transaction); *n rows. */
 static int
 copy_table(sqlite3 *db, PGconn *c, int i, int64_t *n, struct muster_err *e)
 {
-	struct cbuf b = { NULL, 0, 0, 0 };
+	struct store_pg_copy b;
 	sqlite3_stmt *s = NULL;
-	PGresult *r;
 	char sql[512];
-	int rc = 0, step, col, ncol, copying = 0;
+	int rc = 0, step, col, ncol;
 
 	*n = 0;
+	memset(&b, 0, sizeof b);
 	snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s",
 	    tables[i].cols, tables[i].name, tables[i].order);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = sq_err(db, tables[i].name, e);
 		goto out;
 	}
-	snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", tables[i].name,
-	    tables[i].cols);
-	r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COPY_IN) {
-		rc = store_pg_err(c, r, tables[i].name, e);
-		PQclear(r);
-		goto out;
-	}
-	PQclear(r);
-	copying = 1;
 	ncol = sqlite3_column_count(s);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		for (col = 0; col < ncol; col++) {
-			if (col > 0)
-				cb_put(&b, "\t", 1);
-			cb_col(&b, s, col);
+			switch (sqlite3_column_type(s, col)) {
+			case SQLITE_NULL:
+				store_pg_copy_null(&b);
+				break;
+			case SQLITE_INTEGER:
+				store_pg_copy_int(&b,
+				    sqlite3_column_int64(s, col));
+				break;
+			case SQLITE_BLOB:
+				store_pg_copy_bin(&b, sqlite3_column_blob(s,
+				    col), (size_t)sqlite3_column_bytes(s, col));
+				break;
+			default:
+				store_pg_copy_text(&b, (const char *)
+				    sqlite3_column_text(s, col),
+				    (size_t)sqlite3_column_bytes(s, col));
+				break;
+			}
 		}
-		cb_put(&b, "\n", 1);
+		store_pg_copy_row(&b);
 		(*n)++;
-		if (b.len >= MIGRATE_BUF && (rc = cb_send(c, &b, e)) != 0)
+		if (b.len >= MIGRATE_BUF && (rc = store_pg_copy_flush(c,
+		    tables[i].name, tables[i].cols, &b, e)) != 0)
 			goto out;
 	}
 	if (step != SQLITE_DONE) {
 		rc = sq_err(db, tables[i].name, e);
 		goto out;
 	}
-	if ((rc = cb_send(c, &b, e)) != 0)
-		goto out;
-	copying = 0;
-	if (PQputCopyEnd(c, NULL) != 1) {
-		rc = store_pg_err(c, NULL, tables[i].name, e);
-		goto out;
-	}
-	r = PQgetResult(c);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = store_pg_err(c, r, tables[i].name, e);
-	PQclear(r);
-	while ((r = PQgetResult(c)) != NULL)
-		PQclear(r);
+	rc = store_pg_copy_flush(c, tables[i].name, tables[i].cols, &b, e);
 out:
-	if (copying) {
-		(void)PQputCopyEnd(c, "migrate failed");
-		while ((r = PQgetResult(c)) != NULL)
-			PQclear(r);
-	}
 	sqlite3_finalize(s);
-	free(b.p);
+	store_pg_copy_free(&b);
 	return rc;
 }
 

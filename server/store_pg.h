@@ -83,6 +83,35 @@ int	store_pg_isnull(const PGresult *r, int row, int col);
 int	store_pg_bytea(const PGresult *r, int row, int col,
 	    unsigned char **out, size_t *len, struct muster_err *e);
 
+/*
+ * Rows in COPY's text format, built in memory and sent by
+ * store_pg_copy_flush: one field after another (text, integer, bytea or
+ * NULL), store_pg_copy_row after each row.  A failed allocation is
+ * remembered and reported by the flush.
+ */
+struct store_pg_copy {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+	int	 nf;		/* fields in the current row */
+	int64_t	 rows;		/* rows since the last flush */
+};
+
+void	store_pg_copy_text(struct store_pg_copy *b, const char *v, size_t len);
+void	store_pg_copy_str(struct store_pg_copy *b, const char *v);
+void	store_pg_copy_int(struct store_pg_copy *b, int64_t v);
+void	store_pg_copy_bin(struct store_pg_copy *b, const void *v, size_t len);
+void	store_pg_copy_null(struct store_pg_copy *b);
+void	store_pg_copy_row(struct store_pg_copy *b);
+void	store_pg_copy_free(struct store_pg_copy *b);
+
+/*
+ * COPY table (cols) FROM STDIN with the rows of b, then empties b; 0 or
+ * what store_pg_err returns (MUSTER_EINTERNAL when b ran out of memory).
+ */
+int	store_pg_copy_flush(PGconn *c, const char *table, const char *cols,
+	    struct store_pg_copy *b, struct muster_err *e);
+
 int	store_pg_open(const char *uri, int readonly, struct store **st,
 	    struct muster_err *e);
 void	store_pg_close(struct store *st);

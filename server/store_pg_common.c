@@ -209,3 +209,150 @@ store_pg_bytea(const PGresult *r, int row, int col, unsigned char **out,
 	PQfreemem(u);
 	return 0;
 }
+
+static void
+copy_put(struct store_pg_copy *b, const char *s, size_t n)
+{
+	char *np;
+	size_t cap;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap == 0 ? 65536 : b->cap;
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		if ((np = realloc(b->p, cap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void
+copy_sep(struct store_pg_copy *b)
+{
+	if (b->nf++ > 0)
+		copy_put(b, "\t", 1);
+}
+
+void
+store_pg_copy_text(struct store_pg_copy *b, const char *v, size_t n)
+{
+	size_t i, start;
+
+	copy_sep(b);
+	for (i = 0, start = 0; i < n; i++) {
+		const char *esc = v[i] == '\\' ? "\\\\" : v[i] == '\t' ?
+		    "\\t" : v[i] == '\n' ? "\\n" : v[i] == '\r' ? "\\r" : NULL;
+
+		if (esc == NULL)
+			continue;
+		copy_put(b, v + start, i - start);
+		copy_put(b, esc, 2);
+		start = i + 1;
+	}
+	copy_put(b, v + start, n - start);
+}
+
+void
+store_pg_copy_str(struct store_pg_copy *b, const char *v)
+{
+	if (v == NULL)
+		store_pg_copy_null(b);
+	else
+		store_pg_copy_text(b, v, strlen(v));
+}
+
+void
+store_pg_copy_int(struct store_pg_copy *b, int64_t v)
+{
+	char num[24];
+	int n;
+
+	copy_sep(b);
+	n = snprintf(num, sizeof num, "%" PRId64, v);
+	copy_put(b, num, (size_t)n);
+}
+
+void
+store_pg_copy_bin(struct store_pg_copy *b, const void *v, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = v;
+	char h[64];
+	size_t i, k = 0;
+
+	copy_sep(b);
+	/* bytea's hex input, its backslash escaped for COPY. */
+	copy_put(b, "\\\\x", 3);
+	for (i = 0; i < n; i++) {
+		h[k++] = hex[u[i] >> 4];
+		h[k++] = hex[u[i] & 15];
+		if (k == sizeof h) {
+			copy_put(b, h, k);
+			k = 0;
+		}
+	}
+	copy_put(b, h, k);
+}
+
+void
+store_pg_copy_null(struct store_pg_copy *b)
+{
+	copy_sep(b);
+	copy_put(b, "\\N", 2);
+}
+
+void
+store_pg_copy_row(struct store_pg_copy *b)
+{
+	copy_put(b, "\n", 1);
+	b->nf = 0;
+	b->rows++;
+}
+
+void
+store_pg_copy_free(struct store_pg_copy *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
+}
+
+int
+store_pg_copy_flush(PGconn *c, const char *table, const char *cols,
+    struct store_pg_copy *b, struct muster_err *e)
+{
+	PGresult *r;
+	char sql[512];
+	int rc = 0;
+
+	if (b->oom)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if (b->rows == 0)
+		return 0;
+	snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", table, cols);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = store_pg_err(c, r, table, e);
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	if (PQputCopyData(c, b->p, (int)b->len) != 1 ||
+	    PQputCopyEnd(c, NULL) != 1)
+		rc = store_pg_err(c, NULL, table, e);
+	while ((r = PQgetResult(c)) != NULL) {
+		if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = store_pg_err(c, r, table, e);
+		PQclear(r);
+	}
+	b->len = 0;
+	b->nf = 0;
+	b->rows = 0;
+	return rc;
+}

@@ -2,6 +2,10 @@
  * store_pg_load: bulk loading of a PostgreSQL store for benchmark fleets
  * (store.h); rows as given, unchecked, in one transaction that
  * store_load_finish commits.  Only tools use it, never the server.
+ *
+ * Rows are gathered per table in COPY's text format and sent with COPY,
+ * every table in the order its foreign keys need, whenever LOAD_FLUSH
+ * bytes are waiting and at the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,38 +13,40 @@
 
 #include "store_pg.h"
 
-enum load_stmt {
-	L_TOKEN,
-	L_DEVICE,
-	L_REPORT,
+#define LOAD_FLUSH	(32u << 20)
+
+enum load_table {
+	L_TOKENS,
+	L_DEVICES,
+	L_REPORTS,
 	L_STATUS,
-	L_FAILING_CHANGE,
+	L_FAILING_HISTORY,
 	L_FAILING,
-	L_PROFILES,
 	L__N
 };
 
-static const char *const load_sql[L__N] = {
-	[L_TOKEN] = "INSERT INTO tokens (id, used, expires) VALUES ($1, $2, $3)",
-	[L_DEVICE] = "INSERT INTO devices (id, pubkey, scope, unit, person, "
-	    "model, token_id, enrolled, last_seq, last_time, last_received, "
-	    "last_status, last_profile, last_serial) VALUES ($1, $2, $3, $4, "
-	    "$5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-	[L_REPORT] = "INSERT INTO reports (device, seq, time, received, "
-	    "status, profile, serial, hash, body) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-	[L_STATUS] = "INSERT INTO status_history (device, time, seq, "
-	    "received, status) VALUES ($1, $2, $3, $4, $5)",
-	[L_FAILING_CHANGE] = "INSERT INTO failing_history (device, rule, "
-	    "time, seq, failing) VALUES ($1, $2, $3, $4, $5)",
-	[L_FAILING] = "INSERT INTO device_failing (device, rule, since) "
-	    "VALUES ($1, $2, $3)",
-	[L_PROFILES] = "UPDATE profiles SET published = $1",
+/* In the order the foreign keys need. */
+static const struct {
+	const char	*name;
+	const char	*cols;
+} load_tables[L__N] = {
+	[L_TOKENS] = { "tokens", "id, used, expires" },
+	[L_DEVICES] = { "devices", "id, pubkey, scope, unit, person, model, "
+	    "token_id, enrolled, last_seq, last_time, last_received, "
+	    "last_status, last_profile, last_serial" },
+	[L_REPORTS] = { "reports", "device, seq, time, received, status, "
+	    "profile, serial, hash, body" },
+	[L_STATUS] = { "status_history", "device, time, seq, received, "
+	    "status" },
+	[L_FAILING_HISTORY] = { "failing_history", "device, rule, time, seq, "
+	    "failing" },
+	[L_FAILING] = { "device_failing", "device, rule, since" },
 };
 
 struct store_load {
 	const struct store_ops	*ops;	/* first: store_backend.h */
 	PGconn			*c;
+	struct store_pg_copy	 t[L__N];
 };
 
 static const char *
@@ -50,22 +56,28 @@ status_name(int compliant)
 }
 
 static int
-load_run(struct store_load *l, enum load_stmt id,
-    const struct store_pg_params *q, struct muster_err *e)
+flush_all(struct store_load *l, struct muster_err *e)
 {
-	char name[16];
-	PGresult *r;
-	int rc = 0;
+	int i, rc;
 
-	if (q->over)
-		return err_set(e, MUSTER_EINTERNAL, "store: load: too many "
-		    "parameters");
-	snprintf(name, sizeof name, "l%d", (int)id);
-	r = PQexecPrepared(l->c, name, q->n, q->v, q->len, q->fmt, 0);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = store_pg_err(l->c, r, "load", e);
-	PQclear(r);
-	return rc;
+	for (i = 0; i < L__N; i++)
+		if ((rc = store_pg_copy_flush(l->c, load_tables[i].name,
+		    load_tables[i].cols, &l->t[i], e)) != 0)
+			return rc;
+	return 0;
+}
+
+/* After a row of table t: flushes everything once enough waits. */
+static int
+row_done(struct store_load *l, enum load_table t, struct muster_err *e)
+{
+	size_t n = 0;
+	int i;
+
+	store_pg_copy_row(&l->t[t]);
+	for (i = 0; i < L__N; i++)
+		n += l->t[i].len;
+	return n >= LOAD_FLUSH ? flush_all(l, e) : 0;
 }
 
 int
@@ -73,10 +85,8 @@ store_pg_load_open(const char *uri, struct store_load **out,
     struct muster_err *e)
 {
 	struct store_load *l;
-	char name[16];
-	PGresult *r;
 	int64_t v;
-	int rc, i;
+	int rc;
 
 	*out = NULL;
 	if ((l = calloc(1, sizeof *l)) == NULL)
@@ -90,15 +100,6 @@ store_pg_load_open(const char *uri, struct store_load **out,
 		    "%d: open it with the server first", (long long)v,
 		    STORE_PG_SCHEMA_VERSION);
 		goto out;
-	}
-	for (i = 0; i < L__N; i++) {
-		snprintf(name, sizeof name, "l%d", i);
-		r = PQprepare(l->c, name, load_sql[i], 0, NULL);
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			rc = store_pg_err(l->c, r, "prepare", e);
-		PQclear(r);
-		if (rc != 0)
-			goto out;
 	}
 	/* Nothing is safe before the COMMIT anyway: skip the WAL flush. */
 	if ((rc = store_pg_exec(l->c, "SET synchronous_commit = off; BEGIN",
@@ -116,7 +117,8 @@ store_pg_load_finish(struct store_load *l, struct muster_err *e)
 {
 	int rc;
 
-	if ((rc = store_pg_exec(l->c, "COMMIT", e)) != 0)
+	if ((rc = flush_all(l, e)) != 0 ||
+	    (rc = store_pg_exec(l->c, "COMMIT", e)) != 0)
 		return rc;
 	return store_pg_exec(l->c, "ANALYZE", e);
 }
@@ -124,9 +126,13 @@ store_pg_load_finish(struct store_load *l, struct muster_err *e)
 void
 store_pg_load_close(struct store_load *l)
 {
+	int i;
+
 	if (l == NULL)
 		return;
 	PQfinish(l->c);
+	for (i = 0; i < L__N; i++)
+		store_pg_copy_free(&l->t[i]);
 	free(l);
 }
 
@@ -134,86 +140,86 @@ int
 store_pg_load_profiles_published(struct store_load *l, time_t published,
     struct muster_err *e)
 {
-	struct store_pg_params q = { .n = 0 };
+	char sql[64];
 
-	store_pg_int(&q, published);
-	return load_run(l, L_PROFILES, &q, e);
+	snprintf(sql, sizeof sql, "UPDATE profiles SET published = %lld",
+	    (long long)published);
+	return store_pg_exec(l->c, sql, e);
 }
 
 int
 store_pg_load_token(struct store_load *l, const char *id, time_t used,
     time_t expires, struct muster_err *e)
 {
-	struct store_pg_params q = { .n = 0 };
+	struct store_pg_copy *b = &l->t[L_TOKENS];
 
-	store_pg_text(&q, id);
-	store_pg_int(&q, used);
-	store_pg_int(&q, expires);
-	return load_run(l, L_TOKEN, &q, e);
+	store_pg_copy_str(b, id);
+	store_pg_copy_int(b, used);
+	store_pg_copy_int(b, expires);
+	return row_done(l, L_TOKENS, e);
 }
 
 int
 store_pg_load_device(struct store_load *l, const struct store_load_device *d,
     struct muster_err *e)
 {
-	struct store_pg_params q = { .n = 0 };
-	int last = d->last_seq > 0;
+	struct store_pg_copy *b = &l->t[L_DEVICES];
 
-	store_pg_text(&q, d->id);
-	store_pg_bin(&q, d->pk, 32);
-	store_pg_text(&q, profile_scope_name(d->scope));
-	store_pg_text(&q, d->unit);
-	store_pg_text(&q, d->person);
-	store_pg_text(&q, d->model);
-	store_pg_text(&q, d->token_id);
-	store_pg_int(&q, d->enrolled);
-	store_pg_int(&q, d->last_seq);
-	if (last) {
-		store_pg_int(&q, d->last_time);
-		store_pg_int(&q, d->last_received);
-		store_pg_text(&q, status_name(d->last_compliant));
-		store_pg_text(&q, d->last_profile);
-		store_pg_int(&q, d->last_serial);
+	store_pg_copy_str(b, d->id);
+	store_pg_copy_bin(b, d->pk, 32);
+	store_pg_copy_str(b, profile_scope_name(d->scope));
+	store_pg_copy_str(b, d->unit);
+	store_pg_copy_str(b, d->person);
+	store_pg_copy_str(b, d->model);
+	store_pg_copy_str(b, d->token_id);
+	store_pg_copy_int(b, d->enrolled);
+	store_pg_copy_int(b, d->last_seq);
+	if (d->last_seq > 0) {
+		store_pg_copy_int(b, d->last_time);
+		store_pg_copy_int(b, d->last_received);
+		store_pg_copy_str(b, status_name(d->last_compliant));
+		store_pg_copy_str(b, d->last_profile);
+		store_pg_copy_int(b, d->last_serial);
 	} else {
-		store_pg_text(&q, NULL);
-		store_pg_text(&q, NULL);
-		store_pg_text(&q, NULL);
-		store_pg_text(&q, NULL);
-		store_pg_text(&q, NULL);
+		store_pg_copy_null(b);
+		store_pg_copy_null(b);
+		store_pg_copy_null(b);
+		store_pg_copy_null(b);
+		store_pg_copy_null(b);
 	}
-	return load_run(l, L_DEVICE, &q, e);
+	return row_done(l, L_DEVICES, e);
 }
 
 int
 store_pg_load_report(struct store_load *l, const struct store_load_report *r,
     struct muster_err *e)
 {
-	struct store_pg_params q = { .n = 0 };
+	struct store_pg_copy *b = &l->t[L_REPORTS];
 
-	store_pg_text(&q, r->device);
-	store_pg_int(&q, r->seq);
-	store_pg_int(&q, r->time);
-	store_pg_int(&q, r->received);
-	store_pg_text(&q, status_name(r->compliant));
-	store_pg_text(&q, r->profile);
-	store_pg_int(&q, r->serial);
-	store_pg_bin(&q, r->hash, STORE_HASH_LEN);
-	store_pg_bin(&q, r->body, r->len);
-	return load_run(l, L_REPORT, &q, e);
+	store_pg_copy_str(b, r->device);
+	store_pg_copy_int(b, r->seq);
+	store_pg_copy_int(b, r->time);
+	store_pg_copy_int(b, r->received);
+	store_pg_copy_str(b, status_name(r->compliant));
+	store_pg_copy_str(b, r->profile);
+	store_pg_copy_int(b, r->serial);
+	store_pg_copy_bin(b, r->hash, STORE_HASH_LEN);
+	store_pg_copy_bin(b, r->body, r->len);
+	return row_done(l, L_REPORTS, e);
 }
 
 int
 store_pg_load_status(struct store_load *l, const char *device, time_t time,
     int64_t seq, time_t received, int compliant, struct muster_err *e)
 {
-	struct store_pg_params q = { .n = 0 };
+	struct store_pg_copy *b = &l->t[L_STATUS];
 
-	store_pg_text(&q, device);
-	store_pg_int(&q, time);
-	store_pg_int(&q, seq);
-	store_pg_int(&q, received);
-	store_pg_text(&q, status_name(compliant));
-	return load_run(l, L_STATUS, &q, e);
+	store_pg_copy_str(b, device);
+	store_pg_copy_int(b, time);
+	store_pg_copy_int(b, seq);
+	store_pg_copy_int(b, received);
+	store_pg_copy_str(b, status_name(compliant));
+	return row_done(l, L_STATUS, e);
 }
 
 int
@@ -221,26 +227,26 @@ store_pg_load_failing_change(struct store_load *l, const char *device,
     const char *rule, time_t time, int64_t seq, int failing,
     struct muster_err *e)
 {
-	struct store_pg_params q = { .n = 0 };
+	struct store_pg_copy *b = &l->t[L_FAILING_HISTORY];
 
-	store_pg_text(&q, device);
-	store_pg_text(&q, rule);
-	store_pg_int(&q, time);
-	store_pg_int(&q, seq);
-	store_pg_int(&q, failing != 0);
-	return load_run(l, L_FAILING_CHANGE, &q, e);
+	store_pg_copy_str(b, device);
+	store_pg_copy_str(b, rule);
+	store_pg_copy_int(b, time);
+	store_pg_copy_int(b, seq);
+	store_pg_copy_int(b, failing != 0);
+	return row_done(l, L_FAILING_HISTORY, e);
 }
 
 int
 store_pg_load_failing(struct store_load *l, const char *device,
     const char *rule, time_t since, struct muster_err *e)
 {
-	struct store_pg_params q = { .n = 0 };
+	struct store_pg_copy *b = &l->t[L_FAILING];
 
-	store_pg_text(&q, device);
-	store_pg_text(&q, rule);
-	store_pg_int(&q, since);
-	return load_run(l, L_FAILING, &q, e);
+	store_pg_copy_str(b, device);
+	store_pg_copy_str(b, rule);
+	store_pg_copy_int(b, since);
+	return row_done(l, L_FAILING, e);
 }
 
 int
