@@ -24,7 +24,9 @@
  * honours them as soon as they commit.
  *
  * The writer's group commit is one transaction per batch (store_begin ..
- * store_commit, a savepoint per request), with prepared statements.  A
+ * store_commit, a savepoint per request), with prepared statements; a
+ * report is one round trip (muster_report_put, migration 3) and a job's
+ * RELEASE rides with the next SAVEPOINT.  A
  * lost connection fails the batch with MUSTER_ETEMP (answered 503, never
  * 202); the next store_begin reconnects, with a backoff of 100 ms
  * doubling to 5 s between attempts.  A COMMIT whose answer was lost may
@@ -171,6 +173,56 @@ static const char *const migration[STORE_PG_SCHEMA_VERSION] = {
 	"  bytes bytea NOT NULL,"
 	"  n bigint NOT NULL"			/* store_generation */
 	");",
+	/*
+	 * 3: a report in one round trip (store_pg_report_put): what
+	 * store_sqlite.c does in six statements, the device row locked
+	 * first.  Returns 0 stored, 1 duplicate, 2 replay, 3 back-dated,
+	 * -1 unknown device, -2 revoked.
+	 */
+	"CREATE FUNCTION muster_report_put(p_device text, p_seq bigint, "
+	"  p_time bigint, p_now bigint, p_status text, p_profile text, "
+	"  p_serial bigint, p_stale integer, p_hash bytea, p_body bytea, "
+	"  p_failing text[]) RETURNS integer LANGUAGE plpgsql AS $$ "
+	"DECLARE d record; old bytea; "
+	"BEGIN "
+	"  SELECT last_seq, last_status, revoked, last_time INTO d "
+	"    FROM devices WHERE id = p_device FOR UPDATE; "
+	"  IF NOT FOUND THEN RETURN -1; END IF; "
+	"  IF d.revoked IS NOT NULL THEN RETURN -2; END IF; "
+	"  IF p_seq <= d.last_seq THEN "
+	"    SELECT hash INTO old FROM reports "
+	"      WHERE device = p_device AND seq = p_seq; "
+	"    IF FOUND AND old = p_hash THEN RETURN 1; END IF; "
+	"    RETURN 2; "
+	"  END IF; "
+	"  IF d.last_time IS NOT NULL AND p_time < d.last_time THEN "
+	"    RETURN 3; "
+	"  END IF; "
+	"  INSERT INTO reports (device, seq, time, received, status, "
+	"    profile, serial, hash, body) VALUES (p_device, p_seq, p_time, "
+	"    p_now, p_status, p_profile, p_serial, p_hash, p_body); "
+	"  UPDATE devices SET last_seq = p_seq, last_time = p_time, "
+	"    last_received = p_now, last_status = p_status, "
+	"    last_profile = p_profile, last_serial = p_serial, "
+	"    last_stale = p_stale WHERE id = p_device; "
+	"  IF d.last_status IS DISTINCT FROM p_status THEN "
+	"    INSERT INTO status_history (device, time, seq, received, "
+	"      status) VALUES (p_device, p_time, p_seq, p_now, p_status) "
+	"      ON CONFLICT DO NOTHING; "
+	"  END IF; "
+	"  WITH gone AS (DELETE FROM device_failing WHERE device = p_device "
+	"      AND NOT (rule = ANY (p_failing)) RETURNING rule) "
+	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
+	"    SELECT p_device, rule, p_time, p_seq, 0 FROM gone "
+	"    ON CONFLICT DO NOTHING; "
+	"  WITH added AS (INSERT INTO device_failing (device, rule, since) "
+	"      SELECT DISTINCT p_device, f, p_time FROM unnest(p_failing) f "
+	"      ON CONFLICT DO NOTHING RETURNING rule) "
+	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
+	"    SELECT p_device, rule, p_time, p_seq, 1 FROM added "
+	"    ON CONFLICT DO NOTHING; "
+	"  RETURN 0; "
+	"END $$;",
 };
 
 enum stmt_id {
@@ -178,19 +230,10 @@ enum stmt_id {
 	ST_TOKEN_CLAIM,
 	ST_DEVICE_INSERT,
 	ST_DEVICE_GET,
-	ST_DEVICE_LAST,
-	ST_DEVICE_UPDATE,
 	ST_DEVICE_DELETE,
 	ST_CONSENT_INSERT,
 	ST_CONSENT_REPLACE,
 	ST_REVOKE_FORGET,
-	ST_REPORT_HASH,
-	ST_REPORT_INSERT,
-	ST_HISTORY_INSERT,
-	ST_FAILING_LIST,
-	ST_FAILING_INSERT,
-	ST_FAILING_DELETE,
-	ST_FAILING_HISTORY,
 	ST_REVOKE_INSERT,
 	ST_REVOKE_TOKEN,
 	ST_REVOKE_DEVICE,
@@ -206,6 +249,7 @@ enum stmt_id {
 	ST_DOC_PUT,
 	ST_DOC_GET,
 	ST_GENERATION,
+	ST_REPORT_PUT,
 	ST__N
 };
 
@@ -225,13 +269,6 @@ static const char *const stmt_sql[ST__N] = {
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	[ST_DEVICE_GET] = "SELECT pubkey, scope, unit, person, model, "
 	    "token_id, enrolled, revoked, last_seq FROM devices WHERE id = $1",
-	/* The row lock serialises one device's reports across servers. */
-	[ST_DEVICE_LAST] = "SELECT last_seq, last_status, revoked, last_time "
-	    "FROM devices WHERE id = $1 FOR UPDATE",
-	[ST_DEVICE_UPDATE] = "UPDATE devices SET last_seq = $2, "
-	    "last_time = $3, last_received = $4, last_status = $5, "
-	    "last_profile = $6, last_serial = $7, last_stale = $8 "
-	    "WHERE id = $1",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE id = $1",
 	[ST_CONSENT_INSERT] = "INSERT INTO consents " CONSENT_COLS,
 	[ST_CONSENT_REPLACE] = "INSERT INTO consents " CONSENT_COLS
@@ -241,23 +278,6 @@ static const char *const stmt_sql[ST__N] = {
 	    "serial = excluded.serial, remediate = excluded.remediate, "
 	    "body = excluded.body, sig = excluded.sig",
 	[ST_REVOKE_FORGET] = "DELETE FROM revocations WHERE id = $1",
-	[ST_REPORT_HASH] = "SELECT hash FROM reports "
-	    "WHERE device = $1 AND seq = $2",
-	[ST_REPORT_INSERT] = "INSERT INTO reports (device, seq, time, "
-	    "received, status, profile, serial, hash, body) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-	[ST_HISTORY_INSERT] = "INSERT INTO status_history (device, time, "
-	    "seq, received, status) VALUES ($1, $2, $3, $4, $5) "
-	    "ON CONFLICT DO NOTHING",
-	[ST_FAILING_LIST] = "SELECT rule FROM device_failing "
-	    "WHERE device = $1 ORDER BY rule",
-	[ST_FAILING_INSERT] = "INSERT INTO device_failing (device, rule, "
-	    "since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-	[ST_FAILING_DELETE] = "DELETE FROM device_failing "
-	    "WHERE device = $1 AND rule = $2",
-	[ST_FAILING_HISTORY] = "INSERT INTO failing_history (device, rule, "
-	    "time, seq, failing) VALUES ($1, $2, $3, $4, $5) "
-	    "ON CONFLICT DO NOTHING",
 	[ST_REVOKE_INSERT] = "INSERT INTO revocations (id, received) "
 	    "VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
 	[ST_REVOKE_TOKEN] = "INSERT INTO tokens (id, revoked) VALUES ($1, $2) "
@@ -290,6 +310,8 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_DOC_GET] = "SELECT bytes, version FROM documents WHERE name = $1",
 	[ST_GENERATION] = "SELECT coalesce((SELECT max(n) FROM profiles), 0) "
 	    "+ coalesce((SELECT max(n) FROM documents), 0)",
+	[ST_REPORT_PUT] = "SELECT muster_report_put($1, $2, $3, $4, $5, $6, "
+	    "$7, $8, $9, $10, $11)",
 };
 
 struct store {
@@ -298,6 +320,7 @@ struct store {
 	PGconn			*c;	/* NULL: to connect */
 	int			 readonly;
 	int			 tx;	/* inside store_begin .. commit */
+	int			 release;	/* a RELEASE to send */
 	int			 backoff_ms;
 	struct timespec		 retry_at;	/* no attempt before */
 };
@@ -535,6 +558,7 @@ store_pg_begin(struct store *st, struct muster_err *e)
 {
 	int rc;
 
+	st->release = 0;
 	if ((rc = ctl(st, "BEGIN", e)) == 0)
 		st->tx = 1;
 	return rc;
@@ -546,6 +570,7 @@ store_pg_commit(struct store *st, struct muster_err *e)
 	PGresult *r;
 	int rc = 0;
 
+	st->release = 0;	/* COMMIT releases every savepoint */
 	if (st->c == NULL || PQstatus(st->c) != CONNECTION_OK) {
 		st->tx = 0;
 		return err_set(e, MUSTER_ETEMP, "store: connection lost in a "
@@ -566,27 +591,39 @@ store_pg_commit(struct store *st, struct muster_err *e)
 void
 store_pg_rollback(struct store *st)
 {
+	st->release = 0;
 	if (st->c != NULL && PQstatus(st->c) == CONNECTION_OK &&
 	    PQtransactionStatus(st->c) != PQTRANS_IDLE)
 		(void)store_pg_exec(st->c, "ROLLBACK", NULL);
 	st->tx = 0;
 }
 
+/*
+ * A job's RELEASE rides with the next job's SAVEPOINT (or is made moot
+ * by the COMMIT): one round trip per job fewer in the writer's batch.
+ */
 int
 store_pg_savepoint(struct store *st, struct muster_err *e)
 {
-	return ctl(st, "SAVEPOINT job", e);
+	int pending = st->release;
+
+	st->release = 0;
+	return ctl(st, pending ? "RELEASE job; SAVEPOINT job" :
+	    "SAVEPOINT job", e);
 }
 
 int
 store_pg_release(struct store *st, struct muster_err *e)
 {
-	return ctl(st, "RELEASE job", e);
+	(void)e;
+	st->release = 1;
+	return 0;
 }
 
 void
 store_pg_rollback_savepoint(struct store *st)
 {
+	st->release = 0;
 	(void)ctl(st, "ROLLBACK TO job; RELEASE job", NULL);
 }
 
@@ -683,86 +720,33 @@ out:
 	return rc;
 }
 
-static int
-cmp_str(const void *a, const void *b)
+/* The array literal of r's failing rules, '{"a","b"}', malloc'd. */
+static char *
+failing_array(const struct store_report *r)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+	size_t i, n = 3, k = 0;
+	const char *c;
+	char *a;
 
-static int
-failing_change(struct store *st, const struct store_report *r,
-    const char *rule, int failing, struct muster_err *e)
-{
-	struct store_pg_params q = { .n = 0 };
-	PGresult *res;
-	int rc, changed;
-
-	store_pg_text(&q, r->device);
-	store_pg_text(&q, rule);
-	if (failing)
-		store_pg_int(&q, r->time);
-	if ((res = run(st, failing ? ST_FAILING_INSERT : ST_FAILING_DELETE,
-	    &q, "failing rule", &rc, e)) == NULL)
-		return rc;
-	changed = strcmp(PQcmdTuples(res), "0") != 0;
-	PQclear(res);
-	if (!changed)
-		return 0;
-	q.n = 0;
-	store_pg_text(&q, r->device);
-	store_pg_text(&q, rule);
-	store_pg_int(&q, r->time);
-	store_pg_int(&q, r->seq);
-	store_pg_int(&q, failing);
-	return run_plain(st, ST_FAILING_HISTORY, &q, "failing history", e);
-}
-
-/*
- * Brings device_failing to the report's failing set, recording each rule
- * that starts or stops failing; both lists walked sorted.
- */
-static int
-failing_update(struct store *st, const struct store_report *r,
-    struct muster_err *e)
-{
-	struct store_pg_params q = { .n = 0 };
-	const char **now = NULL;
-	PGresult *res;
-	size_t i, j, n, nwas;
-	int rc = 0, c;
-
-	n = r->nfailing;
-	if (n > 0) {
-		if ((now = calloc(n, sizeof *now)) == NULL)
-			return err_set(e, MUSTER_EINTERNAL, "out of memory");
-		memcpy(now, r->failing, n * sizeof *now);
-		qsort(now, n, sizeof *now, cmp_str);
+	for (i = 0; i < r->nfailing; i++)
+		n += 2 * strlen(r->failing[i]) + 3;
+	if ((a = malloc(n)) == NULL)
+		return NULL;
+	a[k++] = '{';
+	for (i = 0; i < r->nfailing; i++) {
+		if (i > 0)
+			a[k++] = ',';
+		a[k++] = '"';
+		for (c = r->failing[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				a[k++] = '\\';
+			a[k++] = *c;
+		}
+		a[k++] = '"';
 	}
-	store_pg_text(&q, r->device);
-	if ((res = run(st, ST_FAILING_LIST, &q, "failing list", &rc, e)) ==
-	    NULL)
-		goto out;
-	nwas = (size_t)PQntuples(res);
-	for (i = 0, j = 0; rc == 0 && (i < nwas || j < n);) {
-		const char *was = i < nwas ? PQgetvalue(res, (int)i, 0) : NULL;
-
-		if (was != NULL && j < n)
-			c = strcmp(was, now[j]);
-		else
-			c = was != NULL ? -1 : 1;
-		if (c == 0) {
-			i++;
-			j++;
-		} else if (c < 0) {
-			rc = failing_change(st, r, was, 0, e);
-			i++;
-		} else
-			rc = failing_change(st, r, now[j++], 1, e);
-	}
-	PQclear(res);
-out:
-	free(now);
-	return rc;
+	a[k++] = '}';
+	a[k] = '\0';
+	return a;
 }
 
 int
@@ -771,97 +755,53 @@ store_pg_report_put(struct store *st, const struct store_report *r,
 {
 	unsigned char hash[crypto_generichash_BYTES];
 	struct store_pg_params q = { .n = 0 };
-	const char *status = r->compliant ? "compliant" : "noncompliant";
-	char last_status[16];
-	unsigned char *old = NULL;
+	char *failing;
 	PGresult *pr;
-	int64_t last_seq;
-	time_t now = time(NULL), last_time;
-	size_t n;
-	int rc, revoked, has_last;
-
-	store_pg_text(&q, r->device);
-	if ((pr = run(st, ST_DEVICE_LAST, &q, "device", &rc, e)) == NULL)
-		return rc;
-	if (PQntuples(pr) == 0) {
-		PQclear(pr);
-		return err_set(e, MUSTER_ENOINPUT, "unknown device");
-	}
-	last_seq = store_pg_getint(pr, 0, 0);
-	copy_col(last_status, sizeof last_status, pr, 0, 1);
-	revoked = !store_pg_isnull(pr, 0, 2);
-	has_last = !store_pg_isnull(pr, 0, 3);
-	last_time = (time_t)store_pg_getint(pr, 0, 3);
-	PQclear(pr);
-	if (revoked)
-		return err_set(e, MUSTER_ETRUST, "device revoked");
+	int rc;
 
 	crypto_generichash(hash, sizeof hash, r->body, r->len, NULL, 0);
-	if (r->seq <= last_seq) {
-		q.n = 0;
-		store_pg_text(&q, r->device);
-		store_pg_int(&q, r->seq);
-		if ((pr = run(st, ST_REPORT_HASH, &q, "report", &rc, e)) ==
-		    NULL)
-			return rc;
-		*res = STORE_REPLAY;
-		if (PQntuples(pr) == 1) {
-			if ((rc = store_pg_bytea(pr, 0, 0, &old, &n, e)) == 0 &&
-			    n == sizeof hash && memcmp(old, hash, n) == 0)
-				*res = STORE_DUPLICATE;
-			free(old);
-		}
-		PQclear(pr);
-		return rc;
-	}
-	/* History is appended in time order, never written before its end. */
-	if (has_last && r->time < last_time) {
-		*res = STORE_BACKDATED;
-		return 0;
-	}
-
-	q.n = 0;
+	if ((failing = failing_array(r)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	store_pg_text(&q, r->device);
 	store_pg_int(&q, r->seq);
 	store_pg_int(&q, r->time);
-	store_pg_int(&q, now);
-	store_pg_text(&q, status);
-	store_pg_text(&q, r->profile);
-	store_pg_int(&q, r->serial);
-	store_pg_bin(&q, hash, sizeof hash);
-	store_pg_bin(&q, r->body, r->len);
-	if ((rc = run_plain(st, ST_REPORT_INSERT, &q, "report insert", e)) !=
-	    0)
-		return rc;
-
-	q.n = 0;
-	store_pg_text(&q, r->device);
-	store_pg_int(&q, r->seq);
-	store_pg_int(&q, r->time);
-	store_pg_int(&q, now);
-	store_pg_text(&q, status);
+	store_pg_int(&q, time(NULL));
+	store_pg_text(&q, r->compliant ? "compliant" : "noncompliant");
 	store_pg_text(&q, r->profile);
 	store_pg_int(&q, r->serial);
 	store_pg_int(&q, r->stale);
-	if ((rc = run_plain(st, ST_DEVICE_UPDATE, &q, "device update", e)) !=
-	    0)
+	store_pg_bin(&q, hash, sizeof hash);
+	store_pg_bin(&q, r->body, r->len);
+	store_pg_text(&q, failing);
+	pr = run(st, ST_REPORT_PUT, &q, "report", &rc, e);
+	free(failing);
+	if (pr == NULL)
 		return rc;
-
-	if (strcmp(last_status, status) != 0) {
-		q.n = 0;
-		store_pg_text(&q, r->device);
-		store_pg_int(&q, r->time);
-		store_pg_int(&q, r->seq);
-		store_pg_int(&q, now);
-		store_pg_text(&q, status);
-		if ((rc = run_plain(st, ST_HISTORY_INSERT, &q,
-		    "status history", e)) != 0)
-			return rc;
+	switch (store_pg_getint(pr, 0, 0)) {
+	case 0:
+		*res = STORE_STORED;
+		break;
+	case 1:
+		*res = STORE_DUPLICATE;
+		break;
+	case 2:
+		*res = STORE_REPLAY;
+		break;
+	case 3:
+		*res = STORE_BACKDATED;
+		break;
+	case -1:
+		rc = err_set(e, MUSTER_ENOINPUT, "unknown device");
+		break;
+	case -2:
+		rc = err_set(e, MUSTER_ETRUST, "device revoked");
+		break;
+	default:
+		rc = err_set(e, MUSTER_EIO, "store: report: unexpected answer");
+		break;
 	}
-	if ((rc = failing_update(st, r, e)) != 0)
-		return rc;
-	*res = STORE_STORED;
-	return 0;
+	PQclear(pr);
+	return rc;
 }
 
 static int

@@ -20,7 +20,7 @@
 #include "store_backend.h"
 
 /* The schema this program writes (table schema_version). */
-#define STORE_PG_SCHEMA_VERSION	2
+#define STORE_PG_SCHEMA_VERSION	3
 /* The key of the advisory lock that serialises migrations. */
 #define STORE_PG_MIGRATE_LOCK	0x6d75737465720001LL
 #define STORE_PG_PARAMS_MAX	16

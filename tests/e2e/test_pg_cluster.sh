@@ -125,6 +125,8 @@ t_check "6 races of one token: 6 enrolled, 6 refused (got $wins, $losses)" \
 t_check "each raced token enrolled exactly one device" test "$rows_ok" = 1
 t_check "both servers enrolled devices" \
     bash -c "grep -q 'enrolled' s1.log && grep -q 'enrolled' s2.log"
+grep -q 'enrolled' s1.log && grep -q 'enrolled' s2.log ||
+    sed 's/^/# haproxy: /' haproxy.log
 
 # --- the same report through both servers at once: stored once -----------------
 "$ENROLL" token --org org --scope personnel --unit IAF/25-WING \
@@ -228,4 +230,5 @@ ok=0
 for _ in 1 2 3 4; do run down && ok=$((ok + 1)); done
 t_check "server 1 killed: 4 of 4 check-ins through HAProxy delivered (got $ok)" \
     test "$ok" = 4
+[ "$ok" = 4 ] || { tail -n 12 down.log; tail -n 5 haproxy.log; } | sed 's/^/# /' 
 t_done

@@ -90,8 +90,8 @@ if ! start_server; then
 	sed 's/^/# /' server.log
 	exit 1
 fi
-t_check "the schema was migrated to version 2" \
-    test "$(Q 'SELECT max(version) FROM schema_version')" = 2
+t_check "the schema was migrated to its newest version, 3" \
+    test "$(Q 'SELECT max(version) FROM schema_version')" = 3
 t_check "no SQLite file in data_dir" test ! -e org/data/muster.db
 
 cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
