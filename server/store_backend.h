@@ -120,7 +120,8 @@ struct store_ops {
 };
 
 /* The table of handle h (any backend handle: its first member). */
-#define STORE_OPS(h)	(*(const struct store_ops *const *)(const void *)(h))
+#define STORE_OPS(h) \
+	(*(const struct store_ops *const *)(const void *)(h))
 
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_pg_ops;

@@ -21,7 +21,8 @@ int	store_sqlite_release(struct store *st, struct muster_err *e);
 void	store_sqlite_rollback_savepoint(struct store *st);
 int	store_sqlite_device_add(struct store *st, const struct store_device *d,
 	    time_t expires, struct muster_err *e);
-int	store_sqlite_consent_add(struct store *st, const struct store_consent *c,
+int	store_sqlite_consent_add(struct store *st,
+	    const struct store_consent *c,
 	    struct muster_err *e);
 int	store_sqlite_consent_replace(struct store *st,
 	    const struct store_consent *c, struct muster_err *e);
@@ -29,12 +30,14 @@ int	store_sqlite_device_get(struct store *st, const char *id,
 	    struct store_device *d, struct muster_err *e);
 int	store_sqlite_report_put(struct store *st, const struct store_report *r,
 	    enum store_put *res, struct muster_err *e);
-int	store_sqlite_revoke(struct store *st, const char *id, struct muster_err *e);
+int	store_sqlite_revoke(struct store *st, const char *id,
+	    struct muster_err *e);
 int	store_sqlite_revoke_used(struct store *st, const char *id,
 	    char device[DEVICE_ID_HEX], struct muster_err *e);
 int	store_sqlite_token_revoked(struct store *st, const char *token_id,
 	    int *revoked, struct muster_err *e);
-int	store_sqlite_token_get(struct store *st, const char *token_id, int *used,
+int	store_sqlite_token_get(struct store *st, const char *token_id,
+	    int *used,
 	    int *revoked, struct muster_err *e);
 int	store_sqlite_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);
@@ -48,7 +51,8 @@ int	store_sqlite_profile_publish(struct store *st, const struct profile *p,
 	    enum store_put *res, struct muster_err *e);
 int	store_sqlite_profile_current(struct store *st, enum profile_scope scope,
 	    struct store_profile *out, struct muster_err *e);
-int	store_sqlite_profile_find(struct store *st, const char *id, int64_t serial,
+int	store_sqlite_profile_find(struct store *st, const char *id,
+	    int64_t serial,
 	    struct store_profile *out, struct muster_err *e);
 int	store_sqlite_profile_get(struct store *st, enum profile_scope scope,
 	    char **bytes, size_t *len, char **sig, size_t *siglen,
@@ -62,7 +66,8 @@ int	store_sqlite_read_open(const char *data_dir, struct store_read **out,
 void	store_sqlite_read_close(struct store_read *rd);
 int	store_sqlite_read_begin(struct store_read *rd, struct muster_err *e);
 void	store_sqlite_read_end(struct store_read *rd);
-int	store_sqlite_read_profile(struct store_read *rd, enum profile_scope scope,
+int	store_sqlite_read_profile(struct store_read *rd,
+	    enum profile_scope scope,
 	    const time_t *published_by, char **bytes, size_t *len,
 	    struct muster_err *e);
 int	store_sqlite_read_first(struct store_read *rd, time_t *first, int *any,
@@ -70,20 +75,24 @@ int	store_sqlite_read_first(struct store_read *rd, time_t *first, int *any,
 int	store_sqlite_rollup_scan(struct store_read *rd, enum store_scan what,
 	    const struct store_when *w, struct store_cursor **cur,
 	    struct muster_err *e);
-int	store_sqlite_devices_scan(struct store_read *rd, const struct store_devq *q,
+int	store_sqlite_devices_scan(struct store_read *rd,
+	    const struct store_devq *q,
 	    struct store_cursor **cur, struct muster_err *e);
 int	store_sqlite_devices_widths(struct store_read *rd,
 	    const struct store_devq *q, int len[3], struct muster_err *e);
-int	store_sqlite_cursor_next(struct store_cursor *cur, struct store_row *row,
+int	store_sqlite_cursor_next(struct store_cursor *cur,
+	    struct store_row *row,
 	    struct muster_err *e);
 void	store_sqlite_cursor_close(struct store_cursor *cur);
 int	store_sqlite_load_open(const char *dir, struct store_load **out,
 	    struct muster_err *e);
 int	store_sqlite_load_finish(struct store_load *l, struct muster_err *e);
 void	store_sqlite_load_close(struct store_load *l);
-int	store_sqlite_load_profiles_published(struct store_load *l, time_t published,
+int	store_sqlite_load_profiles_published(struct store_load *l,
+	    time_t published,
 	    struct muster_err *e);
-int	store_sqlite_load_token(struct store_load *l, const char *id, time_t used,
+int	store_sqlite_load_token(struct store_load *l, const char *id,
+	    time_t used,
 	    time_t expires, struct muster_err *e);
 int	store_sqlite_load_device(struct store_load *l,
 	    const struct store_load_device *d, struct muster_err *e);
@@ -92,7 +101,8 @@ int	store_sqlite_load_report(struct store_load *l,
 int	store_sqlite_load_status(struct store_load *l, const char *device,
 	    time_t time, int64_t seq, time_t received, int compliant,
 	    struct muster_err *e);
-int	store_sqlite_load_failing_change(struct store_load *l, const char *device,
+int	store_sqlite_load_failing_change(struct store_load *l,
+	    const char *device,
 	    const char *rule, time_t time, int64_t seq, int failing,
 	    struct muster_err *e);
 int	store_sqlite_load_failing(struct store_load *l, const char *device,
