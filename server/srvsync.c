@@ -8,6 +8,9 @@
 #include "trust.h"
 #include "writer.h"
 
+/* The last poll failed (only srv_wait's thread polls). */
+static int srvsync_failing;
+
 /* A document handed to the writer. */
 struct doc_job {
 	const char	*name;
@@ -103,17 +106,23 @@ srvsync_tick(struct srv *s, struct timespec *wait)
 	if (now - s->synced >= SRVSYNC_INTERVAL || now < s->synced) {
 		s->synced = now;
 		if (srv_reader(s, &st, &e) != 0 ||
-		    store_generation(st, &gen, &e) != 0)
-			log_warn("store: cannot ask for publications: %s",
-			    e.msg);
-		else if (gen != s->generation) {
-			log_info("store: published through another server: "
-			    "reloading");
-			if (srv_reload(s, &e) != 0)
-				log_error("reload: %s (keeping what was "
-				    "loaded)", e.msg);
-			else
-				s->generation = gen;
+		    store_generation(st, &gen, &e) != 0) {
+			/* Once per outage, not every poll. */
+			if (!srvsync_failing)
+				log_warn("store: cannot ask for publications: "
+				    "%s", e.msg);
+			srvsync_failing = 1;
+		} else {
+			srvsync_failing = 0;
+			if (gen != s->generation) {
+				log_info("store: published through another "
+				    "server: reloading");
+				if (srv_reload(s, &e) != 0)
+					log_error("reload: %s (keeping what "
+					    "was loaded)", e.msg);
+				else
+					s->generation = gen;
+			}
 		}
 	}
 	due = SRVSYNC_INTERVAL - (now - s->synced);
