@@ -57,8 +57,8 @@ ALL_LDFLAGS = -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(HARDEN) $(LDFLAGS)
 
 LIBS_CORE   := $(shell pkg-config --libs libsodium libconfig jansson 2>/dev/null)
 LIBS_ENROLL := $(LIBS_CORE) $(shell pkg-config --libs libcrypto libcurl libqrencode libpng 2>/dev/null)
-LIBS_SERVER := $(LIBS_CORE) $(shell pkg-config --libs libmicrohttpd sqlite3 libpq 2>/dev/null) -lpthread
-LIBS_REPORTER := $(shell pkg-config --libs libcurl 2>/dev/null)
+LIBS_SERVER := $(LIBS_CORE) $(shell pkg-config --libs libmicrohttpd gnutls sqlite3 libpq libcrypto 2>/dev/null) -lpthread
+LIBS_REPORTER := $(shell pkg-config --libs libcurl libssl libcrypto 2>/dev/null)
 LIBS_TEST   := $(LIBS_ENROLL) $(LIBS_SERVER) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 LIB_SRC     := $(wildcard lib/*.c)

@@ -15,6 +15,15 @@ call_send(const char *method, const char *server, const char *pin,
     const char *path, const char *headers, const void *body, size_t len,
     struct net_response *rs, struct muster_err *e)
 {
+	return call_send_in(NULL, method, server, pin, path, headers, body,
+	    len, rs, e);
+}
+
+int
+call_send_in(struct net_session *ns, const char *method, const char *server,
+    const char *pin, const char *path, const char *headers, const void *body,
+    size_t len, struct net_response *rs, struct muster_err *e)
+{
 	struct net_request rq;
 
 	memset(&rq, 0, sizeof rq);
@@ -25,13 +34,24 @@ call_send(const char *method, const char *server, const char *pin,
 	rq.headers = headers;
 	rq.body = body;
 	rq.body_len = len;
-	return net_exchange(&rq, rs, e);
+	return ns != NULL ? net_session_exchange(ns, &rq, rs, e) :
+	    net_exchange(&rq, rs, e);
 }
 
 int
 call_post(const char *server, const char *pin, const char *device,
     const struct sig_seckey *sk, const char *path, const char *body,
     size_t len, struct net_response *rs, struct muster_err *e)
+{
+	return call_post_in(NULL, server, pin, device, sk, path, body, len,
+	    rs, e);
+}
+
+int
+call_post_in(struct net_session *ns, const char *server, const char *pin,
+    const char *device, const struct sig_seckey *sk, const char *path,
+    const char *body, size_t len, struct net_response *rs,
+    struct muster_err *e)
 {
 	char sig[DEVKEY_SIG_B64], hdr[512];
 	int n;
@@ -46,7 +66,8 @@ call_post(const char *server, const char *pin, const char *device,
 	    sk != NULL ? "\n" : "");
 	if (n < 0 || (size_t)n >= sizeof hdr)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
-	return call_send("POST", server, pin, path, hdr, body, len, rs, e);
+	return call_send_in(ns, "POST", server, pin, path, hdr, body, len, rs,
+	    e);
 }
 
 int
@@ -54,15 +75,25 @@ call_get(const char *server, const char *pin, const char *device,
     const struct sig_seckey *sk, const char *path, const char *extra,
     struct net_response *rs, struct muster_err *e)
 {
+	return call_get_in(NULL, time(NULL), server, pin, device, sk, path,
+	    extra, rs, e);
+}
+
+int
+call_get_in(struct net_session *ns, time_t when, const char *server,
+    const char *pin, const char *device, const struct sig_seckey *sk,
+    const char *path, const char *extra, struct net_response *rs,
+    struct muster_err *e)
+{
 	char t[TIMEFMT_LEN], hdr[1024];
 	size_t n;
 
-	timefmt_format(time(NULL), t);
+	timefmt_format(when, t);
 	if (devkey_get_headers(sk, device, path, t, hdr, sizeof hdr) != 0)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
 	n = strlen(hdr);
 	if (extra != NULL && (size_t)snprintf(hdr + n, sizeof hdr - n, "%s",
 	    extra) >= sizeof hdr - n)
 		return err_set(e, MUSTER_EINTERNAL, "request headers too long");
-	return call_send("GET", server, pin, path, hdr, NULL, 0, rs, e);
+	return call_send_in(ns, "GET", server, pin, path, hdr, NULL, 0, rs, e);
 }

@@ -6,6 +6,7 @@
 #define MUSTER_AGENT_CALL_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "muster/err.h"
 #include "muster/sig.h"
@@ -39,5 +40,24 @@ int	call_post(const char *server, const char *pin, const char *device,
 int	call_get(const char *server, const char *pin, const char *device,
 	    const struct sig_seckey *sk, const char *path, const char *extra,
 	    struct net_response *rs, struct muster_err *e);
+
+/*
+ * The three above within a session (agent/net.h: one reporter and one
+ * connection for a whole check-in; NULL: a session of their own), the
+ * GET stamped with the time when (the device's clock corrected by the
+ * offset the server measured, agent/clock.h) rather than now.
+ */
+int	call_send_in(struct net_session *ns, const char *method,
+	    const char *server, const char *pin, const char *path,
+	    const char *headers, const void *body, size_t len,
+	    struct net_response *rs, struct muster_err *e);
+int	call_post_in(struct net_session *ns, const char *server,
+	    const char *pin, const char *device, const struct sig_seckey *sk,
+	    const char *path, const char *body, size_t len,
+	    struct net_response *rs, struct muster_err *e);
+int	call_get_in(struct net_session *ns, time_t when, const char *server,
+	    const char *pin, const char *device, const struct sig_seckey *sk,
+	    const char *path, const char *extra, struct net_response *rs,
+	    struct muster_err *e);
 
 #endif

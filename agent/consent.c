@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "muster/fs.h"
+#include "muster/oracle.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/timefmt.h"
@@ -23,17 +24,25 @@
  * version line, so that a hash always names one wording.
  */
 static const char consent_base[] =
-"muster-consent-v1\n"
+"muster-consent-v2\n"
 "Family enrollment: what the organisation will and will not see\n"
 "\n"
 "The organisation's server receives, with each report, only:\n"
 "  - a random device id made at enrollment (not the IMEI or any other\n"
 "    hardware id), a counter, and the time of the check\n"
-"  - the id and serial of the profile checked, and whether the phone\n"
-"    complies with it\n"
-"  - for each rule of the profile, its id and its result: pass, fail,\n"
-"    remediated or error (a result can tell, say, that the phone is a\n"
-"    model the profile bans; it tells nothing more)\n"
+"  - the id and serial of the profile checked\n"
+"  - for each rule of the profile, its id and an answer, pass or fail,\n"
+"    that this phone randomizes before it leaves: the true result 3\n"
+"    times in 4, the opposite 1 time in 4, drawn once per rule and true\n"
+"    result from a secret only this phone holds, so that the same\n"
+"    answer repeats and many reports cannot be averaged; and whether\n"
+"    every answer is pass\n"
+"So whatever the organisation holds (its database, its backups, every\n"
+"report it ever received, phones it enrolls itself), its best guess of\n"
+"your true result on a rule is right at most 3 times in 4 (epsilon =\n"
+"ln 3 per rule).  It sees how many phones fail a rule only as an\n"
+"estimate over hundreds of phones.  `muster-agent check` shows you the\n"
+"true results.\n"
 "It also keeps the unit and person named in your enrollment token, when\n"
 "you enrolled, and this consent; and it sees the network address the\n"
 "phone connects from, as every server does.\n"
@@ -54,9 +63,9 @@ static const char consent_base[] =
 "\n"
 "You can leave at any time with `muster-agent unenroll`: the server then\n"
 "deletes this phone's data (its reports, their history and this\n"
-"consent) and the agent wipes its own.  `muster-agent explain` shows\n"
-"what the agent reads; `muster-agent log` shows each report that left\n"
-"the phone.\n";
+"consent) and the agent wipes its own, its secret included.\n"
+"`muster-agent explain` shows what the agent reads; `muster-agent log`\n"
+"shows each report that left the phone.\n";
 
 const char *
 consent_text_base(void)
@@ -83,6 +92,7 @@ consent_rule_changes(const struct rule *r)
 static void
 text_rule(FILE *f, const struct rule *r, int report_only)
 {
+	char reveals[256];
 	size_t i;
 
 	fputs("  - ", f);
@@ -115,7 +125,11 @@ text_rule(FILE *f, const struct rule *r, int report_only)
 		    "%zu range%s", r->ncidrs, r->ncidrs == 1 ? "" : "s");
 		break;
 	}
-	fputs("\n      ", f);
+	oracle_rule_reveals(r, reveals, sizeof reveals);
+	fputs("\n      its result tells: ", f);
+	put_clean(f, reveals);
+	fprintf(f, "\n      the answer sent: the true result %d times in %d\n"
+	    "      ", PROTO_RR_KEEP_NUM, PROTO_RR_KEEP_DEN);
 	if (!consent_rule_changes(r))
 		fputs("changes nothing: reported only\n", f);
 	else if (report_only)
@@ -131,6 +145,17 @@ text_rule(FILE *f, const struct rule *r, int report_only)
 		fputs("\"\n", f);
 	} else
 		fputs("you allow: disable those apps\n", f);
+}
+
+/* A group of rules that tell more together (muster/oracle.h). */
+static void
+text_together(const struct oracle_finding *o, void *arg)
+{
+	FILE *f = arg;
+
+	fputs("Together: ", f);
+	put_clean(f, o->msg);
+	fputs(" (each answer still randomized as above).\n", f);
 }
 
 int
@@ -160,6 +185,7 @@ consent_text(const struct profile *p, int report_only, char **out,
 			text_rule(f, &p->rules[i], report_only);
 			n += !report_only && consent_rule_changes(&p->rules[i]);
 		}
+		(void)oracle_scan(p, text_together, f);
 		if (n == 0)
 			fputs("Changes you allow: none; every rule is only "
 			    "reported.\n", f);

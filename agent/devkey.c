@@ -15,29 +15,32 @@
 #include "muster/sig.h"
 #include "devkey.h"
 
+/* fs_read_secret's use: the key file parsed into arg (a sig_seckey **). */
+static int
+devkey_use(const char *path, const char *buf, size_t len, void *arg,
+    struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = sig_seckey_parse(path, buf, len, NULL, arg, e)) != 0)
+		rc = rc == MUSTER_EINTERNAL ? rc : MUSTER_ECONFIG;
+	return rc;
+}
+
 int
 devkey_load(const char *dir, struct sig_seckey **sk, struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL;
-	size_t len = 0;
+	char *path;
 	int rc;
 
 	*sk = NULL;
 	if ((path = fs_path(dir, DEVKEY_FILE)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = fs_read_private(path, SIG_KEYFILE_MAX, &buf, &len, e)) != 0) {
-		if (rc == MUSTER_ENOINPUT)
-			rc = err_set(e, MUSTER_ECONFIG, "%s: no device key; "
-			    "enroll first", path);
-		goto out;
-	}
-	if ((rc = sig_seckey_parse(path, buf, len, NULL, sk, e)) != 0)
-		rc = rc == MUSTER_EINTERNAL ? rc : MUSTER_ECONFIG;
-out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
+	/* devkey_use never says ENOINPUT: only a missing file does. */
+	if ((rc = fs_read_secret(path, SIG_KEYFILE_MAX, devkey_use, sk,
+	    e)) == MUSTER_ENOINPUT)
+		rc = err_set(e, MUSTER_ECONFIG, "%s: no device key; enroll "
+		    "first", path);
 	free(path);
 	return rc;
 }

@@ -35,6 +35,7 @@
 
 #include "muster/cli.h"
 #include "muster/fs.h"
+#include "muster/log.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
@@ -53,6 +54,7 @@
 #include "info.h"
 #include "install.h"
 #include "net.h"
+#include "rereg.h"
 #include "spool.h"
 #include "state.h"
 
@@ -727,6 +729,10 @@ enroll_cmd(struct cmd_opts *o, int argc, char **argv)
 	if ((rc = state_cfg_store(o->state, &c, &e)) != 0 ||
 	    (rc = spool_init(o->state, &e)) != 0)
 		goto out;
+	/* Enrolled: without its receipt it only cannot re-register. */
+	if ((irc = rereg_store(o->state, json_object_get(ans, "receipt"),
+	    &ie)) != 0)
+		log_warn("%s", ie.msg);
 	if (fam.receipt != NULL && (rc = consent_store(o->state, fam.receipt,
 	    strlen(fam.receipt), fam.text, fam.tlen, &e)) != 0)
 		goto out;

@@ -13,7 +13,9 @@
 #include "muster/fs.h"
 #include "muster/manifest.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/root.h"
+#include "muster/rr.h"
 #include "muster/report.h"
 #include "muster/sig.h"
 #include "muster/timefmt.h"
@@ -31,7 +33,8 @@ static const char status_usage[] =
 "Prints the trust anchor's key id, the device's scope, the server and\n"
 "device id once enrolled, the installed profiles (id, serial, expiry),\n"
 "the outcome of the last check and how many reports wait to be sent; on\n"
-"a family device also the consent given (when, the hash of its text, the\n"
+"a family device also that its results are sent randomized (the true\n"
+"one 3 times in 4) and the consent given (when, the hash of its text, the\n"
 "changes it allows; the text is in STATE/consent.txt).\n"
 "\n"
 "options:\n"
@@ -64,17 +67,45 @@ static const char explain_usage[] =
 "  --state DIR   the agent's state (default /var/lib/muster)\n"
 "  --help        this text\n";
 
-/* Opens the state and loads anchor and profiles for both commands. */
+/*
+ * The options of every command here: only the common ones, no operand.
+ * Returns 0 to go on, else -1 with *ex the exit code.
+ */
 static int
-load(struct cmd_opts *o, struct state_anchor *a,
-    struct state_profile **list, size_t *n, struct muster_err *e)
+info_getopt(struct cmd_opts *o, int argc, char **argv, const char *usage,
+    int *ex)
 {
+	static const struct option opts[] = {
+		CMD_COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+
+	return cmd_getopt_noargs(o, argc, argv, "", opts, usage, NULL, NULL,
+	    ex);
+}
+
+/*
+ * The preamble of status and explain: the options, then the state opened
+ * and its anchor and installed profiles loaded (*list the caller's,
+ * state_profiles_free).  Returns 0 to go on, else -1 with *ex the exit
+ * code, the failure printed.
+ */
+static int
+info_open(struct cmd_opts *o, int argc, char **argv, const char *usage,
+    struct state_anchor *a, struct state_profile **list, size_t *n, int *ex)
+{
+	struct muster_err e = { 0 };
 	int rc;
 
-	if ((rc = state_open(o->state, 0, e)) != 0 ||
-	    (rc = state_anchor_load(o->state, a, e)) != 0)
-		return rc;
-	return state_profiles_load(o->state, a, list, n, e);
+	if (info_getopt(o, argc, argv, usage, ex) != 0)
+		return -1;
+	if ((rc = state_open(o->state, 0, &e)) != 0 ||
+	    (rc = state_anchor_load(o->state, a, &e)) != 0 ||
+	    (rc = state_profiles_load(o->state, a, list, n, &e)) != 0) {
+		*ex = cli_fail(rc, &e);
+		return -1;
+	}
+	return 0;
 }
 
 /* The root, manifest and staleness lines of `status`. */
@@ -149,10 +180,6 @@ status_consent(const char *dir)
 int
 info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct state_anchor a;
 	struct state_profile *list = NULL;
@@ -163,16 +190,10 @@ info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 	size_t n = 0, i, pending = 0;
 	int64_t seq = 0, dropped = 0;
 	time_t now = time(NULL);
-	int k, ex, rc;
+	int ex, rc;
 
-	if ((k = cmd_getopt(o, argc, argv, "", opts, status_usage, NULL,
-	    NULL, &ex)) < 0)
+	if (info_open(o, argc, argv, status_usage, &a, &list, &n, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("status", "unexpected argument \"%s\"",
-		    argv[k]);
-	if ((rc = load(o, &a, &list, &n, &e)) != 0)
-		return cli_fail(rc, &e);
 	printf("state:        %s\n", o->state);
 	status_trust(o->state, &a, now);
 	printf("scope:        %s\n"
@@ -194,8 +215,13 @@ info_cmd_status(struct cmd_opts *o, int argc, char **argv)
 		printf("reports:      %zu waiting in the spool, last seq %lld"
 		    "%s\n", pending, (long long)seq, dropped > 0 ?
 		    ", some dropped from a full spool" : "");
-	if (a.scope == SCOPE_FAMILY)
+	if (a.scope == SCOPE_FAMILY) {
+		printf("privacy:      results sent randomized: the true one %d "
+		    "times in %d (epsilon %s\n              per rule); "
+		    "`check` here shows the truth\n", PROTO_RR_KEEP_NUM,
+		    PROTO_RR_KEEP_DEN, RR_EPSILON_TEXT);
 		status_consent(o->state);
+	}
 	if ((lp = fs_path(o->state, STATE_LEAVING)) != NULL &&
 	    lstat(lp, &st) == 0)
 		printf("leaving:      an unenroll request is queued: nothing "
@@ -235,7 +261,12 @@ info_report_fields(enum profile_scope scope)
 		    "  model       the device's manufacturer and model\n");
 	else
 		printf("  (family scope: no reasons or details, only rule ids "
-		    "and results)\n");
+		    "and results)\n"
+		    "  each family result is randomized before it leaves: "
+		    "the true one %d times in %d,\n"
+		    "  the other one otherwise, always the same (epsilon %s "
+		    "per rule; docs/privacy.md)\n", PROTO_RR_KEEP_NUM,
+		    PROTO_RR_KEEP_DEN, RR_EPSILON_TEXT);
 }
 
 /*
@@ -393,10 +424,6 @@ explain_reads(const struct state_profile *list, size_t n,
 int
 info_cmd_explain(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	struct state_anchor a;
 	struct state_profile *list = NULL;
@@ -404,16 +431,10 @@ info_cmd_explain(struct cmd_opts *o, int argc, char **argv)
 	const struct consent *limit = NULL;
 	char hex[SIG_KEYID_HEX];
 	size_t n = 0, i, j;
-	int k, ex, rc;
+	int ex, rc;
 
-	if ((k = cmd_getopt(o, argc, argv, "", opts, explain_usage, NULL,
-	    NULL, &ex)) < 0)
+	if (info_open(o, argc, argv, explain_usage, &a, &list, &n, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("explain", "unexpected argument \"%s\"",
-		    argv[k]);
-	if ((rc = load(o, &a, &list, &n, &e)) != 0)
-		return cli_fail(rc, &e);
 	if ((rc = check_limit(o->state, a.scope, &cons, &limit, &e)) != 0) {
 		state_profiles_free(list, n);
 		return cli_fail(rc, &e);
@@ -482,21 +503,13 @@ log_line(const char *dir, enum spool_which which, int64_t seq)
 int
 info_cmd_log(struct cmd_opts *o, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		CMD_COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct muster_err e = { 0 };
 	int64_t *sent = NULL, *pend = NULL, dropped = 0;
 	size_t ns = 0, np = 0, i;
-	int k, ex, rc;
+	int ex, rc;
 
-	if ((k = cmd_getopt(o, argc, argv, "", opts, log_usage, NULL,
-	    NULL, &ex)) < 0)
+	if (info_getopt(o, argc, argv, log_usage, &ex) != 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("log", "unexpected argument \"%s\"",
-		    argv[k]);
 	if ((rc = state_open(o->state, 0, &e)) != 0 ||
 	    (rc = spool_list(o->state, SPOOL_SENT, &sent, &ns, &e)) != 0 ||
 	    (rc = spool_list(o->state, SPOOL_PENDING, &pend, &np, &e)) != 0 ||

@@ -5,7 +5,9 @@
  * over the exact bytes read, those bytes parse, it has not expired, its
  * scope is the device's, and its serial does not roll back the installed
  * profile of the same id (an equal serial must be byte-identical).  Any
- * refusal leaves the installed profiles as they were.
+ * family profile the oracle lint refuses (muster/oracle.h) is refused too
+ * (exit 65), however it was signed.  Any refusal leaves the installed
+ * profiles as they were.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 
 #include "muster/cli.h"
 #include "muster/fs.h"
+#include "muster/oracle.h"
 #include "muster/profile.h"
 #include "muster/sig.h"
 #include "cmd.h"
@@ -42,7 +45,8 @@ static const char install_usage[] =
 "PROFILE.cfg.minisig.  Refused, exit 77, and the installed profile kept:\n"
 "a bad signature or key, an expired profile, another scope, a serial lower\n"
 "than the installed one (or equal with other content).  Exit 65 for a\n"
-"malformed or oversized file, 66 for a missing one.\n"
+"malformed or oversized file, a family profile the oracle lint refuses\n"
+"(more than 3 rules on one attribute), 66 for a missing one.\n"
 "\n"
 "options:\n"
 "  --state DIR   the agent's state (default /var/lib/muster)\n"
@@ -94,6 +98,23 @@ install_cmd_trust(struct cmd_opts *o, int argc, char **argv)
 }
 
 /*
+ * A family profile whose rules together pin down one attribute of the
+ * phone (muster/oracle.h): refused as lint refuses it, even when signed
+ * (a signing tool that skipped lint).  Returns 0 or MUSTER_EDATA.
+ */
+static int
+oracle_refuse(const struct profile *p, const char *path,
+    struct muster_err *e)
+{
+	struct oracle_finding f;
+
+	if (!oracle_refusal(p, &f))
+		return 0;
+	return err_set(e, MUSTER_EDATA, "%s:%d: family profile \"%s\": %s; "
+	    "refused", path, f.line, p->id, f.msg);
+}
+
+/*
  * Judges p (verified, from bytes/len) against the anchor's scope, the
  * clock and the installed profiles.  Returns 0 to install, 1 when the
  * identical profile is already installed, or MUSTER_ETRUST.
@@ -104,6 +125,7 @@ judge(const struct profile *p, const char *bytes, size_t len,
     size_t ninst, const char *path, struct muster_err *e)
 {
 	size_t i;
+	int rc;
 
 	if (p->expires <= time(NULL))
 		return err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" expired "
@@ -112,6 +134,8 @@ judge(const struct profile *p, const char *bytes, size_t len,
 		return err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" is for "
 		    "scope %s, this device is %s; refused", path, p->id,
 		    profile_scope_name(p->scope), profile_scope_name(a->scope));
+	if ((rc = oracle_refuse(p, path, e)) != 0)
+		return rc;
 	for (i = 0; i < ninst; i++) {
 		if (strcmp(inst[i].p->id, p->id) != 0)
 			continue;
@@ -330,6 +354,8 @@ install_profile_json_check(const struct state_anchor *a, const char *name,
 		rc = err_set(e, MUSTER_ETRUST, "%s: profile \"%s\" is for "
 		    "scope %s, not %s; refused", name, p->id,
 		    profile_scope_name(p->scope), profile_scope_name(scope));
+	else
+		rc = oracle_refuse(p, name, e);
 	if (rc == 0) {
 		*outp = p;
 		p = NULL;

@@ -18,10 +18,13 @@
 #include "muster/timefmt.h"
 #include "call.h"
 #include "cmd.h"
+#include "clock.h"
 #include "consent.h"
 #include "devkey.h"
 #include "leave.h"
 #include "net.h"
+#include "rrmemo.h"
+#include "rereg.h"
 #include "spool.h"
 #include "state.h"
 
@@ -254,7 +257,8 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 	static const char *const files[] = { STATE_CFG, STATE_ANCHOR,
 	    STATE_LASTCHECK, SPOOL_SEQ_FILE, SPOOL_DROPPED_FILE, CONSENT_FILE,
 	    CONSENT_TEXT_FILE, STATE_CONSENTED, STATE_ROOT, STATE_MANIFEST,
-	    STATE_LEAVING, DEVKEY_FILE, STATE_LOCK };
+	    STATE_LEAVING, DEVKEY_FILE, RRMEMO_FILE, REREG_FILE, CLOCK_FILE,
+	    STATE_TLS_SESSION, STATE_LOCK };
 	static const char *const subs[] = { STATE_PROFILES, SPOOL_PENDING_DIR,
 	    SPOOL_SENT_DIR };
 	struct dirent *de;
@@ -265,6 +269,8 @@ leave_wipe(const char *dir, int *kept, struct muster_err *e)
 
 	*kept = 0;
 	if ((rc = devkey_wipe(dir, e)) != 0 && rc != MUSTER_ENOINPUT)
+		return rc;
+	if ((rc = rrmemo_wipe(dir, e)) != 0)
 		return rc;
 	for (i = 0; i < sizeof subs / sizeof subs[0]; i++)
 		wipe_sub(dir, subs[i]);

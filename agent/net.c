@@ -23,6 +23,7 @@
 #include "muster/err.h"
 #include "muster/log.h"
 #include "net.h"
+#include "state.h"
 
 #ifndef MUSTER_LIBEXECDIR
 #define MUSTER_LIBEXECDIR	"/usr/local/libexec/muster"
@@ -144,7 +145,9 @@ net_request_write(int fd, const struct net_request *rq, struct muster_err *e)
 	pl = strlen(rq->pin);
 	if ((strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "POST") !=
 	    0) || !frame_pins_ok(rq->pin) || hl > FRAME_HEADERS_MAX ||
-	    rq->body_len > FRAME_REQ_BODY_MAX || !printable(url, ul))
+	    rq->body_len > FRAME_REQ_BODY_MAX || !printable(url, ul) ||
+	    rq->session_len > FRAME_SESSION_MAX ||
+	    (rq->session == NULL && rq->session_len != 0))
 		return err_set(e, MUSTER_EUSAGE, "request not sent: bad method, "
 		    "pin, headers or size");
 	memcpy(hdr, FRAME_REQ_MAGIC, FRAME_MAGIC_BYTES);
@@ -153,12 +156,14 @@ net_request_write(int fd, const struct net_request *rq, struct muster_err *e)
 	frame_put32(hdr + 12, (uint32_t)pl);
 	frame_put32(hdr + 16, (uint32_t)hl);
 	frame_put32(hdr + 20, (uint32_t)rq->body_len);
+	frame_put32(hdr + 24, (uint32_t)rq->session_len);
 	if (send_all(fd, hdr, sizeof hdr) != 0 ||
 	    send_all(fd, rq->method, ml) != 0 ||
 	    send_all(fd, url, ul) != 0 ||
 	    send_all(fd, rq->pin, pl) != 0 ||
 	    send_all(fd, headers, hl) != 0 ||
-	    send_all(fd, rq->body, rq->body_len) != 0)
+	    send_all(fd, rq->body, rq->body_len) != 0 ||
+	    send_all(fd, rq->session, rq->session_len) != 0)
 		return err_sys(e, MUSTER_EIO, "writing to %s", NET_REPORTER);
 	return 0;
 }
@@ -169,6 +174,9 @@ net_response_free(struct net_response *rs)
 	if (rs == NULL)
 		return;
 	free(rs->body);
+	if (rs->session != NULL)
+		explicit_bzero(rs->session, rs->session_len);
+	free(rs->session);
 	memset(rs, 0, sizeof *rs);
 }
 
@@ -176,8 +184,8 @@ int
 net_response_read(int fd, int timeout_ms, struct net_response *rs,
     struct muster_err *e)
 {
-	unsigned char hdr[FRAME_RESP_HEADER], extra;
-	uint32_t elen, mlen, blen;
+	unsigned char hdr[FRAME_RESP_HEADER];
+	uint32_t elen, mlen, blen, slen;
 	int64_t deadline = now_ms() + timeout_ms;
 	const char *why = NULL;
 	int rc;
@@ -191,11 +199,15 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 		    NET_REPORTER);
 	rs->outcome = frame_get32(hdr + 4);
 	rs->status = frame_get32(hdr + 8);
-	rs->uid = frame_get32(hdr + 12);
-	elen = frame_get32(hdr + 16);
-	mlen = frame_get32(hdr + 20);
-	blen = frame_get32(hdr + 24);
-	if (rs->outcome > FRAME_OUTCOME_MAX ||
+	rs->retry_after = frame_get32(hdr + 12);
+	rs->uid = frame_get32(hdr + 16);
+	elen = frame_get32(hdr + 20);
+	mlen = frame_get32(hdr + 24);
+	blen = frame_get32(hdr + 28);
+	rs->flags = frame_get32(hdr + 32);
+	slen = frame_get32(hdr + 36);
+	if (rs->outcome > FRAME_OUTCOME_MAX || rs->retry_after >
+	    FRAME_RETRY_MAX ||
 	    (rs->outcome == FRAME_OK && (rs->status < 100 ||
 	    rs->status > 599)) || (rs->outcome != FRAME_OK &&
 	    rs->status != 0)) {
@@ -204,18 +216,21 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 		goto fail;
 	}
 	if (elen > FRAME_ETAG_MAX || mlen > FRAME_MSG_MAX ||
-	    blen > FRAME_RESP_BODY_MAX) {
+	    blen > FRAME_RESP_BODY_MAX || slen > FRAME_SESSION_MAX ||
+	    (rs->flags & ~(uint32_t)FRAME_F_ALL) != 0) {
 		rc = err_set(e, MUSTER_ETEMP, "%s: answer over its limits",
 		    NET_REPORTER);
 		goto fail;
 	}
-	if ((rs->body = malloc((size_t)blen + 1)) == NULL) {
+	if ((rs->body = malloc((size_t)blen + 1)) == NULL ||
+	    (slen > 0 && (rs->session = malloc(slen)) == NULL)) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto fail;
 	}
 	if (read_deadline(fd, rs->etag, elen, deadline, &why) != 0 ||
 	    read_deadline(fd, rs->msg, mlen, deadline, &why) != 0 ||
-	    read_deadline(fd, rs->body, blen, deadline, &why) != 0) {
+	    read_deadline(fd, rs->body, blen, deadline, &why) != 0 ||
+	    read_deadline(fd, rs->session, slen, deadline, &why) != 0) {
 		rc = err_set(e, MUSTER_ETEMP, "%s: answer %s", NET_REPORTER,
 		    why);
 		goto fail;
@@ -224,20 +239,10 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 	rs->msg[mlen] = '\0';
 	rs->body[blen] = '\0';
 	rs->body_len = blen;
+	rs->session_len = slen;
 	if (!printable(rs->etag, elen) || !printable(rs->msg, mlen)) {
 		rc = err_set(e, MUSTER_ETEMP, "%s: answer with unprintable "
 		    "bytes in its ETag or message", NET_REPORTER);
-		goto fail;
-	}
-	/* The reporter closes the socket after its answer. */
-	if (read_deadline(fd, &extra, 1, deadline, &why) == 0) {
-		rc = err_set(e, MUSTER_ETEMP, "%s: bytes after the answer",
-		    NET_REPORTER);
-		goto fail;
-	}
-	if (strcmp(why, "truncated") != 0) {
-		rc = err_set(e, MUSTER_ETEMP, "%s: answer not closed (%s)",
-		    NET_REPORTER, why);
 		goto fail;
 	}
 	return 0;
@@ -290,17 +295,76 @@ child(const char *path, int sock, int devnull)
 	_exit(127);
 }
 
-int
-net_exchange(const struct net_request *rq, struct net_response *rs,
-    struct muster_err *e)
+void
+net_session_init(struct net_session *s)
+{
+	memset(s, 0, sizeof *s);
+	s->pid = -1;
+	s->fd = -1;
+}
+
+/*
+ * Ends the reporter of s: its socket closed (end of session), then its
+ * exit waited for, up to NET_CLOSE_WAIT_MS unless kill says to kill it
+ * at once.  Logs its peak memory.
+ */
+static void
+session_end(struct net_session *s, int kill_it)
 {
 	struct rusage ru;
-	char path[PATH_MAX];
-	int sv[2] = { -1, -1 }, devnull = -1, st, rc;
-	pid_t pid = -1, w = -1;
+	struct pollfd pfd;
+	char c;
+	pid_t w = 0;
+	int st, gone = kill_it;
 
-	memset(rs, 0, sizeof *rs);
+	if (s->fd != -1 && !kill_it) {
+		/* The end of the session: the reporter reads end of file and
+		 * exits, which closes its end; wait for that, bounded. */
+		shutdown(s->fd, SHUT_WR);
+		pfd.fd = s->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		while (poll(&pfd, 1, NET_CLOSE_WAIT_MS) == -1 && errno == EINTR)
+			;
+		gone = (pfd.revents & (POLLIN | POLLHUP)) != 0 &&
+		    recv(s->fd, &c, 1, MSG_DONTWAIT) == 0;
+	}
+	if (s->fd != -1) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->pid <= 0)
+		return;
+	if (kill_it || !gone)
+		kill(s->pid, SIGKILL);
 	memset(&ru, 0, sizeof ru);
+	while ((w = wait4(s->pid, &st, 0, &ru)) == -1 && errno == EINTR)
+		;
+	if (w == s->pid)
+		log_debug("reporter pid %ld: %u exchange%s (%u on a resumed "
+		    "TLS session), peak RSS %ld kB", (long)s->pid,
+		    s->exchanges, s->exchanges == 1 ? "" : "s", s->resumed,
+		    ru.ru_maxrss);
+	s->pid = -1;
+	s->exchanges = 0;
+	s->resumed = 0;
+}
+
+void
+net_session_close(struct net_session *s)
+{
+	if (s != NULL)
+		session_end(s, 0);
+}
+
+/* Starts a reporter for s.  0, or MUSTER_ECONFIG / MUSTER_ETEMP. */
+static int
+session_start(struct net_session *s, struct muster_err *e)
+{
+	char path[PATH_MAX];
+	int sv[2] = { -1, -1 }, devnull = -1, rc;
+	pid_t pid;
+
 	if ((rc = net_reporter_path(path, sizeof path, e)) != 0)
 		return rc;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
@@ -315,19 +379,12 @@ net_exchange(const struct net_request *rq, struct net_response *rs,
 	}
 	if (pid == 0)
 		child(path, sv[1], devnull);
-	close(sv[1]);
-	sv[1] = -1;
-	log_debug("%s %s%s via %s pid %ld", rq->method, rq->server, rq->path,
-	    path, (long)pid);
-	if ((rc = net_request_write(sv[0], rq, e)) != 0) {
-		/* A reporter that stopped reading may have said why. */
-		if (rc == MUSTER_EIO && net_response_read(sv[0], 5000, rs,
-		    NULL) == 0)
-			rc = 0;
-		goto out;
-	}
-	shutdown(sv[0], SHUT_WR);
-	rc = net_response_read(sv[0], NET_ANSWER_TIMEOUT_MS, rs, e);
+	s->pid = pid;
+	s->fd = sv[0];
+	sv[0] = -1;
+	s->started++;
+	log_debug("reporter %s pid %ld started", path, (long)pid);
+	rc = 0;
 out:
 	if (sv[0] != -1)
 		close(sv[0]);
@@ -335,27 +392,137 @@ out:
 		close(sv[1]);
 	if (devnull != -1)
 		close(devnull);
-	if (pid > 0) {
-		if (rc != 0)
-			kill(pid, SIGKILL);
-		while ((w = wait4(pid, &st, 0, &ru)) == -1 && errno == EINTR)
+	return rc;
+}
+
+/*
+ * 1 if the reporter of s can take a request: its socket holds nothing
+ * unasked (an answer nobody asked for, or its end of file: it exited).
+ */
+static int
+session_alive(struct net_session *s)
+{
+	struct pollfd pfd = { s->fd, POLLIN, 0 };
+
+	return s->fd != -1 && poll(&pfd, 1, 0) == 0;
+}
+
+/*
+ * Keeps the TLS session rs carries for the next reporter, only from an
+ * answer (FRAME_OK: the server's key matched the pin), or forgets the
+ * kept one when the server's key did not match the pin.  Best effort: a session not kept costs a full handshake.
+ */
+static void
+tls_keep(struct net_session *s, const struct net_request *rq,
+    struct net_response *rs)
+{
+	struct muster_err te = { 0 };
+
+	if (s->dir == NULL)
+		;
+	else if (rs->outcome == FRAME_EPIN) {
+		if (state_tls_remove(s->dir, &te) != 0)
+			log_warn("%s", te.msg);
+	} else if (rs->outcome == FRAME_OK && rs->session_len > 0 &&
+	    rs->uid != 0 && state_tls_store(s->dir, rq->server, rq->pin,
+	    rs->session, rs->session_len, &te) != 0)
+		log_warn("TLS session not kept: %s", te.msg);
+	if (rs->session != NULL)
+		explicit_bzero(rs->session, rs->session_len);
+	free(rs->session);
+	rs->session = NULL;
+	rs->session_len = 0;
+}
+
+int
+net_session_exchange(struct net_session *s, const struct net_request *rq,
+    struct net_response *rs, struct muster_err *e)
+{
+	struct net_request one;
+	unsigned char *sess = NULL;
+	size_t sess_len = 0;
+	int rc;
+
+	memset(rs, 0, sizeof *rs);
+	if (s->fd != -1 && !session_alive(s))
+		session_end(s, 1);
+	if (s->fd == -1 && (rc = session_start(s, e)) != 0)
+		return rc;
+	log_debug("%s %s%s via reporter pid %ld", rq->method, rq->server,
+	    rq->path, (long)s->pid);
+	/* A new reporter: offered the session the last one kept. */
+	if (s->exchanges == 0 && s->dir != NULL && rq->session == NULL) {
+		struct muster_err te = { 0 };
+
+		if (state_tls_load(s->dir, rq->server, rq->pin, &sess,
+		    &sess_len, &te) != 0)
+			log_warn("%s", te.msg);
+		one = *rq;
+		one.session = sess;
+		one.session_len = sess_len;
+		rq = &one;
+	}
+	rc = net_request_write(s->fd, rq, e);
+	if (sess != NULL)
+		explicit_bzero(sess, sess_len);
+	free(sess);
+	if (rc != 0) {
+		/* A reporter that stopped reading may have said why. */
+		if (rc == MUSTER_EIO && net_response_read(s->fd, 5000, rs,
+		    NULL) == 0)
+			rc = 0;
+		else
+			goto fail;
+	} else if ((rc = net_response_read(s->fd, NET_ANSWER_TIMEOUT_MS, rs,
+	    e)) != 0)
+		goto fail;
+	s->exchanges++;
+	log_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu bytes%s",
+	    (long)s->pid, rs->uid, frame_outcome_name(rs->outcome),
+	    rs->status, rs->body_len, (rs->flags & FRAME_F_RESUMED) != 0 ?
+	    ", TLS session resumed" : "");
+	if ((rs->flags & FRAME_F_RESUMED) != 0)
+		s->resumed++;
+	tls_keep(s, rq, rs);
+	if (rs->uid == 0) {
+		net_response_free(rs);
+		session_end(s, 1);
+		return err_set(e, MUSTER_ECONFIG, "%s answered as root; its "
+		    "answer is refused", NET_REPORTER);
+	}
+	/* It refused the request or could not start: it is gone. */
+	if (rs->outcome == FRAME_EREQUEST || rs->outcome == FRAME_EPRIV ||
+	    rs->outcome == FRAME_EINTERNAL)
+		session_end(s, 0);
+	return 0;
+fail:
+	{
+		pid_t pid = s->pid;
+		int st = 0;
+
+		kill(pid, SIGKILL);
+		close(s->fd);
+		s->fd = -1;
+		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
 			;
-		if (rc != 0 && w == pid && WIFEXITED(st) &&
-		    WEXITSTATUS(st) == 127)
+		s->pid = -1;
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 			rc = err_set(e, MUSTER_ECONFIG, "%s: could not be "
-			    "executed", path);
+			    "executed", NET_REPORTER);
 	}
-	if (rc == 0) {
-		log_debug("reporter pid %ld ran as uid %u: %s, HTTP %u, %zu "
-		    "bytes, peak RSS %ld kB", (long)pid, rs->uid,
-		    frame_outcome_name(rs->outcome), rs->status, rs->body_len,
-		    w == pid ? ru.ru_maxrss : -1L);
-		if (rs->uid == 0) {
-			net_response_free(rs);
-			rc = err_set(e, MUSTER_ECONFIG, "%s answered as root; "
-			    "its answer is refused", NET_REPORTER);
-		}
-	}
+	return rc;
+}
+
+int
+net_exchange(const struct net_request *rq, struct net_response *rs,
+    struct muster_err *e)
+{
+	struct net_session s;
+	int rc;
+
+	net_session_init(&s);
+	rc = net_session_exchange(&s, rq, rs, e);
+	net_session_close(&s);
 	return rc;
 }
 

@@ -48,7 +48,9 @@
 #include "muster/timefmt.h"
 #include "call.h"
 #include "check.h"
+#include "clock.h"
 #include "cmd.h"
+#include "rrmemo.h"
 #include "run.h"
 #include "consent.h"
 #include "device/device.h"
@@ -57,6 +59,7 @@
 #include "leave.h"
 #include "net.h"
 #include "policy.h"
+#include "rereg.h"
 #include "rules.h"
 #include "spool.h"
 #include "state.h"
@@ -66,6 +69,7 @@
 #define RUN_ONCE_BACKOFF_MAX	8	/* seconds, doubled per try up to this */
 #define RUN_BACKOFF_BASE	30	/* seconds, daemon */
 #define RUN_BACKOFF_MAX		3600	/* seconds, daemon */
+#define RUN_ONCE_WAIT_MAX	60	/* seconds of Retry-After --once waits */
 
 static const char run_usage[] =
 "usage: muster-agent [--state DIR] [--device BACKEND] run [--once] "
@@ -119,6 +123,9 @@ struct runner {
 	int			 gone;		/* unenrolled: state wiped */
 	int			 refused;	/* the policy: 0, ETRUST, EDATA */
 	struct muster_err	 refusal;	/* why */
+	struct net_session	 ns;		/* the cycle's one reporter */
+	int64_t			 offset;	/* server clock - ours, s */
+	uint32_t		 retry_after;	/* the server asked: s, or 0 */
 };
 
 static volatile sig_atomic_t	got_term;
@@ -144,6 +151,7 @@ runner_free(struct runner *r)
 static int
 runner_load(struct runner *r, struct muster_err *e)
 {
+	struct muster_err ce = { 0 };
 	int rc;
 
 	if ((rc = state_open(r->dir, 0, e)) != 0 ||
@@ -156,6 +164,8 @@ runner_load(struct runner *r, struct muster_err *e)
 	if ((rc = state_endpoint(r->dir, &r->c, r->server, r->pins, e)) != 0 ||
 	    (rc = spool_init(r->dir, e)) != 0)
 		return rc;
+	if (clock_offset_load(r->dir, &r->offset, &ce) != 0)
+		log_warn("%s; measuring it again", ce.msg);
 	state_tidy(r->dir);
 	return devkey_load(r->dir, &r->sk, e);
 }
@@ -185,34 +195,102 @@ revoked(unsigned status, struct muster_err *e)
 }
 
 /*
- * GETs path (with extra headers, or NULL) from r's server, signed by the
- * device key, into *rs (net_response_free).  Returns 0 when the server
- * answered, whatever its status; else as call_get or net_outcome_rc.
+ * Learns the device's clock offset from a clock answer of the server
+ * (agent/clock.h) and keeps it.  1 when rs was one and the offset
+ * changed, else 0.  The offset only stamps what the device signs; no
+ * expiry or trust decision reads it.
+ */
+static int
+clock_learn(struct runner *r, const struct net_response *rs)
+{
+	struct muster_err ce = { 0 };
+	int64_t off;
+
+	if (clock_offset_from(rs->body, rs->body_len, time(NULL), &off) != 0 ||
+	    off == r->offset)
+		return 0;
+	log_warn("clock: this device's clock is %lld s %s the server's; "
+	    "correcting the times it signs by %+lld s", (long long)(off < 0 ?
+	    -off : off), off < 0 ? "ahead of" : "behind", (long long)off);
+	r->offset = off;
+	if (clock_offset_store(r->dir, off, &ce) != 0)
+		log_warn("clock offset not kept: %s", ce.msg);
+	return 1;
+}
+
+/*
+ * GETs path (with extra headers, or NULL) from r's server over the
+ * cycle's session, signed by the device key at the device's corrected
+ * time, into *rs (net_response_free); a clock answer corrects the time
+ * and the GET is sent once more.  Returns 0 when the server answered,
+ * whatever its status; else as call_get_in or net_outcome_rc.
  */
 static int
 runner_get(struct runner *r, const char *path, const char *extra,
     struct net_response *rs, struct muster_err *e)
 {
-	int rc;
+	int rc, again = 1;
 
-	if ((rc = call_get(r->server, r->pins, r->c.device_id, r->sk, path,
-	    extra, rs, e)) != 0)
-		return rc;
-	return net_outcome_rc(rs, e);
+	for (;;) {
+		if ((rc = call_get_in(&r->ns, time(NULL) + (time_t)r->offset,
+		    r->server, r->pins, r->c.device_id, r->sk, path, extra, rs,
+		    e)) != 0 || (rc = net_outcome_rc(rs, e)) != 0)
+			return rc;
+		if (rs->status != PROTO_CLOCK_STATUS || !again ||
+		    !clock_learn(r, rs))
+			return 0;
+		again = 0;
+		net_response_free(rs);
+	}
+}
+
+/*
+ * The server is busy (503) or limits this device (429): the reports stay
+ * spooled, and the next try waits what its Retry-After says (at least a
+ * second), with jitter.  MUSTER_ETEMP.
+ */
+static int
+busy(struct runner *r, const struct net_response *rs, const char *what,
+    struct muster_err *e)
+{
+	r->retry_after = rs->retry_after > 0 ? rs->retry_after : 1;
+	return err_set(e, MUSTER_ETEMP, "%s: server busy (HTTP %u), asks "
+	    "to retry in %u s", what, rs->status, r->retry_after);
+}
+
+/*
+ * A 401: the server did not take this device's signature.  Not
+ * revocation (403): the reports stay spooled and are tried again, and
+ * the daemon goes on.  MUSTER_ETEMP, logged as an error.
+ */
+static int
+sig_refused(const char *what, struct muster_err *e)
+{
+	log_error("%s: the server refused this device's signature (HTTP "
+	    "401); reports are kept and tried again", what);
+	return err_set(e, MUSTER_ETEMP, "%s: signature refused (HTTP 401)",
+	    what);
 }
 
 /*
  * The answer to the GET of what ("profile", "policy") when its status is
- * none the caller expects: revoked() for 401 and 403, MUSTER_ETEMP when
- * the server may answer later, else a warning that kept stays and 0.
+ * none the caller expects: revoked() for 403, sig_refused() for 401,
+ * busy() for 503 and 429, MUSTER_ETEMP when the server may answer later,
+ * else a warning that kept stays and 0.
  */
 static int
-get_failed(unsigned status, const char *what, const char *kept,
-    struct muster_err *e)
+get_failed(struct runner *r, const struct net_response *rs,
+    const char *what, const char *kept, struct muster_err *e)
 {
-	if (status == 401 || status == 403)
+	unsigned status = rs->status;
+
+	if (status == 403)
 		return revoked(status, e);
-	if (status >= 500 || status == 408 || status == 429)
+	if (status == 401)
+		return sig_refused(what, e);
+	if (status == 503 || status == 429)
+		return busy(r, rs, what, e);
+	if (status >= 500 || status == 408)
 		return err_set(e, MUSTER_ETEMP, "%s: server answered HTTP %u",
 		    what, status);
 	log_warn("%s: server answered HTTP %u; keeping %s", what, status,
@@ -257,8 +335,7 @@ fetch_profile(struct runner *r, struct muster_err *e)
 	case 200:
 		break;
 	default:
-		rc = get_failed(rs.status, "profile", "the installed profile",
-		    e);
+		rc = get_failed(r, &rs, "profile", "the installed profile", e);
 		goto out;
 	}
 	if ((obj = json_loadb(rs.body, rs.body_len, JSON_REJECT_DUPLICATES,
@@ -399,7 +476,7 @@ fetch_policy(struct runner *r, struct muster_err *e)
 	case 200:
 		break;
 	default:
-		rc = get_failed(rs.status, "policy", "the policy held", e);
+		rc = get_failed(r, &rs, "policy", "the policy held", e);
 		goto out;
 	}
 	irc = policy_apply(r->dir, &r->a, rs.body, rs.body_len, time(NULL),
@@ -531,7 +608,8 @@ make_report(struct runner *r, struct muster_err *e)
 	in.scope = r->a.scope;
 	in.device = r->c.device_id;
 	in.seq = seq;
-	in.time = cr.l.time;
+	/* Stamped by the server's clock as far as the device knows it. */
+	in.time = cr.l.time + (time_t)r->offset;
 	in.profile = mine->p->id;
 	in.serial = mine->p->serial;
 	in.compliant = cr.l.compliant;
@@ -545,6 +623,9 @@ make_report(struct runner *r, struct muster_err *e)
 	}
 	in.results = res;
 	in.nresults = cr.nout;
+	if (!personnel && (rc = rrmemo_apply(r->dir, mine->p, res, cr.nout,
+	    &in.compliant, e)) != 0)
+		goto out;
 	if ((rc = report_build(&in, &json, &len, e)) != 0)
 		goto out;
 	devkey_sign(r->sk, json, len, sig);
@@ -621,9 +702,11 @@ send_spool(struct runner *r, struct muster_err *e)
 				goto out;
 			continue;
 		}
-		if ((rc = call_post(r->server, r->pins, r->c.device_id,
-		    r->sk, PROTO_PATH_REPORT, json, len, &rs, e)) != 0 ||
-		    (rc = net_outcome_rc(&rs, e)) != 0)
+		/* One connection for the whole spool (the cycle's session);
+		 * each report is still its own signed request and answer. */
+		if ((rc = call_post_in(&r->ns, r->server, r->pins,
+		    r->c.device_id, r->sk, PROTO_PATH_REPORT, json, len, &rs,
+		    e)) != 0 || (rc = net_outcome_rc(&rs, e)) != 0)
 			goto out;
 		switch (rs.status) {
 		case 200:
@@ -632,8 +715,14 @@ send_spool(struct runner *r, struct muster_err *e)
 			sent++;
 			break;
 		case 401:
+			rc = sig_refused("report", e);
+			goto out;
 		case 403:
 			rc = revoked(rs.status, e);
+			goto out;
+		case 429:
+		case 503:
+			rc = busy(r, &rs, "report", e);
 			goto out;
 		case 409:
 			/* Never sent again: a later seq would not fix it. */
@@ -649,6 +738,11 @@ send_spool(struct runner *r, struct muster_err *e)
 				    (long long)seqs[i], rs.status);
 				goto out;
 			}
+			/* A clock that is off shows here too: later reports
+			 * are stamped right (the report's own time is signed
+			 * and cannot be). */
+			if (rs.status == 400)
+				clock_learn(r, &rs);
 			log_error("report %lld refused (HTTP %u); kept in sent/ "
 			    "as rejected", (long long)seqs[i], rs.status);
 			rc = done(r, seqs[i], "rejected", rs.status, e);
@@ -703,18 +797,37 @@ backoff(long base, long cap, unsigned k)
 }
 
 /*
+ * The wait the server asked for (Retry-After), jittered: uniform in
+ * [ra, ra + ra / PROTO_RETRY_JITTER_DIV], so that devices the server
+ * turned away together do not come back together.
+ */
+static long
+retry_after_wait(uint32_t ra)
+{
+	return (long)ra + (long)randombytes_uniform(ra /
+	    PROTO_RETRY_JITTER_DIV + 1);
+}
+
+/*
  * 1 when a step that returned rc on its try number tries is to be tried
  * again: a temporary failure under --once, before RUN_ONCE_TRIES tries
- * and any SIGTERM; it logs e's message and waits first.  0 when rc stands.
+ * and any SIGTERM, and not a Retry-After over RUN_ONCE_WAIT_MAX; it logs
+ * e's message and waits first (what the server asked, else a backoff).
+ * 0 when rc stands.
  */
 static int
-retry(const struct runner *r, int rc, int tries, const struct muster_err *e)
+retry(struct runner *r, int rc, int tries, const struct muster_err *e)
 {
+	long wait;
+
 	if (rc != MUSTER_ETEMP || !r->once || tries == RUN_ONCE_TRIES ||
-	    got_term)
+	    got_term || r->retry_after > RUN_ONCE_WAIT_MAX)
 		return 0;
-	log_warn("%s; retrying", e->msg);
-	nap(backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX, (unsigned)tries));
+	wait = r->retry_after > 0 ? retry_after_wait(r->retry_after) :
+	    backoff(RUN_ONCE_BACKOFF, RUN_ONCE_BACKOFF_MAX, (unsigned)tries);
+	r->retry_after = 0;
+	log_warn("%s; retrying in %ld s", e->msg, wait);
+	nap(wait);
 	return 1;
 }
 
@@ -759,6 +872,8 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 	struct muster_err fe = { 0 }, me = { 0 };
 	int rc, frc = 0, mrc = 0, lockfd = -1, tries;
 
+	net_session_init(&r->ns);
+	r->ns.dir = r->dir;	/* TLS session resumption (net.h) */
 	if ((rc = state_open(r->dir, 0, e)) != 0 ||
 	    (rc = state_lock(r->dir, !r->once, &lockfd, e)) != 0)
 		return rc;
@@ -769,6 +884,7 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		goto out;
 	}
 	r->refused = 0;
+	r->retry_after = 0;
 	if ((rc = runner_load(r, e)) != 0)
 		goto out;
 	if (fetch) {
@@ -808,9 +924,28 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 		rc = r->refused;
 	}
 out:
+	if (r->ns.started > 0)
+		log_debug("check-in: %u reporter%s, %u exchange%s on the last",
+		    r->ns.started, r->ns.started == 1 ? "" : "s",
+		    r->ns.exchanges, r->ns.exchanges == 1 ? "" : "s");
+	net_session_close(&r->ns);
 	runner_free(r);
 	if (lockfd != -1)
 		close(lockfd);
+	return rc;
+}
+
+/*
+ * cycle, and once more when the server refused this device but took it
+ * back by its enrollment receipt (its store was restored; rereg.c).
+ */
+static int
+cycle_rereg(struct runner *r, int fetch, struct muster_err *e)
+{
+	int rc = cycle(r, fetch, e);
+
+	if (rc == MUSTER_ETRUST && rereg_try(r->dir) == 0)
+		rc = cycle(r, 1, e);
 	return rc;
 }
 
@@ -875,17 +1010,23 @@ run_cmd(struct cmd_opts *o, int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	if (ra.once)
-		return finish(&r, cycle(&r, 1, &e), &e);
+		return finish(&r, cycle_rereg(&r, 1, &e), &e);
 	log_info("started (state %s, device %s)", o->state, o->device);
 	while (!got_term) {
 		now = time(NULL);
 		fetch = got_hup || now >= next_cycle;
 		if (fetch || (next_retry != 0 && now >= next_retry)) {
 			got_hup = 0;
-			rc = cycle(&r, fetch, &e);
+			rc = cycle_rereg(&r, fetch, &e);
 			if (fetch)
 				next_cycle = time(NULL) + (time_t)r.interval;
-			if (rc == MUSTER_ETEMP) {
+			if (rc == MUSTER_ETEMP && r.retry_after > 0) {
+				/* The server said when: that, jittered. */
+				finish(&r, rc, &e);
+				next_retry = time(NULL) + retry_after_wait(
+				    r.retry_after);
+				r.retry_after = 0;
+			} else if (rc == MUSTER_ETEMP) {
 				finish(&r, rc, &e);
 				next_retry = time(NULL) + backoff(
 				    RUN_BACKOFF_BASE, RUN_BACKOFF_MAX, ++fails);

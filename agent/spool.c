@@ -54,46 +54,7 @@ name_seq(const char *name, const char *ext, int64_t *seq)
 static int
 int_get(const char *dir, const char *name, int64_t *v, struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, *end;
-	long long x;
-	size_t len;
-	int rc;
-
-	*v = 0;
-	if ((path = fs_path(dir, name)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = fs_read_file(path, INTFILE_MAX, &buf, &len, e)) != 0) {
-		if (rc == MUSTER_ENOINPUT)
-			rc = 0;
-		goto out;
-	}
-	errno = 0;
-	x = strtoll(buf, &end, 10);
-	if (end == buf || errno != 0 || x < 0 || x > SPOOL_SEQ_MAX ||
-	    (*end != '\0' && strcmp(end, "\n") != 0)) {
-		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged (want one "
-		    "number)", path);
-		goto out;
-	}
-	*v = x;
-out:
-	free(buf);
-	free(path);
-	return rc;
-}
-
-static int
-int_set(const char *dir, const char *name, int64_t v, struct muster_err *e)
-{
-	char *path, buf[INTFILE_MAX];
-	int n, rc;
-
-	if ((path = fs_path(dir, name)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	n = snprintf(buf, sizeof buf, "%lld\n", (long long)v);
-	rc = fs_write_atomic(path, buf, (size_t)n, 0600, e);
-	free(path);
-	return rc;
+	return fs_read_number(dir, name, INTFILE_MAX, 0, SPOOL_SEQ_MAX, v, e);
 }
 
 int
@@ -113,7 +74,7 @@ spool_seq_next(const char *dir, int64_t *seq, struct muster_err *e)
 	if (last >= SPOOL_SEQ_MAX)
 		return err_set(e, MUSTER_ECONFIG, "%s/%s: seq exhausted", dir,
 		    SPOOL_SEQ_FILE);
-	if ((rc = int_set(dir, SPOOL_SEQ_FILE, last + 1, e)) != 0)
+	if ((rc = fs_write_number(dir, SPOOL_SEQ_FILE, last + 1, e)) != 0)
 		return rc;
 	*seq = last + 1;
 	return 0;
@@ -128,7 +89,7 @@ spool_dropped_get(const char *dir, int64_t *n, struct muster_err *e)
 int
 spool_dropped_set(const char *dir, int64_t n, struct muster_err *e)
 {
-	return int_set(dir, SPOOL_DROPPED_FILE, n, e);
+	return fs_write_number(dir, SPOOL_DROPPED_FILE, n, e);
 }
 
 /*

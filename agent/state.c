@@ -176,27 +176,38 @@ out:
 	return rc;
 }
 
+/* Writes the NUL-terminated text to dir/file atomically (0600). */
+static int
+store_text(const char *dir, const char *file, const char *text,
+    struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	if ((path = path2(dir, file, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_write_atomic(path, text, strlen(text), 0600, e);
+	free(path);
+	return rc;
+}
+
 /* Writes a signed document as JSON, atomically (0600). */
 static int
 doc_store(const char *dir, const char *file, const struct sigset *ss,
     struct muster_err *e)
 {
 	json_t *o = NULL;
-	char *path = NULL, *buf = NULL;
+	char *buf;
 	int rc;
 
 	if ((rc = sigset_to_json(ss, &o, e)) != 0)
 		return rc;
-	if ((path = path2(dir, file, NULL)) == NULL ||
-	    (buf = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+	if ((buf = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = fs_write_atomic(path, buf, strlen(buf), 0600, e);
-out:
+	else
+		rc = store_text(dir, file, buf, e);
 	json_decref(o);
 	free(buf);
-	free(path);
 	return rc;
 }
 
@@ -610,7 +621,7 @@ int
 state_cfg_store(const char *dir, const struct state_cfg *c,
     struct muster_err *e)
 {
-	char *cpath = NULL, *buf = NULL;
+	char *buf;
 	const char *bad;
 	size_t i;
 	int rc;
@@ -624,8 +635,7 @@ state_cfg_store(const char *dir, const struct state_cfg *c,
 		return err_set(e, MUSTER_EINTERNAL, "agent.cfg: refusing to "
 		    "write a bad \"%s\"", bad);
 	/* Every value was checked: none can hold a quote or a backslash. */
-	if ((cpath = path2(dir, STATE_CFG, NULL)) == NULL ||
-	    asprintf(&buf, "# muster-agent state: written by muster-agent, "
+	if (asprintf(&buf, "# muster-agent state: written by muster-agent, "
 	    "do not edit.\nscope = \"%s\";\nkey_id = \"%s\";\n"
 	    "%s%s%s" "%s%s%s" "%s%s%s" "%s%s%s",
 	    profile_scope_name(c->scope), c->key_id,
@@ -635,15 +645,10 @@ state_cfg_store(const char *dir, const struct state_cfg *c,
 	    c->device_id[0] ? "device_id = \"" : "", c->device_id,
 	    c->device_id[0] ? "\";\n" : "",
 	    c->profile_id[0] ? "profile_id = \"" : "", c->profile_id,
-	    c->profile_id[0] ? "\";\n" : "") == -1) {
-		buf = NULL;
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	rc = fs_write_atomic(cpath, buf, strlen(buf), 0600, e);
-out:
+	    c->profile_id[0] ? "\";\n" : "") == -1)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = store_text(dir, STATE_CFG, buf, e);
 	free(buf);
-	free(cpath);
 	return rc;
 }
 
@@ -952,21 +957,17 @@ int
 state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
     struct muster_err *e)
 {
-	char *path = NULL, *buf = NULL, t[TIMEFMT_LEN];
+	char *buf, t[TIMEFMT_LEN];
 	int rc;
 
 	timefmt_format(l->time, t);
-	if ((path = path2(dir, STATE_LASTCHECK, NULL)) == NULL ||
-	    asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
+	if (asprintf(&buf, "time = \"%s\";\nstatus = \"%s\";\npass = %u;\n"
 	    "fail = %u;\nremediated = %u;\nerror = %u;\n", t,
 	    l->compliant ? "compliant" : "noncompliant", l->pass, l->fail,
-	    l->remediated, l->error) == -1) {
-		free(path);
+	    l->remediated, l->error) == -1)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	}
-	rc = fs_write_atomic(path, buf, strlen(buf), 0600, e);
+	rc = store_text(dir, STATE_LASTCHECK, buf, e);
 	free(buf);
-	free(path);
 	return rc;
 }
 
@@ -1055,4 +1056,124 @@ out:
 		closedir(d);
 	free(pdir);
 	return rc;
+}
+
+/*
+ * The TLS session file: "MUTS1\n", the server URL and the pin set it was
+ * issued under, each on a line of its own, then the session's DER.
+ */
+#define TLS_MAGIC	"MUTS1\n"
+
+/* The server URL without its trailing '/'s: its length in s. */
+static size_t
+tls_server_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '/')
+		n--;
+	return n;
+}
+
+int
+state_tls_load(const char *dir, const char *server, const char *pins,
+    unsigned char **der, size_t *len, struct muster_err *e)
+{
+	char *path = NULL, *buf = NULL, *p, *end, *nl;
+	size_t n = 0, sl = tls_server_len(server), pl = strlen(pins);
+	int rc;
+
+	*der = NULL;
+	*len = 0;
+	if ((path = path2(dir, STATE_TLS_SESSION, NULL)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = read_private(path, STATE_TLS_MAX, &buf, &n, e);
+	if (rc == MUSTER_ENOINPUT) {
+		rc = 0;		/* none kept yet */
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	p = buf;
+	end = buf + n;
+	rc = err_set(e, MUSTER_EDATA, "%s: not a TLS session file; it is "
+	    "ignored", path);
+	if (n < sizeof TLS_MAGIC - 1 || memcmp(p, TLS_MAGIC,
+	    sizeof TLS_MAGIC - 1) != 0)
+		goto out;
+	p += sizeof TLS_MAGIC - 1;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		goto out;
+	/* Another server or pin set: kept for nobody. */
+	if ((size_t)(nl - p) != sl || memcmp(p, server, sl) != 0) {
+		rc = 0;
+		goto out;
+	}
+	p = nl + 1;
+	if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		goto out;
+	if ((size_t)(nl - p) != pl || memcmp(p, pins, pl) != 0) {
+		rc = 0;
+		goto out;
+	}
+	p = nl + 1;
+	if (p == end || (size_t)(end - p) > FRAME_SESSION_MAX)
+		goto out;
+	if ((*der = malloc((size_t)(end - p))) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(*der, p, (size_t)(end - p));
+	*len = (size_t)(end - p);
+	rc = 0;
+out:
+	if (buf != NULL)
+		sodium_memzero(buf, n);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+state_tls_store(const char *dir, const char *server, const char *pins,
+    const unsigned char *der, size_t len, struct muster_err *e)
+{
+	char *path = NULL, *buf = NULL;
+	size_t sl = tls_server_len(server), pl = strlen(pins), n, o;
+	int rc;
+
+	if (len == 0 || len > FRAME_SESSION_MAX || sl > FRAME_URL_MAX ||
+	    pl > FRAME_PIN_MAX || memchr(server, '\n', sl) != NULL ||
+	    strchr(pins, '\n') != NULL)
+		return err_set(e, MUSTER_EUSAGE, "TLS session not kept: bad "
+		    "server, pin or size");
+	n = sizeof TLS_MAGIC - 1 + sl + 1 + pl + 1 + len;
+	if ((path = path2(dir, STATE_TLS_SESSION, NULL)) == NULL ||
+	    (buf = malloc(n)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	o = 0;
+	memcpy(buf + o, TLS_MAGIC, sizeof TLS_MAGIC - 1);
+	o += sizeof TLS_MAGIC - 1;
+	memcpy(buf + o, server, sl);
+	o += sl;
+	buf[o++] = '\n';
+	memcpy(buf + o, pins, pl);
+	o += pl;
+	buf[o++] = '\n';
+	memcpy(buf + o, der, len);
+	rc = fs_write_atomic(path, buf, n, 0600, e);
+out:
+	if (buf != NULL)
+		sodium_memzero(buf, n);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+state_tls_remove(const char *dir, struct muster_err *e)
+{
+	return remove_file(dir, STATE_TLS_SESSION, NULL, e);
 }

@@ -242,4 +242,23 @@ int	state_lastcheck_store(const char *dir, const struct state_lastcheck *l,
 int	state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	    struct muster_err *e);
 
+/*
+ * The TLS session the last check-in's server issued (a ticket and its
+ * resumption secret: 0600, wiped from memory after use), kept for the
+ * next check-in's reporter to resume (docs/protocol.md, "Session
+ * resumption").  It is kept with the server URL and pin set it was issued
+ * under and offered to no other.  state_tls_load sets *der (malloc'd,
+ * the caller wipes and frees it) and *len, or leaves *der NULL when none
+ * is kept for this server and pin set; a file that is not one is
+ * MUSTER_EDATA (the caller goes on without).  state_tls_store replaces
+ * it atomically; state_tls_remove removes it (a missing file is fine).
+ */
+#define STATE_TLS_SESSION	"tls-session"
+#define STATE_TLS_MAX		(16 * 1024)
+int	state_tls_load(const char *dir, const char *server, const char *pins,
+	    unsigned char **der, size_t *len, struct muster_err *e);
+int	state_tls_store(const char *dir, const char *server, const char *pins,
+	    const unsigned char *der, size_t len, struct muster_err *e);
+int	state_tls_remove(const char *dir, struct muster_err *e);
+
 #endif

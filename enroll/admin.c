@@ -218,10 +218,7 @@ admin_token_header(const char *org, char **hdr, struct muster_err *e)
 	*hdr = h;
 	rc = 0;
 out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
+	fs_wipe_free(buf, len);
 	free(path);
 	return rc;
 }
@@ -414,11 +411,9 @@ admin_publish(int argc, char **argv)
 		CLI_OPT_END,
 	};
 
-	if ((k = cli_options(argc, argv, "", opts, publish_usage, publish_key,
-	    &keys, &ex)) < 0)
+	if ((k = cli_options_operand(argc, argv, "", opts, publish_usage,
+	    publish_key, &keys, "PROFILE.cfg", &ex)) < 0)
 		return ex;
-	if (argc - k != 1)
-		return cli_usage("publish", "expected one PROFILE.cfg");
 	path = argv[k];
 	/* The manifest's expiry moves only when --expires says so. */
 	fresh = expires_s != NULL;
@@ -442,7 +437,8 @@ admin_publish(int argc, char **argv)
 	/* The server's checks, made here first on the same bytes. */
 	if ((rc = profcmd_read_verify(path, sigarg, &pk, &buf, &len, &sig,
 	    &siglen, &p, NULL, &e)) != 0 ||
-	    (rc = profcmd_check_unexpired(path, p, &e)) != 0)
+	    (rc = profcmd_check_unexpired(path, p, &e)) != 0 ||
+	    (rc = profcmd_oracle(path, p, &e)) != 0)
 		goto out;
 	b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 	if ((b64 = malloc(b64len)) == NULL) {
@@ -514,11 +510,9 @@ admin_revoke(int argc, char **argv)
 		CLI_OPT_END,
 	};
 
-	if ((k = cli_options(argc, argv, "", opts, revoke_usage, NULL, NULL,
-	    &ex)) < 0)
+	if ((k = cli_options_operand(argc, argv, "", opts, revoke_usage, NULL,
+	    NULL, "device or token id", &ex)) < 0)
 		return ex;
-	if (argc - k != 1)
-		return cli_usage("revoke", "expected one device or token id");
 	id = argv[k];
 	n = strlen(id);
 	for (i = 0; i < n; i++)

@@ -231,7 +231,7 @@ mancmd_main(int argc, char **argv)
 	char *path = NULL, when[TIMEFMT_LEN];
 	time_t expires;
 	long status;
-	int k, ex, rc = 0, one = 0, done = 0, s;
+	int ex, rc = 0, one = 0, done = 0, s;
 	const struct cli_opt opts[] = {
 		CLI_OPT_ARG("org", 'O', &a.org),
 		CLI_OPT_ARG("scope", 's', &a.scope),
@@ -242,12 +242,9 @@ mancmd_main(int argc, char **argv)
 
 	memset(&a, 0, sizeof a);
 	a.expires = "7d";
-	if ((k = cli_options(argc, argv, "", opts, manifest_usage, NULL, NULL,
-	    &ex)) < 0)
+	if (cli_options_operand(argc, argv, "", opts, manifest_usage, NULL,
+	    NULL, NULL, &ex) < 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("manifest", "unexpected argument \"%s\"",
-		    argv[k]);
 	if (a.scope != NULL) {
 		if (profile_scope_parse(a.scope, &only) != 0)
 			return cli_usage("manifest", "--scope \"%s\": want "

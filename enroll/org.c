@@ -93,39 +93,38 @@ org_default_dir(void)
 	return d != NULL && *d != '\0' ? d : ".";
 }
 
+/*
+ * fs_read_secret's use for a minisign secret key file: the passphrase is
+ * asked only when the key is encrypted.  arg is the struct sig_seckey **.
+ */
+static int
+seckey_use(const char *path, const char *buf, size_t len, void *arg,
+    struct muster_err *e)
+{
+	char *pass = NULL, *prompt = NULL;
+	int rc, enc;
+
+	if ((enc = sig_seckey_encrypted(path, buf, len, e)) < 0)
+		return enc;
+	if (enc) {
+		if (asprintf(&prompt, "Passphrase for %s: ", path) == -1)
+			return err_set(e, MUSTER_EINTERNAL, "out of memory");
+		rc = pass_read(prompt, 0, &pass, e);
+		free(prompt);
+		if (rc != 0)
+			return rc;
+	}
+	rc = sig_seckey_parse(path, buf, len, pass, arg, e);
+	pass_free(pass);
+	return rc;
+}
+
 int
 org_seckey_load(const char *path, struct sig_seckey **sk,
     struct muster_err *e)
 {
-	char *buf = NULL, *pass = NULL, *prompt = NULL;
-	size_t len = 0;
-	int rc, enc;
-
 	*sk = NULL;
-	if ((rc = fs_read_private(path, SIG_KEYFILE_MAX, &buf, &len, e)) != 0)
-		goto out;
-	if ((enc = sig_seckey_encrypted(path, buf, len, e)) < 0) {
-		rc = enc;
-		goto out;
-	}
-	if (enc) {
-		if (asprintf(&prompt, "Passphrase for %s: ", path) == -1) {
-			prompt = NULL;
-			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-		if ((rc = pass_read(prompt, 0, &pass, e)) != 0)
-			goto out;
-	}
-	rc = sig_seckey_parse(path, buf, len, pass, sk, e);
-out:
-	if (buf != NULL) {
-		sodium_memzero(buf, len);
-		free(buf);
-	}
-	free(prompt);
-	pass_free(pass);
-	return rc;
+	return fs_read_secret(path, SIG_KEYFILE_MAX, seckey_use, sk, e);
 }
 
 int
@@ -245,12 +244,25 @@ org_pair_load(const char *dir, const char *name, struct sig_pubkey *pk,
 		*sk = NULL;
 		rc = err_set(e, MUSTER_ECONFIG, "%s does not belong to %s",
 		    keypath, pubpath);
-		goto out;
 	}
-	rc = 0;
 out:
 	free(keypath);
 	free(pubpath);
+	return rc;
+}
+
+/* Writes dir/NAME SUFFIX (suffix may be "") with O_EXCL. */
+static int
+put(const char *dir, const char *name, const char *suffix, const void *buf,
+    size_t len, mode_t mode, struct muster_err *e)
+{
+	char *path;
+	int rc;
+
+	if (asprintf(&path, "%s/%s%s", dir, name, suffix) == -1)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_create_excl(path, buf, len, mode, e);
+	free(path);
 	return rc;
 }
 
@@ -259,31 +271,18 @@ org_pair_make(const char *dir, const char *name, const char *pass,
     struct sig_pubkey *pk, struct sig_seckey **skp, struct muster_err *e)
 {
 	struct sig_seckey *sk = NULL;
-	char *skfile = NULL, *pkfile = NULL, *path = NULL;
+	char *skfile = NULL, *pkfile = NULL;
 	size_t sklen = 0;
 	int rc;
 
 	if (skp != NULL)
 		*skp = NULL;
-	if ((rc = sig_keygen(pk, &sk, e)) != 0)
-		goto out;
-	if ((rc = sig_seckey_format(sk, pass, &skfile, &sklen, e)) != 0)
-		goto out;
-	if (asprintf(&path, "%s/%s%s", dir, name, ORG_KEY_SUFFIX) == -1) {
-		path = NULL;
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = fs_create_excl(path, skfile, sklen, 0600, e)) != 0)
-		goto out;
-	free(path);
-	if (asprintf(&path, "%s/%s%s", dir, name, ORG_PUB_SUFFIX) == -1) {
-		path = NULL;
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = sig_pubkey_format(pk, &pkfile, e)) != 0 ||
-	    (rc = fs_create_excl(path, pkfile, strlen(pkfile), 0644, e)) != 0)
+	if ((rc = sig_keygen(pk, &sk, e)) != 0 ||
+	    (rc = sig_seckey_format(sk, pass, &skfile, &sklen, e)) != 0 ||
+	    (rc = put(dir, name, ORG_KEY_SUFFIX, skfile, sklen, 0600, e)) != 0 ||
+	    (rc = sig_pubkey_format(pk, &pkfile, e)) != 0 ||
+	    (rc = put(dir, name, ORG_PUB_SUFFIX, pkfile, strlen(pkfile), 0644,
+	    e)) != 0)
 		goto out;
 	if (skp != NULL) {
 		*skp = sk;
@@ -293,23 +292,7 @@ out:
 	if (skfile != NULL)
 		sodium_free(skfile);
 	free(pkfile);
-	free(path);
 	sig_seckey_free(sk);
-	return rc;
-}
-
-/* Writes name in dir with O_EXCL. */
-static int
-put(const char *dir, const char *name, const void *buf, size_t len,
-    mode_t mode, struct muster_err *e)
-{
-	char *path;
-	int rc;
-
-	if ((path = fs_path(dir, name)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	rc = fs_create_excl(path, buf, len, mode, e);
-	free(path);
 	return rc;
 }
 
@@ -376,7 +359,7 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 	sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
 	tok[n] = '\n';
 	tok[n + 1] = '\0';
-	if ((rc = put(tmp, ORG_ADMIN_TOKEN, tok, n + 1, 0600, e)) != 0)
+	if ((rc = put(tmp, ORG_ADMIN_TOKEN, "", tok, n + 1, 0600, e)) != 0)
 		goto out;
 	if (asprintf(&cfg,
 	    "# muster-server configuration, written by muster-enroll init.\n"
@@ -408,7 +391,7 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	rc = put(tmp, ORG_SERVER_CFG, cfg, strlen(cfg), 0600, e);
+	rc = put(tmp, ORG_SERVER_CFG, "", cfg, strlen(cfg), 0600, e);
 out:
 	sodium_memzero(rnd, sizeof rnd);
 	sodium_memzero(tok, sizeof tok);
@@ -454,7 +437,7 @@ make_root(const char *tmp, const char *server, const char *pin,
 		goto out;
 	}
 	if ((rc = root_format(&r, &text, &len, e)) != 0 ||
-	    (rc = put(dir, "1.cfg", text, len, 0644, e)) != 0 ||
+	    (rc = put(dir, "1.cfg", "", text, len, 0644, e)) != 0 ||
 	    (rc = sigset_new(text, len, ROOT_MAX, 1, &ss, e)) != 0)
 		goto out;
 	(void)root_trusted_comment(1, tc, sizeof tc);
@@ -463,9 +446,7 @@ make_root(const char *tmp, const char *server, const char *pin,
 		    (rc = sigset_write_sig(dir, "1.cfg", ss->texts[k],
 		    ss->textlens[k], e)) != 0)
 			goto out;
-	if ((rc = root_verify_self("root/1.cfg", ss, &check, e)) != 0)
-		goto out;
-	rc = 0;
+	rc = root_verify_self("root/1.cfg", ss, &check, e);
 out:
 	sigset_free(ss);
 	free(text);
@@ -543,7 +524,7 @@ make_org(const char *tmp, const char *server, const struct url *u,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	rc = put(tmp, ORG_CFG, cfg, strlen(cfg), 0644, e);
+	rc = put(tmp, ORG_CFG, "", cfg, strlen(cfg), 0644, e);
 out:
 	for (i = 0; i < ROOT_KEYS_MAX; i++)
 		sig_seckey_free(rootsk[i]);
@@ -566,7 +547,7 @@ org_init(int argc, char **argv)
 	char rndhex[2 * sizeof rnd + 1];
 	const char *nroot_s = "1", *thr_s = NULL;
 	unsigned nroot, thr;
-	int k, ex, no_pass = 0, rc;
+	int ex, no_pass = 0, rc;
 	const struct cli_opt opts[] = {
 		CLI_OPT_ARG("org", 'o', &dir),
 		CLI_OPT_ARG("server", 's', &server),
@@ -576,12 +557,9 @@ org_init(int argc, char **argv)
 		CLI_OPT_END,
 	};
 
-	if ((k = cli_options(argc, argv, "", opts, init_usage, NULL, NULL,
-	    &ex)) < 0)
+	if (cli_options_operand(argc, argv, "", opts, init_usage, NULL, NULL,
+	    NULL, &ex) < 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("init", "unexpected argument \"%s\"",
-		    argv[k]);
 	if (dir == NULL || server == NULL)
 		return cli_usage("init", "--org DIR and --server URL are "
 		    "required");

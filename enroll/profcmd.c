@@ -12,7 +12,9 @@
 
 #include "muster/cli.h"
 #include "muster/fs.h"
+#include "muster/oracle.h"
 #include "muster/profile.h"
+#include "muster/profile_fit.h"
 #include "muster/sig.h"
 #include "org.h"
 #include "profcmd.h"
@@ -23,6 +25,12 @@ static const char lint_usage[] =
 "Checks a profile against the format of profiles/README.md without\n"
 "signing it: fields, rule kinds, ids, CIDRs, dates, size.  Prints one\n"
 "line per error as FILE:LINE: what is wrong.\n"
+"\n"
+"A family profile is also checked for oracles: rules that together pin\n"
+"down one attribute of a member's phone (an os-min ladder, many\n"
+"model-bans, package-bans or egress-denies, several settings on one\n"
+"key).  Two or three such rules are a warning (FILE:LINE: warning:);\n"
+"more are refused (exit 65), as sign and publish refuse them.\n"
 "\n"
 "options:\n"
 "  --help   this text\n";
@@ -58,6 +66,17 @@ static const char verify_usage[] =
 "  --sig FILE   the signature (default: PROFILE.cfg.minisig)\n"
 "  --help       this text\n";
 
+/*
+ * Issue 13: what lint and sign pass must publish and report; the limits
+ * are the protocol's (lib/profile_fit.c).
+ */
+static int
+fit(const char *path, const struct profile *p, size_t len,
+    struct muster_err *e)
+{
+	return profile_fit(path, p, len, e);
+}
+
 /* Reads and parses a profile; *buf keeps the bytes for signing. */
 static int
 load_profile(const char *path, char **buf, size_t *len, struct profile **p,
@@ -66,9 +85,10 @@ load_profile(const char *path, char **buf, size_t *len, struct profile **p,
 	int rc;
 
 	*p = NULL;
-	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, buf, len, e)) != 0)
+	if ((rc = fs_read_file(path, PROFILE_MAX_BYTES, buf, len, e)) != 0 ||
+	    (rc = profile_parse(path, *buf, *len, p, e)) != 0)
 		return rc;
-	return profile_parse(path, *buf, *len, p, e);
+	return fit(path, *p, *len, e);
 }
 
 const char *
@@ -109,6 +129,44 @@ profcmd_check_unexpired(const char *path, const struct profile *p,
 	return 0;
 }
 
+struct oracle_out {
+	const char		*path;
+	int			 refused;
+	struct muster_err	*e;
+};
+
+static void
+oracle_one(const struct oracle_finding *f, void *arg)
+{
+	struct oracle_out *o = arg;
+
+	if (f->refuse && !o->refused) {
+		o->refused = 1;
+		err_set(o->e, MUSTER_EDATA, "%s:%d: family profile: %s",
+		    o->path, f->line, f->msg);
+	}
+}
+
+static void
+oracle_warn(const struct oracle_finding *f, void *arg)
+{
+	const struct oracle_out *o = arg;
+
+	fprintf(stderr, "%s:%d: warning: %s\n", o->path, f->line, f->msg);
+}
+
+int
+profcmd_oracle(const char *path, const struct profile *p,
+    struct muster_err *e)
+{
+	struct oracle_out o = { path, 0, e };
+
+	if (oracle_scan(p, oracle_one, &o) > 0)
+		return MUSTER_EDATA;
+	(void)oracle_scan(p, oracle_warn, &o);
+	return 0;
+}
+
 int
 profcmd_lint(int argc, char **argv)
 {
@@ -128,6 +186,8 @@ profcmd_lint(int argc, char **argv)
 	    p->expires <= time(NULL))
 		rc = err_set(&e, MUSTER_EDATA, "%s: \"expires\" (%s) is in the "
 		    "past", argv[k], p->expires_str);
+	if (rc == 0)
+		rc = profcmd_oracle(argv[k], p, &e);
 	if (rc == 0)
 		printf("%s: ok: profile \"%s\" serial %lld, scope %s, %zu "
 		    "rule%s, expires %s\n", argv[k], p->id,
@@ -172,6 +232,8 @@ profcmd_sign(int argc, char **argv)
 		    "past; refusing to sign", path, p->expires_str);
 		goto out;
 	}
+	if ((rc = profcmd_oracle(path, p, &e)) != 0)
+		goto out;
 	if (key == NULL) {
 		if (org == NULL)
 			org = org_default_dir();

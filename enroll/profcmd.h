@@ -47,4 +47,14 @@ int	profcmd_read_verify(const char *path, const char *sigpath,
 int	profcmd_check_unexpired(const char *path, const struct profile *p,
 	    struct muster_err *e);
 
+/*
+ * The oracle lint of a family profile p read from path (muster/oracle.h):
+ * 0 after writing each group of rules that together reveal an attribute
+ * of the phone to stderr as "PATH:LINE: warning: ..."; MUSTER_EDATA with
+ * "PATH:LINE: family profile: ..." (and nothing written) when a group
+ * has more rules than ORACLE_MAX_PER_ATTR.  0 for a personnel profile.
+ */
+int	profcmd_oracle(const char *path, const struct profile *p,
+	    struct muster_err *e);
+
 #endif

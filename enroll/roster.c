@@ -429,9 +429,9 @@ roster_row(struct csv_record *rec, struct idset *seen, struct row *row)
 		n = asprintf(&row->err, "person %s: want 1-64 of A-Z a-z 0-9 "
 		    ". _ - @", csv_quote(rec, 0, q));
 	else if ((unit = csv_field(rec, 1)) == NULL ||
-	    !token_field_ok(unit, 1))
-		n = asprintf(&row->err, "unit %s: want 1-64 of A-Z a-z 0-9 "
-		    ". _ - @ /", csv_quote(rec, 1, q));
+	    !token_unit_ok(unit))
+		n = asprintf(&row->err, "unit %s: want " TOKEN_UNIT_RULE,
+		    csv_quote(rec, 1, q));
 	else if ((scope = csv_field(rec, 2)) == NULL ||
 	    profile_scope_parse(scope, &row->scope) != 0)
 		n = asprintf(&row->err, "scope %s: want personnel or family",

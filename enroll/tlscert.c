@@ -575,6 +575,23 @@ tlscert_create(const char *dir, const char *host, char pin[TLSCERT_PIN_MAX],
 	return identity(dir, host, names, NULL, pin, e);
 }
 
+/* fs_read_secret's use: the PEM private key into arg (an EVP_PKEY **). */
+static int
+pem_key_use(const char *path, const char *buf, size_t len, void *arg,
+    struct muster_err *e)
+{
+	EVP_PKEY **pkey = arg;
+	BIO *bio;
+	int rc = 0;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+	    (*pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+	    NULL)) == NULL)
+		rc = ossl_fail(e, MUSTER_EDATA, path);
+	BIO_free(bio);
+	return rc;
+}
+
 int
 tlscert_renew(const char *dir, const char *host, int new_key,
     char pin[TLSCERT_PIN_MAX], struct muster_err *e)
@@ -585,32 +602,16 @@ tlscert_renew(const char *dir, const char *host, int new_key,
 	};
 	const char *const same[F_N] = { NULL, names[F_CERT], names[F_PIN] };
 	EVP_PKEY *pkey = NULL;
-	BIO *bio = NULL;
-	char *path = NULL, *buf = NULL;
-	size_t len = 0;
+	char *path;
 	int rc;
 
 	if (new_key)
 		return identity(dir, host, names, NULL, pin, e);
-	if ((path = fs_path(dir, TLSCERT_KEY_FILE)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if ((rc = fs_read_private(path, TLSCERT_PEM_MAX, &buf, &len, e)) != 0)
-		goto out;
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
-	    NULL)) == NULL) {
-		rc = ossl_fail(e, MUSTER_EDATA, path);
-		goto out;
-	}
-	rc = identity(dir, host, same, pkey, pin, e);
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, len);
-		free(buf);
-	}
-	BIO_free(bio);
+	if ((path = fs_path(dir, TLSCERT_KEY_FILE)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = fs_read_secret(path, TLSCERT_PEM_MAX, pem_key_use, &pkey,
+	    e)) == 0)
+		rc = identity(dir, host, same, pkey, pin, e);
 	EVP_PKEY_free(pkey);
 	free(path);
 	ERR_clear_error();

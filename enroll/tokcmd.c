@@ -42,7 +42,9 @@ static const char token_usage[] =
 "options:\n"
 "  --org DIR         organisation directory (default: $MUSTER_ORG, else .)\n"
 "  --scope SCOPE     personnel or family (required)\n"
-"  --unit UNIT       1-64 of A-Z a-z 0-9 . _ - @ / (required)\n"
+"  --unit UNIT       1-64 bytes: letters (UTF-8), digits, spaces and\n"
+"                    . _ - @ ( ) ' , & # + :, levels separated by /\n"
+"                    (\"IAF/25 Wing/No. 17 Squadron\"; required)\n"
 "  --person ID       1-64 of A-Z a-z 0-9 . _ - @ (required)\n"
 "  --expires WHEN    Nd, Nh or Nm (days, hours, minutes from now) or an\n"
 "                    RFC 3339 UTC time YYYY-MM-DDTHH:MM:SSZ; between one\n"
@@ -149,7 +151,7 @@ tokcmd_token(int argc, char **argv)
 	const char *expires = "14d", *png = NULL, *out = NULL;
 	char *tok = NULL, *bundle = NULL, *gottok = NULL, *uri = NULL;
 	char exp[TIMEFMT_LEN];
-	int k, ex, rc, want_qr = 0, quiet = 0;
+	int ex, rc, want_qr = 0, quiet = 0;
 	const struct cli_opt opts[] = {
 		CLI_OPT_ARG("org", 'O', &org),
 		CLI_OPT_ARG("scope", 's', &scope),
@@ -162,12 +164,9 @@ tokcmd_token(int argc, char **argv)
 		CLI_OPT_END,
 	};
 
-	if ((k = cli_options(argc, argv, "o:", opts, token_usage, NULL, NULL,
-	    &ex)) < 0)
+	if (cli_options_operand(argc, argv, "o:", opts, token_usage, NULL,
+	    NULL, NULL, &ex) < 0)
 		return ex;
-	if (k != argc)
-		return cli_usage("token", "unexpected argument \"%s\"",
-		    argv[k]);
 	if (scope == NULL || unit == NULL || person == NULL || out == NULL)
 		return cli_usage("token", "--scope, --unit, --person and -o "
 		    "FILE are required");
@@ -175,9 +174,8 @@ tokcmd_token(int argc, char **argv)
 	if (profile_scope_parse(scope, &t.scope) != 0)
 		return cli_usage("token", "--scope \"%s\": want personnel or "
 		    "family", scope);
-	if (!token_field_ok(unit, 1))
-		return cli_usage("token", "--unit: want 1-64 of A-Z a-z 0-9 "
-		    ". _ - @ /");
+	if (!token_unit_ok(unit))
+		return cli_usage("token", "--unit: want " TOKEN_UNIT_RULE);
 	if (!token_field_ok(person, 0))
 		return cli_usage("token", "--person: want 1-64 of A-Z a-z 0-9 "
 		    ". _ - @");

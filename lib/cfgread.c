@@ -183,17 +183,27 @@ cfgread_doc_member(const struct cfgread_doc *d, const config_setting_t *g,
 	return s;
 }
 
+const char *
+cfgread_doc_string(const struct cfgread_doc *d, const config_setting_t *g,
+    const char *label, const char *name, config_setting_t **sp, int *rc)
+{
+	if ((*sp = cfgread_doc_member(d, g, label, name, CONFIG_TYPE_STRING,
+	    "a string", rc)) == NULL)
+		return NULL;
+	return config_setting_get_string(*sp);
+}
+
 int
 cfgread_doc_type(const struct cfgread_doc *d, const config_setting_t *top,
     const char *type_name)
 {
 	config_setting_t *s;
+	const char *v;
 	int rc;
 
-	if ((s = cfgread_doc_member(d, top, NULL, "type", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(d, top, NULL, "type", &s, &rc)) == NULL)
 		return rc;
-	if (strcmp(config_setting_get_string(s), type_name) != 0)
+	if (strcmp(v, type_name) != 0)
 		return cfgread_doc_err(d, s, "type must be \"%s\"", type_name);
 	return 0;
 }
@@ -203,6 +213,7 @@ cfgread_doc_version(const struct cfgread_doc *d, const config_setting_t *top,
     int max, int64_t *version, time_t *expires)
 {
 	config_setting_t *s;
+	const char *v;
 	int rc;
 
 	if ((s = cfgread_doc_member(d, top, NULL, "version", CONFIG_TYPE_INT,
@@ -212,10 +223,9 @@ cfgread_doc_version(const struct cfgread_doc *d, const config_setting_t *top,
 	if (*version < 1 || *version > max)
 		return cfgread_doc_err(d, s, "version %" PRId64 " out of range "
 		    "(1 to %d)", *version, max);
-	if ((s = cfgread_doc_member(d, top, NULL, "expires", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(d, top, NULL, "expires", &s, &rc)) == NULL)
 		return rc;
-	if (timefmt_parse(config_setting_get_string(s), expires) != 0)
+	if (timefmt_parse(v, expires) != 0)
 		return cfgread_doc_err(d, s, "bad expires (want "
 		    "YYYY-MM-DDTHH:MM:SSZ, UTC)");
 	return 0;

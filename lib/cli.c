@@ -172,6 +172,27 @@ cli_options(int argc, char **argv, const char *shortopts,
 	    &g, exitcode);
 }
 
+int
+cli_options_operand(int argc, char **argv, const char *shortopts,
+    const struct cli_opt *opts, const char *usage,
+    int (*fn)(void *, int, const char *), void *arg, const char *what,
+    int *exitcode)
+{
+	int k;
+
+	if ((k = cli_options(argc, argv, shortopts, opts, usage, fn, arg,
+	    exitcode)) < 0)
+		return -1;
+	if (what != NULL && argc - k != 1)
+		*exitcode = cli_usage(argv[0], "expected one %s", what);
+	else if (what == NULL && k != argc)
+		*exitcode = cli_usage(argv[0], "unexpected argument \"%s\"",
+		    argv[k]);
+	else
+		return k;
+	return -1;
+}
+
 const void *
 cli_cmd_find(const void *table, size_t n, size_t size, const char *name)
 {

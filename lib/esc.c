@@ -151,3 +151,26 @@ esc_line(char *s)
 	u[o] = '\0';
 	return s;
 }
+
+int
+esc_text_strict_ok(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint32_t cp;
+	size_t i, len;
+
+	if (!esc_text_ok(s, n))
+		return 0;
+	for (i = 0; i < n; ) {
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		/* esc_text_ok decoded every sequence already. */
+		len = utf8_decode(u + i, n - i, &cp);
+		if (len == 0 || cp_hidden(cp))
+			return 0;
+		i += len;
+	}
+	return 1;
+}

@@ -12,17 +12,32 @@
 
 #include "muster/fs.h"
 
-/* Refuses st (of path) unless owned by us or root and closed to others. */
+/* fs_private_group's group, or -1: none. */
+static gid_t fs_group = (gid_t)-1;
+
+/*
+ * Refuses st (of path) unless owned by us or root and closed to others;
+ * a regular file the fs_private_group group may read (0640) passes.
+ */
 static int
 private_ok(const char *path, const struct stat *st, struct muster_err *e)
 {
+	mode_t m = st->st_mode & (S_IRWXG | S_IRWXO);
+
 	if (S_ISLNK(st->st_mode))
 		return err_set(e, MUSTER_ECONFIG, "%s: is a symbolic link; "
 		    "refusing it", path);
 	if (st->st_uid != geteuid() && st->st_uid != 0)
 		return err_set(e, MUSTER_ECONFIG, "%s: owned by uid %u, not by "
 		    "this user; refusing it", path, (unsigned)st->st_uid);
-	if (st->st_mode & (S_IRWXG | S_IRWXO))
+	if (m == S_IRGRP && S_ISREG(st->st_mode) && fs_group != (gid_t)-1 &&
+	    st->st_gid == fs_group)
+		return 0;
+	if (m == S_IRGRP && S_ISREG(st->st_mode))
+		return err_set(e, MUSTER_ECONFIG, "%s: mode 0640 lets group "
+		    "%u in, which is not the service's group; chgrp or chmod "
+		    "0600 it", path, (unsigned)st->st_gid);
+	if (m != 0)
 		return err_set(e, MUSTER_ECONFIG, "%s: mode %04o lets others "
 		    "in; chmod %s it", path, (unsigned)(st->st_mode & 07777),
 		    S_ISDIR(st->st_mode) ? "0700" : "0600");
@@ -94,8 +109,7 @@ read_file(const char *path, int private, size_t max, char **buf,
 				goto out;
 			}
 			memcpy(np, p, n);
-			sodium_memzero(p, n);
-			free(p);
+			fs_wipe_free(p, n);
 			p = np;
 		}
 		r = read(fd, p + n, cap - n);
@@ -120,10 +134,7 @@ read_file(const char *path, int private, size_t max, char **buf,
 	p = NULL;
 	rc = 0;
 out:
-	if (p != NULL) {
-		sodium_memzero(p, n);
-		free(p);
-	}
+	fs_wipe_free(p, n);
 	close(fd);
 	return rc;
 }
@@ -142,13 +153,36 @@ fs_read_private(const char *path, size_t max, char **buf, size_t *len,
 	return read_file(path, 1, max, buf, len, e);
 }
 
+int
+fs_read_secret(const char *path, size_t max,
+    int (*use)(const char *, const char *, size_t, void *,
+    struct muster_err *), void *arg, struct muster_err *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = fs_read_private(path, max, &buf, &len, e)) != 0)
+		return rc;
+	rc = use(path, buf, len, arg, e);
+	fs_wipe_free(buf, len);
+	return rc;
+}
+
+void
+fs_wipe_free(void *p, size_t len)
+{
+	if (p != NULL) {
+		sodium_memzero(p, len);
+		free(p);
+	}
+}
+
 void
 fs_free_secret(char *s)
 {
-	if (s != NULL) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
+	if (s != NULL)
+		fs_wipe_free(s, strlen(s));
 }
 
 int
@@ -312,4 +346,66 @@ fs_path(const char *dir, const char *name)
 	if (asprintf(&p, "%s/%s", dir, name) == -1)
 		return NULL;
 	return p;
+}
+
+gid_t
+fs_private_group(gid_t gid)
+{
+	gid_t old = fs_group;
+
+	fs_group = gid;
+	return old;
+}
+
+/* 0 and *v if s is one decimal number from lo to hi and maybe "\n". */
+static int
+number_parse(const char *s, int64_t lo, int64_t hi, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (end == s || errno != 0 || x < lo || x > hi ||
+	    (*end != '\0' && strcmp(end, "\n") != 0))
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+fs_read_number(const char *dir, const char *name, size_t max, int64_t lo,
+    int64_t hi, int64_t *v, struct muster_err *e)
+{
+	char *path, *buf = NULL;
+	size_t len;
+	int rc;
+
+	*v = 0;
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	rc = fs_read_file(path, max, &buf, &len, e);
+	if (rc == MUSTER_ENOINPUT)
+		rc = 0;
+	else if (rc == 0 && number_parse(buf, lo, hi, v) != 0)
+		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged (want one "
+		    "number)", path);
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+fs_write_number(const char *dir, const char *name, int64_t v,
+    struct muster_err *e)
+{
+	char *path, buf[32];
+	int n, rc;
+
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	n = snprintf(buf, sizeof buf, "%lld\n", (long long)v);
+	rc = fs_write_atomic(path, buf, (size_t)n, 0600, e);
+	free(path);
+	return rc;
 }

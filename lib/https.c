@@ -60,22 +60,72 @@ https_header_add(struct curl_slist **list, const char *line)
 	}								\
 } while (0)
 
+struct https_conn {
+	CURL	*c;
+};
+
+int
+https_conn_open(struct https_conn **out)
+{
+	struct https_conn *hc;
+
+	*out = NULL;
+	if ((hc = calloc(1, sizeof *hc)) == NULL)
+		return -1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		free(hc);
+		return -1;
+	}
+	if ((hc->c = curl_easy_init()) == NULL) {
+		curl_global_cleanup();
+		free(hc);
+		return -1;
+	}
+	*out = hc;
+	return 0;
+}
+
+void
+https_conn_close(struct https_conn *hc)
+{
+	if (hc == NULL)
+		return;
+	curl_easy_cleanup(hc->c);
+	curl_global_cleanup();
+	free(hc);
+}
+
 int
 https_exchange(const struct https_opts *o, struct https_result *r)
 {
-	CURL *c = NULL;
-	int rc = -1, global = 0;
+	struct https_conn *hc = NULL;
+	int rc;
+
+	if (https_conn_open(&hc) != 0) {
+		memset(r, 0, sizeof *r);
+		o->errbuf[0] = '\0';
+		r->stage = HTTPS_INIT;
+		r->cc = CURLE_FAILED_INIT;
+		return -1;
+	}
+	rc = https_exchange_on(hc, o, r);
+	https_conn_close(hc);
+	return rc;
+}
+
+int
+https_exchange_on(struct https_conn *hc, const struct https_opts *o,
+    struct https_result *r)
+{
+	CURL *c = hc->c;
+	curl_off_t ra = 0;
+	long nconn = 0;
+	int rc = -1;
 
 	memset(r, 0, sizeof *r);
 	o->errbuf[0] = '\0';
-	r->stage = HTTPS_INIT;
-	if ((r->cc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
-		goto out;
-	global = 1;
-	if ((c = curl_easy_init()) == NULL) {
-		r->cc = CURLE_FAILED_INIT;
-		goto out;
-	}
+	/* The previous exchange's options go; its connection stays. */
+	curl_easy_reset(c);
 	SET(CURLOPT_ERRORBUFFER, o->errbuf);
 	SET(CURLOPT_URL, o->url);
 	SET(CURLOPT_PROTOCOLS_STR, "https");
@@ -96,6 +146,12 @@ https_exchange(const struct https_opts *o, struct https_result *r)
 	/* The org's own certificate is the only CA; with none, no CA store. */
 	SET(CURLOPT_CAINFO, o->ca);
 	SET(CURLOPT_CAPATH, (char *)NULL);
+	if (o->fresh)
+		SET(CURLOPT_FRESH_CONNECT, 1L);
+	if (o->ssl_ctx_fn != NULL) {
+		SET(CURLOPT_SSL_CTX_FUNCTION, o->ssl_ctx_fn);
+		SET(CURLOPT_SSL_CTX_DATA, o->ssl_ctx_arg);
+	}
 	SET(CURLOPT_CONNECTTIMEOUT, o->connect_timeout);
 	SET(CURLOPT_TIMEOUT, o->timeout);
 	SET(CURLOPT_NOSIGNAL, 1L);
@@ -123,11 +179,13 @@ https_exchange(const struct https_opts *o, struct https_result *r)
 	if ((r->cc = curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE,
 	    &r->status)) != CURLE_OK)
 		goto out;
+	/* Both are advice: an answer without them is still an answer. */
+	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
+	    ra > 0)
+		r->retry_after = (long long)ra;
+	if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK)
+		r->connects = nconn;
 	rc = 0;
 out:
-	if (c != NULL)
-		curl_easy_cleanup(c);
-	if (global)
-		curl_global_cleanup();
 	return rc;
 }

@@ -13,6 +13,7 @@
 
 #include <libconfig.h>
 
+#include "muster/buf.h"
 #include "muster/cfgread.h"
 #include "muster/manifest.h"
 #include "muster/timefmt.h"
@@ -39,10 +40,8 @@ parse_entry(const struct cfgread_doc *c, const config_setting_t *g,
 		    "serial = ...; hash = ...; }", label);
 	if ((rc = cfgread_doc_known(c, g, label, entry_fields)) != 0)
 		return rc;
-	if ((s = cfgread_doc_member(c, g, label, "id", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, g, label, "id", &s, &rc)) == NULL)
 		return rc;
-	v = config_setting_get_string(s);
 	if (!profile_valid_id(v))
 		return cfgread_doc_err(c, s, "%s: id is not a profile id (1 to "
 		    "64 of a-z 0-9 . _ -)", label);
@@ -53,10 +52,8 @@ parse_entry(const struct cfgread_doc *c, const config_setting_t *g,
 	if ((me->serial = config_setting_get_int64(s)) < 1)
 		return cfgread_doc_err(c, s, "%s: serial %" PRId64 " is less "
 		    "than 1", label, me->serial);
-	if ((s = cfgread_doc_member(c, g, label, "hash", CONFIG_TYPE_STRING,
-	    "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, g, label, "hash", &s, &rc)) == NULL)
 		return rc;
-	v = config_setting_get_string(s);
 	if (!sigset_hash_ok(v))
 		return cfgread_doc_err(c, s, "%s: hash is not 64 lowercase hex "
 		    "digits (BLAKE2b-256)", label);
@@ -70,16 +67,16 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 {
 	struct manifest *m = arg;
 	config_setting_t *s, *list;
+	const char *v;
 	size_t i, j;
 	int n, rc;
 
 	if ((rc = cfgread_doc_known(c, root, NULL, top_fields)) != 0 ||
 	    (rc = cfgread_doc_type(c, root, MANIFEST_TYPE)) != 0)
 		return rc;
-	if ((s = cfgread_doc_member(c, root, NULL, "scope",
-	    CONFIG_TYPE_STRING, "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, root, NULL, "scope", &s, &rc)) == NULL)
 		return rc;
-	if (profile_scope_parse(config_setting_get_string(s), &m->scope) != 0)
+	if (profile_scope_parse(v, &m->scope) != 0)
 		return cfgread_doc_err(c, s, "scope must be personnel or "
 		    "family");
 	if ((rc = cfgread_doc_version(c, root, MANIFEST_VERSION_MAX,
@@ -124,9 +121,10 @@ manifest_format(const struct manifest *m, char **out, size_t *outlen,
 {
 	struct manifest back;
 	struct muster_err pe;
-	char when[TIMEFMT_LEN], *s = NULL, *p;
-	size_t i, cap, o;
-	int n, rc;
+	struct buf b;
+	char when[TIMEFMT_LEN];
+	size_t i;
+	int rc;
 
 	*out = NULL;
 	*outlen = 0;
@@ -141,48 +139,31 @@ manifest_format(const struct manifest *m, char **out, size_t *outlen,
 		    SIGSET_HASH_HEX - 1)
 			return err_set(e, MUSTER_EUSAGE, "profile #%zu: bad id "
 			    "or hash", i + 1);
-	/* Every line is bounded: a fixed buffer holds the largest. */
-	cap = 512 + m->nprofiles * (PROFILE_ID_MAX + SIGSET_HASH_HEX + 64);
-	if ((s = malloc(cap)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	/* Every line is bounded, and so is the whole. */
+	buf_init(&b, 511 + m->nprofiles * (PROFILE_ID_MAX + SIGSET_HASH_HEX +
+	    64));
 	timefmt_format(m->expires, when);
-	o = 0;
-	n = snprintf(s, cap, "# Muster manifest: scope %s, version %" PRId64
+	buf_printf(&b, "# Muster manifest: scope %s, version %" PRId64
 	    "\ntype = \"%s\";\nscope = \"%s\";\nversion = %" PRId64 ";\n"
 	    "expires = \"%s\";\nprofiles = (%s", profile_scope_name(m->scope),
 	    m->version, MANIFEST_TYPE, profile_scope_name(m->scope),
 	    m->version, when, m->nprofiles > 0 ? "\n" : "");
-	if (n < 0 || (size_t)n >= cap)
-		goto toolong;
-	o = (size_t)n;
-	for (i = 0; i < m->nprofiles; i++) {
-		p = s + o;
-		n = snprintf(p, cap - o, "  {\n    id = \"%s\";\n    serial = %"
-		    PRId64 "%s;\n    hash = \"%s\";\n  }%s\n", m->profiles[i].id,
+	for (i = 0; i < m->nprofiles; i++)
+		buf_printf(&b, "  {\n    id = \"%s\";\n    serial = %" PRId64
+		    "%s;\n    hash = \"%s\";\n  }%s\n", m->profiles[i].id,
 		    m->profiles[i].serial, m->profiles[i].serial > INT32_MAX ?
 		    "L" : "", m->profiles[i].hash, i + 1 < m->nprofiles ?
 		    "," : "");
-		if (n < 0 || (size_t)n >= cap - o)
-			goto toolong;
-		o += (size_t)n;
-	}
-	n = snprintf(s + o, cap - o, ");\n");
-	if (n < 0 || (size_t)n >= cap - o)
-		goto toolong;
-	o += (size_t)n;
-	if (manifest_parse("new manifest", s, o, &back, &pe) != 0) {
+	buf_printf(&b, ");\n");
+	if ((rc = buf_check(&b, "manifest", e)) != 0)
+		goto out;
+	if (manifest_parse("new manifest", b.s, b.len, &back, &pe) != 0) {
 		rc = err_set(e, MUSTER_EUSAGE, "%s", pe.msg);
 		goto out;
 	}
-	*out = s;
-	*outlen = o;
-	s = NULL;
-	rc = 0;
-	goto out;
-toolong:
-	rc = err_set(e, MUSTER_EINTERNAL, "manifest longer than expected");
+	*out = buf_take(&b, outlen);
 out:
-	free(s);
+	buf_free(&b);
 	return rc;
 }
 
@@ -190,17 +171,8 @@ int
 manifest_trusted_comment(enum profile_scope scope, int64_t version, char *buf,
     size_t size)
 {
-	int n;
-
-	if (buf == NULL || size == 0)
-		return -1;
-	n = snprintf(buf, size, "muster-manifest scope=%s version=%" PRId64,
+	return buf_fmt(buf, size, "muster-manifest scope=%s version=%" PRId64,
 	    profile_scope_name(scope), version);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -220,14 +192,9 @@ manifest_verify(const char *name, const struct sigset *ss,
 	if ((rc = sigset_threshold(ss, ks->keys, ks->nkeys, ks->threshold,
 	    NULL, what, NULL, e)) != 0)
 		goto out;
-	if ((rc = manifest_parse(name, ss->bytes, ss->len, m, e)) != 0)
+	if ((rc = manifest_parse(name, ss->bytes, ss->len, m, e)) != 0 ||
+	    (rc = sigset_version_check(ss, name, m->version, e)) != 0)
 		goto out;
-	if (ss->version != 0 && ss->version != m->version) {
-		rc = err_set(e, MUSTER_EDATA, "%s: sent as version %" PRId64
-		    ", the document is version %" PRId64, name, ss->version,
-		    m->version);
-		goto out;
-	}
 	(void)manifest_trusted_comment(m->scope, m->version, tc, sizeof tc);
 	rc = sigset_threshold(ss, ks->keys, ks->nkeys, ks->threshold, tc, what,
 	    NULL, e);

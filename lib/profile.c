@@ -23,6 +23,7 @@
 
 #include <libconfig.h>
 
+#include "muster/buf.h"
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/err.h"
@@ -877,20 +878,14 @@ int
 profile_trusted_comment(const struct profile *p, char *buf, size_t size)
 {
 	char when[TIMEFMT_LEN];
-	int n;
 
-	if (buf == NULL || size == 0)
-		return -1;
-	buf[0] = '\0';
-	if (p == NULL || p->id == NULL)
-		return -1;
-	timefmt_format(p->expires, when);
-	n = snprintf(buf, size, "muster-profile id=%s serial=%" PRId64
-	    " scope=%s expires=%s", p->id, p->serial,
-	    profile_scope_name(p->scope), when);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
+	if (p == NULL || p->id == NULL) {
+		if (buf != NULL && size > 0)
+			buf[0] = '\0';
 		return -1;
 	}
-	return 0;
+	timefmt_format(p->expires, when);
+	return buf_fmt(buf, size, "muster-profile id=%s serial=%" PRId64
+	    " scope=%s expires=%s", p->id, p->serial,
+	    profile_scope_name(p->scope), when);
 }

@@ -69,6 +69,8 @@ build(const struct report_in *in, int details, size_t *len)
 			    stale_words[i].word)) != 0)
 				goto out;
 	}
+	if (family && put(root, "privacy", json_string(PROTO_PRIVACY_RR)) != 0)
+		goto out;
 	if (!family && in->model != NULL) {
 		clean_model(in->model, model);
 		if (put(root, "model", json_string(model)) != 0)
@@ -99,6 +101,21 @@ out:
 	return out;
 }
 
+/* A family report as randomized response makes it (muster/rr.h). */
+static int
+family_shape_ok(const struct report_in *in)
+{
+	size_t i, nfail = 0;
+
+	for (i = 0; i < in->nresults; i++) {
+		if (strcmp(in->results[i].result, PROTO_RESULT_FAIL) == 0)
+			nfail++;
+		else if (strcmp(in->results[i].result, PROTO_RESULT_PASS) != 0)
+			return 0;
+	}
+	return (nfail == 0) == (in->compliant != 0);
+}
+
 int
 report_build(const struct report_in *in, char **out, size_t *len,
     struct muster_err *e)
@@ -107,6 +124,10 @@ report_build(const struct report_in *in, char **out, size_t *len,
 
 	*out = NULL;
 	*len = 0;
+	if (in->scope == SCOPE_FAMILY && !family_shape_ok(in))
+		return err_set(e, MUSTER_EDATA, "report: a family report "
+		    "carries randomized results only (pass or fail, the "
+		    "status compliant exactly when none fails)");
 	if ((s = build(in, 1, len)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "report: cannot build the "
 		    "JSON (out of memory or not UTF-8)");
@@ -203,8 +224,8 @@ check(json_t *o, enum profile_scope scope, const char *device,
 	    "profile", "serial", "status", "dropped", "stale", "model",
 	    "results", NULL };
 	static const char *const family[] = { "device", "seq", "time",
-	    "profile", "serial", "status", "dropped", "stale", "results",
-	    NULL };
+	    "profile", "serial", "status", "dropped", "stale", "privacy",
+	    "results", NULL };
 	static const char *const res_personnel[] = { "rule", "result",
 	    "detail", NULL };
 	static const char *const res_family[] = { "rule", "result", NULL };
@@ -246,6 +267,10 @@ check(json_t *o, enum profile_scope scope, const char *device,
 	if (json_object_get(o, "stale") != NULL &&
 	    stale_check(json_object_get(o, "stale"), &r->stale) != 0)
 		return "stale must list trust, policy or consent, each once";
+	if (!pers && ((s = proto_json_str(o, "privacy", NULL)) == NULL ||
+	    strcmp(s, PROTO_PRIVACY_RR) != 0))
+		return "family reports must be randomized (privacy "
+		    PROTO_PRIVACY_RR ")";
 	if (json_object_get(o, "model") != NULL &&
 	    ((s = proto_json_str(o, "model", NULL)) == NULL ||
 	    strlen(s) > PROTO_MODEL_MAX || !proto_text_ok(s)))
@@ -279,6 +304,11 @@ check(json_t *o, enum profile_scope scope, const char *device,
 			why = "result must be pass, fail, remediated or error";
 			goto out;
 		}
+		if (!pers && strcmp(res, PROTO_RESULT_PASS) != 0 &&
+		    strcmp(res, PROTO_RESULT_FAIL) != 0) {
+			why = "family results are pass or fail (randomized)";
+			goto out;
+		}
 		if (json_object_get(it, "detail") != NULL &&
 		    ((s = proto_json_str(it, "detail", NULL)) == NULL ||
 		    strlen(s) > PROTO_DETAIL_MAX)) {
@@ -289,6 +319,11 @@ check(json_t *o, enum profile_scope scope, const char *device,
 		if (strcmp(res, PROTO_RESULT_FAIL) == 0 ||
 		    strcmp(res, PROTO_RESULT_ERROR) == 0)
 			fail[nfail++] = rules[i];
+	}
+	if (!pers && (nfail == 0) != (r->compliant != 0)) {
+		why = "family status must be compliant exactly when no result "
+		    "fails";
+		goto out;
 	}
 	if (n > 1) {
 		qsort(rules, n, sizeof *rules, cmp_str);

@@ -9,7 +9,6 @@
  * trusts before it parses the new document at all.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/buf.h"
 #include "muster/cfgread.h"
 #include "muster/profile.h"
 #include "muster/root.h"
@@ -252,10 +252,8 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 	    (rc = cfgread_doc_version(c, root, ROOT_VERSION_MAX,
 	    &r->version, &r->expires)) != 0)
 		return rc;
-	if ((s = cfgread_doc_member(c, root, NULL, "server",
-	    CONFIG_TYPE_STRING, "a string", &rc)) == NULL)
+	if ((v = cfgread_doc_string(c, root, NULL, "server", &s, &rc)) == NULL)
 		return rc;
-	v = config_setting_get_string(s);
 	if (!server_ok(v))
 		return cfgread_doc_err(c, s, "server is not an "
 		    "https://HOST[:PORT] URL");
@@ -291,54 +289,21 @@ root_parse(const char *name, const void *buf, size_t len, struct root *r,
 	return 0;
 }
 
-/* Appends to a growing string; -1 when out of memory. */
-struct sbuf {
-	char	*s;
-	size_t	 len, cap;
-};
-
-static int	sb_printf(struct sbuf *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static int
-sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *n;
-	int w;
-
-	for (;;) {
-		va_start(ap, fmt);
-		w = vsnprintf(b->s != NULL ? b->s + b->len : NULL,
-		    b->s != NULL ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (w < 0)
-			return -1;
-		if (b->s != NULL && (size_t)w < b->cap - b->len) {
-			b->len += (size_t)w;
-			return 0;
-		}
-		if ((n = realloc(b->s, b->cap + (size_t)w + 1024)) == NULL)
-			return -1;
-		b->s = n;
-		b->cap += (size_t)w + 1024;
-	}
-}
-
 int
 root_format(const struct root *r, char **out, size_t *outlen,
     struct muster_err *e)
 {
-	struct sbuf b = { NULL, 0, 0 };
+	struct buf b;
 	struct root back;
 	struct muster_err pe;
 	const struct root_keyset *ks;
 	char when[TIMEFMT_LEN], b64[KEY_B64_SIZE], hex[SIG_KEYID_HEX];
 	size_t i, k;
-	int rc, bad = 0;
+	int rc;
 
 	*out = NULL;
 	*outlen = 0;
+	buf_init(&b, BUF_UNBOUNDED);
 	if (r->version < 1 || r->version > ROOT_VERSION_MAX)
 		return err_set(e, MUSTER_EUSAGE, "root version out of range");
 	if (r->npins < 1 || r->npins > ROOT_PINS_MAX)
@@ -357,58 +322,44 @@ root_format(const struct root *r, char **out, size_t *outlen,
 			return err_set(e, MUSTER_EUSAGE, "role %s needs 1 to "
 			    "%d keys", role_names[i], ROOT_KEYS_MAX);
 	timefmt_format(r->expires, when);
-	bad |= sb_printf(&b, "# Muster root of trust, version %" PRId64 "\n"
+	buf_printf(&b, "# Muster root of trust, version %" PRId64 "\n"
 	    "type = \"%s\";\nversion = %" PRId64 ";\nexpires = \"%s\";\n"
 	    "server = \"%s\";\npins = [\n", r->version, ROOT_TYPE, r->version,
 	    when, r->server);
 	for (i = 0; i < r->npins; i++)
-		bad |= sb_printf(&b, "  \"%s\"%s\n", r->pins[i],
+		buf_printf(&b, "  \"%s\"%s\n", r->pins[i],
 		    i + 1 < r->npins ? "," : "");
-	bad |= sb_printf(&b, "];\nroles = {\n");
+	buf_printf(&b, "];\nroles = {\n");
 	for (i = 0; i < ROOT_NROLES; i++) {
 		ks = &r->roles[i];
-		bad |= sb_printf(&b, "  %s = {\n    threshold = %u;\n"
+		buf_printf(&b, "  %s = {\n    threshold = %u;\n"
 		    "    keys = [\n", role_names[i], ks->threshold);
 		for (k = 0; k < ks->nkeys; k++) {
 			(void)sig_pubkey_base64(&ks->keys[k], b64, sizeof b64);
 			sig_keyid_hex(ks->keys[k].keyid, hex);
-			bad |= sb_printf(&b, "      \"%s\"%s  # %s\n", b64,
+			buf_printf(&b, "      \"%s\"%s  # %s\n", b64,
 			    k + 1 < ks->nkeys ? "," : " ", hex);
 		}
-		bad |= sb_printf(&b, "    ];\n  };\n");
+		buf_printf(&b, "    ];\n  };\n");
 	}
-	bad |= sb_printf(&b, "};\n");
-	if (bad) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+	buf_printf(&b, "};\n");
+	if ((rc = buf_check(&b, "root", e)) != 0)
 		goto out;
-	}
 	/* Never hand out a root that would not parse back. */
 	if (root_parse("new root", b.s, b.len, &back, &pe) != 0) {
 		rc = err_set(e, MUSTER_EUSAGE, "%s", pe.msg);
 		goto out;
 	}
-	*out = b.s;
-	*outlen = b.len;
-	b.s = NULL;
-	rc = 0;
+	*out = buf_take(&b, outlen);
 out:
-	free(b.s);
+	buf_free(&b);
 	return rc;
 }
 
 int
 root_trusted_comment(int64_t version, char *buf, size_t size)
 {
-	int n;
-
-	if (buf == NULL || size == 0)
-		return -1;
-	n = snprintf(buf, size, ROOT_TC_PREFIX "%" PRId64, version);
-	if (n < 0 || (size_t)n >= size) {
-		buf[0] = '\0';
-		return -1;
-	}
-	return 0;
+	return buf_fmt(buf, size, ROOT_TC_PREFIX "%" PRId64, version);
 }
 
 /* The threshold of r's root role over ss with r's version's comment. */
@@ -436,14 +387,8 @@ root_verify_self(const char *name, const struct sigset *ss, struct root *r,
 		name = "root";
 	if ((rc = root_parse(name, ss->bytes, ss->len, r, e)) != 0)
 		return rc;
-	if (ss->version != 0 && ss->version != r->version) {
-		rc = err_set(e, MUSTER_EDATA, "%s: sent as version %" PRId64
-		    ", the document is version %" PRId64, name, ss->version,
-		    r->version);
-		goto out;
-	}
-	rc = own_threshold(name, ss, r, e);
-out:
+	if ((rc = sigset_version_check(ss, name, r->version, e)) == 0)
+		rc = own_threshold(name, ss, r, e);
 	if (rc != 0)
 		memset(r, 0, sizeof *r);
 	return rc;

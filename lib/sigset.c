@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <dirent.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,43 +182,31 @@ sigset_threshold(const struct sigset *ss, const struct sig_pubkey *keys,
 int
 sigset_to_json(const struct sigset *ss, json_t **out, struct muster_err *e)
 {
-	json_t *o = NULL, *arr = NULL;
+	json_t *arr = NULL;
 	char *b64 = NULL;
 	size_t i, blen;
-	int rc;
 
 	*out = NULL;
 	if (ss->nsigs == 0 || ss->version < 1)
 		return err_set(e, MUSTER_EUSAGE, "a signed document needs a "
 		    "version and a signature");
+	/* Anything that fails here is memory: one message for all. */
 	blen = sodium_base64_ENCODED_LEN(ss->len, B64);
-	if ((b64 = malloc(blen)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
+	if ((b64 = malloc(blen)) != NULL && (arr = json_array()) != NULL) {
+		sodium_bin2base64(b64, blen, ss->bytes, ss->len, B64);
+		for (i = 0; i < ss->nsigs && json_array_append_new(arr,
+		    json_stringn(ss->texts[i], ss->textlens[i])) == 0; i++)
+			;
+		if (i == ss->nsigs)
+			*out = json_pack("{s:I,s:s,s:O}", "version",
+			    (json_int_t)ss->version, "bytes", b64,
+			    "signatures", arr);
 	}
-	sodium_bin2base64(b64, blen, ss->bytes, ss->len, B64);
-	if ((arr = json_array()) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < ss->nsigs; i++)
-		if (json_array_append_new(arr, json_stringn(ss->texts[i],
-		    ss->textlens[i])) != 0) {
-			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
-		}
-	o = json_pack("{s:I,s:s,s:O}", "version", (json_int_t)ss->version,
-	    "bytes", b64, "signatures", arr);
-	if (o == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	*out = o;
-	rc = 0;
-out:
 	json_decref(arr);
 	free(b64);
-	return rc;
+	if (*out == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	return 0;
 }
 
 /* 1 if s[0..len) is in the standard base64 alphabet with valid padding. */
@@ -334,6 +323,16 @@ out:
 	sigset_free(ss);
 	free(bin);
 	return rc;
+}
+
+int
+sigset_version_check(const struct sigset *ss, const char *name,
+    int64_t version, struct muster_err *e)
+{
+	if (ss->version == 0 || ss->version == version)
+		return 0;
+	return err_set(e, MUSTER_EDATA, "%s: sent as version %" PRId64
+	    ", the document is version %" PRId64, name, ss->version, version);
 }
 
 int

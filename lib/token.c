@@ -21,6 +21,7 @@
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/timefmt.h"
+#include "muster/esc.h"
 #include "muster/token.h"
 
 #define B64URL		sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -478,9 +479,8 @@ token_parse_body(const char *name, const char *body, size_t blen,
 	    profile_scope_parse(scope, &t->scope) != 0)
 		return bad_value(k, name, 3, e, "personnel or family");
 	if (copy_field(t->unit, sizeof t->unit, v[4], n[4]) != 0 ||
-	    !token_field_ok(t->unit, 1))
-		return bad_value(k, name, 4, e,
-		    "1-64 of A-Z a-z 0-9 . _ - @ /");
+	    !token_unit_ok(t->unit))
+		return bad_value(k, name, 4, e, TOKEN_UNIT_RULE);
 	if (copy_field(t->person, sizeof t->person, v[5], n[5]) != 0 ||
 	    !token_field_ok(t->person, 0))
 		return bad_value(k, name, 5, e, "1-64 of A-Z a-z 0-9 . _ - @");
@@ -553,9 +553,9 @@ token_sign(const struct token *t, const struct sig_seckey *sk, char **out,
 		return err_set(e, MUSTER_EUSAGE, "token scope must be "
 		    "personnel or family");
 	scope = profile_scope_name(t->scope);
-	if (!token_field_ok(t->unit, 1))
-		return err_set(e, MUSTER_EUSAGE, "token unit must be 1-64 of "
-		    "A-Z a-z 0-9 . _ - @ /");
+	if (!token_unit_ok(t->unit))
+		return err_set(e, MUSTER_EUSAGE, "token unit must be "
+		    TOKEN_UNIT_RULE);
 	if (!token_field_ok(t->person, 0))
 		return err_set(e, MUSTER_EUSAGE, "token person must be 1-64 "
 		    "of A-Z a-z 0-9 . _ - @");
@@ -667,7 +667,7 @@ token_bundle_format(const struct sig_pubkey *pk, const char *token,
 {
 	char b64[sodium_base64_ENCODED_LEN(PUBKEY_BIN_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL)];
-	char exp[TIMEFMT_LEN];
+	char exp[TIMEFMT_LEN], unit[ESC_SIZE(TOKEN_FIELD_MAX)];
 	size_t i, len;
 
 	*out = NULL;
@@ -676,17 +676,19 @@ token_bundle_format(const struct sig_pubkey *pk, const char *token,
 		if (!is_b64url((unsigned char)token[i]) && token[i] != '.')
 			return err_set(e, MUSTER_EUSAGE, "not a token");
 	if (len >= TOKEN_MAX || !token_field_ok(t->person, 0) ||
-	    !token_field_ok(t->unit, 1) ||
+	    !token_unit_ok(t->unit) ||
 	    (t->scope != SCOPE_PERSONNEL && t->scope != SCOPE_FAMILY))
 		return err_set(e, MUSTER_EUSAGE, "not a token");
 	if (sig_pubkey_base64(pk, b64, sizeof b64) != 0)
 		return err_set(e, MUSTER_EINTERNAL, "public key encoding "
 		    "failed");
 	timefmt_format(t->expires, exp);
+	/* A bundle is ASCII: a unit's UTF-8 letters as \xHH in its comment. */
+	esc_str(t->unit, TOKEN_FIELD_MAX, 0, unit);
 	if (asprintf(out, "# Muster enrollment bundle for %s (%s), %s.\n"
 	    "# A bearer credential until used or %s: keep it private.\n"
 	    "org_key = \"%s\";\n"
-	    "token = \"%s\";\n", t->person, t->unit,
+	    "token = \"%s\";\n", t->person, unit,
 	    profile_scope_name(t->scope), exp, b64, token) == -1) {
 		*out = NULL;
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -970,4 +972,46 @@ out:
 		memset(t, 0, sizeof *t);
 	}
 	return rc;
+}
+
+/* ASCII a unit name may hold besides letters and digits. */
+#define TOKEN_UNIT_PUNCT	" ._-@/()',&#+:"
+
+int
+token_unit_ok(const char *s)
+{
+	size_t n, i;
+	unsigned char ch;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n >= TOKEN_FIELD_MAX ||
+	    !esc_text_strict_ok(s, n))
+		return 0;
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		if (ch >= 0x80 || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			continue;
+		if (strchr(TOKEN_UNIT_PUNCT, ch) == NULL)
+			return 0;
+		/* Every level holds something and no space at either end. */
+		if (ch == '/' && (i == 0 || i == n - 1 || s[i - 1] == '/' ||
+		    s[i - 1] == ' ' || s[i + 1] == ' '))
+			return 0;
+		if (ch == ' ' && (i == 0 || i == n - 1))
+			return 0;
+	}
+	/* No-break and other Unicode spaces look like a space: refused. */
+	for (i = 0; i + 1 < n; i++)
+		if ((unsigned char)s[i] == 0xc2 && (unsigned char)s[i + 1] == 0xa0)
+			return 0;
+	return 1;
+}
+
+int
+token_unit_within(const char *unit, const char *top)
+{
+	size_t n = strlen(top);
+
+	return strncmp(unit, top, n) == 0 &&
+	    (unit[n] == '\0' || unit[n] == '/');
 }

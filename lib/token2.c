@@ -14,9 +14,11 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "muster/buf.h"
 #include "muster/cfgscan.h"
 #include "muster/fs.h"
 #include "muster/timefmt.h"
+#include "muster/esc.h"
 #include "muster/token2.h"
 
 #define B64URL		sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -141,11 +143,11 @@ token2_root_match(const struct token *t, const struct root *r,
 
 /*
  * Appends text as the body of a libconfig string (escaping " \ and the
- * line breaks of a minisig text) at out+*o; -1 for any other control
- * byte or when it does not fit in size.
+ * line breaks of a minisig text) to b; -1 for any other control byte.
+ * Whether it fit is b's to say.
  */
 static int
-cfg_escape(const char *text, size_t len, char *out, size_t size, size_t *o)
+cfg_escape(struct buf *b, const char *text, size_t len)
 {
 	size_t i;
 	unsigned char ch;
@@ -157,15 +159,11 @@ cfg_escape(const char *text, size_t len, char *out, size_t size, size_t *o)
 		    "\\t" : ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" : NULL;
 		if (esc == NULL && (ch < 0x20 || ch > 0x7e))
 			return -1;
-		if (*o + 3 > size)
-			return -1;
-		if (esc != NULL) {
-			memcpy(out + *o, esc, 2);
-			*o += 2;
-		} else
-			out[(*o)++] = (char)ch;
+		if (esc != NULL)
+			buf_add(b, esc, 2);
+		else
+			buf_add(b, &ch, 1);
 	}
-	out[*o] = '\0';
 	return 0;
 }
 
@@ -173,66 +171,46 @@ int
 token2_bundle_format(const struct sigset *root, const char *token,
     const struct token *t, char **out, struct muster_err *e)
 {
-	char exp[TIMEFMT_LEN], *s = NULL;
-	size_t cap, o, i, tlen;
-	int n, rc;
+	struct buf b;
+	char exp[TIMEFMT_LEN], unit[ESC_SIZE(TOKEN_FIELD_MAX)];
+	size_t cap, i, tlen;
+	int rc;
 
 	*out = NULL;
 	tlen = strlen(token);
 	if (t->root_version == 0 || tlen == 0 || tlen >= TOKEN_MAX ||
 	    strpbrk(token, "\"\\\n") != NULL || !token_field_ok(t->person, 0) ||
-	    !token_field_ok(t->unit, 1) ||
+	    !token_unit_ok(t->unit) ||
 	    (t->scope != SCOPE_PERSONNEL && t->scope != SCOPE_FAMILY))
 		return err_set(e, MUSTER_EUSAGE, "not a v2 token");
 	if (root->nsigs == 0 || root->len == 0)
 		return err_set(e, MUSTER_EUSAGE, "the root has no signature");
-	cap = 512 + sodium_base64_ENCODED_LEN(root->len, B64) + tlen;
+	cap = 512 + sizeof unit + sodium_base64_ENCODED_LEN(root->len, B64) + tlen;
 	for (i = 0; i < root->nsigs; i++)
 		cap += 2 * root->textlens[i] + 16;
-	if ((s = malloc(cap)) == NULL)
-		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	buf_init(&b, cap - 1);
 	timefmt_format(t->expires, exp);
-	n = snprintf(s, cap, "# Muster enrollment bundle for %s (%s), %s.\n"
+	/* A bundle is ASCII: a unit's UTF-8 letters as \xHH in its comment. */
+	esc_str(t->unit, TOKEN_FIELD_MAX, 0, unit);
+	buf_printf(&b, "# Muster enrollment bundle for %s (%s), %s.\n"
 	    "# A bearer credential until used or %s: keep it private.\n"
-	    "root = \"", t->person, t->unit, profile_scope_name(t->scope), exp);
-	if (n < 0 || (size_t)n >= cap)
-		goto toolong;
-	o = (size_t)n;
-	sodium_bin2base64(s + o, cap - o, root->bytes, root->len, B64);
-	o += strlen(s + o);
-	n = snprintf(s + o, cap - o, "\";\nroot_signatures = (\n");
-	if (n < 0 || (size_t)n >= cap - o)
-		goto toolong;
-	o += (size_t)n;
+	    "root = \"", t->person, unit, profile_scope_name(t->scope), exp);
+	buf_base64(&b, root->bytes, root->len);
+	buf_printf(&b, "\";\nroot_signatures = (\n");
 	for (i = 0; i < root->nsigs; i++) {
-		if (o + 4 > cap)
-			goto toolong;
-		memcpy(s + o, "  \"", 3);
-		o += 3;
-		if (cfg_escape(root->texts[i], root->textlens[i], s, cap,
-		    &o) != 0) {
+		buf_printf(&b, "  \"");
+		if (cfg_escape(&b, root->texts[i], root->textlens[i]) != 0) {
 			rc = err_set(e, MUSTER_EUSAGE, "root signature %zu "
 			    "holds a control byte", i + 1);
 			goto out;
 		}
-		n = snprintf(s + o, cap - o, "\"%s\n",
-		    i + 1 < root->nsigs ? "," : "");
-		if (n < 0 || (size_t)n >= cap - o)
-			goto toolong;
-		o += (size_t)n;
+		buf_printf(&b, "\"%s\n", i + 1 < root->nsigs ? "," : "");
 	}
-	n = snprintf(s + o, cap - o, ");\ntoken = \"%s\";\n", token);
-	if (n < 0 || (size_t)n >= cap - o)
-		goto toolong;
-	*out = s;
-	s = NULL;
-	rc = 0;
-	goto out;
-toolong:
-	rc = err_set(e, MUSTER_EINTERNAL, "bundle longer than expected");
+	buf_printf(&b, ");\ntoken = \"%s\";\n", token);
+	if ((rc = buf_check(&b, "bundle", e)) == 0)
+		*out = buf_take(&b, NULL);
 out:
-	if (s != NULL)
-		fs_free_secret(s);
+	buf_free(&b);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  *	muster-server devices [--config FILE] [--unit UNIT]
  *	    [--status compliant|noncompliant|stale|never]
  *	    [--format table|csv|json]
+ *	muster-server backup [--config FILE] FILE
  */
 #ifndef MUSTER_SERVER_CLI_H
 #define MUSTER_SERVER_CLI_H
@@ -18,5 +19,13 @@
  */
 int	cli_report(int argc, char **argv);
 int	cli_devices(int argc, char **argv);
+
+/*
+ * muster-server backup [--config FILE] FILE: a consistent copy of the
+ * store written to FILE (0600, temp + fsync + rename) while the server
+ * runs; docs/operations.md.  0, 64, 66 no store, 73 cannot create FILE,
+ * 74 storage error, 78 bad configuration.
+ */
+int	cli_backup(int argc, char **argv);
 
 #endif

@@ -7,6 +7,8 @@
 #define MUSTER_SERVER_CONFIG_H
 
 #include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include <sodium.h>
 
@@ -15,7 +17,9 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/muster/server.cfg"
 #define CONFIG_FILE_MAX		(64 * 1024)
-#define CONFIG_ADDR_MAX		64
+#define CONFIG_ADDR_MAX		64	/* "[v6 address]:port" and its NUL */
+#define CONFIG_LISTEN_MAX	16	/* addresses, device and admin */
+#define CONFIG_DEFAULT_USER	"muster"	/* when started as root */
 #define CONFIG_ADMIN_HASH_BYTES	crypto_generichash_BYTES	/* 32 */
 #define CONFIG_MANIFEST_WARN	(2 * 86400)	/* seconds */
 #define CONFIG_MANIFEST_WARN_MAX (365 * 86400)
@@ -27,24 +31,71 @@ struct config_limits {
 	unsigned	connection_timeout;	/* seconds idle */
 	size_t		connection_memory;	/* bytes per connection */
 	unsigned	threads;
+	/* Per device (ratelimit.c, docs/server.md); 0: no limit. */
+	unsigned	device_rate;		/* reports per hour */
+	unsigned	device_burst;		/* reports at once */
+	size_t		device_quota;		/* report bytes per day */
+	/*
+	 * Against slow clients (docs/server.md): every request, TLS
+	 * handshake and headers and body, is whole within request_timeout
+	 * seconds of its connection's accept (or of the previous answer),
+	 * however the bytes trickle.  Connections still before their first
+	 * complete header block ("half-open") are capped globally (the
+	 * oldest is closed for a newcomer), per address and per network
+	 * (/24, or /64 for IPv6), so they never take the slots of clients
+	 * that got through.
+	 */
+	unsigned	request_timeout;
+	unsigned	max_half_open;		/* 0: max_connections / 2 */
+	unsigned	max_half_open_per_ip;
+	unsigned	max_half_open_per_net;
+};
+
+/* One address the server listens on. */
+struct config_listen {
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	int			 admin;		/* an admin_listen address */
+	int			 line;		/* in the file */
+	char			 text[CONFIG_ADDR_MAX + 8];	/* "[::1]:8443" */
 };
 
 struct config {
 	char			*path;		/* the file itself */
-	char			 listen[CONFIG_ADDR_MAX];
+	/*
+	 * listen (a string or a list: "ADDR", "ADDR:PORT", "[V6]:PORT",
+	 * the default port being `port`), then admin_listen.  Without
+	 * admin_listen the device listeners also serve the admin routes
+	 * and /metrics (the first wave's single listener).
+	 */
+	struct config_listen	 listen[CONFIG_LISTEN_MAX];
+	size_t			 nlisten;
+	int			 admin_separate;	/* admin_listen given */
 	unsigned		 port;
+	char			*user;		/* NULL: CONFIG_DEFAULT_USER */
+	char			*access_log;	/* NULL: none; "log"; a path */
 	char			*tls_cert;	/* resolved against the */
 	char			*tls_key;	/* file's directory */
 	char			*org_key;	/* NULL when root_dir is set */
 	char			*root_dir;	/* NULL: legacy, org_key */
 	char			*data_dir;
 	char			*store;		/* a PostgreSQL URI, or NULL */
+	int			 tls_cert_line;	/* where each path was set */
+	int			 tls_key_line;
+	int			 org_key_line;
+	int			 root_dir_line;
+	int			 data_dir_line;
 	long			 manifest_warn;	/* seconds, default 2 days */
 	unsigned char		 admin_hash[CONFIG_ADMIN_HASH_BYTES];
 	int			 log_syslog;
+	char			*log_file;	/* log = "PATH": NULL otherwise */
 	enum log_level		 log_level;
 	struct config_limits	 limits;
+	long			 report_retention; /* seconds raw reports stay */
 };
+
+#define CONFIG_RETENTION	(30 * 86400)	/* seconds */
+#define CONFIG_RETENTION_MAX	(3650L * 86400)
 
 /*
  * Reads path into a new *out (config_free).  Refuses a file others can
@@ -56,6 +107,36 @@ struct config {
  */
 int	config_load(const char *path, struct config **out,
 	    struct muster_err *e);
+
+/*
+ * Parses one listen address ("1.2.3.4", "1.2.3.4:443", "::", "[::1]:8443")
+ * into l, with port where the text names none.  Returns 0 or -1.
+ */
+int	config_addr_parse(const char *text, unsigned port,
+	    struct config_listen *l);
+
+/*
+ * Whether a and b listen on the same addresses, run as the same user and
+ * keep their data in the same place: what a reload cannot change.
+ * Returns NULL when they agree, else the name of the first field that
+ * differs.
+ */
+const char *config_fixed_differs(const struct config *a,
+	    const struct config *b);
+
+/*
+ * The user the server runs as: the user setting, else CONFIG_DEFAULT_USER
+ * when started as root and the system has that user, else NULL (the user
+ * that started it: root then stays root, and says so in the log).
+ */
+const char *config_user(const struct config *c);
+
+/*
+ * The group of config_user into *gid (the running group for NULL): the
+ * one group that may read the configuration and TLS key (0640).
+ * Returns 0, or -1 when the user does not exist.
+ */
+int	config_service_group(const struct config *c, gid_t *gid);
 
 /* Frees c; NULL is a no-op. */
 void	config_free(struct config *c);

@@ -7,33 +7,48 @@
 #include <sys/stat.h>
 
 #include "muster/cli.h"
+#include "muster/fs.h"
 #include "muster/log.h"
+#include "admincmd.h"
 #include "cli.h"
 #include "config.h"
 #include "migrate.h"
+#include "daemon.h"
+#include "front.h"
 #include "srv.h"
 
 static const char usage_text[] =
-"usage: muster-server [--config FILE]\n"
+"usage: muster-server [-n] [--config FILE]\n"
 "       muster-server report [--config FILE] [--by unit|rule|model|scope]\n"
 "                            [--format table|csv|json] [--as-of TIME]\n"
 "       muster-server devices [--config FILE] [--unit UNIT] [--status STATE]\n"
 "                             [--format table|csv|json]\n"
 "       muster-server migrate [--config FILE] URI\n"
+"       muster-server admin add|list|rotate|remove ...   (admin --help)\n"
+"       muster-server audit verify|show ...              (audit --help)\n"
 "\n"
 "Serves the Muster API (docs/protocol.md) over HTTPS: enrollment, signed\n"
-"profiles, compliance reports, administration, /healthz and /metrics.\n"
+"profiles and compliance reports on the device listeners (listen),\n"
+"administration and /metrics on the admin listeners (admin_listen),\n"
+"/healthz on both.  Started as root, it binds, then becomes its user\n"
+"(user, default muster) for good.\n"
 "report prints the compliance roll-up, devices the personnel devices to\n"
 "follow up (see muster-server report --help, devices --help).\n"
 "\n"
 "options:\n"
 "  --config FILE  the configuration (default " CONFIG_DEFAULT_PATH ");\n"
 "                 relative paths in it are relative to its directory\n"
+"  -n, --check    load everything a start would (configuration, TLS key\n"
+"                 and certificate and their match, the store, the roots\n"
+"                 or org key, the profiles), bind nothing, and exit\n"
 "  --help         this text\n"
 "  --version      the version\n"
 "\n"
-"signals: SIGHUP re-reads the org key and the published profiles;\n"
-"SIGTERM or SIGINT stop cleanly (every acknowledged write is committed).\n"
+"signals: SIGHUP reloads the configuration, TLS certificate and key,\n"
+"admin token, limits, log level, roots or org key and profiles without\n"
+"dropping a connection (a bad new configuration is refused and the old\n"
+"one keeps serving); SIGTERM or SIGINT stop cleanly (every acknowledged\n"
+"write is committed).\n"
 "\n"
 "exit codes: 0 stopped cleanly, 64 usage, 69 cannot listen,\n"
 "            70 internal error, 74 storage error, 78 bad configuration\n";
@@ -43,13 +58,29 @@ static const struct cli_cmd_argv cmds[] = {
 	{ { "report",	"the compliance roll-up" }, cli_report },
 	{ { "devices",	"the personnel devices to follow up" }, cli_devices },
 	{ { "migrate",	"the SQLite store into PostgreSQL" }, migrate_cmd },
+	{ { "admin",	"named administrators: add, list, rotate, remove" },
+	    admincmd_admin },
+	{ { "audit",	"the audit log: verify, show" }, admincmd_audit },
+	{ { "backup",	"an online copy of the store (0600)" }, cli_backup },
 };
+
+/* The log and access log files of cfg, opened as the server's user. */
+static int
+open_logs(const struct config *cfg, struct muster_err *e)
+{
+	int rc;
+
+	if (cfg->log_file != NULL && (rc = log_file(cfg->log_file, e)) != 0)
+		return rc;
+	return log_access_open(cfg->access_log, e);
+}
 
 int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -58,16 +89,21 @@ main(int argc, char **argv)
 	const struct cli_cmd_argv *cmd;
 	struct muster_err e;
 	struct config *cfg = NULL;
+	struct front *f = NULL;
 	struct srv *s = NULL;
-	int ch, rc;
+	int ch, rc, check = 0, stayed = 0;
+	gid_t gid;
 
 	cli_init(SRV_PROG);
 	if (argc > 1 && (cmd = CLI_CMD_FIND(cmds, argv[1])) != NULL)
 		return cmd->fn(argc - 1, argv + 1);
-	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:n", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'n':
+			check = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -90,10 +126,35 @@ main(int argc, char **argv)
 	if ((rc = srv_block_signals(&e)) != 0 ||
 	    (rc = config_load(path, &cfg, &e)) != 0)
 		return cli_fail(rc, &e);
+	/* root:GROUP 0640 secrets, GROUP the server's user's. */
+	if (config_service_group(cfg, &gid) == 0)
+		fs_private_group(gid);
+	if (check) {
+		log_init(SRV_PROG, 0, LOG_LVL_ERROR);
+		if ((rc = srv_check(cfg, &e)) != 0)
+			return cli_fail(rc, &e);
+		printf("%s: configuration ok\n", path);
+		return 0;
+	}
 	log_init(SRV_PROG, cfg->log_syslog, cfg->log_level);
-	if ((rc = srv_init(cfg, &s, &e)) != 0 ||
-	    (rc = srv_listen(s, &e)) != 0) {
+	/* Bound as root (a port below 1024), then root is gone for good. */
+	if ((rc = front_bind(cfg, &f, &e)) != 0 ||
+	    (rc = daemon_drop(config_user(cfg), &stayed, &e)) != 0 ||
+	    (rc = open_logs(cfg, &e)) != 0) {
 		log_error("%s", e.msg);
+		front_free(f);
+		config_free(cfg);
+		log_close();
+		return err_exit_code(rc);
+	}
+	if (stayed)
+		log_warn("running as root: no user to become (set user in %s)",
+		    path);
+	if ((rc = srv_init(cfg, &s, &e)) != 0 ||
+	    (rc = srv_listen(s, f, &e)) != 0) {
+		log_error("%s", e.msg);
+		if (s == NULL)
+			front_free(f);
 		srv_free(s);
 		log_close();
 		return err_exit_code(rc);

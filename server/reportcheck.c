@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "muster/esc.h"
 #include "muster/ident.h"
 #include "muster/log.h"
 #include "muster/profile.h"
@@ -30,6 +31,9 @@ struct entry {
 };
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int	current_interval(struct srv *, enum profile_scope, int64_t *,
+		    struct muster_err *);
 static struct entry *cache[REPORTCHECK_CACHE];
 static size_t cache_next;		/* the slot replaced next */
 
@@ -90,6 +94,27 @@ find_rule(const struct profile *p, const struct rule *const *byid,
 		if (strcmp(p->rules[i].id, id) == 0)
 			return &p->rules[i];
 	return NULL;
+}
+
+time_t
+reportcheck_floor(time_t now, const struct store_device *d)
+{
+	time_t floor = now - (time_t)PROTO_REPORT_LATE_MAX;
+
+	return d->enrolled > floor ? d->enrolled - PROTO_REPORT_SKEW : floor;
+}
+
+int
+reportcheck_late(const struct route_request *rq, const struct store_device *d,
+    time_t t, time_t *earliest)
+{
+	struct muster_err e;
+	int64_t interval = 0;
+
+	if (current_interval(rq->srv, d->scope, &interval, &e) != 0)
+		interval = 0;	/* the default's window: late is a label */
+	*earliest = reportcheck_earliest(time(NULL), interval);
+	return t < *earliest;
 }
 
 time_t
@@ -195,10 +220,28 @@ check_detail(const struct rule *r, const char *d)
 {
 	if (strlen(d) > IDENT_DETAIL_MAX)
 		return "detail longer than a result needs";
+	if (!reportcheck_text_ok(d))
+		return "detail holds a control, bidi or invisible character";
 	if (has_digit_run(d) || has_mac(d))
 		return "detail carries what looks like an identifier";
 	if (r->kind == RULE_SETTING)
 		return check_quotes(r, d);
+	return NULL;
+}
+
+/*
+ * The family part: a randomized report (lib/report.c has checked its
+ * form) answers every rule of its profile exactly once, as the device's
+ * mechanism does (agent/rrmemo.c); the validator refused a rule twice and
+ * check_profile a rule the profile lacks, so the count is the rest.  A
+ * vector with rules left out could be a device choosing what to answer.
+ */
+static const char *
+check_family(const struct profile *p, json_t *o)
+{
+	if (json_array_size(json_object_get(o, "results")) != p->nrules)
+		return "family results must answer every rule of the profile "
+		    "once";
 	return NULL;
 }
 
@@ -223,7 +266,7 @@ check_profile(const struct profile *p, const struct rule *const *byid,
 		    (d = check_detail(r, d)) != NULL)
 			return d;
 	}
-	return NULL;
+	return scope == SCOPE_FAMILY ? check_family(p, o) : NULL;
 }
 
 const char *
@@ -341,8 +384,8 @@ current_interval(struct srv *s, enum profile_scope scope, int64_t *interval,
 }
 
 /* The 400 of a time out of the window, with the server's own time. */
-static void
-reply_window(struct route_reply *out, time_t now, time_t earliest)
+void
+reportcheck_reply_window(struct route_reply *out, time_t now, time_t earliest)
 {
 	char t[TIMEFMT_LEN], lo[TIMEFMT_LEN], hi[TIMEFMT_LEN];
 
@@ -350,12 +393,12 @@ reply_window(struct route_reply *out, time_t now, time_t earliest)
 	timefmt_format(earliest, lo);
 	timefmt_format(now + PROTO_REPORT_SKEW, hi);
 	route_reply_clear(out);
-	if (asprintf(&out->body, "{\"error\":\"report time out of window\","
+	if (asprintf(&out->body, "{\"error\":\"" PROTO_ERR_REPORT_WINDOW "\","
 	    "\"server_time\":\"%s\",\"earliest\":\"%s\",\"latest\":\"%s\"}\n",
 	    t, lo, hi) == -1) {
 		out->body = NULL;
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
-		    "report time out of window");
+		    PROTO_ERR_REPORT_WINDOW);
 		return;
 	}
 	out->status = MHD_HTTP_BAD_REQUEST;
@@ -394,8 +437,15 @@ reportcheck_report(const struct route_request *rq,
 		goto out;
 	}
 	earliest = reportcheck_earliest(now, interval);
-	if (f->time < earliest || f->time > now + PROTO_REPORT_SKEW) {
-		reply_window(out, now, earliest);
+	/*
+	 * Older than the stale window is late, not refused, within
+	 * reportcheck_floor: a spool drained after an outage.  The store
+	 * takes it only after the device's previous report (append-only
+	 * history), and route.c answers the window's 400 when it does not.
+	 */
+	if (f->time < reportcheck_floor(now, d) ||
+	    f->time > now + PROTO_REPORT_SKEW) {
+		reportcheck_reply_window(out, now, earliest);
 		goto out;
 	}
 	if ((rc = entry_get(rq->srv, f->profile, f->serial, &en, &e)) != 0) {
@@ -415,4 +465,21 @@ reportcheck_report(const struct route_request *rq,
 out:
 	entry_unref(en);
 	return ret;
+}
+
+int64_t
+reportcheck_window(struct srv *s, enum profile_scope scope)
+{
+	struct muster_err e;
+	int64_t interval = 0;
+
+	if (current_interval(s, scope, &interval, &e) != 0 || interval <= 0)
+		interval = PROFILE_DEFAULT_REPORT_INTERVAL;
+	return ROLLUP_STALE_FACTOR * interval;
+}
+
+int
+reportcheck_text_ok(const char *s)
+{
+	return s != NULL && esc_text_strict_ok(s, strlen(s));
 }

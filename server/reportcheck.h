@@ -4,13 +4,18 @@
  * against the server's clock and against the profile it names, as the
  * server holds it (docs/privacy.md, docs/protocol.md "POST /v1/report").
  *
- *  - its time lies in the window [now - back, now + PROTO_REPORT_SKEW],
- *    back being ROLLUP_STALE_FACTOR report intervals of the profile now
- *    published for the device's scope (at least PROTO_REPORT_SKEW): a
- *    report cannot write history older than the stale window, nor in the
- *    future.  Refused 400 with a body that says so and gives the server's
- *    time, so that a device whose clock is off can tell (never 401/403:
- *    clock skew is not revocation);
+ *  - its time is at most PROTO_REPORT_SKEW ahead of the server's clock,
+ *    and not before the device's enrollment nor PROTO_REPORT_LATE_MAX
+ *    old.  The window [now - back, now + PROTO_REPORT_SKEW], back being
+ *    ROLLUP_STALE_FACTOR report intervals of the profile now published
+ *    for the device's scope (at least PROTO_REPORT_SKEW), is where a
+ *    report is on time; one older is late (spooled through an outage)
+ *    and is stored at its own time only after the device's previous
+ *    report, which the store checks in its transaction, so that nothing
+ *    is written before the end of a device's history.  Refused 400 with
+ *    a body that says so and gives the server's time, so that a device
+ *    whose clock is off can tell (never 401/403: clock skew is not
+ *    revocation);
  *  - the profile (id, serial) was published by this server for the
  *    device's scope, and every result names one of its rules;
  *  - no detail is longer than IDENT_DETAIL_MAX bytes or carries what looks
@@ -47,6 +52,23 @@ struct store_device;
  */
 time_t	reportcheck_earliest(time_t now, int64_t interval);
 
+/* The oldest time a report of device d received at now may carry. */
+time_t	reportcheck_floor(time_t now, const struct store_device *d);
+
+/*
+ * 1 if a report of device d timed t (reportcheck_report took it) is late:
+ * before the window's start, which goes to *earliest; else 0.
+ */
+int	reportcheck_late(const struct route_request *rq,
+	    const struct store_device *d, time_t t, time_t *earliest);
+
+/*
+ * Sets out to the window's 400: {"error":PROTO_ERR_REPORT_WINDOW,
+ * "server_time","earliest","latest"}.
+ */
+void	reportcheck_reply_window(struct route_reply *out, time_t now,
+	    time_t earliest);
+
 /*
  * Checks the results of report o (already through report_validate)
  * against profile p, for a device of scope: p is for that scope, every
@@ -66,7 +88,23 @@ int	reportcheck_report(const struct route_request *rq,
 	    const struct store_device *d, struct json_t *o,
 	    const struct report_fields *f, struct route_reply *out);
 
+/*
+ * 1 if s, a string a device sent (its model, a result's detail), may be
+ * stored and shown: UTF-8 with no control character (C0, DEL, C1), no
+ * bidirectional formatting and no zero-width character (esc_text_strict_ok);
+ * 0 otherwise, and for NULL.  Two models that look alike are then alike.
+ */
+int	reportcheck_text_ok(const char *s);
+
 /* Frees the cache (at server exit; tests).  Not thread-safe. */
 void	reportcheck_cache_free(void);
+
+/*
+ * The stale window of scope now: ROLLUP_STALE_FACTOR x the report_interval
+ * of the profile served to it (the default interval when none), which the
+ * store's runs of reports use (store_report_put).
+ */
+struct srv;
+int64_t	reportcheck_window(struct srv *s, enum profile_scope scope);
 
 #endif

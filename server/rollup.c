@@ -419,6 +419,157 @@ out:
 	return rc;
 }
 
+/* --- family estimates (muster/rr.h) -------------------------------------- */
+
+/* What the family pass sums per group. */
+struct famacc {
+	int64_t		n;		/* reporting devices */
+	double		w;		/* sum of their status weights */
+};
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The group of a family device by r->by; SIZE_MAX if none. */
+static size_t
+fam_group(struct ctx *c, const struct rollup *r, struct htab *keys,
+    size_t ngroups, const struct store_row *row)
+{
+	size_t g;
+	int added = 0;
+
+	switch (r->by) {
+	case ROLLUP_BY_UNIT:
+		if (htab_intern(&c->units, row->unit, &g, &added) != 0)
+			return SIZE_MAX;
+		break;
+	case ROLLUP_BY_MODEL:
+		if (htab_intern(keys, *row->model != '\0' ? row->model :
+		    "unknown", &g, &added) != 0)
+			return SIZE_MAX;
+		break;
+	case ROLLUP_BY_SCOPE:
+		g = SCOPE_FAMILY;
+		break;
+	default:
+		g = SIZE_MAX;
+		break;
+	}
+	return added || g >= ngroups ? SIZE_MAX : g;
+}
+
+/* The sorted rule ids of the family profile in force; NULL when none. */
+static const char **
+family_ids(const struct ctx *c, int *oom)
+{
+	const struct profile *fp = c->prof[SCOPE_FAMILY];
+	const char **ids;
+	size_t i;
+
+	*oom = 0;
+	if (fp == NULL || fp->nrules == 0)
+		return NULL;
+	if ((ids = calloc(fp->nrules, sizeof *ids)) == NULL) {
+		*oom = 1;
+		return NULL;
+	}
+	for (i = 0; i < fp->nrules; i++)
+		ids[i] = fp->rules[i].id;
+	qsort(ids, fp->nrules, sizeof *ids, cmp_strp);
+	return ids;
+}
+
+/*
+ * The family pass: the counted family devices (units of ROLLUP_K or
+ * more) with the rules their newest report fails, one row each.  For
+ * each device with a current report, its failing answers on the rules of
+ * the family profile in force (c->prof[SCOPE_FAMILY]) give its status
+ * weight, summed into acc[its group] (when acc is not NULL) and *total;
+ * yes[i] counts the reporting devices answering failing on the
+ * profile's i-th rule in sorted id order (ids).  Nothing when no family
+ * profile is in force.
+ */
+static int
+family_pass(struct ctx *c, const struct rollup *r, struct htab *keys,
+    size_t ngroups, struct famacc *acc, struct famacc *total,
+    const char **ids, int64_t *yes, struct muster_err *e)
+{
+	const struct profile *fp = c->prof[SCOPE_FAMILY];
+	struct store_cursor *cur = NULL;
+	struct store_row row;
+	char rule[PROFILE_ID_MAX + 16];
+	const char **hit, **own = NULL, *f, *sp;
+	size_t u, g, nfail, n;
+	int rc, added;
+	double w;
+
+	if (fp == NULL)
+		return 0;
+	if (ids == NULL && (ids = own = family_ids(c, &rc)) == NULL && rc)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = store_family_scan(c->rd, &c->w, &cur, e)) != 0)
+		goto out;
+	while ((rc = store_cursor_next(cur, &row, e)) > 0) {
+		if (row.state != ROLLUP_COMPLIANT &&
+		    row.state != ROLLUP_NONCOMPLIANT)
+			continue;
+		if (htab_intern(&c->units, row.unit, &u, &added) != 0) {
+			rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if (added || c->unit_family == NULL || u >= c->unit_cap ||
+		    !unit_counted(c, u))
+			continue;
+		g = fam_group(c, r, keys, ngroups, &row);
+		nfail = 0;
+		for (f = row.failing; ids != NULL && *f != '\0'; f = sp) {
+			if ((sp = strchr(f, ' ')) == NULL)
+				sp = f + strlen(f);
+			n = (size_t)(sp - f);
+			if (*sp == ' ')
+				sp++;
+			if (n == 0 || n >= sizeof rule)
+				continue;
+			memcpy(rule, f, n);
+			rule[n] = '\0';
+			if ((hit = bsearch(&(const char *){ rule }, ids,
+			    fp->nrules, sizeof *ids, cmp_strp)) == NULL)
+				continue;
+			nfail++;
+			if (yes != NULL)
+				yes[hit - ids]++;
+		}
+		w = rr_status_weight(fp->nrules, nfail);
+		total->n++;
+		total->w += w;
+		if (acc != NULL && g != SIZE_MAX) {
+			acc[g].n++;
+			acc[g].w += w;
+		}
+	}
+out:
+	store_cursor_close(cur);
+	free(own);
+	return rc;
+}
+
+/* A status estimate from what the family pass summed. */
+static void
+fam_status(const struct ctx *c, const struct famacc *a, struct rollup_fam *f)
+{
+	const struct profile *fp = c->prof[SCOPE_FAMILY];
+
+	memset(f, 0, sizeof *f);
+	if (fp == NULL)
+		return;
+	f->estimated = 1;
+	f->reporting = a->n;
+	rr_estimate_status(a->n, a->w, fp->nrules, &f->est);
+}
+
 /* The unit, model and scope roll-ups. */
 static int
 compute_status(struct ctx *c, struct rollup *r, struct muster_err *e)
@@ -426,6 +577,7 @@ compute_status(struct ctx *c, struct rollup *r, struct muster_err *e)
 	struct htab keys = { 0 };
 	struct cells cells = { 0 };
 	struct gacc *acc = NULL;
+	struct famacc *facc = NULL, ftotal = { 0, 0 };
 	size_t i, g, ng;
 	int rc, j, sc, by_model = r->by == ROLLUP_BY_MODEL;
 
@@ -462,6 +614,11 @@ compute_status(struct ctx *c, struct rollup *r, struct muster_err *e)
 			}
 		}
 	}
+	if (ng > 0 && (facc = calloc(ng, sizeof *facc)) == NULL)
+		goto oom;
+	if ((rc = family_pass(c, r, &keys, ng, facc, &ftotal, NULL, NULL,
+	    e)) != 0)
+		goto out;
 	if (ng > 0 && (r->groups = calloc(ng, sizeof *r->groups)) == NULL)
 		goto oom;
 	r->ngroups = ng;
@@ -477,17 +634,24 @@ compute_status(struct ctx *c, struct rollup *r, struct muster_err *e)
 			fam = 0;
 			acc[g].withheld = 1;
 		}
+		/* Personnel exactly; family devices only counted. */
 		for (j = 0; j < ROLLUP_NSTATUS; j++) {
-			gr->c.n[j] = acc[g].p[j] + acc[g].f[j];
+			gr->c.n[j] = acc[g].p[j];
 			gr->c.devices += gr->c.n[j];
 		}
 		gr->c.family = fam;
 		gr->c.family_withheld = acc[g].withheld;
+		if (fam > 0)
+			fam_status(c, &facc[g], &gr->c.fam);
 		if ((gr->key = strdup(r->by == ROLLUP_BY_UNIT ?
 		    c->units.keys[g] : keys.keys[g])) == NULL)
 			goto oom;
 		counts_add(&r->total, &gr->c);
 	}
+	if (r->total.family > 0)
+		fam_status(c, &ftotal, &r->total.fam);
+	r->family_rules = c->prof[SCOPE_FAMILY] != NULL ?
+	    c->prof[SCOPE_FAMILY]->nrules : 0;
 	/* By scope, in the order of the enum (personnel first). */
 	if (r->by != ROLLUP_BY_SCOPE && r->ngroups > 1)
 		qsort(r->groups, r->ngroups, sizeof *r->groups, cmp_group);
@@ -499,6 +663,7 @@ out:
 	htab_free(&keys);
 	cells_free(&cells);
 	free(acc);
+	free(facc);
 	return rc;
 }
 
@@ -597,8 +762,7 @@ rule_add(struct rollup *r, struct htab *ids, size_t *cap, const char *id,
 
 /*
  * Whether device dev's failing rows count: a personnel device of the
- * population, or a family device of a unit with K or more.  dev must not
- * be below the one of the previous call.
+ * population.  dev must not be below the one of the previous call.
  */
 static int
 failing_counts(const struct ctx *c, struct looks *lk, const char *dev)
@@ -607,10 +771,10 @@ failing_counts(const struct ctx *c, struct looks *lk, const char *dev)
 
 	while (lk->pos < lk->n && (cmp = strcmp(lk->v[lk->pos].id, dev)) < 0)
 		lk->pos++;
-	if (lk->pos == lk->n || cmp != 0)
-		return 1;
-	return lk->v[lk->pos].val != LOOK_EXCLUDED &&
-	    unit_counted(c, lk->v[lk->pos].val);
+	/* Looked-up devices are family devices (only estimated, in
+	 * family_pass) or devices out of the population. */
+	(void)c;
+	return lk->pos == lk->n || cmp != 0;
 }
 
 /*
@@ -674,9 +838,12 @@ compute_rules(struct ctx *c, struct rollup *r, struct muster_err *e)
 {
 	struct htab ids = { 0 };
 	struct looks lk = { NULL, 0, 0, 0 };
-	int64_t pop[NSCOPES] = { 0, 0 };
+	struct famacc ftotal = { 0, 0 };
+	const struct profile *fp;
+	const char **fids = NULL;
+	int64_t pop[NSCOPES] = { 0, 0 }, *yes = NULL;
 	size_t cap = 0, i, u, k;
-	int rc, sc;
+	int rc, sc, oom = 0;
 
 	if ((rc = scan_population(c, &pop[SCOPE_PERSONNEL], &lk, e)) != 0)
 		goto out;
@@ -707,17 +874,37 @@ compute_rules(struct ctx *c, struct rollup *r, struct muster_err *e)
 	}
 	if ((rc = scan_failing(c, r, &ids, &cap, &lk, e)) != 0)
 		goto out;
+	fp = c->prof[SCOPE_FAMILY];
+	if ((fids = family_ids(c, &oom)) == NULL && oom)
+		goto oom;
+	if (fids != NULL && (yes = calloc(fp->nrules, sizeof *yes)) == NULL)
+		goto oom;
+	if (pop[SCOPE_FAMILY] > 0 && (rc = family_pass(c, r, NULL, 0, NULL,
+	    &ftotal, fids, yes, e)) != 0)
+		goto out;
 	for (i = 0; i < r->nrules; i++) {
+		const char **hit;
+
 		if ((r->rules[i].id = strdup(ids.keys[i])) == NULL)
 			goto oom;
-		for (sc = 0; sc < NSCOPES; sc++)
-			if (r->rules[i].scopes & (1u << sc))
-				r->rules[i].devices += pop[sc];
+		if (r->rules[i].scopes & (1u << SCOPE_PERSONNEL))
+			r->rules[i].devices = pop[SCOPE_PERSONNEL];
+		if (fids == NULL || pop[SCOPE_FAMILY] == 0 ||
+		    (hit = bsearch(&r->rules[i].id, fids, fp->nrules,
+		    sizeof *fids, cmp_strp)) == NULL)
+			continue;
+		r->rules[i].fam.estimated = 1;
+		r->rules[i].fam.reporting = ftotal.n;
+		rr_estimate_rate(ftotal.n, yes[hit - fids],
+		    &r->rules[i].fam.est);
 	}
+	if (pop[SCOPE_FAMILY] > 0)
+		fam_status(c, &ftotal, &r->total.fam);
+	r->family_rules = fp != NULL ? fp->nrules : 0;
 	if (r->nrules > 1)
 		qsort(r->rules, r->nrules, sizeof *r->rules, cmp_rule);
 	r->total.family = pop[SCOPE_FAMILY];
-	r->total.devices = pop[SCOPE_PERSONNEL] + pop[SCOPE_FAMILY];
+	r->total.devices = pop[SCOPE_PERSONNEL];
 	rc = 0;
 	goto out;
 oom:
@@ -725,6 +912,8 @@ oom:
 out:
 	htab_free(&ids);
 	free(lk.v);
+	free(fids);
+	free(yes);
 	return rc;
 }
 

@@ -12,7 +12,8 @@
  * none), else compliant or noncompliant as its newest report says.
  * Revoked devices are left out.  Family devices are counted only where
  * their unit holds at least ROLLUP_K of them (k-anonymity), and never
- * listed one by one.
+ * listed one by one; their results are randomized on the device, so
+ * their compliance is only estimated (struct rollup_fam), never counted.
  *
  * A handle is used by one thread at a time; open one per thread.
  */
@@ -25,6 +26,7 @@
 #include <time.h>
 
 #include "muster/err.h"
+#include "muster/rr.h"
 
 #define ROLLUP_K		5	/* fewest family devices counted */
 #define ROLLUP_STALE_FACTOR	2	/* stale after this many intervals */
@@ -59,12 +61,30 @@ struct rollup_query {
 	time_t		now;		/* 0: the clock (tests set it) */
 };
 
-/* Counts of one group (or of all: the total). */
+/*
+ * A family estimate (muster/rr.h, docs/privacy.md): the share of the
+ * counted family devices with a current report (not stale, not never)
+ * that is compliant (a group, the total) or fails a rule (by rule),
+ * with its 95 % interval; est.shown says whether it is narrow enough to
+ * print (half-width at most RR_SHOW_HALF).
+ */
+struct rollup_fam {
+	int64_t			reporting;	/* the estimate's devices */
+	struct rr_estimate	est;
+	int			estimated;	/* 0: no family profile */
+};
+
+/*
+ * Counts of one group (or of all: the total).  n[] and devices count
+ * personnel devices only, exactly; family devices are counted in family
+ * (units of ROLLUP_K or more) and their compliance only estimated.
+ */
 struct rollup_counts {
-	int64_t		n[ROLLUP_NSTATUS];	/* devices in each state */
+	int64_t		n[ROLLUP_NSTATUS];	/* personnel in each state */
 	int64_t		devices;		/* their sum */
-	int64_t		family;			/* family devices among them */
+	int64_t		family;			/* family devices counted */
 	int		family_withheld;	/* family devices left out */
+	struct rollup_fam fam;			/* their share compliant */
 };
 
 struct rollup_group {
@@ -77,8 +97,9 @@ struct rollup_rule {
 	char		*title;		/* "" when no profile holds the rule */
 	const char	*severity;	/* "" likewise; static */
 	unsigned	 scopes;	/* 1 << SCOPE_*: profiles holding it */
-	int64_t		 devices;	/* counted devices of those scopes */
-	int64_t		 failing;	/* counted devices failing it */
+	int64_t		 devices;	/* personnel devices, if personnel */
+	int64_t		 failing;	/* personnel devices failing it */
+	struct rollup_fam fam;		/* family: share failing, if family */
 };
 
 struct rollup {
@@ -92,6 +113,7 @@ struct rollup {
 	int64_t			 stale_after[2]; /* s; [SCOPE_PERSONNEL], [SCOPE_FAMILY] */
 	struct rollup_counts	 total;		/* every counted device */
 	int64_t			 failing_any;	/* by rule: failing one or more */
+	size_t			 family_rules;	/* rules of the family profile */
 };
 
 struct store_read;

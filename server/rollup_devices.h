@@ -15,7 +15,7 @@
 
 /* Filters of the device list; NULL / -1 for none. */
 struct rollup_devq {
-	const char	*unit;		/* exact unit */
+	const char	*unit;		/* a unit and those below it */
 	int		 status;	/* enum rollup_status or -1 */
 	time_t		 now;		/* 0: the clock */
 };

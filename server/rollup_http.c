@@ -83,26 +83,22 @@ rollup_http(const char *data_dir, const char *by, const char *format,
 	struct rollup_query q = { ROLLUP_BY_UNIT, 0, 0 };
 	enum rollup_format fmt = ROLLUP_FMT_JSON;
 	struct rollup_db *db = NULL;
+	const char *why = NULL;
 	int rc;
 
 	*body = NULL;
 	*len = 0;
-	if (by != NULL && rollup_by_parse(by, &q.by) != 0) {
-		rc = err_set(e, MUSTER_EUSAGE, "rollup: bad by");
-		(void)http_error(400, "by must be unit, rule, model or scope",
-		    body, len, ctype, status);
-		goto out;
-	}
-	if (format != NULL && rollup_format_parse(format, &fmt) != 0) {
-		rc = err_set(e, MUSTER_EUSAGE, "rollup: bad format");
-		(void)http_error(400, "format must be json, csv or table",
-		    body, len, ctype, status);
-		goto out;
-	}
-	if (as_of != NULL && timefmt_parse(as_of, &q.as_of) != 0) {
-		rc = err_set(e, MUSTER_EUSAGE, "rollup: bad as_of");
-		(void)http_error(400, "as_of must be YYYY-MM-DDTHH:MM:SSZ",
-		    body, len, ctype, status);
+	if (by != NULL && rollup_by_parse(by, &q.by) != 0)
+		why = "by must be unit, rule, model or scope";
+	else if (format != NULL && rollup_format_parse(format, &fmt) != 0)
+		why = "format must be json, csv or table";
+	else if (as_of != NULL && timefmt_parse(as_of, &q.as_of) != 0)
+		why = "as_of must be YYYY-MM-DDTHH:MM:SSZ";
+	if (why != NULL) {
+		/* "rollup: bad by": the parameter is the answer's first word. */
+		rc = err_set(e, MUSTER_EUSAGE, "rollup: bad %.*s",
+		    (int)strcspn(why, " "), why);
+		(void)http_error(400, why, body, len, ctype, status);
 		goto out;
 	}
 	/* 0 asks for the present; the epoch is a past. */

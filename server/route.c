@@ -9,11 +9,14 @@
  * has committed.  Error bodies are short fixed strings; the details go to
  * the log, never tokens, signatures, keys or report contents.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -22,6 +25,7 @@
 
 #include "muster/log.h"
 #include "muster/manifest.h"
+#include "muster/oracle.h"
 #include "muster/profile.h"
 #include "muster/proto.h"
 #include "muster/report.h"
@@ -30,6 +34,12 @@
 #include "muster/sigset.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
+#include "admins.h"
+#include "audit.h"
+#include "metrics_fleet.h"
+#include "ratelimit.h"
+#include "receipt.h"
+#include "console.h"
 #include "reportcheck.h"
 #include "rollup.h"
 #include "route.h"
@@ -39,7 +49,6 @@
 #include "writer.h"
 
 #define SIG_B64_MAX		128	/* base64 of a 64-byte signature: 88 */
-#define ADMIN_TOKEN_MAX		256
 #define JSON_DEPTH_FLAT		1
 /* { "manifest": { "signatures": [ ] } } */
 #define JSON_DEPTH_SIGNED	3
@@ -47,6 +56,8 @@
 #define JSON_DEPTH_ENROLL	4
 /* { "remediate": [ { } ] } */
 #define JSON_DEPTH_CONSENT	3
+/* { "receipt": { } } */
+#define JSON_DEPTH_REREG	2
 #define CONSENT_HASH_HEX	(2 * STORE_HASH_LEN)
 #define TEXT_PLAIN		"text/plain; charset=utf-8"
 #define TEXT_METRICS		"text/plain; version=0.0.4; charset=utf-8"
@@ -60,25 +71,32 @@ static const struct route routes[] = {
 	{ PROTO_PATH_REPORT, MHD_HTTP_METHOD_POST, MR_REPORT, 0, route_report },
 	{ PROTO_PATH_UNENROLL, MHD_HTTP_METHOD_POST, MR_UNENROLL, 0,
 	    route_unenroll },
-	{ PROTO_PATH_ADMIN_PROFILE, MHD_HTTP_METHOD_POST, MR_ADMIN_PROFILE, 1,
+	{ PROTO_PATH_ADMIN_PROFILE, MHD_HTTP_METHOD_POST, MR_ADMIN_PROFILE,
+	    ADMINS_ROLE_PUBLISH,
 	    route_admin_profile },
-	{ PROTO_PATH_ADMIN_REVOKE, MHD_HTTP_METHOD_POST, MR_ADMIN_REVOKE, 1,
+	{ PROTO_PATH_ADMIN_REVOKE, MHD_HTTP_METHOD_POST, MR_ADMIN_REVOKE,
+	    ADMINS_ROLE_REVOKE,
 	    route_admin_revoke },
-	{ PROTO_PATH_ADMIN_ROLLUP, MHD_HTTP_METHOD_GET, MR_ADMIN_ROLLUP, 1,
+	{ PROTO_PATH_ADMIN_ROLLUP, MHD_HTTP_METHOD_GET, MR_ADMIN_ROLLUP,
+	    ADMINS_ROLE_READ,
 	    route_admin_rollup },
 	{ PROTO_PATH_POLICY, MHD_HTTP_METHOD_GET, MR_POLICY, 0,
 	    route_policy },
 	{ PROTO_PATH_ROOT, MHD_HTTP_METHOD_GET, MR_ROOT, 0, route_root },
-	{ PROTO_PATH_ADMIN_ROOT, MHD_HTTP_METHOD_POST, MR_ADMIN_ROOT, 1,
+	{ PROTO_PATH_ADMIN_ROOT, MHD_HTTP_METHOD_POST, MR_ADMIN_ROOT,
+	    ADMINS_ROLE_PUBLISH,
 	    route_admin_root },
 	{ PROTO_PATH_ADMIN_MANIFEST, MHD_HTTP_METHOD_POST, MR_ADMIN_MANIFEST,
-	    1, route_admin_manifest },
+	    ADMINS_ROLE_PUBLISH, route_admin_manifest },
 	{ PROTO_PATH_CONSENT, MHD_HTTP_METHOD_POST, MR_CONSENT, 0,
 	    route_consent },
+	{ PROTO_PATH_REREGISTER, MHD_HTTP_METHOD_POST, MR_ENROLL, 0,
+	    route_reregister },
 	{ PROTO_PATH_HEALTHZ, MHD_HTTP_METHOD_GET, MR_HEALTHZ, 0,
 	    route_healthz },
-	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS, 0,
-	    route_metrics },
+	{ PROTO_PATH_METRICS, MHD_HTTP_METHOD_GET, MR_METRICS,
+	    ADMINS_ROLE_METRICS, route_metrics },
+	CONSOLE_ROUTES
 };
 
 const struct route *
@@ -97,6 +115,8 @@ route_reply_clear(struct route_reply *out)
 {
 	free(out->body);
 	out->body = NULL;
+	free(out->xheaders);
+	out->xheaders = NULL;
 }
 
 void
@@ -215,30 +235,158 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int
-admin_token_ok(struct srv *s, const char *v)
+/* The client's address as text into buf ("unknown" if MHD has none). */
+static void
+client_addr(struct MHD_Connection *c, char buf[STORE_AUDIT_ADDR_MAX + 1])
 {
-	unsigned char h[CONFIG_ADMIN_HASH_BYTES];
-	size_t n;
-	int ok;
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
 
-	if (v == NULL || strncmp(v, "Bearer ", 7) != 0)
+	snprintf(buf, STORE_AUDIT_ADDR_MAX + 1, "unknown");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, buf, STORE_AUDIT_ADDR_MAX + 1);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, buf, STORE_AUDIT_ADDR_MAX + 1);
+}
+
+/* Appends an entry for a request on c; a failure is logged, not fatal. */
+static void
+route_audit(struct srv *s, struct MHD_Connection *c, const char *actor,
+    const char *action, const char *object, const char *outcome)
+{
+	struct muster_err e;
+	char addr[STORE_AUDIT_ADDR_MAX + 1];
+
+	client_addr(c, addr);
+	if (audit_log(s->audit, actor, addr, action, object, outcome, &e) != 0)
+		log_error("audit log: %s (%s %s by %s not recorded)", e.msg,
+		    action, outcome, actor);
+}
+
+/*
+ * The administrator whose credential c's Authorization header carries,
+ * read from the store on every request (so that `muster-server admin`
+ * changes take effect on the next one): 1 with *who, or 0.
+ */
+static int
+admin_who(struct srv *s, struct MHD_Connection *c, struct admins_who *who)
+{
+	struct store_admin *list = NULL;
+	struct store_adm *sa;
+	struct muster_err e;
+	size_t n = 0;
+	int rc, ok;
+
+	memset(who, 0, sizeof *who);
+	sa = audit_lock(s->audit);
+	rc = store_admin_list(sa, &list, &n, &e);
+	audit_unlock(s->audit);
+	if (rc != 0) {
+		log_error("administrators: %s", e.msg);
 		return 0;
-	v += 7;
-	n = strlen(v);
-	if (n == 0 || n > ADMIN_TOKEN_MAX)
-		return 0;
-	crypto_generichash(h, sizeof h, (const unsigned char *)v, n, NULL, 0);
-	ok = sodium_memcmp(h, s->cfg->admin_hash, sizeof h) == 0;
-	sodium_memzero(h, sizeof h);
+	}
+	ok = admins_match(list, n, MHD_lookup_connection_value(c,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), who);
+	if (list != NULL)
+		sodium_memzero(list, n * sizeof *list);
+	free(list);
 	return ok;
 }
 
-int
-route_admin_ok(struct srv *s, struct MHD_Connection *c)
+/* Audits and logs a refused credential on path. */
+static void
+admin_refused(struct srv *s, struct MHD_Connection *c, const char *path)
 {
-	return admin_token_ok(s, MHD_lookup_connection_value(c,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
+	struct muster_err e;
+	char addr[STORE_AUDIT_ADDR_MAX + 1];
+
+	client_addr(c, addr);
+	/* A flood is counted, not one entry each (audit.h). */
+	if (audit_refused(s->audit, addr, path, &e) != 0)
+		log_error("audit log: %s (refused credential not recorded)",
+		    e.msg);
+	log_info("admin credential refused on %s", path);
+}
+
+int
+route_admin_ok(struct srv *s, struct MHD_Connection *c, const char *path)
+{
+	struct admins_who who;
+
+	if (admin_who(s, c, &who))
+		return 1;
+	admin_refused(s, c, path);
+	return 0;
+}
+
+/*
+ * The one check every admin route makes first: the credential names an
+ * administrator (else 401, audited) who holds the role the route table
+ * gives path (else 403, audited).  Returns 0 with *who, or -1 with the
+ * answer in out.
+ */
+static int
+admin_gate(const struct route_request *rq, struct admins_who *who,
+    struct route_reply *out)
+{
+	const struct route *rt = route_find(rq->path);
+	char outcome[STORE_AUDIT_OUTCOME_MAX + 1];
+
+	if (rt == NULL || rt->admin == 0) {
+		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "internal error");
+		return -1;
+	}
+	/* http.c checked it before the body came; it may have changed. */
+	if (!admin_who(rq->srv, rq->conn, who)) {
+		admin_refused(rq->srv, rq->conn, rq->path);
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "admin token refused");
+		out->hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
+		snprintf(out->hvalue, sizeof out->hvalue, "Bearer");
+		return -1;
+	}
+	if ((who->roles & rt->admin) != rt->admin) {
+		snprintf(outcome, sizeof outcome, "denied 403: no %s role",
+		    admins_role_name(rt->admin));
+		route_audit(rq->srv, rq->conn, who->name, "credential",
+		    rq->path, outcome);
+		log_info("administrator %s has no %s role for %s", who->name,
+		    admins_role_name(rt->admin), rq->path);
+		route_reply_error(out, MHD_HTTP_FORBIDDEN,
+		    "this administrator lacks the role");
+		return -1;
+	}
+	return 0;
+}
+
+typedef void (*admin_fn)(const struct route_request *, struct route_reply *,
+    char *, size_t);
+
+/*
+ * Runs an admin route: the gate, the route (which names the object it
+ * acted on in obj), then the audit entry with its outcome.
+ */
+static void
+admin_route(const struct route_request *rq, struct route_reply *out,
+    const char *action, admin_fn fn)
+{
+	struct admins_who who;
+	char obj[STORE_AUDIT_OBJECT_MAX + 1], outcome[STORE_AUDIT_OUTCOME_MAX + 1];
+
+	if (admin_gate(rq, &who, out) != 0)
+		return;
+	obj[0] = '\0';
+	fn(rq, out, obj, sizeof obj);
+	snprintf(outcome, sizeof outcome, "%s %u", out->status < 300 ? "ok" :
+	    out->status < 500 ? "refused" : "failed", out->status);
+	route_audit(rq->srv, rq->conn, who.name, action, obj[0] != '\0' ?
+	    obj : rq->path, outcome);
 }
 
 /* The Muster-Signature header, decoded; 0 or -1. */
@@ -299,6 +447,62 @@ device_auth(const struct route_request *rq, const void *msg, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the enrollment receipt's key --------------------------------------- */
+
+static pthread_mutex_t		 receipt_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct receipt_key	*receipt_k;
+
+/*
+ * The server's receipt key (receipt.h), loaded or made in data_dir on
+ * first use and kept for the server's life; NULL with e set on failure.
+ */
+static const struct receipt_key *
+receipt_key(struct srv *s, struct muster_err *e)
+{
+	const struct receipt_key *k;
+
+	pthread_mutex_lock(&receipt_mu);
+	if (receipt_k == NULL &&
+	    receipt_key_open(s->cfg->data_dir, &receipt_k, e) != 0)
+		receipt_k = NULL;
+	k = receipt_k;
+	pthread_mutex_unlock(&receipt_mu);
+	return k;
+}
+
+/*
+ * The receipt of enrolled device d (token expiring at expires), as the
+ * JSON object of the enrollment answer: malloc'd, or NULL (logged; the
+ * device is enrolled all the same, it just cannot re-register).
+ */
+static char *
+enroll_receipt(struct srv *s, const struct store_device *d, time_t expires)
+{
+	const struct receipt_key *k;
+	struct receipt r;
+	struct muster_err e;
+	char *json = NULL;
+
+	if ((k = receipt_key(s, &e)) == NULL) {
+		log_error("enroll: no receipt: %s", e.msg);
+		return NULL;
+	}
+	memset(&r, 0, sizeof r);
+	memcpy(r.device, d->id, sizeof r.device);
+	memcpy(r.pk, d->pk, sizeof r.pk);
+	r.scope = d->scope;
+	memcpy(r.unit, d->unit, sizeof r.unit);
+	memcpy(r.person, d->person, sizeof r.person);
+	memcpy(r.token_id, d->token_id, sizeof r.token_id);
+	r.expires = expires;
+	r.enrolled = d->enrolled;
+	if (receipt_sign(k, &r, &json, &e) != 0) {
+		log_error("enroll: no receipt: %s", e.msg);
+		return NULL;
+	}
+	return json;
 }
 
 /* --- POST /v1/enroll ---------------------------------------------------- */
@@ -482,6 +686,7 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	struct muster_err e;
 	const char *tok, *key, *model, *why;
 	char *prof = NULL, *remediate = NULL, id_hex[DEVICE_ID_HEX];
+	char *rcpt = NULL;
 	json_t *o = NULL, *consent;
 	size_t toklen, keylen, n, proflen;
 	int rc;
@@ -539,7 +744,7 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	}
 	model = proto_json_str(o, "model", NULL);
 	if (model != NULL && (t.scope != SCOPE_PERSONNEL ||
-	    strlen(model) >= sizeof d.model || !proto_text_ok(model))) {
+	    strlen(model) >= sizeof d.model || !reportcheck_text_ok(model))) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, t.scope ==
 		    SCOPE_PERSONNEL ? "malformed model" :
 		    "family devices send no model");
@@ -604,9 +809,12 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 	if (srv_profile_copy(rq->srv, t.scope, &prof, &proflen, NULL,
 	    NULL) != 0)
 		prof = NULL;
-	reply_text(out, MHD_HTTP_CREATED, "{\"device\":\"%s\",\"profile\":%s}",
-	    d.id, prof != NULL ? prof : "null");
+	rcpt = enroll_receipt(rq->srv, &d, t.expires);
+	reply_text(out, MHD_HTTP_CREATED, "{\"device\":\"%s\",\"profile\":%s"
+	    "%s%s}", d.id, prof != NULL ? prof : "null",
+	    rcpt != NULL ? ",\"receipt\":" : "", rcpt != NULL ? rcpt : "");
 out:
+	free(rcpt);
 	free(remediate);
 	free(prof);
 	json_decref(o);
@@ -690,6 +898,21 @@ out:
 /* --- GET /v1/profile, GET /v1/policy ------------------------------------ */
 
 /*
+ * The answer to a Muster-Time out of the window: PROTO_CLOCK_STATUS with
+ * the server's time, from which the device corrects its clock.  Not 401:
+ * a device whose clock drifted is neither forged nor revoked.
+ */
+static void
+reply_clock(struct route_reply *out, time_t now)
+{
+	char t[TIMEFMT_LEN];
+
+	timefmt_format(now, t);
+	reply_text(out, PROTO_CLOCK_STATUS, "{\"error\":\"" PROTO_ERR_CLOCK
+	    "\",\"server_time\":\"%s\"}\n", t);
+}
+
+/*
  * Authenticates a signed GET: Muster-Time within the skew window and the
  * device's signature over PROTO_GET_PREFIX "<path>\n<time>\n" (the path
  * without any query).  Returns 0 with the device in *d, or -1 with the
@@ -711,8 +934,8 @@ get_auth(const struct route_request *rq, struct store_device *d,
 		goto out;
 	}
 	if (t < now - PROTO_GET_SKEW || t > now + PROTO_GET_SKEW) {
-		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
-		    "Muster-Time too far from the server's clock");
+		/* Skew is not revocation: say so, with our time. */
+		reply_clock(out, now);
 		goto out;
 	}
 	if ((n = asprintf(&msg, PROTO_GET_PREFIX "%s\n%s\n", rq->path, tstr))
@@ -884,6 +1107,15 @@ route_root(const struct route_request *rq, struct route_reply *out)
 
 /* --- POST /v1/report ---------------------------------------------------- */
 
+/* 503 with Retry-After: the writer is behind (writer_lagging). */
+static void
+reply_busy(struct route_reply *out, unsigned retry_after)
+{
+	route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE, "busy");
+	out->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+	snprintf(out->hvalue, sizeof out->hvalue, "%u", retry_after);
+}
+
 /*
  * A report on its way to the writer; r's strings point into o, device
  * and the request's body, and r.failing is failing.
@@ -893,6 +1125,8 @@ struct report_job {
 	enum store_put		 res;
 	char			 device[DEVICE_ID_HEX];
 	enum profile_scope	 scope;		/* for the log */
+	int			 late;		/* older than the window */
+	time_t			 earliest;	/* the window's start */
 	json_t			*o;
 	const char		**failing;
 };
@@ -933,8 +1167,14 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 	switch (j->res) {
 	case STORE_STORED:
 		metrics_report_stored();
+		if (j->late)
+			log_info("device %s: late report seq %lld stored at its "
+			    "own time, %lld s before the window (an outage)",
+			    log_who(j->scope, j->device), (long long)j->r.seq,
+			    (long long)(j->earliest - j->r.time));
 		reply_text(out, MHD_HTTP_ACCEPTED, "{\"status\":\"stored\","
-		    "\"seq\":%lld}", (long long)j->r.seq);
+		    "\"seq\":%lld%s}", (long long)j->r.seq, j->late ?
+		    ",\"late\":true" : "");
 		break;
 	case STORE_DUPLICATE:
 		reply_text(out, MHD_HTTP_OK, "{\"status\":\"duplicate\","
@@ -948,12 +1188,67 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 		route_reply_error(out, MHD_HTTP_CONFLICT, "replay");
 		break;
 	case STORE_BACKDATED:
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report time is "
-		    "before the device's previous report");
+		/* Late and before the previous one: the window refuses it. */
+		if (j->late)
+			reportcheck_reply_window(out, time(NULL), j->earliest);
+		else
+			route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report "
+			    "time is before the device's previous report");
 		break;
 	}
 out:
 	report_job_free(j);
+}
+
+/*
+ * The per-device limits (ratelimit.h), one table for the server's life,
+ * made from the configuration on first use.
+ */
+static pthread_mutex_t	 limit_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct ratelimit	*limit_table;
+static int		 limit_failed;
+
+/*
+ * Charges device d one report of len bytes: 0, or -1 with the answer in
+ * out: 429 with Retry-After when it is over its rate or quota (nothing
+ * is stored; the agent keeps the report spooled and sends it later), 503
+ * when the table could not grow.
+ */
+static int
+report_limit(const struct route_request *rq, const struct store_device *d,
+    struct route_reply *out)
+{
+	const struct config_limits *l = &rq->srv->cfg->limits;
+	struct ratelimit *rl;
+	struct timespec ts;
+	long wait;
+
+	pthread_mutex_lock(&limit_mu);
+	if (limit_table == NULL && !limit_failed &&
+	    ratelimit_new(l->device_rate, l->device_burst, l->device_quota,
+	    &limit_table) != 0)
+		limit_failed = 1;
+	rl = limit_table;
+	pthread_mutex_unlock(&limit_mu);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	wait = rl == NULL ? -1 : ratelimit_take(rl, d->id, rq->len,
+	    (double)ts.tv_sec + ts.tv_nsec / 1e9);
+	if (wait == 0)
+		return 0;
+	if (wait < 0) {
+		route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "server busy");
+		out->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+		snprintf(out->hvalue, sizeof out->hvalue, "%d", 5);
+		return -1;
+	}
+	log_debug("device %s: over its report limit, retry in %ld s",
+	    log_who(d->scope, d->id), wait);
+	reply_text(out, MHD_HTTP_TOO_MANY_REQUESTS, "{\"error\":\"rate "
+	    "limited\",\"retry_after\":%ld}", wait);
+	out->hname = MHD_HTTP_HEADER_RETRY_AFTER;
+	snprintf(out->hvalue, sizeof out->hvalue, "%ld", wait);
+	return -1;
 }
 
 /*
@@ -967,9 +1262,17 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	struct report_fields f;
 	struct store_device d;
 	const char *why;
+	unsigned ra;
 	int rc;
 
-	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0)
+	/* Overload: said at once, before any work, rather than queued to
+	 * time out; the device keeps the report and comes back. */
+	if (writer_lagging(rq->srv->writer, &ra)) {
+		reply_busy(out, ra);
+		goto out;
+	}
+	if (device_auth(rq, rq->body, rq->len, 0, &d, out) != 0 ||
+	    report_limit(rq, &d, out) != 0)
 		goto out;
 	if ((j = calloc(1, sizeof *j)) == NULL) {
 		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -999,6 +1302,7 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->failing = f.failing;
 	if (reportcheck_report(rq, &d, j->o, &f, out) != 0)
 		goto out;
+	j->late = reportcheck_late(rq, &d, f.time, &j->earliest);
 	j->r.seq = f.seq;
 	j->r.time = f.time;
 	j->r.profile = f.profile;
@@ -1012,12 +1316,118 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->r.device = j->device;
 	j->r.body = (const unsigned char *)rq->body;
 	j->r.len = rq->len;
+	j->r.window = reportcheck_window(rq->srv, d.scope);
 	out->job = job_report;
 	out->arg = j;
 	out->done = report_done;
 	j = NULL;
 out:
 	report_job_free(j);
+}
+
+/* --- POST /v1/reregister ----------------------------------------------- */
+
+struct rereg_job {
+	struct store_device	d;
+	time_t			expires;
+	enum store_put		res;
+};
+
+static int
+job_reregister(struct store *st, void *arg, struct muster_err *e)
+{
+	struct rereg_job *j = arg;
+
+	return store_device_reregister(st, &j->d, j->expires, &j->res, e);
+}
+
+/*
+ * A device the store does not know (it was restored from an older
+ * backup) proves who it is: the receipt this server signed when it
+ * enrolled it, in a body signed by the device key the receipt names.
+ * The receipt is verified first (the server's key), then the request's
+ * signature (the device's), then the store refuses a revoked device or
+ * token and a token another device holds.
+ */
+void
+route_reregister(const struct route_request *rq, struct route_reply *out)
+{
+	static const char *const fields[] = { "receipt", NULL };
+	static const char *const rfields[] = { "body", "sig", NULL };
+	unsigned char sig[crypto_sign_BYTES];
+	const struct receipt_key *k;
+	const char *id = hdr(rq, PROTO_HDR_DEVICE), *body, *rsig;
+	struct rereg_job j;
+	struct receipt r;
+	struct muster_err e;
+	size_t blen, slen;
+	json_t *o = NULL, *ro;
+	int rc;
+
+	if (id == NULL || sig_header(rq, sig) != 0) {
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED,
+		    "missing or malformed device signature");
+		goto out;
+	}
+	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_REREG)) ==
+	    NULL ||
+	    !proto_json_keys_ok(o, fields) ||
+	    !json_is_object(ro = json_object_get(o, "receipt")) ||
+	    !proto_json_keys_ok(ro, rfields) ||
+	    (body = proto_json_str(ro, "body", &blen)) == NULL ||
+	    (rsig = proto_json_str(ro, "sig", &slen)) == NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
+		    "malformed re-registration");
+		goto out;
+	}
+	if ((k = receipt_key(rq->srv, &e)) == NULL) {
+		reply_store_error(out, "receipt key", MUSTER_EIO, &e);
+		goto out;
+	}
+	if ((rc = receipt_verify(k, body, blen, rsig, slen, &r, &e)) != 0) {
+		log_info("reregister: receipt refused: %s", e.msg);
+		route_reply_error(out, rc == MUSTER_ETRUST ?
+		    MHD_HTTP_FORBIDDEN : MHD_HTTP_BAD_REQUEST, rc ==
+		    MUSTER_ETRUST ? "receipt refused" : "malformed receipt");
+		goto out;
+	}
+	if (strcmp(id, r.device) != 0) {
+		route_reply_error(out, MHD_HTTP_FORBIDDEN,
+		    "receipt of another device");
+		goto out;
+	}
+	if (crypto_sign_verify_detached(sig, (const unsigned char *)rq->body,
+	    rq->len, r.pk) != 0) {
+		route_reply_error(out, MHD_HTTP_UNAUTHORIZED, "bad signature");
+		goto out;
+	}
+	memset(&j, 0, sizeof j);
+	memcpy(j.d.id, r.device, sizeof j.d.id);
+	memcpy(j.d.pk, r.pk, sizeof j.d.pk);
+	j.d.scope = r.scope;
+	memcpy(j.d.unit, r.unit, sizeof j.d.unit);
+	memcpy(j.d.person, r.person, sizeof j.d.person);
+	memcpy(j.d.token_id, r.token_id, sizeof j.d.token_id);
+	j.d.enrolled = r.enrolled;
+	j.expires = r.expires;
+	if ((rc = writer_run(rq->srv->writer, job_reregister, &j, &e)) != 0) {
+		if (rc == MUSTER_ETRUST) {
+			log_warn("device %s: re-registration refused: %s",
+			    log_who(r.scope, r.device), e.msg);
+			route_reply_error(out, MHD_HTTP_FORBIDDEN,
+			    "re-registration refused");
+		} else
+			reply_store_error(out, "reregister", rc, &e);
+		goto out;
+	}
+	if (j.res == STORE_STORED)
+		log_info("device %s re-registered by its enrollment receipt",
+		    log_who(r.scope, r.device));
+	reply_text(out, j.res == STORE_STORED ? MHD_HTTP_CREATED :
+	    MHD_HTTP_OK, "{\"device\":\"%s\",\"status\":\"%s\"}", r.device,
+	    j.res == STORE_STORED ? "reregistered" : "known");
+out:
+	json_decref(o);
 }
 
 /* --- POST /v1/unenroll -------------------------------------------------- */
@@ -1222,12 +1632,14 @@ manifest_store(const struct route_request *rq, const struct sigset *ss,
  * hash); without one, only a first-wave org (the legacy root) may still
  * publish, to a scope that has no manifest yet.
  */
-void
-route_admin_profile(const struct route_request *rq, struct route_reply *out)
+static void
+admin_profile(const struct route_request *rq, struct route_reply *out,
+    char *obj, size_t objlen)
 {
 	static const char *const fields[] = { "profile", "signature",
 	    "manifest", NULL };
 	const struct manifest_entry *me = NULL;
+	struct oracle_finding of;
 	struct publish_job j;
 	struct root root;
 	struct manifest m;
@@ -1301,11 +1713,25 @@ route_admin_profile(const struct route_request *rq, struct route_reply *out)
 		    "profile or signature malformed");
 		goto out;
 	}
+	snprintf(obj, objlen, "profile %s serial %lld scope %s", p->id,
+	    (long long)p->serial, profile_scope_name(p->scope));
 	if (p->expires <= time(NULL)) {
 		log_info("publish refused: profile %s serial %lld expired",
 		    p->id, (long long)p->serial);
 		route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
 		    "profile expired");
+		goto out;
+	}
+	/* The oracle lint that lint/sign/publish run, here too (issue 12). */
+	if (oracle_refusal(p, &of)) {
+		char why2[sizeof of.msg + 32];
+
+		log_info("publish refused: profile %s serial %lld: family "
+		    "profile: %s", p->id, (long long)p->serial, of.msg);
+		snprintf(why2, sizeof why2, "family profile: %s", of.msg);
+		/* Rule ids and setting keys: quoted by jansson. */
+		reply_json(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
+		    json_pack("{s:s}", "error", why2));
 		goto out;
 	}
 	if (ss == NULL && trust_manifest(rq->srv->trust, p->scope, NULL, NULL,
@@ -1365,12 +1791,19 @@ out:
 	json_decref(o);
 }
 
+void
+route_admin_profile(const struct route_request *rq, struct route_reply *out)
+{
+	admin_route(rq, out, "publish", admin_profile);
+}
+
 /*
  * A manifest alone: a new expiry, or a scope's profiles changed to ones
  * the server already holds (a profile dropped, an older one named again).
  */
-void
-route_admin_manifest(const struct route_request *rq, struct route_reply *out)
+static void
+admin_manifest(const struct route_request *rq, struct route_reply *out,
+    char *obj, size_t objlen)
 {
 	static const char *const fields[] = { "manifest", NULL };
 	struct manifest m;
@@ -1388,8 +1821,11 @@ route_admin_manifest(const struct route_request *rq, struct route_reply *out)
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
 		goto out;
 	}
-	if (manifest_gate(rq, ss, &m, &res, out) != 0 ||
-	    named_stored(rq, &m, NULL, out) != 0)
+	if (manifest_gate(rq, ss, &m, &res, out) != 0)
+		goto out;
+	snprintf(obj, objlen, "manifest %s version %lld",
+	    profile_scope_name(m.scope), (long long)m.version);
+	if (named_stored(rq, &m, NULL, out) != 0)
 		goto out;
 	if (res == TRUST_NEW && manifest_store(rq, ss, &m, out) != 0)
 		goto out;
@@ -1403,13 +1839,20 @@ out:
 	json_decref(o);
 }
 
+void
+route_admin_manifest(const struct route_request *rq, struct route_reply *out)
+{
+	admin_route(rq, out, "manifest", admin_manifest);
+}
+
 /*
  * The next root: exactly newest+1 (else 409) and accepted by the rotation
  * rule from the newest (else 422).  From then on the server serves it and
  * verifies with its roles.
  */
-void
-route_admin_root(const struct route_request *rq, struct route_reply *out)
+static void
+admin_root(const struct route_request *rq, struct route_reply *out,
+    char *obj, size_t objlen)
 {
 	static const char *const fields[] = { "root", NULL };
 	struct muster_err e;
@@ -1427,6 +1870,7 @@ route_admin_root(const struct route_request *rq, struct route_reply *out)
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
 		goto out;
 	}
+	snprintf(obj, objlen, "root version %lld", (long long)ss->version);
 	if ((rc = trust_root_add(rq->srv->trust, ss, &e)) != 0) {
 		if (rc == MUSTER_EUSAGE) {
 			log_info("root refused: %s", e.msg);
@@ -1447,6 +1891,12 @@ out:
 	json_decref(o);
 }
 
+void
+route_admin_root(const struct route_request *rq, struct route_reply *out)
+{
+	admin_route(rq, out, "root", admin_root);
+}
+
 /* --- POST /v1/admin/revoke ---------------------------------------------- */
 
 struct revoke_job {
@@ -1463,12 +1913,43 @@ job_revoke(struct store *st, void *arg, struct muster_err *e)
 }
 
 /*
+ * What a revocation names, for the audit log: the token or device id,
+ * and the device a used token enrolled (device, or NULL); a family
+ * device's id never (the log outlives the member's data), only that it
+ * was one.
+ */
+static void
+revoke_object(const struct route_request *rq, const char *id,
+    const char *device, char *obj, size_t objlen)
+{
+	struct store_device d;
+	struct muster_err e;
+	struct store *st;
+	const char *dev = device != NULL ? device :
+	    strlen(id) == DEVICE_ID_HEX - 1 ? id : NULL;
+	int family = 0;
+
+	if (dev != NULL && srv_reader(rq->srv, &st, &e) == 0 &&
+	    store_device_get(st, dev, &d, &e) == 0)
+		family = d.scope == SCOPE_FAMILY;
+	if (device != NULL)
+		snprintf(obj, objlen, "token %s, device %s", id, family ?
+		    "(a family device)" : device);
+	else if (dev != NULL)
+		snprintf(obj, objlen, "device %s", family ?
+		    "(a family device)" : id);
+	else
+		snprintf(obj, objlen, "token %s", id);
+}
+
+/*
  * A revocation signed by a key of the newest root's revocation role (a
  * policy or root key is refused).  Revoking a token a device enrolled
  * with revokes that device too, and the answer names it.
  */
-void
-route_admin_revoke(const struct route_request *rq, struct route_reply *out)
+static void
+admin_revoke(const struct route_request *rq, struct route_reply *out,
+    char *obj, size_t objlen)
 {
 	static const char *const fields[] = { "revocation", NULL };
 	struct revocation rv;
@@ -1498,6 +1979,7 @@ route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 			    "signature refused");
 		goto out;
 	}
+	revoke_object(rq, rv.id, NULL, obj, objlen);
 	memset(&j, 0, sizeof j);
 	j.id = rv.id;
 	if ((rc = writer_run(rq->srv->writer, job_revoke, &j, &e)) != 0) {
@@ -1513,6 +1995,8 @@ route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 	if (j.device[0] != '\0')
 		log_info("revoked device %s, enrolled with token %s", j.device,
 		    rv.id);
+	if (j.device[0] != '\0')
+		revoke_object(rq, rv.id, j.device, obj, objlen);
 	a = json_pack("{s:s,s:s,s:s}", "id", rv.id, "status", "revoked",
 	    "revoked", rv.id);
 	if (a != NULL && j.device[0] != '\0' &&
@@ -1523,6 +2007,12 @@ route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 	reply_json(out, MHD_HTTP_OK, a);
 out:
 	json_decref(o);
+}
+
+void
+route_admin_revoke(const struct route_request *rq, struct route_reply *out)
+{
+	admin_route(rq, out, "revoke", admin_revoke);
 }
 
 /* --- GET /v1/admin/rollup ----------------------------------------------- */
@@ -1544,8 +2034,19 @@ rollup_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
-void
-route_admin_rollup(const struct route_request *rq, struct route_reply *out)
+/* A query argument of rq, or "-" (for the audit log's object). */
+static const char *
+arg_or_dash(const struct route_request *rq, const char *key)
+{
+	const char *v = MHD_lookup_connection_value(rq->conn,
+	    MHD_GET_ARGUMENT_KIND, key);
+
+	return v != NULL ? v : "-";
+}
+
+static void
+admin_rollup(const struct route_request *rq, struct route_reply *out,
+    char *obj, size_t objlen)
 {
 	struct muster_err e;
 	const char *ctype = NULL;
@@ -1554,13 +2055,6 @@ route_admin_rollup(const struct route_request *rq, struct route_reply *out)
 	size_t len = 0;
 	int rc, unknown = 0;
 
-	/* http_first checked the token already; a second look costs nothing. */
-	if (!route_admin_ok(rq->srv, rq->conn)) {
-		route_reply_error(out, MHD_HTTP_UNAUTHORIZED, "admin token refused");
-		out->hname = MHD_HTTP_HEADER_WWW_AUTHENTICATE;
-		snprintf(out->hvalue, sizeof out->hvalue, "Bearer");
-		return;
-	}
 	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND,
 	    rollup_arg, &unknown);
 	if (unknown) {
@@ -1568,6 +2062,9 @@ route_admin_rollup(const struct route_request *rq, struct route_reply *out)
 		    "parameters are by, format and as_of");
 		return;
 	}
+	snprintf(obj, objlen, "rollup by=%s format=%s as_of=%s",
+	    arg_or_dash(rq, "by"), arg_or_dash(rq, "format"),
+	    arg_or_dash(rq, "as_of"));
 	rc = rollup_http(config_store(rq->srv->cfg),
 	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "by"),
 	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
@@ -1590,35 +2087,207 @@ route_admin_rollup(const struct route_request *rq, struct route_reply *out)
 	out->len = len;
 }
 
+void
+route_admin_rollup(const struct route_request *rq, struct route_reply *out)
+{
+	admin_route(rq, out, "rollup", admin_rollup);
+}
+
 /* --- operator ----------------------------------------------------------- */
 
 void
 route_healthz(const struct route_request *rq, struct route_reply *out)
 {
-	(void)rq;
+	struct muster_err e;
+
+	if (srv_health(rq->srv, &e) != 0) {
+		log_error("healthz: the store does not answer: %s", e.msg);
+		route_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "store unavailable");
+		return;
+	}
 	out->status = MHD_HTTP_OK;
 	out->ctype = TEXT_PLAIN;
 	out->sbody = "ok\n";
 	out->len = 3;
 }
 
+/*
+ * GET /metrics: the counters, and gauges read now: the fleet (cached,
+ * metrics_fleet.h), the store's size, the certificate, the profiles'
+ * expiry.  A gauge that cannot be read is left out and logged; the
+ * counters are always answered.  Giving the route the metrics role in the
+ * table makes it need a credential, refusals audited, successful scrapes
+ * not (one every 15 s would be most of the log).
+ */
 void
 route_metrics(const struct route_request *rq, struct route_reply *out)
 {
+	const struct route *rt = route_find(rq->path);
+	struct admins_who who;
+	struct srv *s = rq->srv;
+	struct metrics_scrape sc;
+	struct metrics_fleet fleet;
+	struct audit_stats as;
+	struct store_profile p;
 	struct muster_err e;
-	struct store *st;
-	int64_t devices = -1;
+	struct store *st = NULL;
+	int scope;
 
-	if (srv_reader(rq->srv, &st, &e) != 0 ||
-	    store_count_devices(st, &devices, &e) != 0) {
+	if (rt != NULL && rt->admin != 0 && admin_gate(rq, &who, out) != 0)
+		return;
+	memset(&sc, 0, sizeof sc);
+	sc.now = time(NULL);
+	sc.devices_enrolled = sc.store_bytes = sc.wal_bytes = -1;
+	if (srv_reader(s, &st, &e) != 0) {
 		log_error("metrics: %s", e.msg);
-		devices = -1;
+		st = NULL;
 	}
-	if (metrics_format(devices, &out->body, &out->len) != 0) {
+	if (st != NULL && store_count_devices(st, &sc.devices_enrolled,
+	    &e) != 0) {
+		log_error("metrics: %s", e.msg);
+		sc.devices_enrolled = -1;
+	}
+	for (scope = 0; st != NULL && scope < METRICS_NSCOPES; scope++) {
+		memset(&p, 0, sizeof p);
+		if (store_profile_current(st, (enum profile_scope)scope, &p,
+		    &e) == 0)
+			sc.profile_expires[scope] = (int64_t)p.expires;
+		store_profile_clear(&p);
+	}
+	if (metrics_fleet_get(config_store(s->cfg), sc.now, &fleet, &e) == 0)
+		sc.fleet = &fleet;
+	else
+		log_error("metrics: %s", e.msg);
+	if (store_disk_usage(config_store(s->cfg), &sc.store_bytes,
+	    &sc.wal_bytes, &e) != 0) {
+		log_error("metrics: %s", e.msg);
+		sc.store_bytes = sc.wal_bytes = -1;
+	}
+	sc.cert_not_after = __atomic_load_n(&s->cert_not_after,
+	    __ATOMIC_RELAXED);
+	(void)metrics_process_start(&sc.start_time);
+	sc.audit_entries = -1;
+	if (audit_stats(s->audit, &as, &e) != 0)
+		log_error("metrics: audit log: %s", e.msg);
+	else {
+		sc.audit_entries = as.entries;
+		sc.audit_refused = as.refused;
+		sc.audit_refused_entries = as.refused_entries;
+	}
+	if (metrics_format(&sc, &out->body, &out->len) != 0) {
 		route_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "internal error");
 		return;
 	}
 	out->status = MHD_HTTP_OK;
 	out->ctype = TEXT_METRICS;
+}
+
+int
+route_takes_form(const struct route *rt)
+{
+	return rt->fn == console_route;
+}
+
+/* What identifies administrator a's current credential (a session's). */
+static void
+admin_cred(const struct store_admin *a, unsigned char cred[ROUTE_CRED_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, ROUTE_CRED_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)a->name,
+	    strlen(a->name) + 1);
+	crypto_generichash_update(&st, a->hash, sizeof a->hash);
+	crypto_generichash_final(&st, cred, ROUTE_CRED_BYTES);
+}
+
+/* The administrators, read now (NULL and 0 on an error, logged). */
+static struct store_admin *
+admin_list(struct srv *s, size_t *n)
+{
+	struct store_admin *list = NULL;
+	struct store_adm *sa;
+	struct muster_err e;
+	int rc;
+
+	*n = 0;
+	sa = audit_lock(s->audit);
+	rc = store_admin_list(sa, &list, n, &e);
+	audit_unlock(s->audit);
+	if (rc != 0) {
+		log_error("administrators: %s", e.msg);
+		*n = 0;
+		return NULL;
+	}
+	return list;
+}
+
+static void
+admin_list_free(struct store_admin *list, size_t n)
+{
+	if (list != NULL)
+		sodium_memzero(list, n * sizeof *list);
+	free(list);
+}
+
+int
+route_admin_credential_ok(const struct route_request *rq, const char *secret,
+    unsigned char cred[ROUTE_CRED_BYTES])
+{
+	struct store_admin *list;
+	struct admins_who who;
+	char *bearer = NULL;
+	size_t n, i, len = strlen(secret);
+	int ok = 0;
+
+	memset(cred, 0, ROUTE_CRED_BYTES);
+	list = admin_list(rq->srv, &n);
+	if (len <= ADMINS_CREDENTIAL_MAX &&
+	    (bearer = sodium_malloc(len + 8)) != NULL) {
+		memcpy(bearer, "Bearer ", 7);
+		memcpy(bearer + 7, secret, len + 1);
+		ok = admins_match(list, n, bearer, &who);
+		sodium_free(bearer);
+	}
+	if (!ok) {
+		route_audit(rq->srv, rq->conn, AUDIT_ACTOR_NONE,
+		    "console sign-in", rq->path, "refused 401");
+		goto out;
+	}
+	if ((who.roles & ADMINS_ROLE_READ) == 0) {
+		route_audit(rq->srv, rq->conn, who.name, "console sign-in",
+		    rq->path, "refused 403 (needs read)");
+		ok = 0;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i].name, who.name) == 0)
+			admin_cred(&list[i], cred);
+	route_audit(rq->srv, rq->conn, who.name, "console sign-in", rq->path,
+	    "ok");
+out:
+	admin_list_free(list, n);
+	return ok;
+}
+
+int
+route_admin_cred_live(struct srv *s, const unsigned char cred[ROUTE_CRED_BYTES])
+{
+	struct store_admin *list;
+	unsigned char c[ROUTE_CRED_BYTES];
+	size_t n, i;
+	int live = 0;
+
+	list = admin_list(s, &n);
+	for (i = 0; i < n; i++) {
+		admin_cred(&list[i], c);
+		if (sodium_memcmp(c, cred, sizeof c) == 0 &&
+		    (list[i].roles & ADMINS_ROLE_READ) != 0)
+			live = 1;
+	}
+	sodium_memzero(c, sizeof c);
+	admin_list_free(list, n);
+	return live;
 }

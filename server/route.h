@@ -37,6 +37,8 @@ struct route_reply {
 	size_t		 len;
 	const char	*hname;		/* one extra header, or NULL */
 	char		 hvalue[REPLY_HEADER_MAX];
+	/* More headers: malloc'd "Name: value\n" lines, or NULL (console). */
+	char		*xheaders;
 	/*
 	 * A deferred write: instead of an answer, a route may set job (run
 	 * by the writer with arg, which it owns) and done.  http.c hands the
@@ -63,15 +65,43 @@ struct route {
 	const char		*path;
 	const char		*method;
 	enum metrics_route	 metric;
-	int			 admin;		/* needs the admin token */
+	unsigned		 admin;		/* ADMINS_ROLE_* it needs; 0 */
 	route_fn		 fn;
 };
 
 /* The route for path, or NULL. */
 const struct route *route_find(const char *path);
 
-/* Whether the Authorization header carries the admin token. */
-int	route_admin_ok(struct srv *s, struct MHD_Connection *c);
+/*
+ * Whether the Authorization header carries the credential of an
+ * administrator (any role: each route checks its own); a refusal is
+ * appended to the audit log with path and the client's address.
+ */
+int	route_admin_ok(struct srv *s, struct MHD_Connection *c,
+	    const char *path);
+
+/* Whether rt's POST body is an HTML form (the console's), not JSON. */
+int	route_takes_form(const struct route *rt);
+
+/*
+ * The console's sign-in: whether secret (a credential typed into the
+ * sign-in form, not a header) is that of an administrator holding the
+ * read role; 1 with cred (ROUTE_CRED_BYTES) set to what identifies that
+ * administrator's current credential (its name and hash, hashed: a
+ * rotation or removal changes it), or 0.  Both outcomes are audited with
+ * the client's address of rq.
+ */
+#define ROUTE_CRED_BYTES	32
+int	route_admin_credential_ok(const struct route_request *rq,
+	    const char *secret, unsigned char cred[ROUTE_CRED_BYTES]);
+
+/*
+ * Whether cred (as route_admin_credential_ok set it) still names an
+ * administrator with the read role and the same credential: 1 or 0.
+ */
+int	route_admin_cred_live(struct srv *s,
+	    const unsigned char cred[ROUTE_CRED_BYTES]);
+
 
 /* Sets out to {"error":"msg"} with status; msg is a static string. */
 void	route_reply_error(struct route_reply *out, unsigned status, const char *msg);
@@ -90,6 +120,8 @@ void	route_admin_profile(const struct route_request *, struct route_reply *);
 void	route_admin_manifest(const struct route_request *, struct route_reply *);
 /* POST /v1/consent: a family member's new receipt, signed by the device. */
 void	route_consent(const struct route_request *, struct route_reply *);
+/* POST /v1/reregister: a device the store lost, with its receipt. */
+void	route_reregister(const struct route_request *, struct route_reply *);
 void	route_admin_root(const struct route_request *, struct route_reply *);
 void	route_admin_revoke(const struct route_request *, struct route_reply *);
 void	route_admin_rollup(const struct route_request *, struct route_reply *);

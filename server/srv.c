@@ -15,7 +15,12 @@
 
 #include "muster/fs.h"
 #include "muster/log.h"
+#include "admins.h"
+#include "audit.h"
+#include "daemon.h"
+#include "front.h"
 #include "http.h"
+#include "metrics.h"
 #include "srv.h"
 #include "srvsync.h"
 
@@ -25,6 +30,17 @@ struct srv_reader {
 	struct store		*st;
 	struct srv_reader	*next;
 };
+
+struct srv_oldcfg {
+	struct config		*cfg;
+	struct srv_oldcfg	*next;
+};
+
+struct config *
+srv_config(struct srv *s)
+{
+	return __atomic_load_n(&s->cfg, __ATOMIC_ACQUIRE);
+}
 
 static void
 srv_log_key(const char *what, const struct sig_pubkey *pk, const char *path)
@@ -75,13 +91,37 @@ out:
 	return rc;
 }
 
-/* Rewrites e as "CONFIG: FIELD: what went wrong", a configuration error. */
+/* The line where cfg sets field (a path), 0 if not known. */
+static int
+srv_cfg_line(const struct config *cfg, const char *field)
+{
+	if (strcmp(field, "tls_cert") == 0)
+		return cfg->tls_cert_line;
+	if (strcmp(field, "tls_key") == 0)
+		return cfg->tls_key_line;
+	if (strcmp(field, "org_key") == 0)
+		return cfg->org_key_line;
+	if (strcmp(field, "root_dir") == 0)
+		return cfg->root_dir_line;
+	if (strcmp(field, "data_dir") == 0)
+		return cfg->data_dir_line;
+	return 0;
+}
+
+/*
+ * Rewrites e as "CONFIG:LINE: FIELD: what went wrong", a configuration
+ * error.
+ */
 static int
 srv_cfg_err(struct muster_err *e, const struct config *cfg, const char *field)
 {
 	char msg[ERR_MSG_MAX];
+	int line = srv_cfg_line(cfg, field);
 
 	snprintf(msg, sizeof msg, "%s", e->msg);
+	if (line > 0)
+		return err_set(e, MUSTER_ECONFIG, "%s:%d: %s: %s", cfg->path,
+		    line, field, msg);
 	return err_set(e, MUSTER_ECONFIG, "%s: %s: %s", cfg->path, field,
 	    msg);
 }
@@ -119,6 +159,7 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 	}
 	s->cfg = cfg;
 	pthread_mutex_init(&s->prof_mu, NULL);
+	pthread_mutex_init(&s->gen_mu, NULL);
 	pthread_mutex_init(&s->readers_mu, NULL);
 	if ((rc = pthread_key_create(&s->reader_key, NULL)) != 0) {
 		free(s);
@@ -139,14 +180,24 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 		rc = srv_cfg_err(e, cfg, "tls_cert");
 		goto out;
 	}
+	/* For /metrics: the PEM itself is freed once the server starts. */
+	if (metrics_cert_not_after(s->tls_cert, &s->cert_not_after) != 0)
+		s->cert_not_after = 0;
 	if ((rc = pem_load(cfg->tls_key, "PRIVATE KEY-----", 1, &s->tls_key,
 	    &s->tls_key_len, e)) != 0) {
 		rc = srv_cfg_err(e, cfg, "tls_key");
 		goto out;
 	}
-	if ((rc = store_open(config_store(cfg), 0, &s->wst, e)) != 0)
+	if ((rc = store_open(config_store(cfg), 0, &s->wst, e)) != 0) {
+		if (rc == MUSTER_ECONFIG)
+			rc = srv_cfg_err(e, cfg, "data_dir");
 		goto out;
+	}
+	store_retention_set(s->wst, cfg->report_retention);
 	if ((rc = writer_start(s->wst, &s->writer, e)) != 0)
+		goto out;
+	if ((rc = admins_open(config_store(cfg), cfg->data_dir,
+	    cfg->admin_hash, 1, &s->audit, e)) != 0)
 		goto out;
 	if ((rc = trust_open(cfg->root_dir, cfg->org_key, cfg->data_dir,
 	    &s->trust, e)) != 0) {
@@ -180,56 +231,121 @@ srv_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
-	/* Until it listens, what MHD says explains a failed start. */
-	if (s->mhd == NULL)
-		log_error("http: %s", msg);
+	/* MHD says so when it closes a connection over a limit. */
+	if (strstr(msg, "reached connection limit") != NULL)
+		metrics_refused(MREF_CONNECTION_LIMIT);
+	/*
+	 * While a generation starts (on the main thread), what MHD says
+	 * first explains a failure: kept for the error srv_gen returns.
+	 */
+	if (__atomic_load_n(&s->starting, __ATOMIC_RELAXED)) {
+		if (s->start_msg[0] == '\0')
+			snprintf(s->start_msg, sizeof s->start_msg, "%s", msg);
+		log_debug("http: %s", msg);
+	}
 	else
 		log_debug("http: %s", msg);
 }
 
-int
-srv_listen(struct srv *s, struct muster_err *e)
+/* Starts a generation with cert and key (not swapped in yet). */
+static int
+srv_gen(struct srv *s, const struct config *cfg, const char *cert,
+    const char *key, struct http_gen **g, struct muster_err *e)
 {
-	struct config *c = s->cfg;
-	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t sl;
-	int fd, one = 1, v6 = 0;
+	int rc;
 
-	memset(&ss, 0, sizeof ss);
-	if (inet_pton(AF_INET, c->listen, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)c->port);
-		sl = sizeof *sin;
-	} else if (inet_pton(AF_INET6, c->listen, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)c->port);
-		sl = sizeof *sin6;
-		v6 = 1;
-	} else
-		return err_set(e, MUSTER_ECONFIG, "%s: listen: bad address",
-		    c->path);
-	/*
-	 * Bind once ourselves first: MHD cannot say why it failed to start,
-	 * and "address in use" (69) is not a bad configuration (78).
-	 */
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return err_sys(e, MUSTER_EOS, "socket");
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, (struct sockaddr *)&ss, sl) == -1) {
-		err_sys(e, MUSTER_EUNAVAIL, "cannot listen on %s%s%s:%u",
-		    v6 ? "[" : "", c->listen, v6 ? "]" : "", c->port);
-		close(fd);
-		return MUSTER_EUNAVAIL;
+	char msg[ERR_MSG_MAX];
+
+	s->start_msg[0] = '\0';
+	__atomic_store_n(&s->starting, 1, __ATOMIC_RELAXED);
+	rc = http_gen_start(s, cfg, cert, key, cfg->admin_separate, srv_mhd_log,
+	    g, e);
+	__atomic_store_n(&s->starting, 0, __ATOMIC_RELAXED);
+	if (rc != 0 && s->start_msg[0] != '\0' && e != NULL) {
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		rc = err_set(e, rc, "%s: %s", msg, s->start_msg);
 	}
-	close(fd);
-	if (http_start(s, (struct sockaddr *)&ss, v6, srv_mhd_log, e) != 0)
-		return e != NULL ? e->code : MUSTER_ECONFIG;
-	log_info("listening on https://%s%s%s:%u (%u threads)",
-	    v6 ? "[" : "", c->listen, v6 ? "]" : "", c->port,
-	    c->limits.threads);
+	return rc;
+}
+
+/* Wipes and frees the TLS identity read by srv_init or a reload. */
+static void
+srv_tls_free(char **cert, char **key)
+{
+	free(*cert);
+	*cert = NULL;
+	sodium_free(*key);
+	*key = NULL;
+}
+
+int
+srv_listen(struct srv *s, struct front *f, struct muster_err *e)
+{
+	const struct config *c = s->cfg;
+	struct http_gen *g = NULL;
+	size_t i;
+	int rc;
+
+	s->front = f;
+	if ((rc = srv_gen(s, c, s->tls_cert, s->tls_key, &g, e)) != 0)
+		return rc;
+	srv_tls_free(&s->tls_cert, &s->tls_key);
+	http_gen_swap(s, g);
+	if ((rc = front_start(f, s, e)) != 0)
+		return rc;
+	for (i = 0; i < c->nlisten; i++)
+		log_info("listening on https://%s (%s)", c->listen[i].text,
+		    c->listen[i].admin && c->admin_separate ? "admin" :
+		    c->admin_separate ? "devices" : "devices and admin");
+	log_info("%u threads, request_timeout %us, half-open at most %u "
+	    "(%u per address, %u per network)", c->limits.threads,
+	    c->limits.request_timeout, c->limits.max_half_open,
+	    c->limits.max_half_open_per_ip, c->limits.max_half_open_per_net);
 	return 0;
+}
+
+int
+srv_check(struct config *cfg, struct muster_err *e)
+{
+	struct http_gen *g = NULL;
+	struct srv *s = NULL;
+	const char *user = config_user(cfg);
+	gid_t gid;
+	int rc, stayed;
+
+	if (cfg->user != NULL && config_service_group(cfg, &gid) != 0) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: user %s: no such user",
+		    cfg->path, cfg->user);
+		config_free(cfg);
+		return rc;
+	}
+	/*
+	 * As the user it will run as: what that user cannot read fails
+	 * here, as it would at a start.
+	 */
+	if ((rc = daemon_drop(user, &stayed, e)) != 0) {
+		config_free(cfg);
+		return rc;
+	}
+	/* Everything srv_init loads, the store included. */
+	if ((rc = srv_init(cfg, &s, e)) != 0)
+		return rc;
+	/* The TLS identity as MHD (GnuTLS) takes it: the key must match. */
+	rc = srv_gen(s, s->cfg, s->tls_cert, s->tls_key, &g, e);
+	http_gen_free(g);
+	srv_free(s);
+	return rc;
+}
+
+int
+srv_health(struct srv *s, struct muster_err *e)
+{
+	struct store *st;
+	int rc;
+
+	if ((rc = srv_reader(s, &st, e)) != 0)
+		return rc;
+	return store_ping(st, e);
 }
 
 void
@@ -243,6 +359,7 @@ srv_wait(struct srv *s)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	(void)daemon_notify("READY=1\nSTATUS=serving");
 	for (;;) {
 		struct timespec ts = { SRV_WATCH_INTERVAL, 0 };
 		time_t now = time(NULL);
@@ -250,46 +367,121 @@ srv_wait(struct srv *s)
 		if (now - s->watched >= SRV_WATCH_INTERVAL || now < s->watched) {
 			s->watched = now;
 			trust_manifest_watch(s->trust, now,
-			    s->cfg->manifest_warn);
+			    srv_config(s)->manifest_warn);
 		}
 		ts.tv_sec = SRV_WATCH_INTERVAL - (now - s->watched);
 		if (ts.tv_sec <= 0)
 			ts.tv_sec = 1;
+		if (ts.tv_sec > AUDIT_TICK)	/* refusal summaries due */
+			ts.tv_sec = AUDIT_TICK;
+		if (audit_tick(s->audit, &e) != 0)
+			log_error("audit log: %s", e.msg);
 		srvsync_tick(s, &ts);
 		if ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
 			continue;
 		if (sig != SIGHUP) {
+			(void)daemon_notify("STOPPING=1");
 			log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" :
 			    "SIGINT");
 			return;
 		}
-		log_info("SIGHUP: reloading");
-		if (srv_reload(s, &e) != 0)
-			log_error("reload: %s (keeping what was loaded)",
-			    e.msg);
+		(void)daemon_notify("RELOADING=1");
+		log_info("SIGHUP: reloading %s", s->cfg->path);
+		if (srv_reload(s, &e) != 0) {
+			log_error("reload refused: %s (still serving what was "
+			    "loaded before)", e.msg);
+			(void)daemon_notify("READY=1\nSTATUS=reload refused; "
+			    "serving the configuration loaded before");
+		} else {
+			log_info("reloaded");
+			(void)daemon_notify("READY=1\nSTATUS=serving");
+		}
 	}
 }
 
 int
 srv_reload(struct srv *s, struct muster_err *e)
 {
+	struct config *old = s->cfg, *nc = NULL;
+	struct srv_oldcfg *oc = NULL;
+	struct http_gen *g = NULL;
 	struct sig_pubkey pk;
+	char *cert = NULL, *key = NULL;
+	const char *what;
+	int64_t na;
+	size_t len, klen;
 	int rc;
 
-	if (s->cfg->org_key != NULL) {
-		if ((rc = sig_pubkey_load(s->cfg->org_key, &pk, e)) != 0)
-			return rc;
+	if ((rc = config_load(old->path, &nc, e)) != 0)
+		goto out;
+	if ((what = config_fixed_differs(old, nc)) != NULL ||
+	    (what = (old->root_dir == NULL) != (nc->root_dir == NULL) ||
+	    (old->root_dir != NULL && strcmp(old->root_dir,
+	    nc->root_dir) != 0) ? "root_dir" : NULL) != NULL ||
+	    (what = (old->org_key == NULL) != (nc->org_key == NULL) ||
+	    (old->org_key != NULL && strcmp(old->org_key, nc->org_key) != 0) ?
+	    "org_key" : NULL) != NULL) {
+		rc = err_set(e, MUSTER_ECONFIG, "%s: %s changed: that takes a "
+		    "restart", nc->path, what);
+		goto out;
 	}
+	if (nc->org_key != NULL) {
+		if ((rc = sig_pubkey_load(nc->org_key, &pk, e)) != 0) {
+			rc = srv_cfg_err(e, nc, "org_key");
+			goto out;
+		}
+	}
+	if ((rc = pem_load(nc->tls_cert, "CERTIFICATE-----", 0, &cert, &len,
+	    e)) != 0) {
+		rc = srv_cfg_err(e, nc, "tls_cert");
+		goto out;
+	}
+	if ((rc = pem_load(nc->tls_key, "PRIVATE KEY-----", 1, &key, &klen,
+	    e)) != 0) {
+		rc = srv_cfg_err(e, nc, "tls_key");
+		goto out;
+	}
+	if ((oc = calloc(1, sizeof *oc)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+		goto out;
+	}
+	/* The new identity and limits, ready before anything is swapped. */
+	if ((rc = srv_gen(s, nc, cert, key, &g, e)) != 0)
+		goto out;
 	if ((rc = trust_reload(s->trust, e)) != 0)
-		return rc;
-	if (s->cfg->org_key != NULL)
-		srv_log_key("reloaded", &pk, s->cfg->org_key);
+		goto out;
+	/* From here nothing fails: the new configuration is in force. */
+	if (nc->org_key != NULL)
+		srv_log_key("reloaded", &pk, nc->org_key);
+	oc->cfg = old;
+	oc->next = s->oldcfgs;
+	s->oldcfgs = oc;
+	oc = NULL;
+	__atomic_store_n(&s->cfg, nc, __ATOMIC_RELEASE);
+	nc = NULL;
+	http_gen_swap(s, g);
+	g = NULL;
+	if (metrics_cert_not_after(cert, &na) == 0)
+		__atomic_store_n(&s->cert_not_after, na, __ATOMIC_RELAXED);
+	log_set_level(s->cfg->log_level);
+	if (s->cfg->log_file != NULL && log_file(s->cfg->log_file, e) != 0)
+		log_error("reload: %s (logging on in the file as it was)",
+		    e->msg);
+	if (s->cfg->access_log != NULL &&
+	    log_access_open(s->cfg->access_log, e) != 0)
+		log_error("reload: %s", e->msg);
 	if ((rc = srv_profile_reload(s, SCOPE_PERSONNEL, e)) != 0 ||
 	    (rc = srv_profile_reload(s, SCOPE_FAMILY, e)) != 0)
-		return rc;
+		goto out;
 	s->watched = time(NULL);
 	trust_manifest_watch(s->trust, s->watched, s->cfg->manifest_warn);
-	return 0;
+	rc = 0;
+out:
+	http_gen_free(g);
+	srv_tls_free(&cert, &key);
+	free(oc);
+	config_free(nc);
+	return rc;
 }
 
 int
@@ -538,8 +730,20 @@ srv_free(struct srv *s)
 
 	if (s == NULL)
 		return;
-	if (s->mhd != NULL)
+	if (s->gen != NULL || s->retired != NULL)
 		http_stop(s, s->cfg->limits.connection_timeout);
+	if (s->front != NULL) {
+		struct front_stats fs;
+
+		front_stats(s->front, &fs);
+		log_info("connections: %lu accepted, %lu refused (half-open "
+		    "per address), %lu refused (per network), %lu half-open "
+		    "closed for newcomers, %lu cut at request_timeout",
+		    fs.accepted, fs.refused_ip, fs.refused_net, fs.evicted,
+		    fs.deadline);
+	}
+	front_free(s->front);
+	s->front = NULL;
 	if (s->writer != NULL) {
 		writer_stats(s->writer, &commits, &jobs);
 		writer_stop(s->writer);	/* commits everything queued */
@@ -552,13 +756,21 @@ srv_free(struct srv *s)
 		free(r);
 	}
 	store_close(s->wst);
+	audit_close(s->audit);	/* signs the last entry */
 	for (i = 0; i < SRV_NSCOPES; i++) {
 		free(s->prof[i].json);
 		free(s->prof[i].policy);
 	}
 	trust_free(s->trust);
-	free(s->tls_cert);
-	sodium_free(s->tls_key);
+	srv_tls_free(&s->tls_cert, &s->tls_key);
+	while (s->oldcfgs != NULL) {
+		struct srv_oldcfg *oc = s->oldcfgs;
+
+		s->oldcfgs = oc->next;
+		config_free(oc->cfg);
+		free(oc);
+	}
+	pthread_mutex_destroy(&s->gen_mu);
 	pthread_key_delete(s->reader_key);
 	pthread_mutex_destroy(&s->readers_mu);
 	pthread_mutex_destroy(&s->prof_mu);

@@ -40,17 +40,34 @@ struct srv_profile {
 
 struct srv_reader;
 struct MHD_Daemon;
+struct audit;
+struct srv_oldcfg;
+struct front;
+struct http_gen;
 
 struct srv {
+	/*
+	 * The configuration now in force (srv_config): a reload swaps it,
+	 * and keeps the old one until srv_free, since request threads may
+	 * still read it.
+	 */
 	struct config		*cfg;		/* owned */
+	struct srv_oldcfg	*oldcfgs;
 	struct store		*wst;		/* the writer's handle */
 	struct writer		*writer;
-	struct MHD_Daemon	*mhd;
-	char			*tls_cert;	/* PEM */
+	struct front		*front;		/* sockets, accept, limits */
+	pthread_mutex_t		 gen_mu;
+	struct http_gen		*gen;		/* serving new connections */
+	struct http_gen		*retired;	/* serving their last ones */
+	int			 starting;	/* MHD's words explain a failure */
+	char			 start_msg[256];	/* its first, then */
+	char			*tls_cert;	/* PEM, until the first start */
+	int64_t			 cert_not_after; /* served cert's; atomic, 0: ? */
 	char			*tls_key;	/* PEM, sodium_malloc'd */
 	size_t			 tls_key_len;
 
 	struct trust		*trust;		/* roots and manifests */
+	struct audit		*audit;		/* administrators, audit log */
 	time_t			 watched;	/* last manifest expiry check */
 
 	pthread_mutex_t		 prof_mu;
@@ -77,12 +94,33 @@ struct srv {
  */
 int	srv_init(struct config *cfg, struct srv **out, struct muster_err *e);
 
-/* Starts listening; MUSTER_EUNAVAIL when the address cannot be bound. */
-int	srv_listen(struct srv *s, struct muster_err *e);
+/*
+ * Starts serving on the sockets f bound (taking f): the first generation
+ * of daemons with the TLS identity srv_init read (wiped then), and the
+ * accept thread.  MUSTER_ECONFIG for a certificate or key MHD refuses.
+ */
+int	srv_listen(struct srv *s, struct front *f, struct muster_err *e);
 
 /*
- * Waits for signals: SIGHUP reloads (roots or org key, published
- * profiles), SIGTERM and SIGINT return; every SRV_WATCH_INTERVAL it
+ * muster-server -n: with cfg loaded, checks everything a start would
+ * (the user, the TLS key and certificate and their match, the store, the
+ * roots or org key, the published profiles) without binding or writing.
+ * Takes cfg.  Returns 0 or MUSTER_E* with e naming the file (and line).
+ */
+int	srv_check(struct config *cfg, struct muster_err *e);
+
+/* The configuration in force (any thread). */
+struct config *srv_config(struct srv *s);
+
+/*
+ * Whether the store answers a cheap read on this thread's handle:
+ * 0 or MUSTER_E* (GET /healthz says 503).
+ */
+int	srv_health(struct srv *s, struct muster_err *e);
+
+/*
+ * Waits for signals: SIGHUP reloads (srv_reload), SIGTERM and SIGINT
+ * return; tells systemd each step (READY, RELOADING, STOPPING); every SRV_WATCH_INTERVAL it
  * checks the manifests' expiry (trust_manifest_watch).  The caller must have blocked those signals
  * in every thread (srv_block_signals before srv_init).
  */
@@ -99,8 +137,15 @@ int	srv_block_signals(struct muster_err *e);
 void	srv_free(struct srv *s);
 
 /*
- * Re-reads the roots (or the org key), the manifests and the published
- * profiles, and checks the manifests' expiry; 0 or MUSTER_E*.
+ * Reloads everything that can change without dropping a connection, all
+ * or nothing: the configuration file (limits, log level, admin token,
+ * manifest_warn), the TLS certificate and key (a new generation of
+ * daemons on the same sockets; the old one serves its connections to
+ * their end), the roots (or the org key), the manifests and the
+ * published profiles; reopens the log and access log files.  A file that
+ * does not load, or a change of what needs a restart (listen,
+ * admin_listen, user, data_dir, root_dir, org_key, log, access_log), is
+ * refused and everything loaded before keeps serving.  0 or MUSTER_E*.
  */
 int	srv_reload(struct srv *s, struct muster_err *e);
 

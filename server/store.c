@@ -368,3 +368,183 @@ store_generation(struct store *st, int64_t *gen, struct muster_err *e)
 {
 	return STORE_OPS(st)->generation(st, gen, e);
 }
+
+int
+store_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
+    store_fleet_fn fn, void *cls, struct muster_err *e)
+{
+	return STORE_OPS(rd)->fleet_scan(rd, stale_before, fn, cls, e);
+}
+
+int
+store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
+    struct muster_err *e)
+{
+	return store_backend(data_dir)->disk_usage(data_dir, db, wal, e);
+}
+
+int
+store_adm_open(const char *dir, int readonly, struct store_adm **out,
+    struct muster_err *e)
+{
+	return store_backend(dir)->adm_open(dir, readonly, out, e);
+}
+
+void
+store_adm_close(struct store_adm *sa)
+{
+	if (sa != NULL)
+		STORE_OPS(sa)->adm_close(sa);
+}
+
+int
+store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
+    struct muster_err *e)
+{
+	return STORE_OPS(sa)->admin_list(sa, list, n, e);
+}
+
+int
+store_admin_add(struct store_adm *sa, const struct store_admin *a,
+    struct muster_err *e)
+{
+	return STORE_OPS(sa)->admin_add(sa, a, e);
+}
+
+int
+store_admin_rotate(struct store_adm *sa, const char *name,
+    const unsigned char hash[STORE_HASH_LEN], time_t when, struct muster_err *e)
+{
+	return STORE_OPS(sa)->admin_rotate(sa, name, hash, when, e);
+}
+
+int
+store_admin_remove(struct store_adm *sa, const char *name, struct muster_err *e)
+{
+	return STORE_OPS(sa)->admin_remove(sa, name, e);
+}
+
+int
+store_admin_bootstrap(struct store_adm *sa, const struct store_admin *a,
+    int *added, struct muster_err *e)
+{
+	return STORE_OPS(sa)->admin_bootstrap(sa, a, added, e);
+}
+
+int
+store_audit_append(struct store_adm *sa, struct store_audit_entry *a,
+    store_audit_seal_fn seal, void *arg, struct muster_err *e)
+{
+	return STORE_OPS(sa)->audit_append(sa, a, seal, arg, e);
+}
+
+int
+store_audit_scan(struct store_adm *sa, int64_t from,
+    int (*fn)(const struct store_audit_entry *, void *), void *arg,
+    struct muster_err *e)
+{
+	return STORE_OPS(sa)->audit_scan(sa, from, fn, arg, e);
+}
+
+int
+store_audit_last(struct store_adm *sa, int64_t *seq,
+    unsigned char hash[STORE_HASH_LEN], struct muster_err *e)
+{
+	return STORE_OPS(sa)->audit_last(sa, seq, hash, e);
+}
+
+int
+store_audit_ckpt_put(struct store_adm *sa, const struct store_audit_ckpt *ck,
+    struct muster_err *e)
+{
+	return STORE_OPS(sa)->audit_ckpt_put(sa, ck, e);
+}
+
+int
+store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
+    size_t *n, struct muster_err *e)
+{
+	return STORE_OPS(sa)->audit_ckpts(sa, list, n, e);
+}
+
+int
+store_family_scan(struct store_read *rd, const struct store_when *w,
+    struct store_cursor **cur, struct muster_err *e)
+{
+	return STORE_OPS(rd)->family_scan(rd, w, cur, e);
+}
+
+void
+store_retention_set(struct store *st, int64_t seconds)
+{
+	STORE_OPS(st)->retention_set(st, seconds);
+}
+
+int
+store_prune_wait(struct store *st, time_t now)
+{
+	return STORE_OPS(st)->prune_wait(st, now);
+}
+
+int
+store_prune(struct store *st, time_t now, size_t max, size_t *pruned, int *more,
+    struct muster_err *e)
+{
+	return STORE_OPS(st)->prune(st, now, max, pruned, more, e);
+}
+
+int
+store_backup(const char *dir, const char *path, int64_t *bytes,
+    struct muster_err *e)
+{
+	return store_backend(dir)->backup(dir, path, bytes, e);
+}
+
+int
+store_device_reregister(struct store *st, const struct store_device *d,
+    time_t expires, enum store_put *res, struct muster_err *e)
+{
+	return STORE_OPS(st)->device_reregister(st, d, expires, res, e);
+}
+
+int
+store_ping(struct store *st, struct muster_err *e)
+{
+	return STORE_OPS(st)->ping(st, e);
+}
+
+int
+store_read_device(struct store_read *rd, const char *id,
+    struct store_device_info *d, struct muster_err *e)
+{
+	return STORE_OPS(rd)->read_device(rd, id, d, e);
+}
+
+int
+store_device_history(struct store_read *rd, const char *id, size_t max,
+    store_history_fn fn, void *arg, struct muster_err *e)
+{
+	return STORE_OPS(rd)->device_history(rd, id, max, fn, arg, e);
+}
+
+int
+store_devices_page(struct store_read *rd, const struct store_devq *q,
+    int64_t offset, int64_t limit, struct store_cursor **cur,
+    struct muster_err *e)
+{
+	return STORE_OPS(rd)->devices_page(rd, q, offset, limit, cur, e);
+}
+
+int
+store_count_stale_policy(struct store_read *rd, int64_t *n,
+    struct muster_err *e)
+{
+	return STORE_OPS(rd)->count_stale_policy(rd, n, e);
+}
+
+int
+store_model_units(struct store_read *rd, const char *part, size_t max,
+    store_model_unit_fn fn, void *arg, struct muster_err *e)
+{
+	return STORE_OPS(rd)->model_units(rd, part, max, fn, arg, e);
+}

@@ -22,7 +22,7 @@
 
 #define STORE_MODEL_MAX		(PROTO_MODEL_MAX + 1)
 #define STORE_DB_FILE		"muster.db"	/* in data_dir */
-#define STORE_SCHEMA_VERSION	3		/* PRAGMA user_version */
+#define STORE_SCHEMA_VERSION	4		/* PRAGMA user_version */
 #define STORE_HASH_LEN		32		/* BLAKE2b-256 */
 #define STORE_SIG_LEN		64		/* Ed25519 */
 
@@ -54,7 +54,19 @@ struct store_report {
 	size_t			 nfailing;
 	const unsigned char	*body;			/* exact bytes */
 	size_t			 len;
+	/*
+	 * When the server took it (0: now), and the stale window that
+	 * applies to its scope now (2 x report_interval of the profile
+	 * served; 0: STORE_RUN_WINDOW_DEFAULT).  The store keeps when a
+	 * device reported as runs of reports no more than that window
+	 * apart, which answer --as-of staleness once the raw reports are
+	 * pruned (store_prune).
+	 */
+	time_t			 received;
+	int64_t			 window;
 };
+
+#define STORE_RUN_WINDOW_DEFAULT	7200	/* 2 x the default interval */
 
 /*
  * A family member's consent receipt (docs/protocol.md, "Family consent"),
@@ -134,7 +146,14 @@ int	store_device_get(struct store *st, const char *id,
 int	store_report_put(struct store *st, const struct store_report *r,
 	    enum store_put *res, struct muster_err *e);
 
-/* Revokes a device or a token by id (either may be unknown yet). */
+/*
+ * Revokes a device or a token by id (either may be unknown yet).  A
+ * revocation survives a restore of an older backup of the store: the
+ * backend keeps it where the restore does not reach (SQLite: appended and
+ * fsync'd to the journal DATA_DIR/journal, 0600, before the transaction
+ * commits; store_open applies every line the database lacks), so a
+ * re-registration (store_device_reregister) can never undo it.
+ */
 int	store_revoke(struct store *st, const char *id, struct muster_err *e);
 
 /*
@@ -158,6 +177,9 @@ int	store_token_get(struct store *st, const char *token_id, int *used,
  * token is revoked.  With secure_delete the bytes are overwritten; what
  * the WAL still holds goes when the transaction commits: store_commit
  * then runs store_scrub.  MUSTER_ENOINPUT when the device is unknown.
+ * Like a revocation, the departure survives a restore of an older backup
+ * (SQLite: the journal names a hash of the id, never the id, and
+ * store_open deletes the device again).
  */
 int	store_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);
@@ -284,7 +306,7 @@ enum store_scan {
 
 /* The filters of the device list: personnel devices, never revoked. */
 struct store_devq {
-	const char	*unit;			/* exact unit, or NULL */
+	const char	*unit;			/* a unit and those below, or NULL */
 	int		 state;			/* enum store_state, or -1 */
 	int64_t		 stale_before[2];	/* as in struct store_when */
 };
@@ -527,5 +549,296 @@ int	store_migrate(const char *data_dir, const char *uri,
 
 /* The name of table i of store_migrate's rows, or NULL. */
 const char *store_migrate_table(int i);
+/* --- fleet gauges and disk usage for /metrics (store_sqlite_read.c) ---- */
+
+/*
+ * One device counted now (enrolled, not revoked): its scope, its unit
+ * (family devices only, which the k-anonymity rule groups by unit; NULL
+ * for personnel), its state (enum store_state) and the REPORT_STALE_*
+ * bits its newest report carried (0 when none).  unit is valid for the
+ * call only.  Returns 0 to go on, anything else to stop the scan.
+ */
+typedef int (*store_fleet_fn)(void *cls, enum profile_scope scope,
+	    const char *unit, int state, unsigned stale);
+
+/*
+ * Calls fn for every device counted now, a device stale when its newest
+ * report arrived before stale_before[its scope] (as struct store_when),
+ * in one scan in table order (rd's snapshot if one was begun).  Returns
+ * 0, fn's first nonzero return, or an error as store_read_begin.
+ */
+int	store_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
+	    store_fleet_fn fn, void *cls, struct muster_err *e);
+
+/*
+ * The bytes the store in data_dir takes on disk: the database file into
+ * *db, its write-ahead log into *wal (0 for a file not there).  Returns
+ * 0 or MUSTER_EIO.
+ */
+int	store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
+	    struct muster_err *e);
+
+
+/*
+ * --- Administrators and the audit log (store_sqlite_admin.c) ----------
+ *
+ * A handle of its own, opened on the store of dir (created by store_open
+ * first when missing), used by the server (under the caller's lock: one
+ * thread at a time) and by `muster-server admin|audit` in another process
+ * at the same time; every write is one transaction that takes the write
+ * lock first, so the two never interleave an append.  The tables are the
+ * backend's: nothing outside store_*.c knows them.
+ */
+#define STORE_ADMIN_NAME_MAX	64	/* [a-z0-9][a-z0-9._-]* */
+#define STORE_AUDIT_ACTOR_MAX	80
+#define STORE_AUDIT_ADDR_MAX	64
+#define STORE_AUDIT_ACTION_MAX	32
+#define STORE_AUDIT_OBJECT_MAX	256
+#define STORE_AUDIT_OUTCOME_MAX	64
+
+struct store_adm;
+
+/* One administrator: the hash of its credential, never the credential. */
+struct store_admin {
+	char		name[STORE_ADMIN_NAME_MAX + 1];
+	unsigned	roles;			/* ADMINS_ROLE_* bits */
+	unsigned char	hash[STORE_HASH_LEN];
+	time_t		created;
+	time_t		rotated;		/* == created until rotated */
+};
+
+/* One audit entry; hash chains it to the entry before (audit.c). */
+struct store_audit_entry {
+	int64_t		seq;			/* 1, 2, ... */
+	time_t		time;
+	char		actor[STORE_AUDIT_ACTOR_MAX + 1];
+	char		addr[STORE_AUDIT_ADDR_MAX + 1];
+	char		action[STORE_AUDIT_ACTION_MAX + 1];
+	char		object[STORE_AUDIT_OBJECT_MAX + 1];
+	char		outcome[STORE_AUDIT_OUTCOME_MAX + 1];
+	unsigned char	hash[STORE_HASH_LEN];
+};
+
+/* A signed checkpoint: the chain's hash at entry seq, signed. */
+struct store_audit_ckpt {
+	int64_t		seq;
+	time_t		time;
+	unsigned char	hash[STORE_HASH_LEN];
+	unsigned char	sig[STORE_SIG_LEN];
+};
+
+/*
+ * Called by store_audit_append inside its transaction with a->seq set to
+ * the next number and prev the hash of the entry before (zeros for the
+ * first): fills a->hash, and *ck with *want set to 1 when a checkpoint
+ * is to be stored with the entry.  Returns 0, or a MUSTER_E* value that
+ * rolls the append back.
+ */
+typedef int (*store_audit_seal_fn)(struct store_audit_entry *a,
+    const unsigned char prev[STORE_HASH_LEN], struct store_audit_ckpt *ck,
+    int *want, void *arg);
+
+/*
+ * Opens the administrators' and audit tables of the store in dir (made
+ * by store_open before: MUSTER_ENOINPUT when there is none) into a new
+ * *out (store_adm_close), creating the tables when missing; readonly
+ * opens without creating or writing anything.
+ */
+int	store_adm_open(const char *dir, int readonly, struct store_adm **out,
+	    struct muster_err *e);
+void	store_adm_close(struct store_adm *sa);
+
+/*
+ * Every administrator, in name order, into a new array *list of *n
+ * (free(*list)); an empty store gives *list NULL and *n 0.
+ */
+int	store_admin_list(struct store_adm *sa, struct store_admin **list,
+	    size_t *n, struct muster_err *e);
+
+/* Adds a; MUSTER_EDATA when the name (or the hash) is taken. */
+int	store_admin_add(struct store_adm *sa, const struct store_admin *a,
+	    struct muster_err *e);
+
+/*
+ * Gives administrator name a new credential hash and its rotation time;
+ * MUSTER_ENOINPUT when there is no such administrator.
+ */
+int	store_admin_rotate(struct store_adm *sa, const char *name,
+	    const unsigned char hash[STORE_HASH_LEN], time_t when,
+	    struct muster_err *e);
+
+/* Removes administrator name; MUSTER_ENOINPUT when there is none. */
+int	store_admin_remove(struct store_adm *sa, const char *name,
+	    struct muster_err *e);
+
+/*
+ * Once in a store's life: adds a (the configuration's administrator)
+ * unless the store was bootstrapped before, and says in *added whether
+ * it did.  Later calls change nothing, whatever a holds.
+ */
+int	store_admin_bootstrap(struct store_adm *sa, const struct store_admin *a,
+	    int *added, struct muster_err *e);
+
+/*
+ * Appends a (its seq and hash set by seal, with arg) and, when seal asks,
+ * the checkpoint it makes, in one transaction.  a->seq is the entry's
+ * number afterwards.
+ */
+int	store_audit_append(struct store_adm *sa, struct store_audit_entry *a,
+	    store_audit_seal_fn seal, void *arg, struct muster_err *e);
+
+/*
+ * Calls fn for each entry with seq >= from in seq order, then returns 0;
+ * a non-zero return of fn stops the walk and is returned.
+ */
+int	store_audit_scan(struct store_adm *sa, int64_t from,
+	    int (*fn)(const struct store_audit_entry *, void *), void *arg,
+	    struct muster_err *e);
+
+/* The newest entry's seq and hash into *seq, hash (0 and zeros: none). */
+int	store_audit_last(struct store_adm *sa, int64_t *seq,
+	    unsigned char hash[STORE_HASH_LEN], struct muster_err *e);
+
+/* Stores a checkpoint (MUSTER_EDATA when one exists at its seq). */
+int	store_audit_ckpt_put(struct store_adm *sa,
+	    const struct store_audit_ckpt *ck, struct muster_err *e);
+
+/* Every checkpoint in seq order into a new array (free(*list)). */
+int	store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
+	    size_t *n, struct muster_err *e);
+
+/*
+ * The family devices counted at `at` (as STORE_SCAN_STATUS counts them),
+ * for the roll-up's family estimates: rows with id, unit, model, state
+ * and failing (the rules the newest report at `at` fails, sorted, by
+ * spaces; the other fields "" or 0).  The cursor is closed with
+ * store_cursor_close.
+ */
+int	store_family_scan(struct store_read *rd, const struct store_when *w,
+	    struct store_cursor **cur, struct muster_err *e);
+
+/* --- retention, backup, re-registration (store_sqlite_prune.c) -------- */
+
+/*
+ * Bounded storage.  The store keeps for ever what the roll-ups, history
+ * and evidence need: the status and failing-rule changes, the signed
+ * report that caused each change (verifiable later with the device's
+ * key), each device's newest report, and when each device reported (as
+ * runs, see struct store_report); raw reports that are none of these
+ * are kept for `retention` seconds after they arrived, then pruned.
+ *
+ * store_retention_set sets that window (0: keep every report, the
+ * default of a handle store_open made).  store_prune_wait says when the
+ * next batch is due: 0 now, N seconds from now, or -1 never (no
+ * retention).  store_prune deletes at most max prunable reports that
+ * arrived before now - retention, in a transaction of its own (never call
+ * it between store_begin and store_commit), so the writer can run it in
+ * small batches between other jobs; *pruned says how many, *more 1 when
+ * more may be due now.  0 or MUSTER_E*.
+ */
+void	store_retention_set(struct store *st, int64_t seconds);
+int	store_prune_wait(struct store *st, time_t now);
+int	store_prune(struct store *st, time_t now, size_t max, size_t *pruned,
+	    int *more, struct muster_err *e);
+
+/*
+ * Writes a consistent copy of the store in dir to path while the server
+ * may be writing (SQLite: the online backup API, from one read
+ * snapshot), created 0600 as a temporary file in path's directory,
+ * fsync'd, renamed over path and the directory fsync'd: path is the old
+ * file or the whole new one, never a part.  *bytes is its size.  0,
+ * MUSTER_ENOINPUT when dir holds no store, MUSTER_ECANTCREAT / MUSTER_EIO
+ * when path cannot be written.
+ */
+int	store_backup(const char *dir, const char *path, int64_t *bytes,
+	    struct muster_err *e);
+
+/*
+ * Re-registers device d (a device the store does not know after a
+ * restore, proving who it is with an enrollment receipt the server
+ * signed), enrolled at d->enrolled with token d->token_id expiring at
+ * expires.  In the caller's transaction: STORE_DUPLICATE in *res when d
+ * is known with the same key (nothing changes), STORE_STORED when it was
+ * added back (the token marked used by it); MUSTER_ETRUST when the device
+ * or its token is revoked, the token is used by another device, or the
+ * id is known with another key.
+ */
+int	store_device_reregister(struct store *st, const struct store_device *d,
+	    time_t expires, enum store_put *res, struct muster_err *e);
+
+/*
+ * A cheap read that proves the store answers (GET /healthz): 0, or
+ * MUSTER_ETEMP / MUSTER_EIO with e saying why.
+ */
+int	store_ping(struct store *st, struct muster_err *e);
+
+/* --- one device's history, for the console (store_sqlite_read.c) ------ */
+
+/* A personnel or family device as the console may show it. */
+struct store_device_info {
+	enum profile_scope	scope;
+	char			unit[TOKEN_FIELD_MAX];
+	char			person[TOKEN_FIELD_MAX];
+	char			model[STORE_MODEL_MAX];
+	time_t			enrolled;
+	int			revoked;
+};
+
+/*
+ * Device id into *d: 0, MUSTER_ENOINPUT when unknown (or no store yet),
+ * errors as store_read_begin.
+ */
+int	store_read_device(struct store_read *rd, const char *id,
+	    struct store_device_info *d, struct muster_err *e);
+
+/* A change of a device's status and the stored report that made it. */
+struct store_history_row {
+	time_t			 time;		/* the report's own time */
+	int64_t			 seq;
+	time_t			 received;
+	int			 compliant;
+	int			 has_report;	/* the report is still stored */
+	const unsigned char	*hash;		/* STORE_HASH_LEN, or NULL */
+	const char		*body;		/* its exact signed bytes */
+	size_t			 len;
+};
+
+/*
+ * Calls fn(arg, row) for each status change of device id, newest
+ * first, at most max of them; row's pointers are valid during the call.
+ * fn returns 0 to go on, else the scan stops and returns that.  0 when
+ * done, errors as store_read_begin.
+ */
+typedef int (*store_history_fn)(void *arg, const struct store_history_row *row);
+int	store_device_history(struct store_read *rd, const char *id,
+	    size_t max, store_history_fn fn, void *arg, struct muster_err *e);
+
+/*
+ * store_devices_scan, one page of it: at most limit rows after the
+ * first offset, so that a page of a million-device list costs one
+ * bounded sort, not the whole list.  Errors as store_read_begin.
+ */
+int	store_devices_page(struct store_read *rd, const struct store_devq *q,
+	    int64_t offset, int64_t limit, struct store_cursor **cur,
+	    struct muster_err *e);
+
+/*
+ * The personnel devices (not revoked) whose newest report said their
+ * policy (manifest) was stale, into *n.  Errors as store_read_begin.
+ */
+int	store_count_stale_policy(struct store_read *rd, int64_t *n,
+	    struct muster_err *e);
+
+/*
+ * Calls fn(arg, unit, devices, noncompliant) for the units holding
+ * personnel devices (not revoked) whose model contains part, most such
+ * devices first, at most max units; noncompliant counts those whose
+ * newest report said so (stale or not).  fn returns 0 to go on.  0, or
+ * fn's value, or errors as store_read_begin.
+ */
+typedef int (*store_model_unit_fn)(void *arg, const char *unit,
+    int64_t devices, int64_t noncompliant);
+int	store_model_units(struct store_read *rd, const char *part, size_t max,
+	    store_model_unit_fn fn, void *arg, struct muster_err *e);
 
 #endif

@@ -117,6 +117,65 @@ struct store_ops {
 		    size_t *len, int64_t *version, struct muster_err *e);
 	int	(*generation)(struct store *st, int64_t *gen,
 		    struct muster_err *e);
+	int	(*fleet_scan)(struct store_read *rd,
+		    const int64_t stale_before[2], store_fleet_fn fn, void *cls,
+		    struct muster_err *e);
+	int	(*disk_usage)(const char *data_dir, int64_t *db, int64_t *wal,
+		    struct muster_err *e);
+	int	(*adm_open)(const char *dir, int readonly,
+		    struct store_adm **out, struct muster_err *e);
+	void	(*adm_close)(struct store_adm *sa);
+	int	(*admin_list)(struct store_adm *sa, struct store_admin **list,
+		    size_t *n, struct muster_err *e);
+	int	(*admin_add)(struct store_adm *sa, const struct store_admin *a,
+		    struct muster_err *e);
+	int	(*admin_rotate)(struct store_adm *sa, const char *name,
+		    const unsigned char hash[STORE_HASH_LEN], time_t when,
+		    struct muster_err *e);
+	int	(*admin_remove)(struct store_adm *sa, const char *name,
+		    struct muster_err *e);
+	int	(*admin_bootstrap)(struct store_adm *sa,
+		    const struct store_admin *a, int *added,
+		    struct muster_err *e);
+	int	(*audit_append)(struct store_adm *sa,
+		    struct store_audit_entry *a, store_audit_seal_fn seal,
+		    void *arg, struct muster_err *e);
+	int	(*audit_scan)(struct store_adm *sa, int64_t from,
+		    int (*fn)(const struct store_audit_entry *, void *),
+		    void *arg, struct muster_err *e);
+	int	(*audit_last)(struct store_adm *sa, int64_t *seq,
+		    unsigned char hash[STORE_HASH_LEN], struct muster_err *e);
+	int	(*audit_ckpt_put)(struct store_adm *sa,
+		    const struct store_audit_ckpt *ck, struct muster_err *e);
+	int	(*audit_ckpts)(struct store_adm *sa,
+		    struct store_audit_ckpt **list, size_t *n,
+		    struct muster_err *e);
+	int	(*family_scan)(struct store_read *rd,
+		    const struct store_when *w, struct store_cursor **cur,
+		    struct muster_err *e);
+	void	(*retention_set)(struct store *st, int64_t seconds);
+	int	(*prune_wait)(struct store *st, time_t now);
+	int	(*prune)(struct store *st, time_t now, size_t max,
+		    size_t *pruned, int *more, struct muster_err *e);
+	int	(*backup)(const char *dir, const char *path, int64_t *bytes,
+		    struct muster_err *e);
+	int	(*device_reregister)(struct store *st,
+		    const struct store_device *d, time_t expires,
+		    enum store_put *res, struct muster_err *e);
+	int	(*ping)(struct store *st, struct muster_err *e);
+	int	(*read_device)(struct store_read *rd, const char *id,
+		    struct store_device_info *d, struct muster_err *e);
+	int	(*device_history)(struct store_read *rd, const char *id,
+		    size_t max, store_history_fn fn, void *arg,
+		    struct muster_err *e);
+	int	(*devices_page)(struct store_read *rd,
+		    const struct store_devq *q, int64_t offset, int64_t limit,
+		    struct store_cursor **cur, struct muster_err *e);
+	int	(*count_stale_policy)(struct store_read *rd, int64_t *n,
+		    struct muster_err *e);
+	int	(*model_units)(struct store_read *rd, const char *part,
+		    size_t max, store_model_unit_fn fn, void *arg,
+		    struct muster_err *e);
 };
 
 /* The table of handle h (any backend handle: its first member). */

@@ -23,7 +23,8 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
-#include "store_sqlite.h"
+#include "store.h"
+#include "store_sqlite_int.h"
 
 #define STORE_DB_NAME		STORE_DB_FILE
 #define STORE_BUSY_MS		10000
@@ -55,6 +56,37 @@
 "  body BLOB NOT NULL,"			/* the signed enrollment body */\
 "  sig BLOB NOT NULL CHECK (length(sig) = 64)"\
 ") WITHOUT ROWID;"
+
+/*
+ * When a device reported, kept after its raw reports are pruned: runs of
+ * reports (their own times, first to last) no more than the stale window
+ * apart.  The open run lives in devices (run_first .. last_time); a run
+ * is closed into this table when a report comes later than the window.
+ */
+#define RUNS_SQL \
+"CREATE TABLE report_runs ("\
+"  device TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,"\
+"  first INTEGER NOT NULL,"\
+"  last INTEGER NOT NULL,"\
+"  PRIMARY KEY (device, first)"\
+") WITHOUT ROWID;"
+
+/*
+ * Version 4 on a version 1-3 store: the runs of the reports it holds,
+ * split wherever two are more than 2 x PROFILE_MIN_REPORT_INTERVAL apart
+ * (the smallest stale window a profile can set), so that every --as-of
+ * answer stays what it was; the next report of each device opens a run.
+ */
+#define RUNS_MIGRATE_SQL \
+"ALTER TABLE devices ADD COLUMN run_first INTEGER;"\
+"ALTER TABLE devices ADD COLUMN run_window INTEGER;"\
+RUNS_SQL \
+"INSERT INTO report_runs (device, first, last) "\
+"SELECT device, min(time), max(time) FROM (SELECT device, time, "\
+"  sum(brk) OVER (PARTITION BY device ORDER BY time, seq) AS grp FROM "\
+"  (SELECT device, time, seq, CASE WHEN time - lag(time) OVER "\
+"   (PARTITION BY device ORDER BY time, seq) <= 120 THEN 0 ELSE 1 END "\
+"   AS brk FROM reports)) GROUP BY device, grp;"
 
 /* Created if missing on every writable open, like reports_device_time. */
 #define HISTORY_APPEND_ONLY_SQL \
@@ -88,7 +120,9 @@ static const char schema_sql[] =
 "  last_status TEXT CHECK (last_status IN ('compliant', 'noncompliant')),"
 "  last_profile TEXT,"
 "  last_serial INTEGER,"
-"  last_stale INTEGER NOT NULL DEFAULT 0"	/* REPORT_STALE_* bits */
+"  last_stale INTEGER NOT NULL DEFAULT 0,"	/* REPORT_STALE_* bits */
+"  run_first INTEGER,"		/* the open run of reports: its first */
+"  run_window INTEGER"		/* and the smallest window it met */
 ");"
 /* Grouping columns never change after enrollment, so a report's UPDATE of
  * the last_* columns touches none of these indexes. */
@@ -132,6 +166,7 @@ static const char schema_sql[] =
 ") WITHOUT ROWID;"
 "CREATE INDEX failing_history_rule ON failing_history (rule, time);"
 CONSENTS_SQL
+RUNS_SQL
 "CREATE TABLE profiles ("
 "  id TEXT NOT NULL,"
 "  serial INTEGER NOT NULL CHECK (serial > 0),"
@@ -162,6 +197,8 @@ enum stmt_id {
 	ST_DEVICE_GET,
 	ST_DEVICE_LAST,
 	ST_DEVICE_UPDATE,
+	ST_RUN_CLOSE,
+	ST_REVOKED_ID,
 	ST_DEVICE_DELETE,
 	ST_CONSENT_INSERT,
 	ST_CONSENT_REPLACE,
@@ -187,6 +224,8 @@ enum stmt_id {
 	ST__N
 };
 
+_Static_assert(ST__N <= STORE_SQLITE_NSTMT, "raise STORE_SQLITE_NSTMT");
+
 static const char *const stmt_sql[ST__N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
@@ -203,11 +242,15 @@ static const char *const stmt_sql[ST__N] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_DEVICE_GET] = "SELECT pubkey, scope, unit, person, model, "
 	    "token_id, enrolled, revoked, last_seq FROM devices WHERE id = ?1",
-	[ST_DEVICE_LAST] = "SELECT last_seq, last_status, revoked, last_time "
-	    "FROM devices WHERE id = ?1",
+	[ST_DEVICE_LAST] = "SELECT last_seq, last_status, revoked, last_time, "
+	    "run_first, run_window FROM devices WHERE id = ?1",
 	[ST_DEVICE_UPDATE] = "UPDATE devices SET last_seq = ?2, "
 	    "last_time = ?3, last_received = ?4, last_status = ?5, "
-	    "last_profile = ?6, last_serial = ?7, last_stale = ?8 WHERE id = ?1",
+	    "last_profile = ?6, last_serial = ?7, last_stale = ?8, "
+	    "run_first = ?9, run_window = ?10 WHERE id = ?1",
+	[ST_RUN_CLOSE] = "INSERT OR REPLACE INTO report_runs (device, first, "
+	    "last) VALUES (?1, ?2, ?3)",
+	[ST_REVOKED_ID] = "SELECT 1 FROM revocations WHERE id = ?1",
 	[ST_DEVICE_DELETE] = "DELETE FROM devices WHERE id = ?1",
 	[ST_CONSENT_INSERT] = "INSERT INTO consents (device, time, received, "
 	    "token, text_hash, profile, serial, remediate, body, sig) "
@@ -256,14 +299,7 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_COUNT_REPORTS] = "SELECT count(*) FROM reports",
 };
 
-struct store {
-	const struct store_ops *ops;	/* first: store_backend.h */
-	sqlite3		*db;
-	int		 readonly;
-	sqlite3_stmt	*stmt[ST__N];
-	int		 err;	/* what the last failed stmt() returned */
-	int		 scrub;	/* a deletion's bytes may be in the WAL */
-};
+/* struct store is in store_sqlite_int.h, shared with store_sqlite_prune.c. */
 
 /* Maps the last SQLite error of st to a MUSTER_E* value and message. */
 static int
@@ -391,7 +427,7 @@ schema(struct store *st, struct muster_err *e)
 		    STORE_SCHEMA_VERSION);
 		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
-	} else if (v == 1 || v == 2) {
+	} else if (v == 1 || v == 2 || v == 3) {
 		snprintf(sql, sizeof sql, "PRAGMA user_version = %d",
 		    STORE_SCHEMA_VERSION);
 		/* Version 1's consents table was never written. */
@@ -405,6 +441,13 @@ schema(struct store *st, struct muster_err *e)
 			goto out;
 		if (have == 0 && (rc = exec(st, "ALTER TABLE devices ADD "
 		    "COLUMN last_stale INTEGER NOT NULL DEFAULT 0", e)) != 0)
+			goto out;
+		/* Version 4: runs of reports (retention). */
+		if ((rc = query_int(st, "SELECT count(*) FROM "
+		    "pragma_table_info('devices') WHERE name = 'run_first'",
+		    &have, e)) != 0)
+			goto out;
+		if (have == 0 && (rc = exec(st, RUNS_MIGRATE_SQL, e)) != 0)
 			goto out;
 		if ((rc = exec(st, sql, e)) != 0)
 			goto out;
@@ -457,7 +500,7 @@ store_sqlite_open(const char *dir, int readonly, struct store **out,
 	struct store *st = NULL;
 	char *path = NULL;
 	int64_t v;
-	int rc, flags;
+	int rc;
 
 	*out = NULL;
 	if (!readonly && (rc = fs_mkdir_private(dir, e)) != 0)
@@ -471,21 +514,15 @@ store_sqlite_open(const char *dir, int readonly, struct store **out,
 	}
 	st->ops = &store_sqlite_ops;
 	st->readonly = readonly;
-	if ((rc = db_file(path, readonly, e)) != 0)
-		goto out;
-	/* Each handle is used by one thread at a time (store.h). */
-	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
-	    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
-	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
-		rc = err_set(e, MUSTER_EIO, "%s: %s", path, st->db != NULL ?
-		    sqlite3_errmsg(st->db) : "cannot open");
+	if ((st->dir = strdup(dir)) == NULL) {
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
-	if ((rc = exec(st, "PRAGMA foreign_keys = ON;"
+	if ((rc = db_file(path, readonly, e)) != 0)
+		goto out;
+	if ((rc = store_sqlite_db_open(path, readonly, STORE_BUSY_MS,
+	    &st->db, e)) != 0 ||
+	    (rc = exec(st, "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;"
 	    "PRAGMA synchronous = FULL;", e)) != 0)
 		goto out;
@@ -515,7 +552,8 @@ store_sqlite_open(const char *dir, int readonly, struct store **out,
 			goto out;
 		}
 		sqlite3_finalize(s);
-		if ((rc = schema(st, e)) != 0)
+		if ((rc = schema(st, e)) != 0 ||
+		    (rc = store_sqlite_journal_replay(st, e)) != 0)
 			goto out;
 	}
 	if ((rc = query_int(st, "PRAGMA user_version", &v, e)) != 0)
@@ -547,6 +585,7 @@ store_sqlite_close(struct store *st)
 	if (st->db != NULL && !st->readonly && !sqlite3_get_autocommit(st->db))
 		(void)exec(st, "ROLLBACK", NULL);
 	sqlite3_close(st->db);
+	free(st->dir);
 	free(st);
 }
 
@@ -644,29 +683,16 @@ store_sqlite_device_add(struct store *st, const struct store_device *d,
 {
 	sqlite3_stmt *s;
 	time_t now = time(NULL);
-	int rc, step;
+	int rc, used, revoked;
 
-	if ((s = stmt(st, ST_TOKEN_GET, e)) == NULL)
-		return st->err;
-	bind_text(s, 1, d->token_id);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		int used = sqlite3_column_type(s, 0) != SQLITE_NULL;
-		int revoked = sqlite3_column_type(s, 1) != SQLITE_NULL;
-
-		done(s);
-		if (revoked)
-			return err_set(e, MUSTER_ETRUST, "token %s is revoked",
-			    d->token_id);
-		if (used)
-			return err_set(e, MUSTER_ETRUST, "token %s was "
-			    "already used", d->token_id);
-	} else {
-		rc = step == SQLITE_DONE ? 0 : db_err(st, "token", e);
-		done(s);
-		if (rc != 0)
-			return rc;
-	}
+	if ((rc = store_token_get(st, d->token_id, &used, &revoked, e)) != 0)
+		return rc;
+	if (revoked)
+		return err_set(e, MUSTER_ETRUST, "token %s is revoked",
+		    d->token_id);
+	if (used)
+		return err_set(e, MUSTER_ETRUST, "token %s was already used",
+		    d->token_id);
 	if ((s = stmt(st, ST_TOKEN_USE, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, d->token_id);
@@ -676,14 +702,7 @@ store_sqlite_device_add(struct store *st, const struct store_device *d,
 		return rc;
 	if ((s = stmt(st, ST_DEVICE_INSERT, e)) == NULL)
 		return st->err;
-	bind_text(s, 1, d->id);
-	sqlite3_bind_blob(s, 2, d->pk, sizeof d->pk, SQLITE_STATIC);
-	bind_text(s, 3, profile_scope_name(d->scope));
-	bind_text(s, 4, d->unit);
-	bind_text(s, 5, d->person);
-	bind_text(s, 6, d->model);
-	bind_text(s, 7, d->token_id);
-	sqlite3_bind_int64(s, 8, d->enrolled != 0 ? d->enrolled : now);
+	store_sqlite_bind_device(s, d, d->enrolled != 0 ? d->enrolled : now);
 	return run(st, s, "device insert", e);
 }
 
@@ -848,6 +867,23 @@ out:
 	return rc;
 }
 
+/*
+ * Binds what the reports row and the device's last_* columns share, as
+ * ?1 .. ?7: device, seq, time, received (now), status, profile, serial.
+ */
+static void
+bind_report(sqlite3_stmt *s, const struct store_report *r, time_t now,
+    const char *status)
+{
+	bind_text(s, 1, r->device);
+	sqlite3_bind_int64(s, 2, r->seq);
+	sqlite3_bind_int64(s, 3, r->time);
+	sqlite3_bind_int64(s, 4, now);
+	bind_text(s, 5, status);
+	bind_text(s, 6, r->profile);
+	sqlite3_bind_int64(s, 7, r->serial);
+}
+
 int
 store_sqlite_report_put(struct store *st, const struct store_report *r,
     enum store_put *res, struct muster_err *e)
@@ -856,9 +892,9 @@ store_sqlite_report_put(struct store *st, const struct store_report *r,
 	char last_status[16] = "";
 	const char *status = r->compliant ? "compliant" : "noncompliant";
 	sqlite3_stmt *s;
-	int64_t last_seq;
-	time_t now = time(NULL), last_time;
-	int rc, step, revoked, has_last;
+	int64_t last_seq, run_first, run_window, window;
+	time_t now = r->received != 0 ? r->received : time(NULL), last_time;
+	int rc, step, revoked, has_last, has_run;
 
 	if ((s = stmt(st, ST_DEVICE_LAST, e)) == NULL)
 		return st->err;
@@ -875,6 +911,9 @@ store_sqlite_report_put(struct store *st, const struct store_report *r,
 	revoked = sqlite3_column_type(s, 2) != SQLITE_NULL;
 	has_last = sqlite3_column_type(s, 3) != SQLITE_NULL;
 	last_time = (time_t)sqlite3_column_int64(s, 3);
+	has_run = sqlite3_column_type(s, 4) != SQLITE_NULL;
+	run_first = sqlite3_column_int64(s, 4);
+	run_window = sqlite3_column_int64(s, 5);
 	done(s);
 	if (revoked)
 		return err_set(e, MUSTER_ETRUST, "device revoked");
@@ -907,28 +946,40 @@ store_sqlite_report_put(struct store *st, const struct store_report *r,
 
 	if ((s = stmt(st, ST_REPORT_INSERT, e)) == NULL)
 		return st->err;
-	bind_text(s, 1, r->device);
-	sqlite3_bind_int64(s, 2, r->seq);
-	sqlite3_bind_int64(s, 3, r->time);
-	sqlite3_bind_int64(s, 4, now);
-	bind_text(s, 5, status);
-	bind_text(s, 6, r->profile);
-	sqlite3_bind_int64(s, 7, r->serial);
+	bind_report(s, r, now, status);
 	sqlite3_bind_blob(s, 8, hash, sizeof hash, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 9, r->body, (int)r->len, SQLITE_STATIC);
 	if ((rc = run(st, s, "report insert", e)) != 0)
 		return rc;
 
+	/*
+	 * The open run goes on while reports come no more than the window
+	 * apart, the smallest window it met: a profile that shortened the
+	 * interval also shortens the gaps a run may hold.
+	 */
+	window = r->window > 0 ? r->window : STORE_RUN_WINDOW_DEFAULT;
+	if (has_run && has_last && run_window > 0 && run_window < window)
+		window = run_window;
+	if (!has_run || !has_last || r->time - last_time > window) {
+		if (has_run && has_last) {
+			if ((s = stmt(st, ST_RUN_CLOSE, e)) == NULL)
+				return st->err;
+			bind_text(s, 1, r->device);
+			sqlite3_bind_int64(s, 2, run_first);
+			sqlite3_bind_int64(s, 3, last_time);
+			if ((rc = run(st, s, "run close", e)) != 0)
+				return rc;
+		}
+		run_first = r->time;
+		window = r->window > 0 ? r->window : STORE_RUN_WINDOW_DEFAULT;
+	}
+
 	if ((s = stmt(st, ST_DEVICE_UPDATE, e)) == NULL)
 		return st->err;
-	bind_text(s, 1, r->device);
-	sqlite3_bind_int64(s, 2, r->seq);
-	sqlite3_bind_int64(s, 3, r->time);
-	sqlite3_bind_int64(s, 4, now);
-	bind_text(s, 5, status);
-	bind_text(s, 6, r->profile);
-	sqlite3_bind_int64(s, 7, r->serial);
+	bind_report(s, r, now, status);
 	sqlite3_bind_int64(s, 8, r->stale);
+	sqlite3_bind_int64(s, 9, run_first);
+	sqlite3_bind_int64(s, 10, window);
 	if ((rc = run(st, s, "device update", e)) != 0)
 		return rc;
 
@@ -977,6 +1028,9 @@ store_sqlite_revoke(struct store *st, const char *id, struct muster_err *e)
 		what = ST_REVOKE_DEVICE;
 	else
 		return err_set(e, MUSTER_EDATA, "not a device or token id");
+	/* Beside the database first: a restore never undoes it. */
+	if ((rc = store_sqlite_journal(st, "revoke", id, now, e)) != 0)
+		return rc;
 	if ((s = stmt(st, ST_REVOKE_INSERT, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, id);
@@ -1045,20 +1099,9 @@ int
 store_sqlite_token_revoked(struct store *st, const char *token_id, int *revoked,
     struct muster_err *e)
 {
-	sqlite3_stmt *s;
-	int rc = 0, step;
+	int used;
 
-	*revoked = 0;
-	if ((s = stmt(st, ST_TOKEN_GET, e)) == NULL)
-		return st->err;
-	bind_text(s, 1, token_id);
-	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		*revoked = sqlite3_column_type(s, 1) != SQLITE_NULL;
-	else if (step != SQLITE_DONE)
-		rc = db_err(st, "token", e);
-	done(s);
-	return rc;
+	return store_token_get(st, token_id, &used, revoked, e);
 }
 
 int
@@ -1079,6 +1122,9 @@ store_sqlite_device_delete(struct store *st, const char *id,
 	if (sqlite3_changes(st->db) == 0)
 		return err_set(e, MUSTER_ENOINPUT, "unknown device");
 	st->scrub = 1;
+	/* A restore of an older backup must not bring the device back. */
+	if ((rc = store_sqlite_journal(st, "gone", id, time(NULL), e)) != 0)
+		return rc;
 	/* A revoked device's id is all that would be left of it. */
 	if ((s = stmt(st, ST_REVOKE_FORGET, e)) == NULL)
 		return st->err;
@@ -1196,7 +1242,8 @@ store_sqlite_profile_put(struct store *st, const struct profile *p,
 	enum store_put res;
 	int rc;
 
-	rc = store_sqlite_profile_publish(st, p, bytes, len, sig, siglen, &res, e);
+	rc = store_sqlite_profile_publish(st, p, bytes, len, sig, siglen, &res,
+	    e);
 	if (rc == 0 && res == STORE_REPLAY)
 		rc = err_set(e, MUSTER_ETRUST, "profile %s: serial %lld is "
 		    "not above the published one", p->id,
@@ -1340,4 +1387,20 @@ int
 store_sqlite_count_reports(struct store *st, int64_t *n, struct muster_err *e)
 {
 	return count(st, ST_COUNT_REPORTS, n, e);
+}
+
+int
+store_sqlite_ping(struct store *st, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	/* A read of a real table: the file is there, readable, the schema. */
+	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM devices LIMIT 1", -1,
+	    &s, NULL) != SQLITE_OK)
+		return db_err(st, "ping", e);
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(st, "ping", e);
+	sqlite3_finalize(s);
+	return rc;
 }

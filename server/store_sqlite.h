@@ -110,4 +110,60 @@ int	store_sqlite_load_failing(struct store_load *l, const char *device,
 int	store_sqlite_load_try(const char *dir, const char *stmt,
 	    struct muster_err *e);
 
+int	store_sqlite_fleet_scan(struct store_read *rd,
+	    const int64_t stale_before[2], store_fleet_fn fn, void *cls,
+	    struct muster_err *e);
+int	store_sqlite_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
+	    struct muster_err *e);
+int	store_sqlite_adm_open(const char *dir, int readonly,
+	    struct store_adm **out, struct muster_err *e);
+void	store_sqlite_adm_close(struct store_adm *sa);
+int	store_sqlite_admin_list(struct store_adm *sa, struct store_admin **list,
+	    size_t *n, struct muster_err *e);
+int	store_sqlite_admin_add(struct store_adm *sa,
+	    const struct store_admin *a, struct muster_err *e);
+int	store_sqlite_admin_rotate(struct store_adm *sa, const char *name,
+	    const unsigned char hash[STORE_HASH_LEN], time_t when,
+	    struct muster_err *e);
+int	store_sqlite_admin_remove(struct store_adm *sa, const char *name,
+	    struct muster_err *e);
+int	store_sqlite_admin_bootstrap(struct store_adm *sa,
+	    const struct store_admin *a, int *added, struct muster_err *e);
+int	store_sqlite_audit_append(struct store_adm *sa,
+	    struct store_audit_entry *a, store_audit_seal_fn seal, void *arg,
+	    struct muster_err *e);
+int	store_sqlite_audit_scan(struct store_adm *sa, int64_t from,
+	    int (*fn)(const struct store_audit_entry *, void *), void *arg,
+	    struct muster_err *e);
+int	store_sqlite_audit_last(struct store_adm *sa, int64_t *seq,
+	    unsigned char hash[STORE_HASH_LEN], struct muster_err *e);
+int	store_sqlite_audit_ckpt_put(struct store_adm *sa,
+	    const struct store_audit_ckpt *ck, struct muster_err *e);
+int	store_sqlite_audit_ckpts(struct store_adm *sa,
+	    struct store_audit_ckpt **list, size_t *n, struct muster_err *e);
+int	store_sqlite_family_scan(struct store_read *rd,
+	    const struct store_when *w, struct store_cursor **cur,
+	    struct muster_err *e);
+void	store_sqlite_retention_set(struct store *st, int64_t seconds);
+int	store_sqlite_prune_wait(struct store *st, time_t now);
+int	store_sqlite_prune(struct store *st, time_t now, size_t max,
+	    size_t *pruned, int *more, struct muster_err *e);
+int	store_sqlite_backup(const char *dir, const char *path, int64_t *bytes,
+	    struct muster_err *e);
+int	store_sqlite_device_reregister(struct store *st,
+	    const struct store_device *d, time_t expires, enum store_put *res,
+	    struct muster_err *e);
+int	store_sqlite_ping(struct store *st, struct muster_err *e);
+int	store_sqlite_read_device(struct store_read *rd, const char *id,
+	    struct store_device_info *d, struct muster_err *e);
+int	store_sqlite_device_history(struct store_read *rd, const char *id,
+	    size_t max, store_history_fn fn, void *arg, struct muster_err *e);
+int	store_sqlite_devices_page(struct store_read *rd,
+	    const struct store_devq *q, int64_t offset, int64_t limit,
+	    struct store_cursor **cur, struct muster_err *e);
+int	store_sqlite_count_stale_policy(struct store_read *rd, int64_t *n,
+	    struct muster_err *e);
+int	store_sqlite_model_units(struct store_read *rd, const char *part,
+	    size_t max, store_model_unit_fn fn, void *arg,
+	    struct muster_err *e);
 #endif

@@ -20,6 +20,7 @@ enum load_stmt {
 	L_HISTORY,
 	L_FHIST,
 	L_FAILING,
+	L_RUN,
 	L__N
 };
 
@@ -39,6 +40,9 @@ static const char *const load_sql[L__N] = {
 	    "failing) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[L_FAILING] = "INSERT INTO device_failing (device, rule, since) "
 	    "VALUES (?1, ?2, ?3)",
+	/* Each loaded report its own run: --as-of reads what was loaded. */
+	[L_RUN] = "INSERT OR IGNORE INTO report_runs (device, first, last) "
+	    "VALUES (?1, ?2, ?2)",
 };
 
 /* No journal, no fsync, the file ours alone: one transaction. */
@@ -216,6 +220,7 @@ store_sqlite_load_report(struct store_load *l,
     const struct store_load_report *r, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_REPORT];
+	int rc;
 
 	sqlite3_bind_text(s, 1, r->device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, r->seq);
@@ -226,7 +231,12 @@ store_sqlite_load_report(struct store_load *l,
 	sqlite3_bind_int64(s, 7, r->serial);
 	sqlite3_bind_blob(s, 8, r->hash, STORE_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 9, r->body, (int)r->len, SQLITE_STATIC);
-	return load_step(l, L_REPORT, e);
+	if ((rc = load_step(l, L_REPORT, e)) != 0)
+		return rc;
+	s = l->s[L_RUN];
+	sqlite3_bind_text(s, 1, r->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, r->time);
+	return load_step(l, L_RUN, e);
 }
 
 int

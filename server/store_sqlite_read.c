@@ -32,7 +32,9 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
-#include "store_sqlite.h"
+#include "muster/report.h"
+#include "store.h"
+#include "store_sqlite_int.h"
 
 #define READ_BUSY_MS		10000
 
@@ -62,15 +64,31 @@ static const char status_present_sql[] =
     CAT_SQL("last_status", "last_received", "?1", "?2") " "
 "FROM devices NOT INDEXED WHERE revoked IS NULL";
 
-static const char status_past_sql[] =
-"SELECT unit, model, scope, " CAT_SQL("st", "lt", "?1", "?2") " "
-"FROM (SELECT d.unit AS unit, d.model AS model, d.scope AS scope, "
-"  (SELECT h.status FROM status_history h WHERE h.device = d.id "
-"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
+#define STATUS_PAST_SQL(lt)						\
+"SELECT unit, model, scope, " CAT_SQL("st", "lt", "?1", "?2") " "	\
+"FROM (SELECT d.unit AS unit, d.model AS model, d.scope AS scope, "	\
+"  (SELECT h.status FROM status_history h WHERE h.device = d.id "	\
+"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "	\
+   lt " AS lt "								\
+"  FROM devices d WHERE d.enrolled <= ?3 "				\
+"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id)"
+
+/* Version 1-3: the newest report at or before at. */
+static const char status_past_v3_sql[] = STATUS_PAST_SQL(
 "  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
-"   ORDER BY r.time DESC LIMIT 1) AS lt "
-"  FROM devices d WHERE d.enrolled <= ?3 "
-"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id)";
+"   ORDER BY r.time DESC LIMIT 1)");
+
+/*
+ * Version 4, whose raw reports are pruned: the runs of reports (no two
+ * more than the stale window apart) say the same.  The newest run that
+ * started by at: its last report, or at itself when at falls inside it
+ * (a report came less than the window before at).  The open run is in
+ * devices (run_first .. last_time), after every closed one.
+ */
+static const char status_past_sql[] = STATUS_PAST_SQL(
+"  coalesce(CASE WHEN d.run_first <= ?3 THEN min(d.last_time, ?3) END, "
+"   (SELECT min(u.last, ?3) FROM report_runs u WHERE u.device = d.id "
+"    AND u.first <= ?3 ORDER BY u.first DESC LIMIT 1))");
 
 /*
  * The rule roll-up's population: every device's unit and scope, whether
@@ -116,7 +134,9 @@ static const char dev_width_sql[] =
 "SELECT max(length(unit)), max(length(person)), max(length(model)) "
 "FROM devices d WHERE d.scope = 'personnel' AND d.revoked IS NULL%s";
 
-#define DEV_UNIT_SQL	" AND d.unit = ?4"
+/* The unit and every level below it (?4/...): '0' follows '/'. */
+#define DEV_UNIT_SQL	" AND (d.unit = ?4 OR (d.unit > ?4 || '/' AND " \
+			"d.unit < ?4 || '0'))"
 #define DEV_STATUS_SQL	" WHERE cat = ?5"
 
 struct store_read {
@@ -202,17 +222,9 @@ store_sqlite_read_open(const char *data_dir, struct store_read **out,
 	}
 	if ((rc = fs_check_private(path, e)) != 0)
 		goto out;
-	if (sqlite3_open_v2(path, &rd->db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
-		rc = err_set(e, MUSTER_EIO, "%s: %s", path, rd->db != NULL ?
-		    sqlite3_errmsg(rd->db) : "cannot open");
-		goto out;
-	}
-	sqlite3_extended_result_codes(rd->db, 1);
-	sqlite3_db_config(rd->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(rd->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	sqlite3_busy_timeout(rd->db, READ_BUSY_MS);
-	if ((rc = db_exec(rd->db, pragmas_sql, e)) != 0 ||
+	if ((rc = store_sqlite_db_open(path, 1, READ_BUSY_MS, &rd->db,
+	    e)) != 0 ||
+	    (rc = db_exec(rd->db, pragmas_sql, e)) != 0 ||
 	    (rc = db_prepare(rd->db, "PRAGMA user_version", &s, e)) != 0)
 		goto out;
 	if (sqlite3_step(s) != SQLITE_ROW) {
@@ -363,7 +375,8 @@ store_sqlite_rollup_scan(struct store_read *rd, enum store_scan what,
 
 	switch (what) {
 	case STORE_SCAN_STATUS:
-		sql = w->past ? status_past_sql : status_present_sql;
+		sql = !w->past ? status_present_sql : rd->version >= 4 ?
+		    status_past_sql : status_past_v3_sql;
 		break;
 	case STORE_SCAN_POPULATION:
 		sql = w->past ? pop_past_sql : pop_present_sql;
@@ -539,6 +552,283 @@ store_sqlite_read_first(struct store_read *rd, time_t *first, int *any,
 		*any = 1;
 	} else if (step != SQLITE_ROW && step != SQLITE_DONE)
 		rc = db_err(rd->db, "first record", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* --- fleet gauges and disk usage for /metrics --------------------------- */
+
+/* ?1, ?2: stale thresholds; %s: last_stale (a version 1 or 2 store: 0). */
+static const char fleet_sql[] =
+"SELECT scope, CASE WHEN scope = 'family' THEN unit END, "
+    CAT_SQL("last_status", "last_received", "?1", "?2") ", %s "
+"FROM devices NOT INDEXED WHERE revoked IS NULL";
+
+int
+store_sqlite_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
+    store_fleet_fn fn, void *cls, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	char sql[512];
+	const unsigned char *unit;
+	int rc = 0, step;
+
+	if (rd->db == NULL)
+		return 0;
+	snprintf(sql, sizeof sql, fleet_sql, rd->version >= 3 ?
+	    "last_stale" : "0");
+	if ((rc = db_prepare(rd->db, sql, &s, e)) != 0)
+		return rc;
+	bind_when(s, stale_before, NULL);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		unit = sqlite3_column_text(s, 1);
+		if ((rc = fn(cls, col_scope(s, 0), (const char *)unit,
+		    sqlite3_column_int(s, 2),
+		    (unsigned)sqlite3_column_int(s, 3))) != 0)
+			goto out;
+	}
+	if (step != SQLITE_DONE)
+		rc = db_err(rd->db, "fleet", e);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* --- one device's history (the console) -------------------------------- */
+
+static const char device_info_sql[] =
+"SELECT scope, unit, person, model, enrolled, revoked IS NOT NULL "
+"FROM devices WHERE id = ?1";
+
+int
+store_sqlite_read_device(struct store_read *rd, const char *id,
+    struct store_device_info *d, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	memset(d, 0, sizeof *d);
+	if (rd->db == NULL)
+		return err_set(e, MUSTER_ENOINPUT, "no such device");
+	if ((rc = db_prepare(rd->db, device_info_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		d->scope = col_scope(s, 0);
+		snprintf(d->unit, sizeof d->unit, "%s", col_text(s, 1));
+		snprintf(d->person, sizeof d->person, "%s", col_text(s, 2));
+		snprintf(d->model, sizeof d->model, "%s", col_text(s, 3));
+		d->enrolled = (time_t)sqlite3_column_int64(s, 4);
+		d->revoked = sqlite3_column_int(s, 5);
+	} else if (step == SQLITE_DONE)
+		rc = err_set(e, MUSTER_ENOINPUT, "no such device");
+	else
+		rc = db_err(rd->db, "device", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static const char history_sql[] =
+"SELECT h.time, h.seq, h.received, h.status = 'compliant', r.hash, r.body "
+"FROM status_history h LEFT JOIN reports r "
+"ON r.device = h.device AND r.seq = h.seq "
+"WHERE h.device = ?1 ORDER BY h.time DESC, h.seq DESC LIMIT ?2";
+
+int
+store_sqlite_device_history(struct store_read *rd, const char *id, size_t max,
+    store_history_fn fn, void *arg, struct muster_err *e)
+{
+	struct store_history_row row;
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (rd->db == NULL)
+		return 0;
+	if ((rc = db_prepare(rd->db, history_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof row);
+		row.time = (time_t)sqlite3_column_int64(s, 0);
+		row.seq = sqlite3_column_int64(s, 1);
+		row.received = (time_t)sqlite3_column_int64(s, 2);
+		row.compliant = sqlite3_column_int(s, 3);
+		if (sqlite3_column_type(s, 5) != SQLITE_NULL) {
+			row.has_report = 1;
+			if (sqlite3_column_bytes(s, 4) == STORE_HASH_LEN)
+				row.hash = sqlite3_column_blob(s, 4);
+			row.body = sqlite3_column_blob(s, 5);
+			row.len = (size_t)sqlite3_column_bytes(s, 5);
+			if (row.body == NULL)
+				row.body = "";
+		}
+		if ((rc = fn(arg, &row)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_err(rd->db, "device history", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* The size of dir/name into *n: 0 when it is not there. */
+static int
+disk_size(const char *dir, const char *name, int64_t *n,
+    struct muster_err *e)
+{
+	struct stat sb;
+	char *path;
+	int rc = 0;
+
+	*n = 0;
+	if ((path = fs_path(dir, name)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if (lstat(path, &sb) == 0)
+		*n = (int64_t)sb.st_size;
+	else if (errno != ENOENT)
+		rc = err_sys(e, MUSTER_EIO, "%s", path);
+	free(path);
+	return rc;
+}
+
+int
+store_sqlite_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
+    struct muster_err *e)
+{
+	int rc;
+
+	*wal = 0;
+	if ((rc = disk_size(data_dir, STORE_DB_FILE, db, e)) != 0)
+		return rc;
+	return disk_size(data_dir, STORE_DB_FILE "-wal", wal, e);
+}
+
+/*
+ * The family devices counted at ?3 (or now), in the device list's columns
+ * (id, unit, person, model, last, state, failing, stale) so that
+ * store_cursor_next reads them as it reads that list: failing, the rules
+ * their newest report (at ?3: the newest row per rule of failing_history
+ * at or before ?3) fails, by spaces; one seek per device on the failing
+ * tables' primary keys.
+ */
+static const char fam_present_sql[] =
+"SELECT id, unit, '', model, NULL, "
+    CAT_SQL("last_status", "last_received", "?1", "?2") ", "
+"  coalesce((SELECT group_concat(f.rule, ' ') FROM device_failing f "
+"   WHERE f.device = d.id), ''), 0 "
+"FROM devices d WHERE scope = 'family' AND revoked IS NULL";
+
+static const char fam_past_sql[] =
+"SELECT id, unit, '', model, NULL, " CAT_SQL("st", "lt", "?1", "?2") ", "
+"  coalesce((SELECT group_concat(rule, ' ') FROM (SELECT h.rule AS rule, "
+"   h.failing AS failing, max(h.time * 4294967296 + h.seq) "
+"   FROM failing_history h WHERE h.device = x.id AND h.time <= ?3 "
+"   GROUP BY h.rule) WHERE failing = 1), ''), 0 "
+"FROM (SELECT d.id AS id, d.unit AS unit, d.model AS model, "
+"  d.scope AS scope, "
+"  (SELECT h.status FROM status_history h WHERE h.device = d.id "
+"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
+"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
+"   ORDER BY r.time DESC LIMIT 1) AS lt "
+"  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= ?3 "
+"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id) x";
+
+int
+store_sqlite_family_scan(struct store_read *rd, const struct store_when *w,
+    struct store_cursor **cur, struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = cursor_new(rd, w->past ? fam_past_sql : fam_present_sql,
+	    CUR_DEVICES, "roll-up", cur, e)) != 0)
+		return rc;
+	if ((*cur)->s != NULL)
+		bind_when((*cur)->s, w->stale_before, &w->at);
+	return 0;
+}
+
+int
+store_sqlite_devices_page(struct store_read *rd, const struct store_devq *q,
+    int64_t offset, int64_t limit, struct store_cursor **cur,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s;
+	char sql[2048];
+	size_t n;
+	int rc;
+
+	snprintf(sql, sizeof sql, dev_sql, rd->version >= 3 ? "d.last_stale" :
+	    "0", q->unit != NULL ? DEV_UNIT_SQL : "",
+	    q->state >= 0 ? DEV_STATUS_SQL : "");
+	n = strlen(sql);
+	snprintf(sql + n, sizeof sql - n, " LIMIT ?6 OFFSET ?7");
+	if ((rc = cursor_new(rd, sql, CUR_DEVICES, "devices", cur, e)) != 0)
+		return rc;
+	if ((s = (*cur)->s) == NULL)
+		return 0;
+	bind_when(s, q->stale_before, NULL);
+	if (q->unit != NULL)
+		sqlite3_bind_text(s, 4, q->unit, -1, SQLITE_STATIC);
+	if (q->state >= 0 && sqlite3_bind_parameter_index(s, "?5") > 0)
+		sqlite3_bind_int(s, 5, q->state);
+	sqlite3_bind_int64(s, 6, limit);
+	sqlite3_bind_int64(s, 7, offset);
+	return 0;
+}
+
+/* --- console summaries ---------------------------------------------------- */
+
+static const char policy_stale_sql[] =
+"SELECT count(*) FROM devices WHERE scope = 'personnel' "
+"AND revoked IS NULL AND (last_stale & ?1) != 0";
+
+int
+store_sqlite_count_stale_policy(struct store_read *rd, int64_t *n,
+    struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	*n = 0;
+	if (rd->db == NULL || rd->version < 3)
+		return 0;
+	if ((rc = db_prepare(rd->db, policy_stale_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_int(s, 1, REPORT_STALE_POLICY);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		rc = db_err(rd->db, "stale policy", e);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static const char model_units_sql[] =
+"SELECT unit, count(*), sum(last_status = 'noncompliant') FROM devices "
+"WHERE scope = 'personnel' AND revoked IS NULL AND instr(model, ?1) > 0 "
+"GROUP BY unit ORDER BY count(*) DESC, unit LIMIT ?2";
+
+int
+store_sqlite_model_units(struct store_read *rd, const char *part, size_t max,
+    store_model_unit_fn fn, void *arg, struct muster_err *e)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0, step;
+
+	if (rd->db == NULL)
+		return 0;
+	if ((rc = db_prepare(rd->db, model_units_sql, &s, e)) != 0)
+		return rc;
+	sqlite3_bind_text(s, 1, part, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW)
+		if ((rc = fn(arg, col_text(s, 0), sqlite3_column_int64(s, 1),
+		    sqlite3_column_int64(s, 2))) != 0)
+			break;
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = db_err(rd->db, "model units", e);
 	sqlite3_finalize(s);
 	return rc;
 }

@@ -478,23 +478,19 @@ trust_root(struct trust *t, struct root *r)
 int64_t
 trust_root_version(struct trust *t)
 {
-	int64_t v;
+	struct root r;
 
-	pthread_mutex_lock(&t->mu);
-	v = t->st.v[t->st.n - 1].r.version;
-	pthread_mutex_unlock(&t->mu);
-	return v;
+	trust_root(t, &r);
+	return r.version;
 }
 
 int
 trust_legacy(struct trust *t)
 {
-	int l;
+	struct root r;
 
-	pthread_mutex_lock(&t->mu);
-	l = t->st.v[t->st.n - 1].r.legacy;
-	pthread_mutex_unlock(&t->mu);
-	return l;
+	trust_root(t, &r);
+	return r.legacy;
 }
 
 int

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "muster/log.h"
+#include "metrics.h"
 #include "writer.h"
 
 struct writer {
@@ -19,8 +20,21 @@ struct writer {
 	int			 idle;		/* waiting for a first job */
 	int			 gathering;	/* waiting for expected jobs */
 	int			 stopping;
+	int64_t			 batch_ms;	/* a batch's start; 0: none */
 	unsigned long long	 commits, jobs;
+	unsigned long long	 pruned;	/* reports, by retention */
 };
+
+#define WRITER_PRUNE_BATCH	256	/* reports per retention batch */
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* What writer_run waits on: its job, and whether its outcome is known. */
 struct writer_wait {
@@ -125,6 +139,40 @@ writer_scrub(struct writer *w)
 	pthread_mutex_lock(&w->mu);
 }
 
+/*
+ * Retention (store_prune): while no job waits, one small batch of old
+ * reports at a time, so a job that comes waits for one batch at most;
+ * until the next pass is due, a timed wait for jobs.  Returns 0 when
+ * the store prunes nothing (the caller waits for a job).  Called with
+ * w->mu held, which it drops around the batch.
+ */
+static int
+writer_prune(struct writer *w)
+{
+	struct muster_err err;
+	struct timespec until;
+	size_t n;
+	int wait, more;
+
+	if ((wait = store_prune_wait(w->st, time(NULL))) < 0)
+		return 0;
+	if (wait > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += wait;
+		(void)pthread_cond_timedwait(&w->cond, &w->mu, &until);
+		return 1;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (store_prune(w->st, time(NULL), WRITER_PRUNE_BATCH, &n, &more,
+	    &err) != 0)
+		log_warn("retention: %s", err.msg);
+	else if (n > 0)
+		log_debug("retention: pruned %zu reports", n);
+	pthread_mutex_lock(&w->mu);
+	w->pruned += n;
+	return 1;
+}
+
 static void *
 writer_main(void *cls)
 {
@@ -132,6 +180,7 @@ writer_main(void *cls)
 	struct writer_job *batch, *j, *next;
 	size_t n;
 	int committed;
+	uint64_t t0;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -139,7 +188,7 @@ writer_main(void *cls)
 			w->idle = 1;
 			if (store_scrub_pending(w->st))
 				writer_scrub(w);
-			else
+			else if (!writer_prune(w))
 				pthread_cond_wait(&w->cond, &w->mu);
 			w->idle = 0;
 		}
@@ -155,12 +204,17 @@ writer_main(void *cls)
 			w->tail = &w->head;
 		j->next = NULL;
 		w->nqueued -= n;
+		metrics_writer_queue(w->nqueued);
+		w->batch_ms = batch->queued_ms;
 		pthread_mutex_unlock(&w->mu);
 
+		t0 = metrics_clock();
 		committed = writer_batch(w, batch);
+		metrics_writer_batch(n, metrics_clock() - t0, committed);
 
 		/* Counted before any caller learns of its job. */
 		pthread_mutex_lock(&w->mu);
+		w->batch_ms = 0;
 		w->commits += (unsigned long long)committed;
 		w->jobs += n;
 		pthread_mutex_unlock(&w->mu);
@@ -218,9 +272,11 @@ writer_submit(struct writer *w, struct writer_job *job, struct muster_err *e)
 		goto out;
 	}
 	job->next = NULL;
+	job->queued_ms = mono_ms();
 	*w->tail = job;
 	w->tail = &job->next;
 	w->nqueued++;
+	metrics_writer_queue(w->nqueued);
 out:
 	writer_kick(w);
 	pthread_mutex_unlock(&w->mu);
@@ -301,6 +357,27 @@ writer_stop(struct writer *w)
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
+}
+
+int
+writer_lagging(struct writer *w, unsigned *retry_after)
+{
+	int64_t oldest, lag;
+	unsigned long n;
+	unsigned ra;
+
+	pthread_mutex_lock(&w->mu);
+	/* The oldest job not answered: in the batch running, else queued. */
+	oldest = w->batch_ms != 0 ? w->batch_ms : w->head != NULL ?
+	    w->head->queued_ms : 0;
+	n = w->nqueued;
+	pthread_mutex_unlock(&w->mu);
+	lag = oldest != 0 ? mono_ms() - oldest : 0;
+	if (lag < WRITER_LAG_MS && n < WRITER_QUEUE_HIGH)
+		return 0;
+	ra = 1 + (unsigned)(lag / 1000) + (unsigned)(n / WRITER_BATCH_MAX);
+	*retry_after = ra > WRITER_RETRY_MAX ? WRITER_RETRY_MAX : ra;
+	return 1;
 }
 
 void

@@ -12,12 +12,23 @@
 #ifndef MUSTER_SERVER_WRITER_H
 #define MUSTER_SERVER_WRITER_H
 
+#include <stdint.h>
+
 #include "muster/err.h"
 #include "store.h"
 
 #define WRITER_BATCH_MAX	1024	/* jobs in one transaction */
 #define WRITER_GATHER_US	1000	/* longest wait for jobs on their way */
 #define WRITER_SCRUB_RETRY_S	1	/* a blocked post-deletion checkpoint */
+/*
+ * Overload (writer_lagging): the writer is behind when a job has waited
+ * WRITER_LAG_MS or more for it (queued, or in a transaction that has run
+ * that long), or WRITER_QUEUE_HIGH jobs wait.  The server then answers
+ * new writes 503 with Retry-After rather than let them time out.
+ */
+#define WRITER_LAG_MS		2000
+#define WRITER_QUEUE_HIGH	(4 * WRITER_BATCH_MAX)
+#define WRITER_RETRY_MAX	120	/* seconds of Retry-After at most */
 
 struct writer;
 
@@ -46,6 +57,7 @@ struct writer_job {
 	int			 rc;
 	struct muster_err	 err;
 	struct writer_job	*next;		/* the writer's */
+	int64_t			 queued_ms;	/* the writer's: when queued */
 };
 
 /*
@@ -88,6 +100,14 @@ int	writer_run(struct writer *w, writer_fn fn, void *arg,
  * done), joins the thread and frees w.  NULL is a no-op.
  */
 void	writer_stop(struct writer *w);
+
+/*
+ * 1 when the writer is behind (see WRITER_LAG_MS), with the seconds a
+ * client should wait before it tries again in *retry_after (1 ..
+ * WRITER_RETRY_MAX: the lag so far and the queue's length in batches);
+ * else 0.  Cheap: one lock, no system call but the clock.
+ */
+int	writer_lagging(struct writer *w, unsigned *retry_after);
 
 /* Transactions committed and jobs run so far (for the log). */
 void	writer_stats(struct writer *w, unsigned long long *commits,

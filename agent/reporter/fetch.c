@@ -22,6 +22,7 @@
 
 #include "muster/https.h"
 #include "fetch.h"
+#include "tlssess.h"
 
 struct hdrs {
 	char		 etag[FRAME_ETAG_MAX + 1];
@@ -124,7 +125,8 @@ make_headers(const struct frame_request *rq, struct curl_slist **list)
 }
 
 void
-fetch_run(const struct frame_request *rq, struct fetch_result *res)
+fetch_run(struct https_conn *hc, struct tlssess *ts,
+    const struct frame_request *rq, int fresh, struct fetch_result *res)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *hl = NULL;
@@ -132,6 +134,7 @@ fetch_run(const struct frame_request *rq, struct fetch_result *res)
 	struct https_result hr;
 	struct https_opts o;
 	struct hdrs h;
+	int rc;
 
 	memset(res, 0, sizeof *res);
 	memset(&h, 0, sizeof h);
@@ -146,6 +149,7 @@ fetch_run(const struct frame_request *rq, struct fetch_result *res)
 	o.pin = rq->pin;		/* the verification: see the top */
 	o.ca = NULL;
 	o.isolated = 1;
+	o.fresh = fresh;
 	o.connect_timeout = FETCH_CONNECT_TIMEOUT;
 	o.timeout = FETCH_TOTAL_TIMEOUT;
 	o.user_agent = "muster-reporter/" MUSTER_VERSION;
@@ -157,7 +161,14 @@ fetch_run(const struct frame_request *rq, struct fetch_result *res)
 	o.header_fn = on_header;
 	o.header_arg = &h;
 	o.errbuf = errbuf;
-	if (https_exchange(&o, &hr) != 0) {
+	if (ts != NULL) {
+		o.ssl_ctx_fn = tlssess_ctx;
+		o.ssl_ctx_arg = ts;
+	}
+	rc = https_exchange_on(hc, &o, &hr);
+	/* Also when it failed after the handshake (the pin): said so. */
+	res->resumed = ts != NULL && tlssess_resumed(ts);
+	if (rc != 0) {
 		switch (hr.stage) {
 		case HTTPS_INIT:
 			res->outcome = FRAME_EINTERNAL;
@@ -188,6 +199,9 @@ fetch_run(const struct frame_request *rq, struct fetch_result *res)
 	}
 	res->outcome = FRAME_OK;
 	res->status = (uint32_t)hr.status;
+	res->retry_after = hr.retry_after > FRAME_RETRY_MAX ? FRAME_RETRY_MAX :
+	    (uint32_t)hr.retry_after;
+	res->connects = hr.connects;
 	memcpy(res->etag, h.etag, sizeof res->etag);
 	res->body = (unsigned char *)s.buf;
 	res->body_len = s.len;

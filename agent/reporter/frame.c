@@ -5,6 +5,7 @@
  * this file uses only libc.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ read_field(int fd, size_t n, char **out)
 	if ((p = malloc(n + 1)) == NULL)
 		return FRAME_ERR_NOMEM;
 	if ((rc = read_full(fd, p, n)) != 0) {
+		explicit_bzero(p, n);	/* a part of a body or session */
 		free(p);
 		return rc;
 	}
@@ -124,19 +126,54 @@ frame_request_free(struct frame_request *rq)
 	if (rq->body != NULL)
 		explicit_bzero(rq->body, rq->body_len);
 	free(rq->body);
+	/* A TLS session holds its resumption secret. */
+	if (rq->session != NULL)
+		explicit_bzero(rq->session, rq->session_len);
+	free(rq->session);
 	memset(rq, 0, sizeof *rq);
+}
+
+/*
+ * Waits up to FRAME_IDLE_MS for a request to start and reads its first
+ * byte: 0, FRAME_ERR_EOF at end of file, FRAME_ERR_IDLE, FRAME_ERR_IO.
+ */
+static int
+read_first(int fd, unsigned char *c)
+{
+	struct pollfd pfd;
+	ssize_t r;
+	int pr;
+
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		pr = poll(&pfd, 1, FRAME_IDLE_MS);
+		if (pr == -1 && errno == EINTR)
+			continue;
+		if (pr == -1)
+			return FRAME_ERR_IO;
+		if (pr == 0)
+			return FRAME_ERR_IDLE;
+		r = read(fd, c, 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return FRAME_ERR_EOF;
+		return r == 1 ? 0 : FRAME_ERR_IO;
+	}
 }
 
 int
 frame_request_read(int fd, struct frame_request *rq)
 {
-	unsigned char hdr[FRAME_REQ_HEADER], extra;
-	uint32_t mlen, ulen, plen, hlen, blen;
-	ssize_t r;
+	unsigned char hdr[FRAME_REQ_HEADER];
+	uint32_t mlen, ulen, plen, hlen, blen, slen;
 	int rc;
 
 	memset(rq, 0, sizeof *rq);
-	if ((rc = read_full(fd, hdr, sizeof hdr)) != 0)
+	if ((rc = read_first(fd, hdr)) != 0 ||
+	    (rc = read_full(fd, hdr + 1, sizeof hdr - 1)) != 0)
 		return rc;
 	if (memcmp(hdr, FRAME_REQ_MAGIC, FRAME_MAGIC_BYTES) != 0)
 		return FRAME_ERR_MAGIC;
@@ -145,26 +182,22 @@ frame_request_read(int fd, struct frame_request *rq)
 	plen = frame_get32(hdr + 12);
 	hlen = frame_get32(hdr + 16);
 	blen = frame_get32(hdr + 20);
+	slen = frame_get32(hdr + 24);
 	if (mlen < 1 || mlen > FRAME_METHOD_MAX || ulen < 1 ||
 	    ulen > FRAME_URL_MAX || plen < 1 || plen > FRAME_PIN_MAX ||
-	    hlen > FRAME_HEADERS_MAX || blen > FRAME_REQ_BODY_MAX)
+	    hlen > FRAME_HEADERS_MAX || blen > FRAME_REQ_BODY_MAX ||
+	    slen > FRAME_SESSION_MAX)
 		return FRAME_ERR_LIMIT;
 	if ((rc = read_field(fd, mlen, &rq->method)) != 0 ||
 	    (rc = read_field(fd, ulen, &rq->url)) != 0 ||
 	    (rc = read_field(fd, plen, &rq->pin)) != 0 ||
 	    (rc = read_field(fd, hlen, &rq->headers)) != 0 ||
-	    (rc = read_field(fd, blen, (char **)&rq->body)) != 0)
+	    (rc = read_field(fd, blen, (char **)&rq->body)) != 0 ||
+	    (rc = read_field(fd, slen, (char **)&rq->session)) != 0)
 		goto fail;
 	rq->headers_len = hlen;
 	rq->body_len = blen;
-	/* The agent shut down its side: anything more is not ours. */
-	do
-		r = read(fd, &extra, 1);
-	while (r == -1 && errno == EINTR);
-	if (r != 0) {
-		rc = r == -1 ? FRAME_ERR_IO : FRAME_ERR_TRAILING;
-		goto fail;
-	}
+	rq->session_len = slen;
 	if ((strcmp(rq->method, "GET") != 0 &&
 	    strcmp(rq->method, "POST") != 0) ||
 	    strlen(rq->url) != ulen || strncmp(rq->url, "https://", 8) != 0 ||
@@ -188,20 +221,27 @@ frame_response_write(int fd, const struct frame_response *rs)
 	int rc;
 
 	if (rs->outcome > FRAME_OUTCOME_MAX ||
+	    rs->retry_after > FRAME_RETRY_MAX ||
 	    rs->etag_len > FRAME_ETAG_MAX || rs->msg_len > FRAME_MSG_MAX ||
-	    rs->body_len > FRAME_RESP_BODY_MAX)
+	    rs->body_len > FRAME_RESP_BODY_MAX ||
+	    (rs->flags & ~(uint32_t)FRAME_F_ALL) != 0 ||
+	    rs->session_len > FRAME_SESSION_MAX)
 		return FRAME_ERR_LIMIT;
 	memcpy(hdr, FRAME_RESP_MAGIC, FRAME_MAGIC_BYTES);
 	frame_put32(hdr + 4, rs->outcome);
 	frame_put32(hdr + 8, rs->status);
-	frame_put32(hdr + 12, rs->uid);
-	frame_put32(hdr + 16, (uint32_t)rs->etag_len);
-	frame_put32(hdr + 20, (uint32_t)rs->msg_len);
-	frame_put32(hdr + 24, (uint32_t)rs->body_len);
+	frame_put32(hdr + 12, rs->retry_after);
+	frame_put32(hdr + 16, rs->uid);
+	frame_put32(hdr + 20, (uint32_t)rs->etag_len);
+	frame_put32(hdr + 24, (uint32_t)rs->msg_len);
+	frame_put32(hdr + 28, (uint32_t)rs->body_len);
+	frame_put32(hdr + 32, rs->flags);
+	frame_put32(hdr + 36, (uint32_t)rs->session_len);
 	if ((rc = write_full(fd, hdr, sizeof hdr)) != 0 ||
 	    (rc = write_full(fd, rs->etag, rs->etag_len)) != 0 ||
 	    (rc = write_full(fd, rs->msg, rs->msg_len)) != 0 ||
-	    (rc = write_full(fd, rs->body, rs->body_len)) != 0)
+	    (rc = write_full(fd, rs->body, rs->body_len)) != 0 ||
+	    (rc = write_full(fd, rs->session, rs->session_len)) != 0)
 		return rc;
 	return 0;
 }

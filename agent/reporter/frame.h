@@ -1,6 +1,9 @@
 /*
- * frame: the one request and one answer the agent and muster-reporter
- * exchange over a socket on the reporter's descriptor FRAME_FD.  The
+ * frame: the requests and answers the agent and muster-reporter exchange
+ * over a socket on the reporter's descriptor FRAME_FD: one check-in is one
+ * reporter and one socket carrying any number of request/answer pairs, in
+ * turn (the reporter keeps one HTTPS connection to the server open across
+ * them: docs/protocol.md, "One connection per check-in").  The
  * whole wire format lives here; the agent's half (write a request, read
  * an answer) is agent/net.c, the reporter's half (read a request, write
  * an answer) is agent/reporter/frame.c.  Neither side trusts the other's
@@ -9,26 +12,39 @@
  *
  * All integers are 32-bit unsigned, big-endian.
  *
- * Request, agent -> reporter (then the agent shuts down its writing side):
- *	magic		"MUQ1"
+ * Request, agent -> reporter; the agent writes the next one only once it
+ * has read the answer, and ends the session by shutting down its writing
+ * side (end of file where a request would start):
+ *	magic		"MUQ2"
  *	method_len	1..FRAME_METHOD_MAX	("GET" or "POST")
  *	url_len		1..FRAME_URL_MAX	(https://HOST[:PORT]/PATH)
  *	pin_len		1..FRAME_PIN_MAX	(1..FRAME_PINS_MAX sha256//BASE64
  *						 joined by ';', curl's set)
  *	headers_len	0..FRAME_HEADERS_MAX	("Name: value\n" lines)
  *	body_len	0..FRAME_REQ_BODY_MAX
- *	method, url, pin, headers, body bytes, in that order
+ *	session_len	0..FRAME_SESSION_MAX	(a TLS session to offer when
+ *						 the reporter connects: the
+ *						 DER the server's last
+ *						 answer handed back; secret)
+ *	method, url, pin, headers, body, session bytes, in that order
  *
- * Answer, reporter -> agent (then the reporter closes the socket):
- *	magic		"MUR1"
+ * Answer, reporter -> agent, one per request (the reporter exits at the
+ * end of the session, or after answering a request it refused):
+ *	magic		"MUR2"
  *	outcome		FRAME_OK, or a FRAME_E* transport failure
  *	status		HTTP status 100..599 when FRAME_OK, else 0
+ *	retry_after	0..FRAME_RETRY_MAX: the seconds of the server's
+ *			Retry-After (delta-seconds form; 0 when absent)
  *	uid		the reporter's real uid when it answered (after it
  *			dropped root), so the agent can log and check it
  *	etag_len	0..FRAME_ETAG_MAX
  *	msg_len		0..FRAME_MSG_MAX	(printable ASCII: what failed)
  *	body_len	0..FRAME_RESP_BODY_MAX
- *	etag, msg, body bytes, in that order
+ *	flags		FRAME_F_* bits, no others
+ *	session_len	0..FRAME_SESSION_MAX: a TLS session the server
+ *			issued (a ticket) since the previous answer, for the
+ *			agent to keep and offer to the next reporter; 0 none
+ *	etag, msg, body, session bytes, in that order
  */
 #ifndef MUSTER_FRAME_H
 #define MUSTER_FRAME_H
@@ -39,11 +55,13 @@
 
 #define FRAME_FD		3	/* the reporter's end of the socket */
 
-#define FRAME_REQ_MAGIC		"MUQ1"
-#define FRAME_RESP_MAGIC	"MUR1"
+#define FRAME_REQ_MAGIC		"MUQ3"
+#define FRAME_RESP_MAGIC	"MUR3"
 #define FRAME_MAGIC_BYTES	4
-#define FRAME_REQ_HEADER	(FRAME_MAGIC_BYTES + 5 * 4)
-#define FRAME_RESP_HEADER	(FRAME_MAGIC_BYTES + 6 * 4)
+#define FRAME_REQ_HEADER	(FRAME_MAGIC_BYTES + 6 * 4)
+#define FRAME_RESP_HEADER	(FRAME_MAGIC_BYTES + 9 * 4)
+#define FRAME_RETRY_MAX		86400	/* seconds of Retry-After kept */
+#define FRAME_IDLE_MS		120000	/* the reporter's wait for a request */
 
 #define FRAME_METHOD_MAX	7
 #define FRAME_URL_MAX		1024
@@ -55,6 +73,13 @@
 #define FRAME_ETAG_MAX		256
 #define FRAME_MSG_MAX		256
 #define FRAME_RESP_BODY_MAX	(1024 * 1024)
+#define FRAME_SESSION_MAX	8192	/* an SSL_SESSION's DER, ticket and
+					   server certificate included */
+
+/* Answer flags. */
+#define FRAME_F_RESUMED		0x1	/* this exchange's connection was
+					   a resumed TLS session */
+#define FRAME_F_ALL		FRAME_F_RESUMED
 
 /* Outcomes. */
 #define FRAME_OK		0	/* an HTTP answer, any status */
@@ -73,8 +98,10 @@
 #define FRAME_ERR_MAGIC		(-2)	/* not a frame of this version */
 #define FRAME_ERR_LIMIT		(-3)	/* a length over its cap */
 #define FRAME_ERR_FORMAT	(-4)	/* a field with bad content */
-#define FRAME_ERR_TRAILING	(-5)	/* bytes after the frame */
+#define FRAME_ERR_TRAILING	(-5)	/* (no longer returned: frames follow) */
 #define FRAME_ERR_NOMEM		(-6)
+#define FRAME_ERR_EOF		(-7)	/* the session's end: no request */
+#define FRAME_ERR_IDLE		(-8)	/* no request within FRAME_IDLE_MS */
 
 /* A request; every string is NUL-terminated and owned by the struct. */
 struct frame_request {
@@ -85,12 +112,15 @@ struct frame_request {
 	size_t		 headers_len;
 	unsigned char	*body;
 	size_t		 body_len;
+	unsigned char	*session;	/* wiped when freed: a secret */
+	size_t		 session_len;
 };
 
 /* An answer, as the reporter writes it (nothing here is owned). */
 struct frame_response {
 	uint32_t		 outcome;
 	uint32_t		 status;
+	uint32_t		 retry_after;	/* seconds, 0..FRAME_RETRY_MAX */
 	uint32_t		 uid;
 	const char		*etag;
 	size_t			 etag_len;
@@ -98,6 +128,9 @@ struct frame_response {
 	size_t			 msg_len;
 	const unsigned char	*body;
 	size_t			 body_len;
+	uint32_t		 flags;		/* FRAME_F_* */
+	const unsigned char	*session;
+	size_t			 session_len;
 };
 
 static inline void
@@ -117,14 +150,17 @@ frame_get32(const unsigned char *p)
 }
 
 /*
- * The reporter's half.  frame_request_read reads one request from fd up
- * to end of file, capping each length before it allocates, and checks
+ * The reporter's half.  frame_request_read reads one request from fd,
+ * waiting at most FRAME_IDLE_MS for its first byte, capping each length
+ * before it allocates, and checks
  * every field's content: method GET or POST; url https:// and printable
  * without spaces; pin one to FRAME_PINS_MAX "sha256//" followed by 44
  * base64 characters, joined by ';' (frame_pins_ok); header lines
  * "Name: value" of token characters and printable values, at most
  * FRAME_HEADER_LINES_MAX.  Returns 0 and fills
- * *rq (frame_request_free), or a FRAME_ERR_* value with *rq empty.
+ * *rq (frame_request_free), or a FRAME_ERR_* value with *rq empty:
+ * FRAME_ERR_EOF when the agent ended the session (end of file before a
+ * request's first byte), FRAME_ERR_IDLE when it sent nothing in time.
  */
 int	frame_request_read(int fd, struct frame_request *rq);
 void	frame_request_free(struct frame_request *rq);

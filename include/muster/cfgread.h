@@ -113,6 +113,15 @@ config_setting_t *cfgread_doc_member(const struct cfgread_doc *d,
 	    int type, const char *want, int *rc);
 
 /*
+ * cfgread_doc_member for a string member: returns the string (the
+ * config_t's) and *sp its setting, for an error at its line, with *rc 0;
+ * or NULL with *rc as cfgread_doc_member sets it.
+ */
+const char *cfgread_doc_string(const struct cfgread_doc *d,
+	    const config_setting_t *g, const char *label, const char *name,
+	    config_setting_t **sp, int *rc);
+
+/*
  * The head every signed document starts with, required members of the
  * root group top.  cfgread_doc_type: type, the string type_name (else
  * "type must be "TYPE"").  cfgread_doc_version: version, an integer from

@@ -126,6 +126,19 @@ int	cli_options(int argc, char **argv, const char *shortopts,
 	    int (*fn)(void *, int, const char *), void *arg, int *exitcode);
 
 /*
+ * cli_options for a command (argv[0]) that takes exactly one operand,
+ * named what in the usage error "PROG CMD: expected one WHAT", or none
+ * when what is NULL (an operand is then the usage error "PROG CMD:
+ * unexpected argument "ARG"").  Returns the operand's index (argc when
+ * there is none), or -1 with *exitcode set as cli_options sets it, or
+ * to CLI_EX_USAGE after one of those errors.
+ */
+int	cli_options_operand(int argc, char **argv, const char *shortopts,
+	    const struct cli_opt *opts, const char *usage,
+	    int (*fn)(void *, int, const char *), void *arg, const char *what,
+	    int *exitcode);
+
+/*
  * A subcommand table is an array of rows that each begin with a struct
  * cli_cmd, followed by the command's function: its arguments are the
  * program's own (the agent hands its global options to each command), so

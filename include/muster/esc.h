@@ -48,4 +48,13 @@ int	esc_text_ok(const char *s, size_t n);
  */
 char	*esc_line(char *s);
 
+/*
+ * esc_text_ok, and no character esc_line would hide either: also refuses
+ * the Arabic letter mark (U+061C), zero-width characters (U+200B..U+200D,
+ * U+2060..U+2064) and the byte order mark (U+FEFF), so that two strings
+ * that look the same are the same.  For device-supplied text the server
+ * stores and shows (the model, report details, unit names).  1 or 0.
+ */
+int	esc_text_strict_ok(const char *s, size_t n);
+
 #endif

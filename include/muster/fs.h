@@ -8,6 +8,7 @@
 #define MUSTER_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "muster/err.h"
@@ -32,6 +33,17 @@ int	fs_read_file(const char *path, size_t max, char **buf, size_t *len,
  */
 int	fs_read_private(const char *path, size_t max, char **buf, size_t *len,
 	    struct muster_err *e);
+
+/*
+ * Reads a secret file (a key) with fs_read_private and hands its bytes
+ * to use(path, buf, len, arg, e), then wipes and frees them: the caller
+ * never holds the file's copy.  buf is NUL-terminated beyond len.
+ * Returns fs_read_private's error (use is then not called) or use's
+ * result.
+ */
+int	fs_read_secret(const char *path, size_t max,
+	    int (*use)(const char *path, const char *buf, size_t len,
+	    void *arg, struct muster_err *e), void *arg, struct muster_err *e);
 
 /*
  * Writes len bytes to path atomically: a temporary file in the same
@@ -71,10 +83,37 @@ int	fs_write_all(int fd, const void *buf, size_t len);
 /* fsyncs the directory that contains path (or path itself if a directory). */
 int	fs_sync_dir(const char *path, struct muster_err *e);
 
+/* Wipes the len bytes at p (a key file read, a secret) and frees p; NULL is
+ * a no-op. */
+void	fs_wipe_free(void *p, size_t len);
+
 /* Wipes the NUL-terminated secret s (a token, a bundle) and frees it. */
 void	fs_free_secret(char *s);
 
 /* Joins dir and name into a malloc'd "dir/name"; NULL if out of memory. */
 char	*fs_path(const char *dir, const char *name);
+
+/*
+ * Reads dir/name, a file of at most max bytes holding one decimal number
+ * from lo to hi and an optional newline, into *v; a missing file reads
+ * as 0.  Returns 0, fs_read_file's other errors, or MUSTER_ECONFIG
+ * ("DIR/NAME: damaged (want one number)") when it holds anything else.
+ */
+int	fs_read_number(const char *dir, const char *name, size_t max,
+	    int64_t lo, int64_t hi, int64_t *v, struct muster_err *e);
+
+/* Writes v and a newline to dir/name with fs_write_atomic, mode 0600. */
+int	fs_write_number(const char *dir, const char *name, int64_t v,
+	    struct muster_err *e);
+
+/*
+ * Lets fs_read_private and fs_check_private accept a regular file that
+ * the group gid may read but not write (root:muster 0640: a service's
+ * secret), besides the owner's alone; (gid_t)-1 (the default) accepts
+ * none.  A file readable by another group, or by others, is still
+ * refused.  Process-wide; set it before threads read private files.
+ * Returns the group set before.
+ */
+gid_t	fs_private_group(gid_t gid);
 
 #endif

@@ -15,7 +15,9 @@
  *
  * This module depends on libcurl and libc only: muster-reporter links its
  * one object and nothing else of libmuster, so no libsodium or jansson is
- * mapped into the process that talks to the network.
+ * mapped into the process that talks to the network.  A caller may hook
+ * the TLS context of each new connection (struct https_opts ssl_ctx_fn;
+ * the reporter resumes sessions so), which cannot switch the pin off.
  */
 #ifndef MUSTER_HTTPS_H
 #define MUSTER_HTTPS_H
@@ -50,6 +52,7 @@ struct https_opts {
 	const char		*pin;
 	const char		*ca;
 	int			 isolated;
+	int			 fresh;		/* never reuse a connection */
 	long			 connect_timeout;	/* seconds */
 	long			 timeout;	/* seconds, all of it */
 	const char		*user_agent;
@@ -61,6 +64,12 @@ struct https_opts {
 	curl_write_callback	 header_fn;	/* NULL: headers not seen */
 	void			*header_arg;
 	char			*errbuf;	/* CURL_ERROR_SIZE bytes */
+	/* Called with the TLS library's context of each new connection
+	 * (CURLOPT_SSL_CTX_FUNCTION), e.g. to resume a session; NULL:
+	 * none.  It cannot weaken the pin: curl checks it after the
+	 * handshake, whatever the context did. */
+	curl_ssl_ctx_callback	 ssl_ctx_fn;
+	void			*ssl_ctx_arg;
 };
 
 /* Where https_exchange stopped. */
@@ -76,7 +85,15 @@ struct https_result {
 	CURLcode		 cc;
 	const char		*opt;	/* HTTPS_SETOPT: "CURLOPT_..." */
 	long			 status;	/* the HTTP status, on 0 */
+	long long		 retry_after;	/* seconds of Retry-After, or 0 */
+	long			 connects;	/* new connections it made */
 };
+
+/*
+ * A client that keeps its connection between exchanges (keep-alive), so
+ * that a check-in's requests share one TLS connection.  Opaque.
+ */
+struct https_conn;
 
 /*
  * curl's write callback for a struct https_sink (arg).  Returns n, or 0
@@ -98,5 +115,19 @@ int	https_header_add(struct curl_slist **list, const char *line);
  * keeps owning o's headers and the sink's buffer.
  */
 int	https_exchange(const struct https_opts *o, struct https_result *r);
+
+/*
+ * https_conn_open makes a client (curl_global_init and an easy handle of
+ * its own); 0, or -1 when libcurl could not start.  https_exchange_on
+ * performs one exchange as https_exchange does, reusing the connection of
+ * the previous one when it is to the same server, alive, and o->fresh is
+ * not set (set it when the pin changed: curl matches a connection by its
+ * host, not by the pin it was checked against); r->connects says whether
+ * it connected anew.  https_conn_close frees it; NULL is a no-op.
+ */
+int	https_conn_open(struct https_conn **hc);
+int	https_exchange_on(struct https_conn *hc, const struct https_opts *o,
+	    struct https_result *r);
+void	https_conn_close(struct https_conn *hc);
 
 #endif

@@ -37,6 +37,12 @@
 #define PROTO_GET_SKEW		300	/* seconds */
 /* A report's time may be at most this far ahead of the server's clock. */
 #define PROTO_REPORT_SKEW	300	/* seconds */
+/*
+ * A report spooled through an outage may be this old (and no older than
+ * its device's enrollment); it is stored at its own time when it comes
+ * after the device's previous report (docs/protocol.md, "Late reports").
+ */
+#define PROTO_REPORT_LATE_MAX	(90LL * 24 * 3600)	/* seconds */
 #define PROTO_TIME_LEN		TIMEFMT_CHARS	/* YYYY-MM-DDTHH:MM:SSZ */
 
 /* The API (docs/protocol.md). */
@@ -61,11 +67,48 @@
 #define PROTO_STALE_POLICY	"policy"	/* the manifest expired */
 #define PROTO_STALE_CONSENT	"consent"	/* a profile awaits consent */
 
+/*
+ * Clock skew is not revocation: a signed GET whose Muster-Time is out of
+ * the window is answered PROTO_CLOCK_STATUS with
+ * {"error":PROTO_ERR_CLOCK,"server_time":T}, a report out of its window
+ * 400 with {"error":PROTO_ERR_REPORT_WINDOW,"server_time":T,...}; the
+ * device corrects its clock by the difference (docs/protocol.md).
+ */
+#define PROTO_CLOCK_STATUS	400
+#define PROTO_ERR_CLOCK		"clock"
+#define PROTO_ERR_REPORT_WINDOW	"report time out of window"
+
+/*
+ * Overload: 503 (the server's writer is behind) or 429 (a rate limit)
+ * with Retry-After in seconds; the device waits that long plus a jitter
+ * of up to half as much again (PROTO_RETRY_JITTER_DIV), keeping its
+ * reports spooled.
+ */
+#define PROTO_RETRY_JITTER_DIV	2
+
 /* Every request and answer body of the API is JSON. */
 #define PROTO_CTYPE_JSON	"application/json"
 
 /* Limits both sides keep. */
 #define PROTO_REPORT_MAX	(64 * 1024)	/* bytes of a report */
+/*
+ * The profile limits that lint, sign, publish and report agree on
+ * (lib/profile_fit.c, muster-profile(5)): a request body is at most
+ * PROTO_BODY_MAX (the server's default limits.max_body); a publish
+ * carries the profile in base64 with its signature and a manifest within
+ * PROTO_PUBLISH_OVERHEAD, so a profile is at most
+ * PROTO_PUBLISH_PROFILE_MAX bytes; and its report without details (the
+ * agent drops details rather than exceed PROTO_REPORT_MAX) is at most
+ * PROTO_REPORT_FIXED_MAX plus PROTO_RESULT_FIXED and the rule id's length
+ * per rule.
+ */
+#define PROTO_BODY_MAX			(64 * 1024)
+#define PROTO_PUBLISH_OVERHEAD		4096
+#define PROTO_PUBLISH_PROFILE_MAX	\
+	((PROTO_BODY_MAX - PROTO_PUBLISH_OVERHEAD) / 4 * 3)
+#define PROTO_REPORT_FIXED_MAX		2048
+/* {"rule":"","result":"remediated"}, */
+#define PROTO_RESULT_FIXED		34
 #define PROTO_MODEL_MAX		128	/* bytes of "manufacturer model" */
 #define PROTO_DETAIL_MAX	1024	/* bytes of a result's detail */
 
@@ -116,5 +159,27 @@ int		 proto_text_ok(const char *s);
 
 /* 1 if s is exactly len lowercase hex digits. */
 int		 proto_hex_ok(const char *s, size_t len);
+
+/*
+ * Family reports are randomized on the device (muster/rr.h,
+ * docs/privacy.md): a family report carries "privacy": PROTO_PRIVACY_RR,
+ * its results are only pass or fail, each the truth with probability
+ * PROTO_RR_KEEP_NUM / PROTO_RR_KEEP_DEN (epsilon = ln 3 per rule), and
+ * its status is compliant exactly when no result is fail.  A protocol
+ * constant, not a profile field: no signed profile can weaken it.
+ */
+#define PROTO_PRIVACY_RR	"rr1"
+#define PROTO_RR_KEEP_NUM	3
+#define PROTO_RR_KEEP_DEN	4
+#define PROTO_RR_BUDGET		64	/* questions answered with eps > 0 */
+
+/*
+ * Re-registration after the server's store was restored from a backup
+ * (docs/protocol.md, "Re-registration"): the enrollment receipt the
+ * server signed, presented with the device's signature.
+ */
+#define PROTO_PATH_REREGISTER		"/v1/reregister"
+#define PROTO_RECEIPT_MAX		2048	/* bytes of a receipt's body */
+#define PROTO_RECEIPT_JSON_MAX		4096	/* {"body","sig"} as kept */
 
 #endif

@@ -131,6 +131,15 @@ int	sigset_from_json(const char *name, const json_t *obj, size_t max,
 	    __attribute__((warn_unused_result));
 
 /*
+ * That check: 0 when ss carries no version (0) or the signed document's
+ * own version, else MUSTER_EDATA "NAME: sent as version N, the document
+ * is version M".
+ */
+int	sigset_version_check(const struct sigset *ss, const char *name,
+	    int64_t version, struct muster_err *e)
+	    __attribute__((warn_unused_result));
+
+/*
  * The name of the signature file of document doc (a file name such as
  * "2.cfg", not a path) by key id keyid: "2.cfg.45E170CAFF09B51C.minisig",
  * malloc'd into *out.  Returns 0 or MUSTER_EINTERNAL.

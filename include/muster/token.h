@@ -54,6 +54,23 @@ struct revocation {
  */
 int	token_field_ok(const char *s, int allow_slash);
 
+/* What token_unit_ok takes, for error messages. */
+#define TOKEN_UNIT_RULE	"1-64 bytes of letters (UTF-8), digits, spaces " \
+	"and . _ - @ ( ) ' , & # + :, levels separated by /"
+
+/*
+ * 1 if s is a valid unit name: 1-64 bytes of UTF-8 letters and digits,
+ * spaces and . _ - @ ( ) ' , & # + : (no quote or backslash, so that it
+ * sits in a libconfig string as it is); '/' separates levels, each level
+ * non-empty with no space at either end ("IAF/25 Wing/No. 17 Squadron").
+ * No control, bidi or zero-width character (esc_text_strict_ok) and no
+ * no-break space.  Every unit token_field_ok(s, 1) takes passes.
+ */
+int	token_unit_ok(const char *s);
+
+/* 1 if unit is top or below it ("IAF/25-WING" is within "IAF"). */
+int	token_unit_within(const char *unit, const char *top);
+
 /* Fills id with a new random token id (16 lowercase hex digits). */
 void	token_new_id(char id[TOKEN_ID_HEX]);
 

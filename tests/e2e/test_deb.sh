@@ -137,8 +137,8 @@ done
 t_port
 t_exit 0 "installed muster-enroll init" /usr/bin/muster-enroll init --org org \
     --server "$U" --no-passphrase
-# The server refuses secrets it does not own (until root:muster 0640 is
-# accepted): its files are muster's, 0600 (docs/operations.md).
+# First as the unit runs it, with secrets muster owns (0600); below,
+# started by root with root:muster 0640 secrets (docs/operations.md).
 for f in server.crt server.key org.pub; do
 	install -m 0600 -o muster -g muster "org/$f" "/etc/muster/$f"
 done
@@ -210,6 +210,37 @@ t_check "SIGTERM stops the server, exit 0 (got ${rc:-none})" test "$rc" = 0
 SPID=
 srv=
 t_grep "the server logged its clean stop" 'stopped' server.log
+
+# --- started by root: binds, then becomes muster for good ---------------------
+# The secrets as an administrator keeps them: root:muster 0640.
+chown root:muster /etc/muster/server.cfg /etc/muster/server.key
+chmod 0640 /etc/muster/server.cfg /etc/muster/server.key
+t_exit 0 "-n, as root, on root:muster 0640 secrets" \
+    /usr/bin/muster-server -n --config /etc/muster/server.cfg
+/usr/bin/muster-server --config /etc/muster/server.cfg >root.log 2>&1 &
+SPID=$!
+up=0
+for _ in $(seq 1 100); do
+	curl -sk --max-time 1 "$U/healthz" >/dev/null 2>&1 && { up=1; break; }
+	kill -0 "$SPID" 2>/dev/null || break
+	sleep 0.1
+done
+t_check "started as root, it answers /healthz" test "$up" = 1
+[ "$up" = 1 ] || sed 's/^/# server: /' root.log | tail -n 10
+mu=$(id -u muster); mg=$(id -g muster)
+ids=$(awk '/^Uid:|^Gid:/ { print $2, $3, $4, $5 }' "/proc/$SPID/status" | tr '\n' ' ')
+t_check "it became muster for good, no user setting needed ($ids)" \
+    test "$ids" = "$mu $mu $mu $mu $mg $mg $mg $mg "
+t_check "no capability left after the drop" \
+    sh -c "grep -q '^CapEff:[[:space:]]*0*\$' /proc/$SPID/status"
+kill -HUP "$SPID"
+for _ in $(seq 1 50); do grep -q 'info: reloaded' root.log && break; sleep 0.1; done
+t_grep "as muster, SIGHUP re-reads the 0640 secrets" 'info: reloaded$' root.log
+t_exit 0 "root runs muster-server report against the live configuration" \
+    /usr/bin/muster-server report --config /etc/muster/server.cfg
+t_grep "the report counts the device" 'IAF/25-WING' "$T/out"
+kill -TERM "$SPID"; wait "$SPID"; rc=$?; SPID=
+t_check "it stops cleanly (exit $rc)" test "$rc" = 0
 
 # --- the system calls, against the units' filters ------------------------------
 # expand SET...: the system calls of a SystemCallFilter= word list.

@@ -64,7 +64,8 @@ devid() { sed -n 's/^device_id = "\(.*\)";/\1/p' "$1/agent.cfg"; }
 bundle_token() { sed -n 's/^token = "\(.*\)";$/\1/p' "$1"; }
 # The enrollment requests (enroll and preview) the server has answered.
 enroll_requests() {
-	"${CURL[@]}" "$U/metrics" |
+	"${CURL[@]}" -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
+	    "$U/metrics" |
 	    awk '/^muster_requests_total\{route="enroll"/ { n += $2 } END { print n + 0 }'
 }
 # code NAME WANT CURL-ARGS...: the HTTP status is WANT; body in $T/body.
@@ -212,7 +213,7 @@ HASH=$(sed -n 's/.*"text_hash":"\([0-9a-f]\{64\}\)".*/\1/p' "$T/sa/consent.json"
 t_check "the receipt's hash is BLAKE2b-256 of the text kept" \
     test "$HASH" = "$(b2sum -l 256 "$T/sa/consent.txt" | cut -d' ' -f1)"
 t_check "the text kept begins with the consent text's version" \
-    test "$(head -n 1 "$T/sa/consent.txt")" = muster-consent-v1
+    test "$(head -n 1 "$T/sa/consent.txt")" = muster-consent-v2
 t_grep "the receipt names the token" "\"token\":\"$TOKA\"" "$T/sa/consent.json"
 t_grep "the receipt names the profile shown" '"profile":"family-test","serial":1' "$T/sa/consent.json"
 t_grep "the receipt allows both changes" \
@@ -247,7 +248,11 @@ t_grep "report-only: the package is not disabled, and says why" \
     'cloud-apps-off .* fail .*not remediated: not covered by consent' "$T/out"
 t_grep "report-only: the phone's setting is unchanged" 'mi_cloud_messaging_enabled = "1"' b.cfg
 t_exit 0 "report-only: run --once" B run --once
-t_grep "report-only: the report says fail" '"rule":"cloud-messaging-off","result":"fail"' "$T/sb/sent/1.json"
+# The member's own check shows the truth (above); the report carries the
+# device's randomized answer, pass or fail, never more (test_privacy_rr.sh
+# attacks the mechanism).
+t_grep "report-only: the report answers the rule, randomized" '"rule":"cloud-messaging-off","result":"(pass|fail)"' "$T/sb/sent/1.json"
+t_grep "report-only: the report names the mechanism" '"privacy":"rr1"' "$T/sb/sent/1.json"
 t_exit 0 "status: a device that allows nothing says so" B status
 t_grep "status: allows no change" 'allows no change' "$T/out"
 
@@ -256,11 +261,14 @@ t_exit 0 "run --once on the consenting device" A run --once
 t_grep "covered setting remediated" 'mi_cloud_messaging_enabled = "0"' a.cfg
 t_check "covered package disabled" sh -c \
     "grep -A0 'com.miui.cloudservice' a.cfg | grep -q 'enabled = false'"
-t_grep "report: remediated" '"rule":"cloud-messaging-off","result":"remediated"' "$T/sa/sent/1.json"
+t_check "report: no exact word (remediated) leaves the phone" sh -c \
+    "! grep -q remediated '$T/sa/sent/1.json'"
+t_grep "report: the remediated rule answered pass or fail" '"rule":"cloud-messaging-off","result":"(pass|fail)"' "$T/sa/sent/1.json"
 t_check "family report: only rule ids and results" sh -c "
     tr -d '\n' <'$T/sa/sent/1.json' | sed 's/\"results\":\[.*\]//' |
-    grep -Eq '^\{\"device\":\"$DA\",\"seq\":1,\"time\":\"[^\"]+\",\"profile\":\"family-test\",\"serial\":1,\"status\":\"[a-z]+\",\"dropped\":0,\}$' &&
+    grep -Eq '^\{\"device\":\"$DA\",\"seq\":1,\"time\":\"[^\"]+\",\"profile\":\"family-test\",\"serial\":1,\"status\":\"[a-z]+\",\"dropped\":0,\"privacy\":\"rr1\",\}$' &&
     ! grep -Eq 'detail|model|HM 1SW' '$T/sa/sent/1.json'"
+t_check "the memo secret is a private file" test "$(stat -c %a "$T/sa/rr.state")" = 600
 
 # A new profile: a new change and a changed one, neither covered.
 t_exit 0 "publish family serial 2" "$ENROLL" publish --org org fam2.cfg
@@ -286,18 +294,44 @@ t_check "no personnel profile installed" test ! -e "$T/sa/profiles/iaf-personnel
 # --- a hand-signed family report with more than ids and results ------------
 devkey_pem "$T/sa" a.pem
 NEXT=$(( $(cat "$T/sa/seq") + 1 ))
-printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"results":[{"rule":"cloud-backup-off","result":"fail","detail":"secure/mi_cloud_backup_enabled is \\"1\\""}]}' \
+printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"privacy":"rr1","results":[{"rule":"cloud-backup-off","result":"fail","detail":"secure/mi_cloud_backup_enabled is \\"1\\""}]}' \
     "$DA" "$NEXT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >fr-detail.json
 post "family report with a detail: 400" 400 /v1/report fr-detail.json a.pem "$DA"
 t_grep "400 says family results carry no detail" 'no detail' "$T/body"
 t_check "the report with a detail is not stored" \
     test "$(q "SELECT count(*) FROM reports WHERE device = '$DA' AND seq = $NEXT")" = 0
-printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"model":"Xiaomi HM 1SW","results":[{"rule":"cloud-backup-off","result":"fail"}]}' \
+printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"privacy":"rr1","model":"Xiaomi HM 1SW","results":[{"rule":"cloud-backup-off","result":"fail"}]}' \
     "$DA" "$NEXT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >fr-model.json
 post "family report with a model: 400" 400 /v1/report fr-model.json a.pem "$DA"
-printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"noncompliant","dropped":0,"results":[{"rule":"cloud-backup-off","result":"fail"}]}' \
-    "$DA" "$NEXT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >fr-ok.json
-post "the same report, ids and results only: 202 (the key is right)" 202 /v1/report fr-ok.json a.pem "$DA"
+# Result vectors the device's mechanism cannot produce (docs/privacy.md).
+fr() {	# fr FILE STATUS PRIVACY-MEMBER RESULTS
+	printf '{"device":"%s","seq":%d,"time":"%s","profile":"family-test","serial":2,"status":"%s","dropped":0%s,"results":[%s]}' \
+	    "$DA" "$NEXT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$2" "$3" "$4" >"$1"
+}
+ALL='{"rule":"redmi-1s-unfixed","result":"pass"},{"rule":"cloud-messaging-off","result":"pass"},{"rule":"cloud-apps-off","result":"pass"},{"rule":"cloud-backup-off","result":"fail"}'
+fr fr-exact.json noncompliant '' "$ALL"
+post "family report without the mechanism (exact results): 400" 400 /v1/report fr-exact.json a.pem "$DA"
+t_grep "400 says family reports must be randomized" 'must be randomized' "$T/body"
+fr fr-rem.json compliant ',"privacy":"rr1"' '{"rule":"redmi-1s-unfixed","result":"pass"},{"rule":"cloud-messaging-off","result":"remediated"},{"rule":"cloud-apps-off","result":"pass"},{"rule":"cloud-backup-off","result":"pass"}'
+post "family report with an exact word (remediated): 400" 400 /v1/report fr-rem.json a.pem "$DA"
+t_grep "400 says pass or fail" 'family results are pass or fail' "$T/body"
+fr fr-err.json noncompliant ',"privacy":"rr1"' '{"rule":"redmi-1s-unfixed","result":"error"},{"rule":"cloud-messaging-off","result":"pass"},{"rule":"cloud-apps-off","result":"pass"},{"rule":"cloud-backup-off","result":"pass"}'
+post "family report with an exact word (error): 400" 400 /v1/report fr-err.json a.pem "$DA"
+fr fr-status.json compliant ',"privacy":"rr1"' "$ALL"
+post "family status that disagrees with its results: 400" 400 /v1/report fr-status.json a.pem "$DA"
+t_grep "400 says the status is the results'" 'compliant exactly when no result fails' "$T/body"
+fr fr-part.json noncompliant ',"privacy":"rr1"' '{"rule":"cloud-backup-off","result":"fail"}'
+post "family report answering one rule of four: 400" 400 /v1/report fr-part.json a.pem "$DA"
+t_grep "400 says every rule once" 'answer every rule of the profile once' "$T/body"
+fr fr-extra.json noncompliant ',"privacy":"rr1"' "$ALL"',{"rule":"imei-check","result":"pass"}'
+post "family report with a rule not in the profile: 400" 400 /v1/report fr-extra.json a.pem "$DA"
+t_grep "400 says the profile has no such rule" 'a rule the profile does not have' "$T/body"
+fr fr-rr0.json noncompliant ',"privacy":"none"' "$ALL"
+post "family report naming another mechanism: 400" 400 /v1/report fr-rr0.json a.pem "$DA"
+t_check "none of them is stored" \
+    test "$(q "SELECT count(*) FROM reports WHERE device = '$DA' AND seq = $NEXT")" = 0
+fr fr-ok.json noncompliant ',"privacy":"rr1"' "$ALL"
+post "the same report as the mechanism makes it: 202 (the key is right)" 202 /v1/report fr-ok.json a.pem "$DA"
 t_check "and that one is stored" \
     test "$(q "SELECT count(*) FROM reports WHERE device = '$DA' AND seq = $NEXT")" = 1
 echo "$NEXT" >"$T/sa/seq"

@@ -74,7 +74,7 @@ t_exit 0 "report on an empty store" R
 t_grep "empty: a TOTAL line of zeros" '^TOTAL +0 +0 +0 +0 +0 +0$' "$T/out"
 t_exit 0 "report --format csv on an empty store" R --format csv
 t_check "empty csv: header and a zero total" test "$(tr -d '\r' <"$T/out")" = \
-    "$(printf 'unit,devices,compliant,noncompliant,stale,never,family,family_withheld\n,0,0,0,0,0,0,no')"
+    "$(printf 'unit,devices,compliant,noncompliant,stale,never,family,family_withheld,family_reporting,family_compliant_pct,family_compliant_lo,family_compliant_hi,family_estimate\n,0,0,0,0,0,0,no,,,,,none')"
 t_exit 0 "report --by rule --format json on an empty store" \
     R --by rule --format json
 t_grep "empty json: zero total" '"total": \{"devices": 0, "failing": 0' "$T/out"
@@ -130,23 +130,30 @@ t_row() {
 	fi
 }
 
-# --- by unit: 25-WING has four family devices (withheld), 3-WING five
+# --- by unit: 25-WING has four family devices (withheld), 3-WING five.
+# The state columns count personnel devices; family devices are counted
+# in "family" and their compliance only estimated from randomized
+# reports: five reporting phones make no interval narrow enough to show.
+HEAD_FAM=family_reporting,family_compliant_pct,family_compliant_lo,family_compliant_hi,family_estimate
 t_exit 0 "report --by unit --format csv" R --by unit --format csv
 t_row "unit csv: header" \
-    "unit,devices,compliant,noncompliant,stale,never,family,family_withheld"
-t_row "unit csv: 25-WING, family withheld" "$W,4,2,1,0,1,<5,yes"
-t_row "unit csv: 3-WING, five family counted" "IAF/3-WING,5,4,1,0,0,5,no"
-t_row "unit csv: total" ",9,6,2,0,1,5,yes"
+    "unit,devices,compliant,noncompliant,stale,never,family,family_withheld,$HEAD_FAM"
+t_row "unit csv: 25-WING, family withheld (an empty cell)" "$W,4,2,1,0,1,,yes,,,,,none"
+t_row "unit csv: 3-WING, five family counted, estimate withheld" "IAF/3-WING,0,0,0,0,0,5,no,5,,,,withheld"
+t_row "unit csv: total" ",4,2,1,0,1,5,yes,5,,,,withheld"
 t_check "unit csv: RFC 4180 CRLF line ends" \
     test "$(grep -c $'\r$' "$T/out")" = 4
 t_exit 0 "report (table by unit, the default)" R
-t_grep "unit table: header" '^UNIT +DEVICES +COMPLIANT +NONCOMPLIANT +STALE +NEVER +FAMILY$' "$T/out"
+t_grep "unit table: header" '^UNIT +DEVICES +COMPLIANT +NONCOMPLIANT +STALE +NEVER +FAMILY +FAMILY COMPLIANT \(95% CI\)$' "$T/out"
 t_grep "unit table: 25-WING" '^IAF/25-WING +4 +2 +1 +0 +1 +<5$' "$T/out"
-t_grep "unit table: total" '^TOTAL +9 +6 +2 +0 +1 +5\*$' "$T/out"
+t_grep "unit table: 3-WING, estimate withheld" '^IAF/3-WING +0 +0 +0 +0 +0 +5 +-$' "$T/out"
+t_grep "unit table: total" '^TOTAL +4 +2 +1 +0 +1 +5\* +-$' "$T/out"
+t_grep "unit table: the estimate's rule" 'withheld \(-\) where it is wider than \+-10 points' "$T/out"
 t_grep "unit table: k-anonymity note" 'fewer than 5 in their unit' "$T/out"
 t_exit 0 "report --format json" R --format json
-t_grep "unit json: 25-WING" '^    \{"unit": "IAF/25-WING", "devices": 4, "compliant": 2, "noncompliant": 1, "stale": 0, "never": 1, "family": 0, "family_withheld": true\}' "$T/out"
-t_grep "unit json: total" '"total": \{"devices": 9, "compliant": 6, "noncompliant": 2, "stale": 0, "never": 1, "family": 5, "family_withheld": true\}' "$T/out"
+t_grep "unit json: 25-WING" '^    \{"unit": "IAF/25-WING", "devices": 4, "compliant": 2, "noncompliant": 1, "stale": 0, "never": 1, "family": 0, "family_withheld": true, "family_compliant": null\}' "$T/out"
+t_grep "unit json: total" '"total": \{"devices": 4, "compliant": 2, "noncompliant": 1, "stale": 0, "never": 1, "family": 5, "family_withheld": true, "family_compliant": \{"reporting": 5, "pct": null, "lo": null, "hi": null, "shown": false\}\}' "$T/out"
+t_grep "unit json: the mechanism" '"family_privacy": \{"mechanism": "rr1", "epsilon": 1.0986, "keep": 0.75, "confidence": 0.95, "max_half_width_pct": 10, "family_rules": 2\}' "$T/out"
 t_grep "unit json: version 1" '"version": 1,' "$T/out"
 if command -v python3 >/dev/null; then
 	t_check "unit json parses" python3 -c 'import json,sys; json.load(sys.stdin)' <"$T/out"
@@ -156,36 +163,36 @@ fi
 
 # --- by scope, model, rule
 t_exit 0 "report --by scope --format csv" R --by scope --format csv
-t_row "scope csv: personnel" "personnel,4,2,1,0,1,0,no"
-t_row "scope csv: family (3-WING's; 25-WING's withheld)" "family,5,4,1,0,0,5,yes"
+t_row "scope csv: personnel" "personnel,4,2,1,0,1,0,no,,,,,none"
+t_row "scope csv: family (3-WING's; 25-WING's withheld)" "family,0,0,0,0,0,5,yes,5,,,,withheld"
 t_exit 0 "report --by model --format csv" R --by model --format csv
-t_row "model csv: Redmi 1S, one run, one never" "Xiaomi HM 1SW,2,0,1,0,1,0,no"
-t_row "model csv: Motorola" "Motorola XT1068,1,1,0,0,0,0,no"
-t_row "model csv: LGE" "LGE Nexus 5,1,1,0,0,0,0,no"
-t_row "model csv: family devices have no model" "unknown,5,4,1,0,0,5,yes"
+t_row "model csv: Redmi 1S, one run, one never" "Xiaomi HM 1SW,2,0,1,0,1,0,no,,,,,none"
+t_row "model csv: Motorola" "Motorola XT1068,1,1,0,0,0,0,no,,,,,none"
+t_row "model csv: LGE" "LGE Nexus 5,1,1,0,0,0,0,no,,,,,none"
+t_row "model csv: family devices have no model" "unknown,0,0,0,0,0,5,yes,5,,,,withheld"
 t_exit 0 "report --by rule --format csv" R --by rule --format csv
-t_row "rule csv: header" "rule,severity,scopes,devices,failing,title"
-t_row "rule csv: the Redmi ban fails on two counted devices" \
-    "redmi-1s-unfixed,critical,personnel family,9,2,Redmi 1S on firmware from before the 10 August 2014 update"
-t_row "rule csv: Android 4.4.4" "android-4-4-4,medium,personnel,4,1,Android 4.4.4 or later"
+t_row "rule csv: header" "rule,severity,scopes,devices,failing,title,family_reporting,family_failing_pct,family_failing_lo,family_failing_hi,family_estimate"
+t_row "rule csv: the Redmi ban fails on one personnel device; family estimate withheld" \
+    "redmi-1s-unfixed,critical,personnel family,4,1,Redmi 1S on firmware from before the 10 August 2014 update,5,,,,withheld"
+t_row "rule csv: Android 4.4.4" "android-4-4-4,medium,personnel,4,1,Android 4.4.4 or later,,,,,none"
 t_row "rule csv: remediated settings do not fail" \
-    "mi-cloud-sync-off,high,personnel,4,0,Mi Cloud sync is off"
-t_row "rule csv: family cloud messaging (report only)" \
-    "cloud-messaging-off,critical,personnel family,9,1,Cloud Messaging is off (Settings > Mi Cloud > Cloud Messaging)"
-t_row "rule csv: total" ",,,9,2,"
+    "mi-cloud-sync-off,high,personnel,4,0,Mi Cloud sync is off,,,,,none"
+t_row "rule csv: family cloud messaging: no exact family count" \
+    "cloud-messaging-off,critical,personnel family,4,0,Cloud Messaging is off (Settings > Mi Cloud > Cloud Messaging),5,,,,withheld"
+t_row "rule csv: total" ",,,4,1,,5,,,,withheld"
 t_exit 0 "report --by rule (table)" R --by rule
-t_grep "rule table: total" '^TOTAL +9 +2 +\(failing' "$T/out"
+t_grep "rule table: total" '^TOTAL +4 +1 +- +\(failing' "$T/out"
 t_exit 0 "report --by rule --format json" R --by rule --format json
-t_grep "rule json: Redmi ban" '\{"rule": "redmi-1s-unfixed", "severity": "critical", "title": "[^"]*", "scopes": \["personnel", "family"\], "devices": 9, "failing": 2\}' "$T/out"
+t_grep "rule json: Redmi ban" '\{"rule": "redmi-1s-unfixed", "severity": "critical", "title": "[^"]*", "scopes": \["personnel", "family"\], "devices": 4, "failing": 1, "family_failing": \{"reporting": 5, "pct": null, "lo": null, "hi": null, "shown": false\}\}' "$T/out"
 
 # --- the past
 t_exit 65 "--as-of before anything was enrolled or published" R --as-of 2020-01-01T00:00:00Z --format csv
 t_err_line "--as-of 2020: one line" "before the store.s first record"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 t_exit 0 "--as-of now" R --as-of "$now" --format csv
-t_row "as of now: as the present" ",9,6,2,0,1,5,yes"
+t_row "as of now: as the present" ",4,2,1,0,1,5,yes,5,,,,withheld"
 t_exit 0 "--as-of now, by rule" R --as-of "$now" --by rule --format csv
-t_row "as of now, by rule: total" ",,,9,2,"
+t_row "as of now, by rule: total" ",,,4,1,,5,,,,withheld"
 t_exit 0 "--as-of now, json" R --as-of "$now" --format json
 t_grep "as-of json: from_history" '"from_history": true' "$T/out"
 t_exit 64 "--as-of tomorrow" R --as-of "$(date -u -d tomorrow +%Y-%m-%dT%H:%M:%SZ)"
@@ -221,7 +228,7 @@ if [ "$got" = 404 ]; then
 	done
 else
 	t_check "GET /v1/admin/rollup: 200 (got $got)" test "$got" = 200
-	t_grep "GET rollup json: total" '"total": \{"devices": 9,' body
+	t_grep "GET rollup json: total" '"total": \{"devices": 4,' body
 	got=$("${CURL[@]}" -o body -w '%{http_code} %{content_type}' \
 	    -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
 	    "$U/v1/admin/rollup?by=rule&format=csv")
@@ -250,5 +257,5 @@ SPID=
 
 # --- with the server stopped, the store still reads
 t_exit 0 "report after the server stopped" R --format csv
-t_row "stopped: the same total" ",9,6,2,0,1,5,yes"
+t_row "stopped: the same total" ",4,2,1,0,1,5,yes,5,,,,withheld"
 t_done

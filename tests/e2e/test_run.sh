@@ -282,7 +282,7 @@ if [ "$have_server" = 1 ] && start_server; then
 	t_check "family report: no model" sh -c "! grep -q model '$F/sent/1.json'"
 	t_check "family report: only the minimal keys" sh -c "
 	    tr -d '\n' <'$F/sent/1.json' | sed 's/\"results\":\[.*\]//' |
-	    grep -Eq '^\{\"device\":\"[0-9a-f]{32}\",\"seq\":1,\"time\":\"[^\"]+\",\"profile\":\"family-optin\",\"serial\":1,\"status\":\"[a-z]+\",\"dropped\":0,\}$'"
+	    grep -Eq '^\{\"device\":\"[0-9a-f]{32}\",\"seq\":1,\"time\":\"[^\"]+\",\"profile\":\"family-optin\",\"serial\":1,\"status\":\"[a-z]+\",\"dropped\":0,\"privacy\":\"rr1\",\}$'"
 	t_exit 0 "family: unenroll" "$AGENT" --state "$F" unenroll
 	t_check "family: the state is wiped" test ! -e "$F"
 
@@ -308,6 +308,7 @@ if [ "$have_server" = 1 ] && start_server; then
 	D2=$(devid "$T/s2")
 	t_exit 0 "unenroll the second device" "$AGENT" --state "$T/s2" unenroll
 	code=$(curl -sk --pinnedpubkey "$PIN" --max-time 20 \
+	    -H "Authorization: Bearer $(tr -d '\n' <org/admin.token)" \
 	    "$U/metrics" | sed -n 's/^muster_devices_enrolled //p')
 	t_check "the server knows no device of ours (enrolled: $code)" \
 	    test "$code" = 0

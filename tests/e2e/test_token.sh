@@ -57,8 +57,18 @@ t_exit 64 "token without --person" "$ENROLL" token --org org --scope \
 t_exit 64 "token with a bad scope" "$ENROLL" token --org org --scope admin \
     --unit U --person P -o x.bundle
 t_err_line "bad scope: one line" 'scope'
-t_exit 64 "token with a space in --unit" "$ENROLL" token --org org \
-    --scope personnel --unit "A B" --person P -o x.bundle
+# Units may hold spaces and UTF-8 letters; '/' separates non-empty levels.
+t_exit 64 "token with an empty level in --unit" "$ENROLL" token --org org \
+    --scope personnel --unit "A//B" --person P -o x.bundle
+t_exit 64 "token with a zero-width space in --unit" "$ENROLL" token \
+    --org org --scope personnel --unit "$(printf 'A\342\200\213B')" \
+    --person P -o x.bundle
+t_exit 64 "token with a bidi override in --unit" "$ENROLL" token \
+    --org org --scope personnel --unit "$(printf 'A\342\200\256B')" \
+    --person P -o x.bundle
+t_exit 0 "token with spaces and UTF-8 in --unit" "$ENROLL" token --org org \
+    --scope personnel --unit "$(printf 'IAF/25 Wing/No. 17 Esquadr\303\243o')" \
+    --person P -o sp.bundle
 t_exit 64 "token with = in --person" "$ENROLL" token --org org \
     --scope personnel --unit U --person "a=b" -o x.bundle
 t_exit 64 "token with / in --person" "$ENROLL" token --org org \

@@ -289,7 +289,7 @@ code "publish without a manifest on a root org: 422" 422 "${A[@]}" -d \
 t_exit 0 "manifest: re-sign with a new expiry" E manifest --org org --expires 30d
 t_grep "manifest: version 4 uploaded" 'personnel version 4 .*uploaded' "$T/out"
 t_check "the family scope has no manifest: skipped" sh -c "! grep -q family '$T/out'"
-"${CURL[@]}" "$U/metrics" >metrics.txt
+"${CURL[@]}" -H "Authorization: Bearer $ADMIN" "$U/metrics" >metrics.txt
 t_grep "metrics: the manifest's expiry gauge" '^muster_manifest_expiry_seconds\{scope="personnel"\} [0-9]+$' metrics.txt
 
 # --- revocation -------------------------------------------------------------

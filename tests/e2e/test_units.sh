@@ -50,12 +50,17 @@ t_grep "agent: only the capabilities to start the reporter as nobody" \
 t_grep "agent: netlink for sock_diag, nothing else beyond IP and local" \
     '^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK$' "$A"
 t_grep "agent: its state is its StateDirectory" '^StateDirectory=muster$' "$A"
+t_grep "agent: Type=exec (it does not signal readiness)" '^Type=exec$' "$A"
+t_grep "server: Type=notify (READY, RELOADING, STOPPING)" '^Type=notify$' "$S"
+t_grep "server: only its main process may notify" '^NotifyAccess=main$' "$S"
+t_grep "server: the configuration is checked before each start" \
+    '^ExecStartPre=/usr/bin/muster-server -n --config /etc/muster/server.cfg$' "$S"
+t_grep "server: SIGHUP reloads" '^ExecReload=/bin/kill -HUP \$MAINPID$' "$S"
 for f in "$S" "$A"; do
 	n=$(basename "$f")
 	for k in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes \
 	    PrivateTmp=yes PrivateDevices=yes UMask=0077 \
-	    SystemCallArchitectures=native MemoryDenyWriteExecute=yes \
-	    Type=exec; do
+	    SystemCallArchitectures=native MemoryDenyWriteExecute=yes; do
 		t_grep "$n: $k" "^$k\$" "$f"
 	done
 	t_grep "$n: SystemCallFilter=@system-service" \

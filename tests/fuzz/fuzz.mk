@@ -69,6 +69,10 @@ FUZZ_LINK_fuzz_server  := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_server  := $(LIBS_SERVER)
 FUZZ_LINK_fuzz_http    := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_http    := $(LIBS_SERVER)
+FUZZ_LINK_fuzz_receipt := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
+FUZZ_LIBS_fuzz_receipt := $(LIBS_SERVER)
+FUZZ_LINK_fuzz_console := $(FUZZ_B)/server.a $(FUZZ_B)/libmuster.a
+FUZZ_LIBS_fuzz_console := $(LIBS_SERVER)
 
 # Headers are found by the compiler (-MMD -MP, as in the main build).
 FUZZ_DEPFLAGS = -MMD -MP -MF $@.d

@@ -9,7 +9,11 @@
  * A frame that is accepted must be written back byte for byte by the
  * other side's writer (net_request_write over a socket pair,
  * frame_response_write to a memory file): the format has one spelling
- * and both halves agree on it.
+ * and both halves agree on it, the TLS session (a request's to offer, an
+ * answer's to keep) and an answer's flags included.  Frames follow each other in a session
+ * (one reporter per check-in), so what follows an accepted frame is left
+ * for the next read: the request reader is run again on the rest, until
+ * it ends or is refused.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -76,6 +80,15 @@ slurp(int fd, size_t *len)
 	return buf;
 }
 
+/* The bytes of the request rq as its frame spells them. */
+static size_t
+request_len(const struct frame_request *rq)
+{
+	return FRAME_REQ_HEADER + strlen(rq->method) + strlen(rq->url) +
+	    strlen(rq->pin) + rq->headers_len + rq->body_len +
+	    rq->session_len;
+}
+
 /* The agent writes the request the reporter read: the same bytes. */
 static void
 request_roundtrip(const struct frame_request *rq, const uint8_t *data,
@@ -100,7 +113,8 @@ request_roundtrip(const struct frame_request *rq, const uint8_t *data,
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		abort();
 	nr = (struct net_request){ rq->method, server, slash, rq->pin,
-	    rq->headers, rq->body, rq->body_len };
+	    rq->headers, rq->body, rq->body_len,
+	    rq->session_len > 0 ? rq->session : NULL, rq->session_len };
 	rc = net_request_write(sv[0], &nr, &e);
 	FUZZ_ASSERT(rc == 0, "the agent will not write a request the "
 	    "reporter accepts: %s", e.msg);
@@ -118,22 +132,33 @@ static void
 fuzz_request(const uint8_t *data, size_t size)
 {
 	struct frame_request rq;
-	int fd, rc;
+	size_t off = 0, n;
+	int fd, rc, frames = 0;
 
 	fd = memfile(data, size);
-	rc = frame_request_read(fd, &rq);
-	close(fd);
-	if (rc != 0) {
-		FUZZ_ASSERT(rc >= FRAME_ERR_NOMEM && rc <= FRAME_ERR_IO &&
-		    rq.method == NULL && rq.body == NULL,
-		    "frame_request_read: %d", rc);
-		return;
+	/* A session: frames one after another, at most a few per input. */
+	while (frames++ < 8) {
+		rc = frame_request_read(fd, &rq);
+		if (rc != 0) {
+			FUZZ_ASSERT(rc >= FRAME_ERR_IDLE && rc <= FRAME_ERR_IO &&
+			    rq.method == NULL && rq.body == NULL,
+			    "frame_request_read: %d", rc);
+			FUZZ_ASSERT(rc != FRAME_ERR_EOF || off == size,
+			    "end of session inside the input");
+			break;
+		}
+		FUZZ_ASSERT(rq.method != NULL && rq.url != NULL &&
+		    rq.pin != NULL && rq.headers != NULL &&
+		    strlen(rq.headers) == rq.headers_len &&
+		    rq.session != NULL && rq.session_len <= FRAME_SESSION_MAX,
+		    "a request with a missing field");
+		n = request_len(&rq);
+		FUZZ_ASSERT(off + n <= size, "a request longer than its input");
+		request_roundtrip(&rq, data + off, n);
+		frame_request_free(&rq);
+		off += n;
 	}
-	FUZZ_ASSERT(rq.method != NULL && rq.url != NULL && rq.pin != NULL &&
-	    rq.headers != NULL && strlen(rq.headers) == rq.headers_len,
-	    "a request with a missing field");
-	request_roundtrip(&rq, data, size);
-	frame_request_free(&rq);
+	close(fd);
 }
 
 static void
@@ -152,15 +177,24 @@ fuzz_response(const uint8_t *data, size_t size)
 	if (rc != 0) {
 		FUZZ_ASSERT(rc == MUSTER_ETEMP || rc == MUSTER_EINTERNAL,
 		    "net_response_read: %d", rc);
-		FUZZ_ASSERT(rs.body == NULL, "a refused answer kept a body");
+		FUZZ_ASSERT(rs.body == NULL && rs.session == NULL,
+		    "a refused answer kept a body or a session");
 		return;
 	}
 	FUZZ_ASSERT(rs.body != NULL && rs.body[rs.body_len] == '\0',
 	    "an answer without a terminated body");
+	FUZZ_ASSERT((rs.flags & ~(uint32_t)FRAME_F_ALL) == 0 &&
+	    rs.session_len <= FRAME_SESSION_MAX &&
+	    (rs.session_len == 0) == (rs.session == NULL),
+	    "an answer with unknown flags or a bad session");
 	(void)net_outcome_rc(&rs, &e);
-	fr = (struct frame_response){ rs.outcome, rs.status, rs.uid, rs.etag,
-	    strlen(rs.etag), rs.msg, strlen(rs.msg),
-	    (const unsigned char *)rs.body, rs.body_len };
+	fr = (struct frame_response){ .outcome = rs.outcome,
+	    .status = rs.status, .retry_after = rs.retry_after,
+	    .uid = rs.uid, .etag = rs.etag, .etag_len = strlen(rs.etag),
+	    .msg = rs.msg, .msg_len = strlen(rs.msg),
+	    .body = (const unsigned char *)rs.body, .body_len = rs.body_len,
+	    .flags = rs.flags, .session = rs.session,
+	    .session_len = rs.session_len };
 	if ((fd = memfd_create("fuzz_frame", MFD_CLOEXEC)) == -1)
 		abort();
 	rc = frame_response_write(fd, &fr);
@@ -170,7 +204,8 @@ fuzz_response(const uint8_t *data, size_t size)
 		abort();
 	got = slurp(fd, &len);
 	close(fd);
-	FUZZ_ASSERT(len == size && memcmp(got, data, size) == 0,
+	/* What follows the answer is the next one's, left unread. */
+	FUZZ_ASSERT(len <= size && memcmp(got, data, len) == 0,
 	    "the reporter writes the answer otherwise");
 	free(got);
 	net_response_free(&rs);

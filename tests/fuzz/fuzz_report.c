@@ -68,6 +68,7 @@ static const char *const server_reasons[] = {
 	"malformed rule id",
 	"detail ",
 	"report time is before the device's previous report",
+	"family results must answer every rule",
 };
 
 static int

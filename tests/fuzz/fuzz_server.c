@@ -182,7 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;			/* 413 */
 	if (!post && r.body != NULL && r.blen > 0)
 		goto out;			/* dropped */
-	if (rt->admin && !route_admin_ok(fsrv.srv, &c))
+	if (rt->admin && !route_admin_ok(fsrv.srv, &c, r.path))
 		goto out;			/* 401 */
 	sign(&r, &c, post);
 	fuzz_srv_call(rt, &c, post ? (r.body != NULL ? r.body : "") : NULL,

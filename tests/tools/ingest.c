@@ -371,7 +371,8 @@ make_others(void)
 	char *big;
 
 	other(O_HEALTHZ, "healthz", PROTO_PATH_HEALTHZ, 1, NULL, NULL, 200);
-	other(O_METRICS, "metrics", PROTO_PATH_METRICS, 1, NULL, NULL, 200);
+	other(O_METRICS, "metrics without a credential", PROTO_PATH_METRICS, 1,
+	    NULL, NULL, 401);
 	other(O_NOT_FOUND, "unknown path", "/v2/nothing", 1, NULL, NULL, 404);
 	other(O_DUPLICATE, "duplicate", NULL, 0, NULL, NULL, 200);
 	other(O_GARBAGE, "garbage report", NULL, 0, "{\"device\": garbage",

@@ -195,6 +195,37 @@ doc_walkers(void **state)
 	config_destroy(&cfg);
 }
 
+/* A string member: its text and its setting, or the member's errors. */
+static void
+doc_string(void **state)
+{
+	struct muster_err e;
+	struct cfgread_doc d = { "x.cfg", &e };
+	config_setting_t *top = config_root_setting((config_t *)*state);
+	config_setting_t *s = NULL;
+	const char *v;
+	int rc = 1;
+
+	assert_non_null(v = cfgread_doc_string(&d, top, NULL, "s", &s, &rc));
+	assert_string_equal(v, "hello");
+	assert_int_equal(rc, 0);
+	assert_ptr_equal(s, get(state, "s"));
+	assert_non_null(v = cfgread_doc_string(&d, top, NULL, "empty", &s,
+	    &rc));
+	assert_string_equal(v, "");
+	assert_null(cfgread_doc_string(&d, top, "top", "nope", &s, &rc));
+	assert_null(s);
+	assert_int_equal(rc, MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:1: top: missing field \"nope\"");
+	/* Not a string, even one libconfig could print as one. */
+	assert_null(cfgread_doc_string(&d, top, NULL, "b", &s, &rc));
+	assert_int_equal(rc, MUSTER_EDATA);
+	assert_string_equal(e.msg, "x.cfg:6: field \"b\" must be a string");
+	assert_null(cfgread_doc_string(&d, top, "g", "g", &s, &rc));
+	assert_string_equal(e.msg, "x.cfg:8: g: field \"g\" must be a "
+	    "string");
+}
+
 /* The gates before libconfig: empty, too large, a NULL buffer. */
 static void
 scan_gates(void **state)
@@ -230,6 +261,7 @@ main(void)
 		cmocka_unit_test(integers_and_bools),
 		cmocka_unit_test(lines_and_errors),
 		cmocka_unit_test(doc_walkers),
+		cmocka_unit_test(doc_string),
 		cmocka_unit_test(scan_gates),
 	};
 

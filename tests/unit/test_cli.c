@@ -328,6 +328,93 @@ options_bad(void **state)
 	free(err);
 }
 
+/* cli_options_operand with r->name as the operand's name (NULL: none). */
+static void
+operand_call(void *arg)
+{
+	struct table_run *r = arg;
+	const struct cli_opt opts[] = {
+		CLI_OPT_FLAG("flag", 'x', &r->flag),
+		CLI_OPT_END,
+	};
+
+	r->k = cli_options_operand(r->argc, r->argv, "", opts, "usage: t\n",
+	    NULL, NULL, r->name, &r->ex);
+}
+
+static void
+options_operand(void **state)
+{
+	char *one[] = { "publish", "--flag", "p.cfg", NULL };
+	char *two[] = { "publish", "a.cfg", "b.cfg", NULL };
+	char *none[] = { "init", "--flag", NULL };
+	char *extra[] = { "init", "--flag", "stray", NULL };
+	char *bad[] = { "init", "--nope", NULL };
+	char *help[] = { "init", "--help", "stray", NULL };
+	struct table_run r;
+	char *err;
+
+	(void)state;
+	cli_init("muster-test");
+	/* Exactly one operand: its index. */
+	memset(&r, 0, sizeof r);
+	r.argc = 3;
+	r.argv = one;
+	r.name = "PROFILE.cfg";
+	err = capture(2, operand_call, &r);
+	assert_string_equal(err, "");
+	assert_int_equal(r.k, 2);
+	assert_int_equal(r.flag, 1);
+	free(err);
+	/* Two, or none, where one is wanted: the usage line, 64. */
+	r.argc = 3;
+	r.argv = two;
+	err = capture(2, operand_call, &r);
+	assert_string_equal(err, "muster-test publish: expected one "
+	    "PROFILE.cfg\n");
+	assert_int_equal(r.k, -1);
+	assert_int_equal(r.ex, 64);
+	free(err);
+	r.argc = 1;
+	err = capture(2, operand_call, &r);
+	assert_string_equal(err, "muster-test publish: expected one "
+	    "PROFILE.cfg\n");
+	assert_int_equal(r.ex, 64);
+	free(err);
+
+	/* No operand wanted: argc back, or the stray one named. */
+	memset(&r, 0, sizeof r);
+	r.argc = 2;
+	r.argv = none;
+	err = capture(2, operand_call, &r);
+	assert_string_equal(err, "");
+	assert_int_equal(r.k, 2);
+	free(err);
+	r.argc = 3;
+	r.argv = extra;
+	err = capture(2, operand_call, &r);
+	assert_string_equal(err, "muster-test init: unexpected argument "
+	    "\"stray\"\n");
+	assert_int_equal(r.k, -1);
+	assert_int_equal(r.ex, 64);
+	free(err);
+	/* A bad option and --help stop before any operand is counted. */
+	r.argc = 2;
+	r.argv = bad;
+	err = capture(2, operand_call, &r);
+	assert_string_equal(err, "muster-test init: bad option \"--nope\" "
+	    "(see muster-test init --help)\n");
+	assert_int_equal(r.ex, 64);
+	free(err);
+	r.argc = 3;
+	r.argv = help;
+	err = capture(1, operand_call, &r);
+	assert_string_equal(err, "usage: t\n");
+	assert_int_equal(r.k, -1);
+	assert_int_equal(r.ex, 0);
+	free(err);
+}
+
 static void
 fail_call(void *arg)
 {
@@ -377,6 +464,7 @@ main(void)
 		cmocka_unit_test(getopt_own_message),
 		cmocka_unit_test(options_store),
 		cmocka_unit_test(options_bad),
+		cmocka_unit_test(options_operand),
 		cmocka_unit_test(messages),
 	};
 

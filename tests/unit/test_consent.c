@@ -23,11 +23,11 @@
 
 /*
  * BLAKE2b-256 of the text shown when no family profile is published.
- * If this test fails the wording changed: bump "muster-consent-v1" in
+ * If this test fails the wording changed: bump "muster-consent-v2" in
  * agent/consent.c with it, then pin the new hash here.
  */
 #define TEXT_NONE_HASH \
-	"2307392d6deb62760fbe5de2e76484cc40c43c2d3a3075992b2a223e21abf405"
+	"0a46bd17a57eb4a05665974b73bebf5b06619da7ab15490ecfd7deb6d3419c91"
 
 static const char fam_v1[] =
 "id = \"fam\";\nserial = 1;\nexpires = \"2030-01-01T00:00:00Z\";\n"
@@ -98,7 +98,11 @@ text_fixed(void **state)
 	assert_memory_equal(a, b, alen);
 	assert_int_equal(strncmp(a, consent_text_base(),
 	    strlen(consent_text_base())), 0);
-	assert_int_equal(strncmp(a, "muster-consent-v1\n", 18), 0);
+	assert_int_equal(strncmp(a, "muster-consent-v2\n", 18), 0);
+	/* The text says what the noise hides, as a number. */
+	assert_non_null(strstr(a, "3 times in 4"));
+	assert_non_null(strstr(a, "ln 3 per rule"));
+	assert_null(strstr(a, "remediated or error"));
 	assert_non_null(strstr(a, "No family profile is published"));
 	assert_non_null(strstr(a, "IMEI"));
 	assert_non_null(strstr(a, "muster-agent unenroll"));
@@ -108,6 +112,24 @@ text_fixed(void **state)
 	assert_string_equal(hex, TEXT_NONE_HASH);
 	free(a);
 	free(b);
+}
+
+/* Rules that tell more together are said to, from the profile itself. */
+static void
+text_together(void **state)
+{
+	struct profile *p = parse_edit("key = \"r\"", "key = \"k\"");
+	struct muster_err e;
+	char *a = NULL;
+	size_t alen;
+
+	(void)state;
+	assert_int_equal(consent_text(p, 0, &a, &alen, &e), 0);
+	assert_non_null(strstr(a, "Together: 2 rules (msg, rep) together "
+	    "tell the value of the setting secure/k; together epsilon 2 x "
+	    "ln 3 = 2.20 (each answer still randomized as above).\n"));
+	free(a);
+	profile_free(p);
 }
 
 static void
@@ -126,6 +148,17 @@ text_profile(void **state)
 	assert_non_null(strstr(a, "you allow: set secure/k to \"0\""));
 	assert_non_null(strstr(a, "you allow: disable those apps"));
 	assert_non_null(strstr(a, "Changes you allow: 2,"));
+	/* Rule by rule: what a result tells, how much the noise hides. */
+	assert_non_null(strstr(a, "its result tells: whether the phone is "
+	    "one of 1 Xiaomi model named\n"));
+	assert_non_null(strstr(a, "its result tells: whether the setting "
+	    "secure/k is \"0\"\n"));
+	assert_non_null(strstr(a, "its result tells: whether any of 1 named "
+	    "app is installed and enabled\n"));
+	assert_non_null(strstr(a, "the answer sent: the true result 3 times "
+	    "in 4\n"));
+	/* Two settings on different keys: nothing to add together. */
+	assert_null(strstr(a, "Together:"));
 	/* A report-only rule is never offered as a change. */
 	assert_null(strstr(a, "set secure/r"));
 	assert_null(strstr(r, "you allow: set"));
@@ -315,6 +348,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_fixed),
 		cmocka_unit_test(text_profile),
+		cmocka_unit_test(text_together),
 		cmocka_unit_test(change_hash),
 		cmocka_unit_test(receipt_round_trip),
 		cmocka_unit_test(receipt_refused),

@@ -141,6 +141,36 @@ line_cleaned(void **state)
 	}
 }
 
+/* The strict check: what esc_text_ok refuses, and the invisible ones too. */
+static void
+text_strict(void **state)
+{
+	static const char *const bad[] = {
+		"Xiaomi\xe2\x80\x8bHM 1SW",		/* ZWSP */
+		"HM\xe2\x80\x8c" "1SW",		/* ZWNJ */
+		"HM\xe2\x80\x8d" "1SW",		/* ZWJ */
+		"\xef\xbb\xbfHM",			/* BOM */
+		"HM\xe2\x81\xa0",			/* word joiner */
+		"HM\xd8\x9c",				/* Arabic letter mark */
+		"HM\xe2\x80\xae" "1S",		/* RLO */
+		"HM\xc2\x85",				/* NEL, C1 */
+		"HM\n",
+		"HM\xc0\xaf",				/* overlong */
+		"HM\xe2\x80",				/* truncated */
+	};
+	static const char *const good[] = { "Xiaomi HM 1SW",
+	    "N\xc2\xba 17 Esquadr\xc3\xa3o",
+	    "\xe0\xa4\xb5\xe0\xa4\xbe\xe0\xa4\xaf\xe0\xa5\x81" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(esc_text_strict_ok(bad[i], strlen(bad[i])));
+	for (i = 0; i < sizeof good / sizeof good[0]; i++)
+		assert_true(esc_text_strict_ok(good[i], strlen(good[i])));
+	assert_true(esc_text_strict_ok("", 0));
+}
+
 int
 main(void)
 {
@@ -150,6 +180,7 @@ main(void)
 		cmocka_unit_test(bytes_controls_and_unicode),
 		cmocka_unit_test(text_ok),
 		cmocka_unit_test(line_cleaned),
+		cmocka_unit_test(text_strict),
 	};
 
 	return cmocka_run_group_tests_name("esc", tests, NULL, NULL);

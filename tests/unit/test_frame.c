@@ -1,9 +1,10 @@
 /*
  * Unit tests for the agent <-> muster-reporter framing: the agent's half
  * (agent/net.c: write a request, read an answer) against the reporter's
- * half (agent/reporter/frame.c: read a request, write an answer), and
- * every kind of bad frame from either side -- truncated, oversized,
- * malformed, trailing bytes, late -- refused with a clean error before
+ * half (agent/reporter/frame.c: read a request, write an answer), a
+ * session of several requests and answers over one socket, and every kind
+ * of bad frame from either side -- truncated, oversized, malformed,
+ * garbage after a frame, late -- refused with a clean error before
  * anything is allocated for it.
  */
 #include "unit.h"
@@ -47,6 +48,7 @@ raw_request(int fd, const char *magic, uint32_t ml, uint32_t ul,
 	frame_put32(h + 12, pl);
 	frame_put32(h + 16, hl);
 	frame_put32(h + 20, bl);
+	frame_put32(h + 24, 0);		/* no TLS session */
 	put(fd, h, sizeof h);
 	if (n > 0)
 		put(fd, rest, n);
@@ -82,7 +84,7 @@ test_request_roundtrip(void **state)
 {
 	struct net_request rq = { "POST", "https://127.0.0.1:8443/",
 	    "/v1/report", PIN, "Content-Type: application/json\n"
-	    "Muster-Device: 0123\n", "{\"a\":1}", 7 };
+	    "Muster-Device: 0123\n", "{\"a\":1}", 7, NULL, 0 };
 	struct frame_request got;
 	struct muster_err e;
 	int sv[2];
@@ -108,7 +110,7 @@ static void
 test_request_writer_refuses(void **state)
 {
 	struct net_request ok = { "GET", "https://h", "/v1/profile", PIN,
-	    NULL, NULL, 0 };
+	    NULL, NULL, 0, NULL, 0 };
 	struct net_request rq;
 	struct muster_err e;
 	static char big[FRAME_REQ_BODY_MAX + 1];
@@ -158,8 +160,9 @@ test_request_malicious(void **state)
 	/* The good one, then one change at a time. */
 	assert_int_equal(req_parts("GET", "https://h/v1/profile", PIN,
 	    "A: b\n", "", ""), 0);
+	/* Bytes after a frame are the next one's: read there, not here. */
 	assert_int_equal(req_parts("GET", "https://h/v1/profile", PIN,
-	    "A: b\n", "", "x"), FRAME_ERR_TRAILING);
+	    "A: b\n", "", "x"), 0);
 	assert_int_equal(req_parts("DELETE", "https://h/", PIN, "", "", ""),
 	    FRAME_ERR_FORMAT);
 	assert_int_equal(req_parts("GET", "http://h/", PIN, "", "", ""),
@@ -184,9 +187,14 @@ test_request_malicious(void **state)
 	    "A: 11\nA: 12\nA: 13\nA: 14\nA: 15\nA: 16\nA: 17\n", "", ""),
 	    FRAME_ERR_FORMAT);
 
-	/* Bad magic. */
+	/* Bad magic, and the one-request version before sessions. */
 	pair(sv);
-	raw_request(sv[1], "MUQ2", 3, 9, 52, 0, 0, NULL, 0);
+	raw_request(sv[1], "MUQ9", 3, 9, 52, 0, 0, NULL, 0);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_MAGIC);
+	close(sv[0]); close(sv[1]);
+	pair(sv);
+	raw_request(sv[1], "MUQ1", 3, 9, 52, 0, 0, NULL, 0);
 	shutdown(sv[1], SHUT_WR);
 	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_MAGIC);
 	close(sv[0]); close(sv[1]);
@@ -221,10 +229,10 @@ test_request_malicious(void **state)
 	shutdown(sv[1], SHUT_WR);
 	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_IO);
 	close(sv[0]); close(sv[1]);
-	/* Nothing at all. */
+	/* Nothing at all: the session's end, not an error. */
 	pair(sv);
 	shutdown(sv[1], SHUT_WR);
-	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_IO);
+	assert_int_equal(frame_request_read(sv[0], &rq), FRAME_ERR_EOF);
 	close(sv[0]); close(sv[1]);
 	/* A NUL inside the URL. */
 	{
@@ -243,8 +251,8 @@ test_request_malicious(void **state)
 static void
 test_response_roundtrip(void **state)
 {
-	struct frame_response rs = { FRAME_OK, 202, 65534, "\"a:1\"", 5,
-	    "", 0, (const unsigned char *)"{\"ok\":1}", 8 };
+	struct frame_response rs = { FRAME_OK, 202, 30, 65534, "\"a:1\"", 5,
+	    "", 0, (const unsigned char *)"{\"ok\":1}", 8, 0, NULL, 0 };
 	struct net_response got;
 	struct muster_err e;
 	int sv[2];
@@ -256,6 +264,7 @@ test_response_roundtrip(void **state)
 	assert_int_equal(net_response_read(sv[0], 1000, &got, &e), 0);
 	assert_int_equal(got.outcome, FRAME_OK);
 	assert_int_equal(got.status, 202);
+	assert_int_equal(got.retry_after, 30);
 	assert_int_equal(got.uid, 65534);
 	assert_string_equal(got.etag, "\"a:1\"");
 	assert_string_equal(got.body, "{\"ok\":1}");
@@ -294,10 +303,13 @@ resp_raw(const char *magic, uint32_t outcome, uint32_t status, uint32_t el,
 	memcpy(h, magic, 4);
 	frame_put32(h + 4, outcome);
 	frame_put32(h + 8, status);
-	frame_put32(h + 12, 65534);
-	frame_put32(h + 16, el);
-	frame_put32(h + 20, ml);
-	frame_put32(h + 24, bl);
+	frame_put32(h + 12, status == 503 ? FRAME_RETRY_MAX + 1 : 0);
+	frame_put32(h + 16, 65534);
+	frame_put32(h + 20, el);
+	frame_put32(h + 24, ml);
+	frame_put32(h + 28, bl);
+	frame_put32(h + 32, 0);		/* flags */
+	frame_put32(h + 36, 0);		/* no TLS session */
 	put(sv[1], h, sizeof h);
 	if (n > 0)
 		put(sv[1], rest, n);
@@ -325,6 +337,11 @@ test_response_malicious(void **state)
 	    "{}", 2, 1), 0);
 	assert_int_equal(resp_raw("MUR9", FRAME_OK, 200, 0, 0, 2, "{}", 2, 1),
 	    MUSTER_ETEMP);
+	assert_int_equal(resp_raw("MUR1", FRAME_OK, 200, 0, 0, 2, "{}", 2, 1),
+	    MUSTER_ETEMP);
+	/* A Retry-After over its cap (resp_raw gives a 503 one). */
+	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 503, 0, 0, 2,
+	    "{}", 2, 1), MUSTER_ETEMP);
 	/* Oversized lengths: refused before allocating 4 GiB. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0,
 	    0xffffffffu, NULL, 0, 1), MUSTER_ETEMP);
@@ -343,21 +360,22 @@ test_response_malicious(void **state)
 	    NULL, 0, 1), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_EUNREACH, 200, 0, 0,
 	    0, NULL, 0, 1), MUSTER_ETEMP);
-	/* Truncated header, truncated body, trailing bytes. */
+	/* Truncated body; bytes after an answer are left for the next. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 10,
 	    "{}", 2, 1), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 2,
-	    "{}!", 3, 1), MUSTER_ETEMP);
+	    "{}!", 3, 1), 0);
 	/* Unprintable bytes in what gets logged. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_EUNREACH, 0, 0, 3,
 	    0, "a\nb", 3, 1), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 304, 2, 0, 0,
 	    "\x1b[", 2, 1), MUSTER_ETEMP);
-	/* A reporter that never finishes: a time limit, not a hang. */
+	/* A reporter that never finishes: a time limit, not a hang; one
+	 * that stays for the next request after a whole answer is fine. */
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 5,
 	    "{}", 2, 0), MUSTER_ETEMP);
 	assert_int_equal(resp_raw(FRAME_RESP_MAGIC, FRAME_OK, 200, 0, 0, 2,
-	    "{}", 2, 0), MUSTER_ETEMP);
+	    "{}", 2, 0), 0);
 	{
 		struct net_response got;
 		struct muster_err e;
@@ -393,6 +411,164 @@ test_response_writer_refuses(void **state)
 	close(sv[0]);
 }
 
+/*
+ * A session: three requests and their answers in turn over one socket,
+ * then the end of file that ends it; garbage after a good request is
+ * refused as the next one.
+ */
+/*
+ * The TLS session fields: a request's session (to offer) and an answer's
+ * flags and session (to keep) go through byte for byte; a session over
+ * FRAME_SESSION_MAX, unknown flags, a session cut short are refused.
+ */
+static void
+test_tls_session_fields(void **state)
+{
+	static unsigned char sess[FRAME_SESSION_MAX + 1];
+	struct net_request rq = { "GET", "https://127.0.0.1:8443",
+	    "/v1/policy", PIN, NULL, NULL, 0, sess, 900 };
+	struct frame_response rs = { FRAME_OK, 304, 0, 65534, "", 0, "", 0,
+	    NULL, 0, FRAME_F_RESUMED, sess, 1200 };
+	struct frame_request got;
+	struct net_response ans;
+	struct muster_err e;
+	unsigned char h[FRAME_RESP_HEADER];
+	int sv[2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof sess; i++)
+		sess[i] = (unsigned char)(i * 7 + 3);
+	pair(sv);
+	assert_int_equal(net_request_write(sv[1], &rq, &e), 0);
+	assert_int_equal(frame_request_read(sv[0], &got), 0);
+	assert_int_equal(got.session_len, 900);
+	assert_memory_equal(got.session, sess, 900);
+	frame_request_free(&got);
+	assert_null(got.session);
+	assert_int_equal(frame_response_write(sv[0], &rs), 0);
+	assert_int_equal(net_response_read(sv[1], 1000, &ans, &e), 0);
+	assert_int_equal(ans.flags, FRAME_F_RESUMED);
+	assert_int_equal(ans.session_len, 1200);
+	assert_memory_equal(ans.session, sess, 1200);
+	net_response_free(&ans);
+	assert_null(ans.session);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Oversized: neither writer writes it, neither reader takes it. */
+	pair(sv);
+	rq.session_len = FRAME_SESSION_MAX + 1;
+	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
+	rq.session = NULL;
+	rq.session_len = 5;
+	assert_int_equal(net_request_write(sv[1], &rq, &e), MUSTER_EUSAGE);
+	rs.session_len = FRAME_SESSION_MAX + 1;
+	assert_int_equal(frame_response_write(sv[0], &rs), FRAME_ERR_LIMIT);
+	rs.session_len = 10;
+	rs.flags = 0x2;
+	assert_int_equal(frame_response_write(sv[0], &rs), FRAME_ERR_LIMIT);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A request whose header claims a session over the cap. */
+	pair(sv);
+	{
+		unsigned char q[FRAME_REQ_HEADER];
+
+		memcpy(q, FRAME_REQ_MAGIC, 4);
+		frame_put32(q + 4, 3);
+		frame_put32(q + 8, 20);
+		frame_put32(q + 12, 52);
+		frame_put32(q + 16, 0);
+		frame_put32(q + 20, 0);
+		frame_put32(q + 24, FRAME_SESSION_MAX + 1);
+		put(sv[1], q, sizeof q);
+	}
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_LIMIT);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Answers: a session over the cap, an unknown flag, one cut short. */
+	for (i = 0; i < 3; i++) {
+		pair(sv);
+		memset(h, 0, sizeof h);
+		memcpy(h, FRAME_RESP_MAGIC, 4);
+		frame_put32(h + 8, 200);
+		frame_put32(h + 16, 65534);
+		frame_put32(h + 32, i == 1 ? 0x4 : FRAME_F_RESUMED);
+		frame_put32(h + 36, i == 0 ? FRAME_SESSION_MAX + 1 : 64);
+		put(sv[0], h, sizeof h);
+		put(sv[0], sess, 10);	/* 10 of the 64 */
+		shutdown(sv[0], SHUT_WR);
+		memset(&ans, 0x55, sizeof ans);
+		assert_int_equal(net_response_read(sv[1], 200, &ans, &e),
+		    MUSTER_ETEMP);
+		assert_null(ans.body);
+		assert_null(ans.session);
+		close(sv[0]);
+		close(sv[1]);
+	}
+}
+
+static void
+test_session(void **state)
+{
+	struct net_request rq = { "POST", "https://127.0.0.1:8443",
+	    "/v1/report", PIN, "Content-Type: application/json\n", "{}", 2,
+	    NULL, 0 };
+	struct frame_response rs = { FRAME_OK, 202, 0, 65534, "", 0, "", 0,
+	    (const unsigned char *)"{}", 2, 0, NULL, 0 };
+	struct frame_request got;
+	struct net_response ans;
+	struct muster_err e;
+	int sv[2], i;
+
+	(void)state;
+	pair(sv);
+	for (i = 0; i < 3; i++) {
+		rq.path = i == 0 ? "/v1/policy" : "/v1/report";
+		rq.method = i == 0 ? "GET" : "POST";
+		rq.body_len = i == 0 ? 0 : 2;
+		assert_int_equal(net_request_write(sv[1], &rq, &e), 0);
+		assert_int_equal(frame_request_read(sv[0], &got), 0);
+		assert_string_equal(got.method, rq.method);
+		assert_int_equal(got.body_len, rq.body_len);
+		frame_request_free(&got);
+		rs.status = i == 0 ? 304 : 202;
+		rs.retry_after = (uint32_t)i;
+		assert_int_equal(frame_response_write(sv[0], &rs), 0);
+		assert_int_equal(net_response_read(sv[1], 1000, &ans, &e), 0);
+		assert_int_equal(ans.status, rs.status);
+		assert_int_equal(ans.retry_after, (uint32_t)i);
+		net_response_free(&ans);
+	}
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_EOF);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A good request, then garbage where the next would start. */
+	pair(sv);
+	assert_int_equal(net_request_write(sv[1], &rq, &e), 0);
+	put(sv[1], "GARBAGE-GARBAGE-GARBAGE-GARBAGE", 31);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), 0);
+	frame_request_free(&got);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_MAGIC);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* A request cut short inside its header. */
+	pair(sv);
+	put(sv[1], FRAME_REQ_MAGIC, 4);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(frame_request_read(sv[0], &got), FRAME_ERR_IO);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_pin_form(void **state)
 {
@@ -426,6 +602,8 @@ main(void)
 		cmocka_unit_test(test_response_malicious),
 		cmocka_unit_test(test_response_writer_refuses),
 		cmocka_unit_test(test_pin_form),
+		cmocka_unit_test(test_session),
+		cmocka_unit_test(test_tls_session_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

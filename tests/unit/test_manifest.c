@@ -265,6 +265,9 @@ verify_roles(void **state)
 	ss->version = 8;
 	assert_int_equal(manifest_verify("personnel", ss, &r, &got, &e),
 	    MUSTER_EDATA);
+	assert_string_equal(e.msg, "personnel: sent as version 8, the "
+	    "document is version 7");
+	assert_int_equal(got.version, 0);
 	/* Tampered: refused before the bytes are parsed. */
 	ss->version = 7;
 	ss->bytes[0] = '@';

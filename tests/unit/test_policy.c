@@ -6,7 +6,8 @@
  * issue 11's "Bad input" leaving the state as it was: a rolled-back
  * manifest, a removed key, a profile the manifest does not name or whose
  * bytes differ, a root signed below its threshold or skipping a version,
- * a malformed or oversized answer.
+ * a malformed or oversized answer; a family oracle (more rules on one
+ * attribute than the lint allows) signed and named all the same.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -378,6 +379,136 @@ test_policy_stale(void **state)
 	assert_true(trust);
 }
 
+/* A family state: the personnel fixture's root, the other scope. */
+static int
+setup_family(void **state)
+{
+	struct ctx *c;
+	struct sigset *ss;
+	struct muster_err e;
+	char cmd[128];
+
+	if (setup(state) != 0)
+		return -1;
+	c = *state;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", c->dir);
+	snprintf(c->dir, sizeof c->dir, "/tmp/test_policy.XXXXXX");
+	if (system(cmd) != 0 || mkdtemp(c->dir) == NULL)
+		return -1;
+	ss = fx_signed_root(&c->r1, c->f, "ab", 0);
+	if (state_open(c->dir, 1, &e) != 0 ||
+	    state_root_set(c->dir, ss, SCOPE_FAMILY, &e) != 0)
+		return -1;
+	sigset_free(ss);
+	return 0;
+}
+
+/* A family os-min ladder of n rules, signed by d, as served; its hash. */
+static json_t *
+ladder_obj(const struct fx *f, int n, char hash[SIGSET_HASH_HEX])
+{
+	struct profile *p = NULL;
+	struct muster_err e;
+	char text[4096], tc[SIG_TRUSTED_MAX], *sig = NULL, *b64;
+	size_t len, slen, blen;
+	json_t *o;
+	int i;
+
+	snprintf(text, sizeof text, "id = \"fam\";\nserial = %d;\nexpires = "
+	    "\"2099-01-01T00:00:00Z\";\nscope = \"family\";\nrules = (\n", n);
+	for (i = 1; i <= n; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text),
+		    "%s  { id = \"r%d\"; kind = \"os-min\"; severity = "
+		    "\"low\"; title = \"t\"; min_version = \"%d.0\"; }",
+		    i > 1 ? ",\n" : "", i, i + 3);
+	snprintf(text + strlen(text), sizeof text - strlen(text), "\n);\n");
+	len = strlen(text);
+	if (profile_parse("p", text, len, &p, &e) != 0)
+		fail_msg("profile_parse: %s", e.msg);
+	assert_int_equal(profile_trusted_comment(p, tc, sizeof tc), 0);
+	if (sig_sign(f->sk['d' - 'a'], text, len, tc, NULL, &sig, &slen,
+	    &e) != 0)
+		fail_msg("sig_sign: %s", e.msg);
+	profile_free(p);
+	blen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+	b64 = malloc(blen);
+	sodium_bin2base64(b64, blen, (const unsigned char *)text, len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	o = json_pack("{s:s,s:i,s:s,s:s}", "id", "fam", "serial", n,
+	    "profile", b64, "signature", sig);
+	assert_non_null(o);
+	sigset_hash_hex(text, len, hash);
+	free(b64);
+	free(sig);
+	return o;
+}
+
+/* The family manifest of version v naming fam serial n, signed by d. */
+static json_t *
+family_manifest_obj(const struct fx *f, int64_t v, int n, const char *hash)
+{
+	struct manifest m;
+	struct sigset *ss = NULL;
+	struct muster_err e;
+	char *text = NULL, tc[MANIFEST_TC_MAX];
+	size_t len;
+	json_t *o = NULL;
+
+	memset(&m, 0, sizeof m);
+	m.scope = SCOPE_FAMILY;
+	m.version = v;
+	m.expires = time(NULL) + FX_YEAR;
+	snprintf(m.profiles[0].id, sizeof m.profiles[0].id, "fam");
+	m.profiles[0].serial = n;
+	memcpy(m.profiles[0].hash, hash, SIGSET_HASH_HEX);
+	m.nprofiles = 1;
+	assert_int_equal(manifest_format(&m, &text, &len, &e), 0);
+	assert_int_equal(sigset_new(text, len, MANIFEST_MAX, v, &ss, &e), 0);
+	assert_int_equal(manifest_trusted_comment(SCOPE_FAMILY, v, tc,
+	    sizeof tc), 0);
+	fx_sign(ss, f, "d", tc);
+	assert_int_equal(sigset_to_json(ss, &o, &e), 0);
+	sigset_free(ss);
+	free(text);
+	return o;
+}
+
+/*
+ * A family oracle (4 os-min rules) signed by the policy key and named by
+ * a good manifest, as a server would send it: refused (65), nothing of
+ * it kept; the 3-rule ladder the same way: installed.
+ */
+static void
+test_policy_family_oracle(void **state)
+{
+	struct ctx *c = *state;
+	struct policy_outcome po;
+	struct muster_err e;
+	char h[SIGSET_HASH_HEX], path[128];
+	json_t *p;
+	int rc;
+
+	p = ladder_obj(c->f, 4, h);
+	rc = apply(c, NULL, family_manifest_obj(c->f, 1, 4, h),
+	    json_pack("[o]", p), &po, &e);
+	assert_int_equal(rc, MUSTER_EDATA);
+	assert_non_null(strstr(e.msg, "family profile \"fam\": 4 rules "
+	    "(r1, r2, r3, r4)"));
+	snprintf(path, sizeof path, "%s/profiles/fam.profile", c->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof path, "%s/manifest.json", c->dir);
+	assert_int_equal(access(path, F_OK), -1);
+
+	p = ladder_obj(c->f, 3, h);
+	rc = apply(c, NULL, family_manifest_obj(c->f, 1, 3, h),
+	    json_pack("[o]", p), &po, &e);
+	if (rc != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(po.installed, 1);
+	snprintf(path, sizeof path, "%s/profiles/fam.profile", c->dir);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
 int
 main(void)
 {
@@ -388,6 +519,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_policy_stale, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_policy_family_oracle,
+		    setup_family, teardown),
 	};
 
 	if (sodium_init() < 0)

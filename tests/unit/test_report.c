@@ -25,6 +25,13 @@ static const struct report_result results[] = {
 	{ "android-4-4-4", "pass", NULL },
 };
 
+/* A family report's results as the device's randomization leaves them. */
+static const struct report_result family_results[] = {
+	{ "redmi-1s-unfixed", "fail", "model \"HM 1SW\" is banned" },
+	{ "mi-cloud-sync-off", "pass", "was \"1\", set to \"0\"" },
+	{ "android-4-4-4", "pass", NULL },
+};
+
 static struct report_in
 sample(enum profile_scope scope)
 {
@@ -40,7 +47,7 @@ sample(enum profile_scope scope)
 	in.compliant = 0;
 	in.dropped = 2;
 	in.model = "Xiaomi HM 1SW";
-	in.results = results;
+	in.results = scope == SCOPE_FAMILY ? family_results : results;
 	in.nresults = 3;
 	return in;
 }
@@ -108,7 +115,9 @@ test_family_minimal(void **state)
 	assert_non_null(root = json_loadb(s, len, 0, NULL));
 	keys(root, k, sizeof k);
 	assert_string_equal(k, "device,seq,time,profile,serial,status,dropped,"
-	    "results");
+	    "privacy,results");
+	assert_string_equal(json_string_value(json_object_get(root,
+	    "privacy")), PROTO_PRIVACY_RR);
 	assert_int_equal(json_array_size(json_object_get(root, "results")), 3);
 	json_array_foreach(json_object_get(root, "results"), i, r) {
 		keys(r, k, sizeof k);
@@ -249,6 +258,11 @@ test_builder_passes_validator(void **state)
 			struct report_in in = sample(scopes[k]);
 
 			in.compliant = v % 2;
+			/* Family results are pass or fail, the status theirs. */
+			for (i = 0; i < 200; i++)
+				many[i].result = k == 1 ? (i % 4 == 1 && v != 3 ?
+				    PROTO_RESULT_FAIL : PROTO_RESULT_PASS) :
+				    words[i % 4];
 			in.dropped = v == 1 ? 0 : in.dropped;
 			in.model = v == 2 ? NULL : v == 3 ? model : in.model;
 			if (v >= 3) {	/* many; v == 4 sheds its details */
@@ -257,6 +271,8 @@ test_builder_passes_validator(void **state)
 			}
 			if (v == 1)
 				in.nresults = 0;
+			if (k == 1)
+				in.compliant = v == 1 || v == 3;
 			assert_int_equal(roundtrip(&in, &f, &root, &why), 0);
 			assert_null(why);
 			assert_string_equal(f.device, in.device);
@@ -297,6 +313,7 @@ refusal(enum profile_scope scope, const char *body)
 	return why;
 }
 
+#define FHEAD	HEAD ",\"privacy\":\"rr1\""
 #define HEAD	"{\"device\":\"0123456789abcdef0123456789abcdef\",\"seq\":7," \
 		"\"time\":\"2026-11-21T10:00:00Z\",\"profile\":\"p\"," \
 		"\"serial\":3,\"status\":\"compliant\""
@@ -343,12 +360,12 @@ test_validator_refusals(void **state)
 		    "results must be a list of at most 4096" },
 		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"r\","
 		    "\"result\":\"pass\",\"x\":1}]}", "malformed result" },
-		{ SCOPE_FAMILY, HEAD ",\"results\":[{\"rule\":\"r\","
+		{ SCOPE_FAMILY, FHEAD ",\"results\":[{\"rule\":\"r\","
 		    "\"result\":\"pass\",\"detail\":\"d\"}]}",
 		    "malformed result (family results carry no detail)" },
 		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"-r\","
 		    "\"result\":\"pass\"}]}", "malformed rule id" },
-		{ SCOPE_FAMILY, HEAD ",\"results\":[{\"rule\":\"r\","
+		{ SCOPE_FAMILY, FHEAD ",\"results\":[{\"rule\":\"r\","
 		    "\"result\":\"ok\"}]}",
 		    "result must be pass, fail, remediated or error" },
 		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"r\","
@@ -356,6 +373,32 @@ test_validator_refusals(void **state)
 		{ SCOPE_PERSONNEL, HEAD ",\"results\":[{\"rule\":\"r\","
 		    "\"result\":\"fail\"},{\"rule\":\"r\",\"result\":"
 		    "\"pass\"}]}", "a rule is reported twice" },
+		/* Family results that randomization cannot have made. */
+		{ SCOPE_FAMILY, HEAD ",\"results\":[]}",
+		    "family reports must be randomized (privacy rr1)" },
+		{ SCOPE_FAMILY, HEAD ",\"privacy\":\"exact\",\"results\":[]}",
+		    "family reports must be randomized (privacy rr1)" },
+		{ SCOPE_FAMILY, HEAD ",\"privacy\":1,\"results\":[]}",
+		    "family reports must be randomized (privacy rr1)" },
+		{ SCOPE_FAMILY, FHEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"remediated\"}]}",
+		    "family results are pass or fail (randomized)" },
+		{ SCOPE_FAMILY, FHEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"error\"}]}",
+		    "family results are pass or fail (randomized)" },
+		{ SCOPE_FAMILY, FHEAD ",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"fail\"}]}",
+		    "family status must be compliant exactly when no result "
+		    "fails" },
+		{ SCOPE_FAMILY, "{\"device\":\"0123456789abcdef0123456789abcdef\","
+		    "\"seq\":7,\"time\":\"2026-11-21T10:00:00Z\",\"profile\":"
+		    "\"p\",\"serial\":3,\"status\":\"noncompliant\","
+		    "\"privacy\":\"rr1\",\"results\":[{\"rule\":\"r\","
+		    "\"result\":\"pass\"}]}",
+		    "family status must be compliant exactly when no result "
+		    "fails" },
+		/* A personnel report has no privacy member. */
+		{ SCOPE_PERSONNEL, FHEAD ",\"results\":[]}", "unknown field" },
 	};
 	size_t i;
 
@@ -382,7 +425,7 @@ test_stale(void **state)
 	in.stale = REPORT_STALE_CONSENT | REPORT_STALE_TRUST;
 	assert_int_equal(report_build(&in, &s, &len, &e), 0);
 	assert_non_null(strstr(s, "\"dropped\":2,\"stale\":[\"trust\","
-	    "\"consent\"],\"results\""));
+	    "\"consent\"],\"privacy\":\"rr1\",\"results\""));
 	free(s);
 	assert_int_equal(roundtrip(&in, &f, &root, &why), 0);
 	assert_int_equal(f.stale, REPORT_STALE_CONSENT | REPORT_STALE_TRUST);
@@ -402,15 +445,37 @@ test_stale(void **state)
 	assert_string_equal(refusal(SCOPE_PERSONNEL, HEAD ",\"stale\":[],"
 	    "\"results\":[]}"), "stale must list trust, policy or consent, "
 	    "each once");
-	assert_string_equal(refusal(SCOPE_FAMILY, HEAD ",\"stale\":"
+	assert_string_equal(refusal(SCOPE_FAMILY, FHEAD ",\"stale\":"
 	    "[\"policy\",\"policy\"],\"results\":[]}"), "stale must list "
 	    "trust, policy or consent, each once");
-	assert_string_equal(refusal(SCOPE_FAMILY, HEAD ",\"stale\":"
+	assert_string_equal(refusal(SCOPE_FAMILY, FHEAD ",\"stale\":"
 	    "[\"keys\"],\"results\":[]}"), "stale must list trust, policy "
 	    "or consent, each once");
-	assert_string_equal(refusal(SCOPE_FAMILY, HEAD ",\"stale\":"
+	assert_string_equal(refusal(SCOPE_FAMILY, FHEAD ",\"stale\":"
 	    "\"policy\",\"results\":[]}"), "stale must list trust, policy "
 	    "or consent, each once");
+}
+
+/* The builder makes no family report that randomization could not. */
+static void
+test_family_builder_refuses_exact(void **state)
+{
+	struct report_in in = sample(SCOPE_FAMILY);
+	struct muster_err e;
+	char *s = NULL;
+	size_t len;
+
+	(void)state;
+	in.results = results;		/* "remediated": an exact result */
+	assert_int_equal(report_build(&in, &s, &len, &e), MUSTER_EDATA);
+	assert_null(s);
+	in = sample(SCOPE_FAMILY);
+	in.compliant = 1;		/* a fail, yet compliant */
+	assert_int_equal(report_build(&in, &s, &len, &e), MUSTER_EDATA);
+	assert_null(s);
+	in.nresults = 0;		/* nothing fails: compliant it is */
+	assert_int_equal(report_build(&in, &s, &len, &e), 0);
+	free(s);
 }
 
 static void
@@ -469,6 +534,7 @@ main(void)
 		cmocka_unit_test(test_validator_refusals),
 		cmocka_unit_test(test_validator_limits),
 		cmocka_unit_test(test_stale),
+		cmocka_unit_test(test_family_builder_refuses_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "muster/profile.h"
+#include "muster/rr.h"
 #include "muster/timefmt.h"
 #include "../../server/rollup.h"
 #include "../../server/store.h"
@@ -266,7 +267,9 @@ empty_store(void **state)
 	free(s);
 	s = text(r, ROLLUP_FMT_CSV);
 	assert_string_equal(s, "unit,devices,compliant,noncompliant,stale,"
-	    "never,family,family_withheld\r\n,0,0,0,0,0,0,no\r\n");
+	    "never,family,family_withheld,family_reporting,"
+	    "family_compliant_pct,family_compliant_lo,family_compliant_hi,"
+	    "family_estimate\r\n,0,0,0,0,0,0,no,,,,,none\r\n");
 	free(s);
 	s = text(r, ROLLUP_FMT_JSON);
 	j = json_loads(s, 0, NULL);
@@ -403,16 +406,21 @@ kanon(void **state)
 	counts_is(group(r, "F"), 1, 1, 0, 0, 0);
 	assert_int_equal(group(r, "F")->family, 0);
 	assert_true(group(r, "F")->family_withheld);
+	assert_false(group(r, "F")->fam.estimated);
 	counts_is(group(r, "G"), 0, 0, 0, 0, 0);
 	assert_true(group(r, "G")->family_withheld);
 	counts_is(&r->total, 1, 1, 0, 0, 0);
 	assert_true(r->total.family_withheld);
+	assert_false(r->total.fam.estimated);
 	s = text(r, ROLLUP_FMT_CSV);
-	assert_non_null(strstr(s, "\r\nF,1,1,0,0,0,<5,yes\r\n"));
-	assert_non_null(strstr(s, "\r\nG,<5,<5,<5,<5,<5,<5,yes\r\n"));
+	/* A withheld count is an empty cell; family_withheld says why. */
+	assert_non_null(strstr(s, "\r\nF,1,1,0,0,0,,yes,,,,,none\r\n"));
+	assert_non_null(strstr(s, "\r\nG,0,0,0,0,0,,yes,,,,,none\r\n"));
+	assert_null(strstr(s, "<5"));
 	free(s);
 	s = text(r, ROLLUP_FMT_TABLE);
-	assert_non_null(strstr(s, "\nG           <5         <5"));
+	assert_non_null(strstr(s, "\nG            0          0             0"
+	    "      0      0  <5\n"));
 	assert_non_null(strstr(s, "k-anonymity"));
 	free(s);
 	rollup_free(r);
@@ -428,25 +436,41 @@ kanon(void **state)
 	r = roll(f, ROLLUP_BY_RULE);
 	assert_int_equal(rule(r, "f1")->failing, 0);
 	assert_int_equal(rule(r, "f1")->devices, 0);
+	assert_false(rule(r, "f1")->fam.estimated);
 	assert_int_equal(r->failing_any, 0);
 	assert_int_equal(r->total.devices, 1);
 	assert_true(r->total.family_withheld);
 	rollup_free(r);
 
-	/* A fifth family device in F: F's family devices are counted. */
+	/*
+	 * A fifth family device in F: F's family devices are counted, but
+	 * their results are randomized: never counted exactly, only
+	 * estimated, and four reporting devices make no estimate narrow
+	 * enough to print.
+	 */
 	dev(f, 14, SCOPE_FAMILY, "F", "", E0);
 	r = roll(f, ROLLUP_BY_UNIT);
-	counts_is(group(r, "F"), 6, 4, 1, 0, 1);
+	counts_is(group(r, "F"), 1, 1, 0, 0, 0);
 	assert_int_equal(group(r, "F")->family, 5);
 	assert_false(group(r, "F")->family_withheld);
+	assert_true(group(r, "F")->fam.estimated);
+	assert_int_equal(group(r, "F")->fam.reporting, 4);
+	assert_false(group(r, "F")->fam.est.shown);
 	assert_true(group(r, "G")->family_withheld);
-	counts_is(&r->total, 6, 4, 1, 0, 1);
+	counts_is(&r->total, 1, 1, 0, 0, 0);
+	assert_int_equal(r->total.fam.reporting, 4);
+	assert_int_equal(r->family_rules, 2);
 	s = text(r, ROLLUP_FMT_CSV);
-	assert_non_null(strstr(s, "\r\nF,6,4,1,0,1,5,no\r\n"));
+	assert_non_null(strstr(s, "\r\nF,1,1,0,0,0,5,no,4,,,,withheld\r\n"));
+	free(s);
+	s = text(r, ROLLUP_FMT_TABLE);
+	assert_non_null(strstr(s, "FAMILY COMPLIANT (95% CI)"));
+	assert_non_null(strstr(s, "  5*      -\n"));
+	assert_non_null(strstr(s, "wider than +-10 points"));
 	free(s);
 	rollup_free(r);
 	r = roll(f, ROLLUP_BY_SCOPE);
-	counts_is(group(r, "family"), 5, 3, 1, 0, 1);
+	counts_is(group(r, "family"), 0, 0, 0, 0, 0);
 	assert_int_equal(group(r, "family")->family, 5);
 	assert_true(group(r, "family")->family_withheld);	/* G's */
 	s = text(r, ROLLUP_FMT_TABLE);
@@ -454,11 +478,20 @@ kanon(void **state)
 	free(s);
 	rollup_free(r);
 	r = roll(f, ROLLUP_BY_RULE);
-	assert_int_equal(rule(r, "f1")->failing, 1);
-	assert_int_equal(rule(r, "f1")->devices, 5);
-	assert_int_equal(rule(r, "r1")->devices, 5);
+	assert_int_equal(rule(r, "f1")->failing, 0);
+	assert_int_equal(rule(r, "f1")->devices, 0);
+	assert_true(rule(r, "f1")->fam.estimated);
+	assert_int_equal(rule(r, "f1")->fam.reporting, 4);
+	assert_false(rule(r, "f1")->fam.est.shown);
+	/* one of four answered failing: (1/4 - 1/4) / (1/2) = 0 */
+	assert_true(rule(r, "f1")->fam.est.raw == 0);
+	assert_int_equal(rule(r, "r1")->devices, 0);
 	assert_int_equal(rule(r, "r1")->scopes, 1u << SCOPE_FAMILY);
-	assert_int_equal(r->failing_any, 1);
+	assert_int_equal(r->failing_any, 0);
+	s = text(r, ROLLUP_FMT_JSON);
+	assert_non_null(strstr(s, "\"family_failing\": {\"reporting\": 4, "
+	    "\"pct\": null, \"lo\": null, \"hi\": null, \"shown\": false}"));
+	free(s);
 	rollup_free(r);
 
 	/* Family devices are never listed. */
@@ -467,6 +500,71 @@ kanon(void **state)
 	assert_null(strstr(s, "P-10"));
 	assert_non_null(strstr(s, "00000000000000000000000000000001"));
 	free(s);
+}
+
+/*
+ * Estimates: 400 family devices of unit W answering one rule, their
+ * answers drawn by the real mechanism (a secret each), and 6 in unit S.
+ * The printed figures are exactly the stated estimators on the stored
+ * answers; W's and the total's are narrow enough to show, S's not.
+ */
+static void
+estimates(void **state)
+{
+	struct fx *f = *state;
+	struct rollup *r;
+	unsigned char key[RR_KEY_BYTES], fp[RR_FP_BYTES];
+	time_t now = time(NULL);
+	int i, yes = 0, yes_w = 0, a;
+	double want;
+	char *s;
+
+	publish(f, "family", 21600, "f1");
+	randombytes_buf(fp, sizeof fp);
+	for (i = 100; i < 506; i++) {
+		randombytes_buf(key, sizeof key);
+		a = rr_answer(key, fp, i % 4 == 0, 1);
+		dev(f, i, SCOPE_FAMILY, i < 500 ? "W" : "S", "", E0);
+		if (a)
+			rep(f, i, 1, now, "f1", NULL);
+		else
+			rep(f, i, 1, now, NULL);
+		yes += a;
+		yes_w += i < 500 ? a : 0;
+	}
+	r = roll(f, ROLLUP_BY_RULE);
+	assert_true(rule(r, "f1")->fam.estimated);
+	assert_int_equal(rule(r, "f1")->fam.reporting, 406);
+	want = ((double)yes / 406 - 0.25) / 0.5;
+	assert_true(rule(r, "f1")->fam.est.raw > want - 1e-12 &&
+	    rule(r, "f1")->fam.est.raw < want + 1e-12);
+	assert_true(rule(r, "f1")->fam.est.shown);
+	assert_true(rule(r, "f1")->fam.est.half > 0.0842 &&
+	    rule(r, "f1")->fam.est.half < 0.0843);	/* 1.96 sqrt(.75/406) */
+	assert_int_equal(rule(r, "f1")->failing, 0);	/* never counted */
+	s = text(r, ROLLUP_FMT_CSV);
+	assert_non_null(strstr(s, ",406,"));
+	assert_non_null(strstr(s, ",shown\r\n"));
+	free(s);
+	rollup_free(r);
+	r = roll(f, ROLLUP_BY_UNIT);
+	/* One rule: the status weight's mean is 1.5 - 2 yes/n. */
+	want = 1.5 - 2.0 * yes_w / 400;
+	assert_int_equal(group(r, "W")->fam.reporting, 400);
+	assert_true(group(r, "W")->fam.est.raw > want - 1e-12 &&
+	    group(r, "W")->fam.est.raw < want + 1e-12);
+	assert_true(group(r, "W")->fam.est.shown);
+	assert_int_equal(group(r, "S")->family, 6);
+	assert_int_equal(group(r, "S")->fam.reporting, 6);
+	assert_false(group(r, "S")->fam.est.shown);
+	assert_int_equal(r->total.fam.reporting, 406);
+	assert_true(r->total.fam.est.shown);
+	counts_is(group(r, "W"), 0, 0, 0, 0, 0);
+	s = text(r, ROLLUP_FMT_TABLE);
+	assert_non_null(strstr(s, "\nS            0          0             0"
+	    "      0      0  6       -\n"));
+	free(s);
+	rollup_free(r);
 }
 
 static void
@@ -546,9 +644,10 @@ formats(void **state)
 {
 	static const char *const keys[] = { "unit", "devices", "compliant",
 	    "noncompliant", "stale", "never", "family", "family_withheld",
-	    NULL };
+	    "family_compliant", NULL };
 	static const char *const top[] = { "version", "by", "as_of",
-	    "from_history", "k", "stale_after", "groups", "total", NULL };
+	    "from_history", "k", "stale_after", "family_privacy", "groups",
+	    "total", NULL };
 	struct fx *f = *state;
 	struct rollup *r;
 	json_t *j, *g;
@@ -560,15 +659,16 @@ formats(void **state)
 	rep(f, 1, 1, time(NULL), "r1", NULL);
 	r = roll(f, ROLLUP_BY_UNIT);
 	s = text(r, ROLLUP_FMT_CSV);
-	assert_non_null(strstr(s, "\r\n\"A,\"\"B\"\"\",1,0,1,0,0,0,no\r\n"));
-	assert_non_null(strstr(s, "\r\nplain,1,0,0,0,1,0,no\r\n"));
-	assert_non_null(strstr(s, "\r\n,2,0,1,0,1,0,no\r\n"));
+	assert_non_null(strstr(s, "\r\n\"A,\"\"B\"\"\",1,0,1,0,0,0,no,,,,,none"
+	    "\r\n"));
+	assert_non_null(strstr(s, "\r\nplain,1,0,0,0,1,0,no,,,,,none\r\n"));
+	assert_non_null(strstr(s, "\r\n,2,0,1,0,1,0,no,,,,,none\r\n"));
 	free(s);
 
 	s = text(r, ROLLUP_FMT_JSON);
 	j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
 	assert_non_null(j);
-	assert_int_equal(json_object_size(j), 8);
+	assert_int_equal(json_object_size(j), 9);
 	for (i = 0; top[i] != NULL; i++)
 		assert_non_null(json_object_get(j, top[i]));
 	assert_int_equal(json_integer_value(json_object_get(j, "version")), 1);
@@ -578,7 +678,8 @@ formats(void **state)
 	assert_true(json_is_false(json_object_get(j, "from_history")));
 	assert_int_equal(json_array_size(json_object_get(j, "groups")), 2);
 	g = json_array_get(json_object_get(j, "groups"), 0);
-	assert_int_equal(json_object_size(g), 8);
+	assert_int_equal(json_object_size(g), 9);
+	assert_true(json_is_null(json_object_get(g, "family_compliant")));
 	for (i = 0; keys[i] != NULL; i++)
 		assert_non_null(json_object_get(g, keys[i]));
 	assert_string_equal(json_string_value(json_object_get(g, "unit")),
@@ -607,7 +708,9 @@ formats(void **state)
 	free(s);
 	s = text(r, ROLLUP_FMT_CSV);
 	assert_non_null(strstr(s, "rule,severity,scopes,devices,failing,"
-	    "title\r\nr1,,,0,1,\r\n,,,2,1,\r\n"));
+	    "title,family_reporting,family_failing_pct,family_failing_lo,"
+	    "family_failing_hi,family_estimate\r\nr1,,,0,1,,,,,,none\r\n"
+	    ",,,2,1,,,,,,none\r\n"));
 	free(s);
 	rollup_free(r);
 }
@@ -634,7 +737,8 @@ http(void **state)
 	    &len, &ct, &status, &e), 0);
 	assert_int_equal(status, 200);
 	assert_non_null(strstr(ct, "text/csv"));
-	assert_non_null(strstr(body, "\r\nr1,high,personnel,5,2,Rule r1\r\n"));
+	assert_non_null(strstr(body, "\r\nr1,high,personnel,5,2,Rule r1,,,,,"
+	    "none\r\n"));
 	free(body);
 	assert_int_equal(rollup_http(f->data, "unit", "table",
 	    "2023-11-14T22:13:20Z", &body, &len, &ct, &status, &e), 0);
@@ -666,6 +770,41 @@ http(void **state)
 	    &status, &e), MUSTER_ENOINPUT);
 	assert_int_equal(status, 500);
 	free(body);
+}
+
+/* Each bad query parameter: 400, its own JSON error and its own message. */
+static void
+http_bad_params(void **state)
+{
+	static const struct {
+		const char *by, *format, *as_of, *body, *msg;
+	} bad[] = {
+		{ "person", NULL, NULL, "{\"error\":\"by must be unit, rule, "
+		    "model or scope\"}\n", "rollup: bad by" },
+		{ NULL, "xml", NULL, "{\"error\":\"format must be json, csv "
+		    "or table\"}\n", "rollup: bad format" },
+		{ NULL, NULL, "2024-13-01", "{\"error\":\"as_of must be "
+		    "YYYY-MM-DDTHH:MM:SSZ\"}\n", "rollup: bad as_of" },
+	};
+	struct fx *f = *state;
+	struct muster_err e;
+	const char *ct = NULL;
+	unsigned status = 0;
+	char *body = NULL;
+	size_t i, len = 0;
+
+	fleet(f);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(rollup_http(f->data, bad[i].by, bad[i].format,
+		    bad[i].as_of, &body, &len, &ct, &status, &e),
+		    MUSTER_EUSAGE);
+		assert_int_equal(status, 400);
+		assert_string_equal(ct, "application/json");
+		assert_string_equal(body, bad[i].body);
+		assert_int_equal(len, strlen(bad[i].body));
+		assert_string_equal(e.msg, bad[i].msg);
+		free(body);
+	}
 }
 
 static void
@@ -748,9 +887,11 @@ main(void)
 		unit_store_test(empty_store),
 		unit_store_test(present),
 		unit_store_test(kanon),
+		unit_store_test(estimates),
 		unit_store_test(history),
 		unit_store_test(formats),
 		unit_store_test(http),
+		unit_store_test(http_bad_params),
 		unit_store_test(devices),
 	};
 

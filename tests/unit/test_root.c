@@ -313,6 +313,9 @@ threshold_rule(void **state)
 	ss->version = 2;
 	assert_int_equal(root_verify_self("1.cfg", ss, &got, &e),
 	    MUSTER_EDATA);
+	assert_string_equal(e.msg, "1.cfg: sent as version 2, the document "
+	    "is version 1");
+	assert_int_equal(got.version, 0);
 	/* The 17th signature is malformed. */
 	ss->version = 0;
 	assert_int_equal(root_trusted_comment(1, tc, sizeof tc), 0);

@@ -1,7 +1,9 @@
 /*
  * server writer: jobs from many threads are committed in shared
  * transactions, each visible to another handle the moment writer_run
- * returns; a failing job rolls back alone; the batches are counted.
+ * returns; a failing job rolls back alone; the batches are counted.  A
+ * writer held up past WRITER_LAG_MS says it lags (the server's 503 with
+ * Retry-After), and stops saying so once it has caught up.
  */
 #include "unit.h"
 
@@ -9,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -114,11 +117,77 @@ concurrent_jobs(void **state)
 	store_close(wst);
 }
 
+/* A job that holds the writer until released. */
+static volatile int hold_go, hold_done;
+
+static int
+job_hold(struct store *st, void *arg, struct muster_err *e)
+{
+	struct timespec ms = { 0, 1000 * 1000 };
+
+	(void)st;
+	(void)arg;
+	(void)e;
+	while (!__atomic_load_n(&hold_go, __ATOMIC_SEQ_CST))
+		nanosleep(&ms, NULL);
+	return 0;
+}
+
+static void
+hold_finished(struct writer_job *job)
+{
+	(void)job;
+	__atomic_store_n(&hold_done, 1, __ATOMIC_SEQ_CST);
+}
+
+static void
+lagging(void **state)
+{
+	struct timespec ms = { 0, 1000 * 1000 }, lag = {
+	    WRITER_LAG_MS / 1000, (WRITER_LAG_MS % 1000) * 1000000L + 300000000L };
+	struct writer_job job, queued[3];
+	struct muster_err e;
+	struct store *st = NULL;
+	struct writer *lw = NULL;
+	char d2[UNIT_TMPDIR_MAX + 8];
+	unsigned ra = 0, i;
+	int n;
+
+	(void)state;
+	snprintf(d2, sizeof d2, "%s2", dir);
+	assert_int_equal(store_open(d2, 0, &st, &e), 0);
+	assert_int_equal(writer_start(st, &lw, &e), 0);
+	assert_int_equal(writer_lagging(lw, &ra), 0);
+	memset(&job, 0, sizeof job);
+	job.fn = job_hold;
+	job.done = hold_finished;
+	assert_int_equal(writer_submit(lw, &job, &e), 0);
+	/* Jobs queued behind the one the writer is stuck on. */
+	memset(queued, 0, sizeof queued);
+	for (i = 0; i < 3; i++) {
+		queued[i].fn = job_hold;
+		queued[i].done = hold_finished;
+		assert_int_equal(writer_submit(lw, &queued[i], &e), 0);
+	}
+	assert_int_equal(writer_lagging(lw, &ra), 0);	/* not yet */
+	nanosleep(&lag, NULL);
+	assert_int_equal(writer_lagging(lw, &ra), 1);
+	assert_true(ra >= 1 + WRITER_LAG_MS / 1000 && ra <= WRITER_RETRY_MAX);
+	__atomic_store_n(&hold_go, 1, __ATOMIC_SEQ_CST);
+	for (n = 0; n < 5000 && writer_lagging(lw, &ra); n++)
+		nanosleep(&ms, NULL);
+	assert_int_equal(writer_lagging(lw, &ra), 0);
+	writer_stop(lw);
+	assert_int_equal(hold_done, 1);
+	store_close(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(concurrent_jobs),
+		cmocka_unit_test(lagging),
 	};
 	int rc;
 

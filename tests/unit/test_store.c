@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "muster/fs.h"
 #include "muster/profile.h"
 #include "../../server/store.h"
 #include "unit_store.h"
@@ -943,6 +944,344 @@ bulk_load(void **state)
 	    MUSTER_EIO);
 }
 
+
+/* The past state of DEVICE_A at `at` with a stale window of `win`. */
+static int
+past_state(struct fx *f, time_t at, int64_t win)
+{
+	struct store_when w = { at, 1, { at - win, at - win } };
+	struct store_read *rd = NULL;
+	struct store_cursor *cur = NULL;
+	struct store_row row;
+	struct muster_err e;
+	int state;
+
+	assert_int_equal(store_read_open(f->data, &rd, &e), 0);
+	assert_int_equal(store_read_begin(rd, &e), 0);
+	assert_int_equal(store_rollup_scan(rd, STORE_SCAN_STATUS, &w, &cur,
+	    &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	state = row.state;
+	store_cursor_close(cur);
+	store_read_close(rd);
+	return state;
+}
+
+/*
+ * A week of hourly reports, one status change in it: pruning keeps the
+ * change's report, the newest and the young ones, deletes the rest, and
+ * every --as-of answer (each half hour of the week, the gap included)
+ * is the same before and after.
+ */
+static void
+prune_keeps_evidence(void **state)
+{
+	struct fx *f = *state;
+	static const char *const fail1[] = { "redmi-1s-unfixed" };
+	struct store_report r;
+	struct muster_err e;
+	char body[64];
+	const time_t t0 = 1800000000;
+	int before[400], more, i, k;
+	size_t pruned, total = 0;
+	int64_t seq;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	for (seq = 1; seq <= 168; seq++) {
+		/* Noncompliant from hour 100 on; silent hours 50-59. */
+		if (seq >= 50 && seq < 60)
+			continue;
+		snprintf(body, sizeof body, "{\"seq\":%lld}", (long long)seq);
+		report_init(&r, DEVICE_A, seq, seq < 100, body,
+		    seq < 100 ? NULL : fail1, seq < 100 ? 0 : 1);
+		r.time = t0 + seq * 3600;
+		r.received = r.time + 5;
+		r.window = 7200;
+		assert_int_equal(put(f, &r), STORE_STORED);
+	}
+	for (k = 0; k < 340; k++)
+		before[k] = past_state(f, t0 + k * 1800, 7200);
+	assert_int_equal(before[2 * 55], STORE_STALE);
+	assert_int_equal(before[2 * 40], STORE_COMPLIANT);
+	assert_int_equal(before[2 * 120], STORE_NONCOMPLIANT);
+	assert_int_equal(query(f, "SELECT count(*) FROM report_runs"), 1);
+
+	/* No retention: nothing is due, nothing goes. */
+	assert_int_equal(store_prune_wait(f->st, t0), -1);
+	store_retention_set(f->st, 24 * 3600);
+	assert_int_equal(store_prune_wait(f->st, t0 + 200 * 3600), 0);
+	for (i = 0; i < 1000; i++) {
+		assert_int_equal(store_prune(f->st, t0 + 170 * 3600, 16,
+		    &pruned, &more, &e), 0);
+		total += pruned;
+		if (!more)
+			break;
+	}
+	assert_true(store_prune_wait(f->st, t0 + 170 * 3600) > 0);
+	/* Kept: seq 1 (first), 100 (the change), 168 (newest), and the
+	 * last day (received from hour 146 on). */
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "seq IN (1, 100, 168)"), 3);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "seq >= 146"), 23);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports"),
+	    2 + 23);
+	assert_int_equal((int)total, 158 - 25);
+	for (k = 0; k < 340; k++)
+		assert_int_equal(past_state(f, t0 + k * 1800, 7200),
+		    before[k]);
+	/* Reports keep coming; a second pass takes what became old. */
+	report_init(&r, DEVICE_A, 169, 0, "{\"seq\":169}", fail1, 1);
+	r.time = t0 + 169 * 3600;
+	r.received = r.time + 5;
+	assert_int_equal(put(f, &r), STORE_STORED);
+	assert_int_equal(store_prune(f->st, t0 + 400 * 3600, 100, &pruned,
+	    &more, &e), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports"), 3);
+	assert_int_equal(query(f, "SELECT count(*) FROM reports WHERE "
+	    "seq IN (1, 100, 169)"), 3);
+}
+
+/* A report later than the window closes the run; a smaller window wins. */
+static void
+runs_split(void **state)
+{
+	struct fx *f = *state;
+	struct store_report r;
+	char body[64];
+	const time_t t0 = 1800000000;
+	static const int64_t at[] = { 0, 3600, 7200, 20000, 23600, 23700,
+	    23900 };
+	static const int64_t win[] = { 7200, 7200, 7200, 7200, 7200, 120,
+	    7200 };
+	size_t i;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	for (i = 0; i < sizeof at / sizeof at[0]; i++) {
+		snprintf(body, sizeof body, "{\"seq\":%zu}", i + 1);
+		report_init(&r, DEVICE_A, (int64_t)i + 1, 1, body, NULL, 0);
+		r.time = t0 + at[i];
+		r.window = win[i];
+		assert_int_equal(put(f, &r), STORE_STORED);
+	}
+	/* [0, 7200] closed at 20000; [20000, 23700] closed at 23900 (200 s
+	 * after a report whose window was 120 s); 23900 open. */
+	assert_int_equal(query(f, "SELECT count(*) FROM report_runs"), 2);
+	assert_int_equal(query(f, "SELECT count(*) FROM report_runs WHERE "
+	    "first = 1800020000 AND last = 1800023700"), 1);
+	assert_int_equal(query(f, "SELECT run_first - 1800000000 FROM "
+	    "devices"), 23900);
+	assert_int_equal(past_state(f, t0 + 23800, 120), STORE_COMPLIANT);
+	assert_int_equal(past_state(f, t0 + 23800, 60), STORE_STALE);
+	/* Inside a run: a report came less than its window before. */
+	assert_int_equal(past_state(f, t0 + 21000, 7200), STORE_COMPLIANT);
+	assert_int_equal(past_state(f, t0 + 15000, 7200), STORE_STALE);
+	assert_int_equal(past_state(f, t0 + 5000, 7200), STORE_COMPLIANT);
+}
+
+/*
+ * A revocation and a departure are journaled beside the database: a
+ * restored older copy of muster.db gets them back when it is opened (the
+ * departed device deleted again, its id not written in the journal).
+ */
+static void
+revocation_journal(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d;
+	struct muster_err e;
+	char db[160], old[160], jr[160], *buf = NULL;
+	size_t len;
+	struct stat sb;
+	FILE *fp;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	enroll(f, DEVICE_B, TOKEN_B);
+	snprintf(db, sizeof db, "%s/muster.db", f->data);
+	snprintf(old, sizeof old, "%s/old.db", f->dir);
+	snprintf(jr, sizeof jr, "%s/journal", f->data);
+	assert_int_equal(store_backup(f->data, old, &(int64_t){ 0 }, &e), 0);
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_A, &e)), 0);
+	/* B is revoked, then leaves: its revocation goes with it. */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_B, &e)), 0);
+	assert_int_equal(IN_TX(f->st, store_device_delete(f->st, DEVICE_B,
+	    &e)), 0);
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, TOKEN_B, &e)), 0);
+	assert_int_equal(stat(jr, &sb), 0);
+	assert_int_equal(fs_read_file(jr, 4096, &buf, &len, &e), 0);
+	assert_non_null(memmem(buf, len, "gone ", 5));
+	free(buf);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	/* The restore: stop, copy the old file back, start. */
+	store_close(f->st);
+	f->st = NULL;
+	unlink(db);
+	assert_int_equal(rename(old, db), 0);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &d, &e), 0);
+	assert_int_equal(d.revoked, 1);
+	assert_int_equal(query(f, "SELECT count(*) FROM tokens WHERE id = '"
+	    TOKEN_B "' AND revoked IS NOT NULL"), 1);
+	assert_int_equal(store_device_get(f->st, DEVICE_B, &d, &e),
+	    MUSTER_ENOINPUT);
+	assert_int_equal(query(f, "SELECT count(*) FROM revocations WHERE "
+	    "id = '" DEVICE_B "'"), 0);
+	assert_int_equal(query(f, "SELECT count(*) FROM devices"), 1);
+	/* Opened again: nothing more to apply, nothing journaled twice. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(stat(jr, &sb), 0);
+	assert_int_equal(sb.st_size, len);
+	/* A damaged journal line is refused, naming the line. */
+	store_close(f->st);
+	f->st = NULL;
+	assert_non_null(fp = fopen(jr, "a"));
+	fputs("revoke not-an-id 12\n", fp);
+	fclose(fp);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), MUSTER_EIO);
+	assert_non_null(strstr(e.msg, "journal:5:"));
+	assert_int_equal(truncate(jr, 0), 0);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+}
+
+static void
+reregister(void **state)
+{
+	struct fx *f = *state;
+	struct store_device d, got;
+	struct muster_err e;
+	enum store_put res;
+
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL);
+	d.enrolled = 1800000000;
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), 0);
+	assert_int_equal(res, STORE_STORED);
+	assert_int_equal(store_device_get(f->st, DEVICE_A, &got, &e), 0);
+	assert_int_equal(got.enrolled, 1800000000);
+	assert_string_equal(got.unit, d.unit);
+	/* Again: known with the same key. */
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+	/* Known with another key. */
+	d.pk[0] ^= 1;
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	/* Its token is used now: another device cannot take it. */
+	device_init(&d, DEVICE_B, TOKEN_A, SCOPE_PERSONNEL);
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	/* A revoked token, a revoked device id (not in the store). */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, TOKEN_B, &e)), 0);
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_PERSONNEL);
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_B, &e)), 0);
+	device_init(&d, DEVICE_B, "aaaaaaaaaaaaaaaa", SCOPE_PERSONNEL);
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	assert_int_equal(query(f, "SELECT count(*) FROM devices"), 1);
+	/* A revoked device that the store knows. */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_A, &e)), 0);
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL);
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+}
+
+/* The backup: 0600, a whole consistent store, never over a directory. */
+static void
+backup_file(void **state)
+{
+	struct fx *f = *state;
+	struct store_read *rd = NULL;
+	struct muster_err e;
+	char path[160], bdir[160];
+	struct stat sb;
+	int64_t bytes;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	snprintf(path, sizeof path, "%s/b.db", f->dir);
+	umask(022);
+	assert_int_equal(store_backup(f->data, path, &bytes, &e), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal((int64_t)sb.st_size, bytes);
+	/* Over an old backup: replaced whole. */
+	assert_int_equal(store_backup(f->data, path, &bytes, &e), 0);
+	/* It opens as a store holding the device. */
+	snprintf(bdir, sizeof bdir, "%s/restored", f->dir);
+	assert_int_equal(mkdir(bdir, 0700), 0);
+	snprintf(bdir, sizeof bdir, "%s/restored/muster.db", f->dir);
+	assert_int_equal(rename(path, bdir), 0);
+	snprintf(bdir, sizeof bdir, "%s/restored", f->dir);
+	assert_int_equal(store_read_open(bdir, &rd, &e), 0);
+	store_read_close(rd);
+	snprintf(path, sizeof path, "%s/no/such/dir/b.db", f->dir);
+	assert_int_equal(store_backup(f->data, path, &bytes, &e),
+	    MUSTER_ECANTCREAT);
+	snprintf(path, sizeof path, "%s/none", f->dir);
+	assert_int_equal(store_backup(path, f->dir, &bytes, &e),
+	    MUSTER_ENOINPUT);
+}
+
+
+/*
+ * A version 3 store (every report kept, no runs) brought to 4: the runs
+ * are built from its reports, split where two are more than 120 s apart,
+ * and the past reads as it did from the reports.
+ */
+static void
+upgrade_v3_runs(void **state)
+{
+	struct fx *f = *state;
+	struct store_report r;
+	struct muster_err e;
+	static const int64_t at[] = { 0, 60, 120, 4000, 4100 };
+	char body[32], path[160];
+	const time_t t0 = 1800000000;
+	int before[80], k;
+	size_t i;
+	sqlite3 *db;
+
+	enroll(f, DEVICE_A, TOKEN_A);
+	for (i = 0; i < sizeof at / sizeof at[0]; i++) {
+		snprintf(body, sizeof body, "{\"seq\":%zu}", i + 1);
+		report_init(&r, DEVICE_A, (int64_t)i + 1, 1, body, NULL, 0);
+		r.time = t0 + at[i];
+		assert_int_equal(put(f, &r), STORE_STORED);
+	}
+	store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof path, "%s/muster.db", f->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE report_runs;"
+	    "ALTER TABLE devices DROP COLUMN run_first;"
+	    "ALTER TABLE devices DROP COLUMN run_window;"
+	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* What version 3 answers (from the reports), at 100 s steps. */
+	for (k = 0; k < 50; k++)
+		before[k] = past_state(f, t0 + k * 100, 300);
+	assert_int_equal(store_open(f->data, 0, &f->st, &e), 0);
+	assert_int_equal(query(f, "PRAGMA user_version"), 4);
+	assert_int_equal(query(f, "SELECT count(*) FROM report_runs"), 2);
+	assert_int_equal(query(f, "SELECT count(*) FROM devices WHERE "
+	    "run_first IS NULL"), 1);
+	for (k = 0; k < 50; k++)
+		assert_int_equal(past_state(f, t0 + k * 100, 300), before[k]);
+	assert_int_equal(before[3], STORE_COMPLIANT);
+	assert_int_equal(before[10], STORE_STALE);
+	/* The next report opens a run of its own. */
+	report_init(&r, DEVICE_A, 6, 1, "{\"seq\":6}", NULL, 0);
+	r.time = t0 + 4200;
+	assert_int_equal(put(f, &r), STORE_STORED);
+	assert_int_equal(query(f, "SELECT run_first - 1800000000 FROM "
+	    "devices"), 4200);
+	assert_int_equal(past_state(f, t0 + 4150, 300), STORE_COMPLIANT);
+}
+
 int
 main(void)
 {
@@ -963,6 +1302,12 @@ main(void)
 		unit_store_test(revoke_used),
 		unit_store_test(read_scans),
 		unit_store_test(bulk_load),
+		unit_store_test(prune_keeps_evidence),
+		unit_store_test(runs_split),
+		unit_store_test(revocation_journal),
+		unit_store_test(reregister),
+		unit_store_test(backup_file),
+		unit_store_test(upgrade_v3_runs),
 	};
 
 	if (sodium_init() < 0)

@@ -167,7 +167,7 @@ sign_verify_roundtrip(void **state)
 	struct muster_err e;
 	struct token t, v;
 	char *s, *dot, body[TOKEN_BODY_MAX + 1], hex[SIG_KEYID_HEX];
-	size_t blen;
+	size_t blen, i;
 
 	sample(&t);
 	s = must_sign(&t, k->sk);
@@ -204,9 +204,10 @@ sign_verify_roundtrip(void **state)
 	/* Family, an IPv6 server, fields at their longest. */
 	t.scope = SCOPE_FAMILY;
 	strcpy(t.server, "https://[2001:db8::1]:443/");
-	memset(t.unit, '/', 64);
-	t.unit[0] = 'u';
-	t.unit[64] = '\0';
+	/* Units form a tree: no empty level, so "u/u/.../u" (63 bytes). */
+	for (i = 0; i < 63; i++)
+		t.unit[i] = i % 2 == 0 ? 'u' : '/';
+	t.unit[63] = '\0';
 	memset(t.person, '@', 64);
 	t.person[64] = '\0';
 	s = must_sign(&t, k->sk);
@@ -399,7 +400,9 @@ sign_refuses_bad_fields(void **state)
 	struct token t;
 	char *s = NULL;
 	static const char *const bad_units[] = {
-		"", "a\nb", "a=b", "a b", "a\"b", "a\\b",
+		"", "a\nb", "a=b", "a\"b", "a\\b", "/a", "a/", "a//b",
+		"a /b", "a/ b", " a", "a ", "a\xe2\x80\x8b" "b", "a\xc2\xa0" "b",
+		"a\xe2\x80\xae" "b", "a\xc2\x85" "b", "a\xff", "a;b", "a<b",
 		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	};
 	size_t i;
@@ -456,7 +459,7 @@ verify_refuses_bad_bodies(void **state)
 	} cases[] = {
 		{ "unit", "unit=a=b" },
 		{ "unit", "unit=" },
-		{ "unit", "unit=a b" },
+		{ "unit", "unit=a//b" },
 		{ "unit", "unit=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" },
 		{ "person", "person=a/b" },
 		{ "person", "person=a\rb" },
@@ -972,6 +975,39 @@ bundle_text_gate(void **state)
 	assert_string_equal(e.msg, "b:1: a byte that is not printable ASCII");
 }
 
+/* Units with spaces and UTF-8 letters sign and verify; '/' makes a tree. */
+static void
+unit_names(void **state)
+{
+	struct keys *k = *state;
+	struct muster_err e;
+	struct token t, v;
+	char *s;
+	static const char *const good[] = {
+		"No. 17 Squadron", "IAF/25 Wing/No. 17 Squadron",
+		"Esquadr\xc3\xa3o 1/Sec\xc3\xa7\xc3\xa3o (B)",
+		"\xe0\xa4\xb5\xe0\xa4\xbe\xe0\xa4\xaf\xe0\xa5\x81 \xe0\xa4\xb8\xe0\xa5\x87\xe0\xa4\xa8\xe0\xa4\xbe",
+		"IAF/25-WING/SQN-17", "O'Brien & Co, #2: +1", "u",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		assert_true(token_unit_ok(good[i]));
+		sample(&t);
+		snprintf(t.unit, sizeof t.unit, "%s", good[i]);
+		s = must_sign(&t, k->sk);
+		assert_int_equal(token_verify(s, strlen(s), &k->pk, &v, &e), 0);
+		assert_string_equal(v.unit, good[i]);
+		free(s);
+	}
+	assert_true(token_unit_within("IAF", "IAF"));
+	assert_true(token_unit_within("IAF/25-WING", "IAF"));
+	assert_true(token_unit_within("IAF/25-WING/SQN-17", "IAF/25-WING"));
+	assert_false(token_unit_within("IAF2", "IAF"));
+	assert_false(token_unit_within("IAF-X/1", "IAF"));
+	assert_false(token_unit_within("IA", "IAF"));
+}
+
 int
 main(void)
 {
@@ -984,6 +1020,7 @@ main(void)
 		cmocka_unit_test(wrong_key),
 		cmocka_unit_test(truncated),
 		cmocka_unit_test(oversized),
+		cmocka_unit_test(unit_names),
 		cmocka_unit_test(sign_refuses_bad_fields),
 		cmocka_unit_test(verify_refuses_bad_bodies),
 		cmocka_unit_test(encoding_is_strict),
