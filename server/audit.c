@@ -226,6 +226,9 @@ audit_open_store(const char *where, const char *dir, int log_ckpt,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	/* With the store elsewhere (PostgreSQL) nothing else makes dir. */
+	if (strcmp(where, dir) != 0 && (rc = fs_mkdir_private(dir, e)) != 0)
+		goto out;
 	if ((rc = store_adm_open(where, 0, &a->sa, e)) != 0 ||
 	    (rc = key_load(a, dir, e)) != 0 ||
 	    (rc = store_audit_last(a->sa, &a->stats.entries, head, e)) != 0)

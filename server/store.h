@@ -530,7 +530,7 @@ int	store_generation(struct store *st, int64_t *gen,
 
 /* --- moving an SQLite store to PostgreSQL (store_migrate.c) ---------- */
 
-#define STORE_MIGRATE_TABLES	9
+#define STORE_MIGRATE_TABLES	14
 
 /*
  * Copies the SQLite store in data_dir (schema STORE_SCHEMA_VERSION; stop

@@ -33,7 +33,8 @@ static const struct {
 	{ "tokens", "id, used, revoked, expires", "id" },
 	{ "devices", "id, pubkey, scope, unit, person, model, token_id, "
 	    "enrolled, revoked, last_seq, last_time, last_received, "
-	    "last_status, last_profile, last_serial, last_stale", "id" },
+	    "last_status, last_profile, last_serial, last_stale, run_first, "
+	    "run_window", "id" },
 	{ "reports", "device, seq, time, received, status, profile, serial, "
 	    "hash, body", "device, seq" },
 	{ "device_failing", "device, rule, since", "device, rule" },
@@ -47,6 +48,13 @@ static const struct {
 	{ "profiles", "id, serial, scope, expires, published, hash, bytes, "
 	    "sig", "rowid" },
 	{ "revocations", "id, received", "id" },
+	{ "report_runs", "device, first, last", "device, first" },
+	/* Made by the server's first start (store_adm_open): may be absent. */
+	{ "admins", "name, roles, hash, created, rotated", "name" },
+	{ "admin_meta", "key, value", "key" },
+	{ "audit", "seq, time, actor, addr, action, object, outcome, hash",
+	    "seq" },
+	{ "audit_checkpoints", "seq, time, hash, sig", "seq" },
 };
 
 const char *
@@ -73,6 +81,22 @@ copy_table(sqlite3 *db, PGconn *c, int i, int64_t *n, struct muster_err *e)
 
 	*n = 0;
 	memset(&b, 0, sizeof b);
+	/* A table the source never made has no rows to move. */
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE "
+	    "type = 'table' AND name = ?1", -1, &s, NULL) != SQLITE_OK) {
+		rc = sq_err(db, tables[i].name, e);
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, tables[i].name, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (step == SQLITE_DONE)
+		goto out;
+	if (step != SQLITE_ROW) {
+		rc = sq_err(db, tables[i].name, e);
+		goto out;
+	}
 	snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s",
 	    tables[i].cols, tables[i].name, tables[i].order);
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
@@ -246,7 +270,8 @@ store_migrate(const char *data_dir, const char *uri,
 	r = PQexec(c, "SELECT (SELECT count(*) FROM tokens) + (SELECT "
 	    "count(*) FROM devices) + (SELECT count(*) FROM profiles) + "
 	    "(SELECT count(*) FROM revocations) + (SELECT count(*) FROM "
-	    "documents)");
+	    "documents) + (SELECT count(*) FROM admins) + (SELECT count(*) "
+	    "FROM audit)");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rc = store_pg_err(c, r, "destination", e);
 		goto out;

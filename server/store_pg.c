@@ -223,6 +223,137 @@ static const char *const migration[STORE_PG_SCHEMA_VERSION] = {
 	"    ON CONFLICT DO NOTHING; "
 	"  RETURN 0; "
 	"END $$;",
+	/*
+	 * 4: store_sqlite.c version 4 and its administrators' tables.  The
+	 * runs of reports (retention keeps when a device reported after its
+	 * raw reports are pruned), made from the reports held as SQLite's
+	 * migration makes them; reports numbered in arrival order (n) for
+	 * the pruning walk; the administrators and the append-only audit
+	 * log (store_pg_admin.c); muster_report_put keeping the runs.
+	 */
+	"ALTER TABLE devices ADD COLUMN run_first bigint, "
+	"  ADD COLUMN run_window bigint;"
+	"CREATE TABLE report_runs ("
+	"  device text COLLATE \"C\" NOT NULL"
+	"    REFERENCES devices (id) ON DELETE CASCADE,"
+	"  first bigint NOT NULL,"
+	"  last bigint NOT NULL,"
+	"  PRIMARY KEY (device, first)"
+	");"
+	"INSERT INTO report_runs (device, first, last) "
+	"SELECT device, min(time), max(time) FROM (SELECT device, time, "
+	"  sum(brk) OVER (PARTITION BY device ORDER BY time, seq) AS grp FROM "
+	"  (SELECT device, time, seq, CASE WHEN time - lag(time) OVER "
+	"   (PARTITION BY device ORDER BY time, seq) <= 120 THEN 0 ELSE 1 END "
+	"   AS brk FROM reports) a) b GROUP BY device, grp;"
+	"ALTER TABLE reports ADD COLUMN n bigint GENERATED ALWAYS AS IDENTITY;"
+	"CREATE INDEX reports_n ON reports (n);"
+	"CREATE TABLE admins ("
+	"  name text COLLATE \"C\" PRIMARY KEY,"
+	"  roles bigint NOT NULL,"
+	"  hash bytea NOT NULL UNIQUE,"
+	"  created bigint NOT NULL,"
+	"  rotated bigint NOT NULL"
+	");"
+	"CREATE TABLE admin_meta ("
+	"  key text COLLATE \"C\" PRIMARY KEY,"
+	"  value bigint NOT NULL"
+	");"
+	"CREATE TABLE audit ("
+	"  seq bigint PRIMARY KEY,"
+	"  time bigint NOT NULL,"
+	"  actor text NOT NULL,"
+	"  addr text NOT NULL,"
+	"  action text NOT NULL,"
+	"  object text NOT NULL,"
+	"  outcome text NOT NULL,"
+	"  hash bytea NOT NULL"
+	");"
+	"CREATE TABLE audit_checkpoints ("
+	"  seq bigint PRIMARY KEY,"
+	"  time bigint NOT NULL,"
+	"  hash bytea NOT NULL,"
+	"  sig bytea NOT NULL"
+	");"
+	/* No code path (retention, a restore tool) removes an entry. */
+	"CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit "
+	"  FOR EACH ROW EXECUTE FUNCTION muster_append_only();"
+	"CREATE TRIGGER audit_truncate BEFORE TRUNCATE ON audit "
+	"  FOR EACH STATEMENT EXECUTE FUNCTION muster_append_only();"
+	"CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE "
+	"  ON audit_checkpoints FOR EACH ROW "
+	"  EXECUTE FUNCTION muster_append_only();"
+	"CREATE TRIGGER audit_checkpoints_truncate BEFORE TRUNCATE "
+	"  ON audit_checkpoints FOR EACH STATEMENT "
+	"  EXECUTE FUNCTION muster_append_only();"
+	"DROP FUNCTION muster_report_put(text, bigint, bigint, bigint, text, "
+	"  text, bigint, integer, bytea, bytea, text[]);"
+	/*
+	 * As version 3's, and: the open run (run_first .. last_time) goes
+	 * on while reports come no more than the window apart, the
+	 * smallest window it met; a later report closes it into
+	 * report_runs and opens the next (store_sqlite.c does the same).
+	 */
+	"CREATE FUNCTION muster_report_put(p_device text, p_seq bigint, "
+	"  p_time bigint, p_now bigint, p_status text, p_profile text, "
+	"  p_serial bigint, p_stale integer, p_hash bytea, p_body bytea, "
+	"  p_failing text[], p_window bigint) RETURNS integer "
+	"  LANGUAGE plpgsql AS $$ "
+	"DECLARE d record; old bytea; w bigint; rf bigint; "
+	"BEGIN "
+	"  SELECT last_seq, last_status, revoked, last_time, run_first, "
+	"    run_window INTO d FROM devices WHERE id = p_device FOR UPDATE; "
+	"  IF NOT FOUND THEN RETURN -1; END IF; "
+	"  IF d.revoked IS NOT NULL THEN RETURN -2; END IF; "
+	"  IF p_seq <= d.last_seq THEN "
+	"    SELECT hash INTO old FROM reports "
+	"      WHERE device = p_device AND seq = p_seq; "
+	"    IF FOUND AND old = p_hash THEN RETURN 1; END IF; "
+	"    RETURN 2; "
+	"  END IF; "
+	"  IF d.last_time IS NOT NULL AND p_time < d.last_time THEN "
+	"    RETURN 3; "
+	"  END IF; "
+	"  INSERT INTO reports (device, seq, time, received, status, "
+	"    profile, serial, hash, body) VALUES (p_device, p_seq, p_time, "
+	"    p_now, p_status, p_profile, p_serial, p_hash, p_body); "
+	"  w := p_window; rf := d.run_first; "
+	"  IF rf IS NOT NULL AND d.last_time IS NOT NULL AND "
+	"    d.run_window > 0 AND d.run_window < w THEN "
+	"    w := d.run_window; "
+	"  END IF; "
+	"  IF rf IS NULL OR d.last_time IS NULL OR "
+	"    p_time - d.last_time > w THEN "
+	"    IF rf IS NOT NULL AND d.last_time IS NOT NULL THEN "
+	"      INSERT INTO report_runs (device, first, last) "
+	"        VALUES (p_device, rf, d.last_time) ON CONFLICT "
+	"        (device, first) DO UPDATE SET last = excluded.last; "
+	"    END IF; "
+	"    rf := p_time; w := p_window; "
+	"  END IF; "
+	"  UPDATE devices SET last_seq = p_seq, last_time = p_time, "
+	"    last_received = p_now, last_status = p_status, "
+	"    last_profile = p_profile, last_serial = p_serial, "
+	"    last_stale = p_stale, run_first = rf, run_window = w "
+	"    WHERE id = p_device; "
+	"  IF d.last_status IS DISTINCT FROM p_status THEN "
+	"    INSERT INTO status_history (device, time, seq, received, "
+	"      status) VALUES (p_device, p_time, p_seq, p_now, p_status) "
+	"      ON CONFLICT DO NOTHING; "
+	"  END IF; "
+	"  WITH gone AS (DELETE FROM device_failing WHERE device = p_device "
+	"      AND NOT (rule = ANY (p_failing)) RETURNING rule) "
+	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
+	"    SELECT p_device, rule, p_time, p_seq, 0 FROM gone "
+	"    ON CONFLICT DO NOTHING; "
+	"  WITH added AS (INSERT INTO device_failing (device, rule, since) "
+	"      SELECT DISTINCT p_device, f, p_time FROM unnest(p_failing) f "
+	"      ON CONFLICT DO NOTHING RETURNING rule) "
+	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
+	"    SELECT p_device, rule, p_time, p_seq, 1 FROM added "
+	"    ON CONFLICT DO NOTHING; "
+	"  RETURN 0; "
+	"END $$;",
 };
 
 enum stmt_id {
@@ -250,6 +381,7 @@ enum stmt_id {
 	ST_DOC_GET,
 	ST_GENERATION,
 	ST_REPORT_PUT,
+	ST_PING,
 	ST__N
 };
 
@@ -311,18 +443,8 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_GENERATION] = "SELECT coalesce((SELECT max(n) FROM profiles), 0) "
 	    "+ coalesce((SELECT max(n) FROM documents), 0)",
 	[ST_REPORT_PUT] = "SELECT muster_report_put($1, $2, $3, $4, $5, $6, "
-	    "$7, $8, $9, $10, $11)",
-};
-
-struct store {
-	const struct store_ops	*ops;	/* first: store_backend.h */
-	char			*uri;
-	PGconn			*c;	/* NULL: to connect */
-	int			 readonly;
-	int			 tx;	/* inside store_begin .. commit */
-	int			 release;	/* a RELEASE to send */
-	int			 backoff_ms;
-	struct timespec		 retry_at;	/* no attempt before */
+	    "$7, $8, $9, $10, $11, $12)",
+	[ST_PING] = "SELECT 1 FROM devices LIMIT 1",
 };
 
 static void
@@ -394,14 +516,9 @@ out:
 	return rc;
 }
 
-/*
- * A working connection for st: the one it has, or a new one when it was
- * lost, no sooner than the backoff allows.  Never inside a transaction
- * (that one is lost with its connection).  MUSTER_ETEMP while the
- * database cannot be reached.
- */
-static int
-ensure(struct store *st, struct muster_err *e)
+/* A transaction is lost with its connection: never reconnect in one. */
+int
+store_pg_ensure(struct store *st, struct muster_err *e)
 {
 	struct timespec now;
 	int rc;
@@ -463,7 +580,7 @@ run(struct store *st, enum stmt_id id, const struct store_pg_params *q,
 		    "parameters", what);
 		return NULL;
 	}
-	if ((*rc = ensure(st, e)) != 0)
+	if ((*rc = store_pg_ensure(st, e)) != 0)
 		return NULL;
 	snprintf(name, sizeof name, "m%d", (int)id);
 	r = PQexecPrepared(st->c, name, q->n, q->v, q->len, q->fmt, 0);
@@ -496,7 +613,7 @@ ctl(struct store *st, const char *sql, struct muster_err *e)
 {
 	int rc;
 
-	if ((rc = ensure(st, e)) != 0)
+	if ((rc = store_pg_ensure(st, e)) != 0)
 		return rc;
 	return store_pg_exec(st->c, sql, e);
 }
@@ -765,7 +882,7 @@ store_pg_report_put(struct store *st, const struct store_report *r,
 	store_pg_text(&q, r->device);
 	store_pg_int(&q, r->seq);
 	store_pg_int(&q, r->time);
-	store_pg_int(&q, time(NULL));
+	store_pg_int(&q, r->received != 0 ? r->received : time(NULL));
 	store_pg_text(&q, r->compliant ? "compliant" : "noncompliant");
 	store_pg_text(&q, r->profile);
 	store_pg_int(&q, r->serial);
@@ -773,6 +890,7 @@ store_pg_report_put(struct store *st, const struct store_report *r,
 	store_pg_bin(&q, hash, sizeof hash);
 	store_pg_bin(&q, r->body, r->len);
 	store_pg_text(&q, failing);
+	store_pg_int(&q, r->window > 0 ? r->window : STORE_RUN_WINDOW_DEFAULT);
 	pr = run(st, ST_REPORT_PUT, &q, "report", &rc, e);
 	free(failing);
 	if (pr == NULL)
@@ -1225,4 +1343,13 @@ store_pg_generation(struct store *st, int64_t *gen, struct muster_err *e)
 	*gen = store_pg_getint(r, 0, 0);
 	PQclear(r);
 	return 0;
+}
+
+int
+store_pg_ping(struct store *st, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+
+	/* A read of a real table: reachable, the schema there. */
+	return run_plain(st, ST_PING, &q, "ping", e);
 }

@@ -14,13 +14,14 @@
 #define MUSTER_SERVER_STORE_PG_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "store_backend.h"
 
 /* The schema this program writes (table schema_version). */
-#define STORE_PG_SCHEMA_VERSION	3
+#define STORE_PG_SCHEMA_VERSION	4
 /* The key of the advisory lock that serialises migrations. */
 #define STORE_PG_MIGRATE_LOCK	0x6d75737465720001LL
 #define STORE_PG_PARAMS_MAX	16
@@ -34,6 +35,32 @@ struct store_pg_params {
 	int		 n;
 	int		 over;	/* one too many: a bug, refused */
 };
+
+/*
+ * A writable or read-only handle of store_open (store_pg.c); its
+ * retention state is store_pg_prune.c's.
+ */
+struct store {
+	const struct store_ops	*ops;	/* first: store_backend.h */
+	char			*uri;
+	PGconn			*c;	/* NULL: to connect */
+	int			 readonly;
+	int			 tx;	/* inside store_begin .. commit */
+	int			 release;	/* a RELEASE to send */
+	int			 backoff_ms;
+	struct timespec		 retry_at;	/* no attempt before */
+	int64_t			 retention;	/* seconds; 0: keep all */
+	int64_t			 prune_cursor;	/* reports.n examined */
+	time_t			 prune_next;	/* the next pass, not before */
+	time_t			 prune_rescan;	/* the cursor starts over */
+};
+
+/*
+ * A working connection for st (store_pg.c): the one it has, or a new one
+ * when it was lost, no sooner than the backoff allows; never inside a
+ * transaction.  0, or MUSTER_ETEMP while the database cannot be reached.
+ */
+int	store_pg_ensure(struct store *st, struct muster_err *e);
 
 /*
  * Adds a text (NULL: SQL NULL), integer or binary (bytea) parameter; past
@@ -65,6 +92,15 @@ int	store_pg_err(PGconn *c, const PGresult *r, const char *what,
  * store_pg_err returns.
  */
 int	store_pg_exec(PGconn *c, const char *sql, struct muster_err *e);
+
+/*
+ * Runs sql (not prepared) with the parameters q on c: its result when
+ * it succeeded (the caller PQclears it), else NULL with *rc and e set as
+ * store_pg_err does, what naming the statement.
+ */
+PGresult *store_pg_query(PGconn *c, const char *sql,
+	    const struct store_pg_params *q, const char *what, int *rc,
+	    struct muster_err *e);
 
 /*
  * The schema version of the store on c into *v (0: none yet).  Errors
@@ -211,6 +247,71 @@ int	store_pg_load_failing_change(struct store_load *l, const char *device,
 int	store_pg_load_failing(struct store_load *l, const char *device,
 	    const char *rule, time_t since, struct muster_err *e);
 int	store_pg_load_try(const char *uri, const char *stmt,
+	    struct muster_err *e);
+
+/*
+ * The connection of read handle rd, in its snapshot when one was begun;
+ * NULL for a store that has no schema yet (every read empty).
+ */
+PGconn	*store_pg_read_conn(struct store_read *rd);
+
+int	store_pg_ping(struct store *st, struct muster_err *e);
+void	store_pg_retention_set(struct store *st, int64_t seconds);
+int	store_pg_prune_wait(struct store *st, time_t now);
+int	store_pg_prune(struct store *st, time_t now, size_t max,
+	    size_t *pruned, int *more, struct muster_err *e);
+int	store_pg_backup(const char *uri, const char *path, int64_t *bytes,
+	    struct muster_err *e);
+int	store_pg_disk_usage(const char *uri, int64_t *db, int64_t *wal,
+	    struct muster_err *e);
+int	store_pg_device_reregister(struct store *st,
+	    const struct store_device *d, time_t expires, enum store_put *res,
+	    struct muster_err *e);
+
+int	store_pg_adm_open(const char *uri, int readonly,
+	    struct store_adm **out, struct muster_err *e);
+void	store_pg_adm_close(struct store_adm *sa);
+int	store_pg_admin_list(struct store_adm *sa, struct store_admin **list,
+	    size_t *n, struct muster_err *e);
+int	store_pg_admin_add(struct store_adm *sa, const struct store_admin *a,
+	    struct muster_err *e);
+int	store_pg_admin_rotate(struct store_adm *sa, const char *name,
+	    const unsigned char hash[STORE_HASH_LEN], time_t when,
+	    struct muster_err *e);
+int	store_pg_admin_remove(struct store_adm *sa, const char *name,
+	    struct muster_err *e);
+int	store_pg_admin_bootstrap(struct store_adm *sa,
+	    const struct store_admin *a, int *added, struct muster_err *e);
+int	store_pg_audit_append(struct store_adm *sa,
+	    struct store_audit_entry *a, store_audit_seal_fn seal, void *arg,
+	    struct muster_err *e);
+int	store_pg_audit_scan(struct store_adm *sa, int64_t from,
+	    int (*fn)(const struct store_audit_entry *, void *), void *arg,
+	    struct muster_err *e);
+int	store_pg_audit_last(struct store_adm *sa, int64_t *seq,
+	    unsigned char hash[STORE_HASH_LEN], struct muster_err *e);
+int	store_pg_audit_ckpt_put(struct store_adm *sa,
+	    const struct store_audit_ckpt *ck, struct muster_err *e);
+int	store_pg_audit_ckpts(struct store_adm *sa,
+	    struct store_audit_ckpt **list, size_t *n, struct muster_err *e);
+
+int	store_pg_fleet_scan(struct store_read *rd,
+	    const int64_t stale_before[2], store_fleet_fn fn, void *cls,
+	    struct muster_err *e);
+int	store_pg_family_scan(struct store_read *rd,
+	    const struct store_when *w, struct store_cursor **cur,
+	    struct muster_err *e);
+int	store_pg_read_device(struct store_read *rd, const char *id,
+	    struct store_device_info *d, struct muster_err *e);
+int	store_pg_device_history(struct store_read *rd, const char *id,
+	    size_t max, store_history_fn fn, void *arg, struct muster_err *e);
+int	store_pg_devices_page(struct store_read *rd,
+	    const struct store_devq *q, int64_t offset, int64_t limit,
+	    struct store_cursor **cur, struct muster_err *e);
+int	store_pg_count_stale_policy(struct store_read *rd, int64_t *n,
+	    struct muster_err *e);
+int	store_pg_model_units(struct store_read *rd, const char *part,
+	    size_t max, store_model_unit_fn fn, void *arg,
 	    struct muster_err *e);
 
 #endif

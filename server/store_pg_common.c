@@ -147,6 +147,29 @@ store_pg_exec(PGconn *c, const char *sql, struct muster_err *e)
 	return rc;
 }
 
+PGresult *
+store_pg_query(PGconn *c, const char *sql, const struct store_pg_params *q,
+    const char *what, int *rc, struct muster_err *e)
+{
+	PGresult *r;
+	int s;
+
+	if (q->over) {
+		*rc = err_set(e, MUSTER_EINTERNAL, "store: %s: too many "
+		    "parameters", what);
+		return NULL;
+	}
+	r = PQexecParams(c, sql, q->n, NULL, q->v, q->len, q->fmt, 0);
+	s = PQresultStatus(r);
+	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+		*rc = 0;
+		return r;
+	}
+	*rc = store_pg_err(c, r, what, e);
+	PQclear(r);
+	return NULL;
+}
+
 int
 store_pg_version(PGconn *c, int64_t *v, struct muster_err *e)
 {

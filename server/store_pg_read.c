@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "muster/report.h"
 #include "store_pg.h"
 
 #define READ_FETCH	2000	/* rows per FETCH */
@@ -30,13 +31,20 @@ static const char status_present_sql[] =
 "SELECT unit, model, scope, " CAT_SQL("last_status", "last_received") " "
 "FROM devices WHERE revoked IS NULL";
 
+/*
+ * The newest report at or before $3 as the runs of reports say it (raw
+ * reports are pruned): the newest run that started by $3, its last
+ * report or $3 itself when $3 falls inside it; the open run is in
+ * devices (run_first .. last_time).  As store_sqlite_read.c.
+ */
 static const char status_past_sql[] =
 "SELECT unit, model, scope, " CAT_SQL("st", "lt") " "
 "FROM (SELECT d.unit AS unit, d.model AS model, d.scope AS scope, "
 "  (SELECT h.status FROM status_history h WHERE h.device = d.id "
 "   AND h.time <= $3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
-"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= $3 "
-"   ORDER BY r.time DESC LIMIT 1) AS lt "
+"  coalesce(CASE WHEN d.run_first <= $3 THEN least(d.last_time, $3) END, "
+"   (SELECT least(u.last, $3) FROM report_runs u WHERE u.device = d.id "
+"    AND u.first <= $3 ORDER BY u.first DESC LIMIT 1)) AS lt "
 "  FROM devices d WHERE d.enrolled <= $3 "
 "  AND (d.revoked IS NULL OR d.revoked > $3) ORDER BY d.id) x";
 
@@ -76,7 +84,9 @@ static const char dev_width_sql[] =
 "coalesce(max(length(model)), 0) "
 "FROM devices d WHERE d.scope = 'personnel' AND d.revoked IS NULL%s";
 
-#define DEV_UNIT_SQL	" AND d.unit = $4"
+/* The unit and every level below it ($4/...): '0' follows '/'. */
+#define DEV_UNIT_SQL	" AND (d.unit = $4 OR (d.unit > $4 || '/' AND " \
+			"d.unit < $4 || '0'))"
 #define DEV_STATUS_SQL	" WHERE cat = $5"
 
 static const char first_sql[] =
@@ -103,12 +113,18 @@ struct store_cursor {
 };
 
 #define CUR_DEVICES	(-1)
+#define CUR_FLEET	(-2)
 
-/* The parameters every scan takes: $1, $2 stale, $3 at, $4 unit, $5. */
+/*
+ * The parameters every scan takes: $1, $2 stale, $3 at, $4 unit, $5
+ * state, $6 limit, $7 offset (a page of the device list).
+ */
+#define SCAN_NPARAMS	7
+
 struct scan_params {
-	char		 num[5][24];
-	const char	*v[5];
-	Oid		 types[5];
+	char		 num[SCAN_NPARAMS][24];
+	const char	*v[SCAN_NPARAMS];
+	Oid		 types[SCAN_NPARAMS];
 };
 
 static void
@@ -123,14 +139,19 @@ scan_params(struct scan_params *p, const int64_t stale_before[2],
 	snprintf(p->num[2], sizeof p->num[2], "%lld",
 	    (long long)(at != NULL ? *at : 0));
 	snprintf(p->num[4], sizeof p->num[4], "%d", state);
+	snprintf(p->num[5], sizeof p->num[5], "%d", INT32_MAX);
+	snprintf(p->num[6], sizeof p->num[6], "0");
 	p->v[0] = p->num[0];
 	p->v[1] = p->num[1];
 	p->v[2] = p->num[2];
 	p->v[3] = unit;
 	p->v[4] = p->num[4];
+	p->v[5] = p->num[5];
+	p->v[6] = p->num[6];
 	p->types[0] = p->types[1] = p->types[2] = INT8OID;
 	p->types[3] = TEXTOID;
 	p->types[4] = INT4OID;
+	p->types[5] = p->types[6] = INT8OID;
 }
 
 int
@@ -279,7 +300,8 @@ cursor_new(struct store_read *rd, const char *sql, const struct scan_params *p,
 		goto out;
 	}
 	snprintf(decl, n, "DECLARE %s NO SCROLL CURSOR FOR %s", cur->name, sql);
-	r = PQexecParams(rd->c, decl, 5, p->types, p->v, NULL, NULL, 0);
+	r = PQexecParams(rd->c, decl, SCAN_NPARAMS, p->types, p->v, NULL,
+	    NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = store_pg_err(rd->c, r, what, e);
 	PQclear(r);
@@ -348,7 +370,8 @@ store_pg_devices_widths(struct store_read *rd, const struct store_devq *q,
 	snprintf(sql, sizeof sql, dev_width_sql,
 	    q->unit != NULL ? DEV_UNIT_SQL : "");
 	scan_params(&p, q->stale_before, NULL, q->unit, q->state);
-	r = PQexecParams(rd->c, sql, 5, p.types, p.v, NULL, NULL, 0);
+	r = PQexecParams(rd->c, sql, SCAN_NPARAMS, p.types, p.v, NULL, NULL,
+	    0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		rc = store_pg_err(rd->c, r, "devices", e);
 	else
@@ -430,6 +453,12 @@ store_pg_cursor_next(struct store_cursor *cur, struct store_row *row,
 		row->rule = col_text(r, i, 1);
 		row->flag = (int)store_pg_getint(r, i, 2);
 		break;
+	case CUR_FLEET:
+		row->scope = col_scope(r, i, 0);
+		row->unit = col_text(r, i, 1);
+		row->state = (int)store_pg_getint(r, i, 2);
+		row->stale = (unsigned)store_pg_getint(r, i, 3);
+		break;
 	case CUR_DEVICES:
 		row->id = col_text(r, i, 0);
 		row->unit = col_text(r, i, 1);
@@ -460,4 +489,227 @@ store_pg_cursor_close(struct store_cursor *cur)
 		(void)store_pg_exec(cur->rd->c, sql, NULL);
 	}
 	free(cur);
+}
+
+PGconn *
+store_pg_read_conn(struct store_read *rd)
+{
+	return rd->empty ? NULL : rd->c;
+}
+
+/* --- fleet gauges, family counts, pages, the console ------------------- */
+
+
+static const char fleet_sql[] =
+"SELECT scope, CASE WHEN scope = 'family' THEN unit END, "
+    CAT_SQL("last_status", "last_received") ", last_stale "
+"FROM devices WHERE revoked IS NULL";
+
+int
+store_pg_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
+    store_fleet_fn fn, void *cls, struct muster_err *e)
+{
+	struct store_cursor *cur = NULL;
+	struct scan_params p;
+	struct store_row row;
+	int rc;
+
+	scan_params(&p, stale_before, NULL, NULL, 0);
+	if ((rc = cursor_new(rd, fleet_sql, &p, CUR_FLEET, "fleet", &cur,
+	    e)) != 0)
+		return rc;
+	while ((rc = store_pg_cursor_next(cur, &row, e)) == 1)
+		if ((rc = fn(cls, row.scope, row.scope == SCOPE_FAMILY ?
+		    row.unit : NULL, row.state, row.stale)) != 0)
+			break;
+	store_pg_cursor_close(cur);
+	return rc;
+}
+
+/*
+ * The family devices counted at $3 (or now) in the device list's
+ * columns, failing their newest report's failing rules, sorted, by
+ * spaces (as store_sqlite_read.c).
+ */
+static const char fam_present_sql[] =
+"SELECT id, unit, '', model, NULL::bigint, "
+    CAT_SQL("last_status", "last_received") ", "
+"  coalesce((SELECT string_agg(f.rule, ' ' ORDER BY f.rule) "
+"   FROM device_failing f WHERE f.device = d.id), ''), 0 "
+"FROM devices d WHERE scope = 'family' AND revoked IS NULL";
+
+static const char fam_past_sql[] =
+"SELECT id, unit, '', model, NULL::bigint, " CAT_SQL("st", "lt") ", "
+"  coalesce((SELECT string_agg(rule, ' ' ORDER BY rule) FROM "
+"   (SELECT DISTINCT ON (h.rule) h.rule AS rule, h.failing AS failing "
+"    FROM failing_history h WHERE h.device = x.id AND h.time <= $3 "
+"    ORDER BY h.rule, h.time DESC, h.seq DESC) z WHERE failing = 1), ''), "
+"  0 "
+"FROM (SELECT d.id AS id, d.unit AS unit, d.model AS model, "
+"  d.scope AS scope, "
+"  (SELECT h.status FROM status_history h WHERE h.device = d.id "
+"   AND h.time <= $3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
+"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= $3 "
+"   ORDER BY r.time DESC LIMIT 1) AS lt "
+"  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= $3 "
+"  AND (d.revoked IS NULL OR d.revoked > $3) ORDER BY d.id) x";
+
+int
+store_pg_family_scan(struct store_read *rd, const struct store_when *w,
+    struct store_cursor **cur, struct muster_err *e)
+{
+	struct scan_params p;
+
+	scan_params(&p, w->stale_before, &w->at, NULL, 0);
+	return cursor_new(rd, w->past ? fam_past_sql : fam_present_sql, &p,
+	    CUR_DEVICES, "roll-up", cur, e);
+}
+
+int
+store_pg_devices_page(struct store_read *rd, const struct store_devq *q,
+    int64_t offset, int64_t limit, struct store_cursor **cur,
+    struct muster_err *e)
+{
+	struct scan_params p;
+	char sql[2048];
+	size_t n;
+
+	snprintf(sql, sizeof sql, dev_sql, q->unit != NULL ? DEV_UNIT_SQL : "",
+	    q->state >= 0 ? DEV_STATUS_SQL : "");
+	n = strlen(sql);
+	snprintf(sql + n, sizeof sql - n, " LIMIT $6 OFFSET $7");
+	scan_params(&p, q->stale_before, NULL, q->unit, q->state);
+	snprintf(p.num[5], sizeof p.num[5], "%lld", (long long)limit);
+	snprintf(p.num[6], sizeof p.num[6], "%lld", (long long)offset);
+	return cursor_new(rd, sql, &p, CUR_DEVICES, "devices", cur, e);
+}
+
+int
+store_pg_read_device(struct store_read *rd, const char *id,
+    struct store_device_info *d, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	PGresult *r;
+	int rc;
+
+	memset(d, 0, sizeof *d);
+	if (rd->empty)
+		return err_set(e, MUSTER_ENOINPUT, "no such device");
+	store_pg_text(&q, id);
+	if ((r = store_pg_query(rd->c, "SELECT scope, unit, person, model, "
+	    "enrolled, (revoked IS NOT NULL)::int FROM devices WHERE id = $1",
+	    &q, "device", &rc, e)) == NULL)
+		return rc;
+	if (PQntuples(r) == 1) {
+		d->scope = col_scope(r, 0, 0);
+		snprintf(d->unit, sizeof d->unit, "%s", col_text(r, 0, 1));
+		snprintf(d->person, sizeof d->person, "%s", col_text(r, 0, 2));
+		snprintf(d->model, sizeof d->model, "%s", col_text(r, 0, 3));
+		d->enrolled = (time_t)store_pg_getint(r, 0, 4);
+		d->revoked = (int)store_pg_getint(r, 0, 5);
+	} else
+		rc = err_set(e, MUSTER_ENOINPUT, "no such device");
+	PQclear(r);
+	return rc;
+}
+
+static const char history_sql[] =
+"SELECT h.time, h.seq, h.received, (h.status = 'compliant')::int, "
+"r.hash, r.body FROM status_history h LEFT JOIN reports r "
+"ON r.device = h.device AND r.seq = h.seq "
+"WHERE h.device = $1 ORDER BY h.time DESC, h.seq DESC LIMIT $2";
+
+int
+store_pg_device_history(struct store_read *rd, const char *id, size_t max,
+    store_history_fn fn, void *arg, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	struct store_history_row row;
+	unsigned char *hash = NULL, *body = NULL;
+	size_t hlen, i;
+	PGresult *r;
+	int rc;
+
+	if (rd->empty)
+		return 0;
+	store_pg_text(&q, id);
+	store_pg_int(&q, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((r = store_pg_query(rd->c, history_sql, &q, "device history", &rc,
+	    e)) == NULL)
+		return rc;
+	for (i = 0; rc == 0 && i < (size_t)PQntuples(r); i++) {
+		memset(&row, 0, sizeof row);
+		row.time = (time_t)store_pg_getint(r, (int)i, 0);
+		row.seq = store_pg_getint(r, (int)i, 1);
+		row.received = (time_t)store_pg_getint(r, (int)i, 2);
+		row.compliant = (int)store_pg_getint(r, (int)i, 3);
+		if (!PQgetisnull(r, (int)i, 5)) {
+			row.has_report = 1;
+			if ((rc = store_pg_bytea(r, (int)i, 4, &hash, &hlen,
+			    e)) != 0 || (rc = store_pg_bytea(r, (int)i, 5,
+			    &body, &row.len, e)) != 0)
+				break;
+			if (hlen == STORE_HASH_LEN)
+				row.hash = hash;
+			row.body = (const char *)body;
+		}
+		rc = fn(arg, &row);
+		free(hash);
+		free(body);
+		hash = body = NULL;
+	}
+	free(hash);
+	free(body);
+	PQclear(r);
+	return rc;
+}
+
+int
+store_pg_count_stale_policy(struct store_read *rd, int64_t *n,
+    struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	PGresult *r;
+	int rc;
+
+	*n = 0;
+	if (rd->empty)
+		return 0;
+	store_pg_int(&q, REPORT_STALE_POLICY);
+	if ((r = store_pg_query(rd->c, "SELECT count(*) FROM devices WHERE "
+	    "scope = 'personnel' AND revoked IS NULL AND "
+	    "(last_stale & $1::int) != 0", &q, "stale policy", &rc, e)) ==
+	    NULL)
+		return rc;
+	*n = store_pg_getint(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+static const char model_units_sql[] =
+"SELECT unit, count(*), count(*) FILTER (WHERE last_status = "
+"'noncompliant') FROM devices WHERE scope = 'personnel' AND revoked IS NULL "
+"AND strpos(model, $1) > 0 GROUP BY unit ORDER BY count(*) DESC, unit "
+"LIMIT $2";
+
+int
+store_pg_model_units(struct store_read *rd, const char *part, size_t max,
+    store_model_unit_fn fn, void *arg, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	PGresult *r;
+	int rc, i;
+
+	if (rd->empty)
+		return 0;
+	store_pg_text(&q, part);
+	store_pg_int(&q, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	if ((r = store_pg_query(rd->c, model_units_sql, &q, "model units", &rc,
+	    e)) == NULL)
+		return rc;
+	for (i = 0; rc == 0 && i < PQntuples(r); i++)
+		rc = fn(arg, col_text(r, i, 0), store_pg_getint(r, i, 1),
+		    store_pg_getint(r, i, 2));
+	PQclear(r);
+	return rc;
 }

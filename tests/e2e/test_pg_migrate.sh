@@ -130,11 +130,24 @@ nrep=$(sqlite3 org/data/muster.db 'SELECT count(*) FROM reports' 2>/dev/null ||
     awk '$1 == "reports" {print $2}' migrate.out)
 t_check "every report in PostgreSQL ($nrep)" \
     test "$(Q 'SELECT count(*) FROM reports')" = "$nrep"
+# The open runs live in devices, the closed ones in report_runs.
+runs='SELECT count(run_first), sum(run_first), (SELECT count(*) FROM report_runs) FROM devices'
+nruns=$(sqlite3 org/data/muster.db "$runs")
+t_check "the runs of reports in PostgreSQL ($nruns)" test \
+    "$(Q "$runs")" = "$nruns" -a "${nruns%%|*}" -gt 0
+naud=$(sqlite3 org/data/muster.db 'SELECT count(*) FROM audit')
+t_check "the audit log in PostgreSQL ($naud entries)" test \
+    "$(Q 'SELECT count(*) FROM audit')" = "$naud" -a "$naud" -gt 0
+t_check "the administrators in PostgreSQL" test \
+    "$(Q 'SELECT count(*) FROM admins')" = \
+    "$(sqlite3 org/data/muster.db 'SELECT count(*) FROM admins')"
 t_exit 64 "a second migrate into the filled database is refused" \
     "$SERVER" migrate --config org/server.cfg "$PG_URI"
 t_err_line "not empty: one line" 'not empty'
 
 echo "store = \"$PG_URI\";" >>org/server.cfg
+t_exit 0 "audit verify on PostgreSQL: the moved chain and checkpoints hold" \
+    "$SERVER" audit verify --config org/server.cfg
 t_check "roll-ups read from PostgreSQL" outputs pg
 # The present's JSON says when it was made ("as_of"): all else the same.
 for f in unit.json rule.json model.json scope.json; do

@@ -90,8 +90,8 @@ if ! start_server; then
 	sed 's/^/# /' server.log
 	exit 1
 fi
-t_check "the schema was migrated to its newest version, 3" \
-    test "$(Q 'SELECT max(version) FROM schema_version')" = 3
+t_check "the schema was migrated to its newest version, 4" \
+    test "$(Q 'SELECT max(version) FROM schema_version')" = 4
 t_check "no SQLite file in data_dir" test ! -e org/data/muster.db
 
 cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
@@ -131,8 +131,8 @@ t_check "a consent receipt for the family device" \
     test "$(Q 'SELECT count(*) FROM consents')" = 1
 t_exit 0 "roll-up by unit from PostgreSQL" \
     "$SERVER" report --config org/server.cfg --format csv
-t_grep "the unit's row: 3 personnel, 2 compliant, 1 not; family <5" \
-    '^IAF/25-WING,3,2,1,0,0,<5,yes' "$T/out"
+t_grep "the unit's row: 3 personnel, 2 compliant, 1 not; family withheld" \
+    '^IAF/25-WING,3,2,1,0,0,,yes,' "$T/out"
 t_exit 0 "roll-up by rule from PostgreSQL" \
     "$SERVER" report --config org/server.cfg --by rule
 t_grep "cloud sync named failing" 'cloud' "$T/out"
@@ -140,6 +140,52 @@ t_exit 0 "device list from PostgreSQL" \
     "$SERVER" devices --config org/server.cfg
 t_grep "three personnel devices listed" '^3 devices$' "$T/out"
 t_check "the family member is not listed" bash -c "! grep -q F-1 '$T/out'"
+
+# --- administrators, audit log, console, /metrics on PostgreSQL -----------------
+PIN=$(cat org/server.pin)
+CURL=(curl -sS --max-time 20 --cacert org/server.crt --pinnedpubkey "$PIN")
+hcode() { "${CURL[@]}" -o "$T/body" -w '%{http_code}' "$@" 2>/dev/null; }
+t_exit 0 "admin add ops on the live PostgreSQL store" \
+    "$SERVER" admin add --config org/server.cfg --roles read,metrics \
+    -o ops.token ops
+OPS=$(tr -d '\n' <ops.token)
+t_check "ops reads the roll-up at once: 200" test \
+    "$(hcode -H "Authorization: Bearer $OPS" "$U/v1/admin/rollup")" = 200
+t_check "a wrong credential: 401" test \
+    "$(hcode -H "Authorization: Bearer ${OPS%?}0" "$U/v1/admin/rollup")" = 401
+t_exit 0 "admin list" "$SERVER" admin list --config org/server.cfg
+t_grep "ops and the bootstrap admin listed" '^ops +read,metrics' "$T/out"
+t_check "ops's credential is stored as a hash only" \
+    test "$(Q "SELECT count(*) FROM admins WHERE name = 'ops' AND length(hash) = 32")" = 1
+t_exit 65 "admin add ops again: the name is taken" \
+    "$SERVER" admin add --config org/server.cfg --roles read ops
+t_exit 0 "audit verify on PostgreSQL while the server runs" \
+    "$SERVER" audit verify --config org/server.cfg
+t_exit 0 "audit show" "$SERVER" audit show --config org/server.cfg
+t_grep "ops's roll-up read is in the audit log" 'ops.*rollup' "$T/out"
+t_check "an audit row cannot be deleted" \
+    bash -c "! sh '$PGSH' psql '$PG_DIR' 'DELETE FROM audit' >/dev/null 2>&1"
+t_check "metrics: 200 with the metrics role" test \
+    "$(hcode -H "Authorization: Bearer $OPS" "$U/metrics")" = 200
+t_grep "metrics: the database's size" '^muster_store_size_bytes [1-9]' "$T/body"
+t_check "metrics: no WAL size claimed for the store" \
+    bash -c "! grep -q '^muster_store_wal_size_bytes' '$T/body'"
+t_grep "metrics: the fleet gauges from PostgreSQL" '^muster_devices' "$T/body"
+"${CURL[@]}" -D hdr.txt -o body.html -H "Origin: $U" \
+    --data-urlencode "token=$OPS" "$U/console/login" 2>/dev/null
+C=$(grep -o 'muster_console=[A-Za-z0-9_-]*' hdr.txt)
+t_check "console: sign in with ops's credential" test -n "$C"
+PD=$(Q "SELECT id FROM devices WHERE person = 'P-SYNC'")
+t_check "console: P-SYNC's page from PostgreSQL" test \
+    "$(hcode -b "$C" "$U/console/device?id=$PD")" = 200
+t_grep "console: its history names its signed report" 'noncompliant|Non-compliant' "$T/body"
+t_check "console: the devices of IAF and below" test \
+    "$(hcode -b "$C" "$U/console/devices?unit=IAF")" = 200
+t_grep "console: P-CLEAN listed under IAF" 'P-CLEAN' "$T/body"
+t_exit 64 "backup of a PostgreSQL store: refused (use pg_dump)" \
+    "$SERVER" backup --config org/server.cfg pg.db
+t_err_line "backup refused: one line naming pg_dump" 'pg_dump'
+t_check "backup refused: nothing written" test ! -e pg.db
 
 # The same signed report again: a duplicate, stored once.
 t_check "a second run stores one more report each" run P-CLEAN

@@ -15,7 +15,12 @@
  * the bulk loader; and two writer handles on one store at the same
  * instant (two servers): one token enrolls one device, one report is
  * stored once and replay holds across handles; the documents several
- * servers share (PostgreSQL only).  On PostgreSQL also: a
+ * servers share (PostgreSQL only); administrators and the audit chain
+ * (two appenders at once make one chain; retention never touches it);
+ * retention's pruning and the runs of reports that answer --as-of after
+ * it; re-registration; the console's reads, the fleet gauges and the
+ * family rows; ping, size and backup (refused on PostgreSQL, naming
+ * pg_dump).  On PostgreSQL also: a
  * connection lost under the writer fails the batch with MUSTER_ETEMP
  * (answered 503) and the next transaction reconnects.
  */
@@ -32,6 +37,7 @@
 #include <sodium.h>
 
 #include "muster/profile.h"
+#include "muster/report.h"
 #include "../../server/store.h"
 
 #define TOKEN_A		"0123456789abcdef"
@@ -1114,6 +1120,617 @@ pg_unreachable(void **state)
 	assert_null(rd);
 }
 
+/* --- main's store functions on both backends ---------------------------- */
+
+/* A seal as audit.c's in shape: hash = BLAKE2b(prev, seq, action). */
+static int
+test_seal(struct store_audit_entry *a, const unsigned char prev[STORE_HASH_LEN],
+    struct store_audit_ckpt *ck, int *want, void *arg)
+{
+	crypto_generichash_state h;
+	int every = arg != NULL ? *(const int *)arg : 0;
+
+	crypto_generichash_init(&h, NULL, 0, STORE_HASH_LEN);
+	crypto_generichash_update(&h, prev, STORE_HASH_LEN);
+	crypto_generichash_update(&h, (const unsigned char *)&a->seq,
+	    sizeof a->seq);
+	crypto_generichash_update(&h, (const unsigned char *)a->action,
+	    strlen(a->action));
+	crypto_generichash_final(&h, a->hash, STORE_HASH_LEN);
+	if (every > 0 && a->seq % every == 0) {
+		ck->seq = a->seq;
+		ck->time = a->time;
+		memcpy(ck->hash, a->hash, STORE_HASH_LEN);
+		memset(ck->sig, 0x5a, sizeof ck->sig);
+		*want = 1;
+	}
+	return 0;
+}
+
+static int
+refuse_seal(struct store_audit_entry *a,
+    const unsigned char prev[STORE_HASH_LEN], struct store_audit_ckpt *ck,
+    int *want, void *arg)
+{
+	(void)a;
+	(void)prev;
+	(void)ck;
+	(void)want;
+	(void)arg;
+	return MUSTER_EINTERNAL;
+}
+
+static void
+append(struct store_adm *sa, const char *action, int every)
+{
+	struct store_audit_entry a;
+	struct muster_err e;
+
+	memset(&a, 0, sizeof a);
+	a.time = time(NULL);
+	snprintf(a.actor, sizeof a.actor, "alice");
+	snprintf(a.addr, sizeof a.addr, "127.0.0.1");
+	snprintf(a.action, sizeof a.action, "%s", action);
+	snprintf(a.object, sizeof a.object, "profile iaf serial 3");
+	snprintf(a.outcome, sizeof a.outcome, "ok");
+	if (store_audit_append(sa, &a, test_seal, &every, &e) != 0)
+		fail_msg("audit append: %s", e.msg);
+}
+
+/* Walks the chain from 1: every hash recomputed from the one before. */
+struct chain {
+	unsigned char	prev[STORE_HASH_LEN];
+	int64_t		next;
+	int		stop_at;
+};
+
+static int
+chain_check(const struct store_audit_entry *a, void *arg)
+{
+	struct chain *c = arg;
+	struct store_audit_entry x = *a;
+	struct store_audit_ckpt ck;
+	int want = 0;
+
+	if (a->seq != c->next)
+		return 1000 + (int)a->seq;
+	(void)test_seal(&x, c->prev, &ck, &want, NULL);
+	if (memcmp(x.hash, a->hash, STORE_HASH_LEN) != 0)
+		return 2000 + (int)a->seq;
+	memcpy(c->prev, a->hash, STORE_HASH_LEN);
+	c->next++;
+	return c->stop_at > 0 && a->seq == c->stop_at ? 7 : 0;
+}
+
+static void
+admins_audit(void **state)
+{
+	struct cfx *f = *state;
+	struct store_adm *sa = NULL, *ro = NULL;
+	struct store_admin a, *list = NULL;
+	struct store_audit_ckpt ck, *cks = NULL;
+	struct store_audit_entry en;
+	struct chain c;
+	struct muster_err e;
+	unsigned char h[STORE_HASH_LEN];
+	size_t n = 99;
+	int64_t seq = -1, pruned_before;
+	int added = -1, i;
+
+	assert_int_equal(store_adm_open(f->where, 0, &sa, &e), 0);
+	assert_int_equal(store_admin_list(sa, &list, &n, &e), 0);
+	assert_null(list);
+	assert_int_equal(n, 0);
+
+	/* Once in a store's life, whatever comes later. */
+	memset(&a, 0, sizeof a);
+	snprintf(a.name, sizeof a.name, "admin");
+	a.roles = 15;
+	memset(a.hash, 1, sizeof a.hash);
+	a.created = a.rotated = 1700000000;
+	assert_int_equal(store_admin_bootstrap(sa, &a, &added, &e), 0);
+	assert_int_equal(added, 1);
+	assert_int_equal(store_admin_bootstrap(sa, &a, &added, &e), 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(store_admin_remove(sa, "admin", &e), 0);
+	assert_int_equal(store_admin_bootstrap(sa, &a, &added, &e), 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(store_admin_remove(sa, "admin", &e), MUSTER_ENOINPUT);
+
+	snprintf(a.name, sizeof a.name, "zoe");
+	memset(a.hash, 2, sizeof a.hash);
+	assert_int_equal(store_admin_add(sa, &a, &e), 0);
+	snprintf(a.name, sizeof a.name, "bob");
+	a.roles = 4;
+	memset(a.hash, 3, sizeof a.hash);
+	assert_int_equal(store_admin_add(sa, &a, &e), 0);
+	/* A name or a credential hash taken. */
+	assert_int_equal(store_admin_add(sa, &a, &e), MUSTER_EDATA);
+	assert_non_null(strstr(e.msg, "bob"));
+	snprintf(a.name, sizeof a.name, "carol");
+	assert_int_equal(store_admin_add(sa, &a, &e), MUSTER_EDATA);
+	memset(h, 9, sizeof h);
+	assert_int_equal(store_admin_rotate(sa, "zoe", h, 1700000100, &e), 0);
+	assert_int_equal(store_admin_rotate(sa, "nobody", h, 1, &e),
+	    MUSTER_ENOINPUT);
+	assert_int_equal(store_admin_list(sa, &list, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "bob");	/* name order */
+	assert_int_equal(list[0].roles, 4);
+	assert_string_equal(list[1].name, "zoe");
+	assert_memory_equal(list[1].hash, h, sizeof h);
+	assert_int_equal(list[1].created, 1700000000);
+	assert_int_equal(list[1].rotated, 1700000100);
+	free(list);
+
+	/* The chain: seq numbers from 1, a checkpoint every 3rd entry. */
+	assert_int_equal(store_audit_last(sa, &seq, h, &e), 0);
+	assert_int_equal(seq, 0);
+	for (i = 0; i < 7; i++)
+		append(sa, i % 2 ? "publish" : "revoke", 3);
+	memset(&en, 0, sizeof en);
+	snprintf(en.action, sizeof en.action, "x");
+	assert_int_equal(store_audit_append(sa, &en, refuse_seal, NULL, &e),
+	    MUSTER_EINTERNAL);
+	assert_int_equal(store_audit_last(sa, &seq, h, &e), 0);
+	assert_int_equal(seq, 7);
+	memset(&c, 0, sizeof c);
+	c.next = 1;
+	assert_int_equal(store_audit_scan(sa, 1, chain_check, &c, &e), 0);
+	assert_int_equal(c.next, 8);
+	assert_memory_equal(c.prev, h, sizeof h);
+	/* A walk from the middle; a stop returns fn's value. */
+	memset(&c, 0, sizeof c);
+	c.next = 1;
+	c.stop_at = 4;
+	assert_int_equal(store_audit_scan(sa, 1, chain_check, &c, &e), 7);
+	assert_int_equal(c.next, 5);
+	/* The handle still answers after a stopped walk. */
+	assert_int_equal(store_audit_last(sa, &seq, h, &e), 0);
+	assert_int_equal(seq, 7);
+	assert_int_equal(store_audit_ckpts(sa, &cks, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(cks[0].seq, 3);
+	assert_int_equal(cks[1].seq, 6);
+	free(cks);
+	memset(&ck, 0, sizeof ck);
+	ck.seq = 6;
+	assert_int_equal(store_audit_ckpt_put(sa, &ck, &e), MUSTER_EDATA);
+	ck.seq = 7;
+	assert_int_equal(store_audit_ckpt_put(sa, &ck, &e), 0);
+
+	/* Retention never touches the audit log. */
+	store_retention_set(f->st, 1);
+	assert_int_equal(store_prune(f->st, time(NULL) + 86400, 1000,
+	    (size_t *)&n, &added, &e), 0);
+	assert_int_equal(store_audit_last(sa, &pruned_before, h, &e), 0);
+	assert_int_equal(pruned_before, 7);
+
+	/* A read-only handle reads, and writes nothing. */
+	assert_int_equal(store_adm_open(f->where, 1, &ro, &e), 0);
+	assert_int_equal(store_audit_last(ro, &seq, h, &e), 0);
+	assert_int_equal(seq, 7);
+	assert_int_not_equal(store_admin_remove(ro, "bob", &e), 0);
+	store_adm_close(ro);
+	store_adm_close(sa);
+	store_adm_close(NULL);
+}
+
+/* Before any store_open: nothing to open. */
+static void
+admins_no_store(void **state)
+{
+	struct cfx *f = *state;
+	struct store_adm *sa = NULL;
+	struct muster_err e;
+
+	assert_int_equal(store_adm_open(f->where, 1, &sa, &e),
+	    MUSTER_ENOINPUT);
+	assert_null(sa);
+}
+
+struct appender {
+	const char	*where;
+	int		 rc;
+};
+
+static void *
+appender_run(void *arg)
+{
+	struct appender *ap = arg;
+	struct store_adm *sa = NULL;
+	struct muster_err e;
+	int i;
+
+	if ((ap->rc = store_adm_open(ap->where, 0, &sa, &e)) != 0)
+		return NULL;
+	for (i = 0; i < 20; i++)
+		append(sa, "publish", 0);
+	store_adm_close(sa);
+	return NULL;
+}
+
+/* Two servers appending at once: one chain, no seq twice, no gap. */
+static void
+audit_two_appenders(void **state)
+{
+	struct cfx *f = *state;
+	struct appender ap[2] = { { f->where, -1 }, { f->where, -1 } };
+	pthread_t t[2];
+	struct store_adm *sa = NULL;
+	struct chain c;
+	struct muster_err e;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, appender_run,
+		    &ap[i]), 0);
+	for (i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(ap[i].rc, 0);
+	}
+	assert_int_equal(store_adm_open(f->where, 1, &sa, &e), 0);
+	memset(&c, 0, sizeof c);
+	c.next = 1;
+	assert_int_equal(store_audit_scan(sa, 1, chain_check, &c, &e), 0);
+	assert_int_equal(c.next, 41);
+	store_adm_close(sa);
+}
+
+static enum store_put
+put_at(struct store *st, const char *dev, int64_t seq, int compliant,
+    const char *const *failing, size_t nf, time_t t, time_t received)
+{
+	static char body[64];
+	struct store_report r;
+
+	snprintf(body, sizeof body, "{\"d\":\"%.4s\",\"seq\":%lld}", dev,
+	    (long long)seq);
+	report_init(&r, dev, seq, compliant, body, failing, nf);
+	r.time = t;
+	r.received = received;
+	return put(st, &r, 0);
+}
+
+static int
+history_count(void *arg, const struct store_history_row *row)
+{
+	int *n = arg;
+
+	if (!row->has_report || row->hash == NULL || row->len == 0)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static void
+retention(void **state)
+{
+	struct cfx *f = *state;
+	struct store_read *rd = NULL;
+	struct store_when w;
+	struct muster_err e;
+	const char *fail1[] = { "cloud-sync-off" };
+	time_t now = time(NULL), old = now - 1000, t0 = 1800000000;
+	size_t pruned = 99;
+	int64_t n;
+	int more = -1, rows, flagged, st[4], hist = 0;
+
+	assert_int_equal(store_prune_wait(f->st, now), -1);
+	assert_int_equal(store_prune(f->st, now, 100, &pruned, &more, &e), 0);
+	assert_int_equal(pruned, 0);
+	enroll(f->st, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL, "IAF/25-WING");
+	/* 1 (status), 2, 3, 4 (change, failing), 5: old; 6 (change): new. */
+	put_at(f->st, DEVICE_A, 1, 1, NULL, 0, t0 + 60, old);
+	put_at(f->st, DEVICE_A, 2, 1, NULL, 0, t0 + 120, old);
+	put_at(f->st, DEVICE_A, 3, 1, NULL, 0, t0 + 180, old);
+	put_at(f->st, DEVICE_A, 4, 0, fail1, 1, t0 + 240, old);
+	put_at(f->st, DEVICE_A, 5, 0, fail1, 1, t0 + 300, old);
+	put_at(f->st, DEVICE_A, 6, 1, NULL, 0, t0 + 360, now);
+	store_retention_set(f->st, 100);
+	assert_int_equal(store_prune_wait(f->st, now), 0);
+	assert_int_equal(store_prune(f->st, now, 2, &pruned, &more, &e), 0);
+	assert_int_equal(more, 1);		/* a full batch: more due */
+	n = (int64_t)pruned;
+	do {
+		assert_int_equal(store_prune(f->st, now, 2, &pruned, &more,
+		    &e), 0);
+		n += (int64_t)pruned;
+	} while (more);
+	assert_int_equal(n, 3);			/* 2, 3 and 5 */
+	assert_true(store_prune_wait(f->st, now) > 0);
+	assert_int_equal(store_count_reports(f->st, &n, &e), 0);
+	assert_int_equal(n, 3);
+	/* A pruned seq sent again is a replay, the newest a duplicate. */
+	assert_int_equal(put_at(f->st, DEVICE_A, 2, 1, NULL, 0, t0 + 120, now),
+	    STORE_REPLAY);
+	assert_int_equal(put_at(f->st, DEVICE_A, 6, 1, NULL, 0, t0 + 360, now),
+	    STORE_DUPLICATE);
+
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	/* Every change still has its signed report. */
+	assert_int_equal(store_device_history(rd, DEVICE_A, 10, history_count,
+	    &hist, &e), 0);
+	assert_int_equal(hist, 3);
+	/* --as-of inside the run, where report 3 was pruned: not stale. */
+	memset(&w, 0, sizeof w);
+	w.past = 1;
+	w.at = t0 + 200;
+	w.stale_before[SCOPE_PERSONNEL] = w.at - 100;
+	scan_count(rd, STORE_SCAN_STATUS, &w, &rows, &flagged, st);
+	assert_int_equal(st[STORE_COMPLIANT], 1);
+	store_read_close(rd);
+	rd = NULL;
+
+	/* A gap wider than the window closes the run. */
+	put_at(f->st, DEVICE_A, 7, 1, NULL, 0, t0 + 360 + 20000, now);
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	w.at = t0 + 360 + 10000;
+	w.stale_before[SCOPE_PERSONNEL] = w.at - 3600;
+	scan_count(rd, STORE_SCAN_STATUS, &w, &rows, &flagged, st);
+	assert_int_equal(st[STORE_STALE], 1);
+	w.at = t0 + 360 + 20010;
+	w.stale_before[SCOPE_PERSONNEL] = w.at - 3600;
+	scan_count(rd, STORE_SCAN_STATUS, &w, &rows, &flagged, st);
+	assert_int_equal(st[STORE_COMPLIANT], 1);
+	/* Inside the closed run: its last report is 10 s before at. */
+	w.at = t0 + 370;
+	w.stale_before[SCOPE_PERSONNEL] = w.at - 60;
+	scan_count(rd, STORE_SCAN_STATUS, &w, &rows, &flagged, st);
+	assert_int_equal(st[STORE_COMPLIANT], 1);
+	store_read_close(rd);
+}
+
+static void
+reregister(void **state)
+{
+	struct cfx *f = *state;
+	struct store_device d;
+	enum store_put res = (enum store_put)-1;
+	struct muster_err e;
+	int used, revoked;
+
+	enroll(f->st, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL, "IAF/25-WING");
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL, "IAF/25-WING");
+	/* Known with another key. */
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	/* A device the store lost: back, its token used by it. */
+	device_init(&d, DEVICE_C, TOKEN_C, SCOPE_PERSONNEL, "IAF/3-WING");
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), 0);
+	assert_int_equal(res, STORE_STORED);
+	assert_int_equal(store_token_get(f->st, TOKEN_C, &used, &revoked, &e),
+	    0);
+	assert_true(used == 1 && revoked == 0);
+	/* Again, the same key: nothing changes. */
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+	/* Another device with that token. */
+	device_init(&d, DEVICE_B, TOKEN_C, SCOPE_PERSONNEL, "IAF/3-WING");
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	/* A revoked device, a revoked token: never back. */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_B, &e)), 0);
+	device_init(&d, DEVICE_B, TOKEN_B, SCOPE_PERSONNEL, "IAF/3-WING");
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, TOKEN_B, &e)), 0);
+	device_init(&d, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", TOKEN_B,
+	    SCOPE_PERSONNEL, "IAF/3-WING");
+	assert_int_equal(IN_TX(f->st, store_device_reregister(f->st, &d,
+	    1900000000, &res, &e)), MUSTER_ETRUST);
+	assert_int_equal(store_device_get(f->st,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &d, &e), MUSTER_ENOINPUT);
+}
+
+struct fleet_n {
+	int	personnel, family, by_state[4], stale_policy;
+	char	unit[64];
+};
+
+static int
+fleet_count(void *cls, enum profile_scope scope, const char *unit, int state,
+    unsigned stale)
+{
+	struct fleet_n *fl = cls;
+
+	if (scope == SCOPE_FAMILY) {
+		fl->family++;
+		if (unit == NULL)
+			return -1;
+		snprintf(fl->unit, sizeof fl->unit, "%s", unit);
+	} else {
+		fl->personnel++;
+		if (unit != NULL)
+			return -1;	/* never a personnel unit */
+	}
+	if (state >= 0 && state < 4)
+		fl->by_state[state]++;
+	fl->stale_policy += (stale & REPORT_STALE_POLICY) != 0;
+	return 0;
+}
+
+struct munit {
+	int	n;
+	char	first[64];
+	int64_t	devices, noncompliant;
+};
+
+static int
+munit_add(void *arg, const char *unit, int64_t devices, int64_t noncompliant)
+{
+	struct munit *m = arg;
+
+	if (m->n++ == 0) {
+		snprintf(m->first, sizeof m->first, "%s", unit);
+		m->devices = devices;
+		m->noncompliant = noncompliant;
+	}
+	return 0;
+}
+
+/* The ids a device-list cursor gives, by spaces. */
+static void
+ids(struct store_cursor *cur, char *out, size_t size)
+{
+	struct store_row row;
+	struct muster_err e;
+	size_t k = 0;
+	int rc;
+
+	out[0] = '\0';
+	while ((rc = store_cursor_next(cur, &row, &e)) == 1)
+		k += (size_t)snprintf(out + k, size - k, "%s%.4s",
+		    k > 0 ? " " : "", row.id);
+	assert_int_equal(rc, 0);
+	store_cursor_close(cur);
+}
+
+static void
+console_reads(void **state)
+{
+	struct cfx *f = *state;
+	struct store_read *rd = NULL;
+	struct store_cursor *cur = NULL;
+	struct store_device_info di;
+	struct store_devq q;
+	struct store_when w;
+	struct store_row row;
+	struct store_report r;
+	struct fleet_n fl;
+	struct munit mu;
+	struct muster_err e;
+	const char *fam_fail[] = { "z-rule", "a-rule" };
+	const int64_t now_stale[2] = { 0, 0 };
+	char got[256];
+	int64_t n = -1;
+	int hist = 0, rc;
+
+	enroll(f->st, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL, "IAF");
+	enroll(f->st, DEVICE_B, TOKEN_B, SCOPE_FAMILY, "IAF/25-WING");
+	enroll(f->st, DEVICE_C, TOKEN_C, SCOPE_PERSONNEL, "IAF/25-WING");
+	enroll(f->st, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "1111111111111111",
+	    SCOPE_PERSONNEL, "IAFX");
+	put_at(f->st, DEVICE_A, 1, 1, NULL, 0, 1800000060, 0);
+	put_at(f->st, DEVICE_A, 2, 0, fam_fail, 1, 1800000120, 0);
+	report_init(&r, DEVICE_C, 1, 0, "{\"c\":1}", NULL, 0);
+	r.stale = REPORT_STALE_POLICY;
+	(void)put(f->st, &r, 0);
+	put_at(f->st, DEVICE_B, 1, 0, fam_fail, 2, 1800000060, 0);
+
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	assert_int_equal(store_read_device(rd, DEVICE_B, &di, &e), 0);
+	assert_int_equal(di.scope, SCOPE_FAMILY);
+	assert_string_equal(di.unit, "IAF/25-WING");
+	assert_string_equal(di.model, "Xiaomi HM 1SW");
+	assert_int_equal(di.enrolled, 1700000000);
+	assert_int_equal(di.revoked, 0);
+	assert_int_equal(store_read_device(rd,
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", &di, &e), MUSTER_ENOINPUT);
+	/* Newest first, at most max. */
+	assert_int_equal(store_device_history(rd, DEVICE_A, 1, history_count,
+	    &hist, &e), 0);
+	assert_int_equal(hist, 1);
+	hist = 0;
+	assert_int_equal(store_device_history(rd, DEVICE_A, 10, history_count,
+	    &hist, &e), 0);
+	assert_int_equal(hist, 2);
+
+	/* A unit and the levels below it, not a unit it prefixes. */
+	memset(&q, 0, sizeof q);
+	q.state = -1;
+	q.unit = "IAF";
+	assert_int_equal(store_devices_scan(rd, &q, &cur, &e), 0);
+	ids(cur, got, sizeof got);
+	assert_string_equal(got, "0011 0123");
+	q.unit = NULL;
+	assert_int_equal(store_devices_page(rd, &q, 1, 1, &cur, &e), 0);
+	ids(cur, got, sizeof got);
+	assert_string_equal(got, "0123");
+	assert_int_equal(store_devices_page(rd, &q, 0, 10, &cur, &e), 0);
+	ids(cur, got, sizeof got);
+	assert_string_equal(got, "0011 0123 aaaa");
+	assert_int_equal(store_devices_page(rd, &q, 3, 10, &cur, &e), 0);
+	ids(cur, got, sizeof got);
+	assert_string_equal(got, "");
+
+	assert_int_equal(store_count_stale_policy(rd, &n, &e), 0);
+	assert_int_equal(n, 1);
+	memset(&mu, 0, sizeof mu);
+	assert_int_equal(store_model_units(rd, "HM 1S", 10, munit_add, &mu,
+	    &e), 0);
+	assert_int_equal(mu.n, 3);	/* personnel units only */
+	assert_int_equal(mu.devices, 1);
+	memset(&mu, 0, sizeof mu);
+	assert_int_equal(store_model_units(rd, "Pixel", 10, munit_add, &mu,
+	    &e), 0);
+	assert_int_equal(mu.n, 0);
+
+	memset(&fl, 0, sizeof fl);
+	assert_int_equal(store_fleet_scan(rd, now_stale, fleet_count, &fl,
+	    &e), 0);
+	assert_int_equal(fl.personnel, 3);
+	assert_int_equal(fl.family, 1);
+	assert_string_equal(fl.unit, "IAF/25-WING");
+	assert_int_equal(fl.by_state[STORE_NONCOMPLIANT], 3);
+	assert_int_equal(fl.by_state[STORE_NEVER], 1);
+	assert_int_equal(fl.stale_policy, 1);
+
+	/* The family rows: failing sorted, present and past. */
+	memset(&w, 0, sizeof w);
+	assert_int_equal(store_family_scan(rd, &w, &cur, &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	assert_string_equal(row.unit, "IAF/25-WING");
+	assert_string_equal(row.failing, "a-rule z-rule");
+	assert_int_equal(row.state, STORE_NONCOMPLIANT);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 0);
+	store_cursor_close(cur);
+	w.past = 1;
+	w.at = 1800000060;
+	assert_int_equal(store_family_scan(rd, &w, &cur, &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	assert_string_equal(row.failing, "a-rule z-rule");
+	rc = store_cursor_next(cur, &row, &e);
+	assert_int_equal(rc, 0);
+	store_cursor_close(cur);
+	w.at = 1800000000;
+	assert_int_equal(store_family_scan(rd, &w, &cur, &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	assert_string_equal(row.failing, "");
+	assert_int_equal(row.state, STORE_NEVER);
+	store_cursor_close(cur);
+	store_read_close(rd);
+}
+
+static void
+ping_size_backup(void **state)
+{
+	struct cfx *f = *state;
+	struct muster_err e;
+	char path[UNIT_TMPDIR_MAX + 32];
+	int64_t db = -2, wal = -2, bytes = -1;
+
+	assert_int_equal(store_ping(f->st, &e), 0);
+	assert_int_equal(store_disk_usage(f->where, &db, &wal, &e), 0);
+	assert_true(db > 0);
+	snprintf(path, sizeof path, "%s/backup.db", f->dir);
+	if (f->pg) {
+		/* The WAL is the cluster's: not reported as the store's. */
+		assert_int_equal(wal, -1);
+		assert_int_equal(store_backup(f->where, path, &bytes, &e),
+		    MUSTER_EUSAGE);
+		assert_non_null(strstr(e.msg, "pg_dump"));
+		assert_null(strchr(e.msg, '\n'));
+		assert_int_equal(access(path, F_OK), -1);
+	} else {
+		assert_true(wal >= 0);
+		assert_int_equal(store_backup(f->where, path, &bytes, &e), 0);
+		assert_true(bytes > 0);
+	}
+}
+
 int
 main(void)
 {
@@ -1134,6 +1751,13 @@ main(void)
 		T(documents),
 		T(pg_reconnect),
 		T(pg_unreachable),
+		T(admins_audit),
+		TE(admins_no_store),
+		T(audit_two_appenders),
+		T(retention),
+		T(reregister),
+		T(console_reads),
+		T(ping_size_backup),
 	};
 
 	if (sodium_init() < 0)
