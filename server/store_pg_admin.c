@@ -43,15 +43,39 @@ adm_ready(struct store_adm *sa, struct muster_err *e)
 	return store_pg_exec(sa->c, "SET TIME ZONE 'UTC'", e);
 }
 
-/* BEGIN on a ready connection. */
+/*
+ * BEGIN on a ready connection.  libpq learns that a connection was lost
+ * (PostgreSQL restarted, a failover) only when it uses it: then once
+ * more on a new one.
+ */
 static int
 adm_begin(struct store_adm *sa, struct muster_err *e)
 {
 	int rc;
 
-	if ((rc = adm_ready(sa, e)) != 0)
+	if ((rc = adm_ready(sa, e)) != 0 ||
+	    (rc = store_pg_exec(sa->c, "BEGIN", e)) == 0 ||
+	    PQstatus(sa->c) == CONNECTION_OK ||
+	    (rc = adm_ready(sa, e)) != 0)
 		return rc;
 	return store_pg_exec(sa->c, "BEGIN", e);
+}
+
+/* store_pg_query outside a transaction, as adm_begin: once more. */
+static PGresult *
+adm_query(struct store_adm *sa, const char *sql,
+    const struct store_pg_params *q, const char *what, int *rc,
+    struct muster_err *e)
+{
+	PGresult *r;
+
+	if ((*rc = adm_ready(sa, e)) != 0)
+		return NULL;
+	if ((r = store_pg_query(sa->c, sql, q, what, rc, e)) != NULL ||
+	    PQstatus(sa->c) == CONNECTION_OK ||
+	    (*rc = adm_ready(sa, e)) != 0)
+		return r;
+	return store_pg_query(sa->c, sql, q, what, rc, e);
 }
 
 int
@@ -149,8 +173,7 @@ adm_rows(struct store_adm *sa, const char *sql, const char *what,
 
 	*list = NULL;
 	*n = 0;
-	if ((rc = adm_ready(sa, e)) != 0 ||
-	    (r = store_pg_query(sa->c, sql, &q, what, &rc, e)) == NULL)
+	if ((r = adm_query(sa, sql, &q, what, &rc, e)) == NULL)
 		return rc;
 	if ((nrows = PQntuples(r)) > 0 &&
 	    (l = calloc((size_t)nrows, size)) == NULL) {
@@ -302,20 +325,22 @@ store_pg_admin_bootstrap(struct store_adm *sa, const struct store_admin *a,
 	return rc;
 }
 
-int
-store_pg_audit_last(struct store_adm *sa, int64_t *seq,
+/* The newest entry; in_tx: inside the caller's transaction. */
+static int
+audit_last(struct store_adm *sa, int in_tx, int64_t *seq,
     unsigned char hash[STORE_HASH_LEN], struct muster_err *e)
 {
+	static const char sql[] = "SELECT seq, hash FROM audit ORDER BY seq "
+	    "DESC LIMIT 1";
 	struct store_pg_params q = { .n = 0 };
 	PGresult *r;
 	int rc;
 
 	*seq = 0;
 	memset(hash, 0, STORE_HASH_LEN);
-	if ((rc = adm_ready(sa, e)) != 0)
-		return rc;
-	if ((r = store_pg_query(sa->c, "SELECT seq, hash FROM audit ORDER BY "
-	    "seq DESC LIMIT 1", &q, "audit", &rc, e)) == NULL)
+	r = in_tx ? store_pg_query(sa->c, sql, &q, "audit", &rc, e) :
+	    adm_query(sa, sql, &q, "audit", &rc, e);
+	if (r == NULL)
 		return rc;
 	if (PQntuples(r) == 1) {
 		*seq = store_pg_getint(r, 0, 0);
@@ -323,6 +348,13 @@ store_pg_audit_last(struct store_adm *sa, int64_t *seq,
 	}
 	PQclear(r);
 	return 0;
+}
+
+int
+store_pg_audit_last(struct store_adm *sa, int64_t *seq,
+    unsigned char hash[STORE_HASH_LEN], struct muster_err *e)
+{
+	return audit_last(sa, 0, seq, hash, e);
 }
 
 static int
@@ -354,7 +386,7 @@ store_pg_audit_append(struct store_adm *sa, struct store_audit_entry *a,
 	store_pg_int(&q, AUDIT_LOCK);
 	if ((rc = adm_write(sa, "SELECT pg_advisory_xact_lock($1)", &q,
 	    "audit lock", NULL, e)) != 0 ||
-	    (rc = store_pg_audit_last(sa, &last, prev, e)) != 0)
+	    (rc = audit_last(sa, 1, &last, prev, e)) != 0)
 		goto out;
 	a->seq = last + 1;
 	memset(&ck, 0, sizeof ck);

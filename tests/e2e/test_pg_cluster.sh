@@ -72,6 +72,9 @@ up() {
 "$SERVER" --config org/s1.cfg >>s1.log 2>&1 & S1PID=$!
 up "https://127.0.0.1:$P1" || { echo "Bail out! server 1"; cat s1.log; exit 1; }
 # Started after server 1 has migrated the schema; both would be fine.
+# Servers on one store share the audit key (docs/operations.md).
+mkdir -m 700 org/data2
+cp -p org/data1/audit.key org/data1/audit.pub org/data2/
 "$SERVER" --config org/s2.cfg >>s2.log 2>&1 & S2PID=$!
 up "https://127.0.0.1:$P2" || { echo "Bail out! server 2"; cat s2.log; exit 1; }
 sed -e "s/@FRONT@/$FRONT/" -e "s/@S1@/$P1/" -e "s/@S2@/$P2/" \
@@ -258,4 +261,14 @@ for _ in 1 2 3 4; do run down && ok=$((ok + 1)); done
 t_check "server 1 killed: 4 of 4 check-ins through HAProxy delivered (got $ok)" \
     test "$ok" = 4
 [ "$ok" = 4 ] || { tail -n 12 down.log; tail -n 5 haproxy.log; } | sed 's/^/# /' 
+# --- one audit log, written through both servers ----------------------------
+t_check "audit entries from both servers in one log" test \
+    "$(Q 'SELECT count(*) FROM audit')" -ge 3
+kill "$S2PID"; wait "$S2PID" 2>/dev/null; S2PID=
+t_exit 0 "audit verify with server 1's key: the chain and server 2's closing checkpoint hold" \
+    "$SERVER" audit verify --config org/s1.cfg
+# PostgreSQL was restarted above: server 2's audit connection is new.
+t_check "server 2 signed a checkpoint at its stop" test \
+    "$(Q 'SELECT count(*) FROM audit_checkpoints')" -ge 1
+t_grep "server 2 logged its checkpoint" 'audit checkpoint [0-9]+ [0-9a-f]{64}' s2.log
 t_done
