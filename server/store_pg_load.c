@@ -117,7 +117,14 @@ store_pg_load_finish(struct store_load *l, struct muster_err *e)
 {
 	int rc;
 
+	/*
+	 * Each loaded report its own run, as store_sqlite_load.c makes
+	 * them: --as-of reads what was loaded.
+	 */
 	if ((rc = flush_all(l, e)) != 0 ||
+	    (rc = store_pg_exec(l->c, "INSERT INTO report_runs (device, "
+	    "first, last) SELECT DISTINCT device, time, time FROM reports "
+	    "ON CONFLICT DO NOTHING", e)) != 0 ||
 	    (rc = store_pg_exec(l->c, "COMMIT", e)) != 0)
 		return rc;
 	return store_pg_exec(l->c, "ANALYZE", e);
