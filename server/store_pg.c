@@ -47,6 +47,47 @@
 #define PG_PROFILE_LOCK		0x6d75	/* advisory lock class: profiles */
 
 /*
+ * What muster_report_put does in every version (migrations 3 and 4):
+ * the device's checks and the report's row, then the history.  A
+ * released migration's text must not change: these expand to it.
+ */
+#define REPORT_PUT_CHECKS \
+	"  IF NOT FOUND THEN RETURN -1; END IF; " \
+	"  IF d.revoked IS NOT NULL THEN RETURN -2; END IF; " \
+	"  IF p_seq <= d.last_seq THEN " \
+	"    SELECT hash INTO old FROM reports " \
+	"      WHERE device = p_device AND seq = p_seq; " \
+	"    IF FOUND AND old = p_hash THEN RETURN 1; END IF; " \
+	"    RETURN 2; " \
+	"  END IF; " \
+	"  IF d.last_time IS NOT NULL AND p_time < d.last_time THEN " \
+	"    RETURN 3; " \
+	"  END IF; " \
+	"  INSERT INTO reports (device, seq, time, received, status, " \
+	"    profile, serial, hash, body) VALUES (p_device, p_seq, p_time, " \
+	"    p_now, p_status, p_profile, p_serial, p_hash, p_body); "
+
+#define REPORT_PUT_HISTORY \
+	"  IF d.last_status IS DISTINCT FROM p_status THEN " \
+	"    INSERT INTO status_history (device, time, seq, received, " \
+	"      status) VALUES (p_device, p_time, p_seq, p_now, p_status) " \
+	"      ON CONFLICT DO NOTHING; " \
+	"  END IF; " \
+	"  WITH gone AS (DELETE FROM device_failing WHERE device = p_device " \
+	"      AND NOT (rule = ANY (p_failing)) RETURNING rule) " \
+	"    INSERT INTO failing_history (device, rule, time, seq, failing) " \
+	"    SELECT p_device, rule, p_time, p_seq, 0 FROM gone " \
+	"    ON CONFLICT DO NOTHING; " \
+	"  WITH added AS (INSERT INTO device_failing (device, rule, since) " \
+	"      SELECT DISTINCT p_device, f, p_time FROM unnest(p_failing) f " \
+	"      ON CONFLICT DO NOTHING RETURNING rule) " \
+	"    INSERT INTO failing_history (device, rule, time, seq, failing) " \
+	"    SELECT p_device, rule, p_time, p_seq, 1 FROM added " \
+	"    ON CONFLICT DO NOTHING; " \
+	"  RETURN 0; " \
+	"END $$;"
+
+/*
  * The migrations, in order: migration[i] brings the schema from version
  * i to i + 1.  A released migration is never edited; a change is a new
  * one appended here (and STORE_PG_SCHEMA_VERSION raised).
@@ -187,42 +228,12 @@ static const char *const migration[STORE_PG_SCHEMA_VERSION] = {
 	"BEGIN "
 	"  SELECT last_seq, last_status, revoked, last_time INTO d "
 	"    FROM devices WHERE id = p_device FOR UPDATE; "
-	"  IF NOT FOUND THEN RETURN -1; END IF; "
-	"  IF d.revoked IS NOT NULL THEN RETURN -2; END IF; "
-	"  IF p_seq <= d.last_seq THEN "
-	"    SELECT hash INTO old FROM reports "
-	"      WHERE device = p_device AND seq = p_seq; "
-	"    IF FOUND AND old = p_hash THEN RETURN 1; END IF; "
-	"    RETURN 2; "
-	"  END IF; "
-	"  IF d.last_time IS NOT NULL AND p_time < d.last_time THEN "
-	"    RETURN 3; "
-	"  END IF; "
-	"  INSERT INTO reports (device, seq, time, received, status, "
-	"    profile, serial, hash, body) VALUES (p_device, p_seq, p_time, "
-	"    p_now, p_status, p_profile, p_serial, p_hash, p_body); "
+	REPORT_PUT_CHECKS
 	"  UPDATE devices SET last_seq = p_seq, last_time = p_time, "
 	"    last_received = p_now, last_status = p_status, "
 	"    last_profile = p_profile, last_serial = p_serial, "
 	"    last_stale = p_stale WHERE id = p_device; "
-	"  IF d.last_status IS DISTINCT FROM p_status THEN "
-	"    INSERT INTO status_history (device, time, seq, received, "
-	"      status) VALUES (p_device, p_time, p_seq, p_now, p_status) "
-	"      ON CONFLICT DO NOTHING; "
-	"  END IF; "
-	"  WITH gone AS (DELETE FROM device_failing WHERE device = p_device "
-	"      AND NOT (rule = ANY (p_failing)) RETURNING rule) "
-	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
-	"    SELECT p_device, rule, p_time, p_seq, 0 FROM gone "
-	"    ON CONFLICT DO NOTHING; "
-	"  WITH added AS (INSERT INTO device_failing (device, rule, since) "
-	"      SELECT DISTINCT p_device, f, p_time FROM unnest(p_failing) f "
-	"      ON CONFLICT DO NOTHING RETURNING rule) "
-	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
-	"    SELECT p_device, rule, p_time, p_seq, 1 FROM added "
-	"    ON CONFLICT DO NOTHING; "
-	"  RETURN 0; "
-	"END $$;",
+	REPORT_PUT_HISTORY,
 	/*
 	 * 4: store_sqlite.c version 4 and its administrators' tables.  The
 	 * runs of reports (retention keeps when a device reported after its
@@ -303,20 +314,7 @@ static const char *const migration[STORE_PG_SCHEMA_VERSION] = {
 	"BEGIN "
 	"  SELECT last_seq, last_status, revoked, last_time, run_first, "
 	"    run_window INTO d FROM devices WHERE id = p_device FOR UPDATE; "
-	"  IF NOT FOUND THEN RETURN -1; END IF; "
-	"  IF d.revoked IS NOT NULL THEN RETURN -2; END IF; "
-	"  IF p_seq <= d.last_seq THEN "
-	"    SELECT hash INTO old FROM reports "
-	"      WHERE device = p_device AND seq = p_seq; "
-	"    IF FOUND AND old = p_hash THEN RETURN 1; END IF; "
-	"    RETURN 2; "
-	"  END IF; "
-	"  IF d.last_time IS NOT NULL AND p_time < d.last_time THEN "
-	"    RETURN 3; "
-	"  END IF; "
-	"  INSERT INTO reports (device, seq, time, received, status, "
-	"    profile, serial, hash, body) VALUES (p_device, p_seq, p_time, "
-	"    p_now, p_status, p_profile, p_serial, p_hash, p_body); "
+	REPORT_PUT_CHECKS
 	"  w := p_window; rf := d.run_first; "
 	"  IF rf IS NOT NULL AND d.last_time IS NOT NULL AND "
 	"    d.run_window > 0 AND d.run_window < w THEN "
@@ -336,24 +334,7 @@ static const char *const migration[STORE_PG_SCHEMA_VERSION] = {
 	"    last_profile = p_profile, last_serial = p_serial, "
 	"    last_stale = p_stale, run_first = rf, run_window = w "
 	"    WHERE id = p_device; "
-	"  IF d.last_status IS DISTINCT FROM p_status THEN "
-	"    INSERT INTO status_history (device, time, seq, received, "
-	"      status) VALUES (p_device, p_time, p_seq, p_now, p_status) "
-	"      ON CONFLICT DO NOTHING; "
-	"  END IF; "
-	"  WITH gone AS (DELETE FROM device_failing WHERE device = p_device "
-	"      AND NOT (rule = ANY (p_failing)) RETURNING rule) "
-	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
-	"    SELECT p_device, rule, p_time, p_seq, 0 FROM gone "
-	"    ON CONFLICT DO NOTHING; "
-	"  WITH added AS (INSERT INTO device_failing (device, rule, since) "
-	"      SELECT DISTINCT p_device, f, p_time FROM unnest(p_failing) f "
-	"      ON CONFLICT DO NOTHING RETURNING rule) "
-	"    INSERT INTO failing_history (device, rule, time, seq, failing) "
-	"    SELECT p_device, rule, p_time, p_seq, 1 FROM added "
-	"    ON CONFLICT DO NOTHING; "
-	"  RETURN 0; "
-	"END $$;",
+	REPORT_PUT_HISTORY,
 };
 
 enum stmt_id {
@@ -638,12 +619,11 @@ store_pg_open(const char *uri, int readonly, struct store **out,
 		goto out;
 	if (!readonly && (rc = migrate(st->c, e)) != 0)
 		goto out;
-	if ((rc = store_pg_version(st->c, &v, e)) != 0)
+	if ((rc = store_pg_version_check(st->c, &v, e)) != 0)
 		goto out;
-	if (v != STORE_PG_SCHEMA_VERSION) {
-		rc = err_set(e, MUSTER_ECONFIG, "store: database schema version "
-		    "%lld, this server knows %d", (long long)v,
-		    STORE_PG_SCHEMA_VERSION);
+	if (v == 0) {	/* read-only, before any server migrated it */
+		rc = err_set(e, MUSTER_ECONFIG, "store: no store in the "
+		    "database yet (start the server once)");
 		goto out;
 	}
 	if (readonly && (rc = store_pg_exec(st->c,
@@ -776,14 +756,7 @@ store_pg_device_add(struct store *st, const struct store_device *d,
 		    "revoked" : "token %s was already used", d->token_id);
 	}
 	q.n = 0;
-	store_pg_text(&q, d->id);
-	store_pg_bin(&q, d->pk, sizeof d->pk);
-	store_pg_text(&q, profile_scope_name(d->scope));
-	store_pg_text(&q, d->unit);
-	store_pg_text(&q, d->person);
-	store_pg_text(&q, d->model);
-	store_pg_text(&q, d->token_id);
-	store_pg_int(&q, d->enrolled != 0 ? d->enrolled : now);
+	store_pg_device_params(&q, d, d->enrolled != 0 ? d->enrolled : now);
 	return run_plain(st, ST_DEVICE_INSERT, &q, "device insert", e);
 }
 

@@ -108,6 +108,21 @@ PGresult *store_pg_query(PGconn *c, const char *sql,
  */
 int	store_pg_version(PGconn *c, int64_t *v, struct muster_err *e);
 
+/*
+ * store_pg_version, checked against this program: 0 with *v 0 (no store
+ * yet) or STORE_PG_SCHEMA_VERSION; MUSTER_ECONFIG for any other version
+ * (newer: a newer program's; older: not yet migrated by a server).
+ */
+int	store_pg_version_check(PGconn *c, int64_t *v, struct muster_err *e);
+
+/*
+ * The parameters $1 .. $8 of "INSERT INTO devices (id, pubkey, scope,
+ * unit, person, model, token_id, enrolled)": d's, enrolled as given; the
+ * text stays d's, which must outlive the statement.
+ */
+void	store_pg_device_params(struct store_pg_params *q,
+	    const struct store_device *d, time_t enrolled);
+
 /* A column as an integer (0 when NULL) and whether it is NULL. */
 int64_t	store_pg_getint(const PGresult *r, int row, int col);
 int	store_pg_isnull(const PGresult *r, int row, int col);

@@ -92,16 +92,12 @@ store_pg_adm_open(const char *uri, int readonly, struct store_adm **out,
 	sa->ops = &store_pg_ops;
 	sa->readonly = readonly;
 	if ((rc = store_pg_connect(uri, &sa->c, e)) != 0 ||
-	    (rc = store_pg_version(sa->c, &v, e)) != 0)
+	    (rc = store_pg_version_check(sa->c, &v, e)) != 0)
 		goto out;
 	/* store_open makes the tables (its migrations), as on SQLite. */
 	if (v == 0)
 		rc = err_set(e, MUSTER_ENOINPUT, "store: no store in the "
 		    "database yet (start the server once)");
-	else if (v != STORE_PG_SCHEMA_VERSION)
-		rc = err_set(e, MUSTER_ECONFIG, "store: database schema version "
-		    "%lld, this program knows %d", (long long)v,
-		    STORE_PG_SCHEMA_VERSION);
 	else if (readonly)
 		rc = store_pg_exec(sa->c, "SET default_transaction_read_only "
 		    "= on", e);

@@ -196,6 +196,35 @@ out:
 	return rc;
 }
 
+int
+store_pg_version_check(PGconn *c, int64_t *v, struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = store_pg_version(c, v, e)) != 0)
+		return rc;
+	if (*v != 0 && *v != STORE_PG_SCHEMA_VERSION)
+		return err_set(e, MUSTER_ECONFIG, "store: database schema "
+		    "version %lld, this program knows %d%s", (long long)*v,
+		    STORE_PG_SCHEMA_VERSION, *v < STORE_PG_SCHEMA_VERSION ?
+		    " (start this server on it once to migrate it)" : "");
+	return 0;
+}
+
+void
+store_pg_device_params(struct store_pg_params *q,
+    const struct store_device *d, time_t enrolled)
+{
+	store_pg_text(q, d->id);
+	store_pg_bin(q, d->pk, sizeof d->pk);
+	store_pg_text(q, profile_scope_name(d->scope));
+	store_pg_text(q, d->unit);
+	store_pg_text(q, d->person);
+	store_pg_text(q, d->model);
+	store_pg_text(q, d->token_id);
+	store_pg_int(q, enrolled);
+}
+
 int64_t
 store_pg_getint(const PGresult *r, int row, int col)
 {

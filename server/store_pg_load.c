@@ -93,12 +93,11 @@ store_pg_load_open(const char *uri, struct store_load **out,
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	l->ops = &store_pg_ops;
 	if ((rc = store_pg_connect(uri, &l->c, e)) != 0 ||
-	    (rc = store_pg_version(l->c, &v, e)) != 0)
+	    (rc = store_pg_version_check(l->c, &v, e)) != 0)
 		goto out;
-	if (v != STORE_PG_SCHEMA_VERSION) {
-		rc = err_set(e, MUSTER_EIO, "store: schema version %lld, not "
-		    "%d: open it with the server first", (long long)v,
-		    STORE_PG_SCHEMA_VERSION);
+	if (v == 0) {
+		rc = err_set(e, MUSTER_EIO, "store: no schema yet: open it "
+		    "with the server first");
 		goto out;
 	}
 	/* Nothing is safe before the COMMIT anyway: skip the WAL flush. */

@@ -280,14 +280,7 @@ store_pg_device_reregister(struct store *st, const struct store_device *d,
 		    "device");
 	}
 	q.n = 0;
-	store_pg_text(&q, d->id);
-	store_pg_bin(&q, d->pk, sizeof d->pk);
-	store_pg_text(&q, profile_scope_name(d->scope));
-	store_pg_text(&q, d->unit);
-	store_pg_text(&q, d->person);
-	store_pg_text(&q, d->model);
-	store_pg_text(&q, d->token_id);
-	store_pg_int(&q, d->enrolled);
+	store_pg_device_params(&q, d, d->enrolled);
 	if ((rc = one_row(st, "INSERT INTO devices (id, pubkey, scope, unit, "
 	    "person, model, token_id, enrolled) VALUES ($1, $2, $3, $4, $5, "
 	    "$6, $7, $8)", &q, "reregister device", &claimed, e)) != 0)

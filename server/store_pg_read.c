@@ -169,14 +169,8 @@ store_pg_read_open(const char *uri, struct store_read **out,
 	if ((rc = store_pg_connect(uri, &rd->c, e)) != 0 ||
 	    (rc = store_pg_exec(rd->c, "SET default_transaction_read_only "
 	    "= on", e)) != 0 ||
-	    (rc = store_pg_version(rd->c, &v, e)) != 0)
+	    (rc = store_pg_version_check(rd->c, &v, e)) != 0)
 		goto out;
-	if (v > STORE_PG_SCHEMA_VERSION) {
-		rc = err_set(e, MUSTER_ECONFIG, "store: database schema version "
-		    "%lld, this program knows %d", (long long)v,
-		    STORE_PG_SCHEMA_VERSION);
-		goto out;
-	}
 	rd->empty = v == 0;	/* no server ran here yet */
 	*out = rd;
 	rd = NULL;
