@@ -336,6 +336,9 @@ config_fixed_differs(const struct config *a, const struct config *b)
 		return "user";
 	if (strcmp(a->data_dir, b->data_dir) != 0)
 		return "data_dir";
+	/* The writer holds the store it opened at start. */
+	if (strcmp(config_store(a), config_store(b)) != 0)
+		return "store";
 	if ((a->access_log == NULL) != (b->access_log == NULL) ||
 	    (a->access_log != NULL && strcmp(a->access_log,
 	    b->access_log) != 0))

@@ -117,7 +117,8 @@ int	config_addr_parse(const char *text, unsigned port,
 
 /*
  * Whether a and b listen on the same addresses, run as the same user and
- * keep their data in the same place: what a reload cannot change.
+ * keep their data in the same place (data_dir, store): what a reload
+ * cannot change.
  * Returns NULL when they agree, else the name of the first field that
  * differs.
  */

@@ -151,8 +151,9 @@ t_exit 0 "admin add ops on the live PostgreSQL store" \
 OPS=$(tr -d '\n' <ops.token)
 t_check "ops reads the roll-up at once: 200" test \
     "$(hcode -H "Authorization: Bearer $OPS" "$U/v1/admin/rollup")" = 200
-t_check "a wrong credential: 401" test \
-    "$(hcode -H "Authorization: Bearer ${OPS%?}0" "$U/v1/admin/rollup")" = 401
+case $OPS in *0) BAD=${OPS%?}1 ;; *) BAD=${OPS%?}0 ;; esac
+t_check "a wrong credential (one digit off): 401" test \
+    "$(hcode -H "Authorization: Bearer $BAD" "$U/v1/admin/rollup")" = 401
 t_exit 0 "admin list" "$SERVER" admin list --config org/server.cfg
 t_grep "ops and the bootstrap admin listed" '^ops +read,metrics' "$T/out"
 t_check "ops's credential is stored as a hash only" \
@@ -186,6 +187,20 @@ t_exit 64 "backup of a PostgreSQL store: refused (use pg_dump)" \
     "$SERVER" backup --config org/server.cfg pg.db
 t_err_line "backup refused: one line naming pg_dump" 'pg_dump'
 t_check "backup refused: nothing written" test ! -e pg.db
+# The writer holds the store it opened: another store takes a restart.
+cp org/server.cfg keep.cfg
+sed -i "s|^store = .*|store = \"postgresql:///other?host=$T/none\";|" \
+    org/server.cfg
+kill -HUP "$SPID"
+for _ in $(seq 1 50); do
+	grep -q 'store changed' server.log && break
+	sleep 0.1
+done
+t_grep "a reload that changes store is refused: it takes a restart" \
+    'store changed: that takes a restart' server.log
+cp keep.cfg org/server.cfg
+t_check "the server still answers from its store" test \
+    "$(hcode -H "Authorization: Bearer $OPS" "$U/v1/admin/rollup")" = 200
 
 # The same signed report again: a duplicate, stored once.
 t_check "a second run stores one more report each" run P-CLEAN
