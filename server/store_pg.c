@@ -25,8 +25,10 @@
  *
  * The writer's group commit is one transaction per batch (store_begin ..
  * store_commit, a savepoint per request), with prepared statements; a
- * report is one round trip (muster_report_put, migration 3) and a job's
- * RELEASE rides with the next SAVEPOINT.  A
+ * report is one round trip (muster_report_put, migration 3; since
+ * migration 4 it also keeps the runs of reports that retention's
+ * --as-of answers need) and a job's RELEASE rides with the next
+ * SAVEPOINT.  A
  * lost connection fails the batch with MUSTER_ETEMP (answered 503, never
  * 202); the next store_begin reconnects, with a backoff of 100 ms
  * doubling to 5 s between attempts.  A COMMIT whose answer was lost may
