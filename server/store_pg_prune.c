@@ -168,6 +168,12 @@ out:
 			(void)store_pg_exec(st->c, "ROLLBACK", NULL);
 		*pruned = 0;
 		metrics_prune(0, 0);
+		/*
+		 * The writer prunes again as soon as a pass is due: with the
+		 * database gone that would be at once, for ever (a busy
+		 * loop logging each failure).  The next pass waits.
+		 */
+		prune_pass_done(st, now);
 	}
 	return rc;
 }

@@ -1111,6 +1111,42 @@ pg_reconnect(void **state)
 	assert_int_equal(store_device_get(f->st, DEVICE_A, &got, &e), 0);
 }
 
+/*
+ * PostgreSQL: retention's batch on a lost connection fails, and the next
+ * pass waits (the writer would otherwise retry at once, for ever).
+ */
+static void
+pg_prune_lost(void **state)
+{
+	struct cfx *f = *state;
+	struct muster_err e;
+	PGconn *c;
+	PGresult *r;
+	time_t now = time(NULL);
+	size_t pruned = 9;
+	int more = 9;
+
+	if (!f->pg)
+		skip();
+	store_retention_set(f->st, 3600);
+	assert_int_equal(store_prune(f->st, now, 10, &pruned, &more, &e), 0);
+	now += 400;	/* the next pass due */
+	assert_int_equal(store_prune_wait(f->st, now), 0);
+	c = PQconnectdb(f->where);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, "SELECT count(pg_terminate_backend(pid)) FROM "
+	    "pg_stat_activity WHERE usename = current_user AND "
+	    "pid <> pg_backend_pid() AND application_name = 'muster-server'");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	PQclear(r);
+	PQfinish(c);
+	assert_int_equal(store_prune(f->st, now, 10, &pruned, &more, &e),
+	    MUSTER_ETEMP);
+	assert_int_equal(pruned, 0);
+	assert_int_equal(more, 0);
+	assert_true(store_prune_wait(f->st, now) > 0);
+}
+
 /* PostgreSQL: a server that cannot be reached is a temporary failure. */
 static void
 pg_unreachable(void **state)
@@ -1763,6 +1799,7 @@ main(void)
 		T(documents),
 		T(pg_reconnect),
 		T(pg_unreachable),
+		T(pg_prune_lost),
 		T(admins_audit),
 		TE(admins_no_store),
 		T(audit_two_appenders),
