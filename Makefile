@@ -37,7 +37,7 @@ SAN     ?=
 CC      ?= cc
 
 PKGS     := libsodium libconfig openssl libcurl jansson cmocka libmicrohttpd \
-            sqlite3 libqrencode libpng
+            sqlite3 libqrencode libpng libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -57,7 +57,7 @@ ALL_LDFLAGS = -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(HARDEN) $(LDFLAGS)
 
 LIBS_CORE   := $(shell pkg-config --libs libsodium libconfig jansson 2>/dev/null)
 LIBS_ENROLL := $(LIBS_CORE) $(shell pkg-config --libs libcrypto libcurl libqrencode libpng 2>/dev/null)
-LIBS_SERVER := $(LIBS_CORE) $(shell pkg-config --libs libmicrohttpd gnutls sqlite3 libcrypto 2>/dev/null) -lpthread
+LIBS_SERVER := $(LIBS_CORE) $(shell pkg-config --libs libmicrohttpd gnutls sqlite3 libpq libcrypto 2>/dev/null) -lpthread
 LIBS_REPORTER := $(shell pkg-config --libs libcurl libssl libcrypto 2>/dev/null)
 LIBS_TEST   := $(LIBS_ENROLL) $(LIBS_SERVER) $(shell pkg-config --libs cmocka 2>/dev/null)
 

@@ -9,7 +9,7 @@ libcurl4-openssl-dev libjansson-dev libcmocka-dev libmicrohttpd-dev
 libsqlite3-dev libqrencode-dev libpng-dev minisign openssl curl sqlite3
 valgrind clang libclang-rt-14-dev zbar-tools
 debhelper dpkg-dev fakeroot systemd strace python3
-prometheus"
+prometheus postgresql libpq-dev haproxy"
 # The console's browser test (tests/e2e/test_console.sh): headless
 # Chromium driven by Selenium; npm (with nodejs here) fetches axe-core
 # into a cache outside the tree.

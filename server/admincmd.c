@@ -250,8 +250,9 @@ admincmd_admin(int argc, char **argv)
 	}
 	if ((rc = load_cfg(path, &cfg)) != 0)
 		return rc;
-	if ((rc = store_made(cfg->data_dir, &e)) != 0 ||
-	    (rc = admins_open(cfg->data_dir, cfg->admin_hash, 0, &a, &e)) != 0)
+	if ((rc = store_made(config_store(cfg), &e)) != 0 ||
+	    (rc = admins_open(config_store(cfg), cfg->data_dir,
+	    cfg->admin_hash, 0, &a, &e)) != 0)
 		goto out;
 	if (strcmp(verb, "list") == 0) {
 		rc = admin_list(a, &e);
@@ -413,7 +414,7 @@ admincmd_audit(int argc, char **argv)
 		    "YYYY-MM-DDTHH:MM:SSZ (UTC)");
 	if ((rc = load_cfg(path, &cfg)) != 0)
 		return rc;
-	if ((rc = store_adm_open(cfg->data_dir, 1, &sa, &e)) != 0)
+	if ((rc = store_adm_open(config_store(cfg), 1, &sa, &e)) != 0)
 		goto out;
 	if (strcmp(verb, "verify") == 0) {
 		if (pub == NULL && (pub = dpub = fs_path(cfg->data_dir,

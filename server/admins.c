@@ -156,15 +156,16 @@ admins_bootstrap(struct store_adm *sa, const unsigned char hash[STORE_HASH_LEN],
 }
 
 int
-admins_open(const char *dir, const unsigned char hash[STORE_HASH_LEN],
-    int log_ckpt, struct audit **out, struct muster_err *e)
+admins_open(const char *where, const char *dir,
+    const unsigned char hash[STORE_HASH_LEN], int log_ckpt,
+    struct audit **out, struct muster_err *e)
 {
 	struct audit *a = NULL;
 	struct store_adm *sa;
 	int rc, added = 0;
 
 	*out = NULL;
-	if ((rc = audit_open(dir, log_ckpt, &a, e)) != 0)
+	if ((rc = audit_open_store(where, dir, log_ckpt, &a, e)) != 0)
 		return rc;
 	sa = audit_lock(a);
 	rc = admins_bootstrap(sa, hash, &added, e);

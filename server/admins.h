@@ -84,13 +84,14 @@ int	admins_bootstrap(struct store_adm *sa,
 	    struct muster_err *e);
 
 /*
- * Opens the audit log of dir (audit_open, log_ckpt as there) into a new
- * *out and adds the bootstrap administrator of hash (server.cfg's
- * admin_token_hash) if the store never had one, which is then the
- * log's entry "bootstrap".  What the server and `muster-server admin|
- * audit` open first.
+ * Opens the audit log of the store at where with its key in dir
+ * (audit_open_store, log_ckpt as there) into a new *out and adds the
+ * bootstrap administrator of hash (server.cfg's admin_token_hash) if the
+ * store never had one, which is then the log's entry "bootstrap".  What
+ * the server and `muster-server admin|audit` open first.
  */
-int	admins_open(const char *dir, const unsigned char hash[STORE_HASH_LEN],
-	    int log_ckpt, struct audit **out, struct muster_err *e);
+int	admins_open(const char *where, const char *dir,
+	    const unsigned char hash[STORE_HASH_LEN], int log_ckpt,
+	    struct audit **out, struct muster_err *e);
 
 #endif

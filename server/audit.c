@@ -203,6 +203,13 @@ int
 audit_open(const char *dir, int log_ckpt, struct audit **out,
     struct muster_err *e)
 {
+	return audit_open_store(dir, dir, log_ckpt, out, e);
+}
+
+int
+audit_open_store(const char *where, const char *dir, int log_ckpt,
+    struct audit **out, struct muster_err *e)
+{
 	struct audit *a;
 	unsigned char head[STORE_HASH_LEN];
 	int rc;
@@ -219,7 +226,10 @@ audit_open(const char *dir, int log_ckpt, struct audit **out,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	if ((rc = store_adm_open(dir, 0, &a->sa, e)) != 0 ||
+	/* With the store elsewhere (PostgreSQL) nothing else makes dir. */
+	if (strcmp(where, dir) != 0 && (rc = fs_mkdir_private(dir, e)) != 0)
+		goto out;
+	if ((rc = store_adm_open(where, 0, &a->sa, e)) != 0 ||
 	    (rc = key_load(a, dir, e)) != 0 ||
 	    (rc = store_audit_last(a->sa, &a->stats.entries, head, e)) != 0)
 		goto out;

@@ -76,6 +76,15 @@ struct audit;
 int	audit_open(const char *dir, int log_ckpt, struct audit **out,
 	    struct muster_err *e);
 
+/*
+ * audit_open for a store that lives elsewhere than dir (a PostgreSQL
+ * URI; store_backend): the tables in the store at where, the key files
+ * in dir.  Servers sharing one store must share audit.key (docs/
+ * operations.md), or each verifies only its own checkpoints.
+ */
+int	audit_open_store(const char *where, const char *dir, int log_ckpt,
+	    struct audit **out, struct muster_err *e);
+
 /* Signs a checkpoint of the newest entry (if it has none), then frees a. */
 void	audit_close(struct audit *a);
 

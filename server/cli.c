@@ -89,7 +89,7 @@ open_store(const char *path, struct rollup_db **db)
 	if ((rc = config_load(path, &cfg, &e)) == 0)
 		rc = open_as_server(cfg, &e);
 	if (rc == 0)
-		rc = rollup_open(cfg->data_dir, db, &e);
+		rc = rollup_open(config_store(cfg), db, &e);
 	config_free(cfg);
 	if (rc != 0)
 		return cli_fail(rc, &e);
@@ -290,7 +290,7 @@ cli_backup(int argc, char **argv)
 		return usage_err("backup", "unexpected argument",
 		    argv[k + 1]);
 	if ((rc = config_load(path, &cfg, &e)) == 0 &&
-	    (rc = store_backup(cfg->data_dir, argv[k], &bytes, &e)) == 0)
+	    (rc = store_backup(config_store(cfg), argv[k], &bytes, &e)) == 0)
 		printf("backup of %s written to %s (%lld bytes)\n",
 		    cfg->data_dir, argv[k], (long long)bytes);
 	config_free(cfg);

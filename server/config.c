@@ -436,6 +436,9 @@ config_fixed_differs(const struct config *a, const struct config *b)
 		return "user";
 	if (strcmp(a->data_dir, b->data_dir) != 0)
 		return "data_dir";
+	/* The writer holds the store it opened at start. */
+	if (strcmp(config_store(a), config_store(b)) != 0)
+		return "store";
 	if ((a->access_log == NULL) != (b->access_log == NULL) ||
 	    (a->access_log != NULL && strcmp(a->access_log,
 	    b->access_log) != 0))
@@ -510,7 +513,19 @@ parse_root(struct cctx *x, const config_setting_t *root)
 		else if (strcmp(name, "manifest_warn") == 0)
 			rc = get_duration(x, s, CONFIG_MANIFEST_WARN_MAX,
 			    &c->manifest_warn);
-		else if (strcmp(name, "report_retention") == 0) {
+		else if (strcmp(name, "store") == 0) {
+			if ((rc = get_str(x, s, &v)) != 0)
+				return rc;
+			if (strncmp(v, "postgresql://", 13) != 0 &&
+			    strncmp(v, "postgres://", 11) != 0)
+				return cerr(x, s, "store must be a PostgreSQL "
+				    "URI, \"postgresql://...\" (without it "
+				    "the store is SQLite in data_dir)");
+			free(c->store);
+			if ((c->store = strdup(v)) == NULL)
+				return err_set(x->e, MUSTER_EINTERNAL,
+				    "out of memory");
+		} else if (strcmp(name, "report_retention") == 0) {
 			if ((rc = get_duration(x, s, CONFIG_RETENTION_MAX,
 			    &c->report_retention)) == 0 &&
 			    c->report_retention == 0)
@@ -711,9 +726,18 @@ config_free(struct config *c)
 	free(c->org_key);
 	free(c->root_dir);
 	free(c->data_dir);
+	if (c->store != NULL)	/* may hold a password */
+		sodium_memzero(c->store, strlen(c->store));
+	free(c->store);
 	free(c->user);
 	free(c->access_log);
 	free(c->log_file);
 	sodium_memzero(c, sizeof *c);
 	free(c);
+}
+
+const char *
+config_store(const struct config *c)
+{
+	return c->store != NULL ? c->store : c->data_dir;
 }

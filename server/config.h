@@ -98,6 +98,7 @@ struct config {
 	char			*org_key;	/* NULL when root_dir is set */
 	char			*root_dir;	/* NULL: legacy, org_key */
 	char			*data_dir;
+	char			*store;		/* a PostgreSQL URI, or NULL */
 	int			 tls_cert_line;	/* where each path was set */
 	int			 tls_key_line;
 	int			 org_key_line;
@@ -135,7 +136,8 @@ int	config_addr_parse(const char *text, unsigned port,
 
 /*
  * Whether a and b listen on the same addresses, run as the same user and
- * keep their data in the same place: what a reload cannot change.
+ * keep their data in the same place (data_dir, store): what a reload
+ * cannot change.
  * Returns NULL when they agree, else the name of the first field that
  * differs.
  */
@@ -173,5 +175,11 @@ int	config_admin_warning(const struct config *c, char *buf, size_t len);
 
 /* Frees c; NULL is a no-op. */
 void	config_free(struct config *c);
+
+/*
+ * Where the store lives, as store_open takes it: the `store` URI
+ * (PostgreSQL) when set, else data_dir (SQLite).  Belongs to c.
+ */
+const char *config_store(const struct config *c);
 
 #endif

@@ -610,7 +610,7 @@ console_route(const struct route_request *rq, struct route_reply *out)
 		reply_error_page(out, MHD_HTTP_BAD_REQUEST, why);
 		goto out;
 	}
-	c.data_dir = rq->srv->cfg->data_dir;
+	c.data_dir = config_store(rq->srv->cfg);
 	c.trust = rq->srv->trust;
 	c.now = time(NULL);
 	c.csrf = csrf;

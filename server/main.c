@@ -12,6 +12,7 @@
 #include "admincmd.h"
 #include "cli.h"
 #include "config.h"
+#include "migrate.h"
 #include "daemon.h"
 #include "front.h"
 #include "histcmd.h"
@@ -23,6 +24,7 @@ static const char usage_text[] =
 "                            [--format table|csv|json] [--as-of TIME]\n"
 "       muster-server devices [--config FILE] [--unit UNIT] [--status STATE]\n"
 "                             [--format table|csv|json]\n"
+"       muster-server migrate [--config FILE] URI\n"
 "       muster-server admin add|list|rotate|remove ...   (admin --help)\n"
 "       muster-server audit verify|show ...              (audit --help)\n"
 "       muster-server history [--config FILE] [--format table|json]\n"
@@ -60,6 +62,7 @@ static const char usage_text[] =
 static const struct cli_cmd_argv cmds[] = {
 	{ { "report",	"the compliance roll-up" }, cli_report },
 	{ { "devices",	"the personnel devices to follow up" }, cli_devices },
+	{ { "migrate",	"the SQLite store into PostgreSQL" }, migrate_cmd },
 	{ { "admin",	"named administrators: add, list, rotate, remove" },
 	    admincmd_admin },
 	{ { "audit",	"the audit log: verify, show" }, admincmd_audit },

@@ -2073,7 +2073,7 @@ admin_rollup(const struct route_request *rq, struct route_reply *out,
 	snprintf(obj, objlen, "rollup by=%s format=%s as_of=%s",
 	    arg_or_dash(rq, "by"), arg_or_dash(rq, "format"),
 	    arg_or_dash(rq, "as_of"));
-	rc = rollup_http(rq->srv->cfg->data_dir,
+	rc = rollup_http(config_store(rq->srv->cfg),
 	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "by"),
 	    MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
 	    "format"),
@@ -2163,12 +2163,12 @@ route_metrics(const struct route_request *rq, struct route_reply *out)
 			sc.profile_expires[scope] = (int64_t)p.expires;
 		store_profile_clear(&p);
 	}
-	if (metrics_fleet_get(s->cfg->data_dir, sc.now, &fleet, &e) == 0)
+	if (metrics_fleet_get(config_store(s->cfg), sc.now, &fleet, &e) == 0)
 		sc.fleet = &fleet;
 	else
 		log_error("metrics: %s", e.msg);
-	if (store_disk_usage(s->cfg->data_dir, &sc.store_bytes, &sc.wal_bytes,
-	    &e) != 0) {
+	if (store_disk_usage(config_store(s->cfg), &sc.store_bytes,
+	    &sc.wal_bytes, &e) != 0) {
 		log_error("metrics: %s", e.msg);
 		sc.store_bytes = sc.wal_bytes = -1;
 	}

@@ -23,6 +23,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "srv.h"
+#include "srvsync.h"
 
 #define SRV_PEM_MAX	(64 * 1024)
 
@@ -188,7 +189,7 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 		rc = srv_cfg_err(e, cfg, "tls_key");
 		goto out;
 	}
-	if ((rc = store_open(cfg->data_dir, 0, &s->wst, e)) != 0) {
+	if ((rc = store_open(config_store(cfg), 0, &s->wst, e)) != 0) {
 		if (rc == MUSTER_ECONFIG)
 			rc = srv_cfg_err(e, cfg, "data_dir");
 		goto out;
@@ -196,8 +197,8 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 	store_retention_set(s->wst, cfg->report_retention);
 	if ((rc = writer_start(s->wst, &s->writer, e)) != 0)
 		goto out;
-	if ((rc = admins_open(cfg->data_dir, cfg->admin_hash, 1, &s->audit,
-	    e)) != 0)
+	if ((rc = admins_open(config_store(cfg), cfg->data_dir,
+	    cfg->admin_hash, 1, &s->audit, e)) != 0)
 		goto out;
 	if ((rc = trust_open(cfg->root_dir, cfg->org_key, cfg->data_dir,
 	    &s->trust, e)) != 0) {
@@ -206,6 +207,8 @@ srv_init(struct config *cfg, struct srv **out, struct muster_err *e)
 			    "root_dir" : "org_key");
 		goto out;
 	}
+	if ((rc = srvsync_attach(s, e)) != 0)
+		goto out;
 	s->watched = time(NULL);
 	trust_manifest_watch(s->trust, s->watched, cfg->manifest_warn);
 	if ((rc = srv_profile_reload(s, SCOPE_PERSONNEL, e)) != 0 ||
@@ -374,6 +377,7 @@ srv_wait(struct srv *s)
 			ts.tv_sec = AUDIT_TICK;
 		if (audit_tick(s->audit, &e) != 0)
 			log_error("audit log: %s", e.msg);
+		srvsync_tick(s, &ts);
 		if ((sig = sigtimedwait(&set, NULL, &ts)) == -1)
 			continue;
 		if (sig != SIGHUP) {
@@ -493,7 +497,7 @@ srv_reader(struct srv *s, struct store **st, struct muster_err *e)
 	}
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = store_open(s->cfg->data_dir, 1, &r->st, e)) != 0) {
+	if ((rc = store_open(config_store(s->cfg), 1, &r->st, e)) != 0) {
 		free(r);
 		return rc;
 	}

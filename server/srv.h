@@ -82,6 +82,8 @@ struct srv {
 	unsigned long		 active;	/* atomic: requests in flight */
 	unsigned long		 deferred;	/* atomic: writes with the writer */
 	unsigned long		 resumed;	/* atomic: written, not answered */
+	time_t			 synced;	/* srvsync: last poll */
+	int64_t			 generation;	/* srvsync: store's, then */
 };
 
 /*

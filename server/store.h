@@ -160,7 +160,9 @@ int	store_report_put(struct store *st, const struct store_report *r,
  * backend keeps it where the restore does not reach (SQLite: appended and
  * fsync'd to the journal DATA_DIR/journal, 0600, before the transaction
  * commits; store_open applies every line the database lacks), so a
- * re-registration (store_device_reregister) can never undo it.
+ * re-registration (store_device_reregister) can never undo it.  On
+ * PostgreSQL the revocation is in the database and its WAL only: a
+ * restore to the newest point keeps it (docs/operations.md).
  */
 int	store_revoke(struct store *st, const char *id, struct muster_err *e);
 
@@ -506,6 +508,57 @@ int	store_load_failing(struct store_load *l, const char *device,
 int	store_load_try(const char *dir, const char *stmt,
 	    struct muster_err *e);
 
+/* --- what several servers on one store share (store_pg.c) ------------ */
+
+/*
+ * Named documents every server sharing the store reads: the uploaded
+ * roots and the manifests (their wire forms), which one server alone
+ * keeps in data_dir/trust.  Only a PostgreSQL store keeps them: on
+ * SQLite these three return MUSTER_EUSAGE.
+ *
+ * store_doc_put stores bytes as name at version unless name is stored
+ * at that version or above (by any server, at any time): *stored 1 when
+ * it did, 0 when nothing changed.  Runs in the writer's transaction.
+ */
+int	store_doc_put(struct store *st, const char *name, int64_t version,
+	    const char *bytes, size_t len, int *stored, struct muster_err *e);
+
+/*
+ * The document name: its bytes in a new malloc'd *bytes (NUL-terminated,
+ * *len without it) and its version; MUSTER_ENOINPUT when there is none.
+ */
+int	store_doc_get(struct store *st, const char *name, char **bytes,
+	    size_t *len, int64_t *version, struct muster_err *e);
+
+/*
+ * A number that grows whenever a profile or a document is published
+ * through any server on the store (0 while none is): a server that sees
+ * it change reloads what it serves.
+ */
+int	store_generation(struct store *st, int64_t *gen,
+	    struct muster_err *e);
+
+/* --- moving an SQLite store to PostgreSQL (store_migrate.c) ---------- */
+
+#define STORE_MIGRATE_TABLES	14
+
+/*
+ * Copies the SQLite store in data_dir (schema STORE_SCHEMA_VERSION; stop
+ * its server first: later writes are not copied) and the roots and
+ * manifests of data_dir/trust into the empty PostgreSQL store at uri
+ * (its schema made first), in one transaction, and checks that every
+ * row arrived.  rows[i] counts table store_migrate_table(i),
+ * rows[STORE_MIGRATE_TABLES] the documents.  Returns 0, MUSTER_EUSAGE
+ * when uri is not PostgreSQL or its store is not empty, MUSTER_ENOINPUT
+ * without muster.db, MUSTER_ECONFIG for another schema version,
+ * MUSTER_ETEMP when PostgreSQL cannot be reached, MUSTER_EIO; nothing is
+ * written unless it returns 0.
+ */
+int	store_migrate(const char *data_dir, const char *uri,
+	    int64_t rows[STORE_MIGRATE_TABLES + 1], struct muster_err *e);
+
+/* The name of table i of store_migrate's rows, or NULL. */
+const char *store_migrate_table(int i);
 /* --- fleet gauges and disk usage for /metrics (store_sqlite_read.c) ---- */
 
 /*
@@ -530,7 +583,9 @@ int	store_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
 /*
  * The bytes the store in data_dir takes on disk: the database file into
  * *db, its write-ahead log into *wal (0 for a file not there).  Returns
- * 0 or MUSTER_EIO.
+ * 0 or MUSTER_EIO.  On PostgreSQL (data_dir a URI): the database's size
+ * (pg_database_size) into *db and -1 into *wal, the WAL being the
+ * cluster's, not the store's; MUSTER_ETEMP when it cannot be reached.
  */
 int	store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
 	    struct muster_err *e);
@@ -544,7 +599,10 @@ int	store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
  * thread at a time) and by `muster-server admin|audit` in another process
  * at the same time; every write is one transaction that takes the write
  * lock first, so the two never interleave an append.  The tables are the
- * backend's: nothing outside store_*.c knows them.
+ * backend's: nothing outside store_*.c knows them.  On PostgreSQL the
+ * tables are made by store_open's migrations, an append takes an
+ * advisory lock (several servers make one chain), and a handle whose
+ * connection was lost makes a new one at its next call.
  */
 #define STORE_ADMIN_NAME_MAX	64	/* [a-z0-9][a-z0-9._-]* */
 #define STORE_AUDIT_ACTOR_MAX	80
@@ -691,7 +749,9 @@ int	store_family_scan(struct store_read *rd, const struct store_when *w,
  * arrived before now - retention, in a transaction of its own (never call
  * it between store_begin and store_commit), so the writer can run it in
  * small batches between other jobs; *pruned says how many, *more 1 when
- * more may be due now.  0 or MUSTER_E*.
+ * more may be due now.  0 or MUSTER_E*.  On PostgreSQL one server prunes
+ * at a time (an advisory lock per batch; the others' passes prune
+ * nothing).
  */
 void	store_retention_set(struct store *st, int64_t seconds);
 int	store_prune_wait(struct store *st, time_t now);
@@ -705,7 +765,9 @@ int	store_prune(struct store *st, time_t now, size_t max, size_t *pruned,
  * fsync'd, renamed over path and the directory fsync'd: path is the old
  * file or the whole new one, never a part.  *bytes is its size.  0,
  * MUSTER_ENOINPUT when dir holds no store, MUSTER_ECANTCREAT / MUSTER_EIO
- * when path cannot be written.
+ * when path cannot be written.  A PostgreSQL store is refused with
+ * MUSTER_EUSAGE and a message naming pg_dump (nothing is written): it is
+ * backed up with PostgreSQL's tools.
  */
 int	store_backup(const char *dir, const char *path, int64_t *bytes,
 	    struct muster_err *e);

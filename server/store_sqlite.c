@@ -512,7 +512,7 @@ db_file(const char *path, int readonly, struct muster_err *e)
 }
 
 int
-store_open(const char *dir, int readonly, struct store **out,
+store_sqlite_open(const char *dir, int readonly, struct store **out,
     struct muster_err *e)
 {
 	struct store *st = NULL;
@@ -530,6 +530,7 @@ store_open(const char *dir, int readonly, struct store **out,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	st->ops = &store_sqlite_ops;
 	st->readonly = readonly;
 	if ((st->dir = strdup(dir)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
@@ -585,13 +586,13 @@ store_open(const char *dir, int readonly, struct store **out,
 	st = NULL;
 	rc = 0;
 out:
-	store_close(st);
+	store_sqlite_close(st);
 	free(path);
 	return rc;
 }
 
 void
-store_close(struct store *st)
+store_sqlite_close(struct store *st)
 {
 	size_t i;
 
@@ -607,7 +608,7 @@ store_close(struct store *st)
 }
 
 int
-store_begin(struct store *st, struct muster_err *e)
+store_sqlite_begin(struct store *st, struct muster_err *e)
 {
 	return run_plain(st, ST_BEGIN, e);
 }
@@ -615,7 +616,7 @@ store_begin(struct store *st, struct muster_err *e)
 static int	scrub(struct store *, int, struct muster_err *);
 
 int
-store_commit(struct store *st, struct muster_err *e)
+store_sqlite_commit(struct store *st, struct muster_err *e)
 {
 	int rc;
 
@@ -625,13 +626,13 @@ store_commit(struct store *st, struct muster_err *e)
 }
 
 int
-store_scrub_pending(const struct store *st)
+store_sqlite_scrub_pending(const struct store *st)
 {
 	return st != NULL && st->scrub;
 }
 
 int
-store_scrub(struct store *st, struct muster_err *e)
+store_sqlite_scrub(struct store *st, struct muster_err *e)
 {
 	return scrub(st, STORE_SCRUB_BUSY_MS, e);
 }
@@ -668,26 +669,26 @@ scrub(struct store *st, int busy_ms, struct muster_err *e)
 }
 
 void
-store_rollback(struct store *st)
+store_sqlite_rollback(struct store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		(void)run_plain(st, ST_ROLLBACK, NULL);
 }
 
 int
-store_savepoint(struct store *st, struct muster_err *e)
+store_sqlite_savepoint(struct store *st, struct muster_err *e)
 {
 	return run_plain(st, ST_SAVEPOINT, e);
 }
 
 int
-store_release(struct store *st, struct muster_err *e)
+store_sqlite_release(struct store *st, struct muster_err *e)
 {
 	return run_plain(st, ST_RELEASE, e);
 }
 
 void
-store_rollback_savepoint(struct store *st)
+store_sqlite_rollback_savepoint(struct store *st)
 {
 	/* ROLLBACK TO keeps the savepoint open; RELEASE pops it. */
 	(void)run_plain(st, ST_ROLLBACK_TO, NULL);
@@ -695,7 +696,7 @@ store_rollback_savepoint(struct store *st)
 }
 
 int
-store_device_add(struct store *st, const struct store_device *d,
+store_sqlite_device_add(struct store *st, const struct store_device *d,
     time_t expires, struct muster_err *e)
 {
 	sqlite3_stmt *s;
@@ -732,8 +733,8 @@ copy_col(char *dst, size_t size, sqlite3_stmt *s, int col)
 }
 
 int
-store_device_get(struct store *st, const char *id, struct store_device *d,
-    struct muster_err *e)
+store_sqlite_device_get(struct store *st, const char *id,
+    struct store_device *d, struct muster_err *e)
 {
 	sqlite3_stmt *s;
 	const char *scope;
@@ -902,7 +903,7 @@ bind_report(sqlite3_stmt *s, const struct store_report *r, time_t now,
 }
 
 int
-store_report_put(struct store *st, const struct store_report *r,
+store_sqlite_report_put(struct store *st, const struct store_report *r,
     enum store_put *res, struct muster_err *e)
 {
 	unsigned char hash[STORE_HASH_BYTES];
@@ -1034,7 +1035,7 @@ hex_id_ok(const char *id, size_t len)
 }
 
 int
-store_revoke(struct store *st, const char *id, struct muster_err *e)
+store_sqlite_revoke(struct store *st, const char *id, struct muster_err *e)
 {
 	sqlite3_stmt *s;
 	time_t now = time(NULL);
@@ -1064,14 +1065,14 @@ store_revoke(struct store *st, const char *id, struct muster_err *e)
 }
 
 int
-store_revoke_used(struct store *st, const char *id,
+store_sqlite_revoke_used(struct store *st, const char *id,
     char device[DEVICE_ID_HEX], struct muster_err *e)
 {
 	sqlite3_stmt *s;
 	int rc, step;
 
 	device[0] = '\0';
-	if ((rc = store_revoke(st, id, e)) != 0 ||
+	if ((rc = store_sqlite_revoke(st, id, e)) != 0 ||
 	    !hex_id_ok(id, TOKEN_ID_HEX - 1))
 		return rc;
 	if ((s = stmt(st, ST_TOKEN_DEVICE, e)) == NULL)
@@ -1090,11 +1091,11 @@ store_revoke_used(struct store *st, const char *id,
 		return err_set(e, MUSTER_EIO, "token %s: a malformed device "
 		    "id in the store", id);
 	}
-	return store_revoke(st, device, e);
+	return store_sqlite_revoke(st, device, e);
 }
 
 int
-store_token_get(struct store *st, const char *token_id, int *used,
+store_sqlite_token_get(struct store *st, const char *token_id, int *used,
     int *revoked, struct muster_err *e)
 {
 	sqlite3_stmt *s;
@@ -1115,7 +1116,7 @@ store_token_get(struct store *st, const char *token_id, int *used,
 }
 
 int
-store_token_revoked(struct store *st, const char *token_id, int *revoked,
+store_sqlite_token_revoked(struct store *st, const char *token_id, int *revoked,
     struct muster_err *e)
 {
 	int used;
@@ -1124,13 +1125,14 @@ store_token_revoked(struct store *st, const char *token_id, int *revoked,
 }
 
 int
-store_device_delete(struct store *st, const char *id, struct muster_err *e)
+store_sqlite_device_delete(struct store *st, const char *id,
+    struct muster_err *e)
 {
 	struct store_device d;
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((rc = store_device_get(st, id, &d, e)) != 0)
+	if ((rc = store_sqlite_device_get(st, id, &d, e)) != 0)
 		return rc;
 	if ((s = stmt(st, ST_DEVICE_DELETE, e)) == NULL)
 		return st->err;
@@ -1186,21 +1188,21 @@ consent_put(struct store *st, const struct store_consent *c, int which,
 }
 
 int
-store_consent_add(struct store *st, const struct store_consent *c,
+store_sqlite_consent_add(struct store *st, const struct store_consent *c,
     struct muster_err *e)
 {
 	return consent_put(st, c, ST_CONSENT_INSERT, e);
 }
 
 int
-store_consent_replace(struct store *st, const struct store_consent *c,
+store_sqlite_consent_replace(struct store *st, const struct store_consent *c,
     struct muster_err *e)
 {
 	return consent_put(st, c, ST_CONSENT_REPLACE, e);
 }
 
 int
-store_profile_publish(struct store *st, const struct profile *p,
+store_sqlite_profile_publish(struct store *st, const struct profile *p,
     const char *bytes, size_t len, const char *sig, size_t siglen,
     enum store_put *res, struct muster_err *e)
 {
@@ -1253,14 +1255,15 @@ store_profile_publish(struct store *st, const struct profile *p,
 }
 
 int
-store_profile_put(struct store *st, const struct profile *p,
+store_sqlite_profile_put(struct store *st, const struct profile *p,
     const char *bytes, size_t len, const char *sig, size_t siglen,
     struct muster_err *e)
 {
 	enum store_put res;
 	int rc;
 
-	rc = store_profile_publish(st, p, bytes, len, sig, siglen, &res, e);
+	rc = store_sqlite_profile_publish(st, p, bytes, len, sig, siglen, &res,
+	    e);
 	if (rc == 0 && res == STORE_REPLAY)
 		rc = err_set(e, MUSTER_ETRUST, "profile %s: serial %lld is "
 		    "not above the published one", p->id,
@@ -1330,7 +1333,7 @@ out:
 }
 
 int
-store_profile_current(struct store *st, enum profile_scope scope,
+store_sqlite_profile_current(struct store *st, enum profile_scope scope,
     struct store_profile *out, struct muster_err *e)
 {
 	char what[32];
@@ -1345,7 +1348,7 @@ store_profile_current(struct store *st, enum profile_scope scope,
 }
 
 int
-store_profile_find(struct store *st, const char *id, int64_t serial,
+store_sqlite_profile_find(struct store *st, const char *id, int64_t serial,
     struct store_profile *out, struct muster_err *e)
 {
 	char what[PROFILE_ID_MAX + 48];
@@ -1361,15 +1364,15 @@ store_profile_find(struct store *st, const char *id, int64_t serial,
 }
 
 int
-store_profile_get(struct store *st, enum profile_scope scope, char **bytes,
-    size_t *len, char **sig, size_t *siglen, struct muster_err *e)
+store_sqlite_profile_get(struct store *st, enum profile_scope scope,
+    char **bytes, size_t *len, char **sig, size_t *siglen, struct muster_err *e)
 {
 	struct store_profile p;
 	int rc;
 
 	*bytes = *sig = NULL;
 	*len = *siglen = 0;
-	if ((rc = store_profile_current(st, scope, &p, e)) != 0)
+	if ((rc = store_sqlite_profile_current(st, scope, &p, e)) != 0)
 		return rc;
 	*bytes = p.bytes;
 	*len = p.len;
@@ -1395,19 +1398,19 @@ count(struct store *st, enum stmt_id id, int64_t *n, struct muster_err *e)
 }
 
 int
-store_count_devices(struct store *st, int64_t *n, struct muster_err *e)
+store_sqlite_count_devices(struct store *st, int64_t *n, struct muster_err *e)
 {
 	return count(st, ST_COUNT_DEVICES, n, e);
 }
 
 int
-store_count_reports(struct store *st, int64_t *n, struct muster_err *e)
+store_sqlite_count_reports(struct store *st, int64_t *n, struct muster_err *e)
 {
 	return count(st, ST_COUNT_REPORTS, n, e);
 }
 
 int
-store_ping(struct store *st, struct muster_err *e)
+store_sqlite_ping(struct store *st, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;

@@ -64,6 +64,7 @@ static const char adm_schema_sql[] =
 "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
 
 struct store_adm {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;
 	int		 readonly;
 };
@@ -121,7 +122,7 @@ adm_end(struct store_adm *sa, int rc, struct muster_err *e)
 }
 
 int
-store_adm_open(const char *dir, int readonly, struct store_adm **out,
+store_sqlite_adm_open(const char *dir, int readonly, struct store_adm **out,
     struct muster_err *e)
 {
 	struct store_adm *sa = NULL;
@@ -141,6 +142,7 @@ store_adm_open(const char *dir, int readonly, struct store_adm **out,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	sa->ops = &store_sqlite_ops;
 	sa->readonly = readonly;
 	if ((rc = fs_check_private(path, e)) != 0)
 		goto out;
@@ -163,7 +165,7 @@ out:
 }
 
 void
-store_adm_close(struct store_adm *sa)
+store_sqlite_adm_close(struct store_adm *sa)
 {
 	if (sa == NULL)
 		return;
@@ -256,8 +258,8 @@ admin_row(sqlite3_stmt *s, void *el)
 }
 
 int
-store_admin_list(struct store_adm *sa, struct store_admin **list, size_t *n,
-    struct muster_err *e)
+store_sqlite_admin_list(struct store_adm *sa, struct store_admin **list,
+    size_t *n, struct muster_err *e)
 {
 	void *l;
 	int rc;
@@ -289,7 +291,7 @@ admin_insert(struct store_adm *sa, const struct store_admin *a,
 }
 
 int
-store_admin_add(struct store_adm *sa, const struct store_admin *a,
+store_sqlite_admin_add(struct store_adm *sa, const struct store_admin *a,
     struct muster_err *e)
 {
 	int rc;
@@ -323,7 +325,7 @@ out:
 }
 
 int
-store_admin_rotate(struct store_adm *sa, const char *name,
+store_sqlite_admin_rotate(struct store_adm *sa, const char *name,
     const unsigned char hash[STORE_HASH_LEN], time_t when,
     struct muster_err *e)
 {
@@ -340,7 +342,7 @@ store_admin_rotate(struct store_adm *sa, const char *name,
 }
 
 int
-store_admin_remove(struct store_adm *sa, const char *name,
+store_sqlite_admin_remove(struct store_adm *sa, const char *name,
     struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -354,7 +356,7 @@ store_admin_remove(struct store_adm *sa, const char *name,
 }
 
 int
-store_admin_bootstrap(struct store_adm *sa, const struct store_admin *a,
+store_sqlite_admin_bootstrap(struct store_adm *sa, const struct store_admin *a,
     int *added, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -419,7 +421,7 @@ audit_last(struct store_adm *sa, int64_t *seq,
 }
 
 int
-store_audit_last(struct store_adm *sa, int64_t *seq,
+store_sqlite_audit_last(struct store_adm *sa, int64_t *seq,
     unsigned char hash[STORE_HASH_LEN], struct muster_err *e)
 {
 	return audit_last(sa, seq, hash, e);
@@ -444,7 +446,7 @@ ckpt_insert(struct store_adm *sa, const struct store_audit_ckpt *ck,
 }
 
 int
-store_audit_append(struct store_adm *sa, struct store_audit_entry *a,
+store_sqlite_audit_append(struct store_adm *sa, struct store_audit_entry *a,
     store_audit_seal_fn seal, void *arg, struct muster_err *e)
 {
 	struct store_audit_ckpt ck;
@@ -488,7 +490,7 @@ out:
 }
 
 int
-store_audit_scan(struct store_adm *sa, int64_t from,
+store_sqlite_audit_scan(struct store_adm *sa, int64_t from,
     int (*fn)(const struct store_audit_entry *, void *), void *arg,
     struct muster_err *e)
 {
@@ -523,8 +525,8 @@ out:
 }
 
 int
-store_audit_ckpt_put(struct store_adm *sa, const struct store_audit_ckpt *ck,
-    struct muster_err *e)
+store_sqlite_audit_ckpt_put(struct store_adm *sa,
+    const struct store_audit_ckpt *ck, struct muster_err *e)
 {
 	int rc;
 
@@ -546,7 +548,7 @@ ckpt_row(sqlite3_stmt *s, void *el)
 }
 
 int
-store_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
+store_sqlite_audit_ckpts(struct store_adm *sa, struct store_audit_ckpt **list,
     size_t *n, struct muster_err *e)
 {
 	void *l;

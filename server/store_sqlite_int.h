@@ -13,12 +13,14 @@
 #include <sqlite3.h>
 
 #include "muster/err.h"
+#include "store_sqlite.h"
 
 #define STORE_SQLITE_NSTMT	96	/* room for every cached statement */
 #define STORE_JOURNAL_FILE	"journal"	/* in data_dir */
 #define STORE_JOURNAL_MAX	(64L << 20)
 
 struct store {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;
 	int		 readonly;
 	sqlite3_stmt	*stmt[STORE_SQLITE_NSTMT];

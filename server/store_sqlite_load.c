@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 
 #include "muster/fs.h"
-#include "store.h"
+#include "store_sqlite.h"
 
 enum load_stmt {
 	L_TOKEN,
@@ -57,6 +57,7 @@ static const char load_end_sql[] =
 "PRAGMA journal_mode = WAL";
 
 struct store_load {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;
 	sqlite3_stmt	*s[L__N];
 };
@@ -99,7 +100,7 @@ status_name(int compliant)
 }
 
 int
-store_load_open(const char *dir, struct store_load **out,
+store_sqlite_load_open(const char *dir, struct store_load **out,
     struct muster_err *e)
 {
 	struct store_load *l = NULL;
@@ -112,6 +113,7 @@ store_load_open(const char *dir, struct store_load **out,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	l->ops = &store_sqlite_ops;
 	if (sqlite3_open(path, &l->db) != SQLITE_OK) {
 		rc = load_err(l->db, path, e);
 		goto out;
@@ -128,13 +130,13 @@ store_load_open(const char *dir, struct store_load **out,
 	l = NULL;
 	rc = 0;
 out:
-	store_load_close(l);
+	store_sqlite_load_close(l);
 	free(path);
 	return rc;
 }
 
 int
-store_load_finish(struct store_load *l, struct muster_err *e)
+store_sqlite_load_finish(struct store_load *l, struct muster_err *e)
 {
 	int rc, k;
 
@@ -148,7 +150,7 @@ store_load_finish(struct store_load *l, struct muster_err *e)
 }
 
 void
-store_load_close(struct store_load *l)
+store_sqlite_load_close(struct store_load *l)
 {
 	int k;
 
@@ -161,7 +163,7 @@ store_load_close(struct store_load *l)
 }
 
 int
-store_load_profiles_published(struct store_load *l, time_t published,
+store_sqlite_load_profiles_published(struct store_load *l, time_t published,
     struct muster_err *e)
 {
 	char sql[80];
@@ -172,7 +174,7 @@ store_load_profiles_published(struct store_load *l, time_t published,
 }
 
 int
-store_load_token(struct store_load *l, const char *id, time_t used,
+store_sqlite_load_token(struct store_load *l, const char *id, time_t used,
     time_t expires, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_TOKEN];
@@ -184,8 +186,8 @@ store_load_token(struct store_load *l, const char *id, time_t used,
 }
 
 int
-store_load_device(struct store_load *l, const struct store_load_device *d,
-    struct muster_err *e)
+store_sqlite_load_device(struct store_load *l,
+    const struct store_load_device *d, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_DEVICE];
 	int k;
@@ -214,8 +216,8 @@ store_load_device(struct store_load *l, const struct store_load_device *d,
 }
 
 int
-store_load_report(struct store_load *l, const struct store_load_report *r,
-    struct muster_err *e)
+store_sqlite_load_report(struct store_load *l,
+    const struct store_load_report *r, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_REPORT];
 	int rc;
@@ -238,7 +240,7 @@ store_load_report(struct store_load *l, const struct store_load_report *r,
 }
 
 int
-store_load_status(struct store_load *l, const char *device, time_t time,
+store_sqlite_load_status(struct store_load *l, const char *device, time_t time,
     int64_t seq, time_t received, int compliant, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_HISTORY];
@@ -252,7 +254,7 @@ store_load_status(struct store_load *l, const char *device, time_t time,
 }
 
 int
-store_load_failing_change(struct store_load *l, const char *device,
+store_sqlite_load_failing_change(struct store_load *l, const char *device,
     const char *rule, time_t time, int64_t seq, int failing,
     struct muster_err *e)
 {
@@ -267,7 +269,7 @@ store_load_failing_change(struct store_load *l, const char *device,
 }
 
 int
-store_load_failing(struct store_load *l, const char *device,
+store_sqlite_load_failing(struct store_load *l, const char *device,
     const char *rule, time_t since, struct muster_err *e)
 {
 	sqlite3_stmt *s = l->s[L_FAILING];
@@ -279,7 +281,7 @@ store_load_failing(struct store_load *l, const char *device,
 }
 
 int
-store_load_try(const char *dir, const char *stmt, struct muster_err *e)
+store_sqlite_load_try(const char *dir, const char *stmt, struct muster_err *e)
 {
 	sqlite3 *db = NULL;
 	char *path = NULL;

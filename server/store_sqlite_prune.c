@@ -68,14 +68,14 @@ sq_exec(sqlite3 *db, const char *sql, struct muster_err *e)
 /* --- retention ----------------------------------------------------------- */
 
 void
-store_retention_set(struct store *st, int64_t seconds)
+store_sqlite_retention_set(struct store *st, int64_t seconds)
 {
 	st->retention = seconds > 0 ? seconds : 0;
 	st->prune_next = 0;
 }
 
 int
-store_prune_wait(struct store *st, time_t now)
+store_sqlite_prune_wait(struct store *st, time_t now)
 {
 	if (st->retention == 0)
 		return -1;
@@ -98,7 +98,7 @@ prune_pass_done(struct store *st, time_t now)
 }
 
 int
-store_prune(struct store *st, time_t now, size_t max, size_t *pruned,
+store_sqlite_prune(struct store *st, time_t now, size_t max, size_t *pruned,
     int *more, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -181,7 +181,7 @@ out:
 /* --- backup -------------------------------------------------------------- */
 
 int
-store_backup(const char *dir, const char *path, int64_t *bytes,
+store_sqlite_backup(const char *dir, const char *path, int64_t *bytes,
     struct muster_err *e)
 {
 	unsigned char rnd[8];
@@ -552,7 +552,7 @@ is_revoked(struct store *st, const char *id, int *yes, struct muster_err *e)
 }
 
 int
-store_device_reregister(struct store *st, const struct store_device *d,
+store_sqlite_device_reregister(struct store *st, const struct store_device *d,
     time_t expires, enum store_put *res, struct muster_err *e)
 {
 	static const char tok_sql[] = "INSERT INTO tokens (id, used, expires) "

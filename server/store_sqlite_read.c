@@ -140,12 +140,14 @@ static const char dev_width_sql[] =
 #define DEV_STATUS_SQL	" WHERE cat = ?5"
 
 struct store_read {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;	/* NULL: no database yet, an empty store */
 	int		 tx;	/* in a read transaction */
 	int64_t		 version;	/* the schema's */
 };
 
 struct store_cursor {
+	const struct store_ops *ops;	/* first: store_backend.h */
 	sqlite3		*db;
 	sqlite3_stmt	*s;	/* NULL: an empty store, no rows */
 	int		 kind;	/* enum store_scan, or CUR_DEVICES */
@@ -184,7 +186,7 @@ db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **s,
 }
 
 int
-store_read_open(const char *data_dir, struct store_read **out,
+store_sqlite_read_open(const char *data_dir, struct store_read **out,
     struct muster_err *e)
 {
 	struct store_read *rd = NULL;
@@ -213,6 +215,7 @@ store_read_open(const char *data_dir, struct store_read **out,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
+	rd->ops = &store_sqlite_ops;
 	if (lstat(path, &sb) == -1 && errno == ENOENT) {
 		/* The server never ran here: an empty store. */
 		goto done;
@@ -251,23 +254,23 @@ done:
 	rc = 0;
 out:
 	sqlite3_finalize(s);
-	store_read_close(rd);
+	store_sqlite_read_close(rd);
 	free(path);
 	return rc;
 }
 
 void
-store_read_close(struct store_read *rd)
+store_sqlite_read_close(struct store_read *rd)
 {
 	if (rd == NULL)
 		return;
-	store_read_end(rd);
+	store_sqlite_read_end(rd);
 	sqlite3_close(rd->db);
 	free(rd);
 }
 
 int
-store_read_begin(struct store_read *rd, struct muster_err *e)
+store_sqlite_read_begin(struct store_read *rd, struct muster_err *e)
 {
 	int rc;
 
@@ -279,7 +282,7 @@ store_read_begin(struct store_read *rd, struct muster_err *e)
 }
 
 void
-store_read_end(struct store_read *rd)
+store_sqlite_read_end(struct store_read *rd)
 {
 	if (rd->tx)
 		(void)sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
@@ -287,7 +290,7 @@ store_read_end(struct store_read *rd)
 }
 
 int
-store_read_profile(struct store_read *rd, enum profile_scope scope,
+store_sqlite_read_profile(struct store_read *rd, enum profile_scope scope,
     const time_t *published_by, char **bytes, size_t *len,
     struct muster_err *e)
 {
@@ -350,6 +353,7 @@ cursor_new(struct store_read *rd, const char *sql, int kind,
 	*out = NULL;
 	if ((cur = calloc(1, sizeof *cur)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	cur->ops = &store_sqlite_ops;
 	cur->db = rd->db;
 	cur->kind = kind;
 	cur->what = what;
@@ -362,7 +366,7 @@ cursor_new(struct store_read *rd, const char *sql, int kind,
 }
 
 int
-store_rollup_scan(struct store_read *rd, enum store_scan what,
+store_sqlite_rollup_scan(struct store_read *rd, enum store_scan what,
     const struct store_when *w, struct store_cursor **cur,
     struct muster_err *e)
 {
@@ -390,7 +394,7 @@ store_rollup_scan(struct store_read *rd, enum store_scan what,
 }
 
 int
-store_devices_scan(struct store_read *rd, const struct store_devq *q,
+store_sqlite_devices_scan(struct store_read *rd, const struct store_devq *q,
     struct store_cursor **cur, struct muster_err *e)
 {
 	sqlite3_stmt *s;
@@ -415,7 +419,7 @@ store_devices_scan(struct store_read *rd, const struct store_devq *q,
 }
 
 int
-store_devices_widths(struct store_read *rd, const struct store_devq *q,
+store_sqlite_devices_widths(struct store_read *rd, const struct store_devq *q,
     int len[3], struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -459,7 +463,7 @@ col_scope(sqlite3_stmt *s, int col)
 }
 
 int
-store_cursor_next(struct store_cursor *cur, struct store_row *row,
+store_sqlite_cursor_next(struct store_cursor *cur, struct store_row *row,
     struct muster_err *e)
 {
 	sqlite3_stmt *s = cur->s;
@@ -513,7 +517,7 @@ store_cursor_next(struct store_cursor *cur, struct store_row *row,
 }
 
 void
-store_cursor_close(struct store_cursor *cur)
+store_sqlite_cursor_close(struct store_cursor *cur)
 {
 	if (cur == NULL)
 		return;
@@ -530,7 +534,7 @@ static const char first_sql[] =
 "UNION ALL SELECT min(published) FROM profiles)";
 
 int
-store_read_first(struct store_read *rd, time_t *first, int *any,
+store_sqlite_read_first(struct store_read *rd, time_t *first, int *any,
     struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -561,7 +565,7 @@ static const char fleet_sql[] =
 "FROM devices NOT INDEXED WHERE revoked IS NULL";
 
 int
-store_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
+store_sqlite_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
     store_fleet_fn fn, void *cls, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -597,7 +601,7 @@ static const char device_info_sql[] =
 "FROM devices WHERE id = ?1";
 
 int
-store_read_device(struct store_read *rd, const char *id,
+store_sqlite_read_device(struct store_read *rd, const char *id,
     struct store_device_info *d, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -640,7 +644,7 @@ static const char history_sql[] = HISTORY_SQL("r.sig");
 static const char history_v4_sql[] = HISTORY_SQL("NULL");
 
 int
-store_device_history(struct store_read *rd, const char *id, size_t max,
+store_sqlite_device_history(struct store_read *rd, const char *id, size_t max,
     store_history_fn fn, void *arg, struct muster_err *e)
 {
 	struct store_history_row row;
@@ -701,7 +705,7 @@ disk_size(const char *dir, const char *name, int64_t *n,
 }
 
 int
-store_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
+store_sqlite_disk_usage(const char *data_dir, int64_t *db, int64_t *wal,
     struct muster_err *e)
 {
 	int rc;
@@ -743,7 +747,7 @@ static const char fam_past_sql[] =
 "  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id) x";
 
 int
-store_family_scan(struct store_read *rd, const struct store_when *w,
+store_sqlite_family_scan(struct store_read *rd, const struct store_when *w,
     struct store_cursor **cur, struct muster_err *e)
 {
 	int rc;
@@ -757,7 +761,7 @@ store_family_scan(struct store_read *rd, const struct store_when *w,
 }
 
 int
-store_devices_page(struct store_read *rd, const struct store_devq *q,
+store_sqlite_devices_page(struct store_read *rd, const struct store_devq *q,
     int64_t offset, int64_t limit, struct store_cursor **cur,
     struct muster_err *e)
 {
@@ -792,7 +796,7 @@ static const char policy_stale_sql[] =
 "AND revoked IS NULL AND (last_stale & ?1) != 0";
 
 int
-store_count_stale_policy(struct store_read *rd, int64_t *n,
+store_sqlite_count_stale_policy(struct store_read *rd, int64_t *n,
     struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
@@ -818,7 +822,7 @@ static const char model_units_sql[] =
 "GROUP BY unit ORDER BY count(*) DESC, unit LIMIT ?2";
 
 int
-store_model_units(struct store_read *rd, const char *part, size_t max,
+store_sqlite_model_units(struct store_read *rd, const char *part, size_t max,
     store_model_unit_fn fn, void *arg, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;

@@ -51,6 +51,7 @@ struct trust_state {
 };
 
 struct trust {
+	struct trust_docs	 docs;	/* read NULL: files in dir */
 	pthread_mutex_t		 mu;	/* st */
 	pthread_mutex_t		 wmu;	/* one writer or reload at a time */
 	char			*root_dir;	/* NULL: legacy */
@@ -96,12 +97,12 @@ wire_text(const struct sigset *ss, char **out, size_t *len,
 }
 
 /*
- * Reads a stored wire form (path) into a new *ss.  MUSTER_ENOINPUT when
- * the file is missing.
+ * Reads the stored wire form name (a file in t->dir, or t->docs) into a
+ * new *ss; path names it in messages.  MUSTER_ENOINPUT when missing.
  */
 static int
-wire_load(const char *path, size_t max, struct sigset **ss,
-    struct muster_err *e)
+wire_load(const struct trust *t, const char *name, const char *path,
+    size_t max, struct sigset **ss, struct muster_err *e)
 {
 	json_error_t je;
 	json_t *o = NULL;
@@ -110,7 +111,12 @@ wire_load(const char *path, size_t max, struct sigset **ss,
 	int rc;
 
 	*ss = NULL;
-	if ((rc = fs_read_file(path, TRUST_FILE_MAX, &buf, &len, e)) != 0)
+	if (t->docs.read != NULL)
+		rc = t->docs.read(t->docs.cls, name, TRUST_FILE_MAX, &buf,
+		    &len, e);
+	else
+		rc = fs_read_file(path, TRUST_FILE_MAX, &buf, &len, e);
+	if (rc != 0)
 		return rc;
 	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		rc = err_set(e, MUSTER_EDATA, "%s: not JSON: %s", path,
@@ -124,9 +130,13 @@ out:
 	return rc;
 }
 
-/* Writes ss's wire form as dir/name atomically (0600). */
+/*
+ * Writes ss's wire form as name: t->docs (which refuses, MUSTER_ETRUST,
+ * a version at or below the one stored, by any server), else the file
+ * t->dir/name atomically (0600).
+ */
 static int
-wire_store(const char *dir, const char *name, const struct sigset *ss,
+wire_store(const struct trust *t, const char *name, const struct sigset *ss,
     struct muster_err *e)
 {
 	char *text = NULL;
@@ -135,7 +145,11 @@ wire_store(const char *dir, const char *name, const struct sigset *ss,
 
 	if ((rc = wire_text(ss, &text, &len, e)) != 0)
 		return rc;
-	rc = fs_write_in(dir, name, text, len, 0600, e);
+	if (t->docs.write != NULL)
+		rc = t->docs.write(t->docs.cls, name, ss->version, text, len,
+		    e);
+	else
+		rc = fs_write_in(t->dir, name, text, len, 0600, e);
 	free(text);
 	return rc;
 }
@@ -227,7 +241,7 @@ version_load(const struct trust *t, int64_t v, struct sigset **ss,
 	if ((path = fs_path(t->dir, doc)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	snprintf(name, size, "%s", path);
-	rc = wire_load(path, ROOT_MAX, ss, e);
+	rc = wire_load(t, doc, path, ROOT_MAX, ss, e);
 	free(path);
 	return rc;
 }
@@ -308,7 +322,7 @@ scope_load(const struct trust *t, const struct root *newest,
 	    profile_scope_name(scope));
 	if ((path = fs_path(t->dir, name)) == NULL)
 		return;
-	if ((rc = wire_load(path, MANIFEST_MAX, &ss, &ue)) != 0) {
+	if ((rc = wire_load(t, name, path, MANIFEST_MAX, &ss, &ue)) != 0) {
 		if (rc != MUSTER_ENOINPUT)
 			log_error("manifest: %s", ue.msg);
 		goto out;
@@ -394,7 +408,9 @@ trust_open(const char *root_dir, const char *org_key, const char *data_dir,
 		rc = err_set(e, MUSTER_ECONFIG, "neither root_dir nor org_key");
 		goto out;
 	}
-	if ((rc = fs_mkdir_private(t->dir, e)) != 0)
+	/* With a PostgreSQL store nothing else makes data_dir. */
+	if ((rc = fs_mkdir_private(data_dir, e)) != 0 ||
+	    (rc = fs_mkdir_private(t->dir, e)) != 0)
 		goto out;
 	if ((rc = state_load(t, &t->st, e)) != 0)
 		goto out;
@@ -539,7 +555,7 @@ trust_root_add(struct trust *t, const struct sigset *ss,
 		    e)) != 0)
 			goto out;
 	snprintf(name, sizeof name, ROOT_FILE_FMT, (long long)nr.version);
-	if ((rc = wire_store(t->dir, name, copy, e)) != 0)
+	if ((rc = wire_store(t, name, copy, e)) != 0)
 		goto out;
 	pthread_mutex_lock(&t->mu);
 	rc = chain_push(st, &nr, copy, e);
@@ -619,7 +635,7 @@ trust_manifest_put(struct trust *t, const struct sigset *ss,
 		goto out;
 	snprintf(name, sizeof name, MANIFEST_FILE_FMT,
 	    profile_scope_name(m->scope));
-	if ((rc = wire_store(t->dir, name, sc.ss, e)) != 0)
+	if ((rc = wire_store(t, name, sc.ss, e)) != 0)
 		goto out;
 	sc.present = 1;
 	sc.m = *m;
@@ -711,4 +727,12 @@ trust_manifest_watch(struct trust *t, time_t now, time_t warn)
 			    "manifest)", profile_scope_name(m.scope),
 			    (long long)m.version, when);
 	}
+}
+
+void
+trust_set_docs(struct trust *t, const struct trust_docs *docs)
+{
+	pthread_mutex_lock(&t->wmu);
+	t->docs = *docs;
+	pthread_mutex_unlock(&t->wmu);
 }

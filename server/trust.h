@@ -149,4 +149,26 @@ int	trust_revocation_verify(struct trust *t, const char *s, size_t len,
  */
 void	trust_manifest_watch(struct trust *t, time_t now, time_t warn);
 
+/*
+ * Where the uploaded roots and the manifests live when several servers
+ * share one store (server/srvsync.c): read gives name's bytes in a new
+ * malloc'd *buf (MUSTER_ENOINPUT when there is none); write stores them
+ * unless a version at or above version is stored under name
+ * (MUSTER_ETRUST; the same bytes again are not an error).  Both are
+ * called from any thread, with cls.
+ */
+struct trust_docs {
+	int	(*read)(void *cls, const char *name, size_t max, char **buf,
+		    size_t *len, struct muster_err *e);
+	int	(*write)(void *cls, const char *name, int64_t version,
+		    const char *buf, size_t len, struct muster_err *e);
+	void	*cls;
+};
+
+/*
+ * Keeps t's documents with docs from now on instead of data_dir/trust;
+ * trust_reload then loads what they hold.
+ */
+void	trust_set_docs(struct trust *t, const struct trust_docs *docs);
+
 #endif
