@@ -71,7 +71,7 @@ ingest() {
 	[ "$store" = sqlite ] || reset_pg
 	for i in $(seq 1 "$n"); do
 		if [ "$n" = 1 ]; then p=$front; else p=$(freeport); fi
-		sed -e "s/^port = .*/port = $p;/" \
+		sed -e "s/^port = .*/port = $p;/" -e "s/^admin_listen = .*/admin_listen = \"127.0.0.1:$((p + 1))\";/" \
 		    -e "s/^data_dir = .*/data_dir = \"data$i\";/" \
 		    org/server.cfg >"org/s$i.cfg"
 		[ "$store" = sqlite ] || echo "store = \"$PG_URI\";" >>"org/s$i.cfg"
@@ -83,6 +83,7 @@ ingest() {
 	done
 	if [ "$n" = 2 ]; then
 		sed -e "s/@FRONT@/$front/" -e "s/@S1@/$p1/" -e "s/@S2@/$p2/" \
+    -e "s/@FRONTA@/$(($front + 1))/" -e "s/@S1A@/$(($p1 + 1))/" -e "s/@S2A@/$(($p2 + 1))/" \
 		    "$TOP/tests/haproxy/muster.cfg.in" >haproxy.cfg
 		haproxy -db -f haproxy.cfg >haproxy.log 2>&1 &
 		pids="$pids $!"; PIDS="$PIDS $!"

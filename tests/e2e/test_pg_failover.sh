@@ -53,7 +53,7 @@ U=https://127.0.0.1:$FRONT
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }
 for n in 1 2; do
 	eval "p=\$P$n"
-	sed -e "s/^port = .*/port = $p;/" -e "s/^data_dir = .*/data_dir = \"data$n\";/" \
+	sed -e "s/^port = .*/port = $p;/" -e "s/^admin_listen = .*/admin_listen = \"127.0.0.1:$((p + 1))\";/" -e "s/^data_dir = .*/data_dir = \"data$n\";/" \
 	    org/server.cfg >"org/s$n.cfg"
 	echo "store = \"$URI\";" >>"org/s$n.cfg"
 	chmod 600 "org/s$n.cfg"
@@ -70,6 +70,7 @@ up "https://127.0.0.1:$P1" || { echo "Bail out! server 1"; cat s1.log; exit 1; }
 "$SERVER" --config org/s2.cfg >>s2.log 2>&1 & S2PID=$!
 up "https://127.0.0.1:$P2" || { echo "Bail out! server 2"; cat s2.log; exit 1; }
 sed -e "s/@FRONT@/$FRONT/" -e "s/@S1@/$P1/" -e "s/@S2@/$P2/" \
+    -e "s/@FRONTA@/$(($FRONT + 1))/" -e "s/@S1A@/$(($P1 + 1))/" -e "s/@S2A@/$(($P2 + 1))/" \
     "$TOP/tests/haproxy/muster.cfg.in" >haproxy.cfg
 haproxy -db -f haproxy.cfg >haproxy.log 2>&1 & HPID=$!
 up "$U" || { echo "Bail out! haproxy"; cat haproxy.log; exit 1; }

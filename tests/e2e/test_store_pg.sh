@@ -150,10 +150,10 @@ t_exit 0 "admin add ops on the live PostgreSQL store" \
     -o ops.token ops
 OPS=$(tr -d '\n' <ops.token)
 t_check "ops reads the roll-up at once: 200" test \
-    "$(hcode -H "Authorization: Bearer $OPS" "$U/v1/admin/rollup")" = 200
+    "$(hcode -H "Authorization: Bearer $OPS" "$AU/v1/admin/rollup")" = 200
 case $OPS in *0) BAD=${OPS%?}1 ;; *) BAD=${OPS%?}0 ;; esac
 t_check "a wrong credential (one digit off): 401" test \
-    "$(hcode -H "Authorization: Bearer $BAD" "$U/v1/admin/rollup")" = 401
+    "$(hcode -H "Authorization: Bearer $BAD" "$AU/v1/admin/rollup")" = 401
 t_exit 0 "admin list" "$SERVER" admin list --config org/server.cfg
 t_grep "ops and the bootstrap admin listed" '^ops +read,metrics' "$T/out"
 t_check "ops's credential is stored as a hash only" \
@@ -167,21 +167,21 @@ t_grep "ops's roll-up read is in the audit log" 'ops.*rollup' "$T/out"
 t_check "an audit row cannot be deleted" \
     bash -c "! sh '$PGSH' psql '$PG_DIR' 'DELETE FROM audit' >/dev/null 2>&1"
 t_check "metrics: 200 with the metrics role" test \
-    "$(hcode -H "Authorization: Bearer $OPS" "$U/metrics")" = 200
+    "$(hcode -H "Authorization: Bearer $OPS" "$AU/metrics")" = 200
 t_grep "metrics: the database's size" '^muster_store_size_bytes [1-9]' "$T/body"
 t_check "metrics: no WAL size claimed for the store" \
     bash -c "! grep -q '^muster_store_wal_size_bytes' '$T/body'"
 t_grep "metrics: the fleet gauges from PostgreSQL" '^muster_devices' "$T/body"
-"${CURL[@]}" -D hdr.txt -o body.html -H "Origin: $U" \
-    --data-urlencode "token=$OPS" "$U/console/login" 2>/dev/null
+"${CURL[@]}" -D hdr.txt -o body.html -H "Origin: $AU" \
+    --data-urlencode "token=$OPS" "$AU/console/login" 2>/dev/null
 C=$(grep -o 'muster_console=[A-Za-z0-9_-]*' hdr.txt)
 t_check "console: sign in with ops's credential" test -n "$C"
 PD=$(Q "SELECT id FROM devices WHERE person = 'P-SYNC'")
 t_check "console: P-SYNC's page from PostgreSQL" test \
-    "$(hcode -b "$C" "$U/console/device?id=$PD")" = 200
+    "$(hcode -b "$C" "$AU/console/device?id=$PD")" = 200
 t_grep "console: its history names its signed report" 'noncompliant|Non-compliant' "$T/body"
 t_check "console: the devices of IAF and below" test \
-    "$(hcode -b "$C" "$U/console/devices?unit=IAF")" = 200
+    "$(hcode -b "$C" "$AU/console/devices?unit=IAF")" = 200
 t_grep "console: P-CLEAN listed under IAF" 'P-CLEAN' "$T/body"
 t_exit 64 "backup of a PostgreSQL store: refused (use pg_dump)" \
     "$SERVER" backup --config org/server.cfg pg.db
@@ -200,7 +200,7 @@ t_grep "a reload that changes store is refused: it takes a restart" \
     'store changed: that takes a restart' server.log
 cp keep.cfg org/server.cfg
 t_check "the server still answers from its store" test \
-    "$(hcode -H "Authorization: Bearer $OPS" "$U/v1/admin/rollup")" = 200
+    "$(hcode -H "Authorization: Bearer $OPS" "$AU/v1/admin/rollup")" = 200
 
 # The same signed report again: a duplicate, stored once.
 t_check "a second run stores one more report each" run P-CLEAN
