@@ -28,18 +28,20 @@ fault_enroll a || { echo "Bail out! enroll"; exit 1; }
 D=$(devid a)
 A=("$AGENT" --state "$T/a" --device "sim:$T/a.cfg" run --once)
 
-# How long a whole run takes when it installs a profile and remediates.
+# How long a whole run takes when it installs a profile and remediates:
+# the median of three (one slow outlier on a loaded machine made the
+# kills land after most runs had finished).
 SERIAL=1
-full=0
+runs=()
 for i in 1 2 3; do
 	SERIAL=$((SERIAL + 1)); fault_publish "$SERIAL"
 	cp "$DEV/redmi-1s.cfg" a.cfg
 	out=$("$FTOOLS/killat" 60000000 "${A[@]}" 2>/dev/null)
-	us=${out##* }
-	[ "$us" -gt "$full" ] && full=$us
+	runs+=("${out##* }")
 done
-t_check "clean runs before the kills (the longest took $full us)" \
-    test "$full" -gt 0
+full=$(printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p)
+t_check "clean runs before the kills (the median took $full us)" \
+    test "${full:-0}" -gt 0
 
 # snapshot: every report seq now waiting, or held as delivered, goes to
 # seen (each must be stored in the end).

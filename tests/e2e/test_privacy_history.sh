@@ -69,12 +69,16 @@ report() {
 "$SERVER" --config org/server.cfg >>server.log 2>&1 &
 SPID=$!
 up=0
-for _ in $(seq 1 100); do
+for _ in $(seq 1 300); do	# 30 s: a sanitizer build on a busy machine
 	"${CURL[@]}" "$U/healthz" >/dev/null 2>&1 && { up=1; break; }
 	kill -0 "$SPID" 2>/dev/null || break
 	sleep 0.1
 done
-[ "$up" = 1 ] || { echo "Bail out! muster-server did not start"; exit 1; }
+[ "$up" = 1 ] || {
+	echo "Bail out! muster-server did not start"
+	sed 's/^/# /' server.log | tail -n 5
+	exit 1
+}
 
 # --- a store with no record: no past to answer from -----------------------
 t_exit 65 "--as-of on a store with no record: 65" R --as-of "$(now)"
