@@ -1,5 +1,6 @@
 /* proto: the JSON gate both sides of the wire share; see muster/proto.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,35 @@
 
 #include "muster/profile.h"
 #include "muster/proto.h"
+
+/*
+ * jansson 2.14 does not always say that an allocation failed: its lexer
+ * turns a string it cannot copy into a syntax error, and under
+ * test_fault_inject a parse that lost an allocation returned an object
+ * without its "device" member.  Either made the server answer a good
+ * report 400 when short of memory, and a device drops a report refused
+ * 4xx.  jansson's allocations go through json_malloc, which notes a
+ * failure for this thread: a parse during which one failed is ENOMEM,
+ * whatever jansson returned.
+ */
+static _Thread_local int json_oom;
+static pthread_once_t json_alloc_once = PTHREAD_ONCE_INIT;
+
+static void *
+json_malloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		json_oom = 1;
+	return p;
+}
+
+static void
+json_alloc_init(void)
+{
+	json_set_alloc_funcs(json_malloc, free);
+}
 
 json_t *
 proto_json_parse(const char *buf, size_t len, int depth)
@@ -17,6 +47,8 @@ proto_json_parse(const char *buf, size_t len, int depth)
 	int d = 0, in_str = 0, esc = 0;
 
 	errno = 0;
+	pthread_once(&json_alloc_once, json_alloc_init);
+	json_oom = 0;
 	for (i = 0; i < len; i++) {
 		if (in_str) {
 			if (esc)
@@ -33,7 +65,14 @@ proto_json_parse(const char *buf, size_t len, int depth)
 		} else if (buf[i] == '}' || buf[i] == ']')
 			d--;
 	}
-	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err)) == NULL) {
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	if (json_oom) {
+		/* Whatever jansson made of a parse it could not allocate. */
+		json_decref(o);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (o == NULL) {
 		if (json_error_code(&err) == json_error_out_of_memory)
 			errno = ENOMEM;
 	} else if (!json_is_object(o)) {

@@ -126,7 +126,8 @@ struct json_t;
  * Parses len bytes of JSON, refusing nesting deeper than depth before
  * jansson sees them, duplicate keys, and anything but an object.  Returns
  * the object (the caller json_decref's it), or NULL with errno ENOMEM when
- * jansson ran out of memory, else errno 0.
+ * any allocation failed during the parse (jansson's result is then not
+ * trusted), else errno 0.
  */
 struct json_t	*proto_json_parse(const char *buf, size_t len, int depth);
 
