@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "muster/ascii.h"
 #include "muster/log.h"
 #include "muster/proto.h"
 #include "muster/timefmt.h"
@@ -117,18 +118,6 @@ console_csp(void)
 
 /* --- forms ---------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes s[0..n) (form encoding) into out (size bytes); the decoded
  * length, or -1 when malformed or too long.
@@ -147,8 +136,8 @@ form_decode(const char *s, size_t n, char *out, size_t size)
 		else if (ch == '%') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			if ((hi = ascii_hexval(s[i + 1])) < 0 ||
+			    (lo = ascii_hexval(s[i + 2])) < 0)
 				return -1;
 			ch = (char)(hi << 4 | lo);
 			i += 2;
