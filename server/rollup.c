@@ -297,24 +297,12 @@ pair_hash(size_t a, size_t b)
 	return (size_t)htab_mix64(((uint64_t)a << 32) ^ (uint64_t)b);
 }
 
-static int
-cells_grow(struct cells *t)
+static size_t
+cell_hash(const void *arg, size_t i)
 {
-	size_t nslot = t->nslot == 0 ? 256 : t->nslot * 2, i, j;
-	size_t *slot;
+	const struct cell *c = (const struct cell *)arg + i;
 
-	if ((slot = calloc(nslot, sizeof *slot)) == NULL)
-		return -1;
-	for (i = 0; i < t->n; i++) {
-		for (j = pair_hash(t->v[i].unit, t->v[i].key) & (nslot - 1);
-		    slot[j] != 0; j = (j + 1) & (nslot - 1))
-			;
-		slot[j] = i + 1;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->nslot = nslot;
-	return 0;
+	return pair_hash(c->unit, c->key);
 }
 
 /* The cell of (unit, key), added zeroed when missing; NULL: memory. */
@@ -324,7 +312,8 @@ cells_get(struct cells *t, size_t unit, size_t key)
 	struct cell *c;
 	size_t j;
 
-	if (2 * (t->n + 1) > t->nslot && cells_grow(t) != 0)
+	if (2 * (t->n + 1) > t->nslot && htab_slots_grow(&t->slot,
+	    &t->nslot, 256, t->n, cell_hash, t->v) != 0)
 		return NULL;
 	for (j = pair_hash(unit, key) & (t->nslot - 1); t->slot[j] != 0;
 	    j = (j + 1) & (t->nslot - 1)) {
