@@ -353,16 +353,16 @@ cmp_group(const void *a, const void *b)
 	    ((const struct rollup_group *)b)->key);
 }
 
-static void
-counts_add(struct rollup_counts *t, const struct rollup_counts *c)
+void
+rollup_counts_add(struct rollup_counts *t, const struct rollup_counts *s)
 {
 	int i;
 
 	for (i = 0; i < ROLLUP_NSTATUS; i++)
-		t->n[i] += c->n[i];
-	t->devices += c->devices;
-	t->family += c->family;
-	t->family_withheld |= c->family_withheld;
+		t->n[i] += s->n[i];
+	t->devices += s->devices;
+	t->family += s->family;
+	t->family_withheld |= s->family_withheld;
 }
 
 /*
@@ -635,7 +635,7 @@ compute_status(struct ctx *c, struct rollup *r, struct muster_err *e)
 		if ((gr->key = strdup(r->by == ROLLUP_BY_UNIT ?
 		    c->units.keys[g] : keys.keys[g])) == NULL)
 			goto oom;
-		counts_add(&r->total, &gr->c);
+		rollup_counts_add(&r->total, &gr->c);
 	}
 	if (r->total.family > 0)
 		fam_status(c, &ftotal, &r->total.fam);
