@@ -234,10 +234,7 @@ reply_page(struct route_reply *out, struct html *h, unsigned status,
 		    "internal error");
 		return;
 	}
-	out->status = status;
-	out->ctype = CT_HTML;
-	out->body = body;
-	out->len = len;
+	route_reply_set(out, status, CT_HTML, body, len);
 }
 
 static void
@@ -456,10 +453,8 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	out->status = MHD_HTTP_OK;
-	out->ctype = fmt == ROLLUP_FMT_CSV ? CT_CSV : CT_JSON;
-	out->body = buf;
-	out->len = n;
+	route_reply_set(out, MHD_HTTP_OK, fmt == ROLLUP_FMT_CSV ? CT_CSV :
+	    CT_JSON, buf, n);
 	buf = NULL;
 out:
 	if (fp != NULL)
@@ -512,10 +507,7 @@ do_proof(const struct route_request *rq, struct console_ctx *c,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	out->status = MHD_HTTP_OK;
-	out->ctype = CT_JSON;
-	out->body = body;
-	out->len = len;
+	route_reply_set(out, MHD_HTTP_OK, CT_JSON, body, len);
 	body = NULL;
 out:
 	free(body);

@@ -133,6 +133,16 @@ route_reply_error(struct route_reply *out, unsigned status, const char *msg)
 		out->len = strlen(out->body);
 }
 
+void
+route_reply_set(struct route_reply *out, unsigned status, const char *ctype,
+    char *body, size_t len)
+{
+	out->status = status;
+	out->ctype = ctype;
+	out->body = body;
+	out->len = len;
+}
+
 /* Sets out to the compact JSON of o (which it takes) with status. */
 static void
 reply_json(struct route_reply *out, unsigned status, json_t *o)
@@ -2089,10 +2099,7 @@ admin_rollup(const struct route_request *rq, struct route_reply *out,
 		return;
 	}
 	route_reply_clear(out);
-	out->status = status;
-	out->ctype = ctype;
-	out->body = body;
-	out->len = len;
+	route_reply_set(out, status, ctype, body, len);
 }
 
 void
