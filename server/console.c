@@ -418,7 +418,7 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 	struct rollup *r = NULL;
 	char extra[160], *buf = NULL;
 	size_t n = 0;
-	FILE *fp = NULL;
+	FILE *fp;
 	int rc, devices = what != NULL && strcmp(what, "devices") == 0;
 
 	if (fmt_s == NULL || rollup_format_parse(fmt_s, &fmt) != 0 ||
@@ -442,7 +442,6 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 		rc = rollup_write(r, fmt, fp, e);
 	if (fclose(fp) != 0 && rc == 0)
 		rc = err_sys(e, MUSTER_EINTERNAL, "open_memstream");
-	fp = NULL;
 	if (rc != 0)
 		goto out;
 	snprintf(extra, sizeof extra, "Content-Disposition: attachment; "
@@ -457,8 +456,6 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 	    CT_JSON, buf, n);
 	buf = NULL;
 out:
-	if (fp != NULL)
-		fclose(fp);
 	free(buf);
 	rollup_free(r);
 	return rc;
