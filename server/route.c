@@ -239,12 +239,6 @@ b64_decode(const char *in, size_t inlen, unsigned char *out, size_t max,
 	return want == 0 || *outlen == want ? 0 : -1;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The client's address as text into buf ("unknown" if MHD has none). */
 static void
 client_addr(struct MHD_Connection *c, char buf[STORE_AUDIT_ADDR_MAX + 1])
@@ -599,13 +593,9 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 			goto out;
 		}
 	}
-	if (n > 1) {
-		qsort(rules, n, sizeof *rules, cmp_str);
-		for (i = 1; i < n; i++)
-			if (strcmp(rules[i - 1], rules[i]) == 0) {
-				why = "consent: a rule is listed twice";
-				goto out;
-			}
+	if (proto_sort_has_dup(rules, n)) {
+		why = "consent: a rule is listed twice";
+		goto out;
 	}
 	if ((*remediate = json_dumps(list, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) == NULL)
