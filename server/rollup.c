@@ -129,20 +129,16 @@ int
 rollup_open(const char *data_dir, struct rollup_db **out,
     struct muster_err *e)
 {
-	struct store_read *rd = NULL;
+	struct rollup_db *db;
 	int rc;
 
 	*out = NULL;
-	if ((rc = store_read_open(data_dir, &rd, e)) != 0)
-		goto out;
-	if ((*out = calloc(1, sizeof **out)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	(*out)->rd = rd;
-	rd = NULL;
-out:
-	store_read_close(rd);
+	if ((db = calloc(1, sizeof *db)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = store_read_open(data_dir, &db->rd, e)) != 0)
+		free(db);
+	else
+		*out = db;
 	return rc;
 }
 
