@@ -450,15 +450,45 @@ config_fixed_differs(const struct config *a, const struct config *b)
 	return NULL;
 }
 
+/*
+ * The path settings, each with the line it was set on: whether name is
+ * one, and then its fields of c in *v and *line.
+ */
+static int
+path_field(struct config *c, const char *name, char ***v, int **line)
+{
+	const struct {
+		const char	*name;
+		char		**v;
+		int		*line;
+	} f[] = {
+		{ "tls_cert", &c->tls_cert, &c->tls_cert_line },
+		{ "tls_key", &c->tls_key, &c->tls_key_line },
+		{ "org_key", &c->org_key, &c->org_key_line },
+		{ "root_dir", &c->root_dir, &c->root_dir_line },
+		{ "data_dir", &c->data_dir, &c->data_dir_line },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (strcmp(name, f[i].name) == 0) {
+			*v = f[i].v;
+			*line = f[i].line;
+			return 1;
+		}
+	return 0;
+}
+
 static int
 parse_root(struct cctx *x, const config_setting_t *root)
 {
 	struct config *c = x->c;
 	config_setting_t *s;
 	const char *name, *v;
+	char **pv;
 	long long n;
 	size_t i;
-	int rc;
+	int rc, *pline;
 
 	for (i = 0; i < (size_t)config_setting_length(root); i++) {
 		s = config_setting_get_elem(root, (unsigned)i);
@@ -498,18 +528,8 @@ parse_root(struct cctx *x, const config_setting_t *root)
 			if ((rc = get_int(x, s, 1, 65535, &n)) != 0)
 				return rc;
 			c->port = (unsigned)n;
-		} else if (strcmp(name, "tls_cert") == 0)
-			rc = get_path_line(x, s, &c->tls_cert,
-			    &c->tls_cert_line);
-		else if (strcmp(name, "tls_key") == 0)
-			rc = get_path_line(x, s, &c->tls_key,
-			    &c->tls_key_line);
-		else if (strcmp(name, "org_key") == 0)
-			rc = get_path_line(x, s, &c->org_key,
-			    &c->org_key_line);
-		else if (strcmp(name, "root_dir") == 0)
-			rc = get_path_line(x, s, &c->root_dir,
-			    &c->root_dir_line);
+		} else if (path_field(c, name, &pv, &pline))
+			rc = get_path_line(x, s, pv, pline);
 		else if (strcmp(name, "manifest_warn") == 0)
 			rc = get_duration(x, s, CONFIG_MANIFEST_WARN_MAX,
 			    &c->manifest_warn);
@@ -531,10 +551,7 @@ parse_root(struct cctx *x, const config_setting_t *root)
 			    c->report_retention == 0)
 				return cerr(x, s, "report_retention must be "
 				    "at least 1s");
-		} else if (strcmp(name, "data_dir") == 0)
-			rc = get_path_line(x, s, &c->data_dir,
-			    &c->data_dir_line);
-		else if (strcmp(name, "admin_token_hash") == 0) {
+		} else if (strcmp(name, "admin_token_hash") == 0) {
 			size_t bin;
 
 			if ((rc = get_str(x, s, &v)) != 0)

@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "muster/ascii.h"
 #include "muster/log.h"
 #include "muster/proto.h"
 #include "muster/timefmt.h"
@@ -117,18 +118,6 @@ console_csp(void)
 
 /* --- forms ---------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes s[0..n) (form encoding) into out (size bytes); the decoded
  * length, or -1 when malformed or too long.
@@ -147,8 +136,8 @@ form_decode(const char *s, size_t n, char *out, size_t size)
 		else if (ch == '%') {
 			if (i + 2 >= n)
 				return -1;
-			if ((hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0)
+			if ((hi = ascii_hexval(s[i + 1])) < 0 ||
+			    (lo = ascii_hexval(s[i + 2])) < 0)
 				return -1;
 			ch = (char)(hi << 4 | lo);
 			i += 2;
@@ -245,10 +234,7 @@ reply_page(struct route_reply *out, struct html *h, unsigned status,
 		    "internal error");
 		return;
 	}
-	out->status = status;
-	out->ctype = CT_HTML;
-	out->body = body;
-	out->len = len;
+	route_reply_set(out, status, CT_HTML, body, len);
 }
 
 static void
@@ -432,7 +418,7 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 	struct rollup *r = NULL;
 	char extra[160], *buf = NULL;
 	size_t n = 0;
-	FILE *fp = NULL;
+	FILE *fp;
 	int rc, devices = what != NULL && strcmp(what, "devices") == 0;
 
 	if (fmt_s == NULL || rollup_format_parse(fmt_s, &fmt) != 0 ||
@@ -456,7 +442,6 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 		rc = rollup_write(r, fmt, fp, e);
 	if (fclose(fp) != 0 && rc == 0)
 		rc = err_sys(e, MUSTER_EINTERNAL, "open_memstream");
-	fp = NULL;
 	if (rc != 0)
 		goto out;
 	snprintf(extra, sizeof extra, "Content-Disposition: attachment; "
@@ -467,14 +452,10 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	out->status = MHD_HTTP_OK;
-	out->ctype = fmt == ROLLUP_FMT_CSV ? CT_CSV : CT_JSON;
-	out->body = buf;
-	out->len = n;
+	route_reply_set(out, MHD_HTTP_OK, fmt == ROLLUP_FMT_CSV ? CT_CSV :
+	    CT_JSON, buf, n);
 	buf = NULL;
 out:
-	if (fp != NULL)
-		fclose(fp);
 	free(buf);
 	rollup_free(r);
 	return rc;
@@ -523,10 +504,7 @@ do_proof(const struct route_request *rq, struct console_ctx *c,
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}
-	out->status = MHD_HTTP_OK;
-	out->ctype = CT_JSON;
-	out->body = body;
-	out->len = len;
+	route_reply_set(out, MHD_HTTP_OK, CT_JSON, body, len);
 	body = NULL;
 out:
 	free(body);

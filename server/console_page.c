@@ -596,18 +596,6 @@ withheld_note(struct html *h, int any)
 }
 
 static void
-counts_add(struct rollup_counts *d, const struct rollup_counts *s)
-{
-	int i;
-
-	for (i = 0; i < ROLLUP_NSTATUS; i++)
-		d->n[i] += s->n[i];
-	d->devices += s->devices;
-	d->family += s->family;
-	d->family_withheld |= s->family_withheld;
-}
-
-static void
 countdown(struct html *h, time_t expires, time_t now)
 {
 	int64_t d = (int64_t)expires - (int64_t)now;
@@ -843,9 +831,9 @@ console_page_units(struct html *h, struct console_ctx *c,
 
 		if (top != NULL && !token_unit_within(key, top))
 			continue;
-		counts_add(&sum, &r->groups[g].c);
+		rollup_counts_add(&sum, &r->groups[g].c);
 		if (top != NULL && key[plen] == '\0') {
-			counts_add(&self, &r->groups[g].c);
+			rollup_counts_add(&self, &r->groups[g].c);
 			has_self = 1;
 			continue;
 		}
@@ -869,7 +857,7 @@ console_page_units(struct html *h, struct console_ctx *c,
 			nodes = nn;
 			cap = ncap;
 		}
-		counts_add(&nodes[idx].c, &r->groups[g].c);
+		rollup_counts_add(&nodes[idx].c, &r->groups[g].c);
 		if (sl != NULL)
 			nodes[idx].has_children = 1;
 	}
@@ -1116,7 +1104,7 @@ console_page_models(struct html *h, struct console_ctx *c,
 		goto out;
 	for (g = 0; g < r->ngroups; g++)
 		if (is_redmi_1s(r->groups[g].key))
-			counts_add(&redmi, &r->groups[g].c);
+			rollup_counts_add(&redmi, &r->groups[g].c);
 	page_begin(h, c, "Models", "/console/models");
 	as_of_line(h, r->as_of, r->past);
 	as_of_form(h, c, "/console/models", NULL);

@@ -155,6 +155,15 @@ front_has(const struct front *f, enum front_kind kind)
 	return 0;
 }
 
+/* Moves c to state st (f->mu held), out of the half-open count if in. */
+static void
+conn_state(struct front *f, struct front_conn *c, enum front_state st)
+{
+	if (c->state == FC_HALF_OPEN && f->st.half_open > 0)
+		f->st.half_open--;
+	c->state = st;
+}
+
 static void
 conn_unlink(struct front *f, struct front_conn *c)
 {
@@ -166,8 +175,7 @@ conn_unlink(struct front *f, struct front_conn *c)
 		c->next->prev = c->prev;
 	else
 		f->tail = c->prev;
-	if (c->state == FC_HALF_OPEN && f->st.half_open > 0)
-		f->st.half_open--;
+	conn_state(f, c, FC_IDLE);	/* out of the half-open count */
 	if (f->st.open > 0)
 		f->st.open--;
 	free(c);
@@ -471,12 +479,10 @@ front_conn_headers(struct front *f, struct front_conn *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&f->mu);
-	if (c->state == FC_HALF_OPEN && f->st.half_open > 0)
-		f->st.half_open--;
 	/* Headers came over TLS: the handshake is done, if not said. */
 	c->shaken = 1;
 	/* The deadline stands: the body must be in by it too. */
-	c->state = FC_REQUEST;
+	conn_state(f, c, FC_REQUEST);
 	c->req = now_ms();
 	pthread_mutex_unlock(&f->mu);
 }
@@ -497,9 +503,7 @@ front_conn_busy(struct front *f, struct front_conn *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&f->mu);
-	if (c->state == FC_HALF_OPEN && f->st.half_open > 0)
-		f->st.half_open--;
-	c->state = FC_BUSY;
+	conn_state(f, c, FC_BUSY);
 	c->deadline = 0;
 	pthread_mutex_unlock(&f->mu);
 }
@@ -512,9 +516,7 @@ front_conn_answered(struct front *f, struct front_conn *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&f->mu);
-	if (c->state == FC_HALF_OPEN && f->st.half_open > 0)
-		f->st.half_open--;
-	c->state = FC_IDLE;
+	conn_state(f, c, FC_IDLE);
 	c->deadline = now_ms() + (long long)cfg->limits.request_timeout * 1000;
 	pthread_mutex_unlock(&f->mu);
 }

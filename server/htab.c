@@ -19,23 +19,30 @@ str_hash(const char *s)
 	return (size_t)htab_mix64(h);
 }
 
-static int
-htab_grow(struct htab *t)
+static size_t
+key_hash(const void *arg, size_t i)
 {
-	size_t nslot = t->nslot == 0 ? 64 : t->nslot * 2, i, j;
-	size_t *slot;
+	return str_hash(((const struct htab *)arg)->keys[i]);
+}
 
-	if ((slot = calloc(nslot, sizeof *slot)) == NULL)
+int
+htab_slots_grow(size_t **slot, size_t *nslot, size_t min, size_t n,
+    size_t (*hash)(const void *arg, size_t i), const void *arg)
+{
+	size_t ns = *nslot == 0 ? min : *nslot * 2, i, j;
+	size_t *v;
+
+	if ((v = calloc(ns, sizeof *v)) == NULL)
 		return -1;
-	for (i = 0; i < t->n; i++) {
-		for (j = str_hash(t->keys[i]) & (nslot - 1); slot[j] != 0;
-		    j = (j + 1) & (nslot - 1))
+	for (i = 0; i < n; i++) {
+		for (j = hash(arg, i) & (ns - 1); v[j] != 0;
+		    j = (j + 1) & (ns - 1))
 			;
-		slot[j] = i + 1;
+		v[j] = i + 1;
 	}
-	free(t->slot);
-	t->slot = slot;
-	t->nslot = nslot;
+	free(*slot);
+	*slot = v;
+	*nslot = ns;
 	return 0;
 }
 
@@ -47,7 +54,8 @@ htab_intern(struct htab *t, const char *key, size_t *idx, int *added)
 
 	if (added != NULL)
 		*added = 0;
-	if (2 * (t->n + 1) > t->nslot && htab_grow(t) != 0)
+	if (2 * (t->n + 1) > t->nslot && htab_slots_grow(&t->slot,
+	    &t->nslot, 64, t->n, key_hash, t) != 0)
 		return -1;
 	for (j = str_hash(key) & (t->nslot - 1); t->slot[j] != 0;
 	    j = (j + 1) & (t->nslot - 1))

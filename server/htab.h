@@ -41,4 +41,14 @@ int	htab_intern(struct htab *t, const char *key, size_t *idx, int *added);
 /* Frees what t holds and leaves it empty. */
 void	htab_free(struct htab *t);
 
+/*
+ * The open hash under a table of n entries: grows slot[*nslot] (index + 1;
+ * 0: empty; a power of two) to twice its size, or to min (a power of two)
+ * from none, and puts entries 0 to n - 1 back by hash(arg, i).  0, or -1
+ * when out of memory (*slot and *nslot unchanged).  *slot is malloc'd,
+ * owned by the caller's table.
+ */
+int	htab_slots_grow(size_t **slot, size_t *nslot, size_t min, size_t n,
+	    size_t (*hash)(const void *arg, size_t i), const void *arg);
+
 #endif

@@ -16,18 +16,16 @@
 				    sodium_base64_VARIANT_ORIGINAL)
 #define RECEIPT_JSON_DEPTH	1
 
+/* Held whole in sodium_malloc'd (guarded, wiped on free) memory. */
 struct receipt_key {
-	unsigned char	*sk;	/* sodium_malloc'd, crypto_sign_SECRETKEYBYTES */
-	unsigned char	 pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char	sk[crypto_sign_SECRETKEYBYTES];
+	unsigned char	pk[crypto_sign_PUBLICKEYBYTES];
 };
 
 void
 receipt_key_free(struct receipt_key *k)
 {
-	if (k == NULL)
-		return;
-	sodium_free(k->sk);
-	free(k);
+	sodium_free(k);		/* NULL: nothing */
 }
 
 int
@@ -42,8 +40,7 @@ receipt_key_open(const char *data_dir, struct receipt_key **out,
 
 	*out = NULL;
 	if ((path = fs_path(data_dir, RECEIPT_KEY_FILE)) == NULL ||
-	    (k = calloc(1, sizeof *k)) == NULL ||
-	    (k->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL) {
+	    (k = sodium_malloc(sizeof *k)) == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
 		goto out;
 	}

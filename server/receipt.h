@@ -49,6 +49,8 @@ struct receipt_key;
  */
 int	receipt_key_open(const char *data_dir, struct receipt_key **out,
 	    struct muster_err *e);
+
+/* Wipes and frees k (NULL: nothing). */
 void	receipt_key_free(struct receipt_key *k);
 
 /*

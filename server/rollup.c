@@ -129,20 +129,16 @@ int
 rollup_open(const char *data_dir, struct rollup_db **out,
     struct muster_err *e)
 {
-	struct store_read *rd = NULL;
+	struct rollup_db *db;
 	int rc;
 
 	*out = NULL;
-	if ((rc = store_read_open(data_dir, &rd, e)) != 0)
-		goto out;
-	if ((*out = calloc(1, sizeof **out)) == NULL) {
-		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
-		goto out;
-	}
-	(*out)->rd = rd;
-	rd = NULL;
-out:
-	store_read_close(rd);
+	if ((db = calloc(1, sizeof *db)) == NULL)
+		return err_set(e, MUSTER_EINTERNAL, "out of memory");
+	if ((rc = store_read_open(data_dir, &db->rd, e)) != 0)
+		free(db);
+	else
+		*out = db;
 	return rc;
 }
 
@@ -297,24 +293,12 @@ pair_hash(size_t a, size_t b)
 	return (size_t)htab_mix64(((uint64_t)a << 32) ^ (uint64_t)b);
 }
 
-static int
-cells_grow(struct cells *t)
+static size_t
+cell_hash(const void *arg, size_t i)
 {
-	size_t nslot = t->nslot == 0 ? 256 : t->nslot * 2, i, j;
-	size_t *slot;
+	const struct cell *c = (const struct cell *)arg + i;
 
-	if ((slot = calloc(nslot, sizeof *slot)) == NULL)
-		return -1;
-	for (i = 0; i < t->n; i++) {
-		for (j = pair_hash(t->v[i].unit, t->v[i].key) & (nslot - 1);
-		    slot[j] != 0; j = (j + 1) & (nslot - 1))
-			;
-		slot[j] = i + 1;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->nslot = nslot;
-	return 0;
+	return pair_hash(c->unit, c->key);
 }
 
 /* The cell of (unit, key), added zeroed when missing; NULL: memory. */
@@ -324,7 +308,8 @@ cells_get(struct cells *t, size_t unit, size_t key)
 	struct cell *c;
 	size_t j;
 
-	if (2 * (t->n + 1) > t->nslot && cells_grow(t) != 0)
+	if (2 * (t->n + 1) > t->nslot && htab_slots_grow(&t->slot,
+	    &t->nslot, 256, t->n, cell_hash, t->v) != 0)
 		return NULL;
 	for (j = pair_hash(unit, key) & (t->nslot - 1); t->slot[j] != 0;
 	    j = (j + 1) & (t->nslot - 1)) {
@@ -364,16 +349,16 @@ cmp_group(const void *a, const void *b)
 	    ((const struct rollup_group *)b)->key);
 }
 
-static void
-counts_add(struct rollup_counts *t, const struct rollup_counts *c)
+void
+rollup_counts_add(struct rollup_counts *t, const struct rollup_counts *s)
 {
 	int i;
 
 	for (i = 0; i < ROLLUP_NSTATUS; i++)
-		t->n[i] += c->n[i];
-	t->devices += c->devices;
-	t->family += c->family;
-	t->family_withheld |= c->family_withheld;
+		t->n[i] += s->n[i];
+	t->devices += s->devices;
+	t->family += s->family;
+	t->family_withheld |= s->family_withheld;
 }
 
 /*
@@ -646,7 +631,7 @@ compute_status(struct ctx *c, struct rollup *r, struct muster_err *e)
 		if ((gr->key = strdup(r->by == ROLLUP_BY_UNIT ?
 		    c->units.keys[g] : keys.keys[g])) == NULL)
 			goto oom;
-		counts_add(&r->total, &gr->c);
+		rollup_counts_add(&r->total, &gr->c);
 	}
 	if (r->total.family > 0)
 		fam_status(c, &ftotal, &r->total.fam);

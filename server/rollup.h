@@ -166,6 +166,13 @@ const char *rollup_by_name(enum rollup_by by);
 const char *rollup_status_name(enum rollup_status st);
 
 /*
+ * Adds the counts of s to t (the states, devices, family, withheld); the
+ * family estimate t->fam is left as it is.
+ */
+void	rollup_counts_add(struct rollup_counts *t,
+	    const struct rollup_counts *s);
+
+/*
  * The roll-up's writers, device list and HTTP entry point, declared
  * where they are defined; included here so that a user of the roll-up
  * needs this one include.

@@ -133,6 +133,16 @@ route_reply_error(struct route_reply *out, unsigned status, const char *msg)
 		out->len = strlen(out->body);
 }
 
+void
+route_reply_set(struct route_reply *out, unsigned status, const char *ctype,
+    char *body, size_t len)
+{
+	out->status = status;
+	out->ctype = ctype;
+	out->body = body;
+	out->len = len;
+}
+
 /* Sets out to the compact JSON of o (which it takes) with status. */
 static void
 reply_json(struct route_reply *out, unsigned status, json_t *o)
@@ -227,12 +237,6 @@ b64_decode(const char *in, size_t inlen, unsigned char *out, size_t max,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != in + inlen)
 		return -1;
 	return want == 0 || *outlen == want ? 0 : -1;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* The client's address as text into buf ("unknown" if MHD has none). */
@@ -589,13 +593,9 @@ consent_check(json_t *o, const struct token *t, struct store_consent *c,
 			goto out;
 		}
 	}
-	if (n > 1) {
-		qsort(rules, n, sizeof *rules, cmp_str);
-		for (i = 1; i < n; i++)
-			if (strcmp(rules[i - 1], rules[i]) == 0) {
-				why = "consent: a rule is listed twice";
-				goto out;
-			}
+	if (proto_sort_has_dup(rules, n)) {
+		why = "consent: a rule is listed twice";
+		goto out;
 	}
 	if ((*remediate = json_dumps(list, JSON_COMPACT |
 	    JSON_PRESERVE_ORDER)) == NULL)
@@ -2089,10 +2089,7 @@ admin_rollup(const struct route_request *rq, struct route_reply *out,
 		return;
 	}
 	route_reply_clear(out);
-	out->status = status;
-	out->ctype = ctype;
-	out->body = body;
-	out->len = len;
+	route_reply_set(out, status, ctype, body, len);
 }
 
 void

@@ -109,6 +109,14 @@ void	route_reply_error(struct route_reply *out, unsigned status, const char *msg
 /* Frees what out owns. */
 void	route_reply_clear(struct route_reply *out);
 
+/*
+ * Sets out's status, content type and body: body (malloc'd, len bytes)
+ * becomes out's.  out's old body must be cleared already; its extra
+ * headers stay.
+ */
+void	route_reply_set(struct route_reply *out, unsigned status,
+	    const char *ctype, char *body, size_t len);
+
 void	route_enroll(const struct route_request *, struct route_reply *);
 void	route_enroll_preview(const struct route_request *, struct route_reply *);
 void	route_profile(const struct route_request *, struct route_reply *);
