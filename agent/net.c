@@ -21,22 +21,15 @@
 #include <unistd.h>
 
 #include "muster/err.h"
+#include "muster/fs.h"
 #include "muster/log.h"
+#include "muster/timefmt.h"
 #include "net.h"
 #include "state.h"
 
 #ifndef MUSTER_LIBEXECDIR
 #define MUSTER_LIBEXECDIR	"/usr/local/libexec/muster"
 #endif
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Reads exactly n bytes before the monotonic deadline.  0, or -1 with
@@ -52,7 +45,7 @@ read_deadline(int fd, void *buf, size_t n, int64_t deadline, const char **why)
 	int pr;
 
 	while (n > 0) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - timefmt_mono_ms()) <= 0) {
 			*why = "timed out";
 			return -1;
 		}
@@ -186,7 +179,7 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 {
 	unsigned char hdr[FRAME_RESP_HEADER];
 	uint32_t elen, mlen, blen, slen;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = timefmt_mono_ms() + timeout_ms;
 	const char *why = NULL;
 	int rc;
 
@@ -386,12 +379,9 @@ session_start(struct net_session *s, struct muster_err *e)
 	log_debug("reporter %s pid %ld started", path, (long)pid);
 	rc = 0;
 out:
-	if (sv[0] != -1)
-		close(sv[0]);
-	if (sv[1] != -1)
-		close(sv[1]);
-	if (devnull != -1)
-		close(devnull);
+	fs_close(&sv[0]);
+	fs_close(&sv[1]);
+	fs_close(&devnull);
 	return rc;
 }
 

@@ -461,3 +461,12 @@ out:
 	free(path);
 	return rc;
 }
+
+void
+fs_close(int *fd)
+{
+	if (*fd != -1) {
+		(void)close(*fd);
+		*fd = -1;
+	}
+}

@@ -128,4 +128,11 @@ gid_t	fs_private_group(gid_t gid);
  */
 int	fs_shred(const char *dir, const char *name, struct muster_err *e);
 
+
+/*
+ * Closes *fd unless it is -1, and sets it to -1: the one close of a
+ * descriptor that may or may not be open (an out: label, a pipe's end).
+ */
+void	fs_close(int *fd);
+
 #endif
