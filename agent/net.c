@@ -167,9 +167,7 @@ net_response_free(struct net_response *rs)
 	if (rs == NULL)
 		return;
 	free(rs->body);
-	if (rs->session != NULL)
-		explicit_bzero(rs->session, rs->session_len);
-	free(rs->session);
+	fs_wipe_free(rs->session, rs->session_len);
 	memset(rs, 0, sizeof *rs);
 }
 
@@ -417,9 +415,7 @@ tls_keep(struct net_session *s, const struct net_request *rq,
 	    rs->uid != 0 && state_tls_store(s->dir, rq->server, rq->pin,
 	    rs->session, rs->session_len, &te) != 0)
 		log_warn("TLS session not kept: %s", te.msg);
-	if (rs->session != NULL)
-		explicit_bzero(rs->session, rs->session_len);
-	free(rs->session);
+	fs_wipe_free(rs->session, rs->session_len);
 	rs->session = NULL;
 	rs->session_len = 0;
 }
@@ -453,9 +449,7 @@ net_session_exchange(struct net_session *s, const struct net_request *rq,
 		rq = &one;
 	}
 	rc = net_request_write(s->fd, rq, e);
-	if (sess != NULL)
-		explicit_bzero(sess, sess_len);
-	free(sess);
+	fs_wipe_free(sess, sess_len);
 	if (rc != 0) {
 		/* A reporter that stopped reading may have said why. */
 		if (rc == MUSTER_EIO && net_response_read(s->fd, 5000, rs,

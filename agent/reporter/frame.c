@@ -49,6 +49,15 @@ write_full(int fd, const void *buf, size_t n)
 	return 0;
 }
 
+/* Wipes the n bytes at p (a body or a session: secrets) and frees p. */
+static void
+wipe_free(void *p, size_t n)
+{
+	if (p != NULL)
+		explicit_bzero(p, n);
+	free(p);
+}
+
 /* Reads a field of n bytes into a new NUL-terminated buffer. */
 static int
 read_field(int fd, size_t n, char **out)
@@ -59,8 +68,7 @@ read_field(int fd, size_t n, char **out)
 	if ((p = malloc(n + 1)) == NULL)
 		return FRAME_ERR_NOMEM;
 	if ((rc = read_full(fd, p, n)) != 0) {
-		explicit_bzero(p, n);	/* a part of a body or session */
-		free(p);
+		wipe_free(p, n);	/* a part of a body or session */
 		return rc;
 	}
 	p[n] = '\0';
@@ -123,13 +131,9 @@ frame_request_free(struct frame_request *rq)
 	free(rq->pin);
 	free(rq->headers);
 	/* An enrollment's body carries its bearer token. */
-	if (rq->body != NULL)
-		explicit_bzero(rq->body, rq->body_len);
-	free(rq->body);
+	wipe_free(rq->body, rq->body_len);
 	/* A TLS session holds its resumption secret. */
-	if (rq->session != NULL)
-		explicit_bzero(rq->session, rq->session_len);
-	free(rq->session);
+	wipe_free(rq->session, rq->session_len);
 	memset(rq, 0, sizeof *rq);
 }
 
