@@ -22,6 +22,7 @@
 
 #include "muster/err.h"
 #include "muster/fs.h"
+#include "muster/io.h"
 #include "muster/log.h"
 #include "muster/timefmt.h"
 #include "net.h"
@@ -79,25 +80,6 @@ read_deadline(int fd, void *buf, size_t n, int64_t deadline, const char **why)
 }
 
 static int
-send_all(int fd, const void *buf, size_t n)
-{
-	const unsigned char *p = buf;
-	ssize_t w;
-
-	while (n > 0) {
-		/* MSG_NOSIGNAL: a reporter that died is an error, not SIGPIPE. */
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 printable(const char *s, size_t n)
 {
 	size_t i;
@@ -150,13 +132,13 @@ net_request_write(int fd, const struct net_request *rq, struct muster_err *e)
 	frame_put32(hdr + 16, (uint32_t)hl);
 	frame_put32(hdr + 20, (uint32_t)rq->body_len);
 	frame_put32(hdr + 24, (uint32_t)rq->session_len);
-	if (send_all(fd, hdr, sizeof hdr) != 0 ||
-	    send_all(fd, rq->method, ml) != 0 ||
-	    send_all(fd, url, ul) != 0 ||
-	    send_all(fd, rq->pin, pl) != 0 ||
-	    send_all(fd, headers, hl) != 0 ||
-	    send_all(fd, rq->body, rq->body_len) != 0 ||
-	    send_all(fd, rq->session, rq->session_len) != 0)
+	if (io_send_all(fd, hdr, sizeof hdr) != 0 ||
+	    io_send_all(fd, rq->method, ml) != 0 ||
+	    io_send_all(fd, url, ul) != 0 ||
+	    io_send_all(fd, rq->pin, pl) != 0 ||
+	    io_send_all(fd, headers, hl) != 0 ||
+	    io_send_all(fd, rq->body, rq->body_len) != 0 ||
+	    io_send_all(fd, rq->session, rq->session_len) != 0)
 		return err_sys(e, MUSTER_EIO, "writing to %s", NET_REPORTER);
 	return 0;
 }

@@ -77,7 +77,7 @@ int	fs_check_private(const char *path, struct muster_err *e);
  */
 int	fs_mkdir_private(const char *path, struct muster_err *e);
 
-/* Writes all len bytes to fd, retrying on EINTR; 0, or -1 with errno. */
+/* io_write_all (muster/io.h): all len bytes to fd; 0, or -1 with errno. */
 int	fs_write_all(int fd, const void *buf, size_t len);
 
 /* fsyncs the directory that contains path (or path itself if a directory). */
