@@ -134,9 +134,10 @@ $(B)/bin/muster-server: $(B)/server/main.o $(B)/server.a $(B)/libmuster.a
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_SERVER)
 
 # The reporter links libcurl and nothing of the agent's secrets: of
-# libmuster only the pinned client (lib/https.o: libcurl and libc).
+# libmuster only the pinned client (lib/https.o: libcurl and libc) and
+# lib/io.o (libc).
 $(B)/bin/muster-reporter: $(B)/agent/reporter/main.o $(B)/reporter.a \
-    $(B)/lib/https.o
+    $(B)/lib/https.o $(B)/lib/io.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS_REPORTER)
 

@@ -344,10 +344,7 @@ enroll_read_bundle(char *arg, struct sigset **root_ss, struct root *r,
 		    e)) == 0)
 			rc = token2_bundle_parse(arg, buf, len, root_ss, r,
 			    token, t, e);
-		if (buf != NULL) {
-			sodium_memzero(buf, len);
-			free(buf);
-		}
+		fs_wipe_free(buf, len);
 		return rc;
 	}
 	*name = "enrollment URI";
@@ -366,8 +363,7 @@ enroll_read_bundle(char *arg, struct sigset **root_ss, struct root *r,
 	else
 		rc = root_legacy(&pk, t->server, t->pin, r, e);
 	if (rc != 0) {
-		sodium_memzero(*token, strlen(*token));
-		free(*token);
+		fs_free_secret(*token);
 		*token = NULL;
 	}
 	return rc;
@@ -483,10 +479,7 @@ preview(const struct token *t, const char *token,
 out:
 	json_decref(o);
 	net_response_free(&rs);
-	if (body != NULL) {
-		sodium_memzero(body, strlen(body));
-		free(body);
-	}
+	fs_free_secret(body);
 	return rc;
 }
 
@@ -749,11 +742,7 @@ out:
 	sigset_free(root_ss);
 	free(anchor);
 	/* The token is a bearer credential until the server marks it used. */
-	if (body != NULL)
-		sodium_memzero(body, strlen(body));
-	if (token != NULL)
-		sodium_memzero(token, strlen(token));
-	free(body);
-	free(token);
+	fs_free_secret(body);
+	fs_free_secret(token);
 	return rc == 0 ? 0 : cli_fail(rc, &e);
 }

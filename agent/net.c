@@ -21,22 +21,16 @@
 #include <unistd.h>
 
 #include "muster/err.h"
+#include "muster/fs.h"
+#include "muster/io.h"
 #include "muster/log.h"
+#include "muster/timefmt.h"
 #include "net.h"
 #include "state.h"
 
 #ifndef MUSTER_LIBEXECDIR
 #define MUSTER_LIBEXECDIR	"/usr/local/libexec/muster"
 #endif
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Reads exactly n bytes before the monotonic deadline.  0, or -1 with
@@ -52,7 +46,7 @@ read_deadline(int fd, void *buf, size_t n, int64_t deadline, const char **why)
 	int pr;
 
 	while (n > 0) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - timefmt_mono_ms()) <= 0) {
 			*why = "timed out";
 			return -1;
 		}
@@ -81,25 +75,6 @@ read_deadline(int fd, void *buf, size_t n, int64_t deadline, const char **why)
 		}
 		p += r;
 		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int
-send_all(int fd, const void *buf, size_t n)
-{
-	const unsigned char *p = buf;
-	ssize_t w;
-
-	while (n > 0) {
-		/* MSG_NOSIGNAL: a reporter that died is an error, not SIGPIPE. */
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
 	}
 	return 0;
 }
@@ -157,13 +132,13 @@ net_request_write(int fd, const struct net_request *rq, struct muster_err *e)
 	frame_put32(hdr + 16, (uint32_t)hl);
 	frame_put32(hdr + 20, (uint32_t)rq->body_len);
 	frame_put32(hdr + 24, (uint32_t)rq->session_len);
-	if (send_all(fd, hdr, sizeof hdr) != 0 ||
-	    send_all(fd, rq->method, ml) != 0 ||
-	    send_all(fd, url, ul) != 0 ||
-	    send_all(fd, rq->pin, pl) != 0 ||
-	    send_all(fd, headers, hl) != 0 ||
-	    send_all(fd, rq->body, rq->body_len) != 0 ||
-	    send_all(fd, rq->session, rq->session_len) != 0)
+	if (io_send_all(fd, hdr, sizeof hdr) != 0 ||
+	    io_send_all(fd, rq->method, ml) != 0 ||
+	    io_send_all(fd, url, ul) != 0 ||
+	    io_send_all(fd, rq->pin, pl) != 0 ||
+	    io_send_all(fd, headers, hl) != 0 ||
+	    io_send_all(fd, rq->body, rq->body_len) != 0 ||
+	    io_send_all(fd, rq->session, rq->session_len) != 0)
 		return err_sys(e, MUSTER_EIO, "writing to %s", NET_REPORTER);
 	return 0;
 }
@@ -174,9 +149,7 @@ net_response_free(struct net_response *rs)
 	if (rs == NULL)
 		return;
 	free(rs->body);
-	if (rs->session != NULL)
-		explicit_bzero(rs->session, rs->session_len);
-	free(rs->session);
+	fs_wipe_free(rs->session, rs->session_len);
 	memset(rs, 0, sizeof *rs);
 }
 
@@ -186,7 +159,7 @@ net_response_read(int fd, int timeout_ms, struct net_response *rs,
 {
 	unsigned char hdr[FRAME_RESP_HEADER];
 	uint32_t elen, mlen, blen, slen;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = timefmt_mono_ms() + timeout_ms;
 	const char *why = NULL;
 	int rc;
 
@@ -386,12 +359,9 @@ session_start(struct net_session *s, struct muster_err *e)
 	log_debug("reporter %s pid %ld started", path, (long)pid);
 	rc = 0;
 out:
-	if (sv[0] != -1)
-		close(sv[0]);
-	if (sv[1] != -1)
-		close(sv[1]);
-	if (devnull != -1)
-		close(devnull);
+	fs_close(&sv[0]);
+	fs_close(&sv[1]);
+	fs_close(&devnull);
 	return rc;
 }
 
@@ -427,9 +397,7 @@ tls_keep(struct net_session *s, const struct net_request *rq,
 	    rs->uid != 0 && state_tls_store(s->dir, rq->server, rq->pin,
 	    rs->session, rs->session_len, &te) != 0)
 		log_warn("TLS session not kept: %s", te.msg);
-	if (rs->session != NULL)
-		explicit_bzero(rs->session, rs->session_len);
-	free(rs->session);
+	fs_wipe_free(rs->session, rs->session_len);
 	rs->session = NULL;
 	rs->session_len = 0;
 }
@@ -463,9 +431,7 @@ net_session_exchange(struct net_session *s, const struct net_request *rq,
 		rq = &one;
 	}
 	rc = net_request_write(s->fd, rq, e);
-	if (sess != NULL)
-		explicit_bzero(sess, sess_len);
-	free(sess);
+	fs_wipe_free(sess, sess_len);
 	if (rc != 0) {
 		/* A reporter that stopped reading may have said why. */
 		if (rc == MUSTER_EIO && net_response_read(s->fd, 5000, rs,

@@ -539,31 +539,32 @@ eval_egress_deny(const struct rule *r, struct rules_ctx *ctx,
 		    "(%zu connections to denied ranges)", addr, cidr, hits);
 }
 
+/* The evaluator of each rule kind, indexed by enum rule_kind. */
+static void (*const rule_evals[])(const struct rule *, struct rules_ctx *,
+    struct rule_outcome *) = {
+	[RULE_MODEL_BAN] = eval_model_ban,
+	[RULE_SETTING] = eval_setting,
+	[RULE_PACKAGE_BAN] = eval_package_ban,
+	[RULE_OS_MIN] = eval_os_min,
+	[RULE_EGRESS_DENY] = eval_egress_deny,
+};
+
 void
 rules_eval(const struct rule *r, struct rules_ctx *ctx,
     struct rule_outcome *out)
 {
+	size_t k;
+
 	if (out == NULL)
 		return;
 	if (r == NULL || ctx == NULL) {
 		set_out(out, RESULT_ERROR, "internal error: no rule or context");
 		return;
 	}
-	switch (r->kind) {
-	case RULE_MODEL_BAN:
-		eval_model_ban(r, ctx, out);
-		return;
-	case RULE_SETTING:
-		eval_setting(r, ctx, out);
-		return;
-	case RULE_PACKAGE_BAN:
-		eval_package_ban(r, ctx, out);
-		return;
-	case RULE_OS_MIN:
-		eval_os_min(r, ctx, out);
-		return;
-	case RULE_EGRESS_DENY:
-		eval_egress_deny(r, ctx, out);
+	k = (size_t)r->kind;
+	if (k < sizeof rule_evals / sizeof rule_evals[0] &&
+	    rule_evals[k] != NULL) {
+		rule_evals[k](r, ctx, out);
 		return;
 	}
 	set_out(out, RESULT_ERROR, "unknown rule kind %d; update the agent",

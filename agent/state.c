@@ -1120,9 +1120,7 @@ state_tls_load(const char *dir, const char *server, const char *pins,
 	*len = (size_t)(end - p);
 	rc = 0;
 out:
-	if (buf != NULL)
-		sodium_memzero(buf, n);
-	free(buf);
+	fs_wipe_free(buf, n);
 	free(path);
 	return rc;
 }
@@ -1158,9 +1156,7 @@ state_tls_store(const char *dir, const char *server, const char *pins,
 	memcpy(buf + o, der, len);
 	rc = fs_write_atomic(path, buf, n, 0600, e);
 out:
-	if (buf != NULL)
-		sodium_memzero(buf, n);
-	free(buf);
+	fs_wipe_free(buf, n);
 	free(path);
 	return rc;
 }

@@ -83,10 +83,7 @@ static const char revoke_usage[] =
 "admin_url) over HTTPS with its key pinned; the request carries the\n"
 "admin token from DIR/admin.token (which must be 0600).\n"
 "\n"
-"options:\n"
-"  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
-ADMIN_URL_HELP
-"  --help       this text\n"
+ADMIN_ORG_OPTS_HELP
 "\n"
 "exit codes: 0 revoked, 64 not an id, 65 refused as malformed, 69 server\n"
 "unreachable, 75 server error, 77 pin or admin token refused.\n";

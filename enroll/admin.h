@@ -17,6 +17,13 @@
 "  --admin-url URL  the server's admin listener (default: $MUSTER_ADMIN_URL,\n" \
 "               else org.cfg's admin_url, else https://127.0.0.1:PORT+1)\n"
 
+/* The options of a command that takes only --org and --admin-url. */
+#define ADMIN_ORG_OPTS_HELP \
+"options:\n" \
+"  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n" \
+ADMIN_URL_HELP \
+"  --help       this text\n"
+
 #define ADMIN_CONNECT_TIMEOUT	10L	/* seconds */
 #define ADMIN_TIMEOUT		30L	/* seconds, the whole exchange */
 #define ADMIN_RESP_MAX		(64 * 1024)	/* bytes of an answer kept */

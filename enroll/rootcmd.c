@@ -64,10 +64,7 @@ static const char root_usage[] =
 "  publish   checks that VERSION (default: newest) meets both thresholds,\n"
 "            as a device will, then uploads it (POST /v1/admin/root)\n"
 "\n"
-"options:\n"
-"  --org DIR    organisation directory (default: $MUSTER_ORG, else .)\n"
-ADMIN_URL_HELP
-"  --help       this text\n"
+ADMIN_ORG_OPTS_HELP
 "\n"
 "exit codes: 0 done, 64 usage, 65 malformed, 66 missing, 69 server\n"
 "unreachable, 73 cannot create, 77 threshold not met or refused.\n";

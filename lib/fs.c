@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "muster/fs.h"
+#include "muster/io.h"
 
 /* fs_private_group's group, or -1: none. */
 static gid_t fs_group = (gid_t)-1;
@@ -188,19 +189,7 @@ fs_free_secret(char *s)
 int
 fs_write_all(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, p, len);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return io_write_all(fd, buf, len);
 }
 
 int
@@ -460,4 +449,13 @@ out:
 		close(fd);
 	free(path);
 	return rc;
+}
+
+void
+fs_close(int *fd)
+{
+	if (*fd != -1) {
+		(void)close(*fd);
+		*fd = -1;
+	}
 }

@@ -45,8 +45,7 @@ pass_from_file(const char *path, char *p, size_t size, struct muster_err *e)
 	if (first_line(buf, len, p, size) != 0)
 		rc = err_set(e, MUSTER_EUSAGE, "%s: passphrase too long",
 		    path);
-	sodium_memzero(buf, len);
-	free(buf);
+	fs_wipe_free(buf, len);
 	return rc;
 }
 

@@ -97,3 +97,12 @@ timefmt_format_exact(time_t t, char buf[TIMEFMT_LEN])
 	timefmt_format(t, buf);
 	return timefmt_parse(buf, &back) == 0 && back == t ? 0 : -1;
 }
+
+int64_t
+timefmt_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

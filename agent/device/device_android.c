@@ -42,6 +42,7 @@
 #include "muster/err.h"
 #include "muster/fs.h"
 #include "muster/ident.h"
+#include "muster/timefmt.h"
 #include "device.h"
 #include "device_impl.h"
 
@@ -76,15 +77,6 @@ struct android {
 	struct pkglist	 all;			/* pm list packages */
 	struct pkglist	 off;			/* pm list packages -d */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 pkglist_free(struct pkglist *l)
@@ -233,7 +225,7 @@ run(struct device *d, const char *const argv[], char **out, size_t *outlen,
 			swapped = 1;
 	}
 
-	deadline = now_ms() + a->timeout_ms;
+	deadline = timefmt_mono_ms() + a->timeout_ms;
 	if ((pid = fork()) == -1) {
 		rc = err_sys(e, MUSTER_EOS, "%s: %s: fork", d->name, what);
 		goto out;
@@ -243,17 +235,15 @@ run(struct device *d, const char *const argv[], char **out, size_t *outlen,
 		    outp[1], errp[1], maxfd);
 	/* Also here, so that a kill of the group cannot miss the child. */
 	(void)setpgid(pid, pid);
-	close(outp[1]);
-	outp[1] = -1;
-	close(errp[1]);
-	errp[1] = -1;
+	fs_close(&outp[1]);
+	fs_close(&errp[1]);
 
 	pfd[0].fd = outp[0];
 	pfd[0].events = POLLIN;
 	pfd[1].fd = errp[0];
 	pfd[1].events = POLLIN;
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - timefmt_mono_ms()) <= 0) {
 			timed_out = 1;
 			break;
 		}
@@ -320,7 +310,7 @@ run(struct device *d, const char *const argv[], char **out, size_t *outlen,
 			pid = -1;
 			goto out;
 		}
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - timefmt_mono_ms()) <= 0) {
 			timed_out = 1;
 			break;
 		}
@@ -369,16 +359,11 @@ out:
 		kill_reap(pid);
 	if (swapped)
 		(void)sigaction(SIGCHLD, &oldchld, NULL);
-	if (outp[0] != -1)
-		close(outp[0]);
-	if (outp[1] != -1)
-		close(outp[1]);
-	if (errp[0] != -1)
-		close(errp[0]);
-	if (errp[1] != -1)
-		close(errp[1]);
-	if (devnull != -1)
-		close(devnull);
+	fs_close(&outp[0]);
+	fs_close(&outp[1]);
+	fs_close(&errp[0]);
+	fs_close(&errp[1]);
+	fs_close(&devnull);
 	free(buf);
 	free(path);
 	return rc;

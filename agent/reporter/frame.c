@@ -2,7 +2,7 @@
  * frame: the reporter's half of the agent <-> reporter exchange (read a
  * request, write an answer); the format is in agent/reporter/frame.h.
  * Linked into muster-reporter, which links libcurl and nothing else, so
- * this file uses only libc.
+ * this file uses only libc (and lib/io.c, which is libc only).
  */
 #include <errno.h>
 #include <poll.h>
@@ -10,43 +10,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "muster/io.h"
 #include "frame.h"
 
-/* Reads exactly n bytes; FRAME_ERR_IO on error or early end of file. */
-static int
-read_full(int fd, void *buf, size_t n)
+/* Wipes the n bytes at p (a body or a session: secrets) and frees p. */
+static void
+wipe_free(void *p, size_t n)
 {
-	unsigned char *p = buf;
-	ssize_t r;
-
-	while (n > 0) {
-		r = read(fd, p, n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return FRAME_ERR_IO;
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-static int
-write_full(int fd, const void *buf, size_t n)
-{
-	const unsigned char *p = buf;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return FRAME_ERR_IO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	if (p != NULL)
+		explicit_bzero(p, n);
+	free(p);
 }
 
 /* Reads a field of n bytes into a new NUL-terminated buffer. */
@@ -54,14 +27,12 @@ static int
 read_field(int fd, size_t n, char **out)
 {
 	char *p;
-	int rc;
 
 	if ((p = malloc(n + 1)) == NULL)
 		return FRAME_ERR_NOMEM;
-	if ((rc = read_full(fd, p, n)) != 0) {
-		explicit_bzero(p, n);	/* a part of a body or session */
-		free(p);
-		return rc;
+	if (io_read_all(fd, p, n) != 0) {
+		wipe_free(p, n);	/* a part of a body or session */
+		return FRAME_ERR_IO;
 	}
 	p[n] = '\0';
 	*out = p;
@@ -123,13 +94,9 @@ frame_request_free(struct frame_request *rq)
 	free(rq->pin);
 	free(rq->headers);
 	/* An enrollment's body carries its bearer token. */
-	if (rq->body != NULL)
-		explicit_bzero(rq->body, rq->body_len);
-	free(rq->body);
+	wipe_free(rq->body, rq->body_len);
 	/* A TLS session holds its resumption secret. */
-	if (rq->session != NULL)
-		explicit_bzero(rq->session, rq->session_len);
-	free(rq->session);
+	wipe_free(rq->session, rq->session_len);
 	memset(rq, 0, sizeof *rq);
 }
 
@@ -172,9 +139,10 @@ frame_request_read(int fd, struct frame_request *rq)
 	int rc;
 
 	memset(rq, 0, sizeof *rq);
-	if ((rc = read_first(fd, hdr)) != 0 ||
-	    (rc = read_full(fd, hdr + 1, sizeof hdr - 1)) != 0)
+	if ((rc = read_first(fd, hdr)) != 0)
 		return rc;
+	if (io_read_all(fd, hdr + 1, sizeof hdr - 1) != 0)
+		return FRAME_ERR_IO;
 	if (memcmp(hdr, FRAME_REQ_MAGIC, FRAME_MAGIC_BYTES) != 0)
 		return FRAME_ERR_MAGIC;
 	mlen = frame_get32(hdr + 4);
@@ -218,7 +186,6 @@ int
 frame_response_write(int fd, const struct frame_response *rs)
 {
 	unsigned char hdr[FRAME_RESP_HEADER];
-	int rc;
 
 	if (rs->outcome > FRAME_OUTCOME_MAX ||
 	    rs->retry_after > FRAME_RETRY_MAX ||
@@ -237,11 +204,11 @@ frame_response_write(int fd, const struct frame_response *rs)
 	frame_put32(hdr + 28, (uint32_t)rs->body_len);
 	frame_put32(hdr + 32, rs->flags);
 	frame_put32(hdr + 36, (uint32_t)rs->session_len);
-	if ((rc = write_full(fd, hdr, sizeof hdr)) != 0 ||
-	    (rc = write_full(fd, rs->etag, rs->etag_len)) != 0 ||
-	    (rc = write_full(fd, rs->msg, rs->msg_len)) != 0 ||
-	    (rc = write_full(fd, rs->body, rs->body_len)) != 0 ||
-	    (rc = write_full(fd, rs->session, rs->session_len)) != 0)
-		return rc;
+	if (io_write_all(fd, hdr, sizeof hdr) != 0 ||
+	    io_write_all(fd, rs->etag, rs->etag_len) != 0 ||
+	    io_write_all(fd, rs->msg, rs->msg_len) != 0 ||
+	    io_write_all(fd, rs->body, rs->body_len) != 0 ||
+	    io_write_all(fd, rs->session, rs->session_len) != 0)
+		return FRAME_ERR_IO;
 	return 0;
 }

@@ -77,7 +77,7 @@ int	fs_check_private(const char *path, struct muster_err *e);
  */
 int	fs_mkdir_private(const char *path, struct muster_err *e);
 
-/* Writes all len bytes to fd, retrying on EINTR; 0, or -1 with errno. */
+/* io_write_all (muster/io.h): all len bytes to fd; 0, or -1 with errno. */
 int	fs_write_all(int fd, const void *buf, size_t len);
 
 /* fsyncs the directory that contains path (or path itself if a directory). */
@@ -127,5 +127,12 @@ gid_t	fs_private_group(gid_t gid);
  * 0, MUSTER_ENOINPUT when there is no such file, or MUSTER_EIO.
  */
 int	fs_shred(const char *dir, const char *name, struct muster_err *e);
+
+
+/*
+ * Closes *fd unless it is -1, and sets it to -1: the one close of a
+ * descriptor that may or may not be open (an out: label, a pipe's end).
+ */
+void	fs_close(int *fd);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef MUSTER_TIMEFMT_H
 #define MUSTER_TIMEFMT_H
 
+#include <stdint.h>
 #include <time.h>
 
 /* Characters of a formatted time, without the NUL. */
@@ -34,5 +35,11 @@ void	timefmt_format(time_t t, char buf[TIMEFMT_LEN]);
  * -1 (buf still written) if t is outside what timefmt_parse accepts.
  */
 int	timefmt_format_exact(time_t t, char buf[TIMEFMT_LEN]);
+
+/*
+ * The monotonic clock (CLOCK_MONOTONIC) in milliseconds, for deadlines
+ * and durations; never a date.
+ */
+int64_t	timefmt_mono_ms(void);
 
 #endif

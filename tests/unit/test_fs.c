@@ -213,6 +213,25 @@ write_in(void **state)
 	assert_int_equal(unit_rmtree(dir), 0);
 }
 
+/* fs_close closes an open descriptor once, marks it closed, and leaves -1. */
+static void
+close_once(void **state)
+{
+	int p[2], fd = -1;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	fs_close(&p[1]);
+	assert_int_equal(p[1], -1);
+	assert_int_equal(read(p[0], &fd, 1), 0);	/* the writer is gone */
+	fd = p[0];
+	fs_close(&p[0]);
+	assert_int_equal(p[0], -1);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	fs_close(&p[0]);			/* a second call is a no-op */
+	assert_int_equal(p[0], -1);
+}
+
 int
 main(void)
 {
@@ -221,6 +240,7 @@ main(void)
 		cmocka_unit_test(read_number),
 		cmocka_unit_test(shred),
 		cmocka_unit_test(write_in),
+		cmocka_unit_test(close_once),
 	};
 
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);

@@ -111,6 +111,22 @@ time_format_exact(void **state)
 	assert_string_equal(buf, "0000-00-00T00:00:00Z");
 }
 
+/* The monotonic clock in ms never runs back and follows a short sleep. */
+static void
+time_mono_ms(void **state)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int64_t a, b;
+
+	(void)state;
+	a = timefmt_mono_ms();
+	assert_true(a >= 0);
+	nanosleep(&ts, NULL);
+	b = timefmt_mono_ms();
+	assert_true(b - a >= 20);
+	assert_true(b - a < 10000);
+}
+
 int
 main(void)
 {
@@ -118,6 +134,7 @@ main(void)
 		cmocka_unit_test(time_round_trip),
 		cmocka_unit_test(time_bad),
 		cmocka_unit_test(time_format_exact),
+		cmocka_unit_test(time_mono_ms),
 	};
 
 	return cmocka_run_group_tests_name("timefmt", tests, NULL, NULL);
