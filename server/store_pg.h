@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "store_backend.h"
+#include "store_retain.h"
 
 /* The schema this program writes (table schema_version). */
 #define STORE_PG_SCHEMA_VERSION	4
@@ -49,10 +50,7 @@ struct store {
 	int			 release;	/* a RELEASE to send */
 	int			 backoff_ms;
 	struct timespec		 retry_at;	/* no attempt before */
-	int64_t			 retention;	/* seconds; 0: keep all */
-	int64_t			 prune_cursor;	/* reports.n examined */
-	time_t			 prune_next;	/* the next pass, not before */
-	time_t			 prune_rescan;	/* the cursor starts over */
+	struct store_retain	 ret;	/* store_pg_prune.c; cursor: reports.n */
 };
 
 /*

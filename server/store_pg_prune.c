@@ -23,8 +23,6 @@
 #include "metrics.h"
 #include "store_pg.h"
 
-#define PRUNE_RESCAN_S		86400	/* the cursor starts over daily */
-#define PRUNE_PERIOD_MAX	300	/* seconds between passes, at most */
 #define PRUNE_LOCK		0x6d75737465720002LL
 
 static const char batch_sql[] =
@@ -41,35 +39,17 @@ static const char prune_sql[] =
 void
 store_pg_retention_set(struct store *st, int64_t seconds)
 {
-	st->retention = seconds > 0 ? seconds : 0;
-	st->prune_next = 0;
+	store_retain_set(&st->ret, seconds);
 }
 
 int
 store_pg_prune_wait(struct store *st, time_t now)
 {
-	if (st->retention == 0)
-		return -1;
-	if (now >= st->prune_next)
-		return 0;
-	return (int)(st->prune_next - now);
-}
-
-/* When the pass after this one may start. */
-static void
-prune_pass_done(struct store *st, time_t now)
-{
-	int64_t period = st->retention / 16;
-
-	if (period < 1)
-		period = 1;
-	if (period > PRUNE_PERIOD_MAX)
-		period = PRUNE_PERIOD_MAX;
-	st->prune_next = now + (time_t)period;
+	return store_retain_wait(&st->ret, now);
 }
 
 /*
- * The batch after st->prune_cursor: its last report number older than
+ * The batch after st->ret.cursor: its last report number older than
  * cutoff into *hi, how many into *n, *young when a young one ended it.
  */
 static int
@@ -80,10 +60,10 @@ prune_batch(struct store *st, size_t max, int64_t cutoff, int64_t *hi,
 	PGresult *r;
 	int rc, i;
 
-	*hi = st->prune_cursor;
+	*hi = st->ret.cursor;
 	*n = 0;
 	*young = 0;
-	store_pg_int(&q, st->prune_cursor);
+	store_pg_int(&q, st->ret.cursor);
 	store_pg_int(&q, (int64_t)max);
 	if ((r = store_pg_query(st->c, batch_sql, &q, "prune", &rc, e)) ==
 	    NULL)
@@ -113,15 +93,11 @@ store_pg_prune(struct store *st, time_t now, size_t max, size_t *pruned,
 
 	*pruned = 0;
 	*more = 0;
-	if (st->retention == 0 || max == 0)
+	if (st->ret.seconds == 0 || max == 0)
 		return 0;
 	if (max > INT32_MAX)
 		max = INT32_MAX;
-	cutoff = (int64_t)now - st->retention;
-	if (now >= st->prune_rescan) {
-		st->prune_cursor = 0;
-		st->prune_rescan = now + PRUNE_RESCAN_S;
-	}
+	cutoff = store_retain_batch(&st->ret, now);
 	if ((rc = store_pg_ensure(st, e)) != 0 ||
 	    (rc = store_pg_exec(st->c, "BEGIN", e)) != 0)
 		goto out;
@@ -141,7 +117,7 @@ store_pg_prune(struct store *st, time_t now, size_t max, size_t *pruned,
 		goto out;
 	if (n > 0) {
 		q.n = 0;
-		store_pg_int(&q, st->prune_cursor);
+		store_pg_int(&q, st->ret.cursor);
 		store_pg_int(&q, hi);
 		store_pg_int(&q, cutoff);
 		if ((r = store_pg_query(st->c, prune_sql, &q, "prune", &rc,
@@ -151,7 +127,7 @@ store_pg_prune(struct store *st, time_t now, size_t max, size_t *pruned,
 		PQclear(r);
 		r = NULL;
 	}
-	st->prune_cursor = hi;
+	st->ret.cursor = hi;
 done:
 	rc = store_pg_exec(st->c, "COMMIT", e);
 	tx = 0;
@@ -160,7 +136,7 @@ done:
 	metrics_prune(*pruned, 1);
 	*more = !young && n == max;
 	if (!*more)
-		prune_pass_done(st, now);
+		store_retain_done(&st->ret, now);
 out:
 	PQclear(r);
 	if (rc != 0) {
@@ -173,7 +149,7 @@ out:
 		 * database gone that would be at once, for ever (a busy
 		 * loop logging each failure).  The next pass waits.
 		 */
-		prune_pass_done(st, now);
+		store_retain_done(&st->ret, now);
 	}
 	return rc;
 }

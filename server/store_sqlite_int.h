@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "muster/err.h"
+#include "store_retain.h"
 #include "store_sqlite.h"
 
 #define STORE_SQLITE_NSTMT	96	/* room for every cached statement */
@@ -28,11 +29,7 @@ struct store {
 	int		 scrub;	/* a deletion's bytes may be in the WAL */
 	char		*dir;	/* data_dir */
 	int		 replaying;	/* applying the journal: not journaled */
-	/* retention (store_sqlite_prune.c) */
-	int64_t		 retention;	/* seconds; 0: keep everything */
-	int64_t		 prune_cursor;	/* reports' rowids below: examined */
-	time_t		 prune_next;	/* when the next pass may start */
-	time_t		 prune_rescan;	/* when the cursor starts over */
+	struct store_retain ret;	/* store_sqlite_prune.c; cursor: rowid */
 };
 
 /*

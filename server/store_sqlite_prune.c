@@ -25,8 +25,6 @@
 #include "store.h"
 #include "store_sqlite_int.h"
 
-#define PRUNE_RESCAN_S		86400	/* the cursor starts over daily */
-#define PRUNE_PERIOD_MAX	300	/* seconds between passes, at most */
 #define BACKUP_TMP_TRIES	16
 
 /*
@@ -70,31 +68,13 @@ sq_exec(sqlite3 *db, const char *sql, struct muster_err *e)
 void
 store_sqlite_retention_set(struct store *st, int64_t seconds)
 {
-	st->retention = seconds > 0 ? seconds : 0;
-	st->prune_next = 0;
+	store_retain_set(&st->ret, seconds);
 }
 
 int
 store_sqlite_prune_wait(struct store *st, time_t now)
 {
-	if (st->retention == 0)
-		return -1;
-	if (now >= st->prune_next)
-		return 0;
-	return (int)(st->prune_next - now);
-}
-
-/* When the pass after this one may start. */
-static void
-prune_pass_done(struct store *st, time_t now)
-{
-	int64_t period = st->retention / 16;
-
-	if (period < 1)
-		period = 1;
-	if (period > PRUNE_PERIOD_MAX)
-		period = PRUNE_PERIOD_MAX;
-	st->prune_next = now + (time_t)period;
+	return store_retain_wait(&st->ret, now);
 }
 
 int
@@ -108,22 +88,14 @@ store_sqlite_prune(struct store *st, time_t now, size_t max, size_t *pruned,
 
 	*pruned = 0;
 	*more = 0;
-	if (st->retention == 0 || max == 0)
+	if (st->ret.seconds == 0 || max == 0)
 		return 0;
 	if (max > INT_MAX)
 		max = INT_MAX;
-	cutoff = (int64_t)now - st->retention;
-	/*
-	 * A report passed over as its device's newest may be prunable now
-	 * that a newer one came: once a day the walk starts over.
-	 */
-	if (now >= st->prune_rescan) {
-		st->prune_cursor = 0;
-		st->prune_rescan = now + PRUNE_RESCAN_S;
-	}
+	cutoff = store_retain_batch(&st->ret, now);
 	if ((rc = sq_exec(st->db, "BEGIN IMMEDIATE", e)) != 0)
 		goto out;
-	lo = hi = st->prune_cursor;
+	lo = hi = st->ret.cursor;
 	if (sqlite3_prepare_v2(st->db, batch_sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = sq_err(st->db, "prune", e);
 		goto out;
@@ -163,10 +135,10 @@ store_sqlite_prune(struct store *st, time_t now, size_t max, size_t *pruned,
 	if ((rc = sq_exec(st->db, "COMMIT", e)) != 0)
 		goto out;
 	metrics_prune(*pruned, 1);
-	st->prune_cursor = hi;
+	st->ret.cursor = hi;
 	*more = !young && n == max;
 	if (!*more)
-		prune_pass_done(st, now);
+		store_retain_done(&st->ret, now);
 out:
 	sqlite3_finalize(s);
 	if (rc != 0) {
