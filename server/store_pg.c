@@ -43,6 +43,7 @@
 #include <sodium.h>
 
 #include "store_pg.h"
+#include "store_rules.h"
 
 #define PG_BACKOFF_MIN_MS	100
 #define PG_BACKOFF_MAX_MS	5000
@@ -897,33 +898,16 @@ store_pg_report_put(struct store *st, const struct store_report *r,
 	return rc;
 }
 
-static int
-hex_id_ok(const char *id, size_t len)
-{
-	size_t i;
-
-	if (strlen(id) != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 int
 store_pg_revoke(struct store *st, const char *id, struct muster_err *e)
 {
 	struct store_pg_params q = { .n = 0 };
 	enum stmt_id what;
-	int rc;
+	int rc, token;
 
-	if (hex_id_ok(id, TOKEN_ID_HEX - 1))
-		what = ST_REVOKE_TOKEN;
-	else if (hex_id_ok(id, DEVICE_ID_HEX - 1))
-		what = ST_REVOKE_DEVICE;
-	else
-		return err_set(e, MUSTER_EDATA, "not a device or token id");
+	if ((rc = store_rules_revoke_id(id, &token, e)) != 0)
+		return rc;
+	what = token ? ST_REVOKE_TOKEN : ST_REVOKE_DEVICE;
 	store_pg_text(&q, id);
 	store_pg_int(&q, time(NULL));
 	if ((rc = run_plain(st, ST_REVOKE_INSERT, &q, "revocation", e)) != 0)
@@ -941,7 +925,7 @@ store_pg_revoke_used(struct store *st, const char *id,
 
 	device[0] = '\0';
 	if ((rc = store_pg_revoke(st, id, e)) != 0 ||
-	    !hex_id_ok(id, TOKEN_ID_HEX - 1))
+	    !store_rules_hex_id(id, TOKEN_ID_HEX - 1))
 		return rc;
 	store_pg_text(&q, id);
 	if ((r = run(st, ST_TOKEN_DEVICE, &q, "token device", &rc, e)) ==
@@ -952,7 +936,7 @@ store_pg_revoke_used(struct store *st, const char *id,
 	PQclear(r);
 	if (device[0] == '\0')
 		return 0;
-	if (!hex_id_ok(device, DEVICE_ID_HEX - 1)) {
+	if (!store_rules_hex_id(device, DEVICE_ID_HEX - 1)) {
 		device[0] = '\0';
 		return err_set(e, MUSTER_EIO, "token %s: a malformed device "
 		    "id in the store", id);

@@ -22,6 +22,7 @@
 
 #include "metrics.h"
 #include "store_pg.h"
+#include "store_rules.h"
 
 #define PRUNE_LOCK		0x6d75737465720002LL
 
@@ -205,33 +206,14 @@ one_row(struct store *st, const char *sql, const struct store_pg_params *q,
 	return 0;
 }
 
-/* Whether the store knows d with its key: *res, or MUSTER_ETRUST. */
-static int
-known(struct store *st, const struct store_device *d, enum store_put *res,
-    struct muster_err *e)
-{
-	struct store_device have;
-	int rc;
-
-	if ((rc = store_pg_device_get(st, d->id, &have, e)) != 0)
-		return rc;
-	if (sodium_memcmp(have.pk, d->pk, sizeof d->pk) != 0)
-		return err_set(e, MUSTER_ETRUST, "device %s is known with "
-		    "another key", d->id);
-	if (have.revoked)
-		return err_set(e, MUSTER_ETRUST, "device revoked");
-	*res = STORE_DUPLICATE;
-	return 0;
-}
-
 int
 store_pg_device_reregister(struct store *st, const struct store_device *d,
     time_t expires, enum store_put *res, struct muster_err *e)
 {
 	struct store_pg_params q = { .n = 0 };
-	int rc, used, revoked, claimed;
+	int rc, revoked, claimed;
 
-	if ((rc = known(st, d, res, e)) != MUSTER_ENOINPUT)
+	if ((rc = store_rules_known(st, d, res, e)) != MUSTER_ENOINPUT)
 		return rc;
 	store_pg_text(&q, d->id);
 	if ((rc = one_row(st, "SELECT 1 FROM revocations WHERE id = $1", &q,
@@ -239,13 +221,8 @@ store_pg_device_reregister(struct store *st, const struct store_device *d,
 		return rc;
 	if (revoked)
 		return err_set(e, MUSTER_ETRUST, "device revoked");
-	if ((rc = store_pg_token_get(st, d->token_id, &used, &revoked, e)) !=
-	    0)
+	if ((rc = store_rules_token_free(st, d, e)) != 0)
 		return rc;
-	if (revoked)
-		return err_set(e, MUSTER_ETRUST, "token revoked");
-	if (used)
-		return err_set(e, MUSTER_ETRUST, "token used by another device");
 	q.n = 0;
 	store_pg_text(&q, d->token_id);
 	store_pg_int(&q, d->enrolled);
@@ -256,7 +233,7 @@ store_pg_device_reregister(struct store *st, const struct store_device *d,
 		return rc;
 	if (!claimed) {
 		/* Another server was first: the same device, or another. */
-		if ((rc = known(st, d, res, e)) != MUSTER_ENOINPUT)
+		if ((rc = store_rules_known(st, d, res, e)) != MUSTER_ENOINPUT)
 			return rc;
 		return err_set(e, MUSTER_ETRUST, "token used by another "
 		    "device");

@@ -24,6 +24,7 @@
 
 #include "muster/fs.h"
 #include "store.h"
+#include "store_rules.h"
 #include "store_sqlite_int.h"
 
 #define STORE_DB_NAME		STORE_DB_FILE
@@ -1020,34 +1021,17 @@ store_sqlite_report_put(struct store *st, const struct store_report *r,
 	return 0;
 }
 
-static int
-hex_id_ok(const char *id, size_t len)
-{
-	size_t i;
-
-	if (strlen(id) != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') ||
-		    (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 int
 store_sqlite_revoke(struct store *st, const char *id, struct muster_err *e)
 {
 	sqlite3_stmt *s;
 	time_t now = time(NULL);
 	enum stmt_id what;
-	int rc;
+	int rc, token;
 
-	if (hex_id_ok(id, TOKEN_ID_HEX - 1))
-		what = ST_REVOKE_TOKEN;
-	else if (hex_id_ok(id, DEVICE_ID_HEX - 1))
-		what = ST_REVOKE_DEVICE;
-	else
-		return err_set(e, MUSTER_EDATA, "not a device or token id");
+	if ((rc = store_rules_revoke_id(id, &token, e)) != 0)
+		return rc;
+	what = token ? ST_REVOKE_TOKEN : ST_REVOKE_DEVICE;
 	/* Beside the database first: a restore never undoes it. */
 	if ((rc = store_sqlite_journal(st, "revoke", id, now, e)) != 0)
 		return rc;
@@ -1073,7 +1057,7 @@ store_sqlite_revoke_used(struct store *st, const char *id,
 
 	device[0] = '\0';
 	if ((rc = store_sqlite_revoke(st, id, e)) != 0 ||
-	    !hex_id_ok(id, TOKEN_ID_HEX - 1))
+	    !store_rules_hex_id(id, TOKEN_ID_HEX - 1))
 		return rc;
 	if ((s = stmt(st, ST_TOKEN_DEVICE, e)) == NULL)
 		return st->err;
@@ -1086,7 +1070,7 @@ store_sqlite_revoke_used(struct store *st, const char *id,
 	done(s);
 	if (rc != 0 || device[0] == '\0')
 		return rc;
-	if (!hex_id_ok(device, DEVICE_ID_HEX - 1)) {
+	if (!store_rules_hex_id(device, DEVICE_ID_HEX - 1)) {
 		device[0] = '\0';
 		return err_set(e, MUSTER_EIO, "token %s: a malformed device "
 		    "id in the store", id);

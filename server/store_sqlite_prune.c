@@ -23,6 +23,7 @@
 #include "muster/fs.h"
 #include "metrics.h"
 #include "store.h"
+#include "store_rules.h"
 #include "store_sqlite_int.h"
 
 #define BACKUP_TMP_TRIES	16
@@ -532,32 +533,17 @@ store_sqlite_device_reregister(struct store *st, const struct store_device *d,
 	static const char dev_sql[] = "INSERT INTO devices (id, pubkey, scope, "
 	    "unit, person, model, token_id, enrolled) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-	struct store_device have;
 	sqlite3_stmt *s = NULL;
-	int rc, used, revoked;
+	int rc, revoked;
 
-	rc = store_device_get(st, d->id, &have, e);
-	if (rc == 0) {
-		if (sodium_memcmp(have.pk, d->pk, sizeof d->pk) != 0)
-			return err_set(e, MUSTER_ETRUST, "device %s is known "
-			    "with another key", d->id);
-		if (have.revoked)
-			return err_set(e, MUSTER_ETRUST, "device revoked");
-		*res = STORE_DUPLICATE;
-		return 0;
-	}
-	if (rc != MUSTER_ENOINPUT)
+	if ((rc = store_rules_known(st, d, res, e)) != MUSTER_ENOINPUT)
 		return rc;
 	if ((rc = is_revoked(st, d->id, &revoked, e)) != 0)
 		return rc;
 	if (revoked)
 		return err_set(e, MUSTER_ETRUST, "device revoked");
-	if ((rc = store_token_get(st, d->token_id, &used, &revoked, e)) != 0)
+	if ((rc = store_rules_token_free(st, d, e)) != 0)
 		return rc;
-	if (revoked)
-		return err_set(e, MUSTER_ETRUST, "token revoked");
-	if (used)
-		return err_set(e, MUSTER_ETRUST, "token used by another device");
 	if (sqlite3_prepare_v2(st->db, tok_sql, -1, &s, NULL) != SQLITE_OK)
 		return sq_err(st->db, "reregister", e);
 	sqlite3_bind_text(s, 1, d->token_id, -1, SQLITE_STATIC);
