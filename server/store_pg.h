@@ -114,6 +114,16 @@ int	store_pg_version(PGconn *c, int64_t *v, struct muster_err *e);
 int	store_pg_version_check(PGconn *c, int64_t *v, struct muster_err *e);
 
 /*
+ * How a reader, the loader and the audit tables open the store: connects
+ * to uri (store_pg_connect), checks its schema (store_pg_version_check,
+ * *v 0: no store yet) and, with readonly, makes every transaction of the
+ * session read-only.  0 with *out the caller's (PQfinish); else the
+ * error, *out NULL.
+ */
+int	store_pg_attach(const char *uri, int readonly, PGconn **out,
+	    int64_t *v, struct muster_err *e);
+
+/*
  * The parameters $1 .. $8 of "INSERT INTO devices (id, pubkey, scope,
  * unit, person, model, token_id, enrolled)": d's, enrolled as given; the
  * text stays d's, which must outlive the statement.

@@ -91,20 +91,16 @@ store_pg_adm_open(const char *uri, int readonly, struct store_adm **out,
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	sa->ops = &store_pg_ops;
 	sa->readonly = readonly;
-	if ((rc = store_pg_connect(uri, &sa->c, e)) != 0 ||
-	    (rc = store_pg_version_check(sa->c, &v, e)) != 0)
+	if ((rc = store_pg_attach(uri, readonly, &sa->c, &v, e)) != 0)
 		goto out;
 	/* store_open makes the tables (its migrations), as on SQLite. */
-	if (v == 0)
+	if (v == 0) {
 		rc = err_set(e, MUSTER_ENOINPUT, "store: no store in the "
 		    "database yet (start the server once)");
-	else if (readonly)
-		rc = store_pg_exec(sa->c, "SET default_transaction_read_only "
-		    "= on", e);
-	if (rc == 0) {
-		*out = sa;
-		sa = NULL;
+		goto out;
 	}
+	*out = sa;
+	sa = NULL;
 out:
 	store_pg_adm_close(sa);
 	return rc;

@@ -211,6 +211,23 @@ store_pg_version_check(PGconn *c, int64_t *v, struct muster_err *e)
 	return 0;
 }
 
+int
+store_pg_attach(const char *uri, int readonly, PGconn **out, int64_t *v,
+    struct muster_err *e)
+{
+	int rc;
+
+	if ((rc = store_pg_connect(uri, out, e)) != 0)
+		return rc;
+	if ((rc = store_pg_version_check(*out, v, e)) != 0 || (readonly &&
+	    (rc = store_pg_exec(*out, "SET default_transaction_read_only = "
+	    "on", e)) != 0)) {
+		PQfinish(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 void
 store_pg_device_params(struct store_pg_params *q,
     const struct store_device *d, time_t enrolled)

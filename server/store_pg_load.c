@@ -92,8 +92,7 @@ store_pg_load_open(const char *uri, struct store_load **out,
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	l->ops = &store_pg_ops;
-	if ((rc = store_pg_connect(uri, &l->c, e)) != 0 ||
-	    (rc = store_pg_version_check(l->c, &v, e)) != 0)
+	if ((rc = store_pg_attach(uri, 0, &l->c, &v, e)) != 0)
 		goto out;
 	if (v == 0) {
 		rc = err_set(e, MUSTER_EIO, "store: no schema yet: open it "

@@ -166,10 +166,7 @@ store_pg_read_open(const char *uri, struct store_read **out,
 	if ((rd = calloc(1, sizeof *rd)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	rd->ops = &store_pg_ops;
-	if ((rc = store_pg_connect(uri, &rd->c, e)) != 0 ||
-	    (rc = store_pg_exec(rd->c, "SET default_transaction_read_only "
-	    "= on", e)) != 0 ||
-	    (rc = store_pg_version_check(rd->c, &v, e)) != 0)
+	if ((rc = store_pg_attach(uri, 1, &rd->c, &v, e)) != 0)
 		goto out;
 	rd->empty = v == 0;	/* no server ran here yet */
 	*out = rd;
