@@ -1065,7 +1065,7 @@ store_pg_profile_publish(struct store *st, const struct profile *p,
     const char *bytes, size_t len, const char *sig, size_t siglen,
     enum store_put *res, struct muster_err *e)
 {
-	unsigned char hash[crypto_generichash_BYTES];
+	unsigned char hash[STORE_HASH_LEN];
 	struct store_pg_params q = { .n = 0 };
 	unsigned char *old = NULL;
 	PGresult *r;
@@ -1073,10 +1073,8 @@ store_pg_profile_publish(struct store *st, const struct profile *p,
 	int rc, same;
 	int64_t serial;
 
-	if (len > PROFILE_MAX_BYTES || siglen > SIG_FILE_MAX)
-		return err_set(e, MUSTER_EDATA, "profile too large");
-	crypto_generichash(hash, sizeof hash, (const unsigned char *)bytes,
-	    len, NULL, 0);
+	if ((rc = store_rules_profile_hash(bytes, len, siglen, hash, e)) != 0)
+		return rc;
 	store_pg_text(&q, p->id);
 	/* Two servers publishing the same id take turns. */
 	if ((rc = run_plain(st, ST_PROFILE_LOCK, &q, "profile lock", e)) != 0)
@@ -1092,14 +1090,8 @@ store_pg_profile_publish(struct store *st, const struct profile *p,
 		same = n == sizeof hash && memcmp(old, hash, n) == 0;
 		free(old);
 		PQclear(r);
-		if (same) {
-			*res = STORE_DUPLICATE;
+		if (!store_rules_profile_newer(p, serial, same, res))
 			return 0;
-		}
-		if (p->serial <= serial) {
-			*res = STORE_REPLAY;
-			return 0;
-		}
 	} else
 		PQclear(r);
 	q.n = 0;
@@ -1116,22 +1108,6 @@ store_pg_profile_publish(struct store *st, const struct profile *p,
 		return rc;
 	*res = STORE_STORED;
 	return 0;
-}
-
-int
-store_pg_profile_put(struct store *st, const struct profile *p,
-    const char *bytes, size_t len, const char *sig, size_t siglen,
-    struct muster_err *e)
-{
-	enum store_put res;
-	int rc;
-
-	rc = store_pg_profile_publish(st, p, bytes, len, sig, siglen, &res, e);
-	if (rc == 0 && res == STORE_REPLAY)
-		rc = err_set(e, MUSTER_ETRUST, "profile %s: serial %lld is "
-		    "not above the published one", p->id,
-		    (long long)p->serial);
-	return rc;
 }
 
 /* The row of a profile query into *out. */

@@ -202,9 +202,6 @@ int	store_pg_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);
 int	store_pg_scrub(struct store *st, struct muster_err *e);
 int	store_pg_scrub_pending(const struct store *st);
-int	store_pg_profile_put(struct store *st, const struct profile *p,
-	    const char *bytes, size_t len, const char *sig, size_t siglen,
-	    struct muster_err *e);
 int	store_pg_profile_publish(struct store *st, const struct profile *p,
 	    const char *bytes, size_t len, const char *sig, size_t siglen,
 	    enum store_put *res, struct muster_err *e);

@@ -1,5 +1,6 @@
 /* store_pg_ops: the PostgreSQL backend's table for store.c. */
 #include "store_pg.h"
+#include "store_rules.h"
 
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
@@ -23,7 +24,7 @@ const struct store_ops store_pg_ops = {
 	.device_delete = store_pg_device_delete,
 	.scrub = store_pg_scrub,
 	.scrub_pending = store_pg_scrub_pending,
-	.profile_put = store_pg_profile_put,
+	.profile_put = store_rules_profile_put,
 	.profile_publish = store_pg_profile_publish,
 	.profile_current = store_pg_profile_current,
 	.profile_find = store_pg_profile_find,

@@ -5,6 +5,8 @@
 
 #include <sodium.h>
 
+#include "muster/profile.h"
+#include "muster/sig.h"
 #include "store_rules.h"
 
 int
@@ -64,4 +66,46 @@ store_rules_token_free(struct store *st, const struct store_device *d,
 	if (used)
 		return err_set(e, MUSTER_ETRUST, "token used by another device");
 	return 0;
+}
+
+int
+store_rules_profile_hash(const char *bytes, size_t len, size_t siglen,
+    unsigned char hash[STORE_HASH_LEN], struct muster_err *e)
+{
+	if (len > PROFILE_MAX_BYTES || siglen > SIG_FILE_MAX)
+		return err_set(e, MUSTER_EDATA, "profile too large");
+	crypto_generichash(hash, STORE_HASH_LEN, (const unsigned char *)bytes,
+	    len, NULL, 0);
+	return 0;
+}
+
+int
+store_rules_profile_newer(const struct profile *p, int64_t serial, int same,
+    enum store_put *res)
+{
+	if (same) {
+		*res = STORE_DUPLICATE;
+		return 0;
+	}
+	if (p->serial <= serial) {
+		*res = STORE_REPLAY;
+		return 0;
+	}
+	return 1;
+}
+
+int
+store_rules_profile_put(struct store *st, const struct profile *p,
+    const char *bytes, size_t len, const char *sig, size_t siglen,
+    struct muster_err *e)
+{
+	enum store_put res;
+	int rc;
+
+	rc = store_profile_publish(st, p, bytes, len, sig, siglen, &res, e);
+	if (rc == 0 && res == STORE_REPLAY)
+		rc = err_set(e, MUSTER_ETRUST, "profile %s: serial %lld is "
+		    "not above the published one", p->id,
+		    (long long)p->serial);
+	return rc;
 }

@@ -1190,14 +1190,12 @@ store_sqlite_profile_publish(struct store *st, const struct profile *p,
     const char *bytes, size_t len, const char *sig, size_t siglen,
     enum store_put *res, struct muster_err *e)
 {
-	unsigned char hash[STORE_HASH_BYTES];
+	unsigned char hash[STORE_HASH_LEN];
 	sqlite3_stmt *s;
 	int rc, step;
 
-	if (len > PROFILE_MAX_BYTES || siglen > SIG_FILE_MAX)
-		return err_set(e, MUSTER_EDATA, "profile too large");
-	crypto_generichash(hash, sizeof hash, (const unsigned char *)bytes,
-	    len, NULL, 0);
+	if ((rc = store_rules_profile_hash(bytes, len, siglen, hash, e)) != 0)
+		return rc;
 	if ((s = stmt(st, ST_PROFILE_NEWEST, e)) == NULL)
 		return st->err;
 	bind_text(s, 1, p->id);
@@ -1208,14 +1206,8 @@ store_sqlite_profile_publish(struct store *st, const struct profile *p,
 		int64_t serial = sqlite3_column_int64(s, 0);
 
 		done(s);
-		if (same) {
-			*res = STORE_DUPLICATE;
+		if (!store_rules_profile_newer(p, serial, same, res))
 			return 0;
-		}
-		if (p->serial <= serial) {
-			*res = STORE_REPLAY;
-			return 0;
-		}
 	} else {
 		rc = step == SQLITE_DONE ? 0 : db_err(st, "profile", e);
 		done(s);
@@ -1236,23 +1228,6 @@ store_sqlite_profile_publish(struct store *st, const struct profile *p,
 		return rc;
 	*res = STORE_STORED;
 	return 0;
-}
-
-int
-store_sqlite_profile_put(struct store *st, const struct profile *p,
-    const char *bytes, size_t len, const char *sig, size_t siglen,
-    struct muster_err *e)
-{
-	enum store_put res;
-	int rc;
-
-	rc = store_sqlite_profile_publish(st, p, bytes, len, sig, siglen, &res,
-	    e);
-	if (rc == 0 && res == STORE_REPLAY)
-		rc = err_set(e, MUSTER_ETRUST, "profile %s: serial %lld is "
-		    "not above the published one", p->id,
-		    (long long)p->serial);
-	return rc;
 }
 
 /* A malloc'd NUL-terminated copy of column col of s. */

@@ -43,9 +43,6 @@ int	store_sqlite_device_delete(struct store *st, const char *id,
 	    struct muster_err *e);
 int	store_sqlite_scrub(struct store *st, struct muster_err *e);
 int	store_sqlite_scrub_pending(const struct store *st);
-int	store_sqlite_profile_put(struct store *st, const struct profile *p,
-	    const char *bytes, size_t len, const char *sig, size_t siglen,
-	    struct muster_err *e);
 int	store_sqlite_profile_publish(struct store *st, const struct profile *p,
 	    const char *bytes, size_t len, const char *sig, size_t siglen,
 	    enum store_put *res, struct muster_err *e);

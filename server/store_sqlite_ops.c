@@ -1,5 +1,6 @@
 /* store_sqlite_ops: the SQLite backend's table for store.c. */
 #include "store_sqlite.h"
+#include "store_rules.h"
 
 /*
  * One server per SQLite store: its trust documents stay in
@@ -67,7 +68,7 @@ const struct store_ops store_sqlite_ops = {
 	.device_delete = store_sqlite_device_delete,
 	.scrub = store_sqlite_scrub,
 	.scrub_pending = store_sqlite_scrub_pending,
-	.profile_put = store_sqlite_profile_put,
+	.profile_put = store_rules_profile_put,
 	.profile_publish = store_sqlite_profile_publish,
 	.profile_current = store_sqlite_profile_current,
 	.profile_find = store_sqlite_profile_find,

@@ -2,11 +2,15 @@
  * store_retain and store_rules: what both store backends share.  The
  * schedule must keep a pass period of 1 to 300 s and restart the walk
  * daily; revoke must take exactly a lowercase token or device id and
- * nothing truncated, oversized, uppercase or foreign.
+ * nothing truncated, oversized, uppercase or foreign; a profile is
+ * published only over an older serial and never when too large.
  */
 #include "unit.h"
 
 #include <string.h>
+
+#include "muster/profile.h"
+#include "muster/sig.h"
 
 #include "../../server/store_retain.h"
 #include "../../server/store_rules.h"
@@ -99,6 +103,42 @@ rules_revoke_id(void **state)
 	}
 }
 
+static void
+rules_profile(void **state)
+{
+	unsigned char hash[STORE_HASH_LEN], again[STORE_HASH_LEN];
+	struct profile p;
+	enum store_put res = STORE_STORED;
+	struct muster_err e;
+
+	(void)state;
+	memset(&p, 0, sizeof p);
+	p.serial = 5;
+	assert_int_equal(store_rules_profile_newer(&p, 4, 0, &res), 1);
+	assert_int_equal(res, STORE_STORED);
+	assert_int_equal(store_rules_profile_newer(&p, 5, 0, &res), 0);
+	assert_int_equal(res, STORE_REPLAY);
+	assert_int_equal(store_rules_profile_newer(&p, 9, 0, &res), 0);
+	assert_int_equal(res, STORE_REPLAY);
+	/* The same bytes again are a duplicate whatever the serial. */
+	assert_int_equal(store_rules_profile_newer(&p, 9, 1, &res), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+	assert_int_equal(store_rules_profile_newer(&p, 4, 1, &res), 0);
+	assert_int_equal(res, STORE_DUPLICATE);
+
+	assert_int_equal(store_rules_profile_hash("abc", 3, 0, hash, &e), 0);
+	assert_int_equal(store_rules_profile_hash("abc", 3, SIG_FILE_MAX,
+	    again, &e), 0);
+	assert_memory_equal(hash, again, sizeof hash);
+	assert_int_equal(store_rules_profile_hash("abd", 3, 0, again, &e), 0);
+	assert_memory_not_equal(hash, again, sizeof hash);
+	assert_int_equal(store_rules_profile_hash("", PROFILE_MAX_BYTES + 1,
+	    0, hash, &e), MUSTER_EDATA);
+	assert_string_equal(e.msg, "profile too large");
+	assert_int_equal(store_rules_profile_hash("", 0, SIG_FILE_MAX + 1,
+	    hash, &e), MUSTER_EDATA);
+}
+
 int
 main(void)
 {
@@ -107,6 +147,7 @@ main(void)
 		cmocka_unit_test(retain_batch),
 		cmocka_unit_test(rules_hex_id),
 		cmocka_unit_test(rules_revoke_id),
+		cmocka_unit_test(rules_profile),
 	};
 
 	return cmocka_run_group_tests_name("store_rules", tests, NULL, NULL);
