@@ -295,7 +295,7 @@ histcmd_history(int argc, char **argv)
 	}
 	if ((rc = config_load(path, &cfg, &e)) == 0 &&
 	    (rc = daemon_drop(config_user(cfg), &stayed, &e)) == 0 &&
-	    (rc = store_read_open(cfg->data_dir, &rd, &e)) == 0) {
+	    (rc = store_read_open(config_store(cfg), &rd, &e)) == 0) {
 		if (a.proof != 0)
 			rc = proof(rd, id, &a, &e);
 		else

@@ -2,6 +2,7 @@
  * store: the dispatcher of store.h.  A store is opened by where it lives
  * (store_backend); every other call goes to the backend of its handle.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_backend.h"
@@ -547,4 +548,22 @@ store_model_units(struct store_read *rd, const char *part, size_t max,
     store_model_unit_fn fn, void *arg, struct muster_err *e)
 {
 	return STORE_OPS(rd)->model_units(rd, part, max, fn, arg, e);
+}
+
+int
+store_read_report(struct store_read *rd, const char *id, int64_t seq,
+    struct store_proof *p, struct muster_err *e)
+{
+	return STORE_OPS(rd)->read_report(rd, id, seq, p, e);
+}
+
+/* Backend-independent: the body is malloc'd by either backend. */
+void
+store_proof_clear(struct store_proof *p)
+{
+	if (p == NULL)
+		return;
+	free(p->body);
+	p->body = NULL;
+	p->len = 0;
 }

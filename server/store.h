@@ -864,7 +864,7 @@ typedef int (*store_model_unit_fn)(void *arg, const char *unit,
 int	store_model_units(struct store_read *rd, const char *part, size_t max,
 	    store_model_unit_fn fn, void *arg, struct muster_err *e);
 
-/* --- one stored report and its proof (store_sqlite_read.c) ------------- */
+/* --- one stored report and its proof (store_*_read.c) ------------------ */
 
 /*
  * A stored report as the evidence of what a device said: the exact

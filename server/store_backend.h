@@ -176,6 +176,8 @@ struct store_ops {
 	int	(*model_units)(struct store_read *rd, const char *part,
 		    size_t max, store_model_unit_fn fn, void *arg,
 		    struct muster_err *e);
+	int	(*read_report)(struct store_read *rd, const char *id,
+		    int64_t seq, struct store_proof *p, struct muster_err *e);
 };
 
 /* The table of handle h (any backend handle: its first member). */

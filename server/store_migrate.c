@@ -36,7 +36,7 @@ static const struct {
 	    "last_status, last_profile, last_serial, last_stale, run_first, "
 	    "run_window", "id" },
 	{ "reports", "device, seq, time, received, status, profile, serial, "
-	    "hash, body", "device, seq" },
+	    "hash, body, sig", "device, seq" },
 	{ "device_failing", "device, rule, since", "device, rule" },
 	{ "status_history", "device, time, seq, received, status",
 	    "device, time, seq" },

@@ -50,11 +50,18 @@
 #define PG_PROFILE_LOCK		0x6d75	/* advisory lock class: profiles */
 
 /*
- * What muster_report_put does in every version (migrations 3 and 4):
+ * What muster_report_put does in every version (migrations 3 to 5):
  * the device's checks and the report's row, then the history.  A
  * released migration's text must not change: these expand to it.
  */
 #define REPORT_PUT_CHECKS \
+	REPORT_PUT_CHECKS_AS("", "")
+
+/*
+ * The same checks, the report's row with more columns (cols, ", sig")
+ * and their values (vals, ", p_sig"): migration 5 keeps the signature.
+ */
+#define REPORT_PUT_CHECKS_AS(cols, vals) \
 	"  IF NOT FOUND THEN RETURN -1; END IF; " \
 	"  IF d.revoked IS NOT NULL THEN RETURN -2; END IF; " \
 	"  IF p_seq <= d.last_seq THEN " \
@@ -67,8 +74,9 @@
 	"    RETURN 3; " \
 	"  END IF; " \
 	"  INSERT INTO reports (device, seq, time, received, status, " \
-	"    profile, serial, hash, body) VALUES (p_device, p_seq, p_time, " \
-	"    p_now, p_status, p_profile, p_serial, p_hash, p_body); "
+	"    profile, serial, hash, body" cols ") VALUES (p_device, p_seq, " \
+	"p_time, " \
+	"    p_now, p_status, p_profile, p_serial, p_hash, p_body" vals "); "
 
 #define REPORT_PUT_HISTORY \
 	"  IF d.last_status IS DISTINCT FROM p_status THEN " \
@@ -89,6 +97,31 @@
 	"    ON CONFLICT DO NOTHING; " \
 	"  RETURN 0; " \
 	"END $$;"
+
+/*
+ * What muster_report_put does after the checks since migration 4: the
+ * runs of reports, then the device's row.
+ */
+#define REPORT_PUT_RUNS \
+	"  w := p_window; rf := d.run_first; " \
+	"  IF rf IS NOT NULL AND d.last_time IS NOT NULL AND " \
+	"    d.run_window > 0 AND d.run_window < w THEN " \
+	"    w := d.run_window; " \
+	"  END IF; " \
+	"  IF rf IS NULL OR d.last_time IS NULL OR " \
+	"    p_time - d.last_time > w THEN " \
+	"    IF rf IS NOT NULL AND d.last_time IS NOT NULL THEN " \
+	"      INSERT INTO report_runs (device, first, last) " \
+	"        VALUES (p_device, rf, d.last_time) ON CONFLICT " \
+	"        (device, first) DO UPDATE SET last = excluded.last; " \
+	"    END IF; " \
+	"    rf := p_time; w := p_window; " \
+	"  END IF; " \
+	"  UPDATE devices SET last_seq = p_seq, last_time = p_time, " \
+	"    last_received = p_now, last_status = p_status, " \
+	"    last_profile = p_profile, last_serial = p_serial, " \
+	"    last_stale = p_stale, run_first = rf, run_window = w " \
+	"    WHERE id = p_device; "
 
 /*
  * The migrations, in order: migration[i] brings the schema from version
@@ -318,25 +351,34 @@ static const char *const migration[STORE_PG_SCHEMA_VERSION] = {
 	"  SELECT last_seq, last_status, revoked, last_time, run_first, "
 	"    run_window INTO d FROM devices WHERE id = p_device FOR UPDATE; "
 	REPORT_PUT_CHECKS
-	"  w := p_window; rf := d.run_first; "
-	"  IF rf IS NOT NULL AND d.last_time IS NOT NULL AND "
-	"    d.run_window > 0 AND d.run_window < w THEN "
-	"    w := d.run_window; "
-	"  END IF; "
-	"  IF rf IS NULL OR d.last_time IS NULL OR "
-	"    p_time - d.last_time > w THEN "
-	"    IF rf IS NOT NULL AND d.last_time IS NOT NULL THEN "
-	"      INSERT INTO report_runs (device, first, last) "
-	"        VALUES (p_device, rf, d.last_time) ON CONFLICT "
-	"        (device, first) DO UPDATE SET last = excluded.last; "
-	"    END IF; "
-	"    rf := p_time; w := p_window; "
-	"  END IF; "
-	"  UPDATE devices SET last_seq = p_seq, last_time = p_time, "
-	"    last_received = p_now, last_status = p_status, "
-	"    last_profile = p_profile, last_serial = p_serial, "
-	"    last_stale = p_stale, run_first = rf, run_window = w "
-	"    WHERE id = p_device; "
+	REPORT_PUT_RUNS
+	REPORT_PUT_HISTORY,
+	/*
+	 * 5: the device's Ed25519 signature over each report's body (the
+	 * Muster-Signature the server verified), kept so that a stored
+	 * report can be verified again later, as store_sqlite.c's version
+	 * 5.  Rows stored before stay NULL ("not kept").  The column is new
+	 * and all NULL, so its check is not validated against the rows
+	 * (NOT VALID: no scan of a year of reports under the migration's
+	 * lock); it holds for every row written from now on.
+	 */
+	"ALTER TABLE reports ADD COLUMN sig bytea, "
+	"  ADD CONSTRAINT reports_sig_len "
+	"  CHECK (sig IS NULL OR octet_length(sig) = 64) NOT VALID;"
+	"DROP FUNCTION muster_report_put(text, bigint, bigint, bigint, text, "
+	"  text, bigint, integer, bytea, bytea, text[], bigint);"
+	/* As version 4's, and the signature (NULL: none to keep). */
+	"CREATE FUNCTION muster_report_put(p_device text, p_seq bigint, "
+	"  p_time bigint, p_now bigint, p_status text, p_profile text, "
+	"  p_serial bigint, p_stale integer, p_hash bytea, p_body bytea, "
+	"  p_failing text[], p_window bigint, p_sig bytea) RETURNS integer "
+	"  LANGUAGE plpgsql AS $$ "
+	"DECLARE d record; old bytea; w bigint; rf bigint; "
+	"BEGIN "
+	"  SELECT last_seq, last_status, revoked, last_time, run_first, "
+	"    run_window INTO d FROM devices WHERE id = p_device FOR UPDATE; "
+	REPORT_PUT_CHECKS_AS(", sig", ", p_sig")
+	REPORT_PUT_RUNS
 	REPORT_PUT_HISTORY,
 };
 
@@ -427,7 +469,7 @@ static const char *const stmt_sql[ST__N] = {
 	[ST_GENERATION] = "SELECT coalesce((SELECT max(n) FROM profiles), 0) "
 	    "+ coalesce((SELECT max(n) FROM documents), 0)",
 	[ST_REPORT_PUT] = "SELECT muster_report_put($1, $2, $3, $4, $5, $6, "
-	    "$7, $8, $9, $10, $11, $12)",
+	    "$7, $8, $9, $10, $11, $12, $13)",
 	[ST_PING] = "SELECT 1 FROM devices LIMIT 1",
 };
 
@@ -867,6 +909,10 @@ store_pg_report_put(struct store *st, const struct store_report *r,
 	store_pg_bin(&q, r->body, r->len);
 	store_pg_text(&q, failing);
 	store_pg_int(&q, r->window > 0 ? r->window : STORE_RUN_WINDOW_DEFAULT);
+	if (r->sig != NULL)
+		store_pg_bin(&q, r->sig, STORE_SIG_LEN);
+	else
+		store_pg_text(&q, NULL);	/* not kept */
 	pr = run(st, ST_REPORT_PUT, &q, "report", &rc, e);
 	free(failing);
 	if (pr == NULL)

@@ -22,7 +22,7 @@
 #include "store_retain.h"
 
 /* The schema this program writes (table schema_version). */
-#define STORE_PG_SCHEMA_VERSION	4
+#define STORE_PG_SCHEMA_VERSION	5
 /* The key of the advisory lock that serialises migrations. */
 #define STORE_PG_MIGRATE_LOCK	0x6d75737465720001LL
 #define STORE_PG_PARAMS_MAX	16
@@ -333,5 +333,7 @@ int	store_pg_count_stale_policy(struct store_read *rd, int64_t *n,
 int	store_pg_model_units(struct store_read *rd, const char *part,
 	    size_t max, store_model_unit_fn fn, void *arg,
 	    struct muster_err *e);
+int	store_pg_read_report(struct store_read *rd, const char *id,
+	    int64_t seq, struct store_proof *p, struct muster_err *e);
 
 #endif

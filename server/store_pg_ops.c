@@ -82,4 +82,5 @@ const struct store_ops store_pg_ops = {
 	.devices_page = store_pg_devices_page,
 	.count_stale_policy = store_pg_count_stale_policy,
 	.model_units = store_pg_model_units,
+	.read_report = store_pg_read_report,
 };

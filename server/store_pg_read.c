@@ -575,6 +575,26 @@ store_pg_devices_page(struct store_read *rd, const struct store_devq *q,
 	return cursor_new(rd, sql, &p, CUR_DEVICES, "devices", cur, e);
 }
 
+/*
+ * A bytea column of exactly len bytes into dst: 0, 1 when its size is
+ * another (dst untouched), MUSTER_EINTERNAL when out of memory.
+ */
+static int
+col_fixed(const PGresult *r, int row, int col, unsigned char *dst,
+    size_t len, struct muster_err *e)
+{
+	unsigned char *b = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = store_pg_bytea(r, row, col, &b, &n, e)) != 0)
+		return rc;
+	if (n == len)
+		memcpy(dst, b, len);
+	free(b);
+	return n == len ? 0 : 1;
+}
+
 int
 store_pg_read_device(struct store_read *rd, const char *id,
     struct store_device_info *d, struct muster_err *e)
@@ -588,8 +608,8 @@ store_pg_read_device(struct store_read *rd, const char *id,
 		return err_set(e, MUSTER_ENOINPUT, "no such device");
 	store_pg_text(&q, id);
 	if ((r = store_pg_query(rd->c, "SELECT scope, unit, person, model, "
-	    "enrolled, (revoked IS NOT NULL)::int FROM devices WHERE id = $1",
-	    &q, "device", &rc, e)) == NULL)
+	    "enrolled, (revoked IS NOT NULL)::int, pubkey FROM devices "
+	    "WHERE id = $1", &q, "device", &rc, e)) == NULL)
 		return rc;
 	if (PQntuples(r) == 1) {
 		d->scope = col_scope(r, 0, 0);
@@ -598,6 +618,9 @@ store_pg_read_device(struct store_read *rd, const char *id,
 		snprintf(d->model, sizeof d->model, "%s", col_text(r, 0, 3));
 		d->enrolled = (time_t)store_pg_getint(r, 0, 4);
 		d->revoked = (int)store_pg_getint(r, 0, 5);
+		if ((rc = col_fixed(r, 0, 6, d->pk, sizeof d->pk, e)) == 1)
+			rc = err_set(e, MUSTER_EIO, "store: device key of "
+			    "bad size");
 	} else
 		rc = err_set(e, MUSTER_ENOINPUT, "no such device");
 	PQclear(r);
@@ -606,7 +629,7 @@ store_pg_read_device(struct store_read *rd, const char *id,
 
 static const char history_sql[] =
 "SELECT h.time, h.seq, h.received, (h.status = 'compliant')::int, "
-"r.hash, r.body FROM status_history h LEFT JOIN reports r "
+"r.hash, r.body, r.sig FROM status_history h LEFT JOIN reports r "
 "ON r.device = h.device AND r.seq = h.seq "
 "WHERE h.device = $1 ORDER BY h.time DESC, h.seq DESC LIMIT $2";
 
@@ -616,8 +639,8 @@ store_pg_device_history(struct store_read *rd, const char *id, size_t max,
 {
 	struct store_pg_params q = { .n = 0 };
 	struct store_history_row row;
-	unsigned char *hash = NULL, *body = NULL;
-	size_t hlen, i;
+	unsigned char *hash = NULL, *body = NULL, *sig = NULL;
+	size_t hlen, slen, i;
 	PGresult *r;
 	int rc;
 
@@ -643,14 +666,24 @@ store_pg_device_history(struct store_read *rd, const char *id, size_t max,
 			if (hlen == STORE_HASH_LEN)
 				row.hash = hash;
 			row.body = (const char *)body;
+			/* NULL: not kept (stored before migration 5). */
+			if (!PQgetisnull(r, (int)i, 6)) {
+				if ((rc = store_pg_bytea(r, (int)i, 6, &sig,
+				    &slen, e)) != 0)
+					break;
+				if (slen == STORE_SIG_LEN)
+					row.sig = sig;
+			}
 		}
 		rc = fn(arg, &row);
 		free(hash);
 		free(body);
-		hash = body = NULL;
+		free(sig);
+		hash = body = sig = NULL;
 	}
 	free(hash);
 	free(body);
+	free(sig);
 	PQclear(r);
 	return rc;
 }
@@ -701,6 +734,64 @@ store_pg_model_units(struct store_read *rd, const char *part, size_t max,
 	for (i = 0; rc == 0 && i < PQntuples(r); i++)
 		rc = fn(arg, col_text(r, i, 0), store_pg_getint(r, i, 1),
 		    store_pg_getint(r, i, 2));
+	PQclear(r);
+	return rc;
+}
+
+/* --- one stored report and its proof ------------------------------------ */
+
+static const char report_proof_sql[] =
+"SELECT d.scope, (d.revoked IS NOT NULL)::int, d.pubkey, r.time, "
+"r.received, (r.status = 'compliant')::int, r.hash, r.body, r.sig "
+"FROM devices d JOIN reports r ON r.device = d.id "
+"WHERE d.id = $1 AND r.seq = $2";
+
+int
+store_pg_read_report(struct store_read *rd, const char *id, int64_t seq,
+    struct store_proof *p, struct muster_err *e)
+{
+	struct store_pg_params q = { .n = 0 };
+	PGresult *r = NULL;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	if (rd->empty)
+		return err_set(e, MUSTER_ENOINPUT, "no such report");
+	store_pg_text(&q, id);
+	store_pg_int(&q, seq);
+	if ((r = store_pg_query(rd->c, report_proof_sql, &q, "report", &rc,
+	    e)) == NULL)
+		return rc;
+	if (PQntuples(r) != 1) {
+		rc = err_set(e, MUSTER_ENOINPUT, "no such report");
+		goto out;
+	}
+	snprintf(p->device, sizeof p->device, "%s", id);
+	p->scope = col_scope(r, 0, 0);
+	p->revoked = (int)store_pg_getint(r, 0, 1);
+	p->seq = seq;
+	p->time = (time_t)store_pg_getint(r, 0, 3);
+	p->received = (time_t)store_pg_getint(r, 0, 4);
+	p->compliant = (int)store_pg_getint(r, 0, 5);
+	p->has_sig = !PQgetisnull(r, 0, 8);
+	if ((rc = col_fixed(r, 0, 2, p->pk, sizeof p->pk, e)) != 0 ||
+	    (rc = col_fixed(r, 0, 6, p->hash, sizeof p->hash, e)) != 0 ||
+	    (p->has_sig && (rc = col_fixed(r, 0, 8, p->sig, sizeof p->sig,
+	    e)) != 0)) {
+		if (rc == 1)
+			rc = err_set(e, MUSTER_EIO, "store: report %lld: a key, "
+			    "hash or signature of bad size", (long long)seq);
+		goto out;
+	}
+	/* NUL-terminated by store_pg_bytea: the bytes may be shown as text. */
+	rc = store_pg_bytea(r, 0, 7, &p->body, &p->len, e);
+out:
+	if (rc != 0) {
+		free(p->body);
+		p->body = NULL;
+		p->len = 0;
+		p->has_sig = 0;
+	}
 	PQclear(r);
 	return rc;
 }

@@ -163,4 +163,6 @@ int	store_sqlite_count_stale_policy(struct store_read *rd, int64_t *n,
 int	store_sqlite_model_units(struct store_read *rd, const char *part,
 	    size_t max, store_model_unit_fn fn, void *arg,
 	    struct muster_err *e);
+int	store_sqlite_read_report(struct store_read *rd, const char *id,
+	    int64_t seq, struct store_proof *p, struct muster_err *e);
 #endif

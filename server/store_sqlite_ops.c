@@ -126,4 +126,5 @@ const struct store_ops store_sqlite_ops = {
 	.devices_page = store_sqlite_devices_page,
 	.count_stale_policy = store_sqlite_count_stale_policy,
 	.model_units = store_sqlite_model_units,
+	.read_report = store_sqlite_read_report,
 };

@@ -854,8 +854,8 @@ static const char report_proof_sql[] = REPORT_PROOF_SQL("r.sig");
 static const char report_proof_v4_sql[] = REPORT_PROOF_SQL("NULL");
 
 int
-store_read_report(struct store_read *rd, const char *id, int64_t seq,
-    struct store_proof *p, struct muster_err *e)
+store_sqlite_read_report(struct store_read *rd, const char *id,
+    int64_t seq, struct store_proof *p, struct muster_err *e)
 {
 	sqlite3_stmt *s = NULL;
 	const void *body;
@@ -914,14 +914,4 @@ store_read_report(struct store_read *rd, const char *id, int64_t seq,
 out:
 	sqlite3_finalize(s);
 	return rc;
-}
-
-void
-store_proof_clear(struct store_proof *p)
-{
-	if (p == NULL)
-		return;
-	free(p->body);
-	p->body = NULL;
-	p->len = 0;
 }

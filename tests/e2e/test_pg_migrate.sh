@@ -141,6 +141,9 @@ t_check "the audit log in PostgreSQL ($naud entries)" test \
 t_check "the administrators in PostgreSQL" test \
     "$(Q 'SELECT count(*) FROM admins')" = \
     "$(sqlite3 org/data/muster.db 'SELECT count(*) FROM admins')"
+nsig=$(sqlite3 org/data/muster.db 'SELECT count(*) FROM reports WHERE length(sig) = 64')
+t_check "every kept signature in PostgreSQL ($nsig)" test \
+    "$(Q 'SELECT count(*) FROM reports WHERE octet_length(sig) = 64')" = "$nsig" -a "$nsig" -gt 0
 t_exit 64 "a second migrate into the filled database is refused" \
     "$SERVER" migrate --config org/server.cfg "$PG_URI"
 t_err_line "not empty: one line" 'not empty'
@@ -149,6 +152,10 @@ echo "store = \"$PG_URI\";" >>org/server.cfg
 t_exit 0 "audit verify on PostgreSQL: the moved chain and checkpoints hold" \
     "$SERVER" audit verify --config org/server.cfg
 t_check "roll-ups read from PostgreSQL" outputs pg
+pcdev=$(sed -n 's/^device_id *= *"\(.*\)";/\1/p' st-P-CLEAN/agent.cfg)
+t_exit 0 "history on PostgreSQL: the moved reports' signatures verify" \
+    "$SERVER" history --config org/server.cfg "$pcdev"
+t_grep "... verified" ' verified$' "$T/out"
 # The present's JSON says when it was made ("as_of"): all else the same.
 for f in unit.json rule.json model.json scope.json; do
 	sed -i '/^  "as_of": /d' "sqlite/$f" "pg/$f"

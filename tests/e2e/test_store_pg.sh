@@ -8,6 +8,9 @@
 #    server.cfg, profiles published, personnel and family devices
 #    enrolled and run by the real agent, the roll-up by unit and the
 #    device list read from PostgreSQL, a revocation, an unenroll;
+#  - the device's signature kept with each report: history, the proof
+#    file, verify-report and the console's proof read from PostgreSQL;
+#    a replaced signature does not verify, a missing one is "not kept";
 #  - the database going away under the running server: a report is
 #    answered 503 (the agent keeps it spooled, exit 75), never 202; the
 #    server reconnects by itself once PostgreSQL is back, and the spooled
@@ -90,8 +93,8 @@ if ! start_server; then
 	sed 's/^/# /' server.log
 	exit 1
 fi
-t_check "the schema was migrated to its newest version, 4" \
-    test "$(Q 'SELECT max(version) FROM schema_version')" = 4
+t_check "the schema was migrated to its newest version, 5" \
+    test "$(Q 'SELECT max(version) FROM schema_version')" = 5
 t_check "no SQLite file in data_dir" test ! -e org/data/muster.db
 
 cp "$TOP/profiles/iaf-personnel.cfg" p.cfg
@@ -206,6 +209,37 @@ t_check "the server still answers from its store" test \
 t_check "a second run stores one more report each" run P-CLEAN
 t_check "P-CLEAN has 2 reports" test \
     "$(Q "SELECT count(*) FROM reports r JOIN devices d ON d.id = r.device WHERE d.person = 'P-CLEAN'")" = 2
+
+# --- the device's signature kept with each report, on PostgreSQL ------------
+cdev=$(sed -n 's/^device_id *= *"\(.*\)";/\1/p' st-P-CLEAN/agent.cfg)
+t_check "P-CLEAN's reports keep their 64-byte signatures" test \
+    "$(Q "SELECT count(*) FROM reports WHERE device = '$cdev' AND octet_length(sig) = 64")" = 2
+H() { "$SERVER" history --config org/server.cfg "$@"; }
+t_exit 0 "history from PostgreSQL: the kept signature verifies" H "$cdev"
+t_grep "history: seq 1 verified" '^seq 1 .* verified$' "$T/out"
+t_exit 0 "history --proof 1 from PostgreSQL" H --proof 1 "$cdev"
+cp "$T/out" proof1.json
+t_exit 0 "verify-report: the proof read from PostgreSQL verifies" \
+    "$SERVER" verify-report proof1.json
+t_check "console: the same proof, byte for byte" sh -c \
+    "curl -sS --max-time 20 --cacert org/server.crt --pinnedpubkey '$PIN' -b '$C' '$AU/console/proof?id=$cdev&seq=1' | cmp -s - proof1.json"
+t_check "a signature of 63 bytes is refused by the column" \
+    bash -c "! sh '$PGSH' psql '$PG_DIR' \"UPDATE reports SET sig = decode(repeat('00', 63), 'hex') WHERE device = '$cdev'\" >/dev/null 2>&1"
+# An attacker with write access to the database swaps the signature.
+Q "UPDATE reports SET sig = decode(repeat('ab', 64), 'hex') WHERE device = '$cdev' AND seq = 1" >/dev/null
+t_exit 77 "history: the replaced signature does not verify (77)" H "$cdev"
+t_grep "history: says so" 'signature does not verify$' "$T/out"
+t_exit 0 "history --proof 1 after the swap" H --proof 1 "$cdev"
+cp "$T/out" proof1-bad.json
+t_grep "... its check: bad-signature" '"check": "bad-signature"' proof1-bad.json
+t_exit 77 "verify-report: the proof of the swapped row does not verify (77)" \
+    "$SERVER" verify-report proof1-bad.json
+t_exit 0 "... the proof taken before the swap still verifies" \
+    "$SERVER" verify-report proof1.json
+# A row stored before migration 5 has no signature: "not kept", not a failure.
+Q "UPDATE reports SET sig = NULL WHERE device = '$cdev' AND seq = 1" >/dev/null
+t_exit 0 "history: a signature not kept is no failure" H "$cdev"
+t_grep "history: not kept" '^seq 1 .*signature not kept' "$T/out"
 
 # Revocation: every request after it refused.
 pdev=$(sed -n 's/^device_id *= *"\(.*\)";/\1/p' st-P-SYNC/agent.cfg)

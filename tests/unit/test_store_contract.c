@@ -20,7 +20,9 @@
  * retention's pruning and the runs of reports that answer --as-of after
  * it; re-registration; the console's reads, the fleet gauges and the
  * family rows; ping, size and backup (refused on PostgreSQL, naming
- * pg_dump).  On PostgreSQL also: a
+ * pg_dump); the device's signature kept with each report, read back by
+ * the history and store_read_report.  On PostgreSQL also: schema 4
+ * migrated to 5 (old reports "not kept"), and a
  * connection lost under the writer fails the batch with MUSTER_ETEMP
  * (answered 503) and the next transaction reconnects.
  */
@@ -1779,6 +1781,216 @@ ping_size_backup(void **state)
 	}
 }
 
+/* --- the device's signature kept with each report ------------------------ */
+
+struct sig_rows {
+	int		n;
+	int64_t		seq[4];
+	int		has_sig[4];
+	unsigned char	sig[4][STORE_SIG_LEN];
+};
+
+static int
+sig_rows_add(void *arg, const struct store_history_row *row)
+{
+	struct sig_rows *sr = arg;
+
+	if (sr->n >= 4 || !row->has_report)
+		return -1;
+	sr->seq[sr->n] = row->seq;
+	sr->has_sig[sr->n] = row->sig != NULL;
+	if (row->sig != NULL)
+		memcpy(sr->sig[sr->n], row->sig, STORE_SIG_LEN);
+	sr->n++;
+	return 0;
+}
+
+/* Runs sql on the PostgreSQL store of f: 1 when it was refused. */
+static int
+pg_sql(const struct cfx *f, const char *sql)
+{
+	PGconn *c = PQconnectdb(f->where);
+	PGresult *r;
+	ExecStatusType st;
+
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r = PQexec(c, sql);
+	st = PQresultStatus(r);
+	PQclear(r);
+	PQfinish(c);
+	return st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+}
+
+/*
+ * What the history, the console's proof and verify-report rely on: the
+ * signature handed to store_report_put comes back byte for byte through
+ * the history and store_read_report with the body, its hash and the
+ * device's key; a report stored without one reads "not kept"; a
+ * duplicate keeps the first signature.
+ */
+static void
+report_sig(void **state)
+{
+	struct cfx *f = *state;
+	struct store_read *rd = NULL;
+	struct store_device d;
+	struct store_device_info di;
+	struct store_report r;
+	struct store_proof p;
+	struct sig_rows sr;
+	struct muster_err e;
+	unsigned char sig[STORE_SIG_LEN], other[STORE_SIG_LEN];
+	unsigned char hash[STORE_HASH_LEN];
+	const char *body1 = "{\"seq\":1,\"status\":\"compliant\"}";
+	const char *fail1[] = { "cloud-sync-off" };
+
+	device_init(&d, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL, "IAF/25-WING");
+	assert_int_equal(IN_TX(f->st, store_device_add(f->st, &d, 1900000000,
+	    &e)), 0);
+	randombytes_buf(sig, sizeof sig);
+	memcpy(other, sig, sizeof other);
+	other[0] ^= 0x01;
+	report_init(&r, DEVICE_A, 1, 1, body1, NULL, 0);
+	r.sig = sig;
+	assert_int_equal(put(f->st, &r, 0), STORE_STORED);
+	/* The same bytes again with another signature: the first stays. */
+	r.sig = other;
+	assert_int_equal(put(f->st, &r, 0), STORE_DUPLICATE);
+	/* A status change stored without a signature. */
+	report_init(&r, DEVICE_A, 2, 0, "{\"seq\":2}", fail1, 1);
+	assert_int_equal(put(f->st, &r, 0), STORE_STORED);
+
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	assert_int_equal(store_read_begin(rd, &e), 0);
+	assert_int_equal(store_read_device(rd, DEVICE_A, &di, &e), 0);
+	assert_memory_equal(di.pk, d.pk, sizeof d.pk);
+
+	memset(&sr, 0, sizeof sr);
+	assert_int_equal(store_device_history(rd, DEVICE_A, 10, sig_rows_add,
+	    &sr, &e), 0);
+	assert_int_equal(sr.n, 2);
+	assert_int_equal(sr.seq[0], 2);
+	assert_int_equal(sr.has_sig[0], 0);
+	assert_int_equal(sr.seq[1], 1);
+	assert_int_equal(sr.has_sig[1], 1);
+	assert_memory_equal(sr.sig[1], sig, sizeof sig);
+
+	assert_int_equal(store_read_report(rd, DEVICE_A, 1, &p, &e), 0);
+	assert_string_equal(p.device, DEVICE_A);
+	assert_int_equal(p.seq, 1);
+	assert_int_equal(p.scope, SCOPE_PERSONNEL);
+	assert_int_equal(p.revoked, 0);
+	assert_int_equal(p.compliant, 1);
+	assert_int_equal(p.time, 1800000060);
+	assert_true(p.received > 0);
+	assert_memory_equal(p.pk, d.pk, sizeof d.pk);
+	assert_int_equal(p.has_sig, 1);
+	assert_memory_equal(p.sig, sig, sizeof sig);
+	assert_int_equal(p.len, strlen(body1));
+	assert_memory_equal(p.body, body1, p.len);
+	assert_int_equal(p.body[p.len], '\0');
+	crypto_generichash(hash, sizeof hash, (const unsigned char *)body1,
+	    strlen(body1), NULL, 0);
+	assert_memory_equal(p.hash, hash, sizeof hash);
+	store_proof_clear(&p);
+	store_proof_clear(&p);		/* a cleared proof: a no-op */
+	store_proof_clear(NULL);
+
+	assert_int_equal(store_read_report(rd, DEVICE_A, 2, &p, &e), 0);
+	assert_int_equal(p.has_sig, 0);
+	assert_int_equal(p.compliant, 0);
+	assert_string_equal((const char *)p.body, "{\"seq\":2}");
+	store_proof_clear(&p);
+
+	/* No such report, no such device: nothing to prove. */
+	assert_int_equal(store_read_report(rd, DEVICE_A, 9, &p, &e),
+	    MUSTER_ENOINPUT);
+	assert_null(p.body);
+	assert_int_equal(store_read_report(rd, DEVICE_B, 1, &p, &e),
+	    MUSTER_ENOINPUT);
+	assert_null(p.body);
+	store_proof_clear(&p);
+	store_read_end(rd);
+	store_read_close(rd);
+
+	/* A revoked device's report still reads, marked revoked. */
+	assert_int_equal(IN_TX(f->st, store_revoke(f->st, DEVICE_A, &e)), 0);
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	assert_int_equal(store_read_report(rd, DEVICE_A, 1, &p, &e), 0);
+	assert_int_equal(p.revoked, 1);
+	assert_int_equal(p.has_sig, 1);
+	store_proof_clear(&p);
+	store_read_close(rd);
+
+	if (!f->pg)
+		return;		/* SQLite's file: test_store, test_report_sig */
+	/* The column refuses a signature of another size. */
+	assert_int_equal(pg_sql(f, "UPDATE reports SET sig = "
+	    "decode(repeat('00', 63), 'hex') WHERE seq = 1"), 1);
+	/* Without that check, a short one is an error, not a signature. */
+	assert_int_equal(pg_sql(f, "ALTER TABLE reports DROP CONSTRAINT "
+	    "reports_sig_len; UPDATE reports SET sig = "
+	    "decode(repeat('00', 63), 'hex') WHERE seq = 1"), 0);
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	assert_int_equal(store_read_report(rd, DEVICE_A, 1, &p, &e),
+	    MUSTER_EIO);
+	assert_null(p.body);
+	assert_int_equal(store_read_report(rd, DEVICE_A, 2, &p, &e), 0);
+	store_proof_clear(&p);
+	store_read_close(rd);
+}
+
+/*
+ * PostgreSQL: a store of schema version 4 (reports without sig, the
+ * 12-argument muster_report_put) migrated by the next writable open:
+ * its reports read "not kept", new ones keep their signature.  The
+ * version-4 shape is made from the current one by hand: the column and
+ * the function taken away, the version row removed.
+ */
+static void
+pg_sig_migration(void **state)
+{
+	struct cfx *f = *state;
+	struct store_read *rd = NULL;
+	struct store *again = NULL;
+	struct store_report r;
+	struct store_proof p;
+	struct muster_err e;
+	unsigned char sig[STORE_SIG_LEN];
+
+	if (!f->pg)
+		skip();
+	enroll(f->st, DEVICE_A, TOKEN_A, SCOPE_PERSONNEL, "IAF/25-WING");
+	put_at(f->st, DEVICE_A, 1, 1, NULL, 0, 1800000060, 0);
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(pg_sql(f, "ALTER TABLE reports DROP COLUMN sig;"
+	    "DROP FUNCTION muster_report_put(text, bigint, bigint, bigint, "
+	    "text, text, bigint, integer, bytea, bytea, text[], bigint, "
+	    "bytea);"
+	    "CREATE FUNCTION muster_report_put(text, bigint, bigint, bigint, "
+	    "text, text, bigint, integer, bytea, bytea, text[], bigint) "
+	    "RETURNS integer LANGUAGE sql AS 'SELECT 0';"
+	    "DELETE FROM schema_version WHERE version = 5"), 0);
+	/* Not yet migrated: a reader refuses the older schema. */
+	assert_int_equal(store_read_open(f->where, &rd, &e), MUSTER_ECONFIG);
+	assert_int_equal(store_open(f->where, 0, &again, &e), 0);
+	f->st = again;
+	randombytes_buf(sig, sizeof sig);
+	report_init(&r, DEVICE_A, 2, 0, "{\"seq\":2}", NULL, 0);
+	r.sig = sig;
+	assert_int_equal(put(f->st, &r, 0), STORE_STORED);
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	assert_int_equal(store_read_report(rd, DEVICE_A, 1, &p, &e), 0);
+	assert_int_equal(p.has_sig, 0);
+	store_proof_clear(&p);
+	assert_int_equal(store_read_report(rd, DEVICE_A, 2, &p, &e), 0);
+	assert_int_equal(p.has_sig, 1);
+	assert_memory_equal(p.sig, sig, sizeof sig);
+	store_proof_clear(&p);
+	store_read_close(rd);
+}
+
 int
 main(void)
 {
@@ -1807,6 +2019,8 @@ main(void)
 		T(reregister),
 		T(console_reads),
 		T(ping_size_backup),
+		T(report_sig),
+		T(pg_sig_migration),
 	};
 
 	if (sodium_init() < 0)
