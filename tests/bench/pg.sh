@@ -65,7 +65,10 @@ ingest() {
 	front=$(freeport)
 	"$ENROLL" init --org org --server "https://127.0.0.1:$front" \
 	    --no-passphrase >/dev/null
-	sed -i -e "s/threads = [0-9]*/threads = $THREADS/" \
+	# The load tool opens its CONNECTIONS at once from one address: the
+	# per-address caps (connections, and those still in their handshake)
+	# must let them all in (as in ingest.sh).
+	sed -i -e "s/threads = [0-9]*;/threads = $THREADS; max_half_open_per_ip = $((CONNECTIONS + 8));/" \
 	    -e "s/max_per_ip = [0-9]*/max_per_ip = $((CONNECTIONS + 8))/" \
 	    org/server.cfg
 	[ "$store" = sqlite ] || reset_pg
