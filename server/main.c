@@ -1,21 +1,17 @@
 /*
- * muster-server: the command server; the work is in srv.c and friends.
- * `report` and `devices` read the store without serving (cli.c).
+ * muster-server: the command server; serving is serve.c (then srv.c and
+ * friends), each command a function of the module whose job it is.
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <sys/stat.h>
 
 #include "muster/cli.h"
-#include "muster/fs.h"
-#include "muster/log.h"
 #include "admincmd.h"
 #include "cli.h"
 #include "config.h"
-#include "migrate.h"
-#include "daemon.h"
-#include "front.h"
 #include "histcmd.h"
+#include "migrate.h"
+#include "serve.h"
 #include "srv.h"
 
 static const char usage_text[] =
@@ -73,17 +69,6 @@ static const struct cli_cmd_argv cmds[] = {
 	    histcmd_verify },
 };
 
-/* The log and access log files of cfg, opened as the server's user. */
-static int
-open_logs(const struct config *cfg, struct muster_err *e)
-{
-	int rc;
-
-	if (cfg->log_file != NULL && (rc = log_file(cfg->log_file, e)) != 0)
-		return rc;
-	return log_access_open(cfg->access_log, e);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -96,13 +81,7 @@ main(int argc, char **argv)
 	};
 	const char *path = CONFIG_DEFAULT_PATH;
 	const struct cli_cmd_argv *cmd;
-	struct muster_err e;
-	struct config *cfg = NULL;
-	struct front *f = NULL;
-	struct srv *s = NULL;
-	int ch, rc, check = 0, stayed = 0, warned;
-	char warn[ERR_MSG_MAX];
-	gid_t gid;
+	int ch, rc, check = 0;
 
 	cli_init(SRV_PROG);
 	if (argc > 1 && (cmd = CLI_CMD_FIND(cmds, argv[1])) != NULL)
@@ -131,52 +110,5 @@ main(int argc, char **argv)
 		    "--help)", argv[optind], SRV_PROG);
 	if ((rc = cli_sodium_init()) != 0)
 		return rc;
-	umask(077);
-	/* Before any thread starts, so that only sigwait sees them. */
-	if ((rc = srv_block_signals(&e)) != 0 ||
-	    (rc = config_load(path, &cfg, &e)) != 0)
-		return cli_fail(rc, &e);
-	/* root:GROUP 0640 secrets, GROUP the server's user's. */
-	if (config_service_group(cfg, &gid) == 0)
-		fs_private_group(gid);
-	if (check) {
-		log_init(SRV_PROG, 0, LOG_LVL_ERROR);
-		warned = config_admin_warning(cfg, warn, sizeof warn);
-		if ((rc = srv_check(cfg, &e)) != 0)
-			return cli_fail(rc, &e);
-		if (warned)
-			fprintf(stderr, "%s: warning: %s\n", SRV_PROG, warn);
-		printf("%s: configuration ok\n", path);
-		return 0;
-	}
-	log_init(SRV_PROG, cfg->log_syslog, cfg->log_level);
-	if (config_admin_warning(cfg, warn, sizeof warn))
-		log_warn("%s", warn);
-	/* Bound as root (a port below 1024), then root is gone for good. */
-	if ((rc = front_bind(cfg, &f, &e)) != 0 ||
-	    (rc = daemon_drop(config_user(cfg), &stayed, &e)) != 0 ||
-	    (rc = open_logs(cfg, &e)) != 0) {
-		log_error("%s", e.msg);
-		front_free(f);
-		config_free(cfg);
-		log_close();
-		return err_exit_code(rc);
-	}
-	if (stayed)
-		log_warn("running as root: no user to become (set user in %s)",
-		    path);
-	if ((rc = srv_init(cfg, &s, &e)) != 0 ||
-	    (rc = srv_listen(s, f, &e)) != 0) {
-		log_error("%s", e.msg);
-		if (s == NULL)
-			front_free(f);
-		srv_free(s);
-		log_close();
-		return err_exit_code(rc);
-	}
-	srv_wait(s);
-	srv_free(s);
-	log_info("stopped");
-	log_close();
-	return 0;
+	return check ? serve_check(path) : serve_run(path);
 }
