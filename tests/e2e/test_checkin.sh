@@ -234,7 +234,11 @@ stop_server() {
 t_check "5 reports spooled in an outage" outage 5
 t0=$(date -u +%s)
 stop_server
-skewed 10800 "$SERVER" --config org/server.cfg >>server.log 2>&1 &
+# env execs the server, so that SPID is the server's own pid (skewed, a
+# function, would run in a subshell whose kill left the server behind).
+env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+    MUSTER_SKEW=10800 LD_PRELOAD="$SKEW" \
+    "$SERVER" --config org/server.cfg >>server.log 2>&1 &
 SPID=$!
 for _ in $(seq 1 100); do
 	curl -sk --max-time 1 "https://127.0.0.1:$SP/healthz" >/dev/null 2>&1 && break
