@@ -31,10 +31,12 @@
  * SAVEPOINT.  A
  * lost connection fails the batch with MUSTER_ETEMP (answered 503, never
  * 202); the next store_begin reconnects, with a backoff of 100 ms
- * doubling to 5 s between attempts.  A COMMIT whose answer was lost may
+ * doubling to 5 s between attempts.  An idle connection the server
+ * closed is made again before it is used (stale).  A COMMIT whose answer was lost may
  * have committed: the 503 makes the device send the report again, which
  * is then a duplicate (200).
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,6 +544,24 @@ out:
 	return rc;
 }
 
+/*
+ * Whether an idle connection was closed by its server (PostgreSQL
+ * restarted, a failover): the server has nothing to say to an idle
+ * session of ours (no LISTEN), so a readable socket means its goodbye.
+ * libpq would learn it only by failing the next statement, and a
+ * handle used seldom (a worker's reader) would turn that into one 503
+ * per handle after every restart.
+ */
+static int
+stale(PGconn *c)
+{
+	struct pollfd p = { PQsocket(c), POLLIN, 0 };
+
+	if (p.fd < 0)
+		return 1;
+	return poll(&p, 1, 0) > 0;
+}
+
 /* A transaction is lost with its connection: never reconnect in one. */
 int
 store_pg_ensure(struct store *st, struct muster_err *e)
@@ -549,7 +569,8 @@ store_pg_ensure(struct store *st, struct muster_err *e)
 	struct timespec now;
 	int rc;
 
-	if (st->c != NULL && PQstatus(st->c) == CONNECTION_OK)
+	if (st->c != NULL && PQstatus(st->c) == CONNECTION_OK &&
+	    (st->tx || !stale(st->c)))
 		return 0;
 	if (st->tx)
 		return err_set(e, MUSTER_ETEMP, "store: connection lost in a "

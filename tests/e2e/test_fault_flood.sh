@@ -68,8 +68,12 @@ echo "# slow-loris 127.0.0.2: $(cat loris.out)"
 echo "# idle flood 127.0.0.3: $(cat idle.out)"
 echo "# slow hello 127.0.0.4: $(cat raw.out)"
 num() { sed -n "s/.*\\b$2 \\(-\\?[0-9]*\\).*/\\1/p" "$1"; }
-t_check "slow-loris: at most max_per_ip (8) of its connections taken" \
-    test "$(num loris.out opened)" -le 8 -a "$(num loris.out refused)" -ge 12
+# The front closes the oldest half-open connections once max_half_open
+# (20) are held by the three attackers together, which frees a place for
+# a later slow-loris connection: count what was held at once.
+t_check "slow-loris: at most max_per_ip (8) of its connections held at once" \
+    test "$(num loris.out peak)" -le 8 -a "$(num loris.out peak)" -ge 1 \
+    -a "$(num loris.out refused)" -ge 1
 t_check "idle flood: none of its 40 connections outlived the 8 s" \
     test "$(num idle.out open_at_end)" = 0
 fc=$(num idle.out first_close_ms)

@@ -284,4 +284,16 @@ t_check "P-CLEAN: seqs 1..$3 all stored once ($1 rows, $2 distinct)" \
 t_check "reports $n0 before the outage, $n1 after: P-CLEAN's only" \
     test $((n1 - n0)) = $(($3 - 2))
 t_grep "the server logged the lost connection" 'PostgreSQL|connection' server.log
+
+# --- PostgreSQL restarted while the server is idle ---------------------------
+# Every handle of the server (the writer, each worker's reader) still
+# holds a connection to the old cluster; none may cost a device a 503.
+# Eight check-ins: more than the four workers and the writer together.
+sh "$PGSH" kill "$PG_DIR"
+t_exit 0 "PostgreSQL crashes and restarts while the server is idle" \
+    sh "$PGSH" restart "$PG_DIR"
+fails=0
+for i in 1 2 3 4 5 6 7 8; do run P-CLEAN || fails=$((fails + 1)); done
+t_check "after the restart: 8 check-ins of 8 delivered at once ($fails refused)" \
+    test "$fails" = 0
 t_done
