@@ -7,6 +7,7 @@
 
 #include <libconfig.h>
 
+#include "muster/buf.h"
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 #include "muster/timefmt.h"
@@ -249,4 +250,55 @@ cfgread_doc_parse(const char *name, const char *what, const char *buf,
 		rc = parse(&d, config_root_setting(&cfg), arg);
 	config_destroy(&cfg);
 	return rc;
+}
+
+struct kind_arg {
+	const struct cfgread_kind	*k;
+	void				*obj;
+};
+
+/* The checks every document kind starts with, then the kind's parse. */
+static int
+kind_parse(const struct cfgread_doc *d, const config_setting_t *top,
+    void *arg)
+{
+	const struct kind_arg *ka = arg;
+	int rc;
+
+	if ((rc = cfgread_doc_known(d, top, NULL, ka->k->fields)) != 0 ||
+	    (rc = cfgread_doc_type(d, top, ka->k->type)) != 0)
+		return rc;
+	return ka->k->parse(d, top, ka->obj);
+}
+
+int
+cfgread_doc_load(const struct cfgread_kind *k, const char *name,
+    const void *buf, size_t len, void *obj, struct muster_err *e)
+{
+	struct kind_arg ka = { k, obj };
+	int rc;
+
+	memset(obj, 0, k->size);
+	if ((rc = cfgread_doc_parse(name, k->what, buf, len, k->max,
+	    k->max_depth, kind_parse, &ka, e)) != 0)
+		memset(obj, 0, k->size);
+	return rc;
+}
+
+int
+cfgread_doc_emit(const struct cfgread_kind *k, struct buf *b, void *back,
+    char **out, size_t *outlen, struct muster_err *e)
+{
+	struct muster_err pe;
+	char name[64];
+	int rc;
+
+	if ((rc = buf_check(b, k->what, e)) != 0)
+		return rc;
+	/* Never hand out a document that would not read back. */
+	snprintf(name, sizeof name, "new %s", k->what);
+	if (cfgread_doc_load(k, name, b->s, b->len, back, &pe) != 0)
+		return err_set(e, MUSTER_EUSAGE, "%s", pe.msg);
+	*out = buf_take(b, outlen);
+	return 0;
 }

@@ -71,9 +71,6 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 	size_t i, j;
 	int n, rc;
 
-	if ((rc = cfgread_doc_known(c, root, NULL, top_fields)) != 0 ||
-	    (rc = cfgread_doc_type(c, root, MANIFEST_TYPE)) != 0)
-		return rc;
 	if ((v = cfgread_doc_string(c, root, NULL, "scope", &s, &rc)) == NULL)
 		return rc;
 	if (profile_scope_parse(v, &m->scope) != 0)
@@ -102,17 +99,16 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 	return 0;
 }
 
+static const struct cfgread_kind manifest_kind = {
+	"manifest", MANIFEST_MAX, MANIFEST_DEPTH, top_fields, MANIFEST_TYPE,
+	parse_top, sizeof(struct manifest)
+};
+
 int
 manifest_parse(const char *name, const void *buf, size_t len,
     struct manifest *m, struct muster_err *e)
 {
-	int rc;
-
-	memset(m, 0, sizeof *m);
-	if ((rc = cfgread_doc_parse(name, "manifest", buf, len, MANIFEST_MAX,
-	    MANIFEST_DEPTH, parse_top, m, e)) != 0)
-		memset(m, 0, sizeof *m);
-	return rc;
+	return cfgread_doc_load(&manifest_kind, name, buf, len, m, e);
 }
 
 int
@@ -120,7 +116,6 @@ manifest_format(const struct manifest *m, char **out, size_t *outlen,
     struct muster_err *e)
 {
 	struct manifest back;
-	struct muster_err pe;
 	struct buf b;
 	char when[TIMEFMT_LEN];
 	size_t i;
@@ -155,14 +150,7 @@ manifest_format(const struct manifest *m, char **out, size_t *outlen,
 		    "L" : "", m->profiles[i].hash, i + 1 < m->nprofiles ?
 		    "," : "");
 	buf_printf(&b, ");\n");
-	if ((rc = buf_check(&b, "manifest", e)) != 0)
-		goto out;
-	if (manifest_parse("new manifest", b.s, b.len, &back, &pe) != 0) {
-		rc = err_set(e, MUSTER_EUSAGE, "%s", pe.msg);
-		goto out;
-	}
-	*out = buf_take(&b, outlen);
-out:
+	rc = cfgread_doc_emit(&manifest_kind, &b, &back, out, outlen, e);
 	buf_free(&b);
 	return rc;
 }

@@ -247,9 +247,7 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 	const char *v;
 	int i, rc;
 
-	if ((rc = cfgread_doc_known(c, root, NULL, top_fields)) != 0 ||
-	    (rc = cfgread_doc_type(c, root, ROOT_TYPE)) != 0 ||
-	    (rc = cfgread_doc_version(c, root, ROOT_VERSION_MAX,
+	if ((rc = cfgread_doc_version(c, root, ROOT_VERSION_MAX,
 	    &r->version, &r->expires)) != 0)
 		return rc;
 	if ((v = cfgread_doc_string(c, root, NULL, "server", &s, &rc)) == NULL)
@@ -273,18 +271,19 @@ parse_top(const struct cfgread_doc *c, const config_setting_t *root,
 	return roles_disjoint(c, roles, r);
 }
 
+static const struct cfgread_kind root_kind = {
+	"root", ROOT_MAX, ROOT_DEPTH, top_fields, ROOT_TYPE, parse_top,
+	sizeof(struct root)
+};
+
 int
 root_parse(const char *name, const void *buf, size_t len, struct root *r,
     struct muster_err *e)
 {
 	int rc;
 
-	memset(r, 0, sizeof *r);
-	if ((rc = cfgread_doc_parse(name, "root", buf, len, ROOT_MAX,
-	    ROOT_DEPTH, parse_top, r, e)) != 0) {
-		memset(r, 0, sizeof *r);
+	if ((rc = cfgread_doc_load(&root_kind, name, buf, len, r, e)) != 0)
 		return rc;
-	}
 	sigset_hash_hex(buf, len, r->hash);
 	return 0;
 }
@@ -295,7 +294,6 @@ root_format(const struct root *r, char **out, size_t *outlen,
 {
 	struct buf b;
 	struct root back;
-	struct muster_err pe;
 	const struct root_keyset *ks;
 	char when[TIMEFMT_LEN], b64[KEY_B64_SIZE], hex[SIG_KEYID_HEX];
 	size_t i, k;
@@ -343,15 +341,7 @@ root_format(const struct root *r, char **out, size_t *outlen,
 		buf_printf(&b, "    ];\n  };\n");
 	}
 	buf_printf(&b, "};\n");
-	if ((rc = buf_check(&b, "root", e)) != 0)
-		goto out;
-	/* Never hand out a root that would not parse back. */
-	if (root_parse("new root", b.s, b.len, &back, &pe) != 0) {
-		rc = err_set(e, MUSTER_EUSAGE, "%s", pe.msg);
-		goto out;
-	}
-	*out = buf_take(&b, outlen);
-out:
+	rc = cfgread_doc_emit(&root_kind, &b, &back, out, outlen, e);
 	buf_free(&b);
 	return rc;
 }

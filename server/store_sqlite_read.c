@@ -393,12 +393,17 @@ store_sqlite_rollup_scan(struct store_read *rd, enum store_scan what,
 	return 0;
 }
 
-int
-store_sqlite_devices_scan(struct store_read *rd, const struct store_devq *q,
-    struct store_cursor **cur, struct muster_err *e)
+/*
+ * The devices query q selects, with tail (a LIMIT, or "") after it, as a
+ * cursor with q's parameters bound; (*cur)->s is NULL on an empty store.
+ */
+static int
+devices_cursor(struct store_read *rd, const struct store_devq *q,
+    const char *tail, struct store_cursor **cur, struct muster_err *e)
 {
 	sqlite3_stmt *s;
 	char sql[2048];
+	size_t n;
 	int rc;
 
 	/* A version 1 or 2 store (not yet opened by a newer server) has
@@ -406,6 +411,8 @@ store_sqlite_devices_scan(struct store_read *rd, const struct store_devq *q,
 	snprintf(sql, sizeof sql, dev_sql, rd->version >= 3 ? "d.last_stale" :
 	    "0", q->unit != NULL ? DEV_UNIT_SQL : "",
 	    q->state >= 0 ? DEV_STATUS_SQL : "");
+	n = strlen(sql);
+	snprintf(sql + n, sizeof sql - n, "%s", tail);
 	if ((rc = cursor_new(rd, sql, CUR_DEVICES, "devices", cur, e)) != 0)
 		return rc;
 	if ((s = (*cur)->s) == NULL)
@@ -416,6 +423,13 @@ store_sqlite_devices_scan(struct store_read *rd, const struct store_devq *q,
 	if (q->state >= 0 && sqlite3_bind_parameter_index(s, "?5") > 0)
 		sqlite3_bind_int(s, 5, q->state);
 	return 0;
+}
+
+int
+store_sqlite_devices_scan(struct store_read *rd, const struct store_devq *q,
+    struct store_cursor **cur, struct muster_err *e)
+{
+	return devices_cursor(rd, q, "", cur, e);
 }
 
 int
@@ -765,27 +779,13 @@ store_sqlite_devices_page(struct store_read *rd, const struct store_devq *q,
     int64_t offset, int64_t limit, struct store_cursor **cur,
     struct muster_err *e)
 {
-	sqlite3_stmt *s;
-	char sql[2048];
-	size_t n;
 	int rc;
 
-	snprintf(sql, sizeof sql, dev_sql, rd->version >= 3 ? "d.last_stale" :
-	    "0", q->unit != NULL ? DEV_UNIT_SQL : "",
-	    q->state >= 0 ? DEV_STATUS_SQL : "");
-	n = strlen(sql);
-	snprintf(sql + n, sizeof sql - n, " LIMIT ?6 OFFSET ?7");
-	if ((rc = cursor_new(rd, sql, CUR_DEVICES, "devices", cur, e)) != 0)
+	if ((rc = devices_cursor(rd, q, " LIMIT ?6 OFFSET ?7", cur, e)) != 0 ||
+	    (*cur)->s == NULL)
 		return rc;
-	if ((s = (*cur)->s) == NULL)
-		return 0;
-	bind_when(s, q->stale_before, NULL);
-	if (q->unit != NULL)
-		sqlite3_bind_text(s, 4, q->unit, -1, SQLITE_STATIC);
-	if (q->state >= 0 && sqlite3_bind_parameter_index(s, "?5") > 0)
-		sqlite3_bind_int(s, 5, q->state);
-	sqlite3_bind_int64(s, 6, limit);
-	sqlite3_bind_int64(s, 7, offset);
+	sqlite3_bind_int64((*cur)->s, 6, limit);
+	sqlite3_bind_int64((*cur)->s, 7, offset);
 	return 0;
 }
 

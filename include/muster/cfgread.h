@@ -148,4 +148,44 @@ int	cfgread_doc_version(const struct cfgread_doc *d,
 	    const config_setting_t *top, int max, int64_t *version,
 	    time_t *expires);
 
+struct buf;
+
+/*
+ * One kind of signed document (a root, a manifest): what it is called in
+ * messages, its size and depth caps for cfgscan_read_doc, the members its
+ * top group may have (NULL-terminated) and its type string, and parse,
+ * which fills an object of size bytes from the top group once those two
+ * are checked.
+ */
+struct cfgread_kind {
+	const char		*what;
+	size_t			 max;
+	int			 max_depth;
+	const char *const	*fields;
+	const char		*type;
+	int			(*parse)(const struct cfgread_doc *d,
+				    const config_setting_t *top, void *obj);
+	size_t			 size;
+};
+
+/*
+ * Reads the document buf of kind k (named name in messages; k->what when
+ * NULL) into obj, which the caller owns: the top group's members and type
+ * are checked (cfgread_doc_known, cfgread_doc_type), then k->parse fills
+ * obj.  Returns 0, or the error with obj all zeroes.
+ */
+int	cfgread_doc_load(const struct cfgread_kind *k, const char *name,
+	    const void *buf, size_t len, void *obj, struct muster_err *e);
+
+/*
+ * Hands out the document of kind k that b holds, as *out (the caller's,
+ * freed with free) and *outlen, once b was written whole and the text
+ * reads back as "new WHAT" into back (the caller's scratch object of
+ * k->size bytes).  Returns 0; MUSTER_EINTERNAL when b was cut short or
+ * memory ran out (buf_check); MUSTER_EUSAGE with the reading's message.
+ * b stays the caller's to free.
+ */
+int	cfgread_doc_emit(const struct cfgread_kind *k, struct buf *b,
+	    void *back, char **out, size_t *outlen, struct muster_err *e);
+
 #endif
