@@ -217,6 +217,24 @@ log_who(enum profile_scope scope, const char *id)
 	return scope == SCOPE_FAMILY ? "(a family device)" : id;
 }
 
+/*
+ * rq's body as a JSON object at most depth deep, every member of which
+ * fields (NULL-terminated) names: a new reference (the caller's), or
+ * NULL when it is not.
+ */
+static json_t *
+body_object(const struct route_request *rq, int depth,
+    const char *const *fields)
+{
+	json_t *o = proto_json_parse(rq->body, rq->len, depth);
+
+	if (o != NULL && !proto_json_keys_ok(o, fields)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static int
 device_id_ok(const char *s)
 {
@@ -614,6 +632,35 @@ job_consent(struct store *st, void *arg, struct muster_err *e)
 }
 
 /*
+ * The token tok (toklen bytes) a device sent to what ("enroll",
+ * "preview"), verified under the newest root and unexpired: 0 with *t,
+ * or -1 with the answer (400 malformed, 403 refused or expired) in out.
+ */
+static int
+token_gate(const struct route_request *rq, const char *what, const char *tok,
+    size_t toklen, struct token *t, struct route_reply *out)
+{
+	struct muster_err e;
+	int rc;
+
+	if ((rc = trust_token_verify(rq->srv->trust, tok, toklen, t, &e)) !=
+	    0) {
+		log_info("%s: token refused: %s", what, e.msg);
+		route_reply_error(out, rc == MUSTER_EDATA ?
+		    MHD_HTTP_BAD_REQUEST : MHD_HTTP_FORBIDDEN, rc ==
+		    MUSTER_EDATA ? "malformed token" : "token refused");
+		return -1;
+	}
+	if (token_expired(t, time(NULL))) {
+		log_info("%s: token %s expired", what,
+		    log_who(t->scope, t->id));
+		route_reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * POST /v1/consent: a family member's new receipt (docs/protocol.md,
  * "Family consent"), the body itself, signed by the device: checked as
  * at enrollment, for the token the device enrolled with, and stored in
@@ -702,9 +749,7 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 		goto out;
 	}
 	/* The key that signed is inside the body: parse, then verify. */
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_ENROLL)) ==
-	    NULL ||
-	    !proto_json_keys_ok(o, fields) ||
+	if ((o = body_object(rq, JSON_DEPTH_ENROLL, fields)) == NULL ||
 	    (tok = proto_json_str(o, "token", &toklen)) == NULL ||
 	    (key = proto_json_str(o, "device_key", &keylen)) == NULL ||
 	    (json_object_get(o, "model") != NULL &&
@@ -726,22 +771,8 @@ route_enroll(const struct route_request *rq, struct route_reply *out)
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed token");
 		goto out;
 	}
-	if ((rc = trust_token_verify(rq->srv->trust, tok, toklen, &t, &e)) !=
-	    0) {
-		log_info("enroll: token refused: %s", e.msg);
-		if (rc == MUSTER_EDATA)
-			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
-			    "malformed token");
-		else
-			route_reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
+	if (token_gate(rq, "enroll", tok, toklen, &t, out) != 0)
 		goto out;
-	}
-	if (token_expired(&t, time(NULL))) {
-		log_info("enroll: token %s expired",
-		    log_who(t.scope, t.id));
-		route_reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
-		goto out;
-	}
 	model = proto_json_str(o, "model", NULL);
 	if (model != NULL && (t.scope != SCOPE_PERSONNEL ||
 	    strlen(model) >= sizeof d.model || !reportcheck_text_ok(model))) {
@@ -845,28 +876,14 @@ route_enroll_preview(const struct route_request *rq, struct route_reply *out)
 		    "preview carries no Muster-Device");
 		goto out;
 	}
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
-	    NULL ||
-	    !proto_json_keys_ok(o, fields) ||
+	if ((o = body_object(rq, JSON_DEPTH_FLAT, fields)) == NULL ||
 	    (tok = proto_json_str(o, "token", &toklen)) == NULL ||
 	    toklen > TOKEN_MAX) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
 		goto out;
 	}
-	if ((rc = trust_token_verify(rq->srv->trust, tok, toklen, &t, &e)) !=
-	    0) {
-		log_info("preview: token refused: %s", e.msg);
-		if (rc == MUSTER_EDATA)
-			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
-			    "malformed token");
-		else
-			route_reply_error(out, MHD_HTTP_FORBIDDEN, "token refused");
+	if (token_gate(rq, "preview", tok, toklen, &t, out) != 0)
 		goto out;
-	}
-	if (token_expired(&t, time(NULL))) {
-		route_reply_error(out, MHD_HTTP_FORBIDDEN, "token expired");
-		goto out;
-	}
 	if (t.scope != SCOPE_FAMILY) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "preview is for family enrollment");
@@ -1377,9 +1394,7 @@ route_reregister(const struct route_request *rq, struct route_reply *out)
 		    "missing or malformed device signature");
 		goto out;
 	}
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_REREG)) ==
-	    NULL ||
-	    !proto_json_keys_ok(o, fields) ||
+	if ((o = body_object(rq, JSON_DEPTH_REREG, fields)) == NULL ||
 	    !json_is_object(ro = json_object_get(o, "receipt")) ||
 	    !proto_json_keys_ok(ro, rfields) ||
 	    (body = proto_json_str(ro, "body", &blen)) == NULL ||
@@ -1467,9 +1482,7 @@ route_unenroll(const struct route_request *rq, struct route_reply *out)
 
 	if (device_auth(rq, rq->body, rq->len, 1, &d, out) != 0)
 		goto out;
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
-	    NULL ||
-	    !proto_json_keys_ok(o, fields) ||
+	if ((o = body_object(rq, JSON_DEPTH_FLAT, fields)) == NULL ||
 	    (s = proto_json_str(o, "time", NULL)) == NULL ||
 	    timefmt_parse(s, &t) != 0) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed unenroll");
@@ -1535,6 +1548,33 @@ signed_member(json_t *o, const char *name, size_t max, struct sigset **ss)
 		return name[0] == 'r' ? "malformed root" : "malformed manifest";
 	}
 	return NULL;
+}
+
+/*
+ * rq's body when it holds nothing but the signed document name (a
+ * manifest or a root, at most max bytes): read into a new *ss (the
+ * caller's, sigset_free), 0; or -1 with the 400 answer in out.
+ */
+static int
+signed_body(const struct route_request *rq, const char *name, size_t max,
+    struct sigset **ss, struct route_reply *out)
+{
+	const char *const fields[] = { name, NULL };
+	const char *why;
+	json_t *o;
+
+	*ss = NULL;
+	if ((o = body_object(rq, JSON_DEPTH_SIGNED, fields)) == NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		return -1;
+	}
+	why = signed_member(o, name, max, ss);
+	json_decref(o);
+	if (why != NULL) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -1662,9 +1702,7 @@ admin_profile(const struct route_request *rq, struct route_reply *out,
 	size_t b64len, siglen, len, i;
 	int rc;
 
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_SIGNED)) ==
-	    NULL ||
-	    !proto_json_keys_ok(o, fields) ||
+	if ((o = body_object(rq, JSON_DEPTH_SIGNED, fields)) == NULL ||
 	    (b64 = proto_json_str(o, "profile", &b64len)) == NULL ||
 	    (sig = proto_json_str(o, "signature", &siglen)) == NULL) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
@@ -1813,23 +1851,12 @@ static void
 admin_manifest(const struct route_request *rq, struct route_reply *out,
     char *obj, size_t objlen)
 {
-	static const char *const fields[] = { "manifest", NULL };
 	struct manifest m;
 	struct sigset *ss = NULL;
 	enum trust_put res;
-	const char *why;
-	json_t *o = NULL;
 
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_SIGNED)) ==
-	    NULL || !proto_json_keys_ok(o, fields)) {
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
-		goto out;
-	}
-	if ((why = signed_member(o, "manifest", MANIFEST_MAX, &ss)) != NULL) {
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
-		goto out;
-	}
-	if (manifest_gate(rq, ss, &m, &res, out) != 0)
+	if (signed_body(rq, "manifest", MANIFEST_MAX, &ss, out) != 0 ||
+	    manifest_gate(rq, ss, &m, &res, out) != 0)
 		goto out;
 	snprintf(obj, objlen, "manifest %s version %lld",
 	    profile_scope_name(m.scope), (long long)m.version);
@@ -1844,7 +1871,6 @@ admin_manifest(const struct route_request *rq, struct route_reply *out,
 	    "unchanged"));
 out:
 	sigset_free(ss);
-	json_decref(o);
 }
 
 void
@@ -1862,22 +1888,12 @@ static void
 admin_root(const struct route_request *rq, struct route_reply *out,
     char *obj, size_t objlen)
 {
-	static const char *const fields[] = { "root", NULL };
 	struct muster_err e;
 	struct sigset *ss = NULL;
-	const char *why;
-	json_t *o = NULL;
 	int rc;
 
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_SIGNED)) ==
-	    NULL || !proto_json_keys_ok(o, fields)) {
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+	if (signed_body(rq, "root", ROOT_MAX, &ss, out) != 0)
 		goto out;
-	}
-	if ((why = signed_member(o, "root", ROOT_MAX, &ss)) != NULL) {
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, why);
-		goto out;
-	}
 	snprintf(obj, objlen, "root version %lld", (long long)ss->version);
 	if ((rc = trust_root_add(rq->srv->trust, ss, &e)) != 0) {
 		if (rc == MUSTER_EUSAGE) {
@@ -1896,7 +1912,6 @@ admin_root(const struct route_request *rq, struct route_reply *out,
 	    (json_int_t)ss->version, "status", "accepted"));
 out:
 	sigset_free(ss);
-	json_decref(o);
 }
 
 void
@@ -1968,9 +1983,7 @@ admin_revoke(const struct route_request *rq, struct route_reply *out,
 	size_t len;
 	int rc;
 
-	if ((o = proto_json_parse(rq->body, rq->len, JSON_DEPTH_FLAT)) ==
-	    NULL ||
-	    !proto_json_keys_ok(o, fields) ||
+	if ((o = body_object(rq, JSON_DEPTH_FLAT, fields)) == NULL ||
 	    (s = proto_json_str(o, "revocation", &len)) == NULL ||
 	    len > TOKEN_MAX) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
@@ -1979,12 +1992,9 @@ admin_revoke(const struct route_request *rq, struct route_reply *out,
 	if ((rc = trust_revocation_verify(rq->srv->trust, s, len, &rv, &e)) !=
 	    0) {
 		log_info("revocation refused: %s", e.msg);
-		if (rc == MUSTER_EDATA)
-			route_reply_error(out, MHD_HTTP_BAD_REQUEST,
-			    "malformed revocation");
-		else
-			route_reply_error(out, MHD_HTTP_UNPROCESSABLE_CONTENT,
-			    "signature refused");
+		route_reply_error(out, rc == MUSTER_EDATA ?
+		    MHD_HTTP_BAD_REQUEST : MHD_HTTP_UNPROCESSABLE_CONTENT, rc ==
+		    MUSTER_EDATA ? "malformed revocation" : "signature refused");
 		goto out;
 	}
 	revoke_object(rq, rv.id, NULL, obj, objlen);
