@@ -547,6 +547,7 @@ count_td(struct html *h, int64_t v, int hidden)
 		html_markupf(h, "<td class=\"num\">%lld</td>", (long long)v);
 }
 
+/* A counts table's head, its first column headed first; opens the body. */
 static void
 counts_head(struct html *h, const char *first)
 {
@@ -558,7 +559,7 @@ counts_head(struct html *h, const char *first)
 	    "<th scope=\"col\" class=\"num\">Stale</th>"
 	    "<th scope=\"col\" class=\"num\">Never reported</th>"
 	    "<th scope=\"col\" class=\"num\">Family</th>"
-	    "<th scope=\"col\">Compliant share</th></tr></thead>");
+	    "<th scope=\"col\">Compliant share</th></tr></thead><tbody>");
 }
 
 /* The cells after the key: counts, family, the share as a bar. */
@@ -595,6 +596,41 @@ withheld_note(struct html *h, int any)
 		    "(k-anonymity).</p>", ROLLUP_K);
 }
 
+/* Closes a counts table with total as its footer, then notes k. */
+static void
+counts_foot(struct html *h, const struct rollup_counts *total)
+{
+	html_markup(h, "</tbody><tfoot><tr><th scope=\"row\">Total</th>");
+	counts_tds(h, total);
+	html_markup(h, "</tr></tfoot></table>");
+	withheld_note(h, total->family_withheld);
+}
+
+/* The Redmi 1S as it reports itself ("HM 1S", "HM 1SW"; sums_get too). */
+static int
+is_redmi_1s(const char *model)
+{
+	return strstr(model, "HM 1S") != NULL;
+}
+
+/* A row of counts per group of r, a Redmi 1S key badged when redmi. */
+static void
+group_rows(struct html *h, const struct rollup *r, int redmi)
+{
+	size_t g;
+
+	for (g = 0; g < r->ngroups; g++) {
+		html_markup(h, "<tr><th scope=\"row\">");
+		html_text(h, r->groups[g].key);
+		if (redmi && is_redmi_1s(r->groups[g].key))
+			html_markup(h, " <span class=\"badge\">Redmi 1S"
+			    "</span>");
+		html_markup(h, "</th>");
+		counts_tds(h, &r->groups[g].c);
+		html_markup(h, "</tr>");
+	}
+}
+
 static void
 countdown(struct html *h, time_t expires, time_t now)
 {
@@ -616,6 +652,27 @@ countdown(struct html *h, time_t expires, time_t now)
 
 /* --- overview -------------------------------------------------------------- */
 
+/*
+ * The profile published for scope sc: its bytes in *bytes (NULL when
+ * none is) and *len, parsed into *p (NULL when this server cannot read
+ * them); both the caller's to free.  0, or the store's error.
+ */
+static int
+scope_profile(struct console_ctx *c, int sc, char **bytes, size_t *len,
+    struct profile **p, struct muster_err *e)
+{
+	struct muster_err pe;
+	int rc;
+
+	*p = NULL;
+	if ((rc = store_read_profile(c->db->rd, (enum profile_scope)sc, NULL,
+	    bytes, len, e)) != 0)
+		return rc;
+	if (*bytes != NULL)
+		(void)profile_parse("profile", *bytes, *len, p, &pe);
+	return 0;
+}
+
 /* Profiles (and manifests when the server's trust is at hand) in force. */
 static int
 policy_rows(struct html *h, struct console_ctx *c, int *expired,
@@ -634,17 +691,14 @@ policy_rows(struct html *h, struct console_ctx *c, int *expired,
 	    "<th scope=\"col\">Profile expires</th>"
 	    "<th scope=\"col\">Manifest</th></tr></thead><tbody>");
 	for (sc = 0; sc < ROLLUP_NSCOPES; sc++) {
-		struct muster_err pe;
-
 		html_markupf(h, "<tr><th scope=\"row\">%s</th>",
 		    profile_scope_name((enum profile_scope)sc));
-		if ((rc = store_read_profile(c->db->rd, (enum profile_scope)sc,
-		    NULL, &bytes, &len, e)) != 0)
+		if ((rc = scope_profile(c, sc, &bytes, &len, &p, e)) != 0)
 			goto out;
 		if (bytes == NULL)
 			html_markup(h, "<td>none published</td><td></td>"
 			    "<td></td>");
-		else if (profile_parse("profile", bytes, len, &p, &pe) != 0)
+		else if (p == NULL)
 			html_markup(h, "<td>(this server cannot read it)</td>"
 			    "<td></td><td></td>");
 		else {
@@ -696,7 +750,7 @@ console_page_overview(struct html *h, struct console_ctx *c,
 	time_t want[CONSOLE_TREND_POINTS];
 	struct rollup *r = NULL;
 	time_t ref, day;
-	size_t g, i, missing = 0;
+	size_t i, missing = 0;
 	int rc, expired = 0;
 
 	if ((rc = console_rollup_get(c, ROLLUP_BY_SCOPE, &r, e)) != 0)
@@ -722,18 +776,8 @@ console_page_overview(struct html *h, struct console_ctx *c,
 	html_markup(h, "<table id=\"t-scope\"><caption>Compliance by scope"
 	    "</caption>");
 	counts_head(h, "Scope");
-	html_markup(h, "<tbody>");
-	for (g = 0; g < r->ngroups; g++) {
-		html_markup(h, "<tr><th scope=\"row\">");
-		html_text(h, r->groups[g].key);
-		html_markup(h, "</th>");
-		counts_tds(h, &r->groups[g].c);
-		html_markup(h, "</tr>");
-	}
-	html_markup(h, "</tbody><tfoot><tr><th scope=\"row\">Total</th>");
-	counts_tds(h, &r->total);
-	html_markup(h, "</tr></tfoot></table>");
-	withheld_note(h, r->total.family_withheld);
+	group_rows(h, r, 0);
+	counts_foot(h, &r->total);
 	downloads(h, c, "by=scope");
 	html_markup(h, "</section><section aria-labelledby=\"s-policy\">"
 	    "<h2 id=\"s-policy\">Policy</h2>");
@@ -888,7 +932,6 @@ console_page_units(struct html *h, struct console_ctx *c,
 	html_markup(h, "<table id=\"t-units\"><caption>Each row rolls up "
 	    "every unit below it</caption>");
 	counts_head(h, "Unit");
-	html_markup(h, "<tbody>");
 	if (has_self) {
 		html_markup(h, "<tr><th scope=\"row\">(devices of ");
 		html_text(h, top);
@@ -922,10 +965,7 @@ console_page_units(struct html *h, struct console_ctx *c,
 		counts_tds(h, &nodes[idx].c);
 		html_markup(h, "</tr>");
 	}
-	html_markup(h, "</tbody><tfoot><tr><th scope=\"row\">Total</th>");
-	counts_tds(h, top != NULL ? &sum : &r->total);
-	html_markup(h, "</tr></tfoot></table>");
-	withheld_note(h, (top != NULL ? sum : r->total).family_withheld);
+	counts_foot(h, top != NULL ? &sum : &r->total);
 	/* A level with many units: a page of them at a time. */
 	if (t.n > CONSOLE_UNIT_ROWS) {
 		html_markupf(h, "<p>Units %zu to %zu of %zu.</p><nav "
@@ -1083,13 +1123,6 @@ out:
 
 /* --- models ------------------------------------------------------------ */
 
-/* The Redmi 1S as it reports itself ("HM 1S", "HM 1SW"; sums_get too). */
-static int
-is_redmi_1s(const char *model)
-{
-	return strstr(model, "HM 1S") != NULL;
-}
-
 int
 console_page_models(struct html *h, struct console_ctx *c,
     struct muster_err *e)
@@ -1150,21 +1183,8 @@ console_page_models(struct html *h, struct console_ctx *c,
 	html_markup(h, "<table id=\"t-models\"><caption>Devices by model, as "
 	    "each device reported it at enrollment</caption>");
 	counts_head(h, "Model");
-	html_markup(h, "<tbody>");
-	for (g = 0; g < r->ngroups; g++) {
-		html_markup(h, "<tr><th scope=\"row\">");
-		html_text(h, r->groups[g].key);
-		if (is_redmi_1s(r->groups[g].key))
-			html_markup(h, " <span class=\"badge\">Redmi 1S"
-			    "</span>");
-		html_markup(h, "</th>");
-		counts_tds(h, &r->groups[g].c);
-		html_markup(h, "</tr>");
-	}
-	html_markup(h, "</tbody><tfoot><tr><th scope=\"row\">Total</th>");
-	counts_tds(h, &r->total);
-	html_markup(h, "</tr></tfoot></table>");
-	withheld_note(h, r->total.family_withheld);
+	group_rows(h, r, 1);
+	counts_foot(h, &r->total);
 	downloads(h, c, "by=model");
 	page_end(h);
 out:
@@ -1545,15 +1565,11 @@ console_page_profiles(struct html *h, struct console_ctx *c,
 	    (rc = policy_rows(h, c, &expired, e)) != 0)
 		goto out;
 	for (sc = 0; sc < ROLLUP_NSCOPES; sc++) {
-		struct muster_err pe;
-
 		html_markupf(h, "<section><h2>%s</h2>",
 		    profile_scope_name((enum profile_scope)sc));
-		if ((rc = store_read_profile(c->db->rd, (enum profile_scope)sc,
-		    NULL, &bytes, &len, e)) != 0)
+		if ((rc = scope_profile(c, sc, &bytes, &len, &p, e)) != 0)
 			goto out;
-		if (bytes != NULL && profile_parse("profile", bytes, len, &p,
-		    &pe) == 0) {
+		if (p != NULL) {
 			html_markupf(h, "<table><caption>Rules of the profile "
 			    "(a report every %lld s)</caption><thead><tr><th "
 			    "scope=\"col\">Rule</th><th scope=\"col\">Kind"
