@@ -632,6 +632,28 @@ job_consent(struct store *st, void *arg, struct muster_err *e)
 }
 
 /*
+ * rq's body when it holds nothing but the string member name of at most
+ * TOKEN_MAX bytes (a token or a revocation): the object (the caller's,
+ * json_decref) with *s, pointing into it, and *len; or NULL with the 400
+ * answer in out.
+ */
+static json_t *
+token_body(const struct route_request *rq, const char *name, const char **s,
+    size_t *len, struct route_reply *out)
+{
+	const char *const fields[] = { name, NULL };
+	json_t *o;
+
+	if ((o = body_object(rq, JSON_DEPTH_FLAT, fields)) == NULL ||
+	    (*s = proto_json_str(o, name, len)) == NULL || *len > TOKEN_MAX) {
+		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/*
  * The token tok (toklen bytes) a device sent to what ("enroll",
  * "preview"), verified under the newest root and unexpired: 0 with *t,
  * or -1 with the answer (400 malformed, 403 refused or expired) in out.
@@ -861,7 +883,6 @@ out:
 void
 route_enroll_preview(const struct route_request *rq, struct route_reply *out)
 {
-	static const char *const fields[] = { "token", NULL };
 	struct muster_err e;
 	struct store *st;
 	struct token t;
@@ -876,13 +897,8 @@ route_enroll_preview(const struct route_request *rq, struct route_reply *out)
 		    "preview carries no Muster-Device");
 		goto out;
 	}
-	if ((o = body_object(rq, JSON_DEPTH_FLAT, fields)) == NULL ||
-	    (tok = proto_json_str(o, "token", &toklen)) == NULL ||
-	    toklen > TOKEN_MAX) {
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
-		goto out;
-	}
-	if (token_gate(rq, "preview", tok, toklen, &t, out) != 0)
+	if ((o = token_body(rq, "token", &tok, &toklen, out)) == NULL ||
+	    token_gate(rq, "preview", tok, toklen, &t, out) != 0)
 		goto out;
 	if (t.scope != SCOPE_FAMILY) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
@@ -1077,20 +1093,37 @@ out:
 	free(policy);
 }
 
-/* Refuses a query parameter other than since. */
+struct args_only {
+	const char *const	*names;
+	int			 unknown;
+};
+
+/* Stops at the first query parameter the list does not name. */
 static enum MHD_Result
-root_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+arg_listed(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *value)
 {
-	int *unknown = cls;
+	struct args_only *a = cls;
+	size_t i;
 
 	(void)kind;
 	(void)value;
-	if (strcmp(key, "since") != 0) {
-		*unknown = 1;
-		return MHD_NO;
-	}
-	return MHD_YES;
+	for (i = 0; a->names[i] != NULL; i++)
+		if (strcmp(key, a->names[i]) == 0)
+			return MHD_YES;
+	a->unknown = 1;
+	return MHD_NO;
+}
+
+/* 1 if names (NULL-terminated) lists every query parameter of rq. */
+static int
+args_only(const struct route_request *rq, const char *const *names)
+{
+	struct args_only a = { names, 0 };
+
+	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND,
+	    arg_listed, &a);
+	return !a.unknown;
 }
 
 /*
@@ -1100,15 +1133,13 @@ root_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 void
 route_root(const struct route_request *rq, struct route_reply *out)
 {
+	static const char *const args[] = { "since", NULL };
 	struct muster_err e;
 	char *roots = NULL;
 	int64_t since;
 	size_t len;
-	int unknown = 0;
 
-	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND,
-	    root_arg, &unknown);
-	if (unknown || version_arg(MHD_lookup_connection_value(rq->conn,
+	if (!args_only(rq, args) || version_arg(MHD_lookup_connection_value(rq->conn,
 	    MHD_GET_ARGUMENT_KIND, "since"), &since) != 0) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "want since=N, a root version");
@@ -1974,7 +2005,6 @@ static void
 admin_revoke(const struct route_request *rq, struct route_reply *out,
     char *obj, size_t objlen)
 {
-	static const char *const fields[] = { "revocation", NULL };
 	struct revocation rv;
 	struct revoke_job j;
 	struct muster_err e;
@@ -1983,12 +2013,8 @@ admin_revoke(const struct route_request *rq, struct route_reply *out,
 	size_t len;
 	int rc;
 
-	if ((o = body_object(rq, JSON_DEPTH_FLAT, fields)) == NULL ||
-	    (s = proto_json_str(o, "revocation", &len)) == NULL ||
-	    len > TOKEN_MAX) {
-		route_reply_error(out, MHD_HTTP_BAD_REQUEST, "malformed request");
+	if ((o = token_body(rq, "revocation", &s, &len, out)) == NULL)
 		goto out;
-	}
 	if ((rc = trust_revocation_verify(rq->srv->trust, s, len, &rv, &e)) !=
 	    0) {
 		log_info("revocation refused: %s", e.msg);
@@ -2035,23 +2061,6 @@ route_admin_revoke(const struct route_request *rq, struct route_reply *out)
 
 /* --- GET /v1/admin/rollup ----------------------------------------------- */
 
-/* Refuses a query parameter other than by, format and as_of. */
-static enum MHD_Result
-rollup_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
-{
-	int *unknown = cls;
-
-	(void)kind;
-	(void)value;
-	if (strcmp(key, "by") != 0 && strcmp(key, "format") != 0 &&
-	    strcmp(key, "as_of") != 0) {
-		*unknown = 1;
-		return MHD_NO;
-	}
-	return MHD_YES;
-}
-
 /* A query argument of rq, or "-" (for the audit log's object). */
 static const char *
 arg_or_dash(const struct route_request *rq, const char *key)
@@ -2070,12 +2079,11 @@ admin_rollup(const struct route_request *rq, struct route_reply *out,
 	const char *ctype = NULL;
 	unsigned status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 	char *body = NULL;
+	static const char *const args[] = { "by", "format", "as_of", NULL };
 	size_t len = 0;
-	int rc, unknown = 0;
+	int rc;
 
-	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND,
-	    rollup_arg, &unknown);
-	if (unknown) {
+	if (!args_only(rq, args)) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "parameters are by, format and as_of");
 		return;
