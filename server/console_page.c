@@ -606,23 +606,20 @@ counts_foot(struct html *h, const struct rollup_counts *total)
 	withheld_note(h, total->family_withheld);
 }
 
-/* The Redmi 1S as it reports itself ("HM 1S", "HM 1SW"; sums_get too). */
-static int
-is_redmi_1s(const char *model)
-{
-	return strstr(model, "HM 1S") != NULL;
-}
-
-/* A row of counts per group of r, a Redmi 1S key badged when redmi. */
+/*
+ * A row of counts per group of r, the key badged "Redmi 1S" where redmi
+ * (NULL: nowhere) says it is one.
+ */
 static void
-group_rows(struct html *h, const struct rollup *r, int redmi)
+group_rows(struct html *h, const struct rollup *r,
+    int (*redmi)(const char *key))
 {
 	size_t g;
 
 	for (g = 0; g < r->ngroups; g++) {
 		html_markup(h, "<tr><th scope=\"row\">");
 		html_text(h, r->groups[g].key);
-		if (redmi && is_redmi_1s(r->groups[g].key))
+		if (redmi != NULL && redmi(r->groups[g].key))
 			html_markup(h, " <span class=\"badge\">Redmi 1S"
 			    "</span>");
 		html_markup(h, "</th>");
@@ -776,7 +773,7 @@ console_page_overview(struct html *h, struct console_ctx *c,
 	html_markup(h, "<table id=\"t-scope\"><caption>Compliance by scope"
 	    "</caption>");
 	counts_head(h, "Scope");
-	group_rows(h, r, 0);
+	group_rows(h, r, NULL);
 	counts_foot(h, &r->total);
 	downloads(h, c, "by=scope");
 	html_markup(h, "</section><section aria-labelledby=\"s-policy\">"
@@ -1123,6 +1120,13 @@ out:
 
 /* --- models ------------------------------------------------------------ */
 
+/* The Redmi 1S as it reports itself ("HM 1S", "HM 1SW"; sums_get too). */
+static int
+is_redmi_1s(const char *model)
+{
+	return strstr(model, "HM 1S") != NULL;
+}
+
 int
 console_page_models(struct html *h, struct console_ctx *c,
     struct muster_err *e)
@@ -1183,7 +1187,7 @@ console_page_models(struct html *h, struct console_ctx *c,
 	html_markup(h, "<table id=\"t-models\"><caption>Devices by model, as "
 	    "each device reported it at enrollment</caption>");
 	counts_head(h, "Model");
-	group_rows(h, r, 1);
+	group_rows(h, r, is_redmi_1s);
 	counts_foot(h, &r->total);
 	downloads(h, c, "by=model");
 	page_end(h);
