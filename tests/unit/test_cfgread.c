@@ -8,6 +8,7 @@
 
 #include <libconfig.h>
 
+#include "muster/buf.h"
 #include "muster/cfgread.h"
 #include "muster/cfgscan.h"
 
@@ -253,6 +254,143 @@ scan_gates(void **state)
 	assert_string_equal(e.msg, "f:7: 42");
 }
 
+/* A document kind for cfgread_doc_load and cfgread_doc_emit. */
+struct thing {
+	int64_t	version;
+	time_t	expires;
+	char	name[16];
+};
+
+static int
+thing_parse(const struct cfgread_doc *d, const config_setting_t *top,
+    void *obj)
+{
+	struct thing *t = obj;
+	config_setting_t *s;
+	const char *v;
+	int rc;
+
+	if ((rc = cfgread_doc_version(d, top, 9, &t->version,
+	    &t->expires)) != 0)
+		return rc;
+	if ((v = cfgread_doc_string(d, top, NULL, "name", &s, &rc)) == NULL)
+		return rc;
+	if (strlen(v) >= sizeof t->name)
+		return cfgread_doc_err(d, s, "name too long");
+	memcpy(t->name, v, strlen(v) + 1);
+	return 0;
+}
+
+static const char *const thing_fields[] = {
+	"type", "version", "expires", "name", NULL,
+};
+static const struct cfgread_kind thing_kind = {
+	"thing", 512, 1, thing_fields, "muster-thing", thing_parse,
+	sizeof(struct thing)
+};
+
+/* 1 if the n bytes at p are all zero. */
+static int
+all_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (c[i] != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * A kind's fields and type are checked before its parse, a failed read
+ * leaves the object all zeroes (even what parse had filled), and emit
+ * hands out only text that was written whole and reads back.
+ */
+static void
+doc_kind(void **state)
+{
+	static const char good[] = "type = \"muster-thing\";\nversion = 2;\n"
+	    "expires = \"2031-01-02T03:04:05Z\";\nname = \"abc\";\n";
+	static const char extra[] = "type = \"muster-thing\";\nversion = 2;\n"
+	    "expires = \"2031-01-02T03:04:05Z\";\nname = \"abc\";\nx = 1;\n";
+	static const char wrongtype[] = "type = \"muster-other\";\n"
+	    "version = 2;\nexpires = \"2031-01-02T03:04:05Z\";\n"
+	    "name = \"abc\";\n";
+	static const char noname[] = "type = \"muster-thing\";\n"
+	    "version = 2;\nexpires = \"2031-01-02T03:04:05Z\";\n";
+	struct muster_err e;
+	struct thing t, back;
+	struct buf b;
+	char *out = NULL;
+	size_t outlen = 0;
+
+	(void)state;
+	memset(&t, 0x5a, sizeof t);
+	assert_int_equal(cfgread_doc_load(&thing_kind, "t.cfg", good,
+	    strlen(good), &t, &e), 0);
+	assert_int_equal(t.version, 2);
+	assert_int_equal(t.expires, 1925089445);
+	assert_string_equal(t.name, "abc");
+
+	memset(&t, 0x5a, sizeof t);
+	assert_int_equal(cfgread_doc_load(&thing_kind, "t.cfg", extra,
+	    strlen(extra), &t, &e), MUSTER_EDATA);
+	assert_string_equal(e.msg, "t.cfg:5: unknown field \"x\"");
+	assert_true(all_zero(&t, sizeof t));
+	assert_int_equal(cfgread_doc_load(&thing_kind, NULL, wrongtype,
+	    strlen(wrongtype), &t, &e), MUSTER_EDATA);
+	assert_string_equal(e.msg, "thing:1: type must be \"muster-thing\"");
+	/* parse had stored the version when the name was found missing. */
+	memset(&t, 0x5a, sizeof t);
+	assert_int_equal(cfgread_doc_load(&thing_kind, "t.cfg", noname,
+	    strlen(noname), &t, &e), MUSTER_EDATA);
+	assert_string_equal(e.msg, "t.cfg:1: missing field \"name\"");
+	assert_true(all_zero(&t, sizeof t));
+	/* Truncated: the document cut before its last member. */
+	assert_int_equal(cfgread_doc_load(&thing_kind, "t.cfg", good,
+	    strlen(good) - 14, &t, &e), MUSTER_EDATA);
+	assert_true(all_zero(&t, sizeof t));
+	/* Oversized: more than the kind's max bytes, refused before libconfig. */
+	{
+		char big[600];
+
+		memset(big, ' ', sizeof big);
+		memcpy(big, good, strlen(good));
+		assert_int_equal(cfgread_doc_load(&thing_kind, "t.cfg", big,
+		    sizeof big, &t, &e), MUSTER_EDATA);
+		assert_string_equal(e.msg, "t.cfg: 600 bytes, more than the "
+		    "limit of 512");
+	}
+
+	buf_init(&b, BUF_UNBOUNDED);
+	buf_printf(&b, "%s", good);
+	assert_int_equal(cfgread_doc_emit(&thing_kind, &b, &back, &out,
+	    &outlen, &e), 0);
+	assert_non_null(out);
+	assert_int_equal(outlen, strlen(good));
+	assert_string_equal(out, good);
+	free(out);
+	out = NULL;
+	buf_free(&b);
+
+	buf_init(&b, BUF_UNBOUNDED);
+	buf_printf(&b, "%s", noname);
+	assert_int_equal(cfgread_doc_emit(&thing_kind, &b, &back, &out,
+	    &outlen, &e), MUSTER_EUSAGE);
+	assert_string_equal(e.msg, "new thing:1: missing field \"name\"");
+	assert_null(out);
+	buf_free(&b);
+
+	buf_init(&b, 10);
+	buf_printf(&b, "%s", good);
+	assert_int_equal(cfgread_doc_emit(&thing_kind, &b, &back, &out,
+	    &outlen, &e), MUSTER_EINTERNAL);
+	assert_string_equal(e.msg, "thing longer than expected");
+	assert_null(out);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -263,6 +401,7 @@ main(void)
 		cmocka_unit_test(doc_walkers),
 		cmocka_unit_test(doc_string),
 		cmocka_unit_test(scan_gates),
+		cmocka_unit_test(doc_kind),
 	};
 
 	return cmocka_run_group_tests_name("cfgread", tests, setup, teardown);
