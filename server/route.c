@@ -1139,7 +1139,8 @@ route_root(const struct route_request *rq, struct route_reply *out)
 	int64_t since;
 	size_t len;
 
-	if (!args_only(rq, args) || version_arg(MHD_lookup_connection_value(rq->conn,
+	if (!args_only(rq, args) ||
+	    version_arg(MHD_lookup_connection_value(rq->conn,
 	    MHD_GET_ARGUMENT_KIND, "since"), &since) != 0) {
 		route_reply_error(out, MHD_HTTP_BAD_REQUEST,
 		    "want since=N, a root version");
