@@ -407,8 +407,8 @@ params_read(const struct route_request *rq, struct console_params *p,
 /* GET /console/export: a roll-up or the device list, as the CLI writes. */
 static int
 do_export(const struct route_request *rq, struct console_ctx *c,
-    const struct console_params *p, struct route_reply *out,
-    struct muster_err *e)
+    const struct console_params *p, struct route_reply *out, char *obj,
+    size_t objlen, struct muster_err *e)
 {
 	const char *by = arg(rq, "by"), *what = arg(rq, "what");
 	const char *fmt_s = arg(rq, "format");
@@ -455,6 +455,14 @@ do_export(const struct route_request *rq, struct console_ctx *c,
 	route_reply_set(out, MHD_HTTP_OK, fmt == ROLLUP_FMT_CSV ? CT_CSV :
 	    CT_JSON, buf, n);
 	buf = NULL;
+	if (devices)
+		snprintf(obj, objlen, "devices format=%s unit=%s status=%s",
+		    fmt_s, p->unit != NULL ? p->unit : "-", p->status >= 0 ?
+		    rollup_status_name(p->status) : "-");
+	else
+		snprintf(obj, objlen, "by=%s format=%s as_of=%s",
+		    rollup_by_name(q.by), fmt_s, c->as_of != 0 ? arg(rq,
+		    "as_of") : "-");
 out:
 	free(buf);
 	rollup_free(r);
@@ -467,8 +475,8 @@ out:
  */
 static int
 do_proof(const struct route_request *rq, struct console_ctx *c,
-    const struct console_params *p, struct route_reply *out,
-    struct muster_err *e)
+    const struct console_params *p, struct route_reply *out, char *obj,
+    size_t objlen, struct muster_err *e)
 {
 	const char *v = arg(rq, "seq");
 	struct store_proof pf;
@@ -506,11 +514,30 @@ do_proof(const struct route_request *rq, struct console_ctx *c,
 	}
 	route_reply_set(out, MHD_HTTP_OK, CT_JSON, body, len);
 	body = NULL;
+	/* A personnel device: family devices were refused above. */
+	snprintf(obj, objlen, "%s seq %lld", p->id, seq);
 out:
 	free(body);
 	store_proof_clear(&pf);
 	store_read_end(c->db->rd);
 	return rc;
+}
+
+/*
+ * The audit entry of a file the console handed out (or refused): who,
+ * action, what (empty when refused: the path stands for it; a refused
+ * proof's device may be a family one, never named) and the status.
+ */
+static void
+audit_file(const struct route_request *rq, const char *who,
+    const char *action, const char *what, unsigned status)
+{
+	char outcome[STORE_AUDIT_OUTCOME_MAX + 1];
+
+	snprintf(outcome, sizeof outcome, "%s %u", status < 300 ? "ok" :
+	    status < 500 ? "refused" : "failed", status);
+	route_audit_request(rq, who, action, what[0] != '\0' ? what :
+	    rq->path, outcome);
 }
 
 void
@@ -543,8 +570,9 @@ console_route(const struct route_request *rq, struct route_reply *out)
 	struct muster_err e;
 	struct html h;
 	unsigned char cred[CONSOLE_CRED_BYTES];
-	char csrf[CONSOLE_SECRET_B64];
-	const char *sid, *why;
+	char csrf[CONSOLE_SECRET_B64], who[STORE_ADMIN_NAME_MAX + 1];
+	char obj[STORE_AUDIT_OBJECT_MAX + 1];
+	const char *sid, *why, *action = NULL;
 	size_t i;
 	int rc = 0, done = 0;
 
@@ -567,7 +595,7 @@ console_route(const struct route_request *rq, struct route_reply *out)
 	 * `muster-server admin` ends its sessions on their next request.
 	 */
 	if (!console_session_cred(sid, cred) ||
-	    !route_admin_cred_live(rq->srv, cred)) {
+	    !route_admin_cred_live(rq->srv, cred, who)) {
 		console_session_end(sid);
 		reply_see_other(out, "/console/signin", sid != NULL ?
 		    cookie_gone : NULL);
@@ -597,15 +625,20 @@ console_route(const struct route_request *rq, struct route_reply *out)
 		    "future");
 		goto out;
 	}
+	/* What leaves the console as a file is audited, as the API's. */
+	obj[0] = '\0';
+	if (strcmp(rq->path, "/console/export") == 0)
+		action = "console export";
+	else if (strcmp(rq->path, "/console/proof") == 0)
+		action = "console proof";
 	if ((rc = rollup_open(c.data_dir, &c.db, &e)) != 0)
 		goto fail;
-	if (strcmp(rq->path, "/console/export") == 0) {
-		if ((rc = do_export(rq, &c, &p, out, &e)) != 0)
-			goto fail;
-		goto out;
-	}
-	if (strcmp(rq->path, "/console/proof") == 0) {
-		if ((rc = do_proof(rq, &c, &p, out, &e)) != 0)
+	if (action != NULL) {
+		if (strcmp(action, "console export") == 0)
+			rc = do_export(rq, &c, &p, out, obj, sizeof obj, &e);
+		else
+			rc = do_proof(rq, &c, &p, out, obj, sizeof obj, &e);
+		if (rc != 0)
 			goto fail;
 		goto out;
 	}
@@ -646,6 +679,8 @@ fail:
 		    "Internal error");
 	}
 out:
+	if (action != NULL)
+		audit_file(rq, who, action, obj, out->status);
 	html_free(&h);
 	rollup_close(c.db);
 	sodium_memzero(csrf, sizeof csrf);

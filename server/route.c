@@ -290,6 +290,13 @@ route_audit(struct srv *s, struct MHD_Connection *c, const char *actor,
 		    action, outcome, actor);
 }
 
+void
+route_audit_request(const struct route_request *rq, const char *actor,
+    const char *action, const char *object, const char *outcome)
+{
+	route_audit(rq->srv, rq->conn, actor, action, object, outcome);
+}
+
 /*
  * The administrator whose credential c's Authorization header carries,
  * read from the store on every request (so that `muster-server admin`
@@ -2297,7 +2304,8 @@ out:
 }
 
 int
-route_admin_cred_live(struct srv *s, const unsigned char cred[ROUTE_CRED_BYTES])
+route_admin_cred_live(struct srv *s, const unsigned char cred[ROUTE_CRED_BYTES],
+    char *name)
 {
 	struct store_admin *list;
 	unsigned char c[ROUTE_CRED_BYTES];
@@ -2308,8 +2316,12 @@ route_admin_cred_live(struct srv *s, const unsigned char cred[ROUTE_CRED_BYTES])
 	for (i = 0; i < n; i++) {
 		admin_cred(&list[i], c);
 		if (sodium_memcmp(c, cred, sizeof c) == 0 &&
-		    (list[i].roles & ADMINS_ROLE_READ) != 0)
+		    (list[i].roles & ADMINS_ROLE_READ) != 0) {
 			live = 1;
+			if (name != NULL)
+				memcpy(name, list[i].name,
+				    sizeof list[i].name);
+		}
 	}
 	sodium_memzero(c, sizeof c);
 	admin_list_free(list, n);

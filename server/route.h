@@ -97,10 +97,20 @@ int	route_admin_credential_ok(const struct route_request *rq,
 
 /*
  * Whether cred (as route_admin_credential_ok set it) still names an
- * administrator with the read role and the same credential: 1 or 0.
+ * administrator with the read role and the same credential: 1 with that
+ * administrator's name in name (STORE_ADMIN_NAME_MAX + 1 bytes; may be
+ * NULL), or 0.
  */
 int	route_admin_cred_live(struct srv *s,
-	    const unsigned char cred[ROUTE_CRED_BYTES]);
+	    const unsigned char cred[ROUTE_CRED_BYTES], char *name);
+
+/*
+ * Appends an audit log entry for rq (the client's address is rq's):
+ * actor did action on object, with outcome.  A failure is logged, not
+ * fatal.
+ */
+void	route_audit_request(const struct route_request *rq, const char *actor,
+	    const char *action, const char *object, const char *outcome);
 
 
 /* Sets out to {"error":"msg"} with status; msg is a static string. */

@@ -224,6 +224,21 @@ t_grep "a download is an attachment" '^Content-Disposition: attachment; filename
 R --by unit --format csv >by-unit.csv
 t_check "the download is report --by unit --format csv, byte for byte" \
     cmp -s body.html by-unit.csv
+hdr -b "$C" "$AU/console/export?what=devices&format=json&unit=IAF"
+hdr -b "$C" "$AU/console/export?by=nothing&format=csv"
+t_exit 0 "audit show --action 'console export'" "$SERVER" audit show \
+    --config org/server.cfg --action "console export"
+t_grep "the download is audited: administrator, what, format" \
+    ' admin 127\.0\.0\.1 console export "by=unit format=csv as_of=-" "ok 200"' \
+    "$T/out"
+t_grep "... a device list with its filter" \
+    ' admin 127\.0\.0\.1 console export "devices format=json unit=IAF status=-" "ok 200"' \
+    "$T/out"
+t_grep "... and a refused one" \
+    ' admin 127\.0\.0\.1 console export "/console/export" "refused 400"' \
+    "$T/out"
+t_check "... three entries, none for the download without a session" \
+    test "$(wc -l <"$T/out")" = 3
 hdr -b "$C" "$AU/console/devices?unit=%2E%2E%2F..%2F%E2%80%AEx"
 t_grep "a malformed unit filter: 400" '^HTTP/1.1 400' hdr.txt
 hdr -b "$C" "$AU/console/device?id=../../etc/passwd"

@@ -150,6 +150,14 @@ t_exit 0 "... and with muster-server verify-report" "$SERVER" verify-report p2.j
 t_grep "console: the proof of an unknown seq: 404" '^HTTP/1.1 404' nope.hdr
 "${CURL[@]}" -o nope.html -D nope.hdr "$AU/console/proof?id=$D&seq=$S2"
 t_grep "console: the proof without a session: to sign-in" '^Location: /console/signin' nope.hdr
+t_exit 0 "audit show --action 'console proof'" "$SERVER" audit show \
+    --config org/server.cfg --action "console proof"
+t_grep "the proof download is audited: administrator, device, seq" \
+    " admin 127\\.0\\.0\\.1 console proof \"$D seq $S2\" \"ok 200\"" "$T/out"
+t_grep "... the refused one too, naming no device" \
+    ' admin 127\.0\.0\.1 console proof "/console/proof" "refused 404"' "$T/out"
+t_check "... two entries, none for the proof without a session" \
+    test "$(wc -l <"$T/out")" = 2
 
 # --- as an attacker with the SQLite file ------------------------------------
 for s in "$S1" "$S2" "$S3"; do proof "$s" "good-$s.json"; done
