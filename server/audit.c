@@ -199,6 +199,30 @@ out:
 	return rc;
 }
 
+/*
+ * Refuses a key that did not sign the store's newest checkpoint: servers
+ * sharing one store (PostgreSQL) must share one audit.key, or `audit
+ * verify` fails on the checkpoints of all but one of them, long after
+ * the fact.  A store with no checkpoint yet takes any key.
+ */
+static int
+key_matches(struct audit *a, const char *dir, struct muster_err *e)
+{
+	struct store_audit_ckpt *ck = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = store_audit_ckpts(a->sa, &ck, &n, e)) != 0)
+		return rc;
+	if (n > 0 && audit_ckpt_verify(&ck[n - 1], a->pk) != 0)
+		rc = err_set(e, MUSTER_ECONFIG, "%s/%s did not sign the audit "
+		    "log's checkpoints (checkpoint %lld): every server of one "
+		    "store needs the same audit key", dir, AUDIT_KEY_FILE,
+		    (long long)ck[n - 1].seq);
+	free(ck);
+	return rc;
+}
+
 int
 audit_open(const char *dir, int log_ckpt, struct audit **out,
     struct muster_err *e)
@@ -231,6 +255,7 @@ audit_open_store(const char *where, const char *dir, int log_ckpt,
 		goto out;
 	if ((rc = store_adm_open(where, 0, &a->sa, e)) != 0 ||
 	    (rc = key_load(a, dir, e)) != 0 ||
+	    (rc = key_matches(a, dir, e)) != 0 ||
 	    (rc = store_audit_last(a->sa, &a->stats.entries, head, e)) != 0)
 		goto out;
 	*out = a;

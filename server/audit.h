@@ -71,7 +71,8 @@ struct audit;
  * the store's administrators and audit tables, and the signing key,
  * made on first use (audit.key 0600, audit.pub beside it).  log_ckpt
  * makes each checkpoint also a log line, the outside witness of
- * docs/operations.md.
+ * docs/operations.md.  MUSTER_ECONFIG when the key did not sign the
+ * store's newest checkpoint.
  */
 int	audit_open(const char *dir, int log_ckpt, struct audit **out,
 	    struct muster_err *e);
@@ -80,7 +81,8 @@ int	audit_open(const char *dir, int log_ckpt, struct audit **out,
  * audit_open for a store that lives elsewhere than dir (a PostgreSQL
  * URI; store_backend): the tables in the store at where, the key files
  * in dir.  Servers sharing one store must share audit.key (docs/
- * operations.md), or each verifies only its own checkpoints.
+ * operations.md): another key is refused (MUSTER_ECONFIG) once the
+ * store holds a checkpoint.
  */
 int	audit_open_store(const char *where, const char *dir, int log_ckpt,
 	    struct audit **out, struct muster_err *e);

@@ -181,4 +181,23 @@ echo >>other.pub
 t_exit 77 "verified with another public key: every checkpoint refused" \
     V --pub other.pub
 t_exit 66 "verify with a missing public key" V --pub nope.pub
+
+# --- a server holding another audit key ------------------------------------
+# A second server set up without copying audit.key (it makes its own), or
+# a key swapped to sign checkpoints over an edited log: the server does
+# not start, rather than sign checkpoints no `audit verify` accepts.
+cp -p org/data/audit.key good.key; cp -p org/data/audit.pub good.pub
+rm org/data/audit.key org/data/audit.pub
+t_exit 78 "a server whose audit key did not sign the log's checkpoints: 78" \
+    timeout 20 "$SERVER" --config org/server.cfg
+t_grep "... one error line naming the key" \
+    '^muster-server: error: org/data/audit\.key did not sign the audit log.s checkpoints \(checkpoint 73\)' \
+    "$T/err"
+t_check "... and only that error" test "$(grep -c ': error: ' "$T/err")" = 1
+t_exit 0 "... and the log it refused to extend still verifies" V --pub good.pub
+cp -p good.key org/data/audit.key; cp -p good.pub org/data/audit.pub
+t_check "with its own key back, the server starts" start_server
+stop_server
+t_check "... and stops cleanly" test "$STOPPED" = 0
+t_exit 0 "... and the log verifies" V
 t_done
