@@ -520,7 +520,8 @@ store_pg_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
 /*
  * The family devices counted at $3 (or now) in the device list's
  * columns, failing their newest report's failing rules, sorted, by
- * spaces (as store_sqlite_read.c).
+ * spaces (as store_sqlite_read.c).  The newest report at $3 is read
+ * from the runs, as status_past_sql does: raw reports are pruned.
  */
 static const char fam_present_sql[] =
 "SELECT id, unit, '', model, NULL::bigint, "
@@ -540,8 +541,9 @@ static const char fam_past_sql[] =
 "  d.scope AS scope, "
 "  (SELECT h.status FROM status_history h WHERE h.device = d.id "
 "   AND h.time <= $3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
-"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= $3 "
-"   ORDER BY r.time DESC LIMIT 1) AS lt "
+"  coalesce(CASE WHEN d.run_first <= $3 THEN least(d.last_time, $3) END, "
+"   (SELECT least(u.last, $3) FROM report_runs u WHERE u.device = d.id "
+"    AND u.first <= $3 ORDER BY u.first DESC LIMIT 1)) AS lt "
 "  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= $3 "
 "  AND (d.revoked IS NULL OR d.revoked > $3) ORDER BY d.id) x";
 

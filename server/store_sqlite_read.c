@@ -745,20 +745,30 @@ static const char fam_present_sql[] =
 "   WHERE f.device = d.id), ''), 0 "
 "FROM devices d WHERE scope = 'family' AND revoked IS NULL";
 
-static const char fam_past_sql[] =
-"SELECT id, unit, '', model, NULL, " CAT_SQL("st", "lt", "?1", "?2") ", "
-"  coalesce((SELECT group_concat(rule, ' ') FROM (SELECT h.rule AS rule, "
-"   h.failing AS failing, max(h.time * 4294967296 + h.seq) "
-"   FROM failing_history h WHERE h.device = x.id AND h.time <= ?3 "
-"   GROUP BY h.rule) WHERE failing = 1), ''), 0 "
-"FROM (SELECT d.id AS id, d.unit AS unit, d.model AS model, "
-"  d.scope AS scope, "
-"  (SELECT h.status FROM status_history h WHERE h.device = d.id "
-"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
+#define FAM_PAST_SQL(last)						\
+"SELECT id, unit, '', model, NULL, " CAT_SQL("st", "lt", "?1", "?2") ", "	\
+"  coalesce((SELECT group_concat(rule, ' ') FROM (SELECT h.rule AS rule, "	\
+"   h.failing AS failing, max(h.time * 4294967296 + h.seq) "		\
+"   FROM failing_history h WHERE h.device = x.id AND h.time <= ?3 "	\
+"   GROUP BY h.rule) WHERE failing = 1), ''), 0 "			\
+"FROM (SELECT d.id AS id, d.unit AS unit, d.model AS model, "		\
+"  d.scope AS scope, "							\
+"  (SELECT h.status FROM status_history h WHERE h.device = d.id "	\
+"   AND h.time <= ?3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "	\
+last " AS lt "								\
+"  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= ?3 "	\
+"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id) x"
+
+/* Version 1-3: the newest raw report at or before ?3. */
+static const char fam_past_v3_sql[] = FAM_PAST_SQL(
 "  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
-"   ORDER BY r.time DESC LIMIT 1) AS lt "
-"  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= ?3 "
-"  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id) x";
+"   ORDER BY r.time DESC LIMIT 1)");
+
+/* Version 4, whose raw reports are pruned: the runs, as status_past_sql. */
+static const char fam_past_sql[] = FAM_PAST_SQL(
+"  coalesce(CASE WHEN d.run_first <= ?3 THEN min(d.last_time, ?3) END, "
+"   (SELECT min(u.last, ?3) FROM report_runs u WHERE u.device = d.id "
+"    AND u.first <= ?3 ORDER BY u.first DESC LIMIT 1))");
 
 int
 store_sqlite_family_scan(struct store_read *rd, const struct store_when *w,
@@ -766,8 +776,9 @@ store_sqlite_family_scan(struct store_read *rd, const struct store_when *w,
 {
 	int rc;
 
-	if ((rc = cursor_new(rd, w->past ? fam_past_sql : fam_present_sql,
-	    CUR_DEVICES, "roll-up", cur, e)) != 0)
+	if ((rc = cursor_new(rd, !w->past ? fam_present_sql :
+	    rd->version >= 4 ? fam_past_sql : fam_past_v3_sql, CUR_DEVICES,
+	    "roll-up", cur, e)) != 0)
 		return rc;
 	if ((*cur)->s != NULL)
 		bind_when((*cur)->s, w->stale_before, &w->at);

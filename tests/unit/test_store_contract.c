@@ -1558,6 +1558,70 @@ retention(void **state)
 	store_read_close(rd);
 }
 
+/* The state of the one family device a family scan at w gives. */
+static int
+family_state(struct store_read *rd, const struct store_when *w)
+{
+	struct store_cursor *cur = NULL;
+	struct store_row row;
+	struct muster_err e;
+	int state;
+
+	assert_int_equal(store_family_scan(rd, w, &cur, &e), 0);
+	assert_int_equal(store_cursor_next(cur, &row, &e), 1);
+	state = row.state;
+	assert_int_equal(store_cursor_next(cur, &row, &e), 0);
+	store_cursor_close(cur);
+	return state;
+}
+
+/*
+ * Retention and a family device's past: the family estimate --as-of
+ * reads the runs of reports, as the personnel roll-up does, and answers
+ * the same once the raw reports inside a run are pruned (it read the
+ * raw reports and called a device stale at an instant between two
+ * pruned reports).
+ */
+static void
+retention_family(void **state)
+{
+	struct cfx *f = *state;
+	struct store_read *rd = NULL;
+	struct store_when w;
+	struct muster_err e;
+	time_t now = time(NULL), old = now - 1000, t0 = 1800000000;
+	size_t pruned = 0;
+	int more = 1, before;
+	int64_t seq;
+
+	enroll(f->st, DEVICE_B, TOKEN_B, SCOPE_FAMILY, "IAF/25-WING");
+	for (seq = 1; seq <= 5; seq++)
+		put_at(f->st, DEVICE_B, seq, 1, NULL, 0, t0 + 60 * seq, old);
+	put_at(f->st, DEVICE_B, 6, 1, NULL, 0, t0 + 360, now);
+	memset(&w, 0, sizeof w);
+	w.past = 1;
+	w.at = t0 + 200;
+	w.stale_before[SCOPE_FAMILY] = w.at - 100;
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	before = family_state(rd, &w);
+	assert_int_equal(before, STORE_COMPLIANT);
+	store_read_close(rd);
+	store_retention_set(f->st, 100);
+	while (more)
+		assert_int_equal(store_prune(f->st, now, 100, &pruned, &more,
+		    &e), 0);
+	assert_int_equal(store_read_open(f->where, &rd, &e), 0);
+	assert_int_equal(family_state(rd, &w), before);
+	/* Before its first report: never; after a gap: stale. */
+	w.at = t0 + 30;
+	w.stale_before[SCOPE_FAMILY] = w.at - 100;
+	assert_int_equal(family_state(rd, &w), STORE_NEVER);
+	w.at = t0 + 360 + 5000;
+	w.stale_before[SCOPE_FAMILY] = w.at - 3600;
+	assert_int_equal(family_state(rd, &w), STORE_STALE);
+	store_read_close(rd);
+}
+
 static void
 reregister(void **state)
 {
@@ -2043,6 +2107,7 @@ main(void)
 		TE(admins_no_store),
 		T(audit_two_appenders),
 		T(retention),
+		T(retention_family),
 		T(reregister),
 		T(console_reads),
 		T(ping_size_backup),
