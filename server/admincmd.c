@@ -55,6 +55,7 @@ static const char audit_usage[] =
 "                                  [--witness SEQ:HASH]\n"
 "       muster-server audit show [--config FILE] [--since TIME]\n"
 "                                [--actor NAME] [--action ACTION]\n"
+"       muster-server audit rekey [--config FILE]\n"
 "\n"
 "verify walks the whole audit log: each entry's number and BLAKE2b hash\n"
 "chain, each checkpoint's Ed25519 signature (with DATA_DIR/audit.pub, or\n"
@@ -64,6 +65,11 @@ static const char audit_usage[] =
 "each problem with the entry it is at, and exits 77 if there is one.\n"
 "show prints the entries, one a line (seq, time, actor, address, action,\n"
 "object, outcome), every string escaped for the terminal.\n"
+"rekey records that DATA_DIR/audit.key replaces a lost key (the server\n"
+"does not start with a key that did not sign the log): an audit-rekey\n"
+"entry naming the new public key, signed by it; verify then checks the\n"
+"checkpoints before it with the old audit.pub (--pub) and those after\n"
+"with the key it names.\n"
 "\n"
 "options:\n"
 "  --config FILE     the server's configuration (default "
@@ -75,7 +81,8 @@ static const char audit_usage[] =
 "                    refused credentials, local:USER for this command)\n"
 "  --action ACTION   entries of this action (publish, manifest, root,\n"
 "                    revoke, rollup, credential, admin-add, admin-rotate,\n"
-"                    admin-remove, bootstrap)\n"
+"                    admin-remove, bootstrap, console sign-in, console\n"
+"                    export, console proof, audit-rekey)\n"
 "  --help            this text\n"
 "\n"
 "exit codes: 0 ok (verify: intact), 64 usage, 66 no store or key,\n"
@@ -359,6 +366,33 @@ audit_verify_cmd(struct store_adm *sa, const char *pubpath, int64_t wseq,
 	    (long long)(v.last - v.signed_upto));
 	if (v.last > 0)
 		printf("head: %lld:%s\n", (long long)v.last, head);
+	if (v.rekeyed_at > 0) {
+		sodium_bin2hex(head, sizeof head, v.rekeyed_pk,
+		    sizeof v.rekeyed_pk);
+		printf("key replaced at entry %lld: checkpoints from there on "
+		    "verified with %s\n", (long long)v.rekeyed_at, head);
+	}
+	return rc;
+}
+
+/* audit rekey: records DATA_DIR/audit.key as the log's key from now on. */
+static int
+audit_rekey_cmd(const struct config *cfg, struct muster_err *e)
+{
+	char actor[STORE_AUDIT_ACTOR_MAX + 1];
+	struct audit *a = NULL;
+	int rc, done = 0;
+
+	local_actor(actor);
+	if ((rc = audit_open_store(config_store(cfg), cfg->data_dir, 0, &a,
+	    e)) != 0)
+		return rc;
+	rc = audit_rekey(a, cfg->data_dir, actor, &done, e);
+	audit_close(a);
+	if (rc == 0)
+		printf("%s\n", done ? "audit.key recorded as the log's key "
+		    "from here on (audit show --action audit-rekey)" :
+		    "audit.key signs the log already: nothing to do");
 	return rc;
 }
 
@@ -372,6 +406,10 @@ admincmd_audit(int argc, char **argv)
 		CLI_OPT_ARG("config", 'c', &path),
 		CLI_OPT_ARG("pub", 'p', &pub),
 		CLI_OPT_ARG("witness", 'w', &wit),
+		CLI_OPT_END,
+	};
+	const struct cli_opt ropts[] = {
+		CLI_OPT_ARG("config", 'c', &path),
 		CLI_OPT_END,
 	};
 	const struct cli_opt sopts[] = {
@@ -389,11 +427,14 @@ admincmd_audit(int argc, char **argv)
 	int64_t wseq = 0;
 	int i, rc, code;
 
-	if ((verb = verb_of(argc, argv, audit_usage, "verify or show",
+	if ((verb = verb_of(argc, argv, audit_usage, "verify, show or rekey",
 	    &code)) == NULL)
 		return code;
 	if (strcmp(verb, "verify") == 0)
 		i = cli_options(argc - 1, argv + 1, "", vopts, audit_usage,
+		    NULL, NULL, &code);
+	else if (strcmp(verb, "rekey") == 0)
+		i = cli_options(argc - 1, argv + 1, "", ropts, audit_usage,
 		    NULL, NULL, &code);
 	else if (strcmp(verb, "show") == 0)
 		i = cli_options(argc - 1, argv + 1, "", sopts, audit_usage,
@@ -414,6 +455,10 @@ admincmd_audit(int argc, char **argv)
 		    "YYYY-MM-DDTHH:MM:SSZ (UTC)");
 	if ((rc = load_cfg(path, &cfg)) != 0)
 		return rc;
+	if (strcmp(verb, "rekey") == 0) {
+		rc = audit_rekey_cmd(cfg, &e);
+		goto out;
+	}
 	if ((rc = store_adm_open(config_store(cfg), 1, &sa, &e)) != 0)
 		goto out;
 	if (strcmp(verb, "verify") == 0) {

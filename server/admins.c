@@ -167,6 +167,10 @@ admins_open(const char *where, const char *dir,
 	*out = NULL;
 	if ((rc = audit_open_store(where, dir, log_ckpt, &a, e)) != 0)
 		return rc;
+	if ((rc = audit_key_check(a, dir, e)) != 0) {
+		audit_close(a);
+		return rc;
+	}
 	sa = audit_lock(a);
 	rc = admins_bootstrap(sa, hash, &added, e);
 	audit_unlock(a);

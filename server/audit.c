@@ -33,6 +33,7 @@ struct audit {
 	unsigned char		*sk;	/* sodium_malloc'd */
 	unsigned char		 pk[AUDIT_PK_BYTES];
 	int			 log_ckpt;
+	int			 key_refused;	/* audit_key_check said no */
 	/* Refused credentials, aggregated (audit_refused); under mu. */
 	struct refused_slot	 slots[AUDIT_REFUSED_SLOTS];
 	int64_t			 hour;		/* time / 3600 */
@@ -199,28 +200,60 @@ out:
 	return rc;
 }
 
-/*
- * Refuses a key that did not sign the store's newest checkpoint: servers
- * sharing one store (PostgreSQL) must share one audit.key, or `audit
- * verify` fails on the checkpoints of all but one of them, long after
- * the fact.  A store with no checkpoint yet takes any key.
- */
-static int
-key_matches(struct audit *a, const char *dir, struct muster_err *e)
+int
+audit_key_check(struct audit *a, const char *dir, struct muster_err *e)
 {
 	struct store_audit_ckpt *ck = NULL;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = store_audit_ckpts(a->sa, &ck, &n, e)) != 0)
+	pthread_mutex_lock(&a->mu);
+	rc = store_audit_ckpts(a->sa, &ck, &n, e);
+	pthread_mutex_unlock(&a->mu);
+	if (rc != 0)
 		return rc;
-	if (n > 0 && audit_ckpt_verify(&ck[n - 1], a->pk) != 0)
+	/* Until recorded (audit_rekey), the key signs nothing: not even
+	 * the checkpoint audit_close makes. */
+	a->key_refused = n > 0 && audit_ckpt_verify(&ck[n - 1], a->pk) != 0;
+	if (a->key_refused)
 		rc = err_set(e, MUSTER_ECONFIG, "%s/%s did not sign the audit "
 		    "log's checkpoints (checkpoint %lld): every server of one "
-		    "store needs the same audit key", dir, AUDIT_KEY_FILE,
+		    "store needs the same audit key (a lost key: muster-server "
+		    "audit rekey)", dir, AUDIT_KEY_FILE,
 		    (long long)ck[n - 1].seq);
 	free(ck);
 	return rc;
+}
+
+int
+audit_rekey(struct audit *a, const char *dir, const char *actor, int *done,
+    struct muster_err *e)
+{
+	char obj[STORE_AUDIT_OBJECT_MAX + 1], hex[2 * AUDIT_PK_BYTES + 1];
+	struct store_audit_ckpt *ck = NULL;
+	size_t n = 0;
+	int rc;
+
+	*done = 0;
+	if ((rc = audit_key_check(a, dir, e)) != MUSTER_ECONFIG)
+		return rc;	/* 0: this key signs the log already */
+	pthread_mutex_lock(&a->mu);
+	rc = store_audit_ckpts(a->sa, &ck, &n, e);
+	pthread_mutex_unlock(&a->mu);
+	if (rc != 0)
+		return rc;
+	sodium_bin2hex(hex, sizeof hex, a->pk, sizeof a->pk);
+	snprintf(obj, sizeof obj, "key %s replaces the key of checkpoint "
+	    "%lld", hex, (long long)ck[n - 1].seq);
+	free(ck);
+	if ((rc = audit_log(a, actor, "local", AUDIT_ACTION_REKEY, obj, "ok",
+	    e)) != 0)
+		return rc;
+	a->key_refused = 0;
+	if ((rc = audit_checkpoint(a, e)) != 0)
+		return rc;
+	*done = 1;
+	return 0;
 }
 
 int
@@ -255,7 +288,6 @@ audit_open_store(const char *where, const char *dir, int log_ckpt,
 		goto out;
 	if ((rc = store_adm_open(where, 0, &a->sa, e)) != 0 ||
 	    (rc = key_load(a, dir, e)) != 0 ||
-	    (rc = key_matches(a, dir, e)) != 0 ||
 	    (rc = store_audit_last(a->sa, &a->stats.entries, head, e)) != 0)
 		goto out;
 	*out = a;
@@ -529,11 +561,12 @@ int
 audit_checkpoint(struct audit *a, struct muster_err *e)
 {
 	struct store_audit_ckpt ck;
-	int rc;
+	int rc = 0;
 
 	memset(&ck, 0, sizeof ck);
 	pthread_mutex_lock(&a->mu);
-	if ((rc = store_audit_last(a->sa, &ck.seq, ck.hash, e)) != 0 ||
+	if (a->key_refused ||
+	    (rc = store_audit_last(a->sa, &ck.seq, ck.hash, e)) != 0 ||
 	    ck.seq == 0)
 		goto out;
 	ck.time = time(NULL);
@@ -588,6 +621,7 @@ audit_close(struct audit *a)
 struct walk {
 	struct audit_verdict		*v;
 	const unsigned char		*pk;
+	unsigned char			 rekeyed[AUDIT_PK_BYTES];
 	const struct store_audit_ckpt	*ck;
 	size_t				 nck, ick;
 	int64_t				 next;		/* the seq expected */
@@ -644,6 +678,31 @@ walk_ckpts(struct walk *w, int64_t seq, const unsigned char *h)
 		    (long long)seq);
 }
 
+/*
+ * An audit-rekey entry (audit_rekey): its checkpoint and those after it
+ * are signed by the key it names, which the chain up to it vouches for.
+ */
+static void
+walk_rekey(struct walk *w, const struct store_audit_entry *en)
+{
+	const char *o = en->object;
+	size_t n;
+
+	if (strcmp(en->action, AUDIT_ACTION_REKEY) != 0)
+		return;
+	if (strlen(o) < 5 + 2 * AUDIT_PK_BYTES || strncmp(o, "key ", 4) !=
+	    0 || sodium_hex2bin(w->rekeyed,
+	    sizeof w->rekeyed, o + 4, 2 * AUDIT_PK_BYTES, NULL, &n, NULL) !=
+	    0 || n != AUDIT_PK_BYTES || o[4 + 2 * AUDIT_PK_BYTES] != ' ') {
+		problem(w->v, "entry %lld: a key replacement that names no "
+		    "key", (long long)en->seq);
+		return;
+	}
+	w->pk = w->rekeyed;
+	w->v->rekeyed_at = en->seq;
+	memcpy(w->v->rekeyed_pk, w->rekeyed, sizeof w->v->rekeyed_pk);
+}
+
 static int
 walk_entry(const struct store_audit_entry *en, void *arg)
 {
@@ -670,6 +729,7 @@ walk_entry(const struct store_audit_entry *en, void *arg)
 		    en->seq > 1 ? ", or the one before it rewritten" : "");
 	/* Chain on from what is stored, so that one edit is one problem. */
 	memcpy(w->prev, en->hash, sizeof w->prev);
+	walk_rekey(w, en);
 	walk_ckpts(w, en->seq, en->hash);
 	if (w->wseq == en->seq) {
 		w->witnessed = 1;

@@ -71,18 +71,38 @@ struct audit;
  * the store's administrators and audit tables, and the signing key,
  * made on first use (audit.key 0600, audit.pub beside it).  log_ckpt
  * makes each checkpoint also a log line, the outside witness of
- * docs/operations.md.  MUSTER_ECONFIG when the key did not sign the
- * store's newest checkpoint.
+ * docs/operations.md.
  */
 int	audit_open(const char *dir, int log_ckpt, struct audit **out,
 	    struct muster_err *e);
+
+/* The action of the entry audit_rekey appends. */
+#define AUDIT_ACTION_REKEY	"audit-rekey"
+
+/*
+ * Whether a's key (dir's audit.key) signed the store's newest
+ * checkpoint: 0 (also when there is none yet), or MUSTER_ECONFIG naming
+ * the key file: servers sharing one store must share one key, and a key
+ * that replaced a lost one must be recorded first (audit_rekey).
+ */
+int	audit_key_check(struct audit *a, const char *dir,
+	    struct muster_err *e);
+
+/*
+ * Records that a's key (dir's) replaces the key that signed the store's
+ * checkpoints, lost: an AUDIT_ACTION_REKEY entry by actor naming the new
+ * public key and the last checkpoint of the old one, and a checkpoint of
+ * it signed by the new key; audit_verify follows it.  *done is 0 when a's
+ * key signs the log already (nothing written).  0 or MUSTER_E*.
+ */
+int	audit_rekey(struct audit *a, const char *dir, const char *actor,
+	    int *done, struct muster_err *e);
 
 /*
  * audit_open for a store that lives elsewhere than dir (a PostgreSQL
  * URI; store_backend): the tables in the store at where, the key files
  * in dir.  Servers sharing one store must share audit.key (docs/
- * operations.md): another key is refused (MUSTER_ECONFIG) once the
- * store holds a checkpoint.
+ * operations.md; audit_key_check).
  */
 int	audit_open_store(const char *where, const char *dir, int log_ckpt,
 	    struct audit **out, struct muster_err *e);
@@ -151,6 +171,8 @@ int	audit_pub_load(const char *path, unsigned char pk[AUDIT_PK_BYTES],
 /* What audit_verify found. */
 struct audit_verdict {
 	int64_t		entries;	/* read */
+	int64_t		rekeyed_at;	/* the last audit-rekey entry, 0: none */
+	unsigned char	rekeyed_pk[AUDIT_PK_BYTES];	/* the key it named */
 	int64_t		last;		/* the newest seq, 0: none */
 	int64_t		checkpoints;	/* verified */
 	int64_t		signed_upto;	/* the newest checkpoint's seq */

@@ -22,7 +22,7 @@ static const char usage_text[] =
 "                             [--format table|csv|json]\n"
 "       muster-server migrate [--config FILE] URI\n"
 "       muster-server admin add|list|rotate|remove ...   (admin --help)\n"
-"       muster-server audit verify|show ...              (audit --help)\n"
+"       muster-server audit verify|show|rekey ...        (audit --help)\n"
 "       muster-server history [--config FILE] [--format table|json]\n"
 "                             [--proof SEQ] DEVICE   (history --help)\n"
 "       muster-server verify-report PROOF\n"

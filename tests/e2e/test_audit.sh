@@ -195,9 +195,52 @@ t_grep "... one error line naming the key" \
     "$T/err"
 t_check "... and only that error" test "$(grep -c ': error: ' "$T/err")" = 1
 t_exit 0 "... and the log it refused to extend still verifies" V --pub good.pub
+t_exit 78 "muster-server admin refuses that key too" "$SERVER" admin list \
+    --config org/server.cfg
 cp -p good.key org/data/audit.key; cp -p good.pub org/data/audit.pub
 t_check "with its own key back, the server starts" start_server
 stop_server
 t_check "... and stops cleanly" test "$STOPPED" = 0
 t_exit 0 "... and the log verifies" V
+t_exit 0 "audit rekey with the key that signs the log: nothing to do" \
+    "$SERVER" audit rekey --config org/server.cfg
+t_grep "... says so" 'signs the log already' "$T/out"
+
+# A crash leaves entries unsigned; a server started with another key
+# then signs none of them, not even at its refusal's close.
+start_server
+"${CURL[@]}" -o /dev/null -H "Authorization: Bearer $BOOT" "$AU/v1/admin/rollup"
+kill -9 "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+mv org/data/audit.key crash.key; mv org/data/audit.pub crash.pub
+t_exit 78 "after a crash, a server with another key: refused" \
+    timeout 20 "$SERVER" --config org/server.cfg
+t_exit 0 "... the log verifies with the old key" V --pub good.pub
+t_grep "... the crash's entry left unsigned, not signed by the new key" \
+    '; 1 newer entries not yet signed$' "$T/out"
+mv crash.key org/data/audit.key; mv crash.pub org/data/audit.pub
+
+# The key lost for good: a new one is recorded by the operator, in the
+# log, before the server signs anything with it.
+rm org/data/audit.key org/data/audit.pub
+t_exit 78 "a new key (the old one lost): refused" \
+    timeout 20 "$SERVER" --config org/server.cfg
+NEWPUB=$(tr -d '\n' <org/data/audit.pub)
+t_exit 0 "audit rekey records it" "$SERVER" audit rekey --config org/server.cfg
+t_exit 0 "audit show --action audit-rekey" S --action audit-rekey
+t_grep "... one entry by the local user, naming the new key" \
+    " local:[a-z0-9._-]+ local audit-rekey \"key $NEWPUB replaces the key of checkpoint [0-9]+\" \"ok\"" \
+    "$T/out"
+t_check "then the server starts with the new key" start_server
+stop_server
+t_check "... and stops cleanly" test "$STOPPED" = 0
+t_exit 0 "verify with the old public key kept off the host: intact" \
+    V --pub good.pub
+t_grep "... the replacement shown with the key it names" \
+    "^key replaced at entry [0-9]+: checkpoints from there on verified with $NEWPUB" \
+    "$T/out"
+t_exit 77 "verify with only the new key: the old checkpoints refused" V
+t_grep "... as signed by another key" 'bad signature' "$T/out"
+cp -p good.key org/data/audit.key; cp -p good.pub org/data/audit.pub
+t_exit 78 "the old key found again, once replaced: refused" \
+    timeout 20 "$SERVER" --config org/server.cfg
 t_done
