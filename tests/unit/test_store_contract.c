@@ -1135,7 +1135,9 @@ pg_admin_sql(const struct cfx *f, const char *db, const char *sql)
 	PQfinish(c);
 }
 
-#define PG_KILL_OURS	"SELECT count(pg_terminate_backend(pid)) FROM " \
+/* Terminates the store's backends and waits (5 s at most) until they are
+ * gone, their sockets closed. */
+#define PG_KILL_OURS	"SELECT count(pg_terminate_backend(pid, 5000)) FROM " \
 	"pg_stat_activity WHERE usename = 'muster' AND " \
 	"application_name = 'muster-server'"
 
