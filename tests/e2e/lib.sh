@@ -57,6 +57,19 @@ t_grep() {
 	fi
 }
 
+# t_random_port: a random port below the kernel's ephemeral range, so
+# that no client connection (ours, or another program's) is given it
+# between the test choosing it and a server binding it.
+t_random_port() {
+	local lo
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	if [ "${lo:-0}" -gt 12000 ]; then
+		echo $((10000 + RANDOM % (lo - 10002)))
+	else
+		echo $((20000 + RANDOM % 40000))
+	fi
+}
+
 # t_port: PORT, a port nothing on 127.0.0.1 listens on, nor on the
 # next one (the admin listener's; 50 tries at most), U, its https URL,
 # and AU, the admin listener's URL (t_admin_url); bails out when none is
@@ -65,7 +78,7 @@ t_port() {
 	local p
 	PORT=
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
+		p=$(t_random_port)
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
 		    ! (exec 3<>"/dev/tcp/127.0.0.1/$((p + 1))") 2>/dev/null; then
 			PORT=$p
@@ -75,6 +88,22 @@ t_port() {
 	[ -n "$PORT" ] || { echo "Bail out! no free port"; exit 1; }
 	U=https://127.0.0.1:$PORT
 	AU=$(t_admin_url "$PORT")
+}
+
+# t_port_apart PORT...: t_port, with PORT and PORT + 1 clear of every
+# given port and the one after it (a server takes its port and the admin
+# listener's, port + 1; the ports are all chosen before any is bound).
+t_port_apart() {
+	local q ok
+	for _ in $(seq 1 50); do
+		t_port
+		ok=1
+		for q in "$@"; do
+			[ $((PORT - q)) -ge 2 ] || [ $((q - PORT)) -ge 2 ] || ok=0
+		done
+		[ "$ok" = 1 ] && return 0
+	done
+	echo "Bail out! no free port"; exit 1
 }
 
 # t_admin_url [PORT]: the URL of the admin listener (the admin API,

@@ -42,10 +42,7 @@ fi
 
 # Two free ports: the proxy's (the org's URL) and the server's.
 t_port; PP=$PORT
-for _ in $(seq 1 50); do
-	t_port; [ "$PORT" != "$PP" ] && break
-done
-SP=$PORT
+t_port_apart "$PP"; SP=$PORT
 U=https://127.0.0.1:$PP
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }

@@ -21,7 +21,7 @@ trap 'for p in $SPID $NPID $LPID $RPID; do kill -9 "$p" 2>/dev/null; done
 	[ -n "$D" ] && rm -rf "$D"; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
 t_port; DPORT=$PORT
-while t_port; [ "$PORT" = "$DPORT" ]; do :; done; APORT=$PORT
+t_port_apart "$DPORT"; APORT=$PORT
 U=https://127.0.0.1:$DPORT
 UA=https://127.0.0.1:$APORT
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||

@@ -47,8 +47,8 @@ fi
 Q() { sh "$PGSH" psql "$PG_DIR" "$1"; }
 
 t_port; FRONT=$PORT
-P1=$FRONT; while [ "$P1" = "$FRONT" ]; do t_port; P1=$PORT; done
-P2=$P1; while [ "$P2" = "$P1" ] || [ "$P2" = "$FRONT" ]; do t_port; P2=$PORT; done
+t_port_apart "$FRONT"; P1=$PORT
+t_port_apart "$FRONT" "$P1"; P2=$PORT
 U=https://127.0.0.1:$FRONT
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }

@@ -46,8 +46,8 @@ URI="postgresql:///muster?host=$PG_DIR,$PG_SDIR&port=5432,5433&user=muster&targe
 QN() { sh "$PGSH" psql "$PG_SDIR" "$1"; }	# the standby, later primary
 
 t_port; FRONT=$PORT
-P1=$FRONT; while [ "$P1" = "$FRONT" ]; do t_port; P1=$PORT; done
-P2=$P1; while [ "$P2" = "$P1" ] || [ "$P2" = "$FRONT" ]; do t_port; P2=$PORT; done
+t_port_apart "$FRONT"; P1=$PORT
+t_port_apart "$FRONT" "$P1"; P2=$PORT
 U=https://127.0.0.1:$FRONT
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }

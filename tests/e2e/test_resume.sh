@@ -31,10 +31,7 @@ if [ ! -x "$SERVER" ] || [ ! -x "$CUT" ]; then
 fi
 
 t_port; PP=$PORT
-for _ in $(seq 1 50); do
-	t_port; [ "$PORT" != "$PP" ] && break
-done
-SP=$PORT
+t_port_apart "$PP"; SP=$PORT
 U=https://127.0.0.1:$PP
 "$ENROLL" init --org org --server "$U" --no-passphrase >/dev/null ||
 	{ echo "Bail out! muster-enroll init failed"; exit 1; }

@@ -56,7 +56,7 @@ t_check "the state is gone" test ! -e "$T/lonest"
 have_server=0
 if [ -x "$SERVER" ]; then
 	for _ in 1 2 3 4 5; do
-		PORT=$((20000 + RANDOM % 40000))
+		PORT=$(t_random_port)
 		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && continue
 		(exec 3<>"/dev/tcp/127.0.0.1/$((PORT + 1))") 2>/dev/null && continue
 		rm -rf org

@@ -417,7 +417,7 @@ SERVER=$MUSTER_BIN/muster-server
 if [ -x "$SERVER" ]; then
 	srv_pid=
 	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 20000))
+		port=$(t_random_port)
 		rm -rf live
 		"$ENROLL" init --org live --server "https://127.0.0.1:$port" \
 		    --no-passphrase >/dev/null
