@@ -387,7 +387,7 @@ audit_rekey_cmd(const struct config *cfg, struct muster_err *e)
 	if ((rc = audit_open_store(config_store(cfg), cfg->data_dir, 0, &a,
 	    e)) != 0)
 		return rc;
-	rc = audit_rekey(a, cfg->data_dir, actor, &done, e);
+	rc = audit_rekey(a, actor, &done, e);
 	audit_close(a);
 	if (rc == 0)
 		printf("%s\n", done ? "audit.key recorded as the log's key "

@@ -200,52 +200,63 @@ out:
 	return rc;
 }
 
-int
-audit_key_check(struct audit *a, const char *dir, struct muster_err *e)
+/*
+ * Whether a's key signed the store's newest checkpoint (none: it did),
+ * into a->key_refused, with that checkpoint's seq in *seq.  Until
+ * recorded (audit_rekey), a refused key signs nothing: not even the
+ * checkpoint audit_close makes.
+ */
+static int
+key_signs_newest(struct audit *a, int64_t *seq, struct muster_err *e)
 {
 	struct store_audit_ckpt *ck = NULL;
 	size_t n = 0;
 	int rc;
 
+	*seq = 0;
 	pthread_mutex_lock(&a->mu);
 	rc = store_audit_ckpts(a->sa, &ck, &n, e);
 	pthread_mutex_unlock(&a->mu);
 	if (rc != 0)
 		return rc;
-	/* Until recorded (audit_rekey), the key signs nothing: not even
-	 * the checkpoint audit_close makes. */
-	a->key_refused = n > 0 && audit_ckpt_verify(&ck[n - 1], a->pk) != 0;
-	if (a->key_refused)
-		rc = err_set(e, MUSTER_ECONFIG, "%s/%s did not sign the audit "
-		    "log's checkpoints (checkpoint %lld): every server of one "
-		    "store needs the same audit key (a lost key: muster-server "
-		    "audit rekey)", dir, AUDIT_KEY_FILE,
-		    (long long)ck[n - 1].seq);
+	if (n > 0) {
+		*seq = ck[n - 1].seq;
+		a->key_refused = audit_ckpt_verify(&ck[n - 1], a->pk) != 0;
+	}
 	free(ck);
-	return rc;
+	return 0;
 }
 
 int
-audit_rekey(struct audit *a, const char *dir, const char *actor, int *done,
+audit_key_check(struct audit *a, const char *dir, struct muster_err *e)
+{
+	int64_t seq;
+	int rc;
+
+	if ((rc = key_signs_newest(a, &seq, e)) != 0)
+		return rc;
+	if (a->key_refused)
+		return err_set(e, MUSTER_ECONFIG, "%s/%s did not sign the audit "
+		    "log's checkpoints (checkpoint %lld): every server of one "
+		    "store needs the same audit key (a lost key: muster-server "
+		    "audit rekey)", dir, AUDIT_KEY_FILE, (long long)seq);
+	return 0;
+}
+
+int
+audit_rekey(struct audit *a, const char *actor, int *done,
     struct muster_err *e)
 {
 	char obj[STORE_AUDIT_OBJECT_MAX + 1], hex[2 * AUDIT_PK_BYTES + 1];
-	struct store_audit_ckpt *ck = NULL;
-	size_t n = 0;
+	int64_t seq;
 	int rc;
 
 	*done = 0;
-	if ((rc = audit_key_check(a, dir, e)) != MUSTER_ECONFIG)
+	if ((rc = key_signs_newest(a, &seq, e)) != 0 || !a->key_refused)
 		return rc;	/* 0: this key signs the log already */
-	pthread_mutex_lock(&a->mu);
-	rc = store_audit_ckpts(a->sa, &ck, &n, e);
-	pthread_mutex_unlock(&a->mu);
-	if (rc != 0)
-		return rc;
 	sodium_bin2hex(hex, sizeof hex, a->pk, sizeof a->pk);
 	snprintf(obj, sizeof obj, "key %s replaces the key of checkpoint "
-	    "%lld", hex, (long long)ck[n - 1].seq);
-	free(ck);
+	    "%lld", hex, (long long)seq);
 	if ((rc = audit_log(a, actor, "local", AUDIT_ACTION_REKEY, obj, "ok",
 	    e)) != 0)
 		return rc;

@@ -89,14 +89,14 @@ int	audit_key_check(struct audit *a, const char *dir,
 	    struct muster_err *e);
 
 /*
- * Records that a's key (dir's) replaces the key that signed the store's
+ * Records that a's key replaces the key that signed the store's
  * checkpoints, lost: an AUDIT_ACTION_REKEY entry by actor naming the new
  * public key and the last checkpoint of the old one, and a checkpoint of
  * it signed by the new key; audit_verify follows it.  *done is 0 when a's
  * key signs the log already (nothing written).  0 or MUSTER_E*.
  */
-int	audit_rekey(struct audit *a, const char *dir, const char *actor,
-	    int *done, struct muster_err *e);
+int	audit_rekey(struct audit *a, const char *actor, int *done,
+	    struct muster_err *e);
 
 /*
  * audit_open for a store that lives elsewhere than dir (a PostgreSQL

@@ -524,21 +524,19 @@ out:
 }
 
 /*
- * The audit entry of a file the console handed out (or refused): who,
- * action, what (empty when refused: the path stands for it; a refused
- * proof's device may be a family one, never named) and the status.
+ * A file the console hands out: what leaves the console is audited, as
+ * the API's roll-up is.  fn names what it handed out in obj; a refusal
+ * leaves obj empty and the path stands for it (a refused proof's device
+ * may be a family one, never named).
  */
-static void
-audit_file(const struct route_request *rq, const char *who,
-    const char *action, const char *what, unsigned status)
-{
-	char outcome[STORE_AUDIT_OUTCOME_MAX + 1];
-
-	snprintf(outcome, sizeof outcome, "%s %u", status < 300 ? "ok" :
-	    status < 500 ? "refused" : "failed", status);
-	route_audit_request(rq, who, action, what[0] != '\0' ? what :
-	    rq->path, outcome);
-}
+struct console_file {
+	const char	*path;
+	const char	*action;	/* the audit entry's */
+	int		 (*fn)(const struct route_request *,
+			    struct console_ctx *, const struct console_params *,
+			    struct route_reply *, char *, size_t,
+			    struct muster_err *);
+};
 
 void
 console_route(const struct route_request *rq, struct route_reply *out)
@@ -565,6 +563,10 @@ console_route(const struct route_request *rq, struct route_reply *out)
 		{ "/console/family", console_page_family },
 		{ "/console/profiles", console_page_profiles },
 	};
+	static const struct console_file files[] = {
+		{ "/console/export", "console export", do_export },
+		{ "/console/proof", "console proof", do_proof },
+	};
 	struct console_ctx c;
 	struct console_params p;
 	struct muster_err e;
@@ -572,7 +574,8 @@ console_route(const struct route_request *rq, struct route_reply *out)
 	unsigned char cred[CONSOLE_CRED_BYTES];
 	char csrf[CONSOLE_SECRET_B64], who[STORE_ADMIN_NAME_MAX + 1];
 	char obj[STORE_AUDIT_OBJECT_MAX + 1];
-	const char *sid, *why, *action = NULL;
+	const struct console_file *file = NULL;
+	const char *sid, *why;
 	size_t i;
 	int rc = 0, done = 0;
 
@@ -625,20 +628,14 @@ console_route(const struct route_request *rq, struct route_reply *out)
 		    "future");
 		goto out;
 	}
-	/* What leaves the console as a file is audited, as the API's. */
 	obj[0] = '\0';
-	if (strcmp(rq->path, "/console/export") == 0)
-		action = "console export";
-	else if (strcmp(rq->path, "/console/proof") == 0)
-		action = "console proof";
+	for (i = 0; file == NULL && i < sizeof files / sizeof files[0]; i++)
+		if (strcmp(rq->path, files[i].path) == 0)
+			file = &files[i];
 	if ((rc = rollup_open(c.data_dir, &c.db, &e)) != 0)
 		goto fail;
-	if (action != NULL) {
-		if (strcmp(action, "console export") == 0)
-			rc = do_export(rq, &c, &p, out, obj, sizeof obj, &e);
-		else
-			rc = do_proof(rq, &c, &p, out, obj, sizeof obj, &e);
-		if (rc != 0)
+	if (file != NULL) {
+		if ((rc = file->fn(rq, &c, &p, out, obj, sizeof obj, &e)) != 0)
 			goto fail;
 		goto out;
 	}
@@ -679,8 +676,8 @@ fail:
 		    "Internal error");
 	}
 out:
-	if (action != NULL)
-		audit_file(rq, who, action, obj, out->status);
+	if (file != NULL)
+		route_audit_answer(rq, who, file->action, obj, out->status);
 	html_free(&h);
 	rollup_close(c.db);
 	sodium_memzero(csrf, sizeof csrf);

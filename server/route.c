@@ -291,10 +291,15 @@ route_audit(struct srv *s, struct MHD_Connection *c, const char *actor,
 }
 
 void
-route_audit_request(const struct route_request *rq, const char *actor,
-    const char *action, const char *object, const char *outcome)
+route_audit_answer(const struct route_request *rq, const char *actor,
+    const char *action, const char *object, unsigned status)
 {
-	route_audit(rq->srv, rq->conn, actor, action, object, outcome);
+	char outcome[STORE_AUDIT_OUTCOME_MAX + 1];
+
+	snprintf(outcome, sizeof outcome, "%s %u", status < 300 ? "ok" :
+	    status < 500 ? "refused" : "failed", status);
+	route_audit(rq->srv, rq->conn, actor, action, object != NULL &&
+	    object[0] != '\0' ? object : rq->path, outcome);
 }
 
 /*
@@ -406,16 +411,13 @@ admin_route(const struct route_request *rq, struct route_reply *out,
     const char *action, admin_fn fn)
 {
 	struct admins_who who;
-	char obj[STORE_AUDIT_OBJECT_MAX + 1], outcome[STORE_AUDIT_OUTCOME_MAX + 1];
+	char obj[STORE_AUDIT_OBJECT_MAX + 1];
 
 	if (admin_gate(rq, &who, out) != 0)
 		return;
 	obj[0] = '\0';
 	fn(rq, out, obj, sizeof obj);
-	snprintf(outcome, sizeof outcome, "%s %u", out->status < 300 ? "ok" :
-	    out->status < 500 ? "refused" : "failed", out->status);
-	route_audit(rq->srv, rq->conn, who.name, action, obj[0] != '\0' ?
-	    obj : rq->path, outcome);
+	route_audit_answer(rq, who.name, action, obj, out->status);
 }
 
 /* The Muster-Signature header, decoded; 0 or -1. */

@@ -105,12 +105,12 @@ int	route_admin_cred_live(struct srv *s,
 	    const unsigned char cred[ROUTE_CRED_BYTES], char *name);
 
 /*
- * Appends an audit log entry for rq (the client's address is rq's):
- * actor did action on object, with outcome.  A failure is logged, not
- * fatal.
+ * Appends an audit log entry for rq answered status (the client's address
+ * is rq's): actor did action on object (NULL or "": rq's path), the
+ * outcome "ok|refused|failed STATUS".  A failure is logged, not fatal.
  */
-void	route_audit_request(const struct route_request *rq, const char *actor,
-	    const char *action, const char *object, const char *outcome);
+void	route_audit_answer(const struct route_request *rq, const char *actor,
+	    const char *action, const char *object, unsigned status);
 
 
 /* Sets out to {"error":"msg"} with status; msg is a static string. */

@@ -32,9 +32,9 @@
  * lost connection fails the batch with MUSTER_ETEMP (answered 503, never
  * 202); the next store_begin reconnects, with a backoff of 100 ms
  * doubling to 5 s between attempts.  An idle connection the server
- * closed is made again before it is used (stale).  A COMMIT whose answer was lost may
- * have committed: the 503 makes the device send the report again, which
- * is then a duplicate (200).
+ * closed is made again before it is used (stale).  A COMMIT whose answer
+ * was lost may have committed: the 503 makes the device send the report
+ * again, which is then a duplicate (200).
  */
 #include <poll.h>
 #include <stdio.h>
