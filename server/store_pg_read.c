@@ -32,19 +32,22 @@ static const char status_present_sql[] =
 "FROM devices WHERE revoked IS NULL";
 
 /*
- * The newest report at or before $3 as the runs of reports say it (raw
- * reports are pruned): the newest run that started by $3, its last
+ * Device d's newest report at or before $3 as the runs of reports say it
+ * (raw reports are pruned): the newest run that started by $3, its last
  * report or $3 itself when $3 falls inside it; the open run is in
  * devices (run_first .. last_time).  As store_sqlite_read.c.
  */
+#define LAST_RUNS_SQL							\
+"  coalesce(CASE WHEN d.run_first <= $3 THEN least(d.last_time, $3) END, "	\
+"   (SELECT least(u.last, $3) FROM report_runs u WHERE u.device = d.id "	\
+"    AND u.first <= $3 ORDER BY u.first DESC LIMIT 1))"
+
 static const char status_past_sql[] =
 "SELECT unit, model, scope, " CAT_SQL("st", "lt") " "
 "FROM (SELECT d.unit AS unit, d.model AS model, d.scope AS scope, "
 "  (SELECT h.status FROM status_history h WHERE h.device = d.id "
 "   AND h.time <= $3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
-"  coalesce(CASE WHEN d.run_first <= $3 THEN least(d.last_time, $3) END, "
-"   (SELECT least(u.last, $3) FROM report_runs u WHERE u.device = d.id "
-"    AND u.first <= $3 ORDER BY u.first DESC LIMIT 1)) AS lt "
+LAST_RUNS_SQL " AS lt "
 "  FROM devices d WHERE d.enrolled <= $3 "
 "  AND (d.revoked IS NULL OR d.revoked > $3) ORDER BY d.id) x";
 
@@ -521,7 +524,7 @@ store_pg_fleet_scan(struct store_read *rd, const int64_t stale_before[2],
  * The family devices counted at $3 (or now) in the device list's
  * columns, failing their newest report's failing rules, sorted, by
  * spaces (as store_sqlite_read.c).  The newest report at $3 is read
- * from the runs, as status_past_sql does: raw reports are pruned.
+ * from the runs (LAST_RUNS_SQL), as status_past_sql does.
  */
 static const char fam_present_sql[] =
 "SELECT id, unit, '', model, NULL::bigint, "
@@ -541,9 +544,7 @@ static const char fam_past_sql[] =
 "  d.scope AS scope, "
 "  (SELECT h.status FROM status_history h WHERE h.device = d.id "
 "   AND h.time <= $3 ORDER BY h.time DESC, h.seq DESC LIMIT 1) AS st, "
-"  coalesce(CASE WHEN d.run_first <= $3 THEN least(d.last_time, $3) END, "
-"   (SELECT least(u.last, $3) FROM report_runs u WHERE u.device = d.id "
-"    AND u.first <= $3 ORDER BY u.first DESC LIMIT 1)) AS lt "
+LAST_RUNS_SQL " AS lt "
 "  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= $3 "
 "  AND (d.revoked IS NULL OR d.revoked > $3) ORDER BY d.id) x";
 

@@ -73,10 +73,10 @@ static const char status_present_sql[] =
 "  FROM devices d WHERE d.enrolled <= ?3 "				\
 "  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id)"
 
-/* Version 1-3: the newest report at or before at. */
-static const char status_past_v3_sql[] = STATUS_PAST_SQL(
-"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
-"   ORDER BY r.time DESC LIMIT 1)");
+/* Version 1-3: device d's newest report at or before at (?3). */
+#define LAST_RAW_SQL							\
+"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "	\
+"   ORDER BY r.time DESC LIMIT 1)"
 
 /*
  * Version 4, whose raw reports are pruned: the runs of reports (no two
@@ -85,10 +85,13 @@ static const char status_past_v3_sql[] = STATUS_PAST_SQL(
  * (a report came less than the window before at).  The open run is in
  * devices (run_first .. last_time), after every closed one.
  */
-static const char status_past_sql[] = STATUS_PAST_SQL(
-"  coalesce(CASE WHEN d.run_first <= ?3 THEN min(d.last_time, ?3) END, "
-"   (SELECT min(u.last, ?3) FROM report_runs u WHERE u.device = d.id "
-"    AND u.first <= ?3 ORDER BY u.first DESC LIMIT 1))");
+#define LAST_RUNS_SQL							\
+"  coalesce(CASE WHEN d.run_first <= ?3 THEN min(d.last_time, ?3) END, "	\
+"   (SELECT min(u.last, ?3) FROM report_runs u WHERE u.device = d.id "	\
+"    AND u.first <= ?3 ORDER BY u.first DESC LIMIT 1))"
+
+static const char status_past_v3_sql[] = STATUS_PAST_SQL(LAST_RAW_SQL);
+static const char status_past_sql[] = STATUS_PAST_SQL(LAST_RUNS_SQL);
 
 /*
  * The rule roll-up's population: every device's unit and scope, whether
@@ -759,16 +762,8 @@ last " AS lt "								\
 "  FROM devices d WHERE d.scope = 'family' AND d.enrolled <= ?3 "	\
 "  AND (d.revoked IS NULL OR d.revoked > ?3) ORDER BY d.id) x"
 
-/* Version 1-3: the newest raw report at or before ?3. */
-static const char fam_past_v3_sql[] = FAM_PAST_SQL(
-"  (SELECT r.time FROM reports r WHERE r.device = d.id AND r.time <= ?3 "
-"   ORDER BY r.time DESC LIMIT 1)");
-
-/* Version 4, whose raw reports are pruned: the runs, as status_past_sql. */
-static const char fam_past_sql[] = FAM_PAST_SQL(
-"  coalesce(CASE WHEN d.run_first <= ?3 THEN min(d.last_time, ?3) END, "
-"   (SELECT min(u.last, ?3) FROM report_runs u WHERE u.device = d.id "
-"    AND u.first <= ?3 ORDER BY u.first DESC LIMIT 1))");
+static const char fam_past_v3_sql[] = FAM_PAST_SQL(LAST_RAW_SQL);
+static const char fam_past_sql[] = FAM_PAST_SQL(LAST_RUNS_SQL);
 
 int
 store_sqlite_family_scan(struct store_read *rd, const struct store_when *w,
