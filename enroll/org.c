@@ -443,7 +443,7 @@ make_admin(const char *tmp, const struct url *u, struct muster_err *e)
 	    "log_level = \"info\";          # error, warn, info, debug\n"
 	    "limits = {\n"
 	    "  max_body = 65536; max_connections = 512; max_per_ip = 64;\n"
-	    "  connection_timeout = 15; connection_memory = 65536; "
+	    "  connection_timeout = 15; connection_memory = 32768; "
 	    "threads = 4;\n"
 	    "};\n", listen, strlen(listen) < 16 ? (int)(16 - strlen(listen)) :
 	    1, "", u->is_ip ? "the URL's host" : "the URL's host is a name: "

@@ -417,6 +417,22 @@ config_admin_warning(const struct config *c, char *buf, size_t len)
 	return 1;
 }
 
+int
+config_memory_warning(const struct config *c, char *buf, size_t len)
+{
+	if (len > 0)
+		buf[0] = '\0';
+	if (c->limits.connection_memory <= CONFIG_POOL_MALLOC_MAX)
+		return 0;
+	snprintf(buf, len, "%s: connection_memory = %lld: over %d bytes, "
+	    "libmicrohttpd maps and unmaps it for every connection, which "
+	    "slows every check-in; %d is enough (the body has its own "
+	    "buffer, max_body)", c->path,
+	    (long long)c->limits.connection_memory, CONFIG_POOL_MALLOC_MAX,
+	    CONFIG_POOL_MALLOC_MAX);
+	return 1;
+}
+
 const char *
 config_fixed_differs(const struct config *a, const struct config *b)
 {
@@ -687,7 +703,7 @@ config_load(const char *path, struct config **out, struct muster_err *e)
 		.max_connections = 512,
 		.max_per_ip = 64,
 		.connection_timeout = 15,
-		.connection_memory = 65536,
+		.connection_memory = 32768,
 		.threads = 4,
 		.device_rate = 60,
 		.device_burst = 1000,

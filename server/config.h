@@ -173,6 +173,22 @@ unsigned config_admin_port(unsigned port);
  */
 int	config_admin_warning(const struct config *c, char *buf, size_t len);
 
+/*
+ * libmicrohttpd allocates a connection's pool of at most this many bytes
+ * with malloc; a larger one is mapped for each connection and unmapped at
+ * its close (page faults, and a TLB shootdown across the CPUs), about
+ * 60 us more server CPU for each check-in (docs/server.md).
+ */
+#define CONFIG_POOL_MALLOC_MAX	32768
+
+/*
+ * The warning a start and `-n` give when connection_memory is over
+ * CONFIG_POOL_MALLOC_MAX (a configuration written before the default
+ * became 32768), written into buf as config_admin_warning does.  Returns
+ * 1 when there is one, else 0 with buf empty.
+ */
+int	config_memory_warning(const struct config *c, char *buf, size_t len);
+
 /* Frees c; NULL is a no-op. */
 void	config_free(struct config *c);
 

@@ -37,17 +37,21 @@ serve_check(const char *path)
 {
 	struct muster_err e;
 	struct config *cfg = NULL;
-	char warn[ERR_MSG_MAX];
-	int rc, warned;
+	char warn[ERR_MSG_MAX], mwarn[ERR_MSG_MAX];
+	int rc, warned, mwarned;
 
 	if ((rc = serve_load(path, &cfg, &e)) != 0)
 		return cli_fail(rc, &e);
 	log_init(SRV_PROG, 0, LOG_LVL_ERROR);
+	/* Said before srv_check, which takes cfg. */
 	warned = config_admin_warning(cfg, warn, sizeof warn);
+	mwarned = config_memory_warning(cfg, mwarn, sizeof mwarn);
 	if ((rc = srv_check(cfg, &e)) != 0)
 		return cli_fail(rc, &e);
 	if (warned)
 		fprintf(stderr, "%s: warning: %s\n", SRV_PROG, warn);
+	if (mwarned)
+		fprintf(stderr, "%s: warning: %s\n", SRV_PROG, mwarn);
 	printf("%s: configuration ok\n", path);
 	return 0;
 }
@@ -77,6 +81,8 @@ serve_run(const char *path)
 		return cli_fail(rc, &e);
 	log_init(SRV_PROG, cfg->log_syslog, cfg->log_level);
 	if (config_admin_warning(cfg, warn, sizeof warn))
+		log_warn("%s", warn);
+	if (config_memory_warning(cfg, warn, sizeof warn))
 		log_warn("%s", warn);
 	/* Bound as root (a port below 1024), then root is gone for good. */
 	if ((rc = front_bind(cfg, &f, &e)) != 0 ||

@@ -203,6 +203,13 @@ t_exit 0 "-n on a configuration without admin_listen" \
 t_err_line "-n: one warning naming the default admin address" \
     "warning: .*old.cfg: no admin_listen: the admin routes, /metrics and the console are on 127\\.0\\.0\\.1:$APORT only"
 t_grep "-n: and the configuration is ok" 'configuration ok' "$T/out"
+# The first wave's connection_memory default: a pool mapped per connection.
+sed 's/connection_memory = [0-9]*/connection_memory = 65536/' org/server.cfg >org/mem.cfg
+chmod 600 org/mem.cfg
+t_exit 0 "-n on connection_memory = 65536 (the old default)" \
+    "$SERVER" -n --config org/mem.cfg
+t_grep "-n: a warning that it is mapped per connection" \
+    "warning: .*mem.cfg: connection_memory = 65536: over 32768 bytes" "$T/err"
 start org/old.cfg || t_fail "the upgraded configuration starts"
 t_check "one warning at start, naming the address" test "$(grep -c \
     "warn: .*no admin_listen: .*127\\.0\\.0\\.1:$APORT only" server.log)" = 1

@@ -31,7 +31,7 @@ static const char good[] =
 "log_level = \"debug\";\n"
 "limits = {\n"
 "  max_body = 65536; max_connections = 512; max_per_ip = 64;\n"
-"  connection_timeout = 15; connection_memory = 65536; threads = 4;\n"
+"  connection_timeout = 15; connection_memory = 32768; threads = 4;\n"
 "};\n";
 
 static char dir[UNIT_TMPDIR_MAX];
@@ -467,6 +467,32 @@ example(void **state)
  * it; "device" only when spelled alone, with its own warning; a device
  * listener on the default's address refused, naming its line.
  */
+/* connection_memory over what libmicrohttpd mallocs: said, not refused. */
+static void
+memory_warning(void **state)
+{
+	struct config *c = NULL;
+	struct muster_err e;
+	char w[ERR_MSG_MAX];
+
+	(void)state;
+	assert_int_equal(config_load(put("m.cfg", good, 0600), &c, &e), 0);
+	assert_int_equal(c->limits.connection_memory, CONFIG_POOL_MALLOC_MAX);
+	assert_int_equal(config_memory_warning(c, w, sizeof w), 0);
+	assert_string_equal(w, "");
+	config_free(c);
+	c = NULL;
+	/* What `muster-enroll init` wrote before: it still loads. */
+	assert_int_equal(config_load(put("m.cfg", variant("connection_timeout",
+	    "  connection_timeout = 15; connection_memory = 65536; "
+	    "threads = 4;"), 0600), &c, &e), 0);
+	assert_int_equal(c->limits.connection_memory, 65536);
+	assert_int_equal(config_memory_warning(c, w, sizeof w), 1);
+	assert_non_null(strstr(w, "m.cfg: connection_memory = 65536: over "
+	    "32768 bytes"));
+	config_free(c);
+}
+
 static void
 admin_listener(void **state)
 {
@@ -564,6 +590,7 @@ main(void)
 		cmocka_unit_test(missing),
 		cmocka_unit_test(listeners),
 		cmocka_unit_test(admin_listener),
+		cmocka_unit_test(memory_warning),
 		cmocka_unit_test(slow_limits),
 		cmocka_unit_test(group_readable),
 		cmocka_unit_test(example),
