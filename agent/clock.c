@@ -48,7 +48,8 @@ clock_offset_from(const char *body, size_t len, time_t local, int64_t *off)
 	err = proto_json_str(o, "error", NULL);
 	st = proto_json_str(o, "server_time", &n);
 	if (err == NULL || st == NULL || (strcmp(err, PROTO_ERR_CLOCK) != 0 &&
-	    strcmp(err, PROTO_ERR_REPORT_WINDOW) != 0) ||
+	    strcmp(err, PROTO_ERR_REPORT_WINDOW) != 0 &&
+	    strcmp(err, PROTO_ERR_REPORT_BEFORE) != 0) ||
 	    n != PROTO_TIME_LEN || timefmt_parse(st, &t) != 0)
 		goto out;
 	d = (int64_t)t - (int64_t)local;

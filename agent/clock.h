@@ -31,8 +31,9 @@ int	clock_offset_store(const char *dir, int64_t off, struct muster_err *e);
 
 /*
  * Reads the server's clock answer (a JSON object with "error":"clock" and
- * "server_time", or a report's "report time out of window" with
- * "server_time") from len bytes at body, and sets *off to server_time
+ * "server_time", or a report's "report time out of window" or "report
+ * time is before the device's previous report" with "server_time") from
+ * len bytes at body, and sets *off to server_time
  * minus local (the device's uncorrected time when the answer came).
  * Returns 0, or -1 when body is not such an answer or the offset would
  * exceed CLOCK_OFFSET_MAX.

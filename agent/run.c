@@ -1,17 +1,20 @@
 /*
  * run: `muster-agent run [--once]`, the enrolled agent's loop.
  *
- * Each cycle: (a) fetch the device's policy (a signed GET /v1/policy with
- * the root version held and If-None-Match "root:manifest") and apply it
- * (agent/policy.h: the root chain, the manifest, exactly the profiles it
- * names), a refusal keeping the old policy, which is still enforced; a
- * first-wave device that holds no manifest and whose server has none
- * fetches GET /v1/profile as before and installs it with every check of
- * `install`; (b) check the managed profile with
- * remediation where it says so; (c) take and persist the next seq, build
- * the report, sign it, spool it; (d) send every spooled report in seq
- * order.  A report is on disk before it is sent and moved to sent/ only
- * once the server has it, so outages lose nothing (up to SPOOL_MAX).
+ * Each cycle: (b) check the managed profile with remediation where it
+ * says so; (c) take and persist the next seq, build the report, sign it,
+ * spool it; (d) send every spooled report in seq order; (a) when the
+ * answers do not tag the policy held as current, fetch the device's
+ * policy (a signed GET /v1/policy with the root version held and
+ * If-None-Match "root:manifest") and apply it (agent/policy.h: the root
+ * chain, the manifest, exactly the profiles it names), a refusal keeping
+ * the old policy, which is still enforced, and check and report again
+ * when it changed the profile.  A first-wave device (no root, no
+ * manifest) does (a) first, and whose server has no manifest fetches
+ * GET /v1/profile as before and installs it with every check of
+ * `install`.  A report is on disk before it is sent and moved to sent/
+ * only once the server has it, so outages lose nothing (up to
+ * SPOOL_MAX).
  *
  * While an unenroll request is queued (agent/leave.h) a cycle sends it
  * and nothing else: no profile is fetched and no report made or sent.
@@ -75,10 +78,11 @@ static const char run_usage[] =
 "usage: muster-agent [--state DIR] [--device BACKEND] run [--once] "
 "[--foreground] [--verbose]\n"
 "\n"
-"Runs the enrolled agent: fetches the server's profile (installed only\n"
-"if it passes every check of install), checks the device and remediates\n"
-"where the profile says so, writes a signed report to the spool, and\n"
-"sends every spooled report in order.  Reports that cannot be sent stay\n"
+"Runs the enrolled agent: checks the device and remediates where the\n"
+"profile says so, writes a signed report to the spool, sends every\n"
+"spooled report in order, and when the server's answer says its policy\n"
+"changed, fetches it (installed only if it passes every check of\n"
+"install) and reports again.  Reports that cannot be sent stay\n"
 "in the spool (at most 1000; beyond that the oldest are dropped and\n"
 "counted in the next report).  `muster-agent log` lists them.\n"
 "\n"
@@ -126,6 +130,11 @@ struct runner {
 	struct net_session	 ns;		/* the cycle's one reporter */
 	int64_t			 offset;	/* server clock - ours, s */
 	uint32_t		 retry_after;	/* the server asked: s, or 0 */
+	int64_t			 fresh;		/* this cycle's report, or 0 */
+	int64_t			 fresh_offset;	/* the offset it was made with */
+	int			 restamped;	/* fresh made again: 1, sent: 2 */
+	int			 answered;	/* the server answered a send */
+	char			 tag[PROTO_POLICY_TAG_MAX];	/* answers' */
 };
 
 static volatile sig_atomic_t	got_term;
@@ -200,22 +209,56 @@ revoked(unsigned status, struct muster_err *e)
  * changed, else 0.  The offset only stamps what the device signs; no
  * expiry or trust decision reads it.
  */
+static void	clock_adopt(struct runner *, int64_t);
+
 static int
 clock_learn(struct runner *r, const struct net_response *rs)
 {
-	struct muster_err ce = { 0 };
 	int64_t off;
 
 	if (clock_offset_from(rs->body, rs->body_len, time(NULL), &off) != 0 ||
 	    off == r->offset)
 		return 0;
+	clock_adopt(r, off);
+	return 1;
+}
+
+/* Takes off as the device's clock offset, says so and keeps it. */
+static void
+clock_adopt(struct runner *r, int64_t off)
+{
+	struct muster_err ce = { 0 };
+
 	log_warn("clock: this device's clock is %lld s %s the server's; "
 	    "correcting the times it signs by %+lld s", (long long)(off < 0 ?
 	    -off : off), off < 0 ? "ahead of" : "behind", (long long)off);
 	r->offset = off;
 	if (clock_offset_store(r->dir, off, &ce) != 0)
 		log_warn("clock offset not kept: %s", ce.msg);
-	return 1;
+}
+
+/*
+ * What a report's 200/202 says besides (muster/report.h): the policy's
+ * tag, kept for the cycle, and the server's time, which corrects the
+ * device's clock when it is more than PROTO_GET_SKEW off (the GET's
+ * window, so that a few seconds of drift are never written down).
+ */
+static void
+answer_learn(struct runner *r, const struct net_response *rs)
+{
+	struct report_answer a;
+	int64_t off;
+
+	if (report_answer_parse(rs->body, rs->body_len, &a) != 0)
+		return;
+	if (a.policy[0] != '\0')
+		memcpy(r->tag, a.policy, sizeof r->tag);
+	if (a.server_time == 0)
+		return;
+	off = (int64_t)a.server_time - (int64_t)time(NULL);
+	if (off - r->offset > PROTO_GET_SKEW ||
+	    r->offset - off > PROTO_GET_SKEW)
+		clock_adopt(r, off);
 }
 
 /*
@@ -631,6 +674,8 @@ make_report(struct runner *r, struct muster_err *e)
 	devkey_sign(r->sk, json, len, sig);
 	if ((rc = spool_put(r->dir, seq, json, len, sig, e)) != 0)
 		goto out;
+	r->fresh = seq;
+	r->fresh_offset = r->offset;
 	if (dropped > 0 && (rc = spool_dropped_set(r->dir, 0, e)) != 0)
 		goto out;
 	log_info("report %lld: %s (%u pass, %u fail, %u remediated, %u "
@@ -664,12 +709,52 @@ done(struct runner *r, int64_t seq, const char *what, unsigned status,
 }
 
 /*
- * (d) Sends the spooled reports in seq order.  Returns 0 when none is
- * left, MUSTER_ETEMP when the server could not take them now,
- * MUSTER_ETRUST when it refuses the device or the pin does not match.
+ * This cycle's report (seq, json of len bytes) was refused for the
+ * device's clock (status), or an answer before it corrected the clock
+ * (status 0, not sent): it is made again, every byte the same but for
+ * the corrected time and the next seq, on disk before the old one goes
+ * to sent/, and sent in this cycle.  Only this cycle's: an older
+ * report's time is history and stays as it was.
  */
 static int
-send_spool(struct runner *r, struct muster_err *e)
+restamp(struct runner *r, int64_t seq, const char *json, size_t len,
+    unsigned status, struct muster_err *e)
+{
+	char *out = NULL, sig[DEVKEY_SIG_B64], what[64];
+	int64_t next;
+	size_t olen = 0;
+	int rc;
+
+	if ((rc = spool_seq_next(r->dir, &next, e)) != 0 ||
+	    (rc = report_restamp(json, len, next, time(NULL) +
+	    (time_t)r->offset, &out, &olen, e)) != 0)
+		goto out;
+	devkey_sign(r->sk, out, olen, sig);
+	if ((rc = spool_put(r->dir, next, out, olen, sig, e)) != 0)
+		goto out;
+	if (status != 0)
+		log_info("report %lld was refused for this device's clock "
+		    "(HTTP %u); made again as report %lld with the corrected "
+		    "time", (long long)seq, status, (long long)next);
+	else
+		log_info("report %lld was stamped before the clock was "
+		    "corrected; made again as report %lld", (long long)seq,
+		    (long long)next);
+	snprintf(what, sizeof what, "made again as %lld", (long long)next);
+	if ((rc = done(r, seq, what, status, e)) != 0)
+		goto out;
+	r->fresh = next;
+	r->restamped = 1;
+out:
+	free(out);
+	return rc;
+}
+
+/*
+ * One pass of send_spool over the reports spooled when it starts.
+ */
+static int
+send_pass(struct runner *r, struct muster_err *e)
 {
 	struct net_response rs;
 	int64_t *seqs = NULL;
@@ -702,15 +787,25 @@ send_spool(struct runner *r, struct muster_err *e)
 				goto out;
 			continue;
 		}
+		/* The clock corrected by an answer before it (answer_learn):
+		 * this cycle's report goes with the corrected time. */
+		if (seqs[i] == r->fresh && r->restamped == 0 &&
+		    r->offset != r->fresh_offset) {
+			if ((rc = restamp(r, seqs[i], json, len, 0, e)) != 0)
+				goto out;
+			continue;
+		}
 		/* One connection for the whole spool (the cycle's session);
 		 * each report is still its own signed request and answer. */
 		if ((rc = call_post_in(&r->ns, r->server, r->pins,
 		    r->c.device_id, r->sk, PROTO_PATH_REPORT, json, len, &rs,
 		    e)) != 0 || (rc = net_outcome_rc(&rs, e)) != 0)
 			goto out;
+		r->answered = 1;
 		switch (rs.status) {
 		case 200:
 		case 202:
+			answer_learn(r, &rs);
 			rc = done(r, seqs[i], "delivered", rs.status, e);
 			sent++;
 			break;
@@ -739,10 +834,14 @@ send_spool(struct runner *r, struct muster_err *e)
 				goto out;
 			}
 			/* A clock that is off shows here too: later reports
-			 * are stamped right (the report's own time is signed
-			 * and cannot be). */
-			if (rs.status == 400)
-				clock_learn(r, &rs);
+			 * are stamped right, and this cycle's is made again
+			 * (the report's own time is signed). */
+			if (rs.status == 400 && clock_learn(r, &rs) &&
+			    seqs[i] == r->fresh && r->restamped == 0) {
+				rc = restamp(r, seqs[i], json, len, rs.status,
+				    e);
+				break;
+			}
 			log_error("report %lld refused (HTTP %u); kept in sent/ "
 			    "as rejected", (long long)seqs[i], rs.status);
 			rc = done(r, seqs[i], "rejected", rs.status, e);
@@ -758,6 +857,24 @@ out:
 	free(json);
 	free(seqs);
 	net_response_free(&rs);
+	return rc;
+}
+
+/*
+ * (d) Sends the spooled reports in seq order, and the one made again for
+ * the clock (restamp) after them.  Returns 0 when none is left,
+ * MUSTER_ETEMP when the server could not take them now, MUSTER_ETRUST
+ * when it refuses the device or the pin does not match.
+ */
+static int
+send_spool(struct runner *r, struct muster_err *e)
+{
+	int rc = send_pass(r, e);
+
+	if (rc == 0 && r->restamped == 1) {
+		r->restamped = 2;
+		rc = send_pass(r, e);
+	}
 	return rc;
 }
 
@@ -862,15 +979,112 @@ leave_cycle(struct runner *r, struct muster_err *e)
 	return rc;
 }
 
+/* The policy the device holds as the server tags it: "root:manifest". */
+static void
+held_tag(struct runner *r, char buf[PROTO_POLICY_TAG_MAX])
+{
+	int64_t mv;
+
+	holds_manifest(r, &mv);
+	snprintf(buf, PROTO_POLICY_TAG_MAX, "%lld:%lld",
+	    (long long)r->a.root.version, (long long)mv);
+}
+
+/*
+ * What a report says that a policy can change, as text: the managed
+ * profile's id and serial and what is stale (trust, policy).
+ */
+static void
+report_basis(struct runner *r, char *buf, size_t size)
+{
+	struct state_profile *list = NULL;
+	struct muster_err e;
+	size_t n = 0, i;
+	int trust, policy;
+	long long serial = -1;
+
+	if (state_profiles_load(r->dir, &r->a, &list, &n, &e) == 0)
+		for (i = 0; i < n; i++)
+			if (strcmp(list[i].p->id, r->c.profile_id) == 0)
+				serial = list[i].p->serial;
+	state_profiles_free(list, n);
+	policy_stale(r->dir, &r->a, time(NULL), &trust, &policy);
+	snprintf(buf, size, "%s:%lld:%d:%d", r->c.profile_id, serial, trust,
+	    policy);
+}
+
+/*
+ * Sends the spool, retried under --once (retry) once the server has
+ * answered in this cycle: a server that cannot be reached at all is the
+ * cycle's answer at once (75), as a failed policy GET was before.
+ */
+static int
+send_retried(struct runner *r, struct muster_err *e)
+{
+	int rc, tries = 0;
+
+	do
+		rc = send_spool(r, e);
+	while (r->answered && retry(r, rc, ++tries, e));
+	return rc;
+}
+
+/*
+ * After the reports went out: when no answer said the policy held is
+ * current (the tag of a report's answer), GET /v1/policy and apply it,
+ * and when that changed what a report says (the managed profile, what is
+ * stale), check and report again under it, in the same check-in.  A
+ * fetch that fails is logged and waits for the next cycle (the reports
+ * are delivered); a device the server refuses is MUSTER_ETRUST.  *mrc
+ * and *me are make_report's outcome.
+ */
+static int
+policy_after(struct runner *r, int *mrc, struct muster_err *me,
+    struct muster_err *e)
+{
+	struct muster_err fe = { 0 };
+	char before[PROTO_POLICY_TAG_MAX], after[PROTO_POLICY_TAG_MAX];
+	char was[PROFILE_ID_MAX + 64], now[PROFILE_ID_MAX + 64];
+	int frc;
+
+	held_tag(r, before);
+	if (r->tag[0] != '\0' && strcmp(r->tag, before) == 0) {
+		log_debug("policy %s is current (the report's answer)", before);
+		return 0;
+	}
+	report_basis(r, was, sizeof was);
+	if ((frc = fetch_policy(r, &fe)) == MUSTER_ETRUST) {
+		*e = fe;
+		return frc;
+	}
+	if (frc != 0) {
+		log_warn("policy not fetched: %s", fe.msg);
+		return 0;
+	}
+	held_tag(r, after);
+	report_basis(r, now, sizeof now);
+	if (strcmp(before, after) == 0 || strcmp(was, now) == 0)
+		return 0;
+	log_info("policy %s -> %s: checking and reporting again", before,
+	    after);
+	*mrc = make_report(r, me);
+	return send_retried(r, e);
+}
+
 /*
  * One full cycle (fetch=1) or a retry of the sends only (fetch=0), under
- * the state's lock.  Returns 0, MUSTER_ETEMP (queued) or an error.
+ * the state's lock.  A first-wave device (no root document, no manifest)
+ * fetches its policy or profile before it checks; any other reports
+ * first and fetches the policy only when a report's answer says its own
+ * is not current (policy_after): an unchanged check-in is one request.
+ * Returns 0, MUSTER_ETEMP (queued) or an error.
  */
 static int
 cycle(struct runner *r, int fetch, struct muster_err *e)
 {
 	struct muster_err fe = { 0 }, me = { 0 };
-	int rc, frc = 0, mrc = 0, lockfd = -1, tries;
+	int64_t mv;
+	int rc, frc = 0, mrc = 0, lockfd = -1, first = 0;
 
 	net_session_init(&r->ns);
 	r->ns.dir = r->dir;	/* TLS session resumption (net.h) */
@@ -885,9 +1099,16 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 	}
 	r->refused = 0;
 	r->retry_after = 0;
+	r->fresh = 0;
+	r->restamped = 0;
+	r->answered = 0;
+	r->tag[0] = '\0';
 	if ((rc = runner_load(r, e)) != 0)
 		goto out;
-	if (fetch) {
+	first = fetch && !r->a.has_root && !holds_manifest(r, &mv);
+	if (fetch && !first)
+		mrc = make_report(r, &me);
+	if (first) {
 		frc = fetch_policy(r, &fe);
 		if (frc == MUSTER_ETRUST) {
 			*e = fe;
@@ -908,10 +1129,13 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 			goto out;
 		}
 	}
-	tries = 0;
-	do
-		rc = send_spool(r, e);
-	while (retry(r, rc, ++tries, e));
+	/* A retry of the sends (fetch=0), or after the first-wave GET was
+	 * answered: the server is there. */
+	if (!fetch || first)
+		r->answered = 1;
+	rc = send_retried(r, e);
+	if (fetch && !first && rc == 0)
+		rc = policy_after(r, &mrc, &me, e);
 	if (mrc != 0 && rc == 0) {
 		*e = me;
 		rc = mrc;

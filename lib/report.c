@@ -148,6 +148,73 @@ report_build(const struct report_in *in, char **out, size_t *len,
 }
 
 int
+report_restamp(const char *buf, size_t len, int64_t seq, time_t t,
+    char **out, size_t *outlen, struct muster_err *e)
+{
+	json_t *root;
+	char ts[TIMEFMT_LEN];
+	int rc = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len > PROTO_REPORT_MAX || (root = json_loadb(buf, len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return err_set(e, MUSTER_EDATA, "report: not JSON");
+	timefmt_format(t, ts);
+	/* Set in place: the members keep their order (report_build's). */
+	if (!json_is_object(root) ||
+	    !json_is_integer(json_object_get(root, "seq")) ||
+	    !json_is_string(json_object_get(root, "time")) || seq < 1)
+		rc = err_set(e, MUSTER_EDATA, "report: missing seq or time");
+	else if (json_object_set_new(root, "seq", json_integer(seq)) != 0 ||
+	    json_object_set_new(root, "time", json_string(ts)) != 0 ||
+	    (*out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_ENSURE_ASCII)) == NULL)
+		rc = err_set(e, MUSTER_EINTERNAL, "report: cannot build the "
+		    "JSON");
+	else
+		*outlen = strlen(*out);
+	json_decref(root);
+	return rc;
+}
+
+/* A version of a policy tag: 0 .. INT32_MAX, decimal, no leading zero. */
+static const char *
+tag_version(const char *s)
+{
+	long long v = 0;
+	size_t n = 0;
+
+	if (s[0] == '0')
+		return s + 1;
+	while (s[n] >= '0' && s[n] <= '9' && n < 10)
+		v = v * 10 + (s[n++] - '0');
+	return n == 0 || v > INT32_MAX ? NULL : s + n;
+}
+
+int
+report_answer_parse(const char *body, size_t len, struct report_answer *a)
+{
+	const char *p, *q;
+	json_t *o;
+	size_t n = 0;
+
+	memset(a, 0, sizeof *a);
+	if (body == NULL || len > REPORT_ANSWER_MAX ||
+	    (o = proto_json_parse(body, len, 1)) == NULL)
+		return -1;
+	if ((p = proto_json_str(o, "policy", &n)) != NULL &&
+	    n < sizeof a->policy && (q = tag_version(p)) != NULL &&
+	    *q == ':' && (q = tag_version(q + 1)) != NULL && *q == '\0')
+		memcpy(a->policy, p, n + 1);
+	if ((p = proto_json_str(o, "server_time", &n)) == NULL ||
+	    n != PROTO_TIME_LEN || timefmt_parse(p, &a->server_time) != 0)
+		a->server_time = 0;
+	json_decref(o);
+	return 0;
+}
+
+int
 report_summary(const char *buf, size_t len, struct report_summary *s,
     struct muster_err *e)
 {

@@ -1066,7 +1066,7 @@ route_policy(const struct route_request *rq, struct route_reply *out)
 {
 	struct store_device d;
 	struct muster_err e;
-	char *roots = NULL, *policy = NULL, etag[64];
+	char *roots = NULL, *policy = NULL, tag[PROTO_POLICY_TAG_MAX];
 	int64_t have, newest, manifest;
 	size_t rlen, plen;
 
@@ -1083,12 +1083,13 @@ route_policy(const struct route_request *rq, struct route_reply *out)
 		    "internal error");
 		goto out;
 	}
+	/* The tag a report's answer carries too (srv_policy_tag). */
 	newest = trust_root_version(rq->srv->trust);
-	snprintf(etag, sizeof etag, "\"%lld:%lld\"", (long long)newest,
+	snprintf(tag, sizeof tag, "%lld:%lld", (long long)newest,
 	    (long long)manifest);
 	out->hname = MHD_HTTP_HEADER_ETAG;
-	snprintf(out->hvalue, sizeof out->hvalue, "%s", etag);
-	if (have >= newest && etag_match(rq, etag)) {
+	snprintf(out->hvalue, sizeof out->hvalue, "\"%s\"", tag);
+	if (have >= newest && etag_match(rq, out->hvalue)) {
 		out->status = MHD_HTTP_NOT_MODIFIED;
 		goto out;
 	}
@@ -1179,6 +1180,7 @@ reply_busy(struct route_reply *out, unsigned retry_after)
  * and the request's body, and r.failing is failing.
  */
 struct report_job {
+	struct srv		*srv;
 	struct store_report	 r;
 	enum store_put		 res;
 	char			 device[DEVICE_ID_HEX];
@@ -1213,7 +1215,11 @@ static void
 report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *out)
 {
 	struct report_job *j = arg;
+	char tag[PROTO_POLICY_TAG_MAX], now[TIMEFMT_LEN];
 
+	/* What the check-in needs besides: the policy's tag and our time. */
+	srv_policy_tag(j->srv, j->scope, tag);
+	timefmt_format(time(NULL), now);
 	if (rc == MUSTER_ENOINPUT || rc == MUSTER_ETRUST) {
 		route_reply_error(out, MHD_HTTP_FORBIDDEN, rc == MUSTER_ENOINPUT ?
 		    "unknown device" : "device revoked");
@@ -1232,12 +1238,14 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 			    log_who(j->scope, j->device), (long long)j->r.seq,
 			    (long long)(j->earliest - j->r.time));
 		reply_text(out, MHD_HTTP_ACCEPTED, "{\"status\":\"stored\","
-		    "\"seq\":%lld%s}", (long long)j->r.seq, j->late ?
-		    ",\"late\":true" : "");
+		    "\"seq\":%lld%s,\"policy\":\"%s\",\"server_time\":"
+		    "\"%s\"}", (long long)j->r.seq, j->late ?
+		    ",\"late\":true" : "", tag, now);
 		break;
 	case STORE_DUPLICATE:
 		reply_text(out, MHD_HTTP_OK, "{\"status\":\"duplicate\","
-		    "\"seq\":%lld}", (long long)j->r.seq);
+		    "\"seq\":%lld,\"policy\":\"%s\",\"server_time\":"
+		    "\"%s\"}", (long long)j->r.seq, tag, now);
 		break;
 	case STORE_REPLAY:
 		log_warn("device %s: replayed report seq %lld with other "
@@ -1248,11 +1256,13 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 		break;
 	case STORE_BACKDATED:
 		/* Late and before the previous one: the window refuses it. */
+		/* Either way with our time: a clock behind shows here. */
 		if (j->late)
 			reportcheck_reply_window(out, time(NULL), j->earliest);
 		else
-			route_reply_error(out, MHD_HTTP_BAD_REQUEST, "report "
-			    "time is before the device's previous report");
+			reply_text(out, MHD_HTTP_BAD_REQUEST, "{\"error\":\""
+			    PROTO_ERR_REPORT_BEFORE "\",\"server_time\":"
+			    "\"%s\"}\n", now);
 		break;
 	}
 out:
@@ -1371,6 +1381,7 @@ route_report(const struct route_request *rq, struct route_reply *out)
 	j->r.failing = f.failing;
 	j->r.nfailing = f.nfailing;
 	memcpy(j->device, d.id, sizeof j->device);
+	j->srv = rq->srv;
 	j->scope = d.scope;
 	j->r.device = j->device;
 	j->r.body = (const unsigned char *)rq->body;

@@ -689,6 +689,19 @@ srv_policy_copy(struct srv *s, enum profile_scope scope, char **json,
 	return rc;
 }
 
+void
+srv_policy_tag(struct srv *s, enum profile_scope scope,
+    char buf[PROTO_POLICY_TAG_MAX])
+{
+	int64_t manifest;
+
+	pthread_mutex_lock(&s->prof_mu);
+	manifest = s->prof[scope].manifest;
+	pthread_mutex_unlock(&s->prof_mu);
+	snprintf(buf, PROTO_POLICY_TAG_MAX, "%lld:%lld",
+	    (long long)trust_root_version(s->trust), (long long)manifest);
+}
+
 int
 srv_profile_copy(struct srv *s, enum profile_scope scope, char **json,
     size_t *len, char id[PROFILE_ID_MAX + 1], int64_t *serial)

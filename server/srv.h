@@ -11,6 +11,7 @@
 
 #include "muster/err.h"
 #include "muster/profile.h"
+#include "muster/proto.h"
 #include "muster/sig.h"
 #include "config.h"
 #include "store.h"
@@ -174,5 +175,13 @@ int	srv_profile_reload(struct srv *s, enum profile_scope scope,
  */
 int	srv_policy_copy(struct srv *s, enum profile_scope scope, char **json,
 	    size_t *len, int64_t *manifest);
+
+/*
+ * What GET /v1/policy gives as its ETag for scope now, unquoted, into
+ * buf: "R:M", R the newest root version, M scope's manifest version (0:
+ * none).  A report's answer carries the same (PROTO_POLICY_TAG_MAX).
+ */
+void	srv_policy_tag(struct srv *s, enum profile_scope scope,
+	    char buf[PROTO_POLICY_TAG_MAX]);
 
 #endif

@@ -77,6 +77,20 @@
 #define PROTO_CLOCK_STATUS	400
 #define PROTO_ERR_CLOCK		"clock"
 #define PROTO_ERR_REPORT_WINDOW	"report time out of window"
+#define PROTO_ERR_REPORT_BEFORE	"report time is before the device's " \
+				"previous report"
+
+/*
+ * A report's answer (202 stored, 200 duplicate) says what a check-in
+ * needs besides: {"status":S,"seq":N,["late":true,]"policy":"R:M",
+ * "server_time":T}.  "policy" is the value GET /v1/policy would give as
+ * its ETag for the device now (R the newest root version, M the version
+ * of the scope's manifest, 0 for none): a device that holds it has no
+ * need of that GET.  "server_time" lets a device whose clock drifted
+ * past PROTO_GET_SKEW correct it (docs/protocol.md, "One connection per
+ * check-in").  A tag is at most PROTO_POLICY_TAG_MAX bytes.
+ */
+#define PROTO_POLICY_TAG_MAX	48	/* two int64 in decimal and a colon */
 
 /*
  * Overload: 503 (the server's writer is behind) or 429 (a rate limit)

@@ -72,6 +72,35 @@ struct report_in {
 int	report_build(const struct report_in *in, char **out, size_t *len,
 	    struct muster_err *e);
 
+/*
+ * The same report (len bytes at buf, as report_build made it) with seq
+ * and time replaced, into a malloc'd *out of *outlen bytes: every other
+ * byte as it was.  For a report the server refused for the device's
+ * clock, made again with the corrected time under a new seq.  Returns 0,
+ * MUSTER_EDATA when buf is not such a report, or MUSTER_EINTERNAL.
+ */
+int	report_restamp(const char *buf, size_t len, int64_t seq, time_t t,
+	    char **out, size_t *outlen, struct muster_err *e);
+
+/* What the answer to a report says besides its status (muster/proto.h). */
+struct report_answer {
+	char	policy[PROTO_POLICY_TAG_MAX];	/* "R:M", or "" */
+	time_t	server_time;			/* or 0 */
+};
+
+#define REPORT_ANSWER_MAX	1024	/* bytes of an answer read */
+
+/*
+ * Reads the answer to a report (len bytes at body, a JSON object of at
+ * most REPORT_ANSWER_MAX bytes): "policy" when it is "R:M" (each a
+ * version 0 .. 2^31-1 in decimal, no sign, no leading zero) and
+ * "server_time" when it is an RFC 3339 UTC time; a member missing or
+ * malformed is left empty, the rest of the object is not read.  Returns
+ * 0, or -1 when body is not a JSON object of that size.
+ */
+int	report_answer_parse(const char *body, size_t len,
+	    struct report_answer *a);
+
 /* What `muster-agent log` shows of a stored report. */
 struct report_summary {
 	int64_t		seq;

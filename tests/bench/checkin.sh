@@ -5,8 +5,9 @@
 #    -new` against the same server for HS_SECONDS;
 #    (the server issues its session tickets in it too);
 #  - the load tool (tests/tools/checkin): DEVICES devices x ROUNDS rounds
-#    of unchanged check-ins, each a new TLS connection carrying the signed
-#    policy GET (304) and one report, over THREADS threads, each round
+#    of unchanged check-ins, each a new TLS connection carrying one report
+#    (whose answer tags the policy held: no policy GET, as the agent
+#    does), over THREADS threads, each round
 #    followed by as many bare handshakes from the same tool (libcurl
 #    CONNECT_ONLY), the baseline measured alike: server CPU per check-in,
 #    and its ratio to one handshake (target <= 1.5); once with a full
@@ -172,7 +173,7 @@ awk -v rkus="$rk_us" -v rres="$(rget resumed)" -v cbus="$cb_us" -v rbus="$rb_us"
     -v ams="$AGENT_MS" -v tms="$TRUE_MS" -v cpus="$(nproc)" 'BEGIN {
 	printf "check-ins against one server on loopback, %d CPUs:\n", cpus
 	printf "  bare TLS handshake (openssl s_time -new): %d in the run, %d us of server CPU each (baseline)\n", hs, hsus
-	printf "  load tool: %d check-ins (new connection, policy 304, one report), %d threads, %.2f s\n", ck, th, cks
+	printf "  load tool: %d check-ins (new connection, one report whose answer tags the policy held), %d threads, %.2f s\n", ck, th, cks
 	printf "    full handshake each:     server CPU per check-in %d us = %.2fx the s_time handshake; %.2fx a bare handshake of the tool between its rounds (%d us)\n", ckus, (hsus > 0 ? ckus / hsus : 0), (cbus > 0 ? ckus / cbus : 0), cbus
 	printf "    resuming (as the agent): server CPU per check-in %d us = %.2fx the s_time handshake; %.2fx a bare handshake of the tool between its rounds (%d us) (%d of %d resumed)\n", rkus, (hsus > 0 ? rkus / hsus : 0), (rbus > 0 ? rkus / rbus : 0), rbus, rres, rck
 	printf "  real agent: %d check-ins of run --once (one report each), resuming\n", n

@@ -123,9 +123,14 @@ t_check "20 reports wait in the spool" test "$(pending st1)" = 20
 proxy
 t_exit 0 "the check-in after the outage delivers everything" A1 run --once --verbose
 conns_settle
-t_check "ONE connection for the policy check and 21 reports (proxy: $(stat_of connections))" \
+t_check "ONE connection for 21 reports and the policy (proxy: $(stat_of connections))" \
     test "$(stat_of connections)" = 1
+# The reports first; their answers' policy tag (1:1) is not the device's
+# (1:0, enrolled before any manifest), so the policy GET follows: 22.
 t_grep "one reporter process for the check-in" 'check-in: 1 reporter, 22 exchanges' "$T/err"
+t_grep "the policy GET after the reports, for the manifest it lacked" 'manifest: version 0 -> 1' "$T/err"
+t_check "  and no report again: the managed profile is the one it checked" \
+    sh -c "! grep -q 'checking and reporting again' '$T/err'"
 t_grep "the agent says it delivered 21" 'delivered 21 reports' "$T/err"
 t_check "the spool is empty" test "$(pending st1)" = 0
 t_check "the server holds 21 reports of the device" test "$(count "$D1")" = 21
@@ -133,9 +138,12 @@ t_check "stored in seq order" test "$(q "SELECT group_concat(seq) FROM (SELECT s
     "$(seq -s, 1 21)"
 echo "# bytes through the proxy for that check-in: up $(stat_of up), down $(stat_of down)"
 proxy
-t_exit 0 "an unchanged check-in (one report)" A1 run --once
+t_exit 0 "an unchanged check-in (one report)" A1 run --once --verbose
 conns_settle
 t_check "an unchanged check-in: one connection" test "$(stat_of connections)" = 1
+t_grep "  one exchange: the report, whose answer says the policy is current" \
+    'check-in: 1 reporter, 1 exchange on the last' "$T/err"
+t_grep "  (the answer's tag)" 'policy 1:1 is current \(the report.s answer\)' "$T/err"
 echo "# bytes on the wire of an unchanged check-in: up $(stat_of up), down $(stat_of down)"
 ONE_DOWN=$(stat_of down)
 
@@ -169,6 +177,27 @@ cut_case "answers cut" "down:$((ONE_DOWN + 2000))"
 # Cut the requests in the middle of the batch.
 cut_case "requests cut" "up:9000"
 grep -h 'delivered 200' st1/sent/*.ack 2>/dev/null | head -n 1 | sed 's/^/# a re-sent report acknowledged: /'
+
+# --- a new policy: learnt from the report's answer, in the same check-in ---
+sed 's/^serial = [0-9]*;/serial = 2;/' p.cfg >p2.cfg
+"$ENROLL" sign --org org p2.cfg >/dev/null && "$ENROLL" publish --org org p2.cfg >/dev/null ||
+	t_fail "publish serial 2"
+before=$(count "$D1")
+proxy
+t_exit 0 "a check-in after a new profile was published" A1 run --once --verbose
+conns_settle
+t_check "  one connection (proxy: $(stat_of connections))" test "$(stat_of connections)" = 1
+t_grep "  three exchanges: the report, the policy, the report again" \
+    'check-in: 1 reporter, 3 exchanges on the last' "$T/err"
+t_grep "  the new profile installed from the policy" 'installed profile "iaf-personnel" serial 2' "$T/err"
+t_grep "  and checked again" 'policy 1:1 -> 1:2: checking and reporting again' "$T/err"
+t_check "  two reports stored: serial 1, then serial 2" test \
+    "$(q "SELECT group_concat(serial) FROM (SELECT serial FROM reports WHERE device = '$D1' AND seq > (SELECT max(seq) - 2 FROM reports WHERE device = '$D1') ORDER BY seq)")" = "1,2" -a \
+    "$(count "$D1")" = "$((before + 2))"
+proxy
+t_exit 0 "the next check-in: unchanged again" A1 run --once --verbose
+t_grep "  one exchange" 'check-in: 1 reporter, 1 exchange on the last' "$T/err"
+t_exit 0 "device 2 takes serial 2 too" A2 run --once
 
 # --- clock ten minutes off --------------------------------------------------
 proxy

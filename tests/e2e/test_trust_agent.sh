@@ -181,8 +181,10 @@ t_check "a manifest alone (renewed expiry)" \
     test "$(admin /v1/admin/manifest "{\"manifest\": $(mdoc 3)}")" = 201
 t_exit 0 "run --once takes manifest 3" A run --once
 t_grep "manifest 2 -> 3" 'manifest: version 2 -> 3' "$T/err"
-t_exit 0 "a run with nothing new: 304" A run --once --verbose
-t_grep "the server answered 304" 'are current' "$T/err"
+t_exit 0 "a run with nothing new: no policy GET" A run --once --verbose
+t_grep "the report's answer says root 2, manifest 3 are current" \
+    'policy 2:3 is current \(the report.s answer\)' "$T/err"
+t_grep "  one exchange, the report" 'check-in: 1 reporter, 1 exchange on' "$T/err"
 
 # --- the breached server ----------------------------------------------------
 # What the attacker holds: the TLS key, the admin token and every file the

@@ -13,7 +13,10 @@
  * answer's to keep) and an answer's flags included.  Frames follow each other in a session
  * (one reporter per check-in), so what follows an accepted frame is left
  * for the next read: the request reader is run again on the rest, until
- * it ends or is refused.
+ * it ends or is refused.  An accepted answer's body goes on to what the
+ * agent reads of it: a report's answer (report_answer_parse: a policy tag
+ * of "R:M" only, a time or nothing) and a clock answer
+ * (clock_offset_from: an offset within CLOCK_OFFSET_MAX).
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -22,11 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "muster/err.h"
+#include "muster/report.h"
+#include "../../agent/clock.h"
 #include "../../agent/net.h"
 #include "../../agent/reporter/frame.h"
 #include "fuzz.h"
@@ -42,6 +48,30 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (sodium_init() < 0)
 		abort();
 	return 0;
+}
+
+/* What the agent reads of an answer's body (run.c). */
+static void
+body_read(const struct net_response *rs)
+{
+	struct report_answer a;
+	const char *colon;
+	int64_t off;
+
+	if (report_answer_parse(rs->body, rs->body_len, &a) == 0) {
+		FUZZ_ASSERT(rs->body_len <= REPORT_ANSWER_MAX,
+		    "an answer over REPORT_ANSWER_MAX read");
+		colon = strchr(a.policy, ':');
+		FUZZ_ASSERT(a.policy[0] == '\0' || (colon != NULL &&
+		    colon > a.policy && colon[1] != '\0' &&
+		    strspn(a.policy, "0123456789:") == strlen(a.policy) &&
+		    strchr(colon + 1, ':') == NULL),
+		    "a policy tag that is not R:M: %s", a.policy);
+		FUZZ_ASSERT(a.server_time >= 0, "a time before 1970");
+	}
+	if (clock_offset_from(rs->body, rs->body_len, time(NULL), &off) == 0)
+		FUZZ_ASSERT(off >= -CLOCK_OFFSET_MAX &&
+		    off <= CLOCK_OFFSET_MAX, "an offset out of range");
 }
 
 /* A memory file holding data, positioned at its start. */
@@ -188,6 +218,7 @@ fuzz_response(const uint8_t *data, size_t size)
 	    (rs.session_len == 0) == (rs.session == NULL),
 	    "an answer with unknown flags or a bad session");
 	(void)net_outcome_rc(&rs, &e);
+	body_read(&rs);
 	fr = (struct frame_response){ .outcome = rs.outcome,
 	    .status = rs.status, .retry_after = rs.retry_after,
 	    .uid = rs.uid, .etag = rs.etag, .etag_len = strlen(rs.etag),

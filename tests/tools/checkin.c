@@ -7,10 +7,11 @@
  * the real POST /v1/enroll with tokens it signs with ORG_DIR/enroll.key
  * (else org.key), then measures two things, each device's check-in made
  * as muster-agent makes it: a NEW TLS connection (a new libcurl handle,
- * no session reused) carrying the signed GET /v1/policy (Muster-Root and
- * If-None-Match of what the device holds: 304) and then, on the same
- * connection, every report the device has waiting, each a signed POST
- * /v1/report.
+ * no session reused) carrying every report the device has waiting, each
+ * a signed POST /v1/report, and the signed GET /v1/policy (Muster-Root
+ * and If-None-Match of what the device holds) only when the last
+ * answer's policy tag is not the one the device holds (agent/run.c:
+ * never, here, after enrollment).
  *
  *  1. ROUNDS rounds of unchanged check-ins (one report each), over
  *     THREADS threads, each round followed by as many bare TLS
@@ -33,7 +34,8 @@
  *	bare_handshakes=N bare_server_cpu_s=C
  *	drain_reports=N drain_s=S drain_server_cpu_s=C connections=N bad=N
  *	resumed=N (measured check-ins whose handshake resumed a session)
- * and exits 0 when every answer was the one expected (304, 202).
+ * and exits 0 when every answer was the one expected (202, and 304 or 200
+ * for a policy GET).
  * Bounded: each request has a timeout.
  */
 #include <pthread.h>
@@ -49,6 +51,7 @@
 
 #include "muster/fs.h"
 #include "muster/proto.h"
+#include "muster/report.h"
 #include "muster/sig.h"
 #include "muster/timefmt.h"
 #include "muster/token.h"
@@ -186,6 +189,16 @@ get_policy(CURL *h, struct device *d)
 	return status;
 }
 
+/* The policy tag the device holds: its ETag without the quotes. */
+static int
+tag_held(const struct device *d, const char *tag)
+{
+	size_t n = strlen(d->etag);
+
+	return n > 2 && strlen(tag) == n - 2 &&
+	    strncmp(d->etag + 1, tag, n - 2) == 0;
+}
+
 /* A signed POST of body (of device d, or enrollment when d has no id). */
 static long
 post(CURL *h, const struct device *d, const char *path, const char *body,
@@ -316,6 +329,12 @@ checkin(struct device *d)
 	CURL *h = handle();
 	size_t i;
 
+	struct report_answer a;
+	char *ans = NULL;
+	size_t alen = 0;
+	long st;
+	FILE *f;
+
 	/* A new process on the phone: no connection; with "resume" the
 	 * session of its last check-in, else none. */
 	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
@@ -323,21 +342,34 @@ checkin(struct device *d)
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, tlssess_ctx);
 		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, d->tls);
 	}
-	if (get_policy(h, d) != 304)
-		bad++;
-	if (d->tls != NULL && tlssess_resumed(d->tls))
-		resumed = 1;
-	curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &c);
-	conns += c;
-	curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+	memset(&a, 0, sizeof a);
 	for (i = 0; i < d->nspool; i++) {
-		if (post(h, d, PROTO_PATH_REPORT, d->spool[i], NULL) != 202)
+		if ((f = open_memstream(&ans, &alen)) == NULL)
+			die("open_memstream");
+		st = post(h, d, PROTO_PATH_REPORT, d->spool[i], f);
+		fclose(f);
+		if (st != 202 || report_answer_parse(ans, alen, &a) != 0)
 			bad++;
+		free(ans);
+		ans = NULL;
+		if (i == 0) {
+			if (d->tls != NULL && tlssess_resumed(d->tls))
+				resumed = 1;
+			curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+		}
 		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &c);
 		conns += c;
 		free(d->spool[i]);
 	}
 	d->nspool = 0;
+	/* The policy only when the answers tag another one than held. */
+	if (!tag_held(d, a.policy)) {
+		st = get_policy(h, d);
+		if (st != 304 && st != 200)
+			bad++;
+		curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &c);
+		conns += c;
+	}
 	curl_easy_cleanup(h);
 	pthread_mutex_lock(&mu);
 	nbad += bad;

@@ -81,6 +81,98 @@ test_golden_personnel(void **state)
 	free(b);
 }
 
+/*
+ * A report made again for the clock: the same bytes as report_build
+ * would make with the new seq and time, for both scopes; and what is no
+ * report is refused.
+ */
+static void
+test_restamp(void **state)
+{
+	enum profile_scope sc[] = { SCOPE_PERSONNEL, SCOPE_FAMILY };
+	struct report_in in;
+	struct muster_err e;
+	char *a = NULL, *b = NULL, *c = NULL;
+	size_t la, lb, lc, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		in = sample(sc[i]);
+		assert_int_equal(report_build(&in, &a, &la, &e), 0);
+		assert_int_equal(report_restamp(a, la, 8, in.time + 600, &b,
+		    &lb, &e), 0);
+		in.seq = 8;
+		in.time += 600;
+		assert_int_equal(report_build(&in, &c, &lc, &e), 0);
+		assert_int_equal(lb, lc);
+		assert_memory_equal(b, c, lb);
+		free(a);
+		free(b);
+		free(c);
+	}
+	assert_int_equal(report_restamp("{\"seq\":1}", 9, 2, 0, &b, &lb, &e),
+	    MUSTER_EDATA);
+	assert_null(b);
+	assert_int_equal(report_restamp("[1]", 3, 2, 0, &b, &lb, &e),
+	    MUSTER_EDATA);
+	assert_int_equal(report_restamp("{\"seq\":1,\"time\":\"x\"}", 21,
+	    0, 0, &b, &lb, &e), MUSTER_EDATA);
+	assert_int_equal(report_restamp("{\"seq\":1,\"time\":\"x\"", 20, 2,
+	    0, &b, &lb, &e), MUSTER_EDATA);
+}
+
+/* The answer to a report: the policy tag and the server's time. */
+static void
+test_answer(void **state)
+{
+	static const char *bad_tags[] = {
+		"", ":", "1", "1:", ":1", "01:1", "1:01", "-1:1", "1:+1",
+		"1:2:3", "1 :2", "2147483648:1", "1:99999999999", "a:b",
+		"1:2\\n", NULL
+	};
+	struct report_answer a;
+	char buf[256];
+	size_t i;
+	int n;
+
+	(void)state;
+	n = snprintf(buf, sizeof buf, "{\"status\":\"stored\",\"seq\":3,"
+	    "\"policy\":\"2:3\",\"server_time\":\"2026-11-21T10:00:00Z\"}");
+	assert_int_equal(report_answer_parse(buf, (size_t)n, &a), 0);
+	assert_string_equal(a.policy, "2:3");
+	assert_int_equal(a.server_time, 1795255200);
+	n = snprintf(buf, sizeof buf, "{\"policy\":\"0:0\",\"server_time\":"
+	    "\"2147483647:2147483647\"}");
+	assert_int_equal(report_answer_parse(buf, (size_t)n, &a), 0);
+	assert_string_equal(a.policy, "0:0");
+	assert_int_equal(a.server_time, 0);
+	n = snprintf(buf, sizeof buf, "{\"policy\":\"2147483647:2147483647\"}");
+	assert_int_equal(report_answer_parse(buf, (size_t)n, &a), 0);
+	assert_string_equal(a.policy, "2147483647:2147483647");
+	for (i = 0; bad_tags[i] != NULL; i++) {
+		n = snprintf(buf, sizeof buf, "{\"policy\":\"%s\","
+		    "\"server_time\":\"2026-11-21T10:00:00\"}", bad_tags[i]);
+		assert_int_equal(report_answer_parse(buf, (size_t)n, &a), 0);
+		assert_string_equal(a.policy, "");
+		assert_int_equal(a.server_time, 0);
+	}
+	/* Not an answer: no object, truncated, nested too deep, too long. */
+	assert_int_equal(report_answer_parse(NULL, 0, &a), -1);
+	assert_int_equal(report_answer_parse("[]", 2, &a), -1);
+	assert_int_equal(report_answer_parse("{\"policy\":\"1:1\"", 15, &a),
+	    -1);
+	assert_string_equal(a.policy, "");
+	assert_int_equal(report_answer_parse("{\"a\":{\"b\":1}}", 13, &a), -1);
+	assert_int_equal(report_answer_parse("{\"policy\":\"1:2\\u0000\"}",
+	    21, &a), -1);
+	memset(buf, ' ', sizeof buf);
+	buf[0] = '{';
+	buf[sizeof buf - 1] = '}';
+	assert_int_equal(report_answer_parse(buf, sizeof buf, &a), 0);
+	assert_int_equal(report_answer_parse(buf, REPORT_ANSWER_MAX + 1, &a),
+	    -1);
+}
+
 /* The exact set of keys of object o, in order, joined by ','. */
 static void
 keys(json_t *o, char *buf, size_t size)
@@ -566,6 +658,8 @@ main(void)
 		cmocka_unit_test(test_model_cleaned),
 		cmocka_unit_test(test_oversized_sheds_details),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_restamp),
+		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_builder_passes_validator),
 		cmocka_unit_test(test_validator_refusals),
 		cmocka_unit_test(test_validator_limits),
