@@ -34,13 +34,23 @@ clock_offset_store(const char *dir, int64_t off, struct muster_err *e)
 }
 
 int
+clock_offset_of(time_t server, time_t local, int64_t *off)
+{
+	int64_t d = (int64_t)server - (int64_t)local;
+
+	if (d < -CLOCK_OFFSET_MAX || d > CLOCK_OFFSET_MAX)
+		return -1;
+	*off = d;
+	return 0;
+}
+
+int
 clock_offset_from(const char *body, size_t len, time_t local, int64_t *off)
 {
 	json_t *o;
 	const char *err, *st;
 	size_t n = 0;
 	time_t t;
-	int64_t d;
 	int rc = -1;
 
 	if (body == NULL || (o = proto_json_parse(body, len, 1)) == NULL)
@@ -52,11 +62,7 @@ clock_offset_from(const char *body, size_t len, time_t local, int64_t *off)
 	    strcmp(err, PROTO_ERR_REPORT_BEFORE) != 0) ||
 	    n != PROTO_TIME_LEN || timefmt_parse(st, &t) != 0)
 		goto out;
-	d = (int64_t)t - (int64_t)local;
-	if (d < -CLOCK_OFFSET_MAX || d > CLOCK_OFFSET_MAX)
-		goto out;
-	*off = d;
-	rc = 0;
+	rc = clock_offset_of(t, local, off);
 out:
 	json_decref(o);
 	return rc;

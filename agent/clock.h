@@ -30,6 +30,12 @@ int	clock_offset_load(const char *dir, int64_t *off, struct muster_err *e);
 int	clock_offset_store(const char *dir, int64_t off, struct muster_err *e);
 
 /*
+ * The offset of a server time seen when the device's uncorrected clock
+ * read local, into *off: 0, or -1 when it would exceed CLOCK_OFFSET_MAX.
+ */
+int	clock_offset_of(time_t server, time_t local, int64_t *off);
+
+/*
  * Reads the server's clock answer (a JSON object with "error":"clock" and
  * "server_time", or a report's "report time out of window" or "report
  * time is before the device's previous report" with "server_time") from

@@ -253,9 +253,9 @@ answer_learn(struct runner *r, const struct net_response *rs)
 		return;
 	if (a.policy[0] != '\0')
 		memcpy(r->tag, a.policy, sizeof r->tag);
-	if (a.server_time == 0)
+	if (a.server_time == 0 ||
+	    clock_offset_of(a.server_time, time(NULL), &off) != 0)
 		return;
-	off = (int64_t)a.server_time - (int64_t)time(NULL);
 	if (off - r->offset > PROTO_GET_SKEW ||
 	    r->offset - off > PROTO_GET_SKEW)
 		clock_adopt(r, off);
@@ -474,6 +474,21 @@ holds_manifest(struct runner *r, int64_t *version)
 }
 
 /*
+ * The policy the device holds as the server tags it (proto_policy_tag:
+ * its root version, its manifest's or 0) into buf; 1 if it holds a
+ * manifest it still trusts.
+ */
+static int
+held_tag(struct runner *r, char buf[PROTO_POLICY_TAG_MAX])
+{
+	int64_t mv;
+	int held = holds_manifest(r, &mv);
+
+	proto_policy_tag(buf, r->a.root.version, mv);
+	return held;
+}
+
+/*
  * (a) Fetches GET /v1/policy and applies it (agent/policy.h).  A refused
  * answer is logged, kept in r->refused for --once, and the old policy
  * kept (0).  A first-wave device (no root document) that holds no
@@ -486,21 +501,18 @@ fetch_policy(struct runner *r, struct muster_err *e)
 	struct muster_err ie = { 0 };
 	struct policy_outcome po;
 	struct net_response rs;
-	int64_t mv;
-	char hdr[128];
+	char hdr[128], tag[PROTO_POLICY_TAG_MAX];
 	int rc, irc, held;
 
 	memset(&rs, 0, sizeof rs);
-	held = holds_manifest(r, &mv);
+	held = held_tag(r, tag);
 	snprintf(hdr, sizeof hdr, PROTO_HDR_ROOT ": %lld\nIf-None-Match: "
-	    "\"%lld:%lld\"\n", (long long)r->a.root.version,
-	    (long long)r->a.root.version, (long long)mv);
+	    "\"%s\"\n", (long long)r->a.root.version, tag);
 	if ((rc = runner_get(r, PROTO_PATH_POLICY, hdr, &rs, e)) != 0)
 		goto out;
 	switch (rs.status) {
 	case 304:
-		log_debug("root %lld and manifest %lld are current",
-		    (long long)r->a.root.version, (long long)mv);
+		log_debug("policy %s (root:manifest) is current", tag);
 		/* A first-wave org without manifests: its profile may be
 		 * new all the same. */
 		if (!r->a.has_root && !held) {
@@ -979,16 +991,6 @@ leave_cycle(struct runner *r, struct muster_err *e)
 	return rc;
 }
 
-/* The policy the device holds as the server tags it: "root:manifest". */
-static void
-held_tag(struct runner *r, char buf[PROTO_POLICY_TAG_MAX])
-{
-	int64_t mv;
-
-	holds_manifest(r, &mv);
-	snprintf(buf, PROTO_POLICY_TAG_MAX, "%lld:%lld",
-	    (long long)r->a.root.version, (long long)mv);
-}
 
 /*
  * What a report says that a policy can change, as text: the managed
@@ -1061,9 +1063,12 @@ policy_after(struct runner *r, int *mrc, struct muster_err *me,
 		log_warn("policy not fetched: %s", fe.msg);
 		return 0;
 	}
+	/* Nothing new (304), or nothing a report says changed. */
 	held_tag(r, after);
+	if (strcmp(before, after) == 0)
+		return 0;
 	report_basis(r, now, sizeof now);
-	if (strcmp(before, after) == 0 || strcmp(was, now) == 0)
+	if (strcmp(was, now) == 0)
 		return 0;
 	log_info("policy %s -> %s: checking and reporting again", before,
 	    after);

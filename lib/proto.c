@@ -1,6 +1,8 @@
 /* proto: the JSON gate both sides of the wire share; see muster/proto.h. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +151,39 @@ proto_hex_ok(const char *s, size_t len)
 		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[len] == '\0';
+}
+
+void
+proto_policy_tag(char buf[PROTO_POLICY_TAG_MAX], int64_t root,
+    int64_t manifest)
+{
+	snprintf(buf, PROTO_POLICY_TAG_MAX, "%lld:%lld", (long long)root,
+	    (long long)manifest);
+}
+
+/* A version of a policy tag: 0 .. INT32_MAX, decimal, no leading zero;
+ * what follows it, or NULL. */
+static const char *
+tag_version(const char *s)
+{
+	long long v = 0;
+	size_t n = 0;
+
+	if (s[0] == '0')
+		return s + 1;
+	while (s[n] >= '0' && s[n] <= '9' && n < 10)
+		v = v * 10 + (s[n++] - '0');
+	return n == 0 || v > INT32_MAX ? NULL : s + n;
+}
+
+int
+proto_policy_tag_ok(const char *s)
+{
+	const char *q;
+
+	return strlen(s) < PROTO_POLICY_TAG_MAX &&
+	    (q = tag_version(s)) != NULL && *q == ':' &&
+	    (q = tag_version(q + 1)) != NULL && *q == '\0';
 }
 
 static int

@@ -178,24 +178,10 @@ report_restamp(const char *buf, size_t len, int64_t seq, time_t t,
 	return rc;
 }
 
-/* A version of a policy tag: 0 .. INT32_MAX, decimal, no leading zero. */
-static const char *
-tag_version(const char *s)
-{
-	long long v = 0;
-	size_t n = 0;
-
-	if (s[0] == '0')
-		return s + 1;
-	while (s[n] >= '0' && s[n] <= '9' && n < 10)
-		v = v * 10 + (s[n++] - '0');
-	return n == 0 || v > INT32_MAX ? NULL : s + n;
-}
-
 int
 report_answer_parse(const char *body, size_t len, struct report_answer *a)
 {
-	const char *p, *q;
+	const char *p;
 	json_t *o;
 	size_t n = 0;
 
@@ -204,8 +190,7 @@ report_answer_parse(const char *body, size_t len, struct report_answer *a)
 	    (o = proto_json_parse(body, len, 1)) == NULL)
 		return -1;
 	if ((p = proto_json_str(o, "policy", &n)) != NULL &&
-	    n < sizeof a->policy && (q = tag_version(p)) != NULL &&
-	    *q == ':' && (q = tag_version(q + 1)) != NULL && *q == '\0')
+	    proto_policy_tag_ok(p))
 		memcpy(a->policy, p, n + 1);
 	if ((p = proto_json_str(o, "server_time", &n)) == NULL ||
 	    n != PROTO_TIME_LEN || timefmt_parse(p, &a->server_time) != 0)

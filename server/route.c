@@ -940,18 +940,20 @@ out:
 /* --- GET /v1/profile, GET /v1/policy ------------------------------------ */
 
 /*
- * The answer to a Muster-Time out of the window: PROTO_CLOCK_STATUS with
- * the server's time, from which the device corrects its clock.  Not 401:
- * a device whose clock drifted is neither forged nor revoked.
+ * The answer to a time the device signed that the server cannot take
+ * (error: PROTO_ERR_CLOCK for a Muster-Time out of the window,
+ * PROTO_ERR_REPORT_BEFORE for a report): PROTO_CLOCK_STATUS with the
+ * server's time, from which the device corrects its clock.  Not 401: a
+ * device whose clock drifted is neither forged nor revoked.
  */
 static void
-reply_clock(struct route_reply *out, time_t now)
+reply_clock(struct route_reply *out, const char *error, time_t now)
 {
 	char t[TIMEFMT_LEN];
 
 	timefmt_format(now, t);
-	reply_text(out, PROTO_CLOCK_STATUS, "{\"error\":\"" PROTO_ERR_CLOCK
-	    "\",\"server_time\":\"%s\"}\n", t);
+	reply_text(out, PROTO_CLOCK_STATUS, "{\"error\":\"%s\","
+	    "\"server_time\":\"%s\"}\n", error, t);
 }
 
 /*
@@ -977,7 +979,7 @@ get_auth(const struct route_request *rq, struct store_device *d,
 	}
 	if (t < now - PROTO_GET_SKEW || t > now + PROTO_GET_SKEW) {
 		/* Skew is not revocation: say so, with our time. */
-		reply_clock(out, now);
+		reply_clock(out, PROTO_ERR_CLOCK, now);
 		goto out;
 	}
 	if ((n = asprintf(&msg, PROTO_GET_PREFIX "%s\n%s\n", rq->path, tstr))
@@ -1083,10 +1085,10 @@ route_policy(const struct route_request *rq, struct route_reply *out)
 		    "internal error");
 		goto out;
 	}
-	/* The tag a report's answer carries too (srv_policy_tag). */
+	/* The tag a report's answer carries too, of the manifest version
+	 * read with the policy it describes (not srv_policy_tag's read). */
 	newest = trust_root_version(rq->srv->trust);
-	snprintf(tag, sizeof tag, "%lld:%lld", (long long)newest,
-	    (long long)manifest);
+	proto_policy_tag(tag, newest, manifest);
 	out->hname = MHD_HTTP_HEADER_ETAG;
 	snprintf(out->hvalue, sizeof out->hvalue, "\"%s\"", tag);
 	if (have >= newest && etag_match(rq, out->hvalue)) {
@@ -1260,9 +1262,7 @@ report_done(void *arg, int rc, const struct muster_err *e, struct route_reply *o
 		if (j->late)
 			reportcheck_reply_window(out, time(NULL), j->earliest);
 		else
-			reply_text(out, MHD_HTTP_BAD_REQUEST, "{\"error\":\""
-			    PROTO_ERR_REPORT_BEFORE "\",\"server_time\":"
-			    "\"%s\"}\n", now);
+			reply_clock(out, PROTO_ERR_REPORT_BEFORE, time(NULL));
 		break;
 	}
 out:

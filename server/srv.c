@@ -698,8 +698,7 @@ srv_policy_tag(struct srv *s, enum profile_scope scope,
 	pthread_mutex_lock(&s->prof_mu);
 	manifest = s->prof[scope].manifest;
 	pthread_mutex_unlock(&s->prof_mu);
-	snprintf(buf, PROTO_POLICY_TAG_MAX, "%lld:%lld",
-	    (long long)trust_root_version(s->trust), (long long)manifest);
+	proto_policy_tag(buf, trust_root_version(s->trust), manifest);
 }
 
 int

@@ -176,6 +176,18 @@ int		 proto_text_ok(const char *s);
 int		 proto_hex_ok(const char *s, size_t len);
 
 /*
+ * The policy tag "R:M" (PROTO_POLICY_TAG_MAX) of root version root and
+ * manifest version manifest, both 0 .. 2^31-1 in decimal: what GET
+ * /v1/policy gives as its ETag (quoted) and a report's answer carries.
+ */
+void		 proto_policy_tag(char buf[PROTO_POLICY_TAG_MAX], int64_t root,
+		    int64_t manifest);
+
+/* 1 if s is a policy tag as proto_policy_tag spells it: no sign, no
+ * leading zero, each version at most 2^31-1, one ':'. */
+int		 proto_policy_tag_ok(const char *s);
+
+/*
  * Family reports are randomized on the device (muster/rr.h,
  * docs/privacy.md): a family report carries "privacy": PROTO_PRIVACY_RR,
  * its results are only pass or fail, each the truth with probability

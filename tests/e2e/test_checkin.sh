@@ -117,6 +117,18 @@ outage() {
 	[ "$bad" = 0 ]
 }
 
+# checkin_1 WHAT N: a check-in of device 1 (--verbose) through a fresh
+# proxy: exit 0, one connection, N exchanges with the reporter.
+checkin_1() {
+	local x=exchanges
+	[ "$2" = 1 ] && x=exchange
+	proxy
+	t_exit 0 "$1" A1 run --once --verbose
+	conns_settle
+	t_check "  one connection (proxy: $(stat_of connections))" test "$(stat_of connections)" = 1
+	t_grep "  $2 $x with the reporter" "check-in: 1 reporter, $2 $x on the last" "$T/err"
+}
+
 # --- one connection for a spool of 20 ---------------------------------------
 t_check "20 check-ins during an outage each exit 75" outage 20
 t_check "20 reports wait in the spool" test "$(pending st1)" = 20
@@ -137,12 +149,7 @@ t_check "the server holds 21 reports of the device" test "$(count "$D1")" = 21
 t_check "stored in seq order" test "$(q "SELECT group_concat(seq) FROM (SELECT seq FROM reports WHERE device = '$D1' ORDER BY rowid)")" = \
     "$(seq -s, 1 21)"
 echo "# bytes through the proxy for that check-in: up $(stat_of up), down $(stat_of down)"
-proxy
-t_exit 0 "an unchanged check-in (one report)" A1 run --once --verbose
-conns_settle
-t_check "an unchanged check-in: one connection" test "$(stat_of connections)" = 1
-t_grep "  one exchange: the report, whose answer says the policy is current" \
-    'check-in: 1 reporter, 1 exchange on the last' "$T/err"
+checkin_1 "an unchanged check-in (one report, whose answer says the policy is current)" 1
 t_grep "  (the answer's tag)" 'policy 1:1 is current \(the report.s answer\)' "$T/err"
 echo "# bytes on the wire of an unchanged check-in: up $(stat_of up), down $(stat_of down)"
 ONE_DOWN=$(stat_of down)
@@ -183,20 +190,13 @@ sed 's/^serial = [0-9]*;/serial = 2;/' p.cfg >p2.cfg
 "$ENROLL" sign --org org p2.cfg >/dev/null && "$ENROLL" publish --org org p2.cfg >/dev/null ||
 	t_fail "publish serial 2"
 before=$(count "$D1")
-proxy
-t_exit 0 "a check-in after a new profile was published" A1 run --once --verbose
-conns_settle
-t_check "  one connection (proxy: $(stat_of connections))" test "$(stat_of connections)" = 1
-t_grep "  three exchanges: the report, the policy, the report again" \
-    'check-in: 1 reporter, 3 exchanges on the last' "$T/err"
+checkin_1 "a check-in after a new profile was published (the report, the policy, the report again)" 3
 t_grep "  the new profile installed from the policy" 'installed profile "iaf-personnel" serial 2' "$T/err"
 t_grep "  and checked again" 'policy 1:1 -> 1:2: checking and reporting again' "$T/err"
 t_check "  two reports stored: serial 1, then serial 2" test \
     "$(q "SELECT group_concat(serial) FROM (SELECT serial FROM reports WHERE device = '$D1' AND seq > (SELECT max(seq) - 2 FROM reports WHERE device = '$D1') ORDER BY seq)")" = "1,2" -a \
     "$(count "$D1")" = "$((before + 2))"
-proxy
-t_exit 0 "the next check-in: unchanged again" A1 run --once --verbose
-t_grep "  one exchange" 'check-in: 1 reporter, 1 exchange on the last' "$T/err"
+checkin_1 "the next check-in: unchanged again" 1
 t_exit 0 "device 2 takes serial 2 too" A2 run --once
 
 # --- clock ten minutes off --------------------------------------------------
