@@ -588,11 +588,41 @@ parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
 	return parse_kind_fields(c, g, label, r);
 }
 
+/* FNV-1a of a rule id, for the duplicate check of parse_rules. */
+static uint32_t
+id_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/*
+ * The index of the rule before i whose id rule i repeats, or -1 after
+ * adding i to seen: an open-addressed set of rule indexes plus one
+ * (0: free), of mask + 1 slots, at least twice the rules.
+ */
+static long
+id_seen(uint32_t *seen, uint32_t mask, const struct rule *rules, size_t i)
+{
+	uint32_t k;
+
+	for (k = id_hash(rules[i].id) & mask; seen[k] != 0; k = (k + 1) & mask)
+		if (strcmp(rules[seen[k] - 1].id, rules[i].id) == 0)
+			return (long)seen[k] - 1;
+	seen[k] = (uint32_t)i + 1;
+	return -1;
+}
+
 static int
 parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
 {
 	config_setting_t *list;
-	size_t i, j;
+	uint32_t *seen, mask;
+	size_t i;
+	long j;
 	int n, rc;
 
 	if ((rc = field(c, root, NULL, "rules", FT_LIST, 1, &list)) < 0)
@@ -607,21 +637,22 @@ parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
 	if ((p->rules = calloc((size_t)n, sizeof *p->rules)) == NULL)
 		return oom(c);
 	p->nrules = (size_t)n;
+	for (mask = 1; mask < 2 * (uint32_t)n; mask <<= 1)
+		;
+	if ((seen = calloc(mask--, sizeof *seen)) == NULL)
+		return oom(c);
 
-	for (i = 0; i < p->nrules; i++) {
+	rc = 0;
+	for (i = 0; i < p->nrules && rc == 0; i++) {
 		rc = parse_rule(c, config_setting_get_elem(list, (int)i),
 		    (int)i, &p->rules[i]);
-		if (rc < 0)
-			return rc;
-		/* Quadratic, but bounded by PROFILE_MAX_RULES. */
-		for (j = 0; j < i; j++)
-			if (strcmp(p->rules[j].id, p->rules[i].id) == 0)
-				return perr(c, p->rules[i].line, NULL,
-				    "rule \"%s\": duplicate rule id (first "
-				    "used at line %d)", p->rules[i].id,
-				    p->rules[j].line);
+		if (rc == 0 && (j = id_seen(seen, mask, p->rules, i)) >= 0)
+			rc = perr(c, p->rules[i].line, NULL,
+			    "rule \"%s\": duplicate rule id (first used at "
+			    "line %d)", p->rules[i].id, p->rules[j].line);
 	}
-	return 0;
+	free(seen);
+	return rc < 0 ? rc : 0;
 }
 
 static int

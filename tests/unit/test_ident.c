@@ -25,6 +25,49 @@
 #include "../../server/reportcheck.h"
 #include "../../server/rollup.h"
 
+/* The first marker (list order) in s, ASCII case ignored: the plain way. */
+static const char *
+marker_slow(const char *s)
+{
+	size_t k;
+
+	for (k = 0; ident_markers[k] != NULL; k++)
+		if (strcasestr(s, ident_markers[k]) != NULL)
+			return ident_markers[k];
+	return NULL;
+}
+
+/*
+ * ident_marker tries at each position only the markers that start with
+ * its letter: every marker, in any case and anywhere in a key, is still
+ * found, and the one the list names first wins, as the plain search says.
+ */
+static void
+marker_search(void **state)
+{
+	static const char *const keys[] = {
+		"", "a", "mi_cloud_sync_enabled", "Device_Name_Serial",
+		"xxSSIDxx", "user_name_and_imei", "owner_info_email",
+		"bt_addr", "bluetooth_address", "line1line1", "IMSI",
+	};
+	char key[96];
+	size_t i, j, n;
+
+	(void)state;
+	for (i = 0; ident_markers[i] != NULL; i++) {
+		n = (size_t)snprintf(key, sizeof key, "x_%s_z",
+		    ident_markers[i]);
+		for (j = 0; j < n; j++)
+			if (i % 2 == 1 && key[j] >= 'a' && key[j] <= 'z')
+				key[j] = (char)(key[j] - 'a' + 'A');
+		assert_non_null(ident_marker(key));
+		assert_ptr_equal(ident_marker(key), marker_slow(key));
+	}
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		assert_ptr_equal(ident_marker(keys[i]), marker_slow(keys[i]));
+	assert_null(ident_marker(NULL));
+}
+
 static void
 deny_list(void **state)
 {
@@ -314,6 +357,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(marker_search),
 		cmocka_unit_test(deny_list),
 		cmocka_unit_test(profile_refuses),
 		cmocka_unit_test(device_refuses),

@@ -620,6 +620,69 @@ too_many_rules(void **state)
 	free(buf);
 }
 
+/*
+ * DUP_RULES rules, one per line from line 6, ids r0, r1, ...; the
+ * rule at index dup (if any) takes the id of the rule at index first,
+ * the rule at index bad (if any) lacks its title.  Caller frees.
+ */
+#define DUP_RULES	3000	/* of about 66 bytes: within PROFILE_MAX_BYTES */
+
+static char *
+rules_profile(size_t dup, size_t first, size_t bad, size_t *len)
+{
+	size_t n = DUP_RULES, i, off;
+	char *buf;
+
+	buf = malloc(strlen(HEAD) + 32 + n * 80);
+	assert_non_null(buf);
+	off = (size_t)sprintf(buf, "%srules = (\n", HEAD);
+	for (i = 0; i < n; i++)
+		off += (size_t)sprintf(buf + off, "%s{id=\"r%zu\";kind="
+		    "\"os-min\";severity=\"low\";%smin_version=\"4\";}\n",
+		    i > 0 ? "," : "", i == dup ? first : i,
+		    i == bad ? "" : "title=\"T\";");
+	off += (size_t)sprintf(buf + off, ");\n");
+	*len = off;
+	return buf;
+}
+
+/*
+ * Rule ids are checked for duplicates as each rule is read, in time linear
+ * in the rules (a hash set; it was a comparison with every rule before):
+ * among as many rules as PROFILE_MAX_BYTES holds, the first repeat is named with
+ * the line of the rule it repeats, and an error in an earlier rule still
+ * comes first.
+ */
+static void
+duplicate_ids_many(void **state)
+{
+	struct profile *p;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	buf = rules_profile(SIZE_MAX, 0, SIZE_MAX, &len);
+	p = parse_ok(buf);
+	assert_int_equal(p->nrules, DUP_RULES);
+	profile_free(p);
+	free(buf);
+
+	buf = rules_profile(DUP_RULES - 1, 17, SIZE_MAX, &len);
+	parse_fails(buf, len, 6 + DUP_RULES - 1,
+	    "rule \"r17\": duplicate rule id", "first used at line 23");
+	free(buf);
+
+	buf = rules_profile(2000, 1999, 1000, &len);
+	parse_fails(buf, len, 6 + 1000, "rule \"r1000\": missing required "
+	    "field \"title\"", NULL);
+	free(buf);
+
+	buf = rules_profile(1000, 999, 2000, &len);
+	parse_fails(buf, len, 6 + 1000, "rule \"r999\": duplicate rule id",
+	    "first used at line 1005");
+	free(buf);
+}
+
 /* A model-ban rule with n models; models is on line 12.  Caller frees. */
 static char *
 models_profile(size_t n, size_t *len)
@@ -915,6 +978,7 @@ main(void)
 		cmocka_unit_test(nul_byte),
 		cmocka_unit_test(empty_and_null_input),
 		cmocka_unit_test(too_many_rules),
+		cmocka_unit_test(duplicate_ids_many),
 		cmocka_unit_test(too_many_models),
 		cmocka_unit_test(truncated),
 		cmocka_unit_test(mutated),
