@@ -36,6 +36,7 @@ struct front_conn {
 	int			 seen;		/* MHD started it */
 	int			 cut;		/* shut down by us */
 	int			 shaken;	/* TLS handshake done */
+	int			 fresh;		/* counted in front.fresh */
 	enum front_state	 state;
 	long long		 since;		/* ms, monotonic: accepted */
 	long long		 deadline;	/* ms, monotonic; 0: none */
@@ -64,6 +65,7 @@ struct front {
 	pthread_mutex_t		 mu;
 	struct front_conn	*head, *tail;
 	struct front_stats	 st;
+	unsigned		 fresh;	/* front_fresh; atomic */
 };
 
 static long long
@@ -164,9 +166,21 @@ conn_state(struct front *f, struct front_conn *c, enum front_state st)
 	c->state = st;
 }
 
+/* Takes c out of the fresh count (f->mu held); 1 if it was in. */
+static int
+conn_unfresh(struct front *f, struct front_conn *c)
+{
+	if (!c->fresh)
+		return 0;
+	c->fresh = 0;
+	__atomic_sub_fetch(&f->fresh, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
 static void
 conn_unlink(struct front *f, struct front_conn *c)
 {
+	(void)conn_unfresh(f, c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -309,6 +323,11 @@ front_accept(struct front *f, const struct front_sock *fs)
 			f->tail = n;
 			f->st.accepted++;
 			f->st.half_open++;
+			if (fs->kind == FRONT_DEVICE) {
+				n->fresh = 1;
+				__atomic_add_fetch(&f->fresh, 1,
+				    __ATOMIC_RELAXED);
+			}
 			f->st.open++;
 		}
 		pthread_mutex_unlock(&f->mu);
@@ -497,15 +516,19 @@ front_conn_handshaken(struct front_conn *c)
 	pthread_mutex_unlock(&c->front->mu);
 }
 
-void
+int
 front_conn_busy(struct front *f, struct front_conn *c)
 {
+	int was;
+
 	if (c == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&f->mu);
 	conn_state(f, c, FC_BUSY);
 	c->deadline = 0;
+	was = conn_unfresh(f, c);
 	pthread_mutex_unlock(&f->mu);
+	return was;
 }
 
 void
@@ -521,14 +544,24 @@ front_conn_answered(struct front *f, struct front_conn *c)
 	pthread_mutex_unlock(&f->mu);
 }
 
-void
+int
 front_conn_closed(struct front *f, struct front_conn *c)
 {
+	int was;
+
 	if (c == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&f->mu);
+	was = conn_unfresh(f, c);
 	conn_unlink(f, c);
 	pthread_mutex_unlock(&f->mu);
+	return was;
+}
+
+unsigned
+front_fresh(void *f)
+{
+	return __atomic_load_n(&((struct front *)f)->fresh, __ATOMIC_RELAXED);
 }
 
 long long

@@ -96,14 +96,23 @@ void	front_free(struct front *f);
  * request is whole and being answered (no deadline while the server
  * works).  answered: the answer is out; the next request on the
  * connection has request_timeout from now.  closed: forget it.  NULL is
- * a no-op for all but started.
+ * a no-op for all but started.  busy and closed return 1 when the
+ * connection left the fresh count (front_fresh) by it.
  */
 struct front_conn *front_conn_started(struct front *f, int fd);
 void	front_conn_handshaken(struct front_conn *c);
 void	front_conn_headers(struct front *f, struct front_conn *c);
-void	front_conn_busy(struct front *f, struct front_conn *c);
+int	front_conn_busy(struct front *f, struct front_conn *c);
 void	front_conn_answered(struct front *f, struct front_conn *c);
-void	front_conn_closed(struct front *f, struct front_conn *c);
+int	front_conn_closed(struct front *f, struct front_conn *c);
+
+/*
+ * Fresh connections: on a device listener, accepted and without a whole
+ * first request yet (TLS handshake, headers or body under way): nearly
+ * all of them check-ins about to post a report.  The count, read without
+ * a lock (f is a struct front; the signature is writer_siblings').
+ */
+unsigned front_fresh(void *f);
 
 /* Milliseconds since c's current request's headers arrived; -1: none. */
 long long front_conn_elapsed_ms(const struct front_conn *c);

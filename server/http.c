@@ -501,7 +501,10 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 			return MHD_NO;
 		if ((rt = route_find(url)) == NULL)
 			return MHD_NO;
-		front_conn_busy(s->front, http_conn(c));
+		/* A fresh connection that asks for no write: the writer
+		 * may be waiting for it (writer_siblings). */
+		if (front_conn_busy(s->front, http_conn(c)))
+			writer_poke(s->writer);
 		memset(&out, 0, sizeof out);
 		rq = (struct route_request){ s, c, rt->path, NULL, 0 };
 		rt->fn(&rq, &out);
@@ -529,12 +532,15 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	if (r->too_large)
 		return http_fail(s, c, r->route->metric, method, url,
 		    MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
-	front_conn_busy(s->front, http_conn(c));
+	/*
+	 * Every POST route may write: tell the writer (group commit), before
+	 * the connection stops counting as one a write may come from.
+	 */
+	writer_expect(s->writer);
+	(void)front_conn_busy(s->front, http_conn(c));
 	memset(&out, 0, sizeof out);
 	rq = (struct route_request){ s, c, r->route->path,
 	    r->body != NULL ? r->body : "", r->len };
-	/* Every POST route may write: tell the writer (group commit). */
-	writer_expect(s->writer);
 	r->route->fn(&rq, &out);
 	if (out.job != NULL)
 		ret = http_defer(s, c, r, method, &out);
@@ -643,7 +649,8 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		front_conn_handshaken(*socket_context);
 #endif
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-		front_conn_closed(d->srv->front, *socket_context);
+		if (front_conn_closed(d->srv->front, *socket_context))
+			writer_poke(d->srv->writer);
 		*socket_context = NULL;
 	}
 }

@@ -288,6 +288,8 @@ srv_listen(struct srv *s, struct front *f, struct muster_err *e)
 	int rc;
 
 	s->front = f;
+	/* Check-ins on their way share the fsync of one batch. */
+	writer_siblings(s->writer, front_fresh, f);
 	if ((rc = srv_gen(s, c, s->tls_cert, s->tls_key, &g, e)) != 0)
 		return rc;
 	srv_tls_free(&s->tls_cert, &s->tls_key);
@@ -743,6 +745,8 @@ srv_free(struct srv *s)
 		    "handshake_timeout", fs.accepted, fs.refused_ip,
 		    fs.refused_net, fs.evicted, fs.deadline, fs.handshake);
 	}
+	if (s->writer != NULL)
+		writer_siblings(s->writer, NULL, NULL);	/* f is going */
 	front_free(s->front);
 	s->front = NULL;
 	if (s->writer != NULL) {

@@ -21,6 +21,9 @@ struct writer {
 	int			 gathering;	/* waiting for expected jobs */
 	int			 stopping;
 	int64_t			 batch_ms;	/* a batch's start; 0: none */
+	long			 gather_us;	/* the longest gather */
+	unsigned		(*siblings)(void *);	/* see writer_siblings */
+	void			*siblings_arg;
 	unsigned long long	 commits, jobs;
 	unsigned long long	 pruned;	/* reports, by retention */
 };
@@ -81,25 +84,39 @@ fail:
 }
 
 /*
- * Group commit: while requests being handled have announced a job that is
- * not queued yet, wait a little for them.  Called with w->mu held.
+ * Whether a job may be on its way: announced by a request being handled
+ * (writer_expect), or a sibling connection yet to send its first request.
+ * Called with w->mu held.
+ */
+static int
+writer_coming(const struct writer *w)
+{
+	return w->expected > 0 ||
+	    (w->siblings != NULL && w->siblings(w->siblings_arg) > 0);
+}
+
+/*
+ * Group commit: while a job may be on its way (writer_coming), wait for
+ * it, at most gather_us, so that it shares the batch's fsync.  Called
+ * with w->mu held.
  */
 static void
 writer_gather(struct writer *w)
 {
 	struct timespec until;
 
-	if (w->expected == 0 || w->nqueued >= WRITER_BATCH_MAX)
+	if (w->nqueued >= WRITER_BATCH_MAX || !writer_coming(w))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += WRITER_GATHER_US * 1000L;
+	until.tv_sec += w->gather_us / 1000000;
+	until.tv_nsec += w->gather_us % 1000000 * 1000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
 	w->gathering = 1;
 	while (!w->stopping && w->nqueued < WRITER_BATCH_MAX &&
-	    w->expected > 0)
+	    writer_coming(w))
 		if (pthread_cond_timedwait(&w->cond, &w->mu, &until) ==
 		    ETIMEDOUT)
 			break;
@@ -108,13 +125,13 @@ writer_gather(struct writer *w)
 
 /*
  * Wakes the writer if what it waits for has come: a first job, or the
- * last expected one (or a full batch).  Called with w->mu held.
+ * last one on its way (or a full batch).  Called with w->mu held.
  */
 static void
 writer_kick(struct writer *w)
 {
-	if (w->idle || w->stopping || (w->gathering && (w->expected == 0 ||
-	    w->nqueued >= WRITER_BATCH_MAX)))
+	if (w->idle || w->stopping || (w->gathering &&
+	    (w->nqueued >= WRITER_BATCH_MAX || !writer_coming(w))))
 		pthread_cond_signal(&w->cond);
 }
 
@@ -241,6 +258,7 @@ writer_start(struct store *st, struct writer **out, struct muster_err *e)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
 	w->st = st;
 	w->tail = &w->head;
+	w->gather_us = WRITER_GATHER_US;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -329,6 +347,33 @@ writer_expect(struct writer *w)
 		writer_promised = 1;
 		w->expected++;
 	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_siblings(struct writer *w, unsigned (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&w->mu);
+	w->siblings = fn;
+	w->siblings_arg = arg;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_poke(struct writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	/* Only a gathering writer counts: an idle one has nothing to do. */
+	if (w->gathering)
+		writer_kick(w);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void
+writer_gather_max(struct writer *w, long us)
+{
+	pthread_mutex_lock(&w->mu);
+	w->gather_us = us;
 	pthread_mutex_unlock(&w->mu);
 }
 

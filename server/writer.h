@@ -79,6 +79,23 @@ void	writer_expect(struct writer *w);
 void	writer_expect_done(struct writer *w);
 
 /*
+ * Siblings: connections that have not sent their first request yet (TLS
+ * handshake or header block under way).  On a device listener nearly
+ * every one is a check-in about to post a report, so while fn(arg) counts
+ * any, the writer waits for them too (at most WRITER_GATHER_US, as for
+ * expected jobs): check-ins that arrive together share one fsync rather
+ * than each paying its own.  fn is called with the writer's lock held:
+ * it must be quick and take no lock the writer's callers hold.  A
+ * sibling that leaves, or asks for no write, may delay a batch by the
+ * bound at most; writer_poke has the writer count again at once.
+ */
+void	writer_siblings(struct writer *w, unsigned (*fn)(void *), void *arg);
+void	writer_poke(struct writer *w);
+
+/* The longest gather, in microseconds (WRITER_GATHER_US; for tests). */
+void	writer_gather_max(struct writer *w, long us);
+
+/*
  * Queues job (see struct writer_job) and returns at once: 0, or
  * MUSTER_ETEMP once the writer is stopping (job is not queued and done
  * is not called).

@@ -3,7 +3,11 @@
  * transactions, each visible to another handle the moment writer_run
  * returns; a failing job rolls back alone; the batches are counted.  A
  * writer held up past WRITER_LAG_MS says it lags (the server's 503 with
- * Retry-After), and stops saying so once it has caught up.
+ * Retry-After), and stops saying so once it has caught up.  While a
+ * sibling (a connection yet to send its first request) is counted, a
+ * lone job waits for the sibling's job and both commit together; a
+ * sibling that leaves lets it go at once (writer_poke), one that never
+ * posts holds it no longer than the bound.
  */
 #include "unit.h"
 
@@ -182,12 +186,129 @@ lagging(void **state)
 	store_close(st);
 }
 
+static unsigned sib;		/* the siblings the writer is told of */
+
+static unsigned
+siblings(void *arg)
+{
+	(void)arg;
+	return __atomic_load_n(&sib, __ATOMIC_SEQ_CST);
+}
+
+struct runner {
+	pthread_t	 th;
+	struct add	 a;
+	int		 rc;
+	int		 done;
+};
+
+static void *
+run_one(void *cls)
+{
+	struct runner *r = cls;
+	struct muster_err e;
+
+	r->rc = writer_run(w, job_add, &r->a, &e);
+	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* A sibling's request as http.c makes it: announced, then not fresh. */
+static void *
+run_sibling(void *cls)
+{
+	struct runner *r = cls;
+	struct muster_err e;
+
+	writer_expect(w);
+	__atomic_store_n(&sib, 0, __ATOMIC_SEQ_CST);
+	r->rc = writer_run(w, job_add, &r->a, &e);
+	writer_expect_done(w);
+	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sibling_jobs(void **state)
+{
+	struct timespec wait = { 0, 50 * 1000 * 1000 };
+	unsigned long long c0, j0, c1, j1;
+	struct runner r1, r2;
+	struct muster_err e;
+	char d3[UNIT_TMPDIR_MAX + 8];
+	double t0;
+
+	(void)state;
+	snprintf(d3, sizeof d3, "%s3", dir);
+	assert_int_equal(store_open(d3, 0, &wst, &e), 0);
+	assert_int_equal(writer_start(wst, &w, &e), 0);
+	writer_siblings(w, siblings, NULL);
+	writer_gather_max(w, 2 * 1000 * 1000);
+	memset(&r1, 0, sizeof r1);
+	memset(&r2, 0, sizeof r2);
+	device(&r1.a.d, 100, 1);
+	device(&r2.a.d, 100, 2);
+
+	/* A sibling on its way: the first job waits for it. */
+	__atomic_store_n(&sib, 1, __ATOMIC_SEQ_CST);
+	writer_stats(w, &c0, &j0);
+	assert_int_equal(pthread_create(&r1.th, NULL, run_one, &r1), 0);
+	nanosleep(&wait, NULL);
+	assert_int_equal(__atomic_load_n(&r1.done, __ATOMIC_SEQ_CST), 0);
+	assert_int_equal(pthread_create(&r2.th, NULL, run_sibling, &r2), 0);
+	assert_int_equal(pthread_join(r1.th, NULL), 0);
+	assert_int_equal(pthread_join(r2.th, NULL), 0);
+	assert_int_equal(r1.rc, 0);
+	assert_int_equal(r2.rc, 0);
+	writer_stats(w, &c1, &j1);
+	assert_int_equal(j1 - j0, 2);
+	assert_int_equal(c1 - c0, 1);		/* one transaction, one fsync */
+
+	/* A sibling that leaves without a job: poked, the writer goes. */
+	__atomic_store_n(&sib, 1, __ATOMIC_SEQ_CST);
+	memset(&r1, 0, sizeof r1);
+	device(&r1.a.d, 100, 3);
+	t0 = mono_s();
+	assert_int_equal(pthread_create(&r1.th, NULL, run_one, &r1), 0);
+	nanosleep(&wait, NULL);
+	assert_int_equal(__atomic_load_n(&r1.done, __ATOMIC_SEQ_CST), 0);
+	__atomic_store_n(&sib, 0, __ATOMIC_SEQ_CST);
+	writer_poke(w);
+	assert_int_equal(pthread_join(r1.th, NULL), 0);
+	assert_int_equal(r1.rc, 0);
+	assert_true(mono_s() - t0 < 1.5);	/* not the 2 s bound */
+
+	/* One that never posts nor leaves holds a job to the bound only. */
+	writer_gather_max(w, WRITER_GATHER_US);
+	__atomic_store_n(&sib, 1, __ATOMIC_SEQ_CST);
+	memset(&r1, 0, sizeof r1);
+	device(&r1.a.d, 100, 4);
+	t0 = mono_s();
+	run_one(&r1);
+	assert_int_equal(r1.rc, 0);
+	assert_true(mono_s() - t0 >= WRITER_GATHER_US / 1e6);
+	__atomic_store_n(&sib, 0, __ATOMIC_SEQ_CST);
+	writer_stop(w);
+	w = NULL;
+	store_close(wst);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(concurrent_jobs),
 		cmocka_unit_test(lagging),
+		cmocka_unit_test(sibling_jobs),
 	};
 	int rc;
 
