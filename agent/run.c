@@ -203,26 +203,6 @@ revoked(unsigned status, struct muster_err *e)
 	    "server (HTTP %u); reports are kept in the spool", status);
 }
 
-/*
- * Learns the device's clock offset from a clock answer of the server
- * (agent/clock.h) and keeps it.  1 when rs was one and the offset
- * changed, else 0.  The offset only stamps what the device signs; no
- * expiry or trust decision reads it.
- */
-static void	clock_adopt(struct runner *, int64_t);
-
-static int
-clock_learn(struct runner *r, const struct net_response *rs)
-{
-	int64_t off;
-
-	if (clock_offset_from(rs->body, rs->body_len, time(NULL), &off) != 0 ||
-	    off == r->offset)
-		return 0;
-	clock_adopt(r, off);
-	return 1;
-}
-
 /* Takes off as the device's clock offset, says so and keeps it. */
 static void
 clock_adopt(struct runner *r, int64_t off)
@@ -235,6 +215,24 @@ clock_adopt(struct runner *r, int64_t off)
 	r->offset = off;
 	if (clock_offset_store(r->dir, off, &ce) != 0)
 		log_warn("clock offset not kept: %s", ce.msg);
+}
+
+/*
+ * Learns the device's clock offset from a clock answer of the server
+ * (agent/clock.h) and keeps it.  1 when rs was one and the offset
+ * changed, else 0.  The offset only stamps what the device signs; no
+ * expiry or trust decision reads it.
+ */
+static int
+clock_learn(struct runner *r, const struct net_response *rs)
+{
+	int64_t off;
+
+	if (clock_offset_from(rs->body, rs->body_len, time(NULL), &off) != 0 ||
+	    off == r->offset)
+		return 0;
+	clock_adopt(r, off);
+	return 1;
 }
 
 /*
@@ -990,7 +988,6 @@ leave_cycle(struct runner *r, struct muster_err *e)
 	}
 	return rc;
 }
-
 
 /*
  * What a report says that a policy can change, as text: the managed

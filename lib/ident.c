@@ -1,6 +1,5 @@
 /* ident: the deny-list of identifying settings and properties; ident.h. */
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "muster/ident.h"
@@ -81,25 +80,26 @@ const char *const ident_markers[] = {
 	NULL,
 };
 
-/* The first letters of ident_markers, each once. */
-static const char ident_initials[] = "abdmwsipleouh";
-
 static int
 lower(int ch)
 {
 	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
 }
 
-/* 1 if s starts with the lowercase needle, ASCII case ignored. */
+/* 1 if s contains the lowercase needle, ASCII case ignored. */
 static int
-has_prefix(const char *s, const char *needle)
+has_marker(const char *s, const char *needle)
 {
-	size_t j;
+	size_t i, j;
 
-	for (j = 0; needle[j] != '\0'; j++)
-		if (lower((unsigned char)s[j]) != needle[j])
-			return 0;
-	return 1;
+	for (i = 0; s[i] != '\0'; i++) {
+		for (j = 0; needle[j] != '\0'; j++)
+			if (lower((unsigned char)s[i + j]) != needle[j])
+				break;
+		if (needle[j] == '\0')
+			return 1;
+	}
+	return 0;
 }
 
 /* 1 if a equals b, ASCII case ignored. */
@@ -112,33 +112,17 @@ caseeq(const char *a, const char *b)
 	return *a == *b;
 }
 
-/*
- * The first marker of the list found in s, ASCII case ignored: at each
- * position of s only the markers that start with its letter are tried
- * (a position whose letter starts none costs one test), the list order
- * deciding between two found.
- */
 const char *
 ident_marker(const char *s)
 {
-	const char *found = NULL;
-	size_t i, k, best = SIZE_MAX;
-	int ch;
+	size_t i;
 
 	if (s == NULL)
 		return NULL;
-	for (i = 0; s[i] != '\0'; i++) {
-		ch = lower((unsigned char)s[i]);
-		if (strchr(ident_initials, ch) == NULL)
-			continue;
-		for (k = 0; k < best && ident_markers[k] != NULL; k++)
-			if (ident_markers[k][0] == ch &&
-			    has_prefix(s + i, ident_markers[k])) {
-				best = k;
-				found = ident_markers[k];
-			}
-	}
-	return found;
+	for (i = 0; ident_markers[i] != NULL; i++)
+		if (has_marker(s, ident_markers[i]))
+			return ident_markers[i];
+	return NULL;
 }
 
 int

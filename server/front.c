@@ -177,10 +177,12 @@ conn_unfresh(struct front *f, struct front_conn *c)
 	return 1;
 }
 
-static void
+/* Forgets c (f->mu held); 1 if it was in the fresh count. */
+static int
 conn_unlink(struct front *f, struct front_conn *c)
 {
-	(void)conn_unfresh(f, c);
+	int was = conn_unfresh(f, c);
+
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -193,6 +195,7 @@ conn_unlink(struct front *f, struct front_conn *c)
 	if (f->st.open > 0)
 		f->st.open--;
 	free(c);
+	return was;
 }
 
 /* Shuts c's socket down: MHD sees the end and closes the connection. */
@@ -552,8 +555,7 @@ front_conn_closed(struct front *f, struct front_conn *c)
 	if (c == NULL)
 		return 0;
 	pthread_mutex_lock(&f->mu);
-	was = conn_unfresh(f, c);
-	conn_unlink(f, c);
+	was = conn_unlink(f, c);
 	pthread_mutex_unlock(&f->mu);
 	return was;
 }

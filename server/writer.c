@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "muster/log.h"
+#include "muster/timefmt.h"
 #include "metrics.h"
 #include "writer.h"
 
@@ -29,15 +30,6 @@ struct writer {
 };
 
 #define WRITER_PRUNE_BATCH	256	/* reports per retention batch */
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* What writer_run waits on: its job, and whether its outcome is known. */
 struct writer_wait {
@@ -290,7 +282,7 @@ writer_submit(struct writer *w, struct writer_job *job, struct muster_err *e)
 		goto out;
 	}
 	job->next = NULL;
-	job->queued_ms = mono_ms();
+	job->queued_ms = timefmt_mono_ms();
 	*w->tail = job;
 	w->tail = &job->next;
 	w->nqueued++;
@@ -417,7 +409,7 @@ writer_lagging(struct writer *w, unsigned *retry_after)
 	    w->head->queued_ms : 0;
 	n = w->nqueued;
 	pthread_mutex_unlock(&w->mu);
-	lag = oldest != 0 ? mono_ms() - oldest : 0;
+	lag = oldest != 0 ? timefmt_mono_ms() - oldest : 0;
 	if (lag < WRITER_LAG_MS && n < WRITER_QUEUE_HIGH)
 		return 0;
 	ra = 1 + (unsigned)(lag / 1000) + (unsigned)(n / WRITER_BATCH_MAX);

@@ -38,8 +38,7 @@ marker_slow(const char *s)
 }
 
 /*
- * ident_marker tries at each position only the markers that start with
- * its letter: every marker, in any case and anywhere in a key, is still
+ * ident_marker: every marker, in any case and anywhere in a key, is
  * found, and the one the list names first wins, as the plain search says.
  */
 static void

@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "muster/timefmt.h"
 #include "../../server/store.h"
 #include "../../server/writer.h"
 
@@ -228,15 +229,6 @@ run_sibling(void *cls)
 	return NULL;
 }
 
-static double
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 sibling_jobs(void **state)
 {
@@ -245,7 +237,7 @@ sibling_jobs(void **state)
 	struct runner r1, r2;
 	struct muster_err e;
 	char d3[UNIT_TMPDIR_MAX + 8];
-	double t0;
+	int64_t t0;
 
 	(void)state;
 	snprintf(d3, sizeof d3, "%s3", dir);
@@ -277,7 +269,7 @@ sibling_jobs(void **state)
 	__atomic_store_n(&sib, 1, __ATOMIC_SEQ_CST);
 	memset(&r1, 0, sizeof r1);
 	device(&r1.a.d, 100, 3);
-	t0 = mono_s();
+	t0 = timefmt_mono_ms();
 	assert_int_equal(pthread_create(&r1.th, NULL, run_one, &r1), 0);
 	nanosleep(&wait, NULL);
 	assert_int_equal(__atomic_load_n(&r1.done, __ATOMIC_SEQ_CST), 0);
@@ -285,17 +277,17 @@ sibling_jobs(void **state)
 	writer_poke(w);
 	assert_int_equal(pthread_join(r1.th, NULL), 0);
 	assert_int_equal(r1.rc, 0);
-	assert_true(mono_s() - t0 < 1.5);	/* not the 2 s bound */
+	assert_true(timefmt_mono_ms() - t0 < 1500);	/* not the 2 s bound */
 
 	/* One that never posts nor leaves holds a job to the bound only. */
 	writer_gather_max(w, WRITER_GATHER_US);
 	__atomic_store_n(&sib, 1, __ATOMIC_SEQ_CST);
 	memset(&r1, 0, sizeof r1);
 	device(&r1.a.d, 100, 4);
-	t0 = mono_s();
+	t0 = timefmt_mono_ms();
 	run_one(&r1);
 	assert_int_equal(r1.rc, 0);
-	assert_true(mono_s() - t0 >= WRITER_GATHER_US / 1e6);
+	assert_true(timefmt_mono_ms() - t0 >= WRITER_GATHER_US / 1000);
 	__atomic_store_n(&sib, 0, __ATOMIC_SEQ_CST);
 	writer_stop(w);
 	w = NULL;
