@@ -268,6 +268,15 @@ cfgscan_check(const char *name, const char *what, const char *buf,
 	return prescan_tokens(&c, buf, len);
 }
 
+int
+cfgscan_lines(const char *name, const char *what, const char *buf,
+    size_t len, struct muster_err *e)
+{
+	struct scan c = { name, what, CFGSCAN_DEPTH_MAX, e };
+
+	return prescan_lines(&c, buf, len);
+}
+
 /*
  * 1 if every string setting at or under s has its value and every member
  * of a group its name.  libconfig 1.5 does not check its strdup calls: on

@@ -3,11 +3,11 @@
  * include/muster/profile.h and profiles/README.md.
  *
  * The input is untrusted until its signature is checked and still parsed
- * defensively after: it is capped (size, NUL bytes, @include, nesting,
- * integer range) before libconfig sees it, then every field is checked
- * against the schema below.  libconfig 1.5 would process @include while
- * reading a string and silently truncates integers that do not fit an int,
- * which is why the raw bytes are scanned first.
+ * defensively after: cfgtree (lib/cfgtree.c) reads its libconfig text,
+ * capped in size, nesting and integer range, with no NUL byte or
+ * @include, into a flat tree, then every field is checked against the
+ * schema below.  A profile is read on every agent check, so it does not
+ * go through libconfig itself, which took three quarters of the time.
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
@@ -21,12 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <libconfig.h>
-
 #include "muster/ascii.h"
 #include "muster/buf.h"
 #include "muster/cfgread.h"
-#include "muster/cfgscan.h"
+#include "muster/cfgtree.h"
 #include "muster/err.h"
 #include "muster/esc.h"
 #include "muster/ident.h"
@@ -39,6 +37,7 @@
 
 struct ctx {
 	const char		*name;	/* for messages */
+	const struct cfgtree	*t;
 	struct muster_err	*e;
 };
 
@@ -257,18 +256,17 @@ str_check(const char *s, enum str_check check)
 }
 
 static int
-type_ok(const config_setting_t *s, enum field_type type)
+type_ok(const struct cfgtree_node *s, enum field_type type)
 {
 	switch (type) {
 	case FT_STRING:
-		return config_setting_type(s) == CONFIG_TYPE_STRING;
+		return s->type == CFGTREE_STRING;
 	case FT_INT:
-		return config_setting_type(s) == CONFIG_TYPE_INT ||
-		    config_setting_type(s) == CONFIG_TYPE_INT64;
+		return s->type == CFGTREE_INT || s->type == CFGTREE_INT64;
 	case FT_ARRAY:
-		return config_setting_type(s) == CONFIG_TYPE_ARRAY;
+		return s->type == CFGTREE_ARRAY;
 	case FT_LIST:
-		return config_setting_type(s) == CONFIG_TYPE_LIST;
+		return s->type == CFGTREE_LIST;
 	}
 	return 0;
 }
@@ -294,22 +292,22 @@ type_want(enum field_type type)
  * if present, 0 if absent and optional, or MUSTER_EDATA.
  */
 static int
-field(struct ctx *c, const config_setting_t *g, const char *label,
+field(struct ctx *c, const struct cfgtree_node *g, const char *label,
     const char *name, enum field_type type, int required,
-    config_setting_t **out)
+    const struct cfgtree_node **out)
 {
-	config_setting_t *s;
+	const struct cfgtree_node *s;
 
 	*out = NULL;
-	s = config_setting_get_member(g, name);
+	s = cfgtree_member(c->t, g, name);
 	if (s == NULL) {
 		if (required)
-			return perr(c, cfgread_line1(g), label,
+			return perr(c, cfgtree_line1(g), label,
 			    "missing required field \"%s\"", name);
 		return 0;
 	}
 	if (!type_ok(s, type))
-		return perr(c, cfgread_line1(s), label,
+		return perr(c, cfgtree_line1(s), label,
 		    "field \"%s\" must be %s", name, type_want(type));
 	*out = s;
 	return 1;
@@ -320,19 +318,19 @@ field(struct ctx *c, const config_setting_t *g, const char *label,
  * with check.  Returns 1, 0 if absent and optional, or a negative error.
  */
 static int
-str_field(struct ctx *c, const config_setting_t *g, const char *label,
+str_field(struct ctx *c, const struct cfgtree_node *g, const char *label,
     const char *name, enum str_check check, int required, char **out)
 {
-	config_setting_t *s;
+	const struct cfgtree_node *s;
 	const char *v, *why;
 	char q[QUOTE_SIZE];
 	int rc;
 
 	if ((rc = field(c, g, label, name, FT_STRING, required, &s)) <= 0)
 		return rc;
-	v = config_setting_get_string(s);
+	v = s->str;
 	if ((why = str_check(v, check)) != NULL)
-		return perr(c, cfgread_line1(s), label, "field \"%s\": %s %s",
+		return perr(c, cfgtree_line1(s), label, "field \"%s\": %s %s",
 		    name, esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 	if ((*out = strdup(v)) == NULL)
 		return oom(c);
@@ -344,20 +342,20 @@ str_field(struct ctx *c, const config_setting_t *g, const char *label,
  * Returns 1, 0 if absent and optional, or MUSTER_EDATA.
  */
 static int
-enum_field(struct ctx *c, const config_setting_t *g, const char *label,
+enum_field(struct ctx *c, const struct cfgtree_node *g, const char *label,
     const char *name, const char *const *names, size_t n, const char *want,
     int required, int *out)
 {
-	config_setting_t *s;
+	const struct cfgtree_node *s;
 	const char *v;
 	char q[QUOTE_SIZE];
 	int rc;
 
 	if ((rc = field(c, g, label, name, FT_STRING, required, &s)) <= 0)
 		return rc;
-	v = config_setting_get_string(s);
+	v = s->str;
 	if ((*out = lookup(names, n, v)) < 0)
-		return perr(c, cfgread_line1(s), label,
+		return perr(c, cfgtree_line1(s), label,
 		    "unknown %s %s (want %s)", name,
 		    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), want);
 	return 1;
@@ -368,26 +366,25 @@ enum_field(struct ctx *c, const config_setting_t *g, const char *label,
  * PROFILE_MAX_LIST entries of strings.  Returns its length or MUSTER_EDATA.
  */
 static int
-array_field(struct ctx *c, const config_setting_t *g, const char *label,
-    const char *name, config_setting_t **out)
+array_field(struct ctx *c, const struct cfgtree_node *g, const char *label,
+    const char *name, const struct cfgtree_node **out)
 {
-	config_setting_t *s;
+	const struct cfgtree_node *s;
 	int i, n, rc;
 
 	if ((rc = field(c, g, label, name, FT_ARRAY, 1, &s)) < 0)
 		return rc;
-	n = config_setting_length(s);
+	n = (int)s->n;
 	if (n == 0)
-		return perr(c, cfgread_line1(s), label, "field \"%s\" is empty",
+		return perr(c, cfgtree_line1(s), label, "field \"%s\" is empty",
 		    name);
 	if (n > PROFILE_MAX_LIST)
-		return perr(c, cfgread_line1(s), label,
+		return perr(c, cfgtree_line1(s), label,
 		    "field \"%s\" has more than %d entries", name,
 		    PROFILE_MAX_LIST);
 	for (i = 0; i < n; i++)
-		if (config_setting_type(config_setting_get_elem(s, i)) !=
-		    CONFIG_TYPE_STRING)
-			return perr(c, cfgread_line1(s), label,
+		if (cfgtree_elem(c->t, s, (size_t)i)->type != CFGTREE_STRING)
+			return perr(c, cfgtree_line1(s), label,
 			    "field \"%s\" must be an array of strings", name);
 	*out = s;
 	return n;
@@ -399,10 +396,10 @@ array_field(struct ctx *c, const config_setting_t *g, const char *label,
  * read so far (so the caller's free releases them).  Returns 0 or an error.
  */
 static int
-strv_field(struct ctx *c, const config_setting_t *g, const char *label,
+strv_field(struct ctx *c, const struct cfgtree_node *g, const char *label,
     const char *name, enum str_check check, char ***out, size_t *nout)
 {
-	config_setting_t *s, *el;
+	const struct cfgtree_node *s, *el;
 	const char *v, *why;
 	char q[QUOTE_SIZE];
 	int i, n;
@@ -412,10 +409,10 @@ strv_field(struct ctx *c, const config_setting_t *g, const char *label,
 	if ((*out = calloc((size_t)n, sizeof **out)) == NULL)
 		return oom(c);
 	for (i = 0; i < n; i++) {
-		el = config_setting_get_elem(s, i);
-		v = config_setting_get_string(el);
+		el = cfgtree_elem(c->t, s, (size_t)i);
+		v = el->str;
 		if ((why = str_check(v, check)) != NULL)
-			return perr(c, cfgread_line1(el), label,
+			return perr(c, cfgtree_line1(el), label,
 			    "field \"%s\" entry %d: %s %s", name, i + 1,
 			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q), why);
 		if (((*out)[i] = strdup(v)) == NULL)
@@ -426,10 +423,10 @@ strv_field(struct ctx *c, const config_setting_t *g, const char *label,
 }
 
 static int
-cidrs_field(struct ctx *c, const config_setting_t *g, const char *label,
+cidrs_field(struct ctx *c, const struct cfgtree_node *g, const char *label,
     struct rule *r)
 {
-	config_setting_t *s, *el;
+	const struct cfgtree_node *s, *el;
 	const char *v;
 	char q[QUOTE_SIZE];
 	int i, n;
@@ -439,10 +436,10 @@ cidrs_field(struct ctx *c, const config_setting_t *g, const char *label,
 	if ((r->cidrs = calloc((size_t)n, sizeof *r->cidrs)) == NULL)
 		return oom(c);
 	for (i = 0; i < n; i++) {
-		el = config_setting_get_elem(s, i);
-		v = config_setting_get_string(el);
+		el = cfgtree_elem(c->t, s, (size_t)i);
+		v = el->str;
 		if (profile_cidr_parse(v, &r->cidrs[i]) == -1)
-			return perr(c, cfgread_line1(el), label,
+			return perr(c, cfgtree_line1(el), label,
 			    "field \"cidrs\" entry %d: bad CIDR %s (want "
 			    "ADDRESS/PREFIX with no host bits set)", i + 1,
 			    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
@@ -453,7 +450,7 @@ cidrs_field(struct ctx *c, const config_setting_t *g, const char *label,
 
 /* The fields of r its kind uses; r->kind is set. */
 static int
-parse_kind_fields(struct ctx *c, const config_setting_t *g,
+parse_kind_fields(struct ctx *c, const struct cfgtree_node *g,
     const char *label, struct rule *r)
 {
 	int rc, ns;
@@ -481,7 +478,7 @@ parse_kind_fields(struct ctx *c, const config_setting_t *g,
 		    &r->key)) < 0)
 			return rc;
 		if (ident_setting_denied(r->namespace, r->key))
-			return perr(c, cfgread_line1(config_setting_get_member(
+			return perr(c, cfgtree_line1(cfgtree_member(c->t,
 			    g, "key")), label, "setting %s/%s names an "
 			    "identifier (%s); Muster never reads one "
 			    "(profiles/README.md, \"Identifiers\")",
@@ -523,17 +520,17 @@ other_kind_field(const char *name)
 
 /* Parses rule number idx (from 0) of the rules list, group g, into r. */
 static int
-parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
+parse_rule(struct ctx *c, const struct cfgtree_node *g, int idx, struct rule *r)
 {
 	const struct kind_spec *ks;
-	config_setting_t *s;
+	const struct cfgtree_node *s;
 	const char *fname;
 	char label[PROFILE_ID_MAX + 16];
 	int i, n, rc, v;
 
-	r->line = cfgread_line1(g);
+	r->line = cfgtree_line1(g);
 	snprintf(label, sizeof label, "rule #%d", idx + 1);
-	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+	if (g->type != CFGTREE_GROUP)
 		return perr(c, r->line, label, "must be a group { ... }");
 	if ((rc = str_field(c, g, label, "id", SC_ID, 1, &r->id)) < 0)
 		return rc;
@@ -546,18 +543,18 @@ parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
 	r->kind = (enum rule_kind)v;
 	ks = &kind_specs[r->kind];
 
-	n = config_setting_length(g);
+	n = (int)g->n;
 	for (i = 0; i < n; i++) {
-		s = config_setting_get_elem(g, i);
-		fname = config_setting_name(s);
+		s = cfgtree_elem(c->t, g, (size_t)i);
+		fname = s->name;
 		if (cfgread_in(common_fields, fname) ||
 		    cfgread_in(ks->fields, fname))
 			continue;
 		if (other_kind_field(fname))
-			return perr(c, cfgread_line1(s), label, "unknown field "
+			return perr(c, cfgtree_line1(s), label, "unknown field "
 			    "\"%s\" (not used by %s rules)", fname,
 			    kind_names[r->kind]);
-		return perr(c, cfgread_line1(s), label, "unknown field \"%s\"",
+		return perr(c, cfgtree_line1(s), label, "unknown field \"%s\"",
 		    fname);
 	}
 
@@ -577,8 +574,8 @@ parse_rule(struct ctx *c, const config_setting_t *g, int idx, struct rule *r)
 		return rc;
 	if (rc == 1) {
 		if ((ks->actions & ACT(v)) == 0) {
-			s = config_setting_get_member(g, "action");
-			return perr(c, cfgread_line1(s), label,
+			s = cfgtree_member(c->t, g, "action");
+			return perr(c, cfgtree_line1(s), label,
 			    "action \"%s\" is not allowed for a %s rule "
 			    "(want %s)", action_names[v], kind_names[r->kind],
 			    ks->want);
@@ -617,9 +614,9 @@ id_seen(uint32_t *seen, uint32_t mask, const struct rule *rules, size_t i)
 }
 
 static int
-parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
+parse_rules(struct ctx *c, const struct cfgtree_node *root, struct profile *p)
 {
-	config_setting_t *list;
+	const struct cfgtree_node *list;
 	uint32_t *seen, mask;
 	size_t i;
 	long j;
@@ -627,12 +624,12 @@ parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
 
 	if ((rc = field(c, root, NULL, "rules", FT_LIST, 1, &list)) < 0)
 		return rc;
-	n = config_setting_length(list);
+	n = (int)list->n;
 	if (n == 0)
-		return perr(c, cfgread_line1(list), NULL,
+		return perr(c, cfgtree_line1(list), NULL,
 		    "field \"rules\" is empty");
 	if (n > PROFILE_MAX_RULES)
-		return perr(c, cfgread_line1(list), NULL,
+		return perr(c, cfgtree_line1(list), NULL,
 		    "more than %d rules", PROFILE_MAX_RULES);
 	if ((p->rules = calloc((size_t)n, sizeof *p->rules)) == NULL)
 		return oom(c);
@@ -644,7 +641,7 @@ parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
 
 	rc = 0;
 	for (i = 0; i < p->nrules && rc == 0; i++) {
-		rc = parse_rule(c, config_setting_get_elem(list, (int)i),
+		rc = parse_rule(c, cfgtree_elem(c->t, list, i),
 		    (int)i, &p->rules[i]);
 		if (rc == 0 && (j = id_seen(seen, mask, p->rules, i)) >= 0)
 			rc = perr(c, p->rules[i].line, NULL,
@@ -656,20 +653,19 @@ parse_rules(struct ctx *c, const config_setting_t *root, struct profile *p)
 }
 
 static int
-parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
+parse_top(struct ctx *c, const struct cfgtree_node *root, struct profile *p)
 {
-	config_setting_t *s;
+	const struct cfgtree_node *s;
 	const char *v;
 	char q[QUOTE_SIZE];
-	long long ll;
 	int i, n, rc, sc;
 
-	n = config_setting_length(root);
+	n = (int)root->n;
 	for (i = 0; i < n; i++) {
-		s = config_setting_get_elem(root, i);
-		if (!cfgread_in(top_fields, config_setting_name(s)))
-			return perr(c, cfgread_line1(s), NULL,
-			    "unknown field \"%s\"", config_setting_name(s));
+		s = cfgtree_elem(c->t, root, (size_t)i);
+		if (!cfgread_in(top_fields, s->name))
+			return perr(c, cfgtree_line1(s), NULL,
+			    "unknown field \"%s\"", s->name);
 	}
 
 	if ((rc = str_field(c, root, NULL, "id", SC_ID, 1, &p->id)) < 0)
@@ -677,17 +673,16 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 
 	if ((rc = field(c, root, NULL, "serial", FT_INT, 1, &s)) < 0)
 		return rc;
-	rc = cfgread_int(s, 1, INT64_MAX, &ll);
-	p->serial = ll;
-	if (rc != 0)
-		return perr(c, cfgread_line1(s), NULL,
+	p->serial = s->ival;	/* FT_INT: an int or an int64 */
+	if (p->serial < 1)
+		return perr(c, cfgtree_line1(s), NULL,
 		    "serial %" PRId64 " is less than 1", p->serial);
 
 	if ((rc = field(c, root, NULL, "expires", FT_STRING, 1, &s)) < 0)
 		return rc;
-	v = config_setting_get_string(s);
+	v = s->str;
 	if (timefmt_parse(v, &p->expires) == -1)
-		return perr(c, cfgread_line1(s), NULL, "bad expires %s (want "
+		return perr(c, cfgtree_line1(s), NULL, "bad expires %s (want "
 		    "YYYY-MM-DDTHH:MM:SSZ, UTC)",
 		    esc_str(v, QUOTE_SHOW, ESC_QUOTED, q));
 	if ((p->expires_str = strdup(v)) == NULL)
@@ -706,11 +701,10 @@ parse_top(struct ctx *c, const config_setting_t *root, struct profile *p)
 	if ((rc = field(c, root, NULL, "report_interval", FT_INT, 0, &s)) < 0)
 		return rc;
 	if (rc == 1) {
-		rc = cfgread_int(s, PROFILE_MIN_REPORT_INTERVAL,
-		    PROFILE_MAX_REPORT_INTERVAL, &ll);
-		p->report_interval = ll;
-		if (rc != 0)
-			return perr(c, cfgread_line1(s), NULL,
+		p->report_interval = s->ival;
+		if (s->ival < PROFILE_MIN_REPORT_INTERVAL ||
+		    s->ival > PROFILE_MAX_REPORT_INTERVAL)
+			return perr(c, cfgtree_line1(s), NULL,
 			    "report_interval %" PRId64 " is out of range "
 			    "(%d to %d seconds)", p->report_interval,
 			    PROFILE_MIN_REPORT_INTERVAL,
@@ -726,20 +720,20 @@ profile_parse(const char *name, const char *buf, size_t len,
 {
 	struct ctx c;
 	struct profile *p = NULL;
-	config_t cfg;
-	int cfg_live = 0, rc;
+	struct cfgtree t;
+	int rc;
 
 	c.name = name != NULL ? name : "profile";
+	c.t = &t;
 	c.e = e;
+	memset(&t, 0, sizeof t);
 	if (out == NULL) {
 		rc = err_set(e, MUSTER_EINTERNAL, "%s: no place for the "
 		    "profile", c.name);
 		goto out;
 	}
 	*out = NULL;
-	config_init(&cfg);
-	cfg_live = 1;
-	if ((rc = cfgscan_read_max(&cfg, c.name, "profile", buf, len,
+	if ((rc = cfgtree_read(&t, c.name, "profile", buf, len,
 	    PROFILE_MAX_BYTES, PROFILE_MAX_DEPTH, e)) < 0)
 		goto out;
 
@@ -747,15 +741,14 @@ profile_parse(const char *name, const char *buf, size_t len,
 		rc = oom(&c);
 		goto out;
 	}
-	if ((rc = parse_top(&c, config_root_setting(&cfg), p)) < 0)
+	if ((rc = parse_top(&c, cfgtree_root(&t), p)) < 0)
 		goto out;
 	*out = p;
 	p = NULL;
 	rc = 0;
 out:
 	profile_free(p);
-	if (cfg_live)
-		config_destroy(&cfg);
+	cfgtree_free(&t);
 	return rc;
 }
 

@@ -30,6 +30,13 @@ int	cfgscan_check(const char *name, const char *what, const char *buf,
 	    size_t len, int max_depth, struct muster_err *e);
 
 /*
+ * Only cfgscan_check's first two checks, for lib/cfgtree.c: no NUL byte,
+ * no line whose first non-blank character is '@'.
+ */
+int	cfgscan_lines(const char *name, const char *what, const char *buf,
+	    size_t len, struct muster_err *e);
+
+/*
  * After config_read_string succeeded: 0, or MUSTER_EINTERNAL ("name: out
  * of memory while parsing") when libconfig 1.5 lost a string or a name to
  * a failed allocation, which it does not report.

@@ -46,6 +46,8 @@ FUZZ_BINS         := $(FUZZ_TARGETS:%=$(FUZZ_B)/%)
 # is used.
 FUZZ_LINK_fuzz_profile := $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_profile := $(LIBS_CORE)
+FUZZ_LINK_fuzz_cfgtree := $(FUZZ_B)/libmuster.a
+FUZZ_LIBS_fuzz_cfgtree := $(LIBS_CORE)
 FUZZ_LINK_fuzz_minisig := $(FUZZ_B)/libmuster.a
 FUZZ_LIBS_fuzz_minisig := $(LIBS_CORE)
 FUZZ_LINK_fuzz_bundle  := $(FUZZ_B)/libmuster.a

@@ -1,5 +1,5 @@
 /*
- * fuzz_profile: the policy profile loader (lib/profile.c, lib/cfgscan.c)
+ * fuzz_profile: the policy profile loader (lib/profile.c, lib/cfgtree.c)
  * on arbitrary bytes, as the agent and the server get them after a
  * signature check and as `muster-enroll lint` gets them before one.
  *
