@@ -1,5 +1,7 @@
 /* ident: the deny-list of identifying settings and properties; ident.h. */
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "muster/ident.h"
@@ -86,20 +88,35 @@ lower(int ch)
 	return ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
 }
 
-/* 1 if s contains the lowercase needle, ASCII case ignored. */
-static int
-has_marker(const char *s, const char *needle)
-{
-	size_t i, j;
+#define NMARKERS	(sizeof ident_markers / sizeof ident_markers[0] - 1)
+_Static_assert(NMARKERS <= 64, "ident_markers outgrew first_mask's bits");
 
-	for (i = 0; s[i] != '\0'; i++) {
-		for (j = 0; needle[j] != '\0'; j++)
-			if (lower((unsigned char)s[i + j]) != needle[j])
-				break;
-		if (needle[j] == '\0')
-			return 1;
-	}
-	return 0;
+/*
+ * For each byte, the markers (bit k: ident_markers[k]) that start with
+ * it, made from the list on first use: a key is read once, not once a
+ * marker (three reads of each setting rule's key per agent check).
+ */
+static uint64_t		first_mask[256];
+static pthread_once_t	first_once = PTHREAD_ONCE_INIT;
+
+static void
+first_build(void)
+{
+	size_t k;
+
+	for (k = 0; k < NMARKERS; k++)
+		first_mask[(unsigned char)ident_markers[k][0]] |=
+		    (uint64_t)1 << k;
+}
+
+/* 1 if s starts with the lowercase needle, ASCII case ignored. */
+static int
+starts_with(const char *s, const char *needle)
+{
+	for (; *needle != '\0'; s++, needle++)
+		if (lower((unsigned char)*s) != *needle)
+			return 0;
+	return 1;
 }
 
 /* 1 if a equals b, ASCII case ignored. */
@@ -115,14 +132,24 @@ caseeq(const char *a, const char *b)
 const char *
 ident_marker(const char *s)
 {
+	uint64_t found = 0, m;
 	size_t i;
+	int k;
 
 	if (s == NULL)
 		return NULL;
-	for (i = 0; ident_markers[i] != NULL; i++)
-		if (has_marker(s, ident_markers[i]))
-			return ident_markers[i];
-	return NULL;
+	pthread_once(&first_once, first_build);
+	for (i = 0; s[i] != '\0'; i++) {
+		m = first_mask[(unsigned char)lower((unsigned char)s[i])] &
+		    ~found;
+		for (; m != 0; m &= m - 1) {
+			k = __builtin_ctzll(m);
+			if (starts_with(s + i, ident_markers[k]))
+				found |= (uint64_t)1 << k;
+		}
+	}
+	/* The marker the list names first, wherever it is in s. */
+	return found != 0 ? ident_markers[__builtin_ctzll(found)] : NULL;
 }
 
 int
