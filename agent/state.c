@@ -1,9 +1,10 @@
 /*
  * state: the agent's state directory.
  *
- *	agent.cfg		scope and trust anchor key id (libconfig); once
- *				enrolled also server, pin, device_id and
- *				profile_id (the profile the server manages)
+ *	agent.cfg		scope and trust anchor key id (libconfig
+ *				syntax, read by cfgtree); once enrolled also
+ *				server, pin, device_id and profile_id (the
+ *				profile the server manages)
  *	org.pub			the first wave's trust anchor (minisign public
  *				key), or
  *	root.json		the org's root of trust: the newest root the
@@ -41,11 +42,9 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libconfig.h>
 #include <sodium.h>
 
-#include "muster/cfgread.h"
-#include "muster/cfgscan.h"
+#include "muster/cfgtree.h"
 #include "muster/fs.h"
 #include "muster/manifest.h"
 #include "muster/profile.h"
@@ -99,37 +98,45 @@ read_private(const char *path, size_t max, char **buf, size_t *len,
 	return fs_read_private(path, max, buf, len, e);
 }
 
-/* Parses buf into cfg, which the caller has config_init'ed. */
-static int
-cfg_parse(config_t *cfg, const char *path, const char *buf,
-    struct muster_err *e)
-{
-	if (config_read_string(cfg, buf) != CONFIG_TRUE)
-		return err_set(e, MUSTER_ECONFIG, "%s:%d: %s", path,
-		    config_error_line(cfg), config_error_text(cfg));
-	return cfgscan_whole(cfg, path, e);
-}
-
 /*
  * Reads dir/file (a state file of at most STATE_CFG_MAX bytes, refusing
- * loose permissions) and parses it into cfg, which the caller has
- * config_init'ed.  Sets *pathp to the file's path once it is made, on
- * failure too; the caller frees it.
+ * loose permissions) into t with cfgtree, as the profile is read: it is
+ * read on every check, and cfgtree checks its allocations where
+ * libconfig 1.5 does not.  Sets *pathp to the file's path once it is
+ * made, on failure too; the caller frees it and cfgtree_free's t.
  */
 static int
-cfg_load(const char *dir, const char *file, config_t *cfg, char **pathp,
-    struct muster_err *e)
+cfg_load(const char *dir, const char *file, struct cfgtree *t,
+    char **pathp, struct muster_err *e)
 {
 	char *buf = NULL;
 	size_t len;
 	int rc;
 
+	memset(t, 0, sizeof *t);
 	if ((*pathp = path2(dir, file, NULL)) == NULL)
 		return err_set(e, MUSTER_EINTERNAL, "out of memory");
-	if ((rc = read_private(*pathp, STATE_CFG_MAX, &buf, &len, e)) == 0)
-		rc = cfg_parse(cfg, *pathp, buf, e);
+	if ((rc = read_private(*pathp, STATE_CFG_MAX, &buf, &len, e)) == 0 &&
+	    (rc = cfgtree_read(t, *pathp, "state file", buf, len,
+	    STATE_CFG_MAX, CFGTREE_DEPTH_MAX, e)) == MUSTER_EDATA) {
+		rc = MUSTER_ECONFIG;	/* damaged state: exit 78 */
+		if (e != NULL)
+			e->code = rc;
+	}
 	free(buf);
 	return rc;
+}
+
+/* The top-level string setting name of t, or NULL. */
+static const char *
+cfg_str(const struct cfgtree *t, const char *name)
+{
+	const struct cfgtree_node *s;
+
+	if ((s = cfgtree_member(t, cfgtree_root(t), name)) == NULL ||
+	    s->type != CFGTREE_STRING)
+		return NULL;
+	return s->str;
 }
 
 /* 1 if dir/name exists (whatever it is). */
@@ -253,7 +260,7 @@ int
 state_anchor_load(const char *dir, struct state_anchor *a,
     struct muster_err *e)
 {
-	config_t cfg;
+	struct cfgtree cfg;
 	struct state_cfg c;
 	const char *scope = NULL, *keyid = NULL;
 	char *cpath = NULL, *ppath = NULL, *buf = NULL, hex[SIG_KEYID_HEX];
@@ -261,7 +268,7 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 	int rc;
 
 	memset(a, 0, sizeof *a);
-	config_init(&cfg);
+	memset(&cfg, 0, sizeof cfg);
 	if (exists(dir, STATE_ROOT)) {
 		/* Also a first-wave device that followed a rotation. */
 		if ((rc = state_root_load(dir, NULL, &a->root, e)) != 0 ||
@@ -286,14 +293,14 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 	}
 	if ((rc = cfg_load(dir, STATE_CFG, &cfg, &cpath, e)) != 0)
 		goto out;
-	if (cfgread_str(config_lookup(&cfg, "scope"), SIZE_MAX, &scope) != 0 ||
+	if ((scope = cfg_str(&cfg, "scope")) == NULL ||
 	    profile_scope_parse(scope, &a->scope) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: missing or bad \"scope\"",
 		    cpath);
 		goto out;
 	}
 	sig_keyid_hex(a->pk.keyid, hex);
-	if (cfgread_str(config_lookup(&cfg, "key_id"), SIZE_MAX, &keyid) != 0 ||
+	if ((keyid = cfg_str(&cfg, "key_id")) == NULL ||
 	    strcmp(keyid, hex) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: \"key_id\" does not match "
 		    "the anchor %s (%s)", cpath, ppath, hex);
@@ -309,7 +316,7 @@ state_anchor_load(const char *dir, struct state_anchor *a,
 	}
 	rc = 0;
 out:
-	config_destroy(&cfg);
+	cfgtree_free(&cfg);
 	free(buf);
 	free(cpath);
 	free(ppath);
@@ -550,35 +557,41 @@ cfg_bad_field(const struct state_cfg *c)
 	return NULL;
 }
 
-/* Copies an optional string setting into buf (size bytes); -1 if too long. */
+/*
+ * Copies an optional string setting into buf (size bytes); -1 if it is
+ * too long or not a string.
+ */
 static int
-cfg_opt(config_t *cfg, const char *name, char *buf, size_t size)
+cfg_opt(const struct cfgtree *t, const char *name, char *buf, size_t size)
 {
-	const config_setting_t *s;
+	const char *v;
 
 	buf[0] = '\0';
-	if ((s = config_lookup(cfg, name)) == NULL)
+	if (cfgtree_member(t, cfgtree_root(t), name) == NULL)
 		return 0;
-	return cfgread_str_copy(s, buf, size) == 0 ? 0 : -1;
+	if ((v = cfg_str(t, name)) == NULL || strlen(v) >= size)
+		return -1;
+	memcpy(buf, v, strlen(v) + 1);
+	return 0;
 }
 
 int
 state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
 {
-	config_t cfg;
+	struct cfgtree cfg;
 	const char *scope = NULL, *bad;
 	char *cpath = NULL;
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	config_init(&cfg);
+	memset(&cfg, 0, sizeof cfg);
 	if ((rc = cfg_load(dir, STATE_CFG, &cfg, &cpath, e)) != 0) {
 		if (rc == MUSTER_ENOINPUT)
 			rc = err_set(e, MUSTER_ECONFIG, "%s: not set up; run "
 			    "muster-agent enroll or trust first", cpath);
 		goto out;
 	}
-	if (cfgread_str(config_lookup(&cfg, "scope"), SIZE_MAX, &scope) != 0 ||
+	if ((scope = cfg_str(&cfg, "scope")) == NULL ||
 	    profile_scope_parse(scope, &c->scope) != 0) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: missing or bad \"scope\"",
 		    cpath);
@@ -605,7 +618,7 @@ state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
 	}
 	rc = 0;
 out:
-	config_destroy(&cfg);
+	cfgtree_free(&cfg);
 	free(cpath);
 	return rc;
 }
@@ -968,7 +981,8 @@ int
 state_lastcheck_load(const char *dir, struct state_lastcheck *l,
     struct muster_err *e)
 {
-	config_t cfg;
+	struct cfgtree cfg;
+	const struct cfgtree_node *n;
 	const char *t = NULL, *status = NULL;
 	char *path = NULL;
 	long long v[4];
@@ -976,22 +990,25 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	static const char *names[] = { "pass", "fail", "remediated", "error" };
 
 	memset(l, 0, sizeof *l);
-	config_init(&cfg);
+	memset(&cfg, 0, sizeof cfg);
 	if ((rc = cfg_load(dir, STATE_LASTCHECK, &cfg, &path, e)) != 0)
 		goto out;
-	if (cfgread_str(config_lookup(&cfg, "time"), SIZE_MAX, &t) != 0 ||
+	if ((t = cfg_str(&cfg, "time")) == NULL ||
 	    timefmt_parse(t, &l->time) != 0 ||
-	    cfgread_str(config_lookup(&cfg, "status"), SIZE_MAX,
-	    &status) != 0) {
+	    (status = cfg_str(&cfg, "status")) == NULL) {
 		rc = err_set(e, MUSTER_ECONFIG, "%s: damaged", path);
 		goto out;
 	}
-	for (i = 0; i < 4; i++)
-		if (cfgread_int(config_lookup(&cfg, names[i]), 0, INT_MAX,
-		    &v[i]) != 0) {
+	for (i = 0; i < 4; i++) {
+		n = cfgtree_member(&cfg, cfgtree_root(&cfg), names[i]);
+		if (n == NULL || (n->type != CFGTREE_INT &&
+		    n->type != CFGTREE_INT64) || n->ival < 0 ||
+		    n->ival > INT_MAX) {
 			rc = err_set(e, MUSTER_ECONFIG, "%s: damaged", path);
 			goto out;
 		}
+		v[i] = n->ival;
+	}
 	l->compliant = strcmp(status, "compliant") == 0;
 	l->pass = (unsigned)v[0];
 	l->fail = (unsigned)v[1];
@@ -999,7 +1016,7 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	l->error = (unsigned)v[3];
 	rc = 0;
 out:
-	config_destroy(&cfg);
+	cfgtree_free(&cfg);
 	free(path);
 	return rc;
 }

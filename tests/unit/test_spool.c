@@ -4,7 +4,8 @@
  * keeps the newest SPOOL_SENT_KEEP, a full spool drops the oldest and
  * counts them (and what they carried), debris of interrupted writes is
  * tidied, and a damaged signature file is refused.  Also agent.cfg's
- * extended fields and the device key's life: made once, 0600, signs,
+ * extended fields, damaged agent.cfg and last-check.cfg files refused
+ * with their line, and the device key's life: made once, 0600, signs,
  * wiped.
  */
 #include "unit.h"
@@ -338,6 +339,62 @@ test_cfg(void **state)
 	}
 }
 
+/*
+ * agent.cfg and last-check.cfg are read with cfgtree: a truncated, an
+ * including, a mistyped or a NUL-carrying file is a damaged state
+ * (MUSTER_ECONFIG, the file and line named), never a crash or a guess.
+ */
+static void
+test_cfg_damaged(void **state)
+{
+	static const struct {
+		const char	*file, *text;
+		size_t		 len;	/* 0: strlen */
+		const char	*want;
+	} cases[] = {
+		{ STATE_CFG, "scope = \"pers", 0, ":1: unterminated string" },
+		{ STATE_CFG, "scope = \"personnel\";\n@include \"/etc/x\"\n",
+		    0, ":2: directive \"@\" not allowed" },
+		{ STATE_CFG, "scope = 1;\n", 0, "missing or bad \"scope\"" },
+		{ STATE_CFG, "scope = \"personnel\"; scope = \"family\";", 0,
+		    ":1: duplicate setting name" },
+		{ STATE_CFG, "scope = \"per\0sonnel\";", 20, "NUL byte" },
+		{ STATE_LASTCHECK, "time = \"2026-12-03T00:00:00Z\";\n"
+		    "status = \"compliant\";\npass = 1;\nfail = -1;\n"
+		    "remediated = 0;\nerror = 0;\n", 0, "damaged" },
+		{ STATE_LASTCHECK, "time = \"2026-12-03T00:00:00Z\";\n"
+		    "status = \"compliant\";\npass = 1;\nfail = \"0\";\n"
+		    "remediated = 0;\nerror = 0;\n", 0, "damaged" },
+		{ STATE_LASTCHECK, "time = \"2026-12-03T00:00:00Z\";\n"
+		    "status = \"compliant\";\npass = 1;\nfail = 0", 0,
+		    "damaged" },
+		{ STATE_LASTCHECK, "time = \"2026-12-03T00:00:00Z\"\n"
+		    "status = ;\n", 0, ":2: syntax error" },
+	};
+	const char *d = *state;
+	struct state_cfg got;
+	struct state_lastcheck l;
+	struct muster_err e;
+	char path[256];
+	size_t i, len;
+	int rc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", d, cases[i].file);
+		len = cases[i].len != 0 ? cases[i].len : strlen(cases[i].text);
+		assert_int_equal(fs_write_atomic(path, cases[i].text, len,
+		    0600, &e), 0);
+		if (strcmp(cases[i].file, STATE_CFG) == 0)
+			rc = state_cfg_load(d, &got, &e);
+		else
+			rc = state_lastcheck_load(d, &l, &e);
+		if (rc != MUSTER_ECONFIG || strstr(e.msg, cases[i].want) ==
+		    NULL || strstr(e.msg, cases[i].file) == NULL)
+			fail_msg("case %zu: %d %s (want %s)", i, rc, e.msg,
+			    cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -351,6 +408,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_devkey, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cfg, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cfg_damaged, setup,
+		    teardown),
 	};
 
 	if (sodium_init() < 0)
