@@ -564,14 +564,15 @@ cfg_bad_field(const struct state_cfg *c)
 static int
 cfg_opt(const struct cfgtree *t, const char *name, char *buf, size_t size)
 {
-	const char *v;
+	const struct cfgtree_node *s;
+	size_t n;
 
 	buf[0] = '\0';
-	if (cfgtree_member(t, cfgtree_root(t), name) == NULL)
+	if ((s = cfgtree_member(t, cfgtree_root(t), name)) == NULL)
 		return 0;
-	if ((v = cfg_str(t, name)) == NULL || strlen(v) >= size)
+	if (s->type != CFGTREE_STRING || (n = strlen(s->str)) >= size)
 		return -1;
-	memcpy(buf, v, strlen(v) + 1);
+	memcpy(buf, s->str, n + 1);
 	return 0;
 }
 
@@ -584,7 +585,6 @@ state_cfg_load(const char *dir, struct state_cfg *c, struct muster_err *e)
 	int rc;
 
 	memset(c, 0, sizeof *c);
-	memset(&cfg, 0, sizeof cfg);
 	if ((rc = cfg_load(dir, STATE_CFG, &cfg, &cpath, e)) != 0) {
 		if (rc == MUSTER_ENOINPUT)
 			rc = err_set(e, MUSTER_ECONFIG, "%s: not set up; run "
@@ -990,7 +990,6 @@ state_lastcheck_load(const char *dir, struct state_lastcheck *l,
 	static const char *names[] = { "pass", "fail", "remediated", "error" };
 
 	memset(l, 0, sizeof *l);
-	memset(&cfg, 0, sizeof cfg);
 	if ((rc = cfg_load(dir, STATE_LASTCHECK, &cfg, &path, e)) != 0)
 		goto out;
 	if ((t = cfg_str(&cfg, "time")) == NULL ||

@@ -67,16 +67,19 @@ is_tokchar(int ch)
 /*
  * Checks one word of the file (a name, a number or junk).  libconfig 1.5
  * truncates an integer that does not fit its type without a word; refuse
- * it instead.  Returns 0 or MUSTER_EDATA.
+ * it instead.  Returns 0 (with an integer's value in *val, else 0) or
+ * MUSTER_EDATA.
  */
 static int
-check_number(struct scan *c, const char *t, size_t n, int line)
+check_number(struct scan *c, const char *t, size_t n, int line,
+    long long *val)
 {
 	uint64_t v = 0, lim;
 	size_t i = 0;
 	int neg = 0, hex = 0, big = 0, over = 0, d, base = 10;
 	char q[QUOTE_SIZE];
 
+	*val = 0;
 	if (t[i] == '+' || t[i] == '-')
 		neg = t[i++] == '-';
 	if (i >= n || !ascii_digit((unsigned char)t[i]))
@@ -113,6 +116,7 @@ check_number(struct scan *c, const char *t, size_t n, int line)
 		    "integer %s out of range%s",
 		    esc_bytes(t, n, QUOTE_SHOW, ESC_QUOTED, q), big ? "" :
 		    " (write a 64-bit integer with an L suffix)");
+	*val = neg ? (long long)(0 - v) : (long long)v;
 	return 0;
 }
 
@@ -142,6 +146,7 @@ prescan_tokens(struct scan *c, const char *buf, size_t len)
 	size_t members[CFGSCAN_DEPTH_MAX + 1] = { 0 };
 	enum prev_token prev = PT_NONE;
 	size_t i = 0, start;
+	long long v;
 	int line = 1, depth = 0, first, rc;
 
 	while (i < len) {
@@ -245,7 +250,7 @@ prescan_tokens(struct scan *c, const char *buf, size_t len)
 			    is_tokchar((unsigned char)buf[i]); i++)
 				;
 			if ((rc = check_number(c, buf + start, i - start,
-			    line)) < 0)
+			    line, &v)) < 0)
 				return rc;
 			break;
 		}
@@ -277,6 +282,15 @@ cfgscan_lines(const char *name, const char *what, const char *buf,
 	return prescan_lines(&c, buf, len);
 }
 
+int
+cfgscan_integer(const char *name, int line, const char *t, size_t n,
+    long long *v, struct muster_err *e)
+{
+	struct scan c = { name, NULL, CFGSCAN_DEPTH_MAX, e };
+
+	return check_number(&c, t, n, line, v);
+}
+
 /*
  * 1 if every string setting at or under s has its value and every member
  * of a group its name.  libconfig 1.5 does not check its strdup calls: on
@@ -304,7 +318,12 @@ whole(const config_setting_t *s, int depth)
 	return 1;
 }
 
-int
+/*
+ * After config_read_string succeeded: 0, or MUSTER_EINTERNAL ("name: out
+ * of memory while parsing") when libconfig 1.5 lost a string or a name to
+ * a failed allocation, which it does not report.
+ */
+static int
 cfgscan_whole(const config_t *cfg, const char *name, struct muster_err *e)
 {
 	if (config_root_setting(cfg) == NULL ||

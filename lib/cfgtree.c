@@ -15,10 +15,7 @@
 #include "muster/ascii.h"
 #include "muster/cfgscan.h"
 #include "muster/cfgtree.h"
-#include "muster/esc.h"
 
-#define QUOTE_SHOW	40
-#define QUOTE_SIZE	ESC_SIZE(QUOTE_SHOW)
 #define NUM_MAX		128	/* a float's text copied for strtod */
 
 enum tok {
@@ -130,40 +127,16 @@ lsuffix(const char *p, const char *end)
 /*
  * The value of the integer token tok (decimal with an optional sign, or
  * 0x hex, either with an L suffix when big), refused where libconfig
- * would truncate it: beyond an int without L (hex: beyond INT32_MAX),
- * beyond a long long with it.
+ * would truncate it: cfgscan's rule, one for both readers.
  */
 static int
-int_value(struct rd *r, struct token *tok, int hex, int big)
+int_value(struct rd *r, struct token *tok, int big)
 {
-	const char *p = tok->s, *end = tok->s + tok->n;
-	unsigned long long v = 0, lim;
-	int neg = 0, over = 0, d, base = hex ? 16 : 10;
-	char q[QUOTE_SIZE];
+	int rc;
 
-	if (*p == '+' || *p == '-')
-		neg = *p++ == '-';
-	if (hex)
-		p += 2;
-	for (; p < end && *p != 'L'; p++) {
-		d = hex ? ascii_hexval((unsigned char)*p) : *p - '0';
-		if (v > (UINT64_MAX - (unsigned)d) / (unsigned)base)
-			over = 1;
-		else
-			v = v * (unsigned)base + (unsigned)d;
-	}
-	if (hex)
-		lim = big ? INT64_MAX : INT32_MAX;
-	else if (big)
-		lim = neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX;
-	else
-		lim = neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX;
-	if (over || v > lim)
-		return err_at(r->e, MUSTER_EDATA, r->name, r->line,
-		    "integer %s out of range%s",
-		    esc_bytes(tok->s, tok->n, QUOTE_SHOW, ESC_QUOTED, q),
-		    big ? "" : " (write a 64-bit integer with an L suffix)");
-	tok->ival = neg ? (long long)(0 - v) : (long long)v;
+	if ((rc = cfgscan_integer(r->name, r->line, tok->s, tok->n,
+	    &tok->ival, r->e)) < 0)
+		return rc;
 	tok->t = big ? T_INT64 : T_INT;
 	return 0;
 }
@@ -220,7 +193,7 @@ scan_number(struct rd *r, struct token *tok)
 	tok->n = best;
 	r->p += best;
 	if (kind != 3)
-		return int_value(r, tok, kind == 2, p[best - 1] == 'L');
+		return int_value(r, tok, p[best - 1] == 'L');
 	copy = best < sizeof num ? num : malloc(best + 1);
 	if (copy == NULL)
 		return oom(r);
@@ -276,8 +249,10 @@ skip(struct rd *r)
 			p++;
 			continue;
 		case '#':
+			/* flex's $: a newline must end it, else '#' is
+			 * garbage (scan finds no token in it). */
 			if (memchr(p, '\n', (size_t)(end - p)) == NULL)
-				goto out;	/* flex's $: a newline must end it */
+				goto out;
 			break;
 		case '/':
 			if (p + 1 < end && p[1] == '/') {
@@ -341,9 +316,6 @@ scan(struct rd *r)
 	case ']': tok->t = T_ACLOSE; break;
 	case '(': tok->t = T_LOPEN; break;
 	case ')': tok->t = T_LCLOSE; break;
-	case '#':
-		tok->t = T_GARBAGE;	/* a comment with no newline after it */
-		break;
 	case '"':
 		if ((rc = scan_string(r, tok)) < 0)
 			return rc;

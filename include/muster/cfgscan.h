@@ -30,19 +30,17 @@ int	cfgscan_check(const char *name, const char *what, const char *buf,
 	    size_t len, int max_depth, struct muster_err *e);
 
 /*
- * Only cfgscan_check's first two checks, for lib/cfgtree.c: no NUL byte,
- * no line whose first non-blank character is '@'.
+ * Two of cfgscan_check's checks, for lib/cfgtree.c.  cfgscan_lines: no
+ * NUL byte, no line whose first non-blank character is '@'.
+ * cfgscan_integer: the n bytes at t, an integer literal as libconfig
+ * writes it ([+-]digits or 0xHEX, L or LL for 64 bits), fit what
+ * libconfig keeps: 0 with its value in *v, or MUSTER_EDATA "name:line:
+ * integer "T" out of range..." (a word that is no integer is 0, *v 0).
  */
 int	cfgscan_lines(const char *name, const char *what, const char *buf,
 	    size_t len, struct muster_err *e);
-
-/*
- * After config_read_string succeeded: 0, or MUSTER_EINTERNAL ("name: out
- * of memory while parsing") when libconfig 1.5 lost a string or a name to
- * a failed allocation, which it does not report.
- */
-int	cfgscan_whole(const config_t *cfg, const char *name,
-	    struct muster_err *e);
+int	cfgscan_integer(const char *name, int line, const char *t, size_t n,
+	    long long *v, struct muster_err *e);
 
 /*
  * cfgscan_check, then config_read_string of a NUL-terminated copy into

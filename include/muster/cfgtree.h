@@ -14,7 +14,9 @@
  * messages of lib/cfgscan.c, what cfgscan refuses before libconfig: NUL
  * bytes, a line starting with '@', nesting deeper than the limit, more
  * than CFGTREE_GROUP_MAX settings in a group, an integer libconfig would
- * truncate.  Other files (sim devices, bundles, roots, configurations)
+ * truncate.  One thing libconfig accepts it refuses: a number run into a
+ * name ("serial = 5Lid = 1", two settings to libconfig, one word to
+ * cfgscan).  Other files (sim devices, bundles, roots, configurations)
  * still go through cfgscan and libconfig.
  */
 #ifndef MUSTER_CFGTREE_H
