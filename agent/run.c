@@ -27,9 +27,11 @@
  * delivered, 75 reports still queued, 77 revoked or unknown device or pin
  * mismatch (the spool is kept).  Without --once the cycle repeats every
  * report_interval of the profile; failed sends are retried with
- * exponential backoff and jitter up to RUN_BACKOFF_MAX.  SIGTERM (or
- * SIGINT) ends the loop after the step under way (exit 0); SIGHUP starts
- * a cycle now.  The loop never forks itself into the background.
+ * exponential backoff and jitter up to RUN_BACKOFF_MAX, or when the
+ * server said (Retry-After, jittered): until then nothing is sent, and a
+ * cycle that falls due checks and keeps its report for the retry.
+ * SIGTERM (or SIGINT) ends the loop after the step under way (exit 0);
+ * SIGHUP starts a cycle now.  The loop never forks itself into the background.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -135,6 +137,7 @@ struct runner {
 	int			 restamped;	/* fresh made again: 1, sent: 2 */
 	int			 answered;	/* the server answered a send */
 	char			 tag[PROTO_POLICY_TAG_MAX];	/* answers' */
+	int			 held;	/* in a Retry-After: send nothing */
 };
 
 static volatile sig_atomic_t	got_term;
@@ -1096,7 +1099,7 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 	if ((rc = leave_pending(r->dir, e)) < 0)
 		goto out;
 	if (rc == 1) {
-		rc = leave_cycle(r, e);
+		rc = r->held ? 0 : leave_cycle(r, e);
 		goto out;
 	}
 	r->refused = 0;
@@ -1107,6 +1110,13 @@ cycle(struct runner *r, int fetch, struct muster_err *e)
 	r->tag[0] = '\0';
 	if ((rc = runner_load(r, e)) != 0)
 		goto out;
+	if (r->held) {
+		/* The server asked for quiet: check now, and let the report
+		 * wait in the spool for the retry the server allowed. */
+		if (fetch && (rc = make_report(r, e)) == 0)
+			log_info("report kept: the server asked to wait");
+		goto out;
+	}
 	first = fetch && !r->a.has_root && !holds_manifest(r, &mv);
 	if (fetch && !first)
 		mrc = make_report(r, &me);
@@ -1170,7 +1180,7 @@ cycle_rereg(struct runner *r, int fetch, struct muster_err *e)
 {
 	int rc = cycle(r, fetch, e);
 
-	if (rc == MUSTER_ETRUST && rereg_try(r->dir) == 0)
+	if (rc == MUSTER_ETRUST && !r->held && rereg_try(r->dir) == 0)
 		rc = cycle(r, 1, e);
 	return rc;
 }
@@ -1212,7 +1222,7 @@ run_cmd(struct cmd_opts *o, int argc, char **argv)
 	struct muster_err e = { 0 };
 	struct sigaction sa;
 	struct runner r;
-	time_t now, next_cycle = 0, next_retry = 0;
+	time_t now, next_cycle = 0, next_retry = 0, quiet_until = 0;
 	unsigned fails = 0;
 	long wait;
 	int ex, rc, fetch;
@@ -1243,14 +1253,20 @@ run_cmd(struct cmd_opts *o, int argc, char **argv)
 		fetch = got_hup || now >= next_cycle;
 		if (fetch || (next_retry != 0 && now >= next_retry)) {
 			got_hup = 0;
+			/* Nothing goes to the server before its Retry-After
+			 * has passed, not even a scheduled check-in. */
+			r.held = now < quiet_until;
 			rc = cycle_rereg(&r, fetch, &e);
 			if (fetch)
 				next_cycle = time(NULL) + (time_t)r.interval;
-			if (rc == MUSTER_ETEMP && r.retry_after > 0) {
+			if (r.held && rc == 0) {
+				/* Checked and spooled: the retry sends. */
+			} else if (rc == MUSTER_ETEMP && r.retry_after > 0) {
 				/* The server said when: that, jittered. */
 				finish(&r, rc, &e);
 				next_retry = time(NULL) + retry_after_wait(
 				    r.retry_after);
+				quiet_until = next_retry;
 				r.retry_after = 0;
 			} else if (rc == MUSTER_ETEMP) {
 				finish(&r, rc, &e);
@@ -1268,6 +1284,10 @@ run_cmd(struct cmd_opts *o, int argc, char **argv)
 				fails = 0;
 				next_retry = 0;
 			}
+			/* A retry never comes before the quiet ends. */
+			if (next_retry != 0 && next_retry < quiet_until)
+				next_retry = quiet_until;
+			r.held = 0;
 			if (r.gone) {
 				log_info("stopped: this device has left");
 				return 0;

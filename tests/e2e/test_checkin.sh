@@ -18,7 +18,9 @@
 #    stored at their own time (a server three hours on);
 #  - a server whose writer is held up (the store locked by sqlite3)
 #    answers 503 with Retry-After, and the agent waits it out and
-#    delivers, keeping the report spooled meanwhile.
+#    delivers, keeping the report spooled meanwhile; the daemon opens no
+#    connection inside the Retry-After, even for a check-in that falls
+#    due (SIGHUP), and delivers after it.
 # Every wait is bounded; server, proxy and lock are killed on exit.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 1
@@ -28,8 +30,8 @@ TOOLS=$MUSTER_BIN/../tests/tools
 CUT=$TOOLS/tcpcut
 SKEW=$TOOLS/skewclock.so
 DEV=$TOP/examples/devices
-SPID= PPID_= LPID= APID=
-trap 'for p in $SPID $PPID_ $LPID $APID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+SPID= PPID_= LPID= APID= DPID=
+trap 'for p in $SPID $PPID_ $LPID $APID $DPID; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 
 for tool in sqlite3 curl; do
 	if ! command -v "$tool" >/dev/null; then
@@ -242,6 +244,37 @@ t_check "both reports stored once" test "$(count "$D1")" = "$((b1 + 1))" -a "$(c
 curl -s --max-time 5 --cacert org/server.crt --pinnedpubkey "$(cat org/server.pin)" -H "Authorization: Bearer $(tr -d "\n" <org/admin.token)" \
     "$(t_admin_url "$PP")/metrics" >metrics 2>/dev/null
 t_grep "the server counted the 503" 'muster_requests_total\{route="report",status="503"\} [1-9]' metrics
+
+# --- the daemon sends nothing inside a Retry-After ------------------------
+# Device 2's daemon is told 503 with Retry-After (3 s or more: the writer
+# is 2 s behind); a SIGHUP right after asks it to check in now, as its
+# next scheduled check-in would.  It checks and keeps the report, and
+# opens no connection until the Retry-After has passed; then the retry
+# delivers both reports.
+(echo "BEGIN IMMEDIATE;"; sleep 4; echo "COMMIT;") | sqlite3 "$DB" &
+LPID=$!
+sleep 0.5
+A1 run --once >a1.out 2>a1.err &
+APID=$!
+sleep 2.5
+b2=$(count "$D2")
+# Not through A2: $! must be the agent itself, not a subshell.
+"$AGENT" --state st2 --device "sim:$T/dev2.cfg" run --foreground \
+    >d2.out 2>d2.err &
+DPID=$!
+for _ in $(seq 1 50); do grep -q 'HTTP 503' d2.err && break; sleep 0.1; done
+t_grep "the daemon is told 503 with Retry-After" 'server busy \(HTTP 503\), asks to retry in [0-9]+ s' d2.err
+conns_settle; c0=$(stat_of connections)
+kill -HUP "$DPID"
+sleep 1.5
+conns_settle
+t_check "a SIGHUP inside the Retry-After opens no connection" test "$(stat_of connections)" = "$c0"
+t_grep "  it checked and kept the report" 'report kept: the server asked to wait' d2.err
+wait "$APID"; APID=
+wait "$LPID" 2>/dev/null; LPID=
+for _ in $(seq 1 150); do [ "$(count "$D2")" -ge $((b2 + 2)) ] && break; sleep 0.1; done
+t_check "after the Retry-After the retry delivers both reports" test "$(count "$D2")" = "$((b2 + 2))"
+kill -TERM "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 
 # --- a long outage: reports older than the stale window -------------------
 # Five reports spooled now; the server comes back with its clock three
