@@ -46,7 +46,7 @@ static const char usage_text[] =
 "  --version      the version\n"
 "\n"
 "signals: SIGHUP reloads the configuration, TLS certificate and key,\n"
-"admin token, limits, log level, roots or org key and profiles without\n"
+"limits, log level, roots or org key and profiles without\n"
 "dropping a connection (a bad new configuration is refused and the old\n"
 "one keeps serving); SIGTERM or SIGINT stop cleanly (every acknowledged\n"
 "write is committed).\n"

@@ -5,8 +5,8 @@
 # listener apart (admin routes and /metrics there only, behind the
 # token); every refused credential logged with the client's address;
 # the access log; sd_notify READY/RELOADING/STOPPING on a NOTIFY_SOCKET;
-# SIGHUP reloading a new certificate, a rotated admin token, limits and
-# the log level while a sim device keeps reporting (it never sees an
+# SIGHUP reloading a new certificate, limits and the log level (and an
+# administrator rotated with `muster-server admin`, no reload) while a sim device keeps reporting (it never sees an
 # error); bad reloads refused with the old configuration still serving;
 # and, as root, a start that binds and then becomes "nobody" for good,
 # reading root:nogroup 0640 secrets, while `muster-server report` run by
