@@ -1,9 +1,11 @@
 /* admincmd: `muster-server admin` and `muster-server audit`; admincmd.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,11 +14,13 @@
 #include "muster/cli.h"
 #include "muster/esc.h"
 #include "muster/fs.h"
+#include "muster/io.h"
 #include "muster/timefmt.h"
 #include "admincmd.h"
 #include "admins.h"
 #include "audit.h"
 #include "config.h"
+#include "daemon.h"
 #include "srv.h"
 
 static const char admin_usage[] =
@@ -129,6 +133,88 @@ store_made(const char *dir, struct muster_err *e)
 	return rc;
 }
 
+/* What as_server runs: 0 with a credential in tok (or tok[0] 0), or rc. */
+typedef int (*as_server_fn)(void *arg, char tok[ADMINS_TOKEN_HEX],
+    struct muster_err *e);
+
+/*
+ * Runs fn(arg, tok, e) as the server's user.  Root never works on the
+ * store itself: what it made there (the store, the audit key) would be
+ * root's, and the server, as its user, could not open it; nor does root
+ * parse what the server writes.  So as root, fn runs in a child that
+ * drops to the server's user for good (daemon_drop, as report does),
+ * says its own error, and hands a credential back over a pipe; the
+ * parent stays root only to write it where the operator asked (-o FILE).
+ * Not root, or no user to become: fn runs here.  Returns 0 with tok, or
+ * the exit code (the error said).
+ */
+static int
+as_server(const struct config *cfg, as_server_fn fn, void *arg,
+    char tok[ADMINS_TOKEN_HEX])
+{
+	const char *user = config_user(cfg);
+	struct muster_err e;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], st, rc, stayed;
+
+	if (geteuid() != 0 || user == NULL)
+		return (rc = fn(arg, tok, &e)) != 0 ? cli_fail(rc, &e) : 0;
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return cli_fail(err_sys(&e, MUSTER_EOS, "pipe"), &e);
+	(void)fflush(stdout);
+	if ((pid = fork()) == -1) {
+		rc = err_sys(&e, MUSTER_EOS, "fork");
+		(void)close(p[0]);
+		(void)close(p[1]);
+		return cli_fail(rc, &e);
+	}
+	if (pid == 0) {
+		(void)close(p[0]);
+		if ((rc = daemon_drop(user, &stayed, &e)) == 0)
+			rc = fn(arg, tok, &e);
+		if (rc == 0 && tok[0] != '\0' &&
+		    io_write_all(p[1], tok, ADMINS_TOKEN_HEX) != 0)
+			rc = err_sys(&e, MUSTER_EOS, "pipe");
+		sodium_memzero(tok, ADMINS_TOKEN_HEX);
+		rc = rc != 0 ? cli_fail(rc, &e) : 0;
+		(void)fflush(stdout);
+		_exit(rc);
+	}
+	(void)close(p[1]);
+	while (got < ADMINS_TOKEN_HEX &&
+	    ((n = read(p[0], tok + got, ADMINS_TOKEN_HEX - got)) > 0 ||
+	    (n == -1 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	(void)close(p[0]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			sodium_memzero(tok, ADMINS_TOKEN_HEX);
+			return cli_fail(err_sys(&e, MUSTER_EOS, "waitpid"),
+			    &e);
+		}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		sodium_memzero(tok, ADMINS_TOKEN_HEX);
+		if (WIFEXITED(st))
+			return WEXITSTATUS(st);
+		return cli_fail(err_set(&e, MUSTER_EINTERNAL, "the process "
+		    "working as user %s died (signal %d)", user,
+		    WIFSIGNALED(st) ? WTERMSIG(st) : 0), &e);
+	}
+	if (got != 0 && (got != ADMINS_TOKEN_HEX ||
+	    tok[ADMINS_TOKEN_HEX - 1] != '\0')) {
+		sodium_memzero(tok, ADMINS_TOKEN_HEX);
+		return cli_fail(err_set(&e, MUSTER_EINTERNAL, "a malformed "
+		    "credential from the process working as user %s", user),
+		    &e);
+	}
+	if (got == 0)
+		tok[0] = '\0';
+	return 0;
+}
+
 /* Hands a new credential over: into out (0600, new) or onto stdout. */
 static int
 give_token(const char *out, const char *tok, struct muster_err *e)
@@ -197,28 +283,99 @@ verb_of(int argc, char **argv, const char *usage, const char *verbs,
 	return NULL;
 }
 
+/* One `admin` command, for admin_job. */
+struct admin_job {
+	const struct config	*cfg;
+	const char		*verb, *name;
+	unsigned		 roles;
+	char			 actor[STORE_AUDIT_ACTOR_MAX + 1];
+};
+
+/*
+ * The work of one `admin` command (as the server's user: as_server):
+ * opens (or makes) the store and the audit log, runs the verb and logs
+ * it; a new credential into tok (add, rotate).
+ */
+static int
+admin_job(void *arg, char tok[ADMINS_TOKEN_HEX], struct muster_err *e)
+{
+	const struct admin_job *j = arg;
+	const struct config *cfg = j->cfg;
+	struct store_admin ad;
+	struct audit *a = NULL;
+	struct store_adm *sa;
+	struct muster_err ae;
+	char obj[STORE_AUDIT_OBJECT_MAX + 1], roles[ADMINS_ROLES_MAX];
+	const char *action;
+	int rc;
+
+	if ((rc = store_made(config_store(cfg), e)) != 0 ||
+	    (rc = admins_open(config_store(cfg), cfg->data_dir,
+	    cfg->admin_hash, 0, &a, e)) != 0)
+		goto out;
+	if (strcmp(j->verb, "list") == 0) {
+		rc = admin_list(a, e);
+		goto out;
+	}
+	memset(&ad, 0, sizeof ad);
+	if (strcmp(j->verb, "add") == 0) {
+		action = "admin-add";
+		snprintf(ad.name, sizeof ad.name, "%s", j->name);
+		ad.roles = j->roles;
+		admins_token_new(tok, ad.hash);
+		ad.created = ad.rotated = time(NULL);
+		snprintf(obj, sizeof obj, "administrator %s roles %s",
+		    j->name, admins_roles_format(j->roles, roles));
+		sa = audit_lock(a);
+		rc = store_admin_add(sa, &ad, e);
+		audit_unlock(a);
+	} else if (strcmp(j->verb, "rotate") == 0) {
+		action = "admin-rotate";
+		admins_token_new(tok, ad.hash);
+		snprintf(obj, sizeof obj, "administrator %s", j->name);
+		sa = audit_lock(a);
+		rc = store_admin_rotate(sa, j->name, ad.hash, time(NULL), e);
+		audit_unlock(a);
+	} else {
+		action = "admin-remove";
+		snprintf(obj, sizeof obj, "administrator %s", j->name);
+		sa = audit_lock(a);
+		rc = store_admin_remove(sa, j->name, e);
+		audit_unlock(a);
+	}
+	if (audit_log(a, j->actor, "local", action, obj, rc == 0 ? "ok" :
+	    rc == MUSTER_EDATA ? "refused: name taken" :
+	    rc == MUSTER_ENOINPUT ? "refused: no such administrator" :
+	    "failed", &ae) != 0 && rc == 0) {
+		rc = ae.code;
+		*e = ae;
+	}
+out:
+	if (rc != 0)
+		sodium_memzero(tok, ADMINS_TOKEN_HEX);
+	audit_close(a);
+	return rc;
+}
+
 int
 admincmd_admin(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH, *rolearg = NULL, *out = NULL;
-	const char *verb, *name = NULL, *action;
+	const char *verb;
 	const struct cli_opt opts[] = {
 		CLI_OPT_ARG("config", 'c', &path),
 		CLI_OPT_ARG("roles", 'r', &rolearg),
 		CLI_OPT_ARG("out", 'o', &out),
 		CLI_OPT_END,
 	};
-	struct store_admin ad;
+	struct admin_job j;
 	struct config *cfg = NULL;
-	struct audit *a = NULL;
-	struct store_adm *sa;
 	struct muster_err e;
-	char tok[ADMINS_TOKEN_HEX], actor[STORE_AUDIT_ACTOR_MAX + 1],
-	    obj[STORE_AUDIT_OBJECT_MAX + 1], roles[ADMINS_ROLES_MAX];
-	unsigned r = 0;
+	char tok[ADMINS_TOKEN_HEX];
 	int i, rc, code;
 
 	memset(tok, 0, sizeof tok);
+	memset(&j, 0, sizeof j);
 	if ((verb = verb_of(argc, argv, admin_usage, "add, list, rotate or "
 	    "remove", &code)) == NULL)
 		return code;
@@ -237,8 +394,8 @@ admincmd_admin(int argc, char **argv)
 		if (i != argc - 1)
 			return cli_usage("admin", "%s: expected one NAME",
 			    verb);
-		name = argv[i];
-		if (!admins_name_ok(name))
+		j.name = argv[i];
+		if (!admins_name_ok(j.name))
 			return cli_usage("admin", "NAME must be [a-z0-9]"
 			    "[a-z0-9._-]*, at most %d characters",
 			    STORE_ADMIN_NAME_MAX);
@@ -252,66 +409,20 @@ admincmd_admin(int argc, char **argv)
 	if (strcmp(verb, "add") == 0) {
 		if (rolearg == NULL)
 			return cli_usage("admin", "add: --roles is required");
-		if (admins_roles_parse(rolearg, &r, &e) != 0)
+		if (admins_roles_parse(rolearg, &j.roles, &e) != 0)
 			return cli_usage("admin", "%s", e.msg);
 	}
 	if ((rc = load_cfg(path, &cfg)) != 0)
 		return rc;
-	if ((rc = store_made(config_store(cfg), &e)) != 0 ||
-	    (rc = admins_open(config_store(cfg), cfg->data_dir,
-	    cfg->admin_hash, 0, &a, &e)) != 0)
-		goto out;
-	if (strcmp(verb, "list") == 0) {
-		rc = admin_list(a, &e);
-		goto out;
-	}
-	local_actor(actor);
-	memset(&ad, 0, sizeof ad);
-	if (strcmp(verb, "add") == 0) {
-		action = "admin-add";
-		snprintf(ad.name, sizeof ad.name, "%s", name);
-		ad.roles = r;
-		admins_token_new(tok, ad.hash);
-		ad.created = ad.rotated = time(NULL);
-		snprintf(obj, sizeof obj, "administrator %s roles %s", name,
-		    admins_roles_format(r, roles));
-		sa = audit_lock(a);
-		rc = store_admin_add(sa, &ad, &e);
-		audit_unlock(a);
-	} else if (strcmp(verb, "rotate") == 0) {
-		action = "admin-rotate";
-		admins_token_new(tok, ad.hash);
-		snprintf(obj, sizeof obj, "administrator %s", name);
-		sa = audit_lock(a);
-		rc = store_admin_rotate(sa, name, ad.hash, time(NULL), &e);
-		audit_unlock(a);
-	} else {
-		action = "admin-remove";
-		snprintf(obj, sizeof obj, "administrator %s", name);
-		sa = audit_lock(a);
-		rc = store_admin_remove(sa, name, &e);
-		audit_unlock(a);
-	}
-	{
-		struct muster_err ae;
-
-		if (audit_log(a, actor, "local", action, obj, rc == 0 ? "ok" :
-		    rc == MUSTER_EDATA ? "refused: name taken" :
-		    rc == MUSTER_ENOINPUT ? "refused: no such administrator" :
-		    "failed", &ae) != 0 && rc == 0) {
-			rc = ae.code;
-			e = ae;
-		}
-	}
-	if (rc == 0 && tok[0] != '\0')
-		rc = give_token(out, tok, &e);
-out:
+	j.cfg = cfg;
+	j.verb = verb;
+	local_actor(j.actor);	/* who asked: before any drop */
+	if ((code = as_server(cfg, admin_job, &j, tok)) == 0 &&
+	    tok[0] != '\0' && (rc = give_token(out, tok, &e)) != 0)
+		code = cli_fail(rc, &e);
 	sodium_memzero(tok, sizeof tok);
-	audit_close(a);
 	config_free(cfg);
-	if (rc != 0)
-		return cli_fail(rc, &e);
-	return 0;
+	return code;
 }
 
 /* "SEQ:HASH" into *seq and hash; -1 if it is not that. */
@@ -339,17 +450,14 @@ witness_parse(const char *s, int64_t *seq, unsigned char hash[STORE_HASH_LEN])
 }
 
 static int
-audit_verify_cmd(struct store_adm *sa, const char *pubpath, int64_t wseq,
-    const unsigned char *witness, struct muster_err *e)
+audit_verify_cmd(struct store_adm *sa, const unsigned char *pk,
+    int64_t wseq, const unsigned char *witness, struct muster_err *e)
 {
-	unsigned char pk[AUDIT_PK_BYTES];
 	char head[AUDIT_HASH_HEX];
 	struct audit_verdict v;
 	size_t i;
 	int rc;
 
-	if ((rc = audit_pub_load(pubpath, pk, e)) != 0)
-		return rc;
 	rc = audit_verify(sa, pk, wseq, witness, &v, e);
 	if (rc != 0 && rc != MUSTER_ETRUST)
 		return rc;
@@ -377,13 +485,12 @@ audit_verify_cmd(struct store_adm *sa, const char *pubpath, int64_t wseq,
 
 /* audit rekey: records DATA_DIR/audit.key as the log's key from now on. */
 static int
-audit_rekey_cmd(const struct config *cfg, struct muster_err *e)
+audit_rekey_cmd(const struct config *cfg, const char *actor,
+    struct muster_err *e)
 {
-	char actor[STORE_AUDIT_ACTOR_MAX + 1];
 	struct audit *a = NULL;
 	int rc, done = 0;
 
-	local_actor(actor);
 	if ((rc = audit_open_store(config_store(cfg), cfg->data_dir, 0, &a,
 	    e)) != 0)
 		return rc;
@@ -393,6 +500,45 @@ audit_rekey_cmd(const struct config *cfg, struct muster_err *e)
 		printf("%s\n", done ? "audit.key recorded as the log's key "
 		    "from here on (audit show --action audit-rekey)" :
 		    "audit.key signs the log already: nothing to do");
+	return rc;
+}
+
+/* One `audit` command, for audit_job. */
+struct audit_job {
+	const struct config	*cfg;
+	const char		*verb;
+	const unsigned char	*pk;	/* --pub's, or NULL: DATA_DIR's */
+	int64_t			 wseq;
+	const unsigned char	*witness;
+	const struct audit_filter *f;
+	char			 actor[STORE_AUDIT_ACTOR_MAX + 1];
+};
+
+/* The work of one `audit` command, as the server's user (as_server). */
+static int
+audit_job(void *arg, char tok[ADMINS_TOKEN_HEX], struct muster_err *e)
+{
+	const struct audit_job *j = arg;
+	unsigned char pk[AUDIT_PK_BYTES];
+	struct store_adm *sa = NULL;
+	char *dpub = NULL;
+	int rc;
+
+	(void)tok;
+	if (strcmp(j->verb, "rekey") == 0)
+		return audit_rekey_cmd(j->cfg, j->actor, e);
+	if ((rc = store_adm_open(config_store(j->cfg), 1, &sa, e)) != 0)
+		return rc;
+	if (strcmp(j->verb, "verify") != 0)
+		rc = audit_show(sa, j->f, stdout, e);
+	else if (j->pk != NULL)
+		rc = audit_verify_cmd(sa, j->pk, j->wseq, j->witness, e);
+	else if ((dpub = fs_path(j->cfg->data_dir, AUDIT_PUB_FILE)) == NULL)
+		rc = err_set(e, MUSTER_EINTERNAL, "out of memory");
+	else if ((rc = audit_pub_load(dpub, pk, e)) == 0)
+		rc = audit_verify_cmd(sa, pk, j->wseq, j->witness, e);
+	free(dpub);
+	store_adm_close(sa);
 	return rc;
 }
 
@@ -419,13 +565,15 @@ admincmd_audit(int argc, char **argv)
 		CLI_OPT_ARG("action", 'A', &f.action),
 		CLI_OPT_END,
 	};
-	unsigned char witness[STORE_HASH_LEN];
+	unsigned char witness[STORE_HASH_LEN], pk[AUDIT_PK_BYTES];
+	struct audit_job j;
 	struct config *cfg = NULL;
-	struct store_adm *sa = NULL;
 	struct muster_err e;
-	char *dpub = NULL;
+	char tok[ADMINS_TOKEN_HEX];
 	int64_t wseq = 0;
 	int i, rc, code;
+
+	memset(&j, 0, sizeof j);
 
 	if ((verb = verb_of(argc, argv, audit_usage, "verify, show or rekey",
 	    &code)) == NULL)
@@ -455,27 +603,22 @@ admincmd_audit(int argc, char **argv)
 		    "YYYY-MM-DDTHH:MM:SSZ (UTC)");
 	if ((rc = load_cfg(path, &cfg)) != 0)
 		return rc;
-	if (strcmp(verb, "rekey") == 0) {
-		rc = audit_rekey_cmd(cfg, &e);
-		goto out;
-	}
-	if ((rc = store_adm_open(config_store(cfg), 1, &sa, &e)) != 0)
-		goto out;
-	if (strcmp(verb, "verify") == 0) {
-		if (pub == NULL && (pub = dpub = fs_path(cfg->data_dir,
-		    AUDIT_PUB_FILE)) == NULL) {
-			rc = err_set(&e, MUSTER_EINTERNAL, "out of memory");
-			goto out;
+	j.cfg = cfg;
+	j.verb = verb;
+	j.f = &f;
+	j.wseq = wseq;
+	j.witness = wseq > 0 ? witness : NULL;
+	local_actor(j.actor);	/* who asked: before any drop */
+	/* A key the operator names is read as the operator. */
+	if (pub != NULL) {
+		if ((rc = audit_pub_load(pub, pk, &e)) != 0) {
+			config_free(cfg);
+			return cli_fail(rc, &e);
 		}
-		rc = audit_verify_cmd(sa, pub, wseq, wseq > 0 ? witness : NULL,
-		    &e);
-	} else
-		rc = audit_show(sa, &f, stdout, &e);
-out:
-	free(dpub);
-	store_adm_close(sa);
+		j.pk = pk;
+	}
+	memset(tok, 0, sizeof tok);
+	code = as_server(cfg, audit_job, &j, tok);
 	config_free(cfg);
-	if (rc != 0)
-		return cli_fail(rc, &e);
-	return 0;
+	return code;
 }

@@ -8,7 +8,9 @@
 # SIGHUP reloading a new certificate, limits and the log level (and an
 # administrator rotated with `muster-server admin`, no reload) while a sim device keeps reporting (it never sees an
 # error); bad reloads refused with the old configuration still serving;
-# and, as root, a start that binds and then becomes "nobody" for good,
+# and, as root, `admin add`, `list` and `audit verify` working as nobody
+# (the store and audit key they make are nobody's), then a start that
+# binds and then becomes "nobody" for good,
 # reading root:nogroup 0640 secrets, while `muster-server report` run by
 # root still reads the live configuration.  Every wait is bounded; what
 # it starts is killed on exit.
@@ -321,6 +323,21 @@ chown -R root:nogroup "$D/etc"
 chmod 750 "$D/etc"; chmod 755 "$D/etc/root"; chmod 644 "$D/etc/root/"*
 chmod 640 "$D/etc/server.cfg" "$D/etc/server.key"
 chown nobody:nogroup "$D/data"; chmod 700 "$D/data"
+# Root sets up an administrator before the server ever ran: what that
+# makes in data_dir (the store, the audit key) must be nobody's, or the
+# server could not open it; the credential file is root's, where asked.
+t_exit 0 "root adds an administrator to the store not yet made" \
+    "$SERVER" admin add --config "$D/etc/server.cfg" --roles read \
+    -o "$T/ops.token" ops
+t_check "every file it made in data_dir is nobody's" \
+    test -n "$(ls "$D/data")" -a -z "$(find "$D/data" ! -user nobody)"
+t_check "the credential file is root's, 0600" \
+    test "$(stat -c %U:%a "$T/ops.token")" = root:600
+t_exit 0 "root lists the administrators" \
+    "$SERVER" admin list --config "$D/etc/server.cfg"
+t_grep "  the new one among them" '^ops ' "$T/out"
+t_exit 0 "root verifies the audit log" \
+    "$SERVER" audit verify --config "$D/etc/server.cfg"
 t_exit 0 "-n accepts root:nogroup 0640 secrets for user nobody" \
     "$SERVER" -n --config "$D/etc/server.cfg"
 "$SERVER" --config "$D/etc/server.cfg" 2>"$T/root.log" &
