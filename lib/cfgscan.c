@@ -169,19 +169,12 @@ prescan_tokens(struct scan *c, const char *buf, size_t len)
 				break;
 			}
 			if (i + 1 < len && buf[i + 1] == '*') {
-				first = line;
-				for (i += 2; i < len; i++) {
-					if (buf[i] == '\n')
-						line++;
-					else if (buf[i] == '*' &&
-					    i + 1 < len && buf[i + 1] == '/')
-						break;
-				}
-				if (i >= len)
-					return err_at(c->e, MUSTER_EDATA,
-					    c->name, first,
-					    "unterminated comment");
-				i += 2;
+				const char *q = cfgscan_comment(c->name,
+				    buf + i, buf + len, &line, c->e);
+
+				if (q == NULL)
+					return MUSTER_EDATA;
+				i = (size_t)(q - buf);
 				break;
 			}
 			prev = PT_OTHER;
@@ -271,6 +264,22 @@ cfgscan_check(const char *name, const char *what, const char *buf,
 	if ((rc = prescan_lines(&c, buf, len)) < 0)
 		return rc;
 	return prescan_tokens(&c, buf, len);
+}
+
+const char *
+cfgscan_comment(const char *name, const char *p, const char *end,
+    int *line, struct muster_err *e)
+{
+	int first = *line;
+
+	for (p += 2; p < end; p++) {
+		if (*p == '\n')
+			(*line)++;
+		else if (*p == '*' && p + 1 < end && p[1] == '/')
+			return p + 2;
+	}
+	err_at(e, MUSTER_EDATA, name, first, "unterminated comment");
+	return NULL;
 }
 
 int

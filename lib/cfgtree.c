@@ -238,7 +238,6 @@ static int
 skip(struct rd *r)
 {
 	const char *p = r->p, *end = r->end;
-	int first;
 
 	while (p < end) {
 		switch (*p) {
@@ -261,19 +260,9 @@ skip(struct rd *r)
 				break;
 			}
 			if (p + 1 < end && p[1] == '*') {
-				first = r->line;
-				for (p += 2; p < end; p++) {
-					if (*p == '\n')
-						r->line++;
-					else if (*p == '*' && p + 1 < end &&
-					    p[1] == '/')
-						break;
-				}
-				if (p >= end)
-					return err_at(r->e, MUSTER_EDATA,
-					    r->name, first,
-					    "unterminated comment");
-				p += 2;
+				if ((p = cfgscan_comment(r->name, p, end,
+				    &r->line, r->e)) == NULL)
+					return MUSTER_EDATA;
 				continue;
 			}
 			goto out;

@@ -43,6 +43,16 @@ int	cfgscan_integer(const char *name, int line, const char *t, size_t n,
 	    long long *v, struct muster_err *e);
 
 /*
+ * The end of the block comment whose opening slash-star is at p (in [p,
+ * end)): the first byte after its star-slash, with *line advanced by the
+ * newlines inside; NULL with MUSTER_EDATA "name:line: unterminated
+ * comment" (line: the comment's first) when it has none.  For
+ * cfgscan_check and lib/cfgtree.c alike.
+ */
+const char *cfgscan_comment(const char *name, const char *p,
+	    const char *end, int *line, struct muster_err *e);
+
+/*
  * cfgscan_check, then config_read_string of a NUL-terminated copy into
  * cfg, which the caller has config_init'ed and destroys whatever the
  * result.  A libconfig syntax error is MUSTER_EDATA "name:line: error".

@@ -226,14 +226,19 @@ t_exit 0 "muster-agent log still shows no refusal" A2 log
 t_check "  (no report rejected)" sh -c "! grep -q rejected '$T/out'"
 
 # --- 503 with Retry-After ---------------------------------------------------
-# The store's writer is held by a lock: the first report waits in the
-# writer; after WRITER_LAG_MS the next is answered 503 + Retry-After.
-(echo "BEGIN IMMEDIATE;"; sleep 6; echo "COMMIT;") | sqlite3 "$DB" &
-LPID=$!
-sleep 0.5
-A1 run --once >a1.out 2>a1.err &
-APID=$!
-sleep 2.5
+# stall S: the store's writer held by a lock (sqlite3) for S seconds,
+# device 1's report waiting in the writer behind it, until the writer is
+# WRITER_LAG_MS (2 s) behind: the next report is answered 503 with
+# Retry-After.
+stall() {
+	(echo "BEGIN IMMEDIATE;"; sleep "$1"; echo "COMMIT;") | sqlite3 "$DB" &
+	LPID=$!
+	sleep 0.5
+	A1 run --once >a1.out 2>a1.err &
+	APID=$!
+	sleep 2.5
+}
+stall 6
 b1=$(count "$D1"); b2=$(count "$D2")
 t_exit 0 "device 2 during the stall: 503, waits, delivers, exit 0" A2 run --once
 t_grep "it was told 503 with Retry-After" 'server busy \(HTTP 503\), asks to retry in [0-9]+ s; retrying in [0-9]+ s' "$T/err"
@@ -251,12 +256,7 @@ t_grep "the server counted the 503" 'muster_requests_total\{route="report",statu
 # next scheduled check-in would.  It checks and keeps the report, and
 # opens no connection until the Retry-After has passed; then the retry
 # delivers both reports.
-(echo "BEGIN IMMEDIATE;"; sleep 4; echo "COMMIT;") | sqlite3 "$DB" &
-LPID=$!
-sleep 0.5
-A1 run --once >a1.out 2>a1.err &
-APID=$!
-sleep 2.5
+stall 4
 b2=$(count "$D2")
 # Not through A2: $! must be the agent itself, not a subshell.
 "$AGENT" --state st2 --device "sim:$T/dev2.cfg" run --foreground \
